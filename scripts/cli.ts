@@ -1,0 +1,146 @@
+import { isRole, type Role } from '../server/access';
+import { createApiToken, createUser, findUserByEmail, grantRole } from '../server/auth/users';
+import { passwordProblem } from '../server/auth/passwords';
+import { ConfigError, loadConfig } from '../server/config';
+import { seedDemoPartnership } from '../server/demo';
+import { createLogger } from '../server/logger';
+import { type CliCommand, loadModules, type ModuleContext } from '../server/module';
+import { type Prepared, prepare } from '../server/runtime';
+
+/** A mistake in how the command was called: printed plainly, exit code 2. */
+export class UsageError extends Error {}
+
+/** Reads `--name value` pairs and bare arguments. */
+export function parseArgs(args: string[]): { flags: Record<string, string>; positional: string[] } {
+  const flags: Record<string, string> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split('=', 2);
+      if (inline !== undefined) flags[name] = inline;
+      else if (i + 1 < args.length && !args[i + 1].startsWith('--')) flags[name] = args[++i];
+      else flags[name] = 'true';
+    } else positional.push(arg);
+  }
+  return { flags, positional };
+}
+
+export function requireFlag(flags: Record<string, string>, name: string, usage: string): string {
+  const value = flags[name];
+  if (!value || value === 'true') throw new UsageError(`--${name} is required.\nUsage: ${usage}`);
+  return value;
+}
+
+type CoreCommand = { summary: string; usage: string; run(prepared: Prepared, args: string[]): Promise<void> };
+
+const CORE_COMMANDS: Record<string, CoreCommand> = {
+  'demo:seed': {
+    summary: 'Load the demo partnership (adds what is missing, changes nothing else)',
+    usage: 'npm run cli -- demo:seed',
+    async run(prepared) {
+      const logins = await seedDemoPartnership(prepared);
+      console.log('Demo partnership loaded. Sign in as:');
+      for (const l of logins) console.log(`  ${l.role.padEnd(20)} ${l.email.padEnd(32)} password: ${l.password}`);
+    },
+  },
+  'user:create': {
+    summary: 'Create a user with a password and a role',
+    usage: 'npm run cli -- user:create --email E --password P --role R [--org SLUG] [--name NAME]',
+    async run({ database }, args) {
+      const { flags } = parseArgs(args);
+      const usage = CORE_COMMANDS['user:create'].usage;
+      const email = requireFlag(flags, 'email', usage);
+      const password = requireFlag(flags, 'password', usage);
+      const role = requireFlag(flags, 'role', usage);
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new UsageError(`"${email}" is not an email address.`);
+      if (!isRole(role)) throw new UsageError(`Unknown role "${role}". Roles: learner, trainer, org-lead, partnership-admin, board-member.`);
+      const problem = passwordProblem(password, email);
+      if (problem) throw new UsageError(problem);
+      let organisationId: string | null = null;
+      if (flags.org) {
+        const { rows } = await database.pool.query<{ id: string }>('select id from organisations where slug = $1', [flags.org]);
+        if (!rows[0]) throw new UsageError(`No organisation with the slug "${flags.org}".`);
+        organisationId = rows[0].id;
+      } else if (role === 'org-lead') {
+        throw new UsageError('An org-lead needs --org SLUG: the organisation they lead.');
+      }
+      if (await findUserByEmail(database.pool, email)) throw new UsageError(`A user with the email ${email} already exists.`);
+      const name = flags.name && flags.name !== 'true' ? flags.name : email.split('@')[0];
+      const id = await database.transaction(async (client) => {
+        const userId = await createUser(client, { email, name, password, roles: [] });
+        await grantRole(client, userId, { role: role as Role, organisationId }, null);
+        return userId;
+      });
+      console.log(`Created ${role} ${email} (${id}).`);
+    },
+  },
+  'token:create': {
+    summary: 'Print a new API bearer token for a user (the token alone, on stdout)',
+    usage: 'npm run cli -- token:create --email E [--label TEXT]',
+    async run({ database }, args) {
+      const { flags } = parseArgs(args);
+      const email = requireFlag(flags, 'email', CORE_COMMANDS['token:create'].usage);
+      const user = await findUserByEmail(database.pool, email);
+      if (!user) throw new UsageError(`No user with the email ${email}.`);
+      process.stdout.write(`${await createApiToken(database.pool, user.id, flags.label ?? 'cli')}\n`);
+    },
+  },
+};
+
+function printHelp(moduleCommands: Map<string, { command: CliCommand }>): void {
+  console.log('Usage: npm run cli -- <command> [options]\n\nCommands:');
+  for (const [name, c] of Object.entries(CORE_COMMANDS)) console.log(`  ${name.padEnd(18)} ${c.summary}`);
+  for (const [name, { command }] of moduleCommands) console.log(`  ${name.padEnd(18)} ${command.summary}`);
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, JOBS: 'false' });
+  } catch (err) {
+    console.error((err as ConfigError).message);
+    return 78;
+  }
+  // Module commands are known only after loading modules; loading is cheap, the database is not.
+  const modules = loadModules();
+  const moduleCommands = new Map<string, { command: CliCommand; module: (typeof modules)[number] }>();
+  for (const mod of modules) for (const [cmd, command] of Object.entries(mod.definition.cli ?? {})) moduleCommands.set(cmd, { command, module: mod });
+
+  if (!name || name === 'help' || name === '--help') {
+    printHelp(moduleCommands);
+    return name ? 0 : 2;
+  }
+  const core = CORE_COMMANDS[name];
+  const fromModule = moduleCommands.get(name);
+  if (!core && !fromModule) {
+    console.error(`Unknown command "${name}". Run "npm run cli -- help" to list the commands.`);
+    return 2;
+  }
+  const logger = createLogger({ env: config.env, logLevel: config.logLevel });
+  let prepared: Prepared | undefined;
+  try {
+    // borrowIfBusy: when the server has the embedded database open, go through it.
+    prepared = await prepare(config, { logger, role: 'cli', borrowIfBusy: true });
+    if (core) await core.run(prepared, args);
+    else {
+      const ctx: ModuleContext = prepared.contextFor(fromModule!.module);
+      await fromModule!.command.run(ctx, args);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err as Error).name === 'UsageError') {
+      console.error((err as Error).message);
+      return 2;
+    }
+    console.error(`${name} failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await prepared?.database.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

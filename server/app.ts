@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { hasRole } from './access';
+import { installAuthentication, installSessions, signInRoutes } from './auth';
+import { csrfProtection } from './auth/csrf';
+import type { Config } from './config';
+import type { Database } from './db';
+import { HttpError, isDatabaseUnavailable } from './errors';
+import type { Logger } from './logger';
+import type { LoadedModule, ModuleContext, NavEntry } from './module';
+import { createPartnershipCache } from './partnership';
+import { installViews } from './views';
+
+export const ROOT_DIR = path.resolve(__dirname, '..');
+
+export interface AppParts {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  modules: LoadedModule[];
+  contextFor(mod: LoadedModule): ModuleContext;
+}
+
+function wantsJson(req: Request): boolean {
+  return req.originalUrl.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.accepts('html'));
+}
+
+export function createApp({ config, database, logger, modules, contextFor }: AppParts): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (config.trustProxy) app.set('trust proxy', 1);
+  installViews(app, ROOT_DIR, modules.map((m) => m.viewsDir));
+  const partnership = createPartnershipCache(database.pool);
+  app.locals.partnershipCache = partnership;
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' || (req.url ?? '').startsWith('/assets/') || (req.url ?? '').startsWith('/public/') },
+    }),
+  );
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'font-src': ["'self'"],
+          'connect-src': ["'self'"],
+          // SCORM content plays in a frame from this same site.
+          'frame-src': ["'self'"],
+          'frame-ancestors': ["'self'"],
+          'form-action': ["'self'"],
+          'base-uri': ["'self'"],
+          'object-src': ["'none'"],
+          ...(config.secureCookies ? { 'upgrade-insecure-requests': [] } : {}),
+        },
+      },
+      // The quick-exit button must take someone away without the next site learning where from.
+      referrerPolicy: { policy: 'no-referrer' },
+      strictTransportSecurity: config.secureCookies,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  const staticOptions = { maxAge: config.env === 'production' ? '1d' : 0, index: false };
+  app.use('/assets', express.static(path.join(ROOT_DIR, 'node_modules/govuk-frontend/dist/govuk'), staticOptions));
+  app.use('/public', express.static(path.join(ROOT_DIR, 'public'), staticOptions));
+  for (const mod of modules) app.use(`/modules/${mod.definition.name}`, express.static(mod.publicDir, staticOptions));
+
+  // Before sessions: the health check must answer even when the database does not.
+  app.get('/health', async (_req, res) => {
+    const ok = await database.ping();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', db: ok ? 'ok' : 'unavailable' });
+  });
+
+  app.use(express.json({ limit: '1mb' }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  installSessions(app, config, database);
+  installAuthentication(app, database, logger);
+  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? [])));
+
+  const navEntries: NavEntry[] = modules.flatMap((m) => m.definition.nav ?? []).sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
+  app.use(async (req, res, next) => {
+    try {
+      res.locals.caller = req.caller;
+      res.locals.partnership = await partnership.get();
+      res.locals.nav = req.caller
+        ? navEntries
+            .filter((n) => !n.roles || hasRole(req.caller, ...n.roles))
+            .map((n) => ({ ...n, active: n.href === '/' ? req.path === '/' : req.path.startsWith(n.href) }))
+        : [];
+      if (req.session?.flash) {
+        res.locals.flash = req.session.flash;
+        delete req.session.flash;
+      }
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.use(signInRoutes(database, config));
+  app.get('/', (_req, res) => res.render('pages/home', { title: 'Home' }));
+  app.get('/accessibility', (_req, res) => res.render('pages/accessibility', { title: 'Accessibility statement' }));
+  app.get('/privacy', (_req, res) => res.render('pages/privacy', { title: 'Privacy' }));
+  app.get('/support', async (_req, res) =>
+    res.render('pages/support', { title: 'Get help with domestic abuse', supportLinks: (await partnership.get()).supportLinks }),
+  );
+
+  const api = express.Router();
+  for (const mod of modules) {
+    const ctx = contextFor(mod);
+    if (mod.definition.routes) app.use(mod.definition.routes(ctx));
+    if (mod.definition.api) api.use(mod.definition.api(ctx));
+  }
+  app.use('/api/v1', api);
+
+  app.use((req, _res, next) => next(new HttpError(404, req.originalUrl.startsWith('/api/') ? 'No such API endpoint.' : 'Page not found')));
+
+  const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+    let status = 500;
+    let message = 'Sorry, there is a problem with the service. Try again later.';
+    let heading = 'Sorry, there is a problem with the service';
+    const unavailable = isDatabaseUnavailable(err);
+    if (err instanceof HttpError) {
+      status = err.status;
+      message = err.message;
+      heading = status === 404 ? 'Page not found' : status === 403 ? 'You cannot see this page' : status === 401 ? 'You need to sign in' : 'There is a problem';
+      if (status === 404 && !req.originalUrl.startsWith('/api/')) message = 'If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.';
+    } else if (unavailable) {
+      status = 503;
+      heading = 'Sorry, the service is unavailable';
+      message = 'The service cannot reach its database at the moment.';
+    } else if ((err as { type?: string }).type === 'entity.parse.failed') {
+      status = 400;
+      message = 'The request body is not valid JSON.';
+    } else if ((err as { type?: string }).type === 'entity.too.large') {
+      status = 413;
+      message = 'The request is too large.';
+    } else {
+      req.log?.error({ err }, 'unhandled error');
+    }
+    if (status >= 500 && status !== 503) req.log?.error({ err }, 'server error');
+    if (res.headersSent) return;
+    res.status(status);
+    if (wantsJson(req)) {
+      res.json({ error: { status, message, ...(err instanceof HttpError && err.details ? { details: err.details } : {}) } });
+      return;
+    }
+    res.locals.partnership ??= partnership.fallback;
+    res.render('pages/error', { title: heading, heading, message, unavailable }, (renderErr: Error | null, html?: string) => {
+      if (renderErr) res.type('text/plain').send(`${heading}\n\n${message}`);
+      else res.send(html);
+    });
+  };
+  app.use(errorHandler);
+  return app;
+}

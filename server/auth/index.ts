@@ -1,0 +1,145 @@
+import connectPgSimple from 'connect-pg-simple';
+import express, { type Express, type Router } from 'express';
+import rateLimit from 'express-rate-limit';
+import session from 'express-session';
+import passport from 'passport';
+import { Strategy as LocalStrategy } from 'passport-local';
+import type { Config } from '../config';
+import type { Database } from '../db';
+import type { Logger } from '../logger';
+import { audit, findUserByEmail, loadCaller, userIdForToken, verifyPassword } from './users';
+
+const LOCK_AFTER_FAILURES = 10;
+const LOCK_MINUTES = 15;
+
+/** Sessions in PostgreSQL, so they survive restarts and are shared by several instances. */
+export function installSessions(app: Express, config: Config, database: Database): void {
+  const PgStore = connectPgSimple(session);
+  app.use(
+    session({
+      name: 'dal.sid',
+      secret: config.sessionSecret,
+      store: new PgStore({ pool: database.pool, tableName: 'sessions', createTableIfMissing: false, pruneSessionInterval: 15 * 60 }),
+      resave: false,
+      saveUninitialized: false,
+      // The idle timeout: every request pushes expiry forward.
+      rolling: true,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.secureCookies,
+        maxAge: config.sessionIdleMinutes * 60 * 1000,
+      },
+    }),
+  );
+}
+
+export function installAuthentication(app: Express, database: Database, logger: Logger): void {
+  passport.use(
+    new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, async (email, password, done) => {
+      try {
+        const user = await findUserByEmail(database.pool, email);
+        if (!user || !user.password_hash || user.disabled) return done(null, false);
+        if (user.locked_until && user.locked_until > new Date()) return done(null, false, { message: 'locked' });
+        if (!(await verifyPassword(user.password_hash, password))) {
+          await database.pool.query(
+            `update users set failed_sign_ins = failed_sign_ins + 1,
+               locked_until = case when failed_sign_ins + 1 >= $2 then now() + make_interval(mins => $3) else locked_until end
+             where id = $1`,
+            [user.id, LOCK_AFTER_FAILURES, LOCK_MINUTES],
+          );
+          return done(null, false);
+        }
+        await database.pool.query('update users set failed_sign_ins = 0, locked_until = null, last_sign_in_at = now() where id = $1', [user.id]);
+        return done(null, { id: user.id });
+      } catch (err) {
+        return done(err);
+      }
+    }),
+  );
+  passport.serializeUser((user, done) => done(null, (user as { id: string }).id));
+  passport.deserializeUser((id: string, done) => done(null, { id }));
+  app.use(passport.initialize());
+  app.use(passport.session());
+
+  // Who is calling: a bearer token (API clients, scripts) or the session.
+  app.use(async (req, _res, next) => {
+    try {
+      const header = req.get('authorization');
+      if (header?.startsWith('Bearer ')) {
+        const userId = await userIdForToken(database.pool, header.slice(7).trim());
+        if (userId) req.caller = await loadCaller(database.pool, userId, 'token');
+        return next();
+      }
+      const sessionUser = req.user as { id: string } | undefined;
+      if (sessionUser?.id) {
+        req.caller = await loadCaller(database.pool, sessionUser.id, 'session');
+        if (!req.caller) req.logout(() => {});
+      }
+      next();
+    } catch (err) {
+      logger.debug({ err }, 'could not load caller');
+      next(err);
+    }
+  });
+}
+
+export function signInRoutes(database: Database, config: Config): Router {
+  const router = express.Router();
+  const limiter = rateLimit({
+    windowMs: 15 * 60 * 1000,
+    limit: config.env === 'test' ? 1000 : 20,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: (_req, res) => {
+      res.status(429).render('pages/sign-in', {
+        title: 'Sign in',
+        errors: [{ text: 'Too many attempts to sign in. Wait 15 minutes and try again.', href: '#email' }],
+      });
+    },
+  });
+
+  router.get('/sign-in', (req, res) => {
+    if (req.caller) return res.redirect('/');
+    res.render('pages/sign-in', { title: 'Sign in', returnTo: safeReturnTo(req.query.returnTo) });
+  });
+
+  router.post('/sign-in', limiter, (req, res, next) => {
+    const body = req.body as { email?: string; password?: string; returnTo?: string };
+    const errors: { text: string; href: string }[] = [];
+    if (!body.email?.trim()) errors.push({ text: 'Enter your email address', href: '#email' });
+    if (!body.password) errors.push({ text: 'Enter your password', href: '#password' });
+    if (errors.length) return res.status(400).render('pages/sign-in', { title: 'Sign in', errors, email: body.email });
+    passport.authenticate('local', (err: Error | null, user: { id: string } | false, info?: { message?: string }) => {
+      if (err) return next(err);
+      if (!user) {
+        void audit(database.pool, { action: 'sign-in.failed', detail: { email: body.email?.trim().toLowerCase() }, ip: req.ip });
+        const text = info?.message === 'locked'
+          ? `This account is locked after too many attempts. Try again in ${LOCK_MINUTES} minutes, or reset your password.`
+          : 'Enter a correct email address and password';
+        return res.status(401).render('pages/sign-in', { title: 'Sign in', errors: [{ text, href: '#email' }], email: body.email });
+      }
+      // passport regenerates the session here, so a session id fixed before sign-in is useless.
+      req.login(user, (loginErr) => {
+        if (loginErr) return next(loginErr);
+        void audit(database.pool, { actorUserId: user.id, action: 'sign-in', detail: { method: 'password' }, ip: req.ip });
+        res.redirect(safeReturnTo(body.returnTo) ?? '/');
+      });
+    })(req, res, next);
+  });
+
+  router.post('/sign-out', (req, res, next) => {
+    req.logout((err) => {
+      if (err) return next(err);
+      req.session.destroy(() => res.redirect('/signed-out'));
+    });
+  });
+  router.get('/signed-out', (_req, res) => res.render('pages/signed-out', { title: 'You have signed out' }));
+  return router;
+}
+
+/** Only paths on this site, so a crafted link cannot send someone elsewhere after sign-in. */
+export function safeReturnTo(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return /^\/(?![/\\])[^\s]*$/.test(value) ? value : undefined;
+}

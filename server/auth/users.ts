@@ -1,0 +1,125 @@
+import { createHash, randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+import type { Pool, PoolClient } from 'pg';
+import { type Caller, isRole, type Role, type RoleGrant } from '../access';
+
+type Queryable = Pool | PoolClient;
+
+export interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  password_hash: string | null;
+  disabled: boolean;
+  failed_sign_ins: number;
+  locked_until: Date | null;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, { type: argon2.argon2id });
+}
+
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    return false;
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export async function findUserByEmail(db: Queryable, email: string): Promise<UserRow | undefined> {
+  const { rows } = await db.query<UserRow>('select * from users where lower(email) = $1', [normaliseEmail(email)]);
+  return rows[0];
+}
+
+export interface CreateUserInput {
+  email: string;
+  name: string;
+  password?: string;
+  roles: RoleGrant[];
+  grantedBy?: string | null;
+}
+
+export async function createUser(db: Queryable, input: CreateUserInput): Promise<string> {
+  const hash = input.password ? await hashPassword(input.password) : null;
+  const { rows } = await db.query<{ id: string }>(
+    'insert into users (email, display_name, password_hash) values ($1, $2, $3) returning id',
+    [normaliseEmail(input.email), input.name, hash],
+  );
+  const id = rows[0].id;
+  for (const grant of input.roles) await grantRole(db, id, grant, input.grantedBy ?? null);
+  return id;
+}
+
+export async function grantRole(db: Queryable, userId: string, grant: RoleGrant, grantedBy: string | null): Promise<void> {
+  await db.query(
+    `insert into user_roles (user_id, role, organisation_id, granted_by) values ($1, $2, $3, $4)
+     on conflict do nothing`,
+    [userId, grant.role, grant.organisationId, grantedBy],
+  );
+}
+
+/** Everything an access decision needs about a user, in two queries. */
+export async function loadCaller(db: Queryable, userId: string, via: Caller['via']): Promise<Caller | undefined> {
+  const { rows } = await db.query<{ id: string; email: string; display_name: string; disabled: boolean }>(
+    'select id, email, display_name, disabled from users where id = $1',
+    [userId],
+  );
+  const user = rows[0];
+  if (!user || user.disabled) return undefined;
+  const grants = await db.query<{ role: string; organisation_id: string | null }>(
+    'select role, organisation_id from user_roles where user_id = $1',
+    [userId],
+  );
+  const staff = await db.query<{ id: string; organisation_id: string }>(
+    `select id, organisation_id from staff where user_id = $1 and (leaving_date is null or leaving_date > current_date)`,
+    [userId],
+  );
+  const roleGrants: RoleGrant[] = grants.rows
+    .filter((g) => isRole(g.role))
+    .map((g) => ({ role: g.role as Role, organisationId: g.organisation_id }));
+  // Every member of staff is a learner, whether or not the role was granted explicitly.
+  if (staff.rows.length > 0 && !roleGrants.some((g) => g.role === 'learner')) roleGrants.push({ role: 'learner', organisationId: null });
+  return {
+    userId: user.id,
+    email: user.email,
+    name: user.display_name,
+    grants: roleGrants,
+    staffIds: staff.rows.map((s) => s.id),
+    staffOrganisationIds: [...new Set(staff.rows.map((s) => s.organisation_id))],
+    via,
+  };
+}
+
+/** Creates an API token for a user; the token is returned once and only its hash is kept. */
+export async function createApiToken(db: Queryable, userId: string, label = 'cli'): Promise<string> {
+  const token = `dal_${randomBytes(32).toString('base64url')}`;
+  await db.query('insert into api_tokens (user_id, token_hash, label) values ($1, $2, $3)', [userId, hashToken(token), label]);
+  return token;
+}
+
+export async function userIdForToken(db: Queryable, token: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ user_id: string }>(
+    `update api_tokens set last_used_at = now() where token_hash = $1 and revoked_at is null returning user_id`,
+    [hashToken(token)],
+  );
+  return rows[0]?.user_id;
+}
+
+export async function audit(
+  db: Queryable,
+  entry: { actorUserId?: string | null; action: string; organisationId?: string | null; subjectType?: string; subjectId?: string; detail?: Record<string, unknown>; ip?: string },
+): Promise<void> {
+  await db.query(
+    'insert into audit_log (actor_user_id, action, organisation_id, subject_type, subject_id, detail, ip) values ($1, $2, $3, $4, $5, $6, $7)',
+    [entry.actorUserId ?? null, entry.action, entry.organisationId ?? null, entry.subjectType ?? null, entry.subjectId ?? null, JSON.stringify(entry.detail ?? {}), entry.ip ?? null],
+  );
+}

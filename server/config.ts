@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Everything the product reads from its environment, validated once at start.
+ * A bad value stops the server with a message that names the variable, so an
+ * operator never has to read a stack trace to find a typo.
+ */
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
+  PUBLIC_URL: z.string().url('must be a full URL such as https://training.example.org.uk').optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Domestic Abuse Training <training@localhost>'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEMO_DATA: z.enum(['true', 'false']).optional(),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
+  JOBS: z.enum(['true', 'false']).default('true'),
+  JOBS_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  SCORM_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_000).default(500),
+  SCORM_MAX_FILES: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Set when the operator runs on their own PostgreSQL; absent means embedded PGlite. */
+  databaseUrl?: string;
+  publicUrl: string;
+  /** True when PUBLIC_URL is https, so cookies are marked secure. */
+  secureCookies: boolean;
+  sessionSecret: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  logLevel: string;
+  /** Load the demo partnership on first start of an empty database. */
+  demoData: boolean;
+  sessionIdleMinutes: number;
+  jobsEnabled: boolean;
+  jobsPollSeconds: number;
+  scormMaxUploadBytes: number;
+  scormMaxFiles: number;
+  scormDir: string;
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`The server cannot start because of its configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Embedded mode keeps a generated session secret beside the data, so sessions
+ * survive a restart without the operator having to invent one.
+ */
+function sessionSecretFor(dataDir: string, given: string | undefined, embedded: boolean): string {
+  if (given) return given;
+  if (!embedded) {
+    throw new ConfigError(['SESSION_SECRET: required when DATABASE_URL is set (at least 32 random characters)']);
+  }
+  const file = path.join(dataDir, 'session-secret');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  fs.writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "not set": shells and .env files often leave them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got "${String(cleaned[i.path[0] as string] ?? '')}")`));
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const embedded = !e.DATABASE_URL;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    sessionSecret: sessionSecretFor(dataDir, e.SESSION_SECRET, embedded),
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    logLevel: e.LOG_LEVEL,
+    demoData: e.DEMO_DATA ? e.DEMO_DATA === 'true' : embedded,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    jobsEnabled: e.JOBS === 'true',
+    jobsPollSeconds: e.JOBS_POLL_SECONDS,
+    scormMaxUploadBytes: e.SCORM_MAX_UPLOAD_MB * 1024 * 1024,
+    scormMaxFiles: e.SCORM_MAX_FILES,
+    scormDir: path.resolve(process.env.SCORM_DIR || path.join(__dirname, '..', 'scorm-packages')),
+    trustProxy: e.TRUST_PROXY === 'true',
+  };
+}

@@ -1,0 +1,105 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg, { type Pool, type PoolClient } from 'pg';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { openEmbedded, type OpenEmbeddedOptions } from './embedded';
+
+// Dates stay as 'YYYY-MM-DD' strings: a training date has no time zone, and
+// turning it into a JS Date at midnight UTC shifts it a day in British Summer Time.
+pg.types.setTypeParser(1082, (v) => v);
+// bigint counts (count(*)) come back as numbers; our counts never pass 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+// numeric (percentages, scores) as numbers.
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+export type Db = NodePgDatabase;
+
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  pool: Pool;
+  /** Drizzle over the same pool, for typed queries in module stores. */
+  db: Db;
+  /** A connection string that reaches the same database (for pg_dump and second processes). */
+  url: string;
+  /** Runs fn in one transaction on one connection; rolls back if it throws. */
+  transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  role: OpenEmbeddedOptions['role'];
+  borrowIfBusy?: boolean;
+  inMemory?: boolean;
+  poolSize?: number;
+}
+
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  logger: Logger,
+  options: OpenDatabaseOptions,
+): Promise<Database> {
+  let url: string;
+  let closeEmbedded = async () => {};
+  let kind: Database['kind'];
+  if (config.databaseUrl) {
+    kind = 'postgres';
+    url = config.databaseUrl;
+  } else {
+    kind = 'pglite';
+    const embedded = await openEmbedded({
+      dataDir: config.dataDir,
+      role: options.role,
+      borrowIfBusy: options.borrowIfBusy ?? false,
+      inMemory: options.inMemory,
+    });
+    if (!embedded.owned) logger.info({ pid: embedded.ownerPid }, 'using the embedded database through the process that has it open');
+    url = `postgres://postgres@127.0.0.1:${embedded.port}/postgres?sslmode=disable`;
+    closeEmbedded = embedded.close;
+  }
+
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? (kind === 'pglite' ? 8 : 20),
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle connection dropped by a database restart must not crash the process;
+  // the next query gets a fresh connection and /health reports the outage.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost'));
+
+  async function transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  return {
+    kind,
+    pool,
+    db: drizzle(pool),
+    url,
+    transaction,
+    async ping() {
+      try {
+        await pool.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await pool.end().catch(() => {});
+      await closeEmbedded();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Pool } from 'pg';
+import type { Logger } from '../logger';
+
+export interface MigrationSource {
+  /** The module the migrations belong to; migrations are recorded per module. */
+  module: string;
+  dir: string;
+}
+
+// One arbitrary number: all instances starting at once queue on it, so two
+// servers never apply the same migration together on a shared PostgreSQL.
+const MIGRATION_LOCK = 7_284_600_1;
+
+/**
+ * Applies each module's SQL migrations (files named NNN_what.sql) in module
+ * order, each file in its own transaction, and records them so that a restart
+ * applies nothing twice.
+ */
+export async function runMigrations(pool: Pool, sources: MigrationSource[], logger: Logger): Promise<number> {
+  const client = await pool.connect();
+  let applied = 0;
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`create table if not exists schema_migrations (
+      module text not null, name text not null, applied_at timestamptz not null default now(),
+      primary key (module, name))`);
+    const done = new Set(
+      (await client.query<{ module: string; name: string }>('select module, name from schema_migrations')).rows.map(
+        (r) => `${r.module}/${r.name}`,
+      ),
+    );
+    for (const source of sources) {
+      if (!fs.existsSync(source.dir)) continue;
+      const files = fs
+        .readdirSync(source.dir)
+        .filter((f) => f.endsWith('.sql'))
+        .sort();
+      for (const file of files) {
+        if (done.has(`${source.module}/${file}`)) continue;
+        const sql = fs.readFileSync(path.join(source.dir, file), 'utf8');
+        try {
+          await client.query('BEGIN');
+          await client.query(sql);
+          await client.query('insert into schema_migrations (module, name) values ($1, $2)', [source.module, file]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw new Error(`Migration ${source.module}/${file} failed: ${(err as Error).message}`);
+        }
+        applied++;
+        logger.info({ module: source.module, migration: file }, 'applied migration');
+      }
+    }
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,60 @@
+import { ConfigError, loadConfig } from './config';
+import { EmbeddedDatabaseBusyError } from './db/embedded';
+import { createLogger } from './logger';
+import { startProduct } from './runtime';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const logger = createLogger(config);
+  let product: Awaited<ReturnType<typeof startProduct>>;
+  try {
+    product = await startProduct(config, { logger });
+  } catch (err) {
+    if (err instanceof EmbeddedDatabaseBusyError) {
+      console.error(err.message);
+      process.exit(75); // EX_TEMPFAIL
+    }
+    throw err;
+  }
+
+  const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
+  logger.info({ url: config.publicUrl, database: product.database.kind }, 'server started');
+  console.log(`\nDomestic abuse training is running at ${config.publicUrl} on ${where}.`);
+  if (product.demoLogins) {
+    console.log('\nDemo partnership loaded. Sign in as:');
+    for (const login of product.demoLogins) console.log(`  ${login.role.padEnd(20)} ${login.email.padEnd(32)} password: ${login.password}`);
+    console.log('');
+  }
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    const hardStop = setTimeout(() => {
+      logger.error('shutdown took longer than 10 seconds; exiting');
+      process.exit(1);
+    }, 10_000);
+    hardStop.unref();
+    product.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(`The server could not start: ${(err as Error).message}`);
+  process.exit(1);
+});

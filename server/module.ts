@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Router } from 'express';
+import type { Config } from './config';
+import type { Database } from './db';
+import type { Logger } from './logger';
+import type { Role } from './access';
+import type { Jobs } from './jobs';
+import type { Mailer } from './mail';
+
+/**
+ * What a feature module is handed: explicit dependencies, no globals.
+ * A module builds its own stores and services from these.
+ */
+export interface ModuleContext {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  mailer: Mailer;
+  /** Absolute path to one of this module's views, for res.render. */
+  view(name: string): string;
+}
+
+export interface NavEntry {
+  label: string;
+  href: string;
+  /** Shown to callers holding any of these roles; omit for every signed-in person. */
+  roles?: Role[];
+  /** Lower comes first in the navigation. */
+  order?: number;
+}
+
+export interface CliCommand {
+  summary: string;
+  usage: string;
+  run(ctx: ModuleContext, args: string[]): Promise<void>;
+}
+
+/**
+ * One feature of the product, declared in modules/<name>/index.ts.
+ * The server composes every folder under modules/ from these declarations;
+ * adding a module touches no other module.
+ */
+export interface FeatureModule {
+  name: string;
+  /** Modules whose tables or services this one uses; they load and migrate first. */
+  dependsOn?: string[];
+  /** Pages, mounted at the site root. */
+  routes?(ctx: ModuleContext): Router;
+  /** JSON endpoints, mounted under /api/v1 (bearer token or session). */
+  api?(ctx: ModuleContext): Router;
+  /** Paths that accept POSTs without a CSRF token (an IdP posting a SAML response). */
+  csrfExempt?: RegExp[];
+  /** Paths (under the site root) that anyone may open without signing in. */
+  publicPaths?: RegExp[];
+  jobs?(ctx: ModuleContext, jobs: Jobs): void | Promise<void>;
+  nav?: NavEntry[];
+  cli?: Record<string, CliCommand>;
+  /** Runs after migrations on every start (e.g. load the default framework when none exists). */
+  onStart?(ctx: ModuleContext): Promise<void>;
+  /** Adds this module's part of the demo partnership; must be safe to run twice. */
+  seedDemo?(ctx: ModuleContext): Promise<void>;
+}
+
+export interface LoadedModule {
+  definition: FeatureModule;
+  dir: string;
+  migrationsDir: string;
+  viewsDir: string;
+  publicDir: string;
+}
+
+export function defineModule(definition: FeatureModule): FeatureModule {
+  return definition;
+}
+
+export const MODULES_DIR = path.resolve(__dirname, '..', 'modules');
+
+/** Loads every modules/<name>/index.ts and orders them so dependencies come first. */
+export function loadModules(modulesDir = MODULES_DIR): LoadedModule[] {
+  const found = new Map<string, LoadedModule>();
+  for (const entry of fs.readdirSync(modulesDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const dir = path.join(modulesDir, entry.name);
+    const index = ['index.ts', 'index.js'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    if (!index) continue;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const exported = require(index) as { default?: FeatureModule };
+    const definition = exported.default;
+    if (!definition?.name) throw new Error(`modules/${entry.name}/index.ts must export default defineModule({ name, ... })`);
+    found.set(definition.name, {
+      definition,
+      dir,
+      migrationsDir: path.join(dir, 'migrations'),
+      viewsDir: path.join(dir, 'views'),
+      publicDir: path.join(dir, 'public'),
+    });
+  }
+  const ordered: LoadedModule[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, from?: string) => {
+    const mod = found.get(name);
+    if (!mod) throw new Error(`Module "${from}" depends on "${name}", which does not exist under modules/`);
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') throw new Error(`Modules depend on each other in a circle through "${name}"`);
+    state.set(name, 'visiting');
+    for (const dep of mod.definition.dependsOn ?? []) visit(dep, name);
+    state.set(name, 'done');
+    ordered.push(mod);
+  };
+  for (const name of [...found.keys()].sort()) visit(name);
+  return ordered;
+}

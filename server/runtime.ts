@@ -1,0 +1,111 @@
+import http from 'node:http';
+import path from 'node:path';
+import type { Express } from 'express';
+import type { Config } from './config';
+import { type Database, openDatabase } from './db';
+import { runMigrations } from './db/migrate';
+import { createApp } from './app';
+import { createJobs, type Jobs } from './jobs';
+import { createLogger, type Logger } from './logger';
+import { createMailer, type Mailer } from './mail';
+import { type LoadedModule, loadModules, type ModuleContext } from './module';
+import { type DemoLogin, databaseIsEmpty, seedDemoPartnership } from './demo';
+
+export interface Prepared {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  modules: LoadedModule[];
+  mailer: Mailer;
+  contextFor(mod: LoadedModule): ModuleContext;
+  /** A context for code outside any module (the CLI, the demo seed). */
+  rootContext: ModuleContext;
+}
+
+/** Opens the database, applies every migration and runs each module's start-up step. */
+export async function prepare(
+  config: Config,
+  options: { logger?: Logger; database?: Database; role: 'server' | 'cli' | 'test'; borrowIfBusy?: boolean; inMemory?: boolean },
+): Promise<Prepared> {
+  const logger = options.logger ?? createLogger(config);
+  const modules = loadModules();
+  const database =
+    options.database ?? (await openDatabase(config, logger, { role: options.role, borrowIfBusy: options.borrowIfBusy, inMemory: options.inMemory }));
+  try {
+    await runMigrations(
+      database.pool,
+      [{ module: 'core', dir: path.join(__dirname, 'migrations') }, ...modules.map((m) => ({ module: m.definition.name, dir: m.migrationsDir }))],
+      logger,
+    );
+    const mailer = createMailer(config, database.pool, logger);
+    const contextFor = (mod: LoadedModule): ModuleContext => ({
+      config,
+      database,
+      logger: logger.child({ module: mod.definition.name }),
+      mailer,
+      view: (name: string) => path.join(mod.viewsDir, `${name}.hbs`),
+    });
+    const rootContext: ModuleContext = { config, database, logger, mailer, view: (name) => path.join(__dirname, '..', 'views', `${name}.hbs`) };
+    for (const mod of modules) await mod.definition.onStart?.(contextFor(mod));
+    return { config, logger, database, modules, mailer, contextFor, rootContext };
+  } catch (err) {
+    if (!options.database) await database.close();
+    throw err;
+  }
+}
+
+export interface RunningProduct extends Prepared {
+  app: Express;
+  server: http.Server;
+  url: string;
+  jobs?: Jobs;
+  demoLogins?: DemoLogin[];
+  stop(): Promise<void>;
+}
+
+export async function startProduct(
+  config: Config,
+  options: { logger?: Logger; database?: Database; role?: 'server' | 'test'; inMemory?: boolean } = {},
+): Promise<RunningProduct> {
+  const prepared = await prepare(config, { ...options, role: options.role ?? 'server' });
+  const { logger, database, modules, contextFor } = prepared;
+  let demoLogins: DemoLogin[] | undefined;
+  if (config.demoData && (await databaseIsEmpty(database.pool))) {
+    demoLogins = await seedDemoPartnership(prepared);
+  }
+
+  const app = createApp({ config, database, logger, modules, contextFor });
+  const server = http.createServer(app);
+  // Slightly longer than a typical load balancer's idle timeout, so it closes first.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://127.0.0.1:${port}`;
+
+  let jobs: Jobs | undefined;
+  if (config.jobsEnabled) {
+    jobs = createJobs(database.pool, logger, config.jobsPollSeconds);
+    for (const mod of modules) await mod.definition.jobs?.(contextFor(mod), jobs);
+    await jobs.start();
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      // Stop taking requests, let in-flight ones finish, then jobs, then the database.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 8000);
+      await closed;
+      clearTimeout(force);
+      if (jobs) await jobs.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs'));
+      await database.close();
+    })();
+    return stopping;
+  };
+  return { ...prepared, app, server, url, jobs, demoLogins, stop };
+}

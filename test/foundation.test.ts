@@ -1,0 +1,92 @@
+import os from 'node:os';
+import { expect } from 'chai';
+import { createApiToken, findUserByEmail } from '../server/auth/users';
+import { ConfigError, loadConfig } from '../server/config';
+import { TEST_DB } from './support/database';
+import { runNode } from './support/process';
+import { startTestServer, type TestServer, TestAgent } from './support/server';
+
+describe(`foundation (${TEST_DB})`, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ demo: true });
+  });
+  after(async () => server?.close());
+
+  it('answers /health with the database status', async () => {
+    const res = await fetch(`${server.url}/health`);
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ status: 'ok', db: 'ok' });
+  });
+
+  it('shows a GOV.UK-styled 404 page for an unknown page and JSON for an unknown API path', async () => {
+    const page = await fetch(`${server.url}/no-such-page`, { headers: { accept: 'text/html' } });
+    expect(page.status).to.equal(404);
+    const html = await page.text();
+    expect(html).to.contain('govuk-heading-l');
+    expect(html).to.contain('Page not found');
+    const api = await fetch(`${server.url}/api/v1/no-such-thing`);
+    expect(api.status).to.equal(404);
+    expect(await api.json()).to.have.nested.property('error.status', 404);
+  });
+
+  it('refuses API calls without a token or session, and accepts a bearer token', async () => {
+    const anon = await fetch(`${server.url}/api/v1/organisations`);
+    expect(anon.status).to.equal(401);
+    const user = await findUserByEmail(server.product.database.pool, 'admin@vale-partnership.example');
+    const token = await createApiToken(server.product.database.pool, user!.id);
+    const res = await fetch(`${server.url}/api/v1/organisations`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { organisations: { slug: string; sector: string; inArea: boolean; name: string }[] };
+    expect(body.organisations.map((o) => o.sector)).to.include.members(['local-authority', 'health', 'police', 'probation', 'housing', 'voluntary']);
+    expect(body.organisations.find((o) => o.slug === 'northshire-council')?.inArea).to.equal(false);
+    const bad = await fetch(`${server.url}/api/v1/organisations`, { headers: { authorization: 'Bearer not-a-real-token' } });
+    expect(bad.status).to.equal(401);
+  });
+
+  it('signs a demo user in with the printed password and refuses a wrong one', async () => {
+    const agent = new TestAgent(server.url);
+    await agent.get('/sign-in');
+    const wrong = await agent.postForm('/sign-in', { email: 'lead@valecounty.example', password: 'wrong password here' });
+    expect(wrong.status).to.equal(401);
+    expect(await wrong.text()).to.contain('Enter a correct email address and password');
+    await agent.signIn('lead@valecounty.example', 'demo-learning-2026');
+    const home = await agent.get('/');
+    expect(home.text).to.contain('Signed in as Tom Bradley');
+  });
+
+  it('refuses a form post without the CSRF token', async () => {
+    const agent = new TestAgent(server.url);
+    await agent.get('/sign-in');
+    const res = await agent.request('POST', '/sign-in', {
+      body: new URLSearchParams({ email: 'lead@valecounty.example', password: 'demo-learning-2026' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    });
+    expect(res.status).to.equal(403);
+  });
+
+  it('answers malformed JSON with a JSON 400, not a stack trace', async () => {
+    const res = await fetch(`${server.url}/api/v1/organisations`, { method: 'POST', body: '{"broken', headers: { 'content-type': 'application/json' } });
+    expect(res.status).to.equal(400);
+    const body = await res.text();
+    expect(body).to.not.match(/at .*\.ts:\d+/);
+    expect(JSON.parse(body)).to.have.nested.property('error.status', 400);
+  });
+});
+
+describe('configuration', () => {
+  it('fails fast with a message naming the bad variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty', DATA_DIR: os.tmpdir() })).to.throw(ConfigError, /PORT/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', SESSION_SECRET: 'x'.repeat(40) })).to.throw(ConfigError, /DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y' })).to.throw(ConfigError, /SESSION_SECRET/);
+    expect(() => loadConfig({ PUBLIC_URL: 'not a url', DATA_DIR: os.tmpdir() })).to.throw(ConfigError, /PUBLIC_URL/);
+  });
+
+  it('npm start exits at once with a readable message on a bad variable', async () => {
+    const { code, output } = await runNode(['server/main.ts'], { PORT: 'eighty' });
+    expect(code).to.not.equal(0);
+    expect(output).to.contain('PORT');
+    expect(output).to.not.match(/at .*\(.*:\d+:\d+\)/);
+  });
+});
+
