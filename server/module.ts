@@ -7,6 +7,7 @@ import type { Logger } from './logger';
 import type { Role } from './access';
 import type { Jobs } from './jobs';
 import type { Mailer } from './mail';
+import type { EventBus } from './events';
 
 /**
  * What a feature module is handed: explicit dependencies, no globals.
@@ -17,6 +18,8 @@ export interface ModuleContext {
   database: Database;
   logger: Logger;
   mailer: Mailer;
+  /** Product events shared by every module (course completed, evidence recorded ...). */
+  events: EventBus;
   /** Absolute path to one of this module's views, for res.render. */
   view(name: string): string;
 }
@@ -56,6 +59,8 @@ export interface FeatureModule {
   jobs?(ctx: ModuleContext, jobs: Jobs): void | Promise<void>;
   nav?: NavEntry[];
   cli?: Record<string, CliCommand>;
+  /** Subscribes to product events; called once per process, before any route or job runs. */
+  events?(ctx: ModuleContext): void;
   /** Runs after migrations on every start (e.g. load the default framework when none exists). */
   onStart?(ctx: ModuleContext): Promise<void>;
   /** Adds this module's part of the demo partnership; must be safe to run twice. */

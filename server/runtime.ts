@@ -8,6 +8,7 @@ import { createApp } from './app';
 import { createJobs, type Jobs } from './jobs';
 import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail';
+import { createEventBus, type EventBus } from './events';
 import { type LoadedModule, loadModules, type ModuleContext } from './module';
 import { type DemoLogin, databaseIsEmpty, seedDemoPartnership } from './demo';
 
@@ -17,6 +18,7 @@ export interface Prepared {
   database: Database;
   modules: LoadedModule[];
   mailer: Mailer;
+  events: EventBus;
   contextFor(mod: LoadedModule): ModuleContext;
   /** A context for code outside any module (the CLI, the demo seed). */
   rootContext: ModuleContext;
@@ -38,16 +40,19 @@ export async function prepare(
       logger,
     );
     const mailer = createMailer(config, database.pool, logger);
+    const events = createEventBus(logger);
     const contextFor = (mod: LoadedModule): ModuleContext => ({
       config,
       database,
       logger: logger.child({ module: mod.definition.name }),
       mailer,
+      events,
       view: (name: string) => path.join(mod.viewsDir, `${name}.hbs`),
     });
-    const rootContext: ModuleContext = { config, database, logger, mailer, view: (name) => path.join(__dirname, '..', 'views', `${name}.hbs`) };
+    const rootContext: ModuleContext = { config, database, logger, mailer, events, view: (name) => path.join(__dirname, '..', 'views', `${name}.hbs`) };
+    for (const mod of modules) mod.definition.events?.(contextFor(mod));
     for (const mod of modules) await mod.definition.onStart?.(contextFor(mod));
-    return { config, logger, database, modules, mailer, contextFor, rootContext };
+    return { config, logger, database, modules, mailer, events, contextFor, rootContext };
   } catch (err) {
     if (!options.database) await database.close();
     throw err;
