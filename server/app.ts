@@ -89,7 +89,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
 
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
-  installSessions(app, config, database);
+  installSessions(app, config, database, logger);
   installAuthentication(app, database, logger);
   app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? [])));
 

@@ -1,8 +1,16 @@
 import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { expect } from 'chai';
+import { createApp } from '../server/app';
+import { openDatabase } from '../server/db';
+import { createEventBus } from '../server/events';
+import { createLogger } from '../server/logger';
+import { createMailer } from '../server/mail';
+import { loadModules } from '../server/module';
 import { createApiToken, findUserByEmail } from '../server/auth/users';
 import { ConfigError, loadConfig } from '../server/config';
-import { TEST_DB } from './support/database';
+import { TEST_DB, testConfig } from './support/database';
 import { runNode } from './support/process';
 import { startTestServer, type TestServer, TestAgent } from './support/server';
 
@@ -90,3 +98,37 @@ describe('configuration', () => {
   });
 });
 
+
+describe('when the database is down', () => {
+  it('answers /health with 503 and pages with a plain "service unavailable" page', async () => {
+    const config = testConfig({ databaseUrl: 'postgres://postgres@127.0.0.1:1/nothing' });
+    const logger = createLogger(config);
+    const database = await openDatabase(config, logger, { role: 'test' });
+    const modules = loadModules();
+    const mailer = createMailer(config, database.pool, logger);
+    const events = createEventBus(logger);
+    const app = createApp({
+      config,
+      database,
+      logger,
+      modules,
+      contextFor: (m) => ({ config, database, logger, mailer, events, view: (n) => path.join(m.viewsDir, `${n}.hbs`) }),
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).to.equal(503);
+      expect(await health.json()).to.deep.equal({ status: 'unavailable', db: 'unavailable' });
+      const page = await fetch(`http://127.0.0.1:${port}/`, { headers: { accept: 'text/html' } });
+      expect(page.status).to.equal(503);
+      const html = await page.text();
+      expect(html).to.contain('Sorry, the service is unavailable');
+      expect(html).to.not.contain('ECONNREFUSED');
+    } finally {
+      server.close();
+      await database.close();
+    }
+  });
+});

@@ -13,13 +13,19 @@ const LOCK_AFTER_FAILURES = 10;
 const LOCK_MINUTES = 15;
 
 /** Sessions in PostgreSQL, so they survive restarts and are shared by several instances. */
-export function installSessions(app: Express, config: Config, database: Database): void {
+export function installSessions(app: Express, config: Config, database: Database, logger: Logger): void {
   const PgStore = connectPgSimple(session);
   app.use(
     session({
       name: 'dal.sid',
       secret: config.sessionSecret,
-      store: new PgStore({ pool: database.pool, tableName: 'sessions', createTableIfMissing: false, pruneSessionInterval: 15 * 60 }),
+      store: new PgStore({
+        pool: database.pool,
+        tableName: 'sessions',
+        createTableIfMissing: false,
+        pruneSessionInterval: config.env === 'test' ? false : 15 * 60,
+        errorLog: (...args: unknown[]) => logger.warn({ err: String(args[args.length - 1]) }, 'session store error'),
+      }),
       resave: false,
       saveUninitialized: false,
       // The idle timeout: every request pushes expiry forward.
