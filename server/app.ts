@@ -45,6 +45,11 @@ export function createApp({ config, database, logger, modules, contextFor }: App
         res.setHeader('x-request-id', id);
         return id;
       },
+      // Method, path, status and id are enough to trace a request; headers hold cookies and tokens.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
       autoLogging: { ignore: (req) => req.url === '/health' || (req.url ?? '').startsWith('/assets/') || (req.url ?? '').startsWith('/public/') },
     }),
   );
