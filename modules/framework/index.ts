@@ -1,9 +1,220 @@
-import { defineModule } from '../../server/module';
+import express, { type Request } from 'express';
+import { allow, caller, hasRole } from '../../server/access';
+import { HttpError } from '../../server/errors';
+import { defineModule, type ModuleContext } from '../../server/module';
 import { loadDefaultFramework } from './load-default';
+import { activeCompetencies, frameworkChanges, frameworkToJson, hasCompetencyChanges, requirementsFor, staffAffected } from './model';
+import * as store from './store';
+
+const ADMIN = 'partnership-admin' as const;
+const MAX_TEXT = 1000;
+const STYLESHEET = '/modules/framework/framework.css';
+
+function groupNumberParam(req: Request): number {
+  const n = Number(req.params.number);
+  if (!Number.isInteger(n) || n < 1 || n > 9) throw new HttpError(404, 'We could not find that staff group.');
+  return n;
+}
+
+function competencyText(value: unknown): { text: string; error?: string } {
+  const text = String(value ?? '').replace(/\s+/g, ' ').trim();
+  if (!text) return { text, error: 'Enter the competency' };
+  if (text.length > MAX_TEXT) return { text, error: `The competency must be ${MAX_TEXT} characters or fewer` };
+  return { text };
+}
+
+function pageRoutes(ctx: ModuleContext) {
+  const router = express.Router();
+  const { pool } = ctx.database;
+
+  router.get('/framework', allow(), async (req, res) => {
+    const framework = await store.publishedFramework(pool);
+    if (!framework) throw new HttpError(404, 'No framework has been published yet.');
+    res.render(ctx.view('framework'), {
+      title: framework.name,
+      stylesheets: [STYLESHEET],
+      canManage: hasRole(req.caller, ADMIN),
+      framework,
+      groups: framework.groups.map((g) => ({ ...g, active: activeCompetencies(g), includedNames: g.includesGroups.map((n) => `Staff Group ${n}`) })),
+    });
+  });
+
+  router.get('/framework/my-group', allow(), async (req, res) => {
+    const framework = await store.publishedFramework(pool);
+    if (!framework) throw new HttpError(404, 'No framework has been published yet.');
+    const records = await store.groupsOfStaff(pool, caller(req).staffIds);
+    const placements = records.map((r) => ({
+      ...r,
+      group: r.groupNumber ? framework.groups.find((g) => g.number === r.groupNumber) : undefined,
+      requirements: r.groupNumber ? requirementsFor(framework, r.groupNumber) : [],
+    }));
+    res.render(ctx.view('my-group'), {
+      title: 'What my group requires of me',
+      backLink: '/framework',
+      placements: placements.map((p) => ({ ...p, total: p.requirements.reduce((n, r) => n + r.competencies.length, 0) })),
+    });
+  });
+
+  router.get('/admin/framework', allow(ADMIN), async (_req, res) => {
+    const [versions, draft] = await Promise.all([store.frameworkVersions(pool), store.draftFramework(pool)]);
+    res.render(ctx.view('admin-framework'), {
+      title: 'Manage the framework',
+      stylesheets: [STYLESHEET],
+      versions,
+      draft: draft && { ...draft, groups: draft.groups.map((g) => ({ ...g, active: activeCompetencies(g), retired: g.competencies.filter((c) => c.retired) })) },
+    });
+  });
+
+  router.post('/admin/framework/draft', allow(ADMIN), async (req, res) => {
+    await ctx.database.transaction((client) => store.createDraft(client, caller(req).userId));
+    req.session.flash = 'A draft copy of the published framework is ready to edit';
+    res.redirect('/admin/framework');
+  });
+
+  router.post('/admin/framework/draft/discard', allow(ADMIN), async (req, res) => {
+    await ctx.database.transaction((client) => store.discardDraft(client, caller(req).userId));
+    req.session.flash = 'The draft has been discarded';
+    res.redirect('/admin/framework');
+  });
+
+  router.get('/admin/framework/draft/groups/:number/competencies/new', allow(ADMIN), async (req, res) => {
+    const n = groupNumberParam(req);
+    res.render(ctx.view('admin-competency'), { title: `Add a competency to Staff Group ${n}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n });
+  });
+
+  router.post('/admin/framework/draft/groups/:number/competencies/new', allow(ADMIN), async (req, res) => {
+    const n = groupNumberParam(req);
+    const { text, error } = competencyText(req.body.text);
+    if (error) {
+      return res.status(400).render(ctx.view('admin-competency'), {
+        title: `Add a competency to Staff Group ${n}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n, text, errors: [{ text: error, href: '#text' }],
+      });
+    }
+    await ctx.database.transaction((client) => store.addCompetency(client, n, text));
+    req.session.flash = `Competency added to Staff Group ${n}`;
+    res.redirect('/admin/framework');
+  });
+
+  router.get('/admin/framework/draft/competencies/:id/edit', allow(ADMIN), async (req, res) => {
+    const c = await store.findDraftCompetency(pool, String(req.params.id));
+    res.render(ctx.view('admin-competency'), {
+      title: `Reword competency ${c.groupNumber}.${c.number}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: c.groupNumber, text: c.text, editing: true,
+    });
+  });
+
+  router.post('/admin/framework/draft/competencies/:id/edit', allow(ADMIN), async (req, res) => {
+    const c = await store.findDraftCompetency(pool, String(req.params.id));
+    const { text, error } = competencyText(req.body.text);
+    if (error) {
+      return res.status(400).render(ctx.view('admin-competency'), {
+        title: `Reword competency ${c.groupNumber}.${c.number}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: c.groupNumber, text, editing: true,
+        errors: [{ text: error, href: '#text' }],
+      });
+    }
+    await ctx.database.transaction((client) => store.rewordCompetency(client, c.id, text));
+    req.session.flash = `Competency ${c.groupNumber}.${c.number} reworded`;
+    res.redirect('/admin/framework');
+  });
+
+  router.post('/admin/framework/draft/competencies/:id/:action', allow(ADMIN), async (req, res) => {
+    const id = String(req.params.id);
+    const action = String(req.params.action);
+    await ctx.database.transaction(async (client) => {
+      if (action === 'retire') await store.setCompetencyRetired(client, id, true);
+      else if (action === 'restore') await store.setCompetencyRetired(client, id, false);
+      else if (action === 'up' || action === 'down') await store.moveCompetency(client, id, action);
+      else throw new HttpError(404, 'Page not found');
+    });
+    res.redirect(`/admin/framework#competency-${id}`);
+  });
+
+  router.get('/admin/framework/draft/groups/:number/edit', allow(ADMIN), async (req, res) => {
+    const n = groupNumberParam(req);
+    const draft = await store.draftFramework(pool);
+    const group = draft?.groups.find((g) => g.number === n);
+    if (!group) throw new HttpError(404, 'We could not find that staff group in the draft.');
+    res.render(ctx.view('admin-group'), { title: `Edit Staff Group ${n}`, backLink: '/admin/framework', group, exampleRoles: group.exampleRoles.join('\n') });
+  });
+
+  router.post('/admin/framework/draft/groups/:number/edit', allow(ADMIN), async (req, res) => {
+    const n = groupNumberParam(req);
+    const field = (name: string) => String(req.body[name] ?? '').trim();
+    const texts = {
+      name: field('name'),
+      level: field('level'),
+      summary: field('summary'),
+      description: field('description'),
+      exampleRoles: field('exampleRoles').split(/\r?\n/).map((r) => r.trim()).filter(Boolean),
+    };
+    const errors: { text: string; href: string }[] = [];
+    if (!texts.name) errors.push({ text: 'Enter the group name', href: '#name' });
+    if (!texts.level) errors.push({ text: 'Enter the level, for example Awareness', href: '#level' });
+    for (const [k, label] of [['name', 'name'], ['level', 'level']] as const) {
+      if (texts[k].length > 200) errors.push({ text: `The ${label} must be 200 characters or fewer`, href: `#${k}` });
+    }
+    if (texts.summary.length > 4000) errors.push({ text: 'The summary must be 4000 characters or fewer', href: '#summary' });
+    if (texts.description.length > 4000) errors.push({ text: 'The description must be 4000 characters or fewer', href: '#description' });
+    if (errors.length) {
+      return res.status(400).render(ctx.view('admin-group'), {
+        title: `Edit Staff Group ${n}`, backLink: '/admin/framework', group: { number: n, ...texts }, exampleRoles: field('exampleRoles'), errors,
+      });
+    }
+    await ctx.database.transaction((client) => store.updateGroupTexts(client, n, texts));
+    req.session.flash = `Staff Group ${n} updated`;
+    res.redirect('/admin/framework');
+  });
+
+  router.get('/admin/framework/draft/publish', allow(ADMIN), async (_req, res) => {
+    const [published, draft, counts] = await Promise.all([store.publishedFramework(pool), store.draftFramework(pool), store.currentStaffByGroup(pool)]);
+    if (!draft || !published) throw new HttpError(404, 'There is no draft framework to publish.');
+    const changes = frameworkChanges(published, draft).map((c) => ({
+      ...c,
+      changed: hasCompetencyChanges(c) || c.textChanges.length > 0,
+      staffAffected: staffAffected(c, counts),
+      staffInGroups: c.affectsGroups.map((g) => ({ group: g, staff: counts[g] ?? 0 })),
+    }));
+    res.render(ctx.view('admin-publish'), {
+      title: `Publish version ${draft.version}`,
+      backLink: '/admin/framework',
+      published,
+      draft,
+      changes,
+      anyChange: changes.some((c) => c.changed),
+    });
+  });
+
+  router.post('/admin/framework/draft/publish', allow(ADMIN), async (req, res) => {
+    const [published, draft] = await Promise.all([store.publishedFramework(pool), store.draftFramework(pool)]);
+    if (!draft || !published) throw new HttpError(404, 'There is no draft framework to publish.');
+    const changes = frameworkChanges(published, draft).filter((c) => hasCompetencyChanges(c) || c.textChanges.length > 0);
+    const result = await ctx.database.transaction((client) =>
+      store.publishDraft(client, caller(req).userId, {
+        changes: changes.map((c) => ({ group: c.number, added: c.added.length, reworded: c.reworded.length, retired: c.retired.length, texts: c.textChanges })),
+      }),
+    );
+    req.session.flash = `Version ${result.version} of the framework is published`;
+    res.redirect('/admin/framework');
+  });
+
+  return router;
+}
 
 export default defineModule({
   name: 'framework',
   dependsOn: ['organisations'],
+  nav: [
+    { label: 'Framework', href: '/framework', order: 20 },
+  ],
+  routes: pageRoutes,
+  api(ctx) {
+    const router = express.Router();
+    router.get('/framework', allow(), async (_req, res) => {
+      const framework = await store.publishedFramework(ctx.database.pool);
+      if (!framework) throw new HttpError(404, 'No framework has been published yet.');
+      res.json(frameworkToJson(framework));
+    });
+    return router;
+  },
   async onStart(ctx) {
     if (await loadDefaultFramework(ctx.database)) ctx.logger.info('loaded the Somerset Learning Development Framework as version 1');
   },
