@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import yauzl from 'yauzl';
+import { PackageRefused, type ParsedManifest, parseManifest } from './manifest';
+
+export interface ZipLimits {
+  maxBytes: number;
+  maxFiles: number;
+}
+
+interface ZipEntryInfo {
+  name: string;
+  size: number;
+  isDirectory: boolean;
+}
+
+const MANIFEST = 'imsmanifest.xml';
+const MAX_MANIFEST_BYTES = 5 * 1024 * 1024;
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    // strictFileNames: a backslash is refused rather than silently turned into a folder separator.
+    yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) reject(new PackageRefused(`This file is not a zip archive that can be read (${err?.message ?? 'unknown error'}).`));
+      else resolve(zip);
+    });
+  });
+}
+
+/** Why a name is not acceptable inside a package, or null when it is. */
+export function unsafePathReason(name: string): string | null {
+  if (name.includes('\\')) return 'uses a backslash';
+  if (name.startsWith('/') || /^[a-zA-Z]:/.test(name)) return 'is an absolute path';
+  if (name.split('/').some((part) => part === '..')) return 'climbs out of the package folder';
+  if (name.includes('\0')) return 'contains a null character';
+  return null;
+}
+
+function refusedForYauzl(err: Error): PackageRefused {
+  if (err instanceof PackageRefused) return err;
+  const m = err.message;
+  if (/invalid relative path|absolute path|invalid characters in fileName/i.test(m)) {
+    return new PackageRefused(`The package contains a file path that is absolute, climbs out of the package folder or uses backslashes (${m}). It was refused.`);
+  }
+  if (/too many bytes|too few bytes|too large/i.test(m)) return new PackageRefused(`A file in the package is not the size the zip says it is (${m}). It was refused.`);
+  return new PackageRefused(`The zip archive could not be read (${m}).`);
+}
+
+/** Reads the central directory only: names, declared sizes and link flags. */
+async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits): Promise<{ entries: ZipEntryInfo[]; manifestEntry?: yauzl.Entry }> {
+  return new Promise((resolve, reject) => {
+    const entries: ZipEntryInfo[] = [];
+    let manifestEntry: yauzl.Entry | undefined;
+    let declared = 0;
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      reject(refusedForYauzl(err));
+    };
+    zip.on('error', fail);
+    zip.on('entry', (entry: yauzl.Entry) => {
+      if (failed) return;
+      const name = entry.fileName;
+      const reason = unsafePathReason(name);
+      if (reason) return fail(new PackageRefused(`The package contains a file path that ${reason} ("${name}"). It was refused.`));
+      const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
+      if (mode === 0o120000) return fail(new PackageRefused(`The package contains a link ("${name}"). Links are not allowed in SCORM packages, so it was refused.`));
+      const isDirectory = name.endsWith('/');
+      if (!isDirectory) {
+        declared += entry.uncompressedSize;
+        if (entries.filter((e) => !e.isDirectory).length + 1 > limits.maxFiles) {
+          return fail(new PackageRefused(`The package has more than ${limits.maxFiles} files, the most this service accepts. It was refused.`));
+        }
+        if (declared > limits.maxBytes) {
+          return fail(new PackageRefused(`The package unpacks to more than ${Math.round(limits.maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`));
+        }
+      }
+      if (name === MANIFEST) manifestEntry = entry;
+      entries.push({ name, size: entry.uncompressedSize, isDirectory });
+      zip.readEntry();
+    });
+    zip.on('end', () => {
+      if (!failed) resolve({ entries, manifestEntry });
+    });
+    zip.readEntry();
+  });
+}
+
+function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, stream) => (err || !stream ? reject(refusedForYauzl(err ?? new Error('no stream'))) : resolve(stream))));
+}
+
+async function readManifest(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
+  if (entry.uncompressedSize > MAX_MANIFEST_BYTES) throw new PackageRefused('imsmanifest.xml is larger than 5 MB, which no real manifest is. The package was refused.');
+  const stream = await openEntry(zip, entry);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_MANIFEST_BYTES) throw new PackageRefused('imsmanifest.xml is larger than 5 MB, which no real manifest is. The package was refused.');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** Counts real bytes as they are written, so a zip that lies about its sizes is stopped. */
+function byteLimiter(counter: { bytes: number }, maxBytes: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      counter.bytes += chunk.length;
+      if (counter.bytes > maxBytes) done(new PackageRefused(`The package unpacks to more than ${Math.round(maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`));
+      else done(null, chunk);
+    },
+  });
+}
+
+async function extractAll(zip: yauzl.ZipFile, into: string, maxBytes: number): Promise<number> {
+  const counter = { bytes: 0 };
+  const root = path.resolve(into);
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      reject(refusedForYauzl(err));
+    };
+    zip.on('error', fail);
+    zip.on('end', () => {
+      if (!failed) resolve();
+    });
+    zip.on('entry', async (entry: yauzl.Entry) => {
+      if (failed) return;
+      try {
+        const target = path.resolve(root, entry.fileName);
+        // Belt and braces: the name was checked already; the resolved path must still be inside.
+        if (target !== root && !target.startsWith(root + path.sep)) throw new PackageRefused(`The package contains a file path that climbs out of the package folder ("${entry.fileName}"). It was refused.`);
+        if (entry.fileName.endsWith('/')) {
+          fs.mkdirSync(target, { recursive: true });
+        } else {
+          fs.mkdirSync(path.dirname(target), { recursive: true });
+          const stream = await openEntry(zip, entry);
+          await pipeline(stream, byteLimiter(counter, maxBytes), fs.createWriteStream(target, { flags: 'wx' }));
+        }
+        zip.readEntry();
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+    zip.readEntry();
+  });
+  return counter.bytes;
+}
+
+export interface CheckedPackage {
+  manifest: ParsedManifest;
+  fileCount: number;
+  declaredBytes: number;
+}
+
+function normalise(p: string): string {
+  return path.posix.normalize(p).replace(/^\.\//, '');
+}
+
+/**
+ * Opens a zip, checks every name and size, reads and checks the manifest and
+ * that every launch file is present. Nothing is written anywhere.
+ */
+export async function inspectPackage(file: string, limits: ZipLimits): Promise<CheckedPackage> {
+  const zip = await openZip(file);
+  try {
+    const { entries, manifestEntry } = await listEntries(zip, limits);
+    if (!manifestEntry) {
+      const nested = entries.find((e) => e.name.endsWith(`/${MANIFEST}`));
+      if (nested) {
+        throw new PackageRefused(
+          `The package's imsmanifest.xml is inside the folder "${nested.name.slice(0, -MANIFEST.length)}", not at the top of the zip. Zip the contents of that folder, not the folder itself.`,
+        );
+      }
+      throw new PackageRefused('This zip has no imsmanifest.xml, so it is not a SCORM package.');
+    }
+    const manifest = parseManifest(await readManifest(zip, manifestEntry));
+    const files = new Set(entries.filter((e) => !e.isDirectory).map((e) => normalise(e.name)));
+    for (const sco of manifest.scos) {
+      const launch = normalise(sco.launchFile);
+      if (/^[a-z][a-z0-9+.-]*:/i.test(sco.launchFile)) throw new PackageRefused(`"${sco.title}" launches an outside address (${sco.launchFile}); only content inside the package can be played.`);
+      if (unsafePathReason(sco.launchFile) || !files.has(launch)) {
+        throw new PackageRefused(`The launch file of "${sco.title}" (${sco.launchFile}) is not in the package.`);
+      }
+    }
+    return { manifest, fileCount: files.size, declaredBytes: entries.reduce((n, e) => n + e.size, 0) };
+  } finally {
+    zip.close();
+  }
+}
+
+/**
+ * Unpacks a checked package into a temporary folder beside `finalDir` and
+ * renames it into place, so a half-written package is never visible.
+ * Returns the actual number of bytes written.
+ */
+export async function extractPackage(file: string, finalDir: string, limits: ZipLimits): Promise<number> {
+  const parent = path.dirname(finalDir);
+  fs.mkdirSync(parent, { recursive: true });
+  const temp = path.join(parent, `.importing-${randomBytes(8).toString('hex')}`);
+  fs.mkdirSync(temp);
+  try {
+    const zip = await openZip(file);
+    let bytes: number;
+    try {
+      bytes = await extractAll(zip, temp, limits.maxBytes);
+    } finally {
+      zip.close();
+    }
+    fs.renameSync(temp, finalDir);
+    return bytes;
+  } catch (err) {
+    fs.rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
+}

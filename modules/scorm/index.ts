@@ -1,0 +1,6 @@
+import { defineModule } from '../../server/module';
+
+export default defineModule({
+  name: 'scorm',
+  dependsOn: ['courses', 'staff', 'evidence'],
+});

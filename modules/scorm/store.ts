@@ -1,0 +1,208 @@
+import type { Pool, PoolClient } from 'pg';
+import { type OrganisationScope, scopeCondition } from '../../server/access';
+import type { Cmi } from './cmi';
+import type { ParsedManifest, ScormVersion } from './manifest';
+
+type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+export interface PackageVersion {
+  id: string;
+  packageId: string;
+  identifier: string;
+  version: number;
+  scormVersion: ScormVersion;
+  title: string;
+  manifest: ParsedManifest;
+  fileCount: number;
+  totalBytes: number;
+  importedAt: Date;
+  courseId: string | null;
+}
+
+export interface Attempt {
+  id: string;
+  userId: string;
+  staffId: string | null;
+  courseId: string;
+  packageVersionId: string;
+  status: 'not attempted' | 'incomplete' | 'completed' | 'passed' | 'failed';
+  score: number | null;
+  timeSeconds: number;
+  startedAt: Date;
+  updatedAt: Date;
+  completedAt: Date | null;
+  evidenceRecordedAt: Date | null;
+}
+
+const VERSION_COLUMNS = `v.id, v.package_id as "packageId", p.identifier, v.version, v.scorm_version as "scormVersion", v.title, v.manifest,
+  v.file_count as "fileCount", v.total_bytes::int as "totalBytes", v.imported_at as "importedAt", p.course_id as "courseId"`;
+const ATTEMPT_COLUMNS = `a.id, a.user_id as "userId", a.staff_id as "staffId", a.course_id as "courseId", a.package_version_id as "packageVersionId",
+  a.status, a.score, a.time_seconds as "timeSeconds", a.started_at as "startedAt", a.updated_at as "updatedAt",
+  a.completed_at as "completedAt", a.evidence_recorded_at as "evidenceRecordedAt"`;
+
+export async function lockPackage(client: PoolClient, identifier: string): Promise<{ id: string; courseId: string | null; nextVersion: number }> {
+  await client.query('insert into scorm_packages (identifier) values ($1) on conflict (identifier) do nothing', [identifier]);
+  const { rows } = await client.query<{ id: string; courseId: string | null }>('select id, course_id as "courseId" from scorm_packages where identifier = $1 for update', [identifier]);
+  const { rows: v } = await client.query<{ n: number }>('select coalesce(max(version), 0) + 1 as n from scorm_package_versions where package_id = $1', [rows[0].id]);
+  return { ...rows[0], nextVersion: v[0].n };
+}
+
+export async function insertVersion(
+  client: PoolClient,
+  input: { packageId: string; version: number; manifest: ParsedManifest; fileCount: number; totalBytes: number; importedBy: string | null },
+): Promise<string> {
+  const { rows } = await client.query<{ id: string }>(
+    `insert into scorm_package_versions (package_id, version, scorm_version, title, manifest, file_count, total_bytes, imported_by)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
+    [input.packageId, input.version, input.manifest.scormVersion, input.manifest.title, JSON.stringify(input.manifest), input.fileCount, input.totalBytes, input.importedBy],
+  );
+  return rows[0].id;
+}
+
+export async function linkPackageToCourse(db: Queryable, packageId: string, courseId: string): Promise<void> {
+  await db.query('update scorm_packages set course_id = $2 where id = $1', [packageId, courseId]);
+}
+
+export async function getVersion(db: Queryable, id: string): Promise<PackageVersion | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const { rows } = await db.query<PackageVersion>(`select ${VERSION_COLUMNS} from scorm_package_versions v join scorm_packages p on p.id = v.package_id where v.id = $1`, [id]);
+  return rows[0];
+}
+
+/** The newest version of the package a course plays; new attempts start on it. */
+export async function currentVersionForCourse(db: Queryable, courseId: string): Promise<PackageVersion | undefined> {
+  const { rows } = await db.query<PackageVersion>(
+    `select ${VERSION_COLUMNS} from scorm_package_versions v join scorm_packages p on p.id = v.package_id
+      where p.course_id = $1 order by v.imported_at desc, v.version desc limit 1`,
+    [courseId],
+  );
+  return rows[0];
+}
+
+export async function listVersions(db: Queryable): Promise<(PackageVersion & { courseTitle: string | null; courseSlug: string | null })[]> {
+  const { rows } = await db.query(
+    `select ${VERSION_COLUMNS}, c.title as "courseTitle", c.slug as "courseSlug"
+       from scorm_package_versions v join scorm_packages p on p.id = v.package_id left join courses c on c.id = p.course_id
+      order by v.imported_at desc`,
+  );
+  return rows as (PackageVersion & { courseTitle: string | null; courseSlug: string | null })[];
+}
+
+export async function createAttempt(db: Queryable, input: { userId: string; staffId: string | null; courseId: string; packageVersionId: string }): Promise<Attempt> {
+  const { rows } = await db.query<Attempt>(
+    `insert into scorm_attempts as a (user_id, staff_id, course_id, package_version_id) values ($1, $2, $3, $4) returning ${ATTEMPT_COLUMNS}`,
+    [input.userId, input.staffId, input.courseId, input.packageVersionId],
+  );
+  return rows[0];
+}
+
+export async function latestAttempt(db: Queryable, userId: string, courseId: string): Promise<Attempt | undefined> {
+  const { rows } = await db.query<Attempt>(`select ${ATTEMPT_COLUMNS} from scorm_attempts a where a.user_id = $1 and a.course_id = $2 order by a.started_at desc limit 1`, [userId, courseId]);
+  return rows[0];
+}
+
+/** An attempt, only if it belongs to this user: anyone else's is as if it did not exist. */
+export async function attemptOfUser(db: Queryable, attemptId: string, userId: string, forUpdate = false): Promise<Attempt | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(attemptId)) return undefined;
+  const { rows } = await db.query<Attempt>(`select ${ATTEMPT_COLUMNS} from scorm_attempts a where a.id = $1 and a.user_id = $2${forUpdate ? ' for update' : ''}`, [attemptId, userId]);
+  return rows[0];
+}
+
+export interface ScoState {
+  scoIdentifier: string;
+  cmi: Cmi;
+  lastSequence: number;
+  sessionSeconds: Record<string, number>;
+}
+
+export async function scoStates(db: Queryable, attemptId: string): Promise<ScoState[]> {
+  const { rows } = await db.query<ScoState>(
+    `select sco_identifier as "scoIdentifier", cmi, last_sequence::int as "lastSequence", session_seconds as "sessionSeconds" from scorm_sco_states where attempt_id = $1`,
+    [attemptId],
+  );
+  return rows;
+}
+
+/** Stores a commit unless a newer one (higher sequence) is already stored; returns false when ignored as stale. */
+export async function saveScoState(client: PoolClient, attemptId: string, sco: string, sequence: number, cmi: Cmi, sessionId: string, sessionSeconds: number): Promise<boolean> {
+  const { rows } = await client.query(
+    `insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds)
+     values ($1, $2, $3, $4, jsonb_build_object($5::text, $6::int))
+     on conflict (attempt_id, sco_identifier) do update
+       set cmi = s.cmi || excluded.cmi, last_sequence = excluded.last_sequence,
+           session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now()
+       where s.last_sequence < excluded.last_sequence
+     returning 1`,
+    [attemptId, sco, JSON.stringify(cmi), sequence, sessionId, sessionSeconds],
+  );
+  return rows.length > 0;
+}
+
+export async function updateAttemptOutcome(
+  client: PoolClient,
+  attemptId: string,
+  outcome: { status: Attempt['status']; score: number | null; timeSeconds: number; finished: boolean },
+): Promise<Attempt> {
+  const { rows } = await client.query<Attempt>(
+    `update scorm_attempts a set status = $2, score = $3, time_seconds = $4, updated_at = now(),
+            completed_at = case when $5 then coalesce(a.completed_at, now()) else a.completed_at end
+      where a.id = $1 returning ${ATTEMPT_COLUMNS}`,
+    [attemptId, outcome.status, outcome.score, outcome.timeSeconds, outcome.finished],
+  );
+  return rows[0];
+}
+
+export async function markEvidenceRecorded(client: PoolClient, attemptId: string): Promise<void> {
+  await client.query('update scorm_attempts set evidence_recorded_at = now() where id = $1', [attemptId]);
+}
+
+export async function attemptsOfUser(db: Queryable, userId: string): Promise<(Attempt & { courseTitle: string; courseSlug: string })[]> {
+  const { rows } = await db.query(
+    `select ${ATTEMPT_COLUMNS}, c.title as "courseTitle", c.slug as "courseSlug" from scorm_attempts a join courses c on c.id = a.course_id
+      where a.user_id = $1 order by a.started_at desc`,
+    [userId],
+  );
+  return rows as (Attempt & { courseTitle: string; courseSlug: string })[];
+}
+
+export interface ReportRow {
+  staffName: string;
+  organisationName: string;
+  attempts: number;
+  status: Attempt['status'];
+  score: number | null;
+  bestScore: number | null;
+  timeSeconds: number;
+  completedAt: Date | null;
+  lastActive: Date;
+}
+
+/** Per-course report of the staff in scope: one row per person with their latest attempt. */
+export async function courseReport(db: Queryable, courseId: string, scope: OrganisationScope): Promise<ReportRow[]> {
+  const cond = scopeCondition(scope, 's.organisation_id', 2);
+  const { rows } = await db.query<ReportRow>(
+    `select s.name as "staffName", o.name as "organisationName", count(*)::int as attempts,
+            (array_agg(a.status order by a.started_at desc))[1] as status,
+            (array_agg(a.score order by a.started_at desc))[1] as score,
+            max(a.score) as "bestScore", sum(a.time_seconds)::int as "timeSeconds",
+            min(a.completed_at) as "completedAt", max(a.updated_at) as "lastActive"
+       from scorm_attempts a join staff s on s.id = a.staff_id join organisations o on o.id = s.organisation_id
+      where a.course_id = $1 and ${cond.sql}
+      group by s.id, s.name, o.name order by o.name, s.name`,
+    [courseId, ...cond.params],
+  );
+  return rows;
+}
+
+/** Prerequisite courses this user has not finished: no finished attempt and no evidence from that course. */
+export async function unmetPrerequisites(db: Queryable, courseId: string, userId: string): Promise<{ slug: string; title: string }[]> {
+  const { rows } = await db.query<{ slug: string; title: string }>(
+    `select p.slug, p.title from course_prerequisites cp join courses p on p.id = cp.prerequisite_course_id
+      where cp.course_id = $1
+        and not exists (select 1 from scorm_attempts a where a.user_id = $2 and a.course_id = p.id and a.completed_at is not null)
+        and not exists (select 1 from evidence e join staff s on s.id = e.staff_id where s.user_id = $2 and e.course_id = p.id and not e.withdrawn)
+      order by p.title`,
+    [courseId, userId],
+  );
+  return rows;
+}
