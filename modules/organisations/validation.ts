@@ -1,0 +1,137 @@
+import { SECTORS, type Sector } from './store';
+
+export interface FieldError {
+  text: string;
+  href: string;
+}
+
+type Body = Record<string, unknown>;
+
+const str = (body: Body, name: string) => String(body[name] ?? '').trim();
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/;
+const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+export interface OrganisationDetails {
+  name: string;
+  slug: string;
+  sector: Sector;
+  inArea: boolean;
+  emailDomains: string[];
+}
+
+/** Name, short name for web addresses, sector, area and email domains from the form; errors as the GOV.UK summary wants them. */
+export function validateDetails(body: Body): { values: OrganisationDetails; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const name = str(body, 'name').replace(/\s+/g, ' ');
+  const slug = str(body, 'slug').toLowerCase();
+  const sector = str(body, 'sector');
+  const inArea = str(body, 'inArea');
+  const emailDomains = [
+    ...new Set(
+      str(body, 'emailDomains')
+        .toLowerCase()
+        .split(/[\s,;]+/)
+        .map((d) => d.replace(/^@/, ''))
+        .filter(Boolean),
+    ),
+  ];
+  if (!name) errors.push({ text: 'Enter the organisation’s name', href: '#name' });
+  else if (name.length > 200) errors.push({ text: 'The name must be 200 characters or fewer', href: '#name' });
+  if (!slug) errors.push({ text: 'Enter a short name for web addresses, for example vale-county-council', href: '#slug' });
+  else if (!SLUG.test(slug) || slug.length > 60)
+    errors.push({ text: 'The short name must be 60 characters or fewer and use only lower case letters, numbers and hyphens', href: '#slug' });
+  if (!(sector in SECTORS)) errors.push({ text: 'Select the organisation’s sector', href: '#sector' });
+  if (inArea !== 'yes' && inArea !== 'no') errors.push({ text: 'Select whether the organisation works inside the partnership’s area', href: '#inArea' });
+  const bad = emailDomains.filter((d) => !DOMAIN.test(d));
+  if (bad.length) errors.push({ text: `Email domains must look like example.org.uk (check ${bad.join(', ')})`, href: '#emailDomains' });
+  return { values: { name, slug, sector: sector as Sector, inArea: inArea === 'yes', emailDomains }, errors };
+}
+
+export interface ReminderPolicy {
+  /** Days before a refresher is due that the learner is first reminded. */
+  remindBeforeDays: number;
+  /** Days between reminders once overdue; 0 means no repeat. */
+  repeatOverdueDays: number;
+  /** Copy the organisation's leads into overdue reminders. */
+  copyLeadsWhenOverdue: boolean;
+}
+
+export const DEFAULT_REMINDER_POLICY: ReminderPolicy = { remindBeforeDays: 30, repeatOverdueDays: 14, copyLeadsWhenOverdue: true };
+
+export function reminderPolicyOf(stored: unknown): ReminderPolicy {
+  const s = (stored ?? {}) as Partial<ReminderPolicy>;
+  return {
+    remindBeforeDays: Number.isInteger(s.remindBeforeDays) ? s.remindBeforeDays! : DEFAULT_REMINDER_POLICY.remindBeforeDays,
+    repeatOverdueDays: Number.isInteger(s.repeatOverdueDays) ? s.repeatOverdueDays! : DEFAULT_REMINDER_POLICY.repeatOverdueDays,
+    copyLeadsWhenOverdue: typeof s.copyLeadsWhenOverdue === 'boolean' ? s.copyLeadsWhenOverdue : DEFAULT_REMINDER_POLICY.copyLeadsWhenOverdue,
+  };
+}
+
+export interface OrganisationSettings {
+  refresherMonths: Record<'1' | '2' | '3' | '4', number>;
+  inductionDays: number;
+  dueSoonDays: number;
+  usesRcnIntercollegiate: boolean;
+  reminderPolicy: ReminderPolicy;
+}
+
+function wholeNumber(body: Body, name: string, label: string, min: number, max: number, errors: FieldError[]): number {
+  const raw = str(body, name);
+  const n = Number(raw);
+  if (raw === '') errors.push({ text: `Enter ${label}`, href: `#${name}` });
+  else if (!/^\d+$/.test(raw)) errors.push({ text: `${capitalise(label)} must be a whole number`, href: `#${name}` });
+  else if (n < min || n > max) errors.push({ text: `${capitalise(label)} must be between ${min} and ${max}`, href: `#${name}` });
+  return n;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The settings form: refresher months per group, induction and due-soon windows, RCN, reminders. */
+export function validateSettings(body: Body): { values: OrganisationSettings; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const refresherMonths = {} as OrganisationSettings['refresherMonths'];
+  for (const g of ['1', '2', '3', '4'] as const) {
+    refresherMonths[g] = wholeNumber(body, `refresher${g}`, `the refresher interval for Staff Group ${g} in months`, 1, 120, errors);
+  }
+  const inductionDays = wholeNumber(body, 'inductionDays', 'the induction period in days', 0, 730, errors);
+  const dueSoonDays = wholeNumber(body, 'dueSoonDays', 'how many days before it is due training shows as due soon', 0, 365, errors);
+  const rcn = str(body, 'usesRcnIntercollegiate');
+  if (rcn !== 'yes' && rcn !== 'no') errors.push({ text: 'Select whether the organisation’s health staff work to the RCN intercollegiate documents', href: '#usesRcnIntercollegiate' });
+  const remindBeforeDays = wholeNumber(body, 'remindBeforeDays', 'how many days before it is due to send the first reminder', 0, 365, errors);
+  const repeatOverdueDays = wholeNumber(body, 'repeatOverdueDays', 'how often to repeat overdue reminders in days', 0, 90, errors);
+  return {
+    values: {
+      refresherMonths,
+      inductionDays,
+      dueSoonDays,
+      usesRcnIntercollegiate: rcn === 'yes',
+      reminderPolicy: { remindBeforeDays, repeatOverdueDays, copyLeadsWhenOverdue: str(body, 'copyLeadsWhenOverdue') === 'yes' },
+    },
+    errors,
+  };
+}
+
+/** A GOV.UK date input (prefix-day, prefix-month, prefix-year) as 'YYYY-MM-DD', or an error. */
+export function dateFromParts(body: Body, prefix: string, label: string): { value?: string; error?: FieldError } {
+  const [d, m, y] = ['day', 'month', 'year'].map((p) => str(body, `${prefix}-${p}`));
+  const href = `#${prefix}-day`;
+  if (!d && !m && !y) return { error: { text: `Enter the ${label}`, href } };
+  if (!/^\d{1,2}$/.test(d) || !/^\d{1,2}$/.test(m) || !/^\d{4}$/.test(y)) return { error: { text: `The ${label} must be a real date, for example 1 4 2027`, href } };
+  const iso = `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
+  const parsed = new Date(`${iso}T12:00:00Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== iso) return { error: { text: `The ${label} must be a real date`, href } };
+  return { value: iso };
+}
+
+export function validateLicence(body: Body): { values: { startsOn: string; endsOn: string; seats: number }; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const start = dateFromParts(body, 'startsOn', 'start date');
+  const end = dateFromParts(body, 'endsOn', 'end date');
+  if (start.error) errors.push(start.error);
+  if (end.error) errors.push(end.error);
+  if (start.value && end.value && end.value < start.value) errors.push({ text: 'The end date must be the same as or after the start date', href: '#endsOn-day' });
+  const seats = wholeNumber(body, 'seats', 'the number of seats', 1, 100000, errors);
+  return { values: { startsOn: start.value ?? '', endsOn: end.value ?? '', seats }, errors };
+}
