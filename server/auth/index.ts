@@ -7,10 +7,29 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import type { Config } from '../config';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
-import { audit, findUserByEmail, loadCaller, userIdForToken, verifyPassword } from './users';
+import type { Pool } from 'pg';
+import { audit, findUserByEmail, hashPassword, loadCaller, userIdForToken, verifyPassword } from './users';
 
-const LOCK_AFTER_FAILURES = 10;
-const LOCK_MINUTES = 15;
+export const LOCK_AFTER_FAILURES = 10;
+export const LOCK_MINUTES = 15;
+
+/**
+ * Organisations whose staff sign in with their own identity provider (the sso
+ * module's table), for the sign-in page. Empty when that module is absent.
+ */
+export async function ssoOrganisations(pool: Pool): Promise<{ slug: string; name: string }[]> {
+  try {
+    const { rows } = await pool.query<{ slug: string; name: string }>(
+      `select o.slug, o.name from saml_identity_providers p join organisations o on o.id = p.organisation_id where p.enabled order by o.name`,
+    );
+    return rows;
+  } catch {
+    return [];
+  }
+}
+
+// Checked against when no such user exists, so a wrong email takes as long as a wrong password.
+let dummyHash: Promise<string> | undefined;
 
 /** Sessions in PostgreSQL, so they survive restarts and are shared by several instances. */
 export function installSessions(app: Express, config: Config, database: Database, logger: Logger): void {
@@ -45,15 +64,22 @@ export function installAuthentication(app: Express, database: Database, logger: 
     new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, async (email, password, done) => {
       try {
         const user = await findUserByEmail(database.pool, email);
-        if (!user || !user.password_hash || user.disabled) return done(null, false);
+        if (!user || !user.password_hash || user.disabled) {
+          dummyHash ??= hashPassword('not-a-real-password-for-timing');
+          await verifyPassword(await dummyHash, password);
+          return done(null, false);
+        }
         if (user.locked_until && user.locked_until > new Date()) return done(null, false, { message: 'locked' });
         if (!(await verifyPassword(user.password_hash, password))) {
-          await database.pool.query(
+          const { rows } = await database.pool.query<{ failed_sign_ins: number }>(
             `update users set failed_sign_ins = failed_sign_ins + 1,
                locked_until = case when failed_sign_ins + 1 >= $2 then now() + make_interval(mins => $3) else locked_until end
-             where id = $1`,
+             where id = $1 returning failed_sign_ins`,
             [user.id, LOCK_AFTER_FAILURES, LOCK_MINUTES],
           );
+          if (rows[0]?.failed_sign_ins === LOCK_AFTER_FAILURES) {
+            await audit(database.pool, { action: 'sign-in.locked', subjectType: 'user', subjectId: user.id, detail: { failures: LOCK_AFTER_FAILURES, minutes: LOCK_MINUTES } });
+          }
           return done(null, false);
         }
         await database.pool.query('update users set failed_sign_ins = 0, locked_until = null, last_sign_in_at = now() where id = $1', [user.id]);
@@ -97,25 +123,27 @@ export function signInRoutes(database: Database, config: Config): Router {
     limit: config.env === 'test' ? 1000 : 20,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    handler: (_req, res) => {
+    handler: async (_req, res) => {
       res.status(429).render('pages/sign-in', {
         title: 'Sign in',
+        ssoOrganisations: await ssoOrganisations(database.pool),
         errors: [{ text: 'Too many attempts to sign in. Wait 15 minutes and try again.', href: '#email' }],
       });
     },
   });
 
-  router.get('/sign-in', (req, res) => {
+  router.get('/sign-in', async (req, res) => {
     if (req.caller) return res.redirect('/');
-    res.render('pages/sign-in', { title: 'Sign in', returnTo: safeReturnTo(req.query.returnTo) });
+    res.render('pages/sign-in', { title: 'Sign in', returnTo: safeReturnTo(req.query.returnTo), ssoOrganisations: await ssoOrganisations(database.pool) });
   });
 
-  router.post('/sign-in', limiter, (req, res, next) => {
+  router.post('/sign-in', limiter, async (req, res, next) => {
+    const sso = await ssoOrganisations(database.pool);
     const body = req.body as { email?: string; password?: string; returnTo?: string };
     const errors: { text: string; href: string }[] = [];
     if (!body.email?.trim()) errors.push({ text: 'Enter your email address', href: '#email' });
     if (!body.password) errors.push({ text: 'Enter your password', href: '#password' });
-    if (errors.length) return res.status(400).render('pages/sign-in', { title: 'Sign in', errors, email: body.email });
+    if (errors.length) return res.status(400).render('pages/sign-in', { title: 'Sign in', errors, email: body.email, ssoOrganisations: sso });
     passport.authenticate('local', (err: Error | null, user: { id: string } | false, info?: { message?: string }) => {
       if (err) return next(err);
       if (!user) {
@@ -123,7 +151,7 @@ export function signInRoutes(database: Database, config: Config): Router {
         const text = info?.message === 'locked'
           ? `This account is locked after too many attempts. Try again in ${LOCK_MINUTES} minutes, or reset your password.`
           : 'Enter a correct email address and password';
-        return res.status(401).render('pages/sign-in', { title: 'Sign in', errors: [{ text, href: '#email' }], email: body.email });
+        return res.status(401).render('pages/sign-in', { title: 'Sign in', errors: [{ text, href: '#email' }], email: body.email, ssoOrganisations: sso });
       }
       // passport regenerates the session here, so a session id fixed before sign-in is useless.
       req.login(user, (loginErr) => {

@@ -1,0 +1,172 @@
+import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
+import type { Pool, PoolClient } from 'pg';
+
+type Queryable = Pool | PoolClient;
+
+export interface IdentityProvider {
+  organisationId: string;
+  slug: string;
+  organisationName: string;
+  emailDomains: string[];
+  enabled: boolean;
+  idpEntryPoint: string;
+  idpEntityId: string;
+  idpCertificates: string[];
+  spEntityId: string | null;
+  attributes: AttributeNames;
+}
+
+export interface AttributeNames {
+  email: string;
+  givenName: string;
+  surname: string;
+  displayName: string;
+  jobTitle: string;
+  team: string;
+  staffNumber: string;
+}
+
+interface Row {
+  organisation_id: string;
+  slug: string;
+  name: string;
+  email_domains: string[];
+  enabled: boolean;
+  idp_entry_point: string;
+  idp_entity_id: string;
+  idp_certificates: string[];
+  sp_entity_id: string | null;
+  attr_email: string;
+  attr_given_name: string;
+  attr_surname: string;
+  attr_display_name: string;
+  attr_job_title: string;
+  attr_team: string;
+  attr_staff_number: string;
+}
+
+function toProvider(r: Row): IdentityProvider {
+  return {
+    organisationId: r.organisation_id,
+    slug: r.slug,
+    organisationName: r.name,
+    emailDomains: r.email_domains,
+    enabled: r.enabled,
+    idpEntryPoint: r.idp_entry_point,
+    idpEntityId: r.idp_entity_id,
+    idpCertificates: r.idp_certificates,
+    spEntityId: r.sp_entity_id,
+    attributes: {
+      email: r.attr_email,
+      givenName: r.attr_given_name,
+      surname: r.attr_surname,
+      displayName: r.attr_display_name,
+      jobTitle: r.attr_job_title,
+      team: r.attr_team,
+      staffNumber: r.attr_staff_number,
+    },
+  };
+}
+
+const SELECT = `select p.*, o.slug, o.name, o.email_domains from saml_identity_providers p join organisations o on o.id = p.organisation_id`;
+
+export interface ProviderInput {
+  enabled: boolean;
+  idpEntryPoint: string;
+  idpEntityId: string;
+  idpCertificates: string[];
+  spEntityId: string | null;
+  attributes: AttributeNames;
+}
+
+/** Identity provider configuration. Partnership administrators only, so no organisation scope. */
+export function createSsoStore(pool: Pool) {
+  return {
+    async forSlug(slug: string): Promise<IdentityProvider | undefined> {
+      const { rows } = await pool.query<Row>(`${SELECT} where o.slug = $1`, [slug]);
+      return rows[0] ? toProvider(rows[0]) : undefined;
+    },
+    async list(): Promise<IdentityProvider[]> {
+      const { rows } = await pool.query<Row>(`${SELECT} order by o.name`);
+      return rows.map(toProvider);
+    },
+    async enabledOrganisations(): Promise<{ slug: string; name: string }[]> {
+      const { rows } = await pool.query<{ slug: string; name: string }>(
+        `select o.slug, o.name from saml_identity_providers p join organisations o on o.id = p.organisation_id where p.enabled order by o.name`,
+      );
+      return rows;
+    },
+    /** The organisation whose SSO serves this email's domain, if any. */
+    async enabledForEmailDomain(domain: string): Promise<string | undefined> {
+      const { rows } = await pool.query<{ slug: string }>(
+        `select o.slug from saml_identity_providers p join organisations o on o.id = p.organisation_id
+         where p.enabled and $1 = any(select lower(d) from unnest(o.email_domains) d) order by o.name limit 1`,
+        [domain.toLowerCase()],
+      );
+      return rows[0]?.slug;
+    },
+    async save(organisationId: string, input: ProviderInput): Promise<void> {
+      const a = input.attributes;
+      await pool.query(
+        `insert into saml_identity_providers (organisation_id, enabled, idp_entry_point, idp_entity_id, idp_certificates, sp_entity_id,
+           attr_email, attr_given_name, attr_surname, attr_display_name, attr_job_title, attr_team, attr_staff_number)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         on conflict (organisation_id) do update set enabled = excluded.enabled, idp_entry_point = excluded.idp_entry_point,
+           idp_entity_id = excluded.idp_entity_id, idp_certificates = excluded.idp_certificates, sp_entity_id = excluded.sp_entity_id,
+           attr_email = excluded.attr_email, attr_given_name = excluded.attr_given_name, attr_surname = excluded.attr_surname,
+           attr_display_name = excluded.attr_display_name, attr_job_title = excluded.attr_job_title, attr_team = excluded.attr_team,
+           attr_staff_number = excluded.attr_staff_number, updated_at = now()`,
+        [organisationId, input.enabled, input.idpEntryPoint, input.idpEntityId, input.idpCertificates, input.spEntityId,
+          a.email, a.givenName, a.surname, a.displayName, a.jobTitle, a.team, a.staffNumber],
+      );
+    },
+    /**
+     * Remembers an assertion id until it expires. False when it was already
+     * used: the same response posted twice (or by two instances) signs in once.
+     */
+    async claimAssertion(assertionId: string, organisationId: string, expiresAt: Date): Promise<boolean> {
+      await pool.query('delete from saml_used_assertions where expires_at < now()');
+      const { rows } = await pool.query(
+        `insert into saml_used_assertions (assertion_id, organisation_id, expires_at) values ($1, $2, $3)
+         on conflict (assertion_id) do nothing returning assertion_id`,
+        [assertionId, organisationId, expiresAt],
+      );
+      return rows.length === 1;
+    },
+  };
+}
+export type SsoStore = ReturnType<typeof createSsoStore>;
+
+/**
+ * passport-saml's InResponseTo cache in PostgreSQL, so a response is accepted
+ * by whichever instance receives it, after a restart too, and only once.
+ */
+export function createPgCacheProvider(pool: Queryable, expiryMs: number): CacheProvider {
+  return {
+    async saveAsync(key: string, value: string): Promise<CacheItem | null> {
+      const { rows } = await pool.query<{ created_at: Date }>(
+        'insert into saml_request_cache (request_id, value) values ($1, $2) on conflict (request_id) do nothing returning created_at',
+        [key, value],
+      );
+      if (!rows[0]) return null;
+      return { value, createdAt: rows[0].created_at.getTime() };
+    },
+    async getAsync(key: string): Promise<string | null> {
+      const { rows } = await pool.query<{ value: string }>(
+        `select value from saml_request_cache where request_id = $1 and created_at > now() - make_interval(secs => $2)`,
+        [key, expiryMs / 1000],
+      );
+      return rows[0]?.value ?? null;
+    },
+    async removeAsync(key: string | null): Promise<string | null> {
+      if (!key) return null;
+      const { rows } = await pool.query<{ value: string }>('delete from saml_request_cache where request_id = $1 returning value', [key]);
+      return rows[0]?.value ?? null;
+    },
+  };
+}
+
+export async function pruneRequestCache(pool: Queryable, expiryMs: number): Promise<void> {
+  await pool.query('delete from saml_request_cache where created_at < now() - make_interval(secs => $1)', [expiryMs / 1000]);
+  await pool.query('delete from saml_used_assertions where expires_at < now()');
+}
