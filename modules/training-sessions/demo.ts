@@ -1,0 +1,38 @@
+import type { ModuleContext } from '../../server/module';
+
+/**
+ * A face-to-face Group 2 course (only if the course catalogue has not made
+ * one) and two upcoming multi-agency sessions of it. Safe to run twice.
+ */
+export async function seedDemoSessions(ctx: ModuleContext): Promise<void> {
+  const pool = ctx.database.pool;
+  await pool.query(
+    `insert into courses (slug, title, description, delivery, group_numbers, validity_months)
+     values ('responding-to-domestic-abuse', 'Responding to domestic abuse (Group 2)',
+             'A full-day multi-agency course for staff who work directly with people who may be experiencing domestic abuse: recognising it, asking about it, responding safely and referring on.',
+             'face-to-face', '{2}', 36)
+     on conflict (slug) do nothing`,
+  );
+  const { rows } = await pool.query<{ id: string }>(`select id from courses where slug = 'responding-to-domestic-abuse'`);
+  const courseId = rows[0].id;
+  await pool.query(
+    `insert into course_competencies (course_id, competency_lineage)
+     select $1, c.lineage from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'
+      where c.group_number = 2 and not exists (select 1 from course_competencies where course_id = $1)
+     on conflict do nothing`,
+    [courseId],
+  );
+  const { rows: existing } = await pool.query('select 1 from training_sessions where course_id = $1 limit 1', [courseId]);
+  if (existing.length) return;
+  const { rows: trainer } = await pool.query<{ id: string }>(`select id from users where email = 'trainer@vale-partnership.example'`);
+  for (const [days, venue, online] of [
+    [21, 'Vale Civic Centre, Committee Room 2', null],
+    [49, null, 'https://meet.example/vale-responding'],
+  ] as const) {
+    await pool.query(
+      `insert into training_sessions (course_id, starts_at, ends_at, venue, online_url, capacity, trainer_user_id, multi_agency)
+       values ($1, (current_date + $2::int + time '09:30') at time zone 'Europe/London', (current_date + $2::int + time '16:00') at time zone 'Europe/London', $3, $4, 20, $5, true)`,
+      [courseId, days, venue, online, trainer[0]?.id ?? null],
+    );
+  }
+}

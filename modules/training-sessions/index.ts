@@ -1,0 +1,160 @@
+import express, { type Request } from 'express';
+import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, scopeCondition, scopeIncludes, trainingScope } from '../../server/access';
+import { HttpError, NotFoundError } from '../../server/errors';
+import { defineModule, type ModuleContext } from '../../server/module';
+import { seedDemoSessions } from './demo';
+import { formFrom, type SessionForm, validateSession } from './rules';
+import { bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures } from './store';
+
+const SECTOR_NAMES: Record<string, string> = {
+  'local-authority': 'Local authority',
+  health: 'Health',
+  police: 'Police',
+  probation: 'Probation',
+  housing: 'Housing',
+  education: 'Education',
+  voluntary: 'Voluntary or charity',
+  other: 'Other',
+};
+
+/** A person acts on their own booking; leads on their staff's; trainers and admins on anyone's. */
+function scopeForStaff(c: Caller, staffId: string, manage: (c: Caller) => OrganisationScope): OrganisationScope {
+  return c.staffIds.includes(staffId) ? { kind: 'all' } : manage(c);
+}
+
+async function formOptions(ctx: ModuleContext) {
+  const pool = ctx.database.pool;
+  const [courses, trainers, organisations] = await Promise.all([
+    listCourses(pool),
+    pool.query<{ id: string; name: string }>(`select distinct u.id, u.display_name as name from users u join user_roles r on r.user_id = u.id where r.role = 'trainer' and not u.disabled order by name`),
+    pool.query<{ id: string; name: string }>('select id, name from organisations order by name'),
+  ]);
+  return { courses, trainers: trainers.rows, organisations: organisations.rows };
+}
+
+async function renderNew(ctx: ModuleContext, res: express.Response, form: Partial<SessionForm>, errors: { text: string; href: string }[] = []) {
+  const options = await formOptions(ctx);
+  res.status(errors.length ? 400 : 200).render(ctx.view('new'), { title: `${errors.length ? 'Error: ' : ''}Create a training session`, form, errors, ...options });
+}
+
+async function staffChoices(ctx: ModuleContext, scope: OrganisationScope) {
+  const cond = scopeCondition(scope, 's.organisation_id', 1);
+  const { rows } = await ctx.database.pool.query<{ id: string; name: string; organisationName: string }>(
+    `select s.id, s.name, o.name as "organisationName" from staff s join organisations o on o.id = s.organisation_id
+      where ${cond.sql} and (s.leaving_date is null or s.leaving_date > current_date) order by o.name, s.name limit 2000`,
+    cond.params,
+  );
+  return rows;
+}
+
+function back(_req: Request, sessionId: string) {
+  return `/training-sessions/${sessionId}`;
+}
+
+export default defineModule({
+  name: 'training-sessions',
+  dependsOn: ['courses', 'staff', 'evidence'],
+  nav: [{ label: 'Training sessions', href: '/training-sessions', order: 30 }],
+  seedDemo: seedDemoSessions,
+  routes(ctx) {
+    const router = express.Router();
+    const pool = ctx.database.pool;
+    const db = ctx.database;
+
+    router.get('/training-sessions', allow(), async (req, res) => {
+      const c = caller(req);
+      const sessions = await listSessions(pool, { from: new Date(Date.now() - 14 * 86400_000) });
+      const now = Date.now();
+      const managed = managedScope(c);
+      const mayBook = (orgId: string) => c.staffOrganisationIds.includes(orgId) || scopeIncludes(managed, orgId);
+      const visible = sessions
+        .filter((s) => s.openToAll || hasRole(c, 'trainer', 'partnership-admin') || s.organisationIds.some(mayBook))
+        .map((s) => ({ ...s, past: new Date(s.startsAt).getTime() < now, placesLeft: Math.max(0, s.capacity - s.booked) }));
+      res.render(ctx.view('list'), {
+        title: 'Training sessions',
+        upcoming: visible.filter((s) => !s.past),
+        recent: hasRole(c, 'trainer', 'partnership-admin') ? visible.filter((s) => s.past) : [],
+        canCreate: hasRole(c, 'trainer', 'partnership-admin'),
+      });
+    });
+
+    router.get('/training-sessions/new', allow('trainer', 'partnership-admin'), async (req, res) => {
+      await renderNew(ctx, res, { multiAgency: 'yes', trainerUserId: caller(req).userId });
+    });
+
+    router.post('/training-sessions', allow('trainer', 'partnership-admin'), async (req, res) => {
+      const form = formFrom(req.body ?? {});
+      const options = await formOptions(ctx);
+      const { errors, value } = validateSession(
+        form,
+        { courseIds: options.courses.map((c) => c.id), trainerIds: options.trainers.map((t) => t.id), organisationIds: options.organisations.map((o) => o.id) },
+        new Date(),
+      );
+      if (!value) return renderNew(ctx, res, form, errors);
+      const id = await createSession(db, { ...value, createdBy: caller(req).userId });
+      req.session.flash = 'Session created';
+      res.redirect(`/training-sessions/${id}`);
+    });
+
+    router.get('/training-sessions/:id', allow(), async (req, res) => {
+      const c = caller(req);
+      const session = await findSession(pool, String(req.params.id));
+      if (!session) throw new NotFoundError('session');
+      const isTrainer = hasRole(c, 'trainer', 'partnership-admin');
+      const isLead = hasRole(c, 'org-lead', 'partnership-admin');
+      const [bookings, figures, ownBookings, staff] = await Promise.all([
+        isTrainer || isLead ? listBookings(pool, trainingScope(c), session.id) : Promise.resolve([]),
+        sessionFigures(pool, session.id),
+        c.staffIds.length
+          ? pool.query<{ id: string; status: string }>(`select id, status from session_bookings where session_id = $1 and staff_id = any($2::uuid[]) and status <> 'cancelled'`, [session.id, c.staffIds])
+          : Promise.resolve({ rows: [] as { id: string; status: string }[] }),
+        isLead ? staffChoices(ctx, managedScope(c)) : Promise.resolve([]),
+      ]);
+      const started = new Date(session.startsAt).getTime() <= Date.now();
+      res.render(ctx.view('session'), {
+        title: session.courseTitle,
+        session,
+        started,
+        placesLeft: Math.max(0, session.capacity - session.booked),
+        bookings: bookings.map((b) => ({ ...b, sectorName: SECTOR_NAMES[b.sector] ?? b.sector })),
+        booked: bookings.filter((b) => b.status === 'booked'),
+        waiting: bookings.filter((b) => b.status === 'waiting'),
+        figures: { ...figures, sectors: figures.sectors.map((s) => ({ ...s, name: SECTOR_NAMES[s.sector] ?? s.sector })) },
+        own: ownBookings.rows[0],
+        hasStaffRecord: c.staffIds.length > 0,
+        isTrainer,
+        isLead,
+        staff,
+      });
+    });
+
+    router.post('/training-sessions/:id/book', allow(), async (req, res) => {
+      const c = caller(req);
+      const sessionId = String(req.params.id);
+      const staffId = typeof req.body?.staffId === 'string' && req.body.staffId ? req.body.staffId : c.staffIds[0];
+      if (!staffId) throw new HttpError(409, 'We have no staff record for you, so you cannot book. Ask your organisation lead to add you.');
+      const result = await bookPlace(db, scopeForStaff(c, staffId, managedScope), { sessionId, staffId, bookedBy: c.userId });
+      req.session.flash = result.status === 'booked' ? 'Place booked' : 'The session is full: you are on the waiting list and will be given a place if one comes free';
+      res.redirect(back(req, sessionId));
+    });
+
+    router.post('/training-sessions/:id/bookings/:bookingId/cancel', allow(), async (req, res) => {
+      const c = caller(req);
+      const bookingId = String(req.params.bookingId);
+      const { rows } = await pool.query<{ staff_id: string }>('select staff_id from session_bookings where id::text = $1 and session_id::text = $2', [bookingId, String(req.params.id)]);
+      if (!rows[0]) throw new NotFoundError('booking');
+      await cancelBooking(db, scopeForStaff(c, rows[0].staff_id, trainingScope), { bookingId, cancelledBy: c.userId });
+      req.session.flash = 'Booking cancelled';
+      res.redirect(back(req, String(req.params.id)));
+    });
+
+    router.post('/training-sessions/:id/register', allow('trainer', 'partnership-admin'), async (req, res) => {
+      const raw = req.body?.attended;
+      const attended = (Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : []).map(String);
+      const result = await markRegister(db, ctx.events, { sessionId: String(req.params.id), attendedStaffIds: attended, markedBy: caller(req).userId });
+      req.session.flash = `Register saved: ${result.attended} attended`;
+      res.redirect(back(req, String(req.params.id)));
+    });
+    return router;
+  },
+});
