@@ -74,13 +74,17 @@ export async function currentStaffByGroup(db: Queryable): Promise<Record<number,
 }
 
 /** The groups of a person's current staff records, for "what my group requires of me". */
-export async function groupsOfStaff(db: Queryable, staffIds: string[]): Promise<{ organisationName: string; groupNumber: number | null }[]> {
+export async function groupsOfStaff(
+  db: Queryable,
+  staffIds: string[],
+): Promise<{ organisationName: string; groupNumber: number | null; usesRcnIntercollegiate: boolean }[]> {
   if (staffIds.length === 0) return [];
-  const { rows } = await db.query<{ name: string; group_number: number | null }>(
-    `select o.name, s.group_number from staff s join organisations o on o.id = s.organisation_id where s.id = any($1::uuid[]) order by o.name`,
+  const { rows } = await db.query<{ name: string; group_number: number | null; uses_rcn_intercollegiate: boolean }>(
+    `select o.name, s.group_number, o.uses_rcn_intercollegiate from staff s join organisations o on o.id = s.organisation_id
+      where s.id = any($1::uuid[]) order by o.name`,
     [staffIds],
   );
-  return rows.map((r) => ({ organisationName: r.name, groupNumber: r.group_number }));
+  return rows.map((r) => ({ organisationName: r.name, groupNumber: r.group_number, usesRcnIntercollegiate: r.uses_rcn_intercollegiate }));
 }
 
 /**

@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_PASSWORD } from '../../server/demo';
+import { axeViolations, describeViolations } from '../../test/support/axe';
+import { launchBrowser } from '../../test/support/browser';
+import { startTestServer, type TestServer } from '../../test/support/server';
+
+/** The framework and organisation pages as an administrator meets them, checked for WCAG 2.2 AA and CSP. */
+describe('framework and organisation pages in a browser', function () {
+  this.timeout(120_000);
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    server = await startTestServer({ demo: true });
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
+    await page.goto(`${server.url}/sign-in`);
+    await page.fill('#email', 'admin@vale-partnership.example');
+    await page.fill('#password', DEMO_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${server.url}/`);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function expectAccessible() {
+    const violations = await axeViolations(page);
+    expect(violations, describeViolations(violations)).to.deep.equal([]);
+    expect(cspViolations).to.deep.equal([]);
+  }
+
+  it('drafts a competency change, previews who it affects and publishes it, on accessible pages', async () => {
+    await page.goto(`${server.url}/framework`);
+    await expectAccessible();
+    await page.click('text=Manage the framework');
+    await page.click('text=Start a draft of the next version');
+    await expectAccessible();
+    await page.click('text=Add a competency to Staff Group 2');
+    await page.click('button:has-text("Add the competency")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the competency');
+    await expectAccessible();
+    await page.fill('#text', 'Respond proportionately to sexual abuse, as the strategy asks.');
+    await page.click('button:has-text("Add the competency")');
+    await page.click('text=Check what changes and publish');
+    expect(await page.textContent('main')).to.contain('Respond proportionately to sexual abuse, as the strategy asks.');
+    await expectAccessible();
+    await page.click('button:has-text("Publish version 2")');
+    expect(await page.textContent('.govuk-notification-banner')).to.contain('Version 2 of the framework is published');
+  });
+
+  it('shows organisation settings and their errors accessibly', async () => {
+    await page.goto(`${server.url}/admin/organisations`);
+    await expectAccessible();
+    await page.click('text=Northshire District Council');
+    expect(await page.textContent('main')).to.contain('Seats used');
+    await expectAccessible();
+    await page.click('text=Change the settings of Northshire District Council');
+    await page.fill('#refresher1', '0');
+    await page.click('button:has-text("Save settings")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('between 1 and 120');
+    await expectAccessible();
+    await page.goto(`${server.url}/admin/organisations/northshire-council/licences/new`);
+    await page.click('button:has-text("Add licence")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the start date');
+    await expectAccessible();
+  });
+});
