@@ -1,0 +1,120 @@
+import type { Pool } from 'pg';
+import type { Config } from '../../server/config';
+import type { Logger } from '../../server/logger';
+import type { Mailer } from '../../server/mail';
+import { complianceForOrganisation, STATUS_NAMES, STATUSES } from '../compliance/service';
+import { type Competency, composeDigest, composeEscalation, composeReminder, unsubscribeUrl } from './messages';
+import { effectivePolicy } from './policy';
+import { digestDue, londonDay, remindersDue, scanDue } from './rules';
+import { createReminderStore } from './store';
+
+export interface ScanDeps {
+  pool: Pool;
+  mailer: Mailer;
+  config: Pick<Config, 'publicUrl' | 'sessionSecret'>;
+  logger?: Logger;
+}
+
+export interface QueuedLine {
+  organisation: string;
+  key: string;
+  to: string;
+  kind: string;
+  /** False when the key was already queued by an earlier run (nothing new was written). */
+  isNew: boolean;
+}
+
+export interface ScanResult {
+  scanned: string[];
+  queued: QueuedLine[];
+  skippedNoEmail: number;
+  delivered: number;
+}
+
+/**
+ * One pass over the organisations: for each whose daily scan time has come
+ * (or every one, with force), work out who needs which reminder and queue one
+ * message per person and step; send any digest that is due; then deliver.
+ * Queueing goes through the outbox's unique dedupe key, so re-runs, a crash
+ * half-way and two instances scanning at once never queue a message twice.
+ */
+export async function runScan(deps: ScanDeps, options: { now?: Date; organisationSlug?: string; force?: boolean; deliver?: boolean } = {}): Promise<ScanResult> {
+  const now = options.now ?? new Date();
+  const { pool, mailer, config } = deps;
+  const store = createReminderStore(pool);
+  const today = londonDay(now);
+  const [defaults, partnership] = await Promise.all([store.defaults(), store.partnershipName()]);
+  const result: ScanResult = { scanned: [], queued: [], skippedNoEmail: 0, delivered: 0 };
+
+  for (const org of await store.organisations({ kind: 'all' }, options.organisationSlug)) {
+    const policy = effectivePolicy(defaults, org.policy);
+    const remindersNow = options.force || scanDue(policy, now, org.lastScanOn);
+    const leads = await store.leads(org.id);
+    let digestDay = digestDue(policy, now);
+    const digestKey = (userId: string) => `digest:${org.id}:${userId}:${digestDay}`;
+    // Checked on every tick of the job, so only do the work while a lead still lacks this period's digest.
+    if (digestDay && !(await store.anyMissing(leads.filter((l) => !l.unsubscribed).map((l) => digestKey(l.userId))))) digestDay = null;
+    if (!remindersNow && !digestDay) continue;
+    const compliance = await complianceForOrganisation(pool, { kind: 'all' }, org.id, today);
+    if (!compliance) continue;
+    const contacts = await store.staffContacts(org.id);
+    const queue = async (line: { key: string; to: string; kind: string; staffId: string | null; lineage: string | null; dueDate: string | null; step: string; message: { subject: string; text: string; html: string; summary: string }; category: string }) => {
+      const id = await mailer.queue({ to: line.to, subject: line.message.subject, text: line.message.text, html: line.message.html, category: line.category, organisationId: org.id, dedupeKey: line.key });
+      await store.record({ key: line.key, organisationId: org.id, staffId: line.staffId, kind: line.kind, lineage: line.lineage, dueDate: line.dueDate, step: line.step, recipient: line.to, summary: line.message.summary });
+      result.queued.push({ organisation: org.slug, key: line.key, to: line.to, kind: line.kind, isNew: id != null });
+    };
+
+    if (remindersNow) {
+      result.scanned.push(org.slug);
+      const people = compliance.people.map((p) => ({ ...p, startDate: contacts.get(p.staffId)?.startDate ?? null, inductionDays: org.inductionDays }));
+      const byStaff = new Map(compliance.people.map((p) => [p.staffId, p]));
+      const due = remindersDue(people, policy, now);
+      const courses = await store.coursesFor([...new Set(due.flatMap((d) => d.lineages))]);
+      let count = 0;
+      for (const d of due) {
+        const person = byStaff.get(d.staffId)!;
+        const contact = contacts.get(d.staffId);
+        const competencies: Competency[] = person.competencies.filter((c) => d.lineages.includes(c.lineage));
+        if (d.kind === 'escalation') {
+          for (const lead of leads) {
+            const message = composeEscalation({ due: d, leadName: lead.name, staffName: person.name, organisationSlug: org.slug, partnership, publicUrl: config.publicUrl, competencies });
+            await queue({ key: `${d.key}:lead:${lead.userId}`, to: lead.email, kind: 'escalation', staffId: d.staffId, lineage: d.lineage, dueDate: d.dueDate, step: d.step, message, category: 'reminder-escalation' });
+            count++;
+          }
+          continue;
+        }
+        if (!contact?.email) {
+          result.skippedNoEmail++;
+          continue;
+        }
+        const courseList = [...new Map(d.lineages.flatMap((l) => courses.get(l) ?? []).map((c) => [c.slug, c])).values()];
+        const message = composeReminder({ due: d, name: person.name, partnership, publicUrl: config.publicUrl, competencies, courses: courseList });
+        await queue({ key: d.key, to: contact.email, kind: d.kind, staffId: d.staffId, lineage: d.lineage, dueDate: d.dueDate, step: d.step, message, category: d.kind === 'welcome' ? 'welcome' : 'reminder' });
+        count++;
+      }
+      await store.markScanned(org.id, today, count);
+    }
+
+    if (digestDay) {
+      const overdue = compliance.people.filter((p) => p.status === 'overdue').map((p) => p.name);
+      const counts = STATUSES.map((s) => ({ name: STATUS_NAMES[s], count: compliance.counts.byStatus[s] ?? 0 }));
+      for (const lead of leads.filter((l) => !l.unsubscribed)) {
+        const message = composeDigest({
+          leadName: lead.name,
+          organisationName: org.name,
+          organisationSlug: org.slug,
+          partnership,
+          publicUrl: config.publicUrl,
+          counts,
+          overdue,
+          unsubscribeUrl: unsubscribeUrl(config.publicUrl, config.sessionSecret, lead.userId, org.id),
+          periodDay: digestDay,
+        });
+        await queue({ key: digestKey(lead.userId), to: lead.email, kind: 'digest', staffId: null, lineage: null, dueDate: null, step: digestDay, message, category: 'digest' });
+      }
+    }
+  }
+  if (options.deliver !== false && mailer.delivers) result.delivered = await mailer.deliverQueued();
+  deps.logger?.info({ organisations: result.scanned.length, queued: result.queued.filter((q) => q.isNew).length, delivered: result.delivered }, 'reminder scan');
+  return result;
+}

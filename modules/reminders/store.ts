@@ -1,0 +1,182 @@
+import type { Pool } from 'pg';
+import { type OrganisationScope, scopeCondition } from '../../server/access';
+
+export interface OrganisationForScan {
+  id: string;
+  slug: string;
+  name: string;
+  inductionDays: number;
+  policy: unknown;
+  lastScanOn: string | null;
+  lastScanAt: Date | null;
+}
+
+export interface StaffContact {
+  id: string;
+  name: string;
+  email: string | null;
+  startDate: string | null;
+}
+
+export interface Lead {
+  userId: string;
+  name: string;
+  email: string;
+  unsubscribed: boolean;
+}
+
+export interface ReminderRow {
+  key: string;
+  organisationId: string;
+  staffId: string | null;
+  kind: string;
+  lineage: string | null;
+  dueDate: string | null;
+  step: string;
+  recipient: string;
+  summary: string;
+  messageId: string | null;
+}
+
+/** SQL for the reminders module; every read of people's reminders takes the caller's scope. */
+export function createReminderStore(pool: Pool) {
+  return {
+    async partnershipName(): Promise<string> {
+      const { rows } = await pool.query<{ name: string }>('select name from partnership where id = 1');
+      return rows[0]?.name ?? 'the training partnership';
+    },
+    async defaults(): Promise<unknown> {
+      const { rows } = await pool.query<{ policy: unknown }>('select policy from reminder_defaults where id = 1');
+      return rows[0]?.policy ?? {};
+    },
+    async saveDefaults(policy: object, userId: string | null): Promise<void> {
+      await pool.query(
+        `insert into reminder_defaults (id, policy, updated_by) values (1, $1, $2)
+         on conflict (id) do update set policy = excluded.policy, updated_by = excluded.updated_by, updated_at = now()`,
+        [JSON.stringify(policy), userId],
+      );
+    },
+    async saveOrganisationPolicy(scope: OrganisationScope, organisationId: string, policy: object): Promise<boolean> {
+      const where = scopeCondition(scope, 'id', 3);
+      const { rowCount } = await pool.query(`update organisations set reminder_policy = $2, updated_at = now() where id = $1 and ${where.sql}`, [
+        organisationId,
+        JSON.stringify(policy),
+        ...where.params,
+      ]);
+      return (rowCount ?? 0) > 0;
+    },
+    async organisations(scope: OrganisationScope, slug?: string): Promise<OrganisationForScan[]> {
+      const where = scopeCondition(scope, 'o.id', 2);
+      const { rows } = await pool.query<OrganisationForScan>(
+        `select o.id, o.slug, o.name, o.induction_days as "inductionDays", o.reminder_policy as policy,
+                r.last_scan_on as "lastScanOn", r.last_scan_at as "lastScanAt"
+           from organisations o left join reminder_scan_runs r on r.organisation_id = o.id
+          where ($1::text is null or o.slug = $1) and ${where.sql}
+          order by o.name`,
+        [slug ?? null, ...where.params],
+      );
+      return rows;
+    },
+    async staffContacts(organisationId: string): Promise<Map<string, StaffContact>> {
+      const { rows } = await pool.query<StaffContact>(
+        `select s.id, s.name, coalesce(s.email, u.email) as email, s.start_date as "startDate"
+           from staff s left join users u on u.id = s.user_id and not u.disabled
+          where s.organisation_id = $1`,
+        [organisationId],
+      );
+      return new Map(rows.map((r) => [r.id, r]));
+    },
+    async leads(organisationId: string): Promise<Lead[]> {
+      const { rows } = await pool.query<Lead>(
+        `select distinct u.id as "userId", u.display_name as name, u.email,
+                exists (select 1 from reminder_digest_unsubscribes d where d.user_id = u.id and d.organisation_id = $1) as unsubscribed
+           from user_roles r join users u on u.id = r.user_id
+          where r.role = 'org-lead' and r.organisation_id = $1 and not u.disabled
+          order by u.email`,
+        [organisationId],
+      );
+      return rows;
+    },
+    async coursesFor(lineages: string[]): Promise<Map<string, { slug: string; title: string }[]>> {
+      const out = new Map<string, { slug: string; title: string }[]>();
+      if (!lineages.length) return out;
+      const { rows } = await pool.query<{ lineage: string; slug: string; title: string }>(
+        `select cc.competency_lineage as lineage, c.slug, c.title from course_competencies cc join courses c on c.id = cc.course_id
+          where c.status = 'published' and cc.competency_lineage = any($1::text[]) order by c.title`,
+        [lineages],
+      );
+      for (const r of rows) out.set(r.lineage, [...(out.get(r.lineage) ?? []), { slug: r.slug, title: r.title }]);
+      return out;
+    },
+    /** Idempotent: the key is the message's dedupe key; a re-run after a crash fills in the link. */
+    async record(r: Omit<ReminderRow, 'messageId'>): Promise<void> {
+      await pool.query(
+        `insert into reminders (dedupe_key, organisation_id, staff_id, kind, lineage, due_date, step, recipient, summary, message_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, (select id from outbound_messages where dedupe_key = $1))
+         on conflict (dedupe_key) do update set message_id = coalesce(reminders.message_id, excluded.message_id)`,
+        [r.key, r.organisationId, r.staffId, r.kind, r.lineage, r.dueDate, r.step, r.recipient, r.summary],
+      );
+    },
+    /** True when at least one of these dedupe keys has not been queued yet. */
+    async anyMissing(keys: string[]): Promise<boolean> {
+      if (!keys.length) return false;
+      const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from outbound_messages where dedupe_key = any($1::text[])', [keys]);
+      return (rows[0]?.n ?? 0) < keys.length;
+    },
+    async markScanned(organisationId: string, day: string, queued: number): Promise<void> {
+      await pool.query(
+        `insert into reminder_scan_runs (organisation_id, last_scan_on, last_scan_at, queued) values ($1, $2, now(), $3)
+         on conflict (organisation_id) do update set last_scan_on = greatest(reminder_scan_runs.last_scan_on, excluded.last_scan_on), last_scan_at = now(), queued = excluded.queued`,
+        [organisationId, day, queued],
+      );
+    },
+    async forStaff(staffIds: string[]) {
+      if (!staffIds.length) return [];
+      const { rows } = await pool.query(
+        `select r.kind, r.due_date as "dueDate", r.step, r.summary, r.created_at as "createdAt", m.status, m.sent_at as "sentAt", m.subject
+           from reminders r left join outbound_messages m on m.id = r.message_id
+          where r.staff_id = any($1::uuid[]) and r.kind <> 'escalation'
+          order by r.created_at desc limit 200`,
+        [staffIds],
+      );
+      return rows;
+    },
+    async forOrganisation(scope: OrganisationScope, organisationId: string, limit = 200) {
+      const where = scopeCondition(scope, 'r.organisation_id', 3);
+      const { rows } = await pool.query(
+        `select r.kind, r.due_date as "dueDate", r.step, r.summary, r.recipient, r.created_at as "createdAt", s.name as "staffName",
+                m.status, m.sent_at as "sentAt", m.attempts, m.id as "messageId"
+           from reminders r left join outbound_messages m on m.id = r.message_id left join staff s on s.id = r.staff_id
+          where r.organisation_id = $1 and ${where.sql}
+          order by r.created_at desc, r.dedupe_key limit $2`,
+        [organisationId, limit, ...where.params],
+      );
+      return rows;
+    },
+    async outbox(status: string | null, limit = 300) {
+      const { rows } = await pool.query(
+        `select m.id, m.to_address as "to", m.subject, m.category, m.status, m.attempts, m.last_error as "lastError",
+                m.next_attempt_at as "nextAttemptAt", m.created_at as "createdAt", m.sent_at as "sentAt", o.name as "organisationName"
+           from outbound_messages m left join organisations o on o.id = m.organisation_id
+          where ($1::text is null or m.status = $1) order by m.created_at desc limit $2`,
+        [status, limit],
+      );
+      const counts = await pool.query<{ status: string; n: number }>('select status, count(*)::int as n from outbound_messages group by status');
+      return { messages: rows, counts: Object.fromEntries(counts.rows.map((r) => [r.status, r.n])) as Record<string, number> };
+    },
+    async outboxMessage(id: string) {
+      const { rows } = await pool.query(
+        `select id, to_address as "to", subject, text_body as "text", category, status, attempts, last_error as "lastError",
+                next_attempt_at as "nextAttemptAt", created_at as "createdAt", sent_at as "sentAt", dedupe_key as "dedupeKey"
+           from outbound_messages where id::text = $1`,
+        [id],
+      );
+      return rows[0] ?? null;
+    },
+    async unsubscribe(userId: string, organisationId: string): Promise<void> {
+      await pool.query('insert into reminder_digest_unsubscribes (user_id, organisation_id) values ($1, $2) on conflict do nothing', [userId, organisationId]);
+    },
+  };
+}
+
+export type ReminderStore = ReturnType<typeof createReminderStore>;
