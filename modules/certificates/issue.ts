@@ -3,9 +3,9 @@ import type { OrganisationScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { generateCode } from './codes';
-import { evidenceIsCurrent, expiryFor, frameworkAchievement, groupsRequired } from './rules';
+import { computeCompliance, refresherMonthsFor, requirementsFor } from '../compliance/engine';
+import { expiryFor, frameworkAchievement } from './rules';
 import {
-  competenciesWithLatestEvidence,
   courseCompletions,
   courseFacts,
   getScoped,
@@ -13,8 +13,9 @@ import {
   insertCertificate,
   markReplaced,
   personFacts,
-  publishedGroups,
+  publishedFramework,
   staffWithEvidence,
+  standingEvidence,
 } from './store';
 
 /**
@@ -45,20 +46,30 @@ export async function issueCourseCertificate(client: PoolClient, completion: { s
 }
 
 /**
- * The group's full set of competencies, with current evidence for each, as
- * this module reads it from the published framework and the evidence table
- * (modules/compliance had no engine to reuse when this was written).
+ * Whether the person has current evidence for every competency their group
+ * needs (cumulative through the groups it includes), decided by the
+ * compliance engine so the certificate and the compliance record agree.
  */
 export async function groupEvidencedInFull(client: PoolClient | Pool, staffId: string, today: string) {
   const person = await personFacts(client, staffId);
   if (!person || person.groupNumber === null) return null;
-  const groups = await publishedGroups(client);
-  const group = groups.find((g) => g.number === person.groupNumber);
+  const framework = await publishedFramework(client);
+  const group = framework.groups.find((g) => g.number === person.groupNumber);
   if (!group) return null;
-  const required = await competenciesWithLatestEvidence(client, staffId, groupsRequired(groups, group.number));
-  const refresher = person.refresherMonths[String(group.number)];
-  const complete = required.length > 0 && required.every((c) => c.latestEvidence !== null && evidenceIsCurrent(c.latestEvidence, today, refresher));
-  return { person, group, required, complete };
+  const requirements = requirementsFor(framework, group.number);
+  const result = computeCompliance({
+    groupNumber: group.number,
+    requirements,
+    evidence: await standingEvidence(client, staffId),
+    refresherMonths: refresherMonthsFor(person.refresherMonths, group.number),
+    dueSoonDays: 0,
+    inductionDays: 0,
+    startDate: null,
+    leavingDate: null,
+    today,
+  });
+  const complete = requirements.length > 0 && result.competencies.every((c) => c.met);
+  return { person, group, required: requirements, complete };
 }
 
 /** A framework certificate ("Group 2 Responder level") once every competency the person's group needs is evidenced. */

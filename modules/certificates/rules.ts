@@ -1,46 +1,23 @@
 import { DateTime } from 'luxon';
+import { addMonths, refresherMonthsFor } from '../compliance/engine';
 import type { Certificate } from './store';
+
+export { addMonths };
 
 /** Today's date in England, where the partnership works. */
 export function todayInLondon(now: Date = new Date()): string {
   return DateTime.fromJSDate(now).setZone('Europe/London').toISODate()!;
 }
 
-export function addMonths(date: string, months: number): string {
-  return DateTime.fromISO(date, { zone: 'utc' }).plus({ months }).toISODate()!;
-}
-
 /**
  * When a certificate stops being current: the course's own validity when it
  * has one, otherwise the organisation's refresher interval for the person's
- * staff group. No interval known (a person not yet in a group) means no expiry date.
+ * staff group, read the way the compliance engine reads it (36 months when
+ * the organisation has not set one), so a certificate never claims more or
+ * less than the person's compliance record.
  */
-export function expiryFor(issuedOn: string, options: { courseValidityMonths?: number | null; refresherMonths: Record<string, number>; groupNumber: number | null }): string | null {
-  const months = options.courseValidityMonths ?? (options.groupNumber !== null ? options.refresherMonths[String(options.groupNumber)] : undefined);
-  return typeof months === 'number' && months > 0 ? addMonths(issuedOn, months) : null;
-}
-
-/** A group and every group it includes, through includes_groups, as the framework describes (Group 3 needs Groups 1 and 2). */
-export function groupsRequired(groups: { number: number; includesGroups: number[] }[], groupNumber: number): number[] {
-  const byNumber = new Map(groups.map((g) => [g.number, g]));
-  const seen = new Set<number>();
-  const visit = (n: number) => {
-    if (seen.has(n) || !byNumber.has(n)) return;
-    seen.add(n);
-    for (const inc of byNumber.get(n)!.includesGroups) visit(inc);
-  };
-  visit(groupNumber);
-  return [...seen].sort((a, b) => a - b);
-}
-
-/**
- * Whether evidence achieved on `achievedOn` is still current on `today`,
- * given the refresher interval in months (none: it never lapses).
- */
-export function evidenceIsCurrent(achievedOn: string, today: string, refresherMonths: number | undefined): boolean {
-  if (achievedOn > today) return false;
-  if (!refresherMonths) return true;
-  return addMonths(achievedOn, refresherMonths) >= today;
+export function expiryFor(issuedOn: string, options: { courseValidityMonths?: number | null; refresherMonths: Record<string, number>; groupNumber: number | null }): string {
+  return addMonths(issuedOn, options.courseValidityMonths ?? refresherMonthsFor(options.refresherMonths, options.groupNumber));
 }
 
 export type VerificationOutcome = 'valid' | 'expired' | 'revoked' | 'not-found' | 'typo' | 'malformed';

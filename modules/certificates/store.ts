@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeCondition } from '../../server/access';
+import type { EvidenceItem, FrameworkData } from '../compliance/engine';
 
 type Queryable = Pool | PoolClient;
 
@@ -160,38 +161,33 @@ export interface GroupDefinition {
   includesGroups: number[];
 }
 
-/** The staff groups of the published framework. */
-export async function publishedGroups(client: Queryable): Promise<GroupDefinition[]> {
-  const { rows } = await client.query<{ number: number; name: string; level: string; includes_groups: number[] }>(
+/** The published framework's groups and competencies, in the shape the compliance engine takes. */
+export async function publishedFramework(client: Queryable): Promise<{ groups: GroupDefinition[]; competencies: FrameworkData['competencies'] }> {
+  const { rows: groups } = await client.query<{ number: number; name: string; level: string; includes_groups: number[] }>(
     `select g.number, g.name, g.level, g.includes_groups
        from staff_groups g join frameworks f on f.id = g.framework_id and f.status = 'published'
       order by g.number`,
   );
-  return rows.map((r) => ({ number: r.number, name: r.name, level: r.level, includesGroups: r.includes_groups }));
+  const { rows: competencies } = await client.query<{ id: string; lineage: string; group_number: number; number: number; text: string; retired: boolean }>(
+    `select c.id, c.lineage, c.group_number, c.number, c.text, c.retired
+       from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'`,
+  );
+  return {
+    groups: groups.map((r) => ({ number: r.number, name: r.name, level: r.level, includesGroups: r.includes_groups })),
+    competencies: competencies.map((c) => ({ id: c.id, lineage: c.lineage, groupNumber: c.group_number, number: c.number, text: c.text, retired: c.retired })),
+  };
 }
 
-/**
- * The competencies of the given groups in the published framework, each with
- * the latest day this person evidenced it (any framework version, matched by
- * lineage; withdrawn and corrected-away entries do not count).
- */
-export async function competenciesWithLatestEvidence(
-  client: Queryable,
-  staffId: string,
-  groupNumbers: number[],
-): Promise<(CompetencySnapshot & { latestEvidence: string | null })[]> {
-  const { rows } = await client.query<{ group_number: number; number: number; text: string; latest: string | null }>(
-    `select c.group_number, c.number, c.text,
-            (select max(e.achieved_on)
-               from evidence e join competencies ec on ec.id = e.competency_id
-              where e.staff_id = $1 and ec.lineage = c.lineage and not e.withdrawn
-                and not exists (select 1 from evidence later where later.replaces_id = e.id)) as latest
-       from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'
-      where c.group_number = any($2::int[]) and not c.retired
-      order by c.group_number, c.number`,
-    [staffId, groupNumbers],
+/** A person's evidence that still stands (withdrawn entries and entries corrected by a later one left out), by competency lineage. */
+export async function standingEvidence(client: Queryable, staffId: string): Promise<EvidenceItem[]> {
+  const { rows } = await client.query<{ id: string; lineage: string; achieved_on: string }>(
+    `select e.id, c.lineage, e.achieved_on
+       from evidence e join competencies c on c.id = e.competency_id
+      where e.staff_id = $1 and not e.withdrawn
+        and not exists (select 1 from evidence later where later.replaces_id = e.id)`,
+    [staffId],
   );
-  return rows.map((r) => ({ groupNumber: r.group_number, number: r.number, text: r.text, latestEvidence: r.latest }));
+  return rows.map((r) => ({ id: r.id, lineage: r.lineage, achievedOn: r.achieved_on }));
 }
 
 /** Whether the person already holds a framework certificate for the group that has not expired or been revoked. */
