@@ -1,0 +1,150 @@
+import { expect } from 'chai';
+import type { Pool } from 'pg';
+import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
+import { addDays } from './engine';
+import { complianceForOrganisation, complianceForStaff, londonToday } from './service';
+
+const DEMO_PASSWORD = 'demo-learning-2026';
+
+describe('compliance service and API', () => {
+  let server: TestServer;
+  let pool: Pool;
+  let council: { id: string; slug: string };
+  let police: { id: string; slug: string };
+  let learnerStaffId: string;
+  const today = londonToday();
+
+  before(async () => {
+    server = await startTestServer({ demo: true });
+    pool = server.product.database.pool;
+    council = (await pool.query(`select id, slug from organisations where slug = 'vale-county-council'`)).rows[0];
+    police = (await pool.query(`select id, slug from organisations where slug = 'vale-police'`)).rows[0];
+    learnerStaffId = (await pool.query(`select id from staff where email = 'learner@valecounty.example'`)).rows[0].id;
+  });
+  after(() => server?.close());
+
+  it('computes a few hundred staff in bulk with a handful of queries, the same answer as one at a time', async () => {
+    const { rows } = await pool.query<{ id: string }>(`insert into organisations (slug, name, sector, due_soon_days) values ('bulk-test', 'Bulk Test', 'housing', 30) returning id`);
+    const orgId = rows[0].id;
+    // 300 staff across groups 1-4 and unmapped, some new starters, some leavers.
+    await pool.query(
+      `insert into staff (organisation_id, name, job_title, start_date, leaving_date, group_number)
+       select $1, 'Person ' || i, 'Worker', current_date - (i * 11 % 900), case when i % 50 = 0 then current_date - 1 end,
+              case when i % 30 = 0 then null else 1 + i % 4 end
+         from generate_series(1, 300) i`,
+      [orgId],
+    );
+    // Evidence for every competency of group 1 and 2, achieved at different times.
+    await pool.query(
+      `insert into evidence (staff_id, competency_id, achieved_on, source, note)
+       select s.id, c.id, current_date - ((row_number() over ()) * 7 % 1200)::int, 'prior-learning', 'bulk'
+         from staff s cross join competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'
+        where s.organisation_id = $1 and c.group_number <= 2 and s.name not like '%7'`,
+      [orgId],
+    );
+    let queries = 0;
+    const counting = new Proxy(pool, {
+      get(target, prop) {
+        if (prop === 'query') return (...args: unknown[]) => (queries++, (target.query as (...a: unknown[]) => unknown).apply(target, args));
+        return Reflect.get(target, prop);
+      },
+    });
+    const result = (await complianceForOrganisation(counting, { kind: 'all' }, orgId, today))!;
+    expect(queries).to.be.at.most(6);
+    expect(result.counts.total).to.equal(294); // 6 leavers drop out
+    expect(Object.values(result.counts.byStatus).reduce((a, b) => a + b, 0)).to.equal(294);
+    expect(result.counts.byGroup.unmapped.unmapped).to.equal(8); // 10 unmapped, 2 of them leavers
+    expect(result.counts.byStatus.compliant + result.counts.byStatus['due-soon']).to.be.greaterThan(0);
+    expect(result.counts.byStatus.overdue).to.be.greaterThan(0);
+    for (const p of result.people.filter((_, i) => i % 37 === 0)) {
+      const one = (await complianceForStaff(pool, { kind: 'all' }, p.staffId, today))!;
+      expect(one.status).to.equal(p.status);
+      expect(one.competencies).to.deep.equal(p.competencies);
+    }
+  });
+
+  it('withdrawn and corrected evidence stops counting; a leaver is left from their leaving day', async () => {
+    const person = (await pool.query(`select id from staff where organisation_id = $1 and group_number = 1 and user_id is null order by name limit 1`, [police.id])).rows[0].id;
+    const competencies = (await pool.query(`select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 1`)).rows;
+    const ids: string[] = [];
+    for (const c of competencies) {
+      const { rows } = await pool.query(`insert into evidence (staff_id, competency_id, achieved_on, source) values ($1, $2, current_date - 10, 'prior-learning') returning id`, [person, c.id]);
+      ids.push(rows[0].id);
+    }
+    expect((await complianceForStaff(pool, { kind: 'all' }, person, today))!.status).to.equal('compliant');
+    await pool.query(
+      `insert into evidence (staff_id, competency_id, achieved_on, source, replaces_id, withdrawn, change_reason)
+       select staff_id, competency_id, achieved_on, source, id, true, 'Recorded against the wrong person' from evidence where id = $1`,
+      [ids[0]],
+    );
+    const after = (await complianceForStaff(pool, { kind: 'all' }, person, today))!;
+    expect(after.status).to.not.equal('compliant');
+    expect(after.competencies[0].met).to.equal(false);
+    await pool.query('update staff set leaving_date = $2 where id = $1', [person, today]);
+    expect((await complianceForStaff(pool, { kind: 'all' }, person, today))!.status).to.equal('left');
+    expect((await complianceForStaff(pool, { kind: 'all' }, person, addDays(today, -1)))!.status).to.not.equal('left');
+  });
+
+  it('staff of an organisation working to the RCN intercollegiate documents are not applicable', async () => {
+    const { rows } = await pool.query(`update organisations set uses_rcn_intercollegiate = true where slug = 'vale-nhs-trust' returning id`);
+    const result = (await complianceForOrganisation(pool, { kind: 'all' }, rows[0].id, today))!;
+    expect(result.counts.byStatus['not-applicable']).to.equal(result.counts.total);
+  });
+
+  it('the staff API answers the person, their lead and admins, and 404s everyone else', async () => {
+    const learner = new TestAgent(server.url);
+    await learner.signIn('learner@valecounty.example', DEMO_PASSWORD);
+    const own = await learner.getJson(`/api/v1/staff/${learnerStaffId}/compliance`);
+    expect(own.status).to.equal(200);
+    expect(own.body.status).to.be.a('string');
+    expect(own.body.groupNumber).to.equal(2);
+    expect(own.body.competencies.length).to.be.greaterThan(0);
+    expect(own.body.competencies[0]).to.have.keys('competencyId', 'lineage', 'groupNumber', 'number', 'text', 'met', 'status', 'evidenceIds', 'expires');
+    const colleague = (await pool.query(`select id from staff where organisation_id = $1 and id <> $2 limit 1`, [council.id, learnerStaffId])).rows[0].id;
+    expect((await learner.getJson(`/api/v1/staff/${colleague}/compliance`)).status).to.equal(404);
+
+    const lead = new TestAgent(server.url);
+    await lead.signIn('lead@valecounty.example', DEMO_PASSWORD);
+    expect((await lead.getJson(`/api/v1/staff/${colleague}/compliance`)).status).to.equal(200);
+    const policeOfficer = (await pool.query(`select id from staff where organisation_id = $1 limit 1`, [police.id])).rows[0].id;
+    expect((await lead.getJson(`/api/v1/staff/${policeOfficer}/compliance`)).status).to.equal(404);
+    expect((await lead.getJson(`/api/v1/staff/not-a-uuid/compliance`)).status).to.equal(404);
+
+    const admin = new TestAgent(server.url);
+    await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
+    expect((await admin.getJson(`/api/v1/staff/${policeOfficer}/compliance`)).status).to.equal(200);
+  });
+
+  it('the organisation API gives every current member of staff and counts, to its lead and admins only', async () => {
+    const lead = new TestAgent(server.url);
+    await lead.signIn('lead@valecounty.example', DEMO_PASSWORD);
+    const res = await lead.getJson(`/api/v1/organisations/${council.slug}/compliance`);
+    expect(res.status).to.equal(200);
+    const { rows } = await pool.query(`select count(*) as n from staff where organisation_id = $1 and (leaving_date is null or leaving_date > current_date)`, [council.id]);
+    expect(res.body.staff).to.have.length(rows[0].n);
+    expect(res.body.counts.total).to.equal(rows[0].n);
+    expect(res.body.counts.byGroup['2']).to.be.an('object');
+    expect(res.body.staff[0]).to.include.keys('staffId', 'name', 'groupNumber', 'status');
+    expect((await lead.getJson(`/api/v1/organisations/${police.slug}/compliance`)).status).to.equal(404);
+
+    const board = await addUser(server, 'board-member');
+    const boardAgent = new TestAgent(server.url);
+    await boardAgent.signIn(board.email);
+    expect((await boardAgent.getJson(`/api/v1/organisations/${council.slug}/compliance`)).status).to.equal(403);
+
+    const page = await lead.get('/compliance');
+    expect(page.status).to.equal(302); // a lead of one organisation goes straight to it
+    const list = await lead.get(`/compliance/${council.slug}`);
+    expect(list.text).to.contain('Vale County Council').and.contain('Staff by status');
+    expect((await lead.get(`/compliance/${police.slug}`)).status).to.equal(404);
+  });
+
+  it('the learner’s page shows their group, each competency, and a session they could book', async () => {
+    const learner = new TestAgent(server.url);
+    await learner.signIn('learner@valecounty.example', DEMO_PASSWORD);
+    const page = await learner.get('/my-training');
+    expect(page.status).to.equal(200);
+    expect(page.text).to.contain('Group 2').and.contain('competency 1').and.contain('What to do next');
+    expect(page.text).to.match(/href="\/training-sessions\/[0-9a-f-]+"/);
+  });
+});
