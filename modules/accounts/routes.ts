@@ -1,0 +1,323 @@
+import express, { type Request, type Router } from 'express';
+import rateLimit from 'express-rate-limit';
+import { allow, caller, hasRole, managedScope, ROLE_NAMES, ROLES } from '../../server/access';
+import { audit, findUserByEmail, grantRole, hashPassword, normaliseEmail } from '../../server/auth/users';
+import { NotFoundError } from '../../server/errors';
+import type { ModuleContext } from '../../server/module';
+import { checkInvitation, checkNewPassword, checkRoleGrant, invitableRoles } from './rules';
+import {
+  AUDIT_PER_PAGE,
+  auditActions,
+  claimInvitation,
+  consumeResetToken,
+  createInvitation,
+  createResetToken,
+  getUser,
+  INVITATION_DAYS,
+  invitationForToken,
+  listUsers,
+  pendingInvitations,
+  RESET_LINK_MINUTES,
+  resetTokenUser,
+  revokeRole,
+  searchAudit,
+  unlockUser,
+  USERS_PER_PAGE,
+  withdrawInvitation,
+} from './store';
+
+const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+const pageNumber = (v: unknown) => Math.max(1, Math.min(10_000, Number.parseInt(str(v), 10) || 1));
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function accountRoutes(ctx: ModuleContext): Router {
+  const router = express.Router();
+  const pool = ctx.database.pool;
+  const publicUrl = ctx.config.publicUrl;
+  const view = ctx.view;
+
+  const limiter = (what: string) =>
+    rateLimit({
+      windowMs: 15 * 60 * 1000,
+      limit: ctx.config.env === 'test' ? 1000 : 10,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      handler: (_req, res) => res.status(429).render(view('message'), { title: 'Too many attempts', heading: 'Too many attempts', message: `Too many ${what} from your network. Wait 15 minutes and try again.` }),
+    });
+
+  async function organisations(ids?: string[] | 'all') {
+    const { rows } = await pool.query<{ id: string; name: string }>('select id, name from organisations order by name');
+    return ids === 'all' || !ids ? rows : rows.filter((o) => ids.includes(o.id));
+  }
+
+  // ---- password reset -----------------------------------------------------
+
+  router.get('/password-reset', (_req, res) => res.render(view('reset-request'), { title: 'Reset your password' }));
+
+  router.post('/password-reset', limiter('password reset requests'), async (req, res) => {
+    const email = str((req.body as Record<string, unknown>).email);
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) {
+      const errors = [{ text: 'Enter your email address in the correct format, like name@example.org.uk', href: '#email' }];
+      return res.status(400).render(view('reset-request'), { title: 'Reset your password', errors, email });
+    }
+    const user = await findUserByEmail(pool, email);
+    // The same answer whether or not there is an account, so the page cannot be used to find who has one.
+    if (user && !user.disabled) {
+      const token = await createResetToken(pool, user.id);
+      if (token) {
+        await ctx.mailer.queue({
+          to: user.email,
+          subject: 'Reset your password',
+          category: 'account',
+          text: `Someone asked to reset the password for ${user.email}.\n\nTo choose a new password, open this link within ${RESET_LINK_MINUTES} minutes. It works once:\n${publicUrl}/password-reset/${token}\n\nIf this was not you, you can ignore this email: your password has not changed.`,
+        });
+        await audit(pool, { action: 'password.reset-requested', subjectType: 'user', subjectId: user.id, ip: req.ip });
+      }
+    }
+    res.render(view('reset-sent'), { title: 'Check your email', email });
+  });
+
+  router.get('/password-reset/:token', async (req, res) => {
+    const found = await resetTokenUser(pool, String(req.params.token));
+    if (!found) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
+    res.render(view('set-password'), { title: 'Choose a new password', action: `/password-reset/${req.params.token}`, email: found.email, button: 'Change password' });
+  });
+
+  router.post('/password-reset/:token', limiter('password changes'), async (req, res) => {
+    const token = String(req.params.token);
+    const found = await resetTokenUser(pool, token);
+    if (!found) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
+    const body = req.body as Record<string, unknown>;
+    const password = typeof body.password === 'string' ? body.password : '';
+    const errors = checkNewPassword(password, typeof body.confirm === 'string' ? body.confirm : '', found.email);
+    if (errors.length) return res.status(400).render(view('set-password'), { title: 'Choose a new password', action: `/password-reset/${token}`, email: found.email, button: 'Change password', errors });
+    const hash = await hashPassword(password);
+    const userId = await ctx.database.transaction((client) => consumeResetToken(client, token, hash));
+    if (!userId) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
+    await audit(pool, { actorUserId: userId, action: 'password.reset', subjectType: 'user', subjectId: userId, ip: req.ip });
+    req.session.flash = 'Your password has been changed. Sign in with your new password.';
+    res.redirect('/sign-in');
+  });
+
+  // ---- invitations ----------------------------------------------------------
+
+  router.get('/invitations', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    const who = caller(req);
+    res.render(view('invitations'), { title: 'Invitations', invitations: await pendingInvitations(pool, managedScope(who)), roleNames: ROLE_NAMES });
+  });
+
+  const inviteModel = async (req: Request, extra: Record<string, unknown> = {}) => {
+    const who = caller(req);
+    const scope = managedScope(who);
+    return {
+      title: 'Invite someone',
+      roles: invitableRoles(who).map((r) => ({ value: r, text: ROLE_NAMES[r] })),
+      organisations: await organisations(scope.kind === 'all' ? 'all' : scope.organisationIds),
+      isAdmin: hasRole(who, 'partnership-admin'),
+      form: { role: 'learner' },
+      ...extra,
+    };
+  };
+
+  router.get('/invitations/new', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    res.render(view('invite'), await inviteModel(req));
+  });
+
+  router.post('/invitations/new', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    const who = caller(req);
+    const body = req.body as Record<string, unknown>;
+    const form = { name: str(body.name), email: str(body.email), role: str(body.role), organisationId: str(body.organisationId) };
+    if (form.organisationId && !UUID.test(form.organisationId)) throw new NotFoundError('organisation');
+    const checked = checkInvitation(who, form);
+    if (checked.outOfScope) throw new NotFoundError('organisation');
+    if (!checked.errors.length && (await findUserByEmail(pool, form.email))) {
+      checked.errors.push({ text: 'This person already has an account. Ask a partnership administrator to give them the role instead.', href: '#email' });
+    }
+    if (checked.errors.length || !checked.role) return res.status(400).render(view('invite'), await inviteModel(req, { form, errors: checked.errors }));
+    const invitation = await createInvitation(pool, { email: form.email, name: form.name, organisationId: checked.organisationId, role: checked.role, invitedBy: who.userId });
+    const orgName = checked.organisationId ? (await organisations([checked.organisationId]))[0]?.name : undefined;
+    const partnershipName = (res.locals.partnership as { name?: string } | undefined)?.name ?? 'the partnership';
+    await ctx.mailer.queue({
+      to: normaliseEmail(form.email),
+      subject: `You are invited to ${partnershipName} training`,
+      category: 'account',
+      organisationId: checked.organisationId,
+      text: `${who.name} has invited you to the domestic abuse training of ${partnershipName}${orgName ? ` as part of ${orgName}` : ''}.\n\nTo set your password and sign in, open this link within ${INVITATION_DAYS} days:\n${publicUrl}/invitations/${invitation.token}\n`,
+    });
+    await audit(pool, {
+      actorUserId: who.userId,
+      action: 'invitation.sent',
+      organisationId: checked.organisationId,
+      subjectType: 'invitation',
+      subjectId: invitation.id,
+      detail: { email: normaliseEmail(form.email), role: checked.role },
+      ip: req.ip,
+    });
+    req.session.flash = `Invitation sent to ${form.email}`;
+    res.redirect('/invitations');
+  });
+
+  router.post('/invitations/:id/withdraw', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    const who = caller(req);
+    const withdrawn = await withdrawInvitation(pool, managedScope(who), String(req.params.id));
+    if (!withdrawn) throw new NotFoundError('invitation');
+    await audit(pool, { actorUserId: who.userId, action: 'invitation.withdrawn', organisationId: withdrawn.organisationId, subjectType: 'invitation', subjectId: withdrawn.id, ip: req.ip });
+    req.session.flash = `Invitation to ${withdrawn.email} withdrawn`;
+    res.redirect('/invitations');
+  });
+
+  router.get('/invitations/:token', async (req, res) => {
+    const invitation = await invitationForToken(pool, String(req.params.token));
+    if (!invitation) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used' });
+    res.render(view('set-password'), { title: 'Set your password', invitation, action: `/invitations/${req.params.token}`, email: invitation.email, button: 'Set password and sign in' });
+  });
+
+  router.post('/invitations/:token', limiter('attempts'), async (req, res, next) => {
+    const token = String(req.params.token);
+    const invitation = await invitationForToken(pool, token);
+    if (!invitation) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used' });
+    const body = req.body as Record<string, unknown>;
+    const password = typeof body.password === 'string' ? body.password : '';
+    const errors = checkNewPassword(password, typeof body.confirm === 'string' ? body.confirm : '', invitation.email);
+    if (errors.length) {
+      return res.status(400).render(view('set-password'), { title: 'Set your password', invitation, action: `/invitations/${token}`, email: invitation.email, button: 'Set password and sign in', errors });
+    }
+    const hash = await hashPassword(password);
+    const result = await ctx.database.transaction(async (client) => {
+      const claimed = await claimInvitation(client, token);
+      if (!claimed) return { problem: 'expired' as const };
+      if (await findUserByEmail(client, claimed.email)) return { problem: 'exists' as const };
+      const { rows } = await client.query<{ id: string }>('insert into users (email, display_name, password_hash, last_sign_in_at) values ($1, $2, $3, now()) returning id', [claimed.email, claimed.name, hash]);
+      const userId = rows[0].id;
+      await client.query('update invitations set accepted_user_id = $2 where id = $1', [claimed.id, userId]);
+      if (claimed.role === 'learner' && claimed.organisationId) {
+        // A learner is a member of staff: link the record the organisation already has, or start one for the lead to complete.
+        const linked = await client.query(
+          `update staff set user_id = $3, updated_at = now() where organisation_id = $1 and lower(email) = $2 and user_id is null returning id`,
+          [claimed.organisationId, claimed.email, userId],
+        );
+        if (!linked.rowCount) {
+          await client.query(`insert into staff (organisation_id, user_id, name, email, start_date) values ($1, $2, $3, $4, current_date)`, [claimed.organisationId, userId, claimed.name, claimed.email]);
+        }
+      } else {
+        await grantRole(client, userId, { role: claimed.role, organisationId: claimed.organisationId }, null);
+      }
+      await audit(client, { actorUserId: userId, action: 'invitation.accepted', organisationId: claimed.organisationId, subjectType: 'user', subjectId: userId, detail: { role: claimed.role }, ip: req.ip });
+      return { userId };
+    });
+    if ('problem' in result) {
+      if (result.problem === 'exists') {
+        req.session.flash = 'You already have an account. Sign in, or reset your password.';
+        return res.redirect('/sign-in');
+      }
+      return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used' });
+    }
+    req.login({ id: result.userId }, (err) => {
+      if (err) return next(err);
+      void audit(pool, { actorUserId: result.userId, action: 'sign-in', detail: { method: 'invitation' }, ip: req.ip });
+      req.session.flash = 'Your account is ready.';
+      res.redirect('/');
+    });
+  });
+
+  // ---- users and roles ------------------------------------------------------
+
+  router.get('/admin/users', allow('partnership-admin'), async (req, res) => {
+    const page = pageNumber(req.query.page);
+    const search = str(req.query.q);
+    const { users, total } = await listUsers(pool, { search, page });
+    res.render(view('users'), { title: 'People and roles', users, total, search, roleNames: ROLE_NAMES, pagination: pagination(page, total, USERS_PER_PAGE, '/admin/users', { q: search }) });
+  });
+
+  const userModel = async (id: string, extra: Record<string, unknown> = {}) => {
+    const user = await getUser(pool, id);
+    if (!user) throw new NotFoundError('person');
+    return { title: user.displayName, user, roles: ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r] })), roleNames: ROLE_NAMES, organisations: await organisations('all'), ...extra };
+  };
+
+  router.get('/admin/users/:id', allow('partnership-admin'), async (req, res) => {
+    res.render(view('user'), await userModel(String(req.params.id)));
+  });
+
+  router.post('/admin/users/:id/roles', allow('partnership-admin'), async (req, res) => {
+    const who = caller(req);
+    const id = String(req.params.id);
+    const model = await userModel(id);
+    const body = req.body as Record<string, unknown>;
+    const organisationId = str(body.organisationId);
+    if (organisationId && !UUID.test(organisationId)) throw new NotFoundError('organisation');
+    const checked = checkRoleGrant(str(body.role), organisationId);
+    if (checked.errors.length || !checked.role) return res.status(400).render(view('user'), { ...model, errors: checked.errors, form: { role: str(body.role), organisationId } });
+    await grantRole(pool, id, { role: checked.role, organisationId: checked.organisationId }, who.userId);
+    await audit(pool, { actorUserId: who.userId, action: 'role.granted', organisationId: checked.organisationId, subjectType: 'user', subjectId: id, detail: { role: checked.role, email: model.user.email }, ip: req.ip });
+    req.session.flash = `${model.user.displayName} is now ${ROLE_NAMES[checked.role].toLowerCase()}`;
+    res.redirect(`/admin/users/${id}`);
+  });
+
+  router.post('/admin/users/:id/roles/revoke', allow('partnership-admin'), async (req, res) => {
+    const who = caller(req);
+    const id = String(req.params.id);
+    const model = await userModel(id);
+    const body = req.body as Record<string, unknown>;
+    const role = str(body.role);
+    const organisationId = str(body.organisationId) || null;
+    const grant = model.user.roles.find((r) => r.role === role && r.organisationId === organisationId);
+    if (!grant) throw new NotFoundError('role');
+    if (id === who.userId && grant.role === 'partnership-admin') {
+      return res.status(400).render(view('user'), { ...model, errors: [{ text: 'You cannot remove your own administrator role: ask another partnership administrator', href: '#roles' }] });
+    }
+    await revokeRole(pool, id, grant.role, grant.organisationId);
+    await audit(pool, { actorUserId: who.userId, action: 'role.revoked', organisationId: grant.organisationId, subjectType: 'user', subjectId: id, detail: { role: grant.role, email: model.user.email }, ip: req.ip });
+    req.session.flash = `${ROLE_NAMES[grant.role]} role removed from ${model.user.displayName}`;
+    res.redirect(`/admin/users/${id}`);
+  });
+
+  router.post('/admin/users/:id/unlock', allow('partnership-admin'), async (req, res) => {
+    const who = caller(req);
+    const id = String(req.params.id);
+    const model = await userModel(id);
+    await unlockUser(pool, id);
+    await audit(pool, { actorUserId: who.userId, action: 'account.unlocked', subjectType: 'user', subjectId: id, detail: { email: model.user.email }, ip: req.ip });
+    req.session.flash = `${model.user.displayName} can sign in again`;
+    res.redirect(`/admin/users/${id}`);
+  });
+
+  // ---- audit log ------------------------------------------------------------
+
+  router.get('/admin/audit', allow('partnership-admin'), async (req, res) => {
+    const q = { action: str(req.query.action), from: str(req.query.from), to: str(req.query.to), organisation: str(req.query.organisation) };
+    const errors: { text: string; href: string }[] = [];
+    const isDate = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d));
+    if (q.from && !isDate(q.from)) errors.push({ text: 'Enter the start date as a date, like 2026-11-01', href: '#from' });
+    if (q.to && !isDate(q.to)) errors.push({ text: 'Enter the end date as a date, like 2026-11-30', href: '#to' });
+    if (q.organisation && !UUID.test(q.organisation)) errors.push({ text: 'Select an organisation from the list', href: '#organisation' });
+    const page = pageNumber(req.query.page);
+    const { entries, total } = errors.length
+      ? { entries: [], total: 0 }
+      : await searchAudit(pool, { action: q.action || undefined, from: q.from || undefined, to: q.to || undefined, organisationId: q.organisation || undefined, page });
+    res.status(errors.length ? 400 : 200).render(view('audit'), {
+      title: 'Audit log',
+      q,
+      errors: errors.length ? errors : undefined,
+      entries: entries.map((e) => ({ ...e, detailText: Object.entries(e.detail).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('; ') })),
+      total,
+      actions: await auditActions(pool),
+      organisations: await organisations('all'),
+      pagination: pagination(page, total, AUDIT_PER_PAGE, '/admin/audit', q),
+    });
+  });
+
+  return router;
+}
+
+/** Previous/next links in the GOV.UK pagination pattern, keeping the filters. */
+export function pagination(page: number, total: number, perPage: number, base: string, query: Record<string, string>) {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  const href = (p: number) => {
+    const params = new URLSearchParams(Object.entries({ ...query, page: String(p) }).filter(([, v]) => v !== ''));
+    return `${base}?${params}`;
+  };
+  return { page, pages, previous: page > 1 ? href(page - 1) : undefined, next: page < pages ? href(page + 1) : undefined, show: pages > 1 };
+}
+
+
