@@ -74,7 +74,18 @@ describe('the framework: pages, API and new versions', () => {
     await admin.postForm(`/admin/framework/draft/competencies/${g3first.id}/down`, {});
     expect((await draft(3, 2)).id).to.equal(g3first.id);
 
+    const groupForm = await admin.get('/admin/framework/draft/groups/3/edit');
+    const textarea = (name: string) => {
+      const m = groupForm.text.match(new RegExp(`name="${name}"[^>]*>([\\s\\S]*?)</textarea>`));
+      return (m?.[1] ?? '').replace(/&#x27;/g, "'").replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+    };
+    await admin.postForm('/admin/framework/draft/groups/3/edit', {
+      name: 'Staff Group 3', level: 'Decision Makers', summary: textarea('summary'), description: textarea('description'), exampleRoles: textarea('exampleRoles'),
+      evidenceExamples: textarea('evidenceExamples'), delivery: textarea('delivery'), theme: `${textarea('theme')}\nSexual abuse`, resource: textarea('resource'),
+    });
+
     page = await admin.get('/admin/framework/draft/publish');
+    expect(page.text).to.include('Group texts changed: opportunities for learning.');
     expect(page.text).to.include('What changes for whom');
     expect(page.text).to.include('Respond proportionately to disclosures of sexual abuse.');
     expect(page.text).to.include('(was: Know what domestic abuse and sexual violence is.)');
@@ -103,6 +114,8 @@ describe('the framework: pages, API and new versions', () => {
     expect(g1).to.have.length(6);
     expect(g1).to.include('Respond proportionately to disclosures of sexual abuse.');
     expect(g1).not.to.include('Ensure effective administration of domestic abuse processes.');
+    expect(api.body.groups[2].learningOpportunities.at(-1)).to.deep.equal({ kind: 'theme', text: 'Sexual abuse' });
+    expect(api.body.groups[2].evidenceExamples).to.have.length(7);
     expect(api.body.groups[2].competencies[1].text).to.equal('The provision of training and supervision to develop and promote domestic abuse awareness');
   });
 });

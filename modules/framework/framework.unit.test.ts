@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { type Framework, frameworkChanges, frameworkToJson, requirementsFor, staffAffected, type StaffGroup } from './model';
+import {
+  evidenceExamplesFromText,
+  evidenceExamplesToText,
+  type Framework,
+  frameworkChanges,
+  opportunitiesFromText, frameworkToJson, requirementsFor, staffAffected, type StaffGroup } from './model';
 import { SOMERSET_LDF, seedLineage } from './somerset-ldf';
 
 const SEED = path.resolve(__dirname, '../../../shared/seeds/000_ceb22d058006a53e.txt');
@@ -148,6 +153,23 @@ describe('frameworkChanges', () => {
     expect(frameworkChanges(asFramework(), after)[2].reordered.map((r) => [r.before, r.after])).to.deep.equal([
       [2, 1],
       [1, 2],
+    ]);
+  });
+});
+
+describe('editing evidence examples and learning opportunities as text', () => {
+  it('gives back every Somerset group unchanged when the administrator saves without changing anything', () => {
+    for (const g of asFramework().groups) {
+      expect(evidenceExamplesFromText(evidenceExamplesToText(g.evidenceExamples))).to.deep.equal(g.evidenceExamples);
+      const byKind = (kind: string) => g.learningOpportunities.filter((o) => o.kind === kind).map((o) => o.text).join('\n');
+      expect(opportunitiesFromText({ delivery: byKind('delivery'), theme: byKind('theme'), resource: byKind('resource') })).to.deep.equal(g.learningOpportunities);
+    }
+  });
+
+  it('reads "# heading" lines as headings for the examples after them, and drops bullets and blank lines', () => {
+    expect(evidenceExamplesFromText('· Able to respond\n\n# As Referrer:\n- Understand the duty\n')).to.deep.equal([
+      { heading: null, text: 'Able to respond' },
+      { heading: 'As Referrer', text: 'Understand the duty' },
     ]);
   });
 });

@@ -3,7 +3,13 @@ import { allow, caller, hasRole } from '../../server/access';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { loadDefaultFramework } from './load-default';
-import { activeCompetencies, frameworkChanges, frameworkToJson, hasCompetencyChanges, requirementsFor, staffAffected } from './model';
+import {
+  activeCompetencies,
+  evidenceExamplesFromText,
+  evidenceExamplesToText,
+  OPPORTUNITY_KINDS,
+  opportunitiesFromText,
+  frameworkChanges, frameworkToJson, hasCompetencyChanges, requirementsFor, staffAffected } from './model';
 import * as store from './store';
 
 const ADMIN = 'partnership-admin' as const;
@@ -133,7 +139,17 @@ function pageRoutes(ctx: ModuleContext) {
     const draft = await store.draftFramework(pool);
     const group = draft?.groups.find((g) => g.number === n);
     if (!group) throw new HttpError(404, 'We could not find that staff group in the draft.');
-    res.render(ctx.view('admin-group'), { title: `Edit Staff Group ${n}`, backLink: '/admin/framework', group, exampleRoles: group.exampleRoles.join('\n') });
+    const opportunities = Object.fromEntries(
+      OPPORTUNITY_KINDS.map((kind) => [kind, group.learningOpportunities.filter((o) => o.kind === kind).map((o) => o.text).join('\n')]),
+    );
+    res.render(ctx.view('admin-group'), {
+      title: `Edit Staff Group ${n}`,
+      backLink: '/admin/framework',
+      group,
+      exampleRoles: group.exampleRoles.join('\n'),
+      evidenceExamples: evidenceExamplesToText(group.evidenceExamples),
+      opportunities,
+    });
   });
 
   router.post('/admin/framework/draft/groups/:number/edit', allow(ADMIN), async (req, res) => {
@@ -145,6 +161,8 @@ function pageRoutes(ctx: ModuleContext) {
       summary: field('summary'),
       description: field('description'),
       exampleRoles: field('exampleRoles').split(/\r?\n/).map((r) => r.trim()).filter(Boolean),
+      evidenceExamples: evidenceExamplesFromText(field('evidenceExamples')),
+      learningOpportunities: opportunitiesFromText({ delivery: field('delivery'), theme: field('theme'), resource: field('resource') }),
     };
     const errors: { text: string; href: string }[] = [];
     if (!texts.name) errors.push({ text: 'Enter the group name', href: '#name' });
@@ -154,9 +172,12 @@ function pageRoutes(ctx: ModuleContext) {
     }
     if (texts.summary.length > 4000) errors.push({ text: 'The summary must be 4000 characters or fewer', href: '#summary' });
     if (texts.description.length > 4000) errors.push({ text: 'The description must be 4000 characters or fewer', href: '#description' });
+    if (texts.evidenceExamples.some((e) => e.text.length > MAX_TEXT)) errors.push({ text: `Each example of evidence must be ${MAX_TEXT} characters or fewer`, href: '#evidenceExamples' });
+    if (texts.learningOpportunities.some((o) => o.text.length > MAX_TEXT)) errors.push({ text: `Each opportunity for learning must be ${MAX_TEXT} characters or fewer`, href: '#delivery' });
     if (errors.length) {
       return res.status(400).render(ctx.view('admin-group'), {
         title: `Edit Staff Group ${n}`, backLink: '/admin/framework', group: { number: n, ...texts }, exampleRoles: field('exampleRoles'), errors,
+        evidenceExamples: field('evidenceExamples'), opportunities: { delivery: field('delivery'), theme: field('theme'), resource: field('resource') },
       });
     }
     await ctx.database.transaction((client) => store.updateGroupTexts(client, n, texts));

@@ -160,3 +160,44 @@ export function staffAffected(changes: GroupChanges, staffByGroup: Record<number
 function normalise(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
+
+/**
+ * Evidence examples as an administrator edits them: one a line, and a line
+ * starting "# " is a heading for the examples after it (as the seed's
+ * "As Domestic Abuse Referrer for their organisation:").
+ */
+export function evidenceExamplesToText(examples: StaffGroup['evidenceExamples']): string {
+  const lines: string[] = [];
+  let heading: string | null = null;
+  for (const e of examples) {
+    if (e.heading !== heading && e.heading) lines.push(`# ${e.heading}`);
+    heading = e.heading;
+    lines.push(e.text);
+  }
+  return lines.join('\n');
+}
+
+export function evidenceExamplesFromText(text: string): StaffGroup['evidenceExamples'] {
+  const out: StaffGroup['evidenceExamples'] = [];
+  let heading: string | null = null;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/\s+/g, ' ').trim();
+    if (!line) continue;
+    if (line.startsWith('#')) heading = line.replace(/^#+\s*/, '').replace(/:$/, '') || null;
+    else out.push({ heading, text: line.replace(/^[·•\-*]\s*/, '') });
+  }
+  return out;
+}
+
+export const OPPORTUNITY_KINDS = ['delivery', 'theme', 'resource'] as const;
+
+/** Learning opportunities, one a line, in three lists: how it is delivered, in-depth themes, resources. */
+export function opportunitiesFromText(byKind: Record<(typeof OPPORTUNITY_KINDS)[number], string>): StaffGroup['learningOpportunities'] {
+  return OPPORTUNITY_KINDS.flatMap((kind) =>
+    byKind[kind]
+      .split(/\r?\n/)
+      .map((l) => l.replace(/\s+/g, ' ').trim().replace(/^[·•\-*]\s*/, ''))
+      .filter(Boolean)
+      .map((text) => ({ kind, text })),
+  );
+}

@@ -213,6 +213,8 @@ export interface GroupTexts {
   summary: string;
   description: string;
   exampleRoles: string[];
+  evidenceExamples: StaffGroup['evidenceExamples'];
+  learningOpportunities: StaffGroup['learningOpportunities'];
 }
 
 export async function updateGroupTexts(client: PoolClient, groupNumber: number, texts: GroupTexts): Promise<void> {
@@ -222,6 +224,18 @@ export async function updateGroupTexts(client: PoolClient, groupNumber: number, 
     [draft, groupNumber, texts.name, texts.level, texts.summary, texts.description, texts.exampleRoles],
   );
   if (!rowCount) throw new HttpError(404, 'We could not find that staff group in the draft.');
+  await client.query('delete from evidence_examples where framework_id = $1 and group_number = $2', [draft, groupNumber]);
+  for (const [i, e] of texts.evidenceExamples.entries()) {
+    await client.query('insert into evidence_examples (framework_id, group_number, position, heading, text) values ($1, $2, $3, $4, $5)', [
+      draft, groupNumber, i + 1, e.heading, e.text,
+    ]);
+  }
+  await client.query('delete from learning_opportunities where framework_id = $1 and group_number = $2', [draft, groupNumber]);
+  for (const [i, o] of texts.learningOpportunities.entries()) {
+    await client.query('insert into learning_opportunities (framework_id, group_number, position, kind, text) values ($1, $2, $3, $4, $5)', [
+      draft, groupNumber, i + 1, o.kind, o.text,
+    ]);
+  }
 }
 
 export async function discardDraft(client: PoolClient, userId: string): Promise<void> {
