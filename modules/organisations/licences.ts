@@ -48,17 +48,19 @@ export async function licencesOf(db: Pool | PoolClient, organisationId: string):
  * May staff of this organisation start new e-learning today? Inside the
  * partnership's area always (the e-learning is free there); outside it only
  * while a licence is in force. Records already made are never affected.
+ * `today` is a 'YYYY-MM-DD' day, or a moment taken as its day in London.
  */
 export async function canLaunchElearning(
   pool: Pool | PoolClient,
   organisationId: string,
-  today: string = londonToday(),
+  today: string | Date = londonToday(),
 ): Promise<{ allowed: boolean; reason?: string }> {
+  const day = typeof today === 'string' ? today : londonToday(today);
   const { rows } = await pool.query<{ in_area: boolean; name: string }>('select in_area, name from organisations where id = $1', [organisationId]);
   const org = rows[0];
   if (!org) return { allowed: false, reason: 'Your organisation is not a member of the partnership.' };
   if (org.in_area) return { allowed: true };
-  const status = licenceStatus(await licencesOf(pool, organisationId), today);
+  const status = licenceStatus(await licencesOf(pool, organisationId), day);
   if (status.status === 'active') return { allowed: true };
   if (status.status === 'lapsed') {
     return { allowed: false, reason: `${org.name}'s licence for the e-learning ended on ${status.licence.endsOn}. Your records are kept; ask your organisation's lead to renew the licence.` };

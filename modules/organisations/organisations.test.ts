@@ -98,6 +98,6 @@ describe('organisations: settings, licences and who may change them', () => {
       'startsOn-day': '1', 'startsOn-month': '1', 'startsOn-year': '2031', 'endsOn-day': '31', 'endsOn-month': '12', 'endsOn-year': '2031', seats: '10',
     });
     expect(ok.status).to.equal(302);
-    expect((await canLaunchElearning(server.product.database.pool, northshire, '2031-06-30')).allowed).to.equal(true);
+    expect((await canLaunchElearning(server.product.database.pool, northshire, new Date('2031-06-30T23:30:00Z'))).allowed).to.equal(true);
   });
 });

@@ -44,6 +44,8 @@ describe('organisation form validation', () => {
   it('names every missing or wrong field, linked to the field', () => {
     const { errors } = validateDetails({ name: '', slug: 'vale homes', sector: 'council', emailDomains: 'not a domain!' });
     expect(errors.map((e) => e.href)).to.deep.equal(['#name', '#slug', '#sector', '#inArea', '#emailDomains']);
+    // "new" would be hidden behind the add-an-organisation page
+    expect(validateDetails({ name: 'New', slug: 'new', sector: 'other', inArea: 'yes' }).errors.map((e) => e.href)).to.deep.equal(['#slug']);
   });
 
   it('keeps refresher intervals, induction and due-soon windows within sensible bounds', () => {

@@ -10,6 +10,8 @@ type Body = Record<string, unknown>;
 const str = (body: Body, name: string) => String(body[name] ?? '').trim();
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/;
 const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+/** Words in the organisation pages' own addresses (/admin/organisations/new). */
+const RESERVED_SLUGS = ['new'];
 
 export interface OrganisationDetails {
   name: string;
@@ -40,6 +42,7 @@ export function validateDetails(body: Body): { values: OrganisationDetails; erro
   if (!slug) errors.push({ text: 'Enter a short name for web addresses, for example vale-county-council', href: '#slug' });
   else if (!SLUG.test(slug) || slug.length > 60)
     errors.push({ text: 'The short name must be 60 characters or fewer and use only lower case letters, numbers and hyphens', href: '#slug' });
+  else if (RESERVED_SLUGS.includes(slug)) errors.push({ text: `“${slug}” is used by the service itself; choose another short name`, href: '#slug' });
   if (!(sector in SECTORS)) errors.push({ text: 'Select the organisation’s sector', href: '#sector' });
   if (inArea !== 'yes' && inArea !== 'no') errors.push({ text: 'Select whether the organisation works inside the partnership’s area', href: '#inArea' });
   const bad = emailDomains.filter((d) => !DOMAIN.test(d));
