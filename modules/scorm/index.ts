@@ -1,6 +1,357 @@
-import { defineModule } from '../../server/module';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Busboy from 'busboy';
+import express, { type Request } from 'express';
+import { allow, type Caller, caller, hasRole, trainingScope } from '../../server/access';
+import { passwordProblem } from '../../server/auth/passwords';
+import { audit, createUser, findUserByEmail } from '../../server/auth/users';
+import { HttpError, NotFoundError } from '../../server/errors';
+import { defineModule, type ModuleContext } from '../../server/module';
+import { isPublicMember } from '../courses/audience';
+import { type Course, courseBySlug } from '../courses/store';
+import { CmiProblem, startingCmi } from './cmi';
+import { seedDemoScorm } from './demo';
+import { checkElearningLicence } from './licence';
+import { PackageRefused } from './manifest';
+import { commitAttempt, importPackage, versionDir } from './service';
+import * as store from './store';
+
+const SCORM_AGAIN = path.resolve(__dirname, '../../node_modules/scorm-again/dist/scorm-again.min.js');
+
+/**
+ * SCORM content is other people's HTML: much of it uses inline scripts,
+ * inline styles and string timers. The relaxed policy applies only to
+ * responses under /scorm/content/, which are same-origin files of an
+ * imported package, never to the product's own pages.
+ */
+const CONTENT_CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "frame-src 'self'",
+  "frame-ancestors 'self'",
+  "form-action 'self'",
+  "base-uri 'self'",
+  "object-src 'none'",
+].join('; ');
+
+function formatSeconds(seconds: number): string {
+  if (!seconds) return '0 minutes';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.round((seconds % 3600) / 60);
+  return h ? `${h} hour${h === 1 ? '' : 's'} ${m} minute${m === 1 ? '' : 's'}` : `${Math.max(m, 1)} minute${m === 1 ? '' : 's'}`;
+}
+
+function statusLabel(status: store.Attempt['status']): string {
+  return { 'not attempted': 'Not started', incomplete: 'In progress', completed: 'Completed', passed: 'Passed', failed: 'Not passed' }[status];
+}
+
+function attemptView(a: store.Attempt) {
+  return { ...a, statusLabel: statusLabel(a.status), time: formatSeconds(a.timeSeconds), finished: !!a.completedAt };
+}
+
+function wantsJson(req: Request): boolean {
+  return req.accepts(['html', 'json']) === 'json';
+}
 
 export default defineModule({
   name: 'scorm',
   dependsOn: ['courses', 'staff', 'evidence'],
+  nav: [
+    { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 21 },
+    { label: 'E-learning packages', href: '/scorm/packages', roles: ['partnership-admin'], order: 60 },
+  ],
+  publicPaths: [/^\/public-learning\/register$/],
+  cli: {
+    'scorm:import': {
+      summary: 'Import a SCORM 1.2 or 2004 zip (a new version if the package is known)',
+      usage: 'npm run cli -- scorm:import FILE [--course SLUG]',
+      async run(ctx, args) {
+        const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--course');
+        const courseIndex = args.indexOf('--course');
+        const courseSlug = courseIndex >= 0 ? args[courseIndex + 1] : undefined;
+        const usage = 'Usage: npm run cli -- scorm:import FILE [--course SLUG]';
+        if (!file) throw Object.assign(new Error(`Give the zip file to import.\n${usage}`), { name: 'UsageError' });
+        if (courseIndex >= 0 && !courseSlug) throw Object.assign(new Error(`--course needs a course slug.\n${usage}`), { name: 'UsageError' });
+        if (!fs.existsSync(file)) throw Object.assign(new Error(`No file at ${file}.`), { name: 'UsageError' });
+        try {
+          const result = await importPackage(ctx, path.resolve(file), { courseSlug });
+          console.log(
+            `Imported "${result.manifest.title}" (SCORM ${result.manifest.scormVersion}, ${result.manifest.scos.length} SCO${result.manifest.scos.length === 1 ? '' : 's'}) as version ${result.version} of ${result.manifest.identifier}, course "${result.courseSlug}".`,
+          );
+        } catch (err) {
+          if (err instanceof PackageRefused) throw Object.assign(new Error(`Refused: ${err.message}`), { name: 'UsageError' });
+          throw err;
+        }
+      },
+    },
+  },
+  seedDemo: seedDemoScorm,
+  routes(ctx: ModuleContext) {
+    const router = express.Router();
+    const pool = ctx.database.pool;
+
+    router.get('/scorm/vendor/scorm-again.min.js', allow(), (_req, res) => {
+      res.type('application/javascript').sendFile(SCORM_AGAIN);
+    });
+
+    // Package files, confined to the version's folder; no directory listings.
+    router.get('/scorm/content/:versionId/*path', allow(), async (req, res, next) => {
+      const version = await store.getVersion(pool, String(req.params.versionId));
+      if (!version) return next(new NotFoundError('file'));
+      const parts = req.params.path as unknown as string[];
+      const relative = parts.join('/');
+      if (parts.some((p) => p === '..' || p.includes('\\') || p.includes('\0'))) return next(new NotFoundError('file'));
+      res.setHeader('Content-Security-Policy', CONTENT_CSP);
+      res.sendFile(relative, { root: versionDir(ctx.config, version.id), dotfiles: 'deny', index: false }, (err) => {
+        if (err && !res.headersSent) next(new NotFoundError('file'));
+      });
+    });
+
+    async function loadCourse(slug: string): Promise<Course> {
+      const course = await courseBySlug(pool, slug);
+      if (!course || course.status === 'retired') throw new NotFoundError('course');
+      return course;
+    }
+
+    /** Whether this person may take this course now; a reason page when not. */
+    async function launchRefusal(c: Caller, course: Course): Promise<{ heading: string; message: string } | null> {
+      if (course.status !== 'published' && !hasRole(c, 'partnership-admin')) return { heading: 'This course is not available yet', message: 'It has not been published.' };
+      if (course.audience !== 'public' && isPublicMember(c)) {
+        return { heading: 'This course is for professionals', message: 'It is open to staff of the partnership’s member organisations. Choose one of the courses open to the public instead.' };
+      }
+      const licence = await checkElearningLicence(pool, c.staffOrganisationIds);
+      if (!licence.allowed) {
+        return {
+          heading: 'Your organisation’s e-learning licence has lapsed',
+          message: licence.reason ?? 'Your organisation’s licence to use this e-learning has ended. Ask your organisational lead to renew it with the partnership.',
+        };
+      }
+      const unmet = await store.unmetPrerequisites(pool, course.id, c.userId);
+      if (unmet.length) {
+        return { heading: 'Finish the earlier course first', message: `Before this course, complete: ${unmet.map((u) => u.title).join(', ')}.` };
+      }
+      return null;
+    }
+
+    async function staffIdFor(c: Caller): Promise<string | null> {
+      return c.staffIds[0] ?? null;
+    }
+
+    router.get('/courses/:slug/play', allow(), async (req, res) => {
+      const c = caller(req);
+      const course = await loadCourse(String(req.params.slug));
+      const refusal = await launchRefusal(c, course);
+      if (refusal) return res.status(403).render(ctx.view('launch-refused'), { title: refusal.heading, ...refusal, course });
+      let attempt = await store.latestAttempt(pool, c.userId, course.id);
+      if (!attempt) {
+        const version = await store.currentVersionForCourse(pool, course.id);
+        if (!version) throw new HttpError(404, 'This course has no e-learning package yet.');
+        attempt = await store.createAttempt(pool, { userId: c.userId, staffId: await staffIdFor(c), courseId: course.id, packageVersionId: version.id });
+      }
+      const version = await store.getVersion(pool, attempt.packageVersionId);
+      if (!version) throw new NotFoundError('course');
+      const states = await store.scoStates(pool, attempt.id);
+      const review = !!attempt.completedAt;
+      const scos = version.manifest.scos.map((s) => {
+        const state = states.find((st) => st.scoIdentifier === s.identifier);
+        const total = state ? Object.values(state.sessionSeconds).reduce((a, b) => a + Number(b), 0) : 0;
+        const cmi = startingCmi(version.scormVersion, state?.cmi ?? {}, { id: c.userId, name: c.name }, total, s.masteryScore);
+        if (review) {
+          if (version.scormVersion === '1.2') Object.assign(cmi, { 'cmi.core.lesson_mode': 'review', 'cmi.core.credit': 'no-credit' });
+          else Object.assign(cmi, { 'cmi.mode': 'review', 'cmi.credit': 'no-credit' });
+        }
+        return { identifier: s.identifier, title: s.title, depth: s.depth, url: `/scorm/content/${version.id}/${s.launch}`, cmi };
+      });
+      const player = {
+        attemptId: attempt.id,
+        version: version.scormVersion,
+        commitUrl: `/scorm/attempts/${attempt.id}/commit`,
+        csrfToken: res.locals.csrfToken,
+        sessionId: randomBytes(8).toString('hex'),
+        review,
+        scos,
+      };
+      res.render(ctx.view('player'), {
+        title: course.title,
+        course,
+        attempt: attemptView(attempt),
+        player,
+        scos,
+        multi: scos.length > 1,
+        review,
+        canRetake: review && course.finishedAttempt === 'review-or-retake',
+        stylesheets: ['/modules/scorm/player.css'],
+      });
+    });
+
+    router.post('/courses/:slug/attempts', allow(), async (req, res) => {
+      const c = caller(req);
+      const course = await loadCourse(String(req.params.slug));
+      const refusal = await launchRefusal(c, course);
+      if (refusal) return res.status(403).render(ctx.view('launch-refused'), { title: refusal.heading, ...refusal, course });
+      const latest = await store.latestAttempt(pool, c.userId, course.id);
+      if (latest && !latest.completedAt) return res.redirect(`/courses/${course.slug}/play`);
+      if (latest && course.finishedAttempt === 'review-only') throw new HttpError(403, 'This course can be reviewed but not taken again.');
+      const version = await store.currentVersionForCourse(pool, course.id);
+      if (!version) throw new HttpError(404, 'This course has no e-learning package yet.');
+      await store.createAttempt(pool, { userId: c.userId, staffId: await staffIdFor(c), courseId: course.id, packageVersionId: version.id });
+      res.redirect(`/courses/${course.slug}/play`);
+    });
+
+    // Autocommit (JSON with x-csrf-token) and the page-close beacon (form body with _csrf and payload).
+    router.post('/scorm/attempts/:id/commit', allow(), async (req, res) => {
+      const c = caller(req);
+      let body: unknown = req.body;
+      if (body && typeof (body as { payload?: unknown }).payload === 'string') {
+        try {
+          body = JSON.parse((body as { payload: string }).payload);
+        } catch {
+          throw new HttpError(400, 'The payload is not valid JSON.');
+        }
+      }
+      const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown };
+      if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) {
+        throw new HttpError(400, 'A commit needs sco (string), sequence (a whole number that increases with every commit) and cmi.');
+      }
+      const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
+      try {
+        const result = await commitAttempt(ctx, c.userId, String(req.params.id), { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi }, () => new NotFoundError('attempt'));
+        if (!result.accepted) return res.json({ result: 'true', errorCode: 0, stored: false, reason: 'stale' });
+        res.json({ result: 'true', errorCode: 0, stored: true, status: result.attempt.status, score: result.attempt.score, finished: !!result.attempt.completedAt });
+      } catch (err) {
+        if (err instanceof CmiProblem) {
+          res.status(422).json({ result: 'false', errorCode: 351, error: { status: 422, message: err.message, details: { problems: err.problems } } });
+          return;
+        }
+        throw err;
+      }
+    });
+
+    router.get('/my-learning', allow(), async (req, res) => {
+      const c = caller(req);
+      const attempts = (await store.attemptsOfUser(pool, c.userId)).map(attemptView);
+      res.render(ctx.view('my-learning'), { title: 'My learning', attempts });
+    });
+
+    router.get('/courses/:slug/report', allow('trainer', 'org-lead', 'partnership-admin'), async (req, res) => {
+      const c = caller(req);
+      const course = await loadCourse(String(req.params.slug));
+      const rows = (await store.courseReport(pool, course.id, trainingScope(c))).map((r) => ({ ...r, statusLabel: statusLabel(r.status), time: formatSeconds(r.timeSeconds) }));
+      res.render(ctx.view('report'), {
+        title: `Report: ${course.title}`,
+        course,
+        rows,
+        totals: { people: rows.length, completed: rows.filter((r) => r.completedAt).length, passed: rows.filter((r) => r.status === 'passed').length },
+      });
+    });
+
+    router.get('/scorm/packages', allow('partnership-admin'), async (_req, res) => {
+      res.render(ctx.view('packages'), { title: 'E-learning packages', versions: await store.listVersions(pool), maxMb: Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024) });
+    });
+
+    // Streamed upload: busboy writes the zip to a temporary file, never holding it in memory.
+    router.post('/scorm/packages', allow('partnership-admin'), async (req, res) => {
+      const c = caller(req);
+      const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scorm-upload-'));
+      const tempFile = path.join(tempDir, 'package.zip');
+      const fail = async (status: number, message: string) => {
+        if (wantsJson(req)) return res.status(status).json({ error: { status, message } });
+        res.status(status).render(ctx.view('packages'), {
+          title: 'E-learning packages',
+          versions: await store.listVersions(pool),
+          maxMb: Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024),
+          errors: [{ text: message, href: '#package' }],
+          uploadError: message,
+        });
+      };
+      try {
+        const { fields, gotFile, tooLarge } = await new Promise<{ fields: Record<string, string>; gotFile: boolean; tooLarge: boolean }>((resolve, reject) => {
+          const fields: Record<string, string> = {};
+          let gotFile = false;
+          let tooLarge = false;
+          let writing: Promise<void> = Promise.resolve();
+          let bb: ReturnType<typeof Busboy>;
+          try {
+            bb = Busboy({ headers: req.headers, limits: { files: 1, fileSize: ctx.config.scormMaxUploadBytes, fields: 10 } });
+          } catch {
+            return reject(new HttpError(400, 'Choose a SCORM zip file to upload.'));
+          }
+          bb.on('field', (name, value) => {
+            fields[name] = value;
+          });
+          bb.on('file', (_name, stream, info) => {
+            if (!info.filename) {
+              stream.resume();
+              return;
+            }
+            gotFile = true;
+            const out = fs.createWriteStream(tempFile);
+            stream.on('limit', () => {
+              tooLarge = true;
+            });
+            writing = new Promise((done, failWrite) => {
+              out.on('finish', () => done());
+              out.on('error', failWrite);
+            });
+            stream.pipe(out);
+          });
+          bb.on('error', reject);
+          bb.on('close', () => writing.then(() => resolve({ fields, gotFile, tooLarge }), reject));
+          req.pipe(bb);
+        });
+        if (!gotFile || !fs.existsSync(tempFile) || fs.statSync(tempFile).size === 0) return await fail(400, 'Choose a SCORM zip file to upload.');
+        if (tooLarge) return await fail(413, `The file is larger than ${Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024)} MB, the most this service accepts.`);
+        const courseSlug = fields.course?.trim() || undefined;
+        const result = await importPackage(ctx, tempFile, { courseSlug, importedBy: c.userId });
+        await audit(pool, { actorUserId: c.userId, action: 'scorm.imported', subjectType: 'scorm_package_version', subjectId: result.packageVersionId, detail: { identifier: result.manifest.identifier, version: result.version } }).catch(() => {});
+        req.session.flash = `Imported “${result.manifest.title}” (SCORM ${result.manifest.scormVersion}) as version ${result.version}.`;
+        const redirect = `/courses/${result.courseSlug}`;
+        if (wantsJson(req)) return res.json({ redirect });
+        res.redirect(redirect);
+      } catch (err) {
+        if (err instanceof PackageRefused) return await fail(422, err.message);
+        if ((err as Error).name === 'UsageError') return await fail(400, (err as Error).message);
+        if (err instanceof HttpError) return await fail(err.status, err.message);
+        throw err;
+      } finally {
+        fs.rmSync(tempDir, { recursive: true, force: true });
+      }
+    });
+
+    router.get('/public-learning/register', (req, res) => {
+      if (req.caller) return res.redirect('/courses');
+      res.render(ctx.view('register'), { title: 'Register for public e-learning' });
+    });
+
+    router.post('/public-learning/register', async (req, res, next) => {
+      const name = String(req.body?.name ?? '').trim();
+      const email = String(req.body?.email ?? '').trim();
+      const password = String(req.body?.password ?? '');
+      const errors: { text: string; href: string }[] = [];
+      if (!name) errors.push({ text: 'Enter your name', href: '#name' });
+      else if (name.length > 200) errors.push({ text: 'Name must be 200 characters or fewer', href: '#name' });
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) errors.push({ text: 'Enter an email address in the correct format, like name@example.com', href: '#email' });
+      const problem = passwordProblem(password, email);
+      if (problem) errors.push({ text: problem, href: '#password' });
+      if (!errors.length && (await findUserByEmail(pool, email))) errors.push({ text: 'An account with this email address already exists. Sign in instead.', href: '#email' });
+      if (errors.length) return res.status(400).render(ctx.view('register'), { title: 'Register for public e-learning', errors, name, email });
+      const userId = await createUser(pool, { email, name, password, roles: [{ role: 'learner', organisationId: null }] });
+      req.login({ id: userId }, (err) => {
+        if (err) return next(err);
+        req.session.flash = 'Your account is ready. Choose a course open to the public.';
+        res.redirect('/courses');
+      });
+    });
+
+    return router;
+  },
 });
+
+export { formatSeconds, statusLabel };

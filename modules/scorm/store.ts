@@ -117,7 +117,7 @@ export interface ScoState {
 
 export async function scoStates(db: Queryable, attemptId: string): Promise<ScoState[]> {
   const { rows } = await db.query<ScoState>(
-    `select sco_identifier as "scoIdentifier", cmi, last_sequence::int as "lastSequence", session_seconds as "sessionSeconds" from scorm_sco_states where attempt_id = $1`,
+    `select sco_identifier as "scoIdentifier", cmi, last_sequence as "lastSequence", session_seconds as "sessionSeconds" from scorm_sco_states where attempt_id = $1`,
     [attemptId],
   );
   return rows;

@@ -1,0 +1,170 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { launchBrowser } from '../../test/support/browser';
+import { TEST_DB } from '../../test/support/database';
+import { startTestServer, type TestServer } from '../../test/support/server';
+import { createCourse } from '../courses/store';
+import { importPackage } from './service';
+
+const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
+const LEARNER = 'learner@valecounty.example';
+const PASSWORD = 'demo-learning-2026';
+
+describe(`SCORM player in Chromium (${TEST_DB})`, function () {
+  this.timeout(120_000);
+  let server: TestServer;
+  let browser: Browser;
+
+  const sql = async <T>(text: string, params: unknown[] = []) => (await server.product.database.pool.query(text, params)).rows as T[];
+
+  async function addGolfCourse(slug: string, zip: string): Promise<void> {
+    await server.product.database.transaction((client) =>
+      createCourse(client, {
+        slug,
+        title: `Golf (${slug})`,
+        description: '',
+        audience: 'professionals',
+        delivery: 'elearning',
+        groupNumbers: [1],
+        passMark: null,
+        validityMonths: null,
+        contentWarning: null,
+        status: 'published',
+        finishedAttempt: 'review-or-retake',
+        competencyLineages: ['g1c1', 'g1c2'],
+        prerequisiteIds: [],
+      }),
+    );
+    await importPackage({ config: server.product.config, database: server.product.database }, path.join(FIXTURES, zip), { courseSlug: slug });
+  }
+
+  before(async () => {
+    server = await startTestServer({ demo: true });
+    await addGolfCourse('golf-12', 'singlescobasic.zip');
+    await addGolfCourse('golf-2004', 'RuntimeBasicCalls_SCORM20043rdEdition.zip');
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function signedInPage(): Promise<Page> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('dialog', (d) => d.accept()); // "resume where you left off?" and similar prompts
+    await page.goto(`${server.url}/sign-in`);
+    await page.fill('#email', LEARNER);
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/sign-in')), page.click('button[type=submit]:has-text("Sign in")')]);
+    return page;
+  }
+
+  /** The golf launch page inside the player frame, once it has loaded its first content page. */
+  async function launchFrame(page: Page): Promise<Frame> {
+    const handle = await page.waitForSelector('#scorm-frame');
+    await page.waitForFunction(() => /launchpage\.html/.test((document.getElementById('scorm-frame') as HTMLIFrameElement).src));
+    const frame = (await handle.contentFrame())!;
+    await frame.waitForSelector('#butNext');
+    await frame.waitForFunction(() => !!(document.getElementById('contentFrame') as HTMLIFrameElement).src);
+    return frame;
+  }
+
+  async function currentPageIndex(frame: Frame): Promise<number> {
+    return frame.evaluate(() => (window as unknown as { currentPage: number }).currentPage);
+  }
+
+  /** Moves to the quiz, answers every question correctly, and submits. */
+  async function finishGolf(frame: Frame): Promise<void> {
+    const last = await frame.evaluate(() => (window as unknown as { pageArray: string[] }).pageArray.length - 1);
+    while ((await currentPageIndex(frame)) < last) await frame.click('#butNext');
+    const quiz = frame.childFrames()[0];
+    await quiz.waitForFunction(() => typeof (window as unknown as { SubmitAnswers?: unknown }).SubmitAnswers === 'function' && (window as unknown as { test: { Questions: unknown[] } }).test.Questions.length > 0);
+    await quiz.evaluate(() => {
+      type Q = { Id: string; Type: string; Answers: string[]; CorrectAnswer: unknown };
+      const w = window as unknown as { test: { Questions: Q[] }; SubmitAnswers(): void };
+      for (const q of w.test.Questions) {
+        if (q.Type === 'choice') (document.getElementById(`question_${q.Id}_${q.Answers.indexOf(String(q.CorrectAnswer))}`) as HTMLInputElement).checked = true;
+        else if (q.Type === 'true-false') (document.getElementById(`question_${q.Id}_${q.CorrectAnswer ? 'True' : 'False'}`) as HTMLInputElement).checked = true;
+        else (document.getElementById(`question_${q.Id}_Text`) as HTMLInputElement).value = String(q.CorrectAnswer);
+      }
+      w.SubmitAnswers();
+    });
+    await frame.click('#butExit');
+  }
+
+  async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
+    const until = Date.now() + ms;
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async function attemptFor(slug: string) {
+    return (
+      await sql<{ id: string; status: string; score: number | null; completed_at: Date | null }>(
+        `select a.id, a.status, a.score, a.completed_at from scorm_attempts a join courses c on c.id = a.course_id join users u on u.id = a.user_id
+          where c.slug = $1 and u.email = $2 order by a.started_at desc limit 1`,
+        [slug, LEARNER],
+      )
+    )[0];
+  }
+
+  it('a learner completes the SCORM 1.2 golf example: passed with the score it reported, and evidence recorded', async () => {
+    const page = await signedInPage();
+    await page.goto(`${server.url}/courses/golf-12/play`);
+    expect(await page.textContent('h1')).to.contain('Golf (golf-12)');
+    const frame = await launchFrame(page);
+    await finishGolf(frame);
+    const attempt = await waitFor(async () => {
+      const a = await attemptFor('golf-12');
+      return a?.completed_at && a.status === 'passed' ? a : undefined;
+    }, 'the attempt to finish');
+    expect(attempt.status).to.equal('passed');
+    expect(attempt.score).to.equal(100);
+    const evidence = await sql<{ n: number }>(`select count(*) as n from evidence where source = 'elearning' and source_ref = $1`, [attempt.id]);
+    expect(evidence[0].n).to.equal(2);
+    await page.goto(`${server.url}/my-learning`);
+    const row = page.locator('tr', { hasText: 'Golf (golf-12)' });
+    expect(await row.textContent()).to.match(/Passed[\s\S]*100%/);
+    await page.context().close();
+  });
+
+  it('closing the page mid-module and coming back resumes the SCORM 2004 golf example where the learner was, then completes it', async () => {
+    let page = await signedInPage();
+    await page.goto(`${server.url}/courses/golf-2004/play`);
+    let frame = await launchFrame(page);
+    for (let i = 0; i < 4; i++) await frame.click('#butNext');
+    expect(await currentPageIndex(frame)).to.equal(4);
+    await page.close({ runBeforeUnload: true });
+    await waitFor(async () => {
+      const rows = await sql<{ cmi: Record<string, string> }>(
+        `select s.cmi from scorm_sco_states s join scorm_attempts a on a.id = s.attempt_id join courses c on c.id = a.course_id where c.slug = 'golf-2004'`,
+      );
+      return rows[0]?.cmi['cmi.location'] === '4' && rows[0].cmi['cmi.exit'] === 'suspend';
+    }, 'the suspended location to be stored');
+    await page.context().close();
+
+    page = await signedInPage();
+    await page.goto(`${server.url}/courses/golf-2004/play`);
+    frame = await launchFrame(page);
+    expect(await currentPageIndex(frame)).to.equal(4);
+    expect(await frame.evaluate(() => (window.parent as unknown as { API_1484_11: { GetValue(n: string): string } }).API_1484_11.GetValue('cmi.entry'))).to.equal('resume');
+    await finishGolf(frame);
+    const attempt = await waitFor(async () => {
+      const a = await attemptFor('golf-2004');
+      return a?.completed_at && a.status === 'passed' ? a : undefined;
+    }, 'the 2004 attempt to finish');
+    expect(attempt.status).to.equal('passed');
+    expect(attempt.score).to.equal(100);
+    const evidence = await sql<{ n: number }>(`select count(*) as n from evidence where source_ref = $1`, [attempt.id]);
+    expect(evidence[0].n).to.equal(2);
+    await page.goto(`${server.url}/my-learning`);
+    expect(await page.locator('tr', { hasText: 'Golf (golf-2004)' }).textContent()).to.match(/Passed[\s\S]*100%/);
+    await page.context().close();
+  });
+});
