@@ -39,6 +39,23 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     return { status: res.status, text: await res.text() };
   }
 
+  it('gives a new session id at sign-in, in an httpOnly SameSite cookie that expires when idle', async () => {
+    const { email } = await addUser(server, 'trainer');
+    const agent = new TestAgent(server.url);
+    const before = await agent.request('GET', '/sign-in');
+    const first = before.headers.getSetCookie().find((c) => c.startsWith('dal.sid='));
+    expect(first).to.match(/HttpOnly/i);
+    expect(first).to.match(/SameSite=Lax/i);
+    const expires = Date.parse(first?.match(/Expires=([^;]+)/)?.[1] ?? '');
+    expect(Math.abs(expires - Date.now() - server.product.config.sessionIdleMinutes * 60_000)).to.be.below(120_000);
+    const page = await before.text();
+    agent.csrfToken = page.match(/name="_csrf" value="([^"]+)"/)?.[1];
+    const signedIn = await agent.postForm('/sign-in', { email, password: TEST_PASSWORD });
+    const second = signedIn.headers.getSetCookie().find((c) => c.startsWith('dal.sid='));
+    expect(second, 'a session cookie is set at sign-in').to.be.a('string');
+    expect(second?.split(';')[0]).to.not.equal(first?.split(';')[0]);
+  });
+
   it('locks an account after repeated wrong passwords, and a single-use reset link unlocks it', async () => {
     const { email } = await addUser(server, 'trainer');
     for (let i = 0; i < 10; i++) expect((await signInStatus(email, 'wrong password guess')).status).to.equal(401);

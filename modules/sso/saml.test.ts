@@ -207,6 +207,13 @@ describe('SAML single sign-on against the samlp identity provider', () => {
     await expectRefused(await postToAcs(replayer, form), replayer, /InResponseTo|already used/);
   });
 
+  it('signs in once when two instances receive the same response at the same moment', async () => {
+    const agent = new TestAgent(server.url);
+    const form = await responseFromIdp(agent);
+    const [a, b] = await Promise.all([postToAcs(new TestAgent(server.url), form), postToAcs(new TestAgent(server.url), form)]);
+    expect([a.status, b.status].sort()).to.deep.equal([302, 403]);
+  });
+
   it('refuses a response whose email was changed after signing', async () => {
     const agent = new TestAgent(server.url);
     const form = await responseFromIdp(agent);
