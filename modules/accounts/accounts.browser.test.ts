@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import { DEMO_PASSWORD } from '../../server/demo';
+import { axeViolations, describeViolations } from '../../test/support/axe';
+import { launchBrowser } from '../../test/support/browser';
+import { startTestServer, type TestServer } from '../../test/support/server';
+
+/** The sign-in, account and access administration pages as people meet them: WCAG 2.2 AA and no CSP breaks. */
+describe('sign-in and access pages in a browser', function () {
+  this.timeout(120_000);
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    server = await startTestServer({ demo: true });
+    // One organisation signs in with its own IdP, so the sign-in page offers it.
+    await server.product.database.pool.query(
+      `insert into saml_identity_providers (organisation_id, enabled, idp_entry_point, idp_entity_id, idp_certificates)
+       select id, true, 'https://idp.valecounty.example/saml', 'urn:vale', '{}' from organisations where slug = 'vale-county-council'`,
+    );
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    page.on('console', (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function expectAccessible() {
+    const violations = await axeViolations(page);
+    expect(violations, describeViolations(violations)).to.deep.equal([]);
+    expect(cspViolations).to.deep.equal([]);
+  }
+
+  it('signs out people find their organisation, or reset a password, on accessible pages', async () => {
+    await page.goto(`${server.url}/sign-in`);
+    expect(await page.textContent('main')).to.contain('Vale County Council');
+    await expectAccessible();
+    await page.fill('#work-email', 'someone@valewomensaid.example');
+    await page.click('button:has-text("Continue")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('does not sign in with its own account');
+    await expectAccessible();
+    await page.goto(`${server.url}/password-reset`);
+    await page.click('button:has-text("Send the link")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('Enter your email address');
+    await expectAccessible();
+  });
+
+  it('lets an administrator configure single sign-on, roles and read the audit log', async () => {
+    await page.goto(`${server.url}/sign-in`);
+    await page.fill('#email', 'admin@vale-partnership.example');
+    await page.fill('#password', DEMO_PASSWORD);
+    await page.click('button:has-text("Sign in")');
+    await page.waitForURL(`${server.url}/`);
+
+    await page.goto(`${server.url}/admin/sso`);
+    await expectAccessible();
+    await page.click('text=Change single sign-on for Vale Homes Housing Association');
+    await page.click('button:has-text("Save settings")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the identity provider’s sign-in URL');
+    await expectAccessible();
+
+    await page.goto(`${server.url}/admin/users?q=lead`);
+    await expectAccessible();
+    await page.click('table a.govuk-link >> nth=0');
+    await page.selectOption('#role', 'org-lead');
+    await page.click('button:has-text("Give role")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('Select the organisation');
+    await expectAccessible();
+
+    await page.goto(`${server.url}/invitations/new`);
+    await page.click('button:has-text("Send invitation")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the person’s full name');
+    await expectAccessible();
+
+    await page.goto(`${server.url}/admin/audit`);
+    expect(await page.textContent('main')).to.contain('sign-in');
+    await expectAccessible();
+    await page.goto(`${server.url}/admin/audit?from=yesterday`);
+    expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the start date');
+    await expectAccessible();
+  });
+});
