@@ -79,8 +79,10 @@ describe('certificate pages in a browser', function () {
     expect(await page.textContent('.govuk-error-summary')).to.contain('Enter why you are revoking this certificate');
     await expectAccessible();
     await page.fill('#revokeReason', 'Completed by someone else on their account');
-    await page.click('button:has-text("Revoke certificate")');
-    expect(await page.textContent('.govuk-notification-banner')).to.contain('Certificate revoked');
+    await Promise.all([page.waitForURL(/\/certificates\/[0-9a-f-]{36}$/, { waitUntil: 'load' }), page.click('button:has-text("Revoke certificate")')]);
+    const revoked = await page.textContent('main');
+    expect(revoked).to.contain('Revoked');
+    expect(revoked).to.contain('Completed by someone else on their account');
     await expectAccessible();
     await page.goto(`${server.url}/verify?code=${certificate.code}`);
     expect(await page.textContent('main')).to.contain('This certificate has been revoked');
