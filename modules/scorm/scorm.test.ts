@@ -1,0 +1,187 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { TEST_DB } from '../../test/support/database';
+import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
+
+const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
+const DEMO_PASSWORD = 'demo-learning-2026';
+const SCO = 'awareness_sco';
+
+function playerData(html: string): { attemptId: string; commitUrl: string; scos: { identifier: string; url: string; cmi: Record<string, string> }[] } {
+  const m = html.match(/data-player="([^"]+)"/);
+  if (!m) throw new Error('no player on the page');
+  const json = m[1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return JSON.parse(json);
+}
+
+describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
+  let server: TestServer;
+  let learner: TestAgent;
+  let attemptId: string;
+  let commitUrl: string;
+
+  before(async () => {
+    server = await startTestServer({ demo: true });
+    learner = new TestAgent(server.url);
+    await learner.signIn('learner@valecounty.example', DEMO_PASSWORD);
+    const page = await learner.get('/courses/domestic-abuse-awareness/play');
+    expect(page.status).to.equal(200);
+    ({ attemptId, commitUrl } = playerData(page.text));
+  });
+  after(async () => server?.close());
+
+  const commit = (agent: TestAgent, sequence: number, cmi: Record<string, string>) => agent.postJson(commitUrl, { sco: SCO, sequence, sessionId: 's1', cmi });
+
+  it('plays the demo awareness module in a frame with scorm-again, and relaxes CSP only for package content', async () => {
+    const page = await learner.get('/courses/domestic-abuse-awareness/play');
+    expect(page.text).to.contain('<h1 class="govuk-heading-l">Domestic abuse awareness</h1>');
+    expect(page.text).to.contain('src="/scorm/vendor/scorm-again.min.js"');
+    expect(page.res.headers.get('content-security-policy')).to.not.contain('unsafe-inline');
+    const { scos } = playerData(page.text);
+    expect(scos[0].cmi['cmi.core.entry']).to.equal('ab-initio');
+    const content = await learner.request('GET', scos[0].url);
+    expect(content.status).to.equal(200);
+    expect(content.headers.get('content-type')).to.match(/^text\/html/);
+    expect(content.headers.get('content-security-policy')).to.contain("'unsafe-inline'");
+    const base = scos[0].url.replace(/index\.html$/, '');
+    expect((await learner.request('GET', `${base}course.js`)).headers.get('content-type')).to.match(/javascript/);
+    expect((await learner.request('GET', base)).status).to.equal(404);
+    expect((await learner.request('GET', `${base}..%2F..%2F..%2Fpackage.json`)).status).to.equal(404);
+    expect((await learner.request('GET', `${base}%2e%2e/%2e%2e/%2e%2e/package.json`)).status).to.equal(404);
+    expect((await fetch(new URL(scos[0].url, server.url), { redirect: 'manual' })).status).to.equal(302);
+  });
+
+  it('stores commits, ignores a stale one that arrives late, and resumes from the stored data', async () => {
+    let res = await commit(learner, 10, { 'cmi.core.lesson_location': '3', 'cmi.core.lesson_status': 'incomplete', 'cmi.suspend_data': '{"page":3}', 'cmi.core.exit': 'suspend' });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.include({ stored: true, status: 'incomplete' });
+    res = await commit(learner, 5, { 'cmi.core.lesson_location': '1' });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.include({ stored: false, reason: 'stale' });
+    const { scos } = playerData((await learner.get('/courses/domestic-abuse-awareness/play')).text);
+    expect(scos[0].cmi).to.include({ 'cmi.core.lesson_location': '3', 'cmi.suspend_data': '{"page":3}', 'cmi.core.entry': 'resume' });
+  });
+
+  it('refuses values of the wrong type or size for SCORM 1.2, and unknown elements', async () => {
+    for (const cmi of [{ 'cmi.suspend_data': 'x'.repeat(4097) }, { 'cmi.core.lesson_status': 'done' }, { 'cmi.core.score.raw': 'ninety' }, { 'cmi.core.not_an_element': '1' }]) {
+      const res = await commit(learner, 11, cmi);
+      expect(res.status, JSON.stringify(cmi).slice(0, 60)).to.equal(422);
+      expect((await res.json()).error.message).to.contain('cannot accept');
+    }
+  });
+
+  it("answers 404 to another user's attempt and stores nothing", async () => {
+    const other = await addUser(server, 'learner');
+    const agent = new TestAgent(server.url);
+    await agent.signIn(other.email);
+    await agent.get('/courses');
+    const res = await commit(agent, 999_999, { 'cmi.core.lesson_location': '4' });
+    expect(res.status).to.equal(404);
+    const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1`, [attemptId]);
+    expect(rows[0].loc).to.equal('3');
+  });
+
+  it('accepts the page-close beacon (form body with _csrf) and records evidence once the module is passed', async () => {
+    await learner.get('/my-learning');
+    const res = await learner.postForm(commitUrl, {
+      payload: JSON.stringify({ sco: SCO, sequence: 20, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100', 'cmi.core.score.max': '100', 'cmi.core.session_time': '0000:05:00' } }),
+    });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.include({ stored: true, status: 'passed', finished: true });
+    const { rows } = await server.product.database.pool.query<{ lineage: string }>(
+      `select c.lineage from evidence e join competencies c on c.id = e.competency_id where e.source_ref = $1 order by c.lineage`,
+      [attemptId],
+    );
+    expect(rows.map((r) => r.lineage)).to.deep.equal(['g1c1', 'g1c2', 'g1c3', 'g1c4', 'g1c5', 'g1c6']);
+    const mine = await learner.get('/my-learning');
+    expect(mine.text).to.match(/Domestic abuse awareness[\s\S]*Passed[\s\S]*100%[\s\S]*5 minutes/);
+  });
+
+  it('lets the learner review a finished attempt or start a new one', async () => {
+    const review = await learner.get('/courses/domestic-abuse-awareness/play');
+    expect(review.text).to.contain('Reviewing your finished attempt');
+    expect(playerData(review.text).scos[0].cmi['cmi.core.lesson_mode']).to.equal('review');
+    const res = await learner.postForm('/courses/domestic-abuse-awareness/attempts', {});
+    expect(res.status).to.equal(302);
+    const fresh = playerData((await learner.get('/courses/domestic-abuse-awareness/play')).text);
+    expect(fresh.attemptId).to.not.equal(attemptId);
+    expect(fresh.scos[0].cmi['cmi.core.entry']).to.equal('ab-initio');
+  });
+
+  it('keeps the Group 2 course closed until the Group 1 awareness course is finished', async () => {
+    const fresh = await addUser(server, 'learner');
+    const agent = new TestAgent(server.url);
+    await agent.signIn(fresh.email);
+    await server.product.database.pool.query(
+      `insert into staff (organisation_id, user_id, name, email, job_title, group_number) select id, $1, 'New Starter', $2, 'Housing officer', 2 from organisations where slug = 'vale-homes'`,
+      [fresh.id, fresh.email],
+    );
+    const page = await agent.get('/courses/responding-to-domestic-abuse/play');
+    expect(page.status).to.equal(403);
+    expect(page.text).to.contain('Finish the earlier course first');
+    expect(page.text).to.contain('Domestic abuse awareness');
+  });
+
+  it('shows trainers and leads a per-course report of only the staff they may see', async () => {
+    const lead = new TestAgent(server.url);
+    await lead.signIn('lead@valecounty.example', DEMO_PASSWORD);
+    const report = await lead.get('/courses/domestic-abuse-awareness/report');
+    expect(report.status).to.equal(200);
+    expect(report.text).to.match(/Sam Taylor[\s\S]*Vale County Council/);
+    const otherLead = await addUser(server, 'org-lead', { organisationSlug: 'vale-police' });
+    const police = new TestAgent(server.url);
+    await police.signIn(otherLead.email);
+    const scoped = await police.get('/courses/domestic-abuse-awareness/report');
+    expect(scoped.status).to.equal(200);
+    expect(scoped.text).to.not.contain('Sam Taylor');
+    const board = new TestAgent(server.url);
+    await board.signIn('board@vale-partnership.example', DEMO_PASSWORD);
+    expect((await board.get('/courses/domestic-abuse-awareness/report')).status).to.equal(403);
+  });
+
+  it('lets a member of the public register with name and email and take only public courses', async () => {
+    const visitor = new TestAgent(server.url);
+    await visitor.get('/public-learning/register');
+    const bad = await visitor.postForm('/public-learning/register', { name: '', email: 'not-an-email', password: 'x' });
+    expect(bad.status).to.equal(400);
+    const badText = await bad.text();
+    expect(badText).to.contain('govuk-error-summary');
+    expect(badText).to.contain('Enter your name');
+    const res = await visitor.postForm('/public-learning/register', { name: 'Jo Public', email: 'jo.public@example.org', password: 'a long public password 2026' });
+    expect(res.status).to.equal(302);
+    const { rows } = await server.product.database.pool.query(
+      `select r.role, r.organisation_id from users u join user_roles r on r.user_id = u.id where u.email = 'jo.public@example.org'`,
+    );
+    expect(rows).to.deep.equal([{ role: 'learner', organisation_id: null }]);
+    const list = await visitor.get('/courses');
+    expect(list.status).to.equal(200);
+    expect(list.text).to.not.contain('Domestic abuse awareness');
+    const refused = await visitor.get('/courses/domestic-abuse-awareness/play');
+    expect(refused.status).to.equal(403);
+    expect(refused.text).to.contain('This course is for professionals');
+    await server.product.database.pool.query(`update courses set audience = 'public' where slug = 'domestic-abuse-awareness'`);
+    const play = await visitor.get('/courses/domestic-abuse-awareness/play');
+    expect(play.status).to.equal(200);
+    await server.product.database.pool.query(`update courses set audience = 'professionals' where slug = 'domestic-abuse-awareness'`);
+  });
+
+  it('lets an administrator upload a package (streamed multipart) and shows refusals with their message', async () => {
+    const admin = new TestAgent(server.url);
+    await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
+    const page = await admin.get('/scorm/packages');
+    expect(page.text).to.contain('id="upload-progress"');
+    const upload = async (file: string) => {
+      const form = new FormData();
+      form.append('course', '');
+      form.append('package', new Blob([fs.readFileSync(path.join(FIXTURES, file))], { type: 'application/zip' }), file);
+      return admin.request('POST', '/scorm/packages', { body: form, headers: { 'x-csrf-token': admin.csrfToken ?? '', accept: 'application/json' } });
+    };
+    const ok = await upload('singlescobasic.zip');
+    expect(ok.status).to.equal(200);
+    expect((await ok.json()).redirect).to.match(/^\/courses\/golf-explained/);
+    const refused = await upload('invalid.zip');
+    expect(refused.status).to.equal(422);
+    expect((await refused.json()).error.message).to.contain('no imsmanifest.xml');
+  });
+});
