@@ -64,7 +64,8 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
   });
 
   it('refuses values of the wrong type or size for SCORM 1.2, and unknown elements', async () => {
-    for (const cmi of [{ 'cmi.suspend_data': 'x'.repeat(4097) }, { 'cmi.core.lesson_status': 'done' }, { 'cmi.core.score.raw': 'ninety' }, { 'cmi.core.not_an_element': '1' }]) {
+    const bad: Record<string, string>[] = [{ 'cmi.suspend_data': 'x'.repeat(4097) }, { 'cmi.core.lesson_status': 'done' }, { 'cmi.core.score.raw': 'ninety' }, { 'cmi.core.not_an_element': '1' }];
+    for (const cmi of bad) {
       const res = await commit(learner, 11, cmi);
       expect(res.status, JSON.stringify(cmi).slice(0, 60)).to.equal(422);
       expect((await res.json()).error.message).to.contain('cannot accept');
