@@ -49,16 +49,25 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
   for (const org of await store.organisations({ kind: 'all' }, options.organisationSlug)) {
     const policy = effectivePolicy(defaults, org.policy);
     const remindersNow = options.force || scanDue(policy, now, org.lastScanOn);
+    // Started together: the embedded database answers one at a time, but the round trips overlap.
+    const compliancePromise = remindersNow ? complianceForOrganisation(pool, { kind: 'all' }, org.id, today) : null;
+    const contactsPromise = remindersNow ? store.staffContacts(org.id) : null;
+    compliancePromise?.catch(() => {});
+    contactsPromise?.catch(() => {});
     const leads = await store.leads(org.id);
     let digestDay = digestDue(policy, now);
     const digestKey = (userId: string) => `digest:${org.id}:${userId}:${digestDay}`;
     // Checked on every tick of the job, so only do the work while a lead still lacks this period's digest.
     if (digestDay && !(await store.anyMissing(leads.filter((l) => !l.unsubscribed).map((l) => digestKey(l.userId))))) digestDay = null;
     if (!remindersNow && !digestDay) continue;
-    const compliance = await complianceForOrganisation(pool, { kind: 'all' }, org.id, today);
+    const [compliance, contacts] = await Promise.all([compliancePromise ?? complianceForOrganisation(pool, { kind: 'all' }, org.id, today), contactsPromise ?? store.staffContacts(org.id)]);
     if (!compliance) continue;
-    const contacts = await store.staffContacts(org.id);
+    let done = new Set<string>();
     const queue = async (line: { key: string; to: string; kind: string; staffId: string | null; lineage: string | null; dueDate: string | null; step: string; message: { subject: string; text: string; html: string; summary: string }; category: string }) => {
+      if (done.has(line.key)) {
+        result.queued.push({ organisation: org.slug, key: line.key, to: line.to, kind: line.kind, isNew: false });
+        return;
+      }
       const id = await mailer.queue({ to: line.to, subject: line.message.subject, text: line.message.text, html: line.message.html, category: line.category, organisationId: org.id, dedupeKey: line.key });
       await store.record({ key: line.key, organisationId: org.id, staffId: line.staffId, kind: line.kind, lineage: line.lineage, dueDate: line.dueDate, step: line.step, recipient: line.to, summary: line.message.summary });
       result.queued.push({ organisation: org.slug, key: line.key, to: line.to, kind: line.kind, isNew: id != null });
@@ -69,7 +78,8 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
       const people = compliance.people.map((p) => ({ ...p, startDate: contacts.get(p.staffId)?.startDate ?? null, inductionDays: org.inductionDays }));
       const byStaff = new Map(compliance.people.map((p) => [p.staffId, p]));
       const due = remindersDue(people, policy, now);
-      const courses = await store.coursesFor([...new Set(due.flatMap((d) => d.lineages))]);
+      done = await store.alreadyDone(due.flatMap((d) => (d.kind === 'escalation' ? leads.map((l) => `${d.key}:lead:${l.userId}`) : [d.key])));
+      const courses = await store.coursesFor([...new Set(due.filter((d) => !done.has(d.key)).flatMap((d) => d.lineages))]);
       let count = 0;
       for (const d of due) {
         const person = byStaff.get(d.staffId)!;

@@ -117,6 +117,15 @@ export function createReminderStore(pool: Pool) {
         [r.key, r.organisationId, r.staffId, r.kind, r.lineage, r.dueDate, r.step, r.recipient, r.summary],
       );
     },
+    /** Keys already queued and recorded as reminders: a daily scan skips them without writing. */
+    async alreadyDone(keys: string[]): Promise<Set<string>> {
+      if (!keys.length) return new Set();
+      const { rows } = await pool.query<{ key: string }>(
+        'select r.dedupe_key as key from reminders r where r.dedupe_key = any($1::text[]) and r.message_id is not null',
+        [keys],
+      );
+      return new Set(rows.map((r) => r.key));
+    },
     /** True when at least one of these dedupe keys has not been queued yet. */
     async anyMissing(keys: string[]): Promise<boolean> {
       if (!keys.length) return false;
