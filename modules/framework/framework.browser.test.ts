@@ -31,6 +31,11 @@ describe('framework and organisation pages in a browser', function () {
     await server?.close();
   });
 
+  /** Clicks something that loads a new page and waits for it, so checks never run on the page being left. */
+  async function go(selector: string) {
+    await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  }
+
   async function expectAccessible() {
     const violations = await axeViolations(page);
     expect(violations, describeViolations(violations)).to.deep.equal([]);
@@ -40,35 +45,35 @@ describe('framework and organisation pages in a browser', function () {
   it('drafts a competency change, previews who it affects and publishes it, on accessible pages', async () => {
     await page.goto(`${server.url}/framework`);
     await expectAccessible();
-    await page.click('text=Manage the framework');
-    await page.click('text=Start a draft of the next version');
+    await go('text=Manage the framework');
+    await go('text=Start a draft of the next version');
     await expectAccessible();
-    await page.click('text=Add a competency to Staff Group 2');
-    await page.click('button:has-text("Add the competency")');
+    await go('text=Add a competency to Staff Group 2');
+    await go('button:has-text("Add the competency")');
     expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the competency');
     await expectAccessible();
     await page.fill('#text', 'Respond proportionately to sexual abuse, as the strategy asks.');
-    await page.click('button:has-text("Add the competency")');
-    await page.click('text=Check what changes and publish');
+    await go('button:has-text("Add the competency")');
+    await go('text=Check what changes and publish');
     expect(await page.textContent('main')).to.contain('Respond proportionately to sexual abuse, as the strategy asks.');
     await expectAccessible();
-    await page.click('button:has-text("Publish version 2")');
+    await go('button:has-text("Publish version 2")');
     expect(await page.textContent('.govuk-notification-banner')).to.contain('Version 2 of the framework is published');
   });
 
   it('shows organisation settings and their errors accessibly', async () => {
     await page.goto(`${server.url}/admin/organisations`);
     await expectAccessible();
-    await page.click('text=Northshire District Council');
+    await go('text=Northshire District Council');
     expect(await page.textContent('main')).to.contain('Seats used');
     await expectAccessible();
-    await page.click('text=Change the settings of Northshire District Council');
+    await go('text=Change the settings of Northshire District Council');
     await page.fill('#refresher1', '0');
-    await page.click('button:has-text("Save settings")');
+    await go('button:has-text("Save settings")');
     expect(await page.textContent('.govuk-error-summary')).to.contain('between 1 and 120');
     await expectAccessible();
     await page.goto(`${server.url}/admin/organisations/northshire-council/licences/new`);
-    await page.click('button:has-text("Add licence")');
+    await go('button:has-text("Add licence")');
     expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the start date');
     await expectAccessible();
   });
