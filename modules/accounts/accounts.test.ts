@@ -5,7 +5,9 @@ import { addUser, startTestServer, TEST_PASSWORD, TestAgent, type TestServer } f
 
 const NEW_PASSWORD = 'kettle orchard lantern';
 
-describe('Local accounts: password reset, lockout, invitations, roles and the audit log', () => {
+describe('Local accounts: password reset, lockout, invitations, roles and the audit log', function () {
+  // argon2 is slow on purpose, and the lockout test signs in eleven times.
+  this.timeout(90_000);
   let server: TestServer;
   let admin: TestAgent;
   let orgId: Record<string, string>;

@@ -78,6 +78,13 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     }
     const person = personFromProfile(profile as unknown as Record<string, unknown>, provider.attributes);
     if ('problem' in person) return refuse(req, res, provider, { reason: person.problem, message: GENERIC_REFUSAL });
+    // An organisation's IdP speaks for its own people only: it cannot sign someone in as an address of another organisation.
+    if (!emailDomainAllowed(person.email, provider.emailDomains)) {
+      return refuse(req, res, provider, {
+        reason: `email ${person.email} is outside the organisation's email domains (${provider.emailDomains.join(', ')})`,
+        message: `Your organisation’s account gave us the email address ${person.email}, which is not one of ${provider.organisationName}’s addresses. Ask your IT service desk to check your account, or sign in with a password.`,
+      });
+    }
 
     const result = await ctx.database.transaction((client) => provisionFromSso(client, provider.organisationId, person));
     if (!result.ok) {
@@ -168,6 +175,13 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   });
 
   return router;
+}
+
+/** True when the organisation lists no domains, or the email is at one of them (or a subdomain). */
+export function emailDomainAllowed(email: string, domains: string[]): boolean {
+  if (domains.length === 0) return true;
+  const domain = email.split('@').pop()?.toLowerCase() ?? '';
+  return domains.some((d) => domain === d.toLowerCase() || domain.endsWith(`.${d.toLowerCase()}`));
 }
 
 export interface ProviderForm {

@@ -40,7 +40,8 @@ interface Mode {
   audience?: string;
 }
 
-describe('SAML single sign-on against the samlp identity provider', () => {
+describe('SAML single sign-on against the samlp identity provider', function () {
+  this.timeout(60_000);
   let server: TestServer;
   let idp: http.Server;
   let idpUrl: string;
@@ -276,6 +277,16 @@ describe('SAML single sign-on against the samlp identity provider', () => {
     await expectRefused(await postToAcs(agent2, { ...form2, SAMLResponse: encode(wrapped) }), agent2, /signature|assertion/i);
     const admins = await server.product.database.pool.query(`select 1 from staff where lower(email) = 'admin@vale-partnership.example'`);
     expect(admins.rows).to.have.length(0);
+  });
+
+  it('refuses an email address outside the organisation’s domains, so one IdP cannot speak for another organisation', async () => {
+    person = { email: 'admin@vale-partnership.example', jobTitle: 'Housing Officer' };
+    const agent = new TestAgent(server.url);
+    const res = await postToAcs(agent, await responseFromIdp(agent));
+    expect(res.status).to.equal(403);
+    expect(await res.text()).to.contain('is not one of Vale County Council’s addresses');
+    expect(await isSignedIn(agent)).to.equal(false);
+    expect(await lastRefusal()).to.match(/outside the organisation's email domains/);
   });
 
   it('does not merge a person whose email belongs to staff of another organisation', async () => {
