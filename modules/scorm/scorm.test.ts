@@ -124,6 +124,22 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     expect(page.text).to.contain('Domestic abuse awareness');
   });
 
+  it("refuses to launch when the learner's out-of-area organisation's licence has lapsed", async () => {
+    const pool = server.product.database.pool;
+    const user = await addUser(server, 'learner');
+    await pool.query(
+      `insert into staff (organisation_id, user_id, name, email, job_title, group_number) select id, $1, 'Out Of Area', $2, 'Admin officer', 1 from organisations where slug = 'northshire-council'`,
+      [user.id, user.email],
+    );
+    await pool.query(`update organisation_licences set starts_on = current_date - 400, ends_on = current_date - 35 where organisation_id = (select id from organisations where slug = 'northshire-council')`);
+    const agent = new TestAgent(server.url);
+    await agent.signIn(user.email);
+    const page = await agent.get('/courses/domestic-abuse-awareness/play');
+    expect(page.status).to.equal(403);
+    expect(page.text).to.contain('e-learning licence has lapsed');
+    expect(page.text).to.contain('licence for the e-learning ended');
+  });
+
   it('shows trainers and leads a per-course report of only the staff they may see', async () => {
     const lead = new TestAgent(server.url);
     await lead.signIn('lead@valecounty.example', DEMO_PASSWORD);
