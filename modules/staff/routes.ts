@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import busboy from 'busboy';
-import express, { type Request } from 'express';
+import express, { type Request, type Response } from 'express';
 import { allow, caller, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
@@ -19,6 +19,17 @@ const SOURCE_NAMES: Record<string, string> = {
   import: 'Import',
   sso: 'Single sign-on',
 };
+
+/**
+ * Redirects with a message for the next page. The session is saved first:
+ * express-session sends the redirect's headers before it saves, and a browser
+ * that follows at once would otherwise load the next page without the message.
+ */
+async function redirectWithFlash(req: Request, res: Response, message: string, url: string): Promise<void> {
+  req.session.flash = message;
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+  res.redirect(url);
+}
 
 function parseGroup(value: unknown): number | undefined {
   const n = Number(value);
@@ -148,8 +159,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     const userId = caller(req).userId;
     if (req.body.removeMapping) {
       await store.removeOrganisationMapping(scope, chosen.id, String(req.body.removeMapping), userId);
-      req.session.flash = 'Mapping removed.';
-      return res.redirect(`/staff/unmapped-roles?org=${chosen.slug}`);
+      return redirectWithFlash(req, res, 'Mapping removed.', `/staff/unmapped-roles?org=${chosen.slug}`);
     }
     const jobTitle = String(req.body.jobTitle ?? '').trim();
     const group = parseGroup(req.body.group);
@@ -168,8 +178,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       });
     }
     const changed = await store.mapOrganisationTitle(scope, chosen.id, jobTitle, group, userId);
-    req.session.flash = `"${jobTitle}" is now Group ${group} in ${chosen.name}. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`;
-    res.redirect(`/staff/unmapped-roles?org=${chosen.slug}`);
+    await redirectWithFlash(req, res, `"${jobTitle}" is now Group ${group} in ${chosen.name}. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`, `/staff/unmapped-roles?org=${chosen.slug}`);
   });
 
   const importPage = (organisation: Organisation | undefined, choices: Organisation[], extra: Record<string, unknown> = {}) => ({
@@ -231,6 +240,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       ...planRows(plan),
       canConfirm: batch.status === 'previewed' && plan.errors.length === 0,
       nothingToDo: plan.create.length + plan.update.length + plan.leavers.length === 0,
+      orgSlug: slug,
       backLink: `/staff/import?org=${slug}`,
     });
   });
@@ -239,15 +249,11 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     const scope = managedScope(caller(req));
     const batch = await store.getBatch(scope, String(req.params.batchId));
     if (!batch) throw new NotFoundError('import');
-    try {
-      const plan = await store.confirmImport(scope, batch.id, caller(req).userId, londonToday());
-      req.session.flash = `Import applied: ${plan.create.length} added, ${plan.update.length} updated, ${plan.leavers.length} marked as leavers.`;
-    } catch (err) {
-      if (err instanceof ImportNotApplicable) throw new HttpError(409, err.message);
-      throw err;
-    }
+    const plan = await store.confirmImport(scope, batch.id, caller(req).userId, londonToday()).catch((err) => {
+      throw err instanceof ImportNotApplicable ? new HttpError(409, err.message) : err;
+    });
     const slug = (await organisations.byId(batch.organisation_id))?.slug;
-    res.redirect(`/staff?org=${slug}`);
+    await redirectWithFlash(req, res, `Import applied: ${plan.create.length} added, ${plan.update.length} updated, ${plan.leavers.length} marked as leavers.`, `/staff?org=${slug}`);
   });
 
   async function personPage(req: Request, extra: Record<string, unknown> = {}) {
@@ -278,8 +284,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     if (!person) throw new NotFoundError('person');
     if (req.body.action === 'clear') {
       await store.clearOverride(scope, person.id, caller(req).userId);
-      req.session.flash = `${person.name}'s group now follows their job title.`;
-      return res.redirect(`/staff/${person.id}`);
+      return redirectWithFlash(req, res, `${person.name}'s group now follows their job title.`, `/staff/${person.id}`);
     }
     const group = parseGroup(req.body.group);
     const reason = String(req.body.reason ?? '').trim();
@@ -295,8 +300,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       );
     }
     await store.overrideGroup(scope, person.id, group!, reason, caller(req).userId);
-    req.session.flash = `${person.name} is now in Group ${group}.`;
-    res.redirect(`/staff/${person.id}`);
+    await redirectWithFlash(req, res, `${person.name} is now in Group ${group}.`, `/staff/${person.id}`);
   });
 
   router.get('/admin/job-roles', allow('partnership-admin'), async (_req, res) => {
@@ -312,8 +316,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     const userId = caller(req).userId;
     if (req.body.remove) {
       await store.removePartnershipMapping(String(req.body.remove), userId);
-      req.session.flash = 'Mapping removed. People already in a group keep it until their job title is mapped again.';
-      return res.redirect('/admin/job-roles');
+      return redirectWithFlash(req, res, 'Mapping removed. People already in a group keep it until their job title is mapped again.', '/admin/job-roles');
     }
     const jobTitle = String(req.body.jobTitle ?? '').trim();
     const group = parseGroup(req.body.group);
@@ -336,8 +339,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       });
     }
     const changed = await store.setPartnershipMapping(jobTitle, group!, userId);
-    req.session.flash = `"${jobTitle}" is Group ${group} by default. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`;
-    res.redirect('/admin/job-roles');
+    await redirectWithFlash(req, res, `"${jobTitle}" is Group ${group} by default. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`, '/admin/job-roles');
   });
 
   return router;
