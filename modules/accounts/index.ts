@@ -1,5 +1,13 @@
+import { findUserByEmail } from '../../server/auth/users';
 import { defineModule } from '../../server/module';
 import { accountRoutes } from './routes';
+import { createResetToken, RESET_LINK_MINUTES } from './store';
+
+function usage(message: string): Error {
+  const err = new Error(message);
+  err.name = 'UsageError';
+  return err;
+}
 
 /** Local accounts: password reset, invitations, people and roles, and the audit log. */
 export default defineModule({
@@ -11,6 +19,22 @@ export default defineModule({
     { label: 'People and roles', href: '/admin/users', roles: ['partnership-admin'], order: 86 },
     { label: 'Audit log', href: '/admin/audit', roles: ['partnership-admin'], order: 95 },
   ],
+  cli: {
+    'user:reset-link': {
+      summary: 'Print a single-use password reset link for a user (when email is not set up)',
+      usage: 'npm run cli -- user:reset-link --email E',
+      async run(ctx, args) {
+        const i = args.indexOf('--email');
+        const email = i >= 0 ? args[i + 1] : undefined;
+        if (!email) throw usage('--email is required.\nUsage: npm run cli -- user:reset-link --email E');
+        const user = await findUserByEmail(ctx.database.pool, email);
+        if (!user || user.disabled) throw usage(`No active user with the email ${email}.`);
+        const token = await createResetToken(ctx.database.pool, user.id);
+        if (!token) throw usage('Too many reset links for this account in the last hour; try again later.');
+        console.log(`${ctx.config.publicUrl}/password-reset/${token}\n(works once, for ${RESET_LINK_MINUTES} minutes)`);
+      },
+    },
+  },
   async jobs(ctx, jobs) {
     jobs.define('accounts:prune-tokens', async () => {
       await ctx.database.pool.query(`delete from password_reset_tokens where expires_at < now() - interval '7 days'`);
