@@ -241,6 +241,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       canConfirm: batch.status === 'previewed' && plan.errors.length === 0,
       nothingToDo: plan.create.length + plan.update.length + plan.leavers.length === 0,
       orgSlug: slug,
+      sameFileAppliedAt: await store.sameFileAppliedAt(scope, batch.id),
       backLink: `/staff/import?org=${slug}`,
     });
   });

@@ -121,7 +121,7 @@ describe('staff records, groups and CSV import', () => {
 
     const again = await upload(lead, file);
     const againPreview = await lead.get(again.headers.get('location')!);
-    expect(againPreview.text).to.contain('Importing this file would change nothing').and.not.to.contain('Confirm and import');
+    expect(againPreview.text).to.contain('This same file was imported on').and.to.contain('Importing this file would change nothing').and.not.to.contain('Confirm and import');
     expect(await staffCount()).to.equal(before + 3);
   });
 

@@ -378,6 +378,17 @@ export function createStaffStore(database: Database, events: EventBus) {
       return rows[0];
     },
 
+    /** When the same file was last applied for the same organisation, if it was. */
+    async sameFileAppliedAt(scope: OrganisationScope, batchId: string): Promise<Date | undefined> {
+      const batch = await this.getBatch(scope, batchId);
+      if (!batch) return undefined;
+      const { rows } = await pool.query<{ applied_at: Date }>(
+        `select applied_at from staff_import_batches where organisation_id = $1 and file_hash = $2 and status = 'applied' and id <> $3 order by applied_at desc limit 1`,
+        [batch.organisation_id, batch.file_hash, batch.id],
+      );
+      return rows[0]?.applied_at;
+    },
+
     /** The plan as it stands now (the staff list may have changed since the upload). */
     async planBatch(scope: OrganisationScope, batchId: string, today: string): Promise<ImportPlan> {
       const batch = await this.getBatch(scope, batchId);
