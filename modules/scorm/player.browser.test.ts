@@ -50,14 +50,23 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     await server?.close();
   });
 
+  let signedIn: Awaited<ReturnType<import('playwright-core').BrowserContext['storageState']>>;
+
+  /** A fresh tab of the learner's signed-in browser (signing in once: password hashing is slow on purpose). */
   async function signedInPage(): Promise<Page> {
-    const context = await browser.newContext();
+    if (!signedIn) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${server.url}/sign-in`);
+      await page.fill('#email', LEARNER);
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/sign-in')), page.click('button[type=submit]:has-text("Sign in")')]);
+      signedIn = await context.storageState();
+      await context.close();
+    }
+    const context = await browser.newContext({ storageState: signedIn });
     const page = await context.newPage();
     page.on('dialog', (d) => d.accept()); // "resume where you left off?" and similar prompts
-    await page.goto(`${server.url}/sign-in`);
-    await page.fill('#email', LEARNER);
-    await page.fill('#password', PASSWORD);
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/sign-in')), page.click('button[type=submit]:has-text("Sign in")')]);
     return page;
   }
 
