@@ -121,6 +121,16 @@ describe('refresher reminders: scans, outbox and email', function () {
     const welcomes = rows.filter((r) => r.kind === 'welcome');
     expect(new Set(welcomes.map((w) => w.staff_id)).size).to.equal(welcomes.length);
 
+    // The council lead's weekly digest: one a week, every Monday, none missed.
+    const { rows: digests } = await pool.query<{ step: string }>(
+      `select r.step from reminders r join organisations o on o.id = r.organisation_id where o.slug = $1 and r.kind = 'digest' and r.recipient = 'lead@valecounty.example' order by r.step`,
+      [org],
+    );
+    const days = digests.map((d) => d.step);
+    expect(days.length).to.be.within(52, 54);
+    for (let i = 1; i < days.length; i++) expect(addDays(days[i - 1], 7)).to.equal(days[i]);
+    expect(new Date(`${days[0]}T12:00:00Z`).getUTCDay()).to.equal(1);
+
     // Running any of those days again queues nothing new.
     const before = (await pool.query<{ n: number }>('select count(*)::int as n from outbound_messages')).rows[0].n;
     for (const d of [0, 90, 143, 150, 364]) await runScan(outboxOnly, { now: morning(addDays(today, d)), organisationSlug: org, force: true });
@@ -290,5 +300,17 @@ describe('refresher reminders: scans, outbox and email', function () {
     const { rows } = await pool.query<{ reminder_policy: { overdueRepeatDays: number; quietPeriods: unknown[] } }>(`select reminder_policy from organisations where slug = 'vale-county-council'`);
     expect(rows[0].reminder_policy.overdueRepeatDays).to.equal(14);
     expect(rows[0].reminder_policy.quietPeriods).to.deep.equal([{ from: '2026-12-24', to: '2027-01-02' }]);
+
+    const admin = new TestAgent(server.url);
+    await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
+    expect((await admin.get('/reminders')).text).to.include('Partnership defaults');
+    await admin.get('/admin/reminder-defaults');
+    expect((await admin.postForm('/admin/reminder-defaults', { ...fields, steps: '90, 30', digestDay: '1' })).status).to.equal(302);
+    const councilPage = await admin.get('/reminders/vale-homes');
+    expect(councilPage.text).to.include('90, 30 days before');
+    const { rows: one } = await pool.query<{ id: string; to_address: string }>(`select id, to_address from outbound_messages where to_address = 'learner@valecounty.example' limit 1`);
+    const message = await admin.get(`/admin/outbox/${one[0].id}`);
+    expect(message.text).to.include('Dear Sam Taylor,');
+    expect(message.text).to.include('/my-training');
   });
 });

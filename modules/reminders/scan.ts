@@ -43,7 +43,7 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
   const { pool, mailer, config } = deps;
   const store = createReminderStore(pool);
   const today = londonDay(now);
-  const [defaults, partnership] = await Promise.all([store.defaults(), store.partnershipName()]);
+  const { defaults, partnership } = await store.settings();
   const result: ScanResult = { scanned: [], queued: [], skippedNoEmail: 0, delivered: 0 };
 
   for (const org of await store.organisations({ kind: 'all' }, options.organisationSlug)) {
@@ -79,7 +79,7 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
       const byStaff = new Map(compliance.people.map((p) => [p.staffId, p]));
       const due = remindersDue(people, policy, now);
       done = await store.alreadyDone(due.flatMap((d) => (d.kind === 'escalation' ? leads.map((l) => `${d.key}:lead:${l.userId}`) : [d.key])));
-      const courses = await store.coursesFor([...new Set(due.filter((d) => !done.has(d.key)).flatMap((d) => d.lineages))]);
+      const courses = await store.coursesFor([...new Set(due.filter((d) => d.kind !== 'escalation' && !done.has(d.key)).flatMap((d) => d.lineages))]);
       let count = 0;
       for (const d of due) {
         const person = byStaff.get(d.staffId)!;

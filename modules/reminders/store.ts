@@ -45,6 +45,13 @@ export function createReminderStore(pool: Pool) {
       const { rows } = await pool.query<{ name: string }>('select name from partnership where id = 1');
       return rows[0]?.name ?? 'the training partnership';
     },
+    /** The partnership's name and default policy in one round trip (the scan runs often). */
+    async settings(): Promise<{ defaults: unknown; partnership: string }> {
+      const { rows } = await pool.query<{ policy: unknown; name: string | null }>(
+        'select d.policy, (select name from partnership where id = 1) as name from reminder_defaults d where d.id = 1',
+      );
+      return { defaults: rows[0]?.policy ?? {}, partnership: rows[0]?.name ?? 'the training partnership' };
+    },
     async defaults(): Promise<unknown> {
       const { rows } = await pool.query<{ policy: unknown }>('select policy from reminder_defaults where id = 1');
       return rows[0]?.policy ?? {};
