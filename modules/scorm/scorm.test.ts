@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { TEST_DB } from '../../test/support/database';
+import { ZipArchive } from 'archiver';
+import os from 'node:os';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
+import { importPackage } from './service';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 const DEMO_PASSWORD = 'demo-learning-2026';
@@ -181,6 +184,40 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     const play = await visitor.get('/courses/domestic-abuse-awareness/play');
     expect(play.status).to.equal(200);
     await server.product.database.pool.query(`update courses set audience = 'professionals' where slug = 'domestic-abuse-awareness'`);
+  });
+
+  it('shows a table of contents for a multi-SCO package and finishes only when every SCO is done', async () => {
+    const manifest = `<?xml version="1.0"?>
+<manifest identifier="test.multi" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>Two parts</title>
+    <item identifier="part1" identifierref="r1"><title>Part one</title></item>
+    <item identifier="part2" identifierref="r2"><title>Part two</title></item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="one.html"/>
+    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="two.html"/>
+  </resources>
+</manifest>`;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'multi-')), 'multi.zip');
+    const archive = new ZipArchive();
+    const out = fs.createWriteStream(file);
+    const closed = new Promise<void>((resolve) => out.on('close', () => resolve()));
+    archive.pipe(out);
+    archive.append(manifest, { name: 'imsmanifest.xml' });
+    archive.append('<p>one</p>', { name: 'one.html' });
+    archive.append('<p>two</p>', { name: 'two.html' });
+    await archive.finalize();
+    await closed;
+    const result = await importPackage({ config: server.product.config, database: server.product.database }, file);
+    await server.product.database.pool.query(`update courses set status = 'published' where id = $1`, [result.courseId]);
+    const page = await learner.get(`/courses/${result.courseSlug}/play`);
+    expect(page.text).to.match(/<nav aria-labelledby="scorm-toc-heading"[\s\S]*data-sco="part1">Part one<[\s\S]*data-sco="part2">Part two</);
+    const url = playerData(page.text).commitUrl;
+    const first = await learner.postJson(url, { sco: 'part1', sequence: 1, sessionId: 'm', cmi: { 'cmi.completion_status': 'completed' } });
+    expect(await first.json()).to.include({ status: 'incomplete', finished: false });
+    const second = await learner.postJson(url, { sco: 'part2', sequence: 2, sessionId: 'm', cmi: { 'cmi.completion_status': 'completed' } });
+    expect(await second.json()).to.include({ status: 'completed', finished: true });
   });
 
   it('lets an administrator upload a package (streamed multipart) and shows refusals with their message', async () => {
