@@ -17,6 +17,8 @@ describe('compliance service and API', () => {
   before(async () => {
     server = await startTestServer({ demo: true });
     pool = server.product.database.pool;
+    // These tests set up each person's evidence themselves.
+    await pool.query(`delete from evidence where source_ref like 'demo:%'`);
     council = (await pool.query(`select id, slug from organisations where slug = 'vale-county-council'`)).rows[0];
     police = (await pool.query(`select id, slug from organisations where slug = 'vale-police'`)).rows[0];
     learnerStaffId = (await pool.query(`select id from staff where email = 'learner@valecounty.example'`)).rows[0].id;
@@ -50,7 +52,7 @@ describe('compliance service and API', () => {
       },
     });
     const result = (await complianceForOrganisation(counting, { kind: 'all' }, orgId, today))!;
-    expect(queries).to.be.at.most(6);
+    expect(queries).to.be.at.most(8); // a fixed handful, whatever the number of staff
     expect(result.counts.total).to.equal(294); // 6 leavers drop out
     expect(Object.values(result.counts.byStatus).reduce((a, b) => a + b, 0)).to.equal(294);
     expect(result.counts.byGroup.unmapped.unmapped).to.equal(8); // 10 unmapped, 2 of them leavers

@@ -96,8 +96,21 @@ function daysInMonth(y: number, m: number): number {
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
+// Bulk runs compute the same few thousand (day, months) pairs over and over.
+const monthsCache = new Map<string, string>();
+
 /** Calendar months, clamping to the month end: 2024-01-31 + 1 month = 2024-02-29. */
 export function addMonths(day: string, months: number): string {
+  const key = `${day}|${months}`;
+  const hit = monthsCache.get(key);
+  if (hit !== undefined) return hit;
+  if (monthsCache.size > 50_000) monthsCache.clear();
+  const result = addMonthsUncached(day, months);
+  monthsCache.set(key, result);
+  return result;
+}
+
+function addMonthsUncached(day: string, months: number): string {
   const [y, m, d] = parse(day);
   const index = y * 12 + (m - 1) + months;
   const ny = Math.floor(index / 12);

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
-import { type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, refresherMonthsFor, requirementsFor } from './engine';
+import { type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor } from './engine';
 import { findOrganisation, findStaff, loadCurrentEvidence, loadCurrentStaff, loadPublishedFramework, type OrganisationSettings, type StaffRow } from './store';
 
 export const STATUSES: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable', 'left'];
@@ -41,10 +41,10 @@ export interface PersonCompliance extends ComplianceResult {
   groupNumber: number | null;
 }
 
-function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string): PersonCompliance {
+function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[]): PersonCompliance {
   const result = computeCompliance({
     groupNumber: person.groupNumber,
-    requirements: requirementsFor(framework, person.groupNumber),
+    requirements: requirements ?? requirementsFor(framework, person.groupNumber),
     evidence,
     refresherMonths: refresherMonthsFor(org.refresherMonths, person.groupNumber),
     dueSoonDays: org.dueSoonDays,
@@ -84,16 +84,25 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
     if (list) list.push(e);
     else byStaff.set(e.staffId, [e]);
   }
-  const people = staff.map((p) => computeFor(p, org, framework, byStaff.get(p.id) ?? [], today));
+  // The requirements of each group are worked out once, not once per person.
+  const byGroup = new Map<number | null, Requirement[]>();
+  const requirementsOf = (g: number | null) => {
+    const known = byGroup.get(g);
+    if (known) return known;
+    const computed = requirementsFor(framework, g);
+    byGroup.set(g, computed);
+    return computed;
+  };
+  const people = staff.map((p) => computeFor(p, org, framework, byStaff.get(p.id) ?? [], today, requirementsOf(p.groupNumber)));
   const byStatus: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]));
-  const byGroup: Record<string, Record<string, number>> = {};
+  const countsByGroup: Record<string, Record<string, number>> = {};
   for (const p of people) {
     byStatus[p.status]++;
     const g = p.groupNumber == null ? 'unmapped' : String(p.groupNumber);
-    byGroup[g] ??= Object.fromEntries(STATUSES.map((s) => [s, 0]));
-    byGroup[g][p.status]++;
+    countsByGroup[g] ??= Object.fromEntries(STATUSES.map((s) => [s, 0]));
+    countsByGroup[g][p.status]++;
   }
-  return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people, counts: { total: people.length, byStatus, byGroup } };
+  return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people, counts: { total: people.length, byStatus, byGroup: countsByGroup } };
 }
 
 /** One person's compliance; null when they do not exist or are outside the scope (answer 404). */

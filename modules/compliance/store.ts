@@ -79,17 +79,21 @@ export async function findStaff(pool: Pool, scope: OrganisationScope, staffId: s
 /**
  * Current evidence (not withdrawn, not replaced by a correction) with its
  * competency's lineage, for all staff of an organisation or for one person.
+ * Lineages are looked up in memory (competencies of every framework version
+ * are few), which keeps the big query to the evidence and staff tables.
  */
 export async function loadCurrentEvidence(pool: Pool, by: { organisationId: string } | { staffId: string }): Promise<(EvidenceItem & { staffId: string })[]> {
-  const filter = 'organisationId' in by ? 's.organisation_id = $1' : 'e.staff_id = $1';
-  const { rows } = await pool.query<{ id: string; staffId: string; lineage: string; achievedOn: string }>(
-    `select e.id, e.staff_id as "staffId", c.lineage, e.achieved_on as "achievedOn"
-       from evidence e
-       join staff s on s.id = e.staff_id
-       join competencies c on c.id = e.competency_id
-      where ${filter} and not e.withdrawn
-        and not exists (select 1 from evidence r where r.replaces_id = e.id)`,
-    ['organisationId' in by ? by.organisationId : by.staffId],
-  );
-  return rows;
+  const filter = 'organisationId' in by ? 'e.staff_id in (select id from staff where organisation_id = $1)' : 'e.staff_id = $1';
+  const [lineages, evidence] = await Promise.all([
+    pool.query<{ id: string; lineage: string }>('select id, lineage from competencies'),
+    pool.query<{ id: string; staffId: string; competencyId: string; achievedOn: string }>(
+      `select e.id, e.staff_id as "staffId", e.competency_id as "competencyId", e.achieved_on as "achievedOn"
+         from evidence e
+        where ${filter} and not e.withdrawn
+          and not exists (select 1 from evidence r where r.replaces_id = e.id)`,
+      ['organisationId' in by ? by.organisationId : by.staffId],
+    ),
+  ]);
+  const lineageOf = new Map(lineages.rows.map((c) => [c.id, c.lineage]));
+  return evidence.rows.map((e) => ({ id: e.id, staffId: e.staffId, lineage: lineageOf.get(e.competencyId) ?? '', achievedOn: e.achievedOn }));
 }

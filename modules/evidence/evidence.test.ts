@@ -15,6 +15,8 @@ describe('evidence: sign-off, documents, corrections with history', () => {
   before(async () => {
     server = await startTestServer({ demo: true });
     pool = server.product.database.pool;
+    // These tests set up each person's evidence themselves.
+    await pool.query(`delete from evidence where source_ref like 'demo:%'`);
     learnerStaffId = (await pool.query(`select id from staff where email = 'learner@valecounty.example'`)).rows[0].id;
     colleagueId = (
       await pool.query(`select s.id from staff s join organisations o on o.id = s.organisation_id where o.slug = 'vale-county-council' and s.group_number = 1 and s.user_id is null limit 1`)

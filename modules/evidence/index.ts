@@ -4,6 +4,7 @@ import { allow, type Caller, caller, hasRole, managedScope, type OrganisationSco
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { complianceForStaff, londonToday, STATUS_NAMES } from '../compliance/service';
+import { seedDemoEvidence } from './demo';
 import { documentType, MAX_DOCUMENT_BYTES, type RecordForm, recordFormFrom, SIGN_OFF_KINDS, validateChange, validateRecord, validateVerify } from './rules';
 import {
   changeEvidence,
@@ -111,6 +112,7 @@ function readUpload(req: Request): Promise<{ fields: Record<string, string>; fil
 export default defineModule({
   name: 'evidence',
   dependsOn: ['staff', 'framework', 'courses'],
+  seedDemo: seedDemoEvidence,
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
