@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import express, { type Request, type Router } from 'express';
 import { allow, caller } from '../../server/access';
 import { safeReturnTo } from '../../server/auth';
@@ -6,11 +6,20 @@ import { audit } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
 import { provisionFromSso } from './provision';
-import { acsUrl, assertionIdentity, defaultSpEntityId, personFromProfile, REQUEST_EXPIRY_MS, samlFor, spEntityId, splitCertificates } from './saml';
+import { acsUrl, assertionIdentity, defaultSpEntityId, personFromProfile, REQUEST_EXPIRY_MS, responseInResponseTo, samlFor, spEntityId, splitCertificates } from './saml';
 import { type AttributeNames, createPgCacheProvider, createSsoStore, type IdentityProvider, type ProviderInput } from './store';
 import { SAML } from '@node-saml/passport-saml';
 
 const SLUG = ':slug';
+const REQUEST_COOKIE = 'dal.saml';
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
 
 type Refusal = { reason: string; message: string };
 
@@ -54,9 +63,16 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   router.get(`/auth/saml/${SLUG}/login`, async (req, res) => {
     const provider = await store.forSlug(String(req.params.slug));
     if (!provider?.enabled) throw new NotFoundError();
-    const saml = samlFor(provider, publicUrl, cache);
+    const requestId = `_${randomBytes(20).toString('hex')}`;
+    const saml = samlFor(provider, publicUrl, cache, requestId);
     const relayState = safeReturnTo(req.query.returnTo) ?? '/';
-    res.redirect(await saml.getAuthorizeUrlAsync(relayState, undefined, {}));
+    const url = await saml.getAuthorizeUrlAsync(relayState, undefined, {});
+    // Binds the sign-in to this browser, so nobody can post their own valid response into someone else's browser
+    // (login CSRF). Over https only: the IdP's cross-site POST carries a SameSite=None cookie only when it is Secure.
+    if (ctx.config.secureCookies) {
+      res.cookie(REQUEST_COOKIE, requestId, { httpOnly: true, secure: true, sameSite: 'none', maxAge: REQUEST_EXPIRY_MS, path: `/auth/saml/${provider.slug}` });
+    }
+    res.redirect(url);
   });
 
   router.post(`/auth/saml/${SLUG}/acs`, async (req, res, next) => {
@@ -64,6 +80,14 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     if (!provider?.enabled) return refuse(req, res, provider, { reason: 'single sign-on is not enabled for this organisation', message: GENERIC_REFUSAL });
     const body = (req.body ?? {}) as Record<string, string>;
     if (typeof body.SAMLResponse !== 'string') return refuse(req, res, provider, { reason: 'no SAMLResponse in the POST', message: GENERIC_REFUSAL });
+    if (ctx.config.secureCookies) {
+      const started = cookieValue(req.get('cookie'), REQUEST_COOKIE);
+      const answers = responseInResponseTo(body.SAMLResponse);
+      if (!started || started !== answers) {
+        return refuse(req, res, provider, { reason: `the response answers request ${answers ?? '(none)'}, not the sign-in started in this browser (${started ?? 'none'})`, message: GENERIC_REFUSAL });
+      }
+      res.clearCookie(REQUEST_COOKIE, { path: `/auth/saml/${provider.slug}`, secure: true, sameSite: 'none', httpOnly: true });
+    }
     let profile: Awaited<ReturnType<SAML['validatePostResponseAsync']>>['profile'];
     try {
       profile = (await samlFor(provider, publicUrl, cache).validatePostResponseAsync({ SAMLResponse: body.SAMLResponse })).profile;

@@ -31,7 +31,7 @@ export function splitCertificates(text: string): string[] {
  * audience, a small clock skew and InResponseTo checked against requests this
  * service really sent (remembered in PostgreSQL).
  */
-export function samlFor(provider: IdentityProvider, publicUrl: string, cacheProvider: CacheProvider): SAML {
+export function samlFor(provider: IdentityProvider, publicUrl: string, cacheProvider: CacheProvider, requestId?: string): SAML {
   const issuer = spEntityId(provider, publicUrl);
   return new SAML({
     entryPoint: provider.idpEntryPoint,
@@ -49,6 +49,7 @@ export function samlFor(provider: IdentityProvider, publicUrl: string, cacheProv
     cacheProvider,
     identifierFormat: null,
     disableRequestedAuthnContext: true,
+    ...(requestId ? { generateUniqueId: () => requestId } : {}),
   });
 }
 
@@ -94,4 +95,11 @@ export function assertionIdentity(profile: Profile): { id: string; notOnOrAfter:
   const notOnOrAfter = end ? new Date(end) : new Date(Date.now() + 24 * 3600_000);
   // Keep it at least as long as a replay could still pass the clock-skew check.
   return { id, notOnOrAfter: new Date(Math.max(notOnOrAfter.getTime(), Date.now()) + CLOCK_SKEW_MS) };
+}
+
+/** The InResponseTo of a Response's root element, read before validation only to compare with this browser's request. */
+export function responseInResponseTo(samlResponseBase64: string): string | undefined {
+  const xml = Buffer.from(samlResponseBase64, 'base64').toString('utf8');
+  const root = xml.match(/<(?:\w+:)?Response\b[^>]*>/)?.[0];
+  return root?.match(/\sInResponseTo="([^"]+)"/)?.[1];
 }
