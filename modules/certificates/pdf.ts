@@ -128,17 +128,39 @@ export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: strin
   doc.font('bold').fontSize(18).fillColor(INK).text(cert.achievement, left, y, { width: contentWidth, align: 'center', height: 46, ellipsis: true });
   y += doc.heightOfString(cert.achievement, { width: contentWidth }) + 12;
 
-  // Competencies covered: shrink the type until the list fits its box above the footer.
+  // Competencies covered: in one column while they fit at a readable size, else two, shrinking the type until they fit above the footer.
   const boxTop = y;
-  const boxBottom = H - 150;
-  const textWidth = contentWidth - 150;
+  const boxBottom = H - 152;
   if (cert.competencies.length) {
-    doc.font('bold').fontSize(10).fillColor(INK).text('Competencies covered (Learning Development Framework)', left, boxTop, { width: textWidth });
+    doc.font('bold').fontSize(10).fillColor(INK).text('Competencies covered (Learning Development Framework)', left, boxTop, { width: contentWidth });
     const lines = cert.competencies.map((c) => `${c.groupNumber}.${c.number}  ${c.text}`).join('\n');
-    let size = 9;
+    const available = boxBottom - boxTop - 16;
+    const gap = 18;
+    const halfWidth = (contentWidth - gap) / 2;
     doc.font('body');
-    while (size > 5 && doc.fontSize(size).heightOfString(lines, { width: textWidth, paragraphGap: 1 }) > boxBottom - boxTop - 16) size -= 0.5;
-    doc.fontSize(size).fillColor(INK).text(lines, left, boxTop + 14, { width: textWidth, height: boxBottom - boxTop - 14, paragraphGap: 1, ellipsis: true });
+    let layout: { size: number; columns: 1 | 2 } = { size: 5, columns: 2 };
+    for (let size = 9; size >= 7; size -= 0.5) {
+      if (doc.fontSize(size).heightOfString(lines, { width: contentWidth, paragraphGap: 1 }) <= available) {
+        layout = { size, columns: 1 };
+        break;
+      }
+    }
+    if (layout.columns === 2) {
+      for (let size = 8.5; size >= 5; size -= 0.5) {
+        // Two columns hold about half the height, plus the item that straddles the break.
+        if (doc.fontSize(size).heightOfString(lines, { width: halfWidth, paragraphGap: 1 }) / 2 + size * 2.5 <= available) {
+          layout = { size, columns: 2 };
+          break;
+        }
+      }
+    }
+    doc.fontSize(layout.size).fillColor(INK).text(lines, left, boxTop + 14, {
+      width: contentWidth,
+      height: available,
+      paragraphGap: 1,
+      ellipsis: true,
+      ...(layout.columns === 2 ? { columns: 2, columnGap: gap } : {}),
+    });
   }
 
   // Footer: dates and code on the left, QR code on the right.
