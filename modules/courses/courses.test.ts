@@ -8,7 +8,9 @@ describe(`course catalogue (${TEST_DB})`, () => {
   let server: TestServer;
   let admin: TestAgent;
 
-  before(async () => {
+  before(async function () {
+    // Starting the product on a fresh database is the slow part; give it room on a busy machine.
+    this.timeout(180_000);
     server = await startTestServer({ demo: true });
     admin = new TestAgent(server.url);
     await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);

@@ -56,7 +56,7 @@ export async function seedDemoScorm(ctx: ModuleContext): Promise<void> {
   await pool.query('insert into course_prerequisites (course_id, prerequisite_course_id) values ($1, $2) on conflict do nothing', [ids.get(RESPONDING.slug), ids.get(AWARENESS.slug)]);
   const { rows: pkg } = await pool.query('select 1 from scorm_packages p join scorm_package_versions v on v.package_id = p.id where p.identifier = $1', [DEMO_PACKAGE_IDENTIFIER]);
   if (pkg.length) return;
-  // scorm-packages/demo/ is where `npm run build:demo-scorm` puts it; build it there (or in a temp folder) when missing.
+  // scorm-packages/demo/ is where `npx tsx scripts/build-demo-scorm.ts` puts it; build it there (or in a temp folder) when missing.
   let zip = path.join(ctx.config.scormDir, 'demo', 'domestic-abuse-awareness.zip');
   if (!fs.existsSync(zip)) {
     try {

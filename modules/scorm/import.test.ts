@@ -95,13 +95,15 @@ describe(`SCORM import (${TEST_DB})`, () => {
     return fs.existsSync(d) ? fs.readdirSync(d) : [];
   };
 
-  before(async () => {
+  before(async function () {
+    // Starting the product on a fresh database is the slow part; give it room on a busy machine.
+    this.timeout(180_000);
     server = await startTestServer();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scorm-import-'));
   });
   after(async () => {
     await server?.close();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   async function expectRefused(file: string, message: RegExp, config?: Partial<TestServer['product']['config']>): Promise<void> {

@@ -24,7 +24,9 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
   let attemptId: string;
   let commitUrl: string;
 
-  before(async () => {
+  before(async function () {
+    // Starting the product on a fresh database is the slow part; give it room on a busy machine.
+    this.timeout(180_000);
     server = await startTestServer({ demo: true });
     learner = new TestAgent(server.url);
     await learner.signIn('learner@valecounty.example', DEMO_PASSWORD);
