@@ -32,6 +32,17 @@ function describePolicy(p: ReminderPolicy) {
   };
 }
 
+/** 'before-30' -> '30 days before', 'overdue-2' -> 'Overdue, reminder 3', for people rather than keys. */
+export function stepLabel(step: string): string {
+  const before = step.match(/^before-(\d+)$/);
+  if (before) return `${before[1]} days before`;
+  const overdue = step.match(/^overdue-(\d+)$/);
+  if (overdue) return Number(overdue[1]) === 0 ? 'Overdue' : `Overdue, reminder ${Number(overdue[1]) + 1}`;
+  if (step === 'escalated') return 'Lead told';
+  if (step === 'welcome') return 'Welcome';
+  return step;
+}
+
 function usage(message: string): Error {
   const err = new Error(`${message}\nUsage: ${SCAN_USAGE}`);
   err.name = 'UsageError';
@@ -146,7 +157,7 @@ export default defineModule({
             policy,
             today,
             60,
-          ).map((u) => ({ ...u, name: names.get(u.staffId), email: contacts.get(u.staffId)?.email }))
+          ).map((u) => ({ ...u, stepLabel: stepLabel(u.step), name: names.get(u.staffId), email: contacts.get(u.staffId)?.email }))
         : [];
       res.render(ctx.view('reminders-organisation'), {
         title: `Reminders: ${org.name}`,
