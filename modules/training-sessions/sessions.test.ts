@@ -85,6 +85,20 @@ describe('face-to-face training sessions', () => {
     let status = 0;
     await bookPlace(server.product.database, scope, { sessionId, staffId: other.id, bookedBy: null }).catch((e) => (status = e.status));
     expect(status).to.equal(404);
+    // The same through the session page, as the council's lead.
+    const pool = server.product.database.pool;
+    const council = (await pool.query(`select id from organisations where slug = 'vale-county-council'`)).rows[0].id;
+    const [mine, theirs] = (
+      await pool.query(`select s.id from staff s where s.user_id is null and (s.organisation_id = $1) = $2 limit 1`, [council, true])
+    ).rows.concat((await pool.query(`select s.id from staff s where s.organisation_id <> $1 limit 1`, [council])).rows);
+    const lead = new TestAgent(server.url);
+    await lead.signIn('lead@valecounty.example', 'demo-learning-2026');
+    const page = await lead.get(`/training-sessions/${sessionId}`);
+    expect(page.text).to.contain('Book a member of your staff').and.contain(`value="${mine.id}"`).and.not.contain(`value="${theirs.id}"`);
+    expect((await lead.postForm(`/training-sessions/${sessionId}/book`, { staffId: mine.id })).status).to.equal(302);
+    expect((await lead.postForm(`/training-sessions/${sessionId}/book`, { staffId: theirs.id })).status).to.equal(404);
+    const { rows } = await pool.query(`select status from session_bookings where session_id = $1 and staff_id = $2`, [sessionId, mine.id]);
+    expect(rows.map((r) => r.status)).to.deep.equal(['booked']);
   });
 
   it('respects prerequisites: Group 2 training follows Group 1 awareness', async () => {
