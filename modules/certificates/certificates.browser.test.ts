@@ -10,7 +10,7 @@ import { todayInLondon } from './rules';
 
 /** An employer checking a certificate, and a lead revoking one, on accessible pages under the strict CSP. */
 describe('certificate pages in a browser', function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let server: TestServer;
   let browser: Browser;
   let page: Page;

@@ -23,7 +23,9 @@ interface Row {
   status: string;
 }
 
-describe('certificates', () => {
+describe('certificates', function () {
+  // The demo partnership takes a while to load on a busy machine.
+  this.timeout(180_000);
   let server: TestServer;
   let learnerStaffId: string;
   let colleagueStaffId: string;

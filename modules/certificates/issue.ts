@@ -13,8 +13,10 @@ import {
   insertCertificate,
   markReplaced,
   personFacts,
+  type PublishedFramework,
   publishedFramework,
   staffWithEvidence,
+  staffGroup,
   standingEvidence,
 } from './store';
 
@@ -50,10 +52,10 @@ export async function issueCourseCertificate(client: PoolClient, completion: { s
  * needs (cumulative through the groups it includes), decided by the
  * compliance engine so the certificate and the compliance record agree.
  */
-export async function groupEvidencedInFull(client: PoolClient | Pool, staffId: string, today: string) {
+export async function groupEvidencedInFull(client: PoolClient | Pool, staffId: string, today: string, preloaded?: PublishedFramework) {
   const person = await personFacts(client, staffId);
   if (!person || person.groupNumber === null) return null;
-  const framework = await publishedFramework(client);
+  const framework = preloaded ?? (await publishedFramework(client));
   const group = framework.groups.find((g) => g.number === person.groupNumber);
   if (!group) return null;
   const requirements = requirementsFor(framework, group.number);
@@ -73,11 +75,13 @@ export async function groupEvidencedInFull(client: PoolClient | Pool, staffId: s
 }
 
 /** A framework certificate ("Group 2 Responder level") once every competency the person's group needs is evidenced. */
-export async function issueFrameworkCertificateIfDue(client: PoolClient, staffId: string, today: string): Promise<string | null> {
-  const status = await groupEvidencedInFull(client, staffId, today);
+export async function issueFrameworkCertificateIfDue(client: PoolClient, staffId: string, today: string, framework?: PublishedFramework): Promise<string | null> {
+  // Most evidence arrives for people who already hold a current certificate: answer those with one query.
+  const groupNumber = await staffGroup(client, staffId);
+  if (groupNumber == null || (await hasCurrentFrameworkCertificate(client, staffId, groupNumber, today))) return null;
+  const status = await groupEvidencedInFull(client, staffId, today, framework);
   if (!status?.complete) return null;
   const { person, group, required } = status;
-  if (await hasCurrentFrameworkCertificate(client, staffId, group.number, today)) return null;
   return insertCertificate(client, {
     code: generateCode(),
     kind: 'framework',
@@ -106,8 +110,9 @@ export async function issueMissingCertificates(pool: Pool, today: string): Promi
   for (const completion of await courseCompletions(pool)) {
     if (await inTransaction(pool, (client) => issueCourseCertificate(client, completion))) issued.course++;
   }
-  for (const staffId of await staffWithEvidence(pool)) {
-    if (await inTransaction(pool, (client) => issueFrameworkCertificateIfDue(client, staffId, today))) issued.framework++;
+  const framework = await publishedFramework(pool);
+  for (const staffId of await staffWithEvidence(pool, today)) {
+    if (await inTransaction(pool, (client) => issueFrameworkCertificateIfDue(client, staffId, today, framework))) issued.framework++;
   }
   return issued;
 }

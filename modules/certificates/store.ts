@@ -162,7 +162,9 @@ export interface GroupDefinition {
 }
 
 /** The published framework's groups and competencies, in the shape the compliance engine takes. */
-export async function publishedFramework(client: Queryable): Promise<{ groups: GroupDefinition[]; competencies: FrameworkData['competencies'] }> {
+export type PublishedFramework = { groups: GroupDefinition[]; competencies: FrameworkData['competencies'] };
+
+export async function publishedFramework(client: Queryable): Promise<PublishedFramework> {
   const { rows: groups } = await client.query<{ number: number; name: string; level: string; includes_groups: number[] }>(
     `select g.number, g.name, g.level, g.includes_groups
        from staff_groups g join frameworks f on f.id = g.framework_id and f.status = 'published'
@@ -188,6 +190,11 @@ export async function standingEvidence(client: Queryable, staffId: string): Prom
     [staffId],
   );
   return rows.map((r) => ({ id: r.id, lineage: r.lineage, achievedOn: r.achieved_on }));
+}
+
+export async function staffGroup(client: Queryable, staffId: string): Promise<number | null> {
+  const { rows } = await client.query<{ group_number: number | null }>('select group_number from staff where id = $1', [staffId]);
+  return rows[0]?.group_number ?? null;
 }
 
 /** Whether the person already holds a framework certificate for the group that has not expired or been revoked. */
@@ -314,11 +321,14 @@ export async function courseCompletions(pool: Queryable): Promise<{ staffId: str
   return rows.map((r) => ({ staffId: r.staff_id, courseId: r.course_id, achievedOn: r.achieved_on }));
 }
 
-/** Current staff in a group who have some evidence: the only ones a framework certificate could be due for. */
-export async function staffWithEvidence(pool: Queryable): Promise<string[]> {
+/** Current staff in a group who have some evidence and no current certificate for that group: the only ones a framework certificate could be due for. */
+export async function staffWithEvidence(pool: Queryable, today: string): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
-    `select s.id from staff s where s.group_number is not null and (s.leaving_date is null or s.leaving_date > current_date)
-        and exists (select 1 from evidence e where e.staff_id = s.id)`,
+    `select s.id from staff s where s.group_number is not null and (s.leaving_date is null or s.leaving_date > $1::date)
+        and exists (select 1 from evidence e where e.staff_id = s.id)
+        and not exists (select 1 from certificates c where c.staff_id = s.id and c.kind = 'framework' and c.group_number = s.group_number
+                          and c.replaced_by is null and c.status = 'valid' and (c.expires_on is null or c.expires_on >= $1::date))`,
+    [today],
   );
   return rows.map((r) => r.id);
 }
