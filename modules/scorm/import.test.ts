@@ -179,4 +179,22 @@ describe(`SCORM import (${TEST_DB})`, () => {
     const many = await makeZip(tmp, [ok, { name: 'index.html', content: 'x' }, ...Array.from({ length: 10 }, (_, i) => ({ name: `f${i}.txt`, content: 'x' }))]);
     await expectRefused(many, /more than 5 files/, { scormMaxFiles: 5 });
   });
+  it('imports with the scorm:import command, and refuses a bad package there as a usage error with the reason', async () => {
+    const mod = server.product.modules.find((m) => m.definition.name === 'scorm')!;
+    const command = mod.definition.cli!['scorm:import'];
+    const ctx = server.product.contextFor(mod);
+    const printed: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => printed.push(line);
+    try {
+      await command.run(ctx, [path.join(FIXTURES, 'singlescobasic.zip')]);
+    } finally {
+      console.log = log;
+    }
+    expect(printed.join('\n')).to.match(/Imported "Golf Explained - Run-time Basic Calls" \(SCORM 1\.2, 1 SCO\) as version 2 of com\.scorm\.golfsamples\.runtime\.basicruntime\.12/);
+    const refused = await command.run(ctx, [path.join(FIXTURES, 'badscorm.zip')]).catch((err: Error) => err);
+    expect(refused).to.be.instanceOf(Error);
+    expect((refused as Error).name).to.equal('UsageError');
+    expect((refused as Error).message).to.match(/^Refused: .*not at the top of the zip/);
+  });
 });
