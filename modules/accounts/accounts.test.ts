@@ -7,7 +7,7 @@ const NEW_PASSWORD = 'kettle orchard lantern';
 
 describe('Local accounts: password reset, lockout, invitations, roles and the audit log', function () {
   // argon2 is slow on purpose, and the lockout test signs in eleven times.
-  this.timeout(90_000);
+  this.timeout(120_000);
   let server: TestServer;
   let admin: TestAgent;
   let orgId: Record<string, string>;

@@ -14,7 +14,7 @@ const SLUG = 'vale-county-council';
 
 /** Behind https (PUBLIC_URL https://...), a SAML response is accepted only in the browser that started the sign-in. */
 describe('SAML sign-in is bound to the browser that started it (login CSRF)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let server: TestServer;
   let idp: http.Server;
   let tmp: string;

@@ -41,7 +41,7 @@ interface Mode {
 }
 
 describe('SAML single sign-on against the samlp identity provider', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let server: TestServer;
   let idp: http.Server;
   let idpUrl: string;
