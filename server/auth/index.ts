@@ -64,7 +64,7 @@ export function installAuthentication(app: Express, database: Database, logger: 
     new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, async (email, password, done) => {
       try {
         const user = await findUserByEmail(database.pool, email);
-        if (!user || !user.password_hash || user.disabled) {
+        if (!user?.password_hash || user.disabled) {
           dummyHash ??= hashPassword('not-a-real-password-for-timing');
           await verifyPassword(await dummyHash, password);
           return done(null, false);
