@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Frame, Page } from 'playwright-core';
+import { axeViolations, describeViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
@@ -174,6 +175,15 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     expect(evidence[0].n).to.equal(2);
     await page.goto(`${server.url}/my-learning`);
     expect(await page.locator('tr', { hasText: 'Golf (golf-2004)' }).textContent()).to.match(/Passed[\s\S]*100%/);
+    await page.context().close();
+  });
+  it('has no WCAG 2.2 AA problems axe can find on the catalogue, course, player and my-learning pages', async () => {
+    const page = await signedInPage();
+    for (const url of ['/courses', '/courses/domestic-abuse-awareness', '/courses/domestic-abuse-awareness/play', '/my-learning']) {
+      await page.goto(`${server.url}${url}`);
+      const violations = await axeViolations(page);
+      expect(violations, `${url}\n${describeViolations(violations)}`).to.deep.equal([]);
+    }
     await page.context().close();
   });
 });
