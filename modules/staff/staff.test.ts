@@ -9,7 +9,9 @@ import { runStaffImport } from './cli';
 
 const DEMO_PASSWORD = 'demo-learning-2026';
 
-describe('staff records, groups and CSV import', () => {
+describe('staff records, groups and CSV import', function () {
+  // Starting the product with the demo partnership can take a while on a busy machine.
+  this.timeout(90_000);
   let server: TestServer;
   let lead: TestAgent;
   let admin: TestAgent;
