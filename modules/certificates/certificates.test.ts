@@ -299,6 +299,19 @@ describe('certificates', function () {
     expect(await issueMissingCertificates(pool(), today)).to.deep.equal({ course: 0, framework: 0 });
   });
 
+  it('lets people keep their certificates when they move to another organisation in the partnership', async () => {
+    const { rows } = await pool().query<{ user_id: string }>('select user_id from staff where id = $1', [learnerStaffId]);
+    await pool().query('update staff set leaving_date = $2 where id = $1', [learnerStaffId, addMonths(today, -1)]);
+    await pool().query(
+      `insert into staff (organisation_id, user_id, name, email, job_title, group_number, group_source)
+       select id, $1, 'Sam Taylor-Reid', 'sam.taylor@valepolice.example', 'Police officer', 2, 'import' from organisations where slug = 'vale-police'`,
+      [rows[0].user_id],
+    );
+    const page = (await learner.get('/my-certificates')).text;
+    expect(page).to.include('Group 2 Responder level');
+    expect(page).to.include('Responding to domestic abuse');
+  });
+
   it('limits how many codes one address can check', async () => {
     const visitor = new TestAgent(server.url);
     let last = 0;

@@ -10,7 +10,7 @@ import { formatCode, parseCode } from './codes';
 import { issueCourseCertificate, issueFrameworkCertificateIfDue, issueMissingCertificates, reissueCertificate } from './issue';
 import { renderCertificatePdf } from './pdf';
 import { statusOf, todayInLondon, type Verification, verificationOf } from './rules';
-import { type Certificate, findCurrentByCode, getOwn, getScoped, listForStaff, listScoped, revokeCertificate, teamsInScope } from './store';
+import { type Certificate, findCurrentByCode, getOwn, getScoped, listForUser, listScoped, revokeCertificate, teamsInScope } from './store';
 
 /** Lookups one address may make in the window: plenty for an employer checking a pile of certificates, far too few to guess a 50-bit code. */
 export const VERIFY_LIMIT = 30;
@@ -172,12 +172,13 @@ export default defineModule({
 
     router.get('/my-certificates', allow(), async (req, res) => {
       const me = caller(req);
-      const certificates = me.staffIds.length ? await listForStaff(pool, me.staffIds) : [];
+      const certificates = await listForUser(pool, me.userId, me.staffIds);
       res.render(ctx.view('my-certificates'), { title: 'My certificates', certificates: withStatus(certificates), publicUrl: ctx.config.publicUrl });
     });
 
     router.get('/my-certificates/:id.pdf', allow(), async (req, res) => {
-      const certificate = await getOwn(pool, caller(req).staffIds, String(req.params.id));
+      const me = caller(req);
+      const certificate = await getOwn(pool, me.userId, me.staffIds, String(req.params.id));
       if (!certificate) throw new HttpError(404, 'We could not find that certificate.');
       await sendPdf(ctx, res, certificate, false);
     });

@@ -223,13 +223,17 @@ export async function findCurrentByCode(pool: Queryable, code: string): Promise<
   return rows[0] ? toCertificate(rows[0]) : undefined;
 }
 
-/** A person's own certificates (the current one of each chain). */
-export async function listForStaff(pool: Queryable, staffIds: string[]): Promise<Certificate[]> {
+/**
+ * A person's own certificates (the current one of each chain), from every
+ * staff record linked to their account, past employers included: people
+ * carry their certificates with them when they move within the partnership.
+ */
+export async function listForUser(pool: Queryable, userId: string, staffIds: string[]): Promise<Certificate[]> {
   const { rows } = await pool.query(
     `select ${COLUMNS} from certificates c join staff s on s.id = c.staff_id
-      where c.staff_id = any($1::uuid[]) and c.replaced_by is null
+      where (s.user_id = $1 or c.staff_id = any($2::uuid[])) and c.replaced_by is null
       order by c.issued_on desc, c.achievement`,
-    [staffIds],
+    [userId, staffIds],
   );
   return rows.map(toCertificate);
 }
@@ -283,13 +287,13 @@ export async function getScoped(pool: Queryable, scope: OrganisationScope, id: s
   return rows[0] ? toCertificate(rows[0]) : undefined;
 }
 
-/** One of a person's own certificates. */
-export async function getOwn(pool: Queryable, staffIds: string[], id: string): Promise<Certificate | undefined> {
+/** One of a person's own certificates (any staff record linked to their account). */
+export async function getOwn(pool: Queryable, userId: string, staffIds: string[], id: string): Promise<Certificate | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const { rows } = await pool.query(`select ${COLUMNS} from certificates c join staff s on s.id = c.staff_id where c.id = $1 and c.staff_id = any($2::uuid[])`, [
-    id,
-    staffIds,
-  ]);
+  const { rows } = await pool.query(
+    `select ${COLUMNS} from certificates c join staff s on s.id = c.staff_id where c.id = $1 and (s.user_id = $2 or c.staff_id = any($3::uuid[]))`,
+    [id, userId, staffIds],
+  );
   return rows[0] ? toCertificate(rows[0]) : undefined;
 }
 
