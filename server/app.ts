@@ -95,6 +95,17 @@ export function createApp({ config, database, logger, modules, contextFor }: App
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
   installSessions(app, config, database, logger);
+  // express-session writes the session as the response ends, but a browser
+  // follows a redirect as soon as it has the headers: a flash message set just
+  // before redirecting could be missing on the next page. Save first.
+  app.use((req, res, next) => {
+    const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
+    res.redirect = ((...args: unknown[]) => {
+      if (!req.session) return redirect(...args);
+      req.session.save((err) => (err ? next(err) : redirect(...args)));
+    }) as typeof res.redirect;
+    next();
+  });
   installAuthentication(app, database, logger);
   app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? [])));
 
