@@ -186,4 +186,25 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     }
     await page.context().close();
   });
+  it('lets an administrator upload a package in the browser with a progress bar, and shows a refusal inline', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/sign-in`);
+    await page.fill('#email', 'admin@vale-partnership.example');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/sign-in')), page.click('button[type=submit]:has-text("Sign in")')]);
+    await page.goto(`${server.url}/scorm/packages`);
+    await page.setInputFiles('#package', path.join(FIXTURES, 'invalid.zip'));
+    await page.click('button:has-text("Upload package")');
+    await page.waitForSelector('#package-error:not([hidden])');
+    expect(await page.textContent('#package-error')).to.contain('no imsmanifest.xml');
+    // Sent by the page's script (XHR with upload progress), not a plain form post: the page did not change.
+    expect(page.url()).to.equal(`${server.url}/scorm/packages`);
+    expect(await page.getAttribute('#upload-progress', 'max')).to.equal('100');
+    await page.fill('#course', 'golf-12');
+    await page.setInputFiles('#package', path.join(FIXTURES, 'singlescobasic.zip'));
+    await Promise.all([page.waitForURL(`${server.url}/courses/golf-12`), page.click('button:has-text("Upload package")')]);
+    expect(await page.textContent('.govuk-notification-banner')).to.contain('as version 2');
+    await context.close();
+  });
 });
