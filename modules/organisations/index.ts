@@ -5,7 +5,7 @@ import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { licencesOf, licenceStatus, londonToday } from './licences';
 import { createOrganisationStore, type Organisation, SECTORS } from './store';
-import { reminderPolicyOf, validateDetails, validateLicence, validateSettings } from './validation';
+import { validateDetails, validateLicence, validateSettings } from './validation';
 
 const ADMIN = 'partnership-admin' as const;
 const LEAD = 'org-lead' as const;
@@ -77,7 +77,6 @@ function pageRoutes(ctx: ModuleContext) {
       title: org.name,
       backLink: '/admin/organisations',
       org: { ...org, sectorText: SECTORS[org.sector] },
-      reminders: reminderPolicyOf(org.reminderPolicy),
       refresher: ['1', '2', '3', '4'].map((g) => ({ group: g, months: org.refresherMonths[g] })),
       leads,
       licence,
@@ -118,12 +117,10 @@ function pageRoutes(ctx: ModuleContext) {
 
   router.get('/admin/organisations/:slug/settings', allow(ADMIN, LEAD), async (req, res) => {
     const org = await managed(req);
-    const reminders = reminderPolicyOf(org.reminderPolicy);
     settingsForm(res, org, {
       values: {
         refresher1: org.refresherMonths['1'], refresher2: org.refresherMonths['2'], refresher3: org.refresherMonths['3'], refresher4: org.refresherMonths['4'],
         inductionDays: org.inductionDays, dueSoonDays: org.dueSoonDays, usesRcnIntercollegiate: org.usesRcnIntercollegiate ? 'yes' : 'no',
-        remindBeforeDays: reminders.remindBeforeDays, repeatOverdueDays: reminders.repeatOverdueDays, copyLeadsWhenOverdue: reminders.copyLeadsWhenOverdue,
       },
     });
   });
@@ -131,13 +128,13 @@ function pageRoutes(ctx: ModuleContext) {
   router.post('/admin/organisations/:slug/settings', allow(ADMIN, LEAD), async (req, res) => {
     const org = await managed(req);
     const { values, errors } = validateSettings(req.body);
-    if (errors.length) return settingsForm(res.status(400), org, { errors, values: { ...req.body, copyLeadsWhenOverdue: req.body.copyLeadsWhenOverdue === 'yes' } });
+    if (errors.length) return settingsForm(res.status(400), org, { errors, values: req.body });
     await ctx.database.transaction(async (client) => {
       await createOrganisationStore(client).updateSettings(org.id, values);
       await audit(client, {
         actorUserId: caller(req).userId, action: 'organisation.settings-changed', organisationId: org.id, subjectType: 'organisation', subjectId: org.id,
         detail: {
-          before: { refresherMonths: org.refresherMonths, inductionDays: org.inductionDays, dueSoonDays: org.dueSoonDays, usesRcnIntercollegiate: org.usesRcnIntercollegiate, reminderPolicy: org.reminderPolicy },
+          before: { refresherMonths: org.refresherMonths, inductionDays: org.inductionDays, dueSoonDays: org.dueSoonDays, usesRcnIntercollegiate: org.usesRcnIntercollegiate },
           after: values,
         },
         ip: req.ip,

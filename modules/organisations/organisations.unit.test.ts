@@ -49,7 +49,7 @@ describe('organisation form validation', () => {
   });
 
   it('keeps refresher intervals, induction and due-soon windows within sensible bounds', () => {
-    const good = { refresher1: '36', refresher2: '24', refresher3: '12', refresher4: '36', inductionDays: '90', dueSoonDays: '60', usesRcnIntercollegiate: 'no', remindBeforeDays: '30', repeatOverdueDays: '0' };
+    const good = { refresher1: '36', refresher2: '24', refresher3: '12', refresher4: '36', inductionDays: '90', dueSoonDays: '60', usesRcnIntercollegiate: 'no' };
     expect(validateSettings(good).errors).to.deep.equal([]);
     expect(validateSettings(good).values.refresherMonths).to.deep.equal({ 1: 36, 2: 24, 3: 12, 4: 36 });
     const { errors } = validateSettings({ ...good, refresher2: '0', refresher3: 'twelve', inductionDays: '731', dueSoonDays: '', usesRcnIntercollegiate: '' });

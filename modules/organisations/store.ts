@@ -24,7 +24,7 @@ export interface Organisation {
   inductionDays: number;
   dueSoonDays: number;
   usesRcnIntercollegiate: boolean;
-  /** Stored as set on the settings page; read it through reminderPolicyOf() for defaults. */
+  /** Owned and validated by the reminders module (modules/reminders/policy.ts). */
   reminderPolicy: Record<string, unknown>;
 }
 
@@ -114,12 +114,12 @@ export function createOrganisationStore(db: Pool | PoolClient) {
     },
     async updateSettings(
       id: string,
-      input: { refresherMonths: Record<string, number>; inductionDays: number; dueSoonDays: number; usesRcnIntercollegiate: boolean; reminderPolicy: object },
+      input: { refresherMonths: Record<string, number>; inductionDays: number; dueSoonDays: number; usesRcnIntercollegiate: boolean },
     ): Promise<void> {
       await db.query(
         `update organisations set refresher_months = $2, induction_days = $3, due_soon_days = $4, uses_rcn_intercollegiate = $5,
-           reminder_policy = $6, updated_at = now() where id = $1`,
-        [id, JSON.stringify(input.refresherMonths), input.inductionDays, input.dueSoonDays, input.usesRcnIntercollegiate, JSON.stringify(input.reminderPolicy)],
+           updated_at = now() where id = $1`,
+        [id, JSON.stringify(input.refresherMonths), input.inductionDays, input.dueSoonDays, input.usesRcnIntercollegiate],
       );
     },
     /** People holding the org-lead role for this organisation. */

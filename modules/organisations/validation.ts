@@ -50,32 +50,11 @@ export function validateDetails(body: Body): { values: OrganisationDetails; erro
   return { values: { name, slug, sector: sector as Sector, inArea: inArea === 'yes', emailDomains }, errors };
 }
 
-export interface ReminderPolicy {
-  /** Days before a refresher is due that the learner is first reminded. */
-  remindBeforeDays: number;
-  /** Days between reminders once overdue; 0 means no repeat. */
-  repeatOverdueDays: number;
-  /** Copy the organisation's leads into overdue reminders. */
-  copyLeadsWhenOverdue: boolean;
-}
-
-export const DEFAULT_REMINDER_POLICY: ReminderPolicy = { remindBeforeDays: 30, repeatOverdueDays: 14, copyLeadsWhenOverdue: true };
-
-export function reminderPolicyOf(stored: unknown): ReminderPolicy {
-  const s = (stored ?? {}) as Partial<ReminderPolicy>;
-  return {
-    remindBeforeDays: Number.isInteger(s.remindBeforeDays) ? s.remindBeforeDays! : DEFAULT_REMINDER_POLICY.remindBeforeDays,
-    repeatOverdueDays: Number.isInteger(s.repeatOverdueDays) ? s.repeatOverdueDays! : DEFAULT_REMINDER_POLICY.repeatOverdueDays,
-    copyLeadsWhenOverdue: typeof s.copyLeadsWhenOverdue === 'boolean' ? s.copyLeadsWhenOverdue : DEFAULT_REMINDER_POLICY.copyLeadsWhenOverdue,
-  };
-}
-
 export interface OrganisationSettings {
   refresherMonths: Record<'1' | '2' | '3' | '4', number>;
   inductionDays: number;
   dueSoonDays: number;
   usesRcnIntercollegiate: boolean;
-  reminderPolicy: ReminderPolicy;
 }
 
 function wholeNumber(body: Body, name: string, label: string, min: number, max: number, errors: FieldError[]): number {
@@ -91,7 +70,7 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** The settings form: refresher months per group, induction and due-soon windows, RCN, reminders. */
+/** The settings form: refresher months per group, induction and due-soon windows, RCN. The reminder policy is the reminders module's. */
 export function validateSettings(body: Body): { values: OrganisationSettings; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const refresherMonths = {} as OrganisationSettings['refresherMonths'];
@@ -102,15 +81,12 @@ export function validateSettings(body: Body): { values: OrganisationSettings; er
   const dueSoonDays = wholeNumber(body, 'dueSoonDays', 'how many days before it is due training shows as due soon', 0, 365, errors);
   const rcn = str(body, 'usesRcnIntercollegiate');
   if (rcn !== 'yes' && rcn !== 'no') errors.push({ text: 'Select whether the organisation’s health staff work to the RCN intercollegiate documents', href: '#usesRcnIntercollegiate' });
-  const remindBeforeDays = wholeNumber(body, 'remindBeforeDays', 'how many days before it is due to send the first reminder', 0, 365, errors);
-  const repeatOverdueDays = wholeNumber(body, 'repeatOverdueDays', 'how often to repeat overdue reminders in days', 0, 90, errors);
   return {
     values: {
       refresherMonths,
       inductionDays,
       dueSoonDays,
       usesRcnIntercollegiate: rcn === 'yes',
-      reminderPolicy: { remindBeforeDays, repeatOverdueDays, copyLeadsWhenOverdue: str(body, 'copyLeadsWhenOverdue') === 'yes' },
     },
     errors,
   };
