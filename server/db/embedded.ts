@@ -115,6 +115,7 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
     // The app's pool, the job queue, session store and a CLI command borrowing the port.
     maxConnections: 100,
   });
+  keepProtocolSequencesTogether(server, pglite);
   await server.start();
   const port = Number(server.getServerConn().split(':').pop());
 
@@ -143,5 +144,85 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
         }
       }
     },
+  };
+}
+
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  resolve(bytes: number): void;
+  reject(err: unknown): void;
+  onData(data: Uint8Array): void;
+}
+
+interface QueryQueueInternals {
+  queue: QueuedMessage[];
+  processing: boolean;
+  lastHandlerId: number | null;
+  processQueue(): Promise<void>;
+  clearQueueForHandler(handlerId: number): void;
+}
+
+// Message types that end a protocol sequence: Sync, simple Query, Terminate; 0 is the startup packet.
+const SEQUENCE_ENDS = new Set([0x53, 0x51, 0x58, 0x00]);
+
+/**
+ * pglite-socket runs one message at a time from whichever connection is next,
+ * keeping a connection to itself only inside an explicit transaction. But one
+ * pg query is several messages (Parse, Bind, Execute, Sync), and if another
+ * connection's query lands between them it replaces the unnamed statement or
+ * portal ("portal \"\" does not exist", or worse, the wrong result). Here a
+ * connection keeps PGlite until its Sync, as it would with a real server
+ * process of its own. The queue is internal to pglite-socket 0.2.x; if its
+ * shape changes, this stops with a clear error rather than misbehaving.
+ */
+function keepProtocolSequencesTogether(server: PGLiteSocketServer, db: PGlite): void {
+  const internals = (server as unknown as { queryQueue?: QueryQueueInternals }).queryQueue;
+  if (!internals || !Array.isArray(internals.queue) || typeof internals.processQueue !== 'function') {
+    throw new Error('This version of @electric-sql/pglite-socket has an unexpected query queue; install the version package.json names.');
+  }
+  const queue = internals;
+  let midSequenceHandler: number | null = null;
+  queue.processQueue = async function processQueue(this: QueryQueueInternals) {
+    if (this.processing || this.queue.length === 0) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        const owner = db.isInTransaction() && this.lastHandlerId !== null ? this.lastHandlerId : midSequenceHandler;
+        const index = owner === null ? 0 : this.queue.findIndex((m) => m.handlerId === owner);
+        // The connection that holds PGlite has not sent its next message yet: wait for it.
+        if (index === -1) break;
+        const [item] = this.queue.splice(index, 1);
+        let bytes = 0;
+        try {
+          await db.runExclusive(() =>
+            db.execProtocolRawStream(item.message, {
+              onRawData: (data: Uint8Array) => {
+                bytes += data.length;
+                item.onData(data);
+              },
+            }),
+          );
+        } catch (err) {
+          midSequenceHandler = null;
+          item.reject(err);
+          continue;
+        }
+        this.lastHandlerId = item.handlerId;
+        midSequenceHandler = SEQUENCE_ENDS.has(item.message[0]) ? null : item.handlerId;
+        item.resolve(bytes);
+      }
+    } finally {
+      this.processing = false;
+    }
+  };
+  const clearQueueForHandler = queue.clearQueueForHandler.bind(queue);
+  queue.clearQueueForHandler = (handlerId: number) => {
+    clearQueueForHandler(handlerId);
+    // A connection that dropped mid-query must not hold PGlite for ever.
+    if (midSequenceHandler === handlerId) {
+      midSequenceHandler = null;
+      void queue.processQueue();
+    }
   };
 }
