@@ -8,6 +8,7 @@ import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { formatCode, parseCode } from './codes';
 import { issueCourseCertificate, issueFrameworkCertificateIfDue, issueMissingCertificates, reissueCertificate } from './issue';
+import { partnershipLogo } from '../partnership/settings';
 import { renderCertificatePdf } from './pdf';
 import { statusOf, todayInLondon, type Verification, verificationOf } from './rules';
 import { type Certificate, findCurrentByCode, getOwn, getScoped, listForUser, listScoped, revokeCertificate, teamsInScope } from './store';
@@ -69,7 +70,7 @@ function fileName(c: Certificate, withName: boolean): string {
 
 async function sendPdf(ctx: ModuleContext, res: Response, c: Certificate, withName: boolean): Promise<void> {
   if (c.status === 'revoked') throw new HttpError(410, 'This certificate has been revoked and can no longer be downloaded.');
-  const pdf = await renderCertificatePdf(c, ctx.config.publicUrl);
+  const pdf = await renderCertificatePdf({ ...c, logoPng: await partnershipLogo(ctx.database.pool) }, ctx.config.publicUrl);
   res.type('application/pdf');
   res.setHeader('content-disposition', `attachment; filename="${fileName(c, withName)}"`);
   res.setHeader('cache-control', 'private, no-store');
@@ -110,7 +111,7 @@ function reasonProblem(reason: string, what: string): string | undefined {
 
 export default defineModule({
   name: 'certificates',
-  dependsOn: ['staff', 'courses', 'evidence', 'framework', 'organisations'],
+  dependsOn: ['staff', 'courses', 'evidence', 'framework', 'organisations', 'partnership'],
   publicPaths: [/^\/verify$/, /^\/api\/v1\/certificates\/verify\//],
   nav: [
     { label: 'My certificates', href: '/my-certificates', roles: ['learner'], order: 40 },
@@ -215,12 +216,13 @@ export default defineModule({
       });
       archive.pipe(res);
       const used = new Set<string>();
+      const logoPng = await partnershipLogo(pool);
       // One PDF at a time, so a team of hundreds does not hold every PDF in memory at once.
       for (const c of certificates) {
         let name = fileName(c, true);
         if (used.has(name)) name = name.replace(/\.pdf$/, `-${c.id.slice(0, 8)}.pdf`);
         used.add(name);
-        archive.append(await renderCertificatePdf(c, ctx.config.publicUrl), { name });
+        archive.append(await renderCertificatePdf({ ...c, logoPng }, ctx.config.publicUrl), { name });
         await new Promise<void>((resolve) => archive.once('entry', () => resolve()));
       }
       await archive.finalize();

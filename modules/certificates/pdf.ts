@@ -15,6 +15,8 @@ export interface CertificateForPrint {
   issuedOn: string;
   expiresOn: string | null;
   partnershipName: string;
+  /** The partnership's own logo (PNG); a drawn emblem stands in when there is none. */
+  logoPng?: Buffer;
 }
 
 /**
@@ -110,7 +112,8 @@ export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: strin
   doc.rect(20, 20, W - 40, H - 40).lineWidth(3).strokeColor(ACCENT).stroke();
   doc.rect(28, 28, W - 56, H - 56).lineWidth(0.8).strokeColor(ACCENT).stroke();
 
-  drawEmblem(doc, left, 48, 56);
+  if (cert.logoPng) doc.image(cert.logoPng, left, 48, { fit: [56, 56] });
+  else drawEmblem(doc, left, 48, 56);
   doc.font('bold').fontSize(14).fillColor(INK).text(cert.partnershipName, left + 70, 60, { width: contentWidth - 70, lineBreak: false });
   doc.font('body').fontSize(10).fillColor(QUIET).text('Domestic abuse training', left + 70, 80, { width: contentWidth - 70, lineBreak: false });
 
