@@ -5,17 +5,10 @@ import { defineModule, type ModuleContext } from '../../server/module';
 import { seedDemoSessions } from './demo';
 import { formFrom, type SessionForm, validateSession } from './rules';
 import { bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures } from './store';
+import { SECTORS } from '../organisations/store';
 
-const SECTOR_NAMES: Record<string, string> = {
-  'local-authority': 'Local authority',
-  health: 'Health',
-  police: 'Police',
-  probation: 'Probation',
-  housing: 'Housing',
-  education: 'Education',
-  voluntary: 'Voluntary or charity',
-  other: 'Other',
-};
+// Sector names as the organisations module shows them.
+const SECTOR_NAMES: Record<string, string> = SECTORS;
 
 /** A person acts on their own booking; leads on their staff's; trainers and admins on anyone's. */
 function scopeForStaff(c: Caller, staffId: string, manage: (c: Caller) => OrganisationScope): OrganisationScope {
@@ -53,7 +46,7 @@ function back(_req: Request, sessionId: string) {
 
 export default defineModule({
   name: 'training-sessions',
-  dependsOn: ['courses', 'staff', 'evidence'],
+  dependsOn: ['courses', 'staff', 'evidence', 'organisations'],
   nav: [{ label: 'Training sessions', href: '/training-sessions', order: 30 }],
   seedDemo: seedDemoSessions,
   routes(ctx) {
