@@ -28,12 +28,11 @@ async function main(): Promise<void> {
 
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
   logger.info({ url: config.publicUrl, database: product.database.kind }, 'server started');
-  console.log(`\nDomestic abuse training is running at ${config.publicUrl} on ${where}.`);
   if (product.demoLogins) {
     console.log('\nDemo partnership loaded. Sign in as:');
     for (const login of product.demoLogins) console.log(`  ${login.role.padEnd(20)} ${login.email.padEnd(32)} password: ${login.password}`);
-    console.log('');
   }
+  console.log(`\nDomestic abuse training is running at ${config.publicUrl} on ${where}.\n`);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');

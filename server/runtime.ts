@@ -101,13 +101,20 @@ export async function startProduct(
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      // Stop taking requests, let in-flight ones finish, then jobs, then the database.
+      // Stop taking requests and let in-flight ones finish while the job queue
+      // stops, each bounded so the whole stop fits in 10 seconds; then the database.
+      // A job cut short keeps its lock only until the lock expires, then runs again.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), 8000);
-      await closed;
+      const force = setTimeout(() => server.closeAllConnections(), 6000);
+      const jobsStopped = jobs
+        ? Promise.race([
+            jobs.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs')),
+            new Promise<void>((resolve) => setTimeout(resolve, 6000).unref()),
+          ])
+        : Promise.resolve();
+      await Promise.all([closed, jobsStopped]);
       clearTimeout(force);
-      if (jobs) await jobs.stop().catch((err: Error) => logger.warn({ err: err.message }, 'stopping jobs'));
       await database.close();
     })();
     return stopping;

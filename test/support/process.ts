@@ -57,9 +57,10 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
+    // Ready when it answers /health and has printed its start-up message (demo sign-ins come just before it).
     try {
       const res = await fetch(`${url}/health`);
-      if (res.status === 200) break;
+      if (res.status === 200 && output.includes('is running at')) break;
     } catch {
       // not listening yet
     }
