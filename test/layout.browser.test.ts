@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { axeViolations, describeViolations } from './support/axe';
+import { axeViolations, describeViolations, expectAccessiblePage, recordCspViolations } from './support/axe';
 import { launchBrowser } from './support/browser';
 import { TEST_DB } from './support/database';
 import { startTestServer, type TestServer } from './support/server';
@@ -17,9 +17,7 @@ describe(`layout and core pages in a browser (${TEST_DB})`, function () {
     server = await startTestServer({ demo: true });
     browser = await launchBrowser();
     page = await browser.newPage();
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    });
+    recordCspViolations(page, cspViolations);
   });
   after(async () => {
     await browser?.close();
@@ -29,9 +27,7 @@ describe(`layout and core pages in a browser (${TEST_DB})`, function () {
   for (const path of ['/', '/sign-in', '/accessibility', '/support', '/privacy', '/no-such-page']) {
     it(`${path} has no WCAG 2.2 AA violations and breaks no Content-Security-Policy rule`, async () => {
       await page.goto(`${server.url}${path}`);
-      const violations = await axeViolations(page);
-      expect(violations, describeViolations(violations)).to.deep.equal([]);
-      expect(cspViolations).to.deep.equal([]);
+      await expectAccessiblePage(page, cspViolations);
     });
   }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../server/demo';
-import { axeViolations, describeViolations } from '../../test/support/axe';
+import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { startTestServer, type TestServer } from '../../test/support/server';
 
@@ -22,9 +22,7 @@ describe('sign-in and access pages in a browser', function () {
     );
     browser = await launchBrowser();
     page = await browser.newPage();
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    });
+    recordCspViolations(page, cspViolations);
   });
   after(async () => {
     await browser?.close();
@@ -32,9 +30,7 @@ describe('sign-in and access pages in a browser', function () {
   });
 
   async function expectAccessible() {
-    const violations = await axeViolations(page);
-    expect(violations, describeViolations(violations)).to.deep.equal([]);
-    expect(cspViolations).to.deep.equal([]);
+    await expectAccessiblePage(page, cspViolations);
   }
 
   it('signs out people find their organisation, or reset a password, on accessible pages', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../server/demo';
-import { axeViolations, describeViolations } from '../../test/support/axe';
+import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { recordCourseCompletion } from '../evidence/record';
@@ -33,9 +33,7 @@ describe('certificate pages in a browser', function () {
     certificate = (await pool.query<{ id: string; code: string }>(`select id, code from certificates where kind = 'course'`)).rows[0];
     browser = await launchBrowser();
     page = await browser.newPage();
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    });
+    recordCspViolations(page, cspViolations);
   });
   after(async () => {
     await browser?.close();
@@ -43,9 +41,7 @@ describe('certificate pages in a browser', function () {
   });
 
   async function expectAccessible() {
-    const violations = await axeViolations(page);
-    expect(violations, describeViolations(violations)).to.deep.equal([]);
-    expect(cspViolations).to.deep.equal([]);
+    await expectAccessiblePage(page, cspViolations);
   }
 
   it('lets anyone check a code as they read it off the paper, and says when it has a typo', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../server/demo';
-import { axeViolations, describeViolations } from '../../test/support/axe';
+import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { startTestServer, type TestServer } from '../../test/support/server';
 
@@ -17,9 +17,7 @@ describe('framework and organisation pages in a browser', function () {
     server = await startTestServer({ demo: true });
     browser = await launchBrowser();
     page = await browser.newPage();
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    });
+    recordCspViolations(page, cspViolations);
     await page.goto(`${server.url}/sign-in`);
     await page.fill('#email', 'admin@vale-partnership.example');
     await page.fill('#password', DEMO_PASSWORD);
@@ -37,9 +35,7 @@ describe('framework and organisation pages in a browser', function () {
   }
 
   async function expectAccessible() {
-    const violations = await axeViolations(page);
-    expect(violations, describeViolations(violations)).to.deep.equal([]);
-    expect(cspViolations).to.deep.equal([]);
+    await expectAccessiblePage(page, cspViolations);
   }
 
   it('drafts a competency change, previews who it affects and publishes it, on accessible pages', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../server/demo';
-import { axeViolations, describeViolations } from '../../test/support/axe';
+import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
@@ -27,9 +27,7 @@ describe(`reminder pages in a browser (${TEST_DB})`, function () {
 
   async function signedIn(email: string): Promise<Page> {
     const page = await browser.newPage();
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    });
+    recordCspViolations(page, cspViolations);
     await page.goto(`${server.url}/sign-in`);
     await page.fill('#email', email);
     await page.fill('#password', DEMO_PASSWORD);
@@ -39,9 +37,7 @@ describe(`reminder pages in a browser (${TEST_DB})`, function () {
   }
 
   async function expectAccessible(page: Page): Promise<void> {
-    const violations = await axeViolations(page);
-    expect(violations, describeViolations(violations)).to.deep.equal([]);
-    expect(cspViolations).to.deep.equal([]);
+    await expectAccessiblePage(page, cspViolations);
   }
 
   it('the administrator reads the outbox and a message, and sees an organisation’s sent and scheduled reminders', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { axeViolations, describeViolations } from '../../test/support/axe';
+import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { startTestServer, type TestServer } from '../../test/support/server';
 
@@ -17,18 +17,14 @@ describe('staff import journey in a browser', function () {
   let dir: string;
 
   const accessible = async () => {
-    const violations = await axeViolations(page);
-    expect(violations, describeViolations(violations)).to.deep.equal([]);
-    expect(cspViolations).to.deep.equal([]);
+    await expectAccessiblePage(page, cspViolations);
   };
 
   before(async () => {
     server = await startTestServer({ demo: true });
     browser = await launchBrowser();
     page = await browser.newPage();
-    page.on('console', (msg) => {
-      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());
-    });
+    recordCspViolations(page, cspViolations);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'staff-browser-'));
     await page.goto(`${server.url}/sign-in`);
     await page.fill('#email', 'lead@valecounty.example');

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 
@@ -26,4 +27,18 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 
 export function describeViolations(violations: AxeViolation[]): string {
   return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+}
+
+/** Collects the page's Content-Security-Policy violations, as Chromium reports them to the console, into `into`. */
+export function recordCspViolations(page: Page, into: string[]): void {
+  page.on('console', (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) into.push(msg.text());
+  });
+}
+
+/** The page as it stands has no WCAG 2.2 AA violations, and nothing has broken the Content-Security-Policy so far. */
+export async function expectAccessiblePage(page: Page, cspViolations: string[]): Promise<void> {
+  const violations = await axeViolations(page);
+  expect(violations, describeViolations(violations)).to.deep.equal([]);
+  expect(cspViolations).to.deep.equal([]);
 }
