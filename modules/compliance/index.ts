@@ -6,6 +6,101 @@ import { defineModule } from '../../server/module';
 import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance } from './service';
 import { findOrganisation, listOrganisations } from './store';
 import { nextStepsFor } from './next-steps';
+import {
+  applyFilter,
+  CHASE_CSV_HEADER,
+  CHASE_REASONS,
+  type ChaseItem,
+  chaseCsvRows,
+  chaseList,
+  COUNTED_STATUSES,
+  type CountRow,
+  competencyLabel,
+  countsBy,
+  type LeadPerson,
+  listQueryString,
+  paginate,
+  paginationItems,
+  parseListQuery,
+  SORT_NAMES,
+  type SortKey,
+  type StaffFilter,
+  STAFF_CSV_HEADER,
+  sortPeople,
+  staffCsvRows,
+  teamKey,
+  teamLabel,
+  groupLabel,
+  toLeadPeople,
+  unmetCompetencies,
+} from './dashboard';
+import { loadStaffDetails } from './lead-store';
+import { buildSelfAssessment } from './self-assessment';
+import { toCsv } from '../../server/csv';
+import type { ComplianceStatus } from './engine';
+
+/** GOV.UK tag colours for each status, so the same status looks the same on every page. */
+const STATUS_TAGS: Record<ComplianceStatus, string> = {
+  compliant: 'govuk-tag--green',
+  'due-soon': 'govuk-tag--yellow',
+  overdue: 'govuk-tag--red',
+  'in-induction': 'govuk-tag--blue',
+  'not-started': 'govuk-tag--grey',
+  unmapped: 'govuk-tag--purple',
+  'not-applicable': 'govuk-tag--grey',
+  left: 'govuk-tag--grey',
+};
+
+/** How many people "who to chase" shows on the dashboard; the CSV has everyone. */
+const CHASE_SHOWN = 50;
+
+/** A counts table for the view: each non-zero count links to the staff list filtered to those people. */
+function countTable(base: string, rows: CountRow[], by: 'group' | 'team') {
+  return rows.map((r) => {
+    const filter: StaffFilter = by === 'group' ? { group: r.key } : { team: r.key };
+    return {
+      label: r.label,
+      headcount: r.headcount,
+      headcountHref: `${base}/staff${listQueryString(filter)}`,
+      other: r.other,
+      cells: COUNTED_STATUSES.map((s) => ({
+        count: r.counts[s],
+        statusName: STATUS_NAMES[s],
+        href: r.counts[s] ? `${base}/staff${listQueryString({ ...filter, status: s })}` : null,
+      })),
+    };
+  });
+}
+
+function chaseView(item: ChaseItem) {
+  return { ...item, reasonName: CHASE_REASONS[item.reason], teamLabel: teamLabel(teamKey(item.person.team)) };
+}
+
+/** Every competency someone in the list needs, for the "competency not met" filter. */
+function competencyChoices(people: LeadPerson[]): { id: string; label: string; order: number }[] {
+  const seen = new Map<string, { id: string; label: string; order: number }>();
+  for (const p of people) {
+    for (const c of p.competencies) if (!seen.has(c.competencyId)) seen.set(c.competencyId, { id: c.competencyId, label: competencyLabel(c), order: c.groupNumber * 1000 + c.number });
+  }
+  return [...seen.values()].sort((a, b) => a.order - b.order);
+}
+
+/** The filter in words, for the heading above the results. */
+function describeFilter(filter: StaffFilter, competencies: { id: string; label: string }[]): string {
+  const parts: string[] = [];
+  if (filter.status) parts.push(STATUS_NAMES[filter.status].toLowerCase());
+  if (filter.group) parts.push(`in ${groupLabel(filter.group).replace(/^Group/, 'group')}`);
+  if (filter.team) parts.push(`in team ${teamLabel(filter.team)}`);
+  if (filter.competency) parts.push(`not meeting ${competencies.find((c) => c.id === filter.competency)?.label ?? 'the competency'}`);
+  return parts.join(', ');
+}
+
+function sendCsv(res: express.Response, filename: string, header: string[], rows: string[][]): void {
+  res.attachment(filename);
+  res.type('text/csv; charset=utf-8');
+  // The byte order mark makes Excel read names with accents as UTF-8.
+  res.send(`\uFEFF${toCsv(header, rows)}`);
+}
 
 /** The scope for reading one person's compliance: whoever manages them, or the person themself. */
 function personScope(c: ReturnType<typeof caller>, staffId: string, organisationOf: (id: string) => string | undefined): OrganisationScope {
@@ -82,21 +177,98 @@ export default defineModule({
       res.render(ctx.view('organisations'), { title: 'Compliance', organisations: orgs });
     });
     router.get('/compliance/:slug', allow('org-lead', 'partnership-admin'), async (req, res) => {
-      const scope = managedScope(caller(req));
-      const org = await findOrganisation(pool, scope, { slug: String(req.params.slug) });
-      if (!org) throw new NotFoundError('organisation');
-      const result = (await complianceForOrganisation(pool, scope, org.id, londonToday()))!;
-      const wanted = typeof req.query.status === 'string' && (STATUSES as string[]).includes(req.query.status) ? req.query.status : '';
+      // Links from before the staff list had its own page (reminder emails, bookmarks) kept their status filter here.
+      if (typeof req.query.status === 'string') return res.redirect(`/compliance/${encodeURIComponent(String(req.params.slug))}/staff${listQueryString({ status: req.query.status as ComplianceStatus })}`);
+      const { org, today, people } = await leadPeople(req);
+      const base = `/compliance/${org.slug}`;
+      const chase = chaseList(people, today);
       res.render(ctx.view('organisation'), {
         title: `Compliance: ${org.name}`,
         organisation: org,
-        today: result.today,
-        total: result.counts.total,
-        statusCounts: STATUSES.map((s) => ({ status: s, name: STATUS_NAMES[s], count: result.counts.byStatus[s], selected: s === wanted })).filter((s) => s.count > 0 || s.selected),
-        filtered: wanted,
-        people: result.people.filter((p) => !wanted || p.status === wanted).map((p) => ({ ...p, statusName: STATUS_NAMES[p.status] })),
+        base,
+        today,
+        total: people.length,
+        statusCounts: STATUSES.map((s) => ({ status: s, name: STATUS_NAMES[s], count: people.filter((p) => p.status === s).length }))
+          .filter((s) => s.count > 0)
+          .map((s) => ({ ...s, href: `${base}/staff${listQueryString({ status: s.status })}` })),
+        statusColumns: COUNTED_STATUSES.map((s) => STATUS_NAMES[s]),
+        groupTable: countTable(base, countsBy(people, 'group'), 'group'),
+        teamTable: countTable(base, countsBy(people, 'team'), 'team'),
+        chase: chase.slice(0, CHASE_SHOWN).map(chaseView),
+        chaseTotal: chase.length,
+        chaseMore: chase.length > CHASE_SHOWN,
       });
     });
+    router.get('/compliance/:slug/staff', allow('org-lead', 'partnership-admin'), async (req, res) => {
+      const { org, people } = await leadPeople(req);
+      const base = `/compliance/${org.slug}`;
+      const competencies = competencyChoices(people);
+      const { query, errors } = parseListQuery(req.query, { competencyIds: competencies.map((c) => c.id) });
+      const shown = paginate(sortPeople(applyFilter(people, query.filter), query.sort), query.page);
+      const groups = countsBy(people, 'group');
+      const teams = countsBy(people, 'team');
+      const { filter } = query;
+      const href = (page: number) => `${base}/staff${listQueryString(filter, { sort: query.sort, page })}`;
+      if (errors.length) res.status(400);
+      res.render(ctx.view('staff-list'), {
+        title: `Staff: ${org.name}`,
+        backLink: base,
+        organisation: org,
+        errors,
+        filtered: Object.keys(filter).length > 0,
+        clearHref: `${base}/staff`,
+        csvHref: `${base}/staff.csv${listQueryString(filter, { sort: query.sort })}`,
+        groups: groups.map((g) => ({ value: g.key, label: g.label, selected: g.key === filter.group })),
+        teams: teams.map((t) => ({ value: t.key, label: t.label, selected: t.key === filter.team })),
+        statuses: STATUSES.map((s) => ({ value: s, label: STATUS_NAMES[s], selected: s === filter.status })),
+        competencies: competencies.map((c) => ({ value: c.id, label: c.label, selected: c.id === filter.competency })),
+        sorts: (Object.keys(SORT_NAMES) as SortKey[]).map((s) => ({ value: s, label: SORT_NAMES[s], selected: s === query.sort })),
+        summary: describeFilter(filter, competencies),
+        page: shown,
+        people: shown.items.map((p) => ({ ...p, statusName: STATUS_NAMES[p.status], tag: STATUS_TAGS[p.status], teamLabel: teamLabel(teamKey(p.team)), unmet: unmetCompetencies(p).length })),
+        pagination: shown.pageCount > 1 && {
+          previous: shown.page > 1 ? href(shown.page - 1) : null,
+          next: shown.page < shown.pageCount ? href(shown.page + 1) : null,
+          items: paginationItems(shown.page, shown.pageCount).map((i) => ('ellipsis' in i ? i : { ...i, href: href(i.number) })),
+        },
+      });
+    });
+    router.get('/compliance/:slug/staff.csv', allow('org-lead', 'partnership-admin'), async (req, res) => {
+      const { org, today, people } = await leadPeople(req);
+      const { query, errors } = parseListQuery(req.query, { competencyIds: competencyChoices(people).map((c) => c.id) });
+      if (errors.length) throw new HttpError(400, `${errors.map((e) => e.text).join('. ')}.`);
+      sendCsv(res, `${org.slug}-staff-${today}.csv`, STAFF_CSV_HEADER, staffCsvRows(sortPeople(applyFilter(people, query.filter), query.sort)));
+    });
+    router.get('/compliance/:slug/chase.csv', allow('org-lead', 'partnership-admin'), async (req, res) => {
+      const { org, today, people } = await leadPeople(req);
+      sendCsv(res, `${org.slug}-to-chase-${today}.csv`, CHASE_CSV_HEADER, chaseCsvRows(chaseList(people, today)));
+    });
+    router.get('/compliance/:slug/self-assessment', allow('org-lead', 'partnership-admin'), async (req, res) => {
+      const scope = managedScope(caller(req));
+      const org = await findOrganisation(pool, scope, { slug: String(req.params.slug) });
+      if (!org) throw new NotFoundError('organisation');
+      const figures = await buildSelfAssessment(pool, scope, org.id, londonToday());
+      if (!figures) throw new NotFoundError('organisation');
+      res.render(ctx.view('self-assessment'), {
+        title: `Self-assessment figures: ${org.name}`,
+        backLink: `/compliance/${org.slug}`,
+        organisation: org,
+        ...figures,
+        stylesheets: ['/modules/compliance/print.css'],
+        scripts: ['/modules/compliance/print.js'],
+      });
+    });
+
+    /** The organisation named in the URL (404 outside the caller's scope) and its current staff as the lead sees them. */
+    async function leadPeople(req: express.Request) {
+      const scope = managedScope(caller(req));
+      const org = await findOrganisation(pool, scope, { slug: String(req.params.slug) });
+      if (!org) throw new NotFoundError('organisation');
+      const today = londonToday();
+      const [result, details] = await Promise.all([complianceForOrganisation(pool, scope, org.id, today), loadStaffDetails(pool, scope, org.id)]);
+      if (!result) throw new NotFoundError('organisation');
+      return { org, today, people: toLeadPeople(result.people, details, org.inductionDays) };
+    }
     router.get('/my-training', allow(), async (req, res) => {
       const c = caller(req);
       const people = [];

@@ -52,14 +52,16 @@ describe(`training, evidence and compliance pages in a browser (${TEST_DB})`, fu
     await page.close();
   });
 
-  it('a lead opens compliance, filters by status and reaches a person’s evidence page', async () => {
+  it('a lead opens compliance, follows a count to the filtered staff list and reaches a person’s evidence page', async () => {
     const page = await signIn('lead@valecounty.example');
     await page.click('nav >> text=Compliance');
     expect(await page.textContent('h1')).to.contain('Vale County Council');
     await expectAccessible(page);
     await page.locator('table').first().locator('a').first().click();
-    expect(page.url()).to.contain('?status=');
-    await page.locator('table').nth(1).locator('tbody a').first().click();
+    expect(page.url()).to.contain('/staff?status=');
+    expect(await page.textContent('h1')).to.contain('Staff');
+    await expectAccessible(page);
+    await page.locator('main table tbody a').first().click();
     expect(await page.textContent('h1')).to.contain('Evidence:');
     await expectAccessible(page);
     await page.click('a:has-text("Record sign-off")');

@@ -1,0 +1,160 @@
+/**
+ * The figures an organisational lead copies into the partnership's annual
+ * self-assessment: the percentage of staff compliant in each group, now and at
+ * the end of each of the last four quarters, and face-to-face attendance.
+ */
+import { DateTime } from 'luxon';
+import type { Pool } from 'pg';
+import type { OrganisationScope } from '../../server/access';
+import type { ComplianceStatus } from './engine';
+import { groupKey, groupLabel, UNMAPPED_GROUP } from './dashboard';
+import { loadAttendance, type SessionAttendance } from './lead-store';
+import { complianceForOrganisation } from './service';
+
+const LONDON = 'Europe/London';
+
+export interface QuarterPeriod {
+  /** First and last day, 'YYYY-MM-DD'. */
+  start: string;
+  end: string;
+  /** 'July to September 2026' */
+  label: string;
+}
+
+function quarterContaining(day: string): QuarterPeriod {
+  const d = DateTime.fromISO(day, { zone: 'utc' });
+  const start = DateTime.utc(d.year, Math.floor((d.month - 1) / 3) * 3 + 1, 1);
+  const end = start.plus({ months: 3 }).minus({ days: 1 });
+  return { start: start.toISODate()!, end: end.toISODate()!, label: `${start.toFormat('LLLL')} to ${end.toFormat('LLLL yyyy')}` };
+}
+
+/** The last `count` quarters that have ended before today, oldest first. */
+export function lastQuarters(today: string, count = 4): QuarterPeriod[] {
+  const out: QuarterPeriod[] = [];
+  let q = quarterContaining(today);
+  while (out.length < count) {
+    q = quarterContaining(DateTime.fromISO(q.start, { zone: 'utc' }).minus({ days: 1 }).toISODate()!);
+    out.unshift(q);
+  }
+  return out;
+}
+
+export interface PercentCell {
+  compliant: number;
+  /** Staff measured: everyone in the group except those outside the framework (RCN intercollegiate). */
+  measured: number;
+  /** Whole percent, or null when nobody is measured. */
+  percent: number | null;
+}
+
+/**
+ * Percentage compliant per group and for all staff. Compliant means every
+ * requirement met today, so "due soon" counts as compliant. Staff whose group
+ * is not yet decided have a row of their own and count as not compliant in
+ * the all-staff figure: nobody can say they are trained for a role not yet decided.
+ */
+export function percentCompliant(people: { groupNumber: number | null; status: ComplianceStatus }[]): Map<string, PercentCell> {
+  const cells = new Map<string, PercentCell>();
+  const add = (key: string, p: { status: ComplianceStatus }) => {
+    if (p.status === 'not-applicable' || p.status === 'left') return;
+    const cell = cells.get(key) ?? { compliant: 0, measured: 0, percent: null };
+    cell.measured++;
+    if (p.status === 'compliant' || p.status === 'due-soon') cell.compliant++;
+    cell.percent = Math.round((cell.compliant / cell.measured) * 100);
+    cells.set(key, cell);
+  };
+  for (const p of people) {
+    add(groupKey(p.groupNumber), p);
+    add('all', p);
+  }
+  return cells;
+}
+
+export interface TrendTable {
+  columns: { date: string; label: string }[];
+  rows: { key: string; label: string; cells: (PercentCell | null)[] }[];
+}
+
+/** Rows per group (numerically, undecided then all staff last), one cell per point in time. */
+export function trendTable(points: { date: string; label: string; cells: Map<string, PercentCell> }[]): TrendTable {
+  const keys = new Set<string>();
+  for (const p of points) for (const k of p.cells.keys()) keys.add(k);
+  const order = (k: string) => (k === 'all' ? 1e9 : k === UNMAPPED_GROUP ? 1e8 : Number(k));
+  const sorted = [...keys].sort((a, b) => order(a) - order(b));
+  return {
+    columns: points.map((p) => ({ date: p.date, label: p.label })),
+    rows: sorted.map((key) => ({ key, label: key === 'all' ? 'All staff' : groupLabel(key), cells: points.map((p) => p.cells.get(key) ?? null) })),
+  };
+}
+
+export interface AttendanceRow {
+  label: string;
+  /** Sessions at which at least one of the organisation's staff was marked present. */
+  sessionsAttended: number;
+  placesBooked: number;
+  attended: number;
+  didNotAttend: number;
+  notMarked: number;
+  /** attended / (attended + did not attend), whole percent; null before any register is marked. */
+  attendanceRate: number | null;
+}
+
+/** Attendance per period, by the London day each session started. */
+export function attendanceByPeriod(sessions: SessionAttendance[], periods: QuarterPeriod[]): AttendanceRow[] {
+  return periods.map((period) => {
+    const row: AttendanceRow = { label: period.label, sessionsAttended: 0, placesBooked: 0, attended: 0, didNotAttend: 0, notMarked: 0, attendanceRate: null };
+    for (const s of sessions) {
+      const day = DateTime.fromJSDate(s.startsAt).setZone(LONDON).toISODate()!;
+      if (day < period.start || day > period.end) continue;
+      if (s.attended > 0) row.sessionsAttended++;
+      row.placesBooked += s.booked;
+      row.attended += s.attended;
+      row.didNotAttend += s.missed;
+      row.notMarked += s.booked - s.attended - s.missed;
+    }
+    const marked = row.attended + row.didNotAttend;
+    row.attendanceRate = marked ? Math.round((row.attended / marked) * 100) : null;
+    return row;
+  });
+}
+
+/** The start of a London day as an instant. */
+function londonMidnight(day: string): Date {
+  return DateTime.fromISO(day, { zone: LONDON }).startOf('day').toJSDate();
+}
+
+export interface SelfAssessment {
+  today: string;
+  quarters: QuarterPeriod[];
+  trend: TrendTable;
+  attendance: AttendanceRow[];
+  attendanceTotal: AttendanceRow;
+}
+
+/**
+ * Everything on the self-assessment page for one organisation (already
+ * checked to be in the caller's scope). Each past quarter is computed as of its
+ * last day, so staff who had left by then, or joined since, are counted as
+ * they were then.
+ */
+export async function buildSelfAssessment(pool: Pool, scope: OrganisationScope, organisationId: string, today: string): Promise<SelfAssessment | null> {
+  const quarters = lastQuarters(today, 4);
+  const current = quarterContaining(today);
+  const dates = [...quarters.map((q) => q.end), today];
+  const results = [];
+  // One after another: each is a handful of bulk queries, and running five at once would only queue on the pool.
+  for (const date of dates) results.push(await complianceForOrganisation(pool, scope, organisationId, date));
+  if (results.some((r) => !r)) return null;
+  const trend = trendTable(
+    results.map((r, i) => ({
+      date: dates[i],
+      label: i < quarters.length ? `End of ${quarters[i].label}` : 'Today',
+      cells: percentCompliant(r!.people),
+    })),
+  );
+  const periods = [...quarters, { start: current.start, end: today, label: `${current.label} (so far)` }];
+  const sessions = await loadAttendance(pool, scope, organisationId, londonMidnight(quarters[0].start), londonMidnight(DateTime.fromISO(today).plus({ days: 1 }).toISODate()!));
+  const attendance = attendanceByPeriod(sessions, periods);
+  const [total] = attendanceByPeriod(sessions, [{ start: quarters[0].start, end: today, label: 'All five periods' }]);
+  return { today, quarters, trend, attendance, attendanceTotal: total };
+}
