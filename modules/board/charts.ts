@@ -1,0 +1,101 @@
+/**
+ * Charts drawn on the server as SVG: no script, readable at a glance, each
+ * with role="img" and a text alternative, and always beside a table of the
+ * same figures. Colours meet 3:1 against white except the grey "other" part,
+ * which carries no information of its own.
+ */
+
+export const COLOURS = { compliant: '#00703c', dueSoon: '#8a5a00', overdue: '#d4351c', other: '#b1b4b6', trend: '#1d70b8' } as const;
+
+export interface StackedRow {
+  label: string;
+  compliant: number | null;
+  dueSoon: number | null;
+  overdue: number | null;
+}
+
+function esc(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+const pct = (n: number | null) => (n == null ? 'hidden' : `${n}%`);
+
+export function stackedRowText(r: StackedRow): string {
+  if (r.compliant == null) return `${r.label}: hidden to protect small numbers`;
+  return `${r.label}: ${pct(r.compliant)} compliant, ${pct(r.dueSoon)} due soon, ${pct(r.overdue)} overdue`;
+}
+
+/** One horizontal bar per row: compliant, due soon and overdue as shares of 100%. */
+export function stackedBarChart(title: string, rows: StackedRow[]): string {
+  const labelWidth = 220;
+  const barWidth = 360;
+  const rowHeight = 30;
+  const top = 34;
+  const width = labelWidth + barWidth + 60;
+  const height = top + rows.length * rowHeight + 10;
+  const alt = `${title}. ${rows.map(stackedRowText).join('. ')}.`;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="board-chart" role="img" aria-label="${esc(alt)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">`,
+    `<title>${esc(alt)}</title>`,
+  ];
+  // Legend
+  let lx = labelWidth;
+  for (const [name, colour] of [['Compliant', COLOURS.compliant], ['Due soon', COLOURS.dueSoon], ['Overdue', COLOURS.overdue]] as const) {
+    parts.push(`<rect x="${lx}" y="6" width="14" height="14" fill="${colour}"/><text x="${lx + 18}" y="18" font-size="13" fill="#0b0c0c">${name}</text>`);
+    lx += 100;
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * rowHeight;
+    parts.push(`<text x="${labelWidth - 8}" y="${y + 18}" font-size="13" text-anchor="end" fill="#0b0c0c">${esc(r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label)}</text>`);
+    parts.push(`<rect x="${labelWidth}" y="${y + 4}" width="${barWidth}" height="20" fill="${COLOURS.other}"/>`);
+    if (r.compliant == null) {
+      parts.push(`<text x="${labelWidth + 8}" y="${y + 18}" font-size="13" fill="#0b0c0c">hidden (small numbers)</text>`);
+      return;
+    }
+    let x = labelWidth;
+    for (const [value, colour] of [[r.compliant, COLOURS.compliant], [r.dueSoon, COLOURS.dueSoon], [r.overdue, COLOURS.overdue]] as const) {
+      if (value == null || value <= 0) continue;
+      const w = Math.round((Math.min(value, 100) / 100) * barWidth);
+      parts.push(`<rect x="${x}" y="${y + 4}" width="${w}" height="20" fill="${colour}"/>`);
+      x += w;
+    }
+    parts.push(`<text x="${labelWidth + barWidth + 6}" y="${y + 18}" font-size="13" fill="#0b0c0c">${pct(r.compliant)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+export interface TrendPoint {
+  label: string;
+  value: number | null;
+}
+
+/** Vertical bars, one per quarter: the share compliant. */
+export function trendChart(title: string, points: TrendPoint[]): string {
+  const barWidth = 56;
+  const gap = 24;
+  const chartHeight = 160;
+  const top = 20;
+  const left = 40;
+  const width = left + points.length * (barWidth + gap) + 20;
+  const height = top + chartHeight + 40;
+  const alt = `${title}. ${points.map((p) => `${p.label}: ${pct(p.value)}`).join(', ')}.`;
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="board-chart" role="img" aria-label="${esc(alt)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">`,
+    `<title>${esc(alt)}</title>`,
+    `<line x1="${left}" y1="${top + chartHeight}" x2="${width - 10}" y2="${top + chartHeight}" stroke="#0b0c0c"/>`,
+    `<text x="${left - 6}" y="${top + 5}" font-size="12" text-anchor="end" fill="#0b0c0c">100%</text>`,
+    `<text x="${left - 6}" y="${top + chartHeight}" font-size="12" text-anchor="end" fill="#0b0c0c">0%</text>`,
+  ];
+  points.forEach((p, i) => {
+    const x = left + gap / 2 + i * (barWidth + gap);
+    if (p.value != null) {
+      const h = Math.round((Math.min(p.value, 100) / 100) * chartHeight);
+      parts.push(`<rect x="${x}" y="${top + chartHeight - h}" width="${barWidth}" height="${h}" fill="${COLOURS.trend}"/>`);
+    }
+    parts.push(`<text x="${x + barWidth / 2}" y="${top + chartHeight - (p.value ?? 0) * (chartHeight / 100) - 4}" font-size="12" text-anchor="middle" fill="#0b0c0c">${pct(p.value)}</text>`);
+    parts.push(`<text x="${x + barWidth / 2}" y="${top + chartHeight + 18}" font-size="12" text-anchor="middle" fill="#0b0c0c">${esc(p.label)}</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}

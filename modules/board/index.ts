@@ -1,0 +1,316 @@
+import { stringify } from 'csv-stringify/sync';
+import express, { type Request, type Response } from 'express';
+import { allow, caller, hasRole, managedScope } from '../../server/access';
+import { audit } from '../../server/auth/users';
+import { HttpError } from '../../server/errors';
+import { defineModule, type ModuleContext } from '../../server/module';
+import { londonToday } from '../compliance/service';
+import { loadPublishedFramework } from '../compliance/store';
+import { createOrganisationStore } from '../organisations/store';
+import { stackedBarChart, trendChart } from './charts';
+import { seedBoardDemo } from './demo';
+import { validateHeadcount } from './headcount';
+import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from './quarters';
+import { boardCsv, renderBoardReportPdf } from './report';
+import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
+import {
+  declaredHeadcount,
+  declareHeadcount,
+  licensingFigures,
+  listSnapshots,
+  markStale,
+  needsRefresh,
+  onSystemByGroup,
+  type Period,
+  refreshFigures,
+  setSuppressionThreshold,
+  snapshotLastQuarterIfMissing,
+  takeSnapshot,
+} from './store';
+import { checkThresholdEnv, isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD } from './suppression';
+import type { BoardView, EntityFigures } from './view';
+
+const BOARD = ['board-member', 'partnership-admin'] as const;
+const ADMIN = 'partnership-admin' as const;
+
+/** The figures as the API returns them: counts are numbers, or "fewer than N" / "hidden" when suppressed. */
+export function coverageJson(bf: BoardFigures) {
+  const v = bf.view;
+  const row = (r: EntityFigures['total']) => ({
+    onSystem: r.onSystem,
+    compliant: r.compliant,
+    dueSoon: r.dueSoon,
+    overdue: r.overdue,
+    inInduction: r.inInduction,
+    notStarted: r.notStarted,
+    compliantPercent: r.compliantPercent,
+    dueSoonPercent: r.dueSoonPercent,
+    overduePercent: r.overduePercent,
+    declaredHeadcount: r.declared,
+    compliantOfDeclaredPercent: r.compliantOfDeclaredPercent,
+  });
+  const entity = (e: EntityFigures) => ({ total: row(e.total), groups: e.groups.map((g, i) => ({ group: v.groups[i], ...row(g) })) });
+  return {
+    asOf: v.asOf,
+    source: bf.source,
+    ...(bf.quarter ? { quarter: bf.quarter } : {}),
+    computedAt: v.computedAt,
+    period: { from: v.periodStart, to: v.periodEnd },
+    suppression: { threshold: v.threshold, smallCount: `fewer than ${v.threshold}`, hiddenToPreventDifferencing: 'hidden' },
+    partnership: entity(v.partnership),
+    sectors: v.sectors.map((s) => ({ sector: s.key.replace('sector:', ''), name: s.name, ...entity(s) })),
+    organisations: v.organisations.map((o) => ({ slug: o.key.replace('org:', ''), name: o.name, sector: o.sector, inArea: o.inArea, ...entity(o) })),
+    elearning: v.elearning,
+    faceToFace: v.faceToFace,
+  };
+}
+
+function chartRows(entities: { name: string; total: EntityFigures['total'] }[]) {
+  return entities.map((e) => ({ label: e.name, compliant: e.total.compliantPercent, dueSoon: e.total.dueSoonPercent, overdue: e.total.overduePercent }));
+}
+
+async function partnershipName(ctx: ModuleContext): Promise<string> {
+  const { rows } = await ctx.database.pool.query<{ name: string }>('select name from partnership where id = 1');
+  return rows[0]?.name ?? 'Domestic abuse partnership';
+}
+
+/** Which figures a board page shows: ?quarter=YYYY-Qn for a snapshot, else today's. */
+async function pageFigures(ctx: ModuleContext, req: Request): Promise<BoardFigures> {
+  const pool = ctx.database.pool;
+  if (typeof req.query.quarter === 'string' && req.query.quarter !== '') {
+    const q = parseQuarter(req.query.quarter);
+    if (!q) throw new HttpError(400, `"${req.query.quarter.slice(0, 20)}" is not a quarter; quarters are written like 2026-Q3.`);
+    const found = await quarterFigures(pool, q);
+    if (!found) throw new HttpError(404, `There is no snapshot for ${q.id} (${q.label}).`);
+    return found;
+  }
+  return currentFigures(pool);
+}
+
+function monthPeriods(today: string, count: number): Period[] {
+  const out: Period[] = [];
+  const [y, m] = today.split('-').map(Number);
+  for (let i = count - 1; i >= 0; i--) {
+    const d = new Date(Date.UTC(y, m - 1 - i, 1));
+    const end = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0));
+    out.push({
+      id: d.toISOString().slice(0, 7),
+      label: d.toLocaleDateString('en-GB', { month: 'short', year: 'numeric', timeZone: 'UTC' }),
+      start: d.toISOString().slice(0, 10),
+      end: end.toISOString().slice(0, 10),
+    });
+  }
+  return out;
+}
+
+function quarterPeriods(today: string, count: number): Period[] {
+  const out: Period[] = [];
+  let q = quarterOf(today);
+  for (let i = 0; i < count; i++) {
+    out.unshift({ id: q.id, label: q.id.replace('-', ' '), start: q.start, end: q.end });
+    q = q.number === 1 ? quarter(q.year - 1, 4) : quarter(q.year, q.number - 1);
+  }
+  return out;
+}
+
+function routes(ctx: ModuleContext) {
+  const router = express.Router();
+  const pool = ctx.database.pool;
+
+  const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations') => {
+    const figures = await pageFigures(ctx, req);
+    const v: BoardView = figures.view;
+    const [snapshots, points] = await Promise.all([listSnapshots(pool), trend(pool, v.threshold)]);
+    const isAdmin = hasRole(req.caller, ADMIN);
+    const quarterQuery = figures.quarter ? `?quarter=${figures.quarter}` : '';
+    const trendPoints = [...points.map((p) => ({ label: p.label, value: p.value })), ...(figures.source === 'current' ? [{ label: 'Now', value: v.partnership.total.compliantPercent }] : [])];
+    res.render(ctx.view(page === 'overview' ? 'board' : 'board-breakdown'), {
+      title: page === 'overview' ? 'Board coverage' : page === 'sectors' ? 'Board coverage by sector' : 'Board coverage by organisation',
+      view: v,
+      page,
+      figures,
+      quarterLabel: figures.quarter ? parseQuarter(figures.quarter)?.label : undefined,
+      quarterQuery,
+      snapshots: snapshots.map((s) => ({ ...s, label: parseQuarter(s.quarter)?.label, current: s.quarter === figures.quarter })),
+      groupChart: stackedBarChart('Share of staff compliant, due soon and overdue by staff group', chartRows([{ name: 'All groups', total: v.partnership.total }, ...v.partnership.groups.map((g) => ({ name: g.label, total: g }))])),
+      trendChart: trendPoints.length > 1 ? trendChart('Share of staff compliant across the partnership, by quarter', trendPoints) : undefined,
+      trendPoints,
+      entities: page === 'sectors' ? v.sectors : v.organisations,
+      partnershipRows: [v.partnership.total, ...v.partnership.groups],
+      entityTotals: (page === 'sectors' ? v.sectors : v.organisations).map((e) => ({ ...e.total, label: e.name })),
+      breakdownCaption: page === 'sectors' ? 'All staff groups, by sector' : 'All staff groups, by organisation',
+      firstColumn: page === 'sectors' ? 'Sector' : 'Organisation',
+      entitiesChart:
+        page === 'overview'
+          ? undefined
+          : stackedBarChart(page === 'sectors' ? 'Share compliant, due soon and overdue by sector' : 'Share compliant, due soon and overdue by organisation', chartRows(page === 'sectors' ? v.sectors : v.organisations)),
+      isAdmin,
+      lastEnded: lastEndedQuarter(londonToday()),
+      minThreshold: MIN_THRESHOLD,
+      maxThreshold: MAX_THRESHOLD,
+    });
+  };
+
+  router.get('/board', allow(...BOARD), (req, res) => renderBoard(req, res, 'overview'));
+  router.get('/board/sectors', allow(...BOARD), (req, res) => renderBoard(req, res, 'sectors'));
+  router.get('/board/organisations', allow(...BOARD), (req, res) => renderBoard(req, res, 'organisations'));
+
+  router.post('/board/refresh', allow(ADMIN), async (req, res) => {
+    await refreshFigures(pool, londonToday());
+    req.session.flash = 'Figures brought up to date';
+    res.redirect('/board');
+  });
+
+  router.post('/board/snapshots', allow(ADMIN), async (req, res) => {
+    const q = parseQuarter(String(req.body.quarter ?? ''));
+    const today = londonToday();
+    if (!q) throw new HttpError(400, 'Choose a quarter, written like 2026-Q3.');
+    if (q.end >= today) throw new HttpError(400, `${q.id} has not ended yet; a snapshot can be taken from ${q.end} onwards, the day after it ends.`);
+    const retake = req.body.retake === 'yes';
+    const written = await takeSnapshot(pool, q, { userId: caller(req).userId, ip: req.ip, retake });
+    req.session.flash = written ? (retake ? `Snapshot for ${q.id} taken again (recorded in the audit log)` : `Snapshot for ${q.id} taken`) : `${q.id} already has a snapshot; it was left as reported`;
+    res.redirect(`/board?quarter=${q.id}`);
+  });
+
+  router.post('/board/settings', allow(ADMIN), async (req, res) => {
+    const raw = String(req.body.threshold ?? '').trim();
+    const value = raw === '' ? null : Number(raw);
+    if (value !== null && !isValidThreshold(value)) throw new HttpError(400, `The threshold must be a whole number from ${MIN_THRESHOLD} to ${MAX_THRESHOLD}.`);
+    await setSuppressionThreshold(pool, value);
+    await audit(pool, { actorUserId: caller(req).userId, action: 'board.threshold-set', detail: { threshold: value }, ip: req.ip });
+    req.session.flash = value === null ? 'Small-number threshold reset to the default' : `Counts below ${value} are now hidden`;
+    res.redirect('/board');
+  });
+
+  router.get('/board/report/:file', allow(...BOARD), async (req, res) => {
+    const m = /^(\d{4}-Q[1-4])\.(pdf|csv)$/.exec(String(req.params.file));
+    if (!m) throw new HttpError(404, 'Board reports are at /board/report/<quarter>.pdf or .csv, for example 2026-Q3.pdf.');
+    const report = await boardReport(pool, m[1], await partnershipName(ctx));
+    if (!report) throw new HttpError(404, `There is no snapshot for ${m[1]}, so there is no report for it yet.`);
+    if (m[2] === 'csv') {
+      res.type('text/csv').attachment(`board-report-${m[1]}.csv`).send(boardCsv(report.view));
+      return;
+    }
+    res.type('application/pdf').attachment(`board-report-${m[1]}.pdf`).send(await renderBoardReportPdf(report));
+  });
+
+  const licensing = async () => {
+    const today = londonToday();
+    const months = monthPeriods(today, 12);
+    const quarters = quarterPeriods(today, 4);
+    const rows = await licensingFigures(pool, [...months, ...quarters], today);
+    return { today, months, quarters, rows };
+  };
+  router.get('/board/licensing', allow(ADMIN), async (_req, res) => {
+    const { months, quarters, rows } = await licensing();
+    res.render(ctx.view('licensing'), {
+      title: 'Licensing',
+      months,
+      quarters,
+      rows: rows.map((r) => ({ ...r, monthly: months.map((p) => r.activeLearners[p.id]), quarterly: quarters.map((p) => r.activeLearners[p.id]) })),
+    });
+  });
+  router.get('/board/licensing.csv', allow(ADMIN), async (_req, res) => {
+    const { months, quarters, rows } = await licensing();
+    const periods = [...months, ...quarters];
+    const csv = stringify([
+      ['organisation', 'slug', 'licence_status', 'licence_starts_on', 'licence_ends_on', 'seats', 'seats_used', ...periods.map((p) => `active_learners_${p.id}`)],
+      ...rows.map((r) => [r.name, r.slug, r.licenceStatus, r.licenceStartsOn ?? '', r.licenceEndsOn ?? '', r.seats ?? '', r.seatsUsed, ...periods.map((p) => r.activeLearners[p.id])]),
+    ]);
+    res.type('text/csv').attachment('licensing.csv').send(csv);
+  });
+
+  // Declared headcount: the organisation's own leads and the partnership's administrators.
+  const headcountOrg = async (req: Request) => {
+    const org = await createOrganisationStore(pool).bySlugInScope(String(req.params.slug), managedScope(caller(req)));
+    if (!org) throw new HttpError(404, 'We could not find that organisation.');
+    return org;
+  };
+  const headcountPage = async (req: Request, res: Response, locals: { errors?: { text: string; href: string }[]; values?: Record<string, string> } = {}) => {
+    const org = await headcountOrg(req);
+    const scope = managedScope(caller(req));
+    const [framework, declared, onSystem] = await Promise.all([loadPublishedFramework(pool), declaredHeadcount(pool, scope, org.id), onSystemByGroup(pool, scope, org.id, londonToday())]);
+    const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
+    const values = locals.values ?? Object.fromEntries((declared ?? []).flatMap((d) => [[`staff${d.groupNumber}`, String(d.staff)], [`volunteers${d.groupNumber}`, String(d.volunteers)]]));
+    res.render(ctx.view('headcount'), {
+      title: `Declared headcount: ${org.name}`,
+      org,
+      errors: locals.errors,
+      groups: groups.map((g) => ({
+        number: g,
+        staffId: `staff${g}`,
+        volunteersId: `volunteers${g}`,
+        staff: values[`staff${g}`] ?? '',
+        volunteers: values[`volunteers${g}`] ?? '',
+        onSystemStaff: onSystem.get(g)?.staff ?? 0,
+        onSystemVolunteers: onSystem.get(g)?.volunteers ?? 0,
+        staffError: locals.errors?.find((e) => e.href === `#staff${g}`)?.text,
+        volunteersError: locals.errors?.find((e) => e.href === `#volunteers${g}`)?.text,
+      })),
+      declaredBefore: (declared ?? []).length > 0,
+    });
+  };
+  router.get('/organisations/:slug/headcount', allow('org-lead', ADMIN), (req, res) => headcountPage(req, res));
+  router.post('/organisations/:slug/headcount', allow('org-lead', ADMIN), async (req, res) => {
+    const org = await headcountOrg(req);
+    const framework = await loadPublishedFramework(pool);
+    const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
+    const { rows, errors } = validateHeadcount(req.body, groups);
+    if (errors.length) {
+      res.status(400);
+      return headcountPage(req, res, { errors, values: Object.fromEntries(groups.flatMap((g) => [[`staff${g}`, String(req.body[`staff${g}`] ?? '')], [`volunteers${g}`, String(req.body[`volunteers${g}`] ?? '')]])) });
+    }
+    await declareHeadcount(pool, managedScope(caller(req)), org.id, rows, { userId: caller(req).userId, ip: req.ip });
+    req.session.flash = `Headcount for ${org.name} saved`;
+    res.redirect(`/organisations/${org.slug}/headcount`);
+  });
+  return router;
+}
+
+export default defineModule({
+  name: 'board',
+  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
+  nav: [{ label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 }],
+  routes,
+  api(ctx) {
+    const router = express.Router();
+    router.get('/board/coverage', allow(...BOARD), async (req, res) => {
+      const today = londonToday();
+      const parsed = req.query.asOf === undefined ? { date: today } : parseAsOf(req.query.asOf, today);
+      if ('error' in parsed) throw new HttpError(400, parsed.error);
+      res.json(coverageJson(await figuresAsOf(ctx.database.pool, parsed.date)));
+    });
+    return router;
+  },
+  events(ctx) {
+    // Evidence or a group changed: today's figures are out of date. The refresh job
+    // works them out again a few minutes later, once, however many changes came in.
+    ctx.events.on('evidence.recorded', ({ client }) => markStale(client));
+    ctx.events.on('staff.group-changed', ({ client }) => markStale(client));
+  },
+  async jobs(ctx, jobs) {
+    const pool = ctx.database.pool;
+    jobs.define('board: refresh figures', async () => {
+      const today = londonToday();
+      if (await needsRefresh(pool, today)) await refreshFigures(pool, today);
+    });
+    // Quarterly snapshot on the first days after each quarter ends (UK time). Taken
+    // late (within the quarter's first month) if the server was down; never later,
+    // so a new installation does not report a quarter it did not see.
+    jobs.define('board: quarterly snapshot', async () => {
+      const today = londonToday();
+      if (today.slice(0, 7) === quarterOf(today).start.slice(0, 7)) {
+        await snapshotLastQuarterIfMissing(pool, today);
+      }
+    });
+    await jobs.every('5 minutes', 'board: refresh figures');
+    await jobs.every('1 hour', 'board: quarterly snapshot');
+  },
+  async seedDemo(ctx) {
+    await seedBoardDemo(ctx.database.pool, londonToday());
+  },
+  async onStart() {
+    // Checked at start so a mistyped setting stops the server with its name, not on the first board page.
+    checkThresholdEnv(process.env.BOARD_SUPPRESSION_THRESHOLD);
+  },
+});

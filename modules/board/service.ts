@@ -1,0 +1,71 @@
+import type { Pool } from 'pg';
+import { londonToday } from '../compliance/service';
+import { commentary } from './commentary';
+import { computeFigures, type RawFigures } from './figures';
+import { parseQuarter, previousQuarter, type Quarter, quarterEndingOn, quarterOf } from './quarters';
+import type { BoardReport } from './report';
+import { allSnapshotFigures, cachedFigures, refreshFigures, snapshotEndingOn, snapshotFigures, suppressionThreshold } from './store';
+import { type BoardView, buildBoardView } from './view';
+
+/**
+ * Where each board figure comes from: a past quarter from its snapshot (as
+ * reported), today from the kept figures, any other day worked out afresh.
+ * Every answer is suppressed before it leaves here.
+ */
+
+export interface BoardFigures {
+  view: BoardView;
+  source: 'snapshot' | 'current' | 'computed';
+  quarter?: string;
+}
+
+export async function currentFigures(pool: Pool): Promise<BoardFigures> {
+  const [threshold, cached] = await Promise.all([suppressionThreshold(pool), cachedFigures(pool)]);
+  // The first time (before the job has run) the figures are worked out here, once.
+  const raw = cached?.figures ?? (await refreshFigures(pool, londonToday()));
+  return { view: buildBoardView(raw, threshold), source: 'current' };
+}
+
+export async function quarterFigures(pool: Pool, q: Quarter): Promise<BoardFigures | null> {
+  const [threshold, raw] = await Promise.all([suppressionThreshold(pool), snapshotFigures(pool, q.id)]);
+  return raw ? { view: buildBoardView(raw, threshold), source: 'snapshot', quarter: q.id } : null;
+}
+
+/** Figures as at a day: a quarter's snapshot when the day ends a snapshotted quarter, else worked out for that day. */
+export async function figuresAsOf(pool: Pool, day: string): Promise<BoardFigures> {
+  const threshold = await suppressionThreshold(pool);
+  if (quarterEndingOn(day)) {
+    const snap = await snapshotEndingOn(pool, day);
+    if (snap) return { view: buildBoardView(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
+  }
+  if (day === londonToday()) return currentFigures(pool);
+  const raw = await computeFigures(pool, day, quarterOf(day).start);
+  return { view: buildBoardView(raw, threshold), source: 'computed' };
+}
+
+/** Share compliant across the partnership for every snapshotted quarter, oldest first. */
+export async function trend(pool: Pool, threshold: number, upTo?: string): Promise<{ label: string; quarter: string; value: number | null; raw: RawFigures }[]> {
+  const snaps = await allSnapshotFigures(pool);
+  return snaps
+    .filter((s) => !upTo || s.quarter <= upTo)
+    .map((s) => ({ quarter: s.quarter, label: s.quarter.replace('-', ' '), value: buildBoardView(s.figures, threshold).partnership.total.compliantPercent, raw: s.figures }));
+}
+
+export async function boardReport(pool: Pool, quarterId: string, partnershipName: string): Promise<BoardReport | null> {
+  const q = parseQuarter(quarterId);
+  if (!q) return null;
+  const threshold = await suppressionThreshold(pool);
+  const raw = await snapshotFigures(pool, q.id);
+  if (!raw) return null;
+  const view = buildBoardView(raw, threshold);
+  const prevRaw = await snapshotFigures(pool, previousQuarter(q).id);
+  const points = await trend(pool, threshold, q.id);
+  return {
+    partnershipName,
+    quarterId: q.id,
+    quarterLabel: q.label,
+    view,
+    commentary: commentary(prevRaw ? buildBoardView(prevRaw, threshold) : null, view),
+    trend: points.slice(-8).map((p) => ({ label: p.label, value: p.value })),
+  };
+}
