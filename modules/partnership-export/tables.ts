@@ -1,0 +1,150 @@
+import type { Pool, PoolClient } from 'pg';
+
+/**
+ * Tables that hold nothing a partnership would take with it: sign-in sessions,
+ * single-use tokens that expire within hours, SAML requests in flight, the
+ * job queue and the migration ledger (the receiving product keeps its own).
+ */
+const NOT_EXPORTED = new Set(['schema_migrations', 'sessions', 'password_reset_tokens', 'saml_request_cache']);
+const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
+
+/** What each entity is, in the users' words, for the export's README. */
+export const ENTITY_NOTES: Record<string, string> = {
+  partnership: "The partnership's name, area, support links and certificate logo.",
+  organisations: 'Member organisations: councils, NHS trusts, police, charities ... and their refresher settings.',
+  organisation_licences: 'Which organisations may use which licensed e-learning.',
+  users: 'Everyone who can sign in. password_hash is an argon2 hash (never the password); keep this file safe.',
+  user_roles: 'Who holds which role, and for which organisation.',
+  api_tokens: 'API bearer tokens (stored hashed).',
+  audit_log: 'Who did what and when.',
+  frameworks: 'Learning Development Framework versions (draft, published, retired).',
+  staff_groups: 'The framework’s staff groups.',
+  competencies: 'Numbered competencies of each staff group. lineage links the same competency across framework versions.',
+  evidence_examples: 'Examples of evidence the framework gives for each group.',
+  learning_opportunities: 'Ways to learn the framework gives for each group.',
+  job_role_mappings: 'Job titles mapped to staff groups (partnership-wide or for one organisation).',
+  staff: 'Staff and volunteers of each organisation, with their current staff group.',
+  staff_group_history: 'Every change of a person’s staff group.',
+  staff_import_batches: 'Staff list imports and their previews.',
+  invitations: 'Invitations to create an account.',
+  courses: 'E-learning and face-to-face courses.',
+  course_competencies: 'Which competencies a course gives evidence for.',
+  course_prerequisites: 'Courses that must be finished first.',
+  evidence: 'Competency evidence. Corrections and withdrawals are new rows naming the row they replace (replaces_id).',
+  evidence_documents: 'Documents uploaded as evidence of external training (content is the file, hex encoded).',
+  certificates: 'Certificates issued, with their verification codes, revocations and reissues.',
+  training_sessions: 'Face-to-face training sessions.',
+  training_session_organisations: 'Which organisations a session is open to.',
+  session_bookings: 'Bookings and attendance for face-to-face sessions.',
+  scorm_packages: 'SCORM packages imported as courses (the content files themselves are in SCORM_DIR, not in this export).',
+  scorm_package_versions: 'Versions of each SCORM package.',
+  scorm_attempts: 'E-learning attempts: status, score, time.',
+  scorm_sco_states: 'The saved state of each part of an e-learning attempt (so a learner resumes where they were).',
+  reminder_defaults: 'The partnership’s default reminder policy.',
+  reminders: 'Reminders sent, one per person, requirement, due date and step.',
+  reminder_scan_runs: 'When each organisation’s reminder scan last ran.',
+  reminder_digest_unsubscribes: 'Leads who stopped a digest email.',
+  outbound_messages: 'Emails queued and sent.',
+  saml_identity_providers: 'Each organisation’s single sign-on settings.',
+  saml_used_assertions: 'SAML assertions already used (so none is accepted twice).',
+  passport_transfers: 'Training passport: sharing a person’s training record with a new organisation, and their consent.',
+};
+
+/**
+ * Tables that, when they have rows, mean the database already holds a
+ * partnership: an import never merges into one. (The framework, job-title
+ * mappings and reminder defaults are loaded on every first start, so they
+ * do not count; the import replaces them.)
+ */
+export const PEOPLE_TABLES = ['partnership', 'organisations', 'users', 'staff', 'courses'];
+
+export interface Column {
+  name: string;
+  type: string;
+  nullable: boolean;
+}
+
+export interface TableInfo {
+  name: string;
+  columns: Column[];
+  primaryKey: string[];
+  /** Columns that point at another row of the same table or of a table loaded later: filled in after every row is in. */
+  lateColumns: string[];
+  /** Serial columns whose sequence must continue after the largest imported value. */
+  serialColumns: string[];
+}
+
+type Queryable = Pool | PoolClient;
+
+function excluded(name: string): boolean {
+  return NOT_EXPORTED.has(name) || NOT_EXPORTED_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/**
+ * Every table of the partnership, in an order where each table comes after
+ * the tables it refers to. Read from the database itself, so a table a new
+ * module adds is exported without changes here.
+ */
+export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
+  // One after another: a transaction's client takes one query at a time.
+  const queries = [
+    () => db.query<{ name: string }>(`select c.relname as name from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' order by 1`),
+    () => db.query<{ table: string; name: string; type: string; nullable: boolean; serial: boolean }>(
+      `select a.attrelid::regclass::text as table, a.attname as name, format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,
+              coalesce(pg_get_expr(d.adbin, d.adrelid), '') like 'nextval(%' as serial
+         from pg_attribute a join pg_class c on c.oid = a.attrelid left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+        where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
+        order by a.attrelid, a.attnum`,
+    ),
+    () => db.query<{ table: string; columns: string[] }>(
+      `select i.indrelid::regclass::text as table, array_agg(a.attname::text order by k.ord) as columns
+         from pg_index i join pg_class c on c.oid = i.indrelid
+         cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)
+         join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+        where i.indisprimary and c.relnamespace = 'public'::regnamespace group by i.indrelid`,
+    ),
+    () => db.query<{ table: string; target: string; columns: string[] }>(
+      `select f.conrelid::regclass::text as table, f.confrelid::regclass::text as target,
+              array(select a.attname::text from unnest(f.conkey) k join pg_attribute a on a.attrelid = f.conrelid and a.attnum = k) as columns
+         from pg_constraint f where f.contype = 'f' and f.connamespace = 'public'::regnamespace`,
+    ),
+  ] as const;
+  const tables = await queries[0]();
+  const columns = await queries[1]();
+  const keys = await queries[2]();
+  const fks = await queries[3]();
+  const names = tables.rows.map((t) => t.name.replace(/^"|"$/g, '')).filter((n) => !excluded(n));
+  const info = new Map<string, TableInfo>();
+  for (const name of names) {
+    const cols = columns.rows.filter((c) => c.table === name);
+    info.set(name, {
+      name,
+      columns: cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+      primaryKey: keys.rows.find((k) => k.table === name)?.columns ?? [],
+      lateColumns: [],
+      serialColumns: cols.filter((c) => c.serial).map((c) => c.name),
+    });
+  }
+  // Order by references; a reference to itself (a correction naming the evidence it
+  // replaces) or round a circle is loaded as null and filled in afterwards.
+  const ordered: TableInfo[] = [];
+  const remaining = new Set(names);
+  const refs = fks.rows.filter((f) => info.has(f.table) && info.has(f.target));
+  while (remaining.size) {
+    const ready = [...remaining].filter((t) => refs.every((f) => f.table !== t || f.target === t || !remaining.has(f.target)));
+    const next = ready.length ? ready : [[...remaining].sort()[0]];
+    for (const t of next) {
+      const table = info.get(t)!;
+      const late = refs.filter((f) => f.table === t && (f.target === t || remaining.has(f.target))).flatMap((f) => f.columns);
+      table.lateColumns = [...new Set(late)];
+      ordered.push(table);
+      remaining.delete(t);
+    }
+  }
+  return ordered;
+}
+
+/** A quoted SQL identifier. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
