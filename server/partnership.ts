@@ -11,6 +11,10 @@ export interface PartnershipInfo {
   areaName: string;
   serviceName: string;
   supportLinks: SupportLink[];
+  /** The partnership's own local services only (supportLinks adds the national ones after them). */
+  localSupportLinks: SupportLink[];
+  /** Where the quick-exit control takes a learner (modules/safety). */
+  exitUrl: string;
   smallNumberThreshold: number;
 }
 
@@ -28,6 +32,8 @@ const DEFAULT: PartnershipInfo = {
   areaName: 'local',
   serviceName: 'Domestic abuse training',
   supportLinks: NATIONAL_SUPPORT,
+  localSupportLinks: [],
+  exitUrl: 'https://www.bbc.co.uk/weather',
   smallNumberThreshold: 5,
 };
 
@@ -37,8 +43,8 @@ export function createPartnershipCache(pool: Pool, ttlMs = 5000) {
   return {
     async get(): Promise<PartnershipInfo> {
       if (cached && Date.now() - cached.at < ttlMs) return cached.info;
-      const { rows } = await pool.query<{ name: string; area_name: string; support_links: SupportLink[]; small_number_threshold: number }>(
-        'select name, area_name, support_links, small_number_threshold from partnership where id = 1',
+      const { rows } = await pool.query<{ name: string; area_name: string; support_links: SupportLink[]; small_number_threshold: number; exit_url: string }>(
+        'select name, area_name, support_links, small_number_threshold, exit_url from partnership where id = 1',
       );
       const row = rows[0];
       const info: PartnershipInfo = row
@@ -47,6 +53,8 @@ export function createPartnershipCache(pool: Pool, ttlMs = 5000) {
             areaName: row.area_name,
             serviceName: 'Domestic abuse training',
             supportLinks: [...row.support_links, ...NATIONAL_SUPPORT],
+            localSupportLinks: row.support_links,
+            exitUrl: row.exit_url,
             smallNumberThreshold: row.small_number_threshold,
           }
         : DEFAULT;
