@@ -17,7 +17,7 @@ import {
   totalRow,
 } from './dashboard';
 import type { CompetencyResult, ComplianceStatus } from './engine';
-import { attendanceByPeriod, lastQuarters, percentCompliant, trendTable } from './self-assessment';
+import { attendanceByPeriod, lastQuarters, percentCompliant, percentFromSnapshot, trendTable } from './self-assessment';
 
 const TODAY = '2026-11-23';
 
@@ -193,6 +193,17 @@ describe('the self-assessment figures', () => {
     expect(table.rows.map((r) => r.label)).to.deep.equal(['Group 1', 'Group 2', 'Group not yet decided', 'All staff']);
     expect(table.rows[0].cells[0]).to.equal(null);
     expect(table.rows[1].cells.map((c) => c?.percent)).to.deep.equal([50, 0]);
+  });
+
+  it('reads a quarter as reported in the board’s snapshot, counted the same way, and ignores an entry of another shape', () => {
+    const counts = (onSystem: number, compliant: number, dueSoon: number) => ({ onSystem, compliant, dueSoon, overdue: onSystem - compliant - dueSoon, inInduction: 0, notStarted: 0 });
+    const cells = percentFromSnapshot({ slug: 'a', groups: { '1': counts(4, 2, 1), '2': counts(0, 0, 0) }, unmapped: 1 })!;
+    expect(cells.get('1')).to.deep.equal({ compliant: 3, measured: 4, percent: 75 });
+    expect(cells.has('2')).to.equal(false);
+    expect(cells.get('unmapped')).to.deep.equal({ compliant: 0, measured: 1, percent: 0 });
+    expect(cells.get('all')).to.deep.equal({ compliant: 3, measured: 5, percent: 60 });
+    expect(percentFromSnapshot({ groups: { '1': { total: 3 } }, unmapped: 0 })).to.equal(null);
+    expect(percentFromSnapshot(undefined)).to.equal(null);
   });
 
   it('counts face-to-face places by the London day each session started', () => {

@@ -247,7 +247,7 @@ export default defineModule({
       const scope = managedScope(caller(req));
       const org = await findOrganisation(pool, scope, { slug: String(req.params.slug) });
       if (!org) throw new NotFoundError('organisation');
-      const figures = await buildSelfAssessment(pool, scope, org.id, londonToday());
+      const figures = await buildSelfAssessment(pool, scope, org, londonToday());
       if (!figures) throw new NotFoundError('organisation');
       res.render(ctx.view('self-assessment'), {
         title: `Self-assessment figures: ${org.name}`,

@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import type { ComplianceStatus } from './engine';
 import { groupKey, groupLabel, UNMAPPED_GROUP } from './dashboard';
-import { loadAttendance, type SessionAttendance } from './lead-store';
+import { loadAttendance, loadBoardSnapshots, type SessionAttendance } from './lead-store';
 import { complianceForOrganisation } from './service';
 
 const LONDON = 'Europe/London';
@@ -70,19 +70,44 @@ export function percentCompliant(people: { groupNumber: number | null; status: C
   return cells;
 }
 
+/**
+ * Percentages from one organisation's entry in a board snapshot (group ->
+ * { onSystem, compliant, dueSoon, ... }, plus unmapped), counted the same way
+ * as percentCompliant. Null when the entry is not in that shape.
+ */
+export function percentFromSnapshot(entry: unknown): Map<string, PercentCell> | null {
+  const e = entry as { groups?: Record<string, Record<string, unknown>>; unmapped?: unknown } | null;
+  if (!e || typeof e.groups !== 'object' || e.groups === null || typeof e.unmapped !== 'number') return null;
+  const cells = new Map<string, PercentCell>();
+  const cell = (compliant: number, measured: number): PercentCell => ({ compliant, measured, percent: measured ? Math.round((compliant / measured) * 100) : null });
+  let compliant = 0;
+  let measured = e.unmapped;
+  for (const [group, counts] of Object.entries(e.groups)) {
+    const { onSystem, compliant: c, dueSoon } = counts;
+    if (typeof onSystem !== 'number' || typeof c !== 'number' || typeof dueSoon !== 'number') return null;
+    if (onSystem === 0) continue;
+    cells.set(group, cell(c + dueSoon, onSystem));
+    compliant += c + dueSoon;
+    measured += onSystem;
+  }
+  if (e.unmapped > 0) cells.set(UNMAPPED_GROUP, cell(0, e.unmapped));
+  if (measured > 0) cells.set('all', cell(compliant, measured));
+  return cells;
+}
+
 export interface TrendTable {
-  columns: { date: string; label: string }[];
+  columns: { date: string; label: string; fromBoard?: boolean }[];
   rows: { key: string; label: string; cells: (PercentCell | null)[] }[];
 }
 
 /** Rows per group (numerically, undecided then all staff last), one cell per point in time. */
-export function trendTable(points: { date: string; label: string; cells: Map<string, PercentCell> }[]): TrendTable {
+export function trendTable(points: { date: string; label: string; fromBoard?: boolean; cells: Map<string, PercentCell> }[]): TrendTable {
   const keys = new Set<string>();
   for (const p of points) for (const k of p.cells.keys()) keys.add(k);
   const order = (k: string) => (k === 'all' ? 1e9 : k === UNMAPPED_GROUP ? 1e8 : Number(k));
   const sorted = [...keys].sort((a, b) => order(a) - order(b));
   return {
-    columns: points.map((p) => ({ date: p.date, label: p.label })),
+    columns: points.map((p) => ({ date: p.date, label: p.label, fromBoard: p.fromBoard ?? false })),
     rows: sorted.map((key) => ({ key, label: key === 'all' ? 'All staff' : groupLabel(key), cells: points.map((p) => p.cells.get(key) ?? null) })),
   };
 }
@@ -133,27 +158,31 @@ export interface SelfAssessment {
 
 /**
  * Everything on the self-assessment page for one organisation (already
- * checked to be in the caller's scope). Each past quarter is computed as of its
+ * checked to be in the caller's scope). A past quarter the board has a
+ * snapshot of shows the figures as reported; any other is computed as of its
  * last day, so staff who had left by then, or joined since, are counted as
  * they were then.
  */
-export async function buildSelfAssessment(pool: Pool, scope: OrganisationScope, organisationId: string, today: string): Promise<SelfAssessment | null> {
+export async function buildSelfAssessment(pool: Pool, scope: OrganisationScope, organisation: { id: string; slug: string }, today: string): Promise<SelfAssessment | null> {
   const quarters = lastQuarters(today, 4);
   const current = quarterContaining(today);
-  const dates = [...quarters.map((q) => q.end), today];
-  const results = [];
+  const snapshots = await loadBoardSnapshots(pool, scope, organisation, quarters.map((q) => q.end));
+  const points = [...quarters.map((q) => ({ date: q.end, label: `End of ${q.label}` })), { date: today, label: 'Today' }];
+  const columns = [];
   // One after another: each is a handful of bulk queries, and running five at once would only queue on the pool.
-  for (const date of dates) results.push(await complianceForOrganisation(pool, scope, organisationId, date));
-  if (results.some((r) => !r)) return null;
-  const trend = trendTable(
-    results.map((r, i) => ({
-      date: dates[i],
-      label: i < quarters.length ? `End of ${quarters[i].label}` : 'Today',
-      cells: percentCompliant(r!.people),
-    })),
-  );
+  for (const point of points) {
+    const reported = point.date === today ? null : percentFromSnapshot(snapshots.get(point.date));
+    if (reported) {
+      columns.push({ ...point, fromBoard: true, cells: reported });
+      continue;
+    }
+    const result = await complianceForOrganisation(pool, scope, organisation.id, point.date);
+    if (!result) return null;
+    columns.push({ ...point, cells: percentCompliant(result.people) });
+  }
+  const trend = trendTable(columns);
   const periods = [...quarters, { start: current.start, end: today, label: `${current.label} (so far)` }];
-  const sessions = await loadAttendance(pool, scope, organisationId, londonMidnight(quarters[0].start), londonMidnight(DateTime.fromISO(today).plus({ days: 1 }).toISODate()!));
+  const sessions = await loadAttendance(pool, scope, organisation.id, londonMidnight(quarters[0].start), londonMidnight(DateTime.fromISO(today).plus({ days: 1 }).toISODate()!));
   const attendance = attendanceByPeriod(sessions, periods);
   const [total] = attendanceByPeriod(sessions, [{ start: quarters[0].start, end: today, label: 'All five periods' }]);
   return { today, quarters, trend, attendance, attendanceTotal: total };
