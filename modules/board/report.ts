@@ -74,7 +74,8 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
   };
 
   doc.font('bold').fontSize(20).fillColor(INK).text(report.partnershipName, left, 50, { width });
-  doc.font('bold').fontSize(16).text(`Domestic abuse training: board report for ${report.quarterLabel}`, { width });
+  doc.font('bold').fontSize(16).text(`Board report for ${report.quarterLabel}`, { width });
+  doc.font('body').fontSize(12).text('Domestic abuse training coverage', { width });
   doc.font('body').fontSize(10).fillColor(QUIET).text(`Figures as at ${longDate(view.asOf)}. Learning activity from ${longDate(view.periodStart)} to ${longDate(view.periodEnd)}.`, { width });
   doc.text(`To protect individuals, counts from 1 to ${view.threshold - 1} show as "fewer than ${view.threshold}" and figures that would let them be worked out show as "hidden".`, { width });
 
