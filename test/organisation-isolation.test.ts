@@ -36,6 +36,8 @@ const OPEN: Record<string, string> = {
   'POST /auth/saml/:slug/acs': 'the identity provider posts here; the assertion is the permission',
   'GET /api/v1/certificates/verify/:code': 'public certificate check',
   'GET /courses/:slug/report': 'shown to leads filtered to their own staff (checked below)',
+  'GET /training-sessions/offers/:token': 'the emailed offer of a freed place: the token is its own permission',
+  'POST /training-sessions/offers/:token': 'the emailed offer of a freed place: the token is its own permission',
   'GET /board/report/:file': 'a quarter of partnership-wide totals with small numbers suppressed, for the board',
 };
 

@@ -3,8 +3,10 @@ import { allow, type Caller, caller, hasRole, managedScope, type OrganisationSco
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { seedDemoSessions } from './demo';
-import { formFrom, type SessionForm, validateSession } from './rules';
-import { bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures } from './store';
+import { sendOffers, runPlacesJob } from './messages';
+import { placesRoutes } from './places-routes';
+import { chargeNotice, formatPence, formFrom, type SessionForm, validateSession } from './rules';
+import { answerOffer, bookingTerms, bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures } from './store';
 import { SECTORS } from '../organisations/store';
 
 // Sector names as the organisations module shows them.
@@ -49,10 +51,24 @@ export default defineModule({
   dependsOn: ['courses', 'staff', 'evidence', 'organisations'],
   nav: [{ label: 'Training sessions', href: '/training-sessions', order: 30 }],
   seedDemo: seedDemoSessions,
+  // The emailed offer of a freed place is its own permission: many staff have no account.
+  publicPaths: [/^\/training-sessions\/offers\/[A-Za-z0-9_-]+$/],
+  jobs(ctx, agenda) {
+    // Reminders carry dedupe keys and offers are made under the session lock, so two servers may run this at once.
+    agenda.define('training sessions: reminders and offers', async () => {
+      await runPlacesJob({ pool: ctx.database.pool, database: ctx.database, mailer: ctx.mailer, config: ctx.config });
+    });
+    return (async () => {
+      await agenda.every('10 minutes', 'training sessions: reminders and offers');
+    })();
+  },
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
     const db = ctx.database;
+    const mail = { pool, mailer: ctx.mailer, config: ctx.config };
+    // Reports, booking terms and emailed offers: fixed paths, so before /training-sessions/:id.
+    router.use(placesRoutes(ctx));
 
     router.get('/training-sessions', allow(), async (req, res) => {
       const c = caller(req);
@@ -68,6 +84,8 @@ export default defineModule({
         upcoming: visible.filter((s) => !s.past),
         recent: hasRole(c, 'trainer', 'partnership-admin') ? visible.filter((s) => s.past) : [],
         canCreate: hasRole(c, 'trainer', 'partnership-admin'),
+        canReport: hasRole(c, 'org-lead', 'partnership-admin'),
+        canSetTerms: hasRole(c, 'partnership-admin'),
       });
     });
 
@@ -95,21 +113,34 @@ export default defineModule({
       if (!session) throw new NotFoundError('session');
       const isTrainer = hasRole(c, 'trainer', 'partnership-admin');
       const isLead = hasRole(c, 'org-lead', 'partnership-admin');
-      const [bookings, figures, ownBookings, staff] = await Promise.all([
+      const [bookings, figures, ownBookings, staff, terms] = await Promise.all([
         isTrainer || isLead ? listBookings(pool, trainingScope(c), session.id) : Promise.resolve([]),
         sessionFigures(pool, session.id),
         c.staffIds.length
-          ? pool.query<{ id: string; status: string }>(`select id, status from session_bookings where session_id = $1 and staff_id = any($2::uuid[]) and status <> 'cancelled'`, [session.id, c.staffIds])
-          : Promise.resolve({ rows: [] as { id: string; status: string }[] }),
+          ? pool.query<{ id: string; status: string; offerExpiresAt: Date | null }>(
+              `select id, status, case when status = 'waiting' and offer_expires_at > now() then offer_expires_at end as "offerExpiresAt"
+                 from session_bookings where session_id = $1 and staff_id = any($2::uuid[]) and status <> 'cancelled'`,
+              [session.id, c.staffIds],
+            )
+          : Promise.resolve({ rows: [] as { id: string; status: string; offerExpiresAt: Date | null }[] }),
         isLead ? staffChoices(ctx, managedScope(c)) : Promise.resolve([]),
+        bookingTerms(pool),
       ]);
+      const managed = managedScope(c);
       const started = new Date(session.startsAt).getTime() <= Date.now();
       res.render(ctx.view('session'), {
         title: session.courseTitle,
         session,
         started,
         placesLeft: Math.max(0, session.capacity - session.booked),
-        bookings: bookings.map((b) => ({ ...b, sectorName: SECTOR_NAMES[b.sector] ?? b.sector })),
+        bookings: bookings.map((b) => ({
+          ...b,
+          sectorName: SECTOR_NAMES[b.sector] ?? b.sector,
+          // Leads pass their own staff's confirmed places to colleagues.
+          canSubstitute: isLead && b.status === 'booked' && scopeIncludes(managed, b.organisationId),
+        })),
+        charge: session.chargePence ? formatPence(session.chargePence) : null,
+        chargeNotice: chargeNotice(session.chargePence, terms),
         booked: bookings.filter((b) => b.status === 'booked'),
         waiting: bookings.filter((b) => b.status === 'waiting'),
         figures: { ...figures, sectors: figures.sectors.map((s) => ({ ...s, name: SECTOR_NAMES[s.sector] ?? s.sector })) },
@@ -136,8 +167,19 @@ export default defineModule({
       const bookingId = String(req.params.bookingId);
       const { rows } = await pool.query<{ staff_id: string }>('select staff_id from session_bookings where id::text = $1 and session_id::text = $2', [bookingId, String(req.params.id)]);
       if (!rows[0]) throw new NotFoundError('booking');
-      await cancelBooking(db, scopeForStaff(c, rows[0].staff_id, trainingScope), { bookingId, cancelledBy: c.userId });
+      const { offers } = await cancelBooking(db, scopeForStaff(c, rows[0].staff_id, trainingScope), { bookingId, cancelledBy: c.userId });
+      await sendOffers(mail, offers);
       req.session.flash = 'Booking cancelled';
+      res.redirect(back(req, String(req.params.id)));
+    });
+
+    router.post('/training-sessions/:id/bookings/:bookingId/accept', allow(), async (req, res) => {
+      const c = caller(req);
+      const bookingId = String(req.params.bookingId);
+      const { rows } = await pool.query<{ staff_id: string }>('select staff_id from session_bookings where id::text = $1 and session_id::text = $2', [bookingId, String(req.params.id)]);
+      if (!rows[0]) throw new NotFoundError('booking');
+      await answerOffer(db, { bookingId, scope: scopeForStaff(c, rows[0].staff_id, managedScope), accept: true });
+      req.session.flash = 'Place accepted';
       res.redirect(back(req, String(req.params.id)));
     });
 
