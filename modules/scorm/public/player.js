@@ -25,11 +25,80 @@
     return { sco: state.sco.identifier, sequence: sequence, sessionId: data.sessionId, cmi: flatCmi(state.api) };
   }
 
+  // The learner's latest data that the server has not yet acknowledged, kept
+  // in this browser until it has (the server or its database may be down for
+  // a while). Each commit holds the whole CMI, so the latest one is enough.
+  const unsentPrefix = 'scorm-unsent:' + data.attemptId + ':';
+  let retryTimer = null;
+
+  function keepUnsent(p) {
+    try {
+      localStorage.setItem(unsentPrefix + p.sco, JSON.stringify(p));
+    } catch (_e) {
+      /* storage full or blocked: the commit still goes to the server */
+    }
+  }
+
+  function forgetUnsent(p) {
+    try {
+      const kept = JSON.parse(localStorage.getItem(unsentPrefix + p.sco) || 'null');
+      if (kept && kept.sequence <= p.sequence) localStorage.removeItem(unsentPrefix + p.sco);
+    } catch (_e) {
+      /* nothing kept */
+    }
+  }
+
+  function unsentPayloads() {
+    const found = [];
+    try {
+      for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        if (key && key.indexOf(unsentPrefix) === 0) found.push(JSON.parse(localStorage.getItem(key)));
+      }
+    } catch (_e) {
+      /* storage blocked */
+    }
+    return found;
+  }
+
+  /** Sends what is kept; resolves true when the server has all of it. */
+  function sendUnsent() {
+    const kept = unsentPayloads();
+    return Promise.all(
+      kept.map((p) =>
+        fetch(data.commitUrl, {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': data.csrfToken },
+          body: JSON.stringify(p),
+        })
+          .then((res) => {
+            // 2xx: stored (or already superseded); 4xx other than a timeout: the server will never take it.
+            if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)) forgetUnsent(p);
+            return res.ok;
+          })
+          .catch(() => false),
+      ),
+    ).then((results) => results.every(Boolean));
+  }
+
+  function retryLater() {
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      sendUnsent().then((ok) => {
+        if (!ok && unsentPayloads().length) retryLater();
+      });
+    }, 5000);
+  }
+
   function beacon(state) {
     if (!state || data.review || !navigator.sendBeacon) return;
+    const p = payload(state);
+    keepUnsent(p);
     const body = new URLSearchParams();
     body.append('_csrf', data.csrfToken);
-    body.append('payload', JSON.stringify(payload(state)));
+    body.append('payload', JSON.stringify(p));
     navigator.sendBeacon(data.commitUrl, body);
   }
 
@@ -53,6 +122,10 @@
       logLevel: 5,
       requestHandler: (_commitObject, metadata) => {
         const p = payload(state);
+        state.sending = p;
+        keepUnsent(p);
+        // If this request never gets an answer (the server itself is down), try again later.
+        retryLater();
         if (metadata?.isTerminateCommit) {
           return ['_csrf=' + encodeURIComponent(data.csrfToken), 'payload=' + encodeURIComponent(JSON.stringify(p))];
         }
@@ -60,6 +133,8 @@
       },
       xhrResponseHandler: (xhr) => {
         const ok = xhr.status >= 200 && xhr.status < 300;
+        if (ok && state.sending) forgetUnsent(state.sending);
+        else retryLater();
         try {
           showStatus(JSON.parse(xhr.responseText));
         } catch (_e) {
@@ -109,5 +184,22 @@
       break;
     }
   }
-  launch(start);
+  window.addEventListener('online', () => sendUnsent());
+
+  // Data kept from an earlier visit that never reached the server goes first;
+  // once it is stored, the page starts again from what the server now holds.
+  if (!data.review && unsentPayloads().length) {
+    sendUnsent().then((ok) => {
+      if (ok && !sessionStorage.getItem(unsentPrefix + 'reloaded')) {
+        sessionStorage.setItem(unsentPrefix + 'reloaded', '1');
+        location.reload();
+      } else {
+        if (!ok) retryLater();
+        launch(start);
+      }
+    });
+  } else {
+    sessionStorage.removeItem(unsentPrefix + 'reloaded');
+    launch(start);
+  }
 })();
