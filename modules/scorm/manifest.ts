@@ -127,7 +127,9 @@ export function parseManifest(xml: string): ParsedManifest {
     ignoreAttributes: false,
     attributeNamePrefix: '@_',
     removeNSPrefix: true,
-    processEntities: false,
+    // Only the five XML entities and character references can appear (declarations are refused
+    // above), so decoding is safe, and a title written "Tom &amp; Jerry" reads as it should.
+    processEntities: true,
     parseTagValue: false,
     parseAttributeValue: false,
     trimValues: true,
