@@ -134,11 +134,23 @@ async function dumpTables(database: Database, out: string): Promise<BackupSummar
   return { format: 'tables', tables: tables.length, rows: totalRows };
 }
 
+/**
+ * Whether this is a real PostgreSQL server (pg_dump and pg_restore work), as
+ * opposed to the embedded PGlite, which a CLI or test may also reach by a URL.
+ * pg_dump cannot talk to PGlite, and PGlite serves every connection from one
+ * session, so pg_dump's session settings would leak into the server's own.
+ */
+async function isRealPostgres(database: Database): Promise<boolean> {
+  if (database.kind !== 'postgres') return false;
+  const { rows } = await database.pool.query<{ version: string }>('select version()');
+  return !/PGlite|emscripten/i.test(rows[0].version);
+}
+
 export async function writeBackup(database: Database, out: string): Promise<BackupSummary> {
   const dir = path.dirname(path.resolve(out));
   if (!fs.existsSync(dir)) throw new BackupError(`The folder ${dir} does not exist.`);
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new BackupError(`${out} is a folder; give a file name for the backup.`);
-  if (database.kind === 'postgres') {
+  if (await isRealPostgres(database)) {
     const tmp = `${out}.partial`;
     try {
       await run(findPgTool('pg_dump'), ['--format=custom', '--no-owner', '--no-privileges', `--file=${tmp}`, `--dbname=${database.url}`], { maxBuffer: 16 * 1024 * 1024 });
@@ -249,7 +261,7 @@ async function restoreTables(database: Database, file: string): Promise<BackupSu
 }
 
 async function restorePgDump(database: Database, file: string): Promise<BackupSummary> {
-  if (database.kind !== 'postgres') {
+  if (!(await isRealPostgres(database))) {
     throw new BackupError(
       `${file} is a pg_dump backup of a PostgreSQL database. Restore it with DATABASE_URL set to a PostgreSQL database (or use pg_restore). Nothing was changed.`,
     );
