@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import { type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor } from './engine';
-import { findOrganisation, findStaff, loadCurrentEvidence, loadCurrentStaff, loadPublishedFramework, type OrganisationSettings, type StaffRow } from './store';
+import { asOf, findOrganisation, findStaff, groupOn, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
 
 export const STATUSES: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable', 'left'];
 
@@ -70,16 +70,28 @@ export interface OrganisationCompliance {
 }
 
 /**
- * Every current member of staff of one organisation, in four bulk queries
- * (framework x2, staff, evidence) and one pass in memory: never a query per person.
+ * Every member of staff of one organisation in post on the day `today`, with
+ * their status on that day: never a query per person. For today (or later)
+ * that is three queries: the organisation, the framework (cached per
+ * version), and the staff with their current evidence packed one row per
+ * person (see the evidence module's current_evidence). For a past day it
+ * answers as things stood then: staff in post then, each person's group then
+ * (staff_group_history), and evidence recorded by the end of that day,
+ * achieved by then, and not yet corrected or withdrawn by then.
  * Null when the organisation does not exist or is outside the caller's scope.
  */
 export async function complianceForOrganisation(pool: Pool, scope: OrganisationScope, organisationId: string, today: string): Promise<OrganisationCompliance | null> {
   const org = await findOrganisation(pool, scope, { id: organisationId });
   if (!org) return null;
-  const [framework, staff, evidence] = await Promise.all([loadPublishedFramework(pool), loadCurrentStaff(pool, org.id, today), loadCurrentEvidence(pool, { organisationId: org.id })]);
+  const on = asOf(today, londonToday());
+  const [framework, lineageOf, staff, evidence] = await Promise.all([
+    loadPublishedFramework(pool),
+    loadLineages(pool),
+    loadStaffOn(pool, org.id, on),
+    on.current ? null : loadEvidenceOn(pool, { organisationId: org.id }, on),
+  ]);
   const byStaff = new Map<string, EvidenceItem[]>();
-  for (const e of evidence) {
+  for (const e of evidence ?? []) {
     const list = byStaff.get(e.staffId);
     if (list) list.push(e);
     else byStaff.set(e.staffId, [e]);
@@ -93,7 +105,10 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
     byGroup.set(g, computed);
     return computed;
   };
-  const people = staff.map((p) => computeFor(p, org, framework, byStaff.get(p.id) ?? [], today, requirementsOf(p.groupNumber)));
+  const people = staff.map((p) => {
+    const items = evidence ? (byStaff.get(p.id) ?? []) : unpackEvidence(p.items, lineageOf);
+    return computeFor(p, org, framework, items, today, requirementsOf(p.groupNumber));
+  });
   const byStatus: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]));
   const countsByGroup: Record<string, Record<string, number>> = {};
   for (const p of people) {
@@ -105,12 +120,21 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
   return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people, counts: { total: people.length, byStatus, byGroup: countsByGroup } };
 }
 
-/** One person's compliance; null when they do not exist or are outside the scope (answer 404). */
+/**
+ * One person's compliance on the day `today` (for a past day, with their group
+ * and evidence as they stood then, as for complianceForOrganisation); null
+ * when they do not exist or are outside the scope (answer 404).
+ */
 export async function complianceForStaff(pool: Pool, scope: OrganisationScope, staffId: string, today: string): Promise<PersonCompliance | null> {
   const person = await findStaff(pool, scope, staffId);
   if (!person) return null;
-  const org = await findOrganisation(pool, { kind: 'all' }, { id: person.organisationId });
+  const on = asOf(today, londonToday());
+  const [org, framework, evidence, groupNumber] = await Promise.all([
+    findOrganisation(pool, { kind: 'all' }, { id: person.organisationId }),
+    loadPublishedFramework(pool),
+    loadEvidenceOn(pool, { staffId: person.id }, on),
+    on.current ? person.groupNumber : groupOn(pool, person.id, on),
+  ]);
   if (!org) return null;
-  const [framework, evidence] = await Promise.all([loadPublishedFramework(pool), loadCurrentEvidence(pool, { staffId: person.id })]);
-  return computeFor(person, org, framework, evidence, today);
+  return computeFor({ ...person, groupNumber }, org, framework, evidence, today);
 }

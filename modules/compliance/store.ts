@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import { type OrganisationScope, scopeIncludes } from '../../server/access';
 import type { EvidenceItem, FrameworkData } from './engine';
@@ -62,12 +63,61 @@ export interface StaffRow {
 const STAFF_COLUMNS = `s.id, s.organisation_id as "organisationId", s.user_id as "userId", s.name, s.job_title as "jobTitle", s.team,
   s.group_number as "groupNumber", s.start_date as "startDate", s.leaving_date as "leavingDate"`;
 
-/** Current staff of one organisation: leavers drop out from their leaving date. */
-export async function loadCurrentStaff(pool: Pool, organisationId: string, today: string): Promise<StaffRow[]> {
-  const { rows } = await pool.query<StaffRow>(
-    `select ${STAFF_COLUMNS} from staff s where s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > $2) order by s.name, s.id`,
-    [organisationId, today],
-  );
+/**
+ * The day a computation is for. `end` is the instant that London day ends (the
+ * next midnight): what was recorded before it counts, what was recorded later
+ * does not. `current` (the day is today or later) lets the stores read the
+ * current state directly instead of reconstructing it.
+ */
+export interface AsOf {
+  date: string;
+  end: Date;
+  current: boolean;
+}
+
+export function asOf(date: string, today: string): AsOf {
+  return { date, end: DateTime.fromISO(date, { zone: 'Europe/London' }).plus({ days: 1 }).toJSDate(), current: date >= today };
+}
+
+/**
+ * A person's group at the end of a past day, from staff_group_history: the
+ * group set by the last change before then; before their first recorded
+ * change, the group that change moved them from, except that for someone not
+ * yet on the system then (added later with an earlier start date) whose first
+ * change was their first assignment, the group they were first given.
+ * Without any history, the group they have now. ($2 is the end of the day.)
+ */
+const GROUP_ON = `case when before.found then before.group_number
+       when after.found then case when after.previous_group_number is not null or s.created_at < $2 then after.previous_group_number else after.group_number end
+       else s.group_number end as "groupNumber"`;
+const GROUP_HISTORY = `
+  left join lateral (select true as found, h.group_number from staff_group_history h
+                      where h.staff_id = s.id and h.changed_at < $2 order by h.changed_at desc, h.id desc limit 1) before on true
+  left join lateral (select true as found, h.group_number, h.previous_group_number from staff_group_history h
+                      where h.staff_id = s.id and h.changed_at >= $2 order by h.changed_at, h.id limit 1) after on true`;
+
+/** A staff row with, for the current day, the person's current evidence packed as in current_evidence.items. */
+export type StaffWithItems = StaffRow & { items?: string | null };
+
+/**
+ * Staff of one organisation in post on the day: started on or before it (or,
+ * with no start date, on the system by its end) and not left by it (a leaver
+ * drops out from their leaving date), each with their group on that day. For
+ * the current day, each row also carries the person's current evidence
+ * (`items`), so the whole organisation is one query.
+ */
+export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf): Promise<StaffWithItems[]> {
+  const inPost = `s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > $3::date)
+    and (s.start_date <= $3::date or (s.start_date is null and s.created_at < $2))`;
+  const { rows } = on.current
+    ? await pool.query<StaffWithItems>(
+        `select ${STAFF_COLUMNS}, x.items from staff s left join current_evidence x on x.staff_id = s.id where ${inPost} order by s.name, s.id`,
+        [organisationId, on.end, on.date],
+      )
+    : await pool.query<StaffWithItems>(
+        `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost} order by s.name, s.id`,
+        [organisationId, on.end, on.date],
+      );
   return rows;
 }
 
@@ -76,24 +126,49 @@ export async function findStaff(pool: Pool, scope: OrganisationScope, staffId: s
   return rows[0] && scopeIncludes(scope, rows[0].organisationId) ? rows[0] : null;
 }
 
+/** A person's group at the end of a past day (see GROUP_ON). */
+export async function groupOn(pool: Pool, staffId: string, on: AsOf): Promise<number | null> {
+  const { rows } = await pool.query<{ groupNumber: number | null }>(`select ${GROUP_ON} from staff s ${GROUP_HISTORY} where s.id = $1`, [staffId, on.end]);
+  return rows[0]?.groupNumber ?? null;
+}
+
+/** Competency id to lineage, for every framework version (they are few). */
+export async function loadLineages(pool: Pool): Promise<Map<string, string>> {
+  const { rows } = await pool.query<{ id: string; lineage: string }>('select id, lineage from competencies');
+  return new Map(rows.map((c) => [c.id, c.lineage]));
+}
+
+const ITEM_LENGTH = 82;
+
+/** Unpacks current_evidence.items: 82 characters per entry (competency id, achieved on, evidence id). */
+export function unpackEvidence(items: string | null | undefined, lineageOf: Map<string, string>): EvidenceItem[] {
+  const out: EvidenceItem[] = [];
+  if (!items) return out;
+  for (let i = 0; i + ITEM_LENGTH <= items.length; i += ITEM_LENGTH) {
+    out.push({ lineage: lineageOf.get(items.slice(i, i + 36)) ?? '', achievedOn: items.slice(i + 36, i + 46), id: items.slice(i + 46, i + ITEM_LENGTH) });
+  }
+  return out;
+}
+
 /**
- * Current evidence (not withdrawn, not replaced by a correction) with its
- * competency's lineage, for all staff of an organisation or for one person.
- * Lineages are looked up in memory (competencies of every framework version
- * are few), which keeps the big query to the evidence and staff tables.
+ * Evidence that counted on the day (not withdrawn, not replaced by a
+ * correction), with its competency's lineage, for all staff of an
+ * organisation or for one person. For a past day, only what had been
+ * recorded by the end of that day, as it stood then: a correction or
+ * withdrawal recorded later does not change the past, and evidence achieved
+ * after the day is left out.
  */
-export async function loadCurrentEvidence(pool: Pool, by: { organisationId: string } | { staffId: string }): Promise<(EvidenceItem & { staffId: string })[]> {
+export async function loadEvidenceOn(pool: Pool, by: { organisationId: string } | { staffId: string }, on: AsOf): Promise<(EvidenceItem & { staffId: string })[]> {
   const filter = 'organisationId' in by ? 'e.staff_id in (select id from staff where organisation_id = $1)' : 'e.staff_id = $1';
-  const [lineages, evidence] = await Promise.all([
-    pool.query<{ id: string; lineage: string }>('select id, lineage from competencies'),
+  const counted = on.current
+    ? 'e.replaced_at is null and not e.withdrawn'
+    : 'e.recorded_at < $2 and (e.replaced_at is null or e.replaced_at >= $2) and not e.withdrawn and e.achieved_on <= $3::date';
+  const [lineageOf, evidence] = await Promise.all([
+    loadLineages(pool),
     pool.query<{ id: string; staffId: string; competencyId: string; achievedOn: string }>(
-      `select e.id, e.staff_id as "staffId", e.competency_id as "competencyId", e.achieved_on as "achievedOn"
-         from evidence e
-        where ${filter} and not e.withdrawn
-          and not exists (select 1 from evidence r where r.replaces_id = e.id)`,
-      ['organisationId' in by ? by.organisationId : by.staffId],
+      `select e.id, e.staff_id as "staffId", e.competency_id as "competencyId", e.achieved_on as "achievedOn" from evidence e where ${filter} and ${counted}`,
+      on.current ? ['organisationId' in by ? by.organisationId : by.staffId] : ['organisationId' in by ? by.organisationId : by.staffId, on.end, on.date],
     ),
   ]);
-  const lineageOf = new Map(lineages.rows.map((c) => [c.id, c.lineage]));
   return evidence.rows.map((e) => ({ id: e.id, staffId: e.staffId, lineage: lineageOf.get(e.competencyId) ?? '', achievedOn: e.achievedOn }));
 }
