@@ -1,0 +1,97 @@
+import express from 'express';
+import { allow, caller, managedScope } from '../../server/access';
+import { HttpError } from '../../server/errors';
+import { defineModule } from '../../server/module';
+import { complianceForStaff, londonToday } from '../compliance/service';
+import { findOrganisation, listOrganisations } from '../compliance/store';
+import { type Decision, decide, shareableRecord, sharedEvidenceIds, type TransferStatus, transfersInto, transfersOfPerson } from './store';
+
+const STATUS_LABEL: Record<TransferStatus, string> = {
+  pending: 'Waiting for the person to decide',
+  shared: 'Shared',
+  declined: 'Kept private',
+  withdrawn: 'Sharing stopped',
+};
+const STATUS_TAG: Record<TransferStatus, string> = { pending: 'govuk-tag--yellow', shared: 'govuk-tag--green', declined: 'govuk-tag--grey', withdrawn: 'govuk-tag--grey' };
+const DECISIONS: Decision[] = ['share', 'decline', 'withdraw'];
+const DONE: Record<Decision, string> = {
+  share: 'Your training record is now shared',
+  decline: 'Your training record stays private',
+  withdraw: 'You have stopped sharing your training record',
+};
+
+/**
+ * The training passport: a person's evidence and certificates follow them to
+ * another organisation of the partnership, with their consent.
+ */
+export default defineModule({
+  name: 'passport',
+  dependsOn: ['staff', 'evidence', 'certificates', 'compliance'],
+  nav: [
+    { label: 'Training passport', href: '/passport', order: 35 },
+    { label: 'Passports received', href: '/training-passports', roles: ['org-lead', 'partnership-admin'], order: 66 },
+  ],
+  routes(ctx) {
+    const router = express.Router();
+    const pool = ctx.database.pool;
+
+    router.get('/passport', allow(), async (req, res) => {
+      const transfers = await transfersOfPerson(pool, caller(req).userId);
+      const items = await Promise.all(
+        transfers.map(async (t) => ({
+          ...t,
+          statusLabel: STATUS_LABEL[t.status],
+          statusTag: STATUS_TAG[t.status],
+          canShare: t.status !== 'shared',
+          canDecline: t.status === 'pending',
+          canWithdraw: t.status === 'shared',
+          record: await shareableRecord(pool, t.fromStaffId),
+        })),
+      );
+      res.render(ctx.view('passport'), { title: 'Your training passport', transfers: items });
+    });
+
+    router.post('/passport', allow(), async (req, res) => {
+      const decision = String(req.body.decision ?? '') as Decision;
+      if (!DECISIONS.includes(decision)) throw new HttpError(400, 'Choose whether to share your training record.');
+      await decide(ctx.database, ctx.events, { transferId: String(req.body.transferId ?? ''), userId: caller(req).userId, decision });
+      req.session.flash = DONE[decision];
+      res.redirect('/passport');
+    });
+
+    router.get('/training-passports', allow('org-lead', 'partnership-admin'), async (req, res) => {
+      const scope = managedScope(caller(req));
+      const organisations = await listOrganisations(pool, scope);
+      const slug = typeof req.query.org === 'string' ? req.query.org : organisations.length === 1 ? organisations[0].slug : undefined;
+      const org = slug ? await findOrganisation(pool, scope, { slug }) : null;
+      if (slug && !org) throw new HttpError(404, 'We could not find that organisation.');
+      if (!org) {
+        res.render(ctx.view('passport-organisations'), { title: 'Training passports received', organisations });
+        return;
+      }
+      const today = londonToday();
+      const transfers = await transfersInto(pool, scope, org.id);
+      const items = await Promise.all(
+        transfers.map(async (t) => {
+          if (t.status !== 'shared') return { ...t, statusLabel: STATUS_LABEL[t.status], statusTag: STATUS_TAG[t.status] };
+          const [shared, record, compliance] = await Promise.all([sharedEvidenceIds(pool, t), shareableRecord(pool, t.fromStaffId), complianceForStaff(pool, scope, t.toStaffId, today)]);
+          const counting = new Set((compliance?.competencies ?? []).flatMap((c) => c.evidenceIds));
+          const { rows } = await pool.query<{ id: string; groupNumber: number; number: number; text: string; achievedOn: string }>(
+            `select e.id, c.group_number as "groupNumber", c.number, c.text, e.achieved_on as "achievedOn"
+               from evidence e join competencies c on c.id = e.competency_id where e.id = any($1::uuid[]) order by c.group_number, c.number`,
+            [shared],
+          );
+          return {
+            ...t,
+            statusLabel: STATUS_LABEL[t.status],
+            statusTag: STATUS_TAG[t.status],
+            evidence: rows.map((e) => ({ ...e, counts: counting.has(e.id) })),
+            certificates: record.certificates,
+          };
+        }),
+      );
+      res.render(ctx.view('passport-organisation'), { title: `Training passports received: ${org.name}`, organisation: org, transfers: items, several: organisations.length > 1 });
+    });
+    return router;
+  },
+});
