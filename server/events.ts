@@ -11,6 +11,8 @@ export interface ProductEvents {
   'course.completed': { client: PoolClient; staffId: string; courseId: string; achievedOn: string; source: 'elearning' | 'face-to-face' | 'external'; sourceRef: string; evidenceIds: string[] };
   /** New evidence was recorded for a person (any source). */
   'evidence.recorded': { client: PoolClient; staffId: string; evidenceIds: string[] };
+  /** A person rated their confidence after completing a course that requires evaluation (its certificate can now be issued). */
+  'evaluation.completed': { client: PoolClient; staffId: string; courseId: string; completedOn: string };
   /** A person's staff group changed. */
   'staff.group-changed': { client: PoolClient; staffId: string; from: number | null; to: number | null };
 }

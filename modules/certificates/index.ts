@@ -122,6 +122,10 @@ export default defineModule({
     ctx.events.on('course.completed', async (e) => {
       await issueCourseCertificate(e.client, e);
     });
+    // A course that requires evaluation holds its certificate back until the learner rates their confidence after it.
+    ctx.events.on('evaluation.completed', async (e) => {
+      await issueCourseCertificate(e.client, { staffId: e.staffId, courseId: e.courseId, achievedOn: e.completedOn });
+    });
     ctx.events.on('evidence.recorded', async (e) => {
       await issueFrameworkCertificateIfDue(e.client, e.staffId, todayInLondon());
     });

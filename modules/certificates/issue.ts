@@ -3,6 +3,7 @@ import type { OrganisationScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { generateCode } from './codes';
+import { evaluationAllowsCertificate } from '../evaluation/gate';
 import { computeCompliance, refresherMonthsFor, requirementsFor } from '../compliance/engine';
 import { expiryFor, frameworkAchievement } from './rules';
 import {
@@ -26,6 +27,8 @@ import {
  * same one arriving twice at once) finds the first and issues nothing.
  */
 export async function issueCourseCertificate(client: PoolClient, completion: { staffId: string; courseId: string; achievedOn: string }): Promise<string | null> {
+  // Issued later, on 'evaluation.completed', when the course asks for a confidence rating after completion.
+  if (!(await evaluationAllowsCertificate(client, completion))) return null;
   const person = await personFacts(client, completion.staffId);
   const course = await courseFacts(client, completion.courseId);
   if (!person || !course) return null;

@@ -17,6 +17,10 @@ export interface Course {
   finishedAttempt: 'review-only' | 'review-or-retake';
   competencyLineages: string[];
   prerequisiteIds: string[];
+  /** Confidence ratings before and after, certificate after the second (modules/evaluation). */
+  requiresEvaluation: boolean;
+  /** The organisation that runs an in-house course recognised by the partnership (modules/course-recognition); null for the partnership's own. */
+  ownerOrganisationId: string | null;
 }
 
 export interface CourseInput {
@@ -37,13 +41,14 @@ export interface CourseInput {
 
 const COLUMNS = `c.id, c.slug, c.title, c.description, c.audience, c.delivery, c.group_numbers as "groupNumbers", c.pass_mark as "passMark",
   c.validity_months as "validityMonths", c.content_warning as "contentWarning", c.status, c.finished_attempt as "finishedAttempt",
+  c.requires_evaluation as "requiresEvaluation", c.owner_organisation_id as "ownerOrganisationId",
   coalesce((select array_agg(cc.competency_lineage order by cc.competency_lineage) from course_competencies cc where cc.course_id = c.id), '{}') as "competencyLineages",
   coalesce((select array_agg(cp.prerequisite_course_id) from course_prerequisites cp where cp.course_id = c.id), '{}') as "prerequisiteIds"`;
 
 export async function listCourses(db: Queryable, options: { includeUnpublished: boolean; publicOnly?: boolean }): Promise<Course[]> {
   const { rows } = await db.query<Course>(
     `select ${COLUMNS} from courses c
-      where ($1 or c.status = 'published') and (not $2 or c.audience = 'public')
+      where ($1 or c.status = 'published') and (not $2 or c.audience = 'public') and c.owner_organisation_id is null
       order by array_position(array['published','draft','retired'], c.status), c.group_numbers[1] nulls first, c.title`,
     [options.includeUnpublished, options.publicOnly ?? false],
   );
