@@ -9,6 +9,8 @@ export const COLOURS = { compliant: '#00703c', dueSoon: '#8a5a00', overdue: '#d4
 
 export interface StackedRow {
   label: string;
+  /** Nobody in this row: drawn as "no staff", not as hidden. */
+  empty?: boolean;
   compliant: number | null;
   dueSoon: number | null;
   overdue: number | null;
@@ -21,6 +23,7 @@ function esc(text: string): string {
 const pct = (n: number | null) => (n == null ? 'hidden' : `${n}%`);
 
 export function stackedRowText(r: StackedRow): string {
+  if (r.empty) return `${r.label}: no staff`;
   if (r.compliant == null) return `${r.label}: hidden to protect small numbers`;
   return `${r.label}: ${pct(r.compliant)} compliant, ${pct(r.dueSoon)} due soon, ${pct(r.overdue)} overdue`;
 }
@@ -48,8 +51,8 @@ export function stackedBarChart(title: string, rows: StackedRow[]): string {
     const y = top + i * rowHeight;
     parts.push(`<text x="${labelWidth - 8}" y="${y + 18}" font-size="13" text-anchor="end" fill="#0b0c0c">${esc(r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label)}</text>`);
     parts.push(`<rect x="${labelWidth}" y="${y + 4}" width="${barWidth}" height="20" fill="${COLOURS.other}"/>`);
-    if (r.compliant == null) {
-      parts.push(`<text x="${labelWidth + 8}" y="${y + 18}" font-size="13" fill="#0b0c0c">hidden (small numbers)</text>`);
+    if (r.empty || r.compliant == null) {
+      parts.push(`<text x="${labelWidth + 8}" y="${y + 18}" font-size="13" fill="#0b0c0c">${r.empty ? 'no staff' : 'hidden (small numbers)'}</text>`);
       return;
     }
     let x = labelWidth;
@@ -70,15 +73,15 @@ export interface TrendPoint {
   value: number | null;
 }
 
-/** Vertical bars, one per quarter: the share compliant. */
+/** Vertical bars, one per quarter: the share compliant. Drawn on the same width as the other charts. */
 export function trendChart(title: string, points: TrendPoint[]): string {
-  const barWidth = 56;
-  const gap = 24;
-  const chartHeight = 160;
+  const width = 640;
+  const left = 50;
   const top = 20;
-  const left = 40;
-  const width = left + points.length * (barWidth + gap) + 20;
-  const height = top + chartHeight + 40;
+  const chartHeight = 150;
+  const height = top + chartHeight + 36;
+  const slot = (width - left - 10) / Math.max(points.length, 1);
+  const barWidth = Math.min(56, slot * 0.7);
   const alt = `${title}. ${points.map((p) => `${p.label}: ${pct(p.value)}`).join(', ')}.`;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" class="board-chart" role="img" aria-label="${esc(alt)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">`,
@@ -88,7 +91,7 @@ export function trendChart(title: string, points: TrendPoint[]): string {
     `<text x="${left - 6}" y="${top + chartHeight}" font-size="12" text-anchor="end" fill="#0b0c0c">0%</text>`,
   ];
   points.forEach((p, i) => {
-    const x = left + gap / 2 + i * (barWidth + gap);
+    const x = left + i * slot + (slot - barWidth) / 2;
     if (p.value != null) {
       const h = Math.round((Math.min(p.value, 100) / 100) * chartHeight);
       parts.push(`<rect x="${x}" y="${top + chartHeight - h}" width="${barWidth}" height="${h}" fill="${COLOURS.trend}"/>`);

@@ -66,7 +66,7 @@ export function coverageJson(bf: BoardFigures) {
 }
 
 function chartRows(entities: { name: string; total: EntityFigures['total'] }[]) {
-  return entities.map((e) => ({ label: e.name, compliant: e.total.compliantPercent, dueSoon: e.total.dueSoonPercent, overdue: e.total.overduePercent }));
+  return entities.map((e) => ({ label: e.name, empty: e.total.onSystem === 0, compliant: e.total.compliantPercent, dueSoon: e.total.dueSoonPercent, overdue: e.total.overduePercent }));
 }
 
 async function partnershipName(ctx: ModuleContext): Promise<string> {

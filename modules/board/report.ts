@@ -100,8 +100,8 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
   for (const r of chartRows) {
     doc.font('body').fontSize(9).fillColor(INK).text(r.label, left, y + 3, { width: labelW - 8, lineBreak: false });
     doc.rect(left + labelW, y, barW, 14).fillColor(COLOURS.other).fill();
-    if (r.compliantPercent == null) {
-      doc.fillColor(INK).text('hidden (small numbers)', left + labelW + 4, y + 3, { lineBreak: false });
+    if (r.onSystem === 0 || r.compliantPercent == null) {
+      doc.fillColor(INK).text(r.onSystem === 0 ? 'no staff' : 'hidden (small numbers)', left + labelW + 4, y + 3, { lineBreak: false });
     } else {
       let x = left + labelW;
       for (const [value, colour] of [[r.compliantPercent, COLOURS.compliant], [r.dueSoonPercent, COLOURS.dueSoon], [r.overduePercent, COLOURS.overdue]] as const) {
@@ -160,7 +160,7 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
   }
 
   function table(header: string[], rows: string[][]): void {
-    const first = header.length > 2 ? 150 : 300;
+    const first = header.length > 2 ? 120 : 300;
     const other = header.length > 1 ? (width - first) / (header.length - 1) : 0;
     const colX = (i: number) => left + (i === 0 ? 0 : first + (i - 1) * other);
     const colW = (i: number) => (i === 0 ? first : other) - 4;
