@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { TEST_DB } from '../../test/support/database';
-import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
+import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { londonToday } from '../compliance/service';
 import { lastEndedQuarter, previousQuarter, quarterOf } from './quarters';
 
@@ -190,6 +190,19 @@ describe(`board coverage (${TEST_DB})`, function () {
   });
 
   it('gives administrators the licensing figures for organisations outside the area, on screen and as CSV', async () => {
+    // One Northshire member of staff starts and finishes a module this month: one active learner.
+    const { rows: version } = await pool().query<{ id: string; course_id: string }>(
+      'select v.id, p.course_id from scorm_package_versions v join scorm_packages p on p.id = v.package_id where p.course_id is not null limit 1',
+    );
+    const { rows: person } = await pool().query<{ id: string }>(
+      `select s.id from staff s join organisations o on o.id = s.organisation_id where o.slug = 'northshire-council' order by s.id limit 1`,
+    );
+    const user = await addUser(server, 'learner');
+    await pool().query('update staff set user_id = $1 where id = $2', [user.id, person[0].id]);
+    await pool().query(
+      `insert into scorm_attempts (user_id, staff_id, course_id, package_version_id, status, completed_at) values ($1, $2, $3, $4, 'completed', now())`,
+      [user.id, person[0].id, version[0].course_id, version[0].id],
+    );
     const page = await admin.get('/board/licensing');
     expect(page.status).to.equal(200);
     expect(page.text).to.include('Northshire District Council');
@@ -198,5 +211,9 @@ describe(`board coverage (${TEST_DB})`, function () {
     const [header, row] = csv.trim().split('\n');
     expect(header).to.match(/^organisation,slug,licence_status,licence_starts_on,licence_ends_on,seats,seats_used,active_learners_/);
     expect(row).to.match(/^Northshire District Council,northshire-council,active,\d{4}-01-01,\d{4}-12-31,50,\d+,/);
+    const columns = header.split(',');
+    const cells = row.split(',');
+    expect(Number(cells[columns.indexOf(`active_learners_${today.slice(0, 7)}`)])).to.equal(1);
+    expect(Number(cells[columns.indexOf(`active_learners_${quarterOf(today).id}`)])).to.equal(1);
   });
 });
