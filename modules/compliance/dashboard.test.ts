@@ -137,11 +137,14 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
     const chaseLines = (await chase.text()).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(chaseLines[0]).to.equal('Name,Team,Group,Why,Date,What they need');
     expect(chaseLines.map((l) => l.split(',')[0])).to.include.members(['Cy Overdue', 'Bob Expiring', 'Di Newstarter']);
+    const byTeam = (await (await lead.request('GET', '/compliance/alpha-housing/counts.csv?by=team')).text()).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(byTeam[0]).to.equal('Team,Compliant,Due soon,Overdue,In induction,Not started,Not measured,Headcount');
+    expect(byTeam).to.include('Outreach,0,0,1,1,1,1,4');
     expect((await lead.request('GET', '/compliance/alpha-housing/staff.csv?group=nine')).status).to.equal(400);
   });
 
   it('refuses a lead another organisation’s dashboard, list, downloads and figures, and never shows its people', async () => {
-    for (const path of ['', '/staff', '/staff.csv', '/chase.csv', '/self-assessment', '/staff?team=Tenancy']) {
+    for (const path of ['', '/staff', '/staff.csv', '/chase.csv', '/counts.csv', '/self-assessment', '/staff?team=Tenancy']) {
       const res = await lead.request('GET', `/compliance/beta-refuge${path}`, { headers: { accept: 'text/html' } });
       expect(res.status, path).to.equal(404);
       expect(await res.text()).to.not.contain('Beta Secret Person');

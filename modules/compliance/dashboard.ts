@@ -334,6 +334,14 @@ export function staffCsvRows(people: LeadPerson[]): string[][] {
   ]);
 }
 
+/** A counts table as CSV: the first column names the group or team. */
+export function countsCsv(rows: CountRow[], by: 'group' | 'team'): { header: string[]; rows: string[][] } {
+  return {
+    header: [by === 'group' ? 'Group' : 'Team', ...COUNTED_STATUSES.map((s) => STATUS_NAMES[s]), 'Not measured', 'Headcount'],
+    rows: rows.map((r) => [r.label, ...COUNTED_STATUSES.map((s) => String(r.counts[s])), String(r.other), String(r.headcount)]),
+  };
+}
+
 export const CHASE_CSV_HEADER = ['Name', 'Team', 'Group', 'Why', 'Date', 'What they need'];
 
 export function chaseCsvRows(items: ChaseItem[]): string[][] {

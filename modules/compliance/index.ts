@@ -17,6 +17,7 @@ import {
   type CountRow,
   competencyLabel,
   countsBy,
+  countsCsv,
   type LeadPerson,
   listQueryString,
   paginate,
@@ -238,6 +239,13 @@ export default defineModule({
       const { query, errors } = parseListQuery(req.query, { competencyIds: competencyChoices(people).map((c) => c.id) });
       if (errors.length) throw new HttpError(400, `${errors.map((e) => e.text).join('. ')}.`);
       sendCsv(res, `${org.slug}-staff-${today}.csv`, STAFF_CSV_HEADER, staffCsvRows(sortPeople(applyFilter(people, query.filter), query.sort)));
+    });
+    router.get('/compliance/:slug/counts.csv', allow('org-lead', 'partnership-admin'), async (req, res) => {
+      const by = req.query.by === 'team' ? 'team' : req.query.by === 'group' || req.query.by === undefined ? 'group' : null;
+      if (!by) throw new HttpError(400, 'Choose counts by group or by team (by=group or by=team).');
+      const { org, today, people } = await leadPeople(req);
+      const table = countsCsv(countsBy(people, by), by);
+      sendCsv(res, `${org.slug}-by-${by}-${today}.csv`, table.header, table.rows);
     });
     router.get('/compliance/:slug/chase.csv', allow('org-lead', 'partnership-admin'), async (req, res) => {
       const { org, today, people } = await leadPeople(req);
