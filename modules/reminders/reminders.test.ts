@@ -9,6 +9,7 @@ import { DEMO_PASSWORD } from '../../server/demo';
 import { addUser, type TestServer, startTestServer, TestAgent } from '../../test/support/server';
 import { londonDay } from './rules';
 import { runScan, type ScanDeps } from './scan';
+import { subjectRevealsProgress } from '../safety/rules';
 
 interface Received {
   from: string;
@@ -212,6 +213,8 @@ describe('refresher reminders: scans, outbox and email', function () {
     await server.product.mailer.deliverQueued(1000);
     const reminders = received.filter((r) => r.subject === `Training reminder from ${partnership}`);
     expect(reminders.length).to.be.greaterThan(0);
+    // Nothing about anyone's progress in a subject line (a lock screen or a shared inbox shows it).
+    for (const r of received) expect(subjectRevealsProgress(r.subject), r.subject).to.equal(false);
     const { rows: staff } = await pool.query<{ email: string; name: string }>(
       `select s.email, s.name from staff s join organisations o on o.id = s.organisation_id where o.slug = $1`,
       [org],

@@ -44,3 +44,12 @@ export function exitUrlProblem(url: string): string | null {
   }
   return null;
 }
+
+// Words that would tell someone reading over a shoulder, a shared inbox or a
+// lock screen how a person's training stands.
+const REVEALING = /\b(overdue|late|due|expir\w*|fail\w*|passed|incomplete|completed?|compliant|non-compliant|missed|behind)\b/i;
+
+/** True when an email subject line says something about the person's progress. */
+export function subjectRevealsProgress(subject: string): boolean {
+  return REVEALING.test(subject);
+}

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { exitUrlProblem, formatSupportLinks, parseSupportLinks } from './rules';
+import { OFFER_SUBJECT, REMINDER_SUBJECT } from '../training-sessions/messages';
+import { exitUrlProblem, formatSupportLinks, parseSupportLinks, subjectRevealsProgress } from './rules';
 
 describe('safety rules', () => {
   it('reads one local support service a line and names every line it cannot read', () => {
@@ -13,5 +14,23 @@ describe('safety rules', () => {
     expect(exitUrlProblem('https://www.bbc.co.uk/weather')).to.equal(null);
     expect(exitUrlProblem('http://example.com')).to.match(/https/);
     expect(exitUrlProblem('')).to.match(/Enter/);
+  });
+});
+
+describe('email subject lines', () => {
+  it('every subject the product sends says nothing about a person’s progress', () => {
+    const subjects = [
+      REMINDER_SUBJECT,
+      OFFER_SUBJECT,
+      'A question about your training',
+      'Reset your password',
+      'You are invited to Vale Partnership training',
+      'Training reminder from Vale Partnership',
+      'Welcome to training with Vale Partnership',
+      'Staff training follow-up from Vale Partnership',
+      'Training digest from Vale Partnership',
+    ];
+    for (const s of subjects) expect(subjectRevealsProgress(s), s).to.equal(false);
+    for (const s of ['You are overdue', 'Your certificate has expired', 'Course not passed']) expect(subjectRevealsProgress(s), s).to.equal(true);
   });
 });
