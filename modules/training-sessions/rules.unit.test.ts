@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formFrom, validateSession } from './rules';
+import { chargeNotice, formFrom, parsePounds, placeCharge, reportPeriod, validateSession, validateTerms } from './rules';
 
 describe('training session form', () => {
   const known = { courseIds: ['course'], trainerIds: ['trainer'], organisationIds: ['org-a', 'org-b'] };
@@ -26,5 +26,57 @@ describe('training session form', () => {
     expect(validateSession(formFrom({ ...base, date: '2026-11-01' }), known, now).errors.map((e) => e.text)).to.deep.equal(['The session must start in the future']);
     expect(validateSession(formFrom({ ...base, venue: '' }), known, now).errors.map((e) => e.href)).to.deep.equal(['#venue']);
     expect(validateSession(formFrom({ ...base, venue: '', onlineUrl: 'https://meet.example/x', organisationIds: ['org-a'] }), known, now).value?.organisationIds).to.deep.equal(['org-a']);
+  });
+});
+
+describe('booking terms and charges per place', () => {
+  const terms = { lateCancellationDays: 7, chargeNoShows: true };
+  const session = { startsAt: new Date('2027-03-15T09:30:00Z'), chargePence: 4500, cancelledAt: null };
+  const place = (p: Partial<Parameters<typeof placeCharge>[0]>) => ({ status: 'booked', attended: null, cancelledAt: null, cancelReason: null, ...p });
+
+  it('charges attended places, no-shows when the terms say so, and cancellations inside the notice period only', () => {
+    expect(placeCharge(place({ attended: true }), session, terms)).to.deep.equal({ reason: 'attended', pence: 4500 });
+    expect(placeCharge(place({ attended: false }), session, terms)).to.deep.equal({ reason: 'no-show', pence: 4500 });
+    expect(placeCharge(place({ attended: false }), session, { ...terms, chargeNoShows: false })).to.equal(null);
+    expect(placeCharge(place({ attended: null }), session, terms), 'register not marked yet').to.equal(null);
+    const cancelled = (at: string, reason = 'cancelled') => place({ status: 'cancelled', cancelledAt: new Date(at), cancelReason: reason });
+    expect(placeCharge(cancelled('2027-03-10T12:00:00Z'), session, terms)).to.deep.equal({ reason: 'late-cancellation', pence: 4500 });
+    expect(placeCharge(cancelled('2027-03-01T12:00:00Z'), session, terms)).to.equal(null);
+    expect(placeCharge(cancelled('2027-03-10T12:00:00Z'), session, { ...terms, lateCancellationDays: 0 })).to.equal(null);
+    for (const reason of ['substituted', 'left-waiting-list', 'declined', 'offer-lapsed']) expect(placeCharge(cancelled('2027-03-14T12:00:00Z', reason), session, terms), reason).to.equal(null);
+    expect(placeCharge(place({ attended: true }), { ...session, chargePence: null }, terms), 'free session').to.equal(null);
+    expect(placeCharge(place({ attended: true }), { ...session, cancelledAt: new Date() }, terms), 'cancelled session').to.equal(null);
+  });
+
+  it('tells people the price and the terms when they book', () => {
+    expect(chargeNotice(null, terms)).to.equal(null);
+    expect(chargeNotice(4550, terms)).to.equal(
+      'Each place costs £45.50, charged to the person’s organisation for places attended, places booked and not attended and places cancelled less than 7 days before the session. Passing a place to a colleague costs nothing.',
+    );
+  });
+
+  it('reads prices in pounds and checks the terms form with a message for each mistake', () => {
+    expect(parsePounds('')).to.equal(null);
+    expect(parsePounds('£45')).to.equal(4500);
+    expect(parsePounds('1,200.5')).to.equal(120050);
+    expect(parsePounds('forty')).to.equal(undefined);
+    expect(parsePounds('4.567')).to.equal(undefined);
+    const bad = validateTerms({ reminderDays: '0', offerHours: 'x', lateCancellationDays: '91', chargeNoShows: '' });
+    expect(bad.errors.map((e) => e.href)).to.deep.equal(['#reminderDays', '#offerHours', '#lateCancellationDays', '#chargeNoShows']);
+    expect(validateTerms({ reminderDays: '3', offerHours: '48', lateCancellationDays: '0', chargeNoShows: 'no' }).value).to.deep.equal({
+      reminderDays: 3,
+      offerHours: 48,
+      lateCancellationDays: 0,
+      chargeNoShows: false,
+    });
+  });
+
+  it('reports over whole UK days, the last twelve months by default', () => {
+    const now = new Date('2027-06-15T10:00:00Z');
+    const p = reportPeriod({}, now);
+    expect([p.fromDay, p.toDay]).to.deep.equal(['2026-06-15', '2027-06-15']);
+    expect(p.to.toISOString()).to.equal('2027-06-15T23:00:00.000Z'); // midnight at the end of the day, British Summer Time
+    expect(reportPeriod({ from: '2027-13-01' }, now).errors[0].href).to.equal('#from');
+    expect(reportPeriod({ from: '2027-06-01', to: '2027-05-01' }, now).errors[0].text).to.contain('on or before');
   });
 });
