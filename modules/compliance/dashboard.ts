@@ -267,9 +267,18 @@ export function competencyLabel(c: Pick<CompetencyResult, 'groupNumber' | 'numbe
   return `Group ${c.groupNumber} competency ${c.number}`;
 }
 
-/** The competencies a person still needs, by label. */
-export function unmetCompetencies(p: LeadPerson): string[] {
-  return p.competencies.filter((c) => !c.met).map(competencyLabel);
+/** "Group 1 competencies 1, 2 and 4; Group 2 competency 3": a list of competencies, short enough to read in a table. */
+export function summariseCompetencies(list: Pick<CompetencyResult, 'groupNumber' | 'number'>[]): string {
+  const byGroup = new Map<number, number[]>();
+  for (const c of list) byGroup.set(c.groupNumber, [...(byGroup.get(c.groupNumber) ?? []), c.number]);
+  return [...byGroup.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([group, numbers]) => {
+      const sorted = [...numbers].sort((a, b) => a - b);
+      const words = sorted.length === 1 ? String(sorted[0]) : `${sorted.slice(0, -1).join(', ')} and ${sorted[sorted.length - 1]}`;
+      return `Group ${group} ${sorted.length === 1 ? 'competency' : 'competencies'} ${words}`;
+    })
+    .join('; ');
 }
 
 export type ChaseReason = 'overdue' | 'induction-ending' | 'expiring';
@@ -286,6 +295,8 @@ export interface ChaseItem {
   due: string | null;
   /** What they need, in the framework's words. */
   needs: { label: string; text: string; expires: string | null }[];
+  /** The same, in a few words. */
+  needsSummary: string;
 }
 
 /**
@@ -304,12 +315,14 @@ export function chaseList(people: LeadPerson[], today: string, days = 7): ChaseI
     if (p.status === 'overdue') {
       const lapsed = unmet.map((c) => c.expires).filter((d): d is string => d != null);
       const dated = [...lapsed, ...(p.inductionEnds && p.inductionEnds < today ? [p.inductionEnds] : [])].sort();
-      items.push({ person: p, reason: 'overdue', due: dated[0] ?? null, needs: unmet.map(need) });
+      items.push({ person: p, reason: 'overdue', due: dated[0] ?? null, needs: unmet.map(need), needsSummary: summariseCompetencies(unmet) });
     } else if (p.status === 'in-induction' && p.inductionEnds && p.inductionEnds <= limit) {
-      items.push({ person: p, reason: 'induction-ending', due: p.inductionEnds, needs: unmet.map(need) });
+      items.push({ person: p, reason: 'induction-ending', due: p.inductionEnds, needs: unmet.map(need), needsSummary: summariseCompetencies(unmet) });
     } else if (p.status === 'compliant' || p.status === 'due-soon') {
       const expiring = p.competencies.filter((c) => c.met && c.expires != null && c.expires <= limit);
-      if (expiring.length) items.push({ person: p, reason: 'expiring', due: expiring.map((c) => c.expires!).sort()[0], needs: expiring.map(need) });
+      if (expiring.length) {
+        items.push({ person: p, reason: 'expiring', due: expiring.map((c) => c.expires!).sort()[0], needs: expiring.map(need), needsSummary: `${summariseCompetencies(expiring)} renewed` });
+      }
     }
   }
   return items.sort(
@@ -330,7 +343,7 @@ export function staffCsvRows(people: LeadPerson[]): string[][] {
     STATUS_NAMES[p.status],
     p.nextExpiry ?? '',
     p.inductionEnds ?? '',
-    unmetCompetencies(p).join('; '),
+    summariseCompetencies(p.competencies.filter((c) => !c.met)),
   ]);
 }
 
@@ -351,6 +364,6 @@ export function chaseCsvRows(items: ChaseItem[]): string[][] {
     i.person.groupNumber == null ? '' : String(i.person.groupNumber),
     CHASE_REASONS[i.reason],
     i.due ?? '',
-    i.needs.map((n) => n.label).join('; '),
+    i.needsSummary,
   ]);
 }

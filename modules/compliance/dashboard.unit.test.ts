@@ -13,6 +13,7 @@ import {
   parseListQuery,
   sortPeople,
   staffCsvRows,
+  summariseCompetencies,
   toLeadPeople,
   totalRow,
 } from './dashboard';
@@ -143,7 +144,11 @@ describe('the lead’s dashboard', () => {
       ['Cat', 'induction-ending', '2026-11-28'],
     ]);
     expect(list[0].needs.map((n) => n.label)).to.deep.equal(['Group 1 competency 1', 'Group 2 competency 1']);
-    expect(list[1].needs.map((n) => n.label)).to.deep.equal(['Group 1 competency 1']);
+    expect(list[0].needsSummary).to.equal('Group 1 competency 1; Group 2 competency 1');
+    expect(list[1].needsSummary).to.equal('Group 1 competency 1 renewed');
+    expect(summariseCompetencies([competency(2, 5, null), competency(1, 3, null), competency(1, 1, null), competency(1, 2, null)])).to.equal(
+      'Group 1 competencies 1, 2 and 3; Group 2 competency 5',
+    );
   });
 
   it('joins team and induction end from the staff record', () => {

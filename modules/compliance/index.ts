@@ -33,7 +33,6 @@ import {
   teamLabel,
   groupLabel,
   toLeadPeople,
-  unmetCompetencies,
 } from './dashboard';
 import { loadStaffDetails } from './lead-store';
 import { buildSelfAssessment } from './self-assessment';
@@ -226,7 +225,7 @@ export default defineModule({
         sorts: (Object.keys(SORT_NAMES) as SortKey[]).map((s) => ({ value: s, label: SORT_NAMES[s], selected: s === query.sort })),
         summary: describeFilter(filter, competencies),
         page: shown,
-        people: shown.items.map((p) => ({ ...p, statusName: STATUS_NAMES[p.status], tag: STATUS_TAGS[p.status], teamLabel: teamLabel(teamKey(p.team)), unmet: unmetCompetencies(p).length })),
+        people: shown.items.map((p) => ({ ...p, statusName: STATUS_NAMES[p.status], tag: STATUS_TAGS[p.status], teamLabel: teamLabel(teamKey(p.team)), unmet: p.competencies.filter((c) => !c.met).length })),
         pagination: shown.pageCount > 1 && {
           previous: shown.page > 1 ? href(shown.page - 1) : null,
           next: shown.page < shown.pageCount ? href(shown.page + 1) : null,
