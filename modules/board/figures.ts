@@ -67,7 +67,7 @@ export async function loadDeclared(pool: Pool): Promise<Map<string, Record<strin
 /**
  * Works out the figures for `asOf` (a London day) and the period
  * `periodStart`..`asOf` (e-learning completions and face-to-face sessions).
- * People's statuses come from the compliance module, one organisation at a time.
+ * People's statuses come from the compliance module, a few organisations at a time.
  */
 export async function computeFigures(pool: Pool, asOf: string, periodStart: string, now = new Date()): Promise<RawFigures> {
   const [framework, orgs, declared] = await Promise.all([
@@ -76,8 +76,18 @@ export async function computeFigures(pool: Pool, asOf: string, periodStart: stri
     loadDeclared(pool),
   ]);
   const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
-  const organisations: OrganisationFigures[] = [];
-  for (const org of orgs.rows) {
+  // A few organisations at a time: enough to use several connections, never the whole pool.
+  const organisations: OrganisationFigures[] = new Array(orgs.rows.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < orgs.rows.length) {
+      const i = next++;
+      organisations[i] = await organisationFigures(orgs.rows[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, orgs.rows.length) }, worker));
+
+  async function organisationFigures(org: { id: string; slug: string; name: string; sector: string; in_area: boolean }): Promise<OrganisationFigures> {
     const result = await complianceForOrganisation(pool, { kind: 'all' }, org.id, asOf);
     const byGroup: Record<string, GroupCounts> = Object.fromEntries(groups.map((g) => [String(g), emptyCounts()]));
     let unmapped = 0;
@@ -94,7 +104,7 @@ export async function computeFigures(pool: Pool, asOf: string, periodStart: stri
       counts.onSystem++;
       counts[measure]++;
     }
-    organisations.push({ slug: org.slug, name: org.name, sector: org.sector, inArea: org.in_area, groups: byGroup, declared: declared.get(org.id) ?? {}, unmapped });
+    return { slug: org.slug, name: org.name, sector: org.sector, inArea: org.in_area, groups: byGroup, declared: declared.get(org.id) ?? {}, unmapped };
   }
   const [elearning, faceToFace] = await Promise.all([elearningIn(pool, periodStart, asOf), faceToFaceIn(pool, periodStart, asOf)]);
   return { asOf, periodStart, periodEnd: asOf, computedAt: now.toISOString(), groups, organisations, elearning, faceToFace };

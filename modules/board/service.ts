@@ -4,7 +4,7 @@ import { commentary } from './commentary';
 import { computeFigures, type RawFigures } from './figures';
 import { parseQuarter, previousQuarter, type Quarter, quarterEndingOn, quarterOf } from './quarters';
 import type { BoardReport } from './report';
-import { allSnapshotFigures, cachedFigures, refreshFigures, snapshotEndingOn, snapshotFigures, suppressionThreshold } from './store';
+import { cachedFigures, listSnapshots, refreshFigures, snapshotEndingOn, snapshotFigures, suppressionThreshold } from './store';
 import { type BoardView, buildBoardView } from './view';
 
 /**
@@ -12,6 +12,23 @@ import { type BoardView, buildBoardView } from './view';
  * reported), today from the kept figures, any other day worked out afresh.
  * Every answer is suppressed before it leaves here.
  */
+
+/**
+ * The suppressed view of a set of figures, worked out once per set: the
+ * dashboard then only reads. Figures are identified by the day they are for,
+ * when they were worked out and the threshold, so a refresh or retake is a new entry.
+ */
+const views = new Map<string, BoardView>();
+function viewOf(raw: RawFigures, threshold: number): BoardView {
+  const id = `${raw.asOf}|${raw.periodStart}|${raw.computedAt}|${threshold}`;
+  let view = views.get(id);
+  if (!view) {
+    view = buildBoardView(raw, threshold);
+    if (views.size >= 16) views.delete(views.keys().next().value as string);
+    views.set(id, view);
+  }
+  return view;
+}
 
 export interface BoardFigures {
   view: BoardView;
@@ -23,12 +40,12 @@ export async function currentFigures(pool: Pool): Promise<BoardFigures> {
   const [threshold, cached] = await Promise.all([suppressionThreshold(pool), cachedFigures(pool)]);
   // The first time (before the job has run) the figures are worked out here, once.
   const raw = cached?.figures ?? (await refreshFigures(pool, londonToday()));
-  return { view: buildBoardView(raw, threshold), source: 'current' };
+  return { view: viewOf(raw, threshold), source: 'current' };
 }
 
 export async function quarterFigures(pool: Pool, q: Quarter): Promise<BoardFigures | null> {
   const [threshold, raw] = await Promise.all([suppressionThreshold(pool), snapshotFigures(pool, q.id)]);
-  return raw ? { view: buildBoardView(raw, threshold), source: 'snapshot', quarter: q.id } : null;
+  return raw ? { view: viewOf(raw, threshold), source: 'snapshot', quarter: q.id } : null;
 }
 
 /** Figures as at a day: a quarter's snapshot when the day ends a snapshotted quarter, else worked out for that day. */
@@ -36,19 +53,24 @@ export async function figuresAsOf(pool: Pool, day: string): Promise<BoardFigures
   const threshold = await suppressionThreshold(pool);
   if (quarterEndingOn(day)) {
     const snap = await snapshotEndingOn(pool, day);
-    if (snap) return { view: buildBoardView(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
+    if (snap) return { view: viewOf(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
   }
   if (day === londonToday()) return currentFigures(pool);
   const raw = await computeFigures(pool, day, quarterOf(day).start);
   return { view: buildBoardView(raw, threshold), source: 'computed' };
 }
 
-/** Share compliant across the partnership for every snapshotted quarter, oldest first. */
-export async function trend(pool: Pool, threshold: number, upTo?: string): Promise<{ label: string; quarter: string; value: number | null; raw: RawFigures }[]> {
-  const snaps = await allSnapshotFigures(pool);
-  return snaps
-    .filter((s) => !upTo || s.quarter <= upTo)
-    .map((s) => ({ quarter: s.quarter, label: s.quarter.replace('-', ' '), value: buildBoardView(s.figures, threshold).partnership.total.compliantPercent, raw: s.figures }));
+/** Share compliant across the partnership for every snapshotted quarter, oldest first (each snapshot read once per process). */
+const trendValues = new Map<string, number | null>();
+export async function trend(pool: Pool, threshold: number, upTo?: string): Promise<{ label: string; quarter: string; value: number | null }[]> {
+  const snaps = (await listSnapshots(pool)).filter((s) => !upTo || s.quarter <= upTo);
+  const idOf = (s: { quarter: string; takenAt: Date }) => `${s.quarter}|${new Date(s.takenAt).toISOString()}|${threshold}`;
+  for (const s of snaps) {
+    if (trendValues.has(idOf(s))) continue;
+    const raw = await snapshotFigures(pool, s.quarter);
+    if (raw) trendValues.set(idOf(s), buildBoardView(raw, threshold).partnership.total.compliantPercent);
+  }
+  return snaps.map((s) => ({ quarter: s.quarter, label: s.quarter.replace('-', ' '), value: trendValues.get(idOf(s)) ?? null }));
 }
 
 export async function boardReport(pool: Pool, quarterId: string, partnershipName: string): Promise<BoardReport | null> {
@@ -57,7 +79,7 @@ export async function boardReport(pool: Pool, quarterId: string, partnershipName
   const threshold = await suppressionThreshold(pool);
   const raw = await snapshotFigures(pool, q.id);
   if (!raw) return null;
-  const view = buildBoardView(raw, threshold);
+  const view = viewOf(raw, threshold);
   const prevRaw = await snapshotFigures(pool, previousQuarter(q).id);
   const points = await trend(pool, threshold, q.id);
   return {
@@ -65,7 +87,7 @@ export async function boardReport(pool: Pool, quarterId: string, partnershipName
     quarterId: q.id,
     quarterLabel: q.label,
     view,
-    commentary: commentary(prevRaw ? buildBoardView(prevRaw, threshold) : null, view),
+    commentary: commentary(prevRaw ? viewOf(prevRaw, threshold) : null, view),
     trend: points.slice(-8).map((p) => ({ label: p.label, value: p.value })),
   };
 }

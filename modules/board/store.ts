@@ -81,11 +81,6 @@ export async function snapshotEndingOn(db: Db, day: string): Promise<{ quarter: 
   return rows[0] ?? null;
 }
 
-export async function allSnapshotFigures(db: Db): Promise<{ quarter: string; figures: RawFigures }[]> {
-  const { rows } = await db.query<{ quarter: string; figures: RawFigures }>('select quarter, figures from board_snapshots order by quarter');
-  return rows;
-}
-
 /**
  * Takes the quarter's snapshot: the figures as at its last day, learning
  * activity over the quarter. A quarter already taken is left exactly as it

@@ -80,21 +80,26 @@ export function suppress(values: Map<string, number>, constraints: SumConstraint
     }
   };
   for (const k of hidden.keys()) for (const i of touching.get(k) ?? []) enqueue(i);
-  while (queue.length) {
-    const i = queue.shift()!;
+  for (let head = 0; head < queue.length; head++) {
+    const i = queue[head];
     queued.delete(i);
     const c = constraints[i];
-    const members = [c.total, ...c.parts];
-    const hiddenMembers = members.filter((k) => hidden.has(k));
-    if (hiddenMembers.length !== 1) continue;
-    // The hidden one is a part with the total shown (or the total with every part shown): hide another.
-    const candidates = c.parts.filter((k) => !hidden.has(k) && value(k) > 0).sort((a, b) => value(a) - value(b) || a.localeCompare(b));
-    let next: string | undefined = candidates[0];
+    let hiddenCount = hidden.has(c.total) ? 1 : 0;
+    for (const k of c.parts) {
+      if (hidden.has(k) && ++hiddenCount > 1) break;
+    }
+    if (hiddenCount !== 1) continue;
+    // The hidden one is a part with the total shown (or the total with every part shown): hide
+    // another, the smallest non-zero part (ties by key, so the result never depends on order).
+    let next: string | undefined;
+    for (const k of c.parts) {
+      if (hidden.has(k) || value(k) <= 0) continue;
+      if (next === undefined || value(k) < value(next) || (value(k) === value(next) && k < next)) next = k;
+    }
     if (!next && !hidden.has(c.total)) next = c.total;
     if (!next) continue; // only the total is hidden and every part is zero: the total is zero, nothing to protect
     hidden.set(next, 'secondary');
     for (const j of touching.get(next) ?? []) enqueue(j);
-    enqueue(i);
   }
   return { threshold, hidden };
 }

@@ -96,12 +96,13 @@ export function buildBoardView(raw: RawFigures, threshold: number): BoardView {
     for (const g of allGroups) constraints.push({ total: key(e, g, 'onSystem'), parts: STATUS_MEASURES.map((m) => key(e, g, m)) });
     for (const m of MEASURES) constraints.push({ total: key(e, 'all', m), parts: groupKeys.map((g) => key(e, g, m)) });
   }
+  const orgsOfSector = new Map(sectors.map((s) => [s, raw.organisations.filter((o) => o.sector === s)]));
   for (const g of allGroups) {
     for (const m of MEASURES) {
       constraints.push({ total: key('all', g, m), parts: sectors.map((s) => key(`sector:${s}`, g, m)) });
       constraints.push({ total: key('all', g, m), parts: raw.organisations.map((o) => key(`org:${o.slug}`, g, m)) });
       for (const s of sectors) {
-        constraints.push({ total: key(`sector:${s}`, g, m), parts: raw.organisations.filter((o) => o.sector === s).map((o) => key(`org:${o.slug}`, g, m)) });
+        constraints.push({ total: key(`sector:${s}`, g, m), parts: (orgsOfSector.get(s) ?? []).map((o) => key(`org:${o.slug}`, g, m)) });
       }
     }
   }
