@@ -1,5 +1,4 @@
 import { ConfigError, loadConfig } from './config';
-import { EmbeddedDatabaseBusyError } from './db/embedded';
 import { createLogger } from './logger';
 import { startProduct } from './runtime';
 
@@ -19,8 +18,9 @@ async function main(): Promise<void> {
   try {
     product = await startProduct(config, { logger });
   } catch (err) {
-    if (err instanceof EmbeddedDatabaseBusyError) {
-      console.error(err.message);
+    // By name, so that a server on PostgreSQL never loads the embedded database's code.
+    if ((err as Error).name === 'EmbeddedDatabaseBusyError') {
+      console.error((err as Error).message);
       process.exit(75); // EX_TEMPFAIL
     }
     throw err;

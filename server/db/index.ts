@@ -2,7 +2,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { openEmbedded, type OpenEmbeddedOptions } from './embedded';
+import type { OpenEmbeddedOptions } from './embedded';
 
 // Dates stay as 'YYYY-MM-DD' strings: a training date has no time zone, and
 // turning it into a JS Date at midnight UTC shifts it a day in British Summer Time.
@@ -47,6 +47,9 @@ export async function openDatabase(
     url = config.databaseUrl;
   } else {
     kind = 'pglite';
+    // Loaded only here: PGlite's WebAssembly build adds about 50 MB to every
+    // process that imports it, which a server or CLI on PostgreSQL never needs.
+    const { openEmbedded } = require('./embedded') as typeof import('./embedded');
     const embedded = await openEmbedded({
       dataDir: config.dataDir,
       role: options.role,
