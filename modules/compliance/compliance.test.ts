@@ -44,10 +44,21 @@ describe('compliance service and API', () => {
         where s.organisation_id = $1 and c.group_number <= 2 and s.name not like '%7'`,
       [orgId],
     );
+    // Corrections and withdrawals (new rows naming the one they replace) for one entry in nine.
+    await pool.query(
+      `insert into evidence (staff_id, competency_id, achieved_on, source, replaces_id, withdrawn, change_reason)
+       select e.staff_id, e.competency_id, e.achieved_on - 400, e.source, e.id, row_number() over (order by e.id) % 3 = 0, 'bulk correction'
+         from evidence e join staff s on s.id = e.staff_id where s.organisation_id = $1 and abs(hashtext(e.id::text)) % 9 = 0`,
+      [orgId],
+    );
     let queries = 0;
     const counting = new Proxy(pool, {
       get(target, prop) {
-        if (prop === 'query') return (...args: unknown[]) => (queries++, (target.query as (...a: unknown[]) => unknown).apply(target, args));
+        if (prop === 'query')
+          return (...args: unknown[]) => {
+            queries++;
+            return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+          };
         return Reflect.get(target, prop);
       },
     });
@@ -63,6 +74,78 @@ describe('compliance service and API', () => {
       expect(one.status).to.equal(p.status);
       expect(one.competencies).to.deep.equal(p.competencies);
     }
+  });
+
+  it('answers as of a past day: staff in post then, their group then, evidence recorded and achieved by then, corrections recorded later ignored', async () => {
+    const past = addDays(today, -30);
+    const { rows } = await pool.query<{ id: string }>(`insert into organisations (slug, name, sector) values ('as-of-test', 'As Of Test', 'housing') returning id`);
+    const orgId = rows[0].id;
+    const person = async (name: string, group: number, startDaysAgo: number, leavingDaysAgo: number | null = null) =>
+      (
+        await pool.query<{ id: string }>(
+          `insert into staff (organisation_id, name, job_title, start_date, leaving_date, group_number, created_at)
+           values ($1, $2, 'Worker', current_date - $3::int, current_date - $4::int, $5, now() - interval '3 years') returning id`,
+          [orgId, name, startDaysAgo, leavingDaysAgo, group],
+        )
+      ).rows[0].id;
+    const groupOne = (await pool.query<{ id: string }>(`select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 1 and not c.retired`)).rows;
+    // Evidence for every Group 1 competency: achieved and recorded so many days ago.
+    const evidence = async (staffId: string, achievedDaysAgo: number, recordedDaysAgo: number) => {
+      const ids: string[] = [];
+      for (const c of groupOne) {
+        const { rows: e } = await pool.query<{ id: string }>(
+          `insert into evidence (staff_id, competency_id, achieved_on, source, recorded_at) values ($1, $2, current_date - $3::int, 'prior-learning', now() - make_interval(days => $4::int)) returning id`,
+          [staffId, c.id, achievedDaysAgo, recordedDaysAgo],
+        );
+        ids.push(e[0].id);
+      }
+      return ids;
+    };
+    const promoted = await person('Promoted later', 1, 700);
+    await evidence(promoted, 400, 398);
+    await pool.query(`insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason, changed_at) values ($1, 3, 1, 'lead-override', 'promoted', now() - interval '10 days')`, [promoted]);
+    await pool.query('update staff set group_number = 3 where id = $1', [promoted]);
+    const leaver = await person('Left since', 1, 700, 5);
+    await evidence(leaver, 400, 398);
+    const trainedSince = await person('Trained since', 1, 700);
+    await evidence(trainedSince, 10, 10);
+    const recordedLate = await person('Recorded late', 1, 700);
+    await evidence(recordedLate, 400, 2);
+    const withdrawnSince = await person('Withdrawn since', 1, 700);
+    const [first] = await evidence(withdrawnSince, 400, 398);
+    await pool.query(
+      `insert into evidence (staff_id, competency_id, achieved_on, source, replaces_id, withdrawn, change_reason)
+       select staff_id, competency_id, achieved_on, source, id, true, 'Recorded against the wrong person' from evidence where id = $1`,
+      [first],
+    );
+    const startedSince = await person('Started since', 1, 10);
+
+    const then = (await complianceForOrganisation(pool, { kind: 'all' }, orgId, past))!;
+    const statusThen = Object.fromEntries(then.people.map((p) => [p.name, `${p.groupNumber}:${p.status}`]));
+    expect(statusThen).to.deep.equal({
+      'Promoted later': '1:compliant',
+      'Left since': '1:compliant',
+      'Trained since': '1:overdue',
+      'Recorded late': '1:overdue',
+      'Withdrawn since': '1:compliant',
+    });
+    const now = (await complianceForOrganisation(pool, { kind: 'all' }, orgId, today))!;
+    const statusNow = Object.fromEntries(now.people.map((p) => [p.name, `${p.groupNumber}:${p.status}`]));
+    expect(statusNow).to.deep.equal({
+      'Promoted later': '3:overdue',
+      'Trained since': '1:compliant',
+      'Recorded late': '1:compliant',
+      'Withdrawn since': '1:overdue',
+      'Started since': '1:in-induction',
+    });
+    // One person at a time gives the same answers, then and now.
+    for (const p of then.people) {
+      const one = (await complianceForStaff(pool, { kind: 'all' }, p.staffId, past))!;
+      expect([one.groupNumber, one.status, one.competencies]).to.deep.equal([p.groupNumber, p.status, p.competencies]);
+    }
+    expect((await complianceForStaff(pool, { kind: 'all' }, leaver, today))!.status).to.equal('left');
+    expect((await complianceForStaff(pool, { kind: 'all' }, promoted, today))!.groupNumber).to.equal(3);
+    expect(startedSince).to.be.a('string');
   });
 
   it('withdrawn and corrected evidence stops counting; a leaver is left from their leaving day', async () => {

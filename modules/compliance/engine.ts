@@ -96,17 +96,29 @@ function daysInMonth(y: number, m: number): number {
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-// Bulk runs compute the same few thousand (day, months) pairs over and over.
-const monthsCache = new Map<string, string>();
+// Bulk runs compute the same few thousand (day, months) and (day, days) pairs
+// over and over: one small cache per interval, keyed by the day alone.
+const monthsCache = new Map<number, Map<string, string>>();
+const daysCache = new Map<number, Map<string, string>>();
+
+function cacheFor(caches: Map<number, Map<string, string>>, n: number): Map<string, string> {
+  let cache = caches.get(n);
+  if (!cache || cache.size > 20_000) {
+    if (caches.size > 1_000) caches.clear();
+    cache = new Map();
+    caches.set(n, cache);
+  }
+  return cache;
+}
 
 /** Calendar months, clamping to the month end: 2024-01-31 + 1 month = 2024-02-29. */
 export function addMonths(day: string, months: number): string {
-  const key = `${day}|${months}`;
-  const hit = monthsCache.get(key);
-  if (hit !== undefined) return hit;
-  if (monthsCache.size > 50_000) monthsCache.clear();
-  const result = addMonthsUncached(day, months);
-  monthsCache.set(key, result);
+  const cache = cacheFor(monthsCache, months);
+  let result = cache.get(day);
+  if (result === undefined) {
+    result = addMonthsUncached(day, months);
+    cache.set(day, result);
+  }
   return result;
 }
 
@@ -119,6 +131,16 @@ function addMonthsUncached(day: string, months: number): string {
 }
 
 export function addDays(day: string, days: number): string {
+  const cache = cacheFor(daysCache, days);
+  let result = cache.get(day);
+  if (result === undefined) {
+    result = addDaysUncached(day, days);
+    cache.set(day, result);
+  }
+  return result;
+}
+
+function addDaysUncached(day: string, days: number): string {
   const [y, m, d] = parse(day);
   const t = new Date(Date.UTC(y, m - 1, d + days));
   return format(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
@@ -144,6 +166,12 @@ export function addDays(day: string, days: number): string {
  * and anything newly required shows as missing (no fresh induction period).
  * Evidence dated after today is ignored (it cannot have been achieved yet).
  */
+const NONE: EvidenceItem[] = [];
+
+function latestFirst(a: EvidenceItem, b: EvidenceItem): number {
+  return a.achievedOn === b.achievedOn ? (a.id < b.id ? -1 : 1) : a.achievedOn < b.achievedOn ? 1 : -1;
+}
+
 export function computeCompliance(input: ComplianceInput): ComplianceResult {
   const { today } = input;
   if (input.leavingDate && input.leavingDate <= today) return { status: 'left', competencies: [], nextExpiry: null };
@@ -164,9 +192,9 @@ export function computeCompliance(input: ComplianceInput): ComplianceResult {
   let anyEvidence = false;
   let nextExpiry: string | null = null;
   const competencies: CompetencyResult[] = input.requirements.map((r) => {
-    const counting = [...(byLineage.get(r.lineage) ?? [])].sort((a, b) =>
-      a.achievedOn === b.achievedOn ? (a.id < b.id ? -1 : 1) : a.achievedOn < b.achievedOn ? 1 : -1,
-    );
+    // The lists are this call's own arrays, so they are sorted in place.
+    const counting = byLineage.get(r.lineage) ?? NONE;
+    if (counting.length > 1) counting.sort(latestFirst);
     const expires = counting.length ? addMonths(counting[0].achievedOn, input.refresherMonths) : null;
     const met = expires != null && expires > today;
     let status: CompetencyStatus = 'missing';

@@ -109,15 +109,23 @@ export type StaffWithItems = StaffRow & { items?: string | null };
 export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf): Promise<StaffWithItems[]> {
   const inPost = `s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > $3::date)
     and (s.start_date <= $3::date or (s.start_date is null and s.created_at < $2))`;
-  const { rows } = on.current
-    ? await pool.query<StaffWithItems>(
-        `select ${STAFF_COLUMNS}, x.items from staff s left join current_evidence x on x.staff_id = s.id where ${inPost} order by s.name, s.id`,
-        [organisationId, on.end, on.date],
-      )
-    : await pool.query<StaffWithItems>(
-        `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost} order by s.name, s.id`,
-        [organisationId, on.end, on.date],
-      );
+  if (on.current) {
+    // Two queries, not a join, so the sort by name does not carry the evidence along.
+    const [staff, items] = await Promise.all([
+      pool.query<StaffWithItems>(`select ${STAFF_COLUMNS} from staff s where ${inPost} order by s.name, s.id`, [organisationId, on.end, on.date]),
+      pool.query<{ staffId: string; items: string }>(
+        `select x.staff_id as "staffId", x.items from current_evidence x where x.staff_id in (select id from staff where organisation_id = $1)`,
+        [organisationId],
+      ),
+    ]);
+    const byStaff = new Map(items.rows.map((x) => [x.staffId, x.items]));
+    for (const p of staff.rows) p.items = byStaff.get(p.id) ?? null;
+    return staff.rows;
+  }
+  const { rows } = await pool.query<StaffWithItems>(
+    `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost} order by s.name, s.id`,
+    [organisationId, on.end, on.date],
+  );
   return rows;
 }
 

@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { complianceForOrganisation } from '../../modules/compliance/service';
+import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
 import { createBenchDatabase, isMain, median, p95, printResults } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
 
@@ -69,7 +69,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
     if (!largest[0]) throw new Error('the data set has no staff');
     const org = largest[0];
     const { rows: ev } = await pool.query<{ n: number }>('select count(*)::int as n from evidence e join staff s on s.id = e.staff_id where s.organisation_id = $1', [org.id]);
-    const today = new Date().toISOString().slice(0, 10);
+    const today = londonToday();
     const iterations = ctx.quick ? 5 : 20;
     ctx.log(`organisation compliance: ${org.name}, ${org.staff} current staff, ${ev[0].n} evidence rows`);
     let answer = 0;

@@ -1,0 +1,165 @@
+/**
+ * How long the whole partnership's coverage figures take to compute live:
+ * every organisation's people's statuses, aggregated by organisation × group ×
+ * status (issue 10: under 300 ms warm, ratio under 2 to the hand-written SQL
+ * aggregate that answers the same question). The board dashboard itself reads
+ * figures cached by the board module; this is the computation behind them.
+ *
+ * As part of the suite, `scripts/bench/run.ts` calls `run(ctx)`. On its own:
+ *
+ *   npx tsx scripts/bench/board-coverage.ts [--staff 10000] [--orgs 21] [--keep]
+ *   npx tsx scripts/bench/board-coverage.ts --database-url postgres://.../lms_bench
+ */
+import pg from 'pg';
+import { addDays } from '../../modules/compliance/engine';
+import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
+import { timed } from './compliance-organisation';
+import { createBenchDatabase, isMain, median, p95, printResults } from './compliance-support';
+import type { Benchmark, BenchContext, BenchResult } from './types';
+
+/** org id|group|status -> people */
+type Counts = Map<string, number>;
+
+/**
+ * The floor: the engine's rules written once as one SQL aggregate over the
+ * whole partnership (in post on the day; cumulative requirements; the latest
+ * current evidence per competency lineage; the organisation's refresher,
+ * due-soon and induction settings; the same precedence of statuses).
+ */
+export const FLOOR_SQL = `
+  with req as (select sg.number as g, unnest(array[sg.number] || sg.includes_groups) as needs
+                 from staff_groups sg join frameworks f on f.id = sg.framework_id and f.status = 'published'),
+       people as (select s.id, s.organisation_id, s.group_number, s.start_date,
+                         coalesce((o.refresher_months ->> s.group_number::text)::int, 36) as months,
+                         o.due_soon_days, o.induction_days, o.uses_rcn_intercollegiate as rcn
+                    from staff s join organisations o on o.id = s.organisation_id
+                   where (s.leaving_date is null or s.leaving_date > $1::date) and (s.start_date <= $1::date or s.start_date is null)),
+       need as (select p.id, c.lineage from people p join req on req.g = p.group_number
+                  join competencies c on c.group_number = req.needs and not c.retired
+                  join frameworks f on f.id = c.framework_id and f.status = 'published'),
+       latest as (select e.staff_id, c.lineage, max(e.achieved_on) as achieved_on
+                    from evidence e join competencies c on c.id = e.competency_id
+                   where e.replaced_at is null and not e.withdrawn and e.achieved_on <= $1::date
+                   group by e.staff_id, c.lineage),
+       per_person as (select p.id, p.organisation_id, p.group_number, p.start_date, p.induction_days, p.rcn,
+                             count(n.lineage) as needed,
+                             count(*) filter (where l.achieved_on + make_interval(months => p.months) > $1::date) as met,
+                             count(*) filter (where l.achieved_on + make_interval(months => p.months) > $1::date
+                                                and l.achieved_on + make_interval(months => p.months) <= $1::date + p.due_soon_days) as due_soon,
+                             count(l.staff_id) as any_evidence
+                        from people p left join need n on n.id = p.id left join latest l on l.staff_id = p.id and l.lineage = n.lineage
+                       group by p.id, p.organisation_id, p.group_number, p.start_date, p.induction_days, p.rcn)
+  select organisation_id as "organisationId", group_number as "groupNumber",
+         case when rcn then 'not-applicable' when group_number is null then 'unmapped'
+              when met = needed then case when due_soon > 0 then 'due-soon' else 'compliant' end
+              when start_date is not null and start_date + induction_days >= $1::date then 'in-induction'
+              when start_date is null and any_evidence = 0 then 'not-started'
+              else 'overdue' end as status,
+         count(*)::int as people
+    from per_person group by 1, 2, 3`;
+
+/** The product's answer: complianceForOrganisation for every organisation, four at a time (as the board module does), counted. */
+async function productCounts(pool: pg.Pool, organisationIds: string[], day: string): Promise<Counts> {
+  const counts: Counts = new Map();
+  let next = 0;
+  const worker = async () => {
+    while (next < organisationIds.length) {
+      const id = organisationIds[next++];
+      const result = await complianceForOrganisation(pool, { kind: 'all' }, id, day);
+      for (const [group, byStatus] of Object.entries(result?.counts.byGroup ?? {})) {
+        for (const [status, n] of Object.entries(byStatus)) {
+          if (n) counts.set(`${id}|${group === 'unmapped' ? 'null' : group}|${status}`, n);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, organisationIds.length) }, worker));
+  return counts;
+}
+
+async function floorCounts(pool: pg.Pool, day: string): Promise<Counts> {
+  const { rows } = await pool.query<{ organisationId: string; groupNumber: number | null; status: string; people: number }>(FLOOR_SQL, [day]);
+  return new Map(rows.map((r) => [`${r.organisationId}|${r.groupNumber ?? 'null'}|${r.status}`, r.people]));
+}
+
+function differences(a: Counts, b: Counts): number {
+  let n = 0;
+  for (const k of new Set([...a.keys(), ...b.keys()])) if ((a.get(k) ?? 0) !== (b.get(k) ?? 0)) n++;
+  return n;
+}
+
+export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> => {
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 6 });
+  try {
+    const { rows: orgs } = await pool.query<{ id: string }>('select id from organisations order by name');
+    const { rows: size } = await pool.query<{ staff: number }>('select count(*)::int as staff from staff where leaving_date is null or leaving_date > current_date');
+    const ids = orgs.map((o) => o.id);
+    const today = londonToday();
+    const quarterAgo = addDays(today, -91);
+    const iterations = ctx.quick ? 3 : 7;
+    ctx.log(`board coverage: ${ids.length} organisations, ${size[0].staff} current staff`);
+    let product: Counts = new Map();
+    let floor: Counts = new Map();
+    // Interleaved, so both see the same machine load.
+    const times = { product: [] as number[], floor: [] as number[], past: [] as number[] };
+    for (let i = 0; i < iterations + 1; i++) {
+      const [p] = await timed(1, 0, async () => {
+        product = await productCounts(pool, ids, today);
+      });
+      const [f] = await timed(1, 0, async () => {
+        floor = await floorCounts(pool, today);
+      });
+      if (i > 0) {
+        times.product.push(p);
+        times.floor.push(f);
+      }
+    }
+    for (let i = 0; i < Math.max(2, Math.floor(iterations / 2)); i++) {
+      const [t] = await timed(1, 0, () => productCounts(pool, ids, quarterAgo));
+      times.past.push(t);
+    }
+    const m = median(times.product);
+    const f = median(times.floor);
+    const diff = differences(product, floor);
+    const common = {
+      notes: [
+        `All ${ids.length} organisations' statuses (complianceForOrganisation, four organisations at a time as the board module does), counted by organisation × group × status; ${iterations} warm runs, interleaved with the floor so both see the same machine load.`,
+        `The floor is one SQL statement with the engine's rules written in SQL (cumulative requirements, latest current evidence per lineage, each organisation's refresher, due-soon and induction settings, the same precedence). Cells that differ between the two answers: ${diff}.`,
+        'The board dashboard does not compute this live: it reads figures the board module caches (refreshed by a job when evidence changes); this is the cost of one refresh.',
+      ],
+    };
+    return [
+      {
+        id: 'board-coverage',
+        title: `Board coverage, whole partnership live (${ids.length} organisations, ${size[0].staff.toLocaleString('en-GB')} staff)`,
+        target: 'under 300 ms warm, ratio to the SQL aggregate under 2',
+        met: m < 300 && m / f < 2,
+        figures: [
+          { label: 'median (warm)', value: Math.round(m), unit: 'ms' },
+          { label: 'p95 (warm)', value: Math.round(p95(times.product)), unit: 'ms' },
+          { label: 'floor median (one SQL aggregate)', value: Math.round(f), unit: 'ms' },
+          { label: `as of ${quarterAgo} (history reconstructed), median`, value: Math.round(median(times.past)), unit: 'ms' },
+        ],
+        ratios: [{ label: 'median / SQL floor', value: Math.round((m / f) * 100) / 100 }],
+        notes: common.notes,
+      },
+    ];
+  } finally {
+    await pool.end();
+  }
+};
+
+if (isMain(module)) {
+  createBenchDatabase('board-coverage')
+    .then(async (bench) => {
+      try {
+        printResults(await run(bench.context));
+      } finally {
+        await bench.close();
+      }
+    })
+    .catch((err) => {
+      console.error(`benchmark failed: ${(err as Error).stack ?? err}`);
+      process.exit(1);
+    });
+}
