@@ -163,7 +163,8 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
     const before = await lead.get('/compliance/alpha-housing/self-assessment');
     expect(before.status).to.equal(200);
     expect(before.text).to.contain('Print this page').and.contain('/modules/compliance/print.js').and.contain('/modules/compliance/print.css');
-    expect(before.text).to.contain(`End of ${quarters[0].label}`).and.contain(`End of ${quarters[3].label}`);
+    const longDate = (day: string) => new Date(`${day}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+    expect(before.text).to.contain(`>${longDate(quarters[0].end)}<`).and.contain(`>${longDate(quarters[3].end)}<`);
     // Face-to-face last quarter: 3 Alpha places, 2 attended, 1 did not; the Beta place is not Alpha's.
     const lastQuarterRow = before.text.slice(before.text.indexOf(`<th scope="row" class="govuk-table__header">${quarters[3].label}</th>`)).split('</tr>')[0];
     expect([...lastQuarterRow.matchAll(/numeric">([^<]+)</g)].map((m) => m[1])).to.deep.equal(['1', '3', '2', '1', '0', '67%']);
