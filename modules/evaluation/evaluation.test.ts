@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { SMTPServer } from 'smtp-server';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
+import { startSmtpReceiver } from '../../test/support/smtp';
 import { FOLLOW_UP_SUBJECT, sendFollowUps } from './index';
 import { saveRating } from './store';
 
@@ -14,32 +14,17 @@ function playerData(html: string): { commitUrl: string; scos: { identifier: stri
 const COURSE = 'domestic-abuse-awareness';
 
 describe('evaluation before the certificate: confidence before and after, a follow-up, and the board’s view', function () {
-  this.timeout(120_000);
+  // Starting the product with the demo partnership is the slow part on a busy machine.
+  this.timeout(180_000);
   let server: TestServer;
-  let smtp: SMTPServer;
-  const received: { to: string; subject: string; body: string }[] = [];
+  let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
   let learner: TestAgent;
   let staffId: string;
   let courseId: string;
 
   before(async () => {
-    smtp = new SMTPServer({
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          const raw = Buffer.concat(chunks).toString('utf8').replace(/=\r?\n/g, '');
-          const [head, ...rest] = raw.split(/\r?\n\r?\n/);
-          received.push({ to: session.envelope.rcptTo[0].address, subject: head.match(/^Subject: (.*)$/m)?.[1] ?? '', body: rest.join('\n\n') });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = (smtp.server.address() as { port: number }).port;
-    server = await startTestServer({ demo: true, config: { smtpUrl: `smtp://127.0.0.1:${port}`, publicUrl: 'http://training.vale.test' } });
+    smtp = await startSmtpReceiver();
+    server = await startTestServer({ demo: true, config: { smtpUrl: smtp.url, publicUrl: 'http://training.vale.test' } });
     const pool = server.product.database.pool;
     // The learner starts this course afresh.
     staffId = (await pool.query(`select id from staff where lower(email) = 'learner@valecounty.example'`)).rows[0].id;
@@ -53,7 +38,7 @@ describe('evaluation before the certificate: confidence before and after, a foll
 
   after(async () => {
     await server?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   it('an administrator makes a course require evaluation; bad input is refused and changes nothing', async () => {
@@ -111,8 +96,8 @@ describe('evaluation before the certificate: confidence before and after, a foll
     expect(await sendFollowUps(server.product, inSevenWeeks)).to.equal(1);
     expect(await sendFollowUps(server.product, inSevenWeeks)).to.equal(0);
     await server.product.mailer.deliverQueued();
-    const mail = received.find((m) => m.subject === FOLLOW_UP_SUBJECT)!;
-    expect(mail.to).to.equal('learner@valecounty.example');
+    const mail = smtp.received.find((m) => m.subject === FOLLOW_UP_SUBJECT)!;
+    expect(mail.to).to.deep.equal(['learner@valecounty.example']);
     const link = mail.body.match(/http:\/\/training\.vale\.test(\/evaluation\/follow-up\/[0-9a-f-]+)/)![1];
     await learner.get(link);
     const empty = await learner.postForm(link, { answer: ' ' });
