@@ -49,6 +49,11 @@ export type CountedStatus = (typeof COUNTED_STATUSES)[number];
 
 /** The team value that stands for "no team recorded" in links and filters. */
 export const NO_TEAM = '(none)';
+
+/** One collator for every sort: names and teams in British dictionary order (built once; building one per comparison is slow). */
+const collator = new Intl.Collator('en-GB');
+/** ISO dates compare as plain strings. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export const UNMAPPED_GROUP = 'unmapped';
 
 export interface CountRow {
@@ -102,7 +107,7 @@ export function countsBy(people: LeadPerson[], by: 'group' | 'team'): CountRow[]
   const last = by === 'group' ? UNMAPPED_GROUP : NO_TEAM;
   return [...rows.values()].sort((a, b) => {
     if (a.key === last || b.key === last) return a.key === last ? 1 : -1;
-    return by === 'group' ? Number(a.key) - Number(b.key) : a.label.localeCompare(b.label, 'en-GB');
+    return by === 'group' ? Number(a.key) - Number(b.key) : collator.compare(a.label, b.label);
   });
 }
 
@@ -209,19 +214,19 @@ export function applyFilter(people: LeadPerson[], filter: StaffFilter): LeadPers
 /** Most urgent first: who needs chasing, then who is on their way, then who is fine. */
 const URGENCY: ComplianceStatus[] = ['overdue', 'not-started', 'in-induction', 'due-soon', 'compliant', 'unmapped', 'not-applicable', 'left'];
 
-const byName = (a: LeadPerson, b: LeadPerson) => a.name.localeCompare(b.name, 'en-GB') || (a.staffId < b.staffId ? -1 : a.staffId > b.staffId ? 1 : 0);
+const byName = (a: LeadPerson, b: LeadPerson) => collator.compare(a.name, b.name) || byText(a.staffId, b.staffId);
 
 export function sortPeople(people: LeadPerson[], sort: SortKey): LeadPerson[] {
   const compare: Record<SortKey, (a: LeadPerson, b: LeadPerson) => number> = {
     name: byName,
     status: (a, b) => URGENCY.indexOf(a.status) - URGENCY.indexOf(b.status) || byName(a, b),
     // Nobody's evidence expiring (nothing met yet) goes last.
-    expiry: (a, b) => (a.nextExpiry ?? '9999').localeCompare(b.nextExpiry ?? '9999') || byName(a, b),
+    expiry: (a, b) => byText(a.nextExpiry ?? '9999', b.nextExpiry ?? '9999') || byName(a, b),
     team: (a, b) => {
       const ta = teamKey(a.team);
       const tb = teamKey(b.team);
       if (ta !== tb && (ta === NO_TEAM || tb === NO_TEAM)) return ta === NO_TEAM ? 1 : -1;
-      return ta.localeCompare(tb, 'en-GB') || byName(a, b);
+      return collator.compare(ta, tb) || byName(a, b);
     },
   };
   return [...people].sort(compare[sort]);
@@ -294,9 +299,13 @@ export interface ChaseItem {
   /** When it lapsed or lapses: the earliest expiry or the induction end; null when never achieved. */
   due: string | null;
   /** What they need, in the framework's words. */
-  needs: { label: string; text: string; expires: string | null }[];
-  /** The same, in a few words. */
-  needsSummary: string;
+  needs: CompetencyResult[];
+}
+
+/** What a chased person needs, in a few words (worked out only for the rows shown or downloaded). */
+export function chaseNeeds(item: ChaseItem): string {
+  const summary = summariseCompetencies(item.needs);
+  return item.reason === 'expiring' ? `${summary} renewed` : summary;
 }
 
 /**
@@ -309,25 +318,22 @@ export interface ChaseItem {
 export function chaseList(people: LeadPerson[], today: string, days = 7): ChaseItem[] {
   const limit = addDays(today, days);
   const items: ChaseItem[] = [];
-  const need = (c: CompetencyResult) => ({ label: competencyLabel(c), text: c.text, expires: c.expires });
   for (const p of people) {
     const unmet = p.competencies.filter((c) => !c.met);
     if (p.status === 'overdue') {
       const lapsed = unmet.map((c) => c.expires).filter((d): d is string => d != null);
       const dated = [...lapsed, ...(p.inductionEnds && p.inductionEnds < today ? [p.inductionEnds] : [])].sort();
-      items.push({ person: p, reason: 'overdue', due: dated[0] ?? null, needs: unmet.map(need), needsSummary: summariseCompetencies(unmet) });
+      items.push({ person: p, reason: 'overdue', due: dated[0] ?? null, needs: unmet });
     } else if (p.status === 'in-induction' && p.inductionEnds && p.inductionEnds <= limit) {
-      items.push({ person: p, reason: 'induction-ending', due: p.inductionEnds, needs: unmet.map(need), needsSummary: summariseCompetencies(unmet) });
+      items.push({ person: p, reason: 'induction-ending', due: p.inductionEnds, needs: unmet });
     } else if (p.status === 'compliant' || p.status === 'due-soon') {
       const expiring = p.competencies.filter((c) => c.met && c.expires != null && c.expires <= limit);
-      if (expiring.length) {
-        items.push({ person: p, reason: 'expiring', due: expiring.map((c) => c.expires!).sort()[0], needs: expiring.map(need), needsSummary: `${summariseCompetencies(expiring)} renewed` });
-      }
+      if (expiring.length) items.push({ person: p, reason: 'expiring', due: expiring.map((c) => c.expires!).sort()[0], needs: expiring });
     }
   }
   return items.sort(
     (a, b) =>
-      (a.reason === 'overdue' ? 0 : 1) - (b.reason === 'overdue' ? 0 : 1) || (a.due ?? '').localeCompare(b.due ?? '') || byName(a.person, b.person),
+      (a.reason === 'overdue' ? 0 : 1) - (b.reason === 'overdue' ? 0 : 1) || byText(a.due ?? '', b.due ?? '') || byName(a.person, b.person),
   );
 }
 
@@ -364,6 +370,6 @@ export function chaseCsvRows(items: ChaseItem[]): string[][] {
     i.person.groupNumber == null ? '' : String(i.person.groupNumber),
     CHASE_REASONS[i.reason],
     i.due ?? '',
-    i.needsSummary,
+    chaseNeeds(i),
   ]);
 }

@@ -13,6 +13,7 @@ import {
   type ChaseItem,
   chaseCsvRows,
   chaseList,
+  chaseNeeds,
   COUNTED_STATUSES,
   type CountRow,
   competencyLabel,
@@ -73,7 +74,7 @@ function countTable(base: string, rows: CountRow[], by: 'group' | 'team') {
 }
 
 function chaseView(item: ChaseItem) {
-  return { ...item, reasonName: CHASE_REASONS[item.reason], teamLabel: teamLabel(teamKey(item.person.team)) };
+  return { ...item, reasonName: CHASE_REASONS[item.reason], teamLabel: teamLabel(teamKey(item.person.team)), needsSummary: chaseNeeds(item) };
 }
 
 /** Every competency someone in the list needs, for the "competency not met" filter. */
