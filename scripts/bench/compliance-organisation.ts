@@ -23,8 +23,14 @@ import type { Benchmark, BenchContext, BenchResult } from './types';
 
 /** Before/after of the work on this figure, kept here so the runner writes it into docs/benchmarks.md each time. */
 export const HISTORY = [
-  'Before (2026-11-23, own generator: one organisation of 10,000 staff, 132,500 evidence rows): median 678–843 ms, p95 ~1 s, ratio 2.0–3.9 to the floor. ' +
-    'Most of the time was the evidence query: a `not exists` anti-join over entries replaced by a correction, then 132,500 rows parsed in Node.',
+  'Before (2026-11-23, idle machine, own generator: one organisation of 10,000 staff, 132,500 evidence rows): median 678–843 ms, p95 ~1 s, ratio 2.0–3.9 to the floor. ' +
+    'Profiled: the evidence query (a `not exists` anti-join over entries replaced by a correction, then every row parsed in Node) and, in Node, garbage collection and date arithmetic.',
+  'Fixes: (1) evidence.replaced_at, set by a trigger when a correction or withdrawal is recorded, and a partial index of current entries, instead of the anti-join; ' +
+    '(2) current_evidence, one row per person listing their current entries, kept by the same trigger in the same transaction, so an organisation is one row per person instead of one per entry; ' +
+    '(3) the staff list sorted by name without carrying the evidence through the sort (it spilled to disk); (4) in the engine, date caches keyed by the day alone (no string keys built per call, no closures) and sorts in place.',
+  'Before and after on the same data set in the same run, interleaved (2026-11-23, generated partnership, largest organisation 23,873 staff, 248,267 evidence rows; the machine was shared with seven other engineers\' test suites, load average about 35 on 2 cores, so absolute times are several times an idle machine\'s): ' +
+    'before 11,510 ms median against 4,182 ms for the floor written with the anti-join (ratio 2.75); after 4,629 ms against 3,127 ms for the floor written with the partial index (ratio 1.48). ' +
+    'Before and after gave identical statuses and per-competency results for every person.',
 ];
 
 /**
@@ -73,16 +79,25 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
     const iterations = ctx.quick ? 5 : 20;
     ctx.log(`organisation compliance: ${org.name}, ${org.staff} current staff, ${ev[0].n} evidence rows`);
     let answer = 0;
-    const product = await timed(iterations, 2, async () => {
-      const result = await complianceForOrganisation(pool, { kind: 'all' }, org.id, today);
-      if (!result) throw new Error('no result');
-      answer = result.counts.byStatus.compliant + result.counts.byStatus['due-soon'];
-    });
     let floorAnswer = 0;
-    const floor = await timed(iterations, 2, async () => {
-      const { rows } = await pool.query<{ compliant: number }>(FLOOR_SQL, [org.id, today]);
-      floorAnswer = Number(rows[0].compliant);
-    });
+    // Interleaved, so the product and its floor see the same machine load.
+    const product: number[] = [];
+    const floor: number[] = [];
+    for (let i = 0; i < iterations + 2; i++) {
+      const [p] = await timed(1, 0, async () => {
+        const result = await complianceForOrganisation(pool, { kind: 'all' }, org.id, today);
+        if (!result) throw new Error('no result');
+        answer = result.counts.byStatus.compliant + result.counts.byStatus['due-soon'];
+      });
+      const [f] = await timed(1, 0, async () => {
+        const { rows } = await pool.query<{ compliant: number }>(FLOOR_SQL, [org.id, today]);
+        floorAnswer = Number(rows[0].compliant);
+      });
+      if (i >= 2) {
+        product.push(p);
+        floor.push(f);
+      }
+    }
     const m = median(product);
     const f = median(floor);
     const ratio = m / f;
@@ -100,7 +115,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
       ],
       ratios: [{ label: 'median / SQL floor', value: Math.round(ratio * 100) / 100 }],
       notes: [
-        `complianceForOrganisation(pool, all, largest organisation, today), ${iterations} warm runs after 2 warm-up runs; the floor is one SQL aggregate counting staff with current evidence for every competency they need, timed the same way.`,
+        `complianceForOrganisation(pool, all, largest organisation, today): every person's status and per-competency results; ${iterations} warm runs after 2 warm-up runs, interleaved with the floor, one SQL aggregate counting staff with current evidence for every competency they need.`,
         `Same answer: compliant or due soon by the product ${answer}, compliant by the floor ${floorAnswer} (the floor uses the 36-month default refresher for everyone, so it may differ where an organisation sets its own intervals).`,
         ...HISTORY,
       ],
