@@ -31,6 +31,20 @@ export default defineModule({
     { label: 'Training passport', href: '/passport', order: 35 },
     { label: 'Passports received', href: '/training-passports', roles: ['org-lead', 'partnership-admin'], order: 66 },
   ],
+  async seedDemo(ctx) {
+    // A council housing officer who also volunteers at Vale Women's Aid: the
+    // charity's record is newer, so the council record can follow them once they agree.
+    await ctx.database.pool.query(
+      `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, group_number, group_source)
+       select w.id, s.name, s.email, s.job_title, 'Helpline volunteers', 'PASSPORT-DEMO', current_date - 20, true, s.group_number, s.group_source
+         from staff s join organisations c on c.id = s.organisation_id and c.slug = 'vale-county-council'
+         join organisations w on w.slug = 'vale-womens-aid'
+        where s.email is not null and s.user_id is null and s.group_number is not null
+          and exists (select 1 from evidence e where e.staff_id = s.id)
+          and not exists (select 1 from staff x where x.staff_number = 'PASSPORT-DEMO')
+        order by s.staff_number limit 1`,
+    );
+  },
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;

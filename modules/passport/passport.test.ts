@@ -98,7 +98,10 @@ describe(`training passport: a person's record follows them with their consent (
     const agent = new TestAgent(server.url);
     await agent.signIn(person.email);
     expect((await agent.get('/passport')).text).to.include('Share your training record from Vale County Council with Vale Constabulary?');
-    const transferId = (await sql<{ id: string }>(`select t.id from passport_transfers t join staff s on s.id = t.from_staff_id where s.id = $1`, [council.id]))[0].id;
+    const transferId = (await sql<{ id: string }>(
+      `select t.id from passport_transfers t join staff b on b.id = t.to_staff_id join organisations o on o.id = b.organisation_id where t.from_staff_id = $1 and o.slug = 'vale-police'`,
+      [council.id],
+    ))[0].id;
     // Sam cannot answer for them.
     expect((await learner.postForm('/passport', { transferId, decision: 'share' })).status).to.equal(404);
     await agent.postForm('/passport', { transferId, decision: 'decline' });

@@ -95,14 +95,18 @@ describe(`quick exit and support in Chromium (${TEST_DB})`, function () {
 
     await page.fill('#supportLinks', 'Vale IDVA service | https://vale.example/idva | 01234 567890');
     await page.fill('#exitUrl', 'https://news.example/today');
-    await page.click('button:has-text("Save")');
+    await Promise.all([page.waitForURL(`${server.url}/admin/support`), page.click('button:has-text("Save")')]);
     expect(await page.textContent('.govuk-notification-banner')).to.contain('saved');
-    await page.click('footer >> text=Get help with domestic abuse');
+    await Promise.all([page.waitForURL(`${server.url}/support`), page.click('footer >> text=Get help with domestic abuse')]);
     const services = await page.locator('main li').allTextContents();
     expect(services[0]).to.equal('Vale IDVA service: 01234 567890');
     expect(services.join('\n')).to.contain('National Domestic Abuse Helpline').and.contain('0808 2000 247');
     expect(await page.textContent('main')).to.contain('call 999');
     expect(await page.getAttribute('.app-quick-exit a', 'href')).to.equal('https://news.example/today');
+    // The demo's training passport, as an administrator sees it (modules/passport).
+    await page.goto(`${server.url}/training-passports?org=vale-womens-aid`);
+    expect(await page.textContent('main')).to.contain('from Vale County Council').and.contain('Waiting for the person to decide');
+    await expectAccessiblePage(page, csp);
     await page.context().close();
   });
 });
