@@ -137,6 +137,12 @@ describe(`board coverage (${TEST_DB})`, function () {
       [staff.map((s) => s.id)],
     );
 
+    // A lead finds their own organisation's form from the navigation; an administrator sees who has not declared.
+    const leadsOwn = await lead.get('/headcount');
+    expect(leadsOwn.status).to.equal(302);
+    expect(leadsOwn.res.headers.get('location')).to.equal('/organisations/vale-county-council/headcount');
+    const list = await admin.get('/headcount');
+    expect(list.text).to.match(/Test Refuge<\/a><\/th>\s*<td class="govuk-table__cell"><strong class="govuk-tag govuk-tag--grey">Not declared/);
     // The lead of another organisation cannot declare for it; an administrator can, and a bad form keeps what was stored.
     expect((await lead.postForm('/organisations/test-refuge/headcount', { staff1: '1' })).status).to.equal(404);
     const form = await admin.get('/organisations/test-refuge/headcount');

@@ -15,6 +15,7 @@ import { boardCsv, renderBoardReportPdf } from './report';
 import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
 import {
   declaredHeadcount,
+  declaredOrganisations,
   declareHeadcount,
   licensingFigures,
   listSnapshots,
@@ -250,6 +251,16 @@ function routes(ctx: ModuleContext) {
       declaredBefore: (declared ?? []).length > 0,
     });
   };
+  router.get('/headcount', allow('org-lead', ADMIN), async (req, res) => {
+    const scope = managedScope(caller(req));
+    const orgs = await createOrganisationStore(pool).inScope(scope);
+    if (orgs.length === 1) return res.redirect(`/organisations/${orgs[0].slug}/headcount`);
+    const declared = await declaredOrganisations(pool, scope);
+    res.render(ctx.view('headcount-list'), {
+      title: 'Declared headcount',
+      organisations: orgs.map((o) => ({ slug: o.slug, name: o.name, declaredOn: declared.get(o.id) })),
+    });
+  });
   router.get('/organisations/:slug/headcount', allow('org-lead', ADMIN), (req, res) => headcountPage(req, res));
   router.post('/organisations/:slug/headcount', allow('org-lead', ADMIN), async (req, res) => {
     const org = await headcountOrg(req);
@@ -270,7 +281,10 @@ function routes(ctx: ModuleContext) {
 export default defineModule({
   name: 'board',
   dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
-  nav: [{ label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 }],
+  nav: [
+    { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
+    { label: 'Headcount', href: '/headcount', roles: ['org-lead'], order: 81 },
+  ],
   routes,
   api(ctx) {
     const router = express.Router();

@@ -126,6 +126,14 @@ export async function declaredHeadcount(db: Db, scope: OrganisationScope, organi
   return rows;
 }
 
+/** When each organisation in scope last declared its headcount (absent: never). */
+export async function declaredOrganisations(db: Db, scope: OrganisationScope): Promise<Map<string, Date>> {
+  const { rows } = await db.query<{ organisation_id: string; updated: Date }>(
+    'select organisation_id, max(updated_at) as updated from board_declared_headcount group by organisation_id',
+  );
+  return new Map(rows.filter((r) => scopeIncludes(scope, r.organisation_id)).map((r) => [r.organisation_id, r.updated]));
+}
+
 /** Replaces the organisation's declaration (every group at once) and audits it. */
 export async function declareHeadcount(
   pool: Pool,
