@@ -25,14 +25,15 @@ export async function seedDemoSessions(ctx: ModuleContext): Promise<void> {
   const { rows: existing } = await pool.query('select 1 from training_sessions where course_id = $1 limit 1', [courseId]);
   if (existing.length) return;
   const { rows: trainer } = await pool.query<{ id: string }>(`select id from users where email = 'trainer@vale-partnership.example'`);
-  for (const [days, venue, online] of [
-    [21, 'Vale Civic Centre, Committee Room 2', null],
-    [49, null, 'https://meet.example/vale-responding'],
+  // The online session has a price per place, to show charges under the booking terms.
+  for (const [days, venue, online, charge] of [
+    [21, 'Vale Civic Centre, Committee Room 2', null, null],
+    [49, null, 'https://meet.example/vale-responding', 4500],
   ] as const) {
     await pool.query(
-      `insert into training_sessions (course_id, starts_at, ends_at, venue, online_url, capacity, trainer_user_id, multi_agency)
-       values ($1, (current_date + $2::int + time '09:30') at time zone 'Europe/London', (current_date + $2::int + time '16:00') at time zone 'Europe/London', $3, $4, 20, $5, true)`,
-      [courseId, days, venue, online, trainer[0]?.id ?? null],
+      `insert into training_sessions (course_id, starts_at, ends_at, venue, online_url, capacity, trainer_user_id, multi_agency, charge_pence)
+       values ($1, (current_date + $2::int + time '09:30') at time zone 'Europe/London', (current_date + $2::int + time '16:00') at time zone 'Europe/London', $3, $4, 20, $5, true, $6)`,
+      [courseId, days, venue, online, trainer[0]?.id ?? null, charge],
     );
   }
 }
