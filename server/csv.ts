@@ -1,3 +1,5 @@
+import type { Response } from 'express';
+
 /**
  * CSV for downloads people open in a spreadsheet (RFC 4180, CRLF line ends).
  *
@@ -15,4 +17,11 @@ export function csvCell(value: unknown): string {
 /** A whole CSV file: the header row, then one line per row. */
 export function toCsv(header: string[], rows: unknown[][]): string {
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** Send a CSV download. The byte order mark makes Excel read names with accents as UTF-8. */
+export function sendCsv(res: Response, filename: string, header: string[], rows: unknown[][]): void {
+  res.attachment(filename);
+  res.type('text/csv; charset=utf-8');
+  res.send(`\uFEFF${toCsv(header, rows)}`);
 }

@@ -37,7 +37,7 @@ import {
 } from './dashboard';
 import { loadStaffDetails } from './lead-store';
 import { buildSelfAssessment } from './self-assessment';
-import { toCsv } from '../../server/csv';
+import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
 
 /** GOV.UK tag colours for each status, so the same status looks the same on every page. */
@@ -94,13 +94,6 @@ function describeFilter(filter: StaffFilter, competencies: { id: string; label: 
   if (filter.team) parts.push(`in team ${teamLabel(filter.team)}`);
   if (filter.competency) parts.push(`not meeting ${competencies.find((c) => c.id === filter.competency)?.label ?? 'the competency'}`);
   return parts.join(', ');
-}
-
-function sendCsv(res: express.Response, filename: string, header: string[], rows: string[][]): void {
-  res.attachment(filename);
-  res.type('text/csv; charset=utf-8');
-  // The byte order mark makes Excel read names with accents as UTF-8.
-  res.send(`\uFEFF${toCsv(header, rows)}`);
 }
 
 /** The scope for reading one person's compliance: whoever manages them, or the person themself. */
