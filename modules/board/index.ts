@@ -306,7 +306,10 @@ export default defineModule({
     const pool = ctx.database.pool;
     jobs.define('board: refresh figures', async () => {
       const today = londonToday();
-      if (await needsRefresh(pool, today)) await refreshFigures(pool, today);
+      if (!(await needsRefresh(pool, today))) return;
+      const started = Date.now();
+      const figures = await refreshFigures(pool, today);
+      ctx.logger.info({ organisations: figures.organisations.length, ms: Date.now() - started }, 'board figures refreshed');
     });
     // Quarterly snapshot on the first days after each quarter ends (UK time). Taken
     // late (within the quarter's first month) if the server was down; never later,
@@ -314,7 +317,7 @@ export default defineModule({
     jobs.define('board: quarterly snapshot', async () => {
       const today = londonToday();
       if (today.slice(0, 7) === quarterOf(today).start.slice(0, 7)) {
-        await snapshotLastQuarterIfMissing(pool, today);
+        if (await snapshotLastQuarterIfMissing(pool, today)) ctx.logger.info({ quarter: lastEndedQuarter(today).id }, 'board quarterly snapshot taken');
       }
     });
     await jobs.every('5 minutes', 'board: refresh figures');
