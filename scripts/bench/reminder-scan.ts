@@ -51,7 +51,13 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     ];
     const notes = ['"Find" runs, for every organisation, the compliance computation and the reminder rules the daily job uses (modules/reminders/rules.ts), without writing.'];
     const mailer = createMailer(config, pool, createLogger({ env: 'production', logLevel: 'warn' }));
-    const scope = ctx.quick ? data.largestOrganisation.slug : undefined;
+    // Queueing writes each message on its own (two statements per message), so the
+    // whole-scan figure is taken on one organisation of about 2,000 staff (500 with --quick).
+    const { rows: near } = await pool.query<{ slug: string }>(
+      'select o.slug from organisations o join staff s on s.organisation_id = o.id group by o.slug order by abs(count(*) - $1), o.slug limit 1',
+      [ctx.quick ? 500 : 2000],
+    );
+    const scope = near[0].slug;
     const t1 = performance.now();
     const first = await runScan({ pool, mailer, config }, { now, force: true, deliver: false, organisationSlug: scope });
     const firstSeconds = (performance.now() - t1) / 1000;
@@ -59,11 +65,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     await runScan({ pool, mailer, config }, { now, force: true, deliver: false, organisationSlug: scope });
     const secondSeconds = (performance.now() - t2) / 1000;
     const queued = first.queued.filter((q) => q.isNew).length;
-    ctx.log(`full scan${scope ? ` of ${scope}` : ''}: first ${firstSeconds.toFixed(1)} s (${queued} messages queued), again the same day ${secondSeconds.toFixed(1)} s`);
+    ctx.log(`full scan of ${scope}: first ${firstSeconds.toFixed(1)} s (${queued} messages queued), again the same day ${secondSeconds.toFixed(1)} s`);
     figures.push(
-      { label: `whole scan, first run of the day${scope ? ` (${scope} only, --quick)` : ''}, queueing every message`, value: round(firstSeconds, 2), unit: 's' },
+      { label: `whole scan of one organisation (${scope}), first run of the day, queueing every message`, value: round(firstSeconds, 2), unit: 's' },
       { label: 'messages queued by it', value: queued, unit: '' },
-      { label: 'whole scan again the same day (all already queued)', value: round(secondSeconds, 2), unit: 's' },
+      { label: 'the same scan again the same day (all already queued)', value: round(secondSeconds, 2), unit: 's' },
     );
     await pool.query('truncate reminders, reminder_scan_runs; delete from outbound_messages');
     return {
