@@ -1,0 +1,205 @@
+import type { Pool, PoolClient } from 'pg';
+import { type OrganisationScope, scopeCondition, scopeIncludes } from '../../server/access';
+import { audit } from '../../server/auth/users';
+import { ANONYMOUS_NAME, leftOnOrBefore, retentionInForce } from './rules';
+
+type Queryable = Pool | PoolClient;
+type Row = Record<string, unknown>;
+
+/** Never exported, even to the person themself: they are keys to accounts, not information about anyone. */
+const SECRET_COLUMNS = new Set(['password_hash', 'token_hash', 'token', 'secret', 'code_hash', 'sess']);
+/** Tables that hold someone else's view of the session or a copy kept elsewhere in the export. */
+const SKIP_TABLES = new Set(['staff', 'users', 'sessions', 'current_evidence']);
+
+export interface SubjectAccess {
+  generatedAt: string;
+  person: { staffId: string; name: string; organisation: string };
+  staffRecord: Row;
+  account: Row | null;
+  /** Every row in any table that points at this staff record or (for administrators) this person's account, by table. */
+  records: Record<string, Row[]>;
+  scormState: Row[];
+  emails: Row[];
+  audit: Row[];
+}
+
+async function columnsByTable(db: Queryable): Promise<Map<string, { name: string; type: string }[]>> {
+  const { rows } = await db.query<{ table_name: string; column_name: string; data_type: string }>(
+    `select c.table_name, c.column_name, c.data_type from information_schema.columns c
+       join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
+      where c.table_schema = current_schema() order by c.table_name, c.ordinal_position`,
+  );
+  const out = new Map<string, { name: string; type: string }[]>();
+  for (const r of rows) out.set(r.table_name, [...(out.get(r.table_name) ?? []), { name: r.column_name, type: r.data_type }]);
+  return out;
+}
+
+function selectList(columns: { name: string; type: string }[]): string {
+  return columns
+    .filter((c) => !SECRET_COLUMNS.has(c.name))
+    .map((c) => (c.type === 'bytea' ? `case when "${c.name}" is null then null else '(file of ' || octet_length("${c.name}") || ' bytes)' end as "${c.name}"` : `"${c.name}"`))
+    .join(', ');
+}
+
+/**
+ * Everything held about one member of staff, for a subject access request.
+ * Tables are found by their staff_id and user_id columns, so a module added
+ * later is included without changing this function. Leads get what is tied
+ * to the staff record in their organisation; administrators also get what is
+ * tied to the person's account.
+ */
+export async function subjectAccess(pool: Pool, scope: OrganisationScope, staffId: string): Promise<SubjectAccess | null> {
+  const { rows: found } = await pool.query<Row & { organisation_id: string; user_id: string | null; email: string | null; organisation: string }>(
+    `select s.*, o.name as organisation from staff s join organisations o on o.id = s.organisation_id where s.id::text = $1`,
+    [staffId],
+  );
+  const staff = found[0];
+  if (!staff || !scopeIncludes(scope, staff.organisation_id)) return null;
+  const tables = await columnsByTable(pool);
+  const userId = scope.kind === 'all' ? staff.user_id : null;
+  const { rows: accounts } = staff.user_id
+    ? await pool.query(`select ${selectList(tables.get('users') ?? [])} from users where id = $1`, [staff.user_id])
+    : { rows: [] as Row[] };
+
+  const records: Record<string, Row[]> = {};
+  for (const [table, columns] of [...tables].sort(([a], [b]) => a.localeCompare(b))) {
+    if (SKIP_TABLES.has(table)) continue;
+    const names = new Set(columns.map((c) => c.name));
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (names.has('staff_id')) {
+      params.push(staffId);
+      where.push(`staff_id::text = $${params.length}`);
+    } else if (names.has('user_id') && userId) {
+      params.push(userId);
+      where.push(`user_id = $${params.length}`);
+    }
+    if (!where.length) continue;
+    const { rows } = await pool.query(`select ${selectList(columns)} from "${table}" where ${where.join(' or ')}`, params);
+    if (rows.length) records[table] = rows;
+  }
+  const attemptIds = (records.scorm_attempts ?? []).map((a) => a.id);
+  const { rows: scormState } = attemptIds.length && tables.has('scorm_sco_states')
+    ? await pool.query('select * from scorm_sco_states where attempt_id = any($1::uuid[])', [attemptIds])
+    : { rows: [] as Row[] };
+  const addresses = [staff.email, ...(userId ? accounts.map((a) => a.email) : [])].filter((a): a is string => typeof a === 'string' && a !== '');
+  const { rows: emails } = addresses.length
+    ? await pool.query(
+        `select id, to_address, subject, text_body, category, status, created_at, sent_at from outbound_messages where lower(to_address) = any($1::text[]) order by created_at`,
+        [addresses.map((a) => a.toLowerCase())],
+      )
+    : { rows: [] as Row[] };
+  const { rows: auditRows } = await pool.query(
+    `select at, actor_user_id, action, subject_type, subject_id, detail from audit_log
+      where subject_id = $1 or ($2::uuid is not null and (subject_id = $2::text or actor_user_id = $2::uuid)) order by at`,
+    [staffId, userId],
+  );
+  const { organisation, ...staffRecord } = staff;
+  return {
+    generatedAt: new Date().toISOString(),
+    person: { staffId, name: String(staff.name), organisation: String(organisation) },
+    staffRecord,
+    account: accounts[0] ?? null,
+    records,
+    scormState,
+    emails,
+    audit: auditRows,
+  };
+}
+
+export interface DueLeaver {
+  id: string;
+  name: string;
+  organisationName: string;
+  leavingDate: string;
+}
+
+export async function retentionMonths(pool: Queryable): Promise<{ months: number; partnershipMonths: number | null }> {
+  const { rows } = await pool.query<{ leaver_retention_months: number | null }>('select leaver_retention_months from partnership where id = 1');
+  const partnershipMonths = rows[0]?.leaver_retention_months ?? null;
+  return { months: retentionInForce(partnershipMonths, process.env.LEAVER_RETENTION_MONTHS), partnershipMonths };
+}
+
+export async function setRetentionMonths(pool: Pool, months: number | null, actorUserId: string): Promise<void> {
+  const { rowCount } = await pool.query('update partnership set leaver_retention_months = $1 where id = 1', [months]);
+  if (!rowCount) throw new Error('Set the partnership’s name first (npm run cli -- partnership:set).');
+  await audit(pool, { actorUserId, action: 'data-protection.retention-set', subjectType: 'partnership', detail: { months } });
+}
+
+/** Leavers past the retention period whose details are still held, oldest leaving date first. */
+export async function dueLeavers(pool: Queryable, scope: OrganisationScope, today: string, months: number): Promise<DueLeaver[]> {
+  const cond = scopeCondition(scope, 's.organisation_id', 2);
+  const { rows } = await pool.query<DueLeaver>(
+    `select s.id, s.name, o.name as "organisationName", to_char(s.leaving_date, 'YYYY-MM-DD') as "leavingDate"
+       from staff s join organisations o on o.id = s.organisation_id
+      where s.leaving_date is not null and s.leaving_date <= $1::date and s.anonymised_at is null and ${cond.sql}
+      order by s.leaving_date, s.id`,
+    [leftOnOrBefore(today, months), ...cond.params],
+  );
+  return rows;
+}
+
+async function exists(client: PoolClient, table: string): Promise<boolean> {
+  const { rows } = await client.query<{ t: string | null }>('select to_regclass($1) as t', [table]);
+  return !!rows[0].t;
+}
+
+/**
+ * Removes a leaver's personal details and keeps the facts that figures are
+ * made of: the staff record stays in its organisation, staff group and
+ * leaving date; evidence, attempts, bookings and certificates stay, so every
+ * count is the same afterwards. Certificates keep their code and show
+ * "Former member of staff" instead of the name.
+ */
+export async function anonymiseLeaver(client: PoolClient, staffId: string, actorUserId: string | null, months: number): Promise<boolean> {
+  const { rows } = await client.query<{ id: string; organisation_id: string; user_id: string | null; email: string | null; leaving_date: string }>(
+    `select id, organisation_id, user_id, email, to_char(leaving_date, 'YYYY-MM-DD') as leaving_date from staff
+      where id = $1 and leaving_date is not null and anonymised_at is null for update`,
+    [staffId],
+  );
+  const staff = rows[0];
+  if (!staff) return false;
+  const addresses = [staff.email];
+  await client.query(
+    `update staff set name = $2, email = null, staff_number = null, job_title = '', user_id = null, anonymised_at = now(), updated_at = now() where id = $1`,
+    [staffId, ANONYMOUS_NAME],
+  );
+  await client.query('update staff_group_history set reason = null where staff_id = $1', [staffId]);
+  await client.query(`update evidence set note = null, change_reason = case when change_reason is null then null else 'Removed: former member of staff' end where staff_id = $1`, [staffId]);
+  await client.query('delete from evidence_documents where staff_id = $1', [staffId]);
+  await client.query('update certificates set person_name = $2 where staff_id = $1', [staffId, ANONYMOUS_NAME]);
+  await client.query(`update reminders set recipient = '', summary = $2 where staff_id = $1`, [staffId, 'Reminder to a former member of staff']);
+  await client.query(`update scorm_sco_states set cmi = '{}' where attempt_id in (select id from scorm_attempts where staff_id = $1)`, [staffId]);
+
+  if (staff.user_id) {
+    // The account goes too, unless the person still works for another organisation in the partnership.
+    const { rows: current } = await client.query('select 1 from staff where user_id = $1 and (leaving_date is null or leaving_date > current_date)', [staff.user_id]);
+    if (!current.length) {
+      const { rows: account } = await client.query<{ email: string }>('select email from users where id = $1', [staff.user_id]);
+      addresses.push(account[0]?.email ?? null);
+      await client.query(
+        `update users set email = $2, display_name = $3, password_hash = null, disabled = true, locked_until = null where id = $1`,
+        [staff.user_id, `erased-${staff.user_id}@invalid`, ANONYMOUS_NAME],
+      );
+      await client.query('delete from user_roles where user_id = $1', [staff.user_id]);
+      for (const table of ['api_tokens', 'password_reset_tokens', 'reminder_digest_unsubscribes']) {
+        if (await exists(client, table)) await client.query(`delete from ${table} where user_id = $1`, [staff.user_id]);
+      }
+      await client.query(`delete from sessions where sess::text like $1`, [`%"user":"${staff.user_id}"%`]);
+    }
+  }
+  const known = addresses.filter((a): a is string => !!a).map((a) => a.toLowerCase());
+  if (known.length) {
+    await client.query(`update outbound_messages set to_address = 'erased', subject = 'Message to a former member of staff', text_body = '', html_body = null where lower(to_address) = any($1::text[])`, [known]);
+    if (await exists(client, 'invitations')) await client.query('delete from invitations where lower(email) = any($1::text[])', [known]);
+  }
+  await audit(client, {
+    actorUserId,
+    action: 'data-protection.anonymised',
+    organisationId: staff.organisation_id,
+    subjectType: 'staff',
+    subjectId: staffId,
+    detail: { leavingDate: staff.leaving_date, retentionMonths: months, by: actorUserId ? 'administrator' : 'scheduled job' },
+  });
+  return true;
+}
