@@ -146,6 +146,15 @@ describe('compliance service and API', () => {
     expect((await complianceForStaff(pool, { kind: 'all' }, leaver, today))!.status).to.equal('left');
     expect((await complianceForStaff(pool, { kind: 'all' }, promoted, today))!.groupNumber).to.equal(3);
     expect(startedSince).to.be.a('string');
+
+    // A data fix that moves an entry to another person (evidence is never edited through the product, but a database can be) keeps both right.
+    await pool.query('update evidence set staff_id = $2 where staff_id = $1', [trainedSince, startedSince]);
+    const fixed = (await complianceForOrganisation(pool, { kind: 'all' }, orgId, today))!;
+    for (const p of fixed.people) {
+      const one = (await complianceForStaff(pool, { kind: 'all' }, p.staffId, today))!;
+      expect([p.name, one.status, one.competencies]).to.deep.equal([p.name, p.status, p.competencies]);
+    }
+    expect(fixed.people.find((p) => p.name === 'Started since')!.status).to.equal('compliant');
   });
 
   it('withdrawn and corrected evidence stops counting; a leaver is left from their leaving day', async () => {
