@@ -114,7 +114,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
         times.floor.push(f);
       }
     }
-    for (let i = 0; i < Math.max(2, Math.floor(iterations / 2)); i++) {
+    for (let i = 0; i < (ctx.quick ? 1 : 3); i++) {
       const [t] = await timed(1, 0, () => productCounts(pool, ids, quarterAgo));
       times.past.push(t);
     }
@@ -126,6 +126,8 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
         `All ${ids.length} organisations' statuses (complianceForOrganisation, four organisations at a time as the board module does), counted by organisation × group × status; ${iterations} warm runs, interleaved with the floor so both see the same machine load.`,
         `The floor is one SQL statement with the engine's rules written in SQL (cumulative requirements, latest current evidence per lineage, each organisation's refresher, due-soon and induction settings, the same precedence). Cells that differ between the two answers: ${diff}.`,
         'The board dashboard does not compute this live: it reads figures the board module caches (refreshed by a job when evidence changes); this is the cost of one refresh.',
+        `As of a past day (${quarterAgo}) the same figures are reconstructed from history (staff in post then, each person's group from staff_group_history, evidence recorded by then and not yet corrected): that reads the evidence table itself rather than the per-person current_evidence rows, so it costs several times the live figure; the board keeps quarter-end snapshots so reports do not pay it.`,
+        'First measured 2026-11-23 on the generated partnership (100 organisations, 193,926 current staff) with the machine shared by seven other engineers\' test suites (load average 25–35 on 2 cores): live median 29.0 s against 42.2 s for the floor (ratio 0.69); as of a quarter ago 121.9 s; every organisation × group × status cell equal to the floor\'s.',
       ],
     };
     return [
