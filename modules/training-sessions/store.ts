@@ -43,6 +43,8 @@ export interface TrainingSession {
   cancelledAt: Date | null;
   registerMarkedAt: Date | null;
   chargePence: number | null;
+  /** The course asks for confidence ratings before and after (modules/evaluation). */
+  requiresEvaluation: boolean;
   booked: number;
   waiting: number;
   organisationIds: string[];
@@ -52,7 +54,7 @@ const SESSION_SELECT = `
   select ts.id, ts.course_id as "courseId", c.title as "courseTitle", c.slug as "courseSlug", ts.starts_at as "startsAt", ts.ends_at as "endsAt",
          ts.venue, ts.online_url as "onlineUrl", ts.capacity, ts.trainer_user_id as "trainerUserId", u.display_name as "trainerName",
          ts.multi_agency as "multiAgency", ts.open_to_all as "openToAll", ts.notes, ts.cancelled_at as "cancelledAt",
-         ts.register_marked_at as "registerMarkedAt", ts.charge_pence as "chargePence",
+         ts.register_marked_at as "registerMarkedAt", ts.charge_pence as "chargePence", c.requires_evaluation as "requiresEvaluation",
          (select count(*) from session_bookings b where b.session_id = ts.id and b.status = 'booked') as booked,
          (select count(*) from session_bookings b where b.session_id = ts.id and b.status = 'waiting') as waiting,
          coalesce((select array_agg(o.organisation_id) from training_session_organisations o where o.session_id = ts.id), '{}') as "organisationIds"
