@@ -223,18 +223,27 @@ async function readTableBackup(file: string): Promise<TableBackup> {
   return { header, tables, sequences };
 }
 
+/**
+ * A backup restores onto the version of the product that made it: the same
+ * migrations. An older backup on a newer version would leave tables the
+ * backup does not know, and the next start would try to create them again.
+ */
+async function refuseOtherVersion(client: Pick<PoolClient, 'query'>, backupMigrations: string[]): Promise<void> {
+  const migrations = (await client.query<{ key: string }>("select module || '/' || name as key from schema_migrations order by 1")).rows.map((r) => r.key);
+  const missing = backupMigrations.filter((m) => !migrations.includes(m));
+  const extra = migrations.filter((m) => !backupMigrations.includes(m));
+  if (missing.length || extra.length) {
+    throw new BackupError(
+      `This backup was made by a different version of the product (${missing.length ? `it has database changes this version lacks: ${missing.slice(0, 3).join(', ')}` : `this version has database changes it lacks: ${extra.slice(0, 3).join(', ')}`}). Restore it with the version that made it, then upgrade. Nothing was changed.`,
+    );
+  }
+}
+
 async function restoreTables(database: Database, file: string): Promise<BackupSummary> {
   const backup = await readTableBackup(file);
   let rows = 0;
   await database.transaction(async (client) => {
-    const migrations = (await client.query<{ key: string }>("select module || '/' || name as key from schema_migrations order by 1")).rows.map((r) => r.key);
-    const missing = backup.header.migrations.filter((m) => !migrations.includes(m));
-    const extra = migrations.filter((m) => !backup.header.migrations.includes(m));
-    if (missing.length || extra.length) {
-      throw new BackupError(
-        `This backup was made by a different version of the product (${missing.length ? `it has database changes this version lacks: ${missing.slice(0, 3).join(', ')}` : `this version has database changes it lacks: ${extra.slice(0, 3).join(', ')}`}). Restore it with the version that made it, then upgrade. Nothing was changed.`,
-      );
-    }
+    await refuseOtherVersion(client, backup.header.migrations);
     const tables = await productTables(client);
     const unknown = [...backup.tables.keys()].filter((t) => !tables.some((x) => x.name === t));
     if (unknown.length) throw new BackupError(`The backup holds tables this database does not have (${unknown.join(', ')}). Nothing was changed.`);
@@ -273,6 +282,19 @@ async function restorePgDump(database: Database, file: string): Promise<BackupSu
     throw new BackupError(`${file} starts like a pg_dump file but pg_restore cannot read it (damaged or cut short). Nothing was changed.`);
   }
   if (!/ TABLE public schema_migrations /.test(list)) throw NOT_A_BACKUP(file);
+  // The archive's own list of applied migrations, read as the SQL pg_restore would run.
+  const { stdout: migrationRows } = await run(findPgTool('pg_restore'), ['--data-only', '--table=schema_migrations', '--file=-', file], { maxBuffer: 16 * 1024 * 1024 });
+  const copy = migrationRows.split(/^COPY public\.schema_migrations .* FROM stdin;$/m)[1]?.split(/^\\\.$/m)[0] ?? '';
+  const backupMigrations = copy
+    .split('\n')
+    .filter((line) => line.includes('\t'))
+    .map((line) => line.split('\t').slice(0, 2).join('/'));
+  const client = await database.pool.connect();
+  try {
+    await refuseOtherVersion(client, backupMigrations);
+  } finally {
+    client.release();
+  }
   try {
     // One transaction: if anything fails, the database is as it was.
     await run(
