@@ -7,7 +7,9 @@ import { DEMO_PASSWORD } from '../../server/demo';
 import { TEST_DB } from '../../test/support/database';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { londonToday } from '../compliance/service';
+import { recordCourseCompletion } from '../evidence/record';
 import { lastEndedQuarter, previousQuarter, quarterOf } from './quarters';
+import { needsRefresh } from './store';
 
 describe(`board coverage (${TEST_DB})`, function () {
   this.timeout(180_000);
@@ -164,6 +166,20 @@ describe(`board coverage (${TEST_DB})`, function () {
     const page = await board.get('/board/organisations');
     expect(page.text).to.include('Test Refuge');
     expect(page.text).to.not.include('Volunteer 1<');
+  });
+
+  it('marks today’s figures out of date when evidence is recorded, so the refresh job works them out again a few minutes later, once', async () => {
+    await admin.postForm('/board/refresh', {});
+    expect(await needsRefresh(pool(), today)).to.equal(false);
+    const { rows: course } = await pool().query<{ id: string }>('select course_id as id from course_competencies limit 1');
+    const { rows: person } = await pool().query<{ id: string }>(`select id from staff where leaving_date is null and group_number is not null order by id limit 1`);
+    await server.product.database.transaction((client) =>
+      recordCourseCompletion(client, server.product.events, { staffId: person[0].id, courseId: course[0].id, achievedOn: today, source: 'elearning', sourceRef: 'board-test', recordedBy: null }),
+    );
+    expect((await pool().query('select stale from board_figures_cache')).rows[0].stale).to.equal(true);
+    // Not at once (more evidence may follow), but within the job's next runs.
+    expect(await needsRefresh(pool(), today, new Date())).to.equal(false);
+    expect(await needsRefresh(pool(), today, new Date(Date.now() + 6 * 60_000))).to.equal(true);
   });
 
   it('produces the quarter’s board report as a PDF with charts, tables and commentary, and as CSV', async () => {
