@@ -105,8 +105,10 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
     byGroup.set(g, computed);
     return computed;
   };
+  // Evidence is unpacked only for people it can matter to (not the undecided, nor anyone outside the framework).
+  const measured = !outsideFramework(org);
   const people = staff.map((p) => {
-    const items = evidence ? (byStaff.get(p.id) ?? []) : unpackEvidence(p.items, lineageOf);
+    const items = evidence ? (byStaff.get(p.id) ?? []) : measured && p.groupNumber != null ? unpackEvidence(p.items, lineageOf) : [];
     return computeFor(p, org, framework, items, today, requirementsOf(p.groupNumber));
   });
   const byStatus: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]));
