@@ -68,7 +68,9 @@ export interface TableInfo {
   name: string;
   columns: Column[];
   primaryKey: string[];
-  /** Columns that point at another row of the same table or of a table loaded later: filled in after every row is in. */
+  /** Single columns pointing at another row of the same table (a correction naming the entry it replaces): rows load in that order. */
+  selfReferences: { column: string; target: string }[];
+  /** Columns that point at a table loaded later (only round a circle of tables): filled in after every row is in. */
   lateColumns: string[];
   /** Serial columns whose sequence must continue after the largest imported value. */
   serialColumns: string[];
@@ -103,9 +105,10 @@ export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
          join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
         where i.indisprimary and c.relnamespace = 'public'::regnamespace group by i.indrelid`,
     ),
-    () => db.query<{ table: string; target: string; columns: string[] }>(
+    () => db.query<{ table: string; target: string; columns: string[]; targetColumns: string[] }>(
       `select f.conrelid::regclass::text as table, f.confrelid::regclass::text as target,
-              array(select a.attname::text from unnest(f.conkey) k join pg_attribute a on a.attrelid = f.conrelid and a.attnum = k) as columns
+              array(select a.attname::text from unnest(f.conkey) k join pg_attribute a on a.attrelid = f.conrelid and a.attnum = k) as columns,
+              array(select a.attname::text from unnest(f.confkey) k join pg_attribute a on a.attrelid = f.confrelid and a.attnum = k) as "targetColumns"
          from pg_constraint f where f.contype = 'f' and f.connamespace = 'public'::regnamespace`,
     ),
   ] as const;
@@ -121,12 +124,14 @@ export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
       name,
       columns: cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
       primaryKey: keys.rows.find((k) => k.table === name)?.columns ?? [],
+      selfReferences: [],
       lateColumns: [],
       serialColumns: cols.filter((c) => c.serial).map((c) => c.name),
     });
   }
-  // Order by references; a reference to itself (a correction naming the evidence it
-  // replaces) or round a circle is loaded as null and filled in afterwards.
+  // Order by references. Rows of a table that refers to itself load in the order
+  // of those references; a reference round a circle of tables loads as null and
+  // is filled in afterwards.
   const ordered: TableInfo[] = [];
   const remaining = new Set(names);
   const refs = fks.rows.filter((f) => info.has(f.table) && info.has(f.target));
@@ -135,7 +140,10 @@ export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
     const next = ready.length ? ready : [[...remaining].sort()[0]];
     for (const t of next) {
       const table = info.get(t)!;
-      const late = refs.filter((f) => f.table === t && (f.target === t || remaining.has(f.target))).flatMap((f) => f.columns);
+      const self = refs.filter((f) => f.table === t && f.target === t);
+      const orderable = self.filter((f) => f.columns.length === 1);
+      table.selfReferences = orderable.map((f) => ({ column: f.columns[0], target: f.targetColumns[0] }));
+      const late = refs.filter((f) => f.table === t && ((f.target === t && f.columns.length > 1) || (f.target !== t && remaining.has(f.target)))).flatMap((f) => f.columns);
       table.lateColumns = [...new Set(late)];
       ordered.push(table);
       remaining.delete(t);

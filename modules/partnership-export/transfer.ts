@@ -201,19 +201,41 @@ async function loadTable(client: PoolClient, table: TableInfo, data: string[]): 
   if (!data.length) return;
   const name = ident(table.name);
   const cols = table.columns.map((c) => c.name);
-  const select = cols.map((c) => (table.lateColumns.includes(c) ? 'null' : `r.${ident(c)}`)).join(', ');
-  for (let i = 0; i < data.length; i += BATCH_ROWS) {
-    const batch = `[${data.slice(i, i + BATCH_ROWS).join(',')}]`;
-    await client.query(`insert into ${name} (${cols.map(ident).join(', ')}) select ${select} from json_populate_recordset(null::${name}, $1::json) r`, [batch]);
-  }
-  if (table.lateColumns.length) {
-    if (!table.primaryKey.length) throw new ExportError(`The ${table.name} table refers to itself but has no key; it cannot be imported.`);
-    const set = table.lateColumns.map((c) => `${ident(c)} = r.${ident(c)}`).join(', ');
-    const match = table.primaryKey.map((k) => `t.${ident(k)} = r.${ident(k)}`).join(' and ');
-    for (let i = 0; i < data.length; i += BATCH_ROWS) {
-      const batch = `[${data.slice(i, i + BATCH_ROWS).join(',')}]`;
-      await client.query(`update ${name} t set ${set} from json_populate_recordset(null::${name}, $1::json) r where ${match}`, [batch]);
+  const batches: string[] = [];
+  for (let i = 0; i < data.length; i += BATCH_ROWS) batches.push(`[${data.slice(i, i + BATCH_ROWS).join(',')}]`);
+  // Columns loaded empty and filled in once every row is in.
+  const late = new Set(table.lateColumns);
+  const insert = () =>
+    `insert into ${name} (${cols.map(ident).join(', ')}) select ${cols.map((c) => (late.has(c) ? 'null' : `r.${ident(c)}`)).join(', ')}
+       from json_populate_recordset(null::${name}, $1::json) r`;
+  if (!table.selfReferences.length) {
+    for (const batch of batches) await client.query(insert(), [batch]);
+  } else {
+    // A row naming another row of the same table (a correction and the entry it
+    // replaces) goes in after it, round by round, so every check and unique
+    // index holds as each row lands. A pair pointing both ways (a certificate and
+    // its reissue) cannot be ordered by both: one of the two columns is filled in last.
+    const ordering = [...table.selfReferences];
+    const key = table.primaryKey.map((k) => `t.${ident(k)} = r.${ident(k)}`).join(' and ');
+    let loaded = 0;
+    while (loaded < data.length) {
+      const ready = ordering.map((f) => `(r.${ident(f.column)} is null or exists (select 1 from ${name} t where t.${ident(f.target)} = r.${ident(f.column)}))`);
+      const round = `${insert()} where not exists (select 1 from ${name} t where ${key})${ready.map((r) => ` and ${r}`).join('')}`;
+      let added = 0;
+      for (const batch of batches) added += (await client.query(round, [batch])).rowCount ?? 0;
+      loaded += added;
+      if (added) continue;
+      const dropped = ordering.pop();
+      if (!dropped) throw new ExportError(`${table.name}.json has rows that refer to rows missing from it. Nothing was imported.`);
+      late.add(dropped.column);
     }
+  }
+  const fill = [...late];
+  if (fill.length) {
+    if (!table.primaryKey.length) throw new ExportError(`The ${table.name} table refers to rows that load after it, but has no key; it cannot be imported.`);
+    const set = fill.map((c) => `${ident(c)} = r.${ident(c)}`).join(', ');
+    const match = table.primaryKey.map((k) => `t.${ident(k)} = r.${ident(k)}`).join(' and ');
+    for (const batch of batches) await client.query(`update ${name} t set ${set} from json_populate_recordset(null::${name}, $1::json) r where ${match}`, [batch]);
   }
   for (const c of table.serialColumns) {
     await client.query(`select setval(pg_get_serial_sequence($1, $2), greatest((select max(${ident(c)}) from ${name}), 1))`, [table.name, c]);
