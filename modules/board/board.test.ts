@@ -119,6 +119,7 @@ describe(`board coverage (${TEST_DB})`, function () {
     // A quarter not yet ended cannot be snapshotted.
     const early = await admin.postForm('/board/snapshots', { quarter: quarterOf(today).id });
     expect(early.status).to.equal(400);
+    expect(await early.text()).to.include(`${quarterOf(today).id} has not ended yet`);
   });
 
   it('shows coverage of those on the system and of the declared headcount, so registering only trained staff does not look compliant', async () => {
@@ -237,5 +238,20 @@ describe(`board coverage (${TEST_DB})`, function () {
     const cells = row.split(',');
     expect(Number(cells[columns.indexOf(`active_learners_${today.slice(0, 7)}`)])).to.equal(1);
     expect(Number(cells[columns.indexOf(`active_learners_${quarterOf(today).id}`)])).to.equal(1);
+  });
+
+  it('lets an administrator set the small-number threshold, refusing a bad one with a clear message and keeping the old', async () => {
+    await admin.get('/board');
+    const bad = await admin.postForm('/board/settings', { threshold: '1' });
+    expect(bad.status).to.equal(400);
+    expect(await bad.text()).to.include('Enter the smallest count shown as a whole number from 2 to 50');
+    expect((await board.getJson('/api/v1/board/coverage')).body.suppression.threshold).to.equal(5);
+    expect((await admin.postForm('/board/settings', { threshold: '10' })).status).to.equal(302);
+    const { body } = await board.getJson('/api/v1/board/coverage');
+    expect(body.suppression.smallCount).to.equal('fewer than 10');
+    const counts = JSON.stringify(body.organisations).match(/"(onSystem|compliant|overdue)":\d+/g) ?? [];
+    for (const c of counts) expect(Number(c.split(':')[1]) === 0 || Number(c.split(':')[1]) >= 10, c).to.equal(true);
+    const { rows } = await pool().query(`select count(*)::int as n from audit_log where action = 'board.threshold-set'`);
+    expect(rows[0].n).to.equal(1);
   });
 });

@@ -118,8 +118,9 @@ function routes(ctx: ModuleContext) {
   const router = express.Router();
   const pool = ctx.database.pool;
 
-  const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations') => {
-    const figures = await pageFigures(ctx, req);
+  type FormErrors = { errors: { text: string; href: string }[]; values: Record<string, string> };
+  const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations', form?: FormErrors) => {
+    const figures = form ? await currentFigures(pool) : await pageFigures(ctx, req);
     const v: BoardView = figures.view;
     const [snapshots, points] = await Promise.all([listSnapshots(pool), trend(pool, v.threshold)]);
     const isAdmin = hasRole(req.caller, ADMIN);
@@ -149,6 +150,10 @@ function routes(ctx: ModuleContext) {
       lastEnded: lastEndedQuarter(londonToday()),
       minThreshold: MIN_THRESHOLD,
       maxThreshold: MAX_THRESHOLD,
+      errors: form?.errors,
+      quarterError: form?.errors.find((e) => e.href === '#quarter')?.text,
+      thresholdError: form?.errors.find((e) => e.href === '#threshold')?.text,
+      values: { quarter: lastEndedQuarter(londonToday()).id, threshold: String(v.threshold), ...form?.values },
     });
   };
 
@@ -165,8 +170,13 @@ function routes(ctx: ModuleContext) {
   router.post('/board/snapshots', allow(ADMIN), async (req, res) => {
     const q = parseQuarter(String(req.body.quarter ?? ''));
     const today = londonToday();
-    if (!q) throw new HttpError(400, 'Choose a quarter, written like 2026-Q3.');
-    if (q.end >= today) throw new HttpError(400, `${q.id} has not ended yet; a snapshot can be taken from ${q.end} onwards, the day after it ends.`);
+    const entered = String(req.body.quarter ?? '').slice(0, 20);
+    const problem = !q
+      ? `Enter a quarter written like ${lastEndedQuarter(today).id}`
+      : q.end >= today
+        ? `${q.id} has not ended yet; its snapshot can be taken from the day after ${q.end}`
+        : undefined;
+    if (problem || !q) return renderBoard(req, res.status(400), 'overview', { errors: [{ text: problem ?? '', href: '#quarter' }], values: { quarter: entered } });
     const retake = req.body.retake === 'yes';
     const written = await takeSnapshot(pool, q, { userId: caller(req).userId, ip: req.ip, retake });
     req.session.flash = written ? (retake ? `Snapshot for ${q.id} taken again (recorded in the audit log)` : `Snapshot for ${q.id} taken`) : `${q.id} already has a snapshot; it was left as reported`;
@@ -176,7 +186,10 @@ function routes(ctx: ModuleContext) {
   router.post('/board/settings', allow(ADMIN), async (req, res) => {
     const raw = String(req.body.threshold ?? '').trim();
     const value = raw === '' ? null : Number(raw);
-    if (value !== null && !isValidThreshold(value)) throw new HttpError(400, `The threshold must be a whole number from ${MIN_THRESHOLD} to ${MAX_THRESHOLD}.`);
+    if (value !== null && !isValidThreshold(value)) {
+      const errors = [{ text: `Enter the smallest count shown as a whole number from ${MIN_THRESHOLD} to ${MAX_THRESHOLD}`, href: '#threshold' }];
+      return renderBoard(req, res.status(400), 'overview', { errors, values: { threshold: raw.slice(0, 10) } });
+    }
     await setSuppressionThreshold(pool, value);
     await audit(pool, { actorUserId: caller(req).userId, action: 'board.threshold-set', detail: { threshold: value }, ip: req.ip });
     req.session.flash = value === null ? 'Small-number threshold reset to the default' : `Counts below ${value} are now hidden`;
