@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
+import { importPackage } from '../../modules/scorm/service';
+import { createUser } from '../../server/auth/users';
 import { createLogger } from '../../server/logger';
 import { type RunningProduct, startProduct } from '../../server/runtime';
 import { launchBrowser } from '../support/browser';
@@ -10,8 +12,10 @@ import { TEST_DB, testConfig } from '../support/database';
 import { TestAgent } from '../support/server';
 import { type PrivatePostgres, privatePostgresUnavailable, startPrivatePostgres } from './private-postgres';
 
-const DEMO_PASSWORD = 'demo-learning-2026';
-const LEARNER = 'learner@valecounty.example';
+const PASSWORD = 'correct horse battery staple';
+// A partnership administrator may play a draft course, so no demo partnership is needed.
+const LEARNER = 'outage.learner@vale-partnership.example';
+const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -40,13 +44,16 @@ describe(`database outage (${TEST_DB})`, function () {
   let cluster: PrivatePostgres;
   let product: RunningProduct;
   let scormDir: string;
+  let courseSlug: string;
 
   before(async () => {
     cluster = await startPrivatePostgres();
     scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-outage-scorm-'));
     // Quiet: every dropped connection is logged as a warning, which is expected here.
-    const config = testConfig({ databaseUrl: cluster.url, demoData: true, scormDir, logLevel: 'error' });
+    const config = testConfig({ databaseUrl: cluster.url, scormDir, logLevel: 'error' });
     product = await startProduct(config, { logger: createLogger(config), role: 'test' });
+    await createUser(product.database.pool, { email: LEARNER, name: 'Outage Learner', password: PASSWORD, roles: [{ role: 'partnership-admin', organisationId: null }] });
+    courseSlug = (await importPackage(product, path.join(FIXTURES, 'singlescobasic.zip'))).courseSlug;
   });
   after(async () => {
     await product?.stop().catch(() => {});
@@ -56,7 +63,7 @@ describe(`database outage (${TEST_DB})`, function () {
 
   it('answers 503 with a clear page and health while PostgreSQL is stopped, and recovers by itself when it starts', async () => {
     const learner = new TestAgent(product.url);
-    await learner.signIn(LEARNER, DEMO_PASSWORD);
+    await learner.signIn(LEARNER, PASSWORD);
     expect((await learner.get('/my-learning')).status).to.equal(200);
 
     cluster.stop();
@@ -97,9 +104,9 @@ describe(`database outage (${TEST_DB})`, function () {
       page.on('dialog', (d) => d.accept());
       await page.goto(`${product.url}/sign-in`);
       await page.fill('#email', LEARNER);
-      await page.fill('#password', DEMO_PASSWORD);
+      await page.fill('#password', PASSWORD);
       await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/sign-in')), page.click('button[type=submit]:has-text("Sign in")')]);
-      await page.goto(`${product.url}/courses/domestic-abuse-awareness/play`);
+      await page.goto(`${product.url}/courses/${courseSlug}/play`);
       await page.waitForFunction(() => (window as unknown as { API?: { isInitialized(): boolean } }).API?.isInitialized());
       const attemptId = await page.evaluate(() => JSON.parse(document.getElementById('scorm-player')!.getAttribute('data-player')!).attemptId as string);
       const stored = async () =>
