@@ -101,25 +101,25 @@ function daysInMonth(y: number, m: number): number {
 const monthsCache = new Map<number, Map<string, string>>();
 const daysCache = new Map<number, Map<string, string>>();
 
-function cacheFor(caches: Map<number, Map<string, string>>, n: number): Map<string, string> {
+/** compute(day, n) once per (n, day): the cache is keyed by the day alone, with no key string built per call. */
+function cached(caches: Map<number, Map<string, string>>, compute: (day: string, n: number) => string, day: string, n: number): string {
   let cache = caches.get(n);
   if (!cache || cache.size > 20_000) {
     if (caches.size > 1_000) caches.clear();
     cache = new Map();
     caches.set(n, cache);
   }
-  return cache;
+  let result = cache.get(day);
+  if (result === undefined) {
+    result = compute(day, n);
+    cache.set(day, result);
+  }
+  return result;
 }
 
 /** Calendar months, clamping to the month end: 2024-01-31 + 1 month = 2024-02-29. */
 export function addMonths(day: string, months: number): string {
-  const cache = cacheFor(monthsCache, months);
-  let result = cache.get(day);
-  if (result === undefined) {
-    result = addMonthsUncached(day, months);
-    cache.set(day, result);
-  }
-  return result;
+  return cached(monthsCache, addMonthsUncached, day, months);
 }
 
 function addMonthsUncached(day: string, months: number): string {
@@ -131,13 +131,7 @@ function addMonthsUncached(day: string, months: number): string {
 }
 
 export function addDays(day: string, days: number): string {
-  const cache = cacheFor(daysCache, days);
-  let result = cache.get(day);
-  if (result === undefined) {
-    result = addDaysUncached(day, days);
-    cache.set(day, result);
-  }
-  return result;
+  return cached(daysCache, addDaysUncached, day, days);
 }
 
 function addDaysUncached(day: string, days: number): string {

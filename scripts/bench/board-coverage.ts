@@ -14,7 +14,7 @@ import pg from 'pg';
 import { addDays } from '../../modules/compliance/engine';
 import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
 import { timed } from './compliance-organisation';
-import { createBenchDatabase, isMain, median, p95, printResults } from './compliance-support';
+import { isMain, median, p95, runStandalone } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
 
 /** org id|group|status -> people */
@@ -151,17 +151,4 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
   }
 };
 
-if (isMain(module)) {
-  createBenchDatabase('board-coverage')
-    .then(async (bench) => {
-      try {
-        printResults(await run(bench.context));
-      } finally {
-        await bench.close();
-      }
-    })
-    .catch((err) => {
-      console.error(`benchmark failed: ${(err as Error).stack ?? err}`);
-      process.exit(1);
-    });
-}
+if (isMain(module)) runStandalone('board-coverage', run);

@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
-import { createBenchDatabase, isMain, median, p95, printResults } from './compliance-support';
+import { isMain, median, p95, runStandalone } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
 
 /** Before/after of the work on this figure, kept here so the runner writes it into docs/benchmarks.md each time. */
@@ -125,17 +125,4 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
   }
 };
 
-if (isMain(module)) {
-  createBenchDatabase('compliance-organisation')
-    .then(async (bench) => {
-      try {
-        printResults(await run(bench.context));
-      } finally {
-        await bench.close();
-      }
-    })
-    .catch((err) => {
-      console.error(`benchmark failed: ${(err as Error).stack ?? err}`);
-      process.exit(1);
-    });
-}
+if (isMain(module)) runStandalone('compliance-organisation', run);

@@ -11,7 +11,7 @@ import { openDatabase } from '../../server/db';
 import { createLogger } from '../../server/logger';
 import { prepare } from '../../server/runtime';
 import { testConfig } from '../../test/support/database';
-import type { BenchContext, BenchResult } from './types';
+import type { Benchmark, BenchContext, BenchResult } from './types';
 
 export function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,6 +35,22 @@ export function p95(xs: number[]): number {
 /** True when the file is run directly (`npx tsx file.ts`), not imported by the runner. */
 export function isMain(mod: NodeModule): boolean {
   return require.main === mod;
+}
+
+/** Runs a benchmark on its own: on --database-url, or on a generated database it drops afterwards. */
+export function runStandalone(label: string, benchmark: Benchmark): void {
+  createBenchDatabase(label)
+    .then(async (bench) => {
+      try {
+        printResults(await benchmark(bench.context));
+      } finally {
+        await bench.close();
+      }
+    })
+    .catch((err) => {
+      console.error(`benchmark failed: ${(err as Error).stack ?? err}`);
+      process.exit(1);
+    });
 }
 
 export function printResults(results: BenchResult | BenchResult[]): void {
