@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { DEMO_PASSWORD } from '../../server/demo';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { TRAINING_STANDARDS } from './standards';
 
 describe('in-house training recognised against the training standards, its completions counted as evidence', function () {
-  // Starting the product with the demo partnership is the slow part on a busy machine.
+  // Starting the product is the slow part on a busy machine.
   this.timeout(180_000);
   let server: TestServer;
   let lead: TestAgent;
@@ -13,13 +12,23 @@ describe('in-house training recognised against the training standards, its compl
   let competencies: { lineage: string; groupNumber: number; number: number }[];
 
   before(async () => {
-    server = await startTestServer({ demo: true });
+    // No demo partnership: two organisations, a few staff and the two people who act are all this needs.
+    server = await startTestServer();
+    const pool = server.product.database.pool;
+    const orgs = await pool.query<{ id: string; slug: string }>(
+      `insert into organisations (slug, name, sector) values ('vale-county-council', 'Vale County Council', 'local-authority'), ('vale-police', 'Vale Police', 'police') returning id, slug`,
+    );
+    const id = (slug: string) => orgs.rows.find((o) => o.slug === slug)!.id;
+    await pool.query(
+      `insert into staff (organisation_id, name, job_title) values ($1, 'Alex Jones', 'Housing officer'), ($1, 'Bea Khan', 'Housing officer'), ($1, 'Cal Reed', 'Team leader'), ($2, 'Dee Moss', 'Police constable')`,
+      [id('vale-county-council'), id('vale-police')],
+    );
     lead = new TestAgent(server.url);
-    await lead.signIn('lead@valecounty.example', DEMO_PASSWORD);
+    await lead.signIn((await addUser(server, 'org-lead', { organisationSlug: 'vale-county-council' })).email);
     admin = new TestAgent(server.url);
-    await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
+    await admin.signIn((await addUser(server, 'partnership-admin')).email);
     competencies = (
-      await server.product.database.pool.query(
+      await pool.query(
         `select c.lineage, c.group_number as "groupNumber", c.number from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'
           where not c.retired order by c.group_number, c.number`,
       )
