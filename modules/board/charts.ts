@@ -22,6 +22,11 @@ function esc(text: string): string {
 
 const pct = (n: number | null) => (n == null ? 'hidden' : `${n}%`);
 
+/** The chart's opening: an image to assistive technology, named by its text alternative, scaling to the column. */
+function svgOpen(alt: string, width: number, height: number): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="board-chart" role="img" aria-label="${esc(alt)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet"><title>${esc(alt)}</title>`;
+}
+
 export function stackedRowText(r: StackedRow): string {
   if (r.empty) return `${r.label}: no staff`;
   if (r.compliant == null) return `${r.label}: hidden to protect small numbers`;
@@ -37,10 +42,7 @@ export function stackedBarChart(title: string, rows: StackedRow[]): string {
   const width = labelWidth + barWidth + 60;
   const height = top + rows.length * rowHeight + 10;
   const alt = `${title}. ${rows.map(stackedRowText).join('. ')}.`;
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="board-chart" role="img" aria-label="${esc(alt)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">`,
-    `<title>${esc(alt)}</title>`,
-  ];
+  const parts: string[] = [svgOpen(alt, width, height)];
   // Legend
   let lx = labelWidth;
   for (const [name, colour] of [['Compliant', COLOURS.compliant], ['Due soon', COLOURS.dueSoon], ['Overdue', COLOURS.overdue]] as const) {
@@ -84,8 +86,7 @@ export function trendChart(title: string, points: TrendPoint[]): string {
   const barWidth = Math.min(56, slot * 0.7);
   const alt = `${title}. ${points.map((p) => `${p.label}: ${pct(p.value)}`).join(', ')}.`;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="board-chart" role="img" aria-label="${esc(alt)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">`,
-    `<title>${esc(alt)}</title>`,
+    svgOpen(alt, width, height),
     `<line x1="${left}" y1="${top + chartHeight}" x2="${width - 10}" y2="${top + chartHeight}" stroke="#0b0c0c"/>`,
     `<text x="${left - 6}" y="${top + 5}" font-size="12" text-anchor="end" fill="#0b0c0c">100%</text>`,
     `<text x="${left - 6}" y="${top + chartHeight}" font-size="12" text-anchor="end" fill="#0b0c0c">0%</text>`,
