@@ -14,7 +14,7 @@ import pg from 'pg';
 import { addDays } from '../../modules/compliance/engine';
 import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
 import { timed } from './compliance-organisation';
-import { isMain, median, p95, runStandalone } from './compliance-support';
+import { cpuNow, isMain, median, p95, runStandalone } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
 
 /** org id|group|status -> people */
@@ -101,17 +101,25 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
     let product: Counts = new Map();
     let floor: Counts = new Map();
     // Interleaved, so both see the same machine load.
-    const times = { product: [] as number[], floor: [] as number[], past: [] as number[] };
+    const times = { product: [] as number[], floor: [] as number[], past: [] as number[], productCpu: [] as number[], floorCpu: [] as number[] };
+    const database = new URL(ctx.databaseUrl).pathname.slice(1);
     for (let i = 0; i < iterations + 1; i++) {
+      const c0 = cpuNow(database);
       const [p] = await timed(1, 0, async () => {
         product = await productCounts(pool, ids, today);
       });
+      const c1 = cpuNow(database);
       const [f] = await timed(1, 0, async () => {
         floor = await floorCounts(pool, today);
       });
+      const c2 = cpuNow(database);
       if (i > 0) {
         times.product.push(p);
         times.floor.push(f);
+        if (c0 && c1 && c2) {
+          times.productCpu.push(c1.node - c0.node + c1.postgres - c0.postgres);
+          times.floorCpu.push(c2.node - c1.node + c2.postgres - c1.postgres);
+        }
       }
     }
     for (let i = 0; i < (ctx.quick ? 1 : 3); i++) {
@@ -141,8 +149,17 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
           { label: 'p95 (warm)', value: Math.round(p95(times.product)), unit: 'ms' },
           { label: 'floor median (one SQL aggregate)', value: Math.round(f), unit: 'ms' },
           { label: `as of ${quarterAgo} (history reconstructed), median`, value: Math.round(median(times.past)), unit: 'ms' },
+          ...(times.productCpu.length
+            ? [
+                { label: 'CPU time per run (Node + PostgreSQL), median', value: Math.round(median(times.productCpu)), unit: 'ms' },
+                { label: 'floor CPU time (PostgreSQL), median', value: Math.round(median(times.floorCpu)), unit: 'ms' },
+              ]
+            : []),
         ],
-        ratios: [{ label: 'median / SQL floor', value: Math.round((m / f) * 100) / 100 }],
+        ratios: [
+          { label: 'median / SQL floor', value: Math.round((m / f) * 100) / 100 },
+          ...(times.productCpu.length ? [{ label: 'CPU time / floor CPU time', value: Math.round((median(times.productCpu) / median(times.floorCpu)) * 100) / 100 }] : []),
+        ],
         notes: common.notes,
       },
     ];

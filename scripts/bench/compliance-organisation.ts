@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
-import { isMain, median, p95, runStandalone } from './compliance-support';
+import { cpuNow, isMain, median, p95, runStandalone } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
 
 /** Before/after of the work on this figure, kept here so the runner writes it into docs/benchmarks.md each time. */
@@ -31,6 +31,9 @@ export const HISTORY = [
   'Before and after on the same data set in the same run, interleaved (2026-11-23, generated partnership, largest organisation 23,873 staff, 248,267 evidence rows; the machine was shared with seven other engineers\' test suites, load average about 35 on 2 cores, so absolute times are several times an idle machine\'s): ' +
     'before 11,510 ms median against 4,182 ms for the floor written with the anti-join (ratio 2.75); after 4,629 ms against 3,127 ms for the floor written with the partial index (ratio 1.48). ' +
     'Before and after gave identical statuses and per-competency results for every person.',
+  'CPU time (this process plus the PostgreSQL backends serving the benchmark database, read from /proc) is reported beside wall time because it is steadier on a shared machine. ' +
+    'On the own-generator data set (9,800 staff, 194,482 evidence rows, 19 per person) under load: 491 ms per run (411 ms of it in Node: parsing the rows, unpacking the evidence, the engine, garbage collection) against 367 ms for the floor, a CPU ratio of 1.34. ' +
+    'So the ratio target holds, and the 300 ms target is not met even by CPU time at that much evidence per person: what remains is mostly Node work proportional to the evidence entries.',
 ];
 
 /**
@@ -83,19 +86,29 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
     // Interleaved, so the product and its floor see the same machine load.
     const product: number[] = [];
     const floor: number[] = [];
+    const database = new URL(ctx.databaseUrl).pathname.slice(1);
+    const cpu = { product: [] as number[], productNode: [] as number[], floor: [] as number[] };
     for (let i = 0; i < iterations + 2; i++) {
+      const c0 = cpuNow(database);
       const [p] = await timed(1, 0, async () => {
         const result = await complianceForOrganisation(pool, { kind: 'all' }, org.id, today);
         if (!result) throw new Error('no result');
         answer = result.counts.byStatus.compliant + result.counts.byStatus['due-soon'];
       });
+      const c1 = cpuNow(database);
       const [f] = await timed(1, 0, async () => {
         const { rows } = await pool.query<{ compliant: number }>(FLOOR_SQL, [org.id, today]);
         floorAnswer = Number(rows[0].compliant);
       });
+      const c2 = cpuNow(database);
       if (i >= 2) {
         product.push(p);
         floor.push(f);
+        if (c0 && c1 && c2) {
+          cpu.product.push(c1.node - c0.node + c1.postgres - c0.postgres);
+          cpu.productNode.push(c1.node - c0.node);
+          cpu.floor.push(c2.node - c1.node + c2.postgres - c1.postgres);
+        }
       }
     }
     const m = median(product);
@@ -110,10 +123,20 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
         { label: 'median (warm)', value: Math.round(m), unit: 'ms' },
         { label: 'p95 (warm)', value: Math.round(p95(product)), unit: 'ms' },
         { label: 'floor median (one SQL aggregate)', value: Math.round(f), unit: 'ms' },
+        ...(cpu.product.length
+          ? [
+              { label: 'CPU time per run (Node + PostgreSQL), median', value: Math.round(median(cpu.product)), unit: 'ms' },
+              { label: 'of which Node', value: Math.round(median(cpu.productNode)), unit: 'ms' },
+              { label: 'floor CPU time (PostgreSQL), median', value: Math.round(median(cpu.floor)), unit: 'ms' },
+            ]
+          : []),
         { label: 'staff', value: org.staff, unit: 'people' },
         { label: 'evidence rows of the organisation', value: ev[0].n, unit: 'rows' },
       ],
-      ratios: [{ label: 'median / SQL floor', value: Math.round(ratio * 100) / 100 }],
+      ratios: [
+        { label: 'median / SQL floor', value: Math.round(ratio * 100) / 100 },
+        ...(cpu.product.length ? [{ label: 'CPU time / floor CPU time', value: Math.round((median(cpu.product) / median(cpu.floor)) * 100) / 100 }] : []),
+      ],
       notes: [
         `complianceForOrganisation(pool, all, largest organisation, today): every person's status and per-competency results; ${iterations} warm runs after 2 warm-up runs, interleaved with the floor, one SQL aggregate counting staff with current evidence for every competency they need.`,
         `Same answer: compliant or due soon by the product ${answer}, compliant by the floor ${floorAnswer} (the floor uses the 36-month default refresher for everyone, so it may differ where an organisation sets its own intervals).`,

@@ -4,6 +4,7 @@
  * generated staff and evidence, and printing results. Not a benchmark itself
  * (it exports no `run`).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -30,6 +31,36 @@ export function median(xs: number[]): number {
 export function p95(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)];
+}
+
+/**
+ * CPU time used so far by this process and by the PostgreSQL backends serving
+ * `databaseName` (read from /proc, so only when PostgreSQL runs on this
+ * machine; null otherwise). On a machine shared with other work, CPU time is
+ * a steadier measure of the work done than wall time.
+ */
+export function cpuNow(databaseName: string): { node: number; postgres: number } | null {
+  const node = process.cpuUsage();
+  let postgres = 0;
+  let found = false;
+  try {
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let cmdline: string;
+      try {
+        cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        continue;
+      }
+      if (!cmdline.startsWith('postgres: ') || cmdline.split(' ')[3] !== databaseName) continue;
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      postgres += (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
+      found = true;
+    }
+  } catch {
+    return null;
+  }
+  return found ? { node: (node.user + node.system) / 1000, postgres } : null;
 }
 
 /** True when the file is run directly (`npx tsx file.ts`), not imported by the runner. */
