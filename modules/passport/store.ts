@@ -35,9 +35,6 @@ export interface SharedCertificate {
 /** Evidence copied into the new record names the transfer and the entry it came from. */
 const copyPrefix = (transferId: string) => `passport:${transferId}@`;
 
-// The same person in two organisations: the same account, or the same email.
-const SAME_PERSON = `((a.user_id is not null and a.user_id = b.user_id) or (a.email is not null and lower(a.email) = lower(b.email)))`;
-
 /**
  * Offers a transfer for every current staff record created after another
  * record of the same person in another organisation (a move, or a second
@@ -49,11 +46,15 @@ export async function offerTransfers(db: Pool | PoolClient, to: { organisationId
     'organisationId' in to
       ? 'b.organisation_id = $1'
       : '(b.user_id = $1 or lower(b.email) = (select lower(email) from users where id = $1))';
+  // The same person: the same account, or the same email (two equality joins, so each can be hashed on a large staff list).
+  const pairs = (same: string) => `
+    select a.id as from_id, b.id as to_id from staff b join staff a on ${same}
+     where ${filter} and a.organisation_id <> b.organisation_id and a.created_at < b.created_at
+       and (b.leaving_date is null or b.leaving_date > current_date)`;
   await db.query(
     `insert into passport_transfers (from_staff_id, to_staff_id)
-     select a.id, b.id from staff b join staff a on a.organisation_id <> b.organisation_id and a.created_at < b.created_at and ${SAME_PERSON}
-      where ${filter} and (b.leaving_date is null or b.leaving_date > current_date)
-        and (exists (select 1 from evidence e where e.staff_id = a.id) or exists (select 1 from certificates c where c.staff_id = a.id))
+     select p.from_id, p.to_id from (${pairs('a.user_id = b.user_id')} union ${pairs('lower(a.email) = lower(b.email)')}) p
+      where exists (select 1 from evidence e where e.staff_id = p.from_id) or exists (select 1 from certificates c where c.staff_id = p.from_id)
      on conflict (from_staff_id, to_staff_id) do nothing`,
     ['organisationId' in to ? to.organisationId : to.userId],
   );
