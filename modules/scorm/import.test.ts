@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ZipArchive } from 'archiver';
-import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
+import { rawZip } from '../../test/support/zip';
 import { importPackage } from './service';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
@@ -39,51 +39,6 @@ async function makeZip(dir: string, entries: Entry[]): Promise<string> {
   return file;
 }
 
-
-/**
- * A zip written byte by byte (stored, no compression), for names and link
- * flags that archiver would clean up: '../' paths, backslashes, symlinks.
- */
-function rawZip(dir: string, entries: { name: string; content: string; mode?: number }[]): string {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const data = Buffer.from(e.content, 'utf8');
-    const crc = zlib.crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, data);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, so the mode bits count
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(((e.mode ?? 0o100644) << 16) >>> 0, 38);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += 30 + name.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.zip`);
-  fs.writeFileSync(file, Buffer.concat([...locals, cd, end]));
-  return file;
-}
 
 describe(`SCORM import (${TEST_DB})`, () => {
   let server: TestServer;

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { expect } from 'chai';
 import { importPackage } from '../../modules/scorm/service';
 import { TEST_DB } from '../support/database';
+import { rawZip } from '../support/zip';
 import { addUser, startTestServer, TestAgent, type TestServer, TEST_PASSWORD } from '../support/server';
 import { changedTables, snapshotDatabase } from './snapshot';
 
@@ -17,50 +17,6 @@ import { changedTables, snapshotDatabase } from './snapshot';
  * modules/compliance/dashboard.test.ts). Each gets a clear error, and every
  * table is compared before and after to show nothing stored changed.
  */
-
-/** One deflated zip entry whose header claims a size it does not have: a bomb that lies. */
-function lyingZip(dir: string, entries: { name: string; content: Buffer; claimedSize?: number }[]): string {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const data = zlib.deflateRawSync(e.content);
-    const size = e.claimedSize ?? e.content.length;
-    const crc = zlib.crc32(e.content);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, data);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += 30 + name.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  const file = path.join(dir, `${Math.random().toString(36).slice(2)}.zip`);
-  fs.writeFileSync(file, Buffer.concat([...locals, cd, end]));
-  return file;
-}
 
 const manifest2004 = (title: string) => `<?xml version="1.0"?>
 <manifest identifier="corpus.${Math.random().toString(36).slice(2)}" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
@@ -98,10 +54,10 @@ describe(`bad input corpus (${TEST_DB})`, function () {
 
   it('SCORM: refuses a zip bomb whose headers understate what it unpacks to, and stores nothing', async () => {
     const before = await snapshot();
-    const bomb = lyingZip(tmp, [
-      { name: 'imsmanifest.xml', content: Buffer.from(manifest2004('Bomb')) },
-      { name: 'index.html', content: Buffer.from('<p>hi</p>') },
-      { name: 'big.bin', content: Buffer.alloc(4 * 1024 * 1024), claimedSize: 100 },
+    const bomb = rawZip(tmp, [
+      { name: 'imsmanifest.xml', content: manifest2004('Bomb') },
+      { name: 'index.html', content: '<p>hi</p>' },
+      { name: 'big.bin', content: Buffer.alloc(4 * 1024 * 1024), deflate: true, claimedSize: 100 },
     ]);
     expect(fs.statSync(bomb).size).to.be.below(20_000);
     const err = await importPackage({ config: { ...server.product.config, scormMaxUploadBytes: 1024 * 1024 }, database: server.product.database }, bomb).catch((e: Error) => e);
@@ -116,9 +72,9 @@ describe(`bad input corpus (${TEST_DB})`, function () {
     let sco: string;
 
     before(async () => {
-      const zip = lyingZip(tmp, [
-        { name: 'imsmanifest.xml', content: Buffer.from(manifest2004(title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'))) },
-        { name: 'index.html', content: Buffer.from('<p>content</p>') },
+      const zip = rawZip(tmp, [
+        { name: 'imsmanifest.xml', content: manifest2004(title.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')) },
+        { name: 'index.html', content: '<p>content</p>' },
       ]);
       const imported = await importPackage({ config: server.product.config, database: server.product.database }, zip);
       const play = await admin.get(`/courses/${imported.courseSlug}/play`);
