@@ -369,7 +369,7 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
   const config = benchConfig(options.databaseUrl);
   const database = await openDatabase(config, logger, { role: 'cli' });
   try {
-    const prepared = await prepare(config, { logger, database, role: 'cli' });
+    await prepare(config, { logger, database, role: 'cli' });
     const pool = database.pool;
     log(`migrated ${dbName} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
@@ -772,7 +772,6 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
       const counts = Object.entries(result?.counts.byStatus ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${((n / (result?.counts.total ?? 1)) * 100).toFixed(0)}%`);
       log(`${o.slug} (${o.size} staff): ${counts.join(', ')}`);
     }
-    void prepared;
     return record;
   } finally {
     await database.close();
