@@ -70,6 +70,11 @@ export async function openDatabase(
   // An idle connection dropped by a database restart must not crash the process;
   // the next query gets a fresh connection and /health reports the outage.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost'));
+  // The same for a connection that is checked out (mid-transaction, between two
+  // queries) when it drops: the pool's listener covers idle ones only, and an
+  // unheard 'error' would end the server or a CLI command with a stack trace.
+  // The transaction's next query fails with the error and rolls back.
+  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost mid-transaction')));
 
   async function transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
