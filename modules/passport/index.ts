@@ -87,7 +87,8 @@ export default defineModule({
       const transfers = await transfersInto(pool, scope, org.id);
       const items = await Promise.all(
         transfers.map(async (t) => {
-          if (t.status !== 'shared') return { ...t, statusLabel: STATUS_LABEL[t.status], statusTag: STATUS_TAG[t.status] };
+          // Where the person worked before is theirs to share too.
+          if (t.status !== 'shared') return { ...t, fromOrganisation: '', statusLabel: STATUS_LABEL[t.status], statusTag: STATUS_TAG[t.status] };
           const [shared, record, compliance] = await Promise.all([sharedEvidenceIds(pool, t), shareableRecord(pool, t.fromStaffId), complianceForStaff(pool, scope, t.toStaffId, today)]);
           const counting = new Set((compliance?.competencies ?? []).flatMap((c) => c.evidenceIds));
           const { rows } = await pool.query<{ id: string; groupNumber: number; number: number; text: string; achievedOn: string }>(
@@ -97,6 +98,7 @@ export default defineModule({
           );
           return {
             ...t,
+            shared: true,
             statusLabel: STATUS_LABEL[t.status],
             statusTag: STATUS_TAG[t.status],
             evidence: rows.map((e) => ({ ...e, counts: counting.has(e.id) })),
