@@ -16,13 +16,13 @@ const DEMO_PASSWORD = 'demo-learning-2026';
 const IMPORT_ROWS = 400;
 
 /** A CLI command as its own process, so it can be killed with the server as a power cut would. */
-function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; done: Promise<{ code: number | null; output: string }> } {
+function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; output(): string; done: Promise<{ code: number | null; output: string }> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const done = new Promise<{ code: number | null; output: string }>((resolve) => child.on('exit', (code) => resolve({ code, output })));
-  return { child, done };
+  return { child, output: () => output, done };
 }
 
 /**
@@ -103,8 +103,8 @@ describe(`crash safety: SIGKILL mid-work, then restart (${TEST_DB})`, function (
       startCli(['certificates:sweep'], cliEnv),
     ];
 
-    // The learner's module commits as fast as the server answers, each with a
-    // higher sequence and the count in suspend_data, until the server dies.
+    // The learner's module keeps committing, each with a higher sequence and
+    // the count in suspend_data, until the server dies.
     let acknowledged = -1;
     let sent = -1;
     let killed = false;
@@ -122,21 +122,24 @@ describe(`crash safety: SIGKILL mid-work, then restart (${TEST_DB})`, function (
         } catch {
           // the server is gone
         }
+        // A learner's module commits every few seconds; a commit every 50 ms is plenty and leaves the commands room to work.
+        await new Promise((r) => setTimeout(r, 50));
       }
     })();
 
-    // Kill once commits are flowing and the reminder scan has begun writing
-    // (the three commands started together, so the import and the sweep are
-    // under way too), or after a minute on a very slow machine: the checks
-    // below hold whatever moment the crash lands on.
+    // Kill once commits are flowing and the import has printed its preview (it
+    // writes next) or the reminder scan has begun writing; sooner if all three
+    // commands have finished, later than a minute never. The checks below hold
+    // whatever moment the crash lands on.
     const watch = new pg.Client({ connectionString: databaseUrl() });
     await watch.connect();
     const remindersAtStart = (await watch.query<{ n: number }>('select count(*)::int as n from reminders')).rows[0].n;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const n = (await watch.query<{ n: number }>('select count(*)::int as n from reminders')).rows[0].n;
-      if (acknowledged >= 20 && n > remindersAtStart) break;
-      await new Promise((r) => setTimeout(r, 25));
+      if (cli.every((c) => c.child.exitCode !== null || c.child.signalCode !== null)) break;
+      if (acknowledged >= 20 && (n > remindersAtStart || cli[0].output().includes('Import of staff.csv'))) break;
+      await new Promise((r) => setTimeout(r, 100));
     }
     await watch.end();
     const names = ['staff import', 'reminder scan', 'certificate sweep'];
