@@ -89,7 +89,7 @@ function differences(a: Counts, b: Counts): number {
 }
 
 export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> => {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 6 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 6, idleTimeoutMillis: 0 });
   try {
     const { rows: orgs } = await pool.query<{ id: string }>('select id from organisations order by name');
     const { rows: size } = await pool.query<{ staff: number }>('select count(*)::int as staff from staff where leaving_date is null or leaving_date > current_date');

@@ -70,7 +70,7 @@ export async function timed(times: number, warm: number, fn: () => Promise<unkno
 }
 
 export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> => {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4, idleTimeoutMillis: 0 });
   try {
     const { rows: largest } = await pool.query<{ id: string; name: string; staff: number }>(
       `select o.id, o.name, count(*)::int as staff from staff s join organisations o on o.id = s.organisation_id

@@ -37,7 +37,11 @@ export function p95(xs: number[]): number {
  * CPU time used so far by this process and by the PostgreSQL backends serving
  * `databaseName` (read from /proc, so only when PostgreSQL runs on this
  * machine; null otherwise). On a machine shared with other work, CPU time is
- * a steadier measure of the work done than wall time.
+ * a steadier measure of the work done than wall time. Connections must stay
+ * open between readings (a pool that closes idle connections loses their
+ * time). PostgreSQL's parallel workers are separate, short-lived processes
+ * whose time is not counted, so a query that runs in parallel (the floors
+ * can) is under-counted: the CPU ratio to a floor is an upper bound.
  */
 export function cpuNow(databaseName: string): { node: number; postgres: number } | null {
   const node = process.cpuUsage();
