@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import * as fontkit from 'fontkit';
 import { DateTime } from 'luxon';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
@@ -33,6 +34,24 @@ const FONT_CANDIDATES = [
 export function certificateFonts(): { regular: string; bold: string; embedded: boolean } {
   const found = FONT_CANDIDATES.find((f) => fs.existsSync(f.regular) && fs.existsSync(f.bold));
   return found ? { ...found, embedded: true } : { regular: 'Helvetica', bold: 'Helvetica-Bold', embedded: false };
+}
+
+type ParsedFont = fontkit.Font;
+let parsedFonts: { regular: ParsedFont | string; bold: ParsedFont | string } | null = null;
+
+/**
+ * The certificate fonts parsed once per process: parsing a 700 KB TrueType
+ * file (and the layout tables fontkit reads as text is set) cost most of each
+ * certificate's time. pdfkit takes the parsed font and makes its own subset
+ * per document, so sharing it between documents changes nothing printed.
+ */
+function loadedFonts(): { regular: ParsedFont | string; bold: ParsedFont | string } {
+  if (!parsedFonts) {
+    const fonts = certificateFonts();
+    const open = (path: string) => fontkit.create(fs.readFileSync(path)) as ParsedFont;
+    parsedFonts = fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
+  }
+  return parsedFonts;
 }
 
 export function longDate(date: string): string {
@@ -89,15 +108,16 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
 
 /** A4 landscape certificate as a PDF. */
 export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string): Promise<Buffer> {
-  const fonts = certificateFonts();
+  const fonts = loadedFonts();
   const doc = new PDFDocument({
     size: 'A4',
     layout: 'landscape',
     margin: 0,
     info: { Title: `${cert.achievement}: ${cert.personName}`, Author: cert.partnershipName, Subject: `Certificate ${formatCode(cert.code)}` },
   });
-  doc.registerFont('body', fonts.regular);
-  doc.registerFont('bold', fonts.bold);
+  // pdfkit accepts a parsed fontkit font as well as a path (its types list only paths and buffers).
+  doc.registerFont('body', fonts.regular as string);
+  doc.registerFont('bold', fonts.bold as string);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
