@@ -17,6 +17,11 @@ export interface OutgoingMessage {
 export interface Mailer {
   /** Records the message durably; returns its id, or null when the key was already queued. */
   queue(message: OutgoingMessage): Promise<string | null>;
+  /**
+   * Records many keyed messages in one statement per thousand; returns the ids
+   * of those newly queued, by dedupe key (a key already queued is absent).
+   */
+  queueMany?(messages: (OutgoingMessage & { dedupeKey: string })[]): Promise<Map<string, string>>;
   /** Sends what is queued and due. Returns how many were sent. */
   deliverQueued(limit?: number): Promise<number>;
   /** True when SMTP_URL is set; otherwise messages stay in the outbox as 'held'. */
@@ -42,6 +47,33 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
         [m.dedupeKey ?? null, m.to, m.subject, m.text, m.html ?? null, m.category ?? 'general', m.organisationId ?? null, transport ? 'queued' : 'held'],
       );
       return rows[0]?.id ?? null;
+    },
+    async queueMany(messages) {
+      const ids = new Map<string, string>();
+      // In key order, so two instances queueing the same keys at once wait for each other rather than deadlock.
+      const sorted = [...new Map(messages.map((m) => [m.dedupeKey, m])).values()].sort((a, b) => (a.dedupeKey < b.dedupeKey ? -1 : 1));
+      for (let i = 0; i < sorted.length; i += 1000) {
+        const batch = sorted.slice(i, i + 1000);
+        const column = <T>(f: (m: OutgoingMessage & { dedupeKey: string }) => T) => batch.map(f);
+        const { rows } = await pool.query<{ id: string; key: string }>(
+          `insert into outbound_messages (dedupe_key, to_address, subject, text_body, html_body, category, organisation_id, status)
+           select k, t, s, x, h, c, o::uuid, $8 from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) with ordinality as m(k, t, s, x, h, c, o, n)
+            order by n
+           on conflict (dedupe_key) do nothing returning id, dedupe_key as key`,
+          [
+            column((m) => m.dedupeKey),
+            column((m) => m.to),
+            column((m) => m.subject),
+            column((m) => m.text),
+            column((m) => m.html ?? null),
+            column((m) => m.category ?? 'general'),
+            column((m) => m.organisationId ?? null),
+            transport ? 'queued' : 'held',
+          ],
+        );
+        for (const r of rows) ids.set(r.key, String(r.id));
+      }
+      return ids;
     },
     async deliverQueued(limit = 100) {
       if (!transport) return 0;

@@ -24,6 +24,18 @@ export interface QueuedLine {
   isNew: boolean;
 }
 
+interface QueueLine {
+  key: string;
+  to: string;
+  kind: string;
+  staffId: string | null;
+  lineage: string | null;
+  dueDate: string | null;
+  step: string;
+  message: { subject: string; text: string; html: string; summary: string };
+  category: string;
+}
+
 export interface ScanResult {
   scanned: string[];
   queued: QueuedLine[];
@@ -63,14 +75,28 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
     const [compliance, contacts] = await Promise.all([compliancePromise ?? complianceForOrganisation(pool, { kind: 'all' }, org.id, today), contactsPromise ?? store.staffContacts(org.id)]);
     if (!compliance) continue;
     let done = new Set<string>();
-    const queue = async (line: { key: string; to: string; kind: string; staffId: string | null; lineage: string | null; dueDate: string | null; step: string; message: { subject: string; text: string; html: string; summary: string }; category: string }) => {
-      if (done.has(line.key)) {
-        result.queued.push({ organisation: org.slug, key: line.key, to: line.to, kind: line.kind, isNew: false });
+    const pending: QueueLine[] = [];
+    const queue = async (line: QueueLine) => {
+      if (done.has(line.key)) result.queued.push({ organisation: org.slug, key: line.key, to: line.to, kind: line.kind, isNew: false });
+      else pending.push(line);
+    };
+    // Each organisation's messages go to the outbox, then to the reminder records, a statement per thousand.
+    const flush = async () => {
+      const lines = pending.splice(0);
+      if (!lines.length) return;
+      const message = (l: QueueLine) => ({ to: l.to, subject: l.message.subject, text: l.message.text, html: l.message.html, category: l.category, organisationId: org.id, dedupeKey: l.key });
+      const record = (l: QueueLine) => ({ key: l.key, organisationId: org.id, staffId: l.staffId, kind: l.kind, lineage: l.lineage, dueDate: l.dueDate, step: l.step, recipient: l.to, summary: l.message.summary });
+      if (mailer.queueMany) {
+        const ids = await mailer.queueMany(lines.map(message));
+        await store.recordMany(lines.map(record));
+        for (const l of lines) result.queued.push({ organisation: org.slug, key: l.key, to: l.to, kind: l.kind, isNew: ids.has(l.key) });
         return;
       }
-      const id = await mailer.queue({ to: line.to, subject: line.message.subject, text: line.message.text, html: line.message.html, category: line.category, organisationId: org.id, dedupeKey: line.key });
-      await store.record({ key: line.key, organisationId: org.id, staffId: line.staffId, kind: line.kind, lineage: line.lineage, dueDate: line.dueDate, step: line.step, recipient: line.to, summary: line.message.summary });
-      result.queued.push({ organisation: org.slug, key: line.key, to: line.to, kind: line.kind, isNew: id != null });
+      for (const l of lines) {
+        const id = await mailer.queue(message(l));
+        await store.record(record(l));
+        result.queued.push({ organisation: org.slug, key: l.key, to: l.to, kind: l.kind, isNew: id != null });
+      }
     };
 
     if (remindersNow) {
@@ -102,6 +128,7 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
         await queue({ key: d.key, to: contact.email, kind: d.kind, staffId: d.staffId, lineage: d.lineage, dueDate: d.dueDate, step: d.step, message, category: d.kind === 'welcome' ? 'welcome' : 'reminder' });
         count++;
       }
+      await flush();
       await store.markScanned(org.id, today, count);
     }
 
@@ -122,6 +149,7 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
         });
         await queue({ key: digestKey(lead.userId), to: lead.email, kind: 'digest', staffId: null, lineage: null, dueDate: null, step: digestDay, message, category: 'digest' });
       }
+      await flush();
     }
   }
   if (options.deliver !== false && mailer.delivers) result.delivered = await mailer.deliverQueued();
