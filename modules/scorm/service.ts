@@ -118,9 +118,9 @@ export async function commitAttempt(
   notFound: () => Error,
 ): Promise<CommitResult> {
   return deps.database.transaction(async (client) => {
-    const attempt = await store.attemptOfUser(client, attemptId, userId, true);
+    const attempt = await store.attemptForCommit(client, attemptId, userId);
     if (!attempt) throw notFound();
-    const version = await store.getVersion(client, attempt.packageVersionId);
+    const version = await store.versionContent(client, attempt.packageVersionId);
     if (!version) throw notFound();
     const sco = version.manifest.scos.find((s) => s.identifier === input.sco);
     if (!sco) throw notFound();
@@ -129,8 +129,7 @@ export async function commitAttempt(
     const saved = await store.saveScoState(client, attempt.id, sco.identifier, input.sequence, cmi, input.sessionId, sessionSeconds);
     if (!saved) return { accepted: false, reason: 'stale' } as const;
 
-    const { rows: courseRows } = await client.query<{ passMark: number | null }>('select pass_mark as "passMark" from courses where id = $1', [attempt.courseId]);
-    const passMark = courseRows[0]?.passMark ?? null;
+    const passMark = attempt.passMark;
     const states = await store.scoStates(client, attempt.id);
     const launchable = version.manifest.scos.filter((s) => s.kind === 'sco');
     const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => {

@@ -69,6 +69,26 @@ export async function getVersion(db: Queryable, id: string): Promise<PackageVers
   return rows[0];
 }
 
+/** What a version plays: its SCORM version and parsed manifest. */
+export type VersionContent = Pick<PackageVersion, 'scormVersion' | 'manifest'>;
+
+// A version never changes once imported (a new import is a new version), so each
+// process reads and parses its manifest once rather than on every commit.
+const VERSION_CACHE_LIMIT = 500;
+const versionContentCache = new Map<string, VersionContent>();
+
+/** A version's SCORM version and manifest, read once per process. */
+export async function versionContent(db: Queryable, id: string): Promise<VersionContent | undefined> {
+  const cached = versionContentCache.get(id);
+  if (cached) return cached;
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const { rows } = await db.query<VersionContent>('select scorm_version as "scormVersion", manifest from scorm_package_versions where id = $1', [id]);
+  if (!rows[0]) return undefined;
+  if (versionContentCache.size >= VERSION_CACHE_LIMIT) versionContentCache.delete(versionContentCache.keys().next().value as string);
+  versionContentCache.set(id, rows[0]);
+  return rows[0];
+}
+
 /** The newest version of the package a course plays; new attempts start on it. */
 export async function currentVersionForCourse(db: Queryable, courseId: string): Promise<PackageVersion | undefined> {
   const { rows } = await db.query<PackageVersion>(
@@ -101,10 +121,17 @@ export async function latestAttempt(db: Queryable, userId: string, courseId: str
   return rows[0];
 }
 
-/** An attempt, only if it belongs to this user: anyone else's is as if it did not exist. */
-export async function attemptOfUser(db: Queryable, attemptId: string, userId: string, forUpdate = false): Promise<Attempt | undefined> {
+/**
+ * The learner's attempt, locked for a commit, with its course's pass mark, in one round trip.
+ * Anyone else's attempt is as if it did not exist.
+ */
+export async function attemptForCommit(client: PoolClient, attemptId: string, userId: string): Promise<(Attempt & { passMark: number | null }) | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(attemptId)) return undefined;
-  const { rows } = await db.query<Attempt>(`select ${ATTEMPT_COLUMNS} from scorm_attempts a where a.id = $1 and a.user_id = $2${forUpdate ? ' for update' : ''}`, [attemptId, userId]);
+  const { rows } = await client.query<Attempt & { passMark: number | null }>(
+    `select ${ATTEMPT_COLUMNS}, c.pass_mark as "passMark" from scorm_attempts a join courses c on c.id = a.course_id
+      where a.id = $1 and a.user_id = $2 for update of a`,
+    [attemptId, userId],
+  );
   return rows[0];
 }
 
