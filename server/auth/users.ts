@@ -67,34 +67,38 @@ export async function grantRole(db: Queryable, userId: string, grant: RoleGrant,
   );
 }
 
-/** Everything an access decision needs about a user, in two queries. */
+/** Everything an access decision needs about a user, in one query (it runs on every request). */
 export async function loadCaller(db: Queryable, userId: string, via: Caller['via']): Promise<Caller | undefined> {
-  const { rows } = await db.query<{ id: string; email: string; display_name: string; disabled: boolean }>(
-    'select id, email, display_name, disabled from users where id = $1',
+  const { rows } = await db.query<{
+    id: string;
+    email: string;
+    display_name: string;
+    disabled: boolean;
+    grants: { role: string; organisation_id: string | null }[];
+    staff: { id: string; organisation_id: string }[];
+  }>(
+    `select u.id, u.email, u.display_name, u.disabled,
+            coalesce((select json_agg(json_build_object('role', r.role, 'organisation_id', r.organisation_id))
+                        from user_roles r where r.user_id = u.id), '[]'::json) as grants,
+            coalesce((select json_agg(json_build_object('id', s.id, 'organisation_id', s.organisation_id))
+                        from staff s where s.user_id = u.id and (s.leaving_date is null or s.leaving_date > current_date)), '[]'::json) as staff
+       from users u where u.id = $1`,
     [userId],
   );
   const user = rows[0];
   if (!user || user.disabled) return undefined;
-  const grants = await db.query<{ role: string; organisation_id: string | null }>(
-    'select role, organisation_id from user_roles where user_id = $1',
-    [userId],
-  );
-  const staff = await db.query<{ id: string; organisation_id: string }>(
-    `select id, organisation_id from staff where user_id = $1 and (leaving_date is null or leaving_date > current_date)`,
-    [userId],
-  );
-  const roleGrants: RoleGrant[] = grants.rows
+  const roleGrants: RoleGrant[] = user.grants
     .filter((g) => isRole(g.role))
     .map((g) => ({ role: g.role as Role, organisationId: g.organisation_id }));
   // Every member of staff is a learner, whether or not the role was granted explicitly.
-  if (staff.rows.length > 0 && !roleGrants.some((g) => g.role === 'learner')) roleGrants.push({ role: 'learner', organisationId: null });
+  if (user.staff.length > 0 && !roleGrants.some((g) => g.role === 'learner')) roleGrants.push({ role: 'learner', organisationId: null });
   return {
     userId: user.id,
     email: user.email,
     name: user.display_name,
     grants: roleGrants,
-    staffIds: staff.rows.map((s) => s.id),
-    staffOrganisationIds: [...new Set(staff.rows.map((s) => s.organisation_id))],
+    staffIds: user.staff.map((s) => s.id),
+    staffOrganisationIds: [...new Set(user.staff.map((s) => s.organisation_id))],
     via,
   };
 }
