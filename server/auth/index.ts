@@ -31,23 +31,45 @@ export async function ssoOrganisations(pool: Pool): Promise<{ slug: string; name
 // Checked against when no such user exists, so a wrong email takes as long as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
-/** Sessions in PostgreSQL, so they survive restarts and are shared by several instances. */
+/** How often a busy session's stored expiry is pushed forward. */
+export const SESSION_TOUCH_EVERY_MS = 60 * 1000;
+
+/**
+ * Sessions in PostgreSQL, so they survive restarts and are shared by several instances.
+ *
+ * The idle timeout is rolling: each request pushes the expiry forward. The
+ * stored expiry is written at most once a minute per session and process
+ * rather than on every request (the SCORM player commits every few seconds),
+ * so a session ends between SESSION_IDLE_MINUTES minus one minute and
+ * SESSION_IDLE_MINUTES after its last request.
+ */
 export function installSessions(app: Express, config: Config, database: Database, logger: Logger): void {
   const PgStore = connectPgSimple(session);
+  const store = new PgStore({
+    pool: database.pool,
+    tableName: 'sessions',
+    createTableIfMissing: false,
+    pruneSessionInterval: config.env === 'test' ? false : 15 * 60,
+    errorLog: (...args: unknown[]) => logger.warn({ err: String(args[args.length - 1]) }, 'session store error'),
+  });
+  const touchedAt = new Map<string, number>();
+  const touch = store.touch.bind(store);
+  store.touch = (sid, sess, callback) => {
+    const now = Date.now();
+    const last = touchedAt.get(sid);
+    if (last !== undefined && now - last < SESSION_TOUCH_EVERY_MS) return callback?.();
+    if (touchedAt.size >= 10_000) for (const [id, at] of touchedAt) if (now - at >= SESSION_TOUCH_EVERY_MS) touchedAt.delete(id);
+    touchedAt.set(sid, now);
+    touch(sid, sess, callback);
+  };
   app.use(
     session({
       name: 'dal.sid',
       secret: config.sessionSecret,
-      store: new PgStore({
-        pool: database.pool,
-        tableName: 'sessions',
-        createTableIfMissing: false,
-        pruneSessionInterval: config.env === 'test' ? false : 15 * 60,
-        errorLog: (...args: unknown[]) => logger.warn({ err: String(args[args.length - 1]) }, 'session store error'),
-      }),
+      store,
       resave: false,
       saveUninitialized: false,
-      // The idle timeout: every request pushes expiry forward.
+      // The idle timeout: every request pushes expiry forward (stored at most once a minute, above).
       rolling: true,
       cookie: {
         httpOnly: true,
