@@ -126,11 +126,10 @@ export async function commitAttempt(
     if (!sco) throw notFound();
     const cmi: Cmi = validateCommit(version.scormVersion, input.cmi);
     const sessionSeconds = secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']);
-    const saved = await store.saveScoState(client, attempt.id, sco.identifier, input.sequence, cmi, input.sessionId, sessionSeconds);
-    if (!saved) return { accepted: false, reason: 'stale' } as const;
+    const states = await store.saveScoState(client, attempt.id, sco.identifier, input.sequence, cmi, input.sessionId, sessionSeconds);
+    if (!states) return { accepted: false, reason: 'stale' } as const;
 
     const passMark = attempt.passMark;
-    const states = await store.scoStates(client, attempt.id);
     const launchable = version.manifest.scos.filter((s) => s.kind === 'sco');
     const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => {
       const state = states.find((st) => st.scoIdentifier === s.identifier);

@@ -150,19 +150,36 @@ export async function scoStates(db: Queryable, attemptId: string): Promise<ScoSt
   return rows;
 }
 
-/** Stores a commit unless a newer one (higher sequence) is already stored; returns false when ignored as stale. */
-export async function saveScoState(client: PoolClient, attemptId: string, sco: string, sequence: number, cmi: Cmi, sessionId: string, sessionSeconds: number): Promise<boolean> {
-  const { rows } = await client.query(
-    `insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds)
-     values ($1, $2, $3, $4, jsonb_build_object($5::text, $6::int))
-     on conflict (attempt_id, sco_identifier) do update
-       set cmi = s.cmi || excluded.cmi, last_sequence = excluded.last_sequence,
-           session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now()
-       where s.last_sequence < excluded.last_sequence
-     returning 1`,
+/**
+ * Stores a commit unless a newer one (higher sequence) is already stored, and
+ * returns every SCO's state of the attempt as it now stands, in one round trip;
+ * undefined when the commit is ignored as stale.
+ */
+export async function saveScoState(
+  client: PoolClient,
+  attemptId: string,
+  sco: string,
+  sequence: number,
+  cmi: Cmi,
+  sessionId: string,
+  sessionSeconds: number,
+): Promise<ScoState[] | undefined> {
+  const { rows } = await client.query<ScoState & { saved: boolean }>(
+    `with saved as (
+       insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds)
+       values ($1, $2, $3, $4, jsonb_build_object($5::text, $6::int))
+       on conflict (attempt_id, sco_identifier) do update
+         set cmi = s.cmi || excluded.cmi, last_sequence = excluded.last_sequence,
+             session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now()
+         where s.last_sequence < excluded.last_sequence
+       returning sco_identifier, cmi, last_sequence, session_seconds)
+     select true as saved, sco_identifier as "scoIdentifier", cmi, last_sequence as "lastSequence", session_seconds as "sessionSeconds" from saved
+     union all
+     select false, sco_identifier, cmi, last_sequence, session_seconds from scorm_sco_states where attempt_id = $1 and sco_identifier <> $2`,
     [attemptId, sco, JSON.stringify(cmi), sequence, sessionId, sessionSeconds],
   );
-  return rows.length > 0;
+  if (!rows.some((r) => r.saved)) return undefined;
+  return rows.map(({ saved: _saved, ...state }) => state);
 }
 
 export async function updateAttemptOutcome(
