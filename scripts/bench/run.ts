@@ -26,6 +26,7 @@ const BENCHMARKS: { id: string; file: string; produces: string[] }[] = [
   { id: 'certificate-pdf', file: 'certificate-pdf.ts', produces: ['certificate-pdf'] },
   { id: 'scorm-import', file: 'scorm-import.ts', produces: ['scorm-import'] },
   { id: 'scorm-commit', file: 'scorm-commit.ts', produces: ['scorm-commit', 'server-memory'] },
+  { id: 'dashboards', file: 'dashboards.ts', produces: ['dashboard-organisation', 'dashboard-board'] },
 ];
 
 const DOCS = path.resolve(__dirname, '../../docs');

@@ -38,7 +38,7 @@ interface Learner {
   sequence: number;
 }
 
-function cookieFrom(res: { headers: Record<string, string | string[] | undefined> }, current: string): string {
+export function cookieFrom(res: { headers: Record<string, string | string[] | undefined> }, current: string): string {
   const set = res.headers['set-cookie'];
   const found = (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(';')[0]).find((c) => c.startsWith('dal.sid='));
   return found ?? current;
@@ -53,7 +53,7 @@ function unescapeHtml(s: string): string {
  * signed cookie), for learners beyond the sample signed in through the form: each
  * form sign-in spends most of a second on the argon2 password check by design.
  */
-async function mintSession(pool: pg.Pool, secret: string, email: string): Promise<string> {
+export async function mintSession(pool: pg.Pool, secret: string, email: string): Promise<string> {
   const sid = randomBytes(24).toString('base64url');
   const { rows } = await pool.query<{ id: string }>('select id from users where lower(email) = lower($1)', [email]);
   const expires = new Date(Date.now() + 60 * 60 * 1000);
