@@ -19,6 +19,8 @@ export interface EmbeddedDatabase {
   /** True when this process opened the files; false when it borrows another process's. */
   owned: boolean;
   ownerPid: number;
+  /** A copy of the whole database as a tarball (owned in-memory databases only; tests clone a seeded one). */
+  dump?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,8 @@ export interface OpenEmbeddedOptions {
   borrowIfBusy: boolean;
   /** Keep everything in memory (tests): no files, no owner file. */
   inMemory?: boolean;
+  /** Start an in-memory database from a dump() of another (tests start from a seeded copy). */
+  loadDataDir?: Blob;
   port?: number;
 }
 
@@ -106,7 +110,9 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
     }
   }
 
-  const pglite = options.inMemory ? new PGlite() : new PGlite(path.join(dataDir, 'pgdata'));
+  const pglite = options.inMemory
+    ? new PGlite(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {})
+    : new PGlite(path.join(dataDir, 'pgdata'));
   await pglite.waitReady;
   const server = new PGLiteSocketServer({
     db: pglite,
@@ -130,6 +136,7 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
     port,
     owned: true,
     ownerPid: process.pid,
+    dump: options.inMemory ? async () => (await pglite.dumpDataDir('none')) as Blob : undefined,
     async close() {
       if (closed) return;
       closed = true;

@@ -23,6 +23,8 @@ export interface Database {
   url: string;
   /** Runs fn in one transaction on one connection; rolls back if it throws. */
   transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T>;
+  /** In-memory embedded databases only: the whole database as a tarball, to start another from. */
+  dump?(): Promise<Blob>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -31,6 +33,8 @@ export interface OpenDatabaseOptions {
   role: OpenEmbeddedOptions['role'];
   borrowIfBusy?: boolean;
   inMemory?: boolean;
+  /** With inMemory: start from another in-memory database's dump(). */
+  loadDataDir?: Blob;
   poolSize?: number;
 }
 
@@ -42,6 +46,7 @@ export async function openDatabase(
   let url: string;
   let closeEmbedded = async () => {};
   let kind: Database['kind'];
+  let dump: Database['dump'];
   if (config.databaseUrl) {
     kind = 'postgres';
     url = config.databaseUrl;
@@ -55,10 +60,12 @@ export async function openDatabase(
       role: options.role,
       borrowIfBusy: options.borrowIfBusy ?? false,
       inMemory: options.inMemory,
+      loadDataDir: options.loadDataDir,
     });
     if (!embedded.owned) logger.info({ pid: embedded.ownerPid }, 'using the embedded database through the process that has it open');
     url = `postgres://postgres@127.0.0.1:${embedded.port}/postgres?sslmode=disable`;
     closeEmbedded = embedded.close;
+    dump = embedded.dump;
   }
 
   const pool = new pg.Pool({
@@ -97,6 +104,7 @@ export async function openDatabase(
     db: drizzle(pool),
     url,
     transaction,
+    dump,
     async ping() {
       try {
         await pool.query('select 1');

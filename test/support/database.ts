@@ -17,18 +17,39 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/** Where a test database starts from when not empty: a seeded one kept as a template. */
+export interface DatabaseTemplate {
+  /** PostgreSQL: the template database's name. */
+  postgresName?: string;
+  /** PGlite: a dump of the seeded in-memory database. */
+  pgliteDump?: Blob;
+}
+
 /**
- * A fresh, empty database for one test file: a new in-memory PGlite, or a new
- * database on the test PostgreSQL server that is dropped afterwards.
+ * A fresh database for one test file: a new in-memory PGlite, or a new
+ * database on the test PostgreSQL server that is dropped afterwards; empty,
+ * or a copy of a template.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(from: DatabaseTemplate = {}): Promise<TestDatabase> {
   const logger = createLogger({ env: 'test', logLevel: 'warn' });
   if (TEST_DB === 'postgres') {
     const name = `lms_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
     await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
+    try {
+      // A template may still show its last closed connection for a moment.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await admin.query(from.postgresName ? `create database ${name} template ${from.postgresName}` : `create database ${name}`);
+          break;
+        } catch (err) {
+          if (!from.postgresName || attempt >= 50 || !/being accessed by other users/.test(String(err))) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    } finally {
+      await admin.end();
+    }
     const url = new URL(TEST_POSTGRES_URL);
     url.pathname = `/${name}`;
     const databaseUrl = url.toString();
@@ -45,7 +66,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       },
     };
   }
-  const database = await openDatabase({ dataDir: '/nonexistent' }, logger, { role: 'test', inMemory: true });
+  const database = await openDatabase({ dataDir: '/nonexistent' }, logger, { role: 'test', inMemory: true, loadDataDir: from.pgliteDump });
   return { database, drop: () => database.close() };
 }
 

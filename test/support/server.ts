@@ -7,7 +7,8 @@ import { createUser } from '../../server/auth/users';
 import { seedDemoPartnership } from '../../server/demo';
 import { createLogger } from '../../server/logger';
 import { type RunningProduct, startProduct } from '../../server/runtime';
-import { createTestDatabase, type TestDatabase, testConfig } from './database';
+import pg from 'pg';
+import { createTestDatabase, type DatabaseTemplate, TEST_DB, TEST_POSTGRES_URL, type TestDatabase, testConfig } from './database';
 
 export interface TestServer {
   url: string;
@@ -16,13 +17,81 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+interface DemoTemplate extends DatabaseTemplate {
+  /** The demo's imported SCORM content, copied into each server's own folder. */
+  scormDir: string;
+}
+let demoTemplate: Promise<DemoTemplate> | undefined;
+
+/**
+ * The demo partnership is seeded once per test process and each suite that
+ * asks for it starts from a copy (a template database on PostgreSQL, a dump
+ * on PGlite): seeding it anew for each of some thirty suites was a large part
+ * of CI's time. Every suite still gets its own database to change.
+ */
+function seededDemo(): Promise<DemoTemplate> {
+  demoTemplate ??= (async () => {
+    await dropAbandonedTemplates();
+    const testDb = await createTestDatabase();
+    const scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-demo-scorm-'));
+    const config = testConfig({ databaseUrl: testDb.databaseUrl, scormDir });
+    const product = await startProduct(config, { logger: createLogger(config), database: testDb.database, role: 'test' });
+    await seedDemoPartnership(product);
+    const pgliteDump = await testDb.database.dump?.();
+    await product.stop();
+    let postgresName: string | undefined;
+    if (testDb.databaseUrl) {
+      postgresName = `lms_demo_tpl_${process.pid}`;
+      await adminQuery(`alter database ${new URL(testDb.databaseUrl).pathname.slice(1)} rename to ${postgresName}`);
+    }
+    process.once('exit', () => fs.rmSync(scormDir, { recursive: true, force: true }));
+    return { postgresName, pgliteDump, scormDir };
+  })();
+  return demoTemplate;
+}
+
+async function adminQuery(sql: string): Promise<{ datname: string }[]> {
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  try {
+    // A database just closed may still show its last connection for a moment.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await admin.query<{ datname: string }>(sql)).rows;
+      } catch (err) {
+        if (attempt >= 50 || !/being accessed by other users/.test(String(err))) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Demo templates left by test processes that have ended. */
+async function dropAbandonedTemplates(): Promise<void> {
+  if (TEST_DB !== 'postgres') return;
+  const rows = await adminQuery(`select datname from pg_database where datname like 'lms_demo_tpl_%'`);
+  for (const { datname } of rows) {
+    const pid = Number(datname.split('_').pop());
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) await adminQuery(`drop database if exists ${datname} with (force)`).catch(() => {});
+  }
+}
+
 /** The whole product on a fresh database and a random port, as a user would reach it. */
 export async function startTestServer(options: { config?: Partial<Config>; demo?: boolean } = {}): Promise<TestServer> {
-  const testDb = await createTestDatabase();
+  const template = options.demo ? await seededDemo() : undefined;
+  const testDb = await createTestDatabase(template);
   const scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-scorm-'));
+  if (template) fs.cpSync(template.scormDir, scormDir, { recursive: true });
   const config = testConfig({ databaseUrl: testDb.databaseUrl, scormDir, ...options.config });
   const product = await startProduct(config, { logger: createLogger(config), database: testDb.database, role: 'test' });
-  if (options.demo) await seedDemoPartnership(product);
   return {
     url: product.url,
     product,
