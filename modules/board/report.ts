@@ -1,6 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import PDFDocument from 'pdfkit';
-import { certificateFonts, longDate } from '../certificates/pdf';
+import { productPdf, longDate } from '../certificates/pdf';
 import { COLOURS } from './charts';
 import type { ShownFigure } from './suppression';
 import type { BoardView, EntityFigures, FigureRow } from './view';
@@ -50,16 +49,7 @@ export function boardCsv(view: BoardView): string {
 
 /** The quarterly board report: A4 portrait, commentary, charts as vector shapes, and the same figures as tables. */
 export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
-  const fonts = certificateFonts();
-  const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Board report ${report.quarterId}`, Author: report.partnershipName, Subject: 'Domestic abuse training coverage' } });
-  doc.registerFont('body', fonts.regular);
-  doc.registerFont('bold', fonts.bold);
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (c: Buffer) => chunks.push(c));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Board report ${report.quarterId}`, Author: report.partnershipName, Subject: 'Domestic abuse training coverage' } });
   const left = 50;
   const width = doc.page.width - 100;
   const bottom = doc.page.height - 60;

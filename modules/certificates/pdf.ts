@@ -106,15 +106,14 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
   doc.restore();
 }
 
-/** A4 landscape certificate as a PDF. */
-export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string): Promise<Buffer> {
+/**
+ * A PDF in the product's fonts ('body' and 'bold', parsed once per process),
+ * with the bytes it writes collected into `done`. Certificates, the board
+ * report and subject access exports all start here.
+ */
+export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
   const fonts = loadedFonts();
-  const doc = new PDFDocument({
-    size: 'A4',
-    layout: 'landscape',
-    margin: 0,
-    info: { Title: `${cert.achievement}: ${cert.personName}`, Author: cert.partnershipName, Subject: `Certificate ${formatCode(cert.code)}` },
-  });
+  const doc = new PDFDocument(options);
   // pdfkit accepts a parsed fontkit font as well as a path (its types list only paths and buffers).
   doc.registerFont('body', fonts.regular as string);
   doc.registerFont('bold', fonts.bold as string);
@@ -123,6 +122,17 @@ export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: strin
     doc.on('data', (c: Buffer) => chunks.push(c));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
+  });
+  return { doc, done };
+}
+
+/** A4 landscape certificate as a PDF. */
+export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string): Promise<Buffer> {
+  const { doc, done } = productPdf({
+    size: 'A4',
+    layout: 'landscape',
+    margin: 0,
+    info: { Title: `${cert.achievement}: ${cert.personName}`, Author: cert.partnershipName, Subject: `Certificate ${formatCode(cert.code)}` },
   });
 
   const W = doc.page.width;

@@ -1,5 +1,4 @@
-import PDFDocument from 'pdfkit';
-import { certificateFonts } from '../certificates/pdf';
+import { productPdf } from '../certificates/pdf';
 import type { SubjectAccess } from './store';
 
 function show(value: unknown): string {
@@ -11,16 +10,7 @@ function show(value: unknown): string {
 
 /** The subject access export as a readable A4 document: the same content as the JSON, one section per kind of record. */
 export function renderSubjectAccessPdf(data: SubjectAccess, partnershipName: string): Promise<Buffer> {
-  const fonts = certificateFonts();
-  const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: `Information held about ${data.person.name}`, Author: partnershipName } });
-  doc.registerFont('body', fonts.regular);
-  doc.registerFont('bold', fonts.bold);
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (c: Buffer) => chunks.push(c));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
+  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Information held about ${data.person.name}`, Author: partnershipName } });
   const heading = (text: string) => doc.moveDown(0.6).font('bold').fontSize(13).text(text).moveDown(0.2);
   const row = (record: Record<string, unknown>) => {
     for (const [key, value] of Object.entries(record)) doc.font('bold').fontSize(9).text(`${key}: `, { continued: true }).font('body').text(show(value));
