@@ -251,3 +251,37 @@ export function requirementsFor(framework: FrameworkData, groupNumber: number | 
     .sort((a, b) => a.groupNumber - b.groupNumber || a.number - b.number)
     .map((c) => ({ lineage: c.lineage, competencyId: c.id, groupNumber: c.groupNumber, number: c.number, text: c.text }));
 }
+
+/**
+ * The first day after `input.today` on which computeCompliance could answer
+ * differently for the same inputs, or null when it never would (only new
+ * evidence, a change of group or settings, or a leaving date could change it).
+ * Until that day the result can be kept and reused instead of worked out
+ * again: this is what lets the lead's dashboard, the reminder scan and the
+ * board read statuses kept in the database (see service.ts) rather than
+ * computing a whole organisation on every request.
+ *
+ * The days on which something changes by the calendar alone: the leaving
+ * date (left), the day after the induction period ends (in induction to
+ * overdue), each competency's expiry day (met to expired) and the day its
+ * due-soon window opens (met to due soon), and the day any evidence dated in
+ * the future starts to count. Including a day that turns out to change
+ * nothing only means one extra computation.
+ */
+export function resultHoldsUntil(input: ComplianceInput, result: ComplianceResult): string | null {
+  const { today } = input;
+  let first: string | null = null;
+  const consider = (day: string | null) => {
+    if (day != null && day > today && (first == null || day < first)) first = day;
+  };
+  consider(input.leavingDate);
+  if (result.status === 'left') return first;
+  if (input.startDate) consider(addDays(input.startDate, input.inductionDays + 1));
+  for (const e of input.evidence) consider(e.achievedOn);
+  for (const c of result.competencies) {
+    if (c.expires == null) continue;
+    consider(c.expires);
+    consider(addDays(c.expires, -Math.max(0, input.dueSoonDays)));
+  }
+  return first;
+}

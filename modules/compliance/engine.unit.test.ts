@@ -5,6 +5,7 @@ import {
   addMonths,
   type ComplianceInput,
   computeCompliance,
+  resultHoldsUntil,
   type FrameworkData,
   refresherMonthsFor,
   requirementsFor,
@@ -200,5 +201,60 @@ describe('compliance engine', () => {
         return true;
       }),
     );
+  });
+});
+
+describe('how long a computed status holds (resultHoldsUntil)', () => {
+  const evidenceFor = (groupNumber: number) =>
+    fc.array(
+      fc.record({
+        index: fc.nat({ max: 20 }),
+        achievedOn: fc.date({ min: new Date('2018-01-01T00:00:00Z'), max: new Date('2028-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+      }),
+      { maxLength: 12 },
+    ).map((items) => {
+      const requirements = requirementsFor(framework, groupNumber);
+      return items.map((x, i) => ({ id: `e${i}`, lineage: requirements[x.index % requirements.length].lineage, achievedOn: x.achievedOn }));
+    });
+  const input = group.chain((g) =>
+    fc.record({
+      groupNumber: fc.constant(g),
+      evidence: evidenceFor(g),
+      refresherMonths: fc.integer({ min: 1, max: 48 }),
+      dueSoonDays: fc.integer({ min: 0, max: 120 }),
+      inductionDays: fc.integer({ min: 0, max: 200 }),
+      startDate: fc.option(day, { nil: null }),
+      leavingDate: fc.option(day, { nil: null }),
+      today: day,
+    }),
+  );
+  /** What a lead or reminder would see change: the status, each competency's status and expiry, and the next expiry. */
+  const seen = (i: ComplianceInput) => {
+    const r = computeCompliance(i);
+    return { status: r.status, nextExpiry: r.nextExpiry, competencies: r.competencies.map((c) => [c.status, c.met, c.expires]) };
+  };
+
+  it('nothing a user sees changes before the day it gives, for any inputs', () => {
+    fc.assert(
+      fc.property(input, fc.nat({ max: 2000 }), (raw, offset) => {
+        const i = base({ ...raw, requirements: requirementsFor(framework, raw.groupNumber) });
+        const until = resultHoldsUntil(i, computeCompliance(i));
+        const now = seen(i);
+        // The last day it is said to hold (where a too-late answer shows), and a day anywhere before it.
+        if (until != null) expect(seen({ ...i, today: addDays(until, -1) })).to.deep.equal(now);
+        const later = addDays(i.today, offset);
+        if (until == null || later < until) expect(seen({ ...i, today: later })).to.deep.equal(now);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names the day a status actually changes, not a later one', () => {
+    // Met, expiring 2027-03-01 with a 60-day window: due soon from 2026-12-31.
+    const i = base({ groupNumber: 1, requirements: requirementsFor(framework, 1), evidence: everything(1, '2024-03-01'), today: '2026-11-23' });
+    expect(computeCompliance(i).status).to.equal('compliant');
+    const until = resultHoldsUntil(i, computeCompliance(i));
+    expect(until).to.equal('2026-12-31');
+    expect(computeCompliance({ ...i, today: until! }).status).to.equal('due-soon');
   });
 });

@@ -35,7 +35,6 @@ import {
   groupLabel,
   toLeadPeople,
 } from './dashboard';
-import { loadStaffDetails } from './lead-store';
 import { buildSelfAssessment } from './self-assessment';
 import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
@@ -266,8 +265,9 @@ export default defineModule({
       const org = await findOrganisation(pool, scope, { slug: String(req.params.slug) });
       if (!org) throw new NotFoundError('organisation');
       const today = londonToday();
-      const [result, details] = await Promise.all([complianceForOrganisation(pool, scope, org.id, today), loadStaffDetails(pool, scope, org.id)]);
+      const result = await complianceForOrganisation(pool, scope, org.id, today);
       if (!result) throw new NotFoundError('organisation');
+      const details = new Map(result.people.map((p) => [p.staffId, { team: p.team, startDate: p.startDate }]));
       return { org, today, people: toLeadPeople(result.people, details, org.inductionDays) };
     }
     router.get('/my-training', allow(), async (req, res) => {

@@ -7,16 +7,6 @@ import { type OrganisationScope, scopeIncludes } from '../../server/access';
  * scope and answers nothing for an organisation outside it.
  */
 
-/** Team and start date of every member of staff of one organisation, by staff id. */
-export async function loadStaffDetails(pool: Pool, scope: OrganisationScope, organisationId: string): Promise<Map<string, { team: string; startDate: string | null }>> {
-  if (!scopeIncludes(scope, organisationId)) return new Map();
-  const { rows } = await pool.query<{ id: string; team: string; start_date: string | null }>(
-    'select id, team, start_date from staff where organisation_id = $1',
-    [organisationId],
-  );
-  return new Map(rows.map((r) => [r.id, { team: r.team ?? '', startDate: r.start_date }]));
-}
-
 /** One session's places held by this organisation's staff (bookings that were not cancelled). */
 export interface SessionAttendance {
   sessionId: string;

@@ -9,7 +9,7 @@ import type { OrganisationScope } from '../../server/access';
 import type { ComplianceStatus } from './engine';
 import { groupKey, groupLabel, UNMAPPED_GROUP } from './dashboard';
 import { loadAttendance, loadBoardSnapshots, type SessionAttendance } from './lead-store';
-import { complianceForOrganisation } from './service';
+import { countsOnDays } from './service';
 
 const LONDON = 'Europe/London';
 
@@ -66,6 +66,31 @@ export function percentCompliant(people: { groupNumber: number | null; status: C
   for (const p of people) {
     add(groupKey(p.groupNumber), p);
     add('all', p);
+  }
+  return cells;
+}
+
+/** The same percentages from counts by group and status (OrganisationCompliance.counts.byGroup, 'unmapped' for no group). */
+export function percentFromCounts(byGroup: Record<string, Record<string, number>>): Map<string, PercentCell> {
+  const cells = new Map<string, PercentCell>();
+  const add = (key: string, compliant: number, measured: number) => {
+    const cell = cells.get(key) ?? { compliant: 0, measured: 0, percent: null };
+    cell.compliant += compliant;
+    cell.measured += measured;
+    cell.percent = Math.round((cell.compliant / cell.measured) * 100);
+    cells.set(key, cell);
+  };
+  for (const [group, counts] of Object.entries(byGroup)) {
+    let measured = 0;
+    let compliant = 0;
+    for (const [status, n] of Object.entries(counts)) {
+      if (status === 'not-applicable' || status === 'left') continue;
+      measured += n;
+      if (status === 'compliant' || status === 'due-soon') compliant += n;
+    }
+    if (!measured) continue;
+    add(group, compliant, measured);
+    add('all', compliant, measured);
   }
   return cells;
 }
@@ -169,16 +194,13 @@ export async function buildSelfAssessment(pool: Pool, scope: OrganisationScope, 
   const snapshots = await loadBoardSnapshots(pool, scope, organisation, quarters.map((q) => q.end));
   const points = [...quarters.map((q) => ({ date: q.end, label: `End of ${q.label}` })), { date: today, label: 'Today' }];
   const columns = [];
-  // One after another: each is a handful of bulk queries, and running five at once would only queue on the pool.
+  const worked = points.filter((p) => p.date === today || !percentFromSnapshot(snapshots.get(p.date)));
+  const counts = await countsOnDays(pool, scope, organisation.id, worked.map((p) => p.date));
+  if (!counts) return null;
   for (const point of points) {
     const reported = point.date === today ? null : percentFromSnapshot(snapshots.get(point.date));
-    if (reported) {
-      columns.push({ ...point, fromBoard: true, cells: reported });
-      continue;
-    }
-    const result = await complianceForOrganisation(pool, scope, organisation.id, point.date);
-    if (!result) return null;
-    columns.push({ ...point, cells: percentCompliant(result.people) });
+    if (reported) columns.push({ ...point, fromBoard: true, cells: reported });
+    else columns.push({ ...point, cells: percentFromCounts(counts.get(point.date)!.byGroup) });
   }
   const trend = trendTable(columns);
   const periods = [...quarters, { start: current.start, end: today, label: `${current.label} (so far)` }];

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
-import { type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor } from './engine';
-import { asOf, findOrganisation, findStaff, groupOn, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
+import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor, resultHoldsUntil } from './engine';
+import { keepDay, keepResults, loadKept, loadKeptDays, type ResultToKeep, unpackCompetencies } from './kept';
+import { asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
 
 export const STATUSES: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable', 'left'];
 
@@ -39,10 +40,12 @@ export interface PersonCompliance extends ComplianceResult {
   jobTitle: string;
   organisationId: string;
   groupNumber: number | null;
+  team: string;
+  startDate: string | null;
 }
 
-function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[]): PersonCompliance {
-  const result = computeCompliance({
+function inputFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[]): ComplianceInput {
+  return {
     groupNumber: person.groupNumber,
     requirements: requirements ?? requirementsFor(framework, person.groupNumber),
     evidence,
@@ -53,8 +56,15 @@ function computeFor(person: StaffRow, org: OrganisationSettings, framework: Fram
     leavingDate: person.leavingDate,
     today,
     outsideFramework: outsideFramework(org),
-  });
-  return { staffId: person.id, name: person.name, jobTitle: person.jobTitle, organisationId: person.organisationId, groupNumber: person.groupNumber, ...result };
+  };
+}
+
+function withPerson(person: StaffRow, result: ComplianceResult): PersonCompliance {
+  return { staffId: person.id, name: person.name, jobTitle: person.jobTitle, organisationId: person.organisationId, groupNumber: person.groupNumber, team: person.team ?? '', startDate: person.startDate, ...result };
+}
+
+function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[]): PersonCompliance {
+  return withPerson(person, computeCompliance(inputFor(person, org, framework, evidence, today, requirements)));
 }
 
 export interface OrganisationCompliance {
@@ -71,11 +81,15 @@ export interface OrganisationCompliance {
 
 /**
  * Every member of staff of one organisation in post on the day `today`, with
- * their status on that day: never a query per person. For today (or later)
- * that is three queries: the organisation, the framework (cached per
- * version), and the staff with their current evidence packed one row per
- * person (see the evidence module's current_evidence). For a past day it
- * answers as things stood then: staff in post then, each person's group then
+ * their status on that day: never a query per person. People's competencies
+ * here carry no evidence ids (complianceForStaff has them).
+ *
+ * For today (or later) most people's results are read back as kept (see
+ * kept.ts and this module's migrations): the staff with the stamps of their
+ * kept results, and the kept results themselves, side by side; only people
+ * whose result is missing or no longer holds are worked out again from their
+ * current evidence, and written back. For a past day it answers as things
+ * stood then: staff in post then, each person's group then
  * (staff_group_history), and evidence recorded by the end of that day,
  * achieved by then, and not yet corrected or withdrawn by then.
  * Null when the organisation does not exist or is outside the caller's scope.
@@ -84,18 +98,13 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
   const org = await findOrganisation(pool, scope, { id: organisationId });
   if (!org) return null;
   const on = asOf(today, londonToday());
-  const [framework, lineageOf, staff, evidence] = await Promise.all([
+  const [framework, lineageOf, staff, kept, evidence] = await Promise.all([
     loadPublishedFramework(pool),
     loadLineages(pool),
     loadStaffOn(pool, org.id, on),
+    on.current ? loadKept(pool, org.id, today) : null,
     on.current ? null : loadEvidenceOn(pool, { organisationId: org.id }, on),
   ]);
-  const byStaff = new Map<string, EvidenceItem[]>();
-  for (const e of evidence ?? []) {
-    const list = byStaff.get(e.staffId);
-    if (list) list.push(e);
-    else byStaff.set(e.staffId, [e]);
-  }
   // The requirements of each group are worked out once, not once per person.
   const byGroup = new Map<number | null, Requirement[]>();
   const requirementsOf = (g: number | null) => {
@@ -105,12 +114,54 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
     byGroup.set(g, computed);
     return computed;
   };
-  // Evidence is unpacked only for people it can matter to (not the undecided, nor anyone outside the framework).
-  const measured = !outsideFramework(org);
-  const people = staff.map((p) => {
-    const items = evidence ? (byStaff.get(p.id) ?? []) : measured && p.groupNumber != null ? unpackEvidence(p.items, lineageOf) : [];
-    return computeFor(p, org, framework, items, today, requirementsOf(p.groupNumber));
-  });
+  let people: PersonCompliance[];
+  if (kept) {
+    people = new Array(staff.length);
+    const again: number[] = [];
+    const noRequirements: ComplianceStatus[] = ['left', 'unmapped', 'not-applicable'];
+    staff.forEach((p, i) => {
+      const k = kept.get(p.id);
+      // Kept for the stamp this staff row was read with (so for this group, dates and evidence), and holding today.
+      if (k?.status && k.fresh && k.stamp === p.keptStamp && k.frameworkId === framework.id) {
+        const competencies = noRequirements.includes(k.status) ? [] : unpackCompetencies(k.competencies ?? '', requirementsOf(p.groupNumber));
+        if (competencies) {
+          people[i] = withPerson(p, { status: k.status, nextExpiry: k.nextExpiry, competencies });
+          return;
+        }
+      }
+      again.push(i);
+    });
+    if (again.length) {
+      // Read after the stamps: evidence recorded since moved the stamp on, so what is worked out here from older evidence is not kept.
+      const measured = !outsideFramework(org);
+      const items = await loadCurrentItems(pool, measured ? again.filter((i) => staff[i].groupNumber != null).map((i) => staff[i].id) : []);
+      const toKeep: ResultToKeep[] = [];
+      for (const i of again) {
+        const p = staff[i];
+        const input = inputFor(p, org, framework, unpackEvidence(items.get(p.id), lineageOf), today, requirementsOf(p.groupNumber));
+        const result = computeCompliance(input);
+        toKeep.push({ staffId: p.id, stamp: p.keptStamp ?? null, result, freshUntil: resultHoldsUntil(input, result) });
+        people[i] = withPerson(p, { ...result, competencies: result.competencies.map((c) => ({ ...c, evidenceIds: [] })) });
+      }
+      await keepResults(pool, org.id, today, framework.id, toKeep);
+    }
+  } else {
+    const byStaff = new Map<string, EvidenceItem[]>();
+    for (const e of evidence ?? []) {
+      const list = byStaff.get(e.staffId);
+      if (list) list.push(e);
+      else byStaff.set(e.staffId, [e]);
+    }
+    people = staff.map((p) => {
+      const person = computeFor(p, org, framework, byStaff.get(p.id) ?? [], today, requirementsOf(p.groupNumber));
+      return { ...person, competencies: person.competencies.map((c) => ({ ...c, evidenceIds: [] })) };
+    });
+  }
+  return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people, counts: countPeople(people) };
+}
+
+/** Headcount by status, and by group and status. */
+export function countPeople(people: { groupNumber: number | null; status: ComplianceStatus }[]): OrganisationCompliance['counts'] {
   const byStatus: Record<string, number> = Object.fromEntries(STATUSES.map((s) => [s, 0]));
   const countsByGroup: Record<string, Record<string, number>> = {};
   for (const p of people) {
@@ -119,7 +170,37 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
     countsByGroup[g] ??= Object.fromEntries(STATUSES.map((s) => [s, 0]));
     countsByGroup[g][p.status]++;
   }
-  return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people, counts: { total: people.length, byStatus, byGroup: countsByGroup } };
+  return { total: people.length, byStatus, byGroup: countsByGroup };
+}
+
+/**
+ * An organisation's counts (as complianceForOrganisation's) on each of the
+ * days given, by day. A day before today is kept once worked out (it changes
+ * only when something is recorded with an earlier date, and then the kept
+ * day is dropped: migration 002); today is read as above.
+ */
+export async function countsOnDays(pool: Pool, scope: OrganisationScope, organisationId: string, days: string[]): Promise<Map<string, OrganisationCompliance['counts']> | null> {
+  const org = await findOrganisation(pool, scope, { id: organisationId });
+  if (!org) return null;
+  const today = londonToday();
+  const framework = await loadPublishedFramework(pool);
+  const past = days.filter((d) => d < today);
+  const kept = await loadKeptDays(pool, org.id, past, framework.id);
+  const out = new Map<string, OrganisationCompliance['counts']>();
+  // One after another: each is a handful of bulk queries, and running several at once would only queue on the pool.
+  for (const day of days) {
+    const known = kept.get(day) as OrganisationCompliance['counts'] | undefined;
+    if (known) {
+      out.set(day, known);
+      continue;
+    }
+    const readAt = new Date();
+    const result = await complianceForOrganisation(pool, scope, org.id, day);
+    if (!result) return null;
+    out.set(day, result.counts);
+    if (day < today) await keepDay(pool, org.id, day, framework.id, result.counts, readAt);
+  }
+  return out;
 }
 
 /**

@@ -96,37 +96,38 @@ const GROUP_HISTORY = `
   left join lateral (select true as found, h.group_number, h.previous_group_number from staff_group_history h
                       where h.staff_id = s.id and h.changed_at >= $2 order by h.changed_at, h.id limit 1) after on true`;
 
-/** A staff row with, for the current day, the person's current evidence packed as in current_evidence.items. */
-export type StaffWithItems = StaffRow & { items?: string | null };
-
 /**
  * Staff of one organisation in post on the day: started on or before it (or,
  * with no start date, on the system by its end) and not left by it (a leaver
- * drops out from their leaving date), each with their group on that day. For
- * the current day, each row also carries the person's current evidence
- * (`items`), so the whole organisation is one query.
+ * drops out from their leaving date), each with their group on that day.
+ * For the current day, each row also carries the stamp of the person's kept
+ * result (see kept.ts), read in the same query so that group, dates and
+ * stamp are one consistent view.
  */
-export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf): Promise<StaffWithItems[]> {
+export type StaffOnDay = StaffRow & { keptStamp?: number | null };
+
+export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf): Promise<StaffOnDay[]> {
   const inPost = `s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > $3::date)
     and (s.start_date <= $3::date or (s.start_date is null and s.created_at < $2))`;
   if (on.current) {
-    // Two queries, not a join, so the sort by name does not carry the evidence along.
-    const [staff, items] = await Promise.all([
-      pool.query<StaffWithItems>(`select ${STAFF_COLUMNS} from staff s where ${inPost} order by s.name, s.id`, [organisationId, on.end, on.date]),
-      pool.query<{ staffId: string; items: string }>(
-        `select x.staff_id as "staffId", x.items from current_evidence x where x.staff_id in (select id from staff where organisation_id = $1)`,
-        [organisationId],
-      ),
-    ]);
-    const byStaff = new Map(items.rows.map((x) => [x.staffId, x.items]));
-    for (const p of staff.rows) p.items = byStaff.get(p.id) ?? null;
-    return staff.rows;
+    const { rows } = await pool.query<StaffOnDay>(
+      `select ${STAFF_COLUMNS}, k.stamp as "keptStamp" from staff s left join kept_compliance k on k.staff_id = s.id where ${inPost} order by s.name, s.id`,
+      [organisationId, on.end, on.date],
+    );
+    return rows;
   }
-  const { rows } = await pool.query<StaffWithItems>(
+  const { rows } = await pool.query<StaffOnDay>(
     `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost} order by s.name, s.id`,
     [organisationId, on.end, on.date],
   );
   return rows;
+}
+
+/** Current evidence of the people named, packed as in current_evidence.items, by staff id. */
+export async function loadCurrentItems(pool: Pool, staffIds: string[]): Promise<Map<string, string>> {
+  if (!staffIds.length) return new Map();
+  const { rows } = await pool.query<{ staffId: string; items: string }>('select staff_id as "staffId", items from current_evidence where staff_id = any($1::uuid[])', [staffIds]);
+  return new Map(rows.map((x) => [x.staffId, x.items]));
 }
 
 export async function findStaff(pool: Pool, scope: OrganisationScope, staffId: string): Promise<StaffRow | null> {

@@ -1,0 +1,149 @@
+/**
+ * Compliance results kept in the database between requests (migrations 001
+ * and 002 of this module say when a kept result stops counting). This file
+ * is the only place that reads or writes them; service.ts decides when.
+ */
+import type { Pool } from 'pg';
+import type { CompetencyResult, CompetencyStatus, ComplianceResult, ComplianceStatus, Requirement } from './engine';
+
+/** A person's kept result as read, with the stamp it must still have when a new one is written back. */
+export interface KeptRow {
+  staffId: string;
+  /** Null when the person has no row yet (added while triggers were off, e.g. a bulk load). */
+  stamp: number | null;
+  fresh: boolean;
+  frameworkId: string | null;
+  status: ComplianceStatus | null;
+  nextExpiry: string | null;
+  competencies: string | null;
+}
+
+/**
+ * Every kept row of an organisation, each marked fresh when it can be used
+ * for the day: computed for its current stamp, on or before the day, and
+ * holding past it. (The caller also checks the framework it was worked out
+ * with, and that the stamp is the one it read the person's details with.)
+ */
+export async function loadKept(pool: Pool, organisationId: string, day: string): Promise<Map<string, KeptRow>> {
+  const { rows } = await pool.query<KeptRow>(
+    `select staff_id as "staffId", stamp, framework_id as "frameworkId",
+            coalesce(computed_stamp = stamp and computed_on <= $2::date and (fresh_until is null or fresh_until > $2::date), false) as fresh,
+            status, next_expiry as "nextExpiry", competencies
+       from kept_compliance where organisation_id = $1`,
+    [organisationId, day],
+  );
+  return new Map(rows.map((r) => [r.staffId, r]));
+}
+
+/** One result to keep: who, the stamp read before their evidence was, and what the engine said until when. */
+export interface ResultToKeep {
+  staffId: string;
+  stamp: number | null;
+  result: ComplianceResult;
+  freshUntil: string | null;
+}
+
+const LETTER: Record<CompetencyStatus, string> = { met: 'm', 'due-soon': 'd', expired: 'e', missing: 'x' };
+const STATUS_OF: Record<string, CompetencyStatus> = { m: 'met', d: 'due-soon', e: 'expired', x: 'missing' };
+const NO_DAY = ' '.repeat(10);
+
+/** Per requirement, in the order of the person's group's requirements: a status letter and the expiry day. */
+export function packCompetencies(competencies: CompetencyResult[]): string {
+  let out = '';
+  for (const c of competencies) out += LETTER[c.status] + (c.expires ?? NO_DAY);
+  return out;
+}
+
+/**
+ * The per-competency results back from packCompetencies, against the same
+ * requirements (the group and framework are part of what keeps a row
+ * fresh). Evidence ids are not kept: organisation-wide results carry none.
+ * Null when the packed text does not fit the requirements.
+ */
+export function unpackCompetencies(packed: string, requirements: Requirement[]): CompetencyResult[] | null {
+  if (packed.length !== requirements.length * 11) return null;
+  const out: CompetencyResult[] = new Array(requirements.length);
+  for (let i = 0; i < requirements.length; i++) {
+    const r = requirements[i];
+    const status = STATUS_OF[packed[i * 11]];
+    if (!status) return null;
+    const day = packed.slice(i * 11 + 1, i * 11 + 11);
+    out[i] = {
+      lineage: r.lineage,
+      competencyId: r.competencyId,
+      number: r.number,
+      groupNumber: r.groupNumber,
+      text: r.text,
+      met: status === 'met' || status === 'due-soon',
+      evidenceIds: [],
+      expires: day === NO_DAY ? null : day,
+      status,
+    };
+  }
+  return out;
+}
+
+/**
+ * Writes results back for the day. A row whose stamp has moved since it was
+ * read (its evidence, group or settings changed meanwhile) is left alone, so
+ * it is worked out again next time; a person with no row gets one.
+ */
+export async function keepResults(pool: Pool, organisationId: string, day: string, frameworkId: string | null, results: ResultToKeep[]): Promise<void> {
+  if (!results.length) return;
+  const existing = results.filter((r) => r.stamp != null);
+  const missing = results.filter((r) => r.stamp == null);
+  const columns = (list: ResultToKeep[]) => [
+    list.map((r) => r.staffId),
+    list.map((r) => r.stamp),
+    list.map((r) => r.result.status),
+    list.map((r) => r.result.nextExpiry),
+    list.map((r) => packCompetencies(r.result.competencies)),
+    list.map((r) => r.freshUntil),
+  ];
+  const input = `unnest($1::uuid[], $2::bigint[], $3::text[], $4::date[], $5::text[], $6::date[]) as u(staff_id, stamp, status, next_expiry, competencies, fresh_until)`;
+  if (existing.length) {
+    await pool.query(
+      `update kept_compliance k set computed_stamp = u.stamp, computed_on = $7::date, framework_id = $8::uuid, fresh_until = u.fresh_until,
+              status = u.status, next_expiry = u.next_expiry, competencies = u.competencies
+         from ${input}
+        where k.staff_id = u.staff_id and k.stamp = u.stamp
+          -- A row locked by a change not yet committed is moving on anyway: skip it rather than wait.
+          and k.staff_id in (select staff_id from kept_compliance where staff_id = any($1::uuid[]) for update skip locked)`,
+      [...columns(existing), day, frameworkId],
+    );
+  }
+  if (missing.length) {
+    // A row made meanwhile by a trigger (their evidence changed) wins: on conflict, nothing is written.
+    await pool.query(
+      `insert into kept_compliance (staff_id, organisation_id, stamp, computed_stamp, computed_on, framework_id, fresh_until, status, next_expiry, competencies)
+       select n.staff_id, $7::uuid, n.stamp, n.stamp, $8::date, $9::uuid, n.fresh_until, n.status, n.next_expiry, n.competencies
+         from (select u.staff_id, nextval('compliance_stamp') as stamp, u.fresh_until, u.status, u.next_expiry, u.competencies
+                 from ${input} join staff s on s.id = u.staff_id) n
+       on conflict (staff_id) do nothing`,
+      [...columns(missing), organisationId, day, frameworkId],
+    );
+  }
+}
+
+/** Counts kept for a past day, when worked out with this framework. */
+export async function loadKeptDays(pool: Pool, organisationId: string, days: string[], frameworkId: string | null): Promise<Map<string, unknown>> {
+  const { rows } = await pool.query<{ on_date: string; counts: unknown }>(
+    'select on_date, counts from kept_compliance_days where organisation_id = $1 and on_date = any($2::date[]) and framework_id is not distinct from $3::uuid',
+    [organisationId, days, frameworkId],
+  );
+  return new Map(rows.map((r) => [r.on_date, r.counts]));
+}
+
+/**
+ * Keeps an organisation's counts for a past day. `readAt` is when the
+ * computation started reading: if anything reaching that day was recorded
+ * since (a trigger dropped the day after readAt), it is not kept.
+ */
+export async function keepDay(pool: Pool, organisationId: string, day: string, frameworkId: string | null, counts: unknown, readAt: Date): Promise<void> {
+  await pool.query(
+    `insert into kept_compliance_days (organisation_id, on_date, framework_id, counts, computed_at)
+     select $1, $2, $3, $4, $5 where not exists (select 1 from kept_compliance_day_marks m where m.organisation_id = $1 and m.changed_at >= $5)
+     on conflict (organisation_id, on_date) do update set framework_id = excluded.framework_id, counts = excluded.counts, computed_at = excluded.computed_at`,
+    [organisationId, day, frameworkId, JSON.stringify(counts), readAt],
+  );
+}
