@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import type { PoolClient } from 'pg';
 import { TEST_DB } from '../../test/support/database';
 import { ZipArchive } from 'archiver';
 import os from 'node:os';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { importPackage } from './service';
+import { importPackage, knownAttempt } from './service';
+import * as store from './store';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 const DEMO_PASSWORD = 'demo-learning-2026';
@@ -239,5 +241,182 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     const refused = await upload('invalid.zip');
     expect(refused.status).to.equal(422);
     expect((await refused.json()).error.message).to.contain('no imsmanifest.xml');
+  });
+
+  describe('the common commit in one statement', () => {
+    let sam: TestAgent;
+    let samId: string;
+    let attempt: string;
+    let url: string;
+    let transactions = 0;
+    let restore: () => void;
+
+    before(async () => {
+      const database = server.product.database;
+      const original = database.transaction;
+      database.transaction = <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => {
+        transactions++;
+        return original.call(database, fn) as Promise<T>;
+      };
+      restore = () => {
+        database.transaction = original;
+      };
+      const user = await addUser(server, 'learner');
+      samId = user.id;
+      await database.pool.query(
+        `insert into staff (organisation_id, user_id, name, email, job_title, group_number) select id, $1, 'Fast Learner', $2, 'Housing officer', 1 from organisations where slug = 'vale-homes'`,
+        [user.id, user.email],
+      );
+      sam = new TestAgent(server.url);
+      await sam.signIn(user.email);
+      const page = await sam.get('/courses/domestic-abuse-awareness/play');
+      expect(page.status).to.equal(200);
+      ({ attemptId: attempt, commitUrl: url } = playerData(page.text));
+    });
+    after(() => restore());
+
+    const send = (sequence: number, cmi: Record<string, string>, sessionId = 'a') => sam.postJson(url, { sco: SCO, sequence, sessionId, cmi });
+    const row = async () =>
+      (
+        await server.product.database.pool.query<{ status: string; score: number | null; time_seconds: number; completed_at: Date | null; evidence_recorded_at: Date | null }>(
+          'select status, score, time_seconds, completed_at, evidence_recorded_at from scorm_attempts where id = $1',
+          [attempt],
+        )
+      ).rows[0];
+
+    it('stores commits without a transaction once the attempt is known, sums the time, refuses a stale one, and resumes', async () => {
+      let res = await send(1, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.session_time': '0000:01:00' });
+      expect(await res.json()).to.include({ stored: true, status: 'incomplete', finished: false });
+      expect(knownAttempt(attempt)).to.include({ userId: samId, finished: false });
+      const before = transactions;
+      res = await send(2, { 'cmi.core.lesson_location': '5', 'cmi.suspend_data': '{"page":5}', 'cmi.core.exit': 'suspend', 'cmi.core.session_time': '0000:02:00' });
+      expect(await res.json()).to.include({ stored: true, status: 'incomplete', finished: false });
+      res = await send(3, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.score.raw': '40', 'cmi.core.session_time': '0000:00:30' }, 'b');
+      expect(await res.json()).to.include({ stored: true, status: 'incomplete', score: 40, finished: false });
+      expect(transactions, 'the common commits took no transaction').to.equal(before);
+      expect(await row()).to.include({ status: 'incomplete', score: 40, time_seconds: 150, completed_at: null });
+
+      res = await send(2, { 'cmi.core.lesson_location': '1' });
+      expect(await res.json()).to.include({ stored: false, reason: 'stale' });
+      const { scos } = playerData((await sam.get('/courses/domestic-abuse-awareness/play')).text);
+      expect(scos[0].cmi).to.include({ 'cmi.core.lesson_location': '5', 'cmi.suspend_data': '{"page":5}', 'cmi.core.entry': 'resume', 'cmi.core.total_time': '0000:02:30' });
+      expect(await row()).to.include({ time_seconds: 150 });
+    });
+
+    it("answers 404 to another user's commit to a cached attempt and stores nothing", async () => {
+      expect(knownAttempt(attempt)?.userId).to.equal(samId);
+      const other = await addUser(server, 'learner');
+      const agent = new TestAgent(server.url);
+      await agent.signIn(other.email);
+      await agent.get('/courses');
+      const res = await agent.postJson(url, { sco: SCO, sequence: 999_999, sessionId: 'x', cmi: { 'cmi.core.lesson_location': '9' } });
+      expect(res.status).to.equal(404);
+      // Even a wrong cache entry could not make the statement write someone else's attempt.
+      const known = knownAttempt(attempt)!;
+      const written = await store.commitInOneStatement(server.product.database.pool, {
+        attemptId: attempt,
+        userId: other.id,
+        packageVersionId: known.packageVersionId,
+        passMark: known.passMark,
+        sco: SCO,
+        sequence: 999_999,
+        cmi: { 'cmi.core.lesson_location': '9' },
+        sessionId: 'x',
+        sessionSeconds: 0,
+        expected: {},
+        absent: [],
+        status: 'incomplete',
+        score: null,
+      });
+      expect(written).to.equal(undefined);
+      const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc, last_sequence::int as seq from scorm_sco_states where attempt_id = $1`, [attempt]);
+      expect(rows[0]).to.deep.equal({ loc: '5', seq: 3 });
+    });
+
+    it('works the outcome out from what is stored when another process changed it since', async () => {
+      // As if another server process had stored a score this one has not seen.
+      await server.product.database.pool.query(`update scorm_sco_states set cmi = cmi || '{"cmi.core.score.raw": "50"}' where attempt_id = $1`, [attempt]);
+      const res = await send(4, { 'cmi.core.lesson_status': 'completed' });
+      // The package's mastery score is 66: completed with 50 is a fail, not a completion.
+      expect(await res.json()).to.include({ stored: true, status: 'failed', score: 50, finished: false });
+      expect(await row()).to.include({ status: 'failed', score: 50, completed_at: null });
+    });
+
+    it('records evidence exactly once when a commit finishes the attempt', async () => {
+      let res = await send(5, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100', 'cmi.core.session_time': '0000:03:00' });
+      expect(await res.json()).to.include({ stored: true, status: 'passed', score: 100, finished: true });
+      res = await send(6, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100', 'cmi.core.session_time': '0000:04:00' });
+      expect(await res.json()).to.include({ stored: true, finished: true });
+      const finished = await row();
+      expect(finished.completed_at).to.not.equal(null);
+      expect(finished.evidence_recorded_at).to.not.equal(null);
+      const { rows } = await server.product.database.pool.query<{ n: number }>('select count(*)::int as n from evidence where source_ref = $1', [attempt]);
+      expect(rows[0].n).to.equal(6);
+      expect(knownAttempt(attempt)).to.include({ finished: true });
+    });
+
+    it('tracks a SCORM 2004 package in one statement until it is finished', async () => {
+      const result = await importPackage({ config: server.product.config, database: server.product.database }, path.join(FIXTURES, 'RuntimeBasicCalls_SCORM20043rdEdition.zip'));
+      await server.product.database.pool.query(`update courses set status = 'published', pass_mark = 80 where id = $1`, [result.courseId]);
+      const player = playerData((await sam.get(`/courses/${result.courseSlug}/play`)).text);
+      const sco = player.scos[0].identifier;
+      const post = (sequence: number, cmi: Record<string, string>) => sam.postJson(player.commitUrl, { sco, sequence, sessionId: 'g', cmi });
+      expect(await (await post(1, { 'cmi.completion_status': 'incomplete', 'cmi.session_time': 'PT30S' })).json()).to.include({ stored: true, status: 'incomplete' });
+      const before = transactions;
+      expect(await (await post(2, { 'cmi.completion_status': 'completed', 'cmi.score.scaled': '0.7', 'cmi.session_time': 'PT1M' })).json()).to.include({
+        stored: true,
+        status: 'completed',
+        score: 70,
+        finished: false,
+      });
+      expect(transactions).to.equal(before);
+      const done = await (await post(3, { 'cmi.score.scaled': '0.9', 'cmi.session_time': 'PT2M' })).json();
+      expect(done).to.include({ stored: true, status: 'completed', score: 90, finished: true });
+      const { rows } = await server.product.database.pool.query('select time_seconds, completed_at is not null as done from scorm_attempts where id = $1', [player.attemptId]);
+      expect(rows[0]).to.deep.equal({ time_seconds: 120, done: true });
+    });
+
+    it('gives a multi-SCO package the outcome of all its SCOs', async () => {
+      const manifest = `<?xml version="1.0"?>
+<manifest identifier="test.multi.scores" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>Two scored parts</title>
+    <item identifier="p1" identifierref="r1"><title>Part one</title></item>
+    <item identifier="p2" identifierref="r2"><title>Part two</title></item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="one.html"/>
+    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="two.html"/>
+  </resources>
+</manifest>`;
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'multi-')), 'multi.zip');
+      const archive = new ZipArchive();
+      const out = fs.createWriteStream(file);
+      const closed = new Promise<void>((resolve) => out.on('close', () => resolve()));
+      archive.pipe(out);
+      archive.append(manifest, { name: 'imsmanifest.xml' });
+      archive.append('<p>one</p>', { name: 'one.html' });
+      archive.append('<p>two</p>', { name: 'two.html' });
+      await archive.finalize();
+      await closed;
+      const result = await importPackage({ config: server.product.config, database: server.product.database }, file);
+      await server.product.database.pool.query(`update courses set status = 'published' where id = $1`, [result.courseId]);
+      const player = playerData((await sam.get(`/courses/${result.courseSlug}/play`)).text);
+      const post = (sco: string, sequence: number, cmi: Record<string, string>) => sam.postJson(player.commitUrl, { sco, sequence, sessionId: 'm', cmi });
+      expect(await (await post('p1', 1, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.8', 'cmi.session_time': 'PT60S' })).json()).to.include({
+        status: 'incomplete',
+        score: 80,
+        finished: false,
+      });
+      expect(await (await post('p2', 2, { 'cmi.completion_status': 'incomplete', 'cmi.score.scaled': '0.4', 'cmi.session_time': 'PT30S' })).json()).to.include({
+        status: 'incomplete',
+        score: 60,
+        finished: false,
+      });
+      expect(await (await post('p2', 3, { 'cmi.success_status': 'failed', 'cmi.session_time': 'PT30S' })).json()).to.include({ status: 'failed', finished: false });
+      expect(await (await post('p2', 4, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.6', 'cmi.session_time': 'PT30S' })).json()).to.include({ status: 'passed', score: 70, finished: true });
+      const { rows } = await server.product.database.pool.query('select time_seconds from scorm_attempts where id = $1', [player.attemptId]);
+      expect(rows[0].time_seconds).to.equal(90);
+    });
   });
 });

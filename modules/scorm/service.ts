@@ -6,7 +6,7 @@ import type { EventBus } from '../../server/events';
 import { recordCourseCompletion } from '../evidence/record';
 import { type Cmi, outcomeOf, secondsOf, validateCommit } from './cmi';
 import { extractPackage, inspectPackage } from './importer';
-import type { ParsedManifest } from './manifest';
+import type { ParsedManifest, ScormVersion } from './manifest';
 import * as store from './store';
 
 export interface ImportResult {
@@ -105,10 +105,117 @@ export function londonToday(now = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
+/** The elements of a SCO's data its outcome (outcomeOf) depends on. */
+function outcomeElements(version: ScormVersion): string[] {
+  return version === '1.2' ? ['cmi.core.lesson_status', 'cmi.core.score.raw', 'cmi.core.score.max', 'cmi.core.score.min'] : ['cmi.completion_status', 'cmi.success_status', 'cmi.score.scaled'];
+}
+
+function pick(cmi: Cmi, names: string[]): Cmi {
+  const out: Cmi = {};
+  for (const name of names) if (Object.hasOwn(cmi, name)) out[name] = cmi[name];
+  return out;
+}
+
+/** What the SCOs' data means for the attempt: its status, score and whether it is finished. */
+function attemptOutcome(
+  version: store.VersionContent,
+  cmiOf: (scoIdentifier: string) => Cmi,
+  passMark: number | null,
+): { status: store.Attempt['status']; score: number | null; finished: boolean } {
+  const launchable = version.manifest.scos.filter((s) => s.kind === 'sco');
+  const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => outcomeOf(version.scormVersion, cmiOf(s.identifier), passMark, s.masteryScore));
+  const finished = outcomes.every((o) => o.finished);
+  const scores = outcomes.map((o) => o.score).filter((s): s is number => s !== null);
+  const status =
+    outcomes.length === 1 ? outcomes[0].status : finished ? (outcomes.some((o) => o.status === 'passed') ? 'passed' : 'completed') : outcomes.some((o) => o.status === 'failed') ? 'failed' : outcomes.some((o) => o.status !== 'not attempted') ? 'incomplete' : 'not attempted';
+  return { status, score: scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 100) / 100 : null, finished };
+}
+
+/**
+ * What this process knows of an attempt from its last commit here: facts that
+ * never change for an attempt (whose it is, its package version) or that the
+ * one-statement commit checks again (the course's pass mark, whether it is
+ * finished, the stored elements its outcome depends on). A wrong or stale
+ * entry can only send a commit the transactional way, never store a wrong one.
+ */
+interface KnownAttempt {
+  userId: string;
+  packageVersionId: string;
+  passMark: number | null;
+  finished: boolean;
+  /** For a package of one SCO: the outcome elements of its stored data. */
+  outcomeCmi?: Cmi;
+}
+
+const ATTEMPT_CACHE_LIMIT = 20_000;
+const knownAttempts = new Map<string, KnownAttempt>();
+
+function remember(attemptId: string, known: KnownAttempt): void {
+  knownAttempts.delete(attemptId);
+  if (knownAttempts.size >= ATTEMPT_CACHE_LIMIT) knownAttempts.delete(knownAttempts.keys().next().value as string);
+  knownAttempts.set(attemptId, known);
+}
+
+/** For tests: what this process has cached of an attempt. */
+export function knownAttempt(attemptId: string): Readonly<KnownAttempt> | undefined {
+  return knownAttempts.get(attemptId);
+}
+
+/**
+ * The common commit, one that does not finish the attempt of a one-SCO
+ * package, in one database statement (store.commitInOneStatement). Undefined
+ * whenever it does not apply or the statement refuses: the caller then takes
+ * the transactional path, which answers as it always has.
+ */
+async function commitInOneStatement(database: Database, userId: string, attemptId: string, input: CommitInput): Promise<CommitResult | undefined> {
+  const known = knownAttempts.get(attemptId);
+  if (!known || known.userId !== userId || known.finished || !known.outcomeCmi) return undefined;
+  const version = await store.versionContent(database.pool, known.packageVersionId);
+  if (version?.manifest.scos.length !== 1 || version.manifest.scos[0].identifier !== input.sco) return undefined;
+  let cmi: Cmi;
+  try {
+    cmi = validateCommit(version.scormVersion, input.cmi);
+  } catch {
+    return undefined; // the transactional path refuses it, after checking the attempt as it always has
+  }
+  const elements = outcomeElements(version.scormVersion);
+  const stored = known.outcomeCmi;
+  const merged = { ...stored, ...pick(cmi, elements) };
+  const outcome = attemptOutcome(version, () => merged, known.passMark);
+  if (outcome.finished) return undefined; // evidence is recorded in the transaction
+  const expected: Cmi = {};
+  const absent: string[] = [];
+  for (const name of elements) {
+    if (Object.hasOwn(cmi, name)) continue;
+    if (Object.hasOwn(stored, name)) expected[name] = stored[name];
+    else absent.push(name);
+  }
+  const attempt = await store.commitInOneStatement(database.pool, {
+    attemptId,
+    userId,
+    packageVersionId: known.packageVersionId,
+    passMark: known.passMark,
+    sco: input.sco,
+    sequence: input.sequence,
+    cmi,
+    sessionId: input.sessionId,
+    sessionSeconds: secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']),
+    expected,
+    absent,
+    status: outcome.status,
+    score: outcome.score,
+  });
+  if (!attempt) return undefined;
+  known.outcomeCmi = merged;
+  return { accepted: true, attempt, evidenceIds: [] };
+}
+
 /**
  * Stores one commit of run-time data durably, works out what it means for
  * the attempt, and records course completion as evidence in the same
- * transaction the moment the attempt is finished.
+ * transaction the moment the attempt is finished. The common commit (a
+ * one-SCO package, not finishing the attempt, on an attempt this process has
+ * seen before) is one statement instead; anything else takes the transaction.
  */
 export async function commitAttempt(
   deps: { database: Database; events: EventBus },
@@ -117,7 +224,10 @@ export async function commitAttempt(
   input: CommitInput,
   notFound: () => Error,
 ): Promise<CommitResult> {
-  return deps.database.transaction(async (client) => {
+  const fast = await commitInOneStatement(deps.database, userId, attemptId, input);
+  if (fast) return fast;
+  let seen: KnownAttempt | undefined;
+  const result = await deps.database.transaction(async (client) => {
     const attempt = await store.attemptForCommit(client, attemptId, userId);
     if (!attempt) throw notFound();
     const version = await store.versionContent(client, attempt.packageVersionId);
@@ -130,22 +240,10 @@ export async function commitAttempt(
     if (!states) return { accepted: false, reason: 'stale' } as const;
 
     const passMark = attempt.passMark;
-    const launchable = version.manifest.scos.filter((s) => s.kind === 'sco');
-    const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => {
-      const state = states.find((st) => st.scoIdentifier === s.identifier);
-      return outcomeOf(version.scormVersion, state?.cmi ?? {}, passMark, s.masteryScore);
-    });
-    const finished = outcomes.every((o) => o.finished);
-    const scores = outcomes.map((o) => o.score).filter((s): s is number => s !== null);
-    const status =
-      outcomes.length === 1 ? outcomes[0].status : finished ? (outcomes.some((o) => o.status === 'passed') ? 'passed' : 'completed') : outcomes.some((o) => o.status === 'failed') ? 'failed' : outcomes.some((o) => o.status !== 'not attempted') ? 'incomplete' : 'not attempted';
+    const cmiOf = (identifier: string) => states.find((st) => st.scoIdentifier === identifier)?.cmi ?? {};
+    const { status, score, finished } = attemptOutcome(version, cmiOf, passMark);
     const timeSeconds = states.reduce((n, st) => n + Object.values(st.sessionSeconds).reduce((a, b) => a + Number(b), 0), 0);
-    const updated = await store.updateAttemptOutcome(client, attempt.id, {
-      status,
-      score: scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 100) / 100 : null,
-      timeSeconds,
-      finished,
-    });
+    const updated = await store.updateAttemptOutcome(client, attempt.id, { status, score, timeSeconds, finished });
     let evidenceIds: string[] = [];
     if (finished && !attempt.evidenceRecordedAt && attempt.staffId) {
       evidenceIds = await recordCourseCompletion(client, deps.events, {
@@ -158,6 +256,17 @@ export async function commitAttempt(
       });
       await store.markEvidenceRecorded(client, attempt.id);
     }
+    const only = version.manifest.scos.length === 1 ? version.manifest.scos[0].identifier : undefined;
+    seen = {
+      userId: attempt.userId,
+      packageVersionId: attempt.packageVersionId,
+      passMark,
+      finished: !!updated.completedAt,
+      outcomeCmi: only ? pick(cmiOf(only), outcomeElements(version.scormVersion)) : undefined,
+    };
     return { accepted: true, attempt: updated, evidenceIds } as const;
   });
+  // Only once the transaction has committed: what is remembered was stored.
+  if (seen) remember(attemptId, seen);
+  return result;
 }

@@ -196,6 +196,79 @@ export async function updateAttemptOutcome(
   return rows[0];
 }
 
+/**
+ * The common commit in one statement, no transaction round trips: locks the
+ * attempt (it must be this user's, on this package version, not finished,
+ * with the course's pass mark still `passMark`), upserts the SCO's state
+ * with the sequence guard, and sets the attempt's status, score and time
+ * (the sum of every SCO's session seconds). The caller worked the outcome
+ * out beforehand assuming the stored elements `expected` (present) and
+ * `absent` (not stored) that it depends on and this commit does not set; the
+ * state is only written when they still hold. Nothing is written and
+ * undefined returned when any check fails (unknown, someone else's or a
+ * finished attempt, a stale sequence, a changed pass mark or stored outcome):
+ * the caller then takes the transactional path, which says which.
+ */
+export async function commitInOneStatement(
+  db: Queryable,
+  input: {
+    attemptId: string;
+    userId: string;
+    packageVersionId: string;
+    passMark: number | null;
+    sco: string;
+    sequence: number;
+    cmi: Cmi;
+    sessionId: string;
+    sessionSeconds: number;
+    expected: Cmi;
+    absent: string[];
+    status: Attempt['status'];
+    score: number | null;
+  },
+): Promise<Attempt | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(input.attemptId)) return undefined;
+  const { rows } = await db.query<Attempt>(
+    `with att as (
+       select a.id from scorm_attempts a join courses c on c.id = a.course_id
+        where a.id = $1 and a.user_id = $2 and a.package_version_id = $3 and a.completed_at is null
+          and c.pass_mark is not distinct from $4::numeric
+        for update of a),
+     saved as (
+       insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds)
+       select att.id, $5, $6::jsonb, $7, jsonb_build_object($8::text, $9::int) from att
+        -- A state it expects stored elements in must be there already.
+        where $10::jsonb = '{}'::jsonb or exists (select 1 from scorm_sco_states where attempt_id = $1 and sco_identifier = $5)
+       on conflict (attempt_id, sco_identifier) do update
+         set cmi = s.cmi || excluded.cmi, last_sequence = excluded.last_sequence,
+             session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now()
+         where s.last_sequence < excluded.last_sequence and s.cmi @> $10::jsonb and not (s.cmi ?| $11::text[])
+       returning attempt_id, session_seconds)
+     update scorm_attempts a set status = $12, score = $13, updated_at = now(),
+            time_seconds = (select coalesce(sum(e.value::numeric), 0) from jsonb_each_text(saved.session_seconds) e)
+              + (select coalesce(sum(e.value::numeric), 0) from scorm_sco_states o cross join lateral jsonb_each_text(o.session_seconds) e
+                  where o.attempt_id = $1 and o.sco_identifier <> $5)
+       from saved where a.id = saved.attempt_id
+     returning ${ATTEMPT_COLUMNS}`,
+    [
+      input.attemptId,
+      input.userId,
+      input.packageVersionId,
+      input.passMark,
+      input.sco,
+      JSON.stringify(input.cmi),
+      input.sequence,
+      input.sessionId,
+      input.sessionSeconds,
+      JSON.stringify(input.expected),
+      input.absent,
+      input.status,
+      input.score,
+    ],
+  );
+  return rows[0];
+}
+
 export async function markEvidenceRecorded(client: PoolClient, attemptId: string): Promise<void> {
   await client.query('update scorm_attempts set evidence_recorded_at = now() where id = $1', [attemptId]);
 }

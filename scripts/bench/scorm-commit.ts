@@ -97,7 +97,7 @@ async function signIn(baseUrl: string, email: string, password: string, i: numbe
     cookie = cookieFrom(again, cookie);
     player = await play();
   }
-  return { client, cookie, csrf: player.csrfToken, attemptId: player.attemptId, sco: player.scos[0].identifier, sessionId: player.sessionId, sequence: 1_000_000 };
+  return { client, cookie, csrf: player.csrfToken, attemptId: player.attemptId, sco: player.scos[0].identifier, sessionId: player.sessionId, sequence: Date.now() };
 }
 
 function commitBody(l: Learner): string {
@@ -166,6 +166,14 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       const batch = people.slice(i, i + 16);
       learners.push(...(await Promise.all(batch.map(async (p, k) => signIn(server.url, p.email, password, i + k, await mintSession(pool, config.sessionSecret, p.email))))));
     }
+    // Opening the player resumes an unfinished attempt, so a learner may commit to the attempt an
+    // earlier run left behind: start above anything stored, or its commits are refused as stale.
+    const { rows: stored } = await pool.query<{ attemptId: string; last: string }>(
+      `select attempt_id as "attemptId", max(last_sequence)::text as last from scorm_sco_states where attempt_id = any($1::uuid[]) group by attempt_id`,
+      [learners.map((l) => l.attemptId)],
+    );
+    const lastStored = new Map(stored.map((r) => [r.attemptId, Number(r.last)]));
+    for (const l of learners) l.sequence = Math.max(l.sequence, (lastStored.get(l.attemptId) ?? 0) + 1);
     ctx.log(`${throughForm} learners signed in through the form in ${formSeconds.toFixed(1)} s; ${learners.length - throughForm} more with sessions as the form leaves them`);
 
     const product = (w: number) => {
