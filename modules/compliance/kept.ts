@@ -8,9 +8,9 @@ import type { CompetencyResult, CompetencyStatus, ComplianceResult, ComplianceSt
 
 /** A person's kept result as read, with the stamp it must still have when a new one is written back. */
 export interface KeptRow {
-  staffId: string;
   /** Null when the person has no row yet (added while triggers were off, e.g. a bulk load). */
   stamp: number | null;
+  /** Computed for its current stamp, on or before the day asked about, and holding past it. */
   fresh: boolean;
   frameworkId: string | null;
   status: ComplianceStatus | null;
@@ -19,20 +19,34 @@ export interface KeptRow {
 }
 
 /**
- * Every kept row of an organisation, each marked fresh when it can be used
- * for the day: computed for its current stamp, on or before the day, and
- * holding past it. (The caller also checks the framework it was worked out
- * with, and that the stamp is the one it read the person's details with.)
+ * The kept columns of `kept_compliance k`, for a statement that reads staff
+ * `s` (joined on k.staff_id = s.id) with the day as $3. The caller checks the
+ * framework the result was worked out with.
  */
-export async function loadKept(pool: Pool, organisationId: string, day: string): Promise<Map<string, KeptRow>> {
-  const { rows } = await pool.query<KeptRow>(
-    `select staff_id as "staffId", stamp, framework_id as "frameworkId",
-            coalesce(computed_stamp = stamp and computed_on <= $2::date and (fresh_until is null or fresh_until > $2::date), false) as fresh,
-            status, next_expiry as "nextExpiry", competencies
-       from kept_compliance where organisation_id = $1`,
-    [organisationId, day],
-  );
-  return new Map(rows.map((r) => [r.staffId, r]));
+export const KEPT_COLUMNS = `k.stamp as "keptStamp", k.framework_id as "keptFrameworkId",
+  coalesce(k.computed_stamp = k.stamp and k.computed_on <= $3::date and (k.fresh_until is null or k.fresh_until > $3::date), false) as "keptFresh",
+  k.status as "keptStatus", k.next_expiry as "keptNextExpiry", k.competencies as "keptCompetencies"`;
+
+export interface KeptColumns {
+  keptStamp: number | null;
+  keptFrameworkId: string | null;
+  keptFresh: boolean;
+  keptStatus: ComplianceStatus | null;
+  keptNextExpiry: string | null;
+  keptCompetencies: string | null;
+}
+
+/** A row read with KEPT_COLUMNS, with those columns gathered into `kept` (in place: this runs for every member of staff of an organisation). */
+export function withKept<T extends KeptColumns>(row: T): Omit<T, keyof KeptColumns> & { kept: KeptRow } {
+  const kept: KeptRow = {
+    stamp: row.keptStamp,
+    fresh: row.keptFresh,
+    frameworkId: row.keptFrameworkId,
+    status: row.keptStatus,
+    nextExpiry: row.keptNextExpiry,
+    competencies: row.keptCompetencies,
+  };
+  return Object.assign(row, { kept });
 }
 
 /** One result to keep: who, the stamp read before their evidence was, and what the engine said until when. */

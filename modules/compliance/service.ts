@@ -2,8 +2,8 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor, resultHoldsUntil } from './engine';
-import { keepDay, keepResults, loadKept, loadKeptDays, type ResultToKeep, unpackCompetencies } from './kept';
-import { asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
+import { keepDay, keepResults, loadKeptDays, type ResultToKeep, unpackCompetencies } from './kept';
+import { type AsOf, asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
 
 export const STATUSES: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable', 'left'];
 
@@ -60,7 +60,18 @@ function inputFor(person: StaffRow, org: OrganisationSettings, framework: Framew
 }
 
 function withPerson(person: StaffRow, result: ComplianceResult): PersonCompliance {
-  return { staffId: person.id, name: person.name, jobTitle: person.jobTitle, organisationId: person.organisationId, groupNumber: person.groupNumber, team: person.team ?? '', startDate: person.startDate, ...result };
+  return {
+    staffId: person.id,
+    name: person.name,
+    jobTitle: person.jobTitle,
+    organisationId: person.organisationId,
+    groupNumber: person.groupNumber,
+    team: person.team ?? '',
+    startDate: person.startDate,
+    status: result.status,
+    competencies: result.competencies,
+    nextExpiry: result.nextExpiry,
+  };
 }
 
 function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[]): PersonCompliance {
@@ -85,8 +96,8 @@ export interface OrganisationCompliance {
  * here carry no evidence ids (complianceForStaff has them).
  *
  * For today (or later) most people's results are read back as kept (see
- * kept.ts and this module's migrations): the staff with the stamps of their
- * kept results, and the kept results themselves, side by side; only people
+ * kept.ts and this module's migrations), in the same statement as the staff
+ * themselves; only people
  * whose result is missing or no longer holds are worked out again from their
  * current evidence, and written back. For a past day it answers as things
  * stood then: staff in post then, each person's group then
@@ -98,11 +109,67 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
   const org = await findOrganisation(pool, scope, { id: organisationId });
   if (!org) return null;
   const on = asOf(today, londonToday());
-  const [framework, lineageOf, staff, kept, evidence] = await Promise.all([
-    loadPublishedFramework(pool),
+  if (!on.current) return workOut(pool, org, today, on, await loadPublishedFramework(pool));
+  // Read before the results, so a change committed in between makes the next request work them out again.
+  const [framework, version] = await Promise.all([loadPublishedFramework(pool), keptVersion(pool, org.id)]);
+  const key = `${today} ${framework.id} ${version}`;
+  const held = heldResults.get(org.id);
+  if (held?.key === key) {
+    // Most recently used last, so the least recently used goes first when room is needed.
+    heldResults.delete(org.id);
+    heldResults.set(org.id, held);
+    return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people: [...held.people], counts: structuredClone(held.counts) };
+  }
+  const result = await workOut(pool, org, today, on, framework);
+  hold(org.id, key, result);
+  return { ...result, people: [...result.people], counts: structuredClone(result.counts) };
+}
+
+/**
+ * Whole-organisation results for the current day held in this process, by
+ * organisation id, with the day, framework and kept_compliance stamps they
+ * were read at (every change to anything a result shows moves a stamp on:
+ * this module's migrations). A request checks them with one small query and
+ * skips reading 24,000 rows when nothing has changed. Bounded by the number
+ * of people held; each server process holds its own, and the check makes
+ * that safe with several.
+ */
+const heldResults = new Map<string, { key: string; people: PersonCompliance[]; counts: OrganisationCompliance['counts'] }>();
+// About 2 KB a person with their per-competency results: at most some 60 MB, enough for the largest organisation of the benchmark partnership (24,586).
+const HELD_PEOPLE_LIMIT = 30_000;
+let heldPeople = 0;
+
+function hold(organisationId: string, key: string, result: OrganisationCompliance): void {
+  const previous = heldResults.get(organisationId);
+  if (previous) {
+    heldPeople -= previous.people.length;
+    heldResults.delete(organisationId);
+  }
+  if (result.people.length > HELD_PEOPLE_LIMIT) return;
+  for (const [id, entry] of heldResults) {
+    if (heldPeople + result.people.length <= HELD_PEOPLE_LIMIT) break;
+    heldResults.delete(id);
+    heldPeople -= entry.people.length;
+  }
+  // Shared by every request that reads them: frozen, so a caller that changed one would fail loudly rather than change the next answer.
+  for (const p of result.people) {
+    Object.freeze(p.competencies);
+    Object.freeze(p);
+  }
+  heldResults.set(organisationId, { key, people: result.people, counts: result.counts });
+  heldPeople += result.people.length;
+}
+
+/** How many people of the organisation have kept rows, and the newest stamp among them. */
+async function keptVersion(pool: Pool, organisationId: string): Promise<string> {
+  const { rows } = await pool.query<{ n: number; top: number | null }>('select count(*)::int as n, max(stamp) as top from kept_compliance where organisation_id = $1', [organisationId]);
+  return `${rows[0].n}:${rows[0].top ?? 0}`;
+}
+
+async function workOut(pool: Pool, org: OrganisationSettings, today: string, on: AsOf, framework: FrameworkData & { id: string | null }): Promise<OrganisationCompliance> {
+  const [lineageOf, staff, evidence] = await Promise.all([
     loadLineages(pool),
     loadStaffOn(pool, org.id, on),
-    on.current ? loadKept(pool, org.id, today) : null,
     on.current ? null : loadEvidenceOn(pool, { organisationId: org.id }, on),
   ]);
   // The requirements of each group are worked out once, not once per person.
@@ -115,14 +182,14 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
     return computed;
   };
   let people: PersonCompliance[];
-  if (kept) {
+  if (on.current) {
     people = new Array(staff.length);
     const again: number[] = [];
     const noRequirements: ComplianceStatus[] = ['left', 'unmapped', 'not-applicable'];
     staff.forEach((p, i) => {
-      const k = kept.get(p.id);
-      // Kept for the stamp this staff row was read with (so for this group, dates and evidence), and holding today.
-      if (k?.status && k.fresh && k.stamp === p.keptStamp && k.frameworkId === framework.id) {
+      const k = p.kept;
+      // Kept for this person's group, dates and evidence as read (the same statement), and holding today.
+      if (k?.status && k.fresh && k.frameworkId === framework.id) {
         const competencies = noRequirements.includes(k.status) ? [] : unpackCompetencies(k.competencies ?? '', requirementsOf(p.groupNumber));
         if (competencies) {
           people[i] = withPerson(p, { status: k.status, nextExpiry: k.nextExpiry, competencies });
@@ -140,7 +207,7 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
         const p = staff[i];
         const input = inputFor(p, org, framework, unpackEvidence(items.get(p.id), lineageOf), today, requirementsOf(p.groupNumber));
         const result = computeCompliance(input);
-        toKeep.push({ staffId: p.id, stamp: p.keptStamp ?? null, result, freshUntil: resultHoldsUntil(input, result) });
+        toKeep.push({ staffId: p.id, stamp: p.kept?.stamp ?? null, result, freshUntil: resultHoldsUntil(input, result) });
         people[i] = withPerson(p, { ...result, competencies: result.competencies.map((c) => ({ ...c, evidenceIds: [] })) });
       }
       await keepResults(pool, org.id, today, framework.id, toKeep);

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import { type OrganisationScope, scopeIncludes } from '../../server/access';
 import type { EvidenceItem, FrameworkData } from './engine';
+import { KEPT_COLUMNS, type KeptColumns, type KeptRow, withKept } from './kept';
 
 /** The published framework, as the engine needs it (two queries, once per computation). */
 export async function loadPublishedFramework(pool: Pool): Promise<FrameworkData & { id: string | null }> {
@@ -99,28 +100,37 @@ const GROUP_HISTORY = `
 /**
  * Staff of one organisation in post on the day: started on or before it (or,
  * with no start date, on the system by its end) and not left by it (a leaver
- * drops out from their leaving date), each with their group on that day.
- * For the current day, each row also carries the stamp of the person's kept
- * result (see kept.ts), read in the same query so that group, dates and
- * stamp are one consistent view.
+ * drops out from their leaving date), each with their group on that day,
+ * sorted by name (then id).
+ *
+ * For the current day each row also carries the person's kept result (see
+ * kept.ts), read in the same statement so that group, dates, stamp and kept
+ * result are one consistent view. The sort is done here rather than in SQL:
+ * sorting 24,000 rows with their kept results spilled to disk, and the
+ * statement without it takes a fifth of the time. Names compare by code
+ * point, as PostgreSQL's C collation does for the same text.
  */
-export type StaffOnDay = StaffRow & { keptStamp?: number | null };
+export type StaffOnDay = StaffRow & { kept?: KeptRow | null };
 
 export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf): Promise<StaffOnDay[]> {
   const inPost = `s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > $3::date)
     and (s.start_date <= $3::date or (s.start_date is null and s.created_at < $2))`;
   if (on.current) {
-    const { rows } = await pool.query<StaffOnDay>(
-      `select ${STAFF_COLUMNS}, k.stamp as "keptStamp" from staff s left join kept_compliance k on k.staff_id = s.id where ${inPost} order by s.name, s.id`,
+    const { rows } = await pool.query<StaffRow & KeptColumns>(
+      `select ${STAFF_COLUMNS}, ${KEPT_COLUMNS} from staff s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}`,
       [organisationId, on.end, on.date],
     );
-    return rows;
+    return sortByName(rows.map(withKept));
   }
   const { rows } = await pool.query<StaffOnDay>(
-    `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost} order by s.name, s.id`,
+    `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost}`,
     [organisationId, on.end, on.date],
   );
-  return rows;
+  return sortByName(rows);
+}
+
+function sortByName<T extends { name: string; id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Current evidence of the people named, packed as in current_evidence.items, by staff id. */

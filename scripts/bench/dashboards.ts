@@ -114,13 +114,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     ] as const) {
       const cookie = await mintSession(pool, config.sessionSecret, (await lead(org.id)) ?? '');
       const base = `/compliance/${org.slug}`;
+      // Nothing kept for this organisation yet, as after a bulk load: the first request of each page works everything out and keeps it.
+      await pool.query('update kept_compliance set computed_stamp = null where organisation_id = $1', [org.id]);
+      await pool.query('delete from kept_compliance_days where organisation_id = $1', [org.id]);
       for (const [page, path, expect] of [
         ['dashboard', base, 'govuk-table'],
         ['staff list', `${base}/staff`, 'govuk-table'],
         ['self-assessment', `${base}/self-assessment`, '<h1'],
       ] as const) {
+        const [first] = [await measure(client, path, cookie, expect, 0, 1)];
         const t = await measure(client, path, cookie, expect, warm, times);
-        ctx.log(`${which} (${org.slug}, ${org.staff} staff) ${page}: median ${t.median} ms, p95 ${t.p95} ms`);
+        ctx.log(`${which} (${org.slug}, ${org.staff} staff) ${page}: first ${first.max} ms, then median ${t.median} ms, p95 ${t.p95} ms`);
+        leadFigures.push({ label: `${which} organisation, ${page}: first request (nothing kept yet)`, value: first.max, unit: 'ms' });
         leadFigures.push({ label: `${which} organisation (${org.staff.toLocaleString('en-GB')} staff), ${path}: median`, value: t.median, unit: 'ms' });
         leadFigures.push({ label: `${which} organisation, ${page}: p95`, value: t.p95, unit: 'ms' });
         if (t.median >= TARGET_MS) leadMet = false;
@@ -134,7 +139,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       }
     }
     leadNotes.push(
-      `Real HTTP GETs to the real server (its own process, JOBS off) on the generated data set, one keep-alive connection, sequential; ${warm} unmeasured warm-up requests then ${times} measured per page. Signed in as an org-lead of the organisation with a session row as the sign-in form leaves it. Typical organisation: ${typical.slug} (${typical.staff} staff rows, the org with a lead nearest ${TYPICAL_STAFF}); largest: ${largest.slug} (${largest.staff} staff rows).`,
+      `Real HTTP GETs to the real server (its own process, JOBS off) on the generated data set, one keep-alive connection, sequential; for each organisation its kept compliance results are made stale first, then per page one first request (reported on its own: it works the organisation out and keeps the results, and for the self-assessment the four past quarter ends), ${warm} unmeasured warm-up requests and ${times} measured. Signed in as an org-lead of the organisation with a session row as the sign-in form leaves it. Typical organisation: ${typical.slug} (${typical.staff} staff rows, the org with a lead nearest ${TYPICAL_STAFF}); largest: ${largest.slug} (${largest.staff} staff rows).`,
       'Floor: a bare Express route in the benchmark process running the hand-written aggregate of scripts/bench/compliance-organisation.ts (compliant and total for the organisation) and answering JSON: no session, no template, no per-person statuses.',
     );
 
@@ -150,7 +155,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const bf = await measure(floorClient, '/floor/board', '', 'figures', warm, times);
     ctx.log(`board: median ${b.median} ms, p95 ${b.p95} ms; floor median ${bf.median} ms, p95 ${bf.p95} ms`);
     const loadAfter = os.loadavg().map((n) => round(n, 2));
-    const load = `Load average (1, 5, 15 min) ${loadBefore.join(', ')} at the start and ${loadAfter.join(', ')} at the end, on ${os.cpus().length} cores: other work (CI test suites) shared the machine, so absolute times are above an idle machine's.`;
+    const load = `Load average (1, 5, 15 min) ${loadBefore.join(', ')} at the start and ${loadAfter.join(', ')} at the end, on ${os.cpus().length} cores${loadBefore[0] > 1.5 || loadAfter[0] > 1.5 ? ': other work shared the machine, so absolute times are above an idle machine\'s' : ''}.`;
 
     results.push({
       id: 'dashboard-organisation',
