@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { complianceForOrganisation } from '../compliance/service';
+import { countsForOrganisations } from '../compliance/service';
 import { loadPublishedFramework } from '../compliance/store';
 
 /**
@@ -67,7 +67,7 @@ export async function loadDeclared(pool: Pool): Promise<Map<string, Record<strin
 /**
  * Works out the figures for `asOf` (a London day) and the period
  * `periodStart`..`asOf` (e-learning completions and face-to-face sessions).
- * People's statuses come from the compliance module, a few organisations at a time.
+ * Counts of people by status come from the compliance module (countsForOrganisations: kept results, one aggregate).
  */
 export async function computeFigures(pool: Pool, asOf: string, periodStart: string, now = new Date()): Promise<RawFigures> {
   const [framework, orgs, declared] = await Promise.all([
@@ -76,36 +76,26 @@ export async function computeFigures(pool: Pool, asOf: string, periodStart: stri
     loadDeclared(pool),
   ]);
   const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
-  // A few organisations at a time: enough to use several connections, never the whole pool.
-  const organisations: OrganisationFigures[] = new Array(orgs.rows.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < orgs.rows.length) {
-      const i = next++;
-      organisations[i] = await organisationFigures(orgs.rows[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(4, orgs.rows.length) }, worker));
-
-  async function organisationFigures(org: { id: string; slug: string; name: string; sector: string; in_area: boolean }): Promise<OrganisationFigures> {
-    const result = await complianceForOrganisation(pool, { kind: 'all' }, org.id, asOf);
+  const countsOf = await countsForOrganisations(pool, asOf);
+  const organisations: OrganisationFigures[] = orgs.rows.map((org) => {
     const byGroup: Record<string, GroupCounts> = Object.fromEntries(groups.map((g) => [String(g), emptyCounts()]));
     let unmapped = 0;
-    for (const person of result?.people ?? []) {
-      const measure = MEASURE_OF_STATUS[person.status];
-      if (person.status === 'unmapped' || person.groupNumber == null) {
-        unmapped++;
-        continue;
+    for (const [group, byStatus] of Object.entries(countsOf.get(org.id)?.byGroup ?? {})) {
+      for (const [status, n] of Object.entries(byStatus)) {
+        if (!n) continue;
+        if (status === 'unmapped' || group === 'unmapped') {
+          unmapped += n;
+          continue;
+        }
+        const measure = MEASURE_OF_STATUS[status];
+        if (!measure) continue; // left, or outside the framework (RCN intercollegiate)
+        byGroup[group] ??= emptyCounts();
+        byGroup[group].onSystem += n;
+        byGroup[group][measure] += n;
       }
-      if (!measure) continue; // left, or outside the framework (RCN intercollegiate)
-      const g = String(person.groupNumber);
-      byGroup[g] ??= emptyCounts();
-      const counts = byGroup[g];
-      counts.onSystem++;
-      counts[measure]++;
     }
     return { slug: org.slug, name: org.name, sector: org.sector, inArea: org.in_area, groups: byGroup, declared: declared.get(org.id) ?? {}, unmapped };
-  }
+  });
   const [elearning, faceToFace] = await Promise.all([elearningIn(pool, periodStart, asOf), faceToFaceIn(pool, periodStart, asOf)]);
   return { asOf, periodStart, periodEnd: asOf, computedAt: now.toISOString(), groups, organisations, elearning, faceToFace };
 }

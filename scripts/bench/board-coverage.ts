@@ -12,7 +12,7 @@
  */
 import pg from 'pg';
 import { addDays } from '../../modules/compliance/engine';
-import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
+import { countsForOrganisations, londonToday } from '../../modules/compliance/service';
 import { timed } from './compliance-organisation';
 import { cpuNow, isMain, median, p95, runStandalone } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
@@ -58,22 +58,16 @@ export const FLOOR_SQL = `
          count(*)::int as people
     from per_person group by 1, 2, 3`;
 
-/** The product's answer: complianceForOrganisation for every organisation, four at a time (as the board module does), counted. */
-async function productCounts(pool: pg.Pool, organisationIds: string[], day: string): Promise<Counts> {
+/** The product's answer: the compliance module's counts for every organisation, as the board module reads them. */
+async function productCounts(pool: pg.Pool, _organisationIds: string[], day: string): Promise<Counts> {
   const counts: Counts = new Map();
-  let next = 0;
-  const worker = async () => {
-    while (next < organisationIds.length) {
-      const id = organisationIds[next++];
-      const result = await complianceForOrganisation(pool, { kind: 'all' }, id, day);
-      for (const [group, byStatus] of Object.entries(result?.counts.byGroup ?? {})) {
-        for (const [status, n] of Object.entries(byStatus)) {
-          if (n) counts.set(`${id}|${group === 'unmapped' ? 'null' : group}|${status}`, n);
-        }
+  for (const [id, c] of await countsForOrganisations(pool, day)) {
+    for (const [group, byStatus] of Object.entries(c.byGroup)) {
+      for (const [status, n] of Object.entries(byStatus)) {
+        if (n) counts.set(`${id}|${group === 'unmapped' ? 'null' : group}|${status}`, n);
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(4, organisationIds.length) }, worker));
+  }
   return counts;
 }
 
@@ -103,6 +97,9 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
     // Interleaved, so both see the same machine load.
     const times = { product: [] as number[], floor: [] as number[], past: [] as number[], productCpu: [] as number[], floorCpu: [] as number[] };
     const database = new URL(ctx.databaseUrl).pathname.slice(1);
+    // The first run with nothing kept (as after a bulk load) works every organisation out and keeps the results; it is reported on its own.
+    await pool.query(`update kept_compliance set stamp = nextval('compliance_stamp')`);
+    let cold = 0;
     for (let i = 0; i < iterations + 1; i++) {
       const c0 = cpuNow(database);
       const [p] = await timed(1, 0, async () => {
@@ -113,6 +110,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
         floor = await floorCounts(pool, today);
       });
       const c2 = cpuNow(database);
+      if (i === 0) cold = p;
       if (i > 0) {
         times.product.push(p);
         times.floor.push(f);
@@ -122,7 +120,8 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
         }
       }
     }
-    for (let i = 0; i < (ctx.quick ? 1 : 3); i++) {
+    await pool.query('delete from kept_compliance_days where on_date = $1', [quarterAgo]);
+    for (let i = 0; i < (ctx.quick ? 2 : 4); i++) {
       const [t] = await timed(1, 0, () => productCounts(pool, ids, quarterAgo));
       times.past.push(t);
     }
@@ -131,10 +130,11 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
     const diff = differences(product, floor);
     const common = {
       notes: [
-        `All ${ids.length} organisations' statuses (complianceForOrganisation, four organisations at a time as the board module does), counted by organisation × group × status; ${iterations} warm runs, interleaved with the floor so both see the same machine load.`,
+        `All ${ids.length} organisations' counts by group × status as the board module reads them (countsForOrganisations: one aggregate over the kept compliance results, working out again only organisations with someone whose kept result no longer holds); ${iterations} warm runs, interleaved with the floor so both see the same machine load. The first run, with every kept result made stale first (as after a bulk load), is reported on its own.`,
         `The floor is one SQL statement with the engine's rules written in SQL (cumulative requirements, latest current evidence per lineage, each organisation's refresher, due-soon and induction settings, the same precedence). Cells that differ between the two answers: ${diff}.`,
         'The board dashboard does not compute this live: it reads figures the board module caches (refreshed by a job when evidence changes); this is the cost of one refresh.',
-        `As of a past day (${quarterAgo}) the same figures are reconstructed from history (staff in post then, each person's group from staff_group_history, evidence recorded by then and not yet corrected): that reads the evidence table itself rather than the per-person current_evidence rows, so it costs several times the live figure; the board keeps quarter-end snapshots so reports do not pay it.`,
+        `As of a past day (${quarterAgo}) the same figures are reconstructed from history (staff in post then, each person's group from staff_group_history, evidence recorded by then and not yet corrected): that reads the evidence table itself rather than the per-person current_evidence rows, so it costs several times the live figure. The counts are then kept per organisation and day (kept_compliance_days, dropped when something is recorded with an earlier date), so only the first time pays it; the board also keeps quarter-end snapshots.`,
+        'Before the kept results (2026-11-23 16:14, idle machine, this data set): live median 3,035 ms against 10,031 ms for the floor (ratio 0.30); as of a quarter ago 22,893 ms every time.',
         'First measured 2026-11-23 on the generated partnership (100 organisations, 193,926 current staff) with the machine shared by seven other engineers\' test suites (load average 25–35 on 2 cores): live median 29.0 s against 42.2 s for the floor (ratio 0.69); as of a quarter ago 121.9 s; every organisation × group × status cell equal to the floor\'s.',
       ],
     };
@@ -148,7 +148,9 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> 
           { label: 'median (warm)', value: Math.round(m), unit: 'ms' },
           { label: 'p95 (warm)', value: Math.round(p95(times.product)), unit: 'ms' },
           { label: 'floor median (one SQL aggregate)', value: Math.round(f), unit: 'ms' },
-          { label: `as of ${quarterAgo} (history reconstructed), median`, value: Math.round(median(times.past)), unit: 'ms' },
+          { label: 'first run with nothing kept (every organisation worked out and kept)', value: Math.round(cold), unit: 'ms' },
+          { label: `as of ${quarterAgo}, first time (history reconstructed)`, value: Math.round(times.past[0]), unit: 'ms' },
+          { label: `as of ${quarterAgo}, kept since: median`, value: Math.round(median(times.past.slice(1))), unit: 'ms' },
           ...(times.productCpu.length
             ? [
                 { label: 'CPU time per run (Node + PostgreSQL), median', value: Math.round(median(times.productCpu)), unit: 'ms' },

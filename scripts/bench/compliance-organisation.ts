@@ -17,7 +17,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { complianceForOrganisation, londonToday } from '../../modules/compliance/service';
+import '../../server/db';
+import { complianceForOrganisation, londonToday, releaseHeldResults } from '../../modules/compliance/service';
 import { cpuNow, isMain, median, p95, runStandalone } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
 
@@ -37,7 +38,7 @@ export const HISTORY = [
     'The 300 ms target is not met at 10,000+ staff by working everyone out afresh: what remains is Node work proportional to the evidence entries (parsing, unpacking, the engine, garbage collection).',
   'Idle machine, 2026-11-23 15:58, own generator (9,800 staff, 194,532 evidence rows), working everyone out afresh: median 392 ms, p95 455 ms, floor 295 ms (ratio 1.33): well under a second for 10,000 staff (issue 6 point 8).',
   'Fix (2026-11-23, session 3): results kept between requests (modules/compliance/kept.ts, table kept_compliance). Each person\'s result is kept with the first day the calendar alone could change it (engine.resultHoldsUntil, property-tested) and a stamp that triggers move on, in the same transaction, when their evidence, group, dates or organisation settings change; ' +
-    'a request reads the kept results and works out again only the people whose result no longer holds. "Warm" below is what a lead\'s page or the API pays on an ordinary day; "worked out afresh" is every person recomputed (the first request after a bulk load, or after a settings change).',
+    'a request reads the kept results and works out again only the people whose result no longer holds, and each process holds recently read organisations in memory, checked against the count and newest stamp of their kept rows on every request. "Warm" below is what a lead\'s page or the API pays on an ordinary day in a process that has read the organisation before; "read from the kept results" is the first request in a process; "worked out afresh" is every person recomputed (the first request after a bulk load, or after a settings change).',
 ];
 
 /**
@@ -93,13 +94,18 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
     const database = new URL(ctx.databaseUrl).pathname.slice(1);
     const cpu = { product: [] as number[], productNode: [] as number[], floor: [] as number[] };
     const afresh: number[] = [];
+    const fromKept: number[] = [];
     for (let i = 0; i < iterations + 2; i++) {
       if (i % 4 === 0) {
         // Every few rounds, everyone worked out again (and kept), as on the first request after a bulk load.
-        await pool.query('update kept_compliance set computed_stamp = null where organisation_id = $1', [org.id]);
+        await pool.query(`update kept_compliance set stamp = nextval('compliance_stamp') where organisation_id = $1`, [org.id]);
         const [a] = await timed(1, 0, () => complianceForOrganisation(pool, { kind: 'all' }, org.id, today));
         if (i >= 2) afresh.push(a);
       }
+      // Read from the kept results in the database, as a process that does not hold the organisation yet (another instance, or after a restart).
+      releaseHeldResults();
+      const [k] = await timed(1, 0, () => complianceForOrganisation(pool, { kind: 'all' }, org.id, today));
+      if (i >= 2) fromKept.push(k);
       const c0 = cpuNow(database);
       const [p] = await timed(1, 0, async () => {
         const result = await complianceForOrganisation(pool, { kind: 'all' }, org.id, today);
@@ -134,6 +140,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
         { label: 'median (warm)', value: Math.round(m), unit: 'ms' },
         { label: 'p95 (warm)', value: Math.round(p95(product)), unit: 'ms' },
         { label: 'floor median (one SQL aggregate)', value: Math.round(f), unit: 'ms' },
+        { label: 'read from the kept results in the database (not yet held in this process), median', value: Math.round(median(fromKept)), unit: 'ms' },
         { label: 'everyone worked out afresh (nothing kept), median', value: Math.round(median(afresh)), unit: 'ms' },
         ...(cpu.product.length
           ? [
@@ -147,6 +154,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
       ],
       ratios: [
         { label: 'median / SQL floor', value: Math.round(ratio * 100) / 100 },
+        { label: 'read from the kept results / SQL floor', value: Math.round((median(fromKept) / f) * 100) / 100 },
         { label: 'worked out afresh / SQL floor', value: Math.round((median(afresh) / f) * 100) / 100 },
         ...(cpu.product.length ? [{ label: 'CPU time / floor CPU time', value: Math.round((median(cpu.product) / median(cpu.floor)) * 100) / 100 }] : []),
       ],

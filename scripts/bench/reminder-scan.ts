@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 import pg from 'pg';
+import '../../server/db';
 import { complianceForOrganisation } from '../../modules/compliance/service';
 import { effectivePolicy } from '../../modules/reminders/policy';
 import { remindersDue } from '../../modules/reminders/rules';
@@ -50,7 +51,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     // Compliance results are kept between scans (modules/compliance/kept.ts): the first
     // scan after a bulk load works everyone out; each day's scan after that works out
     // again only the people whose status the calendar or a change has moved on.
-    await pool.query('update kept_compliance set computed_stamp = null');
+    await pool.query(`update kept_compliance set stamp = nextval('compliance_stamp')`);
     const cold = await find(data.asOf, now);
     ctx.log(`nothing kept: found ${cold.due} reminders due for ${cold.people} current staff in ${organisations.length} organisations in ${cold.seconds.toFixed(1)} s`);
     const nextDay = DateTime.fromISO(data.asOf).plus({ days: 1 }).toISODate()!;
