@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor, resultHoldsUntil } from './engine';
-import { keepDay, keepResults, loadKeptDays, type ResultToKeep, unpackCompetencies } from './kept';
+import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, unpackCompetencies } from './kept';
 import { type AsOf, asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
 
 export const STATUSES: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable', 'left'];
@@ -259,29 +259,16 @@ export async function countsForOrganisations(pool: Pool, day: string): Promise<M
   const out = new Map<string, OrganisationCompliance['counts']>();
   const again: string[] = [];
   if (on.current) {
-    const { rows } = await pool.query<{ organisationId: string; groupNumber: number | null; status: ComplianceStatus | null; n: number; stale: number }>(
-      `select s.organisation_id as "organisationId", s.group_number as "groupNumber", k.status, count(*)::int as n,
-              count(*) filter (where not coalesce(k.computed_stamp = k.stamp and k.framework_id = $3::uuid and k.computed_on <= $2::date
-                                                  and (k.fresh_until is null or k.fresh_until > $2::date) and k.status is not null, false))::int as stale
-         from staff s left join kept_compliance k on k.staff_id = s.id
-        where (s.leaving_date is null or s.leaving_date > $2::date) and (s.start_date <= $2::date or (s.start_date is null and s.created_at < $1))
-        group by 1, 2, 3`,
-      [on.end, on.date, framework.id],
-    );
+    const { counts, stale } = await countKept(pool, on.end, on.date, framework.id);
     for (const o of orgs) out.set(o.id, countPeople([]));
-    const stale = new Set<string>();
-    for (const r of rows) {
-      if (r.stale > 0 || !r.status) {
-        stale.add(r.organisationId);
-        continue;
-      }
-      const counts = out.get(r.organisationId);
-      if (!counts) continue; // an organisation added since the list was read: left for the next time
+    for (const r of counts) {
+      const c = out.get(r.organisationId);
+      if (!c || stale.has(r.organisationId)) continue; // worked out below; or an organisation added since the list was read, left for next time
       const g = r.groupNumber == null ? 'unmapped' : String(r.groupNumber);
-      counts.total += r.n;
-      counts.byStatus[r.status] += r.n;
-      counts.byGroup[g] ??= Object.fromEntries(STATUSES.map((st) => [st, 0]));
-      counts.byGroup[g][r.status] += r.n;
+      c.total += r.n;
+      c.byStatus[r.status] += r.n;
+      c.byGroup[g] ??= Object.fromEntries(STATUSES.map((st) => [st, 0]));
+      c.byGroup[g][r.status] += r.n;
     }
     again.push(...[...stale].filter((id) => out.has(id)));
   } else {

@@ -126,6 +126,20 @@ describe(`SCORM import (${TEST_DB})`, () => {
     expect(fs.existsSync(path.join(tmp, '..', 'evil.html'))).to.equal(false);
   });
 
+  it('copies stored (uncompressed) media byte for byte, larger than its copy buffer, and refuses a stored entry that lies about its size', async () => {
+    const ok = { name: 'imsmanifest.xml', content: MANIFEST_12() };
+    const media = Buffer.alloc(2.5 * 1024 * 1024 + 123);
+    for (let i = 0; i < media.length; i += 4093) media[i] = i % 251;
+    const file = rawZip(tmp, [ok, { name: 'index.html', content: '<p>hi</p>' }, { name: 'media/clip.mp4', content: media }, { name: 'empty.txt', content: '' }]);
+    const result = await importPackage(deps(), file);
+    const dir = path.join(server.product.config.scormDir, 'content');
+    const stored = fs.readdirSync(dir).map((d) => path.join(dir, d, 'media', 'clip.mp4')).find((f) => fs.existsSync(f) && fs.statSync(f).size === media.length);
+    expect(stored, `imported ${result.packageVersionId}`).to.be.a('string');
+    expect(fs.readFileSync(stored!).equals(media)).to.equal(true);
+    // A stored entry whose sizes disagree (it claims more than it holds) is refused and leaves nothing behind.
+    await expectRefused(rawZip(tmp, [ok, { name: 'index.html', content: '<p>hi</p>' }, { name: 'media/lie.mp4', content: media.subarray(0, 1000), claimedSize: 5000 }]), /not the size the zip says/);
+  });
+
   it('refuses packages over the size or file-count limits (zip bombs)', async () => {
     const ok = { name: 'imsmanifest.xml', content: MANIFEST_12() };
     const bomb = await makeZip(tmp, [ok, { name: 'index.html', content: 'x' }, { name: 'big.bin', content: Buffer.alloc(3 * 1024 * 1024) }]);
