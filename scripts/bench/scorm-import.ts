@@ -87,7 +87,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         { label: 'import throughput', value: round(size / 2 ** 20 / r.seconds), unit: 'MB/s' },
       ],
       notes: [
-        'Imported by modules/scorm/service.ts importPackage in its own Node process (scripts/bench/import-child.ts, run with tsx as `npm start` and the CLI are); peak memory is that process\'s maxRSS, start-up included, so the import\'s own share is the peak less the RSS before it began.',
+        'Imported by modules/scorm/service.ts importPackage in its own Node process (scripts/bench/import-child.ts, run with tsx as `npm start` and the CLI are); peak memory is that process\'s high-water mark (VmHWM), start-up included, so the import\'s own share is the peak less the RSS before it began.',
+        'Measurement fixed 2026-11-23 (session 3): the child used to report resourceUsage().maxRSS, which Linux carries over from the parent across fork and exec, so it reported the runner\'s own size after writing the 200 MB package (the 144–237 MB figures of earlier runs). VmHWM belongs to the new process alone.',
+        'Fix, before and after on the same 200 MB package of stored media, measured by VmHWM in the child (2026-11-23, idle machine): streaming each entry (a new 64 KB buffer per chunk, collected late) peaked at 151–155 MB, 1.2–1.3 s; copying stored entries through one reused 1 MB buffer (modules/scorm/importer.ts copyStored) peaked at 117–118 MB (2–4 MB over the process before the import), 0.26–0.31 s. Deflated entries still stream through zlib.',
         'Before and after a fix (50 MB package, same machine, 2026-11-23): the process held 159 MB before the import began and peaked at 179 MB, because server/db imported PGlite (about 50 MB of WebAssembly) even on PostgreSQL. PGlite is now loaded only when the embedded database is used: 116 MB before the import, peak 154 MB. The importer itself streams each entry from the zip to disk, so its share does not grow with the package.',
       ],
     };
