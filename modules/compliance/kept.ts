@@ -172,6 +172,32 @@ const HOLDS = `(k.computed_stamp = k.stamp and k.framework_id = $3::uuid and k.c
   and (k.fresh_until is null or k.fresh_until > $2::date) and k.status is not null)`;
 
 /**
+ * Marks the kept rows of the organisation's staff who are not in post on the
+ * day (leavers, and people who have not started yet) as holding, with status
+ * 'left', so the board's count can tell, from kept_compliance alone, that
+ * nobody in the organisation needs working out again. Someone not started
+ * yet holds until their start date; a leaver until their details change
+ * (which moves the stamp on). Written only while the stamp is the one read.
+ */
+export async function settleOutOfPost(pool: Pool, organisationId: string, end: Date, day: string, frameworkId: string | null): Promise<void> {
+  await pool.query(
+    `with settle as (
+       select k.staff_id, k.stamp, s.group_number, s.start_date, s.leaving_date, s.created_at
+         from kept_compliance k join staff s on s.id = k.staff_id
+        where k.organisation_id = $1 and s.organisation_id = $1
+          and not ((s.leaving_date is null or s.leaving_date > $3::date) and (s.start_date <= $3::date or (s.start_date is null and s.created_at < $2)))
+          and not coalesce(${HOLDS.replaceAll('$3::uuid', '$4::uuid').replaceAll('$2::date', '$3::date')}, false)
+        for update of k skip locked)
+     update kept_compliance k set computed_stamp = settle.stamp, computed_on = $3::date, framework_id = $4::uuid, status = 'left', next_expiry = null,
+            competencies = '', group_number = settle.group_number, start_date = settle.start_date, leaving_date = settle.leaving_date,
+            staff_created_at = settle.created_at,
+            fresh_until = case when settle.leaving_date <= $3::date then null when settle.start_date > $3::date then settle.start_date else $3::date + 1 end
+       from settle where k.staff_id = settle.staff_id and k.stamp = settle.stamp`,
+    [organisationId, end, day, frameworkId],
+  );
+}
+
+/**
  * Everyone in post on the day ($2, ending at $1) counted by organisation,
  * group and status from the kept results alone; and the organisations where
  * someone in post has no kept result that holds (they must be worked out
@@ -180,19 +206,20 @@ const HOLDS = `(k.computed_stamp = k.stamp and k.framework_id = $3::uuid and k.c
  * given one first, so it shows up as not yet worked out.
  */
 export async function countKept(pool: Pool, end: Date, day: string, frameworkId: string | null, filled = false): Promise<{ counts: { organisationId: string; groupNumber: number | null; status: ComplianceStatus; n: number }[]; stale: Set<string> }> {
-  const inPost = (t: string) => `(${t}.leaving_date is null or ${t}.leaving_date > $2::date) and (${t}.start_date <= $2::date or (${t}.start_date is null and ${t}.${t === 'k' ? 'staff_created_at' : 'created_at'} < $1))`;
-  const [missing, counts, stale] = await Promise.all([
+  const inPost = `(k.leaving_date is null or k.leaving_date > $2::date) and (k.start_date <= $2::date or (k.start_date is null and k.staff_created_at < $1))`;
+  const [missing, counts] = await Promise.all([
     pool.query<{ missing: number }>('select (select count(*) from staff) - (select count(*) from kept_compliance) as missing'),
-    // Counted with a filter rather than a where clause: the planner cannot estimate the filter and, with
-    // it in the where clause, sorts 200,000 rows to group them instead of hashing (twice as slow).
-    pool.query<{ organisationId: string; groupNumber: number | null; status: ComplianceStatus; n: number }>(
-      `select k.organisation_id as "organisationId", k.group_number as "groupNumber", k.status, count(*) filter (where ${HOLDS} and ${inPost('k')})::int as n
+    // Counted with filters rather than a where clause: the planner cannot estimate them and, with them
+    // in the where clause, sorts 200,000 rows to group them instead of hashing (twice as slow).
+    // Not holding: someone in post per the copy of their details (right while the stamp has not moved),
+    // or anyone whose stamp has moved (their copy may be out of date). People not in post are settled as
+    // holding when their organisation is worked out (settleOutOfPost), so they do not count here.
+    pool.query<{ organisationId: string; groupNumber: number | null; status: ComplianceStatus | null; n: number; stale: number }>(
+      `select k.organisation_id as "organisationId", k.group_number as "groupNumber", k.status,
+              count(*) filter (where ${HOLDS} and ${inPost})::int as n,
+              count(*) filter (where not coalesce(${HOLDS}, false)
+                                 and (k.computed_stamp is distinct from k.stamp or k.framework_id is distinct from $3::uuid or k.status is null or ${inPost}))::int as stale
          from kept_compliance k group by 1, 2, 3`,
-      [end, day, frameworkId],
-    ),
-    pool.query<{ organisationId: string }>(
-      `select distinct s.organisation_id as "organisationId" from kept_compliance k join staff s on s.id = k.staff_id
-        where not coalesce(${HOLDS}, false) and ${inPost('s')}`,
       [end, day, frameworkId],
     ),
   ]);
@@ -200,5 +227,6 @@ export async function countKept(pool: Pool, end: Date, day: string, frameworkId:
     await pool.query('insert into kept_compliance (staff_id, organisation_id) select id, organisation_id from staff on conflict (staff_id) do nothing');
     return countKept(pool, end, day, frameworkId, true);
   }
-  return { counts: counts.rows.filter((r) => r.n > 0 && r.status), stale: new Set(stale.rows.map((r) => r.organisationId)) };
+  const stale = new Set(counts.rows.filter((r) => r.stale > 0).map((r) => r.organisationId));
+  return { counts: counts.rows.filter((r): r is typeof r & { status: ComplianceStatus } => r.n > 0 && r.status != null), stale };
 }

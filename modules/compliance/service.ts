@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor, resultHoldsUntil } from './engine';
-import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, unpackCompetencies } from './kept';
+import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
 import { type AsOf, asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
 
 export const STATUSES: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable', 'left'];
@@ -218,6 +218,7 @@ async function workOut(pool: Pool, org: OrganisationSettings, today: string, on:
       }
       await keepResults(pool, org.id, today, framework.id, toKeep);
     }
+    await settleOutOfPost(pool, org.id, on.end, today, framework.id);
   } else {
     const byStaff = new Map<string, EvidenceItem[]>();
     for (const e of evidence ?? []) {
