@@ -11,6 +11,8 @@ import { type OrganisationScope, scopeIncludes } from '../../server/access';
 export interface SessionAttendance {
   sessionId: string;
   startsAt: Date;
+  /** The London day it started, 'YYYY-MM-DD' (worked out by the database when read from it). */
+  day?: string;
   booked: number;
   attended: number;
   missed: number;
@@ -23,8 +25,8 @@ export interface SessionAttendance {
  */
 export async function loadAttendance(pool: Pool, scope: OrganisationScope, organisationId: string, from: Date, to: Date): Promise<SessionAttendance[]> {
   if (!scopeIncludes(scope, organisationId)) return [];
-  const { rows } = await pool.query<{ session_id: string; starts_at: Date; booked: number; attended: number; missed: number }>(
-    `select t.id as session_id, t.starts_at, count(*)::int as booked,
+  const { rows } = await pool.query<{ session_id: string; starts_at: Date; day: string; booked: number; attended: number; missed: number }>(
+    `select t.id as session_id, t.starts_at, (t.starts_at at time zone 'Europe/London')::date as day, count(*)::int as booked,
             count(*) filter (where b.attended)::int as attended,
             count(*) filter (where b.attended = false)::int as missed
        from session_bookings b
@@ -35,7 +37,7 @@ export async function loadAttendance(pool: Pool, scope: OrganisationScope, organ
       group by t.id, t.starts_at`,
     [organisationId, from, to],
   );
-  return rows.map((r) => ({ sessionId: r.session_id, startsAt: new Date(r.starts_at), booked: r.booked, attended: r.attended, missed: r.missed }));
+  return rows.map((r) => ({ sessionId: r.session_id, startsAt: new Date(r.starts_at), day: r.day, booked: r.booked, attended: r.attended, missed: r.missed }));
 }
 
 /**

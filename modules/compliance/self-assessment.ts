@@ -151,10 +151,13 @@ export interface AttendanceRow {
 
 /** Attendance per period, by the London day each session started. */
 export function attendanceByPeriod(sessions: SessionAttendance[], periods: QuarterPeriod[]): AttendanceRow[] {
+  // Each session's London day worked out once, not once per period (a large organisation has thousands of sessions).
+  const days = sessions.map((s) => s.day ?? DateTime.fromJSDate(s.startsAt).setZone(LONDON).toISODate()!);
   return periods.map((period) => {
     const row: AttendanceRow = { label: period.label, sessionsAttended: 0, placesBooked: 0, attended: 0, didNotAttend: 0, notMarked: 0, attendanceRate: null };
-    for (const s of sessions) {
-      const day = DateTime.fromJSDate(s.startsAt).setZone(LONDON).toISODate()!;
+    for (let i = 0; i < sessions.length; i++) {
+      const s = sessions[i];
+      const day = days[i];
       if (day < period.start || day > period.end) continue;
       if (s.attended > 0) row.sessionsAttended++;
       row.placesBooked += s.booked;
@@ -205,7 +208,6 @@ export async function buildSelfAssessment(pool: Pool, scope: OrganisationScope, 
   const trend = trendTable(columns);
   const periods = [...quarters, { start: current.start, end: today, label: `${current.label} (so far)` }];
   const sessions = await loadAttendance(pool, scope, organisation.id, londonMidnight(quarters[0].start), londonMidnight(DateTime.fromISO(today).plus({ days: 1 }).toISODate()!));
-  const attendance = attendanceByPeriod(sessions, periods);
-  const [total] = attendanceByPeriod(sessions, [{ start: quarters[0].start, end: today, label: 'All five periods' }]);
+  const [total, ...attendance] = attendanceByPeriod(sessions, [{ start: quarters[0].start, end: today, label: 'All five periods' }, ...periods]);
   return { today, quarters, trend, attendance, attendanceTotal: total };
 }
