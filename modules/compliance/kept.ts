@@ -19,12 +19,33 @@ export interface KeptRow {
 }
 
 /**
+ * In post on a day, as SQL: started by then (or, with no start date, on the
+ * system before the day ended) and not yet left. `t` is a staff row, or a
+ * kept result by the staff details it was worked out with; `day` and `end`
+ * are statement parameters for the day and the instant it ends.
+ */
+export function inPostSql(t: 's' | 'k', end: string, day: string): string {
+  const created = t === 'k' ? 'staff_created_at' : 'created_at';
+  return `((${t}.leaving_date is null or ${t}.leaving_date > ${day}::date) and (${t}.start_date <= ${day}::date or (${t}.start_date is null and ${t}.${created} < ${end})))`;
+}
+
+/**
+ * Whether the kept result `k` is current (computed for its stamp) and holds
+ * on the day given as a statement parameter ('$2'), worked out with the
+ * framework given as a parameter when one is.
+ */
+function holds(day: string, framework?: string): string {
+  return `(k.computed_stamp = k.stamp and k.status is not null and k.computed_on <= ${day}::date
+    and (k.fresh_until is null or k.fresh_until > ${day}::date)${framework ? ` and k.framework_id = ${framework}::uuid` : ''})`;
+}
+
+/**
  * The kept columns of `kept_compliance k`, for a statement that reads staff
  * `s` (joined on k.staff_id = s.id) with the day as $3. The caller checks the
  * framework the result was worked out with.
  */
 export const KEPT_COLUMNS = `k.stamp as "keptStamp", k.framework_id as "keptFrameworkId",
-  coalesce(k.computed_stamp = k.stamp and k.computed_on <= $3::date and (k.fresh_until is null or k.fresh_until > $3::date), false) as "keptFresh",
+  coalesce(${holds('$3')}, false) as "keptFresh",
   k.status as "keptStatus", k.next_expiry as "keptNextExpiry", k.competencies as "keptCompetencies"`;
 
 export interface KeptColumns {
@@ -167,10 +188,6 @@ export async function keepDay(pool: Pool, organisationId: string, day: string, f
   );
 }
 
-/** Whether a kept result (as `k`) is current and holds on the day ($2) for the framework ($3). */
-const HOLDS = `(k.computed_stamp = k.stamp and k.framework_id = $3::uuid and k.computed_on <= $2::date
-  and (k.fresh_until is null or k.fresh_until > $2::date) and k.status is not null)`;
-
 /**
  * Marks the kept rows of the organisation's staff who are not in post on the
  * day (leavers, and people who have not started yet) as holding, with status
@@ -185,8 +202,8 @@ export async function settleOutOfPost(pool: Pool, organisationId: string, end: D
        select k.staff_id, k.stamp, s.group_number, s.start_date, s.leaving_date, s.created_at
          from kept_compliance k join staff s on s.id = k.staff_id
         where k.organisation_id = $1 and s.organisation_id = $1
-          and not ((s.leaving_date is null or s.leaving_date > $3::date) and (s.start_date <= $3::date or (s.start_date is null and s.created_at < $2)))
-          and not coalesce(${HOLDS.replaceAll('$3::uuid', '$4::uuid').replaceAll('$2::date', '$3::date')}, false)
+          and not (${inPostSql('s', '$2', '$3')})
+          and not coalesce(${holds('$3', '$4')}, false)
         for update of k skip locked)
      update kept_compliance k set computed_stamp = settle.stamp, computed_on = $3::date, framework_id = $4::uuid, status = 'left', next_expiry = null,
             competencies = '', group_number = settle.group_number, start_date = settle.start_date, leaving_date = settle.leaving_date,
@@ -206,7 +223,7 @@ export async function settleOutOfPost(pool: Pool, organisationId: string, end: D
  * given one first, so it shows up as not yet worked out.
  */
 export async function countKept(pool: Pool, end: Date, day: string, frameworkId: string | null, filled = false): Promise<{ counts: { organisationId: string; groupNumber: number | null; status: ComplianceStatus; n: number }[]; stale: Set<string> }> {
-  const inPost = `(k.leaving_date is null or k.leaving_date > $2::date) and (k.start_date <= $2::date or (k.start_date is null and k.staff_created_at < $1))`;
+  const inPost = inPostSql('k', '$1', '$2');
   const [missing, counts] = await Promise.all([
     pool.query<{ missing: number }>('select (select count(*) from staff) - (select count(*) from kept_compliance) as missing'),
     // Counted with filters rather than a where clause: the planner cannot estimate them and, with them
@@ -216,8 +233,8 @@ export async function countKept(pool: Pool, end: Date, day: string, frameworkId:
     // holding when their organisation is worked out (settleOutOfPost), so they do not count here.
     pool.query<{ organisationId: string; groupNumber: number | null; status: ComplianceStatus | null; n: number; stale: number }>(
       `select k.organisation_id as "organisationId", k.group_number as "groupNumber", k.status,
-              count(*) filter (where ${HOLDS} and ${inPost})::int as n,
-              count(*) filter (where not coalesce(${HOLDS}, false)
+              count(*) filter (where ${holds('$2', '$3')} and ${inPost})::int as n,
+              count(*) filter (where not coalesce(${holds('$2', '$3')}, false)
                                  and (k.computed_stamp is distinct from k.stamp or k.framework_id is distinct from $3::uuid or k.status is null or ${inPost}))::int as stale
          from kept_compliance k group by 1, 2, 3`,
       [end, day, frameworkId],

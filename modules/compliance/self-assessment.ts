@@ -7,9 +7,9 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import type { ComplianceStatus } from './engine';
-import { groupKey, groupLabel, UNMAPPED_GROUP } from './dashboard';
+import { groupLabel, UNMAPPED_GROUP } from './dashboard';
 import { loadAttendance, loadBoardSnapshots, type SessionAttendance } from './lead-store';
-import { countsOnDays } from './service';
+import { countPeople, countsOnDays } from './service';
 
 const LONDON = 'Europe/London';
 
@@ -54,20 +54,7 @@ export interface PercentCell {
  * the all-staff figure: nobody can say they are trained for a role not yet decided.
  */
 export function percentCompliant(people: { groupNumber: number | null; status: ComplianceStatus }[]): Map<string, PercentCell> {
-  const cells = new Map<string, PercentCell>();
-  const add = (key: string, p: { status: ComplianceStatus }) => {
-    if (p.status === 'not-applicable' || p.status === 'left') return;
-    const cell = cells.get(key) ?? { compliant: 0, measured: 0, percent: null };
-    cell.measured++;
-    if (p.status === 'compliant' || p.status === 'due-soon') cell.compliant++;
-    cell.percent = Math.round((cell.compliant / cell.measured) * 100);
-    cells.set(key, cell);
-  };
-  for (const p of people) {
-    add(groupKey(p.groupNumber), p);
-    add('all', p);
-  }
-  return cells;
+  return percentFromCounts(countPeople(people).byGroup);
 }
 
 /** The same percentages from counts by group and status (OrganisationCompliance.counts.byGroup, 'unmapped' for no group). */

@@ -2,24 +2,36 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import { type OrganisationScope, scopeIncludes } from '../../server/access';
 import type { EvidenceItem, FrameworkData } from './engine';
-import { KEPT_COLUMNS, type KeptColumns, type KeptRow, withKept } from './kept';
+import { inPostSql, KEPT_COLUMNS, type KeptColumns, type KeptRow, withKept } from './kept';
 
-/** The published framework, as the engine needs it (two queries, once per computation). */
+// A framework version's groups and competencies never change once published
+// (only a draft is edited; publishing makes a new version), so each process
+// reads them once per version. The kept compliance results rely on the same
+// fact: a result worked out with a framework id holds for that version.
+const publishedContent = new Map<string, FrameworkData>();
+
+/** The published framework, as the engine needs it: one query for which version is published, its content read once per process. */
 export async function loadPublishedFramework(pool: Pool): Promise<FrameworkData & { id: string | null }> {
   const { rows: f } = await pool.query<{ id: string }>(`select id from frameworks where status = 'published' limit 1`);
   if (!f[0]) return { id: null, groups: [], competencies: [] };
-  const [groups, competencies] = await Promise.all([
-    pool.query<{ number: number; includes_groups: number[] }>('select number, includes_groups from staff_groups where framework_id = $1', [f[0].id]),
-    pool.query<{ id: string; lineage: string; group_number: number; number: number; text: string; retired: boolean }>(
-      'select id, lineage, group_number, number, text, retired from competencies where framework_id = $1',
-      [f[0].id],
-    ),
-  ]);
-  return {
-    id: f[0].id,
-    groups: groups.rows.map((g) => ({ number: g.number, includesGroups: g.includes_groups ?? [] })),
-    competencies: competencies.rows.map((c) => ({ id: c.id, lineage: c.lineage, groupNumber: c.group_number, number: c.number, text: c.text, retired: c.retired })),
-  };
+  const id = f[0].id;
+  let content = publishedContent.get(id);
+  if (!content) {
+    const [groups, competencies] = await Promise.all([
+      pool.query<{ number: number; includes_groups: number[] }>('select number, includes_groups from staff_groups where framework_id = $1', [id]),
+      pool.query<{ id: string; lineage: string; group_number: number; number: number; text: string; retired: boolean }>(
+        'select id, lineage, group_number, number, text, retired from competencies where framework_id = $1',
+        [id],
+      ),
+    ]);
+    content = {
+      groups: groups.rows.map((g) => ({ number: g.number, includesGroups: g.includes_groups ?? [] })),
+      competencies: competencies.rows.map((c) => ({ id: c.id, lineage: c.lineage, groupNumber: c.group_number, number: c.number, text: c.text, retired: c.retired })),
+    };
+    if (publishedContent.size >= 20) publishedContent.clear();
+    publishedContent.set(id, content);
+  }
+  return { id, ...content };
 }
 
 export interface OrganisationSettings {
@@ -113,8 +125,7 @@ const GROUP_HISTORY = `
 export type StaffOnDay = StaffRow & { kept?: KeptRow | null };
 
 export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf): Promise<StaffOnDay[]> {
-  const inPost = `s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > $3::date)
-    and (s.start_date <= $3::date or (s.start_date is null and s.created_at < $2))`;
+  const inPost = `s.organisation_id = $1 and ${inPostSql('s', '$2', '$3')}`;
   if (on.current) {
     const { rows } = await pool.query<StaffRow & KeptColumns>(
       `select ${STAFF_COLUMNS}, ${KEPT_COLUMNS} from staff s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}`,
