@@ -1,37 +1,24 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { createLogger } from '../../server/logger';
 import { createMailer, type Mailer } from '../../server/mail';
 import { addDays, addMonths } from '../compliance/engine';
 import { complianceForStaff } from '../compliance/service';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { addUser, type TestServer, startTestServer, TestAgent } from '../../test/support/server';
+import { type ReceivedMail, startSmtpReceiver } from '../../test/support/smtp';
 import { londonDay } from './rules';
 import { runScan, type ScanDeps } from './scan';
 import { subjectRevealsProgress } from '../safety/rules';
-
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-  subject: string;
-  body: string;
-}
-
-/** Undo quoted-printable soft breaks and escapes, so links can be matched whole. */
-function decodeQp(s: string): string {
-  return s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
-}
 
 const PUBLIC_URL = 'http://training.vale.test';
 
 describe('refresher reminders: scans, outbox and email', function () {
   this.timeout(180_000);
   let server: TestServer;
-  let smtp: SMTPServer;
-  const received: Received[] = [];
-  const rejected = new Set<string>();
+  let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
+  let received: ReceivedMail[];
+  let rejected: Set<string>;
   let pool: pg.Pool;
   let deps: ScanDeps;
   /** Without SMTP (the embedded default) messages stay in the outbox as 'held'. */
@@ -41,34 +28,9 @@ describe('refresher reminders: scans, outbox and email', function () {
   const morning = (day: string) => new Date(`${day}T10:00:00Z`);
 
   before(async () => {
-    smtp = new SMTPServer({
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onRcptTo(address, _session, cb) {
-        if (rejected.has(address.address)) return cb(new Error('550 mailbox unavailable'));
-        cb();
-      },
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          const raw = Buffer.concat(chunks).toString('utf8');
-          const [head, ...rest] = raw.split(/\r?\n\r?\n/);
-          const subject = (head.match(/^Subject: (.*(?:\r?\n[ \t].*)*)/m)?.[1] ?? '').replace(/\r?\n[ \t]/g, ' ');
-          received.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw,
-            subject,
-            body: decodeQp(rest.join('\n\n')),
-          });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = (smtp.server.address() as { port: number }).port;
-    server = await startTestServer({ demo: true, config: { smtpUrl: `smtp://127.0.0.1:${port}`, publicUrl: PUBLIC_URL } });
+    smtp = await startSmtpReceiver();
+    ({ received, rejected } = smtp);
+    server = await startTestServer({ demo: true, config: { smtpUrl: smtp.url, publicUrl: PUBLIC_URL } });
     pool = server.product.database.pool;
     deps = { pool, mailer: server.product.mailer, config: server.product.config };
     const quiet = createLogger({ env: 'test', logLevel: 'silent' });
@@ -78,7 +40,7 @@ describe('refresher reminders: scans, outbox and email', function () {
 
   after(async () => {
     await server?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp?.close();
   });
 
   async function staffId(email: string): Promise<string> {

@@ -20,6 +20,35 @@ function playerData(html: string): { attemptId: string; commitUrl: string; scos:
   return JSON.parse(json);
 }
 
+/** Imports and publishes a SCORM 2004 package of two SCOs ("Part one", "Part two") with the item identifiers given. */
+async function importTwoPartPackage(server: TestServer, identifier: string, title: string, items: [string, string]) {
+  const manifest = `<?xml version="1.0"?>
+<manifest identifier="${identifier}" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>${title}</title>
+    <item identifier="${items[0]}" identifierref="r1"><title>Part one</title></item>
+    <item identifier="${items[1]}" identifierref="r2"><title>Part two</title></item>
+  </organization></organizations>
+  <resources>
+    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="one.html"/>
+    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="two.html"/>
+  </resources>
+</manifest>`;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'multi-')), 'multi.zip');
+  const archive = new ZipArchive();
+  const out = fs.createWriteStream(file);
+  const closed = new Promise<void>((resolve) => out.on('close', () => resolve()));
+  archive.pipe(out);
+  archive.append(manifest, { name: 'imsmanifest.xml' });
+  archive.append('<p>one</p>', { name: 'one.html' });
+  archive.append('<p>two</p>', { name: 'two.html' });
+  await archive.finalize();
+  await closed;
+  const result = await importPackage({ config: server.product.config, database: server.product.database }, file);
+  await server.product.database.pool.query(`update courses set status = 'published' where id = $1`, [result.courseId]);
+  return result;
+}
+
 describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
   let server: TestServer;
   let learner: TestAgent;
@@ -191,30 +220,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
   });
 
   it('shows a table of contents for a multi-SCO package and finishes only when every SCO is done', async () => {
-    const manifest = `<?xml version="1.0"?>
-<manifest identifier="test.multi" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
-  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
-  <organizations default="o"><organization identifier="o"><title>Two parts</title>
-    <item identifier="part1" identifierref="r1"><title>Part one</title></item>
-    <item identifier="part2" identifierref="r2"><title>Part two</title></item>
-  </organization></organizations>
-  <resources>
-    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="one.html"/>
-    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="two.html"/>
-  </resources>
-</manifest>`;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'multi-')), 'multi.zip');
-    const archive = new ZipArchive();
-    const out = fs.createWriteStream(file);
-    const closed = new Promise<void>((resolve) => out.on('close', () => resolve()));
-    archive.pipe(out);
-    archive.append(manifest, { name: 'imsmanifest.xml' });
-    archive.append('<p>one</p>', { name: 'one.html' });
-    archive.append('<p>two</p>', { name: 'two.html' });
-    await archive.finalize();
-    await closed;
-    const result = await importPackage({ config: server.product.config, database: server.product.database }, file);
-    await server.product.database.pool.query(`update courses set status = 'published' where id = $1`, [result.courseId]);
+    const result = await importTwoPartPackage(server, 'test.multi', 'Two parts', ['part1', 'part2']);
     const page = await learner.get(`/courses/${result.courseSlug}/play`);
     expect(page.text).to.match(/<nav aria-labelledby="scorm-toc-heading"[\s\S]*data-sco="part1">Part one<[\s\S]*data-sco="part2">Part two</);
     const url = playerData(page.text).commitUrl;
@@ -377,30 +383,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     });
 
     it('gives a multi-SCO package the outcome of all its SCOs', async () => {
-      const manifest = `<?xml version="1.0"?>
-<manifest identifier="test.multi.scores" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
-  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
-  <organizations default="o"><organization identifier="o"><title>Two scored parts</title>
-    <item identifier="p1" identifierref="r1"><title>Part one</title></item>
-    <item identifier="p2" identifierref="r2"><title>Part two</title></item>
-  </organization></organizations>
-  <resources>
-    <resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="one.html"/>
-    <resource identifier="r2" type="webcontent" adlcp:scormType="sco" href="two.html"/>
-  </resources>
-</manifest>`;
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'multi-')), 'multi.zip');
-      const archive = new ZipArchive();
-      const out = fs.createWriteStream(file);
-      const closed = new Promise<void>((resolve) => out.on('close', () => resolve()));
-      archive.pipe(out);
-      archive.append(manifest, { name: 'imsmanifest.xml' });
-      archive.append('<p>one</p>', { name: 'one.html' });
-      archive.append('<p>two</p>', { name: 'two.html' });
-      await archive.finalize();
-      await closed;
-      const result = await importPackage({ config: server.product.config, database: server.product.database }, file);
-      await server.product.database.pool.query(`update courses set status = 'published' where id = $1`, [result.courseId]);
+      const result = await importTwoPartPackage(server, 'test.multi.scores', 'Two scored parts', ['p1', 'p2']);
       const player = playerData((await sam.get(`/courses/${result.courseSlug}/play`)).text);
       const post = (sco: string, sequence: number, cmi: Record<string, string>) => sam.postJson(player.commitUrl, { sco, sequence, sessionId: 'm', cmi });
       expect(await (await post('p1', 1, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.8', 'cmi.session_time': 'PT60S' })).json()).to.include({

@@ -83,15 +83,36 @@ function figures(latencies: number[], errors: number, seconds: number, firstErro
   };
 }
 
+/** Sends requests for a load and keeps their latencies (from `from`), errors and the first error's detail. */
+function tally() {
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  return {
+    async send(send: Sender, worker: number, n: number, from: number): Promise<void> {
+      try {
+        const r = await send(worker, n);
+        if (r.ok) latencies.push(performance.now() - from);
+        else {
+          errors++;
+          firstError ??= r.detail;
+        }
+      } catch (err) {
+        errors++;
+        firstError ??= (err as Error).message;
+      }
+    },
+    figures: (started: number) => figures(latencies, errors, (performance.now() - started) / 1000, firstError),
+  };
+}
+
 /**
  * Each of `workers` learners sends a request every `intervalMs` (the first at
  * a random point in the first interval, so they do not arrive together),
  * for `durationMs`. Latency is measured from the moment the request was due.
  */
 export async function pacedLoad(workers: number, intervalMs: number, durationMs: number, send: Sender): Promise<LoadFigures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
+  const load = tally();
   const started = performance.now();
   const end = started + durationMs;
   await Promise.all(
@@ -100,51 +121,25 @@ export async function pacedLoad(workers: number, intervalMs: number, durationMs:
       for (let n = 0; due < end; n++) {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const t = performance.now();
-        try {
-          const r = await send(w, n);
-          if (r.ok) latencies.push(performance.now() - Math.min(t, due));
-          else {
-            errors++;
-            firstError ??= r.detail;
-          }
-        } catch (err) {
-          errors++;
-          firstError ??= (err as Error).message;
-        }
+        await load.send(send, w, n, Math.min(performance.now(), due));
         due += intervalMs;
       }
     }),
   );
-  return figures(latencies, errors, (performance.now() - started) / 1000, firstError);
+  return load.figures(started);
 }
 
 /** Each of `workers` connections sends its next request as soon as the last is answered. */
 export async function saturatedLoad(workers: number, durationMs: number, send: Sender): Promise<LoadFigures> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
+  const load = tally();
   const started = performance.now();
   const end = started + durationMs;
   await Promise.all(
     Array.from({ length: workers }, async (_, w) => {
-      for (let n = 0; performance.now() < end; n++) {
-        const t = performance.now();
-        try {
-          const r = await send(w, n);
-          if (r.ok) latencies.push(performance.now() - t);
-          else {
-            errors++;
-            firstError ??= r.detail;
-          }
-        } catch (err) {
-          errors++;
-          firstError ??= (err as Error).message;
-        }
-      }
+      for (let n = 0; performance.now() < end; n++) await load.send(send, w, n, performance.now());
     }),
   );
-  return figures(latencies, errors, (performance.now() - started) / 1000, firstError);
+  return load.figures(started);
 }
 
 /** Resident memory of a process now, and its peak so far, in MB (Linux /proc). */

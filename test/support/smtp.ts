@@ -12,12 +12,21 @@ export function decodeQp(s: string): string {
   return s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
 }
 
-/** A real SMTP server on a free local port that keeps every message it is sent. */
-export async function startSmtpReceiver(): Promise<{ url: string; received: ReceivedMail[]; close(): Promise<void> }> {
+/**
+ * A real SMTP server on a free local port that keeps every message it is
+ * sent. An address added to `rejected` is refused (550), as a mailbox that
+ * does not exist would be.
+ */
+export async function startSmtpReceiver(): Promise<{ url: string; received: ReceivedMail[]; rejected: Set<string>; close(): Promise<void> }> {
   const received: ReceivedMail[] = [];
+  const rejected = new Set<string>();
   const smtp = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, cb) {
+      if (rejected.has(address.address)) return cb(new Error('550 mailbox unavailable'));
+      cb();
+    },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -32,5 +41,5 @@ export async function startSmtpReceiver(): Promise<{ url: string; received: Rece
   });
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const port = (smtp.server.address() as { port: number }).port;
-  return { url: `smtp://127.0.0.1:${port}`, received, close: () => new Promise<void>((resolve) => smtp.close(() => resolve())) };
+  return { url: `smtp://127.0.0.1:${port}`, received, rejected, close: () => new Promise<void>((resolve) => smtp.close(() => resolve())) };
 }
