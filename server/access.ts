@@ -70,11 +70,18 @@ export function scopeCondition(scope: OrganisationScope, column: string, paramIn
   return { sql: `${column} = any($${paramIndex}::uuid[])`, params: [scope.organisationIds] };
 }
 
+/** Whether the caller (a script, such as the SCORM player) would rather have JSON than a page. */
+export function asksForJson(req: Request): boolean {
+  return req.accepts(['html', 'json']) === 'json';
+}
+
 export function requireSignIn(req: Request, res: Response, next: NextFunction): void {
   if (req.caller) return next();
   if (req.path.startsWith('/api/') || req.baseUrl.startsWith('/api/')) {
     return next(new HttpError(401, 'Sign in or send an API token (Authorization: Bearer <token>).'));
   }
+  // A script must be told, not sent to a sign-in page its request would quietly follow and take for success.
+  if (asksForJson(req)) return next(new HttpError(401, 'You are signed out. Sign in again to go on.'));
   res.redirect(`/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
 }
 

@@ -36,6 +36,9 @@ export function createApp({ config, database, logger, modules, contextFor }: App
   const partnership = createPartnershipCache(database.pool);
   app.locals.partnershipCache = partnership;
 
+  // First, before request logging, security headers and sessions: see FeatureModule.routesBeforeSession.
+  for (const mod of modules) if (mod.definition.routesBeforeSession) app.use(mod.definition.routesBeforeSession(contextFor(mod)));
+
   app.use(
     pinoHttp({
       logger,
@@ -168,9 +171,9 @@ export function createApp({ config, database, logger, modules, contextFor }: App
       status = 413;
       message = 'The request is too large.';
     } else {
-      req.log?.error({ err }, 'unhandled error');
+      (req.log ?? logger).error({ err }, 'unhandled error');
     }
-    if (status >= 500 && status !== 503) req.log?.error({ err }, 'server error');
+    if (status >= 500 && status !== 503) (req.log ?? logger).error({ err }, 'server error');
     if (res.headersSent) return;
     res.status(status);
     if (wantsJson(req)) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type { Config } from './config';
 import type { Database } from './db';
 import type { Logger } from './logger';
@@ -50,6 +50,15 @@ export interface FeatureModule {
   dependsOn?: string[];
   /** Pages, mounted at the site root. */
   routes?(ctx: ModuleContext): Router;
+  /**
+   * Routes for a busy endpoint that signs the caller in without the session
+   * (a signed token in a header). They are mounted first, before request
+   * logging, security headers, sessions and CSRF checks, so they must set any
+   * headers they need themselves; errors they pass on are still logged.
+   * Whatever they pass on with next() goes through all of those and the
+   * routes below, as any other request does.
+   */
+  routesBeforeSession?(ctx: ModuleContext): RequestHandler;
   /** JSON endpoints, mounted under /api/v1 (bearer token or session). */
   api?(ctx: ModuleContext): Router;
   /** Paths that accept POSTs without a CSRF token (an IdP posting a SAML response). */

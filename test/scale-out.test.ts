@@ -98,7 +98,7 @@ describe('scale-out: two app instances on one PostgreSQL database', function () 
       expect(page.status).to.equal(200);
       const attr = /data-player="([^"]+)"/.exec(page.text)?.[1] ?? '';
       const html = attr.replace(/&quot;/g, '"').replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))).replace(/&amp;/g, '&');
-      return JSON.parse(html) as { attemptId: string; commitUrl: string; csrfToken: string; scos: { identifier: string; cmi: Record<string, string> }[] };
+      return JSON.parse(html) as { attemptId: string; commitUrl: string; csrfToken: string; commitToken: string; scos: { identifier: string; cmi: Record<string, string> }[] };
     };
     const onA = await player(a.url);
     const commit = await agent.postJson(onA.commitUrl, {
@@ -113,6 +113,15 @@ describe('scale-out: two app instances on one PostgreSQL database', function () 
     expect(resumed.attemptId).to.equal(onA.attemptId);
     expect(resumed.scos[0].cmi['cmi.core.lesson_location']).to.equal('page-7');
     expect(resumed.scos[0].cmi['cmi.suspend_data']).to.equal('q1=a');
+
+    // The commit token instance A gave the player is good on instance B too: they share SESSION_SECRET.
+    const withToken = await fetch(`${b.url}${onA.commitUrl}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-commit-token': onA.commitToken },
+      body: JSON.stringify({ sco: onA.scos[0].identifier, sequence: 2, cmi: { 'cmi.core.lesson_location': 'page-8' } }),
+    });
+    expect(await withToken.json()).to.include({ stored: true });
+    expect((await player(a.url)).scos[0].cmi['cmi.core.lesson_location']).to.equal('page-8');
   });
 
   it('sends each reminder once when both instances run their job workers and two operators scan at the same time', async () => {

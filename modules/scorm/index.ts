@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Busboy from 'busboy';
-import express, { type Request } from 'express';
-import { allow, type Caller, caller, hasRole, trainingScope } from '../../server/access';
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import { allow, asksForJson, type Caller, caller, hasRole, trainingScope } from '../../server/access';
 import { passwordProblem } from '../../server/auth/passwords';
 import { audit, createUser, findUserByEmail } from '../../server/auth/users';
 import { HttpError, NotFoundError } from '../../server/errors';
@@ -12,6 +12,7 @@ import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from '../courses/audience';
 import { type Course, courseBySlug } from '../courses/store';
 import { CmiProblem, startingCmi } from './cmi';
+import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit-token';
 import { seedDemoScorm } from './demo';
 import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
@@ -56,8 +57,68 @@ function attemptView(a: store.Attempt) {
   return { ...a, statusLabel: statusLabel(a.status), time: formatSeconds(a.timeSeconds), finished: !!a.completedAt };
 }
 
-function wantsJson(req: Request): boolean {
-  return req.accepts(['html', 'json']) === 'json';
+/** Where the player commits: the attempt id is the one part that varies. */
+const COMMIT_PATH = /^\/scorm\/attempts\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/commit$/i;
+
+function tokensFor(ctx: ModuleContext): CommitTokens {
+  return commitTokens(ctx.config.sessionSecret, commitTokenLifetimeMs(ctx.config.sessionIdleMinutes));
+}
+
+/**
+ * A commit's answer, written straight out: Express's res.json also hashes the
+ * body for an ETag, which a POST answered every few seconds never uses.
+ */
+function sendJson(res: Response, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Thrown inside a token-signed commit that found nothing to write to, so the session route answers instead. */
+class PassToSession extends Error {}
+
+/**
+ * Reads a commit from the player (JSON, or the page-close beacon's form with
+ * a `payload` field), stores it for `userId` and answers as scorm-again
+ * expects. A session-signed commit is answered with a fresh commit token.
+ * False when a token-signed commit found nothing to write to.
+ */
+async function answerCommit(
+  ctx: ModuleContext,
+  req: Request,
+  res: Response,
+  attemptId: string,
+  userId: string,
+  notFound: () => Error,
+  freshToken?: string,
+): Promise<boolean> {
+  let body: unknown = req.body;
+  if (body && typeof (body as { payload?: unknown }).payload === 'string') {
+    try {
+      body = JSON.parse((body as { payload: string }).payload);
+    } catch {
+      throw new HttpError(400, 'The payload is not valid JSON.');
+    }
+  }
+  const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown };
+  if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) {
+    throw new HttpError(400, 'A commit needs sco (string), sequence (a whole number that increases with every commit) and cmi.');
+  }
+  const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
+  const renewal = freshToken ? { commitToken: freshToken } : {};
+  try {
+    const result = await commitAttempt(ctx, userId, attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi }, notFound);
+    if (!result.accepted) sendJson(res, 200, { result: 'true', errorCode: 0, stored: false, reason: 'stale', ...renewal });
+    else sendJson(res, 200, { result: 'true', errorCode: 0, stored: true, ...result.outcome, ...renewal });
+    return true;
+  } catch (err) {
+    if (err instanceof PassToSession) return false;
+    if (err instanceof CmiProblem) {
+      sendJson(res, 422, { result: 'false', errorCode: 351, error: { status: 422, message: err.message, details: { problems: err.problems } } });
+      return true;
+    }
+    throw err;
+  }
 }
 
 export default defineModule({
@@ -93,9 +154,36 @@ export default defineModule({
     },
   },
   seedDemo: seedDemoScorm,
+  routesBeforeSession(ctx: ModuleContext): RequestHandler {
+    const tokens = tokensFor(ctx);
+    const readJson = express.json({ limit: '1mb' });
+    // A plain function rather than a router: it sees every request, and most leave at the first test.
+    return (req, res, next) => {
+      const token = req.headers['x-commit-token'];
+      if (req.method !== 'POST' || typeof token !== 'string') return next();
+      const attemptId = COMMIT_PATH.exec(req.path)?.[1];
+      const holder = attemptId ? tokens.verify(token, attemptId) : undefined;
+      // A token that is forged, expired or for another attempt: the session decides.
+      if (!attemptId || !holder) return next();
+      readJson(req, res, async (parseError?: unknown) => {
+        try {
+          if (parseError) throw parseError;
+          // This comes before the security headers (server/module.ts): what a JSON answer needs.
+          res.setHeader('x-content-type-options', 'nosniff');
+          res.setHeader('cache-control', 'no-store');
+          // Not found under a genuine token (a disabled account, an attempt since removed): the session says why.
+          const handled = await answerCommit(ctx, req, res, attemptId, holder.userId, () => new PassToSession());
+          if (!handled) next();
+        } catch (err) {
+          next(err);
+        }
+      });
+    };
+  },
   routes(ctx: ModuleContext) {
     const router = express.Router();
     const pool = ctx.database.pool;
+    const tokens = tokensFor(ctx);
 
     router.get('/scorm/vendor/scorm-again.min.js', allow(), (_req, res) => {
       res.type('application/javascript').sendFile(SCORM_AGAIN);
@@ -174,6 +262,7 @@ export default defineModule({
         version: version.scormVersion,
         commitUrl: `/scorm/attempts/${attempt.id}/commit`,
         csrfToken: res.locals.csrfToken,
+        commitToken: review ? undefined : tokens.issue(attempt.id, c.userId),
         sessionId: randomBytes(8).toString('hex'),
         review,
         scos,
@@ -205,33 +294,12 @@ export default defineModule({
       res.redirect(`/courses/${course.slug}/play`);
     });
 
-    // Autocommit (JSON with x-csrf-token) and the page-close beacon (form body with _csrf and payload).
+    // Autocommit (JSON with x-csrf-token) and the page-close beacon (form body with _csrf and
+    // payload). A commit with a valid x-commit-token was answered before the session was read.
     router.post('/scorm/attempts/:id/commit', allow(), async (req, res) => {
       const c = caller(req);
-      let body: unknown = req.body;
-      if (body && typeof (body as { payload?: unknown }).payload === 'string') {
-        try {
-          body = JSON.parse((body as { payload: string }).payload);
-        } catch {
-          throw new HttpError(400, 'The payload is not valid JSON.');
-        }
-      }
-      const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown };
-      if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) {
-        throw new HttpError(400, 'A commit needs sco (string), sequence (a whole number that increases with every commit) and cmi.');
-      }
-      const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
-      try {
-        const result = await commitAttempt(ctx, c.userId, String(req.params.id), { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi }, () => new NotFoundError('attempt'));
-        if (!result.accepted) return res.json({ result: 'true', errorCode: 0, stored: false, reason: 'stale' });
-        res.json({ result: 'true', errorCode: 0, stored: true, status: result.attempt.status, score: result.attempt.score, finished: !!result.attempt.completedAt });
-      } catch (err) {
-        if (err instanceof CmiProblem) {
-          res.status(422).json({ result: 'false', errorCode: 351, error: { status: 422, message: err.message, details: { problems: err.problems } } });
-          return;
-        }
-        throw err;
-      }
+      const attemptId = String(req.params.id);
+      await answerCommit(ctx, req, res, attemptId, c.userId, () => new NotFoundError('attempt'), tokens.issue(attemptId, c.userId));
     });
 
     router.get('/my-learning', allow(), async (req, res) => {
@@ -262,7 +330,7 @@ export default defineModule({
       const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scorm-upload-'));
       const tempFile = path.join(tempDir, 'package.zip');
       const fail = async (status: number, message: string) => {
-        if (wantsJson(req)) return res.status(status).json({ error: { status, message } });
+        if (asksForJson(req)) return res.status(status).json({ error: { status, message } });
         res.status(status).render(ctx.view('packages'), {
           title: 'E-learning packages',
           versions: await store.listVersions(pool),
@@ -313,7 +381,7 @@ export default defineModule({
         await audit(pool, { actorUserId: c.userId, action: 'scorm.imported', subjectType: 'scorm_package_version', subjectId: result.packageVersionId, detail: { identifier: result.manifest.identifier, version: result.version } }).catch(() => {});
         req.session.flash = `Imported “${result.manifest.title}” (SCORM ${result.manifest.scormVersion}) as version ${result.version}.`;
         const redirect = `/courses/${result.courseSlug}`;
-        if (wantsJson(req)) return res.json({ redirect });
+        if (asksForJson(req)) return res.json({ redirect });
         res.redirect(redirect);
       } catch (err) {
         if (err instanceof PackageRefused) return await fail(422, err.message);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { axeViolations, describeViolations } from '../../test/support/axe';
-import { launchBrowser } from '../../test/support/browser';
+import { launchBrowser, setAndCommitScorm12, unsentScormCommits } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { createCourse } from '../courses/store';
@@ -177,6 +177,96 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     expect(await page.locator('tr', { hasText: 'Golf (golf-2004)' }).textContent()).to.match(/Passed[\s\S]*100%/);
     await page.context().close();
   });
+  it('commits with the commit token, and when it is turned down carries on through the session and renews it', async () => {
+    // The SCORM 2004 golf example: the upload test below counts the versions of the 1.2 one.
+    await addGolfCourse('golf-token', 'RuntimeBasicCalls_SCORM20043rdEdition.zip');
+    const page = await signedInPage();
+    const commits: { token: string | undefined; answer: Promise<Record<string, unknown>> }[] = [];
+    let forged = false;
+    // The first commit goes out with a token the server cannot know, as an expired one would be.
+    await page.route('**/scorm/attempts/*/commit', (route) => {
+      const headers = route.request().headers();
+      if (forged || !headers['x-commit-token']) return route.continue();
+      forged = true;
+      return route.continue({ headers: { ...headers, 'x-commit-token': 'not-a-genuine-token' } });
+    });
+    page.on('request', (request) => {
+      if (!/\/scorm\/attempts\/[^/]+\/commit$/.test(request.url())) return;
+      commits.push({
+        token: request.headers()['x-commit-token'],
+        answer: request.response().then(async (res) => (res ? ((await res.json()) as Record<string, unknown>) : {})),
+      });
+    });
+    await page.goto(`${server.url}/courses/golf-token/play`);
+    const given = JSON.parse((await page.getAttribute('#scorm-player', 'data-player'))!).commitToken as string;
+    const frame = await launchFrame(page);
+    await frame.click('#butNext');
+    await waitFor(async () => commits.length >= 1, 'the first commit');
+    expect(commits[0].token, 'the player sent the token it was given').to.equal(given);
+    const first = await commits[0].answer;
+    expect(first).to.include({ stored: true });
+    expect(first.commitToken, 'the session answered, with a fresh token').to.be.a('string').and.not.equal(given);
+    await frame.click('#butNext');
+    await waitFor(async () => commits.length >= 2, 'a second commit');
+    expect(commits[1].token).to.equal(first.commitToken);
+    const second = await commits[1].answer;
+    expect(second).to.include({ stored: true });
+    expect(second, 'the token alone was enough').to.not.have.property('commitToken');
+    const stored = await sql<{ loc: string }>(
+      `select s.cmi->>'cmi.location' as loc from scorm_sco_states s join scorm_attempts a on a.id = s.attempt_id join courses c on c.id = a.course_id where c.slug = 'golf-token'`,
+    );
+    expect(stored[0].loc).to.equal(String(await currentPageIndex(frame)));
+    await page.context().close();
+  });
+
+  it('keeps what the learner did when their session ends mid-module, and sends it once they sign in again', async () => {
+    // A browser of its own, so ending its session leaves the other tests' signed-in browser alone.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.on('dialog', (d) => d.accept());
+    const signIn = async () => {
+      await page.goto(`${server.url}/sign-in`);
+      await page.fill('#email', LEARNER);
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/sign-in')), page.click('button[type=submit]:has-text("Sign in")')]);
+    };
+    await signIn();
+    // As if the commit token had expired too: every commit has to go the session way.
+    await page.route('**/scorm/attempts/*/commit', (route) => {
+      const { 'x-commit-token': _dropped, ...headers } = route.request().headers();
+      return route.continue({ headers });
+    });
+    await page.goto(`${server.url}/courses/domestic-abuse-awareness/play`);
+    await page.waitForFunction(() => (window as unknown as { API?: { isInitialized(): boolean } }).API?.isInitialized());
+    const attemptId = await page.evaluate(() => JSON.parse(document.getElementById('scorm-player')!.getAttribute('data-player')!).attemptId as string);
+    const cookie = (await context.cookies()).find((c) => c.name === 'dal.sid')!;
+    const sid = decodeURIComponent(cookie.value).replace(/^s:/, '').replace(/\.[^.]*$/, '');
+    expect((await sql('delete from sessions where sid = $1 returning sid', [sid])).length, 'the session ended').to.equal(1);
+
+    // Data the demo module resumes from: it rewrites its own suspend data as it starts again.
+    const committed = await setAndCommitScorm12(page, { 'cmi.core.lesson_location': '3', 'cmi.suspend_data': '{"page":3}' });
+    expect(committed, 'the commit is refused, not taken for a success').to.equal('false');
+    const unsent = () => unsentScormCommits(page);
+    expect(await unsent()).to.equal(1);
+    // The player tries again after five seconds; refused again, it still keeps the data.
+    await page.waitForTimeout(6500);
+    expect(await unsent(), 'kept through a refused retry').to.equal(1);
+
+    await signIn();
+    await page.goto(`${server.url}/courses/domestic-abuse-awareness/play`);
+    const stored = await waitFor(async () => {
+      const rows = await sql<{ location: string | null }>("select cmi->>'cmi.core.lesson_location' as location from scorm_sco_states where attempt_id = $1", [attemptId]);
+      return rows[0]?.location === '3' ? rows[0].location : undefined;
+    }, 'the kept data to reach the server');
+    expect(stored).to.equal('3');
+    // Waited for in the page: the player reloads itself once the kept data is stored.
+    await page.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('scorm-unsent:')).length === 0);
+    // The module starts again where the kept data left it.
+    await page.waitForFunction(() => (window as unknown as { API?: { isInitialized(): boolean } }).API?.isInitialized());
+    expect(await page.evaluate(() => (window as unknown as { API: { LMSGetValue(k: string): string } }).API.LMSGetValue('cmi.core.lesson_location'))).to.equal('3');
+    await context.close();
+  });
+
   it('has no WCAG 2.2 AA problems axe can find on the catalogue, course, player and my-learning pages', async () => {
     const page = await signedInPage();
     for (const url of ['/courses', '/courses/domestic-abuse-awareness', '/courses/domestic-abuse-awareness/play', '/my-learning']) {

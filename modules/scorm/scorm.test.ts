@@ -6,6 +6,7 @@ import { TEST_DB } from '../../test/support/database';
 import { ZipArchive } from 'archiver';
 import os from 'node:os';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
+import { commitTokens } from './commit-token';
 import { importPackage, knownAttempt } from './service';
 import * as store from './store';
 
@@ -13,7 +14,7 @@ const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 const DEMO_PASSWORD = 'demo-learning-2026';
 const SCO = 'awareness_sco';
 
-function playerData(html: string): { attemptId: string; commitUrl: string; scos: { identifier: string; url: string; cmi: Record<string, string> }[] } {
+function playerData(html: string): { attemptId: string; commitUrl: string; commitToken?: string; scos: { identifier: string; url: string; cmi: Record<string, string> }[] } {
   const m = html.match(/data-player="([^"]+)"/);
   if (!m) throw new Error('no player on the page');
   const json = m[1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -334,7 +335,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
         status: 'incomplete',
         score: null,
       });
-      expect(written).to.equal(undefined);
+      expect(written).to.equal(false);
       const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc, last_sequence::int as seq from scorm_sco_states where attempt_id = $1`, [attempt]);
       expect(rows[0]).to.deep.equal({ loc: '5', seq: 3 });
     });
@@ -400,6 +401,106 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       expect(await (await post('p2', 4, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.6', 'cmi.session_time': 'PT30S' })).json()).to.include({ status: 'passed', score: 70, finished: true });
       const { rows } = await server.product.database.pool.query('select time_seconds from scorm_attempts where id = $1', [player.attemptId]);
       expect(rows[0].time_seconds).to.equal(90);
+    });
+  });
+
+  describe('commits signed with a commit token', () => {
+    let agent: TestAgent;
+    let userId: string;
+    let attempt: string;
+    let url: string;
+    let token: string;
+    let sequence = 0;
+
+    before(async () => {
+      const user = await addUser(server, 'learner');
+      userId = user.id;
+      await server.product.database.pool.query(
+        `insert into staff (organisation_id, user_id, name, email, job_title, group_number) select id, $1, 'Token Learner', $2, 'Housing officer', 1 from organisations where slug = 'vale-homes'`,
+        [user.id, user.email],
+      );
+      agent = new TestAgent(server.url);
+      await agent.signIn(user.email);
+      const player = playerData((await agent.get('/courses/domestic-abuse-awareness/play')).text);
+      ({ attemptId: attempt, commitUrl: url } = player);
+      token = player.commitToken ?? '';
+      expect(token, 'the player is given a commit token').to.match(/^[0-9a-f-]{36}\.[0-9a-f-]{36}\.\d+\./);
+    });
+
+    /** A commit as the player sends it, with no cookie unless an agent is given. */
+    const withToken = (commitToken: string, cmi: Record<string, string>, via?: TestAgent, to = url) => {
+      sequence += 1;
+      const init = {
+        body: JSON.stringify({ sco: SCO, sequence, sessionId: 't', cmi }),
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-commit-token': commitToken, ...(via ? { 'x-csrf-token': via.csrfToken ?? '' } : {}) },
+      };
+      return via ? via.request('POST', to, init) : fetch(new URL(to, server.url), { method: 'POST', ...init });
+    };
+    const storedLocation = async () =>
+      (await server.product.database.pool.query<{ loc: string }>(`select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1`, [attempt])).rows[0]?.loc;
+
+    it('stores a commit that carries only the token: no session cookie, no CSRF token', async () => {
+      for (const [page, time] of [['2', '0000:00:30'], ['3', '0000:01:00']]) {
+        const res = await withToken(token, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': page, 'cmi.core.session_time': time });
+        expect(res.status).to.equal(200);
+        expect(await res.json()).to.include({ stored: true, status: 'incomplete', finished: false });
+        expect(res.headers.get('set-cookie'), 'no session was started or read').to.equal(null);
+      }
+      expect(await storedLocation()).to.equal('3');
+      const { scos } = playerData((await agent.get('/courses/domestic-abuse-awareness/play')).text);
+      expect(scos[0].cmi).to.include({ 'cmi.core.lesson_location': '3', 'cmi.core.total_time': '0000:01:00' });
+    });
+
+    it("ignores a forged or expired token, and one for another attempt: without the session, nothing is stored", async () => {
+      const [a, u, e, mac] = token.split('.');
+      const expired = commitTokens(server.product.config.sessionSecret, 60_000).issue(attempt, userId, Date.now() - 120_000);
+      const other = await addUser(server, 'learner');
+      const otherAgent = new TestAgent(server.url);
+      await otherAgent.signIn(other.email);
+      const { rows } = await server.product.database.pool.query<{ id: string }>(
+        `insert into scorm_attempts (user_id, course_id, package_version_id) select $1, course_id, package_version_id from scorm_attempts where id = $2 returning id`,
+        [other.id, attempt],
+      );
+      const othersToken = commitTokens(server.product.config.sessionSecret, 60_000).issue(rows[0].id, other.id);
+      const refused = [
+        `${a}.${u}.${Number(e) + 86_400}.${mac}`,
+        `${a}.${other.id}.${e}.${mac}`,
+        expired,
+        othersToken,
+        `${rows[0].id}.${u}.${e}.${mac}`,
+      ];
+      for (const t of refused) {
+        const res = await withToken(t, { 'cmi.core.lesson_location': '99' });
+        expect(res.status, t).to.be.oneOf([401, 403]);
+      }
+      // Another learner's own session does not make their token good for this attempt.
+      expect((await withToken(othersToken, { 'cmi.core.lesson_location': '99' }, otherAgent)).status).to.equal(404);
+      expect(await storedLocation()).to.equal('3');
+    });
+
+    it('falls back to the session when the token has expired, and the answer brings a fresh token that works alone', async () => {
+      const expired = commitTokens(server.product.config.sessionSecret, 60_000).issue(attempt, userId, Date.now() - 120_000);
+      const res = await withToken(expired, { 'cmi.core.lesson_location': '4' }, agent);
+      expect(res.status).to.equal(200);
+      const answer = await res.json();
+      expect(answer).to.include({ stored: true });
+      expect(res.headers.get('set-cookie'), 'the session was used, and kept alive').to.match(/dal\.sid=/);
+      expect(answer.commitToken).to.be.a('string').and.not.equal(expired);
+      const again = await withToken(answer.commitToken, { 'cmi.core.lesson_location': '5' });
+      expect(await again.json()).to.include({ stored: true });
+      expect(await storedLocation()).to.equal('5');
+    });
+
+    it('refuses commits at once when the account is disabled, token or not', async () => {
+      await server.product.database.pool.query('update users set disabled = true where id = $1', [userId]);
+      try {
+        expect(knownAttempt(attempt)?.userId, 'this process still remembers the attempt').to.equal(userId);
+        expect((await withToken(token, { 'cmi.core.lesson_location': '6' })).status).to.be.oneOf([401, 403]);
+        expect((await withToken(token, { 'cmi.core.lesson_location': '6' }, agent)).status).to.equal(401);
+        expect(await storedLocation()).to.equal('5');
+      } finally {
+        await server.product.database.pool.query('update users set disabled = false where id = $1', [userId]);
+      }
     });
   });
 });

@@ -98,7 +98,14 @@ export interface CommitInput {
   cmi: unknown;
 }
 
-export type CommitResult = { accepted: true; attempt: store.Attempt; evidenceIds: string[] } | { accepted: false; reason: 'stale' };
+/** What a stored commit means for the attempt, as the player is told. */
+export interface CommitOutcome {
+  status: store.Attempt['status'];
+  score: number | null;
+  finished: boolean;
+}
+
+export type CommitResult = { accepted: true; outcome: CommitOutcome; evidenceIds: string[] } | { accepted: false; reason: 'stale' };
 
 /** 'YYYY-MM-DD' of now in Europe/London: the day the learner finished. */
 export function londonToday(now = new Date()): string {
@@ -190,7 +197,7 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
     if (Object.hasOwn(stored, name)) expected[name] = stored[name];
     else absent.push(name);
   }
-  const attempt = await store.commitInOneStatement(database.pool, {
+  const written = await store.commitInOneStatement(database.pool, {
     attemptId,
     userId,
     packageVersionId: known.packageVersionId,
@@ -204,10 +211,10 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
     absent,
     status: outcome.status,
     score: outcome.score,
-  });
-  if (!attempt) return undefined;
+  }, { prepared: database.kind === 'postgres' });
+  if (!written) return undefined;
   known.outcomeCmi = merged;
-  return { accepted: true, attempt, evidenceIds: [] };
+  return { accepted: true, outcome: { status: outcome.status, score: outcome.score, finished: false }, evidenceIds: [] };
 }
 
 /**
@@ -264,7 +271,7 @@ export async function commitAttempt(
       finished: !!updated.completedAt,
       outcomeCmi: only ? pick(cmiOf(only), outcomeElements(version.scormVersion)) : undefined,
     };
-    return { accepted: true, attempt: updated, evidenceIds } as const;
+    return { accepted: true, outcome: { status: updated.status, score: updated.score, finished: !!updated.completedAt }, evidenceIds } as const;
   });
   // Only once the transaction has committed: what is remembered was stored.
   if (seen) remember(attemptId, seen);

@@ -123,12 +123,13 @@ export async function latestAttempt(db: Queryable, userId: string, courseId: str
 
 /**
  * The learner's attempt, locked for a commit, with its course's pass mark, in one round trip.
- * Anyone else's attempt is as if it did not exist.
+ * Anyone else's attempt, or one whose account is disabled, is as if it did not exist.
  */
 export async function attemptForCommit(client: PoolClient, attemptId: string, userId: string): Promise<(Attempt & { passMark: number | null }) | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(attemptId)) return undefined;
   const { rows } = await client.query<Attempt & { passMark: number | null }>(
     `select ${ATTEMPT_COLUMNS}, c.pass_mark as "passMark" from scorm_attempts a join courses c on c.id = a.course_id
+       join users u on u.id = a.user_id and not u.disabled
       where a.id = $1 and a.user_id = $2 for update of a`,
     [attemptId, userId],
   );
@@ -197,17 +198,19 @@ export async function updateAttemptOutcome(
 }
 
 /**
- * The common commit in one statement, no transaction round trips: locks the
- * attempt (it must be this user's, on this package version, not finished,
- * with the course's pass mark still `passMark`), upserts the SCO's state
- * with the sequence guard, and sets the attempt's status, score and time
- * (the sum of every SCO's session seconds). The caller worked the outcome
- * out beforehand assuming the stored elements `expected` (present) and
- * `absent` (not stored) that it depends on and this commit does not set; the
- * state is only written when they still hold. Nothing is written and
- * undefined returned when any check fails (unknown, someone else's or a
- * finished attempt, a stale sequence, a changed pass mark or stored outcome):
- * the caller then takes the transactional path, which says which.
+ * The common commit to an attempt on a package of one SCO, in one statement,
+ * no transaction round trips: locks the attempt (it must be this user's, on
+ * an account not disabled, on this package version, not finished, with the
+ * course's pass mark still `passMark`), upserts the SCO's state with the
+ * sequence guard, and sets the attempt's status, score and time (the sum of
+ * the SCO's session seconds: with one SCO there is no other to add). The
+ * caller worked the outcome out beforehand assuming the stored elements
+ * `expected` (present) and `absent` (not stored) that it depends on and this
+ * commit does not set; the state is only written when they still hold. True
+ * when written; nothing is written and false returned when any check fails
+ * (unknown, someone else's or a finished attempt, a stale sequence, a changed
+ * pass mark or stored outcome): the caller then takes the transactional path,
+ * which says which.
  */
 export async function commitInOneStatement(
   db: Queryable,
@@ -226,11 +229,15 @@ export async function commitInOneStatement(
     status: Attempt['status'];
     score: number | null;
   },
-): Promise<Attempt | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(input.attemptId)) return undefined;
-  const { rows } = await db.query<Attempt>(
-    `with att as (
-       select a.id from scorm_attempts a join courses c on c.id = a.course_id
+  options: { prepared?: boolean } = {},
+): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/i.test(input.attemptId)) return false;
+  const { rowCount } = await db.query({
+    // Prepared once per connection on PostgreSQL, so each commit skips planning this statement
+    // (about as costly as running it). Not on PGlite, whose connections share one session.
+    ...(options.prepared ? { name: 'scorm-commit-in-one-statement' } : {}),
+    text: `with att as (
+       select a.id from scorm_attempts a join courses c on c.id = a.course_id join users u on u.id = a.user_id and not u.disabled
         where a.id = $1 and a.user_id = $2 and a.package_version_id = $3 and a.completed_at is null
           and c.pass_mark is not distinct from $4::numeric
         for update of a),
@@ -246,11 +253,8 @@ export async function commitInOneStatement(
        returning attempt_id, session_seconds)
      update scorm_attempts a set status = $12, score = $13, updated_at = now(),
             time_seconds = (select coalesce(sum(e.value::numeric), 0) from jsonb_each_text(saved.session_seconds) e)
-              + (select coalesce(sum(e.value::numeric), 0) from scorm_sco_states o cross join lateral jsonb_each_text(o.session_seconds) e
-                  where o.attempt_id = $1 and o.sco_identifier <> $5)
-       from saved where a.id = saved.attempt_id
-     returning ${ATTEMPT_COLUMNS}`,
-    [
+       from saved where a.id = saved.attempt_id`,
+    values: [
       input.attemptId,
       input.userId,
       input.packageVersionId,
@@ -265,8 +269,8 @@ export async function commitInOneStatement(
       input.status,
       input.score,
     ],
-  );
-  return rows[0];
+  });
+  return rowCount === 1;
 }
 
 export async function markEvidenceRecorded(client: PoolClient, attemptId: string): Promise<void> {

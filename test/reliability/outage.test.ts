@@ -7,7 +7,7 @@ import { importPackage } from '../../modules/scorm/service';
 import { createUser } from '../../server/auth/users';
 import { createLogger } from '../../server/logger';
 import { type RunningProduct, startProduct } from '../../server/runtime';
-import { launchBrowser } from '../support/browser';
+import { launchBrowser, setAndCommitScorm12, unsentScormCommits } from '../support/browser';
 import { TEST_DB, testConfig } from '../support/database';
 import { TestAgent } from '../support/server';
 import { type PrivatePostgres, privatePostgresUnavailable, startPrivatePostgres } from './private-postgres';
@@ -114,15 +114,9 @@ describe(`database outage (${TEST_DB})`, function () {
 
       cluster.stop();
       try {
-        const committed = await page.evaluate(() => {
-          const api = (window as unknown as { API: { LMSSetValue(k: string, v: string): string; LMSCommit(s: string): string } }).API;
-          api.LMSSetValue('cmi.core.lesson_location', 'page-7');
-          api.LMSSetValue('cmi.suspend_data', 'written while the database was down');
-          return api.LMSCommit('');
-        });
+        const committed = await setAndCommitScorm12(page, { 'cmi.core.lesson_location': 'page-7', 'cmi.suspend_data': 'written while the database was down' });
         expect(committed, 'the commit fails while the database is down').to.equal('false');
-        const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('scorm-unsent:')));
-        expect(kept, 'the player keeps the unsent data in the browser').to.have.length(1);
+        expect(await unsentScormCommits(page), 'the player keeps the unsent data in the browser').to.equal(1);
       } finally {
         cluster.start();
       }

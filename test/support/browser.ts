@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium, headless, with the flags this machine's closed network needs. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -11,4 +11,21 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * What a SCORM 1.2 module does in the player on `page`: sets these run-time
+ * values through window.API and commits. The commit's answer ('true'/'false').
+ */
+export function setAndCommitScorm12(page: Page, values: Record<string, string>): Promise<string> {
+  return page.evaluate((v) => {
+    const api = (window as unknown as { API: { LMSSetValue(k: string, value: string): string; LMSCommit(s: string): string } }).API;
+    for (const [k, value] of Object.entries(v)) api.LMSSetValue(k, value);
+    return api.LMSCommit('');
+  }, values);
+}
+
+/** How many commits the player on `page` keeps in the browser until the server has them. */
+export function unsentScormCommits(page: Page): Promise<number> {
+  return page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('scorm-unsent:')).length);
 }

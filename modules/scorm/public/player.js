@@ -10,6 +10,14 @@
   // Increases with every commit, across page loads too, so the server can drop late arrivals.
   let sequence = Date.now() * 1000;
   let current = null;
+  // One set of headers for every commit. The commit token lets a commit be stored without
+  // reading the session; when it expires the session is used, and its answer brings a new token.
+  const commitHeaders = { 'x-csrf-token': data.csrfToken, accept: 'application/json' };
+  if (data.commitToken) commitHeaders['x-commit-token'] = data.commitToken;
+
+  function renewToken(answer) {
+    if (answer && typeof answer.commitToken === 'string') commitHeaders['x-commit-token'] = answer.commitToken;
+  }
 
   function flatCmi(api) {
     const flat = api.getFlattenedCMI();
@@ -69,12 +77,15 @@
         fetch(data.commitUrl, {
           method: 'POST',
           credentials: 'same-origin',
-          headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': data.csrfToken },
+          headers: Object.assign({ 'content-type': 'application/json' }, commitHeaders),
           body: JSON.stringify(p),
         })
           .then((res) => {
-            // 2xx: stored (or already superseded); 4xx other than a timeout: the server will never take it.
-            if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)) forgetUnsent(p);
+            // 2xx: stored (or already superseded); 4xx other than a timeout or being signed out
+            // (401, or 403 for a form that expired with the session): the server will never take it.
+            const later = [401, 403, 408, 429].indexOf(res.status) >= 0;
+            if (res.ok || (res.status >= 400 && res.status < 500 && !later)) forgetUnsent(p);
+            if (res.ok) res.json().then(renewToken, () => {});
             return res.ok;
           })
           .catch(() => false),
@@ -116,7 +127,8 @@
       autocommit: !data.review,
       autocommitSeconds: 3,
       lmsCommitUrl: data.review ? false : data.commitUrl,
-      xhrHeaders: { 'x-csrf-token': data.csrfToken, accept: 'application/json' },
+      // The same object every time: scorm-again keeps it, so a renewed token goes with the next commit.
+      xhrHeaders: commitHeaders,
       commitRequestDataType: 'application/json;charset=UTF-8',
       terminationCommitContentType: 'application/x-www-form-urlencoded;charset=UTF-8',
       logLevel: 5,
@@ -136,7 +148,9 @@
         if (ok && state.sending) forgetUnsent(state.sending);
         else retryLater();
         try {
-          showStatus(JSON.parse(xhr.responseText));
+          const answer = JSON.parse(xhr.responseText);
+          if (ok) renewToken(answer);
+          showStatus(answer);
         } catch (_e) {
           /* not JSON: only the status matters */
         }
