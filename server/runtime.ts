@@ -93,7 +93,7 @@ export async function startProduct(
 
   let jobs: Jobs | undefined;
   if (config.jobsEnabled) {
-    jobs = createJobs(database.pool, logger, config.jobsPollSeconds);
+    jobs = await createJobs(database.pool, logger, config.jobsPollSeconds);
     for (const mod of modules) await mod.definition.jobs?.(contextFor(mod), jobs);
     await jobs.start();
   }

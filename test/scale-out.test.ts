@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { runScan } from '../modules/reminders/scan';
 import { importPackage } from '../modules/scorm/service';
 import { createUser } from '../server/auth/users';
+import { createJobs } from '../server/jobs';
 import { createLogger } from '../server/logger';
 import { createMailer } from '../server/mail';
 import { prepare } from '../server/runtime';
@@ -139,5 +141,51 @@ describe('scale-out: two app instances on one PostgreSQL database', function () 
     expect(received.filter((to) => to === colleague)).to.have.length(1);
     const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from outbound_messages where category = 'reminder'`);
     expect(rows[0].n).to.equal(2);
+  });
+});
+
+/**
+ * A deploy starts every instance at once, often onto a database that has
+ * never run the job queue. Agenda's own start-up creates its tables with
+ * CREATE OR REPLACE FUNCTION, which PostgreSQL refuses to run twice at the
+ * same moment; without a lock around it, some instances would exit at start.
+ */
+describe('scale-out: several instances starting at the same moment on a new database', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  const pools: pg.Pool[] = [];
+
+  before(async function () {
+    if (TEST_DB !== 'postgres') this.skip();
+    db = await createTestDatabase();
+  });
+
+  after(async () => {
+    await Promise.all(pools.map((p) => p.end()));
+    await db?.drop();
+  });
+
+  it('starts the job queue on every instance, and a job queued by one runs once', async () => {
+    const logger = createLogger({ env: 'test', logLevel: 'silent' });
+    for (let i = 0; i < 4; i++) pools.push(new pg.Pool({ connectionString: db.databaseUrl, max: 4 }));
+    const ran: number[] = [];
+    const queues = await Promise.all(
+      pools.map(async (pool, instance) => {
+        const jobs = await createJobs(pool, logger, 1);
+        jobs.define('say hello', async () => {
+          ran.push(instance);
+        });
+        await jobs.start();
+        return jobs;
+      }),
+    );
+    try {
+      await queues[0].now('say hello', {});
+      for (let waited = 0; ran.length === 0 && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(ran).to.have.length(1);
+    } finally {
+      await Promise.all(queues.map((q) => q.stop()));
+    }
   });
 });
