@@ -31,14 +31,27 @@ export async function createJobs(pool: Pool, logger: Logger, pollSeconds: number
  * time. Its own schema step runs CREATE OR REPLACE FUNCTION, which PostgreSQL
  * refuses ("duplicate key value violates unique constraint") when two
  * instances of a freshly deployed product run it at the same moment.
+ *
+ * The backend creates them through whatever pool it is given, so it is given
+ * one connection, inside a transaction holding a transaction-level lock
+ * (released by COMMIT on that connection, also through PgBouncer in
+ * transaction mode). The whole schema step is then one transaction too.
  */
 async function prepareJobTables(pool: Pool): Promise<void> {
-  const lock = await pool.connect();
+  const client = await pool.connect();
+  const oneConnection = {
+    connect: async () => ({ query: client.query.bind(client), release: () => {} }),
+    query: client.query.bind(client),
+  } as unknown as Pool;
   try {
-    await lock.query('select pg_advisory_lock($1)', [JOB_TABLES_LOCK]);
-    await new PostgresBackend({ pool, ensureSchema: true }).connect();
+    await client.query('BEGIN');
+    await client.query('select pg_advisory_xact_lock($1)', [JOB_TABLES_LOCK]);
+    await new PostgresBackend({ pool: oneConnection, ensureSchema: true, disableNotifications: true }).connect();
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
   } finally {
-    await lock.query('select pg_advisory_unlock($1)', [JOB_TABLES_LOCK]).catch(() => {});
-    lock.release();
+    client.release();
   }
 }

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { runScan } from '../modules/reminders/scan';
 import { importPackage } from '../modules/scorm/service';
@@ -10,7 +9,7 @@ import { createUser } from '../server/auth/users';
 import { createJobs } from '../server/jobs';
 import { createLogger } from '../server/logger';
 import { createMailer } from '../server/mail';
-import { prepare } from '../server/runtime';
+import { type Prepared, prepare } from '../server/runtime';
 import { createTestDatabase, TEST_DB, type TestDatabase, testConfig } from './support/database';
 import { type ServerProcess, startServerProcess } from './support/process';
 import { TEST_PASSWORD, TestAgent } from './support/server';
@@ -146,14 +145,15 @@ describe('scale-out: two app instances on one PostgreSQL database', function () 
 
 /**
  * A deploy starts every instance at once, often onto a database that has
- * never run the job queue. Agenda's own start-up creates its tables with
- * CREATE OR REPLACE FUNCTION, which PostgreSQL refuses to run twice at the
- * same moment; without a lock around it, some instances would exit at start.
+ * never seen this release. Each applies the migrations it lacks and prepares
+ * the job queue's tables; without locks around both, instances fail at start
+ * (a table already exists, or PostgreSQL refuses Agenda's CREATE OR REPLACE
+ * FUNCTION run twice at the same moment).
  */
 describe('scale-out: several instances starting at the same moment on a new database', function () {
   this.timeout(60_000);
   let db: TestDatabase;
-  const pools: pg.Pool[] = [];
+  const instances: Prepared[] = [];
 
   before(async function () {
     if (TEST_DB !== 'postgres') this.skip();
@@ -161,19 +161,25 @@ describe('scale-out: several instances starting at the same moment on a new data
   });
 
   after(async () => {
-    await Promise.all(pools.map((p) => p.end()));
+    await Promise.all(instances.map((i) => i.database.close()));
     await db?.drop();
   });
 
-  it('starts the job queue on every instance, and a job queued by one runs once', async () => {
-    const logger = createLogger({ env: 'test', logLevel: 'silent' });
-    for (let i = 0; i < 4; i++) pools.push(new pg.Pool({ connectionString: db.databaseUrl, max: 4 }));
+  it('starts every instance with each migration applied once, and a job queued by one runs once', async () => {
+    const config = testConfig({ databaseUrl: db.databaseUrl });
+    instances.push(...(await Promise.all([1, 2, 3, 4].map(() => prepare(config, { role: 'test' })))));
+    const recorded = await db.database.pool.query<{ n: string; distinct: string }>(
+      'select count(*) as n, count(distinct (module, name)) as distinct from schema_migrations',
+    );
+    expect(Number(recorded.rows[0].n)).to.be.greaterThan(30);
+    expect(recorded.rows[0].n).to.equal(recorded.rows[0].distinct);
+
     const ran: number[] = [];
     const queues = await Promise.all(
-      pools.map(async (pool, instance) => {
-        const jobs = await createJobs(pool, logger, 1);
+      instances.map(async (instance, n) => {
+        const jobs = await createJobs(instance.database.pool, instance.logger, 1);
         jobs.define('say hello', async () => {
-          ran.push(instance);
+          ran.push(n);
         });
         await jobs.start();
         return jobs;

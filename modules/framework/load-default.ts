@@ -8,6 +8,9 @@ import { SOMERSET_LDF, seedLineage } from './somerset-ldf';
  */
 export async function loadDefaultFramework(database: Database): Promise<boolean> {
   return database.transaction(async (client) => {
+    // Instances deployed together onto a new database all get here at once:
+    // the first loads the framework, the others wait and then find it.
+    await client.query(`select pg_advisory_xact_lock(hashtext('framework: load the default'))`);
     const existing = await client.query('select 1 from frameworks limit 1');
     if (existing.rowCount) return false;
     await insertSomersetFramework(client);

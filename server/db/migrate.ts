@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../logger';
 
 export interface MigrationSource {
@@ -17,15 +17,23 @@ const MIGRATION_LOCK = 7_284_600_1;
  * Applies each module's SQL migrations (files named NNN_what.sql) in module
  * order, each file in its own transaction, and records them so that a restart
  * applies nothing twice.
+ *
+ * The lock is taken inside each file's transaction (pg_advisory_xact_lock),
+ * never for the session: COMMIT or ROLLBACK always releases it on the
+ * connection that took it, which also holds through PgBouncer in transaction
+ * mode, where a session-level unlock can reach another server connection and
+ * leave the lock held for ever. Each file is checked again under the lock, so
+ * an instance that waited skips what another has just applied.
  */
 export async function runMigrations(pool: Pool, sources: MigrationSource[], logger: Logger): Promise<number> {
   const client = await pool.connect();
   let applied = 0;
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`create table if not exists schema_migrations (
-      module text not null, name text not null, applied_at timestamptz not null default now(),
-      primary key (module, name))`);
+    await inLockedTransaction(client, () =>
+      client.query(`create table if not exists schema_migrations (
+        module text not null, name text not null, applied_at timestamptz not null default now(),
+        primary key (module, name))`),
+    );
     const done = new Set(
       (await client.query<{ module: string; name: string }>('select module, name from schema_migrations')).rows.map(
         (r) => `${r.module}/${r.name}`,
@@ -40,22 +48,37 @@ export async function runMigrations(pool: Pool, sources: MigrationSource[], logg
       for (const file of files) {
         if (done.has(`${source.module}/${file}`)) continue;
         const sql = fs.readFileSync(path.join(source.dir, file), 'utf8');
+        let ran = false;
         try {
-          await client.query('BEGIN');
-          await client.query(sql);
-          await client.query('insert into schema_migrations (module, name) values ($1, $2)', [source.module, file]);
-          await client.query('COMMIT');
+          await inLockedTransaction(client, async () => {
+            const already = await client.query('select 1 from schema_migrations where module = $1 and name = $2', [source.module, file]);
+            if (already.rowCount) return;
+            await client.query(sql);
+            await client.query('insert into schema_migrations (module, name) values ($1, $2)', [source.module, file]);
+            ran = true;
+          });
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => {});
           throw new Error(`Migration ${source.module}/${file} failed: ${(err as Error).message}`);
         }
+        if (!ran) continue;
         applied++;
         logger.info({ module: source.module, migration: file }, 'applied migration');
       }
     }
   } finally {
-    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     client.release();
   }
   return applied;
+}
+
+async function inLockedTransaction(client: PoolClient, work: () => Promise<unknown>): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await work();
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
 }
