@@ -29,7 +29,7 @@ let demoTemplate: Promise<DemoTemplate> | undefined;
  * on PGlite): seeding it anew for each of some thirty suites was a large part
  * of CI's time. Every suite still gets its own database to change.
  */
-function seededDemo(): Promise<DemoTemplate> {
+export function seededDemo(): Promise<DemoTemplate> {
   demoTemplate ??= (async () => {
     await dropAbandonedTemplates();
     const testDb = await createTestDatabase();
