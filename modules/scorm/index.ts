@@ -16,7 +16,7 @@ import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit
 import { seedDemoScorm } from './demo';
 import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
-import { commitAttempt, importPackage, versionDir } from './service';
+import { commitAttempt, importPackage, rememberOpenedAttempt, versionDir } from './service';
 import * as store from './store';
 
 const SCORM_AGAIN = path.resolve(__dirname, '../../node_modules/scorm-again/dist/scorm-again.min.js');
@@ -247,6 +247,7 @@ export default defineModule({
       if (!version) throw new NotFoundError('course');
       const states = await store.scoStates(pool, attempt.id);
       const review = !!attempt.completedAt;
+      if (!review) rememberOpenedAttempt(attempt, course.passMark, version, states);
       const scos = version.manifest.scos.map((s) => {
         const state = states.find((st) => st.scoIdentifier === s.identifier);
         const total = state ? Object.values(state.sessionSeconds).reduce((a, b) => a + Number(b), 0) : 0;

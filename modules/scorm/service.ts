@@ -163,6 +163,29 @@ function remember(attemptId: string, known: KnownAttempt): void {
   knownAttempts.set(attemptId, known);
 }
 
+/**
+ * The player page has just read the attempt and what is stored for it: keep
+ * that, so the learner's first commit is already the one-statement commit
+ * rather than the transaction. When many learners open a module at once (the
+ * start of a training day), those first commits were the slow ones; the
+ * statement still checks everything assumed here against what is stored.
+ */
+export function rememberOpenedAttempt(
+  attempt: { id: string; userId: string; packageVersionId: string; completedAt: Date | null },
+  passMark: number | null,
+  version: { scormVersion: ScormVersion; manifest: { scos: { identifier: string }[] } },
+  states: { scoIdentifier: string; cmi: Cmi }[],
+): void {
+  const only = version.manifest.scos.length === 1 ? version.manifest.scos[0].identifier : undefined;
+  remember(attempt.id, {
+    userId: attempt.userId,
+    packageVersionId: attempt.packageVersionId,
+    passMark,
+    finished: !!attempt.completedAt,
+    outcomeCmi: only ? pick(states.find((st) => st.scoIdentifier === only)?.cmi ?? {}, outcomeElements(version.scormVersion)) : undefined,
+  });
+}
+
 /** For tests: what this process has cached of an attempt. */
 export function knownAttempt(attemptId: string): Readonly<KnownAttempt> | undefined {
   return knownAttempts.get(attemptId);
