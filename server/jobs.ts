@@ -1,6 +1,7 @@
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import { Agenda } from 'agenda';
 import type { Pool } from 'pg';
+import { inTransaction } from './db';
 import type { Logger } from './logger';
 
 export type Jobs = Agenda;
@@ -38,20 +39,12 @@ export async function createJobs(pool: Pool, logger: Logger, pollSeconds: number
  * transaction mode). The whole schema step is then one transaction too.
  */
 async function prepareJobTables(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  const oneConnection = {
-    connect: async () => ({ query: client.query.bind(client), release: () => {} }),
-    query: client.query.bind(client),
-  } as unknown as Pool;
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [JOB_TABLES_LOCK]);
+    const oneConnection = {
+      connect: async () => ({ query: client.query.bind(client), release: () => {} }),
+      query: client.query.bind(client),
+    } as unknown as Pool;
     await new PostgresBackend({ pool: oneConnection, ensureSchema: true, disableNotifications: true }).connect();
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
+import { inTransaction } from '../../server/db';
 import { generateCode } from './codes';
 import { evaluationAllowsCertificate } from '../evaluation/gate';
 import { computeCompliance, refresherMonthsFor, requirementsFor } from '../compliance/engine';
@@ -118,21 +119,6 @@ export async function issueMissingCertificates(pool: Pool, today: string): Promi
     if (await inTransaction(pool, (client) => issueFrameworkCertificateIfDue(client, staffId, today, framework))) issued.framework++;
   }
   return issued;
-}
-
-async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
 }
 
 /**

@@ -176,14 +176,24 @@ export function rememberOpenedAttempt(
   version: { scormVersion: ScormVersion; manifest: { scos: { identifier: string }[] } },
   states: { scoIdentifier: string; cmi: Cmi }[],
 ): void {
+  remember(attempt.id, asKnown(attempt, passMark, version, (sco) => states.find((st) => st.scoIdentifier === sco)?.cmi ?? {}));
+}
+
+/** What a process keeps of an attempt: for a one-SCO package, the outcome elements of the stored data. */
+function asKnown(
+  attempt: { userId: string; packageVersionId: string; completedAt: Date | null },
+  passMark: number | null,
+  version: { scormVersion: ScormVersion; manifest: { scos: { identifier: string }[] } },
+  cmiOf: (sco: string) => Cmi,
+): KnownAttempt {
   const only = version.manifest.scos.length === 1 ? version.manifest.scos[0].identifier : undefined;
-  remember(attempt.id, {
+  return {
     userId: attempt.userId,
     packageVersionId: attempt.packageVersionId,
     passMark,
     finished: !!attempt.completedAt,
-    outcomeCmi: only ? pick(states.find((st) => st.scoIdentifier === only)?.cmi ?? {}, outcomeElements(version.scormVersion)) : undefined,
-  });
+    outcomeCmi: only ? pick(cmiOf(only), outcomeElements(version.scormVersion)) : undefined,
+  };
 }
 
 /** For tests: what this process has cached of an attempt. */
@@ -286,14 +296,7 @@ export async function commitAttempt(
       });
       await store.markEvidenceRecorded(client, attempt.id);
     }
-    const only = version.manifest.scos.length === 1 ? version.manifest.scos[0].identifier : undefined;
-    seen = {
-      userId: attempt.userId,
-      packageVersionId: attempt.packageVersionId,
-      passMark,
-      finished: !!updated.completedAt,
-      outcomeCmi: only ? pick(cmiOf(only), outcomeElements(version.scormVersion)) : undefined,
-    };
+    seen = asKnown({ ...attempt, completedAt: updated.completedAt }, passMark, version, cmiOf);
     return { accepted: true, outcome: { status: updated.status, score: updated.score, finished: !!updated.completedAt }, evidenceIds } as const;
   });
   // Only once the transaction has committed: what is remembered was stored.

@@ -83,20 +83,7 @@ export async function openDatabase(
   // The transaction's next query fails with the error and rolls back.
   pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost mid-transaction')));
 
-  async function transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
+  const transaction = <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => inTransaction(pool, fn);
 
   return {
     kind,
@@ -118,4 +105,20 @@ export async function openDatabase(
       await closeEmbedded();
     },
   };
+}
+
+/** Runs fn on one connection inside BEGIN ... COMMIT, rolling back if it throws. */
+export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../logger';
+import { inTransaction } from './index';
 
 export interface MigrationSource {
   /** The module the migrations belong to; migrations are recorded per module. */
@@ -26,59 +27,45 @@ const MIGRATION_LOCK = 7_284_600_1;
  * an instance that waited skips what another has just applied.
  */
 export async function runMigrations(pool: Pool, sources: MigrationSource[], logger: Logger): Promise<number> {
-  const client = await pool.connect();
+  const locked = <T>(work: (client: PoolClient) => Promise<T>) =>
+    inTransaction(pool, async (client) => {
+      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      return work(client);
+    });
+  await locked((client) =>
+    client.query(`create table if not exists schema_migrations (
+      module text not null, name text not null, applied_at timestamptz not null default now(),
+      primary key (module, name))`),
+  );
+  const done = new Set(
+    (await pool.query<{ module: string; name: string }>('select module, name from schema_migrations')).rows.map((r) => `${r.module}/${r.name}`),
+  );
   let applied = 0;
-  try {
-    await inLockedTransaction(client, () =>
-      client.query(`create table if not exists schema_migrations (
-        module text not null, name text not null, applied_at timestamptz not null default now(),
-        primary key (module, name))`),
-    );
-    const done = new Set(
-      (await client.query<{ module: string; name: string }>('select module, name from schema_migrations')).rows.map(
-        (r) => `${r.module}/${r.name}`,
-      ),
-    );
-    for (const source of sources) {
-      if (!fs.existsSync(source.dir)) continue;
-      const files = fs
-        .readdirSync(source.dir)
-        .filter((f) => f.endsWith('.sql'))
-        .sort();
-      for (const file of files) {
-        if (done.has(`${source.module}/${file}`)) continue;
-        const sql = fs.readFileSync(path.join(source.dir, file), 'utf8');
-        let ran = false;
-        try {
-          await inLockedTransaction(client, async () => {
-            const already = await client.query('select 1 from schema_migrations where module = $1 and name = $2', [source.module, file]);
-            if (already.rowCount) return;
-            await client.query(sql);
-            await client.query('insert into schema_migrations (module, name) values ($1, $2)', [source.module, file]);
-            ran = true;
-          });
-        } catch (err) {
-          throw new Error(`Migration ${source.module}/${file} failed: ${(err as Error).message}`);
-        }
-        if (!ran) continue;
-        applied++;
-        logger.info({ module: source.module, migration: file }, 'applied migration');
+  for (const source of sources) {
+    if (!fs.existsSync(source.dir)) continue;
+    const files = fs
+      .readdirSync(source.dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
+    for (const file of files) {
+      if (done.has(`${source.module}/${file}`)) continue;
+      const sql = fs.readFileSync(path.join(source.dir, file), 'utf8');
+      let ran: boolean;
+      try {
+        ran = await locked(async (client) => {
+          const already = await client.query('select 1 from schema_migrations where module = $1 and name = $2', [source.module, file]);
+          if (already.rowCount) return false;
+          await client.query(sql);
+          await client.query('insert into schema_migrations (module, name) values ($1, $2)', [source.module, file]);
+          return true;
+        });
+      } catch (err) {
+        throw new Error(`Migration ${source.module}/${file} failed: ${(err as Error).message}`);
       }
+      if (!ran) continue;
+      applied++;
+      logger.info({ module: source.module, migration: file }, 'applied migration');
     }
-  } finally {
-    client.release();
   }
   return applied;
-}
-
-async function inLockedTransaction(client: PoolClient, work: () => Promise<unknown>): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await work();
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  }
 }
