@@ -32,6 +32,10 @@ const EnvSchema = z.object({
   SCORM_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_000).default(500),
   SCORM_MAX_FILES: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  // Above the slowest statement the background jobs run on a large partnership,
+  // and no longer than a load balancer usually waits for an answer.
+  DATABASE_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  DATABASE_POOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
 });
 
 export interface Config {
@@ -57,6 +61,10 @@ export interface Config {
   scormMaxFiles: number;
   scormDir: string;
   trustProxy: boolean;
+  /** Longest one database statement of a request or job may run before it is cancelled. */
+  statementTimeoutSeconds: number;
+  /** Longest a request waits for a database connection before it answers 503. */
+  databasePoolWaitSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -114,5 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scormMaxFiles: e.SCORM_MAX_FILES,
     scormDir: path.resolve(process.env.SCORM_DIR || path.join(__dirname, '..', 'scorm-packages')),
     trustProxy: e.TRUST_PROXY === 'true',
+    statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS,
+    databasePoolWaitSeconds: e.DATABASE_POOL_WAIT_SECONDS,
   };
 }

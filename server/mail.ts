@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { createOutageLog } from './outage-log';
 
 export interface OutgoingMessage {
   to: string;
@@ -31,12 +32,43 @@ export interface Mailer {
 const MAX_ATTEMPTS = 5;
 
 /**
+ * Failures of the mail server itself (it cannot be reached, times out, drops
+ * the connection, refuses to let us in) rather than of one message: they say
+ * nothing about the message, so they never use up its tries, and the rest of
+ * the batch waits instead of failing one by one against a server that is away.
+ */
+const SERVER_FAILURES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EAUTH', 'EPROTOCOL', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+function mailServerFailed(err: unknown): boolean {
+  const e = err as { code?: string; responseCode?: number };
+  // 421: the server is closing the connection (busy, shutting down): the same as away.
+  return (typeof e?.code === 'string' && SERVER_FAILURES.has(e.code)) || e?.responseCode === 421;
+}
+
+/** How long the outbox waits before trying an unreachable mail server again. */
+const SERVER_RETRY_SECONDS = 30;
+
+/**
  * Messages are written to outbound_messages first and sent afterwards, so a
  * crash between the two loses nothing, and the dedupe key means a scan that
  * runs twice never queues the same reminder twice.
  */
 export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool: Pool, logger: Logger): Mailer {
   const transport: Transporter | undefined = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : undefined;
+  const smtpAway = createOutageLog(logger, {
+    down: 'email server cannot be reached; messages stay queued until it is back',
+    up: 'email server reached again; queued messages are being sent',
+  });
+  // The transport reports some failures as events as well as to the sender; unheard, one would end the process.
+  transport?.on('error', (err) => smtpAway.failed(err, { from: 'transport' }));
+  // Sent, but the database was away when we came to record it: recorded before anything else
+  // is claimed, so the next batch cannot pick these up and send them a second time.
+  const sentNotRecorded = new Set<string>();
+  const recordSent = async () => {
+    for (const id of [...sentNotRecorded]) {
+      await pool.query(`update outbound_messages set status = 'sent', sent_at = coalesce(sent_at, now()), last_error = null where id = $1`, [id]);
+      sentNotRecorded.delete(id);
+    }
+  };
   return {
     delivers: !!transport,
     async queue(m) {
@@ -77,6 +109,7 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
     },
     async deliverQueued(limit = 100) {
       if (!transport) return 0;
+      await recordSent();
       let sent = 0;
       // Claim a batch by pushing its next attempt forward, so a second instance skips it.
       const { rows } = await pool.query<{ id: string; to_address: string; subject: string; text_body: string; html_body: string | null; attempts: number }>(
@@ -86,12 +119,22 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
          returning id, to_address, subject, text_body, html_body, attempts`,
         [limit],
       );
-      for (const row of rows) {
+      for (const [index, row] of rows.entries()) {
         try {
           await transport.sendMail({ from: config.mailFrom, to: row.to_address, subject: row.subject, text: row.text_body, html: row.html_body ?? undefined });
-          await pool.query(`update outbound_messages set status = 'sent', sent_at = now(), last_error = null where id = $1`, [row.id]);
-          sent++;
         } catch (err) {
+          if (mailServerFailed(err)) {
+            // Not this message's fault: give back its try and those of the rest of the
+            // batch, and try them all again shortly, however long the server is away.
+            smtpAway.failed(err, { messageId: row.id });
+            await pool.query(
+              `update outbound_messages set attempts = attempts - 1, next_attempt_at = now() + make_interval(secs => $2), last_error = $3
+               where id = any($1::uuid[]) and status = 'queued'`,
+              [rows.slice(index).map((r) => r.id), SERVER_RETRY_SECONDS, (err as Error).message.slice(0, 500)],
+            );
+            break;
+          }
+          smtpAway.recovered();
           const failed = row.attempts >= MAX_ATTEMPTS;
           // back off: 1, 2, 4, 8 minutes between tries
           await pool.query(
@@ -99,7 +142,12 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
             [row.id, failed ? 'failed' : 'queued', (err as Error).message.slice(0, 500), 2 ** (row.attempts - 1)],
           );
           logger.warn({ messageId: row.id, attempt: row.attempts, err: (err as Error).message }, 'email not sent');
+          continue;
         }
+        smtpAway.recovered();
+        sent++;
+        sentNotRecorded.add(row.id);
+        await recordSent();
       }
       return sent;
     },

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { UNHANDLED_REJECTION } from './outage-log';
 import { startProduct } from './runtime';
 
 async function main(): Promise<void> {
@@ -14,6 +15,18 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config);
+  // A promise rejected with nobody to hear it is a bug to fix, not a reason to take the
+  // service down for everyone: logged with what it was and where it came from, and the
+  // process carries on. (Tests fail on this line.)
+  process.on('unhandledRejection', (reason) => {
+    const err = reason instanceof Error ? { message: reason.message, code: (reason as { code?: unknown }).code, stack: reason.stack } : { message: String(reason) };
+    logger.error({ err }, UNHANDLED_REJECTION);
+  });
+  // An exception nobody caught leaves the process in a state nobody knows: say so in the log, then exit.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } }, 'uncaught exception; exiting');
+    process.exit(70); // EX_SOFTWARE
+  });
   let product: Awaited<ReturnType<typeof startProduct>>;
   try {
     product = await startProduct(config, { logger });

@@ -32,7 +32,15 @@ export async function prepare(
   const logger = options.logger ?? createLogger(config);
   const modules = loadModules();
   const database =
-    options.database ?? (await openDatabase(config, logger, { role: options.role, borrowIfBusy: options.borrowIfBusy, inMemory: options.inMemory }));
+    options.database ??
+    (await openDatabase(config, logger, {
+      role: options.role,
+      borrowIfBusy: options.borrowIfBusy,
+      inMemory: options.inMemory,
+      // A CLI command is the operator's own work (a restore, an import): it may take as long as it needs.
+      statementTimeoutMs: options.role === 'cli' ? undefined : config.statementTimeoutSeconds * 1000,
+      poolWaitMs: config.databasePoolWaitSeconds * 1000,
+    }));
   try {
     await runMigrations(
       database.pool,

@@ -88,6 +88,8 @@ export function benchConfig(databaseUrl: string, overrides: Partial<Config> = {}
     scormMaxFiles: 20_000,
     scormDir: BENCH_SCORM_DIR,
     trustProxy: false,
+    statementTimeoutSeconds: 60,
+    databasePoolWaitSeconds: 5,
     ...overrides,
   };
 }

@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { Logger } from '../logger';
 
 /**
  * The embedded default: PGlite (real PostgreSQL compiled to WebAssembly) stored
@@ -97,6 +98,8 @@ export interface OpenEmbeddedOptions {
   /** Start an in-memory database from a dump() of another (tests start from a seeded copy). */
   loadDataDir?: Blob;
   port?: number;
+  /** Where a failure of the socket server that serves the port is reported. */
+  logger?: Logger;
 }
 
 export async function openEmbedded(options: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
@@ -122,6 +125,13 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
     maxConnections: 100,
   });
   keepProtocolSequencesTogether(server, pglite);
+  // The socket server reports a failure of its listening socket as an 'error' event
+  // (EventTarget: unheard, it would pass silently). Connections that break are each
+  // the client's to notice; the server keeps serving the others.
+  server.addEventListener('error', (event) => {
+    const err = (event as CustomEvent<Error>).detail;
+    options.logger?.error({ err: { message: err?.message, code: (err as { code?: string })?.code } }, 'embedded database port failed');
+  });
   await server.start();
   const port = Number(server.getServerConn().split(':').pop());
 

@@ -2,6 +2,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { createOutageLog } from '../outage-log';
 import type { OpenEmbeddedOptions } from './embedded';
 
 // Dates stay as 'YYYY-MM-DD' strings: a training date has no time zone, and
@@ -36,7 +37,17 @@ export interface OpenDatabaseOptions {
   /** With inMemory: start from another in-memory database's dump(). */
   loadDataDir?: Blob;
   poolSize?: number;
+  /**
+   * Longest a statement may run before PostgreSQL cancels it (DATABASE_STATEMENT_TIMEOUT_SECONDS).
+   * Unset for CLI commands: an operator's restore or import waits as long as it takes.
+   */
+  statementTimeoutMs?: number;
+  /** Longest a query waits for a free connection, or for a new one to open (DATABASE_POOL_WAIT_SECONDS). */
+  poolWaitMs?: number;
 }
+
+/** What PostgreSQL's pg_stat_activity shows for this product's connections. */
+export const APPLICATION_NAME = 'da-training';
 
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'>,
@@ -61,6 +72,7 @@ export async function openDatabase(
       borrowIfBusy: options.borrowIfBusy ?? false,
       inMemory: options.inMemory,
       loadDataDir: options.loadDataDir,
+      logger,
     });
     if (!embedded.owned) logger.info({ pid: embedded.ownerPid }, 'using the embedded database through the process that has it open');
     url = `postgres://postgres@127.0.0.1:${embedded.port}/postgres?sslmode=disable`;
@@ -68,20 +80,39 @@ export async function openDatabase(
     dump = embedded.dump;
   }
 
+  const statementTimeout = options.statementTimeoutMs;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? (kind === 'pglite' ? 8 : 20),
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: options.poolWaitMs ?? 5000,
     idleTimeoutMillis: 30_000,
+    application_name: APPLICATION_NAME,
+    // A connection whose network path silently died is found by TCP keepalive, not never.
+    keepAlive: true,
+    ...(statementTimeout
+      ? {
+          statement_timeout: statementTimeout,
+          // The driver's own limit, a little later: it ends a wait on a database that stopped
+          // answering without closing the connection (a cut network path), where PostgreSQL
+          // cannot cancel anything, and on the embedded database, which has no statement timer.
+          query_timeout: statementTimeout + 5000,
+        }
+      : {}),
   });
+  // Every connection lost in an outage is one warning in a row, not one each: the first
+  // says what happened, the next successful connection says it is over.
+  const lost = createOutageLog(logger, { down: 'database connection lost', up: 'database connections open again' });
   // An idle connection dropped by a database restart must not crash the process;
   // the next query gets a fresh connection and /health reports the outage.
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost'));
+  pool.on('error', (err) => lost.failed(err, { connection: 'idle' }));
   // The same for a connection that is checked out (mid-transaction, between two
   // queries) when it drops: the pool's listener covers idle ones only, and an
   // unheard 'error' would end the server or a CLI command with a stack trace.
   // The transaction's next query fails with the error and rolls back.
-  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost mid-transaction')));
+  pool.on('connect', (client) => {
+    lost.recovered();
+    client.on('error', (err) => lost.failed(err, { connection: 'in use' }));
+  });
 
   const transaction = <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => inTransaction(pool, fn);
 

@@ -29,6 +29,9 @@ const MIGRATION_LOCK = 7_284_600_1;
 export async function runMigrations(pool: Pool, sources: MigrationSource[], logger: Logger): Promise<number> {
   const locked = <T>(work: (client: PoolClient) => Promise<T>) =>
     inTransaction(pool, async (client) => {
+      // A migration building an index on a large table may take minutes; the server's
+      // per-statement limit is for requests and jobs, not for changing the schema.
+      await client.query('set local statement_timeout = 0');
       await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       return work(client);
     });

@@ -12,7 +12,8 @@ import { freePort } from '../support/process';
  */
 export interface PrivatePostgres {
   url: string;
-  stop(): void;
+  /** Stops the server: 'fast' (disconnects everyone, then a clean shutdown) or 'immediate' (no shutdown at all, as after a crash). */
+  stop(mode?: 'fast' | 'immediate'): void;
   start(): void;
   destroy(): void;
 }
@@ -56,12 +57,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40`;
   const start = () => run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
-  const stop = () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+  const stop = (mode: 'fast' | 'immediate' = 'fast') => run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start,
-    stop,
+    stop: (mode) => {
+      stop(mode);
+    },
     destroy() {
       try {
         stop();

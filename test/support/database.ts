@@ -92,6 +92,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     scormMaxFiles: 20_000,
     scormDir: '/tmp/lms-test-scorm',
     trustProxy: false,
+    statementTimeoutSeconds: 60,
+    databasePoolWaitSeconds: 5,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { UNHANDLED_REJECTION } from '../../server/outage-log';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -39,7 +40,10 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   output(): string;
-  /** Sends SIGTERM and resolves with the exit code and how long shutdown took. */
+  /**
+   * Sends SIGTERM and resolves with the exit code and how long shutdown took; rejects if
+   * the server logged a promise rejection nobody handled, so every test that runs one fails on it.
+   */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
@@ -76,11 +80,16 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     output: () => output,
     stop(signal = 'SIGTERM') {
       const started = Date.now();
-      return new Promise((resolve) => {
+      const checked = (result: { code: number | null; ms: number }) => {
+        const lines = output.split('\n').filter((l) => l.includes(UNHANDLED_REJECTION));
+        if (lines.length) throw new Error(`the server logged ${lines.length} promise rejection(s) nobody handled:\n${lines.join('\n')}`);
+        return result;
+      };
+      return new Promise<{ code: number | null; ms: number }>((resolve) => {
         if (child.exitCode !== null) return resolve({ code: child.exitCode, ms: 0 });
         child.once('exit', (code) => resolve({ code, ms: Date.now() - started }));
         child.kill(signal);
-      });
+      }).then(checked);
     },
   };
 }
