@@ -1,6 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { Config } from '../config';
+import { isDatabaseUnavailable } from '../errors';
 import type { Logger } from '../logger';
 import { createOutageLog } from '../outage-log';
 import type { OpenEmbeddedOptions } from './embedded';
@@ -141,15 +142,20 @@ export async function openDatabase(
 /** Runs fn on one connection inside BEGIN ... COMMIT, rolling back if it throws. */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A connection that failed, or whose statement the driver gave up waiting for (it may
+    // still be running), is closed rather than handed to the next request; closing it
+    // rolls the transaction back without waiting on it again.
+    if (isDatabaseUnavailable(err)) broken = err as Error;
+    else await client.query('ROLLBACK').catch(() => {});
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
