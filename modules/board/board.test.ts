@@ -70,7 +70,12 @@ describe(`board coverage (${TEST_DB})`, function () {
     const snap = await board.getJson(`/api/v1/board/coverage?asOf=${last.end}`);
     expect(snap.status).to.equal(200);
     expect(snap.body).to.include({ asOf: last.end, source: 'snapshot', quarter: last.id });
-    expect(snap.body.suppression).to.deep.equal({ threshold: 5, smallCount: 'fewer than 5', hiddenToPreventDifferencing: 'hidden' });
+    expect(snap.body.disclosureControl).to.include({ threshold: 5, roundingBase: 5, withheldLabel: '[c]' });
+    // Any other past day is the last quarter end on or before it, so no day-by-day series can be put together.
+    const dayBefore = new Date(Date.parse(last.end) - 86_400_000).toISOString().slice(0, 10);
+    const snapped = await board.getJson(`/api/v1/board/coverage?asOf=${dayBefore}`);
+    expect(snapped.status).to.equal(200);
+    expect(snapped.body).to.include({ asOf: previousQuarter(last).end, requestedAsOf: dayBefore, quarter: previousQuarter(last).id });
     for (const [asOf, message] of [
       ['2026-02-30', 'asOf 2026-02-30 is not a real date.'],
       ['30/03/2026', 'is not a date written YYYY-MM-DD'],
@@ -244,13 +249,15 @@ describe(`board coverage (${TEST_DB})`, function () {
     await admin.get('/board');
     const bad = await admin.postForm('/board/settings', { threshold: '1' });
     expect(bad.status).to.equal(400);
-    expect(await bad.text()).to.include('Enter the smallest count shown as a whole number from 2 to 50');
-    expect((await board.getJson('/api/v1/board/coverage')).body.suppression.threshold).to.equal(5);
+    expect(await bad.text()).to.include('Enter the smallest count shown as a whole number from 3 to 50');
+    expect((await board.getJson('/api/v1/board/coverage')).body.disclosureControl.threshold).to.equal(5);
     expect((await admin.postForm('/board/settings', { threshold: '10' })).status).to.equal(302);
     const { body } = await board.getJson('/api/v1/board/coverage');
-    expect(body.suppression.smallCount).to.equal('fewer than 10');
+    expect(body.disclosureControl.threshold).to.equal(10);
     const counts = JSON.stringify(body.organisations).match(/"(onSystem|compliant|overdue)":\d+/g) ?? [];
-    for (const c of counts) expect(Number(c.split(':')[1]) === 0 || Number(c.split(':')[1]) >= 10, c).to.equal(true);
+    // Every count shown is 0 or at least 10, and a multiple of 5; the rest are null and listed as withheld.
+    for (const c of counts) expect(Number(c.split(':')[1]) === 0 || (Number(c.split(':')[1]) >= 10 && Number(c.split(':')[1]) % 5 === 0), c).to.equal(true);
+    expect(JSON.stringify(body.organisations)).to.match(/"withheld":\["/);
     const { rows } = await pool().query(`select count(*)::int as n from audit_log where action = 'board.threshold-set'`);
     expect(rows[0].n).to.equal(1);
   });
