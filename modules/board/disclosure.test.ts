@@ -9,7 +9,7 @@ import { TEST_DB } from '../../test/support/database';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { londonToday } from '../compliance/service';
 import { SECTORS } from '../organisations/store';
-import { lastEndedQuarter, previousQuarter } from './quarters';
+import { lastEndedQuarter, previousQuarter, quarterEndingOn } from './quarters';
 import { refreshFigures, takeSnapshot } from './store';
 
 /**
@@ -73,21 +73,28 @@ describe(`board figures against an attacker with a linear-programming solver (${
     return { days, texts: [...pages.map((p) => p.text), pdfText] };
   }
 
+  /** Only the published points: quarter ends and today, however many days were asked for. */
+  function expectOnlyPublishedDays(days: Map<string, PublishedDay>) {
+    const published = [...days.keys()].filter((d) => d === today || quarterEndingOn(d));
+    expect([...days.keys()].sort(), 'days the board was given figures for').to.deep.equal(published.sort());
+    expect(days.size).to.be.at.most(4);
+  }
+
   /** One label for every withheld figure on the pages and in the PDF, whatever the reason it is withheld. */
   function expectOneLabel(texts: string[]) {
-    for (const text of texts) {
-      expect(text).to.not.match(/fewer than \d|>hidden<|hidden \(small/);
-      expect(text).to.include('[c]');
-    }
+    for (const text of texts) expect(text).to.not.match(/fewer than \d|>hidden<|hidden \(small/);
+    expect(texts.join('\n')).to.include('[c]');
   }
 
   async function attackAll(days: Map<string, PublishedDay>) {
     const pinned: string[] = [];
     let withheld = 0;
-    for (const day of days.values()) {
+    for (const day of [...days.values()].sort((a, b) => a.asOf.localeCompare(b.asOf))) {
       const result = await attack(day);
       withheld += result.ranges.length;
       pinned.push(...result.pinned.map((r) => `${r.figure} = ${r.min}`));
+      // One day with figures worked out is enough to fail; the others would only take time.
+      if (pinned.length) break;
     }
     return { pinned, withheld };
   }
@@ -97,8 +104,7 @@ describe(`board figures against an attacker with a linear-programming solver (${
     const { pinned, withheld } = await attackAll(days);
     expect(withheld, 'the demo data has withheld figures to attack').to.be.greaterThan(0);
     expect(pinned, `${pinned.length} of ${withheld} withheld figures worked out exactly:\n${pinned.slice(0, 20).join('\n')}`).to.deep.equal([]);
-    // Only the published points: the two snapshotted quarter ends, and today.
-    expect([...days.keys()].sort()).to.deep.equal([earlier.end, last.end, today].sort());
+    expectOnlyPublishedDays(days);
     expectOneLabel(texts);
   });
 
@@ -155,7 +161,7 @@ describe(`board figures against an attacker with a linear-programming solver (${
     const { pinned, withheld } = await attackAll(days);
     expect(withheld).to.be.greaterThan(50);
     expect(pinned, `${pinned.length} of ${withheld} withheld figures worked out exactly:\n${pinned.slice(0, 20).join('\n')}`).to.deep.equal([]);
-    expect([...days.keys()].sort()).to.deep.equal([earlier.end, last.end, today].sort());
+    expectOnlyPublishedDays(days);
     expectOneLabel(texts);
   });
 });

@@ -172,6 +172,7 @@ function parseCsv(text: string): string[][] {
   return out;
 }
 
+/** Values of a withheld figure seen in solutions found (for a pinned figure, its only possible value). */
 export interface WithheldRange {
   figure: string;
   min: number;
@@ -364,14 +365,34 @@ export async function attack(day: PublishedDay): Promise<{ ranges: WithheldRange
 
   const model = (sense: 'Minimize' | 'Maximize', objective: Expr) =>
     [sense, ` obj: ${text(objective)}`, 'Subject To', ...lines, 'Bounds', ...bounds, 'Generals', ` ${generals.join(' ')}`, ...(binaries.length ? ['Binaries', ` ${binaries.join(' ')}`] : []), 'End'].join('\n');
-  const solve = (sense: 'Minimize' | 'Maximize', objective: Expr): number => {
+  // One solution of the model gives every figure a value; a figure is pinned when no other
+  // solution gives it a different one. Each solution found clears every figure it moves, so
+  // only figures no solution has moved yet need their own maximum and minimum.
+  const solve = (sense: 'Minimize' | 'Maximize', objective: Expr) => {
     const result = highs.solve(model(sense, objective), { output_flag: false, mip_rel_gap: 0 } as never);
     if (result.Status !== 'Optimal') throw new Error(`the attacker's model for ${day.asOf} is ${result.Status}: it does not describe the published figures`);
-    return Math.round(result.ObjectiveValue);
+    const columns = result.Columns as Record<string, { Primal: number }>;
+    return (e: Expr) => Math.round([...e].reduce((a, [k, v]) => a + v * (columns[k]?.Primal ?? 0), 0));
   };
   // The figures as published must be consistent with some true counts, or the model is wrong.
-  solve('Minimize', new Map([['zero', 1]]));
-  const ranges: WithheldRange[] = [];
-  for (const w of withheld) ranges.push({ figure: w.figure, min: solve('Minimize', w.expr), max: solve('Maximize', w.expr) });
+  const first = solve('Minimize', new Map([['zero', 1]]));
+  const seen = withheld.map((w) => ({ ...w, min: first(w.expr), max: first(w.expr) }));
+  const learn = (value: (e: Expr) => number) => {
+    for (const w of seen) {
+      const v = value(w.expr);
+      w.min = Math.min(w.min, v);
+      w.max = Math.max(w.max, v);
+    }
+  };
+  const everything = sum(...withheld.map((w) => w.expr));
+  learn(solve('Maximize', everything));
+  learn(solve('Minimize', everything));
+  for (const w of seen) {
+    if (w.max > w.min) continue;
+    learn(solve('Maximize', w.expr));
+    if (w.max > w.min) continue;
+    learn(solve('Minimize', w.expr));
+  }
+  const ranges = seen.map((w) => ({ figure: w.figure, min: w.min, max: w.max }));
   return { ranges, pinned: ranges.filter((r) => r.max === r.min) };
 }
