@@ -70,7 +70,12 @@ describe(`board coverage (${TEST_DB})`, function () {
     const snap = await board.getJson(`/api/v1/board/coverage?asOf=${last.end}`);
     expect(snap.status).to.equal(200);
     expect(snap.body).to.include({ asOf: last.end, source: 'snapshot', quarter: last.id });
-    expect(snap.body.suppression).to.deep.equal({ threshold: 5, smallCount: 'fewer than 5', hiddenToPreventDifferencing: 'hidden' });
+    expect(snap.body.disclosureControl).to.include({ threshold: 5, roundingBase: 5, withheldLabel: '[c]' });
+    // Any other past day is the last quarter end on or before it, so no day-by-day series can be put together.
+    const dayBefore = new Date(Date.parse(last.end) - 86_400_000).toISOString().slice(0, 10);
+    const snapped = await board.getJson(`/api/v1/board/coverage?asOf=${dayBefore}`);
+    expect(snapped.status).to.equal(200);
+    expect(snapped.body).to.include({ asOf: previousQuarter(last).end, requestedAsOf: dayBefore, quarter: previousQuarter(last).id });
     for (const [asOf, message] of [
       ['2026-02-30', 'asOf 2026-02-30 is not a real date.'],
       ['30/03/2026', 'is not a date written YYYY-MM-DD'],
@@ -84,6 +89,9 @@ describe(`board coverage (${TEST_DB})`, function () {
 
   it('keeps a quarter’s snapshot as reported after evidence is added and staff leave, unless an administrator retakes it (audited)', async () => {
     const asReported = (await board.getJson(`/api/v1/board/coverage?asOf=${last.end}`)).body;
+    const policeInSnapshot = async () =>
+      (await pool().query(`select figures -> 'organisations' as orgs from board_snapshots where quarter = $1`, [last.id])).rows[0].orgs.find((o: { slug: string }) => o.slug === 'vale-police');
+    const keptPolice = await policeInSnapshot();
     // Back-dated evidence within the quarter, and leavers before its end: both would change a fresh computation.
     const { rows: people } = await pool().query<{ id: string }>(
       `select s.id from staff s join organisations o on o.id = s.organisation_id where o.slug = 'vale-police' and s.group_number is not null and s.leaving_date is null order by s.id limit 6`,
@@ -111,8 +119,9 @@ describe(`board coverage (${TEST_DB})`, function () {
     // An explicit retake picks up the changes and is in the audit log.
     expect((await admin.postForm('/board/snapshots', { quarter: last.id, retake: 'yes' })).status).to.equal(302);
     const retaken = (await board.getJson(`/api/v1/board/coverage?asOf=${last.end}`)).body;
-    const police = (body: typeof asReported) => body.organisations.find((o: { slug: string }) => o.slug === 'vale-police').total;
-    expect(police(retaken)).to.not.deep.equal(police(asReported));
+    // The board sees rounded figures, which may not move; the snapshot's own counts do.
+    expect(retaken.computedAt).to.not.equal(asReported.computedAt);
+    expect(await policeInSnapshot()).to.not.deep.equal(keptPolice);
     const { rows: audit } = await pool().query(`select detail from audit_log where action = 'board.snapshot-retaken'`);
     expect(audit).to.have.length(1);
     expect(audit[0].detail.quarter).to.equal(last.id);
@@ -244,13 +253,15 @@ describe(`board coverage (${TEST_DB})`, function () {
     await admin.get('/board');
     const bad = await admin.postForm('/board/settings', { threshold: '1' });
     expect(bad.status).to.equal(400);
-    expect(await bad.text()).to.include('Enter the smallest count shown as a whole number from 2 to 50');
-    expect((await board.getJson('/api/v1/board/coverage')).body.suppression.threshold).to.equal(5);
+    expect(await bad.text()).to.include('Enter the smallest count shown as a whole number from 3 to 50');
+    expect((await board.getJson('/api/v1/board/coverage')).body.disclosureControl.threshold).to.equal(5);
     expect((await admin.postForm('/board/settings', { threshold: '10' })).status).to.equal(302);
     const { body } = await board.getJson('/api/v1/board/coverage');
-    expect(body.suppression.smallCount).to.equal('fewer than 10');
+    expect(body.disclosureControl.threshold).to.equal(10);
     const counts = JSON.stringify(body.organisations).match(/"(onSystem|compliant|overdue)":\d+/g) ?? [];
-    for (const c of counts) expect(Number(c.split(':')[1]) === 0 || Number(c.split(':')[1]) >= 10, c).to.equal(true);
+    // Every count shown is 0 or at least 10, and a multiple of 5; the rest are null and listed as withheld.
+    for (const c of counts) expect(Number(c.split(':')[1]) === 0 || (Number(c.split(':')[1]) >= 10 && Number(c.split(':')[1]) % 5 === 0), c).to.equal(true);
+    expect(JSON.stringify(body.organisations)).to.match(/"withheld":\["/);
     const { rows } = await pool().query(`select count(*)::int as n from audit_log where action = 'board.threshold-set'`);
     expect(rows[0].n).to.equal(1);
   });

@@ -5,6 +5,8 @@
  * which carries no information of its own.
  */
 
+import { type ShownPercent, WITHHELD } from './suppression';
+
 export const COLOURS = { compliant: '#00703c', dueSoon: '#8a5a00', overdue: '#d4351c', other: '#b1b4b6', trend: '#1d70b8' } as const;
 
 export interface StackedRow {
@@ -20,7 +22,8 @@ function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-const pct = (n: number | null) => (n == null ? 'hidden' : `${n}%`);
+/** A share as text: withheld figures carry the one label, "[c]". */
+const pct = (n: number | string | null) => (typeof n === 'number' ? `${n}%` : n == null ? WITHHELD : n);
 
 /** The chart's opening: an image to assistive technology, named by its text alternative, scaling to the column. */
 function svgOpen(alt: string, width: number, height: number): string {
@@ -29,7 +32,7 @@ function svgOpen(alt: string, width: number, height: number): string {
 
 export function stackedRowText(r: StackedRow): string {
   if (r.empty) return `${r.label}: no staff`;
-  if (r.compliant == null) return `${r.label}: hidden to protect small numbers`;
+  if (r.compliant == null) return `${r.label}: ${WITHHELD} (withheld to protect individuals)`;
   return `${r.label}: ${pct(r.compliant)} compliant, ${pct(r.dueSoon)} due soon, ${pct(r.overdue)} overdue`;
 }
 
@@ -54,7 +57,7 @@ export function stackedBarChart(title: string, rows: StackedRow[]): string {
     parts.push(`<text x="${labelWidth - 8}" y="${y + 18}" font-size="13" text-anchor="end" fill="#0b0c0c">${esc(r.label.length > 32 ? `${r.label.slice(0, 31)}…` : r.label)}</text>`);
     parts.push(`<rect x="${labelWidth}" y="${y + 4}" width="${barWidth}" height="20" fill="${COLOURS.other}"/>`);
     if (r.empty || r.compliant == null) {
-      parts.push(`<text x="${labelWidth + 8}" y="${y + 18}" font-size="13" fill="#0b0c0c">${r.empty ? 'no staff' : 'hidden (small numbers)'}</text>`);
+      parts.push(`<text x="${labelWidth + 8}" y="${y + 18}" font-size="13" fill="#0b0c0c">${r.empty ? 'no staff' : WITHHELD}</text>`);
       return;
     }
     let x = labelWidth;
@@ -72,7 +75,8 @@ export function stackedBarChart(title: string, rows: StackedRow[]): string {
 
 export interface TrendPoint {
   label: string;
-  value: number | null;
+  /** A share compliant, or "[c]" when withheld. */
+  value: ShownPercent;
 }
 
 /** Vertical bars, one per quarter: the share compliant. Drawn on the same width as the other charts. */
@@ -93,11 +97,11 @@ export function trendChart(title: string, points: TrendPoint[]): string {
   ];
   points.forEach((p, i) => {
     const x = left + i * slot + (slot - barWidth) / 2;
-    if (p.value != null) {
+    if (typeof p.value === 'number') {
       const h = Math.round((Math.min(p.value, 100) / 100) * chartHeight);
       parts.push(`<rect x="${x}" y="${top + chartHeight - h}" width="${barWidth}" height="${h}" fill="${COLOURS.trend}"/>`);
     }
-    parts.push(`<text x="${x + barWidth / 2}" y="${top + chartHeight - (p.value ?? 0) * (chartHeight / 100) - 4}" font-size="12" text-anchor="middle" fill="#0b0c0c">${pct(p.value)}</text>`);
+    parts.push(`<text x="${x + barWidth / 2}" y="${top + chartHeight - (typeof p.value === 'number' ? p.value : 0) * (chartHeight / 100) - 4}" font-size="12" text-anchor="middle" fill="#0b0c0c">${pct(p.value)}</text>`);
     parts.push(`<text x="${x + barWidth / 2}" y="${top + chartHeight + 18}" font-size="12" text-anchor="middle" fill="#0b0c0c">${esc(p.label)}</text>`);
   });
   parts.push('</svg>');

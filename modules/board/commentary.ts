@@ -20,7 +20,7 @@ function describe(c: Change): string {
 }
 
 function compliantChange(subject: string, before: FigureRow | undefined, after: FigureRow | undefined): Change | null {
-  if (!before || !after || before.compliantPercent == null || after.compliantPercent == null) return null;
+  if (!before || !after || typeof before.compliantPercent !== 'number' || typeof after.compliantPercent !== 'number') return null;
   if (before.compliantPercent === after.compliantPercent) return null;
   return { subject, before: before.compliantPercent, after: after.compliantPercent };
 }
@@ -53,7 +53,7 @@ export function commentary(previous: BoardView | null, current: BoardView, limit
     .slice(0, limit);
   const sentences: string[] = [];
   if (whole?.subject === 'Whole partnership') sentences.push(describe(whole));
-  else if (overall != null) sentences.push(`Across the partnership the share compliant was unchanged at ${overall}%.`);
+  else if (typeof overall === 'number') sentences.push(`Across the partnership the share compliant was unchanged at ${overall}%.`);
   sentences.push(...biggest.map(describe));
   for (const s of [
     countSentence('E-learning modules completed', previous.elearning.completions, current.elearning.completions),

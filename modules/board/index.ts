@@ -11,7 +11,7 @@ import { stackedBarChart, trendChart } from './charts';
 import { seedBoardDemo } from './demo';
 import { validateHeadcount } from './headcount';
 import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from './quarters';
-import { boardCsv, renderBoardReportPdf } from './report';
+import { boardCsv, methodText, renderBoardReportPdf } from './report';
 import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
 import {
   declaredHeadcount,
@@ -28,46 +28,77 @@ import {
   snapshotLastQuarterIfMissing,
   takeSnapshot,
 } from './store';
-import { checkThresholdEnv, isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD } from './suppression';
+import { checkThresholdEnv, isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD, ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
 import type { BoardView, EntityFigures } from './view';
 
 const BOARD = ['board-member', 'partnership-admin'] as const;
 const ADMIN = 'partnership-admin' as const;
 
-/** The figures as the API returns them: counts are numbers, or "fewer than N" / "hidden" when suppressed. */
-export function coverageJson(bf: BoardFigures) {
+/**
+ * The figures as the API returns them: every count is a number (0, or rounded
+ * to the nearest 5) or null when withheld, and each row lists in `withheld`
+ * the names of its fields that are withheld ("[c]" on the pages, CSV and PDF).
+ * A percentage that is null without being listed has nothing to divide by.
+ */
+export function coverageJson(bf: BoardFigures, requestedAsOf?: string) {
   const v = bf.view;
-  const row = (r: EntityFigures['total']) => ({
-    onSystem: r.onSystem,
-    compliant: r.compliant,
-    dueSoon: r.dueSoon,
-    overdue: r.overdue,
-    inInduction: r.inInduction,
-    notStarted: r.notStarted,
-    compliantPercent: r.compliantPercent,
-    dueSoonPercent: r.dueSoonPercent,
-    overduePercent: r.overduePercent,
-    declaredHeadcount: r.declared,
-    compliantOfDeclaredPercent: r.compliantOfDeclaredPercent,
-  });
+  const row = (r: EntityFigures['total']) => {
+    const fields = {
+      onSystem: r.onSystem,
+      compliant: r.compliant,
+      dueSoon: r.dueSoon,
+      overdue: r.overdue,
+      inInduction: r.inInduction,
+      notStarted: r.notStarted,
+      compliantPercent: r.compliantPercent,
+      dueSoonPercent: r.dueSoonPercent,
+      overduePercent: r.overduePercent,
+      declaredHeadcount: r.declared,
+      compliantOfDeclaredPercent: r.compliantOfDeclaredPercent,
+    };
+    const withheld = Object.entries(fields)
+      .filter(([, f]) => f === WITHHELD)
+      .map(([k]) => k);
+    return { ...Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f === WITHHELD ? null : f])), withheld };
+  };
   const entity = (e: EntityFigures) => ({ total: row(e.total), groups: e.groups.map((g, i) => ({ group: v.groups[i], ...row(g) })) });
+  const count = (f: ShownFigure) => (f === WITHHELD ? null : f);
   return {
     asOf: v.asOf,
+    ...(requestedAsOf && requestedAsOf !== v.asOf ? { requestedAsOf } : {}),
     source: bf.source,
     ...(bf.quarter ? { quarter: bf.quarter } : {}),
     computedAt: v.computedAt,
     period: { from: v.periodStart, to: v.periodEnd },
-    suppression: { threshold: v.threshold, smallCount: `fewer than ${v.threshold}`, hiddenToPreventDifferencing: 'hidden' },
+    disclosureControl: {
+      method: 'small counts withheld; every other count rounded to the nearest 5; totals are sums of the rounded counts',
+      threshold: v.threshold,
+      roundingBase: ROUNDING_BASE,
+      withheldLabel: WITHHELD,
+    },
     partnership: entity(v.partnership),
     sectors: v.sectors.map((s) => ({ sector: s.key.replace('sector:', ''), name: s.name, ...entity(s) })),
     organisations: v.organisations.map((o) => ({ slug: o.key.replace('org:', ''), name: o.name, sector: o.sector, inArea: o.inArea, ...entity(o) })),
-    elearning: v.elearning,
-    faceToFace: v.faceToFace,
+    elearning: {
+      completions: count(v.elearning.completions),
+      byCourse: v.elearning.byCourse.map((c) => ({ title: c.title, completions: count(c.completions), withheld: c.completions === WITHHELD ? ['completions'] : [] })),
+      withheld: v.elearning.completions === WITHHELD ? ['completions'] : [],
+    },
+    faceToFace: {
+      sessionsRun: v.faceToFace.sessionsRun,
+      placesFilled: count(v.faceToFace.placesFilled),
+      agenciesRepresented: count(v.faceToFace.agenciesRepresented),
+      withheld: (['placesFilled', 'agenciesRepresented'] as const).filter((k) => v.faceToFace[k] === WITHHELD),
+    },
   };
 }
 
+function chartValue(p: ShownPercent): number | null {
+  return typeof p === 'number' ? p : null;
+}
+
 function chartRows(entities: { name: string; total: EntityFigures['total'] }[]) {
-  return entities.map((e) => ({ label: e.name, empty: e.total.onSystem === 0, compliant: e.total.compliantPercent, dueSoon: e.total.dueSoonPercent, overdue: e.total.overduePercent }));
+  return entities.map((e) => ({ label: e.name, empty: e.total.onSystem === 0, compliant: chartValue(e.total.compliantPercent), dueSoon: chartValue(e.total.dueSoonPercent), overdue: chartValue(e.total.overduePercent) }));
 }
 
 async function partnershipName(ctx: ModuleContext): Promise<string> {
@@ -129,6 +160,7 @@ function routes(ctx: ModuleContext) {
     res.render(ctx.view(page === 'overview' ? 'board' : 'board-breakdown'), {
       title: page === 'overview' ? 'Board coverage' : page === 'sectors' ? 'Board coverage by sector' : 'Board coverage by organisation',
       view: v,
+      methodText: methodText(v.threshold),
       page,
       figures,
       quarterLabel: figures.quarter ? parseQuarter(figures.quarter)?.label : undefined,
@@ -192,7 +224,7 @@ function routes(ctx: ModuleContext) {
     }
     await setSuppressionThreshold(pool, value);
     await audit(pool, { actorUserId: caller(req).userId, action: 'board.threshold-set', detail: { threshold: value }, ip: req.ip });
-    req.session.flash = value === null ? 'Small-number threshold reset to the default' : `Counts below ${value} are now hidden`;
+    req.session.flash = value === null ? 'Small-number threshold reset to the default' : `Counts below ${value} are now withheld`;
     res.redirect('/board');
   });
 
@@ -305,7 +337,7 @@ export default defineModule({
       const today = londonToday();
       const parsed = req.query.asOf === undefined ? { date: today } : parseAsOf(req.query.asOf, today);
       if ('error' in parsed) throw new HttpError(400, parsed.error);
-      res.json(coverageJson(await figuresAsOf(ctx.database.pool, parsed.date)));
+      res.json(coverageJson(await figuresAsOf(ctx.database.pool, parsed.date), parsed.date));
     });
     return router;
   },

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
-import { productPdf, longDate } from '../certificates/pdf';
+import { longDate, productPdf } from '../certificates/pdf';
 import { COLOURS } from './charts';
-import type { ShownFigure } from './suppression';
+import { ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
 import type { BoardView, EntityFigures, FigureRow } from './view';
 
 export interface BoardReport {
@@ -10,13 +10,19 @@ export interface BoardReport {
   quarterLabel: string;
   view: BoardView;
   commentary: string[];
-  trend: { label: string; value: number | null }[];
+  trend: { label: string; value: ShownPercent }[];
 }
 
 const INK = '#0b0c0c';
 const QUIET = '#505a5f';
 const show = (f: ShownFigure) => String(f);
-const pct = (n: number | null) => (n == null ? '–' : `${n}%`);
+const pct = (n: ShownPercent) => (typeof n === 'number' ? `${n}%` : n === WITHHELD ? WITHHELD : '–');
+const csvPct = (n: ShownPercent) => (n == null ? '' : String(n));
+
+/** The method in one sentence, as on the board pages. */
+export function methodText(threshold: number): string {
+  return `To protect individuals, counts from 1 to ${threshold - 1} are withheld and shown as ${WITHHELD}; every other count is rounded to the nearest ${ROUNDING_BASE}, and totals are the sums of the rounded counts, so they may differ a little from the true totals. Percentages are worked out from the rounded counts.`;
+}
 
 const CSV_HEADER = ['level', 'name', 'group', 'on_system', 'compliant', 'due_soon', 'overdue', 'in_induction', 'not_started', 'compliant_percent', 'declared_headcount', 'compliant_of_declared_percent'];
 
@@ -31,9 +37,9 @@ function csvRows(level: string, e: EntityFigures): string[][] {
     show(r.overdue),
     show(r.inInduction),
     show(r.notStarted),
-    r.compliantPercent == null ? '' : String(r.compliantPercent),
+    csvPct(r.compliantPercent),
     r.declared == null ? '' : String(r.declared),
-    r.compliantOfDeclaredPercent == null ? '' : String(r.compliantOfDeclaredPercent),
+    csvPct(r.compliantOfDeclaredPercent),
   ]);
 }
 
@@ -43,7 +49,7 @@ export function boardCsv(view: BoardView): string {
   rows.push(['learning', 'E-learning modules completed', 'all', show(view.elearning.completions), '', '', '', '', '', '', '', '']);
   rows.push(['learning', 'Face-to-face sessions run', 'all', String(view.faceToFace.sessionsRun), '', '', '', '', '', '', '', '']);
   rows.push(['learning', 'Face-to-face places filled', 'all', show(view.faceToFace.placesFilled), '', '', '', '', '', '', '', '']);
-  rows.push(['learning', 'Agencies represented', 'all', String(view.faceToFace.agenciesRepresented), '', '', '', '', '', '', '', '']);
+  rows.push(['learning', 'Agencies represented', 'all', show(view.faceToFace.agenciesRepresented), '', '', '', '', '', '', '', '']);
   return stringify(rows);
 }
 
@@ -67,7 +73,7 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
   doc.font('bold').fontSize(16).text(`Board report for ${report.quarterLabel}`, { width });
   doc.font('body').fontSize(12).text('Domestic abuse training coverage', { width });
   doc.font('body').fontSize(10).fillColor(QUIET).text(`Figures as at ${longDate(view.asOf)}. Learning activity from ${longDate(view.periodStart)} to ${longDate(view.periodEnd)}.`, { width });
-  doc.text(`To protect individuals, counts from 1 to ${view.threshold - 1} show as "fewer than ${view.threshold}" and figures that would let them be worked out show as "hidden".`, { width });
+  doc.text(methodText(view.threshold), { width });
 
   heading('Biggest changes since the previous quarter');
   doc.font('body').fontSize(10).fillColor(INK);
@@ -90,12 +96,12 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
   for (const r of chartRows) {
     doc.font('body').fontSize(9).fillColor(INK).text(r.label, left, y + 3, { width: labelW - 8, lineBreak: false });
     doc.rect(left + labelW, y, barW, 14).fillColor(COLOURS.other).fill();
-    if (r.onSystem === 0 || r.compliantPercent == null) {
-      doc.fillColor(INK).text(r.onSystem === 0 ? 'no staff' : 'hidden (small numbers)', left + labelW + 4, y + 3, { lineBreak: false });
+    if (r.onSystem === 0 || typeof r.compliantPercent !== 'number') {
+      doc.fillColor(INK).text(r.onSystem === 0 ? 'no staff' : WITHHELD, left + labelW + 4, y + 3, { lineBreak: false });
     } else {
       let x = left + labelW;
       for (const [value, colour] of [[r.compliantPercent, COLOURS.compliant], [r.dueSoonPercent, COLOURS.dueSoon], [r.overduePercent, COLOURS.overdue]] as const) {
-        if (!value) continue;
+        if (typeof value !== 'number' || !value) continue;
         const w = (Math.min(value, 100) / 100) * barW;
         doc.rect(x, y, w, 14).fillColor(colour).fill();
         x += w;
@@ -117,11 +123,11 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
     doc.moveTo(left + 30, top + h).lineTo(left + width, top + h).strokeColor(INK).lineWidth(0.8).stroke();
     report.trend.forEach((p, i) => {
       const x = left + 40 + i * (bw + 12);
-      if (p.value != null) {
+      if (typeof p.value === 'number') {
         const bh = (Math.min(p.value, 100) / 100) * h;
         doc.rect(x, top + h - bh, bw, bh).fillColor(COLOURS.trend).fill();
       }
-      doc.font('body').fontSize(8).fillColor(INK).text(pct(p.value), x, top + h - ((p.value ?? 0) / 100) * h - 11, { width: bw, align: 'center', lineBreak: false });
+      doc.font('body').fontSize(8).fillColor(INK).text(pct(p.value), x, top + h - ((typeof p.value === 'number' ? p.value : 0) / 100) * h - 11, { width: bw, align: 'center', lineBreak: false });
       doc.text(p.label, x - 6, top + h + 4, { width: bw + 12, align: 'center', lineBreak: false });
     });
     doc.y = top + h + 24;
@@ -139,7 +145,7 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
     ...view.elearning.byCourse.map((c) => [`  ${c.title}`, show(c.completions)]),
     ['Face-to-face sessions run', String(view.faceToFace.sessionsRun)],
     ['Places filled', show(view.faceToFace.placesFilled)],
-    ['Agencies represented', String(view.faceToFace.agenciesRepresented)],
+    ['Agencies represented', show(view.faceToFace.agenciesRepresented)],
   ]);
 
   doc.end();

@@ -5,6 +5,7 @@ import { computeFigures, type RawFigures } from './figures';
 import { parseQuarter, previousQuarter, type Quarter, quarterEndingOn, quarterOf } from './quarters';
 import type { BoardReport } from './report';
 import { cachedFigures, listSnapshots, refreshFigures, snapshotEndingOn, snapshotFigures, suppressionThreshold } from './store';
+import type { ShownPercent } from './suppression';
 import { type BoardView, buildBoardView } from './view';
 
 /**
@@ -48,21 +49,25 @@ export async function quarterFigures(pool: Pool, q: Quarter): Promise<BoardFigur
   return raw ? { view: viewOf(raw, threshold), source: 'snapshot', quarter: q.id } : null;
 }
 
-/** Figures as at a day: a quarter's snapshot when the day ends a snapshotted quarter, else worked out for that day. */
+/**
+ * Figures as at a day, for the API. Only published points are given, so no
+ * series of days can be put together to tell who changed on which day: today
+ * is today's figures; any other day is the last quarter end on or before it
+ * (its snapshot, or worked out for that quarter end when none was taken).
+ */
 export async function figuresAsOf(pool: Pool, day: string): Promise<BoardFigures> {
-  const threshold = await suppressionThreshold(pool);
-  if (quarterEndingOn(day)) {
-    const snap = await snapshotEndingOn(pool, day);
-    if (snap) return { view: viewOf(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
-  }
   if (day === londonToday()) return currentFigures(pool);
-  const raw = await computeFigures(pool, day, quarterOf(day).start);
-  return { view: buildBoardView(raw, threshold), source: 'computed' };
+  const q = quarterEndingOn(day) ?? previousQuarter(quarterOf(day));
+  const threshold = await suppressionThreshold(pool);
+  const snap = await snapshotEndingOn(pool, q.end);
+  if (snap) return { view: viewOf(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
+  const raw = await computeFigures(pool, q.end, q.start);
+  return { view: buildBoardView(raw, threshold), source: 'computed', quarter: q.id };
 }
 
 /** Share compliant across the partnership for every snapshotted quarter, oldest first (each snapshot read once per process). */
-const trendValues = new Map<string, number | null>();
-export async function trend(pool: Pool, threshold: number, upTo?: string): Promise<{ label: string; quarter: string; value: number | null }[]> {
+const trendValues = new Map<string, ShownPercent>();
+export async function trend(pool: Pool, threshold: number, upTo?: string): Promise<{ label: string; quarter: string; value: ShownPercent }[]> {
   const snaps = (await listSnapshots(pool)).filter((s) => !upTo || s.quarter <= upTo);
   const idOf = (s: { quarter: string; takenAt: Date }) => `${s.quarter}|${new Date(s.takenAt).toISOString()}|${threshold}`;
   for (const s of snaps) {

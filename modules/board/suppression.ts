@@ -1,34 +1,41 @@
 /**
- * Small-number suppression for the board's figures, so no member of staff can
- * be identified from a count. Pure functions: no database, no HTTP.
+ * Disclosure control for every figure the board sees, so no member of staff
+ * can be identified from them. Pure functions: no database, no HTTP.
  *
- * Primary suppression: a count from 1 to threshold - 1 is shown as "fewer than N".
- * Secondary suppression: figures are tied together by sums (a row of statuses
- * adds up to its total, organisations add up to their sector, sectors to the
- * partnership). If exactly one figure in such a sum were hidden, it could be
- * worked out by subtracting the others from the total, so another figure of
- * the same sum is hidden too (the smallest non-zero part, or the total when no
- * part is left), repeated until no sum has exactly one hidden figure.
- * Zeros are never hidden: a zero identifies no one.
+ * The method is the one NHS England and the ONS publish small-population
+ * statistics with: primary suppression of small counts, and rounding of every
+ * other count to the nearest 5.
+ * - Each finest count (an organisation's staff group by status, a declared
+ *   headcount, an e-learning module's completions) is published as 0 when it
+ *   is 0, as "[c]" when it is from 1 to threshold - 1, and otherwise rounded
+ *   to the nearest 5.
+ * - Every total is the sum of the rounded counts it is made of (a withheld
+ *   count adds its rounded value too), so totals add up and carry nothing the
+ *   rounded counts do not. A total below the threshold is "[c]" as well.
+ * - Percentages are worked out from the published counts.
+ * Everything published is therefore a function of the rounded counts alone:
+ * a withheld count could be any value of its rounding band (1 or 2, 3 or 4 at
+ * threshold 5) and every figure would read the same. That band always holds
+ * at least two values (a band that would hold one is joined to the band
+ * below), so no withheld count can be worked out, by subtraction, by solving
+ * the published sums together, or from the rounding. Zeros are shown: a zero
+ * identifies no one.
  */
 
 export const DEFAULT_THRESHOLD = 5;
-export const MIN_THRESHOLD = 2;
+/** At 2, "[c]" could only mean 1. */
+export const MIN_THRESHOLD = 3;
 export const MAX_THRESHOLD = 50;
+export const ROUNDING_BASE = 5;
 
-/** A sum the reader can check: total = sum of parts (keys of figures). */
-export interface SumConstraint {
-  total: string;
-  parts: string[];
-}
+/** The one label for a withheld figure, whatever the reason (as the ONS writes it). */
+export const WITHHELD = '[c]';
+export type Withheld = typeof WITHHELD;
 
-export type Suppression = 'small' | 'secondary';
-
-export interface SuppressedFigures {
-  threshold: number;
-  /** Why each hidden figure is hidden; keys absent here are shown. */
-  hidden: Map<string, Suppression>;
-}
+/** A count as the board sees it: a number (0 or rounded to 5), or withheld. */
+export type ShownFigure = number | Withheld;
+/** A percentage as the board sees it: withheld when a count it is built on is, null when there is nothing to divide by. */
+export type ShownPercent = number | Withheld | null;
 
 export function isValidThreshold(n: number): boolean {
   return Number.isInteger(n) && n >= MIN_THRESHOLD && n <= MAX_THRESHOLD;
@@ -55,73 +62,52 @@ export function thresholdFrom(setting: number | null | undefined, env: string | 
   return DEFAULT_THRESHOLD;
 }
 
-/** Hides small counts and whatever would let them be worked out from the sums given. */
-export function suppress(values: Map<string, number>, constraints: SumConstraint[], threshold = DEFAULT_THRESHOLD): SuppressedFigures {
-  const hidden = new Map<string, Suppression>();
-  for (const [key, value] of values) {
-    if (value >= 1 && value < threshold) hidden.set(key, 'small');
+const nearest = (n: number) => ROUNDING_BASE * Math.round(n / ROUNDING_BASE);
+
+/**
+ * What a true count adds to every total it is part of: rounded to the nearest
+ * 5, except that the largest withheld value, when it would be alone in its
+ * rounding band, rounds with the band below (so a band never pins a value).
+ */
+export function roundedCount(n: number, threshold: number): number {
+  if (!(n > 0)) return 0;
+  if (n === threshold - 1 && n >= 2 && nearest(n) !== nearest(n - 1)) return nearest(n - 1);
+  return nearest(n);
+}
+
+/** One finest count, as published. */
+export interface Protected {
+  shown: ShownFigure;
+  /** What it adds to the totals it is part of. */
+  rounded: number;
+}
+
+export function protect(n: number, threshold: number): Protected {
+  const rounded = roundedCount(n, threshold);
+  return { shown: n > 0 && n < threshold ? WITHHELD : rounded, rounded };
+}
+
+/** A total of protected counts: the sum of their rounded values; withheld when it is below the threshold and made only of withheld counts. */
+export function protectedTotal(parts: Protected[], threshold: number): Protected {
+  let rounded = 0;
+  let withheld = false;
+  let shownPart = false;
+  for (const p of parts) {
+    rounded += p.rounded;
+    if (p.shown === WITHHELD) withheld = true;
+    else if (p.shown > 0) shownPart = true;
   }
-  const value = (k: string) => values.get(k) ?? 0;
-  // Constraints touching each key, so a new hidden figure re-checks only its own sums.
-  const touching = new Map<string, number[]>();
-  constraints.forEach((c, i) => {
-    for (const k of [c.total, ...c.parts]) {
-      const list = touching.get(k);
-      if (list) list.push(i);
-      else touching.set(k, [i]);
-    }
-  });
-  const queue: number[] = [];
-  const queued = new Set<number>();
-  const enqueue = (i: number) => {
-    if (!queued.has(i)) {
-      queued.add(i);
-      queue.push(i);
-    }
-  };
-  for (const k of hidden.keys()) for (const i of touching.get(k) ?? []) enqueue(i);
-  for (let head = 0; head < queue.length; head++) {
-    const i = queue[head];
-    queued.delete(i);
-    const c = constraints[i];
-    let hiddenCount = hidden.has(c.total) ? 1 : 0;
-    for (const k of c.parts) {
-      if (hidden.has(k) && ++hiddenCount > 1) break;
-    }
-    if (hiddenCount !== 1) continue;
-    // The hidden one is a part with the total shown (or the total with every part shown): hide
-    // another, the smallest non-zero part (ties by key, so the result never depends on order).
-    let next: string | undefined;
-    for (const k of c.parts) {
-      if (hidden.has(k) || value(k) <= 0) continue;
-      if (next === undefined || value(k) < value(next) || (value(k) === value(next) && k < next)) next = k;
-    }
-    if (!next && !hidden.has(c.total)) next = c.total;
-    if (!next) continue; // only the total is hidden and every part is zero: the total is zero, nothing to protect
-    hidden.set(next, 'secondary');
-    for (const j of touching.get(next) ?? []) enqueue(j);
-  }
-  return { threshold, hidden };
+  return { shown: withheld && !shownPart && rounded < threshold ? WITHHELD : rounded, rounded };
 }
 
-/** A figure as the board sees it: the number, or why it is hidden. */
-export type ShownFigure = number | string;
-
-export function fewerThan(threshold: number): string {
-  return `fewer than ${threshold}`;
-}
-
-export const HIDDEN_TEXT = 'hidden';
-
-export function shown(values: Map<string, number>, result: SuppressedFigures, key: string): ShownFigure {
-  const why = result.hidden.get(key);
-  if (why === 'small') return fewerThan(result.threshold);
-  if (why === 'secondary') return HIDDEN_TEXT;
-  return values.get(key) ?? 0;
-}
-
-/** A whole-number percentage, or null when either count is hidden or there is nothing to divide by. */
-export function shownPercent(numerator: ShownFigure, denominator: ShownFigure): number | null {
-  if (typeof numerator !== 'number' || typeof denominator !== 'number' || denominator <= 0) return null;
+/** A whole-number percentage of published counts: withheld when either is, null when there is nothing to divide by. */
+export function shownPercent(numerator: ShownFigure, denominator: ShownFigure): ShownPercent {
+  if (numerator === WITHHELD || denominator === WITHHELD) return WITHHELD;
+  if (denominator <= 0) return null;
   return Math.round((numerator / denominator) * 100);
+}
+
+/** A finest count on its own (evaluation counts, places filled): as published. */
+export function publishedCount(n: number, threshold: number): ShownFigure {
+  return protect(n, threshold).shown;
 }

@@ -4,148 +4,76 @@ import { commentary } from './commentary';
 import { emptyCounts, type GroupCounts, type OrganisationFigures, type RawFigures } from './figures';
 import { validateHeadcount } from './headcount';
 import { lastEndedQuarter, parseAsOf, parseQuarter, quarterEndingOn } from './quarters';
-import { checkThresholdEnv, type SumConstraint, shown, shownPercent, suppress, thresholdFrom } from './suppression';
+import { checkThresholdEnv, protect, protectedTotal, roundedCount, shownPercent, thresholdFrom, WITHHELD } from './suppression';
 import { buildBoardView } from './view';
 
-/** Everything an attacker can learn: for each sum with exactly one unknown, that unknown. Repeats until nothing new. */
-function recoverable(values: Map<string, number>, constraints: SumConstraint[], hidden: Set<string>): Set<string> {
-  const known = new Set([...values.keys()].filter((k) => !hidden.has(k)));
-  const found = new Set<string>();
-  let progress = true;
-  while (progress) {
-    progress = false;
-    for (const c of constraints) {
-      const unknown = [c.total, ...c.parts].filter((k) => !known.has(k));
-      if (unknown.length === 1) {
-        known.add(unknown[0]);
-        found.add(unknown[0]);
-        progress = true;
-      }
+describe('disclosure control: small counts withheld, every other count rounded to 5', () => {
+  it('withholds counts from 1 to 4 as [c], shows zeros, and rounds every other count to the nearest 5', () => {
+    expect([0, 1, 4, 5, 7, 8, 12, 13, 120].map((n) => protect(n, 5).shown)).to.deep.equal([0, WITHHELD, WITHHELD, 5, 5, 10, 10, 15, 120]);
+    expect(protect(7, 10).shown).to.equal(WITHHELD);
+  });
+
+  it('adds totals up from the rounded counts, a withheld count included, and withholds a total made only of small counts', () => {
+    const cells = [protect(2, 5), protect(3, 5), protect(12, 5)];
+    expect(protectedTotal(cells, 5)).to.deep.equal({ shown: 15, rounded: 15 });
+    expect(protectedTotal([protect(1, 5), protect(2, 5)], 5).shown).to.equal(WITHHELD);
+    expect(protectedTotal([protect(0, 5)], 5).shown).to.equal(0);
+  });
+
+  it('never leaves a withheld count alone in its rounding band, whatever the threshold', () => {
+    for (let t = 3; t <= 50; t++) {
+      const bands = new Map<number, number[]>();
+      for (let n = 1; n < t; n++) bands.set(roundedCount(n, t), [...(bands.get(roundedCount(n, t)) ?? []), n]);
+      for (const [rounded, values] of bands) expect(values.length, `threshold ${t}, band ${rounded}: ${values}`).to.be.greaterThan(1);
     }
-  }
-  return found;
-}
-
-/** A table: rows of cells with row totals, column totals and a grand total, as keys and sums. */
-function table(cells: number[][]): { values: Map<string, number>; constraints: SumConstraint[] } {
-  const values = new Map<string, number>();
-  const constraints: SumConstraint[] = [];
-  const cols = cells[0].length;
-  cells.forEach((row, r) => {
-    row.forEach((v, c) => {
-      values.set(`r${r}c${c}`, v);
-    });
-    values.set(`r${r}total`, row.reduce((a, b) => a + b, 0));
-    constraints.push({ total: `r${r}total`, parts: row.map((_v, c) => `r${r}c${c}`) });
-  });
-  for (let c = 0; c < cols; c++) {
-    values.set(`total c${c}`, cells.reduce((a, row) => a + row[c], 0));
-    constraints.push({ total: `total c${c}`, parts: cells.map((_row, r) => `r${r}c${c}`) });
-  }
-  values.set('grand', cells.flat().reduce((a, b) => a + b, 0));
-  constraints.push({ total: 'grand', parts: cells.map((_row, r) => `r${r}total`) });
-  constraints.push({ total: 'grand', parts: Array.from({ length: cols }, (_v, c) => `total c${c}`) });
-  return { values, constraints };
-}
-
-describe('small-number suppression', () => {
-  it('shows counts from 1 to 4 as "fewer than 5", and zeros and counts of 5 or more as they are', () => {
-    const values = new Map([
-      ['a', 0],
-      ['b', 1],
-      ['c', 4],
-      ['d', 5],
-      ['e', 120],
-    ]);
-    const result = suppress(values, [], 5);
-    expect(['a', 'b', 'c', 'd', 'e'].map((k) => shown(values, result, k))).to.deep.equal([0, 'fewer than 5', 'fewer than 5', 5, 120]);
   });
 
-  it('uses the threshold given: with 10, a count of 7 is "fewer than 10"', () => {
-    const values = new Map([['a', 7]]);
-    expect(shown(values, suppress(values, [], 10), 'a')).to.equal('fewer than 10');
-  });
-
-  it('hides a second figure in a row so the hidden one cannot be worked out from the total', () => {
-    // Total 30 = 3 + 12 + 15: hiding only the 3 would leave 30 - 12 - 15 = 3.
-    const values = new Map([
-      ['total', 30],
-      ['compliant', 3],
-      ['overdue', 12],
-      ['notStarted', 15],
-    ]);
-    const result = suppress(values, [{ total: 'total', parts: ['compliant', 'overdue', 'notStarted'] }]);
-    expect(shown(values, result, 'compliant')).to.equal('fewer than 5');
-    expect(shown(values, result, 'overdue')).to.equal('hidden');
-    expect(shown(values, result, 'notStarted')).to.equal(15);
-    expect(shown(values, result, 'total')).to.equal(30);
-    expect([...recoverable(values, [{ total: 'total', parts: ['compliant', 'overdue', 'notStarted'] }], new Set(result.hidden.keys()))]).to.deep.equal([]);
-  });
-
-  it('hides the total when every other part is zero', () => {
-    const values = new Map([
-      ['total', 3],
-      ['compliant', 3],
-      ['overdue', 0],
-    ]);
-    const result = suppress(values, [{ total: 'total', parts: ['compliant', 'overdue'] }]);
-    expect(shown(values, result, 'total')).to.equal('fewer than 5');
-    expect(shown(values, result, 'overdue')).to.equal(0);
-  });
-
-  it('hides a part when only the total is small, so the total cannot be added up from its parts', () => {
-    // Two organisations in a sector: 2 + 0 = 2; and a row 8 = 2 + 6 where the 2 is small.
-    const values = new Map([
-      ['sector', 9],
-      ['orgA', 2],
-      ['orgB', 7],
-    ]);
-    const c = [{ total: 'sector', parts: ['orgA', 'orgB'] }];
-    const result = suppress(values, c);
-    expect(result.hidden.has('orgA') && result.hidden.has('orgB')).to.equal(true);
-    expect(recoverable(values, c, new Set(result.hidden.keys())).size).to.equal(0);
-  });
-
-  it('protects rows and columns together: a differencing attack on a two-way table recovers nothing', () => {
-    // Rows are organisations, columns statuses; 2 in the middle would be found from its row or column.
-    const { values, constraints } = table([
-      [20, 2, 9],
-      [15, 11, 30],
-      [8, 6, 12],
-    ]);
-    const result = suppress(values, constraints);
-    const hidden = new Set(result.hidden.keys());
-    expect(hidden.has('r0c1')).to.equal(true);
-    expect(recoverable(values, constraints, hidden).size).to.equal(0);
-  });
-
-  it('by property: no small count in any table can be recovered by subtracting shown figures', () => {
+  it('by property: changing any withheld count within its band changes no figure the board sees, so nothing can work it out', () => {
+    const cell = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 40 }));
+    const orgArb = fc.record({ sector: fc.constantFrom('police', 'health', 'voluntary'), g1: fc.array(cell, { minLength: 5, maxLength: 5 }), g2: fc.array(cell, { minLength: 5, maxLength: 5 }), declared: fc.option(fc.tuple(cell, cell)) });
     fc.assert(
-      fc.property(fc.array(fc.array(fc.nat(25), { minLength: 2, maxLength: 5 }), { minLength: 2, maxLength: 5 }), fc.integer({ min: 2, max: 10 }), (rows, threshold) => {
-        const cols = Math.min(...rows.map((r) => r.length));
-        const { values, constraints } = table(rows.map((r) => r.slice(0, cols)));
-        const result = suppress(values, constraints, threshold);
-        const hidden = new Set(result.hidden.keys());
-        for (const [k, v] of values) if (v >= 1 && v < threshold) expect(hidden.has(k), k).to.equal(true);
-        expect([...recoverable(values, constraints, hidden)]).to.deep.equal([]);
+      fc.property(fc.array(orgArb, { minLength: 1, maxLength: 6 }), fc.nat(), fc.constantFrom(3, 4, 5, 9, 10), (orgs, pickRaw, t) => {
+        const status = ['compliant', 'dueSoon', 'overdue', 'inInduction', 'notStarted'] as const;
+        const build = (o: (typeof orgs)[number]) => Object.fromEntries(status.map((s, i) => [s, o.g1[i]])) as Partial<GroupCounts>;
+        const make = (list: typeof orgs) =>
+          raw(list.map((o, i) => org(`o${i}`, o.sector, { 1: build(o), 2: Object.fromEntries(status.map((s, j) => [s, o.g2[j]])) }, o.declared ? { 1: o.declared[0], 2: o.declared[1] } : {})));
+        const view = buildBoardView(make(orgs), t);
+        // Every withheld finest count, moved to each other value of its band.
+        const small: [number, 'g1' | 'g2', number][] = [];
+        orgs.forEach((o, i) => {
+          for (const g of ['g1', 'g2'] as const) {
+            o[g].forEach((n, j) => {
+              if (n > 0 && n < t) small.push([i, g, j]);
+            });
+          }
+        });
+        if (!small.length) return;
+        const [i, g, j] = small[pickRaw % small.length];
+        const n = orgs[i][g][j];
+        for (let other = 1; other < t; other++) {
+          if (other === n || roundedCount(other, t) !== roundedCount(n, t)) continue;
+          const changed = orgs.map((o, k) => (k === i ? { ...o, [g]: o[g].map((v, m) => (m === j ? other : v)) } : o));
+          expect(buildBoardView(make(changed), t)).to.deep.equal(view);
+        }
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
-  it('hides percentages built on a hidden count, and never divides by zero', () => {
+  it('withholds percentages built on a withheld count, and never divides by zero', () => {
     expect(shownPercent(12, 40)).to.equal(30);
-    expect(shownPercent('fewer than 5', 40)).to.equal(null);
-    expect(shownPercent(12, 'hidden')).to.equal(null);
+    expect(shownPercent(WITHHELD, 40)).to.equal(WITHHELD);
+    expect(shownPercent(10, WITHHELD)).to.equal(WITHHELD);
     expect(shownPercent(0, 0)).to.equal(null);
   });
 
-  it('takes the threshold from the partnership setting, then BOARD_SUPPRESSION_THRESHOLD, then 5', () => {
+  it('takes the threshold from the partnership setting, then BOARD_SUPPRESSION_THRESHOLD, then 5, and never below 3', () => {
     expect(thresholdFrom(10, '7')).to.equal(10);
     expect(thresholdFrom(null, '7')).to.equal(7);
     expect(thresholdFrom(null, undefined)).to.equal(5);
+    expect(thresholdFrom(2, undefined)).to.equal(5);
     expect(() => checkThresholdEnv('one')).to.throw(/BOARD_SUPPRESSION_THRESHOLD/);
-    expect(() => checkThresholdEnv('1')).to.throw(/from 2 to 50/);
+    expect(() => checkThresholdEnv('2')).to.throw(/from 3 to 50/);
     expect(() => checkThresholdEnv('8')).to.not.throw();
   });
 });
@@ -174,7 +102,7 @@ function raw(organisations: OrganisationFigures[]): RawFigures {
 }
 
 describe('board figures', () => {
-  it('suppresses across tables: an organisation alone in its sector is hidden in the sector table too', () => {
+  it('withholds across tables: an organisation alone in its sector is withheld in the sector table too, and totals add up from rounded counts', () => {
     const view = buildBoardView(
       raw([
         org('council', 'local-authority', { 1: { compliant: 40, overdue: 10 }, 2: { compliant: 30, overdue: 2 } }),
@@ -184,14 +112,23 @@ describe('board figures', () => {
     );
     const councilGroup2 = view.organisations[0].groups[1];
     const sectorGroup2 = view.sectors.find((s) => s.key === 'sector:local-authority')!.groups[1];
-    expect(councilGroup2.overdue).to.equal('fewer than 5');
-    expect(sectorGroup2.overdue).to.equal('fewer than 5');
-    // With the group total shown, the compliant count is hidden too, or 32 - 30 would give the overdue count away.
-    expect(councilGroup2.onSystem).to.equal(32);
-    expect(councilGroup2.compliant).to.equal('hidden');
-    expect(councilGroup2.compliantPercent).to.equal(null);
-    // E-learning: 3 completions of one module are hidden, and so is the other so the total does not give it away.
-    expect(view.elearning.byCourse.map((c) => c.completions)).to.deep.equal(['hidden', 'fewer than 5']);
+    expect(councilGroup2.overdue).to.equal(WITHHELD);
+    expect(sectorGroup2.overdue).to.equal(WITHHELD);
+    // 2 rounds to 0 in the total: 32 - 30 gives nothing away, because the total is 30 + 0.
+    expect(councilGroup2.onSystem).to.equal(30);
+    expect(councilGroup2.compliant).to.equal(30);
+    expect(view.partnership.groups[1].overdue).to.equal(10);
+    // E-learning: 3 completions of one module are withheld; the total is 20 + 5.
+    expect(view.elearning.byCourse.map((c) => c.completions)).to.deep.equal([20, WITHHELD]);
+    expect(view.elearning.completions).to.equal(25);
+  });
+
+  it('withholds a declared headcount of 1 to 4, and never lets a sector’s declared total give away a count on the system', () => {
+    // The council declared 0 for Group 2 but has 3 there: the sector adds the published (rounded) 5, not 3.
+    const view = buildBoardView(raw([org('council', 'local-authority', { 1: { compliant: 40 }, 2: { compliant: 3 } }, { 1: 2, 2: 0 })]), 5);
+    expect(view.organisations[0].groups[0].declared).to.equal(WITHHELD);
+    expect(view.sectors[0].groups[1].declared).to.equal(5);
+    expect(view.sectors[0].groups[1].onSystem).to.equal(5);
   });
 
   it('shows coverage of those on the system and of the declared headcount side by side', () => {
@@ -213,14 +150,15 @@ describe('board figures', () => {
 
   it('writes a commentary of the biggest changes from figures the board may see', () => {
     const before = buildBoardView(raw([org('council', 'local-authority', { 1: { compliant: 40, overdue: 60 }, 2: { compliant: 50, overdue: 50 } }), org('police', 'police', { 1: { compliant: 90, overdue: 10 }, 2: { compliant: 52, overdue: 48 } })]), 5);
-    const after = buildBoardView(raw([org('council', 'local-authority', { 1: { compliant: 70, overdue: 30 }, 2: { compliant: 50, overdue: 50 } }), org('police', 'police', { 1: { compliant: 88, overdue: 12 }, 2: { compliant: 52, overdue: 48 } })]), 5);
+    const after = buildBoardView(raw([org('council', 'local-authority', { 1: { compliant: 70, overdue: 30 }, 2: { compliant: 50, overdue: 50 } }), org('police', 'police', { 1: { compliant: 85, overdue: 15 }, 2: { compliant: 52, overdue: 48 } })]), 5);
     const text = commentary(before, after);
-    expect(text[0]).to.equal('Whole partnership: the share compliant rose from 58% to 65% (up 7 percentage points).');
-    // Biggest first: the council (and its sector) moved 15 points, Group 1 14.
+    expect(text[0]).to.equal('Whole partnership: the share compliant rose from 57% to 64% (up 7 percentage points).');
+    // Biggest first: the council (and its sector) moved 15 points, Group 1 13.
     expect(text[1]).to.equal('council: the share compliant rose from 45% to 60% (up 15 percentage points).');
-    expect(text.join(' ')).to.include('Group 1: the share compliant rose from 65% to 79% (up 14 percentage points).');
-    expect(text.join(' ')).to.include('police: the share compliant fell from 71% to 70% (down 1 percentage point).');
-    expect(commentary(null, after)[0]).to.match(/^This is the first quarter on record: 65%/);
+    expect(text.join(' ')).to.include('Group 1: the share compliant rose from 65% to 78% (up 13 percentage points).');
+    // From the rounded counts (52 and 48 are published as 50 and 50), as the board sees them.
+    expect(text.join(' ')).to.include('police: the share compliant fell from 70% to 68% (down 2 percentage points).');
+    expect(commentary(null, after)[0]).to.match(/^This is the first quarter on record: 64%/);
   });
 });
 

@@ -1,12 +1,13 @@
 import { SECTORS } from '../organisations/store';
-import { emptyCounts, type GroupCounts, MEASURES, type Measure, type RawFigures, STATUS_MEASURES } from './figures';
-import { type ShownFigure, type SumConstraint, shown, shownPercent, suppress } from './suppression';
+import { emptyCounts, MEASURES, type Measure, type RawFigures, STATUS_MEASURES } from './figures';
+import { type Protected, protect, protectedTotal, type ShownFigure, type ShownPercent, shownPercent } from './suppression';
 
 /**
  * The board's figures as a board member sees them: totals for the
- * partnership, each sector and each organisation, by staff group, with small
- * numbers suppressed across every table at once (a figure hidden in the
- * organisations table cannot be read off the sectors table).
+ * partnership, each sector and each organisation, by staff group, every one
+ * protected by the one method in suppression.ts (small counts withheld, every
+ * other count rounded, totals the sums of the rounded counts). Nothing here
+ * reads a true count except through protect().
  */
 
 export interface FigureRow {
@@ -17,13 +18,13 @@ export interface FigureRow {
   overdue: ShownFigure;
   inInduction: ShownFigure;
   notStarted: ShownFigure;
-  compliantPercent: number | null;
-  dueSoonPercent: number | null;
-  overduePercent: number | null;
+  compliantPercent: ShownPercent;
+  dueSoonPercent: ShownPercent;
+  overduePercent: ShownPercent;
   /** Declared headcount (staff and volunteers); null when nobody declared one. */
-  declared: number | null;
-  /** Compliant as a share of the declared headcount; null when hidden or not declared. */
-  compliantOfDeclaredPercent: number | null;
+  declared: ShownFigure | null;
+  /** Compliant as a share of the declared headcount; null when not declared or out of date. */
+  compliantOfDeclaredPercent: ShownPercent;
   /** True when fewer people were declared than are on the system (the declaration is out of date). */
   declaredBelowSystem: boolean;
 }
@@ -46,90 +47,107 @@ export interface BoardView {
   sectors: EntityFigures[];
   organisations: (EntityFigures & { sector: string; sectorName: string; inArea: boolean; declaredHeadcount: boolean })[];
   elearning: { completions: ShownFigure; byCourse: { title: string; completions: ShownFigure }[] };
-  faceToFace: { sessionsRun: number; placesFilled: ShownFigure; agenciesRepresented: number };
+  /** Sessions run are training events, not people, so they are shown as they are. */
+  faceToFace: { sessionsRun: number; placesFilled: ShownFigure; agenciesRepresented: ShownFigure };
   /** Organisations that have not declared a headcount for every group. */
   undeclared: string[];
 }
-
-const key = (entity: string, group: string, measure: Measure) => `${entity}|${group}|${measure}`;
 
 export function sectorName(sector: string): string {
   return (SECTORS as Record<string, string>)[sector] ?? sector;
 }
 
 export function buildBoardView(raw: RawFigures, threshold: number): BoardView {
-  const values = new Map<string, number>();
-  const declared = new Map<string, number>();
-  const declaredAny = new Set<string>();
-  const constraints: SumConstraint[] = [];
   const groupKeys = raw.groups.map(String);
-  const allGroups = [...groupKeys, 'all'];
   const sectors = [...new Set(raw.organisations.map((o) => o.sector))].sort((a, b) => sectorName(a).localeCompare(sectorName(b)));
+  const total = (parts: Protected[]) => protectedTotal(parts, threshold);
 
-  const add = (entity: string, group: string, counts: GroupCounts) => {
-    for (const m of MEASURES) values.set(key(entity, group, m), (values.get(key(entity, group, m)) ?? 0) + counts[m]);
+  // The finest counts, protected once; every other figure is a total of them.
+  const parts = new Map<string, Protected[]>();
+  const addPart = (k: string, p: Protected) => {
+    const list = parts.get(k);
+    if (list) list.push(p);
+    else parts.set(k, [p]);
   };
-  const addDeclared = (entity: string, group: string, n: number | undefined) => {
-    if (n === undefined) return;
-    declared.set(`${entity}|${group}`, (declared.get(`${entity}|${group}`) ?? 0) + n);
-  };
+  const finest = new Map<string, Protected>();
+  const declaredOf = new Map<string, Protected>();
+  const declaredParts = new Map<string, Protected[]>();
+  const declaredAny = new Set<string>();
   for (const org of raw.organisations) {
     const entity = `org:${org.slug}`;
     for (const g of groupKeys) {
       const counts = org.groups[g] ?? emptyCounts();
-      // Sectors and the partnership count an organisation that has not declared a group (or
-      // declared fewer than it has on the system) at its on-system headcount: the least it has.
+      for (const m of STATUS_MEASURES) {
+        const p = protect(counts[m], threshold);
+        finest.set(`${entity}|${g}|${m}`, p);
+        for (const target of [entity, `sector:${org.sector}`, 'all']) {
+          for (const group of [g, 'all']) {
+            addPart(`${target}|${group}|${m}`, p);
+            addPart(`${target}|${group}|onSystem`, p);
+          }
+        }
+      }
       const d = org.declared[g];
-      const effective = Math.max(d ?? 0, counts.onSystem);
-      for (const target of [entity, `sector:${org.sector}`, 'all']) {
-        add(target, g, counts);
-        add(target, 'all', counts);
-        const n = target === entity ? d : effective;
-        addDeclared(target, g, n);
-        if (target !== entity || groupKeys.every((k) => org.declared[k] !== undefined)) addDeclared(target, 'all', n);
-        if (d !== undefined) declaredAny.add(target);
+      if (d !== undefined) {
+        declaredOf.set(`${entity}|${g}`, protect(d, threshold));
+        for (const target of [entity, `sector:${org.sector}`, 'all']) declaredAny.add(target);
       }
     }
   }
-  const entities = ['all', ...sectors.map((s) => `sector:${s}`), ...raw.organisations.map((o) => `org:${o.slug}`)];
-  for (const e of entities) {
-    for (const g of allGroups) constraints.push({ total: key(e, g, 'onSystem'), parts: STATUS_MEASURES.map((m) => key(e, g, m)) });
-    for (const m of MEASURES) constraints.push({ total: key(e, 'all', m), parts: groupKeys.map((g) => key(e, g, m)) });
-  }
-  const orgsOfSector = new Map(sectors.map((s) => [s, raw.organisations.filter((o) => o.sector === s)]));
-  for (const g of allGroups) {
-    for (const m of MEASURES) {
-      constraints.push({ total: key('all', g, m), parts: sectors.map((s) => key(`sector:${s}`, g, m)) });
-      constraints.push({ total: key('all', g, m), parts: raw.organisations.map((o) => key(`org:${o.slug}`, g, m)) });
-      for (const s of sectors) {
-        constraints.push({ total: key(`sector:${s}`, g, m), parts: (orgsOfSector.get(s) ?? []).map((o) => key(`org:${o.slug}`, g, m)) });
+  const figure = new Map<string, Protected>();
+  const fig = (k: string): Protected => {
+    let f = finest.get(k) ?? figure.get(k);
+    if (!f) {
+      f = total(parts.get(k) ?? []);
+      figure.set(k, f);
+    }
+    return f;
+  };
+  // Declared headcount: an organisation's own declaration per group (its total only when every
+  // group is declared). Sectors and the partnership count each organisation and group at the larger
+  // of its published declaration and its published count on the system (that count when not
+  // declared), so these totals too are made only of published figures.
+  for (const org of raw.organisations) {
+    const entity = `org:${org.slug}`;
+    const complete = groupKeys.every((g) => declaredOf.has(`${entity}|${g}`));
+    for (const g of groupKeys) {
+      const d = declaredOf.get(`${entity}|${g}`);
+      const on = fig(`${entity}|${g}|onSystem`);
+      const effective = d && d.rounded >= on.rounded ? d : on;
+      for (const target of [`sector:${org.sector}`, 'all']) {
+        for (const group of [g, 'all']) {
+          const k = `${target}|${group}`;
+          const list = declaredParts.get(k);
+          if (list) list.push(effective);
+          else declaredParts.set(k, [effective]);
+        }
+      }
+      if (d && complete) {
+        const list = declaredParts.get(`${entity}|all`);
+        if (list) list.push(d);
+        else declaredParts.set(`${entity}|all`, [d]);
       }
     }
   }
-  // E-learning: each module's completions add up to the total.
-  raw.elearning.byCourse.forEach((c, i) => {
-    values.set(`elearning|${i}`, c.completions);
-  });
-  values.set('elearning|all', raw.elearning.completions);
-  constraints.push({ total: 'elearning|all', parts: raw.elearning.byCourse.map((_c, i) => `elearning|${i}`) });
-  values.set('f2f|places', raw.faceToFace.placesFilled);
-
-  const result = suppress(values, constraints, threshold);
-  const fig = (k: string) => shown(values, result, k);
+  const declaredFigure = (entity: string, group: string): Protected | undefined => {
+    if (!declaredAny.has(entity)) return undefined;
+    if (entity.startsWith('org:') && group !== 'all') return declaredOf.get(`${entity}|${group}`);
+    const list = declaredParts.get(`${entity}|${group}`);
+    return list ? total(list) : undefined;
+  };
 
   const row = (entity: string, group: string, label: string): FigureRow => {
-    const f = Object.fromEntries(MEASURES.map((m) => [m, fig(key(entity, group, m))])) as Record<Measure, ShownFigure>;
-    const d = declaredAny.has(entity) ? declared.get(`${entity}|${group}`) : undefined;
-    const onSystemRaw = values.get(key(entity, group, 'onSystem')) ?? 0;
-    const declaredBelowSystem = d !== undefined && d < onSystemRaw;
+    const f = Object.fromEntries(MEASURES.map((m) => [m, fig(`${entity}|${group}|${m}`).shown])) as Record<Measure, ShownFigure>;
+    const d = declaredFigure(entity, group);
+    const declaredBelowSystem = d !== undefined && d.rounded < fig(`${entity}|${group}|onSystem`).rounded;
     return {
       label,
       ...f,
       compliantPercent: shownPercent(f.compliant, f.onSystem),
       dueSoonPercent: shownPercent(f.dueSoon, f.onSystem),
       overduePercent: shownPercent(f.overdue, f.onSystem),
-      declared: d ?? null,
-      compliantOfDeclaredPercent: d !== undefined && !declaredBelowSystem ? shownPercent(f.compliant, d) : null,
+      declared: d ? d.shown : null,
+      compliantOfDeclaredPercent: d && !declaredBelowSystem ? shownPercent(f.compliant, d.shown) : null,
       declaredBelowSystem,
     };
   };
@@ -140,6 +158,7 @@ export function buildBoardView(raw: RawFigures, threshold: number): BoardView {
     groups: groupKeys.map((g) => row(e, g, `Group ${g}`)),
   });
 
+  const courses = raw.elearning.byCourse.map((c) => protect(c.completions, threshold));
   return {
     asOf: raw.asOf,
     periodStart: raw.periodStart,
@@ -156,8 +175,12 @@ export function buildBoardView(raw: RawFigures, threshold: number): BoardView {
       inArea: o.inArea,
       declaredHeadcount: groupKeys.every((g) => o.declared[g] !== undefined),
     })),
-    elearning: { completions: fig('elearning|all'), byCourse: raw.elearning.byCourse.map((c, i) => ({ title: c.title, completions: fig(`elearning|${i}`) })) },
-    faceToFace: { sessionsRun: raw.faceToFace.sessionsRun, placesFilled: fig('f2f|places'), agenciesRepresented: raw.faceToFace.agenciesRepresented },
+    elearning: { completions: total(courses).shown, byCourse: raw.elearning.byCourse.map((c, i) => ({ title: c.title, completions: courses[i].shown })) },
+    faceToFace: {
+      sessionsRun: raw.faceToFace.sessionsRun,
+      placesFilled: protect(raw.faceToFace.placesFilled, threshold).shown,
+      agenciesRepresented: protect(raw.faceToFace.agenciesRepresented, threshold).shown,
+    },
     undeclared: raw.organisations.filter((o) => !groupKeys.every((g) => o.declared[g] !== undefined)).map((o) => o.name),
   };
 }

@@ -5,7 +5,7 @@ import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 // The board's own threshold and wording, so these figures are suppressed exactly as the board's are.
 import { suppressionThreshold } from '../board/store';
-import { fewerThan } from '../board/suppression';
+import { publishedCount } from '../board/suppression';
 import { CONFIDENCE_LEVELS, confidenceChange, parseFollowUp, parseRatings } from './rules';
 import {
   competencyLabels,
@@ -165,14 +165,14 @@ export default defineModule({
     router.get('/board/evaluation', allow('board-member', 'partnership-admin'), async (_req, res) => {
       const [pairs, labels, threshold, followUps] = await Promise.all([ratingPairs(pool), competencyLabels(pool), suppressionThreshold(pool), followUpCounts(pool)]);
       const rows = confidenceChange(pairs, threshold)
-        .map((r) => ({ ...r, competency: labels.get(r.lineage), peopleShown: r.people < threshold ? fewerThan(threshold) : r.people }))
+        .map((r) => ({ ...r, competency: labels.get(r.lineage), peopleShown: publishedCount(r.people, threshold) }))
         .filter((r) => r.competency)
         .sort((a, b) => a.competency!.groupNumber - b.competency!.groupNumber || a.competency!.number - b.competency!.number);
       res.render(ctx.view('board'), {
         title: 'Change in confidence after training',
         rows,
         threshold,
-        followUps: { sent: followUps.sent < threshold && followUps.sent > 0 ? fewerThan(threshold) : followUps.sent, answered: followUps.answered < threshold && followUps.answered > 0 ? fewerThan(threshold) : followUps.answered },
+        followUps: { sent: publishedCount(followUps.sent, threshold), answered: publishedCount(followUps.answered, threshold) },
       });
     });
 
