@@ -9,6 +9,7 @@ import { csrfProtection } from './auth/csrf';
 import type { Config } from './config';
 import type { Database } from './db';
 import { HttpError, isDatabaseUnavailable } from './errors';
+import { refuseHostileParameters, refuseHostilePath } from './hostile-input';
 import type { Logger } from './logger';
 import type { LoadedModule, ModuleContext, NavEntry } from './module';
 import { createPartnershipCache } from './partnership';
@@ -26,6 +27,17 @@ export interface AppParts {
 
 function wantsJson(req: Request): boolean {
   return req.originalUrl.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.accepts('html'));
+}
+
+function isClientError(err: unknown): boolean {
+  const status = (err as { status?: unknown; expose?: unknown })?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** PostgreSQL's "data exception" class: the value sent cannot be the column's type. */
+function isBadValueForDatabase(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) && (err as { severity?: unknown }).severity !== undefined;
 }
 
 export function createApp({ config, database, logger, modules, contextFor }: AppParts): Express {
@@ -84,6 +96,8 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     }),
   );
 
+  app.use(refuseHostilePath);
+
   const staticOptions = { maxAge: config.env === 'production' ? '1d' : 0, index: false };
   app.use('/assets', express.static(path.join(ROOT_DIR, 'node_modules/govuk-frontend/dist/govuk'), staticOptions));
   app.use('/public', express.static(path.join(ROOT_DIR, 'public'), staticOptions));
@@ -97,6 +111,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
 
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(refuseHostileParameters);
   installSessions(app, config, database, logger);
   // express-session writes the session as the response ends, but a browser
   // follows a redirect as soon as it has the headers: a flash message set just
@@ -170,6 +185,17 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     } else if ((err as { type?: string }).type === 'entity.too.large') {
       status = 413;
       message = 'The request is too large.';
+    } else if (isBadValueForDatabase(err)) {
+      // A value a handler passed on unchecked (not a UUID, a number out of range): the statement failed and its transaction rolled back, so nothing changed.
+      status = 400;
+      heading = 'There is a problem';
+      message = 'The request holds a value that is not valid. Go back, check what you entered and try again.';
+      (req.log ?? logger).warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'value refused by the database');
+    } else if (isClientError(err)) {
+      // The router's own refusals (a path parameter that does not decode) and the body parsers' others.
+      status = (err as { status: number }).status;
+      heading = 'There is a problem';
+      message = 'The request is not valid. Check the web address or go back and try again.';
     } else {
       (req.log ?? logger).error({ err }, 'unhandled error');
     }
