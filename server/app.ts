@@ -9,6 +9,7 @@ import { csrfProtection } from './auth/csrf';
 import type { Config } from './config';
 import type { Database } from './db';
 import { HttpError, isDatabaseUnavailable } from './errors';
+import { redactUrl } from './redact';
 import { refuseHostileParameters, refuseHostilePath } from './hostile-input';
 import type { Logger } from './logger';
 import type { LoadedModule, ModuleContext, NavEntry } from './module';
@@ -60,9 +61,9 @@ export function createApp({ config, database, logger, modules, contextFor }: App
         res.setHeader('x-request-id', id);
         return id;
       },
-      // Method, path, status and id are enough to trace a request; headers hold cookies and tokens.
+      // Method, path, status and id are enough to trace a request; headers hold cookies and tokens, and addresses can hold link tokens.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/health' || (req.url ?? '').startsWith('/assets/') || (req.url ?? '').startsWith('/public/') },
@@ -124,8 +125,8 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     }) as typeof res.redirect;
     next();
   });
-  installAuthentication(app, database, logger);
-  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? [])));
+  installAuthentication(app, database, logger, config);
+  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
 
   const navEntries: NavEntry[] = modules.flatMap((m) => m.definition.nav ?? []).sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
   app.use(async (req, res, next) => {
