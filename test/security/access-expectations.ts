@@ -73,6 +73,9 @@ export const ACCESS: Record<string, RouteRule> = {
   'POST /training-sessions/offers/:token': open('the link in a place-offer email is its own permission', { unknownIds: true }),
   'GET /public-learning/register': open('members of the public register for public courses'),
   'POST /public-learning/register': open('members of the public register for public courses'),
+  'GET /public-learning/confirm': open('the emailed link’s token, moved into the session, is its own permission', { unknownIds: true }),
+  'GET /public-learning/confirm/:token': open('a single-use token is its own permission', { unknownIds: true }),
+  'POST /public-learning/confirm': open('the emailed link’s token, moved into the session, is its own permission', { unknownIds: true }),
   'GET /auth/saml/:slug/metadata': open('SAML metadata is given to the organisation’s IT team', { unknownIds: true }),
   'GET /auth/saml/:slug/login': open('starts single sign-on', { unknownIds: true }),
   'POST /auth/saml/:slug/acs': open('the identity provider posts here; the signed assertion is the permission', {
