@@ -107,7 +107,7 @@ export async function startTestServer(options: { config?: Partial<Config>; demo?
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
-export async function addUser(server: TestServer, role: Role, options: { email?: string; organisationSlug?: string; name?: string } = {}): Promise<{ id: string; email: string }> {
+export async function addUser(server: TestServer, role: Role, options: { email?: string; organisationSlug?: string; name?: string; emailProven?: boolean } = {}): Promise<{ id: string; email: string }> {
   const pool = server.product.database.pool;
   let organisationId: string | null = null;
   if (options.organisationSlug) {
@@ -115,7 +115,7 @@ export async function addUser(server: TestServer, role: Role, options: { email?:
     organisationId = rows[0]?.id ?? null;
   }
   const email = options.email ?? `${role}.${Math.random().toString(36).slice(2, 8)}@test.example`;
-  const id = await createUser(pool, { email, name: options.name ?? `Test ${role}`, password: TEST_PASSWORD, roles: [{ role, organisationId }] });
+  const id = await createUser(pool, { email, name: options.name ?? `Test ${role}`, password: TEST_PASSWORD, roles: [{ role, organisationId }], emailProven: options.emailProven ?? true });
   return { id, email };
 }
 
