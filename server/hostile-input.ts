@@ -13,18 +13,26 @@ const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export const HOSTILE_INPUT_MESSAGE = 'The form or web address contains characters that cannot be used, such as a hidden control character. Go back, remove them and try again.';
 
-function hostile(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return CONTROL.test(value);
+function hostile(value: unknown, refused: RegExp, depth = 0): boolean {
+  if (typeof value === 'string') return refused.test(value);
   if (depth > 20) return true;
-  if (Array.isArray(value)) return value.some((v) => hostile(v, depth + 1));
+  if (Array.isArray(value)) return value.some((v) => hostile(v, refused, depth + 1));
   if (value && typeof value === 'object') {
     for (const key of Object.keys(value)) {
-      if (PROTOTYPE_KEYS.has(key) || CONTROL.test(key)) return true;
-      if (hostile((value as Record<string, unknown>)[key], depth + 1)) return true;
+      if (PROTOTYPE_KEYS.has(key) || refused.test(key)) return true;
+      if (hostile((value as Record<string, unknown>)[key], refused, depth + 1)) return true;
     }
   }
   return false;
 }
+
+/**
+ * JSON bodies come from scripts, not people: SCORM content may keep compressed
+ * progress data with control characters in it, which PostgreSQL stores. Only
+ * a NUL, which it cannot, is refused there.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above
+const NUL = /\u0000/;
 
 /** Before anything reads the path (static files, the router's own parameter decoding). */
 export const refuseHostilePath: RequestHandler = (req, _res, next) => {
@@ -41,6 +49,6 @@ export const refuseHostilePath: RequestHandler = (req, _res, next) => {
 
 /** After the body parsers: every query and form parameter, whatever the route. */
 export const refuseHostileParameters: RequestHandler = (req, _res, next) => {
-  if (hostile(req.query) || hostile(req.body)) return next(new HttpError(400, HOSTILE_INPUT_MESSAGE));
+  if (hostile(req.query, CONTROL) || hostile(req.body, req.is('application/json') ? NUL : CONTROL)) return next(new HttpError(400, HOSTILE_INPUT_MESSAGE));
   next();
 };

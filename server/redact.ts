@@ -9,7 +9,7 @@ const SECRET_QUERY_KEYS = /^(_csrf|token|code|samlresponse|samlrequest|relaystat
 const TOKEN_SEGMENT = /^[A-Za-z0-9_~.%-]{24,}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Routes whose last segment is a secret whatever it looks like. */
-const SECRET_ROUTES = /^\/(password-reset|invitations|public-learning\/confirm|sign-in\/link)\/(?!new$|accept$)[^/]+/;
+const SECRET_ROUTES = /^\/(password-reset|invitations|public-learning\/confirm|training-sessions\/offers|sign-in\/link)\/(?!new$|accept$)[^/]+/;
 
 export const REDACTED = '[redacted]';
 
