@@ -186,7 +186,7 @@ describe(`hostile input never gets a 5xx: every form and parameter the access ma
         },
       ),
       // Each target a few times over: enough to reach every form, short enough for CI.
-      { numRuns: Math.max(200, targets.length * 3), seed: Number(process.env.HOSTILE_SEED) || undefined, endOnFailure: false },
+      { numRuns: Math.max(150, targets.length * 2), seed: Number(process.env.HOSTILE_SEED) || undefined, endOnFailure: false },
     ).catch((err) => {
       throw new Error(`${failures.join('\n')}\n${err}`);
     });
