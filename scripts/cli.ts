@@ -1,5 +1,5 @@
 import { isRole, type Role } from '../server/access';
-import { createApiToken, createUser, findUserByEmail, grantRole } from '../server/auth/users';
+import { createApiToken, createUser, findUserByEmail, grantRole, listApiTokens, revokeApiTokens, TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS } from '../server/auth/users';
 import { passwordProblem } from '../server/auth/passwords';
 import { ConfigError, loadConfig } from '../server/config';
 import { seedDemoPartnership } from '../server/demo';
@@ -77,13 +77,56 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
   },
   'token:create': {
     summary: 'Print a new API bearer token for a user (the token alone, on stdout)',
-    usage: 'npm run cli -- token:create --email E [--label TEXT]',
+    usage: `npm run cli -- token:create --email E [--scope read|full] [--days N] [--label TEXT]`,
     async run({ database }, args) {
       const { flags } = parseArgs(args);
-      const email = requireFlag(flags, 'email', CORE_COMMANDS['token:create'].usage);
+      const usage = CORE_COMMANDS['token:create'].usage;
+      const email = requireFlag(flags, 'email', usage);
+      const scope = flags.scope ?? 'full';
+      if (scope !== 'read' && scope !== 'full') throw new UsageError(`--scope is "read" (read-only reporting) or "full".\nUsage: ${usage}`);
+      const days = flags.days === undefined ? TOKEN_DEFAULT_DAYS : Number(flags.days);
+      if (!Number.isInteger(days) || days < 1 || days > TOKEN_MAX_DAYS) throw new UsageError(`--days is a whole number of days from 1 to ${TOKEN_MAX_DAYS}.\nUsage: ${usage}`);
       const user = await findUserByEmail(database.pool, email);
       if (!user) throw new UsageError(`No user with the email ${email}.`);
-      process.stdout.write(`${await createApiToken(database.pool, user.id, flags.label ?? 'cli')}\n`);
+      const label = flags.label && flags.label !== 'true' ? flags.label.slice(0, 100) : 'cli';
+      process.stdout.write(`${await createApiToken(database.pool, user.id, { label, scope, days })}\n`);
+    },
+  },
+  'token:list': {
+    summary: "List a user's API tokens (never the tokens themselves)",
+    usage: 'npm run cli -- token:list --email E',
+    async run({ database }, args) {
+      const { flags } = parseArgs(args);
+      const email = requireFlag(flags, 'email', CORE_COMMANDS['token:list'].usage);
+      const user = await findUserByEmail(database.pool, email);
+      if (!user) throw new UsageError(`No user with the email ${email}.`);
+      const tokens = await listApiTokens(database.pool, user.id);
+      if (!tokens.length) console.log(`${email} has no API tokens.`);
+      for (const t of tokens) {
+        const state = t.active ? `works until ${t.expiresAt.toISOString()}` : t.revokedAt ? `revoked${t.revokedReason ? ` (${t.revokedReason})` : ''}` : 'expired';
+        console.log(`${t.id}  ${t.scope.padEnd(4)}  ${t.label}  ${state}`);
+      }
+    },
+  },
+  'token:revoke': {
+    summary: 'Revoke one API token (--id) or every token of a user (--email)',
+    usage: 'npm run cli -- token:revoke --id TOKEN_ID | --email E',
+    async run({ database }, args) {
+      const { flags } = parseArgs(args);
+      const usage = CORE_COMMANDS['token:revoke'].usage;
+      if (flags.id && flags.id !== 'true') {
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(flags.id)) throw new UsageError(`"${flags.id}" is not a token id (token:list shows them).\nUsage: ${usage}`);
+        const { rows } = await database.pool.query<{ user_id: string }>('select user_id from api_tokens where id = $1', [flags.id]);
+        if (!rows[0]) throw new UsageError(`No API token with the id ${flags.id}.`);
+        const n = await revokeApiTokens(database.pool, rows[0].user_id, 'by an operator', flags.id);
+        console.log(n ? `Revoked token ${flags.id}.` : `Token ${flags.id} had already stopped working.`);
+        return;
+      }
+      const email = requireFlag(flags, 'email', usage);
+      const user = await findUserByEmail(database.pool, email);
+      if (!user) throw new UsageError(`No user with the email ${email}.`);
+      const n = await revokeApiTokens(database.pool, user.id, 'by an operator');
+      console.log(`Revoked ${n} API token(s) of ${email}.`);
     },
   },
 };

@@ -34,6 +34,8 @@ export interface Caller {
   staffOrganisationIds: string[];
   /** How the request was authenticated. */
   via: 'session' | 'token';
+  /** For a bearer token: 'read' tokens may only read (reporting); 'full' ones do what their user may. */
+  tokenScope?: 'read' | 'full';
 }
 
 /**

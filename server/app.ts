@@ -9,6 +9,8 @@ import { csrfProtection } from './auth/csrf';
 import type { Config } from './config';
 import type { Database } from './db';
 import { HttpError, isDatabaseUnavailable } from './errors';
+import { redactUrl } from './redact';
+import { refuseHostileParameters, refuseHostilePath } from './hostile-input';
 import type { Logger } from './logger';
 import type { LoadedModule, ModuleContext, NavEntry } from './module';
 import { createPartnershipCache } from './partnership';
@@ -26,6 +28,17 @@ export interface AppParts {
 
 function wantsJson(req: Request): boolean {
   return req.originalUrl.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.accepts('html'));
+}
+
+function isClientError(err: unknown): boolean {
+  const status = (err as { status?: unknown; expose?: unknown })?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/** PostgreSQL's "data exception" class: the value sent cannot be the column's type. */
+function isBadValueForDatabase(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) && (err as { severity?: unknown }).severity !== undefined;
 }
 
 export function createApp({ config, database, logger, modules, contextFor }: AppParts): Express {
@@ -48,9 +61,9 @@ export function createApp({ config, database, logger, modules, contextFor }: App
         res.setHeader('x-request-id', id);
         return id;
       },
-      // Method, path, status and id are enough to trace a request; headers hold cookies and tokens.
+      // Method, path, status and id are enough to trace a request; headers hold cookies and tokens, and addresses can hold link tokens.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/health' || (req.url ?? '').startsWith('/assets/') || (req.url ?? '').startsWith('/public/') },
@@ -84,6 +97,8 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     }),
   );
 
+  app.use(refuseHostilePath);
+
   const staticOptions = { maxAge: config.env === 'production' ? '1d' : 0, index: false };
   app.use('/assets', express.static(path.join(ROOT_DIR, 'node_modules/govuk-frontend/dist/govuk'), staticOptions));
   app.use('/public', express.static(path.join(ROOT_DIR, 'public'), staticOptions));
@@ -97,6 +112,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
 
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(refuseHostileParameters);
   installSessions(app, config, database, logger);
   // express-session writes the session as the response ends, but a browser
   // follows a redirect as soon as it has the headers: a flash message set just
@@ -109,8 +125,8 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     }) as typeof res.redirect;
     next();
   });
-  installAuthentication(app, database, logger);
-  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? [])));
+  installAuthentication(app, database, logger, config);
+  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
 
   const navEntries: NavEntry[] = modules.flatMap((m) => m.definition.nav ?? []).sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
   app.use(async (req, res, next) => {
@@ -170,6 +186,17 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     } else if ((err as { type?: string }).type === 'entity.too.large') {
       status = 413;
       message = 'The request is too large.';
+    } else if (isBadValueForDatabase(err)) {
+      // A value a handler passed on unchecked (not a UUID, a number out of range): the statement failed and its transaction rolled back, so nothing changed.
+      status = 400;
+      heading = 'There is a problem';
+      message = 'The request holds a value that is not valid. Go back, check what you entered and try again.';
+      (req.log ?? logger).warn({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'value refused by the database');
+    } else if (isClientError(err)) {
+      // The router's own refusals (a path parameter that does not decode) and the body parsers' others.
+      status = (err as { status: number }).status;
+      heading = 'There is a problem';
+      message = 'The request is not valid. Check the web address or go back and try again.';
     } else {
       (req.log ?? logger).error({ err }, 'unhandled error');
     }

@@ -71,7 +71,7 @@ export async function seedDemoPartnership(prepared: Prepared): Promise<DemoLogin
   for (const login of logins) {
     const existing = await findUserByEmail(pool, login.email);
     const userId =
-      existing?.id ?? (await createUser(pool, { email: login.email, name: login.name, password: login.password, roles: [] }));
+      existing?.id ?? (await createUser(pool, { email: login.email, name: login.name, password: login.password, roles: [], emailProven: true }));
     await grantRole(pool, userId, { role: login.role, organisationId: login.organisationId }, null);
   }
   for (const mod of modules) await mod.definition.seedDemo?.(contextFor(mod));

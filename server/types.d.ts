@@ -16,6 +16,9 @@ declare module 'express-session' {
     csrfToken?: string;
     returnTo?: string;
     flash?: string;
+    /** A password-reset or invitation link's token, moved here from the address bar on first use. */
+    resetToken?: string;
+    invitationToken?: string;
     [key: string]: unknown;
   }
 }

@@ -47,6 +47,25 @@ describe('sign-in and access pages in a browser', function () {
     await expectAccessible();
   });
 
+  it('takes a reset link’s token out of the address bar at once, and sets the password on an accessible page', async () => {
+    const context = await browser.newContext();
+    const visitor = await context.newPage();
+    await visitor.goto(`${server.url}/password-reset`);
+    await visitor.fill('#email', 'trainer@vale-partnership.example');
+    await visitor.click('button:has-text("Send the link")');
+    const { rows } = await server.product.database.pool.query<{ text_body: string }>(`select text_body from outbound_messages where to_address = 'trainer@vale-partnership.example' order by created_at desc limit 1`);
+    const link = rows[0].text_body.match(/https?:\/\/\S+(\/password-reset\/[\w-]+)/)![1];
+    const token = link.split('/').pop()!;
+    await visitor.goto(`${server.url}${link}`);
+    expect(visitor.url()).to.equal(`${server.url}/password-reset/new`);
+    expect(await visitor.content()).to.not.contain(token);
+    await visitor.fill('#password', 'kettle orchard lantern');
+    await visitor.fill('#confirm', 'kettle orchard lantern');
+    await visitor.click('button:has-text("Change password")');
+    await visitor.waitForURL(`${server.url}/sign-in`);
+    await context.close();
+  });
+
   it('lets an administrator configure single sign-on, roles and read the audit log', async () => {
     await page.goto(`${server.url}/sign-in`);
     await page.fill('#email', 'admin@vale-partnership.example');
@@ -72,6 +91,10 @@ describe('sign-in and access pages in a browser', function () {
     await page.goto(`${server.url}/invitations/new`);
     await page.click('button:has-text("Send invitation")');
     expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the person’s full name');
+    await expectAccessible();
+
+    await page.goto(`${server.url}/account/api-tokens`);
+    expect(await page.textContent('main')).to.contain('Your API tokens');
     await expectAccessible();
 
     await page.goto(`${server.url}/admin/audit`);

@@ -1,3 +1,4 @@
+import argon2 from 'argon2';
 import { expect } from 'chai';
 import type { Role } from '../../server/access';
 import { DEMO_PASSWORD } from '../../server/demo';
@@ -41,53 +42,101 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     return { status: res.status, text: await res.text() };
   }
 
-  it('gives a new session id at sign-in, in an httpOnly SameSite cookie that expires when idle', async () => {
+  it('keeps no session for an anonymous visitor, and gives one at sign-in in an httpOnly SameSite cookie that expires when idle', async () => {
     const { email } = await addUser(server, 'trainer');
     const agent = new TestAgent(server.url);
     const before = await agent.request('GET', '/sign-in');
-    const first = before.headers.getSetCookie().find((c) => c.startsWith('dal.sid='));
-    expect(first).to.match(/HttpOnly/i);
-    expect(first).to.match(/SameSite=Lax/i);
-    const expires = Date.parse(first?.match(/Expires=([^;]+)/)?.[1] ?? '');
-    expect(Math.abs(expires - Date.now() - server.product.config.sessionIdleMinutes * 60_000)).to.be.below(120_000);
+    expect(before.headers.getSetCookie().find((c) => c.startsWith('dal.sid=')), 'no session before signing in').to.equal(undefined);
+    // The sign-in form's CSRF token is in a cookie of its own until then.
+    const csrfCookie = before.headers.getSetCookie().find((c) => c.startsWith('dal.csrf='));
+    expect(csrfCookie).to.match(/HttpOnly/i);
+    expect(csrfCookie).to.match(/SameSite=Lax/i);
     const page = await before.text();
     agent.csrfToken = page.match(/name="_csrf" value="([^"]+)"/)?.[1];
     const signedIn = await agent.postForm('/sign-in', { email, password: TEST_PASSWORD });
-    const second = signedIn.headers.getSetCookie().find((c) => c.startsWith('dal.sid='));
-    expect(second, 'a session cookie is set at sign-in').to.be.a('string');
-    expect(second?.split(';')[0]).to.not.equal(first?.split(';')[0]);
+    expect(signedIn.status).to.equal(302);
+    const session = signedIn.headers.getSetCookie().find((c) => c.startsWith('dal.sid='));
+    expect(session, 'a session cookie is set at sign-in').to.be.a('string');
+    expect(session).to.match(/HttpOnly/i);
+    expect(session).to.match(/SameSite=Lax/i);
+    const expires = Date.parse(session?.match(/Expires=([^;]+)/)?.[1] ?? '');
+    expect(Math.abs(expires - Date.now() - server.product.config.sessionIdleMinutes * 60_000)).to.be.below(120_000);
+    // A CSRF token from the anonymous cookie is no longer enough once there is a session.
+    const stale = await agent.postForm('/sign-out', {});
+    expect(stale.status).to.equal(403);
   });
 
-  it('locks an account after repeated wrong passwords, and a single-use reset link unlocks it', async () => {
-    const { email } = await addUser(server, 'trainer');
-    for (let i = 0; i < 10; i++) expect((await signInStatus(email, 'wrong password guess')).status).to.equal(401);
-    const locked = await signInStatus(email, TEST_PASSWORD);
-    expect(locked.status).to.equal(401);
-    expect(locked.text).to.contain('This account is locked');
+  /** The error summary's text, as a person reads it. */
+  const errorSummary = (html: string) => (html.match(/govuk-error-summary__list">([\s\S]*?)<\/ul>/)?.[1] ?? '').replace(/<[^>]+>/g, '').trim();
 
+  it('counts failures only: two hundred people signing in correctly from one address in ten minutes all get in', async () => {
+    // A cheap hash for these two hundred: the test is about the limits, not the hashing.
+    const hash = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
+    const emails = Array.from({ length: 200 }, (_, i) => `office.${i}.${Math.random().toString(36).slice(2, 6)}@valecounty.example`);
+    await pool().query(`insert into users (email, display_name, password_hash, email_verified_at) select e, 'Office worker', $2, now() from unnest($1::text[]) as e`, [emails, hash]);
+    const statuses: number[] = [];
+    for (let i = 0; i < emails.length; i += 10) {
+      statuses.push(...(await Promise.all(emails.slice(i, i + 10).map(async (email) => (await signInStatus(email, TEST_PASSWORD)).status))));
+    }
+    expect(statuses.filter((s) => s !== 302), 'sign-ins refused').to.deep.equal([]);
+  });
+
+  it('slows down guessing at an account without saying whether it exists, and the real person still gets in from their own browser', async () => {
+    const { email } = await addUser(server, 'trainer');
+    const ownBrowser = new TestAgent(server.url);
+    await ownBrowser.signIn(email);
+    await ownBrowser.postForm('/sign-out', {});
+
+    const guesses = async (address: string) => {
+      const answers: { status: number; text: string }[] = [];
+      for (let i = 0; i < 12; i++) answers.push(await signInStatus(address, `wrong guess ${i}`));
+      // The right password from the guesser's browser is refused too, while the limit lasts.
+      answers.push(await signInStatus(address, TEST_PASSWORD));
+      return answers;
+    };
+    const known = await guesses(email);
+    const unknown = await guesses(`nobody.${Math.random().toString(36).slice(2, 8)}@valecounty.example`);
+    for (const answers of [known, unknown]) {
+      expect(answers.map((a) => a.status)).to.deep.equal(Array(13).fill(401));
+      expect(new Set(answers.map((a) => errorSummary(a.text)))).to.have.length(1);
+    }
+    // Word for word the same for an account that exists and one that does not, locked or not.
+    expect(errorSummary(known[12].text)).to.equal(errorSummary(unknown[12].text));
+    expect(errorSummary(known[0].text)).to.contain('Enter a correct email address and password');
+    expect(known[12].text).to.not.match(/locked/i);
+
+    // The person's own browser is not kept out by someone else's guessing.
+    await ownBrowser.get('/sign-in');
+    expect((await ownBrowser.postForm('/sign-in', { email, password: TEST_PASSWORD })).status).to.equal(302);
+
+    // From a new browser the emailed reset link gets them in.
     const agent = new TestAgent(server.url);
     await agent.get('/password-reset');
     const sent = await agent.postForm('/password-reset', { email: email.toUpperCase() });
     expect(sent.status).to.equal(200);
     expect(await sent.text()).to.contain('Check your email');
     const link = await linkSentTo(email, '/password-reset');
-
-    const form = await agent.get(link);
+    const opened = await agent.request('GET', link);
+    // The token leaves the address bar at once: it lives in the session from here.
+    expect(opened.status).to.equal(302);
+    expect(opened.headers.get('location')).to.equal('/password-reset/new');
+    const form = await agent.get('/password-reset/new');
     expect(form.status).to.equal(200);
-    const weak = await agent.postForm(link, { password: 'password123', confirm: 'password123' });
+    expect(form.text).to.not.contain(link.split('/').pop());
+    const weak = await agent.postForm('/password-reset/new', { password: 'password123', confirm: 'password123' });
     expect(weak.status).to.equal(400);
     expect(await weak.text()).to.contain('Password is too common');
-    const changed = await agent.postForm(link, { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+    const changed = await agent.postForm('/password-reset/new', { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
     expect(changed.status).to.equal(302);
     expect(changed.headers.get('location')).to.equal('/sign-in');
 
     expect((await signInStatus(email, TEST_PASSWORD)).status).to.equal(401);
     expect((await signInStatus(email, NEW_PASSWORD)).status).to.equal(302);
-    // Used once, the link is dead.
+    // Used once, the link is dead, and so is the session it was swapped into.
     expect((await agent.get(link)).status).to.equal(410);
-    expect((await agent.postForm(link, { password: 'another fine password', confirm: 'another fine password' })).status).to.equal(410);
-    const { rows } = await pool().query(`select action from audit_log where action in ('sign-in.locked', 'password.reset') and subject_id = (select id::text from users where email = $1)`, [email]);
-    expect(rows.map((r) => r.action).sort()).to.deep.equal(['password.reset', 'sign-in.locked']);
+    expect((await agent.postForm('/password-reset/new', { password: 'another fine password', confirm: 'another fine password' })).status).to.equal(410);
+    const { rows } = await pool().query(`select action from audit_log where action in ('sign-in.throttled', 'password.reset') and subject_id = (select id::text from users where email = $1)`, [email]);
+    expect(rows.map((r) => r.action).sort()).to.deep.equal(['password.reset', 'sign-in.throttled']);
   });
 
   it('refuses an expired reset link and says the same thing for unknown emails', async () => {
@@ -121,9 +170,11 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
 
     const link = await linkSentTo(email, '/invitations');
     const invitee = new TestAgent(server.url);
-    const page = await invitee.get(link);
+    const opened = await invitee.request('GET', link);
+    expect(opened.headers.get('location')).to.equal('/invitations/accept');
+    const page = await invitee.get('/invitations/accept');
     expect(page.text).to.contain('Welcome, Nia Volunteer');
-    const accepted = await invitee.postForm(link, { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+    const accepted = await invitee.postForm('/invitations/accept', { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
     expect(accepted.status).to.equal(302);
     expect((await invitee.get('/sign-in')).status).to.equal(302);
     const staff = await pool().query(`select o.slug from staff s join organisations o on o.id = s.organisation_id join users u on u.id = s.user_id where u.email = $1`, [email]);

@@ -38,6 +38,9 @@ export default defineModule({
   async jobs(ctx, jobs) {
     jobs.define('accounts:prune-tokens', async () => {
       await ctx.database.pool.query(`delete from password_reset_tokens where expires_at < now() - interval '7 days'`);
+      // Strangers' unconfirmed registrations (names, addresses, password hashes) and failed sign-ins are kept no longer than needed.
+      await ctx.database.pool.query(`delete from registration_requests where expires_at < now() - interval '7 days'`);
+      await ctx.database.pool.query(`delete from sign_in_failures where at < now() - interval '1 day'`);
     });
     await jobs.every('1 day', 'accounts:prune-tokens');
   },

@@ -1,7 +1,7 @@
 import express, { type Request, type Router } from 'express';
 import rateLimit from 'express-rate-limit';
 import { allow, caller, hasRole, managedScope, ROLE_NAMES, ROLES } from '../../server/access';
-import { audit, findUserByEmail, grantRole, hashPassword, normaliseEmail } from '../../server/auth/users';
+import { audit, findUserByEmail, grantRole, hashPassword, listApiTokens, normaliseEmail, revokeApiTokens } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
 import { checkInvitation, checkNewPassword, checkRoleGrant, invitableRoles } from './rules';
@@ -77,23 +77,39 @@ export function accountRoutes(ctx: ModuleContext): Router {
     res.render(view('reset-sent'), { title: 'Check your email', email });
   });
 
-  router.get('/password-reset/:token', async (req, res) => {
-    const found = await resetTokenUser(pool, String(req.params.token));
-    if (!found) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
-    res.render(view('set-password'), { title: 'Choose a new password', action: `/password-reset/${req.params.token}`, email: found.email, button: 'Change password' });
+  // A reset link is swapped for this browser's session and the address bar
+  // loses the token, so it cannot leak through history, logs or a shared
+  // screen. The link itself stays good until the password is changed or it
+  // expires: a mail scanner that opens links must not spend it.
+  const expiredReset = (res: express.Response) => res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
+  const resetForm = (email: string, errors?: { text: string; href: string }[]) => ({ title: 'Choose a new password', action: '/password-reset/new', email, button: 'Change password', errors });
+
+  router.get('/password-reset/new', async (req, res) => {
+    const token = req.session?.resetToken;
+    const found = token ? await resetTokenUser(pool, token) : undefined;
+    if (!found) return expiredReset(res);
+    res.render(view('set-password'), resetForm(found.email));
   });
 
-  router.post('/password-reset/:token', limiter('password changes'), async (req, res) => {
+  router.get('/password-reset/:token', async (req, res) => {
     const token = String(req.params.token);
-    const found = await resetTokenUser(pool, token);
-    if (!found) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
+    if (!(await resetTokenUser(pool, token))) return expiredReset(res);
+    req.session.resetToken = token;
+    res.redirect('/password-reset/new');
+  });
+
+  router.post('/password-reset/new', limiter('password changes'), async (req, res) => {
+    const token = req.session?.resetToken;
+    const found = token ? await resetTokenUser(pool, token) : undefined;
+    if (!token || !found) return expiredReset(res);
     const body = req.body as Record<string, unknown>;
     const password = typeof body.password === 'string' ? body.password : '';
     const errors = checkNewPassword(password, typeof body.confirm === 'string' ? body.confirm : '', found.email);
-    if (errors.length) return res.status(400).render(view('set-password'), { title: 'Choose a new password', action: `/password-reset/${token}`, email: found.email, button: 'Change password', errors });
+    if (errors.length) return res.status(400).render(view('set-password'), resetForm(found.email, errors));
     const hash = await hashPassword(password);
     const userId = await ctx.database.transaction((client) => consumeResetToken(client, token, hash));
-    if (!userId) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
+    delete req.session.resetToken;
+    if (!userId) return expiredReset(res);
     await audit(pool, { actorUserId: userId, action: 'password.reset', subjectType: 'user', subjectId: userId, ip: req.ip });
     req.session.flash = 'Your password has been changed. Sign in with your new password.';
     res.redirect('/sign-in');
@@ -166,28 +182,46 @@ export function accountRoutes(ctx: ModuleContext): Router {
     res.redirect('/invitations');
   });
 
-  router.get('/invitations/:token', async (req, res) => {
-    const invitation = await invitationForToken(pool, String(req.params.token));
-    if (!invitation) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used' });
-    res.render(view('set-password'), { title: 'Set your password', invitation, action: `/invitations/${req.params.token}`, email: invitation.email, button: 'Set password and sign in' });
+  // As with reset links: the token moves into the session and out of the address bar.
+  const expiredInvitation = (res: express.Response) => res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used' });
+  const invitationForm = (invitation: { email: string }, errors?: { text: string; href: string }[]) => ({
+    title: 'Set your password',
+    invitation,
+    action: '/invitations/accept',
+    email: invitation.email,
+    button: 'Set password and sign in',
+    errors,
   });
 
-  router.post('/invitations/:token', limiter('attempts'), async (req, res, next) => {
+  router.get('/invitations/accept', async (req, res) => {
+    const token = req.session?.invitationToken;
+    const invitation = token ? await invitationForToken(pool, token) : undefined;
+    if (!invitation) return expiredInvitation(res);
+    res.render(view('set-password'), invitationForm(invitation));
+  });
+
+  router.get('/invitations/:token', async (req, res) => {
     const token = String(req.params.token);
-    const invitation = await invitationForToken(pool, token);
-    if (!invitation) return res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used' });
+    if (!(await invitationForToken(pool, token))) return expiredInvitation(res);
+    req.session.invitationToken = token;
+    res.redirect('/invitations/accept');
+  });
+
+  router.post('/invitations/accept', limiter('attempts'), async (req, res, next) => {
+    const token = req.session?.invitationToken;
+    const invitation = token ? await invitationForToken(pool, token) : undefined;
+    if (!token || !invitation) return expiredInvitation(res);
     const body = req.body as Record<string, unknown>;
     const password = typeof body.password === 'string' ? body.password : '';
     const errors = checkNewPassword(password, typeof body.confirm === 'string' ? body.confirm : '', invitation.email);
-    if (errors.length) {
-      return res.status(400).render(view('set-password'), { title: 'Set your password', invitation, action: `/invitations/${token}`, email: invitation.email, button: 'Set password and sign in', errors });
-    }
+    if (errors.length) return res.status(400).render(view('set-password'), invitationForm(invitation, errors));
     const hash = await hashPassword(password);
     const result = await ctx.database.transaction(async (client) => {
       const claimed = await claimInvitation(client, token);
       if (!claimed) return { problem: 'expired' as const };
       if (await findUserByEmail(client, claimed.email)) return { problem: 'exists' as const };
-      const { rows } = await client.query<{ id: string }>('insert into users (email, display_name, password_hash, last_sign_in_at) values ($1, $2, $3, now()) returning id', [claimed.email, claimed.name, hash]);
+      // Opening the invitation's link proved the address.
+      const { rows } = await client.query<{ id: string }>('insert into users (email, display_name, password_hash, last_sign_in_at, email_verified_at) values ($1, $2, $3, now(), now()) returning id', [claimed.email, claimed.name, hash]);
       const userId = rows[0].id;
       await client.query('update invitations set accepted_user_id = $2 where id = $1', [claimed.id, userId]);
       if (claimed.role === 'learner' && claimed.organisationId) {
@@ -205,6 +239,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
       await audit(client, { actorUserId: userId, action: 'invitation.accepted', organisationId: claimed.organisationId, subjectType: 'user', subjectId: userId, detail: { role: claimed.role }, ip: req.ip });
       return { userId };
     });
+    delete req.session.invitationToken;
     if ('problem' in result) {
       if (result.problem === 'exists') {
         req.session.flash = 'You already have an account. Sign in, or reset your password.';
@@ -232,7 +267,15 @@ export function accountRoutes(ctx: ModuleContext): Router {
   const userModel = async (id: string, extra: Record<string, unknown> = {}) => {
     const user = await getUser(pool, id);
     if (!user) throw new NotFoundError('person');
-    return { title: user.displayName, user, roles: ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r] })), roleNames: ROLE_NAMES, organisations: await organisations('all'), ...extra };
+    return {
+      title: user.displayName,
+      user,
+      roles: ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r] })),
+      roleNames: ROLE_NAMES,
+      organisations: await organisations('all'),
+      tokens: await listApiTokens(pool, id),
+      ...extra,
+    };
   };
 
   router.get('/admin/users/:id', allow('partnership-admin'), async (req, res) => {
@@ -280,6 +323,33 @@ export function accountRoutes(ctx: ModuleContext): Router {
     await audit(pool, { actorUserId: who.userId, action: 'account.unlocked', subjectType: 'user', subjectId: id, detail: { email: model.user.email }, ip: req.ip });
     req.session.flash = `${model.user.displayName} can sign in again`;
     res.redirect(`/admin/users/${id}`);
+  });
+
+  router.post('/admin/users/:id/api-tokens/:tokenId/revoke', allow('partnership-admin'), async (req, res) => {
+    const who = caller(req);
+    const id = String(req.params.id);
+    const tokenId = String(req.params.tokenId);
+    const model = await userModel(id);
+    if (!UUID.test(tokenId) || !(await revokeApiTokens(pool, id, 'by an administrator', tokenId))) throw new NotFoundError('API token');
+    await audit(pool, { actorUserId: who.userId, action: 'api-token.revoked', subjectType: 'user', subjectId: id, detail: { token: tokenId, email: model.user.email }, ip: req.ip });
+    req.session.flash = `API token of ${model.user.displayName} revoked`;
+    res.redirect(`/admin/users/${id}#api-tokens`);
+  });
+
+  // ---- a person's own API tokens ---------------------------------------------
+
+  router.get('/account/api-tokens', async (req, res) => {
+    const who = caller(req);
+    res.render(view('api-tokens'), { title: 'Your API tokens', tokens: await listApiTokens(pool, who.userId) });
+  });
+
+  router.post('/account/api-tokens/:tokenId/revoke', async (req, res) => {
+    const who = caller(req);
+    const tokenId = String(req.params.tokenId);
+    if (!UUID.test(tokenId) || !(await revokeApiTokens(pool, who.userId, 'by its owner', tokenId))) throw new NotFoundError('API token');
+    await audit(pool, { actorUserId: who.userId, action: 'api-token.revoked', subjectType: 'user', subjectId: who.userId, detail: { token: tokenId }, ip: req.ip });
+    req.session.flash = 'API token revoked. Anything using it can no longer reach the service.';
+    res.redirect('/account/api-tokens');
   });
 
   // ---- audit log ------------------------------------------------------------

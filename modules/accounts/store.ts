@@ -49,7 +49,11 @@ export async function consumeResetToken(client: PoolClient, token: string, passw
   const userId = rows[0]?.user_id;
   if (!userId) return undefined;
   await client.query('update password_reset_tokens set used_at = now() where user_id = $1 and used_at is null', [userId]);
-  await client.query('update users set password_hash = $2, failed_sign_ins = 0, locked_until = null where id = $1', [userId, passwordHash]);
+  // Opening the emailed link proves the address; the wrong-password count starts again.
+  await client.query('update users set password_hash = $2, failed_sign_ins = 0, locked_until = null, email_verified_at = coalesce(email_verified_at, now()) where id = $1', [userId, passwordHash]);
+  await client.query('delete from sign_in_failures where address = (select lower(email) from users where id = $1)', [userId]);
+  // Tokens made while someone else may have known the password stop working.
+  await client.query(`update api_tokens set revoked_at = now(), revoked_reason = 'password reset' where user_id = $1 and revoked_at is null`, [userId]);
   // Anyone signed in with the old password is signed out.
   await client.query(`delete from sessions where (sess::jsonb -> 'passport' ->> 'user') = $1`, [userId]);
   return userId;
@@ -208,6 +212,7 @@ export async function revokeRole(db: Queryable, userId: string, role: Role, orga
 
 export async function unlockUser(db: Queryable, userId: string): Promise<void> {
   await db.query('update users set failed_sign_ins = 0, locked_until = null where id = $1', [userId]);
+  await db.query('delete from sign_in_failures where address = (select lower(email) from users where id = $1)', [userId]);
 }
 
 // ---- audit log ------------------------------------------------------------

@@ -176,7 +176,7 @@ export function parseListQuery(query: Record<string, unknown>, known: { competen
   let sort: SortKey = 'name';
   const wantedSort = one(query.sort);
   if (wantedSort) {
-    if (wantedSort in SORT_NAMES) sort = wantedSort as SortKey;
+    if (Object.hasOwn(SORT_NAMES, wantedSort)) sort = wantedSort as SortKey;
     else errors.push({ text: 'Select how to sort the list', href: '#sort' });
   }
   let page = 1;

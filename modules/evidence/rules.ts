@@ -58,7 +58,7 @@ export function recordFormFrom(kind: RecordForm['kind'], body: Record<string, un
 /** Sign-off needs how it was seen, the evidence example it meets and a note; prior learning needs a description. */
 export function validateRecord(form: RecordForm, known: { competencyIds: string[]; examples: string[] }, today: string): FieldError[] {
   const errors: FieldError[] = [];
-  if (form.kind === 'sign-off' && !(form.signOffKind in SIGN_OFF_KINDS)) errors.push({ text: 'Select how you saw the competency', href: '#signOffKind' });
+  if (form.kind === 'sign-off' && !Object.hasOwn(SIGN_OFF_KINDS, form.signOffKind)) errors.push({ text: 'Select how you saw the competency', href: '#signOffKind' });
   if (!form.competencyIds.length) errors.push({ text: 'Select at least one competency', href: '#competencyIds' });
   else if (form.competencyIds.some((id) => !known.competencyIds.includes(id))) errors.push({ text: 'Select competencies from the list', href: '#competencyIds' });
   if (!validDay(form.achievedOn, today)) errors.push({ text: 'Enter the date it was achieved, today or earlier, for example 2026-03-14', href: '#achievedOn' });

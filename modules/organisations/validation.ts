@@ -43,7 +43,7 @@ export function validateDetails(body: Body): { values: OrganisationDetails; erro
   else if (!SLUG.test(slug) || slug.length > 60)
     errors.push({ text: 'The short name must be 60 characters or fewer and use only lower case letters, numbers and hyphens', href: '#slug' });
   else if (RESERVED_SLUGS.includes(slug)) errors.push({ text: `“${slug}” is used by the service itself; choose another short name`, href: '#slug' });
-  if (!(sector in SECTORS)) errors.push({ text: 'Select the organisation’s sector', href: '#sector' });
+  if (!Object.hasOwn(SECTORS, sector)) errors.push({ text: 'Select the organisation’s sector', href: '#sector' });
   if (inArea !== 'yes' && inArea !== 'no') errors.push({ text: 'Select whether the organisation works inside the partnership’s area', href: '#inArea' });
   const bad = emailDomains.filter((d) => !DOMAIN.test(d));
   if (bad.length) errors.push({ text: `Email domains must look like example.org.uk (check ${bad.join(', ')})`, href: '#emailDomains' });

@@ -36,27 +36,31 @@ export interface SharedCertificate {
 const copyPrefix = (transferId: string) => `passport:${transferId}@`;
 
 /**
- * Offers a transfer for every current staff record created after another
- * record of the same person in another organisation (a move, or a second
- * organisation's import), when the earlier record holds evidence or a
- * certificate. Pending until the person decides; safe to run any time.
+ * The staff records that are this person's: those linked to their account,
+ * and, once they have proved they read mail at their account's address,
+ * unlinked records a lead entered with that address. A typed address alone
+ * (an account whose address was never proved, a lead's import) matches
+ * nothing, so nobody sees another person's record by claiming their address.
  */
-export async function offerTransfers(db: Pool | PoolClient, to: { organisationId: string } | { userId: string }): Promise<void> {
-  const filter =
-    'organisationId' in to
-      ? 'b.organisation_id = $1'
-      : '(b.user_id = $1 or lower(b.email) = (select lower(email) from users where id = $1))';
-  // The same person: the same account, or the same email (two equality joins, so each can be hashed on a large staff list).
-  const pairs = (same: string) => `
-    select a.id as from_id, b.id as to_id from staff b join staff a on ${same}
-     where ${filter} and a.organisation_id <> b.organisation_id and a.created_at < b.created_at
-       and (b.leaving_date is null or b.leaving_date > current_date)`;
+const PERSON_RECORDS = `(select s.id, s.organisation_id, s.created_at, s.leaving_date from staff s join users u on u.id = $1
+   where s.user_id = u.id or (s.user_id is null and u.email_verified_at is not null and lower(s.email) = lower(u.email)))`;
+
+/**
+ * Offers a transfer for every current staff record of the person created
+ * after another of their records in another organisation (a move, or a
+ * second organisation's import), when the earlier record holds evidence or a
+ * certificate. Pending until the person decides; safe to run any time. Only
+ * the person's own visit offers: a lead importing addresses learns nothing.
+ */
+export async function offerTransfers(db: Pool | PoolClient, to: { userId: string }): Promise<void> {
   await db.query(
-    `insert into passport_transfers (from_staff_id, to_staff_id)
-     select p.from_id, p.to_id from (${pairs('a.user_id = b.user_id')} union ${pairs('lower(a.email) = lower(b.email)')}) p
-      where exists (select 1 from evidence e where e.staff_id = p.from_id) or exists (select 1 from certificates c where c.staff_id = p.from_id)
+    `with mine as ${PERSON_RECORDS}
+     insert into passport_transfers (from_staff_id, to_staff_id)
+     select a.id, b.id from mine a join mine b on a.organisation_id <> b.organisation_id and a.created_at < b.created_at
+      where (b.leaving_date is null or b.leaving_date > current_date)
+        and (exists (select 1 from evidence e where e.staff_id = a.id) or exists (select 1 from certificates c where c.staff_id = a.id))
      on conflict (from_staff_id, to_staff_id) do nothing`,
-    ['organisationId' in to ? to.organisationId : to.userId],
+    [to.userId],
   );
 }
 
@@ -66,23 +70,30 @@ const TRANSFER_COLUMNS = `t.id, t.status, t.created_at as "createdAt", t.decided
   from passport_transfers t join staff a on a.id = t.from_staff_id join organisations ao on ao.id = a.organisation_id
   join staff b on b.id = t.to_staff_id join organisations bo on bo.id = b.organisation_id`;
 
-/** The signed-in person's own transfers, newest first. */
+/** The signed-in person's own transfers, newest first: both records must be theirs (PERSON_RECORDS). */
 export async function transfersOfPerson(pool: Pool, userId: string): Promise<Transfer[]> {
   await offerTransfers(pool, { userId });
   const { rows } = await pool.query<Transfer>(
-    `select ${TRANSFER_COLUMNS}
-      where b.user_id = $1 or lower(b.email) = (select lower(email) from users where id = $1)
+    `with mine as ${PERSON_RECORDS}
+     select ${TRANSFER_COLUMNS}
+      where a.id in (select id from mine) and b.id in (select id from mine)
       order by t.created_at desc`,
     [userId],
   );
   return rows;
 }
 
-/** Transfers into one organisation, for its leads (and administrators). */
+/**
+ * Transfers into one organisation, for its leads (and administrators): only
+ * those the person has agreed to share (or shared and then stopped). That a
+ * new starter has a record elsewhere is theirs to tell.
+ */
 export async function transfersInto(pool: Pool, scope: OrganisationScope, organisationId: string): Promise<Transfer[]> {
   if (!scopeIncludes(scope, organisationId)) throw new HttpError(404, 'We could not find that organisation.');
-  await offerTransfers(pool, { organisationId });
-  const { rows } = await pool.query<Transfer>(`select ${TRANSFER_COLUMNS} where b.organisation_id = $1 order by b.name, t.created_at desc`, [organisationId]);
+  const { rows } = await pool.query<Transfer>(
+    `select ${TRANSFER_COLUMNS} where b.organisation_id = $1 and t.status in ('shared', 'withdrawn') order by b.name, t.created_at desc`,
+    [organisationId],
+  );
   return rows;
 }
 

@@ -1,3 +1,4 @@
+import { withoutSecretLinks } from '../../server/redact';
 import express, { type Request } from 'express';
 import { allow, caller, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
@@ -240,7 +241,7 @@ export default defineModule({
     router.get('/admin/outbox/:id', allow('partnership-admin'), async (req, res) => {
       const message = await store.outboxMessage(String(req.params.id));
       if (!message) throw new NotFoundError('message');
-      res.render(ctx.view('outbox-message'), { title: message.subject, message: { ...message, lines: String(message.text).split('\n'), statusLabel: STATUS_LABEL[message.status] } });
+      res.render(ctx.view('outbox-message'), { title: message.subject, message: { ...message, lines: withoutSecretLinks(String(message.text)).split('\n'), statusLabel: STATUS_LABEL[message.status] } });
     });
     return router;
   },

@@ -96,6 +96,10 @@ describe(`SCORM import (${TEST_DB})`, () => {
     expect(second.packageVersionId).to.not.equal(first.packageVersionId);
   });
 
+  it('refuses a manifest whose launch address holds a bad percent-encoding, with a clear message', async () => {
+    await expectRefused(await makeZip(tmp, [{ name: 'imsmanifest.xml', content: MANIFEST_12('page%zz.html') }, { name: 'page%zz.html', content: 'x' }]), /launch address of "Page" \(page%zz\.html\) has a "%" that is not followed by two hexadecimal digits/);
+  });
+
   it('refuses badscorm.zip: the manifest is not at the root', async () => {
     await expectRefused(path.join(FIXTURES, 'badscorm.zip'), /imsmanifest\.xml is inside the folder "badscorm\/", not at the top of the zip/);
   });

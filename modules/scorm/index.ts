@@ -6,7 +6,9 @@ import Busboy from 'busboy';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { allow, asksForJson, type Caller, caller, hasRole, trainingScope } from '../../server/access';
 import { passwordProblem } from '../../server/auth/passwords';
-import { audit, createUser, findUserByEmail } from '../../server/auth/users';
+import rateLimit from 'express-rate-limit';
+import { completeRegistration, REGISTRATION_LINK_HOURS, registrationForToken, startRegistration } from '../../server/auth/email-proof';
+import { audit, hashPassword, normaliseEmail } from '../../server/auth/users';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from '../courses/audience';
@@ -121,6 +123,9 @@ async function answerCommit(
   }
 }
 
+/** Registrations from one network address in an hour (a library or college shares one). */
+export const REGISTRATIONS_PER_IP_PER_HOUR = 20;
+
 export default defineModule({
   name: 'scorm',
   dependsOn: ['courses', 'staff', 'evidence'],
@@ -128,7 +133,7 @@ export default defineModule({
     { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 21 },
     { label: 'E-learning packages', href: '/scorm/packages', roles: ['partnership-admin'], order: 60 },
   ],
-  publicPaths: [/^\/public-learning\/register$/],
+  publicPaths: [/^\/public-learning\/register$/, /^\/public-learning\/confirm(\/[A-Za-z0-9_-]+)?$/],
   cli: {
     'scorm:import': {
       summary: 'Import a SCORM 1.2 or 2004 zip (a new version if the package is known)',
@@ -399,20 +404,90 @@ export default defineModule({
       res.render(ctx.view('register'), { title: 'Register for public e-learning' });
     });
 
-    router.post('/public-learning/register', async (req, res, next) => {
+    // Per network address; per email address the store counts (REGISTRATIONS_PER_ADDRESS_PER_HOUR).
+    const registrationLimiter = rateLimit({
+      windowMs: 60 * 60 * 1000,
+      limit: REGISTRATIONS_PER_IP_PER_HOUR,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      handler: (_req, res) =>
+        res.status(429).render(ctx.view('register'), {
+          title: 'Register for public e-learning',
+          errors: [{ text: 'Too many registrations from your network. Wait an hour and try again.', href: '#name' }],
+        }),
+    });
+
+    /**
+     * The answer is the same whether or not the address has an account, and
+     * nothing is created until the link emailed to the address is opened: a
+     * stranger can neither learn who is registered nor hold an account ready
+     * for someone else's address.
+     */
+    router.post('/public-learning/register', registrationLimiter, async (req, res) => {
       const name = String(req.body?.name ?? '').trim();
       const email = String(req.body?.email ?? '').trim();
       const password = String(req.body?.password ?? '');
       const errors: { text: string; href: string }[] = [];
       if (!name) errors.push({ text: 'Enter your name', href: '#name' });
       else if (name.length > 200) errors.push({ text: 'Name must be 200 characters or fewer', href: '#name' });
-      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) errors.push({ text: 'Enter an email address in the correct format, like name@example.com', href: '#email' });
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email) || email.length > 320) errors.push({ text: 'Enter an email address in the correct format, like name@example.com', href: '#email' });
       const problem = passwordProblem(password, email);
       if (problem) errors.push({ text: problem, href: '#password' });
-      if (!errors.length && (await findUserByEmail(pool, email))) errors.push({ text: 'An account with this email address already exists. Sign in instead.', href: '#email' });
       if (errors.length) return res.status(400).render(ctx.view('register'), { title: 'Register for public e-learning', errors, name, email });
-      const userId = await createUser(pool, { email, name, password, roles: [{ role: 'learner', organisationId: null }] });
-      req.login({ id: userId }, (err) => {
+      // Hashed whatever happens next, so a known address takes as long to answer as a new one.
+      const passwordHash = await hashPassword(password);
+      const started = await startRegistration(pool, { email, name, passwordHash, ip: req.ip });
+      const site = ctx.config.publicUrl;
+      if (started.kind === 'new') {
+        await ctx.mailer.queue({
+          to: normaliseEmail(email),
+          subject: 'Finish registering for public e-learning',
+          category: 'account',
+          text: `Someone, probably you, asked to register ${normaliseEmail(email)} for the partnership's public e-learning.\n\nTo finish registering, open this link within ${REGISTRATION_LINK_HOURS} hours:\n${site}/public-learning/confirm/${started.token}\n\nIf this was not you, ignore this email: no account has been made.`,
+        });
+      } else if (started.kind === 'existing') {
+        await ctx.mailer.queue({
+          to: normaliseEmail(email),
+          subject: 'Someone tried to register with your email address',
+          category: 'account',
+          text: `Someone asked to register ${normaliseEmail(email)} for the partnership's public e-learning, but you already have an account.\n\nTo sign in, go to ${site}/sign-in. If you have forgotten your password, reset it at ${site}/password-reset.\n\nIf this was not you, you can ignore this email: nothing has changed.`,
+        });
+      }
+      res.render(ctx.view('register-sent'), { title: 'Check your email', email });
+    });
+
+    // The link's token moves into the session and out of the address bar, as reset links do.
+    const expiredRegistration = (res: Response) =>
+      res.status(410).render(ctx.view('register-sent'), { title: 'This link has expired or was already used', expired: true });
+
+    router.get('/public-learning/confirm', async (req, res) => {
+      const token = req.session?.registrationToken as string | undefined;
+      const found = token ? await registrationForToken(pool, token) : undefined;
+      if (!found) return expiredRegistration(res);
+      res.render(ctx.view('register-confirm'), { title: 'Finish registering', email: found.email, name: found.name });
+    });
+
+    router.get('/public-learning/confirm/:token', async (req, res) => {
+      const token = String(req.params.token);
+      if (!(await registrationForToken(pool, token))) return expiredRegistration(res);
+      req.session.registrationToken = token;
+      res.redirect('/public-learning/confirm');
+    });
+
+    router.post('/public-learning/confirm', async (req, res, next) => {
+      const token = req.session?.registrationToken as string | undefined;
+      if (!token) return expiredRegistration(res);
+      const result = await ctx.database.transaction((client) => completeRegistration(client, token));
+      delete req.session.registrationToken;
+      if ('problem' in result) {
+        if (result.problem === 'exists') {
+          req.session.flash = 'You already have an account. Sign in, or reset your password.';
+          return res.redirect('/sign-in');
+        }
+        return expiredRegistration(res);
+      }
+      await audit(pool, { actorUserId: result.userId, action: 'registration.confirmed', subjectType: 'user', subjectId: result.userId, ip: req.ip });
+      req.login({ id: result.userId }, (err) => {
         if (err) return next(err);
         req.session.flash = 'Your account is ready. Choose a course open to the public.';
         res.redirect('/courses');

@@ -115,6 +115,15 @@ function masteryOf(item: Node, version: ScormVersion): number | null {
  * SCORM manifest never needs them, and refusing them stops external-entity
  * (XXE) and entity-expansion ("billion laughs") attacks before any parsing.
  */
+/** The file a launch address names; a package whose address cannot be decoded is refused, not half imported. */
+export function launchFileOf(launch: string, title: string): string {
+  try {
+    return decodeURIComponent(launch.split(/[?#]/)[0]);
+  } catch {
+    throw new PackageRefused(`The launch address of "${title}" (${launch.slice(0, 200)}) has a "%" that is not followed by two hexadecimal digits, so the file it names cannot be found.`);
+  }
+}
+
 export function parseManifest(xml: string): ParsedManifest {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
     throw new PackageRefused('The manifest contains a DOCTYPE or ENTITY declaration. SCORM manifests do not need these and they can be used to attack the server, so the package was refused.');
@@ -173,7 +182,7 @@ export function parseManifest(xml: string): ParsedManifest {
             identifier: itemId,
             title,
             launch,
-            launchFile: decodeURIComponent(launch.split(/[?#]/)[0]),
+            launchFile: launchFileOf(launch, title),
             kind: resource.kind,
             masteryScore: masteryOf(item, scormVersion),
             depth,
@@ -197,7 +206,7 @@ export function parseManifest(xml: string): ParsedManifest {
   if (scos.length === 0) {
     // A package without organisations may still launch its first SCO resource.
     const first = resources.find((r) => r.kind === 'sco' && r.href);
-    if (first?.href) scos.push({ identifier: first.identifier, title: first.identifier, launch: first.href, launchFile: decodeURIComponent(first.href.split(/[?#]/)[0]), kind: 'sco', masteryScore: null, depth: 0 });
+    if (first?.href) scos.push({ identifier: first.identifier, title: first.identifier, launch: first.href, launchFile: launchFileOf(first.href, first.identifier), kind: 'sco', masteryScore: null, depth: 0 });
   }
   if (scos.length === 0) throw new PackageRefused('The manifest names nothing to launch: no item points to a resource with an href.');
   const title = organisations[0]?.title || scos[0].title;

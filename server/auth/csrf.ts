@@ -1,26 +1,60 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
 import { HttpError } from '../errors';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const CSRF_COOKIE = 'dal.csrf';
+
+function sameToken(a: unknown, b: string | undefined): boolean {
+  return typeof a === 'string' && !!b && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
 
 /**
  * Synchroniser-token CSRF protection: one random token per session, put in
  * every form as `_csrf` (and available to scripts as `x-csrf-token`).
  * Requests authenticated by a bearer token carry no cookie and need none.
+ *
+ * A visitor who has not signed in has no session row: keeping one for every
+ * page a crawler opens would grow the sessions table without end. Their
+ * forms (sign in, reset a password, register) carry a token that is also in
+ * a cookie of its own, signed with the session secret so only this service
+ * can have made it; the session, once there is one, takes over.
  */
-export function csrfProtection(exempt: RegExp[]): RequestHandler {
+export function csrfProtection(exempt: RegExp[], options: { secret: string; secureCookies: boolean }): RequestHandler {
+  const sign = (nonce: string) => createHmac('sha256', options.secret).update(`csrf:${nonce}`).digest('base64url');
+  const signedCookieToken = (value: string | undefined): string | undefined => {
+    const [nonce, mac] = (value ?? '').split('.');
+    return nonce && mac && sameToken(mac, sign(nonce)) ? `${nonce}.${mac}` : undefined;
+  };
+  const issueCookieToken = (res: Response): string => {
+    const nonce = randomBytes(24).toString('base64url');
+    const token = `${nonce}.${sign(nonce)}`;
+    res.cookie(CSRF_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: options.secureCookies, path: '/' });
+    return token;
+  };
+
   return (req, res, next) => {
-    if (req.session && !req.session.csrfToken) req.session.csrfToken = randomBytes(24).toString('base64url');
-    res.locals.csrfToken = req.session?.csrfToken;
+    const signedIn = !!(req.user as { id?: string } | undefined)?.id;
+    if (req.session && !req.session.csrfToken && signedIn) req.session.csrfToken = randomBytes(24).toString('base64url');
+    const cookieToken = signedCookieToken(cookieValue(req.headers.cookie, CSRF_COOKIE));
+    const sessionToken = req.session?.csrfToken;
+    if (sessionToken) res.locals.csrfToken = sessionToken;
+    else if (req.caller?.via !== 'token') res.locals.csrfToken = cookieToken ?? issueCookieToken(res);
+
     if (SAFE_METHODS.has(req.method)) return next();
     if (req.caller?.via === 'token') return next();
     if (exempt.some((re) => re.test(req.path))) return next();
     const sent = (req.body && typeof req.body === 'object' && (req.body as Record<string, unknown>)._csrf) || req.get('x-csrf-token') || (req.query._csrf as string | undefined);
-    const expected = req.session?.csrfToken;
-    if (typeof sent === 'string' && expected && sent.length === expected.length && timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
-      return next();
-    }
+    // With a session the session's token is the only one; without, the signed cookie's.
+    if (sessionToken ? sameToken(sent, sessionToken) : sameToken(sent, cookieToken)) return next();
     next(new HttpError(403, 'This form has expired or was not sent from this service. Go back, refresh the page and try again.'));
   };
 }

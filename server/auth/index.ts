@@ -5,13 +5,35 @@ import session from 'express-session';
 import passport from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import type { Config } from '../config';
+import { HttpError } from '../errors';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
 import type { Pool } from 'pg';
-import { audit, findUserByEmail, hashPassword, loadCaller, userIdForToken, verifyPassword } from './users';
+import {
+  FAILURE_WINDOW_MINUTES,
+  FAILURES_PER_ADDRESS,
+  FAILURES_PER_IP,
+  failureCounts,
+  isThrottled,
+  KNOWN_BROWSER_COOKIE,
+  KNOWN_BROWSER_DAYS,
+  knownBrowserUser,
+  knownBrowserValue,
+  recordFailure,
+  startsThrottle,
+} from './sign-in-limits';
+import { audit, callerForToken, findUserByEmail, hashPassword, loadCaller, normaliseEmail, verifyPassword } from './users';
 
-export const LOCK_AFTER_FAILURES = 10;
-export const LOCK_MINUTES = 15;
+/** The one answer to every refused password sign-in: wrong password, unknown address, or over a limit alike. */
+export const SIGN_IN_REFUSED = 'Enter a correct email address and password. After several wrong passwords, this browser must wait 15 minutes, or you can reset your password.';
+
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
 
 /**
  * Organisations whose staff sign in with their own identity provider (the sso
@@ -81,30 +103,32 @@ export function installSessions(app: Express, config: Config, database: Database
   );
 }
 
-export function installAuthentication(app: Express, database: Database, logger: Logger): void {
+export function installAuthentication(app: Express, database: Database, logger: Logger, config: Pick<Config, 'sessionSecret'>): void {
   passport.use(
-    new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, async (email, password, done) => {
+    new LocalStrategy({ usernameField: 'email', passwordField: 'password', passReqToCallback: true }, async (req, email, password, done) => {
       try {
-        const user = await findUserByEmail(database.pool, email);
+        const address = normaliseEmail(email);
+        const ip = req.ip ?? '';
+        const user = await findUserByEmail(database.pool, address);
+        const knownBrowser = !!user && knownBrowserUser(config.sessionSecret, cookieValue(req.headers.cookie, KNOWN_BROWSER_COOKIE)) === user.id;
+        // Over a limit: refused without trying the password, the same for an unknown address as for a known one.
+        if (isThrottled(await failureCounts(database.pool, address, ip), knownBrowser)) return done(null, false);
         if (!user?.password_hash || user.disabled) {
           dummyHash ??= hashPassword('not-a-real-password-for-timing');
           await verifyPassword(await dummyHash, password);
+          await recordFailure(database.pool, address, ip);
           return done(null, false);
         }
-        if (user.locked_until && user.locked_until > new Date()) return done(null, false, { message: 'locked' });
         if (!(await verifyPassword(user.password_hash, password))) {
-          const { rows } = await database.pool.query<{ failed_sign_ins: number }>(
-            `update users set failed_sign_ins = failed_sign_ins + 1,
-               locked_until = case when failed_sign_ins + 1 >= $2 then now() + make_interval(mins => $3) else locked_until end
-             where id = $1 returning failed_sign_ins`,
-            [user.id, LOCK_AFTER_FAILURES, LOCK_MINUTES],
-          );
-          if (rows[0]?.failed_sign_ins === LOCK_AFTER_FAILURES) {
-            await audit(database.pool, { action: 'sign-in.locked', subjectType: 'user', subjectId: user.id, detail: { failures: LOCK_AFTER_FAILURES, minutes: LOCK_MINUTES } });
+          const counts = await recordFailure(database.pool, address, ip);
+          if (startsThrottle(counts)) {
+            // Shown to administrators, who can lift it; passwords from browsers that signed in before still work meanwhile.
+            if (counts.fromAnywhere >= FAILURES_PER_ADDRESS) await database.pool.query(`update users set locked_until = now() + make_interval(mins => $2) where id = $1`, [user.id, FAILURE_WINDOW_MINUTES]);
+            await audit(database.pool, { action: 'sign-in.throttled', subjectType: 'user', subjectId: user.id, detail: { ...counts, minutes: FAILURE_WINDOW_MINUTES }, ip });
           }
           return done(null, false);
         }
-        await database.pool.query('update users set failed_sign_ins = 0, locked_until = null, last_sign_in_at = now() where id = $1', [user.id]);
+        await database.pool.query('update users set failed_sign_ins = 0, last_sign_in_at = now() where id = $1', [user.id]);
         return done(null, { id: user.id });
       } catch (err) {
         return done(err);
@@ -121,8 +145,11 @@ export function installAuthentication(app: Express, database: Database, logger: 
     try {
       const header = req.get('authorization');
       if (header?.startsWith('Bearer ')) {
-        const userId = await userIdForToken(database.pool, header.slice(7).trim());
-        if (userId) req.caller = await loadCaller(database.pool, userId, 'token');
+        const token = header.slice(7).trim();
+        req.caller = token.length <= 200 ? await callerForToken(database.pool, token) : undefined;
+        if (req.caller?.tokenScope === 'read' && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+          return next(new HttpError(403, 'This API token is for reading only. Ask for a token with full access to make changes.'));
+        }
         return next();
       }
       const sessionUser = req.user as { id: string } | undefined;
@@ -140,9 +167,11 @@ export function installAuthentication(app: Express, database: Database, logger: 
 
 export function signInRoutes(database: Database, config: Config): Router {
   const router = express.Router();
+  // Failures only: a training room or council office behind one address signs in all morning.
   const limiter = rateLimit({
-    windowMs: 15 * 60 * 1000,
-    limit: config.env === 'test' ? 1000 : 20,
+    windowMs: FAILURE_WINDOW_MINUTES * 60 * 1000,
+    limit: FAILURES_PER_IP,
+    skipSuccessfulRequests: true,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     handler: async (_req, res) => {
@@ -166,18 +195,23 @@ export function signInRoutes(database: Database, config: Config): Router {
     if (!body.email?.trim()) errors.push({ text: 'Enter your email address', href: '#email' });
     if (!body.password) errors.push({ text: 'Enter your password', href: '#password' });
     if (errors.length) return res.status(400).render('pages/sign-in', { title: 'Sign in', errors, email: body.email, ssoOrganisations: sso });
-    passport.authenticate('local', (err: Error | null, user: { id: string } | false, info?: { message?: string }) => {
+    passport.authenticate('local', (err: Error | null, user: { id: string } | false) => {
       if (err) return next(err);
       if (!user) {
         void audit(database.pool, { action: 'sign-in.failed', detail: { email: body.email?.trim().toLowerCase() }, ip: req.ip });
-        const text = info?.message === 'locked'
-          ? `This account is locked after too many attempts. Try again in ${LOCK_MINUTES} minutes, or reset your password.`
-          : 'Enter a correct email address and password';
-        return res.status(401).render('pages/sign-in', { title: 'Sign in', errors: [{ text, href: '#email' }], email: body.email, ssoOrganisations: sso });
+        return res.status(401).render('pages/sign-in', { title: 'Sign in', errors: [{ text: SIGN_IN_REFUSED, href: '#email' }], email: body.email, ssoOrganisations: sso });
       }
       // passport regenerates the session here, so a session id fixed before sign-in is useless.
       req.login(user, (loginErr) => {
         if (loginErr) return next(loginErr);
+        // This browser may sign in to this account even while someone elsewhere is guessing its password.
+        res.cookie(KNOWN_BROWSER_COOKIE, knownBrowserValue(config.sessionSecret, user.id), {
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: config.secureCookies,
+          maxAge: KNOWN_BROWSER_DAYS * 24 * 60 * 60 * 1000,
+          path: '/',
+        });
         void audit(database.pool, { actorUserId: user.id, action: 'sign-in', detail: { method: 'password' }, ip: req.ip });
         res.redirect(safeReturnTo(body.returnTo) ?? '/');
       });

@@ -5,7 +5,7 @@ import type { Role } from '../../server/access';
 import type { Config } from '../../server/config';
 import { createUser } from '../../server/auth/users';
 import { seedDemoPartnership } from '../../server/demo';
-import { createLogger } from '../../server/logger';
+import { createLogger, type Logger } from '../../server/logger';
 import { type RunningProduct, startProduct } from '../../server/runtime';
 import pg from 'pg';
 import { createTestDatabase, type DatabaseTemplate, TEST_DB, TEST_POSTGRES_URL, type TestDatabase, testConfig } from './database';
@@ -85,13 +85,13 @@ async function dropAbandonedTemplates(): Promise<void> {
 }
 
 /** The whole product on a fresh database and a random port, as a user would reach it. */
-export async function startTestServer(options: { config?: Partial<Config>; demo?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(options: { config?: Partial<Config>; demo?: boolean; logger?: Logger } = {}): Promise<TestServer> {
   const template = options.demo ? await seededDemo() : undefined;
   const testDb = await createTestDatabase(template);
   const scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-scorm-'));
   if (template) fs.cpSync(template.scormDir, scormDir, { recursive: true });
   const config = testConfig({ databaseUrl: testDb.databaseUrl, scormDir, ...options.config });
-  const product = await startProduct(config, { logger: createLogger(config), database: testDb.database, role: 'test' });
+  const product = await startProduct(config, { logger: options.logger ?? createLogger(config), database: testDb.database, role: 'test' });
   return {
     url: product.url,
     product,
@@ -107,7 +107,7 @@ export async function startTestServer(options: { config?: Partial<Config>; demo?
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
-export async function addUser(server: TestServer, role: Role, options: { email?: string; organisationSlug?: string; name?: string } = {}): Promise<{ id: string; email: string }> {
+export async function addUser(server: TestServer, role: Role, options: { email?: string; organisationSlug?: string; name?: string; emailProven?: boolean } = {}): Promise<{ id: string; email: string }> {
   const pool = server.product.database.pool;
   let organisationId: string | null = null;
   if (options.organisationSlug) {
@@ -115,7 +115,7 @@ export async function addUser(server: TestServer, role: Role, options: { email?:
     organisationId = rows[0]?.id ?? null;
   }
   const email = options.email ?? `${role}.${Math.random().toString(36).slice(2, 8)}@test.example`;
-  const id = await createUser(pool, { email, name: options.name ?? `Test ${role}`, password: TEST_PASSWORD, roles: [{ role, organisationId }] });
+  const id = await createUser(pool, { email, name: options.name ?? `Test ${role}`, password: TEST_PASSWORD, roles: [{ role, organisationId }], emailProven: options.emailProven ?? true });
   return { id, email };
 }
 
