@@ -102,7 +102,8 @@ export function contentOriginFor(config: Pick<Config, 'contentUrl'>, protocol: s
 }
 
 export function isContentRequest(config: Pick<Config, 'contentUrl'>, req: Request): boolean {
-  return hostnameOf(req.headers.host ?? '') === contentHostname(config);
+  // req.hostname: the Host header, or X-Forwarded-Host behind a proxy this server is told to trust.
+  return (req.hostname ?? '').toLowerCase() === contentHostname(config) || hostnameOf(req.headers.host ?? '') === contentHostname(config);
 }
 
 function escapeHtml(s: string): string {

@@ -254,7 +254,8 @@ export default defineModule({
       if (!review) rememberOpenedAttempt(attempt, course.passMark, version, states);
       // The content plays on its own origin, through a capability for this attempt's package version
       // that only this page's origin may frame (modules/scorm/content-site.ts).
-      const playerOrigin = `${req.protocol}://${req.get('host')}`;
+      // With CONTENT_URL (a real deployment) the product is where PUBLIC_URL says, whatever Host a proxy passes on.
+      const playerOrigin = ctx.config.contentUrl ? new URL(ctx.config.publicUrl).origin : `${req.protocol}://${req.get('host')}`;
       const contentOrigin = contentOriginFor(ctx.config, req.protocol, req.get('host') ?? '');
       const capability = signer.issue({ versionId: version.id, attemptId: attempt.id, playerOrigin });
       const sessionId = randomBytes(8).toString('hex');
