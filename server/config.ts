@@ -18,6 +18,7 @@ const EnvSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
   PUBLIC_URL: z.string().url('must be a full URL such as https://training.example.org.uk').optional(),
+  CONTENT_URL: z.string().url('must be a full URL such as https://elearning-content.example.net').optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SMTP_URL: z
     .string()
@@ -46,6 +47,12 @@ export interface Config {
   /** Set when the operator runs on their own PostgreSQL; absent means embedded PGlite. */
   databaseUrl?: string;
   publicUrl: string;
+  /**
+   * Where imported e-learning content is served from (CONTENT_URL): an origin
+   * that never holds a session. Absent: content.localhost on the same server
+   * and port, which browsers resolve to this machine with no configuration.
+   */
+  contentUrl?: string;
   /** True when PUBLIC_URL is https, so cookies are marked secure. */
   secureCookies: boolean;
   sessionSecret: string;
@@ -91,6 +98,32 @@ function sessionSecretFor(dataDir: string, given: string | undefined, embedded: 
   return secret;
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Package content runs other people's scripts, so it is served from an origin
+ * of its own. Cookies are kept per host name whatever the port, so that
+ * origin must have a host name different from the product's; on a public
+ * address it should not share the product's site either (see the README).
+ */
+function contentUrlFor(publicUrl: string, given: string | undefined, env: string): string | undefined {
+  const product = new URL(publicUrl);
+  if (!given) {
+    if (env === 'production' && !LOOPBACK.has(product.hostname)) {
+      throw new ConfigError(['CONTENT_URL: required when PUBLIC_URL is not a loopback address, so e-learning content is served from a host name that holds no session (e.g. https://elearning-content.example.net)']);
+    }
+    return undefined;
+  }
+  const content = new URL(given);
+  const problems: string[] = [];
+  if (content.protocol !== 'http:' && content.protocol !== 'https:') problems.push('CONTENT_URL: must start with http:// or https://');
+  if (content.pathname !== '/' || content.search || content.hash || content.username || content.password) problems.push('CONTENT_URL: must be only a scheme, host name and optional port, such as https://elearning-content.example.net');
+  if (content.hostname === product.hostname) problems.push(`CONTENT_URL: must have a host name other than PUBLIC_URL's (${product.hostname}): browsers share cookies between ports of one host`);
+  if (product.protocol === 'https:' && content.protocol !== 'https:') problems.push('CONTENT_URL: must be https when PUBLIC_URL is');
+  if (problems.length) throw new ConfigError(problems);
+  return content.origin;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "not set": shells and .env files often leave them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -102,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.DATA_DIR);
   const embedded = !e.DATABASE_URL;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const contentUrl = contentUrlFor(publicUrl, e.CONTENT_URL, e.NODE_ENV);
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -109,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     publicUrl,
+    contentUrl,
     secureCookies: publicUrl.startsWith('https://'),
     sessionSecret: sessionSecretFor(dataDir, e.SESSION_SECRET, embedded),
     smtpUrl: e.SMTP_URL,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -88,6 +89,21 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x', SESSION_SECRET: 'x'.repeat(40) })).to.throw(ConfigError, /DATABASE_URL/);
     expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y' })).to.throw(ConfigError, /SESSION_SECRET/);
     expect(() => loadConfig({ PUBLIC_URL: 'not a url', DATA_DIR: os.tmpdir() })).to.throw(ConfigError, /PUBLIC_URL/);
+  });
+
+  it('takes e-learning content from an origin of its own: CONTENT_URL is checked, and needed in production on a public address', () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-config-'));
+    const base = { DATA_DIR: dataDir, PUBLIC_URL: 'https://training.example.org.uk' };
+    expect(loadConfig({ ...base, CONTENT_URL: 'https://elearning-content.example.net/' }).contentUrl).to.equal('https://elearning-content.example.net');
+    // Cookies are shared between ports of one host, so another port is not another origin enough.
+    expect(() => loadConfig({ ...base, CONTENT_URL: 'https://training.example.org.uk:8443' })).to.throw(ConfigError, /CONTENT_URL: must have a host name other than/);
+    expect(() => loadConfig({ ...base, CONTENT_URL: 'http://elearning-content.example.net' })).to.throw(ConfigError, /CONTENT_URL: must be https/);
+    expect(() => loadConfig({ ...base, CONTENT_URL: 'https://elearning-content.example.net/packages' })).to.throw(ConfigError, /CONTENT_URL: must be only a scheme/);
+    expect(() => loadConfig({ ...base, CONTENT_URL: 'not a url' })).to.throw(ConfigError, /CONTENT_URL/);
+    expect(() => loadConfig({ ...base, NODE_ENV: 'production' })).to.throw(ConfigError, /CONTENT_URL: required/);
+    // The embedded default needs nothing: content.localhost on the same server.
+    expect(loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'production' }).contentUrl).to.equal(undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('npm start exits at once with a readable message on a bad variable', async () => {

@@ -35,8 +35,10 @@ describe('quick exit and support in Chromium', () => {
     return { page, csp };
   }
 
+  /** The demo module's page: on the content origin, inside the page there that gives it the SCORM API. */
   async function demoModule(page: Page): Promise<Frame> {
-    const frame = (await (await page.waitForSelector('#scorm-frame')).contentFrame())!;
+    const wrapper = (await (await page.waitForSelector('#scorm-frame')).contentFrame())!;
+    const frame = (await (await wrapper.waitForSelector('#sco')).contentFrame())!;
     await frame.waitForSelector('#progress');
     return frame;
   }
@@ -60,10 +62,8 @@ describe('quick exit and support in Chromium', () => {
 
     // Coming back: the player may first resend what the browser kept and reload; either way the learner is on page 3.
     await page.goto(`${server.url}/courses/domestic-abuse-awareness/play`);
-    await page.waitForFunction(() => {
-      const inner = (document.getElementById('scorm-frame') as HTMLIFrameElement | null)?.contentDocument;
-      return inner?.getElementById('progress')?.textContent === 'Page 3 of 4';
-    });
+    const again = await demoModule(page);
+    await again.waitForFunction(() => document.getElementById('progress')?.textContent === 'Page 3 of 4');
 
     // One Escape, then anything else, is not an exit (Escape closes many things).
     await page.goto(`${server.url}/my-training`);

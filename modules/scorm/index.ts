@@ -15,34 +15,26 @@ import { isPublicMember } from '../courses/audience';
 import { type Course, courseBySlug } from '../courses/store';
 import { CmiProblem, startingCmi } from './cmi';
 import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit-token';
+import { capabilities, contentOriginFor, isContentRequest, type LastWords, serveContent } from './content-site';
 import { seedDemoScorm } from './demo';
 import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
-import { commitAttempt, importPackage, rememberOpenedAttempt, versionDir } from './service';
+import { AttemptFinished, commitAttempt, importPackage, rememberOpenedAttempt } from './service';
 import * as store from './store';
 
 const SCORM_AGAIN = path.resolve(__dirname, '../../node_modules/scorm-again/dist/scorm-again.min.js');
 
 /**
- * SCORM content is other people's HTML: much of it uses inline scripts,
- * inline styles and string timers. The relaxed policy applies only to
- * responses under /scorm/content/, which are same-origin files of an
- * imported package, never to the product's own pages.
+ * The player page's policy: the product's own, with frames only from the
+ * content origin (package content never plays on this origin).
  */
-const CONTENT_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "media-src 'self' blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "frame-src 'self'",
-  "frame-ancestors 'self'",
-  "form-action 'self'",
-  "base-uri 'self'",
-  "object-src 'none'",
-].join('; ');
+function playerCsp(policy: string, contentOrigin: string): string {
+  return policy
+    .split(';')
+    .map((d) => (d.trim().startsWith('frame-src ') ? `frame-src ${contentOrigin}` : d.trim()))
+    .filter(Boolean)
+    .join('; ');
+}
 
 function formatSeconds(seconds: number): string {
   if (!seconds) return '0 minutes';
@@ -115,6 +107,11 @@ async function answerCommit(
     return true;
   } catch (err) {
     if (err instanceof PassToSession) return false;
+    if (err instanceof AttemptFinished) {
+      // No fresh commit token either: nothing more is stored for this attempt.
+      sendJson(res, 409, { result: 'false', errorCode: 101, stored: false, reason: 'finished', error: { status: 409, message: err.message } });
+      return true;
+    }
     if (err instanceof CmiProblem) {
       sendJson(res, 422, { result: 'false', errorCode: 351, error: { status: 422, message: err.message, details: { problems: err.problems } } });
       return true;
@@ -161,9 +158,28 @@ export default defineModule({
   seedDemo: seedDemoScorm,
   routesBeforeSession(ctx: ModuleContext): RequestHandler {
     const tokens = tokensFor(ctx);
+    const signer = capabilities(ctx.config.sessionSecret);
+    const lastWords: LastWords = async (cap, body) => {
+      const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown };
+      if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) return 400;
+      const owner = await store.attemptOwner(ctx.database.pool, cap.attemptId, cap.versionId);
+      if (!owner) return 404;
+      const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
+      try {
+        const result = await commitAttempt(ctx, owner, cap.attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi }, () => new NotFoundError('attempt'));
+        return result.accepted ? 204 : 409;
+      } catch (err) {
+        if (err instanceof AttemptFinished) return 409;
+        if (err instanceof CmiProblem) return 422;
+        if (err instanceof NotFoundError) return 404;
+        throw err;
+      }
+    };
     const readJson = express.json({ limit: '1mb' });
     // A plain function rather than a router: it sees every request, and most leave at the first test.
     return (req, res, next) => {
+      // The content origin answers here and only here: no session, no cookie, none of the product's routes.
+      if (isContentRequest(ctx.config, req)) return void serveContent(ctx, signer, lastWords, req, res);
       const token = req.headers['x-commit-token'];
       if (req.method !== 'POST' || typeof token !== 'string') return next();
       const attemptId = COMMIT_PATH.exec(req.path)?.[1];
@@ -189,22 +205,10 @@ export default defineModule({
     const router = express.Router();
     const pool = ctx.database.pool;
     const tokens = tokensFor(ctx);
+    const signer = capabilities(ctx.config.sessionSecret);
 
     router.get('/scorm/vendor/scorm-again.min.js', allow(), (_req, res) => {
       res.type('application/javascript').sendFile(SCORM_AGAIN);
-    });
-
-    // Package files, confined to the version's folder; no directory listings.
-    router.get('/scorm/content/:versionId/*path', allow(), async (req, res, next) => {
-      const version = await store.getVersion(pool, String(req.params.versionId));
-      if (!version) return next(new NotFoundError('file'));
-      const parts = req.params.path as unknown as string[];
-      const relative = parts.join('/');
-      if (parts.some((p) => p === '..' || p.includes('\\') || p.includes('\0'))) return next(new NotFoundError('file'));
-      res.setHeader('Content-Security-Policy', CONTENT_CSP);
-      res.sendFile(relative, { root: versionDir(ctx.config, version.id), dotfiles: 'deny', index: false }, (err) => {
-        if (err && !res.headersSent) next(new NotFoundError('file'));
-      });
     });
 
     async function loadCourse(slug: string): Promise<Course> {
@@ -253,6 +257,16 @@ export default defineModule({
       const states = await store.scoStates(pool, attempt.id);
       const review = !!attempt.completedAt;
       if (!review) rememberOpenedAttempt(attempt, course.passMark, version, states);
+      // The content plays on its own origin, through a capability for this attempt's package version
+      // that only this page's origin may frame (modules/scorm/content-site.ts).
+      // With CONTENT_URL (a real deployment) the product is where PUBLIC_URL says, whatever Host a proxy passes on.
+      const playerOrigin = ctx.config.contentUrl ? new URL(ctx.config.publicUrl).origin : `${req.protocol}://${req.get('host')}`;
+      const contentOrigin = contentOriginFor(ctx.config, req.protocol, req.get('host') ?? '');
+      const capability = signer.issue({ versionId: version.id, attemptId: attempt.id, playerOrigin });
+      const sessionId = randomBytes(8).toString('hex');
+      const contentUrl = (sco: string, launch: string, title: string) =>
+        `${contentOrigin}/scorm/run/${capability}?${new URLSearchParams({ v: version.scormVersion === '1.2' ? '1.2' : '2004', launch, title, sco, sid: sessionId }).toString()}`;
+      res.setHeader('content-security-policy', playerCsp(String(res.getHeader('content-security-policy') ?? ''), contentOrigin));
       const scos = version.manifest.scos.map((s) => {
         const state = states.find((st) => st.scoIdentifier === s.identifier);
         const total = state ? Object.values(state.sessionSeconds).reduce((a, b) => a + Number(b), 0) : 0;
@@ -261,15 +275,16 @@ export default defineModule({
           if (version.scormVersion === '1.2') Object.assign(cmi, { 'cmi.core.lesson_mode': 'review', 'cmi.core.credit': 'no-credit' });
           else Object.assign(cmi, { 'cmi.mode': 'review', 'cmi.credit': 'no-credit' });
         }
-        return { identifier: s.identifier, title: s.title, depth: s.depth, url: `/scorm/content/${version.id}/${s.launch}`, cmi };
+        return { identifier: s.identifier, title: s.title, depth: s.depth, url: contentUrl(s.identifier, s.launch, `${course.title}: ${s.title}`), cmi };
       });
       const player = {
         attemptId: attempt.id,
         version: version.scormVersion,
+        contentOrigin,
         commitUrl: `/scorm/attempts/${attempt.id}/commit`,
         csrfToken: res.locals.csrfToken,
         commitToken: review ? undefined : tokens.issue(attempt.id, c.userId),
-        sessionId: randomBytes(8).toString('hex'),
+        sessionId,
         review,
         scos,
       };

@@ -71,11 +71,18 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     return page;
   }
 
-  /** The golf launch page inside the player frame, once it has loaded its first content page. */
+  /**
+   * The golf launch page, once it has loaded its first content page: on the content
+   * origin, inside the page there that gives it the SCORM API, inside the player frame.
+   */
   async function launchFrame(page: Page): Promise<Frame> {
     const handle = await page.waitForSelector('#scorm-frame');
-    await page.waitForFunction(() => /launchpage\.html/.test((document.getElementById('scorm-frame') as HTMLIFrameElement).src));
-    const frame = (await handle.contentFrame())!;
+    await page.waitForFunction(() => /\/scorm\/run\/.*launchpage\.html/.test((document.getElementById('scorm-frame') as HTMLIFrameElement).src));
+    const wrapper = (await handle.contentFrame())!;
+    expect(new URL(wrapper.url()).hostname, 'the content plays on its own origin').to.equal('content.localhost');
+    const sco = await wrapper.waitForSelector('#sco');
+    await wrapper.waitForFunction(() => /launchpage\.html/.test((document.getElementById('sco') as HTMLIFrameElement).src));
+    const frame = (await sco.contentFrame())!;
     await frame.waitForSelector('#butNext');
     await frame.waitForFunction(() => !!(document.getElementById('contentFrame') as HTMLIFrameElement).src);
     return frame;

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { PoolClient } from 'pg';
@@ -19,6 +20,29 @@ function playerData(html: string): { attemptId: string; commitUrl: string; commi
   if (!m) throw new Error('no player on the page');
   const json = m[1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   return JSON.parse(json);
+}
+
+/**
+ * A request to the content origin (content.localhost, which browsers resolve
+ * to this machine and Node does not): sent to the server with that Host.
+ */
+function contentRequest(server: TestServer, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  const u = new URL(url);
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: new URL(server.url).port, path: u.pathname + u.search, method: init.method ?? 'GET', headers: { host: u.host, ...init.headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
 /** Imports and publishes a SCORM 2004 package of two SCOs ("Part one", "Part two") with the item identifiers given. */
@@ -55,6 +79,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
   let learner: TestAgent;
   let attemptId: string;
   let commitUrl: string;
+  let firstToken: string;
 
   before(async function () {
     // Starting the product on a fresh database is the slow part; give it room on a busy machine.
@@ -65,28 +90,55 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     const page = await learner.get('/courses/domestic-abuse-awareness/play');
     expect(page.status).to.equal(200);
     ({ attemptId, commitUrl } = playerData(page.text));
+    firstToken = playerData(page.text).commitToken ?? '';
   });
   after(async () => server?.close());
 
   const commit = (agent: TestAgent, sequence: number, cmi: Record<string, string>) => agent.postJson(commitUrl, { sco: SCO, sequence, sessionId: 's1', cmi });
 
-  it('plays the demo awareness module in a frame with scorm-again, and relaxes CSP only for package content', async () => {
+  it('plays the demo awareness module from the content origin, behind a capability URL that needs no cookie and sets none', async () => {
     const page = await learner.get('/courses/domestic-abuse-awareness/play');
     expect(page.text).to.contain('<h1 class="govuk-heading-l">Domestic abuse awareness</h1>');
     expect(page.text).to.contain('src="/scorm/vendor/scorm-again.min.js"');
-    expect(page.res.headers.get('content-security-policy')).to.not.contain('unsafe-inline');
+    expect(page.text).to.match(/<iframe id="scorm-frame"[^>]* sandbox="allow-scripts allow-same-origin allow-forms allow-modals"/);
+    const csp = page.res.headers.get('content-security-policy') ?? '';
+    expect(csp).to.not.contain('unsafe-inline');
+    const port = new URL(server.url).port;
+    expect(csp, 'the player frames only the content origin').to.contain(`frame-src http://content.localhost:${port};`);
     const { scos } = playerData(page.text);
     expect(scos[0].cmi['cmi.core.entry']).to.equal('ab-initio');
-    const content = await learner.request('GET', scos[0].url);
-    expect(content.status).to.equal(200);
-    expect(content.headers.get('content-type')).to.match(/^text\/html/);
-    expect(content.headers.get('content-security-policy')).to.contain("'unsafe-inline'");
-    const base = scos[0].url.replace(/index\.html$/, '');
-    expect((await learner.request('GET', `${base}course.js`)).headers.get('content-type')).to.match(/javascript/);
-    expect((await learner.request('GET', base)).status).to.equal(404);
-    expect((await learner.request('GET', `${base}..%2F..%2F..%2Fpackage.json`)).status).to.equal(404);
-    expect((await learner.request('GET', `${base}%2e%2e/%2e%2e/%2e%2e/package.json`)).status).to.equal(404);
-    expect((await fetch(new URL(scos[0].url, server.url), { redirect: 'manual' })).status).to.equal(302);
+    const run = new URL(scos[0].url);
+    expect(run.origin).to.equal(`http://content.localhost:${port}`);
+    // The page that frames the SCO and gives it the API: framed only by the product page's origin.
+    const wrapper = await contentRequest(server, scos[0].url);
+    expect(wrapper.status).to.equal(200);
+    expect(wrapper.headers['set-cookie']).to.equal(undefined);
+    expect(wrapper.headers['content-security-policy']).to.contain(`frame-ancestors ${new URL(server.url).origin};`);
+    expect(wrapper.text).to.contain('src="/scorm/bridge/cross-frame-api.min.js"');
+    const launch = wrapper.text.match(/data-launch="([^"]+)"/)?.[1] ?? '';
+    const file = new URL(launch, run.origin).href;
+    // The package's files: with the product's cookie or without, the same answer, and no cookie set.
+    for (const cookie of [undefined, `dal.sid=${'x'.repeat(20)}`]) {
+      const content = await contentRequest(server, file, cookie ? { headers: { cookie } } : {});
+      expect(content.status).to.equal(200);
+      expect(content.headers['content-type']).to.match(/^text\/html/);
+      expect(content.headers['set-cookie']).to.equal(undefined);
+      const policy = String(content.headers['content-security-policy']);
+      expect(policy).to.contain("'unsafe-inline'").and.contain("connect-src 'self'").and.contain('sandbox allow-scripts allow-same-origin allow-forms allow-modals');
+      expect(policy).to.not.contain('allow-top-navigation').and.not.contain('allow-popups');
+    }
+    const base = file.replace(/index\.html$/, '');
+    expect((await contentRequest(server, `${base}course.js`)).headers['content-type']).to.match(/javascript/);
+    expect((await contentRequest(server, base)).status).to.equal(404);
+    expect((await contentRequest(server, `${base}..%2F..%2F..%2Fpackage.json`)).status).to.equal(404);
+    expect((await contentRequest(server, `${base}%2e%2e/%2e%2e/%2e%2e/package.json`)).status).to.equal(404);
+    // A forged capability, and another version's files under this one's signature, are not found.
+    const [versionId, attempt, origin, expires, mac] = run.pathname.split('/')[3].split('.');
+    expect((await contentRequest(server, file.replace(mac, `${mac.slice(0, -2)}AA`))).status).to.equal(404);
+    expect((await contentRequest(server, file.replace(`${versionId}.${attempt}.${origin}.${expires}`, `${versionId}.${attempt}.${origin}.${Number(expires) + 86_400}`))).status).to.equal(404);
+    // The product's pages are not served on the content origin, and package files not on the product's.
+    expect((await contentRequest(server, `http://content.localhost:${port}/my-learning`, { headers: { cookie: `dal.sid=${'x'.repeat(20)}` } })).status).to.equal(404);
+    expect((await learner.request('GET', new URL(file).pathname)).status).to.equal(404);
   });
 
   it('stores commits, ignores a stale one that arrives late, and resumes from the stored data', async () => {
@@ -134,6 +186,34 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     expect(rows.map((r) => r.lineage)).to.deep.equal(['g1c1', 'g1c2', 'g1c3', 'g1c4', 'g1c5', 'g1c6']);
     const mine = await learner.get('/my-learning');
     expect(mine.text).to.match(/Domestic abuse awareness[\s\S]*Passed[\s\S]*100%[\s\S]*5 minutes/);
+  });
+
+  it('refuses every commit to the finished attempt: the commit token it had, and the session while reviewing', async () => {
+    const stored = async () =>
+      (await server.product.database.pool.query(`select a.status, a.score, s.cmi->>'cmi.core.lesson_status' as lesson from scorm_attempts a join scorm_sco_states s on s.attempt_id = a.id where a.id = $1`, [attemptId])).rows[0];
+    const before = await stored();
+    expect(before).to.include({ status: 'passed', lesson: 'passed' });
+    // The same token after passing: passed → failed, score 3.
+    const byToken = await fetch(new URL(commitUrl, server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-commit-token': firstToken },
+      body: JSON.stringify({ sco: SCO, sequence: 30, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'failed', 'cmi.core.score.raw': '3' } }),
+    });
+    expect(byToken.status).to.equal(409);
+    expect(await byToken.json()).to.include({ result: 'false', stored: false, reason: 'finished' }).and.not.have.property('commitToken');
+    // Reviewing: the session-signed commit the review page could send, → passed 77, gets no fresh token.
+    const review = await learner.get('/courses/domestic-abuse-awareness/play');
+    expect(review.text).to.contain('Reviewing your finished attempt');
+    expect(playerData(review.text).commitToken, 'a review is given no commit token').to.equal(undefined);
+    const bySession = await commit(learner, 31, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '77' });
+    expect(bySession.status).to.equal(409);
+    expect(await bySession.json()).to.include({ reason: 'finished' }).and.not.have.property('commitToken');
+    // The page-close beacon too.
+    const beacon = await learner.postForm(commitUrl, { payload: JSON.stringify({ sco: SCO, sequence: 32, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'failed' } }) });
+    expect(beacon.status).to.equal(409);
+    expect(await stored()).to.deep.equal(before);
+    const { rows } = await server.product.database.pool.query(`select count(*)::int as n from evidence where source_ref = $1`, [attemptId]);
+    expect(rows[0].n, 'evidence is unchanged').to.equal(6);
   });
 
   it('lets the learner review a finished attempt or start a new one', async () => {
@@ -359,8 +439,10 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     it('records evidence exactly once when a commit finishes the attempt', async () => {
       let res = await send(5, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100', 'cmi.core.session_time': '0000:03:00' });
       expect(await res.json()).to.include({ stored: true, status: 'passed', score: 100, finished: true });
+      // A finished attempt takes no more commits, so nothing can be recorded twice.
       res = await send(6, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100', 'cmi.core.session_time': '0000:04:00' });
-      expect(await res.json()).to.include({ stored: true, finished: true });
+      expect(res.status).to.equal(409);
+      expect(await res.json()).to.include({ stored: false, reason: 'finished' });
       const finished = await row();
       expect(finished.completed_at).to.not.equal(null);
       expect(finished.evidence_recorded_at).to.not.equal(null);

@@ -105,6 +105,18 @@ export interface CommitOutcome {
   finished: boolean;
 }
 
+/**
+ * A finished attempt is a record: its result is kept as it was when it
+ * finished, and reviewing it changes nothing. Taking the course again is a
+ * new attempt.
+ */
+export class AttemptFinished extends Error {
+  constructor() {
+    super('This attempt is finished, so its result can no longer change. To take the course again, start a new attempt from the course page.');
+    this.name = 'AttemptFinished';
+  }
+}
+
 export type CommitResult = { accepted: true; outcome: CommitOutcome; evidenceIds: string[] } | { accepted: false; reason: 'stale' };
 
 /** 'YYYY-MM-DD' of now in Europe/London: the day the learner finished. */
@@ -270,6 +282,8 @@ export async function commitAttempt(
   const result = await deps.database.transaction(async (client) => {
     const attempt = await store.attemptForCommit(client, attemptId, userId);
     if (!attempt) throw notFound();
+    // Read under the row lock, so a commit that raced the finishing one is refused too.
+    if (attempt.completedAt) throw new AttemptFinished();
     const version = await store.versionContent(client, attempt.packageVersionId);
     if (!version) throw notFound();
     const sco = version.manifest.scos.find((s) => s.identifier === input.sco);

@@ -121,6 +121,15 @@ export async function latestAttempt(db: Queryable, userId: string, courseId: str
   return rows[0];
 }
 
+/** Whose attempt this is, when it plays this package version and the account is not disabled. */
+export async function attemptOwner(db: Queryable, attemptId: string, packageVersionId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ userId: string }>(
+    `select a.user_id as "userId" from scorm_attempts a join users u on u.id = a.user_id and not u.disabled where a.id = $1 and a.package_version_id = $2`,
+    [attemptId, packageVersionId],
+  );
+  return rows[0]?.userId;
+}
+
 /**
  * The learner's attempt, locked for a commit, with its course's pass mark, in one round trip.
  * Anyone else's attempt, or one whose account is disabled, is as if it did not exist.

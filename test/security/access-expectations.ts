@@ -91,7 +91,6 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /courses/:slug/play': anyoneSignedIn,
   'POST /courses/:slug/attempts': anyoneSignedIn,
   'GET /scorm/vendor/scorm-again.min.js': anyoneSignedIn,
-  'GET /scorm/content/:versionId/*path': anyoneSignedIn,
   'GET /my-learning': anyoneSignedIn,
   'GET /my-training': anyoneSignedIn,
   'GET /my-reminders': anyoneSignedIn,

@@ -102,28 +102,32 @@ describe(`access matrix: every route × every role × own and other organisation
     expect(outcomes.length).to.be.greaterThan(400);
   });
 
-  it('sends a strict Content-Security-Policy with every response, and only what the SCORM player needs with package content', () => {
+  it('sends a strict Content-Security-Policy with every response; the SCORM player frames only the content origin', () => {
     const weak: string[] = [];
     const directives = (csp: string) => new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...values]) => [name, values]));
     for (const o of outcomes) {
       const d = directives(o.csp);
       const problems: string[] = [];
-      const content = o.route.startsWith('GET /scorm/content/');
+      // Package content is served only on the content origin (modules/scorm/content-site.ts), never here.
+      const player = o.route === 'GET /courses/:slug/play' && o.status === 200;
       if (d.get('default-src')?.join(' ') !== "'self'") problems.push('default-src is not only self');
       if (d.get('object-src')?.join(' ') !== "'none'") problems.push("object-src is not 'none'");
       if (!["'self'", "'none'"].includes(d.get('frame-ancestors')?.join(' ') ?? '')) problems.push('frame-ancestors is missing or allows other sites');
       if (d.get('base-uri')?.join(' ') !== "'self'") problems.push('base-uri is not self');
       if (d.get('form-action')?.join(' ') !== "'self'") problems.push('form-action is not self');
-      // Imported packages are other people's HTML with inline scripts: allowed there, on this site's own origin only.
       const scripts = d.get('script-src') ?? [];
-      if (!content && scripts.join(' ') !== "'self'") problems.push(`script-src is ${scripts.join(' ') || 'missing'}`);
-      if (!content && (d.get('style-src') ?? []).some((v) => v.includes('unsafe'))) problems.push('style-src allows inline styles');
-      for (const [name, values] of d) if (values.some((v) => v === '*' || /^(https?:|\*\.)/.test(v))) problems.push(`${name} allows other sites`);
+      if (scripts.join(' ') !== "'self'") problems.push(`script-src is ${scripts.join(' ') || 'missing'}`);
+      if ((d.get('style-src') ?? []).some((v) => v.includes('unsafe'))) problems.push('style-src allows inline styles');
+      for (const [name, values] of d) {
+        const contentOrigin = player && name === 'frame-src' && values.length === 1 && values[0] === `http://content.localhost:${new URL(server.url).port}`;
+        if (!contentOrigin && values.some((v) => v === '*' || /^(https?:|\*\.)/.test(v))) problems.push(`${name} allows other sites`);
+      }
+      if (player && d.get('frame-src')?.join(' ') !== `http://content.localhost:${new URL(server.url).port}`) problems.push('the player frames more than the content origin');
       if (o.nosniff !== 'nosniff') problems.push('no X-Content-Type-Options: nosniff');
       if (problems.length) weak.push(`${o.who}: ${o.url} (${o.status}): ${problems.join('; ')}`);
     }
     expect(weak, weak.join('\n')).to.deep.equal([]);
-    expect(outcomes.some((o) => o.route.startsWith('GET /scorm/content/') && o.status === 200), 'SCORM content was served in the sweep').to.equal(true);
+    expect(outcomes.some((o) => o.route === 'GET /courses/:slug/play' && o.status === 200), 'the SCORM player was in the sweep').to.equal(true);
   });
 
   it('sets cookies only as HttpOnly and SameSite', () => {

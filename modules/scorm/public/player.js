@@ -1,6 +1,8 @@
-/* SCORM player: gives the SCO window.API (1.2) or window.API_1484_11 (2004)
-   through scorm-again, starts it from the data the server stored, commits as
-   the module goes and, when the page closes, sends the latest data with a beacon. */
+/* SCORM player: holds the SCO's run-time API (scorm-again), starts it from the
+   data the server stored, commits as the module goes and, when the page
+   closes, sends the latest data with a beacon. The SCO itself plays on the
+   content origin, in a sandboxed frame, and reaches this API only through
+   the postMessage bridge below (content-bridge.js is its other end). */
 (() => {
   'use strict';
   const root = document.getElementById('scorm-player');
@@ -29,7 +31,8 @@
   }
 
   function payload(state) {
-    sequence += 1;
+    // Never behind the clock: the content frame's last words (content-bridge.js) are numbered from it.
+    sequence = Math.max(sequence + 1, Date.now() * 1000 + 1000);
     return { sco: state.sco.identifier, sequence: sequence, sessionId: data.sessionId, cmi: flatCmi(state.api) };
   }
 
@@ -170,6 +173,39 @@
       else links[i].removeAttribute('aria-current');
     }
   }
+
+  // The bridge: calls from the content frame, and only from it, on the content
+  // origin, and only the SCORM API's own methods. Answers go to that origin only.
+  const BRIDGED = [
+    'LMSInitialize', 'LMSFinish', 'LMSGetValue', 'LMSSetValue', 'LMSCommit', 'LMSGetLastError', 'LMSGetErrorString', 'LMSGetDiagnostic',
+    'Initialize', 'Terminate', 'GetValue', 'SetValue', 'Commit', 'GetLastError', 'GetErrorString', 'GetDiagnostic', 'getFlattenedCMI',
+  ];
+  window.addEventListener('message', (event) => {
+    if (event.origin !== data.contentOrigin || event.source !== frame.contentWindow) return;
+    const msg = event.data;
+    if (!msg || typeof msg !== 'object') return;
+    const reply = (answer) => event.source.postMessage(answer, data.contentOrigin);
+    if (typeof msg.quickExitKey === 'string') {
+      // Keys pressed in the content, for the quick exit (modules/safety), which listens on this document.
+      const key = msg.quickExitKey === 'Escape' || msg.quickExitKey === 'Shift' ? msg.quickExitKey : 'Unidentified';
+      document.dispatchEvent(new KeyboardEvent('keyup', { key: key }));
+      return;
+    }
+    if (typeof msg.messageId !== 'string' || !msg.messageId || msg.messageId.length > 100) return;
+    if (msg.isHeartbeat === true) return reply({ messageId: msg.messageId, isHeartbeat: true });
+    const api = current?.api;
+    if (!api || typeof msg.method !== 'string' || BRIDGED.indexOf(msg.method) < 0) {
+      return reply({ messageId: msg.messageId, error: { message: 'Method not allowed', code: '101' } });
+    }
+    const params = (Array.isArray(msg.params) ? msg.params : []).slice(0, 2).map((p) => (typeof p === 'number' ? String(p) : p));
+    if (params.some((p) => typeof p !== 'string')) return reply({ messageId: msg.messageId, error: { message: 'Arguments must be strings', code: '201' } });
+    try {
+      const result = api[msg.method].apply(api, params);
+      reply({ messageId: msg.messageId, result: msg.method === 'getFlattenedCMI' ? flatCmi(api) : result });
+    } catch (_e) {
+      reply({ messageId: msg.messageId, error: { message: 'General exception', code: '101' } });
+    }
+  });
 
   function byId(id) {
     for (let i = 0; i < data.scos.length; i++) if (data.scos[i].identifier === id) return data.scos[i];
