@@ -125,8 +125,8 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     // During a key rollover the next key is published too, so IdPs can encrypt to it before the switch.
     for (const next of others) {
       const block = metadata.match(/<KeyDescriptor use="encryption">[\s\S]*?<\/KeyDescriptor>/)?.[0];
-      const body = (pem: string) => pem.replace(/-----[A-Z ]+-----|\s/g, '');
-      if (block) metadata = metadata.replace(block, `${block}${block.replace(body(current.certificate), body(next.certificate))}`);
+      const body = next.certificate.replace(/-----[A-Z ]+-----|\s/g, '');
+      if (block) metadata = metadata.replace(block, `${block}${block.replace(/(<ds:X509Certificate>)[^<]*(<\/ds:X509Certificate>)/, `$1${body}$2`)}`);
     }
     res.type('application/samlmetadata+xml').send(metadata);
   });
