@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../server/demo';
+import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { attributesFor, freeLoopbackPort, type Pysaml2Idp, startPysaml2Idp } from '../../test/support/pysaml2-idp';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
@@ -25,11 +26,17 @@ describe('SAML single sign-on against pysaml2 in a browser', function () {
   let server: TestServer;
   let idp: Pysaml2Idp;
   let browser: Browser;
-
-  before(async () => {
-    [server, idp, browser] = await Promise.all([serverAtItsOwnUrl(), startPysaml2Idp(), launchBrowser()]);
-    const admin = new TestAgent(server.url);
-    await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
+  let admin: TestAgent;
+  const oid = {
+    attr_email: 'urn:oid:0.9.2342.19200300.100.1.3',
+    attr_givenName: 'urn:oid:2.5.4.42',
+    attr_surname: 'urn:oid:2.5.4.4',
+    attr_displayName: 'urn:oid:2.16.840.1.113730.3.1.241',
+    attr_jobTitle: 'urn:oid:2.5.4.12',
+    attr_team: 'urn:oid:2.5.4.11',
+    attr_staffNumber: 'urn:oid:2.16.840.1.113730.3.1.3',
+  };
+  async function configure(fields: Record<string, string> = {}): Promise<void> {
     await admin.get(`/admin/sso/${SLUG}`);
     const saved = await admin.postForm(`/admin/sso/${SLUG}`, {
       enabled: 'yes',
@@ -37,15 +44,17 @@ describe('SAML single sign-on against pysaml2 in a browser', function () {
       idpEntityId: idp.entityId,
       certificates: idp.keys.cert,
       spEntityId: '',
-      attr_email: 'urn:oid:0.9.2342.19200300.100.1.3',
-      attr_givenName: 'urn:oid:2.5.4.42',
-      attr_surname: 'urn:oid:2.5.4.4',
-      attr_displayName: 'urn:oid:2.16.840.1.113730.3.1.241',
-      attr_jobTitle: 'urn:oid:2.5.4.12',
-      attr_team: 'urn:oid:2.5.4.11',
-      attr_staffNumber: 'urn:oid:2.16.840.1.113730.3.1.3',
+      ...oid,
+      ...fields,
     });
     expect(saved.status, await saved.clone().text()).to.equal(302);
+  }
+
+  before(async () => {
+    [server, idp, browser] = await Promise.all([serverAtItsOwnUrl(), startPysaml2Idp(), launchBrowser()]);
+    admin = new TestAgent(server.url);
+    await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
+    await configure();
   });
 
   after(async () => {
@@ -65,6 +74,24 @@ describe('SAML single sign-on against pysaml2 in a browser', function () {
     await page.goto(`${server.url}/sign-in`);
     // A signed-in person is sent on from the sign-in page.
     expect(new URL(page.url()).pathname).to.not.equal('/sign-in');
+    await context.close();
+  });
+
+  it('from the IdP’s own portal (an app tile): refused plainly while off, signed in once switched on', async () => {
+    await idp.setMode({ attributes: attributesFor({ email: 'tile.person@valecounty.example', displayName: 'Tia Tile', jobTitle: 'Housing Officer' }, 'oid') });
+    const tile = idp.unsolicitedUrl(`${server.product.config.publicUrl}/auth/saml/${SLUG}/acs`, `${server.product.config.publicUrl}/auth/saml/${SLUG}/metadata`, '/privacy');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const csp: string[] = [];
+    recordCspViolations(page, csp);
+    await page.goto(tile);
+    await page.waitForURL(`${server.url}/auth/saml/${SLUG}/acs`);
+    expect(await page.textContent('main')).to.contain('has not switched on signing in from its own portal or app list');
+    await expectAccessiblePage(page, csp);
+
+    await configure({ allowIdpInitiated: 'yes' });
+    await page.goto(tile);
+    await page.waitForURL(`${server.url}/privacy`);
     await context.close();
   });
 });
