@@ -213,4 +213,6 @@ export async function spKeys(pool: Queryable): Promise<SpKey[]> {
 export async function pruneRequestCache(pool: Queryable, expiryMs: number): Promise<void> {
   await pool.query('delete from saml_request_cache where created_at < now() - make_interval(secs => $1)', [expiryMs / 1000]);
   await pool.query('delete from saml_used_assertions where expires_at < now()');
+  // A retired key of ours decrypts in-flight responses for a day after a switch, then is gone.
+  await pool.query(`delete from saml_sp_keys where state = 'retired' and retired_at < now() - interval '1 day'`);
 }
