@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { expect } from 'chai';
+import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');

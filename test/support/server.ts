@@ -1,13 +1,13 @@
+import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
 import type { Role } from '../../server/access';
-import { createUser } from '../../server/auth/users';
 import type { Config } from '../../server/config';
+import { createUser } from '../../server/auth/users';
 import { seedDemoPartnership } from '../../server/demo';
 import { createLogger } from '../../server/logger';
 import { type RunningProduct, startProduct } from '../../server/runtime';
+import pg from 'pg';
 import { createTestDatabase, type DatabaseTemplate, TEST_DB, TEST_POSTGRES_URL, type TestDatabase, testConfig } from './database';
 
 export interface TestServer {
