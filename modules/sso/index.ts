@@ -1,6 +1,7 @@
 import { defineModule } from '../../server/module';
 import { ssoRoutes } from './routes';
 import { REQUEST_EXPIRY_MS } from './saml';
+import { prepareNextSpKey, switchToNextSpKey } from './sp-keys';
 import { pruneRequestCache } from './store';
 
 /** SAML single sign-on, one identity provider per organisation. */
@@ -11,6 +12,30 @@ export default defineModule({
   // The IdP posts the SAML response from its own site: there is no session token to send.
   csrfExempt: [/^\/auth\/saml\/[a-z0-9-]+\/acs$/],
   nav: [{ label: 'Single sign-on', href: '/admin/sso', roles: ['partnership-admin'], order: 90 }],
+  // The service's own SAML key rollover (README: "Rolling over this service's SAML key").
+  cli: {
+    'saml:key:prepare': {
+      summary: 'SAML: make the next encryption key and publish it beside the current one',
+      usage: 'npm run cli -- saml:key:prepare',
+      async run(ctx) {
+        const key = await prepareNextSpKey(ctx.database.pool);
+        console.log(`Next SAML key ${key.id} is published in every organisation's metadata beside the current one.`);
+        console.log('When each IdP has refreshed its copy of the metadata, run: npm run cli -- saml:key:switch');
+      },
+    },
+    'saml:key:switch': {
+      summary: 'SAML: make the prepared key the current one and stop publishing the old one',
+      usage: 'npm run cli -- saml:key:switch',
+      async run(ctx) {
+        if (!(await switchToNextSpKey(ctx.database.pool))) {
+          console.log('There is no prepared key. Run npm run cli -- saml:key:prepare first.');
+          process.exitCode = 2;
+          return;
+        }
+        console.log('Switched. The old key still decrypts responses for a day, then is no longer used.');
+      },
+    },
+  },
   async jobs(ctx, jobs) {
     jobs.define('sso:prune', async () => {
       await pruneRequestCache(ctx.database.pool, REQUEST_EXPIRY_MS);

@@ -1,14 +1,30 @@
-import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { type CacheProvider, SAML } from '@node-saml/passport-saml';
 import express, { type Request, type Router } from 'express';
 import { allow, caller } from '../../server/access';
 import { safeReturnTo } from '../../server/auth';
 import { audit } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
-import { provisionFromSso } from './provision';
-import { acsUrl, assertionIdentity, defaultSpEntityId, personFromProfile, REQUEST_EXPIRY_MS, responseInResponseTo, samlFor, spEntityId, splitCertificates } from './saml';
-import { type AttributeNames, createPgCacheProvider, createSsoStore, type IdentityProvider, type ProviderInput } from './store';
-import { SAML } from '@node-saml/passport-saml';
+import { emailWithinDomains, provisionFromSso } from './provision';
+import {
+  acsUrl,
+  assertionIdentity,
+  checkAddressing,
+  defaultSpEntityId,
+  explainValidationError,
+  type Problem,
+  personFromProfile,
+  precheck,
+  REQUEST_EXPIRY_MS,
+  responseShape,
+  samlFor,
+  spEntityId,
+  splitCertificates,
+  subjectOf,
+} from './saml';
+import { ensureSpKeys, publishedKeys } from './sp-keys';
+import { type AttributeNames, createPgCacheProvider, createSsoStore, type IdentityProvider, type ProviderInput, SIGNING_REQUIRED, type SigningRequired } from './store';
 
 const SLUG = ':slug';
 const REQUEST_COOKIE = 'dal.saml';
@@ -26,15 +42,54 @@ type Refusal = { reason: string; message: string };
 const GENERIC_REFUSAL =
   'We could not sign you in with your organisation’s account. Go back to the sign-in page and try again. If it happens again, contact your organisation’s IT service desk and tell them the time you tried.';
 
+/** What the person is told for each kind of refusal; the precise reason goes to the audit log. */
+function messageFor(problem: Problem, provider: IdentityProvider): string {
+  switch (problem.kind) {
+    case 'idp-initiated-off':
+      return `${provider.organisationName} has not switched on signing in from its own portal or app list (IdP-initiated sign-in), so we could not sign you in that way. Start here instead: go to the sign-in page and choose ${provider.organisationName}.`;
+    case 'configuration':
+      return `${provider.organisationName}’s single sign-on is not set up the way this service needs: ${problem.reason}. Contact your organisational lead or your IT service desk and tell them the time you tried.`;
+    default:
+      return GENERIC_REFUSAL;
+  }
+}
+
+const CONTACT_LEAD = (provider: IdentityProvider) =>
+  `We could not connect your ${provider.organisationName} account to an account here, so we have not signed you in. Contact your organisational lead (the person who looks after training at ${provider.organisationName}) and tell them the time you tried.`;
+
+/**
+ * node-saml forgets a request id whenever validation fails. With more than one
+ * of our keys to try on an encrypted assertion, the id must survive until the
+ * last try: removal waits for flush().
+ */
+function deferRemoval(cache: CacheProvider): { cache: CacheProvider; flush(): Promise<void> } {
+  const pending = new Set<string>();
+  return {
+    cache: {
+      saveAsync: (k, v) => cache.saveAsync(k, v),
+      getAsync: (k) => cache.getAsync(k),
+      async removeAsync(k) {
+        if (k) pending.add(k);
+        return k;
+      },
+    },
+    async flush() {
+      for (const k of pending) await cache.removeAsync(k);
+    },
+  };
+}
+
 export function ssoRoutes(ctx: ModuleContext): Router {
   const router = express.Router();
   const pool = ctx.database.pool;
   const store = createSsoStore(pool);
-  const cache = createPgCacheProvider(pool, REQUEST_EXPIRY_MS);
   const publicUrl = ctx.config.publicUrl;
 
-  async function organisationBySlug(slug: string): Promise<{ id: string; slug: string; name: string } | undefined> {
-    const { rows } = await pool.query<{ id: string; slug: string; name: string }>('select id, slug, name from organisations where slug = $1', [slug]);
+  async function organisationBySlug(slug: string): Promise<{ id: string; slug: string; name: string; emailDomains: string[] } | undefined> {
+    const { rows } = await pool.query<{ id: string; slug: string; name: string; emailDomains: string[] }>(
+      'select id, slug, name, email_domains as "emailDomains" from organisations where slug = $1',
+      [slug],
+    );
     return rows[0];
   }
 
@@ -56,15 +111,31 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     if (!org) throw new NotFoundError();
     const provider = await store.forSlug(slug);
     const issuer = provider ? spEntityId(provider, publicUrl) : defaultSpEntityId(publicUrl, slug);
-    const saml = new SAML({ issuer, callbackUrl: acsUrl(publicUrl, slug), idpCert: 'unused-for-metadata', wantAssertionsSigned: true, identifierFormat: null });
-    res.type('application/samlmetadata+xml').send(saml.generateServiceProviderMetadata(null));
+    const [current, ...others] = publishedKeys(await ensureSpKeys(pool));
+    const saml = new SAML({
+      issuer,
+      callbackUrl: acsUrl(publicUrl, slug),
+      idpCert: 'unused-for-metadata',
+      // Asks the IdP to sign the assertion (Shibboleth then signs it as well as the response), unless the organisation relies on the response's signature.
+      wantAssertionsSigned: provider?.signingRequired !== 'response',
+      identifierFormat: null,
+      decryptionPvk: current.privateKey,
+    });
+    let metadata = saml.generateServiceProviderMetadata(current.certificate);
+    // During a key rollover the next key is published too, so IdPs can encrypt to it before the switch.
+    for (const next of others) {
+      const block = metadata.match(/<KeyDescriptor use="encryption">[\s\S]*?<\/KeyDescriptor>/)?.[0];
+      const body = next.certificate.replace(/-----[A-Z ]+-----|\s/g, '');
+      if (block) metadata = metadata.replace(block, `${block}${block.replace(/(<ds:X509Certificate>)[^<]*(<\/ds:X509Certificate>)/, `$1${body}$2`)}`);
+    }
+    res.type('application/samlmetadata+xml').send(metadata);
   });
 
   router.get(`/auth/saml/${SLUG}/login`, async (req, res) => {
     const provider = await store.forSlug(String(req.params.slug));
     if (!provider?.enabled) throw new NotFoundError();
     const requestId = `_${randomBytes(20).toString('hex')}`;
-    const saml = samlFor(provider, publicUrl, cache, requestId);
+    const saml = samlFor(provider, publicUrl, createPgCacheProvider(pool, REQUEST_EXPIRY_MS, provider.organisationId), requestId);
     const relayState = safeReturnTo(req.query.returnTo) ?? '/';
     const url = await saml.getAuthorizeUrlAsync(relayState, undefined, {});
     // Binds the sign-in to this browser, so nobody can post their own valid response into someone else's browser
@@ -78,44 +149,79 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   router.post(`/auth/saml/${SLUG}/acs`, async (req, res, next) => {
     const provider = await store.forSlug(String(req.params.slug));
     if (!provider?.enabled) return refuse(req, res, provider, { reason: 'single sign-on is not enabled for this organisation', message: GENERIC_REFUSAL });
+    if (provider.emailDomains.length === 0) {
+      return refuse(req, res, provider, { reason: 'the organisation has no email domains, so nobody can be signed in through its IdP', message: CONTACT_LEAD(provider) });
+    }
     const body = (req.body ?? {}) as Record<string, string>;
     if (typeof body.SAMLResponse !== 'string') return refuse(req, res, provider, { reason: 'no SAMLResponse in the POST', message: GENERIC_REFUSAL });
-    if (ctx.config.secureCookies) {
+    const shape = responseShape(body.SAMLResponse);
+    const early = precheck(shape, provider);
+    if (early) return refuse(req, res, provider, { reason: early.reason, message: messageFor(early, provider) });
+    // An unsolicited response (where allowed) has no request to bind to a browser.
+    if (ctx.config.secureCookies && (shape.inResponseTo || !provider.allowIdpInitiated)) {
       const started = cookieValue(req.get('cookie'), REQUEST_COOKIE);
-      const answers = responseInResponseTo(body.SAMLResponse);
-      if (!started || started !== answers) {
-        return refuse(req, res, provider, { reason: `the response answers request ${answers ?? '(none)'}, not the sign-in started in this browser (${started ?? 'none'})`, message: GENERIC_REFUSAL });
+      if (!started || started !== shape.inResponseTo) {
+        return refuse(req, res, provider, {
+          reason: `the response answers request ${shape.inResponseTo ?? '(none)'}, not the sign-in started in this browser (${started ?? 'none'})`,
+          message: GENERIC_REFUSAL,
+        });
       }
       res.clearCookie(REQUEST_COOKIE, { path: `/auth/saml/${provider.slug}`, secure: true, sameSite: 'none', httpOnly: true });
     }
-    let profile: Awaited<ReturnType<SAML['validatePostResponseAsync']>>['profile'];
-    try {
-      profile = (await samlFor(provider, publicUrl, cache).validatePostResponseAsync({ SAMLResponse: body.SAMLResponse })).profile;
-    } catch (err) {
-      return refuse(req, res, provider, { reason: (err as Error).message, message: GENERIC_REFUSAL });
+
+    const acs = acsUrl(publicUrl, provider.slug);
+    const deferred = deferRemoval(createPgCacheProvider(pool, REQUEST_EXPIRY_MS, provider.organisationId));
+    // Current key first, then the next one (an IdP that took it up early), then one retired in the last day.
+    const keys: (string | undefined)[] = shape.encrypted ? (await ensureSpKeys(pool)).map((k) => k.privateKey) : [undefined];
+    let profile: Awaited<ReturnType<SAML['validatePostResponseAsync']>>['profile'] | undefined;
+    const errors: string[] = [];
+    for (const key of keys) {
+      try {
+        profile = (await samlFor(provider, publicUrl, deferred.cache, undefined, key).validatePostResponseAsync({ SAMLResponse: body.SAMLResponse })).profile;
+        break;
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
     }
-    if (!profile) return refuse(req, res, provider, { reason: 'the response carried no assertion', message: GENERIC_REFUSAL });
+    await deferred.flush();
+    if (!profile) {
+      if (errors.length) {
+        // With several keys, the telling error is the one past decryption, if any got that far.
+        const telling = errors.find((m) => !/decrypt|EncryptedAssertion|oaep|padding|key/i.test(m)) ?? errors[errors.length - 1];
+        const problem = explainValidationError(telling, shape, provider);
+        return refuse(req, res, provider, { reason: problem.reason, message: messageFor(problem, provider) });
+      }
+      return refuse(req, res, provider, { reason: 'the response carried no assertion', message: GENERIC_REFUSAL });
+    }
+    const misaddressed = checkAddressing(profile, shape, provider, acs);
+    if (misaddressed) return refuse(req, res, provider, { reason: misaddressed.reason, message: messageFor(misaddressed, provider) });
     const identity = assertionIdentity(profile);
     if (!identity) return refuse(req, res, provider, { reason: 'the assertion has no ID', message: GENERIC_REFUSAL });
     if (!(await store.claimAssertion(identity.id, provider.organisationId, identity.notOnOrAfter))) {
       return refuse(req, res, provider, { reason: `assertion ${identity.id} was already used (replay)`, message: GENERIC_REFUSAL });
     }
+    const subject = subjectOf(profile, provider);
+    if ('problem' in subject) return refuse(req, res, provider, { reason: subject.problem, message: messageFor({ reason: subject.problem, kind: 'configuration' }, provider) });
     const person = personFromProfile(profile as unknown as Record<string, unknown>, provider.attributes);
     if ('problem' in person) return refuse(req, res, provider, { reason: person.problem, message: GENERIC_REFUSAL });
     // An organisation's IdP speaks for its own people only: it cannot sign someone in as an address of another organisation.
     if (!emailDomainAllowed(person.email, provider.emailDomains)) {
       return refuse(req, res, provider, {
         reason: `email ${person.email} is outside the organisation's email domains (${provider.emailDomains.join(', ')})`,
-        message: `Your organisation’s account gave us the email address ${person.email}, which is not one of ${provider.organisationName}’s addresses. Ask your IT service desk to check your account, or sign in with a password.`,
+        message: `Your organisation’s account gave us the email address ${person.email}, which is not one of ${provider.organisationName}’s addresses, so we have not signed you in. Contact your organisational lead.`,
       });
     }
 
-    const result = await ctx.database.transaction((client) => provisionFromSso(client, provider.organisationId, person));
+    const result = await ctx.database.transaction((client) =>
+      provisionFromSso(client, { organisationId: provider.organisationId, idpEntityId: provider.idpEntityId, subject: subject.subject, source: subject.source, emailDomains: provider.emailDomains }, person),
+    );
     if (!result.ok) {
       const message =
         result.reason === 'email-in-another-organisation'
           ? `Your email address (${person.email}) is already registered to a member of staff in another organisation of this partnership, so we have not joined the two accounts. Ask your organisational lead or the partnership administrator to move your record, then try again.`
-          : 'Your account has been switched off. Contact your organisational lead.';
+          : result.reason === 'account-disabled'
+            ? 'Your account has been switched off. Contact your organisational lead.'
+            : CONTACT_LEAD(provider);
       return refuse(req, res, provider, { reason: `${result.reason}: ${result.detail}`, message });
     }
     req.login({ id: result.userId }, (err) => {
@@ -126,7 +232,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
         organisationId: provider.organisationId,
         subjectType: 'staff',
         subjectId: result.staffId,
-        detail: { method: 'saml', staffCreated: result.created },
+        detail: { method: 'saml', staffCreated: result.created, linked: result.linked, idpInitiated: !shape.inResponseTo },
         ip: req.ip,
       });
       res.redirect(safeReturnTo(body.RelayState) ?? '/');
@@ -175,7 +281,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const org = await organisationBySlug(slug);
     if (!org) throw new NotFoundError();
     const form = formFromBody(req.body as Record<string, unknown>);
-    const { input, errors } = validateProviderForm(form);
+    const { input, errors } = validateProviderForm(form, org.emailDomains);
     const before = await store.forSlug(slug);
     if (!input) return res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), errors });
     await store.save(org.id, input);
@@ -201,15 +307,16 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   return router;
 }
 
-/** True when the organisation lists no domains, or the email is at one of them (or a subdomain). */
+/** True when the email is at one of the organisation's domains (or a subdomain). An organisation without domains allows none. */
 export function emailDomainAllowed(email: string, domains: string[]): boolean {
-  if (domains.length === 0) return true;
-  const domain = email.split('@').pop()?.toLowerCase() ?? '';
-  return domains.some((d) => domain === d.toLowerCase() || domain.endsWith(`.${d.toLowerCase()}`));
+  return emailWithinDomains(email, domains);
 }
 
 export interface ProviderForm {
   enabled: boolean;
+  signingRequired: SigningRequired;
+  allowIdpInitiated: boolean;
+  subjectAttribute: string;
   idpEntryPoint: string;
   idpEntityId: string;
   certificates: string;
@@ -238,17 +345,38 @@ const DEFAULT_ATTRIBUTES: AttributeNames = {
 };
 
 function defaultForm(): ProviderForm {
-  return { enabled: false, idpEntryPoint: '', idpEntityId: '', certificates: '', spEntityId: '', attributes: { ...DEFAULT_ATTRIBUTES } };
+  return {
+    enabled: false,
+    signingRequired: 'either',
+    allowIdpInitiated: false,
+    subjectAttribute: '',
+    idpEntryPoint: '',
+    idpEntityId: '',
+    certificates: '',
+    spEntityId: '',
+    attributes: { ...DEFAULT_ATTRIBUTES },
+  };
 }
 
 function formFromProvider(p: IdentityProvider): ProviderForm {
-  return { enabled: p.enabled, idpEntryPoint: p.idpEntryPoint, idpEntityId: p.idpEntityId, certificates: p.idpCertificates.join('\n'), spEntityId: p.spEntityId ?? '', attributes: p.attributes };
+  return {
+    enabled: p.enabled,
+    signingRequired: p.signingRequired,
+    allowIdpInitiated: p.allowIdpInitiated,
+    subjectAttribute: p.subjectAttribute,
+    idpEntryPoint: p.idpEntryPoint, idpEntityId: p.idpEntityId, certificates: p.idpCertificates.join('\n'), spEntityId: p.spEntityId ?? '', attributes: p.attributes };
 }
 
 function formFromBody(body: Record<string, unknown>): ProviderForm {
   const s = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
   const attributes = Object.fromEntries(ATTRIBUTE_FIELDS.map((f) => [f.key, s(`attr_${f.key}`)])) as unknown as AttributeNames;
-  return { enabled: body.enabled === 'yes', idpEntryPoint: s('idpEntryPoint'), idpEntityId: s('idpEntityId'), certificates: s('certificates'), spEntityId: s('spEntityId'), attributes };
+  const signing = s('signingRequired') as SigningRequired;
+  return {
+    enabled: body.enabled === 'yes',
+    signingRequired: SIGNING_REQUIRED.includes(signing) ? signing : 'either',
+    allowIdpInitiated: body.allowIdpInitiated === 'yes',
+    subjectAttribute: s('subjectAttribute'),
+    idpEntryPoint: s('idpEntryPoint'), idpEntityId: s('idpEntityId'), certificates: s('certificates'), spEntityId: s('spEntityId'), attributes };
 }
 
 export function fingerprint(cert: string): string {
@@ -269,8 +397,12 @@ function isLoopback(url: URL): boolean {
 }
 
 /** Checks an administrator's settings: plain function, no HTTP. */
-export function validateProviderForm(form: ProviderForm): { input?: ProviderInput; errors: { text: string; href: string }[] } {
+export function validateProviderForm(form: ProviderForm, emailDomains: string[]): { input?: ProviderInput; errors: { text: string; href: string }[] } {
   const errors: { text: string; href: string }[] = [];
+  // Without domains every address would be the organisation's: its IdP could then speak for anyone.
+  if (form.enabled && emailDomains.length === 0) {
+    errors.push({ text: 'Add the organisation’s email domains (at Organisations) before switching on single sign-on', href: '#enabled' });
+  }
   let entry: URL | undefined;
   try {
     entry = new URL(form.idpEntryPoint);
@@ -299,7 +431,17 @@ export function validateProviderForm(form: ProviderForm): { input?: ProviderInpu
   if (errors.length) return { errors };
   return {
     errors,
-    input: { enabled: form.enabled, idpEntryPoint: form.idpEntryPoint, idpEntityId: form.idpEntityId, idpCertificates: certs.map(toPem), spEntityId: form.spEntityId || null, attributes: form.attributes },
+    input: {
+      enabled: form.enabled,
+      idpEntryPoint: form.idpEntryPoint,
+      idpEntityId: form.idpEntityId,
+      idpCertificates: certs.map(toPem),
+      spEntityId: form.spEntityId || null,
+      attributes: form.attributes,
+      signingRequired: form.signingRequired,
+      allowIdpInitiated: form.allowIdpInitiated,
+      subjectAttribute: form.subjectAttribute,
+    },
   };
 }
 
@@ -314,8 +456,16 @@ function certificateSummaries(certs: string[]) {
   });
 }
 
+const SIGNING_CHOICES: { value: SigningRequired; label: string; hint: string }[] = [
+  { value: 'either', label: 'The response or the assertion (recommended)', hint: 'Works with what Entra ID, ADFS, Shibboleth and Google Workspace send by default.' },
+  { value: 'assertion', label: 'The assertion', hint: 'Entra ID and ADFS sign the assertion by default.' },
+  { value: 'response', label: 'The response', hint: 'Shibboleth signs the response by default.' },
+  { value: 'both', label: 'Both the response and the assertion', hint: 'Only if the IdP is set to sign both.' },
+];
+
 function editModel(org: { slug: string; name: string }, form: ProviderForm, provider: IdentityProvider | undefined, publicUrl: string) {
   return {
+    signingChoices: SIGNING_CHOICES.map((c) => ({ ...c, checked: c.value === form.signingRequired })),
     title: `Single sign-on for ${org.name}`,
     organisation: org,
     form,

@@ -29,6 +29,9 @@ describe('SAML sign-in is bound to the browser that started it (login CSRF)', fu
     app.get('/saml', (req, res, next) =>
       samlp.auth({
         issuer: 'urn:idp',
+        // Addressed to the ACS at PUBLIC_URL, as a real IdP addresses it (the product checks both).
+        destination: `https://training.vale.example/auth/saml/${SLUG}/acs`,
+        recipient: `https://training.vale.example/auth/saml/${SLUG}/acs`,
         cert,
         key,
         getPostURL: (_a: string, _d: unknown, _r: unknown, cb: (err: Error | null, url: string) => void) => cb(null, `${server.url}/auth/saml/${SLUG}/acs`),

@@ -1,5 +1,6 @@
 import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
-import type { IdentityProvider } from './store';
+import { XMLParser } from 'fast-xml-parser';
+import type { IdentityProvider, SpKey } from './store';
 
 /** Clocks of an IdP and this server rarely agree to the second; a minute is enough. */
 export const CLOCK_SKEW_MS = 60_000;
@@ -27,11 +28,13 @@ export function splitCertificates(text: string): string[] {
 }
 
 /**
- * One SAML service provider per organisation. Signed assertions, our own
- * audience, a small clock skew and InResponseTo checked against requests this
- * service really sent (remembered in PostgreSQL).
+ * One SAML service provider per organisation. Signatures as the organisation's
+ * IdP setting requires (never none: with neither flag node-saml still wants the
+ * response or the assertion signed), our own audience, a small clock skew and
+ * InResponseTo checked against requests this organisation really sent
+ * (remembered in PostgreSQL). Unsolicited responses only where switched on.
  */
-export function samlFor(provider: IdentityProvider, publicUrl: string, cacheProvider: CacheProvider, requestId?: string): SAML {
+export function samlFor(provider: IdentityProvider, publicUrl: string, cacheProvider: CacheProvider, requestId?: string, decryptionKey?: string): SAML {
   const issuer = spEntityId(provider, publicUrl);
   return new SAML({
     entryPoint: provider.idpEntryPoint,
@@ -40,17 +43,191 @@ export function samlFor(provider: IdentityProvider, publicUrl: string, cacheProv
     issuer,
     audience: issuer,
     callbackUrl: acsUrl(publicUrl, provider.slug),
-    wantAssertionsSigned: true,
-    // Entra ID and ADFS sign the assertion by default, not always the response around it.
-    wantAuthnResponseSigned: false,
+    wantAssertionsSigned: provider.signingRequired === 'assertion' || provider.signingRequired === 'both',
+    wantAuthnResponseSigned: provider.signingRequired === 'response' || provider.signingRequired === 'both',
     acceptedClockSkewMs: CLOCK_SKEW_MS,
-    validateInResponseTo: ValidateInResponseTo.always,
+    validateInResponseTo: provider.allowIdpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
     requestIdExpirationPeriodMs: REQUEST_EXPIRY_MS,
     cacheProvider,
     identifierFormat: null,
     disableRequestedAuthnContext: true,
+    ...(decryptionKey ? { decryptionPvk: decryptionKey } : {}),
     ...(requestId ? { generateUniqueId: () => requestId } : {}),
   });
+}
+
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, isArray: () => true, processEntities: false });
+type Node = Record<string, unknown[] | string | undefined>;
+const child = (n: Node | undefined, name: string): Node[] => ((n?.[name] as Node[] | undefined) ?? []).filter((c) => typeof c === 'object');
+const attr = (n: Node | undefined, name: string): string | undefined => {
+  const v = n?.[`@${name}`];
+  return typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined;
+};
+/** The text of the first `name` child: the parser gives a bare string for an element with no attributes. */
+const textOf = (n: Node | undefined, name: string): string => {
+  const c = (n?.[name] as unknown[] | undefined)?.[0];
+  if (typeof c === 'string' || typeof c === 'number') return String(c).trim();
+  const t = (c as Node | undefined)?.['#text'];
+  return (Array.isArray(t) ? String(t[0] ?? '') : typeof t === 'string' || typeof t === 'number' ? String(t) : '').trim();
+};
+
+/** What the raw (not yet verified) response shows: only for precise refusals, never to trust anything. */
+export interface ResponseShape {
+  isResponse: boolean;
+  responseSigned: boolean;
+  /** null when the assertion is encrypted (its signature is known only after decryption). */
+  assertionSigned: boolean | null;
+  encrypted: boolean;
+  inResponseTo?: string;
+  destination?: string;
+  issuer?: string;
+  sha1: boolean;
+}
+
+const SHA1 = /(?:#|-)sha1$/i;
+
+/** Any SignatureMethod or DigestMethod using SHA-1, anywhere in the XML. */
+export function usesSha1(xmlText: string): boolean {
+  for (const m of xmlText.matchAll(/<(?:\w+:)?(?:SignatureMethod|DigestMethod)\b[^>]*\bAlgorithm\s*=\s*["']([^"']+)["']/g)) {
+    if (SHA1.test(m[1])) return true;
+  }
+  return false;
+}
+
+export function responseShape(samlResponseBase64: string): ResponseShape {
+  const raw = Buffer.from(samlResponseBase64, 'base64').toString('utf8');
+  let root: Node | undefined;
+  try {
+    root = child(xml.parse(raw) as Node, 'Response')[0];
+  } catch {
+    root = undefined;
+  }
+  const assertion = child(root, 'Assertion')[0];
+  return {
+    isResponse: Boolean(root),
+    responseSigned: child(root, 'Signature').length > 0,
+    assertionSigned: assertion ? child(assertion, 'Signature').length > 0 : child(root, 'EncryptedAssertion').length > 0 ? null : false,
+    encrypted: child(root, 'EncryptedAssertion').length > 0,
+    inResponseTo: attr(root, 'InResponseTo'),
+    destination: attr(root, 'Destination'),
+    issuer: textOf(root, 'Issuer') || undefined,
+    sha1: usesSha1(raw),
+  };
+}
+
+/** A refusal: `reason` for the audit log and the administrator, `kind` for the page the person sees. */
+export interface Problem {
+  reason: string;
+  kind: 'idp-initiated-off' | 'configuration' | 'forged' | 'expired';
+}
+
+const SIGNING_WORDS: Record<IdentityProvider['signingRequired'], string> = {
+  either: 'the response or the assertion',
+  assertion: 'the assertion',
+  response: 'the response',
+  both: 'both the response and the assertion',
+};
+
+/** Refusals that can be told from the raw response before any cryptography, with the precise reason. */
+export function precheck(shape: ResponseShape, provider: IdentityProvider): Problem | undefined {
+  if (!shape.isResponse) return { reason: 'the SAMLResponse is not a SAML 2.0 Response', kind: 'forged' };
+  if (shape.sha1) {
+    return { reason: 'the response is signed with SHA-1, which is no longer safe: set the identity provider to sign with SHA-256', kind: 'configuration' };
+  }
+  if (!shape.inResponseTo && !provider.allowIdpInitiated) {
+    return {
+      reason: 'the response answers no sign-in request (an IdP-initiated sign-in), and IdP-initiated sign-in is switched off for this organisation',
+      kind: 'idp-initiated-off',
+    };
+  }
+  const needResponse = provider.signingRequired === 'response' || provider.signingRequired === 'both';
+  const needAssertion = provider.signingRequired === 'assertion' || provider.signingRequired === 'both';
+  const signed = shape.responseSigned ? (shape.assertionSigned ? 'both the response and the assertion' : 'the response only') : shape.assertionSigned ? 'the assertion only' : 'neither the response nor the assertion';
+  const setting = `this organisation is set to require ${SIGNING_WORDS[provider.signingRequired]} to be signed`;
+  if (needResponse && !shape.responseSigned) return { reason: `the identity provider signed ${signed}, but ${setting}`, kind: 'configuration' };
+  if (needAssertion && shape.assertionSigned === false) return { reason: `the identity provider signed ${signed}, but ${setting}`, kind: 'configuration' };
+  if (!shape.responseSigned && shape.assertionSigned === false) return { reason: 'neither the response nor the assertion is signed', kind: 'forged' };
+  return undefined;
+}
+
+/** node-saml's terse errors, said so an administrator knows what to change. */
+export function explainValidationError(message: string, shape: ResponseShape, provider: IdentityProvider): Problem {
+  if (message === 'Invalid document signature') {
+    return { reason: "the response's signature does not verify with any of the organisation's IdP certificates (wrong certificate, or the response was changed)", kind: 'forged' };
+  }
+  if (/^Invalid signature/.test(message)) {
+    return {
+      reason: `the assertion's signature does not verify with any of the organisation's IdP certificates${shape.responseSigned ? '' : ' (the response itself is not signed)'} (${message})`,
+      kind: 'forged',
+    };
+  }
+  if (message === 'InResponseTo is not valid' || message === 'SubjectInResponseTo is not valid') {
+    return { reason: `the response answers request ${shape.inResponseTo ?? '(none)'}, which ${provider.organisationName} did not start, has expired or was already answered`, kind: 'forged' };
+  }
+  if (message === 'InResponseTo is missing from response') {
+    return { reason: 'the response answers no sign-in request (an IdP-initiated sign-in), and IdP-initiated sign-in is switched off for this organisation', kind: 'idp-initiated-off' };
+  }
+  if (/expired|NotOnOrAfter|NotBefore|SubjectConfirmation/i.test(message)) return { reason: message, kind: 'expired' };
+  if (/decrypt|EncryptedAssertion/i.test(message)) {
+    return { reason: `the encrypted assertion could not be decrypted with this service's keys: the IdP may hold an old copy of our metadata (${message})`, kind: 'configuration' };
+  }
+  return { reason: message, kind: 'forged' };
+}
+
+/**
+ * After node-saml has verified the signature: the assertion it verified must
+ * come from this organisation's IdP and be addressed to this organisation's
+ * ACS, and the Response around it must say the same. node-saml checks none of
+ * these for a sign-in response.
+ */
+export function checkAddressing(profile: Profile, shape: ResponseShape, provider: IdentityProvider, acs: string): Problem | undefined {
+  let assertion: Node | undefined;
+  try {
+    assertion = child(xml.parse(profile.getAssertionXml?.() ?? '') as Node, 'Assertion')[0];
+  } catch {
+    assertion = undefined;
+  }
+  if (!assertion) return { reason: 'the verified assertion could not be read', kind: 'forged' };
+  const issuer = textOf(assertion, 'Issuer');
+  if (issuer !== provider.idpEntityId) {
+    return { reason: `the assertion's Issuer is "${issuer}", not the organisation's identity provider "${provider.idpEntityId}"`, kind: 'forged' };
+  }
+  if (shape.issuer !== undefined && shape.issuer !== provider.idpEntityId) {
+    return { reason: `the response's Issuer is "${shape.issuer}", not the organisation's identity provider "${provider.idpEntityId}"`, kind: 'forged' };
+  }
+  if (shape.destination !== acs) {
+    return { reason: `the response's Destination is ${shape.destination ? `"${shape.destination}"` : 'missing'}, not this organisation's ACS URL "${acs}"`, kind: 'forged' };
+  }
+  const bearer = child(child(assertion, 'Subject')[0], 'SubjectConfirmation').filter((c) => attr(c, 'Method') === 'urn:oasis:names:tc:SAML:2.0:cm:bearer');
+  const recipients = bearer.flatMap((c) => child(c, 'SubjectConfirmationData').map((d) => attr(d, 'Recipient')));
+  if (recipients.length === 0 || recipients.some((r) => r !== acs)) {
+    return {
+      reason: `the assertion's SubjectConfirmation Recipient is ${recipients.length ? recipients.map((r) => `"${r ?? ''}"`).join(', ') : 'missing'}, not this organisation's ACS URL "${acs}"`,
+      kind: 'forged',
+    };
+  }
+  return undefined;
+}
+
+/** The subject the organisation's IdP asserts: a stable id attribute when configured, else the NameID. */
+export function subjectOf(profile: Profile, provider: IdentityProvider): { subject: string; source: string } | { problem: string } {
+  if (provider.subjectAttribute) {
+    const value = first((profile.attributes as Record<string, unknown> | undefined)?.[provider.subjectAttribute] ?? (profile as Record<string, unknown>)[provider.subjectAttribute]);
+    if (!value) return { problem: `no stable id in attribute "${provider.subjectAttribute}"` };
+    return { subject: value, source: provider.subjectAttribute };
+  }
+  const nameId = first(profile.nameID);
+  if (!nameId) return { problem: 'the assertion has no NameID' };
+  // A transient NameID changes at every sign-in: nothing could be recognised by it later.
+  if (profile.nameIDFormat === 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient') {
+    return { problem: 'the NameID is transient (new at each sign-in): set the IdP to send a persistent NameID or an email NameID, or name a stable id attribute' };
+  }
+  return { subject: nameId, source: 'nameid' };
+}
+
+/** Keys to try for an encrypted assertion: current first, then next, then recently retired. */
+export function decryptionKeys(keys: SpKey[]): string[] {
+  return keys.map((k) => k.privateKey);
 }
 
 export interface SsoPerson {

@@ -14,7 +14,16 @@ export interface IdentityProvider {
   idpCertificates: string[];
   spEntityId: string | null;
   attributes: AttributeNames;
+  /** What must carry a valid signature. */
+  signingRequired: SigningRequired;
+  /** Accept unsolicited (IdP-initiated) responses. */
+  allowIdpInitiated: boolean;
+  /** The attribute holding a stable id for the person; empty means the NameID. */
+  subjectAttribute: string;
 }
+
+export type SigningRequired = 'either' | 'assertion' | 'response' | 'both';
+export const SIGNING_REQUIRED: readonly SigningRequired[] = ['either', 'assertion', 'response', 'both'];
 
 export interface AttributeNames {
   email: string;
@@ -43,6 +52,9 @@ interface Row {
   attr_job_title: string;
   attr_team: string;
   attr_staff_number: string;
+  signing_required: SigningRequired;
+  allow_idp_initiated: boolean;
+  attr_subject: string;
 }
 
 function toProvider(r: Row): IdentityProvider {
@@ -65,6 +77,9 @@ function toProvider(r: Row): IdentityProvider {
       team: r.attr_team,
       staffNumber: r.attr_staff_number,
     },
+    signingRequired: r.signing_required,
+    allowIdpInitiated: r.allow_idp_initiated,
+    subjectAttribute: r.attr_subject,
   };
 }
 
@@ -77,6 +92,9 @@ export interface ProviderInput {
   idpCertificates: string[];
   spEntityId: string | null;
   attributes: AttributeNames;
+  signingRequired?: SigningRequired;
+  allowIdpInitiated?: boolean;
+  subjectAttribute?: string;
 }
 
 /** Identity provider configuration. Partnership administrators only, so no organisation scope. */
@@ -109,15 +127,18 @@ export function createSsoStore(pool: Pool) {
       const a = input.attributes;
       await pool.query(
         `insert into saml_identity_providers (organisation_id, enabled, idp_entry_point, idp_entity_id, idp_certificates, sp_entity_id,
-           attr_email, attr_given_name, attr_surname, attr_display_name, attr_job_title, attr_team, attr_staff_number)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+           attr_email, attr_given_name, attr_surname, attr_display_name, attr_job_title, attr_team, attr_staff_number,
+           signing_required, allow_idp_initiated, attr_subject)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          on conflict (organisation_id) do update set enabled = excluded.enabled, idp_entry_point = excluded.idp_entry_point,
            idp_entity_id = excluded.idp_entity_id, idp_certificates = excluded.idp_certificates, sp_entity_id = excluded.sp_entity_id,
            attr_email = excluded.attr_email, attr_given_name = excluded.attr_given_name, attr_surname = excluded.attr_surname,
            attr_display_name = excluded.attr_display_name, attr_job_title = excluded.attr_job_title, attr_team = excluded.attr_team,
-           attr_staff_number = excluded.attr_staff_number, updated_at = now()`,
+           attr_staff_number = excluded.attr_staff_number, signing_required = excluded.signing_required,
+           allow_idp_initiated = excluded.allow_idp_initiated, attr_subject = excluded.attr_subject, updated_at = now()`,
         [organisationId, input.enabled, input.idpEntryPoint, input.idpEntityId, input.idpCertificates, input.spEntityId,
-          a.email, a.givenName, a.surname, a.displayName, a.jobTitle, a.team, a.staffNumber],
+          a.email, a.givenName, a.surname, a.displayName, a.jobTitle, a.team, a.staffNumber,
+          input.signingRequired ?? 'either', input.allowIdpInitiated ?? false, input.subjectAttribute ?? ''],
       );
     },
     /**
@@ -140,33 +161,58 @@ export type SsoStore = ReturnType<typeof createSsoStore>;
 /**
  * passport-saml's InResponseTo cache in PostgreSQL, so a response is accepted
  * by whichever instance receives it, after a restart too, and only once.
+ * Each request id belongs to the organisation that started it: a response
+ * posted to another organisation's ACS finds nothing.
  */
-export function createPgCacheProvider(pool: Queryable, expiryMs: number): CacheProvider {
+export function createPgCacheProvider(pool: Queryable, expiryMs: number, organisationId: string): CacheProvider {
   return {
     async saveAsync(key: string, value: string): Promise<CacheItem | null> {
       const { rows } = await pool.query<{ created_at: Date }>(
-        'insert into saml_request_cache (request_id, value) values ($1, $2) on conflict (request_id) do nothing returning created_at',
-        [key, value],
+        'insert into saml_request_cache (request_id, value, organisation_id) values ($1, $2, $3) on conflict (request_id) do nothing returning created_at',
+        [key, value, organisationId],
       );
       if (!rows[0]) return null;
       return { value, createdAt: rows[0].created_at.getTime() };
     },
     async getAsync(key: string): Promise<string | null> {
       const { rows } = await pool.query<{ value: string }>(
-        `select value from saml_request_cache where request_id = $1 and created_at > now() - make_interval(secs => $2)`,
-        [key, expiryMs / 1000],
+        `select value from saml_request_cache where request_id = $1 and organisation_id = $3 and created_at > now() - make_interval(secs => $2)`,
+        [key, expiryMs / 1000, organisationId],
       );
       return rows[0]?.value ?? null;
     },
     async removeAsync(key: string | null): Promise<string | null> {
       if (!key) return null;
-      const { rows } = await pool.query<{ value: string }>('delete from saml_request_cache where request_id = $1 returning value', [key]);
+      const { rows } = await pool.query<{ value: string }>('delete from saml_request_cache where request_id = $1 and organisation_id = $2 returning value', [
+        key,
+        organisationId,
+      ]);
       return rows[0]?.value ?? null;
     },
   };
 }
 
+export interface SpKey {
+  id: number;
+  state: 'current' | 'next' | 'retired';
+  privateKey: string;
+  certificate: string;
+  createdAt: Date;
+}
+
+/** This service's own SAML keys, newest first within each state. */
+export async function spKeys(pool: Queryable): Promise<SpKey[]> {
+  const { rows } = await pool.query<{ id: number; state: SpKey['state']; private_key: string; certificate: string; created_at: Date }>(
+    `select id, state, private_key, certificate, created_at from saml_sp_keys
+     where state <> 'retired' or retired_at > now() - interval '1 day'
+     order by case state when 'current' then 0 when 'next' then 1 else 2 end, id desc`,
+  );
+  return rows.map((r) => ({ id: r.id, state: r.state, privateKey: r.private_key, certificate: r.certificate, createdAt: r.created_at }));
+}
+
 export async function pruneRequestCache(pool: Queryable, expiryMs: number): Promise<void> {
   await pool.query('delete from saml_request_cache where created_at < now() - make_interval(secs => $1)', [expiryMs / 1000]);
   await pool.query('delete from saml_used_assertions where expires_at < now()');
+  // A retired key of ours decrypts in-flight responses for a day after a switch, then is gone.
+  await pool.query(`delete from saml_sp_keys where state = 'retired' and retired_at < now() - interval '1 day'`);
 }

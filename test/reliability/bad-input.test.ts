@@ -175,6 +175,8 @@ describe(`bad input corpus (${TEST_DB})`, function () {
   it('SAML: refuses garbage, XXE and entity-expansion responses and oversized posts with the sign-in refusal, creating no one', async () => {
     // An organisation with single sign-on switched on (its IdP's certificate only has to be real PEM).
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'idp.key'), '-out', path.join(tmp, 'idp.crt'), '-days', '2', '-subj', '/CN=corpus-idp'], { stdio: 'ignore' });
+    // Single sign-on cannot be switched on for an organisation without email domains.
+    await server.product.database.pool.query(`update organisations set email_domains = '{corpus.example}' where slug = 'corpus-council'`);
     await admin.get('/admin/sso/corpus-council');
     const saved = await admin.postForm('/admin/sso/corpus-council', {
       enabled: 'yes',
