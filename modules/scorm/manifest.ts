@@ -16,6 +16,10 @@ export interface ManifestSco {
   masteryScore: number | null;
   /** How deep in the organisation tree, for the table of contents. */
   depth: number;
+  /** False when the manifest hides the item (isvisible="false"): it is played, never listed. */
+  visible?: boolean;
+  /** SCORM 1.2 adlcp:prerequisites (AICC script): what must be done before it can be opened. */
+  prerequisites?: string;
 }
 
 export interface ManifestItem {
@@ -23,6 +27,9 @@ export interface ManifestItem {
   title: string;
   scoIdentifier: string | null;
   children: ManifestItem[];
+  /** False when the manifest hides the item (isvisible="false"). */
+  visible?: boolean;
+  prerequisites?: string;
 }
 
 export interface ParsedManifest {
@@ -163,6 +170,8 @@ export function parseManifest(xml: string): ParsedManifest {
       const itemId = attr(item, 'identifier') ?? `item-${scos.length + 1}`;
       const title = text(child(item, 'title')) || itemId;
       const ref = attr(item, 'identifierref');
+      const visible = (attr(item, 'isvisible') ?? 'true').trim().toLowerCase() !== 'false';
+      const prerequisites = scormVersion === '1.2' ? text(child(item, 'prerequisites')) || undefined : undefined;
       let scoIdentifier: string | null = null;
       if (ref) {
         const resource = byId.get(ref);
@@ -177,11 +186,13 @@ export function parseManifest(xml: string): ParsedManifest {
             kind: resource.kind,
             masteryScore: masteryOf(item, scormVersion),
             depth,
+            visible,
+            ...(prerequisites ? { prerequisites } : {}),
           });
           scoIdentifier = itemId;
         }
       }
-      return { identifier: itemId, title, scoIdentifier, children: walk(list(child(item, 'item')), depth + 1) };
+      return { identifier: itemId, title, scoIdentifier, visible, ...(prerequisites ? { prerequisites } : {}), children: walk(list(child(item, 'item')), depth + 1) };
     });
 
   const orgsNode = list(child(manifest, 'organizations'))[0] ?? {};

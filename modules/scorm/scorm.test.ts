@@ -100,13 +100,24 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     expect(scos[0].cmi).to.include({ 'cmi.core.lesson_location': '3', 'cmi.suspend_data': '{"page":3}', 'cmi.core.entry': 'resume' });
   });
 
-  it('refuses values of the wrong type or size for SCORM 1.2, and unknown elements', async () => {
+  it('leaves out values of the wrong type or size for SCORM 1.2 and unknown elements, naming them, and stores every other value', async () => {
     const bad: Record<string, string>[] = [{ 'cmi.suspend_data': 'x'.repeat(4097) }, { 'cmi.core.lesson_status': 'done' }, { 'cmi.core.score.raw': 'ninety' }, { 'cmi.core.not_an_element': '1' }];
+    let sequence = 11;
     for (const cmi of bad) {
-      const res = await commit(learner, 11, cmi);
-      expect(res.status, JSON.stringify(cmi).slice(0, 60)).to.equal(422);
-      expect((await res.json()).error.message).to.contain('cannot accept');
+      sequence += 1;
+      const res = await commit(learner, sequence, { ...cmi, 'cmi.comments': `note ${sequence}` });
+      expect(res.status, JSON.stringify(cmi).slice(0, 60)).to.equal(200);
+      const answer = await res.json();
+      expect(answer).to.include({ stored: true });
+      expect(answer.problems[0]).to.contain(Object.keys(cmi)[0]);
     }
+    const { scos } = playerData((await learner.get('/courses/domestic-abuse-awareness/play')).text);
+    // The earlier suspend data is kept; the comment sent beside each bad value was stored.
+    expect(scos[0].cmi).to.include({ 'cmi.suspend_data': '{"page":3}', 'cmi.comments': `note ${sequence}` });
+    expect(scos[0].cmi['cmi.core.not_an_element']).to.equal(undefined);
+    const malformed = await learner.postJson(commitUrl, { sco: SCO, sequence: sequence + 1, sessionId: 's1', cmi: ['not', 'an', 'object'] });
+    expect(malformed.status).to.equal(422);
+    expect((await malformed.json()).error.message).to.contain('cannot accept');
   });
 
   it("answers 404 to another user's attempt and stores nothing", async () => {
@@ -336,7 +347,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
         status: 'incomplete',
         score: null,
       });
-      expect(written).to.equal(false);
+      expect(written).to.equal(undefined);
       const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc, last_sequence::int as seq from scorm_sco_states where attempt_id = $1`, [attempt]);
       expect(rows[0]).to.deep.equal({ loc: '5', seq: 3 });
     });
