@@ -128,6 +128,17 @@ export function validateCommit(version: ScormVersion, input: unknown): Cmi {
 }
 
 /**
+ * What a SCORM 1.2 SCO's data says once it has called LMSFinish: a
+ * lesson_status still "not attempted" becomes "completed" ("browsed" in
+ * browse mode), as Moodle's SCORM 1.2 code and the run-time guidance do, so a
+ * SCO that only initialises and finishes can be completed.
+ */
+export function settleAtFinish(version: ScormVersion, cmi: Cmi, mode: 'normal' | 'browse' = 'normal'): Cmi {
+  if (version !== '1.2' || cmi['cmi.core.lesson_status'] !== 'not attempted') return cmi;
+  return { ...cmi, 'cmi.core.lesson_status': mode === 'browse' ? 'browsed' : 'completed' };
+}
+
+/**
  * The length limits of the data model, as [element pattern, most characters],
  * for the player to refuse an over-long value at SetValue with the standard
  * error code (405 in SCORM 1.2, 407 in 2004) rather than at the next commit.

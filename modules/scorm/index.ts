@@ -114,7 +114,7 @@ async function answerCommit(
       throw new HttpError(400, 'The payload is not valid JSON.');
     }
   }
-  const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown; base?: unknown; final?: unknown };
+  const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown; base?: unknown; final?: unknown; terminated?: unknown };
   if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) {
     throw new HttpError(400, 'A commit needs sco (string), sequence (a whole number that increases with every commit) and cmi.');
   }
@@ -123,7 +123,7 @@ async function answerCommit(
   const base = typeof b.base === 'number' && Number.isSafeInteger(b.base) && b.base >= 0 ? b.base : null;
   const final = typeof b.final === 'boolean' ? b.final : undefined;
   try {
-    const result = await commitAttempt(ctx, userId, attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final }, notFound);
+    const result = await commitAttempt(ctx, userId, attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final, terminated: b.terminated === true }, notFound);
     if (!result.accepted && result.reason === 'behind') {
       // Another page of this attempt stored progress this page has not seen: say so rather than overwrite it or drop this quietly.
       const message = 'This course is open in another tab or window, which has saved progress this page has not seen. Reload this page to carry on from the latest progress.';

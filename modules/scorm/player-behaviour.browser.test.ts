@@ -128,6 +128,12 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
   it('completes a multi-SCO 1.2 package whose SCOs only initialise and finish, with the contents list as the manifest lays it out', async () => {
     const context = await signedIn(LEARNER);
     const page = await context.newPage();
+    if (process.env.DEBUG_SCORM) {
+      page.on('console', (m) => console.log('console', m.text()));
+      page.on('response', async (r) => {
+        if (r.url().includes('/commit')) console.log('commit', r.status(), r.request().postData()?.slice(0, 60), await r.text().catch(() => ''));
+      });
+    }
     await page.goto(`${server.url}/courses/mini-12/play`);
     const toc = page.locator('nav.app-scorm-toc');
     expect(await toc.textContent()).to.contain('Part one');
@@ -161,7 +167,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     const body = await frame.textContent('body');
     expect(body).to.contain('Not found');
     expect(body).to.not.contain('Sign out');
-    await page.goBack();
+    await page.click('[data-sco="summary"]');
     frame = await scoFrame(page, 'summary.html');
     await frame.evaluate(() => (window as unknown as { api: Api12 }).api.LMSFinish(''));
 

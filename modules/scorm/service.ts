@@ -4,7 +4,7 @@ import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import type { EventBus } from '../../server/events';
 import { recordCourseCompletion } from '../evidence/record';
-import { type Cmi, checkCommit, outcomeOf, secondsOf } from './cmi';
+import { type Cmi, checkCommit, outcomeOf, secondsOf, settleAtFinish } from './cmi';
 import { contentsRows, type ItemStatus } from './contents';
 import { extractPackage, inspectPackage } from './importer';
 import type { ParsedManifest, ScormVersion } from './manifest';
@@ -131,6 +131,8 @@ export interface CommitInput {
    * result ("failed") is never taken for finished on the way.
    */
   final?: boolean;
+  /** True on the commit LMSFinish/Terminate itself sends (see settleAtFinish). */
+  terminated?: boolean;
 }
 
 /** What a stored commit means for the attempt, as the player is told. */
@@ -279,7 +281,8 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
   } catch {
     return undefined; // the transactional path refuses it, after checking the attempt as it always has
   }
-  const { cmi, problems } = checked;
+  const { problems } = checked;
+  const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi) : checked.cmi;
   const elements = outcomeElements(version.scormVersion);
   const stored = known.outcomeCmi;
   const merged = { ...stored, ...pick(cmi, elements) };
@@ -337,7 +340,9 @@ export async function commitAttempt(
     if (!version) throw notFound();
     const sco = version.manifest.scos.find((s) => s.identifier === input.sco);
     if (!sco) throw notFound();
-    const { cmi, problems } = checkCommit(version.scormVersion, input.cmi);
+    const checked = checkCommit(version.scormVersion, input.cmi);
+    const { problems } = checked;
+    const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi) : checked.cmi;
     const sessionSeconds = secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']);
     const saved = await store.saveScoState(client, attempt.id, sco.identifier, input.sequence, cmi, input.sessionId, sessionSeconds, input.base ?? null);
     if (!saved.saved) return { accepted: false, reason: saved.reason, revision: saved.revision } as const;

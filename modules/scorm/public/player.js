@@ -38,6 +38,8 @@
       // The SCO's revision this page last saw: the server refuses to overwrite one it has not.
       base: state.sco.revision || 0,
       final: !!state.final,
+      // The SCO itself called LMSFinish/Terminate (not the learner leaving it): the server settles a 1.2 status left "not attempted".
+      terminated: !!state.terminated,
       cmi: withMeasuredTime(state, flatCmi(state.api)),
     };
   }
@@ -53,6 +55,19 @@
       cmi[name] = pad(Math.floor(seconds / 3600), 4) + ':' + pad(Math.floor((seconds % 3600) / 60), 2) + ':' + pad(seconds % 60, 2);
     } else cmi[name] = 'PT' + seconds + 'S';
     return cmi;
+  }
+
+  /**
+   * Opening a SCO again on this page starts it from what it last sent, as the
+   * server now holds it (a 1.2 status left "not attempted" settled), not from
+   * what the page loaded with.
+   */
+  function rememberForRelaunch(state, p) {
+    const cmi = Object.assign({}, p.cmi);
+    if (data.version === '1.2' && cmi['cmi.core.lesson_status'] === 'not attempted') cmi['cmi.core.lesson_status'] = 'completed';
+    delete cmi['cmi.core.session_time'];
+    delete cmi['cmi.session_time'];
+    state.sco.cmi = Object.assign({}, state.sco.cmi, cmi);
   }
 
   /** Tells the learner plainly what happened to their progress; `reload` offers to load the latest. */
@@ -126,17 +141,20 @@
   /**
    * The close-time send (LMSFinish or Terminate) goes as a beacon, whose answer
    * no page can read; it goes again here, so the status shows the final result,
-   * then a 2004 exitAll returns the learner to the course page. The server
-   * keeps one of the two (the same commit of the same page).
+   * then a 2004 exitAll returns the learner to the course page. It goes as
+   * this page's next commit, so whichever of the two arrives second is
+   * stored over the first (the same data) and its answer is never "stale".
    */
   function sendFinal(state, p) {
     const request = state.api.adl?.nav ? state.api.adl.nav.request : '';
+    sequence += 1;
+    const again = Object.assign({}, p, { sequence: sequence });
     fetch(data.commitUrl, {
       method: 'POST',
       credentials: 'same-origin',
       keepalive: true,
       headers: Object.assign({ 'content-type': 'application/json' }, commitHeaders),
-      body: JSON.stringify(p),
+      body: JSON.stringify(again),
     })
       .then((res) => res.json().then((answer) => readAnswer(state, res.status, answer), () => {}))
       .catch(() => {})
@@ -246,15 +264,20 @@
       terminationCommitContentType: 'application/x-www-form-urlencoded;charset=UTF-8',
       logLevel: 5,
       // SCORM 1.2: LMSFinish with the status still "not attempted" records "completed" (Moodle, RTE 3.4.4).
+      // scorm-again only does so when the status was empty at LMSInitialize, so the server settles it too.
       autoCompleteLessonStatus: true,
       requestHandler: (_commitObject, metadata) => {
-        if (metadata?.isTerminateCommit) state.final = true;
+        if (metadata?.isTerminateCommit) {
+          state.final = true;
+          state.terminated = true;
+        }
         const p = payload(state);
         state.sending = p;
         keepUnsent(p);
         // If this request never gets an answer (the server itself is down), try again later.
         retryLater();
         if (metadata?.isTerminateCommit) {
+          rememberForRelaunch(state, p);
           sendFinal(state, p);
           return ['_csrf=' + encodeURIComponent(data.csrfToken), 'payload=' + encodeURIComponent(JSON.stringify(p))];
         }
