@@ -52,6 +52,26 @@ describe('SCORM contents list, prerequisites and results', () => {
     expect(manifest.scos.find((s) => s.identifier === 'secret')?.visible).to.equal(false);
   });
 
+  it('reads which SCORM 2004 items the manifest leaves out of its rollup', () => {
+    const manifest = parseManifest(`<?xml version="1.0"?>
+<manifest identifier="r" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>Course</title>
+    <item identifier="lesson" identifierref="r1"><title>Lesson</title></item>
+    <item identifier="extra" identifierref="r1"><title>Further reading</title>
+      <imsss:sequencing><imsss:rollupRules rollupObjectiveSatisfied="false" rollupProgressCompletion="false"/></imsss:sequencing></item>
+    <item identifier="survey" identifierref="r1"><title>Survey</title>
+      <imsss:sequencing><imsss:deliveryControls tracked="false"/></imsss:sequencing></item>
+  </organization></organizations>
+  <resources><resource identifier="r1" type="webcontent" adlcp:scormType="sco" href="a.html"><file href="a.html"/></resource></resources>
+</manifest>`);
+    expect(manifest.scos.map((s) => [s.identifier, s.rollup !== false])).to.deep.equal([
+      ['lesson', true],
+      ['extra', false],
+      ['survey', false],
+    ]);
+  });
+
   it('never counts a failed result as finished, with or without a pass mark', () => {
     // SCORM 2004: completed and failed are apart.
     expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' }, null, null)).to.include({ status: 'failed', finished: false });

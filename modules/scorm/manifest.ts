@@ -20,6 +20,12 @@ export interface ManifestSco {
   visible?: boolean;
   /** SCORM 1.2 adlcp:prerequisites (AICC script): what must be done before it can be opened. */
   prerequisites?: string;
+  /**
+   * False when a 2004 manifest's sequencing leaves the item out of the
+   * course's rollup (deliveryControls tracked="false", or rollupRules with
+   * both rollupObjectiveSatisfied and rollupProgressCompletion "false").
+   */
+  rollup?: boolean;
 }
 
 export interface ManifestItem {
@@ -99,6 +105,17 @@ function withParameters(href: string, parameters: string | undefined): string {
   p = p.replace(/^[?&]/, '');
   if (!p) return href;
   return href.includes('?') ? `${href}&${p}` : `${href}?${p}`;
+}
+
+/** Whether a 2004 item counts towards the course's completion and success (see ManifestSco.rollup). */
+function countsInRollup(item: Node, version: ScormVersion): boolean {
+  if (version === '1.2') return true;
+  const sequencing = list(child(item, 'sequencing'))[0];
+  if (!sequencing) return true;
+  const delivery = list(child(sequencing, 'deliveryControls'))[0];
+  if (delivery && attr(delivery, 'tracked') === 'false') return false;
+  const rules = list(child(sequencing, 'rollupRules'))[0];
+  return !(rules && attr(rules, 'rollupObjectiveSatisfied') === 'false' && attr(rules, 'rollupProgressCompletion') === 'false');
 }
 
 function masteryOf(item: Node, version: ScormVersion): number | null {
@@ -188,6 +205,7 @@ export function parseManifest(xml: string): ParsedManifest {
             depth,
             visible,
             ...(prerequisites ? { prerequisites } : {}),
+            ...(countsInRollup(item, scormVersion) ? {} : { rollup: false }),
           });
           scoIdentifier = itemId;
         }

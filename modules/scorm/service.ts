@@ -191,8 +191,9 @@ function attemptOutcome(
   cmiOf: (scoIdentifier: string) => Cmi,
   passMark: number | null,
 ): { status: store.Attempt['status']; score: number | null; finished: boolean } {
-  // Items the manifest hides cannot be opened from the contents list, so they do not hold the attempt back.
-  const launchable = version.manifest.scos.filter((s) => s.kind === 'sco' && s.visible !== false);
+  // Items the manifest hides cannot be opened from the contents list, and a 2004 manifest may leave
+  // an item out of its rollup: neither holds the attempt back.
+  const launchable = version.manifest.scos.filter((s) => s.kind === 'sco' && s.visible !== false && s.rollup !== false);
   const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => outcomeOf(version.scormVersion, cmiOf(s.identifier), passMark, s.masteryScore));
   const finished = outcomes.every((o) => o.finished);
   const scores = outcomes.map((o) => o.score).filter((s): s is number => s !== null);
