@@ -128,12 +128,6 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
   it('completes a multi-SCO 1.2 package whose SCOs only initialise and finish, with the contents list as the manifest lays it out', async () => {
     const context = await signedIn(LEARNER);
     const page = await context.newPage();
-    if (process.env.DEBUG_SCORM) {
-      page.on('console', (m) => console.log('console', m.text()));
-      page.on('response', async (r) => {
-        if (r.url().includes('/commit')) console.log('commit', r.status(), r.request().postData()?.slice(0, 60), await r.text().catch(() => ''));
-      });
-    }
     await page.goto(`${server.url}/courses/mini-12/play`);
     const toc = page.locator('nav.app-scorm-toc');
     expect(await toc.textContent()).to.contain('Part one');
@@ -301,7 +295,9 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await context.close();
   });
 
-  it('returns to the course page after a SCORM 2004 exitAll', async () => {
+  it('returns to the course page after a SCORM 2004 exitAll', async function () {
+    // What the page does with the answer cannot differ between databases: one pass runs it.
+    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
     const context = await signedIn(LEARNER);
     const page = await context.newPage();
     await page.goto(`${server.url}/courses/exit-2004/play`);
@@ -353,7 +349,9 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await context.close();
   });
 
-  it('still plays the real golf example from the fixtures on the same server', async () => {
+  it('still plays the real golf example from the fixtures on the same server', async function () {
+    // player.browser.test.ts plays the fixtures on both passes; alongside these packages once is enough.
+    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
     await addCourse('golf-fixture', path.join(FIXTURES, 'singlescobasic.zip'));
     const context = await signedIn(LEARNER);
     const page = await context.newPage();
