@@ -258,6 +258,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     expect(await unsentScormCommits(page)).to.equal(1);
     await page.unroute('**/scorm/attempts/*/commit');
     await waitFor(async () => (await stored())?.['cmi.core.lesson_location'] === '8', 'the kept data to be sent again');
+    await page.waitForFunction(() => document.getElementById('scorm-notice-text')?.textContent === 'Your progress has now been saved.');
     await context.close();
   });
 

@@ -78,13 +78,23 @@
     const button = document.getElementById('scorm-notice-reload');
     button.hidden = !reload;
     button.onclick = () => location.reload();
+    box.setAttribute('data-kind', reload ? 'behind' : 'unsaved');
     box.hidden = false;
+  }
+
+  /** Once what was kept has reached the server, the warning says so. */
+  function noticeSaved() {
+    const box = document.getElementById('scorm-notice');
+    if (!box || box.hidden || box.getAttribute('data-kind') !== 'unsaved') return;
+    document.getElementById('scorm-notice-text').textContent = 'Your progress has now been saved.';
+    box.setAttribute('data-kind', 'saved');
   }
 
   /** What the server said of a commit, for the learner: stored, partly stored, behind another tab, or refused. */
   function readAnswer(state, status, answer) {
     if (status >= 200 && status < 300) {
       if (answer && typeof answer.revision === 'number' && answer.stored) state.sco.revision = answer.revision;
+      noticeSaved();
       if (answer?.problems?.length) notice('Some of what the module sent could not be saved, as it was not valid SCORM data: ' + answer.problems.join('; ') + '. Everything else was saved.');
       showStatus(answer);
       showMarks(answer);
@@ -122,16 +132,18 @@
    * SCORM 1.2 has limits on each value's length (suspend_data 4096, and so on);
    * an over-long one is refused at LMSSetValue with error 405, keeping the
    * value before it, as the run-time environment says, so it never reaches a
-   * commit. scorm-again allows more than 1.2 does for some elements.
+   * commit. scorm-again allows 1.2 suspend_data up to 64000 on purpose.
    */
   function guardLengths(api) {
+    // SCORM 2004's limits scorm-again already checks at SetValue.
+    if (data.version !== '1.2') return;
     const limits = (data.limits || []).map((l) => [new RegExp(l[0]), l[1]]);
     const setter = data.version === '1.2' ? 'LMSSetValue' : 'SetValue';
     const set = api[setter].bind(api);
     api[setter] = (name, value) => {
       const limit = limits.find((l) => l[0].test(String(name)));
       if (limit && String(value).length > limit[1]) {
-        api.lastErrorCode = data.version === '1.2' ? '405' : '407';
+        api.lastErrorCode = '405';
         return 'false';
       }
       return set(name, value);
@@ -216,6 +228,7 @@
             const later = [401, 403, 408, 429].indexOf(res.status) >= 0;
             if (res.ok || (res.status >= 400 && res.status < 500 && !later)) forgetUnsent(p);
             if (res.ok) res.json().then(renewToken, () => {});
+            if (res.ok) noticeSaved();
             return res.ok;
           })
           .catch(() => false),
