@@ -5,10 +5,9 @@ export type Cmi = Record<string, string>;
 
 type Check = (value: string) => string | null;
 
-const maxLength =
-  (n: number): Check =>
-  (v) =>
-    v.length > n ? `is longer than ${n} characters` : null;
+/** A length check that also says its limit, so the player can refuse an over-long value at SetValue. */
+const maxLength = (n: number): Check & { max: number } =>
+  Object.assign((v: string) => (v.length > n ? `is longer than ${n} characters` : null), { max: n });
 const vocab =
   (...words: string[]): Check =>
   (v) =>
@@ -87,10 +86,13 @@ export const MAX_ELEMENTS = 5000;
 
 /**
  * Checks a commit against the data model of its SCORM version and returns
- * only the elements a SCO may set. Unknown element names and values of the
- * wrong type or size are refused as a whole, so nothing half-valid is stored.
+ * the elements a SCO may set. A malformed commit (not an object, too many
+ * elements) is refused whole; otherwise an element of the wrong type or size
+ * or an unknown one is left out and named in `problems`, and every other
+ * element is kept, so one bad value never loses the learner's status, score
+ * and place (the stored value of a refused element stays as it was).
  */
-export function validateCommit(version: ScormVersion, input: unknown): Cmi {
+export function checkCommit(version: ScormVersion, input: unknown): { cmi: Cmi; problems: string[] } {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw new CmiProblem(['cmi must be an object of element names to values']);
   const entries = Object.entries(input as Record<string, unknown>);
   if (entries.length > MAX_ELEMENTS) throw new CmiProblem([`more than ${MAX_ELEMENTS} elements`]);
@@ -115,8 +117,35 @@ export function validateCommit(version: ScormVersion, input: unknown): Cmi {
     if (problem) problems.push(`${name} ${problem}`);
     else out[name] = value;
   }
+  return { cmi: out, problems };
+}
+
+/** As checkCommit, refusing the whole commit when any element is wrong. */
+export function validateCommit(version: ScormVersion, input: unknown): Cmi {
+  const { cmi, problems } = checkCommit(version, input);
   if (problems.length) throw new CmiProblem(problems);
-  return out;
+  return cmi;
+}
+
+/**
+ * What a SCORM 1.2 SCO's data says once it has called LMSFinish: a
+ * lesson_status still "not attempted" becomes "completed" ("browsed" in
+ * browse mode), as Moodle's SCORM 1.2 code and the run-time guidance do, so a
+ * SCO that only initialises and finishes can be completed.
+ */
+export function settleAtFinish(version: ScormVersion, cmi: Cmi, mode: 'normal' | 'browse' = 'normal'): Cmi {
+  if (version !== '1.2' || cmi['cmi.core.lesson_status'] !== 'not attempted') return cmi;
+  return { ...cmi, 'cmi.core.lesson_status': mode === 'browse' ? 'browsed' : 'completed' };
+}
+
+/**
+ * The length limits of the data model, as [element pattern, most characters],
+ * for the player to refuse an over-long value at SetValue with the standard
+ * error code (405 in SCORM 1.2, 407 in 2004) rather than at the next commit.
+ */
+export function lengthLimits(version: ScormVersion): [string, number][] {
+  const writable = version === '1.2' ? WRITABLE_12 : WRITABLE_2004;
+  return writable.filter(([, check]) => typeof (check as Partial<{ max: number }>).max === 'number').map(([re, check]) => [re.source, (check as unknown as { max: number }).max]);
 }
 
 export interface ScoOutcome {
@@ -145,6 +174,7 @@ export function outcomeOf(version: ScormVersion, cmi: Cmi, passMark: number | nu
     if (mastery !== null && score !== null && (status === 'completed' || status === 'passed' || status === 'failed')) {
       status = score >= mastery * 100 ? 'passed' : 'failed';
     }
+    // A failed result is never finished, with or without a pass mark.
     const done = status === 'completed' || status === 'passed';
     const finished = threshold === null ? done : status === 'passed' || (status === 'completed' && score !== null && score >= threshold);
     return { status, score: score === null ? null : Math.round(score * 100) / 100, finished };
@@ -158,7 +188,9 @@ export function outcomeOf(version: ScormVersion, cmi: Cmi, passMark: number | nu
   let status: ScoOutcome['status'] = completed ? 'completed' : completion === 'incomplete' ? 'incomplete' : 'not attempted';
   if (success === 'passed' && (completed || completion === 'unknown')) status = 'passed';
   if (success === 'failed') status = 'failed';
-  const finished = threshold === null ? completed || success === 'passed' : completed && (success === 'passed' || (success !== 'failed' && score !== null && score >= threshold));
+  // Completion and success are apart in 2004: completed but failed is not finished, whatever the pass mark.
+  const finished =
+    success === 'failed' ? false : threshold === null ? completed || success === 'passed' : completed && (success === 'passed' || (score !== null && score >= threshold));
   return { status, score: score === null ? null : Math.round(score * 100) / 100, finished };
 }
 
@@ -171,6 +203,18 @@ export function secondsOf(value: string | undefined): number {
   if (!d) return 0;
   const [, y, mo, dd, h, mi, s] = d.map((x) => Number(x ?? 0));
   return Math.round(y * 31_536_000 + mo * 2_592_000 + dd * 86_400 + h * 3600 + mi * 60 + s);
+}
+
+/** A time spent, as people say it: "24 seconds", "1 minute", "3 minutes 10 seconds", "1 hour 5 minutes". */
+export function formatDuration(seconds: number): string {
+  const total = Math.max(0, Math.round(seconds));
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h) return m ? `${plural(h, 'hour')} ${plural(m, 'minute')}` : plural(h, 'hour');
+  if (m) return s && m < 10 ? `${plural(m, 'minute')} ${plural(s, 'second')}` : plural(m, 'minute');
+  return plural(s, 'second');
 }
 
 export function formatTimespan12(seconds: number): string {

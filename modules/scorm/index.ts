@@ -13,13 +13,14 @@ import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from '../courses/audience';
 import { type Course, courseBySlug } from '../courses/store';
-import { CmiProblem, startingCmi } from './cmi';
+import { CmiProblem, formatDuration, lengthLimits, startingCmi } from './cmi';
+import { contentsRows, type ItemStatus, STATUS_LABELS } from './contents';
 import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit-token';
 import { capabilities, contentOriginFor, isContentRequest, type LastWords, serveContent } from './content-site';
 import { seedDemoScorm } from './demo';
 import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
-import { AttemptFinished, commitAttempt, importPackage, rememberOpenedAttempt } from './service';
+import { AttemptFinished, commitAttempt, importPackage, rememberOpenedAttempt, SharedIdentifier, scoStatus } from './service';
 import * as store from './store';
 
 const SCORM_AGAIN = path.resolve(__dirname, '../../node_modules/scorm-again/dist/scorm-again.min.js');
@@ -37,18 +38,21 @@ function playerCsp(policy: string, contentOrigin: string): string {
 }
 
 function formatSeconds(seconds: number): string {
-  if (!seconds) return '0 minutes';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.round((seconds % 3600) / 60);
-  return h ? `${h} hour${h === 1 ? '' : 's'} ${m} minute${m === 1 ? '' : 's'}` : `${Math.max(m, 1)} minute${m === 1 ? '' : 's'}`;
+  return formatDuration(seconds);
 }
 
 function statusLabel(status: store.Attempt['status']): string {
-  return { 'not attempted': 'Not started', incomplete: 'In progress', completed: 'Completed', passed: 'Passed', failed: 'Not passed' }[status];
+  return STATUS_LABELS[status];
+}
+
+/** GOV.UK tag colour of an attempt's status: a result of "not passed" is a warning, never the green of a finish. */
+function statusTag(a: Pick<store.Attempt, 'status' | 'completedAt'>): string {
+  if (a.status === 'failed') return 'govuk-tag--orange';
+  return a.completedAt ? 'govuk-tag--green' : 'govuk-tag--blue';
 }
 
 function attemptView(a: store.Attempt) {
-  return { ...a, statusLabel: statusLabel(a.status), time: formatSeconds(a.timeSeconds), finished: !!a.completedAt };
+  return { ...a, statusLabel: statusLabel(a.status), statusTag: statusTag(a), time: formatSeconds(a.timeSeconds), finished: !!a.completedAt };
 }
 
 /** Where the player commits: the attempt id is the one part that varies. */
@@ -94,16 +98,25 @@ async function answerCommit(
       throw new HttpError(400, 'The payload is not valid JSON.');
     }
   }
-  const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown };
+  const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown; base?: unknown; final?: unknown; terminated?: unknown };
   if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) {
     throw new HttpError(400, 'A commit needs sco (string), sequence (a whole number that increases with every commit) and cmi.');
   }
   const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
   const renewal = freshToken ? { commitToken: freshToken } : {};
+  const base = typeof b.base === 'number' && Number.isSafeInteger(b.base) && b.base >= 0 ? b.base : null;
+  const final = typeof b.final === 'boolean' ? b.final : undefined;
   try {
-    const result = await commitAttempt(ctx, userId, attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi }, notFound);
-    if (!result.accepted) sendJson(res, 200, { result: 'true', errorCode: 0, stored: false, reason: 'stale', ...renewal });
-    else sendJson(res, 200, { result: 'true', errorCode: 0, stored: true, ...result.outcome, ...renewal });
+    const result = await commitAttempt(ctx, userId, attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final, terminated: b.terminated === true }, notFound);
+    if (!result.accepted && result.reason === 'behind') {
+      // Another page of this attempt stored progress this page has not seen: say so rather than overwrite it or drop this quietly.
+      const message = 'This course is open in another tab or window, which has saved progress this page has not seen. Reload this page to carry on from the latest progress.';
+      sendJson(res, 409, { result: 'false', errorCode: 101, stored: false, reason: 'behind', revision: result.revision, error: { status: 409, message }, ...renewal });
+    } else if (!result.accepted) sendJson(res, 200, { result: 'true', errorCode: 0, stored: false, reason: 'stale', revision: result.revision, ...renewal });
+    else {
+      const { outcome, revision, problems, items, locked } = result;
+      sendJson(res, 200, { result: 'true', errorCode: 0, stored: true, ...outcome, revision, ...(problems.length ? { problems } : {}), ...(items ? { items, locked } : {}), ...renewal });
+    }
     return true;
   } catch (err) {
     if (err instanceof PassToSession) return false;
@@ -275,28 +288,41 @@ export default defineModule({
           if (version.scormVersion === '1.2') Object.assign(cmi, { 'cmi.core.lesson_mode': 'review', 'cmi.core.credit': 'no-credit' });
           else Object.assign(cmi, { 'cmi.mode': 'review', 'cmi.credit': 'no-credit' });
         }
-        return { identifier: s.identifier, title: s.title, depth: s.depth, url: contentUrl(s.identifier, s.launch, `${course.title}: ${s.title}`), cmi };
+        return { identifier: s.identifier, title: s.title, depth: s.depth, url: contentUrl(s.identifier, s.launch, `${course.title}: ${s.title}`), cmi, revision: state?.revision ?? 0, hidden: s.visible === false };
       });
+      const statusOf = (identifier: string): ItemStatus => {
+        const sco = version.manifest.scos.find((s) => s.identifier === identifier);
+        const cmi = states.find((st) => st.scoIdentifier === identifier)?.cmi ?? {};
+        return sco ? scoStatus(version.scormVersion, cmi, course.passMark, sco.masteryScore) : 'not attempted';
+      };
+      const contents = contentsRows(version.manifest, statusOf).map((r) => ({ ...r, statusLabel: r.status ? STATUS_LABELS[r.status] : null }));
       const player = {
         attemptId: attempt.id,
         version: version.scormVersion,
         contentOrigin,
         commitUrl: `/scorm/attempts/${attempt.id}/commit`,
+        courseUrl: `/courses/${course.slug}`,
         csrfToken: res.locals.csrfToken,
         commitToken: review ? undefined : tokens.issue(attempt.id, c.userId),
         sessionId,
         review,
         scos,
+        // Which SCOs the contents list lets the learner open now (1.2 prerequisites), and the data model's length limits.
+        locked: contents.filter((r) => r.sco && !r.available).map((r) => r.sco),
+        limits: lengthLimits(version.scormVersion),
+        labels: STATUS_LABELS,
       };
+      const failed = !review && attempt.status === 'failed';
       res.render(ctx.view('player'), {
         title: course.title,
         course,
         attempt: attemptView(attempt),
         player,
-        scos,
+        contents,
         multi: scos.length > 1,
         review,
-        canRetake: review && course.finishedAttempt === 'review-or-retake',
+        // A result of "not passed" can be taken again from the start, whichever way the course treats finished attempts.
+        canRetake: (review && course.finishedAttempt === 'review-or-retake') || failed,
         stylesheets: ['/modules/scorm/player.css'],
       });
     });
@@ -307,8 +333,9 @@ export default defineModule({
       const refusal = await launchRefusal(c, course);
       if (refusal) return res.status(403).render(ctx.view('launch-refused'), { title: refusal.heading, ...refusal, course });
       const latest = await store.latestAttempt(pool, c.userId, course.id);
-      if (latest && !latest.completedAt) return res.redirect(`/courses/${course.slug}/play`);
-      if (latest && course.finishedAttempt === 'review-only') throw new HttpError(403, 'This course can be reviewed but not taken again.');
+      // An attempt in progress carries on; one that ended "not passed" may be taken again.
+      if (latest && !latest.completedAt && latest.status !== 'failed') return res.redirect(`/courses/${course.slug}/play`);
+      if (latest?.completedAt && course.finishedAttempt === 'review-only') throw new HttpError(403, 'This course can be reviewed but not taken again.');
       const version = await store.currentVersionForCourse(pool, course.id);
       if (!version) throw new HttpError(404, 'This course has no e-learning package yet.');
       await store.createAttempt(pool, { userId: c.userId, staffId: await staffIdFor(c), courseId: course.id, packageVersionId: version.id });
@@ -340,6 +367,23 @@ export default defineModule({
         totals: { people: rows.length, completed: rows.filter((r) => r.completedAt).length, passed: rows.filter((r) => r.status === 'passed').length },
       });
     });
+
+    // An upload whose manifest identifier a course already has waits here for the administrator's choice.
+    const pendingDir = path.join(ctx.config.scormDir, 'pending');
+    type Pending = { token: string; identifier: string; title: string; courses: { slug: string; title: string }[] };
+    const pendingOf = (req: Request): Pending | undefined => {
+      const p = req.session.scormPending as Pending | undefined;
+      return p && /^[0-9a-f]{32}$/.test(p.token) ? p : undefined;
+    };
+    const forgetPending = (req: Request) => {
+      const p = pendingOf(req);
+      if (p) fs.rmSync(path.join(pendingDir, `${p.token}.zip`), { force: true });
+      delete req.session.scormPending;
+    };
+    const imported = async (req: Request, c: Caller, result: Awaited<ReturnType<typeof importPackage>>) => {
+      await audit(pool, { actorUserId: c.userId, action: 'scorm.imported', subjectType: 'scorm_package_version', subjectId: result.packageVersionId, detail: { identifier: result.manifest.identifier, version: result.version } }).catch(() => {});
+      req.session.flash = `Imported “${result.manifest.title}” (SCORM ${result.manifest.scormVersion}) as version ${result.version} of “${result.courseSlug}”.`;
+    };
 
     router.get('/scorm/packages', allow('partnership-admin'), async (_req, res) => {
       res.render(ctx.view('packages'), { title: 'E-learning packages', versions: await store.listVersions(pool), maxMb: Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024) });
@@ -398,19 +442,61 @@ export default defineModule({
         if (!gotFile || !fs.existsSync(tempFile) || fs.statSync(tempFile).size === 0) return await fail(400, 'Choose a SCORM zip file to upload.');
         if (tooLarge) return await fail(413, `The file is larger than ${Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024)} MB, the most this service accepts.`);
         const courseSlug = fields.course?.trim() || undefined;
-        const result = await importPackage(ctx, tempFile, { courseSlug, importedBy: c.userId });
-        await audit(pool, { actorUserId: c.userId, action: 'scorm.imported', subjectType: 'scorm_package_version', subjectId: result.packageVersionId, detail: { identifier: result.manifest.identifier, version: result.version } }).catch(() => {});
-        req.session.flash = `Imported “${result.manifest.title}” (SCORM ${result.manifest.scormVersion}) as version ${result.version}.`;
+        const result = await importPackage(ctx, tempFile, { courseSlug, sharedIdentifier: 'ask', importedBy: c.userId });
+        await imported(req, c, result);
         const redirect = `/courses/${result.courseSlug}`;
         if (asksForJson(req)) return res.json({ redirect });
         res.redirect(redirect);
       } catch (err) {
+        if (err instanceof SharedIdentifier) {
+          // Kept until the administrator says which course it is for (or uploads another).
+          forgetPending(req);
+          const token = randomBytes(16).toString('hex');
+          fs.mkdirSync(pendingDir, { recursive: true });
+          fs.copyFileSync(tempFile, path.join(pendingDir, `${token}.zip`));
+          req.session.scormPending = { token, identifier: err.identifier, title: err.title, courses: err.courses.map((k) => ({ slug: k.slug, title: k.title })) };
+          const redirect = '/scorm/packages/confirm';
+          if (asksForJson(req)) return res.json({ redirect });
+          return res.redirect(redirect);
+        }
         if (err instanceof PackageRefused) return await fail(422, err.message);
         if ((err as Error).name === 'UsageError') return await fail(400, (err as Error).message);
         if (err instanceof HttpError) return await fail(err.status, err.message);
         throw err;
       } finally {
         fs.rmSync(tempDir, { recursive: true, force: true });
+      }
+    });
+
+    router.get('/scorm/packages/confirm', allow('partnership-admin'), (req, res) => {
+      const pending = pendingOf(req);
+      if (!pending) return res.redirect('/scorm/packages');
+      res.render(ctx.view('confirm-package'), { title: `Which course is “${pending.title}” for?`, pending });
+    });
+
+    router.post('/scorm/packages/confirm', allow('partnership-admin'), async (req, res) => {
+      const c = caller(req);
+      const pending = pendingOf(req);
+      if (!pending) return res.redirect('/scorm/packages');
+      const choice = String(req.body?.choice ?? '');
+      const courseSlug = choice.startsWith('course:') ? choice.slice('course:'.length) : undefined;
+      if (choice !== 'new' && !pending.courses.some((k) => k.slug === courseSlug)) {
+        const choiceError = 'Select the course this package is for, or a new course';
+        return res.status(400).render(ctx.view('confirm-package'), { title: `Error: Which course is “${pending.title}” for?`, pending, choiceError, errors: [{ text: choiceError, href: '#choice' }] });
+      }
+      const file = path.join(pendingDir, `${pending.token}.zip`);
+      try {
+        const result = await importPackage(ctx, file, choice === 'new' ? { newCourse: true, importedBy: c.userId } : { courseSlug, importedBy: c.userId });
+        forgetPending(req);
+        await imported(req, c, result);
+        res.redirect(`/courses/${result.courseSlug}`);
+      } catch (err) {
+        forgetPending(req);
+        if (err instanceof PackageRefused || (err as Error).name === 'UsageError' || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+          req.session.flash = `The package was not imported: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'upload it again.' : (err as Error).message}`;
+          return res.redirect('/scorm/packages');
+        }
+        throw err;
       }
     });
 

@@ -16,6 +16,16 @@ export interface ManifestSco {
   masteryScore: number | null;
   /** How deep in the organisation tree, for the table of contents. */
   depth: number;
+  /** False when the manifest hides the item (isvisible="false"): it is played, never listed. */
+  visible?: boolean;
+  /** SCORM 1.2 adlcp:prerequisites (AICC script): what must be done before it can be opened. */
+  prerequisites?: string;
+  /**
+   * False when a 2004 manifest's sequencing leaves the item out of the
+   * course's rollup (deliveryControls tracked="false", or rollupRules with
+   * both rollupObjectiveSatisfied and rollupProgressCompletion "false").
+   */
+  rollup?: boolean;
 }
 
 export interface ManifestItem {
@@ -23,6 +33,9 @@ export interface ManifestItem {
   title: string;
   scoIdentifier: string | null;
   children: ManifestItem[];
+  /** False when the manifest hides the item (isvisible="false"). */
+  visible?: boolean;
+  prerequisites?: string;
 }
 
 export interface ParsedManifest {
@@ -92,6 +105,17 @@ function withParameters(href: string, parameters: string | undefined): string {
   p = p.replace(/^[?&]/, '');
   if (!p) return href;
   return href.includes('?') ? `${href}&${p}` : `${href}?${p}`;
+}
+
+/** Whether a 2004 item counts towards the course's completion and success (see ManifestSco.rollup). */
+function countsInRollup(item: Node, version: ScormVersion): boolean {
+  if (version === '1.2') return true;
+  const sequencing = list(child(item, 'sequencing'))[0];
+  if (!sequencing) return true;
+  const delivery = list(child(sequencing, 'deliveryControls'))[0];
+  if (delivery && attr(delivery, 'tracked') === 'false') return false;
+  const rules = list(child(sequencing, 'rollupRules'))[0];
+  return !(rules && attr(rules, 'rollupObjectiveSatisfied') === 'false' && attr(rules, 'rollupProgressCompletion') === 'false');
 }
 
 function masteryOf(item: Node, version: ScormVersion): number | null {
@@ -172,6 +196,8 @@ export function parseManifest(xml: string): ParsedManifest {
       const itemId = attr(item, 'identifier') ?? `item-${scos.length + 1}`;
       const title = text(child(item, 'title')) || itemId;
       const ref = attr(item, 'identifierref');
+      const visible = (attr(item, 'isvisible') ?? 'true').trim().toLowerCase() !== 'false';
+      const prerequisites = scormVersion === '1.2' ? text(child(item, 'prerequisites')) || undefined : undefined;
       let scoIdentifier: string | null = null;
       if (ref) {
         const resource = byId.get(ref);
@@ -186,11 +212,14 @@ export function parseManifest(xml: string): ParsedManifest {
             kind: resource.kind,
             masteryScore: masteryOf(item, scormVersion),
             depth,
+            visible,
+            ...(prerequisites ? { prerequisites } : {}),
+            ...(countsInRollup(item, scormVersion) ? {} : { rollup: false }),
           });
           scoIdentifier = itemId;
         }
       }
-      return { identifier: itemId, title, scoIdentifier, children: walk(list(child(item, 'item')), depth + 1) };
+      return { identifier: itemId, title, scoIdentifier, visible, ...(prerequisites ? { prerequisites } : {}), children: walk(list(child(item, 'item')), depth + 1) };
     });
 
   const orgsNode = list(child(manifest, 'organizations'))[0] ?? {};

@@ -152,13 +152,24 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     expect(scos[0].cmi).to.include({ 'cmi.core.lesson_location': '3', 'cmi.suspend_data': '{"page":3}', 'cmi.core.entry': 'resume' });
   });
 
-  it('refuses values of the wrong type or size for SCORM 1.2, and unknown elements', async () => {
+  it('leaves out values of the wrong type or size for SCORM 1.2 and unknown elements, naming them, and stores every other value', async () => {
     const bad: Record<string, string>[] = [{ 'cmi.suspend_data': 'x'.repeat(4097) }, { 'cmi.core.lesson_status': 'done' }, { 'cmi.core.score.raw': 'ninety' }, { 'cmi.core.not_an_element': '1' }];
+    let sequence = 11;
     for (const cmi of bad) {
-      const res = await commit(learner, 11, cmi);
-      expect(res.status, JSON.stringify(cmi).slice(0, 60)).to.equal(422);
-      expect((await res.json()).error.message).to.contain('cannot accept');
+      sequence += 1;
+      const res = await commit(learner, sequence, { ...cmi, 'cmi.comments': `note ${sequence}` });
+      expect(res.status, JSON.stringify(cmi).slice(0, 60)).to.equal(200);
+      const answer = await res.json();
+      expect(answer).to.include({ stored: true });
+      expect(answer.problems[0]).to.contain(Object.keys(cmi)[0]);
     }
+    const { scos } = playerData((await learner.get('/courses/domestic-abuse-awareness/play')).text);
+    // The earlier suspend data is kept; the comment sent beside each bad value was stored.
+    expect(scos[0].cmi).to.include({ 'cmi.suspend_data': '{"page":3}', 'cmi.comments': `note ${sequence}` });
+    expect(scos[0].cmi['cmi.core.not_an_element']).to.equal(undefined);
+    const malformed = await learner.postJson(commitUrl, { sco: SCO, sequence: sequence + 1, sessionId: 's1', cmi: ['not', 'an', 'object'] });
+    expect(malformed.status).to.equal(422);
+    expect((await malformed.json()).error.message).to.contain('cannot accept');
   });
 
   it("answers 404 to another user's attempt and stores nothing", async () => {
@@ -317,6 +328,52 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     expect(await second.json()).to.include({ status: 'completed', finished: true });
   });
 
+  it('keeps completion and success apart: completed but failed is not finished without a pass mark, and nothing finishes before the SCO ends', async () => {
+    const result = await importTwoPartPackage(server, 'test.failing', 'Failing quiz', ['intro', 'quiz']);
+    const page = await learner.get(`/courses/${result.courseSlug}/play`);
+    const { commitUrl: url, attemptId: attempt } = playerData(page.text);
+    await learner.postJson(url, { sco: 'intro', sequence: 1, sessionId: 'f', cmi: { 'cmi.completion_status': 'completed' } });
+    // Still running: a "passed" on the way does not finish the attempt.
+    let res = await learner.postJson(url, { sco: 'quiz', sequence: 2, sessionId: 'f', final: false, cmi: { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed' } });
+    expect(await res.json()).to.include({ finished: false });
+    res = await learner.postJson(url, { sco: 'quiz', sequence: 3, sessionId: 'f', final: true, cmi: { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' } });
+    expect(await res.json()).to.include({ status: 'failed', finished: false });
+    const evidence = await server.product.database.pool.query('select 1 from evidence where source_ref = $1', [attempt]);
+    expect(evidence.rowCount).to.equal(0);
+    const again = await learner.get(`/courses/${result.courseSlug}/play`);
+    expect(again.text).to.match(/govuk-tag--orange"[^>]*>Not passed/);
+    expect(again.text).to.contain('Start a new attempt');
+  });
+
+  it('orders commits of two pages by the server: one behind another page is told so (409) and stores nothing', async () => {
+    const result = await importTwoPartPackage(server, 'test.tabs', 'Two tabs', ['a', 'b']);
+    const { commitUrl: url } = playerData((await learner.get(`/courses/${result.courseSlug}/play`)).text);
+    const send = (sessionId: string, sequence: number, base: number, location: string) =>
+      learner.postJson(url, { sco: 'a', sequence, sessionId, base, cmi: { 'cmi.location': location } });
+    let res = await send('tab1', 1, 0, 'one');
+    const first = await res.json();
+    expect(first).to.include({ stored: true, revision: 1 });
+    res = await send('tab2', 1, 1, 'two');
+    expect(await res.json()).to.include({ stored: true, revision: 2 });
+    // Tab one last saw revision 1: storing its commit would lose tab two's.
+    res = await send('tab1', 2, 1, 'one again');
+    expect(res.status).to.equal(409);
+    expect(await res.json()).to.include({ stored: false, reason: 'behind', revision: 2 });
+    // A late arrival of tab two's own earlier commit is superseded, quietly.
+    res = await send('tab2', 1, 1, 'two, late');
+    expect(await res.json()).to.include({ stored: false, reason: 'stale' });
+    const { scos } = playerData((await learner.get(`/courses/${result.courseSlug}/play`)).text);
+    expect(scos[0].cmi['cmi.location']).to.equal('two');
+  });
+
+  it('serves a file a package lacks as a plain 404, without the product layout', async () => {
+    const { scos } = playerData((await learner.get('/courses/domestic-abuse-awareness/play')).text);
+    const res = await learner.get(scos[0].url.replace(/[^/]+$/, 'no-such-file.html'));
+    expect(res.status).to.equal(404);
+    expect(res.res.headers.get('content-type')).to.match(/^text\/plain/);
+    expect(res.text).to.not.contain('Sign out');
+  });
+
   it('lets an administrator upload a package (streamed multipart) and shows refusals with their message', async () => {
     const admin = new TestAgent(server.url);
     await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
@@ -422,7 +479,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
         status: 'incomplete',
         score: null,
       });
-      expect(written).to.equal(false);
+      expect(written).to.equal(undefined);
       const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc, last_sequence::int as seq from scorm_sco_states where attempt_id = $1`, [attempt]);
       expect(rows[0]).to.deep.equal({ loc: '5', seq: 3 });
     });

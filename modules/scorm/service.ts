@@ -4,7 +4,8 @@ import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import type { EventBus } from '../../server/events';
 import { recordCourseCompletion } from '../evidence/record';
-import { type Cmi, outcomeOf, secondsOf, validateCommit } from './cmi';
+import { type Cmi, checkCommit, outcomeOf, secondsOf, settleAtFinish } from './cmi';
+import { contentsRows, type ItemStatus } from './contents';
 import { extractPackage, inspectPackage } from './importer';
 import type { ParsedManifest, ScormVersion } from './manifest';
 import * as store from './store';
@@ -35,14 +36,34 @@ export function versionDir(config: Pick<Config, 'scormDir'>, versionId: string):
 }
 
 /**
+ * A package whose manifest identifier is already a course's: which course it
+ * is for is the administrator's to say, so nothing is imported until they do.
+ */
+export class SharedIdentifier extends Error {
+  constructor(
+    readonly identifier: string,
+    readonly title: string,
+    readonly courses: { id: string; slug: string; title: string }[],
+  ) {
+    super(`A package with the identifier "${identifier}" is already the content of ${courses.map((c) => `"${c.title}"`).join(', ')}. Say whether this is a new version of it or a new course.`);
+    this.name = 'SharedIdentifier';
+  }
+}
+
+/**
  * Imports a SCORM zip: checks everything first, then, in one transaction,
  * records the new version and unpacks it into place. A refused package
- * leaves no row and no file behind.
+ * leaves no row and no file behind. With `courseSlug` it is a version of
+ * that course; with `newCourse` it becomes a new draft course. With neither,
+ * a package whose identifier no course has yet becomes a new course, and one
+ * whose identifier a course has is, when `sharedIdentifier` is 'ask' (the
+ * upload page), refused with SharedIdentifier for the administrator to say
+ * which, or otherwise (the CLI, as documented) a new version of that course.
  */
 export async function importPackage(
   deps: { config: Pick<Config, 'scormDir' | 'scormMaxUploadBytes' | 'scormMaxFiles'>; database: Database },
   file: string,
-  options: { courseSlug?: string; importedBy?: string | null } = {},
+  options: { courseSlug?: string; newCourse?: boolean; sharedIdentifier?: 'ask' | 'add-version'; importedBy?: string | null } = {},
 ): Promise<ImportResult> {
   const limits = { maxBytes: deps.config.scormMaxUploadBytes, maxFiles: deps.config.scormMaxFiles };
   const checked = await inspectPackage(file, limits);
@@ -50,28 +71,31 @@ export async function importPackage(
   let extractedTo: string | undefined;
   try {
     return await deps.database.transaction(async (client) => {
-      const pkg = await store.lockPackage(client, manifest.identifier);
       let course: { id: string; slug: string } | undefined;
       if (options.courseSlug) {
         const { rows } = await client.query<{ id: string; slug: string }>('select id, slug from courses where slug = $1', [options.courseSlug]);
         if (!rows[0]) throw Object.assign(new Error(`There is no course with the slug "${options.courseSlug}".`), { name: 'UsageError' });
         course = rows[0];
-      } else if (pkg.courseId) {
-        const { rows } = await client.query<{ id: string; slug: string }>('select id, slug from courses where id = $1', [pkg.courseId]);
-        course = rows[0];
+      } else if (!options.newCourse) {
+        const known = await store.coursesWithIdentifier(client, manifest.identifier);
+        if (known.length && options.sharedIdentifier === 'ask') throw new SharedIdentifier(manifest.identifier, manifest.title, known);
+        if (known.length === 1) course = known[0];
+        else if (known.length > 1) {
+          throw Object.assign(new Error(`More than one course plays a package with the identifier "${manifest.identifier}" (${known.map((k) => k.slug).join(', ')}): say which with --course SLUG.`), { name: 'UsageError' });
+        }
       }
       if (!course) {
         // A new module becomes a draft course; an administrator completes its details before publishing.
         let slug = slugify(manifest.title);
         const { rows: taken } = await client.query('select 1 from courses where slug = $1', [slug]);
-        if (taken.length) slug = `${slug}-${pkg.nextVersion}-${Date.now().toString(36)}`;
+        if (taken.length) slug = `${slug}-${Date.now().toString(36)}`;
         const { rows } = await client.query<{ id: string; slug: string }>(
           `insert into courses (slug, title, delivery, status) values ($1, $2, 'elearning', 'draft') returning id, slug`,
           [slug, manifest.title.slice(0, 300)],
         );
         course = rows[0];
       }
-      if (pkg.courseId !== course.id) await store.linkPackageToCourse(client, pkg.id, course.id);
+      const pkg = await store.lockPackage(client, manifest.identifier, course.id);
       const versionId = await store.insertVersion(client, {
         packageId: pkg.id,
         version: pkg.nextVersion,
@@ -93,9 +117,22 @@ export async function importPackage(
 
 export interface CommitInput {
   sco: string;
+  /** Counts up with every commit of one player page (its sessionId). */
   sequence: number;
   sessionId: string;
   cmi: unknown;
+  /** The SCO's revision the page last saw (from the page or its last stored commit); absent from callers that do not say. */
+  base?: number | null;
+  /**
+   * False while the SCO is still running (an autocommit or LMSCommit); true
+   * or absent when its session ends (LMSFinish/Terminate, leaving the SCO or
+   * the page). The attempt is only finished, and evidence recorded, at the
+   * end of a SCO's session, so a quiz that sets "completed" before its
+   * result ("failed") is never taken for finished on the way.
+   */
+  final?: boolean;
+  /** True on the commit LMSFinish/Terminate itself sends (see settleAtFinish). */
+  terminated?: boolean;
 }
 
 /** What a stored commit means for the attempt, as the player is told. */
@@ -117,7 +154,19 @@ export class AttemptFinished extends Error {
   }
 }
 
-export type CommitResult = { accepted: true; outcome: CommitOutcome; evidenceIds: string[] } | { accepted: false; reason: 'stale' };
+export type CommitResult =
+  | {
+      accepted: true;
+      outcome: CommitOutcome;
+      evidenceIds: string[];
+      revision: number;
+      /** Elements left out as the data model does not allow them (the rest was stored). */
+      problems: string[];
+      /** For a package of several SCOs: each SCO's status, for the contents list's marks, and those its prerequisites still keep closed. */
+      items?: Record<string, ItemStatus>;
+      locked?: string[];
+    }
+  | { accepted: false; reason: 'stale' | 'behind'; revision: number };
 
 /** 'YYYY-MM-DD' of now in Europe/London: the day the learner finished. */
 export function londonToday(now = new Date()): string {
@@ -135,13 +184,28 @@ function pick(cmi: Cmi, names: string[]): Cmi {
   return out;
 }
 
+/** The SCOs whose SCORM 1.2 prerequisites are not met yet. */
+export function lockedScos(manifest: ParsedManifest, statusOf: (identifier: string) => ItemStatus): string[] {
+  return contentsRows(manifest, statusOf)
+    .filter((r) => r.sco && !r.available)
+    .map((r) => r.sco as string);
+}
+
+/** One SCO's status for the contents list: its outcome, or "browsed" as the SCO said. */
+export function scoStatus(version: ScormVersion, cmi: Cmi, passMark: number | null, mastery: number | null): ItemStatus {
+  if (version === '1.2' && cmi['cmi.core.lesson_status'] === 'browsed') return 'browsed';
+  return outcomeOf(version, cmi, passMark, mastery).status;
+}
+
 /** What the SCOs' data means for the attempt: its status, score and whether it is finished. */
 function attemptOutcome(
   version: store.VersionContent,
   cmiOf: (scoIdentifier: string) => Cmi,
   passMark: number | null,
 ): { status: store.Attempt['status']; score: number | null; finished: boolean } {
-  const launchable = version.manifest.scos.filter((s) => s.kind === 'sco');
+  // Items the manifest hides cannot be opened from the contents list, and a 2004 manifest may leave
+  // an item out of its rollup: neither holds the attempt back.
+  const launchable = version.manifest.scos.filter((s) => s.kind === 'sco' && s.visible !== false && s.rollup !== false);
   const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => outcomeOf(version.scormVersion, cmiOf(s.identifier), passMark, s.masteryScore));
   const finished = outcomes.every((o) => o.finished);
   const scores = outcomes.map((o) => o.score).filter((s): s is number => s !== null);
@@ -224,17 +288,19 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
   if (!known || known.userId !== userId || known.finished || !known.outcomeCmi) return undefined;
   const version = await store.versionContent(database.pool, known.packageVersionId);
   if (version?.manifest.scos.length !== 1 || version.manifest.scos[0].identifier !== input.sco) return undefined;
-  let cmi: Cmi;
+  let checked: { cmi: Cmi; problems: string[] };
   try {
-    cmi = validateCommit(version.scormVersion, input.cmi);
+    checked = checkCommit(version.scormVersion, input.cmi);
   } catch {
     return undefined; // the transactional path refuses it, after checking the attempt as it always has
   }
+  const { problems } = checked;
+  const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi) : checked.cmi;
   const elements = outcomeElements(version.scormVersion);
   const stored = known.outcomeCmi;
   const merged = { ...stored, ...pick(cmi, elements) };
   const outcome = attemptOutcome(version, () => merged, known.passMark);
-  if (outcome.finished) return undefined; // evidence is recorded in the transaction
+  if (outcome.finished && input.final !== false) return undefined; // evidence is recorded in the transaction
   const expected: Cmi = {};
   const absent: string[] = [];
   for (const name of elements) {
@@ -249,6 +315,7 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
     passMark: known.passMark,
     sco: input.sco,
     sequence: input.sequence,
+    base: input.base ?? null,
     cmi,
     sessionId: input.sessionId,
     sessionSeconds: secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']),
@@ -257,9 +324,9 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
     status: outcome.status,
     score: outcome.score,
   }, { prepared: database.kind === 'postgres' });
-  if (!written) return undefined;
+  if (written === undefined) return undefined;
   known.outcomeCmi = merged;
-  return { accepted: true, outcome: { status: outcome.status, score: outcome.score, finished: false }, evidenceIds: [] };
+  return { accepted: true, outcome: { status: outcome.status, score: outcome.score, finished: false }, evidenceIds: [], revision: written, problems };
 }
 
 /**
@@ -288,14 +355,20 @@ export async function commitAttempt(
     if (!version) throw notFound();
     const sco = version.manifest.scos.find((s) => s.identifier === input.sco);
     if (!sco) throw notFound();
-    const cmi: Cmi = validateCommit(version.scormVersion, input.cmi);
+    const checked = checkCommit(version.scormVersion, input.cmi);
+    const { problems } = checked;
+    const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi) : checked.cmi;
     const sessionSeconds = secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']);
-    const states = await store.saveScoState(client, attempt.id, sco.identifier, input.sequence, cmi, input.sessionId, sessionSeconds);
-    if (!states) return { accepted: false, reason: 'stale' } as const;
+    const saved = await store.saveScoState(client, attempt.id, sco.identifier, input.sequence, cmi, input.sessionId, sessionSeconds, input.base ?? null);
+    if (!saved.saved) return { accepted: false, reason: saved.reason, revision: saved.revision } as const;
+    const states = saved.states;
 
     const passMark = attempt.passMark;
     const cmiOf = (identifier: string) => states.find((st) => st.scoIdentifier === identifier)?.cmi ?? {};
-    const { status, score, finished } = attemptOutcome(version, cmiOf, passMark);
+    const outcome = attemptOutcome(version, cmiOf, passMark);
+    const { status, score } = outcome;
+    // Only the end of a SCO's session finishes the attempt (a finished one was refused above).
+    const finished = outcome.finished && input.final !== false;
     const timeSeconds = states.reduce((n, st) => n + Object.values(st.sessionSeconds).reduce((a, b) => a + Number(b), 0), 0);
     const updated = await store.updateAttemptOutcome(client, attempt.id, { status, score, timeSeconds, finished });
     let evidenceIds: string[] = [];
@@ -311,7 +384,18 @@ export async function commitAttempt(
       await store.markEvidenceRecorded(client, attempt.id);
     }
     seen = asKnown({ ...attempt, completedAt: updated.completedAt }, passMark, version, cmiOf);
-    return { accepted: true, outcome: { status: updated.status, score: updated.score, finished: !!updated.completedAt }, evidenceIds } as const;
+    const items =
+      version.manifest.scos.length > 1
+        ? Object.fromEntries(version.manifest.scos.map((s) => [s.identifier, scoStatus(version.scormVersion, cmiOf(s.identifier), passMark, s.masteryScore)]))
+        : undefined;
+    return {
+      accepted: true,
+      outcome: { status: updated.status, score: updated.score, finished: !!updated.completedAt },
+      evidenceIds,
+      revision: saved.revision,
+      problems,
+      ...(items ? { items, locked: lockedScos(version.manifest, (id) => items[id] ?? 'not attempted') } : {}),
+    } as const;
   });
   // Only once the transaction has committed: what is remembered was stored.
   if (seen) remember(attemptId, seen);

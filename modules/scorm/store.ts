@@ -40,9 +40,30 @@ const ATTEMPT_COLUMNS = `a.id, a.user_id as "userId", a.staff_id as "staffId", a
   a.status, a.score, a.time_seconds as "timeSeconds", a.started_at as "startedAt", a.updated_at as "updatedAt",
   a.completed_at as "completedAt", a.evidence_recorded_at as "evidenceRecordedAt"`;
 
-export async function lockPackage(client: PoolClient, identifier: string): Promise<{ id: string; courseId: string | null; nextVersion: number }> {
-  await client.query('insert into scorm_packages (identifier) values ($1) on conflict (identifier) do nothing', [identifier]);
-  const { rows } = await client.query<{ id: string; courseId: string | null }>('select id, course_id as "courseId" from scorm_packages where identifier = $1 for update', [identifier]);
+/** The courses packages with this manifest identifier already belong to. */
+export async function coursesWithIdentifier(db: Queryable, identifier: string): Promise<{ id: string; slug: string; title: string }[]> {
+  const { rows } = await db.query<{ id: string; slug: string; title: string }>(
+    `select distinct c.id, c.slug, c.title from scorm_packages p join courses c on c.id = p.course_id where p.identifier = $1 order by c.title`,
+    [identifier],
+  );
+  return rows;
+}
+
+/**
+ * The package of this identifier for a course (or, with no course, the one
+ * not yet linked to any), created when there is none, locked for adding a
+ * version; with the number the next version takes.
+ */
+export async function lockPackage(client: PoolClient, identifier: string, courseId: string | null): Promise<{ id: string; courseId: string | null; nextVersion: number }> {
+  // Two imports of one identifier wait for each other here, so neither creates a second package.
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`scorm-package:${identifier}`]);
+  let { rows } = await client.query<{ id: string; courseId: string | null }>(
+    'select id, course_id as "courseId" from scorm_packages where identifier = $1 and course_id is not distinct from $2 order by created_at limit 1 for update',
+    [identifier, courseId],
+  );
+  if (!rows[0]) {
+    ({ rows } = await client.query<{ id: string; courseId: string | null }>('insert into scorm_packages (identifier, course_id) values ($1, $2) returning id, course_id as "courseId"', [identifier, courseId]));
+  }
   const { rows: v } = await client.query<{ n: number }>('select coalesce(max(version), 0) + 1 as n from scorm_package_versions where package_id = $1', [rows[0].id]);
   return { ...rows[0], nextVersion: v[0].n };
 }
@@ -149,21 +170,39 @@ export interface ScoState {
   scoIdentifier: string;
   cmi: Cmi;
   lastSequence: number;
+  /** Counted up by the server with every commit it stores; a page bases its next commit on the one it last saw. */
+  revision: number;
   sessionSeconds: Record<string, number>;
 }
 
 export async function scoStates(db: Queryable, attemptId: string): Promise<ScoState[]> {
   const { rows } = await db.query<ScoState>(
-    `select sco_identifier as "scoIdentifier", cmi, last_sequence as "lastSequence", session_seconds as "sessionSeconds" from scorm_sco_states where attempt_id = $1`,
+    `select sco_identifier as "scoIdentifier", cmi, last_sequence as "lastSequence", revision::int, session_seconds as "sessionSeconds" from scorm_sco_states where attempt_id = $1`,
     [attemptId],
   );
   return rows;
 }
 
 /**
- * Stores a commit unless a newer one (higher sequence) is already stored, and
- * returns every SCO's state of the attempt as it now stands, in one round trip;
- * undefined when the commit is ignored as stale.
+ * Which commits to a SCO's state are stored, in SQL over the stored row `s`
+ * and the commit's page ($session), page-local sequence ($seq) and the
+ * revision the page last saw ($base, null when the caller does not say):
+ * only a later commit than any stored from that page (a late arrival is
+ * superseded, not lost), and, unless that page wrote last, only one based on
+ * the revision stored now, so no page overwrites progress another page has
+ * had acknowledged since it last looked.
+ */
+const STORE_WHEN = (session: string, seq: string, base: string) =>
+  `coalesce((s.session_sequences->>${session})::bigint, -1) < ${seq} and (s.last_session = ${session} or ${base} is null or s.revision <= ${base})`;
+const STORED_SET = `revision = s.revision + 1, last_session = excluded.last_session,
+             session_sequences = s.session_sequences || jsonb_build_object(excluded.last_session, excluded.last_sequence)`;
+
+/** What became of a commit: stored (with every SCO's state now), a late arrival of the same page, or from a page behind another. */
+export type SaveResult = { saved: true; states: ScoState[]; revision: number } | { saved: false; reason: 'stale' | 'behind'; revision: number };
+
+/**
+ * Stores a commit when STORE_WHEN allows, and returns every SCO's state of
+ * the attempt as it now stands, in one round trip.
  */
 export async function saveScoState(
   client: PoolClient,
@@ -173,23 +212,28 @@ export async function saveScoState(
   cmi: Cmi,
   sessionId: string,
   sessionSeconds: number,
-): Promise<ScoState[] | undefined> {
-  const { rows } = await client.query<ScoState & { saved: boolean }>(
+  base: number | null = null,
+): Promise<SaveResult> {
+  const { rows } = await client.query<ScoState & { saved: boolean; pageSequence: number | null }>(
     `with saved as (
-       insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds)
-       values ($1, $2, $3, $4, jsonb_build_object($5::text, $6::int))
+       insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds, revision, last_session, session_sequences)
+       values ($1, $2, $3, $4, jsonb_build_object($5::text, $6::int), 1, $5, jsonb_build_object($5::text, $4::bigint))
        on conflict (attempt_id, sco_identifier) do update
          set cmi = s.cmi || excluded.cmi, last_sequence = excluded.last_sequence,
-             session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now()
-         where s.last_sequence < excluded.last_sequence
-       returning sco_identifier, cmi, last_sequence, session_seconds)
-     select true as saved, sco_identifier as "scoIdentifier", cmi, last_sequence as "lastSequence", session_seconds as "sessionSeconds" from saved
+             session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now(),
+             ${STORED_SET}
+         where ${STORE_WHEN('excluded.last_session', 'excluded.last_sequence', '$7::bigint')}
+       returning sco_identifier, cmi, last_sequence, revision, session_seconds, (session_sequences->>$5)::bigint as page_sequence)
+     select true as saved, sco_identifier as "scoIdentifier", cmi, last_sequence as "lastSequence", revision::int, session_seconds as "sessionSeconds", page_sequence::float8 as "pageSequence" from saved
      union all
-     select false, sco_identifier, cmi, last_sequence, session_seconds from scorm_sco_states where attempt_id = $1 and sco_identifier <> $2`,
-    [attemptId, sco, JSON.stringify(cmi), sequence, sessionId, sessionSeconds],
+     select false, sco_identifier, cmi, last_sequence, revision::int, session_seconds, (session_sequences->>$5)::float8 from scorm_sco_states
+      where attempt_id = $1 and (sco_identifier <> $2 or not exists (select 1 from saved))`,
+    [attemptId, sco, JSON.stringify(cmi), sequence, sessionId, sessionSeconds, base],
   );
-  if (!rows.some((r) => r.saved)) return undefined;
-  return rows.map(({ saved: _saved, ...state }) => state);
+  const mine = rows.find((r) => r.scoIdentifier === sco);
+  const strip = ({ saved: _saved, pageSequence: _p, ...state }: ScoState & { saved: boolean; pageSequence: number | null }) => state;
+  if (!mine?.saved) return { saved: false, reason: mine?.pageSequence != null && mine.pageSequence >= sequence ? 'stale' : 'behind', revision: mine?.revision ?? 0 };
+  return { saved: true, states: rows.map(strip), revision: mine.revision };
 }
 
 export async function updateAttemptOutcome(
@@ -215,8 +259,8 @@ export async function updateAttemptOutcome(
  * the SCO's session seconds: with one SCO there is no other to add). The
  * caller worked the outcome out beforehand assuming the stored elements
  * `expected` (present) and `absent` (not stored) that it depends on and this
- * commit does not set; the state is only written when they still hold. True
- * when written; nothing is written and false returned when any check fails
+ * commit does not set; the state is only written when they still hold. The
+ * new revision when written; nothing is written and undefined returned when any check fails
  * (unknown, someone else's or a finished attempt, a stale sequence, a changed
  * pass mark or stored outcome): the caller then takes the transactional path,
  * which says which.
@@ -230,6 +274,8 @@ export async function commitInOneStatement(
     passMark: number | null;
     sco: string;
     sequence: number;
+    /** The revision the page last saw; null when the caller does not say. */
+    base?: number | null;
     cmi: Cmi;
     sessionId: string;
     sessionSeconds: number;
@@ -239,9 +285,9 @@ export async function commitInOneStatement(
     score: number | null;
   },
   options: { prepared?: boolean } = {},
-): Promise<boolean> {
-  if (!/^[0-9a-f-]{36}$/i.test(input.attemptId)) return false;
-  const { rowCount } = await db.query({
+): Promise<number | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(input.attemptId)) return undefined;
+  const { rows } = await db.query<{ revision: string }>({
     // Prepared once per connection on PostgreSQL, so each commit skips planning this statement
     // (about as costly as running it). Not on PGlite, whose connections share one session.
     ...(options.prepared ? { name: 'scorm-commit-in-one-statement' } : {}),
@@ -251,18 +297,20 @@ export async function commitInOneStatement(
           and c.pass_mark is not distinct from $4::numeric
         for update of a),
      saved as (
-       insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds)
-       select att.id, $5, $6::jsonb, $7, jsonb_build_object($8::text, $9::int) from att
+       insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds, revision, last_session, session_sequences)
+       select att.id, $5, $6::jsonb, $7, jsonb_build_object($8::text, $9::int), 1, $8, jsonb_build_object($8::text, $7::bigint) from att
         -- A state it expects stored elements in must be there already.
         where $10::jsonb = '{}'::jsonb or exists (select 1 from scorm_sco_states where attempt_id = $1 and sco_identifier = $5)
        on conflict (attempt_id, sco_identifier) do update
          set cmi = s.cmi || excluded.cmi, last_sequence = excluded.last_sequence,
-             session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now()
-         where s.last_sequence < excluded.last_sequence and s.cmi @> $10::jsonb and not (s.cmi ?| $11::text[])
-       returning attempt_id, session_seconds)
+             session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now(),
+             ${STORED_SET}
+         where ${STORE_WHEN('excluded.last_session', 'excluded.last_sequence', '$14::bigint')} and s.cmi @> $10::jsonb and not (s.cmi ?| $11::text[])
+       returning attempt_id, session_seconds, revision)
      update scorm_attempts a set status = $12, score = $13, updated_at = now(),
             time_seconds = (select coalesce(sum(e.value::numeric), 0) from jsonb_each_text(saved.session_seconds) e)
-       from saved where a.id = saved.attempt_id`,
+       from saved where a.id = saved.attempt_id
+     returning saved.revision`,
     values: [
       input.attemptId,
       input.userId,
@@ -277,9 +325,10 @@ export async function commitInOneStatement(
       input.absent,
       input.status,
       input.score,
+      input.base ?? null,
     ],
   });
-  return rowCount === 1;
+  return rows.length === 1 ? Number(rows[0].revision) : undefined;
 }
 
 export async function markEvidenceRecorded(client: PoolClient, attemptId: string): Promise<void> {

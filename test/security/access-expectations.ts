@@ -234,6 +234,8 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /admin/outbox/:id': { roles: ADMIN, unknownIds: true },
   'GET /scorm/packages': admin,
   'POST /scorm/packages': admin,
+  'GET /scorm/packages/confirm': admin,
+  'POST /scorm/packages/confirm': admin,
   'GET /admin/booking-terms': admin,
   'POST /admin/booking-terms': admin,
   'GET /courses/:slug/evaluation/settings': admin,

@@ -9,8 +9,15 @@
   const frame = document.getElementById('scorm-frame');
   if (!root || !frame || !window.Scorm12API) return;
   const data = JSON.parse(root.getAttribute('data-player'));
-  // Increases with every commit, across page loads too, so the server can drop late arrivals.
-  let sequence = Date.now() * 1000;
+  // Counts this page's commits, so the server can tell a late arrival of this page's own from a newer one.
+  // Pages are told apart by data.sessionId; the server orders commits of different pages by revision.
+  // Never behind the clock: the content frame's last words (content-bridge.js) go under the same
+  // page id, numbered from the clock, and this page's later commits must still come after them.
+  let sequence = 0;
+  function nextSequence() {
+    sequence = Math.max(sequence + 1, Date.now() * 1000 + 1000);
+    return sequence;
+  }
   let current = null;
   // One set of headers for every commit. The commit token lets a commit be stored without
   // reading the session; when it expires the session is used, and its answer brings a new token.
@@ -31,9 +38,147 @@
   }
 
   function payload(state) {
-    // Never behind the clock: the content frame's last words (content-bridge.js) are numbered from it.
-    sequence = Math.max(sequence + 1, Date.now() * 1000 + 1000);
-    return { sco: state.sco.identifier, sequence: sequence, sessionId: data.sessionId, cmi: flatCmi(state.api) };
+    return {
+      sco: state.sco.identifier,
+      sequence: nextSequence(),
+      sessionId: data.sessionId,
+      // The SCO's revision this page last saw: the server refuses to overwrite one it has not.
+      base: state.sco.revision || 0,
+      final: !!state.final,
+      // The SCO itself called LMSFinish/Terminate (not the learner leaving it): the server settles a 1.2 status left "not attempted".
+      terminated: !!state.terminated,
+      cmi: withMeasuredTime(state, flatCmi(state.api)),
+    };
+  }
+
+  /** A SCO that reports no session time still spent some: the player measures it from launch. */
+  function withMeasuredTime(state, cmi) {
+    const name = data.version === '1.2' ? 'cmi.core.session_time' : 'cmi.session_time';
+    const reported = cmi[name];
+    if (reported && !/^(0+:00:00(\.0+)?|PT0+(\.0+)?S|PT0H0M0S)$/.test(reported)) return cmi;
+    const seconds = Math.max(0, Math.round((Date.now() - state.started) / 1000));
+    if (data.version === '1.2') {
+      const pad = (n, w) => String(n).padStart(w, '0');
+      cmi[name] = pad(Math.floor(seconds / 3600), 4) + ':' + pad(Math.floor((seconds % 3600) / 60), 2) + ':' + pad(seconds % 60, 2);
+    } else cmi[name] = 'PT' + seconds + 'S';
+    return cmi;
+  }
+
+  /**
+   * Opening a SCO again on this page starts it from what it last sent, as the
+   * server now holds it (a 1.2 status left "not attempted" settled), not from
+   * what the page loaded with.
+   */
+  function rememberForRelaunch(state, p) {
+    const cmi = Object.assign({}, p.cmi);
+    if (data.version === '1.2' && cmi['cmi.core.lesson_status'] === 'not attempted') cmi['cmi.core.lesson_status'] = 'completed';
+    delete cmi['cmi.core.session_time'];
+    delete cmi['cmi.session_time'];
+    state.sco.cmi = Object.assign({}, state.sco.cmi, cmi);
+  }
+
+  /** Tells the learner plainly what happened to their progress; `reload` offers to load the latest. */
+  function notice(text, reload) {
+    const box = document.getElementById('scorm-notice');
+    if (!box) return;
+    document.getElementById('scorm-notice-text').textContent = text;
+    const button = document.getElementById('scorm-notice-reload');
+    button.hidden = !reload;
+    button.onclick = () => location.reload();
+    box.setAttribute('data-kind', reload ? 'behind' : 'unsaved');
+    box.hidden = false;
+  }
+
+  /** Once what was kept has reached the server, the warning says so. */
+  function noticeSaved() {
+    const box = document.getElementById('scorm-notice');
+    if (!box || box.hidden || box.getAttribute('data-kind') !== 'unsaved') return;
+    document.getElementById('scorm-notice-text').textContent = 'Your progress has now been saved.';
+    box.setAttribute('data-kind', 'saved');
+  }
+
+  /** What the server said of a commit, for the learner: stored, partly stored, behind another tab, or refused. */
+  function readAnswer(state, status, answer) {
+    if (status >= 200 && status < 300) {
+      if (answer && typeof answer.revision === 'number' && answer.stored) state.sco.revision = answer.revision;
+      noticeSaved();
+      if (answer?.problems?.length) notice('Some of what the module sent could not be saved, as it was not valid SCORM data: ' + answer.problems.join('; ') + '. Everything else was saved.');
+      showStatus(answer);
+      showMarks(answer);
+    } else if (answer?.reason === 'behind') {
+      notice(answer.error.message, true);
+    } else if (status === 0) {
+      notice('Your progress could not be sent just now. It is kept in this browser and will be sent again when the connection is back.');
+    } else {
+      notice('Your progress was not saved' + (answer?.error?.message ? ': ' + answer.error.message : '.') + ' It is kept in this browser and will be sent again.');
+    }
+  }
+
+  /** Each SCO's status beside it in the contents list. */
+  function showMarks(answer) {
+    if (!answer?.items) return;
+    if (Array.isArray(answer.locked)) {
+      data.locked = answer.locked;
+      document.querySelectorAll('[data-sco-lock]').forEach((el) => {
+        const closed = data.locked.indexOf(el.getAttribute('data-sco-lock')) >= 0;
+        el.hidden = !closed;
+        const link = document.querySelector('[data-sco="' + CSS.escape(el.getAttribute('data-sco-lock')) + '"]');
+        if (link && closed) link.setAttribute('aria-disabled', 'true');
+        else if (link) link.removeAttribute('aria-disabled');
+      });
+    }
+    Object.keys(answer.items).forEach((id) => {
+      const label = data.labels[answer.items[id]] || answer.items[id];
+      document.querySelectorAll('[data-sco-mark]').forEach((el) => {
+        if (el.getAttribute('data-sco-mark') === id) el.textContent = label;
+      });
+    });
+  }
+
+  /**
+   * SCORM 1.2 has limits on each value's length (suspend_data 4096, and so on);
+   * an over-long one is refused at LMSSetValue with error 405, keeping the
+   * value before it, as the run-time environment says, so it never reaches a
+   * commit. scorm-again allows 1.2 suspend_data up to 64000 on purpose.
+   */
+  function guardLengths(api) {
+    // SCORM 2004's limits scorm-again already checks at SetValue.
+    if (data.version !== '1.2') return;
+    const limits = (data.limits || []).map((l) => [new RegExp(l[0]), l[1]]);
+    const setter = data.version === '1.2' ? 'LMSSetValue' : 'SetValue';
+    const set = api[setter].bind(api);
+    api[setter] = (name, value) => {
+      const limit = limits.find((l) => l[0].test(String(name)));
+      if (limit && String(value).length > limit[1]) {
+        api.lastErrorCode = '405';
+        return 'false';
+      }
+      return set(name, value);
+    };
+  }
+
+  /**
+   * The close-time send (LMSFinish or Terminate) goes as a beacon, whose answer
+   * no page can read; it goes again here, so the status shows the final result,
+   * then a 2004 exitAll returns the learner to the course page. It goes as
+   * this page's next commit, so whichever of the two arrives second is
+   * stored over the first (the same data) and its answer is never "stale".
+   */
+  function sendFinal(state, p) {
+    const request = state.api.adl?.nav ? state.api.adl.nav.request : '';
+    const again = Object.assign({}, p, { sequence: nextSequence() });
+    fetch(data.commitUrl, {
+      method: 'POST',
+      credentials: 'same-origin',
+      keepalive: true,
+      headers: Object.assign({ 'content-type': 'application/json' }, commitHeaders),
+      body: JSON.stringify(again),
+    })
+      .then((res) => res.json().then((answer) => readAnswer(state, res.status, answer), () => {}))
+      .catch(() => {})
+      .then(() => {
+        if (state.leave || /^_?(exitAll|suspendAll|abandonAll)$/.test(request || '')) location.assign(data.courseUrl);
+      });
   }
 
   // The learner's latest data that the server has not yet acknowledged, kept
@@ -89,6 +234,7 @@
             const later = [401, 403, 408, 429].indexOf(res.status) >= 0;
             if (res.ok || (res.status >= 400 && res.status < 500 && !later)) forgetUnsent(p);
             if (res.ok) res.json().then(renewToken, () => {});
+            if (res.ok) noticeSaved();
             return res.ok;
           })
           .catch(() => false),
@@ -110,6 +256,7 @@
     if (!state || data.review || !navigator.sendBeacon) return;
     const p = payload(state);
     keepUnsent(p);
+    p.final = true;
     const body = new URLSearchParams();
     body.append('_csrf', data.csrfToken);
     body.append('payload', JSON.stringify(p));
@@ -119,13 +266,13 @@
   function showStatus(result) {
     const el = document.getElementById('scorm-status');
     if (!el || !result?.status) return;
-    const labels = { 'not attempted': 'Not started', incomplete: 'In progress', completed: 'Completed', passed: 'Passed', failed: 'Not passed' };
-    el.textContent = labels[result.status] || result.status;
+    el.textContent = data.labels[result.status] || result.status;
+    el.className = 'govuk-tag ' + (result.status === 'failed' ? 'govuk-tag--orange' : result.finished ? 'govuk-tag--green' : 'govuk-tag--blue');
   }
 
   function launch(sco) {
     if (current) beacon(current);
-    const state = { sco: sco, api: null };
+    const state = { sco: sco, api: null, started: Date.now(), final: false };
     const settings = {
       autocommit: !data.review,
       autocommitSeconds: 3,
@@ -135,13 +282,22 @@
       commitRequestDataType: 'application/json;charset=UTF-8',
       terminationCommitContentType: 'application/x-www-form-urlencoded;charset=UTF-8',
       logLevel: 5,
+      // SCORM 1.2: LMSFinish with the status still "not attempted" records "completed" (Moodle, RTE 3.4.4).
+      // scorm-again only does so when the status was empty at LMSInitialize, so the server settles it too.
+      autoCompleteLessonStatus: true,
       requestHandler: (_commitObject, metadata) => {
+        if (metadata?.isTerminateCommit) {
+          state.final = true;
+          state.terminated = true;
+        }
         const p = payload(state);
         state.sending = p;
         keepUnsent(p);
         // If this request never gets an answer (the server itself is down), try again later.
         retryLater();
         if (metadata?.isTerminateCommit) {
+          rememberForRelaunch(state, p);
+          sendFinal(state, p);
           return ['_csrf=' + encodeURIComponent(data.csrfToken), 'payload=' + encodeURIComponent(JSON.stringify(p))];
         }
         return p;
@@ -150,18 +306,27 @@
         const ok = xhr.status >= 200 && xhr.status < 300;
         if (ok && state.sending) forgetUnsent(state.sending);
         else retryLater();
+        let answer = null;
         try {
-          const answer = JSON.parse(xhr.responseText);
+          answer = JSON.parse(xhr.responseText);
           if (ok) renewToken(answer);
-          showStatus(answer);
         } catch (_e) {
           /* not JSON: only the status matters */
         }
+        readAnswer(state, xhr.status, answer);
         return { result: ok ? 'true' : 'false', errorCode: ok ? 0 : 101 };
       },
     };
     const api = data.version === '1.2' ? new window.Scorm12API(settings) : new window.Scorm2004API(settings);
     api.loadFromFlattenedJSON(sco.cmi);
+    guardLengths(api);
+    if (api.on) {
+      for (const event of ['SequenceExitAll', 'SequenceAbandonAll']) {
+        api.on(event, () => {
+          state.leave = true;
+        });
+      }
+    }
     state.api = api;
     current = state;
     if (data.version === '1.2') window.API = api;
@@ -217,6 +382,7 @@
     if (!link) return;
     event.preventDefault();
     const sco = byId(link.getAttribute('data-sco'));
+    if (sco && data.locked.indexOf(sco.identifier) >= 0) return;
     if (sco) launch(sco);
   });
 
@@ -229,7 +395,7 @@
   for (let j = 0; j < data.scos.length; j++) {
     const c = data.scos[j].cmi;
     const done = c['cmi.core.lesson_status'] === 'completed' || c['cmi.core.lesson_status'] === 'passed' || c['cmi.completion_status'] === 'completed';
-    if (!done) {
+    if (!done && !data.scos[j].hidden && data.locked.indexOf(data.scos[j].identifier) < 0) {
       start = data.scos[j];
       break;
     }
