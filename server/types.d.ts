@@ -16,6 +16,8 @@ declare module 'express-session' {
     csrfToken?: string;
     returnTo?: string;
     flash?: string;
+    /** Set by a module that signed this session in elsewhere (SAML): POST /sign-out goes on there. */
+    signOutPath?: string;
     [key: string]: unknown;
   }
 }
