@@ -77,7 +77,13 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       wantAssertionsSigned: true,
       identifierFormat: null,
     });
-    res.type('application/samlmetadata+xml').send(saml.generateServiceProviderMetadata(null));
+    // node-saml lists the logout service for HTTP-POST only; it answers HTTP-Redirect too, the binding most IdPs use for logout.
+    const xml = saml
+      .generateServiceProviderMetadata(null)
+      .replace(/<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST" Location="([^"]+)"\/>/, (post, location: string) =>
+        `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${location}"/>${post}`,
+      );
+    res.type('application/samlmetadata+xml').send(xml);
   });
 
   router.get(`/auth/saml/${SLUG}/login`, async (req, res) => {
