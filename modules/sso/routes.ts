@@ -350,6 +350,11 @@ export function guessPreset(md: Pick<IdpMetadata, 'entityId'>): string {
 function readMetadataUpload(req: Request): Promise<{ fields: Record<string, string>; file?: Buffer }> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
+    // Any other body has already been read (or refused) by the body parsers.
+    if (!req.is('multipart/form-data')) {
+      reject(new MetadataError('Choose a metadata file, paste the metadata XML or enter its URL'));
+      return;
+    }
     try {
       bb = busboy({ headers: req.headers, limits: { fileSize: METADATA_MAX_BYTES, files: 1, fields: 10, fieldSize: METADATA_MAX_BYTES } });
     } catch {
