@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import type { CacheProvider, Profile, SAML } from '@node-saml/node-saml';
 import express, { type Request, type Router } from 'express';
 import type { Pool } from 'pg';
@@ -55,6 +56,20 @@ function samlForLogout(provider: IdentityProvider, publicUrl: string, cache: Cac
   saml.options.logoutUrl = provider.idpLogoutUrl ?? '';
   saml.options.logoutCallbackUrl = sloUrl(publicUrl, provider.slug);
   return saml;
+}
+
+/** How far a LogoutRequest's IssueInstant may be from now (clock skew and a slow browser included). */
+const LOGOUT_REQUEST_MAX_AGE_MS = 5 * 60_000;
+
+/** The root element of a LogoutRequest already validated by node-saml (deflated in the redirect binding). */
+function logoutRequestRoot(samlRequest: string, deflated: boolean): string {
+  try {
+    const bytes = Buffer.from(samlRequest, 'base64');
+    const xml = (deflated ? inflateRawSync(bytes, { maxOutputLength: 1024 * 1024 }) : bytes).toString('utf8');
+    return xml.match(/<(?:\w+:)?LogoutRequest\b[^>]*>/)?.[0] ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** SHA-1 signatures on logout messages are refused as on sign-in (collisions are practical). */
@@ -150,6 +165,16 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore, cache: CachePr
       return res.redirect(safeReturnTo(container.RelayState)?.startsWith(`/auth/saml/${provider.slug}/signed-out`) ? (container.RelayState as string) : `/auth/saml/${provider.slug}/signed-out?everywhere=1`);
     }
     if (!profile?.nameID) return refused('LogoutRequest without a NameID');
+    // Signed is not enough: one meant for another service of the same IdP, or one replayed later, is refused too.
+    const root = logoutRequestRoot(container.SAMLRequest, req.method === 'GET');
+    const destination = root.match(/\sDestination="([^"]*)"/)?.[1];
+    if (destination && destination !== sloUrl(publicUrl, provider.slug)) return refused(`LogoutRequest for ${destination}, not this service`);
+    const issued = Date.parse(root.match(/\sIssueInstant="([^"]*)"/)?.[1] ?? '');
+    if (!Number.isFinite(issued) || Math.abs(Date.now() - issued) > LOGOUT_REQUEST_MAX_AGE_MS) return refused('LogoutRequest issued too long ago (or at no stated time)');
+    const id = (profile as Profile & { ID?: string }).ID ?? '';
+    if (!(await store.claimAssertion(`logout:${id}`, provider.organisationId, new Date(issued + 2 * LOGOUT_REQUEST_MAX_AGE_MS)))) {
+      return refused(`LogoutRequest ${id} was already used (replay)`);
+    }
     const sessionIndex = profile.sessionIndex;
     const { rows } = await pool.query<{ session_id: string }>(
       `delete from saml_sessions where organisation_id = $1 and name_id = $2 and ($3::text is null or session_index is null or session_index = $3)

@@ -101,8 +101,8 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
   }
 
   /** The IdP's own side of logout messages (what an IdP signs with its key). */
-  function idpSide(): SAML {
-    const ourSlo = `${server.url}/auth/saml/${SLUG}/slo`;
+  function idpSide(base = server.url): SAML {
+    const ourSlo = `${base}/auth/saml/${SLUG}/slo`;
     return new SAML({
       issuer: IDP_ENTITY,
       entryPoint: ourSlo,
@@ -397,7 +397,9 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
 
     // IdP-initiated: the IdP's LogoutRequest arrives without this browser's cookie, and still ends its session.
     const signedIn = await signInThroughIdp('/framework');
-    const forged = new URL(await idpSide().getLogoutUrlAsync({ nameID: 'opaque-VC-1001', nameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } as Profile, '', {}));
+    // Addressed to the service's published logout URL (PUBLIC_URL), sent to where the test server listens.
+    const toUs = (url: string) => url.replace(server.product.config.publicUrl, server.url);
+    const forged = new URL(toUs(await idpSide(server.product.config.publicUrl).getLogoutUrlAsync({ nameID: 'opaque-VC-1001', nameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } as Profile, '', {})));
     // Attack 1: the same request without its signature.
     const unsigned = new URL(forged);
     unsigned.searchParams.delete('Signature');
@@ -405,7 +407,12 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     expect((await fetch(unsigned, { redirect: 'manual' })).status).to.equal(400);
     // Attack 2: signed by a key the organisation never gave us.
     signWith = attackerKeys;
-    const wrongKey = await idpSide().getLogoutUrlAsync({ nameID: 'opaque-VC-1001' } as Profile, '', {});
+    const wrongKey = toUs(await idpSide(server.product.config.publicUrl).getLogoutUrlAsync({ nameID: 'opaque-VC-1001' } as Profile, '', {}));
+    // Attack 4: genuinely signed, but addressed to another service of the same IdP.
+    signWith = newKeys;
+    const elsewhere = await idpSide('https://other-service.example').getLogoutUrlAsync({ nameID: 'opaque-VC-1001' } as Profile, '', {});
+    expect((await fetch(elsewhere.replace(/^[^?]+/, `${server.url}/auth/saml/${SLUG}/slo`), { redirect: 'manual' })).status).to.equal(400);
+    expect(String((await lastAudit('sign-out.refused')).reason)).to.contain('not this service');
     signWith = newKeys;
     expect((await fetch(wrongKey, { redirect: 'manual' })).status).to.equal(400);
     await signedIn.page.goto(`${server.url}/my-training`);
@@ -417,6 +424,14 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     await signedIn.page.goto(`${server.url}/my-training`);
     expect(new URL(signedIn.page.url()).pathname).to.equal('/sign-in');
     await signedIn.context.close();
+
+    // Attack 3: the same genuine request again, after the person has signed in anew.
+    const again = await signInThroughIdp('/framework');
+    expect((await fetch(forged, { redirect: 'manual' })).status).to.equal(400);
+    expect(String((await lastAudit('sign-out.refused')).reason)).to.match(/already used/);
+    await again.page.goto(`${server.url}/my-training`);
+    expect(new URL(again.page.url()).pathname, 'a replayed LogoutRequest ends nothing').to.equal('/my-training');
+    await again.context.close();
   });
 
   it('says the organisation’s own session is still open when the IdP offers no single logout', async () => {
