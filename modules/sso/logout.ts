@@ -95,12 +95,14 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore, cache: CachePr
   router.post('/auth/saml/:slug/logout', async (req, res) => {
     const slug = String(req.params.slug);
     const saml = req.session?.saml as SamlSession | undefined;
+    // Only a session this organisation's IdP signed in is signed out here; any other is left as it is.
+    if (saml?.slug !== slug) return res.redirect('/');
     const provider = await store.forSlug(slug);
     const sessionId = req.sessionID;
     const userId = (req.user as { id?: string } | undefined)?.id ?? null;
     await endLocalSession(req);
     await pool.query('delete from saml_sessions where session_id = $1', [sessionId]);
-    if (!provider || saml?.slug !== slug) return res.redirect('/signed-out');
+    if (!provider) return res.redirect('/signed-out');
     void audit(pool, { actorUserId: userId, action: 'sign-out', organisationId: provider.organisationId, detail: { method: 'saml', throughIdp: Boolean(provider.idpLogoutUrl) }, ip: req.ip });
     if (!provider.idpLogoutUrl) return res.redirect(`/auth/saml/${slug}/signed-out`);
     const url = await samlForLogout(provider, publicUrl, cache).getLogoutUrlAsync(saml as unknown as Profile, `/auth/saml/${slug}/signed-out?everywhere=1`, {});

@@ -118,8 +118,8 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     try {
       profile = (await samlFor(provider, publicUrl, cache).validatePostResponseAsync({ SAMLResponse: body.SAMLResponse })).profile;
     } catch (err) {
-      // Nothing from an unverified response is kept: only that one arrived and why it was refused.
-      return refuse(req, res, provider, { reason: (err as Error).message, message: GENERIC_REFUSAL }, {});
+      // Nothing from an unverified response is kept (the audit log says why it was refused).
+      return refuse(req, res, provider, { reason: (err as Error).message, message: GENERIC_REFUSAL });
     }
     if (!profile) return refuse(req, res, provider, { reason: 'the response carried no assertion', message: GENERIC_REFUSAL });
     const seen: Seen = { nameId: profile.nameID, nameIdFormat: profile.nameIDFormat, attributes: receivedAttributes(profile.getAssertion?.()) };
@@ -322,6 +322,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       names ? ATTRIBUTE_FIELDS.filter((f) => names[f.key] && (names[f.key] === a.name || names[f.key].toLowerCase() === a.friendlyName.toLowerCase())).map((f) => f.label.toLowerCase()) : [];
     res.render(ctx.view('last-response'), {
       title: `Last response from ${org.name}’s identity provider`,
+      stylesheets: ['/modules/sso/sso.css'],
       organisation: org,
       last: last && { ...last, attributes: last.attributes.map((a) => ({ ...a, usedFor: usedFor(a).join(', ') })) },
       missing: names && last ? ATTRIBUTE_FIELDS.filter((f) => names[f.key] && !last.attributes.some((a) => a.name === names[f.key] || a.friendlyName.toLowerCase() === names[f.key].toLowerCase())).map((f) => ({ label: f.label, name: names[f.key] })) : [],
@@ -565,6 +566,7 @@ function certificateSummaries(certs: string[]) {
 function editModel(org: { slug: string; name: string }, form: ProviderForm, provider: IdentityProvider | undefined, publicUrl: string) {
   return {
     title: `Single sign-on for ${org.name}`,
+    stylesheets: ['/modules/sso/sso.css'],
     organisation: org,
     form,
     attributeFields: ATTRIBUTE_FIELDS.map((f) => ({ ...f, id: `attr_${f.key}`, value: form.attributes[f.key], hint: f.key === 'email' ? undefined : 'Optional' })),
