@@ -7,6 +7,7 @@ import { audit } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
 import { REQUEST_EXPIRY_MS, samlFor } from './saml';
+import { ensureSpKeys } from './sp-keys';
 import { createPgCacheProvider, type IdentityProvider, type SsoStore } from './store';
 
 /** Where an organisation's IdP sends LogoutRequests and LogoutResponses (published in our metadata). */
@@ -49,13 +50,23 @@ export async function rememberSamlSession(req: Request, pool: Pool, provider: Id
   );
 }
 
-/** A SAML instance for logout messages: the sign-in settings (certificates, issuer checks) plus the IdP's logout URL. */
-function samlForLogout(provider: IdentityProvider, publicUrl: string, pool: Pool): SAML {
+/**
+ * A SAML instance for logout messages: the sign-in settings (certificates,
+ * issuer checks) plus the IdP's logout URL, and this service's current key to
+ * sign its LogoutRequests and LogoutResponses (ADFS and Shibboleth refuse
+ * unsigned ones; the certificate is in our metadata as a signing key).
+ */
+async function samlForLogout(provider: IdentityProvider, publicUrl: string, pool: Pool): Promise<SAML> {
   // LogoutRequests this organisation started are remembered under it, so a LogoutResponse to another organisation's request is refused.
   const saml = samlFor(provider, publicUrl, createPgCacheProvider(pool, REQUEST_EXPIRY_MS, provider.organisationId));
   // node-saml defaults the logout URL to the sign-in URL; only the IdP's real SingleLogoutService will do.
   saml.options.logoutUrl = provider.idpLogoutUrl ?? '';
   saml.options.logoutCallbackUrl = sloUrl(publicUrl, provider.slug);
+  const current = (await ensureSpKeys(pool)).find((k) => k.state === 'current');
+  if (current) {
+    saml.options.privateKey = current.privateKey;
+    saml.options.signatureAlgorithm = 'sha256';
+  }
   return saml;
 }
 
@@ -106,7 +117,7 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore): Router {
     if (!provider) return res.redirect('/signed-out');
     void audit(pool, { actorUserId: userId, action: 'sign-out', organisationId: provider.organisationId, detail: { method: 'saml', throughIdp: Boolean(provider.idpLogoutUrl) }, ip: req.ip });
     if (!provider.idpLogoutUrl) return res.redirect(`/auth/saml/${slug}/signed-out`);
-    const url = await samlForLogout(provider, publicUrl, pool).getLogoutUrlAsync(saml as unknown as Profile, `/auth/saml/${slug}/signed-out?everywhere=1`, {});
+    const url = await (await samlForLogout(provider, publicUrl, pool)).getLogoutUrlAsync(saml as unknown as Profile, `/auth/saml/${slug}/signed-out?everywhere=1`, {});
     // A page that moves on to the IdP, not a redirect: this answers the sign-out form, and the CSP's form-action 'self' would stop it there.
     res.render(ctx.view('continue'), {
       title: `Signing you out of ${provider.organisationName}`,
@@ -139,7 +150,7 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore): Router {
   async function slo(req: Request, res: express.Response): Promise<void> {
     const provider = await store.forSlug(String(req.params.slug));
     if (!provider?.enabled) throw new NotFoundError();
-    const saml = samlForLogout(provider, publicUrl, pool);
+    const saml = await samlForLogout(provider, publicUrl, pool);
     const container = (req.method === 'POST' ? req.body : req.query) as Record<string, string>;
     const isRequest = typeof container.SAMLRequest === 'string';
     const refused = async (reason: string) => {

@@ -143,8 +143,16 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       wantAssertionsSigned: provider?.signingRequired !== 'response',
       identifierFormat: null,
       decryptionPvk: current.privateKey,
+      // The same key signs this service's LogoutRequests and LogoutResponses: published as a signing key (the next one too, during a rollover).
+      privateKey: current.privateKey,
+      signatureAlgorithm: 'sha256',
     });
-    let metadata = saml.generateServiceProviderMetadata(current.certificate);
+    let metadata = saml.generateServiceProviderMetadata(
+      current.certificate,
+      [current, ...others].map((k) => k.certificate),
+    );
+    // Sign-in requests are not signed (only logout messages are): say so, or an IdP would wait for a signature that never comes.
+    metadata = metadata.replace(/AuthnRequestsSigned="true"/, 'AuthnRequestsSigned="false"');
     // During a key rollover the next key is published too, so IdPs can encrypt to it before the switch.
     for (const next of others) {
       const block = metadata.match(/<KeyDescriptor use="encryption">[\s\S]*?<\/KeyDescriptor>/)?.[0];

@@ -324,6 +324,54 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
     });
   });
 
+  describe('single logout to an IdP that requires signed LogoutRequests (as ADFS and Shibboleth do)', () => {
+    const pemOf = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
+    const unescape = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&quot;/g, '"');
+
+    it('signs its LogoutRequest with SHA-256 by the certificate in its metadata, and ends both sessions on the IdP’s signed LogoutResponse', async () => {
+      expect((await configure(SLUG, { idpLogoutUrl: idp.sloUrl })).status).to.equal(302);
+      const metadata = await (await fetch(`${server.url}/auth/saml/${SLUG}/metadata`)).text();
+      const signing = metadata.match(/<KeyDescriptor use="signing">[\s\S]*?<ds:X509Certificate>([^<]+)</)?.[1]?.replace(/\s/g, '');
+      expect(signing, 'a signing certificate in the SP metadata').to.be.a('string');
+      // Sign-in requests stay unsigned, and the metadata must not promise otherwise.
+      expect(metadata).to.contain('AuthnRequestsSigned="false"');
+      const spSlo = `${server.url}/auth/saml/${SLUG}/slo`;
+      const claims = { ...person, email: 'slo.person@valecounty.example', staffNumber: 'VC-S1' };
+      const { res, agent } = await signIn({ attributes: attributesFor(claims, 'entra'), spSigningCert: pemOf(signing ?? ''), spSloUrl: spSlo });
+      expect(res.status, await lastRefusal()).to.equal(302);
+
+      await agent.get('/privacy');
+      const handOver = await agent.postForm('/sign-out', {});
+      expect(handOver.status).to.equal(307);
+      const page = await agent.postForm(handOver.headers.get('location') ?? '', {});
+      const html = await page.text();
+      expect(page.status, html.slice(0, 300)).to.equal(200);
+      const logoutUrl = unescape(html.match(/<a href="([^"]+)"[^>]*data-sso-continue/)?.[1] ?? '');
+      expect(logoutUrl.startsWith(`${idp.sloUrl}?`), logoutUrl).to.equal(true);
+      expect(new URL(logoutUrl).searchParams.get('SigAlg')).to.equal('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+
+      // The IdP really checks: the same request without its signature, or with another, is refused.
+      const unsigned = new URL(logoutUrl);
+      unsigned.searchParams.delete('Signature');
+      unsigned.searchParams.delete('SigAlg');
+      expect(await idp.logout(unsigned.toString())).to.include({ status: 403, error: 'unsigned LogoutRequest' });
+      const tampered = new URL(logoutUrl);
+      tampered.searchParams.set('RelayState', '/somewhere-else');
+      expect((await idp.logout(tampered.toString())).status).to.equal(403);
+
+      const answer = await idp.logout(logoutUrl);
+      expect(answer.status, answer.error).to.equal(200);
+      const logout = await idp.lastLogout();
+      expect(logout).to.include({ name_id: claims.email, issuer: `${server.url}/auth/saml/${SLUG}/metadata` });
+      const back = new URL(answer.location ?? '');
+      expect(`${back.origin}${back.pathname}`).to.equal(spSlo);
+      const done = await agent.get(`${back.pathname}${back.search}`);
+      expect(done.status, done.text.slice(0, 300)).to.equal(302);
+      expect(done.res.headers.get('location')).to.equal(`/auth/saml/${SLUG}/signed-out?everywhere=1`);
+      expect(await signedInAs(agent)).to.equal(null);
+    });
+  });
+
   describe('encrypted assertions and the service’s own keys (issue 21.7)', () => {
     async function spEncryptionCerts(): Promise<string[]> {
       const xml = await (await fetch(`${server.url}/auth/saml/${SLUG}/metadata`)).text();
