@@ -326,7 +326,7 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
 
   describe('single logout to an IdP that requires signed LogoutRequests (as ADFS and Shibboleth do)', () => {
     const pemOf = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
-    const unescape = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&quot;/g, '"');
+    const htmlDecoded = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&quot;/g, '"');
 
     it('signs its LogoutRequest with SHA-256 by the certificate in its metadata, and ends both sessions on the IdP’s signed LogoutResponse', async () => {
       expect((await configure(SLUG, { idpLogoutUrl: idp.sloUrl })).status).to.equal(302);
@@ -346,7 +346,7 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const page = await agent.postForm(handOver.headers.get('location') ?? '', {});
       const html = await page.text();
       expect(page.status, html.slice(0, 300)).to.equal(200);
-      const logoutUrl = unescape(html.match(/<a href="([^"]+)"[^>]*data-sso-continue/)?.[1] ?? '');
+      const logoutUrl = htmlDecoded(html.match(/<a href="([^"]+)"[^>]*data-sso-continue/)?.[1] ?? '');
       expect(logoutUrl.startsWith(`${idp.sloUrl}?`), logoutUrl).to.equal(true);
       expect(new URL(logoutUrl).searchParams.get('SigAlg')).to.equal('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
 
