@@ -216,6 +216,18 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       );
     });
 
+    it('signs in a person whose IdP sends a staff number already on a colleague’s record, without taking it (no server error)', async () => {
+      const first = await signIn({ attributes: attributesFor({ ...person, email: 'number.one@valecounty.example', staffNumber: 'VC-DUP' }, 'entra') });
+      expect(first.res.status, await lastRefusal()).to.equal(302);
+      const second = await signIn({ attributes: attributesFor({ ...person, email: 'number.two@valecounty.example', staffNumber: 'VC-DUP' }, 'entra') });
+      expect(second.res.status, second.text.slice(0, 200)).to.equal(302);
+      const { rows } = await server.product.database.pool.query(`select lower(email) as email, staff_number from staff where lower(email) like 'number.%' order by email`);
+      expect(rows).to.deep.equal([
+        { email: 'number.one@valecounty.example', staff_number: 'VC-DUP' },
+        { email: 'number.two@valecounty.example', staff_number: null },
+      ]);
+    });
+
     it('recognises people by a stable id attribute when the organisation names one', async () => {
       const res = await configure(SLUG, { subjectAttribute: 'http://schemas.microsoft.com/identity/claims/objectidentifier' });
       expect(res.status).to.equal(302);
@@ -336,7 +348,7 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       // Sign-in requests stay unsigned, and the metadata must not promise otherwise.
       expect(metadata).to.contain('AuthnRequestsSigned="false"');
       const spSlo = `${server.url}/auth/saml/${SLUG}/slo`;
-      const claims = { ...person, email: 'slo.person@valecounty.example', staffNumber: 'VC-S1' };
+      const claims = { ...person, email: 'slo.person@valecounty.example', staffNumber: 'VC-SLO1' };
       const { res, agent } = await signIn({ attributes: attributesFor(claims, 'entra'), spSigningCert: pemOf(signing ?? ''), spSloUrl: spSlo });
       expect(res.status, await lastRefusal()).to.equal(302);
 

@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createJobs } from '../../server/jobs';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { launchBrowser } from '../../test/support/browser';
+import { freeLoopbackPort } from '../../test/support/pysaml2-idp';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { ATTRIBUTE_PRESETS } from './attributes';
 
@@ -121,7 +122,9 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     attackerKeys = makeKeyPair(tmp, 'attacker');
     signWith = oldKeys;
     published = [oldKeys];
-    server = await startTestServer({ demo: true });
+    // A response must be addressed (Destination, Recipient) to the ACS at PUBLIC_URL: the server runs at its real address.
+    const port = await freeLoopbackPort();
+    server = await startTestServer({ demo: true, config: { port, publicUrl: `http://127.0.0.1:${port}` } });
 
     const app = express();
     app.get('/metadata', (_req, res) => {
