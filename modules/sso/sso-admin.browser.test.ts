@@ -137,6 +137,9 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
         cert: signWith.cert,
         key: signWith.key,
         sessionIndex: `_session-${sessionCounter}`,
+        // As real IdPs do: the response and its subject confirmation are addressed to the ACS.
+        destination: `${server.url}/auth/saml/${SLUG}/acs`,
+        recipient: `${server.url}/auth/saml/${SLUG}/acs`,
         getPostURL: (_a: string, _d: unknown, _r: unknown, cb: (err: Error | null, url: string) => void) => cb(null, `${server.url}/auth/saml/${SLUG}/acs`),
         getUserFromRequest: () => person,
         profileMapper: (user: Person) => ({
