@@ -19,6 +19,8 @@ declare module 'express-session' {
     /** A password-reset or invitation link's token, moved here from the address bar on first use. */
     resetToken?: string;
     invitationToken?: string;
+    /** Set by a module that signed this session in elsewhere (SAML): POST /sign-out goes on there. */
+    signOutPath?: string;
     [key: string]: unknown;
   }
 }

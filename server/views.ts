@@ -49,6 +49,8 @@ export const helpers = {
   selected: (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''),
   checked: (a: unknown) => (a ? 'checked' : ''),
   concat: (...args: unknown[]) => args.slice(0, -1).join(''),
+  /** A value for a query string: `?returnTo={{urlencode returnTo}}`. */
+  urlencode: (value: unknown) => encodeURIComponent(typeof value === 'string' ? value : ''),
   default: (value: unknown, fallback: unknown) => (value === undefined || value === null || value === '' ? fallback : value),
   /** {{#fieldError errors "email"}} ... */
   errorFor: (errors: unknown, field: string) =>

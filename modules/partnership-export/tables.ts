@@ -3,12 +3,13 @@ import type { Pool, PoolClient } from 'pg';
 /**
  * Tables that hold nothing a partnership would take with it: sign-in sessions,
  * single-use tokens that expire within hours, registrations never confirmed,
- * failed sign-ins counted for a quarter of an hour, SAML requests in flight, the
+ * failed sign-ins counted for a quarter of an hour, SAML requests in flight and
+ * the SAML sessions those sign-ins opened, the
  * job queue and the migration ledger (the receiving product keeps its own);
  * and compliance results kept between requests, which are worked out again
  * from the rest (their stamps only mean something in the database that made them).
  */
-const NOT_EXPORTED = new Set(['schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks']);
+const NOT_EXPORTED = new Set(['schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks']);
 const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
 
 /** What each entity is, in the users' words, for the export's README. */
@@ -50,6 +51,7 @@ export const ENTITY_NOTES: Record<string, string> = {
   outbound_messages: 'Emails queued and sent.',
   saml_identity_providers: 'Each organisation’s single sign-on settings.',
   saml_used_assertions: 'SAML assertions already used (so none is accepted twice).',
+  saml_last_responses: 'The last response each organisation’s identity provider sent (NameID and attributes, never signatures), for checking the attribute names.',
   passport_transfers: 'Training passport: sharing a person’s training record with a new organisation, and their consent.',
 };
 

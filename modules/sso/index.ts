@@ -2,7 +2,8 @@ import { defineModule } from '../../server/module';
 import { ssoRoutes } from './routes';
 import { REQUEST_EXPIRY_MS } from './saml';
 import { prepareNextSpKey, switchToNextSpKey } from './sp-keys';
-import { pruneRequestCache } from './store';
+import { refreshAllMetadata, METADATA_REFRESH_EVERY } from './refresh';
+import { createSsoStore, pruneRequestCache } from './store';
 
 /** SAML single sign-on, one identity provider per organisation. */
 export default defineModule({
@@ -10,7 +11,8 @@ export default defineModule({
   dependsOn: ['organisations', 'staff'],
   routes: ssoRoutes,
   // The IdP posts the SAML response from its own site: there is no session token to send.
-  csrfExempt: [/^\/auth\/saml\/[a-z0-9-]+\/acs$/],
+  // So does a LogoutRequest or LogoutResponse sent by HTTP-POST; its signature (or InResponseTo) is the check.
+  csrfExempt: [/^\/auth\/saml\/[a-z0-9-]+\/acs$/, /^\/auth\/saml\/[a-z0-9-]+\/slo$/],
   nav: [{ label: 'Single sign-on', href: '/admin/sso', roles: ['partnership-admin'], order: 90 }],
   // The service's own SAML key rollover (README: "Rolling over this service's SAML key").
   cli: {
@@ -41,5 +43,10 @@ export default defineModule({
       await pruneRequestCache(ctx.database.pool, REQUEST_EXPIRY_MS);
     });
     await jobs.every('1 hour', 'sso:prune');
+    const store = createSsoStore(ctx.database.pool);
+    jobs.define('sso:refresh-metadata', async () => {
+      await refreshAllMetadata(ctx, store);
+    });
+    await jobs.every(METADATA_REFRESH_EVERY, 'sso:refresh-metadata');
   },
 });

@@ -141,10 +141,14 @@ export async function provisionFromSso(
   if (!row) {
     const decision = person.jobTitle ? await lookupGroup(client, organisationId, person.jobTitle) : null;
     const group = decision?.group ?? null;
+    // A staff number already on someone else's record (who has an account) is not taken: the new record goes without one rather than the sign-in failing.
+    const numberTaken =
+      person.staffNumber !== null &&
+      (await client.query('select 1 from staff where organisation_id = $1 and staff_number = $2', [organisationId, person.staffNumber])).rows.length > 0;
     const { rows } = await client.query<{ id: string }>(
       `insert into staff (organisation_id, user_id, name, email, job_title, team, staff_number, start_date, group_number, group_source)
        values ($1, $2, $3, $4, $5, $6, $7, current_date, $8, $9) returning id`,
-      [organisationId, userId, person.name, email, person.jobTitle, person.team, person.staffNumber, group, decision?.source ?? null],
+      [organisationId, userId, person.name, email, person.jobTitle, person.team, numberTaken ? null : person.staffNumber, group, decision?.source ?? null],
     );
     await client.query(
       `insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason) values ($1, $2, null, 'sso', $3)`,
@@ -170,7 +174,10 @@ export async function provisionFromSso(
   }
   await client.query(
     `update staff set user_id = $2, name = $3, email = $4, job_title = coalesce(nullif($5, ''), job_title), team = coalesce(nullif($6, ''), team),
-       staff_number = coalesce($7, staff_number), group_number = $8, group_source = $9, updated_at = now()
+       -- A number already on another record of the organisation is not taken from it (nor does the sign-in fail).
+       staff_number = case when $7::text is null or exists (select 1 from staff o where o.organisation_id = staff.organisation_id and o.staff_number = $7::text and o.id <> staff.id)
+                           then staff_number else $7::text end,
+       group_number = $8, group_source = $9, updated_at = now()
      where id = $1`,
     [row.id, userId, person.name, email, person.jobTitle, person.team, person.staffNumber, group, source],
   );

@@ -1,11 +1,15 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { type CacheProvider, SAML } from '@node-saml/passport-saml';
+import busboy from 'busboy';
 import express, { type Request, type Router } from 'express';
 import { allow, caller } from '../../server/access';
 import { safeReturnTo } from '../../server/auth';
 import { audit } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
+import { ATTRIBUTE_PRESETS, PRESET_NAMES, presetFor, type ReceivedAttribute, receivedAttributes } from './attributes';
+import { logoutRoutes, rememberSamlSession, sloUrl } from './logout';
+import { fetchMetadata, type IdpMetadata, looksLikeMetadata, METADATA_MAX_BYTES, MetadataError, metadataUrlProblem, parseIdpMetadata, postBindingHint } from './metadata';
 import { emailWithinDomains, provisionFromSso } from './provision';
 import {
   acsUrl,
@@ -24,7 +28,16 @@ import {
   subjectOf,
 } from './saml';
 import { ensureSpKeys, publishedKeys } from './sp-keys';
-import { type AttributeNames, createPgCacheProvider, createSsoStore, type IdentityProvider, type ProviderInput, SIGNING_REQUIRED, type SigningRequired } from './store';
+import {
+  type AttributeNames,
+  createPgCacheProvider,
+  createSsoStore,
+  type IdentityProvider,
+  type LastResponseInput,
+  type ProviderInput,
+  SIGNING_REQUIRED,
+  type SigningRequired,
+} from './store';
 
 const SLUG = ':slug';
 const REQUEST_COOKIE = 'dal.saml';
@@ -38,6 +51,8 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 }
 
 type Refusal = { reason: string; message: string };
+/** What a verified response said, for the administrators' "last response" page. */
+type Seen = Omit<LastResponseInput, 'outcome' | 'problem'>;
 
 const GENERIC_REFUSAL =
   'We could not sign you in with your organisation’s account. Go back to the sign-in page and try again. If it happens again, contact your organisation’s IT service desk and tell them the time you tried.';
@@ -84,6 +99,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   const pool = ctx.database.pool;
   const store = createSsoStore(pool);
   const publicUrl = ctx.config.publicUrl;
+  router.use(logoutRoutes(ctx, store));
 
   async function organisationBySlug(slug: string): Promise<{ id: string; slug: string; name: string; emailDomains: string[] } | undefined> {
     const { rows } = await pool.query<{ id: string; slug: string; name: string; emailDomains: string[] }>(
@@ -93,8 +109,9 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     return rows[0];
   }
 
-  async function refuse(req: Request, res: express.Response, provider: IdentityProvider | undefined, refusal: Refusal): Promise<void> {
+  async function refuse(req: Request, res: express.Response, provider: IdentityProvider | undefined, refusal: Refusal, seen?: Seen): Promise<void> {
     ctx.logger.warn({ organisation: provider?.slug ?? req.params.slug, reason: refusal.reason, ip: req.ip }, 'SAML sign-in refused');
+    if (provider && seen) await recordLast(provider, { outcome: 'refused', problem: refusal.reason, ...seen });
     await audit(pool, {
       action: 'sign-in.refused',
       organisationId: provider?.organisationId ?? null,
@@ -102,6 +119,11 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       ip: req.ip,
     }).catch((err: Error) => ctx.logger.error({ err: err.message }, 'could not audit a refused sign-in'));
     res.status(403).render(ctx.view('refused'), { title: 'We could not sign you in', message: refusal.message, organisationName: provider?.organisationName });
+  }
+
+  /** Keeps the response for the administrators' "last response" page; a failure to keep it never stops a sign-in. */
+  async function recordLast(provider: IdentityProvider, last: LastResponseInput): Promise<void> {
+    await store.recordLastResponse(provider.organisationId, last).catch((err: Error) => ctx.logger.error({ err: err.message }, 'could not keep the last SAML response'));
   }
 
   // Service provider metadata for the organisation's IT team; public by design.
@@ -115,19 +137,32 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const saml = new SAML({
       issuer,
       callbackUrl: acsUrl(publicUrl, slug),
+      logoutCallbackUrl: sloUrl(publicUrl, slug),
       idpCert: 'unused-for-metadata',
       // Asks the IdP to sign the assertion (Shibboleth then signs it as well as the response), unless the organisation relies on the response's signature.
       wantAssertionsSigned: provider?.signingRequired !== 'response',
       identifierFormat: null,
       decryptionPvk: current.privateKey,
+      // The same key signs this service's LogoutRequests and LogoutResponses: published as a signing key (the next one too, during a rollover).
+      privateKey: current.privateKey,
+      signatureAlgorithm: 'sha256',
     });
-    let metadata = saml.generateServiceProviderMetadata(current.certificate);
+    let metadata = saml.generateServiceProviderMetadata(
+      current.certificate,
+      [current, ...others].map((k) => k.certificate),
+    );
+    // Sign-in requests are not signed (only logout messages are): say so, or an IdP would wait for a signature that never comes.
+    metadata = metadata.replace(/AuthnRequestsSigned="true"/, 'AuthnRequestsSigned="false"');
     // During a key rollover the next key is published too, so IdPs can encrypt to it before the switch.
     for (const next of others) {
       const block = metadata.match(/<KeyDescriptor use="encryption">[\s\S]*?<\/KeyDescriptor>/)?.[0];
       const body = next.certificate.replace(/-----[A-Z ]+-----|\s/g, '');
       if (block) metadata = metadata.replace(block, `${block}${block.replace(/(<ds:X509Certificate>)[^<]*(<\/ds:X509Certificate>)/, `$1${body}$2`)}`);
     }
+    // node-saml lists the logout service for HTTP-POST only; it answers HTTP-Redirect too, the binding most IdPs use for logout.
+    metadata = metadata.replace(/<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST" Location="([^"]+)"\/>/, (post, location: string) =>
+      `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${location}"/>${post}`,
+    );
     res.type('application/samlmetadata+xml').send(metadata);
   });
 
@@ -193,23 +228,30 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       }
       return refuse(req, res, provider, { reason: 'the response carried no assertion', message: GENERIC_REFUSAL });
     }
+    // Nothing from an unverified response is kept (the audit log says why it was refused); from here on it is verified.
+    const seen: Seen = { nameId: profile.nameID, nameIdFormat: profile.nameIDFormat, attributes: receivedAttributes(profile.getAssertion?.()) };
     const misaddressed = checkAddressing(profile, shape, provider, acs);
-    if (misaddressed) return refuse(req, res, provider, { reason: misaddressed.reason, message: messageFor(misaddressed, provider) });
+    if (misaddressed) return refuse(req, res, provider, { reason: misaddressed.reason, message: messageFor(misaddressed, provider) }, seen);
     const identity = assertionIdentity(profile);
     if (!identity) return refuse(req, res, provider, { reason: 'the assertion has no ID', message: GENERIC_REFUSAL });
     if (!(await store.claimAssertion(identity.id, provider.organisationId, identity.notOnOrAfter))) {
       return refuse(req, res, provider, { reason: `assertion ${identity.id} was already used (replay)`, message: GENERIC_REFUSAL });
     }
     const subject = subjectOf(profile, provider);
-    if ('problem' in subject) return refuse(req, res, provider, { reason: subject.problem, message: messageFor({ reason: subject.problem, kind: 'configuration' }, provider) });
-    const person = personFromProfile(profile as unknown as Record<string, unknown>, provider.attributes);
-    if ('problem' in person) return refuse(req, res, provider, { reason: person.problem, message: GENERIC_REFUSAL });
+    if ('problem' in subject) return refuse(req, res, provider, { reason: subject.problem, message: messageFor({ reason: subject.problem, kind: 'configuration' }, provider) }, seen);
+    const person = personFromProfile(profile as unknown as Record<string, unknown>, provider.attributes, seen.attributes);
+    if ('problem' in person) {
+      return refuse(req, res, provider, {
+        reason: person.problem,
+        message: `Your organisation’s account did not tell us your email address, so we cannot sign you in. This is not something you can fix: contact your IT team and tell them the sign-in to this training service did not include your email address (the “${provider.attributes.email}” attribute).`,
+      }, seen);
+    }
     // An organisation's IdP speaks for its own people only: it cannot sign someone in as an address of another organisation.
     if (!emailDomainAllowed(person.email, provider.emailDomains)) {
       return refuse(req, res, provider, {
         reason: `email ${person.email} is outside the organisation's email domains (${provider.emailDomains.join(', ')})`,
         message: `Your organisation’s account gave us the email address ${person.email}, which is not one of ${provider.organisationName}’s addresses, so we have not signed you in. Contact your organisational lead.`,
-      });
+      }, seen);
     }
 
     const result = await ctx.database.transaction((client) =>
@@ -222,10 +264,16 @@ export function ssoRoutes(ctx: ModuleContext): Router {
           : result.reason === 'account-disabled'
             ? 'Your account has been switched off. Contact your organisational lead.'
             : CONTACT_LEAD(provider);
-      return refuse(req, res, provider, { reason: `${result.reason}: ${result.detail}`, message });
+      return refuse(req, res, provider, { reason: `${result.reason}: ${result.detail}`, message }, seen);
     }
-    req.login({ id: result.userId }, (err) => {
+    await recordLast(provider, { outcome: 'signed-in', ...seen });
+    req.login({ id: result.userId }, async (err) => {
       if (err) return next(err);
+      try {
+        await rememberSamlSession(req, pool, provider, profile);
+      } catch (rememberErr) {
+        return next(rememberErr);
+      }
       void audit(pool, {
         actorUserId: result.userId,
         action: 'sign-in',
@@ -244,12 +292,24 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const email = typeof req.query.email === 'string' ? req.query.email.trim() : '';
     const domain = email.includes('@') ? email.split('@').pop() ?? '' : '';
     const slug = domain ? await store.enabledForEmailDomain(domain) : undefined;
-    if (slug) return res.redirect(`/auth/saml/${slug}/login`);
+    const returnTo = safeReturnTo(req.query.returnTo);
+    if (slug) {
+      // A page, not a redirect: this answers a form, and the sign-in page's CSP (form-action 'self') stops a form's
+      // redirect chain from ending at another site, the IdP. Leaving from a page by a link is an ordinary navigation.
+      const provider = await store.forSlug(slug);
+      return res.render(ctx.view('continue'), {
+        title: `Sign in with ${provider?.organisationName ?? 'your organisation'}`,
+        organisationName: provider?.organisationName,
+        loginUrl: loginPath(slug, returnTo),
+        scripts: ['/modules/sso/continue.js'],
+      });
+    }
     const text = !domain
       ? 'Enter your work email address, like name@organisation.gov.uk'
       : 'Your organisation does not sign in with its own account here. Sign in with your email address and password instead.';
     res.status(domain ? 404 : 400).render('pages/sign-in', {
       title: 'Sign in',
+      returnTo,
       ssoOrganisations: await store.enabledOrganisations(),
       workEmail: email,
       errors: [{ text, href: '#work-email' }],
@@ -281,9 +341,25 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const org = await organisationBySlug(slug);
     if (!org) throw new NotFoundError();
     const form = formFromBody(req.body as Record<string, unknown>);
-    const { input, errors } = validateProviderForm(form, org.emailDomains);
     const before = await store.forSlug(slug);
-    if (!input) return res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), errors });
+    const production = ctx.config.env === 'production';
+    // A metadata URL typed in (or changed) is read now, so a wrong one is found while the administrator is here.
+    const fetchErrors: { text: string; href: string }[] = [];
+    if (form.metadataUrl && form.metadataUrl !== before?.metadataUrl && !metadataUrlProblem(form.metadataUrl, production)) {
+      try {
+        const md = parseIdpMetadata(await fetchMetadata(form.metadataUrl, production), form.idpEntityId || undefined);
+        form.idpEntityId ||= md.entityId;
+        form.idpEntryPoint ||= md.ssoRedirectUrl ?? '';
+        form.idpLogoutUrl ||= md.sloRedirectUrl ?? '';
+        form.certificates = md.signingCertificates.map(toPem).join('');
+      } catch (err) {
+        fetchErrors.push({ text: err instanceof MetadataError ? err.message : 'The metadata could not be read.', href: '#metadataUrl' });
+      }
+    }
+    const { input, errors } = validateProviderForm(form, org.emailDomains, production);
+    if (!input || fetchErrors.length) {
+      return res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), errors: [...fetchErrors, ...errors] });
+    }
     await store.save(org.id, input);
     await audit(pool, {
       actorUserId: who.userId,
@@ -295,6 +371,9 @@ export function ssoRoutes(ctx: ModuleContext): Router {
         enabled: input.enabled,
         idpEntityId: input.idpEntityId,
         idpEntryPoint: input.idpEntryPoint,
+        idpLogoutUrl: input.idpLogoutUrl,
+        metadataUrl: input.metadataUrl,
+        attributes: input.attributes,
         certificateFingerprints: input.idpCertificates.map(fingerprint),
         previousCertificateFingerprints: before?.idpCertificates.map(fingerprint) ?? [],
       },
@@ -304,7 +383,124 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     res.redirect('/admin/sso');
   });
 
+  // Metadata from a URL, an uploaded file or pasted XML fills in the form; nothing is saved until the administrator saves it.
+  router.post(`/admin/sso/${SLUG}/import`, allow('partnership-admin'), async (req, res) => {
+    const slug = String(req.params.slug);
+    const org = await organisationBySlug(slug);
+    if (!org) throw new NotFoundError();
+    const before = await store.forSlug(slug);
+    const form = before ? formFromProvider(before) : defaultForm();
+    const production = ctx.config.env === 'production';
+    let upload: Awaited<ReturnType<typeof readMetadataUpload>>;
+    try {
+      upload = await readMetadataUpload(req);
+    } catch (err) {
+      const text = err instanceof MetadataError ? err.message : 'The upload could not be read. Choose the metadata file again.';
+      return res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), errors: [{ text, href: '#metadataFile' }] });
+    }
+    const url = (upload.fields.metadataImportUrl ?? '').trim();
+    const pasted = (upload.fields.metadataXml ?? '').trim();
+    const source = upload.file ? 'file' : pasted ? 'paste' : url ? 'url' : undefined;
+    const href = source === 'file' ? '#metadataFile' : source === 'paste' ? '#metadataXml' : '#metadataImportUrl';
+    const importForm = { metadataImportUrl: url, metadataXml: pasted };
+    const fail = (text: string) => res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), importForm, errors: [{ text, href }] });
+    if (!source) return fail('Enter the metadata URL, choose a metadata file or paste the metadata XML');
+    let md: IdpMetadata;
+    try {
+      const xml = source === 'file' ? (upload.file as Buffer).toString('utf8') : source === 'paste' ? pasted : await fetchMetadata(url, production);
+      md = parseIdpMetadata(xml);
+    } catch (err) {
+      return fail(err instanceof MetadataError ? err.message : 'The metadata could not be read.');
+    }
+    if (!md.ssoRedirectUrl) return fail(postOnlyExplanation(md.ssoPostUrl));
+    form.idpEntityId = md.entityId;
+    form.idpEntryPoint = md.ssoRedirectUrl;
+    form.idpLogoutUrl = md.sloRedirectUrl ?? '';
+    form.certificates = md.signingCertificates.map(toPem).join('');
+    form.metadataUrl = source === 'url' ? url : '';
+    if (!before) form.preset = guessPreset(md);
+    if (form.preset !== 'custom') form.attributes = { ...ATTRIBUTE_PRESETS[form.preset].attributes };
+    res.render(ctx.view('admin-edit'), {
+      ...editModel(org, form, before, publicUrl),
+      imported: { entityId: md.entityId, certificates: md.signingCertificates.length, singleLogout: Boolean(md.sloRedirectUrl), fromUrl: source === 'url' },
+    });
+  });
+
+  router.get(`/admin/sso/${SLUG}/last-response`, allow('partnership-admin'), async (req, res) => {
+    const slug = String(req.params.slug);
+    const org = await organisationBySlug(slug);
+    if (!org) throw new NotFoundError();
+    const provider = await store.forSlug(slug);
+    const last = provider ? await store.lastResponse(provider.organisationId) : undefined;
+    const names = provider?.attributes;
+    const usedFor = (a: ReceivedAttribute) =>
+      names ? ATTRIBUTE_FIELDS.filter((f) => names[f.key] && (names[f.key] === a.name || names[f.key].toLowerCase() === a.friendlyName.toLowerCase())).map((f) => f.label.toLowerCase()) : [];
+    res.render(ctx.view('last-response'), {
+      title: `Last response from ${org.name}’s identity provider`,
+      stylesheets: ['/modules/sso/sso.css'],
+      organisation: org,
+      last: last && { ...last, attributes: last.attributes.map((a) => ({ ...a, usedFor: usedFor(a).join(', ') })) },
+      missing: names && last ? ATTRIBUTE_FIELDS.filter((f) => names[f.key] && !last.attributes.some((a) => a.name === names[f.key] || a.friendlyName.toLowerCase() === names[f.key].toLowerCase())).map((f) => ({ label: f.label, name: names[f.key] })) : [],
+    });
+  });
+
   return router;
+}
+
+/** Where an organisation's sign-in starts, keeping a same-site page to return to. */
+export function loginPath(slug: string, returnTo: string | undefined): string {
+  return `/auth/saml/${slug}/login${returnTo ? `?returnTo=${encodeURIComponent(returnTo)}` : ''}`;
+}
+
+/** The attribute preset an IdP's product most likely uses, from the shape of its entity ID. */
+export function guessPreset(md: Pick<IdpMetadata, 'entityId'>): string {
+  const id = md.entityId;
+  if (/^https:\/\/sts\.windows\.net\//.test(id) || /login\.microsoftonline\.com/.test(id)) return 'entra';
+  if (/\/adfs\/services\/trust$/i.test(id)) return 'adfs';
+  if (/^https:\/\/accounts\.google\.com\//.test(id)) return 'google';
+  if (/\/idp\/shibboleth$/.test(id)) return 'shibboleth';
+  return 'entra';
+}
+
+/** The metadata import form: a file, pasted XML or a URL (multipart, so the file can come too). */
+function readMetadataUpload(req: Request): Promise<{ fields: Record<string, string>; file?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    // Any other body has already been read (or refused) by the body parsers.
+    if (!req.is('multipart/form-data')) {
+      reject(new MetadataError('Choose a metadata file, paste the metadata XML or enter its URL'));
+      return;
+    }
+    try {
+      bb = busboy({ headers: req.headers, limits: { fileSize: METADATA_MAX_BYTES, files: 1, fields: 10, fieldSize: METADATA_MAX_BYTES } });
+    } catch {
+      reject(new MetadataError('Choose a metadata file, paste the metadata XML or enter its URL'));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let file: Buffer | undefined;
+    let tooLarge = false;
+    bb.on('field', (name, value, info) => {
+      if (info.valueTruncated) tooLarge = true;
+      fields[name] = value;
+    });
+    bb.on('file', (_name, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => {
+        tooLarge = true;
+      });
+      stream.on('end', () => {
+        if (info.filename && chunks.length) file = Buffer.concat(chunks);
+      });
+    });
+    bb.on('error', () => reject(new MetadataError('The upload could not be read. Choose the metadata file again.')));
+    bb.on('close', () => {
+      if (tooLarge) reject(new MetadataError('The metadata is larger than 2 MB. Use the metadata of this one identity provider, not a federation’s list.'));
+      else resolve({ fields, file });
+    });
+    req.pipe(bb);
+  });
 }
 
 /** True when the email is at one of the organisation's domains (or a subdomain). An organisation without domains allows none. */
@@ -321,6 +517,9 @@ export interface ProviderForm {
   idpEntityId: string;
   certificates: string;
   spEntityId: string;
+  metadataUrl: string;
+  idpLogoutUrl: string;
+  preset: string;
   attributes: AttributeNames;
 }
 
@@ -334,15 +533,7 @@ const ATTRIBUTE_FIELDS: { key: keyof AttributeNames; label: string }[] = [
   { key: 'staffNumber', label: 'Staff number' },
 ];
 
-const DEFAULT_ATTRIBUTES: AttributeNames = {
-  email: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
-  givenName: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname',
-  surname: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname',
-  displayName: 'http://schemas.microsoft.com/identity/claims/displayname',
-  jobTitle: 'jobtitle',
-  team: 'department',
-  staffNumber: 'employeeid',
-};
+const DEFAULT_ATTRIBUTES: AttributeNames = ATTRIBUTE_PRESETS.entra.attributes;
 
 function defaultForm(): ProviderForm {
   return {
@@ -354,6 +545,9 @@ function defaultForm(): ProviderForm {
     idpEntityId: '',
     certificates: '',
     spEntityId: '',
+    metadataUrl: '',
+    idpLogoutUrl: '',
+    preset: 'entra',
     attributes: { ...DEFAULT_ATTRIBUTES },
   };
 }
@@ -364,19 +558,37 @@ function formFromProvider(p: IdentityProvider): ProviderForm {
     signingRequired: p.signingRequired,
     allowIdpInitiated: p.allowIdpInitiated,
     subjectAttribute: p.subjectAttribute,
-    idpEntryPoint: p.idpEntryPoint, idpEntityId: p.idpEntityId, certificates: p.idpCertificates.join('\n'), spEntityId: p.spEntityId ?? '', attributes: p.attributes };
+    idpEntryPoint: p.idpEntryPoint,
+    idpEntityId: p.idpEntityId,
+    certificates: p.idpCertificates.join('\n'),
+    spEntityId: p.spEntityId ?? '',
+    metadataUrl: p.metadataUrl ?? '',
+    idpLogoutUrl: p.idpLogoutUrl ?? '',
+    preset: presetFor(p.attributes),
+    attributes: p.attributes,
+  };
 }
 
-function formFromBody(body: Record<string, unknown>): ProviderForm {
+export function formFromBody(body: Record<string, unknown>): ProviderForm {
   const s = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
-  const attributes = Object.fromEntries(ATTRIBUTE_FIELDS.map((f) => [f.key, s(`attr_${f.key}`)])) as unknown as AttributeNames;
+  const preset = (PRESET_NAMES as readonly string[]).includes(s('preset')) ? s('preset') : 'custom';
+  // A preset's names are used as they are; the fields are for "custom".
+  const attributes = preset !== 'custom' ? { ...ATTRIBUTE_PRESETS[preset].attributes } : (Object.fromEntries(ATTRIBUTE_FIELDS.map((f) => [f.key, s(`attr_${f.key}`)])) as unknown as AttributeNames);
   const signing = s('signingRequired') as SigningRequired;
   return {
     enabled: body.enabled === 'yes',
     signingRequired: SIGNING_REQUIRED.includes(signing) ? signing : 'either',
     allowIdpInitiated: body.allowIdpInitiated === 'yes',
     subjectAttribute: s('subjectAttribute'),
-    idpEntryPoint: s('idpEntryPoint'), idpEntityId: s('idpEntityId'), certificates: s('certificates'), spEntityId: s('spEntityId'), attributes };
+    idpEntryPoint: s('idpEntryPoint'),
+    idpEntityId: s('idpEntityId'),
+    certificates: s('certificates'),
+    spEntityId: s('spEntityId'),
+    metadataUrl: s('metadataUrl'),
+    idpLogoutUrl: s('idpLogoutUrl'),
+    preset,
+    attributes,
+  };
 }
 
 export function fingerprint(cert: string): string {
@@ -387,7 +599,7 @@ export function fingerprint(cert: string): string {
   }
 }
 
-function toPem(cert: string): string {
+export function toPem(cert: string): string {
   if (cert.includes('BEGIN CERTIFICATE')) return cert;
   return `-----BEGIN CERTIFICATE-----\n${cert.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
 }
@@ -396,38 +608,69 @@ function isLoopback(url: URL): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
-/** Checks an administrator's settings: plain function, no HTTP. */
-export function validateProviderForm(form: ProviderForm, emailDomains: string[]): { input?: ProviderInput; errors: { text: string; href: string }[] } {
+function httpsProblem(value: string): 'missing' | 'bad' | undefined {
+  if (!value) return 'missing';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'bad';
+  }
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url)) ? undefined : 'bad';
+}
+
+/**
+ * Checks an administrator's settings: plain function, no HTTP. Metadata
+ * pasted into the certificate box is read as metadata (its signing
+ * certificates, and the entity ID and URLs where those are blank).
+ */
+export function validateProviderForm(form: ProviderForm, emailDomains: string[], production = false): { input?: ProviderInput; errors: { text: string; href: string }[] } {
   const errors: { text: string; href: string }[] = [];
   // Without domains every address would be the organisation's: its IdP could then speak for anyone.
   if (form.enabled && emailDomains.length === 0) {
     errors.push({ text: 'Add the organisation’s email domains (at Organisations) before switching on single sign-on', href: '#enabled' });
   }
-  let entry: URL | undefined;
-  try {
-    entry = new URL(form.idpEntryPoint);
-  } catch {
-    entry = undefined;
+  if (looksLikeMetadata(form.certificates)) {
+    try {
+      const md = parseIdpMetadata(form.certificates, form.idpEntityId || undefined);
+      form.certificates = md.signingCertificates.map(toPem).join('');
+      form.idpEntityId ||= md.entityId;
+      form.idpEntryPoint ||= md.ssoRedirectUrl ?? '';
+      form.idpLogoutUrl ||= md.sloRedirectUrl ?? '';
+      if (!md.ssoRedirectUrl && !form.idpEntryPoint) errors.push({ text: postOnlyExplanation(md.ssoPostUrl), href: '#idpEntryPoint' });
+    } catch (err) {
+      errors.push({ text: `The certificate box holds metadata that could not be used: ${(err as Error).message}`, href: '#certificates' });
+    }
   }
-  if (!form.idpEntryPoint) errors.push({ text: 'Enter the identity provider’s sign-in URL', href: '#idpEntryPoint' });
-  else if (!entry || !(entry.protocol === 'https:' || (entry.protocol === 'http:' && isLoopback(entry)))) {
-    errors.push({ text: 'The sign-in URL must be a full https:// address', href: '#idpEntryPoint' });
+  const entry = httpsProblem(form.idpEntryPoint);
+  if (entry === 'missing') {
+    if (!errors.some((e) => e.href === '#idpEntryPoint')) errors.push({ text: 'Enter the identity provider’s sign-in URL', href: '#idpEntryPoint' });
+  } else if (entry) errors.push({ text: 'The sign-in URL must be a full https:// address', href: '#idpEntryPoint' });
+  else if (postBindingHint(form.idpEntryPoint)) {
+    errors.push({
+      text: `That sign-in URL is the identity provider’s HTTP-POST endpoint. This service sends people to the identity provider with HTTP-Redirect: use its HTTP-Redirect sign-in URL, probably ${postBindingHint(form.idpEntryPoint)}`,
+      href: '#idpEntryPoint',
+    });
+  }
+  if (form.idpLogoutUrl && httpsProblem(form.idpLogoutUrl)) errors.push({ text: 'The single logout URL must be a full https:// address, or left blank', href: '#idpLogoutUrl' });
+  if (form.metadataUrl) {
+    const problem = metadataUrlProblem(form.metadataUrl, production);
+    if (problem) errors.push({ text: problem, href: '#metadataUrl' });
   }
   if (!form.idpEntityId) errors.push({ text: 'Enter the identity provider’s entity ID (issuer)', href: '#idpEntityId' });
   const certs = splitCertificates(form.certificates);
-  if (certs.length === 0) errors.push({ text: 'Paste the identity provider’s signing certificate', href: '#certificates' });
+  if (certs.length === 0 && !errors.some((e) => e.href === '#certificates')) errors.push({ text: 'Paste the identity provider’s signing certificate, or its metadata', href: '#certificates' });
   for (const c of certs) {
     try {
       new X509Certificate(toPem(c));
     } catch {
-      errors.push({ text: 'A signing certificate could not be read: paste it in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----', href: '#certificates' });
+      errors.push({ text: 'A signing certificate could not be read: paste it in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----, or paste the identity provider’s metadata XML', href: '#certificates' });
       break;
     }
   }
   if (form.spEntityId && !/^(https?:\/\/|urn:)\S+$/.test(form.spEntityId)) errors.push({ text: 'The service provider entity ID must be a URL or a URN', href: '#spEntityId' });
-  for (const f of ATTRIBUTE_FIELDS) {
-    if (!form.attributes[f.key]) errors.push({ text: `Enter the attribute name for ${f.label.toLowerCase()}`, href: `#attr_${f.key}` });
-  }
+  // Only the email address is needed to sign someone in; the rest fill in their staff record when sent.
+  if (!form.attributes.email) errors.push({ text: 'Enter the attribute name for the email address', href: '#attr_email' });
   if (errors.length) return { errors };
   return {
     errors,
@@ -441,8 +684,15 @@ export function validateProviderForm(form: ProviderForm, emailDomains: string[])
       signingRequired: form.signingRequired,
       allowIdpInitiated: form.allowIdpInitiated,
       subjectAttribute: form.subjectAttribute,
+      metadataUrl: form.metadataUrl || null,
+      idpLogoutUrl: form.idpLogoutUrl || null,
     },
   };
+}
+
+/** What to tell an administrator whose IdP offers sign-in by HTTP-POST only. */
+export function postOnlyExplanation(postUrl: string | null): string {
+  return `The identity provider’s metadata offers sign-in only by HTTP-POST${postUrl ? ` (${postUrl})` : ''}. This service sends people to the identity provider with HTTP-Redirect, the binding every SAML identity provider supports for sign-in requests: ask the IT team to turn on the HTTP-Redirect binding for single sign-on and give you its URL, or import the metadata again once they have.`;
 }
 
 function certificateSummaries(certs: string[]) {
@@ -467,13 +717,26 @@ function editModel(org: { slug: string; name: string }, form: ProviderForm, prov
   return {
     signingChoices: SIGNING_CHOICES.map((c) => ({ ...c, checked: c.value === form.signingRequired })),
     title: `Single sign-on for ${org.name}`,
+    stylesheets: ['/modules/sso/sso.css'],
     organisation: org,
     form,
-    attributeFields: ATTRIBUTE_FIELDS.map((f) => ({ ...f, id: `attr_${f.key}`, value: form.attributes[f.key] })),
+    attributeFields: ATTRIBUTE_FIELDS.map((f) => ({ ...f, id: `attr_${f.key}`, value: form.attributes[f.key], hint: f.key === 'email' ? undefined : 'Optional' })),
+    presets: [
+      ...Object.entries(ATTRIBUTE_PRESETS).map(([value, p]) => ({
+        value,
+        label: p.label,
+        checked: form.preset === value,
+        names: ATTRIBUTE_FIELDS.map((f) => ({ label: f.label, name: p.attributes[f.key] })).filter((n) => n.name),
+      })),
+      { value: 'custom', label: 'Other: enter the attribute names', checked: form.preset === 'custom', custom: true },
+    ],
     certificateSummaries: provider ? certificateSummaries(provider.idpCertificates) : [],
     spEntityIdDefault: defaultSpEntityId(publicUrl, org.slug),
     acsUrl: acsUrl(publicUrl, org.slug),
+    sloUrl: sloUrl(publicUrl, org.slug),
     metadataUrl: `/auth/saml/${org.slug}/metadata`,
+    provider,
+    metadataProblem: provider?.metadataProblem,
   };
 }
 

@@ -216,6 +216,18 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       );
     });
 
+    it('signs in a person whose IdP sends a staff number already on a colleague’s record, without taking it (no server error)', async () => {
+      const first = await signIn({ attributes: attributesFor({ ...person, email: 'number.one@valecounty.example', staffNumber: 'VC-DUP' }, 'entra') });
+      expect(first.res.status, await lastRefusal()).to.equal(302);
+      const second = await signIn({ attributes: attributesFor({ ...person, email: 'number.two@valecounty.example', staffNumber: 'VC-DUP' }, 'entra') });
+      expect(second.res.status, second.text.slice(0, 200)).to.equal(302);
+      const { rows } = await server.product.database.pool.query(`select lower(email) as email, staff_number from staff where lower(email) like 'number.%' order by email`);
+      expect(rows).to.deep.equal([
+        { email: 'number.one@valecounty.example', staff_number: 'VC-DUP' },
+        { email: 'number.two@valecounty.example', staff_number: null },
+      ]);
+    });
+
     it('recognises people by a stable id attribute when the organisation names one', async () => {
       const res = await configure(SLUG, { subjectAttribute: 'http://schemas.microsoft.com/identity/claims/objectidentifier' });
       expect(res.status).to.equal(302);
@@ -321,6 +333,54 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       // A solicited response is still bound to this organisation's own request.
       const solicited = await signIn({ attributes: attributesFor({ ...person, email: 'tile.user@valecounty.example' }, 'entra'), inResponseTo: '_never-started' });
       await expectRefused(solicited, /did not start/);
+    });
+  });
+
+  describe('single logout to an IdP that requires signed LogoutRequests (as ADFS and Shibboleth do)', () => {
+    const pemOf = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
+    const htmlDecoded = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&quot;/g, '"');
+
+    it('signs its LogoutRequest with SHA-256 by the certificate in its metadata, and ends both sessions on the IdP’s signed LogoutResponse', async () => {
+      expect((await configure(SLUG, { idpLogoutUrl: idp.sloUrl })).status).to.equal(302);
+      const metadata = await (await fetch(`${server.url}/auth/saml/${SLUG}/metadata`)).text();
+      const signing = metadata.match(/<KeyDescriptor use="signing">[\s\S]*?<ds:X509Certificate>([^<]+)</)?.[1]?.replace(/\s/g, '');
+      expect(signing, 'a signing certificate in the SP metadata').to.be.a('string');
+      // Sign-in requests stay unsigned, and the metadata must not promise otherwise.
+      expect(metadata).to.contain('AuthnRequestsSigned="false"');
+      const spSlo = `${server.url}/auth/saml/${SLUG}/slo`;
+      const claims = { ...person, email: 'slo.person@valecounty.example', staffNumber: 'VC-SLO1' };
+      const { res, agent } = await signIn({ attributes: attributesFor(claims, 'entra'), spSigningCert: pemOf(signing ?? ''), spSloUrl: spSlo });
+      expect(res.status, await lastRefusal()).to.equal(302);
+
+      await agent.get('/privacy');
+      const handOver = await agent.postForm('/sign-out', {});
+      expect(handOver.status).to.equal(307);
+      const page = await agent.postForm(handOver.headers.get('location') ?? '', {});
+      const html = await page.text();
+      expect(page.status, html.slice(0, 300)).to.equal(200);
+      const logoutUrl = htmlDecoded(html.match(/<a href="([^"]+)"[^>]*data-sso-continue/)?.[1] ?? '');
+      expect(logoutUrl.startsWith(`${idp.sloUrl}?`), logoutUrl).to.equal(true);
+      expect(new URL(logoutUrl).searchParams.get('SigAlg')).to.equal('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+
+      // The IdP really checks: the same request without its signature, or with another, is refused.
+      const unsigned = new URL(logoutUrl);
+      unsigned.searchParams.delete('Signature');
+      unsigned.searchParams.delete('SigAlg');
+      expect(await idp.logout(unsigned.toString())).to.include({ status: 403, error: 'unsigned LogoutRequest' });
+      const tampered = new URL(logoutUrl);
+      tampered.searchParams.set('RelayState', '/somewhere-else');
+      expect((await idp.logout(tampered.toString())).status).to.equal(403);
+
+      const answer = await idp.logout(logoutUrl);
+      expect(answer.status, answer.error).to.equal(200);
+      const logout = await idp.lastLogout();
+      expect(logout).to.include({ name_id: claims.email, issuer: `${server.url}/auth/saml/${SLUG}/metadata` });
+      const back = new URL(answer.location ?? '');
+      expect(`${back.origin}${back.pathname}`).to.equal(spSlo);
+      const done = await agent.get(`${back.pathname}${back.search}`);
+      expect(done.status, done.text.slice(0, 300)).to.equal(302);
+      expect(done.res.headers.get('location')).to.equal(`/auth/saml/${SLUG}/signed-out?everywhere=1`);
+      expect(await signedInAs(agent)).to.equal(null);
     });
   });
 

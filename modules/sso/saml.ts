@@ -1,5 +1,6 @@
 import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
 import { XMLParser } from 'fast-xml-parser';
+import { attributeValue, type ReceivedAttribute } from './attributes';
 import type { IdentityProvider, SpKey } from './store';
 
 /** Clocks of an IdP and this server rarely agree to the second; a minute is enough. */
@@ -245,21 +246,25 @@ function first(value: unknown): string {
   return '';
 }
 
-/** The person an assertion describes, read through the organisation's attribute names. */
-export function personFromProfile(profile: Record<string, unknown>, names: IdentityProvider['attributes']): SsoPerson | { problem: string } {
+/** The person an assertion describes, read through the organisation's attribute names (each matched to an attribute's Name or FriendlyName). */
+export function personFromProfile(profile: Record<string, unknown>, names: IdentityProvider['attributes'], received: ReceivedAttribute[] = []): SsoPerson | { problem: string } {
   const attrs = { ...(profile.attributes as Record<string, unknown> | undefined), ...profile };
-  const email = (first(attrs[names.email]) || (first(profile.nameID).includes('@') ? first(profile.nameID) : '')).toLowerCase();
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return { problem: `no email address in attribute "${names.email}"` };
-  const given = first(attrs[names.givenName]);
-  const surname = first(attrs[names.surname]);
-  const display = first(attrs[names.displayName]);
+  const get = (name: string) => (name ? first(attrs[name]) || attributeValue(received, name) : '');
+  const email = (get(names.email) || (first(profile.nameID).includes('@') ? first(profile.nameID) : '')).toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+    const sent = received.map((a) => a.name + (a.friendlyName ? ` (${a.friendlyName})` : ''));
+    return { problem: `no email address in attribute "${names.email}"; the response had ${sent.length ? `only ${sent.join(', ')}` : 'no attributes'} and a NameID that is not an email address` };
+  }
+  const given = get(names.givenName);
+  const surname = get(names.surname);
+  const display = get(names.displayName);
   const name = (display || `${given} ${surname}`.trim() || email.split('@')[0]).slice(0, 200);
   return {
     email,
     name,
-    jobTitle: first(attrs[names.jobTitle]).slice(0, 200),
-    team: first(attrs[names.team]).slice(0, 200),
-    staffNumber: first(attrs[names.staffNumber]) || null,
+    jobTitle: get(names.jobTitle).slice(0, 200),
+    team: get(names.team).slice(0, 200),
+    staffNumber: get(names.staffNumber) || null,
   };
 }
 

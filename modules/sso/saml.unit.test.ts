@@ -41,6 +41,10 @@ describe('SAML response checks before any cryptography', () => {
     signingRequired: 'either',
     allowIdpInitiated: false,
     subjectAttribute: '',
+    metadataUrl: null,
+    metadataRefreshedAt: null,
+    metadataProblem: null,
+    idpLogoutUrl: null,
     ...over,
   });
   const sig = (alg = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256') =>

@@ -39,6 +39,17 @@ function time(d: Date): Buffer {
   return d.getUTCFullYear() < 2050 ? der(0x17, Buffer.from(`${iso.slice(2)}Z`)) : der(0x18, Buffer.from(`${iso}Z`));
 }
 
+/**
+ * A random positive serial whose first byte is never zero: DER forbids a
+ * leading zero byte, and OpenSSL refuses such a certificate ("illegal padding"),
+ * which would break one metadata request in a few hundred at random.
+ */
+function serialNumber(): Buffer {
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] & 0x7f) | 0x40;
+  return integer(serial);
+}
+
 const SHA256_WITH_RSA = seq(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x00]));
 
 /** A new RSA key and a self-signed certificate for it (both PEM). */
@@ -48,7 +59,7 @@ export function generateSpKey(commonName: string, validDays = 3650): { privateKe
   const now = Date.now();
   const tbs = seq(
     der(0xa0, integer(Buffer.from([2]))),
-    integer(randomBytes(16)),
+    serialNumber(),
     SHA256_WITH_RSA,
     name,
     seq(time(new Date(now - 3600_000)), time(new Date(now + validDays * 86_400_000))),

@@ -1,3 +1,4 @@
+import type { ReceivedAttribute } from './attributes';
 import type { CacheItem, CacheProvider } from '@node-saml/node-saml';
 import type { Pool, PoolClient } from 'pg';
 
@@ -20,6 +21,12 @@ export interface IdentityProvider {
   allowIdpInitiated: boolean;
   /** The attribute holding a stable id for the person; empty means the NameID. */
   subjectAttribute: string;
+  /** Where the IdP's metadata is fetched again on a schedule; null when it was pasted, uploaded or typed in. */
+  metadataUrl: string | null;
+  metadataRefreshedAt: Date | null;
+  metadataProblem: string | null;
+  /** The IdP's HTTP-Redirect single logout URL; null when it offers none. */
+  idpLogoutUrl: string | null;
 }
 
 export type SigningRequired = 'either' | 'assertion' | 'response' | 'both';
@@ -55,6 +62,10 @@ interface Row {
   signing_required: SigningRequired;
   allow_idp_initiated: boolean;
   attr_subject: string;
+  metadata_url: string | null;
+  metadata_refreshed_at: Date | null;
+  metadata_problem: string | null;
+  idp_logout_url: string | null;
 }
 
 function toProvider(r: Row): IdentityProvider {
@@ -80,6 +91,10 @@ function toProvider(r: Row): IdentityProvider {
     signingRequired: r.signing_required,
     allowIdpInitiated: r.allow_idp_initiated,
     subjectAttribute: r.attr_subject,
+    metadataUrl: r.metadata_url,
+    metadataRefreshedAt: r.metadata_refreshed_at,
+    metadataProblem: r.metadata_problem,
+    idpLogoutUrl: r.idp_logout_url,
   };
 }
 
@@ -95,6 +110,8 @@ export interface ProviderInput {
   signingRequired?: SigningRequired;
   allowIdpInitiated?: boolean;
   subjectAttribute?: string;
+  metadataUrl: string | null;
+  idpLogoutUrl: string | null;
 }
 
 /** Identity provider configuration. Partnership administrators only, so no organisation scope. */
@@ -140,6 +157,46 @@ export function createSsoStore(pool: Pool) {
           a.email, a.givenName, a.surname, a.displayName, a.jobTitle, a.team, a.staffNumber,
           input.signingRequired ?? 'either', input.allowIdpInitiated ?? false, input.subjectAttribute ?? ''],
       );
+      // Saving by hand starts the metadata schedule afresh (or stops it when the URL is cleared).
+      await pool.query(
+        `update saml_identity_providers set metadata_url = $2, idp_logout_url = $3, metadata_problem = null,
+           metadata_refreshed_at = case when $2::text is null then null else now() end where organisation_id = $1`,
+        [organisationId, input.metadataUrl, input.idpLogoutUrl],
+      );
+    },
+    /** Providers whose metadata is fetched from a URL, for the scheduled refresh. */
+    async withMetadataUrl(): Promise<IdentityProvider[]> {
+      const { rows } = await pool.query<Row>(`${SELECT} where p.metadata_url is not null order by o.name`);
+      return rows.map(toProvider);
+    },
+    /** A scheduled refresh's result: new certificates and endpoints, or why it failed (keeping what is in use). */
+    async refreshedFromMetadata(organisationId: string, result: { idpEntryPoint: string; idpCertificates: string[]; idpLogoutUrl: string | null } | { problem: string }): Promise<void> {
+      if ('problem' in result) {
+        await pool.query('update saml_identity_providers set metadata_problem = $2 where organisation_id = $1', [organisationId, result.problem]);
+        return;
+      }
+      await pool.query(
+        `update saml_identity_providers set idp_entry_point = $2, idp_certificates = $3, idp_logout_url = $4, metadata_problem = null,
+           metadata_refreshed_at = now(), updated_at = now() where organisation_id = $1`,
+        [organisationId, result.idpEntryPoint, result.idpCertificates, result.idpLogoutUrl],
+      );
+    },
+    async recordLastResponse(organisationId: string, last: LastResponseInput): Promise<void> {
+      await pool.query(
+        `insert into saml_last_responses (organisation_id, received_at, outcome, problem, name_id, name_id_format, attributes)
+         values ($1, now(), $2, $3, $4, $5, $6)
+         on conflict (organisation_id) do update set received_at = now(), outcome = excluded.outcome, problem = excluded.problem,
+           name_id = excluded.name_id, name_id_format = excluded.name_id_format, attributes = excluded.attributes`,
+        [organisationId, last.outcome, last.problem ?? null, last.nameId ?? null, last.nameIdFormat ?? null, JSON.stringify(last.attributes ?? [])],
+      );
+    },
+    async lastResponse(organisationId: string): Promise<LastResponse | undefined> {
+      const { rows } = await pool.query<{ received_at: Date; outcome: string; problem: string | null; name_id: string | null; name_id_format: string | null; attributes: ReceivedAttribute[] }>(
+        'select received_at, outcome, problem, name_id, name_id_format, attributes from saml_last_responses where organisation_id = $1',
+        [organisationId],
+      );
+      const r = rows[0];
+      return r && { receivedAt: r.received_at, outcome: r.outcome, problem: r.problem, nameId: r.name_id, nameIdFormat: r.name_id_format, attributes: r.attributes };
     },
     /**
      * Remembers an assertion id until it expires. False when it was already
@@ -156,6 +213,22 @@ export function createSsoStore(pool: Pool) {
     },
   };
 }
+export interface LastResponseInput {
+  outcome: 'signed-in' | 'refused';
+  problem?: string;
+  nameId?: string;
+  nameIdFormat?: string;
+  attributes?: ReceivedAttribute[];
+}
+export interface LastResponse {
+  receivedAt: Date;
+  outcome: string;
+  problem: string | null;
+  nameId: string | null;
+  nameIdFormat: string | null;
+  attributes: ReceivedAttribute[];
+}
+
 export type SsoStore = ReturnType<typeof createSsoStore>;
 
 /**
@@ -215,4 +288,7 @@ export async function pruneRequestCache(pool: Queryable, expiryMs: number): Prom
   await pool.query('delete from saml_used_assertions where expires_at < now()');
   // A retired key of ours decrypts in-flight responses for a day after a switch, then is gone.
   await pool.query(`delete from saml_sp_keys where state = 'retired' and retired_at < now() - interval '1 day'`);
+  // A last response is for diagnosing a mapping now, not a record of who signed in (the audit log is).
+  await pool.query(`delete from saml_last_responses where received_at < now() - interval '30 days'`);
+  await pool.query('delete from saml_sessions s where not exists (select 1 from sessions where sid = s.session_id)');
 }

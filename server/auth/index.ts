@@ -219,6 +219,10 @@ export function signInRoutes(database: Database, config: Config): Router {
   });
 
   router.post('/sign-out', (req, res, next) => {
+    // A module that signed this session in through another service (single sign-on) finishes the sign-out
+    // there; 307 keeps the POST and its CSRF token.
+    const handOver = safeReturnTo(req.session?.signOutPath);
+    if (handOver) return res.redirect(307, handOver);
     req.logout((err) => {
       if (err) return next(err);
       req.session.destroy(() => res.redirect('/signed-out'));

@@ -81,6 +81,16 @@ export const ACCESS: Record<string, RouteRule> = {
   'POST /auth/saml/:slug/acs': open('the identity provider posts here; the signed assertion is the permission', {
     checkedElsewhere: 'modules/sso/saml.test.ts: only a signed, fresh assertion from the configured identity provider signs anyone in',
   }),
+  'GET /auth/saml/:slug/slo': open('the identity provider’s single logout messages; a LogoutRequest must carry its signature', {
+    unknownIds: true,
+    checkedElsewhere: 'modules/sso/sso-admin.browser.test.ts: an unsigned or wrongly signed LogoutRequest ends nobody’s session',
+  }),
+  'POST /auth/saml/:slug/slo': open('the identity provider’s single logout messages; a LogoutRequest must carry its signature', {
+    unknownIds: true,
+    checkedElsewhere: 'modules/sso/sso-admin.browser.test.ts: an unsigned or wrongly signed LogoutRequest ends nobody’s session',
+  }),
+  'POST /auth/saml/:slug/logout': open('sign-out of a session signed in by SAML (the sign-out button hands over here)', { unknownIds: true }),
+  'GET /auth/saml/:slug/signed-out': open('the signed-out page of an organisation’s sign-in', { unknownIds: true }),
   'GET /auth/sso/find': open('finds an organisation’s sign-in from a work email', { unknownIds: true, note: 'without an email address it asks for one (400)' }),
 
   // Everyone signed in
@@ -246,6 +256,8 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /admin/sso': admin,
   'GET /admin/sso/:slug': admin,
   'POST /admin/sso/:slug': admin,
+  'POST /admin/sso/:slug/import': admin,
+  'GET /admin/sso/:slug/last-response': admin,
   // Safety and the training passport (modules/safety, modules/passport)
   'GET /admin/support': admin,
   'POST /admin/support': admin,

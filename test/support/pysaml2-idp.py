@@ -16,6 +16,12 @@ HTTP on a loopback port:
   POST /sso/post          the same for the HTTP-POST binding
   GET  /unsolicited       an IdP-initiated response: ?acs=&sp=&relay_state=
   GET  /last              JSON of the last AuthnRequest received
+  GET  /slo/redirect      a LogoutRequest (HTTP-Redirect binding). Like ADFS
+                          and Shibboleth by default, it must be signed
+                          (SHA-256) by the SP certificate given in the mode
+                          ("sp_signing_cert"); answered with a signed
+                          LogoutResponse redirect to the mode's "sp_slo_url"
+                          (JSON {"location"} with ?format=json), or a 403
 
 Add ?format=json (or Accept: application/json) to get
 {"action", "SAMLResponse", "RelayState"} instead of HTML, for HTTP clients.
@@ -35,6 +41,7 @@ from urllib.parse import parse_qs, urlparse
 sys.path.insert(0, "/usr/lib/python3/dist-packages")
 
 import saml2.assertion  # noqa: E402
+import saml2.samlp  # noqa: E402
 import saml2.entity  # noqa: E402
 import saml2.sigver  # noqa: E402
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml, xmldsig  # noqa: E402
@@ -59,9 +66,11 @@ MODE_DEFAULTS = {
     "recipient": None,  # SubjectConfirmationData Recipient other than the request's ACS
     "audience": None,  # AudienceRestriction other than the request's Issuer
     "in_response_to": None,  # answer another request id
+    "sp_signing_cert": None,  # PEM of the SP's signing certificate: LogoutRequests must verify against it
+    "sp_slo_url": None,  # where the LogoutResponse goes (the SP's HTTP-Redirect SingleLogoutService)
 }
 
-STATE = {"mode": dict(MODE_DEFAULTS), "last_request": None}
+STATE = {"mode": dict(MODE_DEFAULTS), "last_request": None, "last_logout": None}
 LOCK = threading.Lock()
 
 
@@ -146,6 +155,7 @@ def make_server(args, base):
                             (f"{base}/sso/redirect", BINDING_HTTP_REDIRECT),
                             (f"{base}/sso/post", BINDING_HTTP_POST),
                         ],
+                        "single_logout_service": [(f"{base}/slo/redirect", BINDING_HTTP_REDIRECT)],
                     },
                     "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
                     # Requests are not signed by the product, and the SP is not in this IdP's metadata.
@@ -195,6 +205,34 @@ def response_for(idp, in_response_to, acs, sp_entity_id, relay_state):
         "RelayState": relay_state or "",
         "html": http["data"],
     }
+
+
+def logout_request(idp, query):
+    """A LogoutRequest by HTTP-Redirect, refused unless signed by the SP's
+    certificate with SHA-256 (as ADFS and Shibboleth require by default)."""
+    mode = STATE["mode"]
+    msg = {k: v[0] for k, v in query.items() if k in ("SAMLRequest", "RelayState", "SigAlg", "Signature")}
+    if "Signature" not in msg or "SigAlg" not in msg:
+        return 403, {"error": "unsigned LogoutRequest"}
+    if msg["SigAlg"] != xmldsig.SIG_RSA_SHA256:
+        return 403, {"error": f"LogoutRequest signed with {msg['SigAlg']}"}
+    # pysaml2 wants the certificate's base64 body (it adds the PEM armour itself).
+    cert_body = "".join(line for line in (mode["sp_signing_cert"] or "").splitlines() if line and not line.startswith("-----"))
+    if not cert_body or not saml2.sigver.verify_redirect_signature(msg, idp.sec.sec_backend, cert=cert_body):
+        return 403, {"error": "LogoutRequest signature does not verify against the SP's signing certificate"}
+    req = idp.parse_logout_request(msg["SAMLRequest"], BINDING_HTTP_REDIRECT).message
+    STATE["last_logout"] = {
+        "id": req.id,
+        "issuer": req.issuer.text if req.issuer is not None else None,
+        "name_id": req.name_id.text if req.name_id is not None else None,
+        "session_index": [si.text for si in (req.session_index or [])],
+        "destination": req.destination,
+    }
+    resp = idp._status_response(
+        saml2.samlp.LogoutResponse, idp._issuer(), None, False, in_response_to=req.id, destination=mode["sp_slo_url"]
+    )
+    http = idp.apply_binding(BINDING_HTTP_REDIRECT, str(resp), mode["sp_slo_url"], msg.get("RelayState", ""), response=True, sign=True, sigalg=xmldsig.SIG_RSA_SHA256)
+    return 200, {"location": dict(http["headers"])["Location"]}
 
 
 def main():
@@ -255,6 +293,18 @@ def main():
                     self.answer(query, result)
                 elif url.path == "/last":
                     self.send(200, json.dumps(STATE["last_request"]), "application/json")
+                elif url.path == "/last-logout":
+                    self.send(200, json.dumps(STATE["last_logout"]), "application/json")
+                elif url.path == "/slo/redirect":
+                    with LOCK:
+                        status, result = logout_request(IDP, query)
+                    if self.wants_json(query) or status != 200:
+                        self.send(status, json.dumps(result), "application/json")
+                    else:
+                        self.send_response(302)
+                        self.send_header("Location", result["location"])
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
                 else:
                     self.send(404, "not found", "text/plain")
             except Exception as err:  # a test must see why, not a hung request

@@ -136,6 +136,10 @@ export interface IdpMode {
   recipient?: string;
   audience?: string;
   inResponseTo?: string;
+  /** The SP's signing certificate (PEM, from its metadata): LogoutRequests must be signed by it. */
+  spSigningCert?: string;
+  /** Where the IdP sends its LogoutResponse (the SP's single logout URL). */
+  spSloUrl?: string;
 }
 
 export interface PostedResponse {
@@ -151,6 +155,8 @@ export interface Pysaml2Idp {
   /** The HTTP-Redirect sign-in URL an administrator would enter. */
   ssoUrl: string;
   metadataUrl: string;
+  /** The HTTP-Redirect single logout URL: it refuses a LogoutRequest not signed by the mode's spSigningCert. */
+  sloUrl: string;
   keys: KeyPair;
   metadata(): Promise<string>;
   setMode(mode: IdpMode): Promise<void>;
@@ -162,6 +168,12 @@ export interface Pysaml2Idp {
   unsolicitedUrl(acs: string, spEntityId: string, relayState?: string): string;
   /** The last AuthnRequest the IdP received. */
   lastRequest(): Promise<{ id: string; issuer: string; acs: string; destination: string; relay_state: string | null } | null>;
+  /**
+   * For an HTTP client: hands the IdP a LogoutRequest redirect URL the product
+   * gave; the signed LogoutResponse redirect back to the SP, or why it was refused.
+   */
+  logout(redirectUrl: string): Promise<{ status: number; location?: string; error?: string }>;
+  lastLogout(): Promise<{ id: string; issuer: string; name_id: string; session_index: string[]; destination: string } | null>;
   close(): Promise<void>;
 }
 
@@ -206,6 +218,7 @@ export async function startPysaml2Idp(options: { entityId?: string; keys?: KeyPa
     url,
     ssoUrl: `${url}/sso/redirect`,
     metadataUrl: `${url}/metadata`,
+    sloUrl: `${url}/slo/redirect`,
     keys,
     metadata: async () => (await call('/metadata')).text(),
     async setMode(mode) {
@@ -223,6 +236,8 @@ export async function startPysaml2Idp(options: { entityId?: string; keys?: KeyPa
         recipient: mode.recipient ?? null,
         audience: mode.audience ?? null,
         in_response_to: mode.inResponseTo ?? null,
+        sp_signing_cert: mode.spSigningCert ?? null,
+        sp_slo_url: mode.spSloUrl ?? null,
       };
       await call('/mode', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     },
@@ -239,6 +254,15 @@ export async function startPysaml2Idp(options: { entityId?: string; keys?: KeyPa
       return `${url}/unsolicited?${new URLSearchParams({ acs, sp: spEntityId, relay_state: relayState })}`;
     },
     lastRequest: async () => (await call('/last')).json(),
+    async logout(redirectUrl) {
+      const target = new URL(redirectUrl);
+      if (`${target.origin}${target.pathname}` !== `${url}/slo/redirect`) throw new Error(`not this IdP's logout URL: ${redirectUrl}`);
+      const res = await fetch(`${url}/slo/redirect${target.search}`, asJson);
+      const text = await res.text();
+      if (res.status >= 500) throw new Error(`pysaml2 IdP /slo/redirect answered ${res.status}: ${text}`);
+      return { status: res.status, ...(JSON.parse(text) as { location?: string; error?: string }) };
+    },
+    lastLogout: async () => (await call('/last-logout')).json(),
     async close() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
