@@ -9,7 +9,9 @@ import type { Pool, PoolClient } from 'pg';
  * and compliance results kept between requests, which are worked out again
  * from the rest (their stamps only mean something in the database that made them).
  */
-const NOT_EXPORTED = new Set(['schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks']);
+// saml_sp_keys holds this service's private SAML keys: an export is for reading and moving the
+// partnership's data, and a new installation makes its own keys (the IdPs then read its new metadata).
+const NOT_EXPORTED = new Set(['saml_sp_keys', 'schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks']);
 const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
 
 /** What each entity is, in the users' words, for the export's README. */
@@ -51,6 +53,7 @@ export const ENTITY_NOTES: Record<string, string> = {
   outbound_messages: 'Emails queued and sent.',
   saml_identity_providers: 'Each organisation’s single sign-on settings.',
   saml_used_assertions: 'SAML assertions already used (so none is accepted twice).',
+  sso_identities: 'Which single sign-on identity (identity provider and NameID or stable id) belongs to which account.',
   saml_last_responses: 'The last response each organisation’s identity provider sent (NameID and attributes, never signatures), for checking the attribute names.',
   passport_transfers: 'Training passport: sharing a person’s training record with a new organisation, and their consent.',
 };
