@@ -330,13 +330,20 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await context.close();
   });
 
-  it('returns to the course page after a SCORM 2004 exitAll', async function () {
+  it('refuses an over-long 2004 value in the content frame, and returns to the course page after an exitAll', async function () {
     // What the page does with the answer cannot differ between databases: one pass runs it.
     if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
     const context = await signedIn(LEARNER);
     const page = await context.newPage();
     await page.goto(`${server.url}/courses/exit-2004/play`);
     const frame = await scoFrame(page, 'exit.html');
+    // 2004's limits are checked in the content frame too: 406, as scorm-again answers a value longer than its type allows.
+    const refused = await frame.evaluate(() => {
+      const api = (window as unknown as { api: Api2004 & { GetValue(k: string): string; GetLastError(): string } }).api;
+      api.SetValue('cmi.suspend_data', 'kept');
+      return { set: api.SetValue('cmi.suspend_data', 'x'.repeat(64001)), error: api.GetLastError(), after: api.GetValue('cmi.suspend_data') };
+    });
+    expect(refused).to.deep.equal({ set: 'false', error: '406', after: 'kept' });
     await Promise.all([
       page.waitForURL(`${server.url}/courses/exit-2004`),
       frame.evaluate(() => {
