@@ -187,7 +187,11 @@
       headers: Object.assign({ 'content-type': 'application/json' }, commitHeaders),
       body: JSON.stringify(again),
     })
-      .then((res) => res.json().then((answer) => readAnswer(state, res.status, answer), () => {}))
+      .then((res) => {
+        // Stored (or superseded): the copy kept in this browser for the beacon's sake is not needed.
+        if (res.ok) forgetUnsent(again);
+        return res.json().then((answer) => readAnswer(state, res.status, answer), () => {});
+      })
       .catch(() => {})
       .then(() => {
         if (state.leave || /^_?(exitAll|suspendAll|abandonAll)$/.test(request || '')) location.assign(data.courseUrl);
