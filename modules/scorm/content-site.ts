@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import type { Config } from '../../server/config';
 import { isDatabaseUnavailable } from '../../server/errors';
 import type { Database } from '../../server/db';
+import { lengthLimits } from './cmi';
 import { versionDir } from './service';
 import * as store from './store';
 
@@ -118,10 +119,12 @@ function baseHeaders(res: Response): void {
   res.removeHeader('set-cookie');
 }
 
-function plain(res: Response, status: number, text: string): void {
+function plain(res: Response, status: number, text: string, playerOrigin?: string): void {
   if (res.headersSent) return;
   baseHeaders(res);
-  res.setHeader('content-security-policy', "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'");
+  // Under a valid capability the answer shows inside the player's frames, so the player page may frame it too.
+  const ancestors = playerOrigin ? `'self' ${playerOrigin}` : "'self'";
+  res.setHeader('content-security-policy', `default-src 'none'; frame-ancestors ${ancestors}; base-uri 'none'; form-action 'none'`);
   res.setHeader('cache-control', 'no-store');
   res.status(status).type('text/plain; charset=utf-8').send(text);
 }
@@ -259,7 +262,8 @@ export async function serveContent(
       res.type('text/html; charset=utf-8').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/scorm/bridge/content-frame.css"></head>
 <body data-player-origin="${escapeHtml(cap.playerOrigin)}" data-version="${version}" data-launch="${escapeHtml(target.pathname + target.search)}"
- data-sco="${escapeHtml(sco)}" data-session="${sessionId}" data-last-words="/scorm/last-words/${run[1]}">
+ data-sco="${escapeHtml(sco)}" data-session="${sessionId}" data-last-words="/scorm/last-words/${run[1]}"
+ data-limits="${escapeHtml(JSON.stringify(lengthLimits(version === '1.2' ? '1.2' : '2004-4')))}">
 <iframe id="sco" title="${escapeHtml(title)}"></iframe>
 <script src="/scorm/bridge/cross-frame-api.min.js"></script>
 <script src="/scorm/bridge/content-bridge.js"></script>
@@ -275,12 +279,13 @@ export async function serveContent(
     if (!version) return plain(res, 404, 'Not found.');
     const root = versionDir(deps.config, version.id);
     const full = path.join(root, ...parts);
-    if (!full.startsWith(root + path.sep) || !fs.existsSync(full) || !fs.statSync(full).isFile()) return plain(res, 404, 'This file is not in the e-learning package.');
+    const missing = 'Not found: this file is not in the e-learning package.';
+    if (!full.startsWith(root + path.sep) || !fs.existsSync(full) || !fs.statSync(full).isFile()) return plain(res, 404, missing, cap.playerOrigin);
     baseHeaders(res);
     res.setHeader('content-security-policy', packageCsp(cap.playerOrigin));
     res.setHeader('cache-control', 'private, max-age=300');
     res.sendFile(parts.join('/'), { root, dotfiles: 'deny', index: false }, (err) => {
-      if (err) plain(res, 404, 'This file is not in the e-learning package.');
+      if (err) plain(res, 404, missing, cap.playerOrigin);
     });
   } catch (err) {
     if (isDatabaseUnavailable(err)) return plain(res, 503, 'The service is unavailable for a moment. Try again shortly.');

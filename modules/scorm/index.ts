@@ -173,13 +173,16 @@ export default defineModule({
     const tokens = tokensFor(ctx);
     const signer = capabilities(ctx.config.sessionSecret);
     const lastWords: LastWords = async (cap, body) => {
-      const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown };
+      const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown; base?: unknown; terminated?: unknown };
       if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) return 400;
+      // Based on the revision the player page last saw (0 when it never said): last words land
+      // over what that page stored, never over progress another tab stored since.
+      const base = typeof b.base === 'number' && Number.isSafeInteger(b.base) && b.base >= 0 ? b.base : 0;
       const owner = await store.attemptOwner(ctx.database.pool, cap.attemptId, cap.versionId);
       if (!owner) return 404;
       const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
       try {
-        const result = await commitAttempt(ctx, owner, cap.attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi }, () => new NotFoundError('attempt'));
+        const result = await commitAttempt(ctx, owner, cap.attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final: true, terminated: b.terminated === true }, () => new NotFoundError('attempt'));
         return result.accepted ? 204 : 409;
       } catch (err) {
         if (err instanceof AttemptFinished) return 409;

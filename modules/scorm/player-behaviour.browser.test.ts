@@ -69,6 +69,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await addCourse('quiz-12', build('quiz-12', '1.2', [{ id: 'quiz', title: 'Quiz' }]));
     await addCourse('long-12', build('long-12', '1.2', [{ id: 'long', title: 'Long' }]));
     await addCourse('tabs-12', build('tabs-12', '1.2', [{ id: 'tabs', title: 'Tabs' }]));
+    await addCourse('unload-12', build('unload-12', '1.2', [{ id: 'bye', title: 'Goodbye', finishOnUnload: true }]));
     await addCourse('exit-2004', build('exit-2004', '2004', [{ id: 'exit', title: 'Exit' }]));
     await addCourse('shared-a', build('shared-id', '1.2', [{ id: 'a', title: 'A' }], 'The first supplier'));
     browser = await launchBrowser();
@@ -95,11 +96,19 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     return browser.newContext({ storageState: states.get(email) });
   }
 
-  /** The content frame once `file` has loaded and initialised the API. */
-  async function scoFrame(page: Page, file: string): Promise<Frame> {
-    const frame = (await (await page.waitForSelector('#scorm-frame')).contentFrame())!;
-    await frame.waitForURL(new RegExp(`/${file}$`));
-    await frame.waitForFunction(() => (window as unknown as { initialised?: string }).initialised === 'true');
+  /**
+   * The SCO's frame once `file` has loaded and initialised the API: two frames
+   * deep, player page → #scorm-frame (the content origin's page holding the
+   * bridge) → #sco, on the content origin.
+   */
+  async function scoFrame(page: Page, file: string | RegExp, initialised = true): Promise<Frame> {
+    const url = typeof file === 'string' ? new RegExp(`/${file.replace(/\./g, '\\.')}$`) : file;
+    const frame = await waitFor(
+      async () => page.frames().find((f) => !f.isDetached() && url.test(f.url()) && f.parentFrame()?.parentFrame() === page.mainFrame()),
+      `the SCO ${url}`,
+    );
+    expect(new URL(frame.url()).hostname, 'the content plays on its own origin').to.equal('content.localhost');
+    if (initialised) await frame.waitForFunction(() => (window as unknown as { initialised?: string }).initialised === 'true');
     return frame;
   }
 
@@ -237,22 +246,27 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
       api.LMSSetValue('cmi.core.lesson_status', 'incomplete');
       return { set, error, after, commit: api.LMSCommit('') };
     });
+    // Refused in the content frame itself, at once: the bridge answers every call without waiting for the player page.
     expect(answers).to.deep.equal({ set: 'false', error: '405', after: 'kept', commit: 'true' });
+    // The error lasts until the SCO's next call, as the run-time environment says.
+    expect(await frame.evaluate(() => (window as unknown as { api: Api12 }).api.LMSGetLastError())).to.equal('0');
     const attempt = await latestAttempt('long-12');
     const stored = async () =>
       (await sql<{ cmi: Record<string, string> }>("select cmi from scorm_sco_states where attempt_id = $1 and sco_identifier = 'long'", [attempt.id]))[0]?.cmi;
+    await waitFor(async () => (await stored())?.['cmi.core.lesson_location'] === '7', 'the commit after the refused value to be stored');
     expect(await stored()).to.include({ 'cmi.suspend_data': 'kept', 'cmi.core.lesson_location': '7', 'cmi.core.lesson_status': 'incomplete' });
     expect(await page.isVisible('#scorm-notice')).to.equal(false);
 
     // The server refuses the next commit: the learner is told, and the data is kept and sent again.
+    // (The SCO's LMSCommit has its answer from the bridge before the server's: the player page tells the learner.)
     await page.route('**/scorm/attempts/*/commit', (route) =>
       route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { status: 503, message: 'The service is busy' } }) }),
     );
-    expect(await frame.evaluate(() => {
+    await frame.evaluate(() => {
       const api = (window as unknown as { api: Api12 }).api;
       api.LMSSetValue('cmi.core.lesson_location', '8');
       return api.LMSCommit('');
-    })).to.equal('false');
+    });
     await page.waitForSelector('#scorm-notice:not([hidden])');
     expect(await page.textContent('#scorm-notice-text')).to.match(/not saved[\s\S]*kept in this browser/);
     expect(await unsentScormCommits(page)).to.equal(1);
@@ -283,26 +297,53 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await waitFor(async () => (await location()) === 'second tab', 'the second tab to be stored');
 
     // The first tab loaded before the second tab's progress: its commit would overwrite it.
-    expect(await set(firstFrame, 'first tab, behind')).to.equal('false');
+    // (Its LMSCommit has the bridge's answer at once; the server's refusal reaches the learner on the player page.)
+    await set(firstFrame, 'first tab, behind');
     await first.waitForSelector('#scorm-notice:not([hidden])');
     expect(await first.textContent('#scorm-notice-text')).to.contain('open in another tab or window');
     expect(await location(), 'the acknowledged progress of the other tab is kept').to.equal('second tab');
 
+    // Reloading sends the first tab's close-time data and its content frame's last words: both are behind, and neither overwrites.
     await Promise.all([first.waitForEvent('load'), first.click('#scorm-notice-reload')]);
     const reloaded = await scoFrame(first, 'tabs.html');
     expect(await reloaded.evaluate(() => (window as unknown as { api: Api12 }).api.LMSGetValue('cmi.core.lesson_location'))).to.equal('second tab');
+    expect(await location(), 'last words of the tab behind do not overwrite').to.equal('second tab');
     expect(await set(reloaded, 'first tab, caught up')).to.equal('true');
-    expect(await location()).to.equal('first tab, caught up');
+    await waitFor(async () => (await location()) === 'first tab, caught up', 'the caught-up tab to be stored');
     await context.close();
   });
 
-  it('returns to the course page after a SCORM 2004 exitAll', async function () {
+  it('completes a 1.2 SCO that calls LMSFinish only as its page closes, from the last words its frame sends', async () => {
+    const context = await signedIn(LEARNER);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/courses/unload-12/play`);
+    await scoFrame(page, 'bye.html');
+    // The player page has gone by the time the SCO finishes: only the content frame's beacon can say so.
+    await page.close({ runBeforeUnload: true });
+    const attempt = await waitFor(async () => {
+      const a = await latestAttempt('unload-12');
+      return a?.completed_at ? a : undefined;
+    }, 'the SCO to be settled by its last words');
+    expect(attempt.status).to.equal('completed');
+    const lessonStatus = await sql<{ s: string }>("select cmi->>'cmi.core.lesson_status' as s from scorm_sco_states where attempt_id = $1", [attempt.id]);
+    expect(lessonStatus[0].s, 'LMSFinish on "not attempted" records "completed"').to.equal('completed');
+    await context.close();
+  });
+
+  it('refuses an over-long 2004 value in the content frame, and returns to the course page after an exitAll', async function () {
     // What the page does with the answer cannot differ between databases: one pass runs it.
     if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
     const context = await signedIn(LEARNER);
     const page = await context.newPage();
     await page.goto(`${server.url}/courses/exit-2004/play`);
     const frame = await scoFrame(page, 'exit.html');
+    // 2004's limits are checked in the content frame too: 406, as scorm-again answers a value longer than its type allows.
+    const refused = await frame.evaluate(() => {
+      const api = (window as unknown as { api: Api2004 & { GetValue(k: string): string; GetLastError(): string } }).api;
+      api.SetValue('cmi.suspend_data', 'kept');
+      return { set: api.SetValue('cmi.suspend_data', 'x'.repeat(64001)), error: api.GetLastError(), after: api.GetValue('cmi.suspend_data') };
+    });
+    expect(refused).to.deep.equal({ set: 'false', error: '406', after: 'kept' });
     await Promise.all([
       page.waitForURL(`${server.url}/courses/exit-2004`),
       frame.evaluate(() => {
@@ -358,7 +399,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     const page = await context.newPage();
     page.on('dialog', (d) => d.accept());
     await page.goto(`${server.url}/courses/golf-fixture/play`);
-    const frame = (await (await page.waitForSelector('#scorm-frame')).contentFrame())!;
+    const frame = await scoFrame(page, /\/launchpage\.html$/, false);
     await frame.waitForSelector('#butNext');
     await frame.click('#butNext');
     const attempt = await latestAttempt('golf-fixture');

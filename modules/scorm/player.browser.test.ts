@@ -172,6 +172,8 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     expect(await currentPageIndex(frame)).to.equal(4);
     expect(await frame.evaluate(() => (window.parent as unknown as { API_1484_11: { GetValue(n: string): string } }).API_1484_11.GetValue('cmi.entry'))).to.equal('resume');
     await finishGolf(frame);
+    // Its Exit button sends adl.nav.request exitAll: the player returns to the course page.
+    await page.waitForURL(`${server.url}/courses/golf-2004`);
     const attempt = await waitFor(async () => {
       const a = await attemptFor('golf-2004');
       return a?.completed_at && a.status === 'passed' ? a : undefined;

@@ -368,10 +368,15 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
 
   it('serves a file a package lacks as a plain 404, without the product layout', async () => {
     const { scos } = playerData((await learner.get('/courses/domestic-abuse-awareness/play')).text);
-    const res = await learner.get(scos[0].url.replace(/[^/]+$/, 'no-such-file.html'));
+    // Package files are served on the content origin only, under the capability the run page names.
+    const run = new URL(scos[0].url);
+    const capability = /^\/scorm\/run\/([^/]+)$/.exec(run.pathname)?.[1];
+    const res = await contentRequest(server, `${run.origin}/scorm/c/${capability}/no-such-file.html`);
     expect(res.status).to.equal(404);
-    expect(res.res.headers.get('content-type')).to.match(/^text\/plain/);
-    expect(res.text).to.not.contain('Sign out');
+    expect(res.headers['content-type']).to.match(/^text\/plain/);
+    expect(res.text).to.contain('Not found').and.not.contain('Sign out');
+    // Shown inside the player's frames, so the player page may frame it.
+    expect(res.headers['content-security-policy']).to.contain(`frame-ancestors 'self' ${new URL(server.url).origin}`);
   });
 
   it('lets an administrator upload a package (streamed multipart) and shows refusals with their message', async () => {

@@ -7,6 +7,8 @@ export interface TestSco {
   hidden?: boolean;
   /** SCORM 1.2 adlcp:prerequisites (AICC script). */
   prerequisites?: string;
+  /** The SCO calls LMSFinish/Terminate only as its page unloads, as many authoring tools' SCOs do. */
+  finishOnUnload?: boolean;
 }
 
 /** A section heading of the organisation: an item with no content of its own. */
@@ -22,14 +24,16 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  * (window, then each parent), initialises it and leaves the rest to the test,
  * which drives `window.api` in the content frame as a module would.
  */
-function scoHtml(title: string, version: '1.2' | '2004'): string {
+function scoHtml(title: string, version: '1.2' | '2004', finishOnUnload = false): string {
   const name = version === '1.2' ? 'API' : 'API_1484_11';
   const init = version === '1.2' ? 'LMSInitialize' : 'Initialize';
+  const finish = version === '1.2' ? 'LMSFinish' : 'Terminate';
+  const onUnload = finishOnUnload ? `\n  window.addEventListener('unload', function () { if (api) api.${finish}(''); });` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${xml(title)}</title>
 <script>
   var api = (function (w) { for (var n = 0; w && n < 10; n++) { if (w.${name}) return w.${name}; if (w.parent === w) break; w = w.parent; } return null; })(window);
   window.api = api;
-  window.initialised = api ? api.${init}('') : 'no API';
+  window.initialised = api ? api.${init}('') : 'no API';${onUnload}
 </script></head><body><h1>${xml(title)}</h1><p><a href="missing-page.html" id="missing">A page the package forgot</a></p></body></html>`;
 }
 
@@ -72,5 +76,5 @@ ${items}
 ${resources}
   </resources>
 </manifest>`;
-  return rawZip(dir, [{ name: 'imsmanifest.xml', content: manifest }, ...scos.map((s) => ({ name: `${s.id}.html`, content: scoHtml(s.title, version) }))]);
+  return rawZip(dir, [{ name: 'imsmanifest.xml', content: manifest }, ...scos.map((s) => ({ name: `${s.id}.html`, content: scoHtml(s.title, version, s.finishOnUnload) }))]);
 }

@@ -100,7 +100,10 @@
   /** What the server said of a commit, for the learner: stored, partly stored, behind another tab, or refused. */
   function readAnswer(state, status, answer) {
     if (status >= 200 && status < 300) {
-      if (answer && typeof answer.revision === 'number' && answer.stored) state.sco.revision = answer.revision;
+      if (answer && typeof answer.revision === 'number' && answer.stored) {
+        state.sco.revision = answer.revision;
+        tellRevision(state);
+      }
       noticeSaved();
       if (answer?.problems?.length) notice('Some of what the module sent could not be saved, as it was not valid SCORM data: ' + answer.problems.join('; ') + '. Everything else was saved.');
       showStatus(answer);
@@ -112,6 +115,16 @@
     } else {
       notice('Your progress was not saved' + (answer?.error?.message ? ': ' + answer.error.message : '.') + ' It is kept in this browser and will be sent again.');
     }
+  }
+
+  /**
+   * The content frame sends the SCO's last words itself, after this page has
+   * gone; it bases them on the revision this page last saw, so they never
+   * overwrite progress another tab stored since (content-bridge.js).
+   */
+  function tellRevision(state) {
+    if (state !== current || !frame.contentWindow) return;
+    frame.contentWindow.postMessage({ scormRevision: state.sco.revision || 0, sco: state.sco.identifier }, data.contentOrigin);
   }
 
   /** Each SCO's status beside it in the contents list. */
@@ -174,7 +187,11 @@
       headers: Object.assign({ 'content-type': 'application/json' }, commitHeaders),
       body: JSON.stringify(again),
     })
-      .then((res) => res.json().then((answer) => readAnswer(state, res.status, answer), () => {}))
+      .then((res) => {
+        // Stored (or superseded): the copy kept in this browser for the beacon's sake is not needed.
+        if (res.ok) forgetUnsent(again);
+        return res.json().then((answer) => readAnswer(state, res.status, answer), () => {});
+      })
       .catch(() => {})
       .then(() => {
         if (state.leave || /^_?(exitAll|suspendAll|abandonAll)$/.test(request || '')) location.assign(data.courseUrl);
@@ -367,6 +384,7 @@
     try {
       const result = api[msg.method].apply(api, params);
       reply({ messageId: msg.messageId, result: msg.method === 'getFlattenedCMI' ? flatCmi(api) : result });
+      if (msg.method === 'getFlattenedCMI') tellRevision(current);
     } catch (_e) {
       reply({ messageId: msg.messageId, error: { message: 'General exception', code: '101' } });
     }
