@@ -190,7 +190,10 @@ export function signInRoutes(database: Database, config: Config): Router {
 
   router.post('/sign-in', limiter, async (req, res, next) => {
     const sso = await ssoOrganisations(database.pool);
-    const body = req.body as { email?: string; password?: string; returnTo?: string };
+    const raw = req.body as { email?: unknown; password?: unknown; returnTo?: unknown };
+    // A field sent twice arrives as a list: it is no email or password, and passport must never see it.
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const body = { email: text(raw.email), password: text(raw.password), returnTo: text(raw.returnTo) };
     const errors: { text: string; href: string }[] = [];
     if (!body.email?.trim()) errors.push({ text: 'Enter your email address', href: '#email' });
     if (!body.password) errors.push({ text: 'Enter your password', href: '#password' });
