@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
@@ -7,6 +6,7 @@ import { expect } from 'chai';
 import express, { type RequestHandler } from 'express';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { freeLoopbackPort } from '../../test/support/pysaml2-idp';
+import { type KeyPair, makeKeyPair } from '../../test/support/saml-keys';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 
 // samlp ships no types; this is the part of it the test drives.
@@ -16,18 +16,6 @@ const samlp = require('samlp') as { auth(options: Record<string, unknown>): Requ
 const SLUG = 'vale-county-council';
 const IDP_ENTITY = 'urn:test:vale-county-idp';
 const PASSPORT = 'http://schemas.passportjs.com/';
-
-interface KeyPair {
-  key: string;
-  cert: string;
-}
-
-function makeKeyPair(dir: string, name: string): KeyPair {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], { stdio: 'ignore' });
-  return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
-}
 
 interface Person {
   email: string;

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
@@ -12,6 +11,7 @@ import { createJobs } from '../../server/jobs';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { launchBrowser } from '../../test/support/browser';
 import { freeLoopbackPort } from '../../test/support/pysaml2-idp';
+import { type KeyPair, makeKeyPair } from '../../test/support/saml-keys';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { ATTRIBUTE_PRESETS } from './attributes';
 
@@ -22,18 +22,6 @@ const samlp = require('samlp') as { auth(options: Record<string, unknown>): Requ
 const SLUG = 'vale-county-council';
 const IDP_ENTITY = 'https://idp.valecounty.example/idp/shibboleth';
 const ADMIN = 'admin@vale-partnership.example';
-
-interface KeyPair {
-  key: string;
-  cert: string;
-}
-
-function makeKeyPair(dir: string, name: string): KeyPair {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], { stdio: 'ignore' });
-  return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
-}
 
 const bare = (pem: string) => pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
 
