@@ -10,6 +10,7 @@ import { buildScormPackage, type TestSco, type TestSection } from '../../test/su
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { createCourse } from '../courses/store';
 import { importPackage } from './service';
+import { waitFor } from '../../test/support/wait';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 const LEARNER = 'learner@valecounty.example';
@@ -120,16 +121,6 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
         [slug, LEARNER],
       )
     )[0];
-  }
-
-  async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 
   const mark = (page: Page, sco: string) => page.locator(`[data-sco-mark="${sco}"]`);

@@ -7,6 +7,7 @@ import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { createCourse } from '../courses/store';
 import { importPackage } from './service';
+import { waitFor } from '../../test/support/wait';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 const LEARNER = 'learner@valecounty.example';
@@ -109,16 +110,6 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
       w.SubmitAnswers();
     });
     await frame.click('#butExit');
-  }
-
-  async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
-    const until = Date.now() + ms;
-    for (;;) {
-      const v = await fn();
-      if (v) return v;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
 
   async function attemptFor(slug: string) {
