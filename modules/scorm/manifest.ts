@@ -1,4 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { type ChildActivitySet, type Consideration, DEFAULT_SEQUENCING, type RollupAction, type RollupConditionName, type RollupRule, type Sequencing } from './rollup';
 
 export type ScormVersion = '1.2' | '2004-2' | '2004-3' | '2004-4';
 
@@ -36,13 +37,16 @@ export interface ManifestItem {
   /** False when the manifest hides the item (isvisible="false"). */
   visible?: boolean;
   prerequisites?: string;
+  /** SCORM 2004: what the item's imsss:sequencing says about rollup, when it has any. */
+  sequencing?: Sequencing;
 }
 
 export interface ParsedManifest {
   identifier: string;
   scormVersion: ScormVersion;
   title: string;
-  organisations: { identifier: string; title: string; items: ManifestItem[] }[];
+  /** The organisation's own sequencing (SCORM 2004) is the course's rollup. */
+  organisations: { identifier: string; title: string; items: ManifestItem[]; sequencing?: Sequencing }[];
   resources: { identifier: string; kind: 'sco' | 'asset'; href: string | null; files: string[] }[];
   scos: ManifestSco[];
 }
@@ -108,30 +112,95 @@ function withParameters(href: string, parameters: string | undefined): string {
 }
 
 /** Whether a 2004 item counts towards the course's completion and success (see ManifestSco.rollup). */
-function countsInRollup(item: Node, version: ScormVersion): boolean {
-  if (version === '1.2') return true;
-  const sequencing = list(child(item, 'sequencing'))[0];
-  if (!sequencing) return true;
-  const delivery = list(child(sequencing, 'deliveryControls'))[0];
-  if (delivery && attr(delivery, 'tracked') === 'false') return false;
-  const rules = list(child(sequencing, 'rollupRules'))[0];
-  return !(rules && attr(rules, 'rollupObjectiveSatisfied') === 'false' && attr(rules, 'rollupProgressCompletion') === 'false');
+function countsInRollup(sequencing: Sequencing | undefined): boolean {
+  return !sequencing || (sequencing.tracked && (sequencing.rollupObjectiveSatisfied || sequencing.rollupProgressCompletion));
 }
 
-function masteryOf(item: Node, version: ScormVersion): number | null {
+const ACTIONS: RollupAction[] = ['satisfied', 'notSatisfied', 'completed', 'incomplete'];
+const SETS: ChildActivitySet[] = ['all', 'any', 'none', 'atLeastCount', 'atLeastPercent'];
+const CONDITIONS: RollupConditionName[] = [
+  'satisfied',
+  'objectiveStatusKnown',
+  'objectiveMeasureKnown',
+  'completed',
+  'activityProgressKnown',
+  'attempted',
+  'attemptLimitExceeded',
+  'timeLimitExceeded',
+  'outsideAvailableTimeRange',
+];
+const CONSIDERATIONS: Consideration[] = ['always', 'ifAttempted', 'ifNotSkipped', 'ifNotSuspended'];
+
+function oneOf<T extends string>(value: string | undefined, allowed: T[], fallback: T): T {
+  return allowed.find((a) => a === value?.trim()) ?? fallback;
+}
+
+function numberIn(value: string | undefined, min: number, max: number, fallback: number): number {
+  const n = value === undefined || value.trim() === '' ? NaN : Number(value);
+  return Number.isFinite(n) && n >= min && n <= max ? n : fallback;
+}
+
+/**
+ * An item's (or organisation's) imsss:sequencing as far as rollup goes. One
+ * that names an entry of the manifest's sequencingCollection (IDRef) starts
+ * from that entry, its own elements taking precedence. Values the schema does
+ * not allow fall back to the defaults rather than refusing the package.
+ */
+function readSequencing(node: Node, collection: Map<string, Node>): Sequencing | undefined {
+  const own = list(child(node, 'sequencing'))[0];
+  if (!own) return undefined;
+  const ref = attr(own, 'IDRef');
+  const sequencing: Node = { ...(ref ? (collection.get(ref) ?? {}) : {}), ...own };
+  const delivery = list(child(sequencing, 'deliveryControls'))[0] ?? {};
+  const rollupRules = list(child(sequencing, 'rollupRules'))[0] ?? {};
+  const considerations = list(child(sequencing, 'rollupConsiderations'))[0] ?? {};
+  const objectives = list(child(sequencing, 'objectives'))[0];
+  const primary = objectives ? list(child(objectives, 'primaryObjective'))[0] : undefined;
+  const consideration = (name: string) => oneOf(attr(considerations, name) ?? attr(sequencing, name), CONSIDERATIONS, 'always');
+  const rules: RollupRule[] = list(child(rollupRules, 'rollupRule')).flatMap((r) => {
+    const actionNode = list(child(r, 'rollupAction'))[0];
+    const action = actionNode ? ACTIONS.find((a) => a === attr(actionNode, 'action')) : undefined;
+    if (!action) return [];
+    const conditionsNode = list(child(r, 'rollupConditions'))[0] ?? {};
+    const conditions = list(child(conditionsNode, 'rollupCondition')).flatMap((c) => {
+      const condition = CONDITIONS.find((n) => n === attr(c, 'condition'));
+      return condition ? [{ condition, not: attr(c, 'operator') === 'not' }] : [];
+    });
+    return [
+      {
+        action,
+        childActivitySet: oneOf(attr(r, 'childActivitySet'), SETS, 'all'),
+        minimumCount: numberIn(attr(r, 'minimumCount'), 0, Number.MAX_SAFE_INTEGER, 0),
+        minimumPercent: numberIn(attr(r, 'minimumPercent'), 0, 1, 0),
+        // IMS Simple Sequencing: rollup conditions combine with "any" unless they say otherwise.
+        conditionCombination: attr(conditionsNode, 'conditionCombination') === 'all' ? 'all' : 'any',
+        conditions,
+      },
+    ];
+  });
+  return {
+    tracked: attr(delivery, 'tracked') !== 'false',
+    rollupObjectiveSatisfied: attr(rollupRules, 'rollupObjectiveSatisfied') !== 'false',
+    rollupProgressCompletion: attr(rollupRules, 'rollupProgressCompletion') !== 'false',
+    objectiveMeasureWeight: numberIn(attr(rollupRules, 'objectiveMeasureWeight'), 0, 1, DEFAULT_SEQUENCING.objectiveMeasureWeight),
+    rules,
+    requiredForSatisfied: consideration('requiredForSatisfied'),
+    requiredForNotSatisfied: consideration('requiredForNotSatisfied'),
+    requiredForCompleted: consideration('requiredForCompleted'),
+    requiredForIncomplete: consideration('requiredForIncomplete'),
+    satisfiedByMeasure: !!primary && attr(primary, 'satisfiedByMeasure') === 'true',
+    minNormalizedMeasure: primary ? numberIn(text(child(primary, 'minNormalizedMeasure')), -1, 1, 1) : 1,
+  };
+}
+
+function masteryOf(item: Node, version: ScormVersion, sequencing: Sequencing | undefined): number | null {
   if (version === '1.2') {
     const raw = text(child(item, 'masteryscore'));
     if (raw === '') return null;
     const n = Number(raw);
     return Number.isFinite(n) && n >= 0 && n <= 100 ? n / 100 : null;
   }
-  const sequencing = list(child(item, 'sequencing'))[0];
-  const objectives = sequencing ? list(child(sequencing, 'objectives'))[0] : undefined;
-  const primary = objectives ? list(child(objectives, 'primaryObjective'))[0] : undefined;
-  if (!primary || attr(primary, 'satisfiedByMeasure') !== 'true') return null;
-  const raw = text(child(primary, 'minNormalizedMeasure'));
-  const n = raw === '' ? 1 : Number(raw);
-  return Number.isFinite(n) && n >= -1 && n <= 1 ? n : null;
+  return sequencing?.satisfiedByMeasure ? sequencing.minNormalizedMeasure : null;
 }
 
 /**
@@ -191,6 +260,9 @@ export function parseManifest(xml: string): ParsedManifest {
   const byId = new Map(resources.map((r) => [r.identifier, r]));
 
   const scos: ManifestSco[] = [];
+  const collection = new Map<string, Node>();
+  for (const c of list(child(manifest, 'sequencingCollection'))) for (const seq of list(child(c, 'sequencing'))) if (attr(seq, 'ID')) collection.set(attr(seq, 'ID') as string, seq);
+  const sequencingOf = (node: Node) => (scormVersion === '1.2' ? undefined : readSequencing(node, collection));
   const walk = (items: Node[], depth: number): ManifestItem[] =>
     items.map((item) => {
       const itemId = attr(item, 'identifier') ?? `item-${scos.length + 1}`;
@@ -198,6 +270,7 @@ export function parseManifest(xml: string): ParsedManifest {
       const ref = attr(item, 'identifierref');
       const visible = (attr(item, 'isvisible') ?? 'true').trim().toLowerCase() !== 'false';
       const prerequisites = scormVersion === '1.2' ? text(child(item, 'prerequisites')) || undefined : undefined;
+      const sequencing = sequencingOf(item);
       let scoIdentifier: string | null = null;
       if (ref) {
         const resource = byId.get(ref);
@@ -210,16 +283,24 @@ export function parseManifest(xml: string): ParsedManifest {
             launch,
             launchFile: launchFileOf(launch, title),
             kind: resource.kind,
-            masteryScore: masteryOf(item, scormVersion),
+            masteryScore: masteryOf(item, scormVersion, sequencing),
             depth,
             visible,
             ...(prerequisites ? { prerequisites } : {}),
-            ...(countsInRollup(item, scormVersion) ? {} : { rollup: false }),
+            ...(countsInRollup(sequencing) ? {} : { rollup: false }),
           });
           scoIdentifier = itemId;
         }
       }
-      return { identifier: itemId, title, scoIdentifier, visible, ...(prerequisites ? { prerequisites } : {}), children: walk(list(child(item, 'item')), depth + 1) };
+      return {
+        identifier: itemId,
+        title,
+        scoIdentifier,
+        visible,
+        ...(prerequisites ? { prerequisites } : {}),
+        ...(sequencing ? { sequencing } : {}),
+        children: walk(list(child(item, 'item')), depth + 1),
+      };
     });
 
   const orgsNode = list(child(manifest, 'organizations'))[0] ?? {};
@@ -231,6 +312,7 @@ export function parseManifest(xml: string): ParsedManifest {
     identifier: attr(o, 'identifier') ?? '',
     title: text(child(o, 'title')),
     items: walk(list(child(o, 'item')), 0),
+    ...(sequencingOf(o) ? { sequencing: sequencingOf(o) } : {}),
   }));
   if (scos.length === 0) {
     // A package without organisations may still launch its first SCO resource.

@@ -8,6 +8,7 @@ import { type Cmi, checkCommit, outcomeOf, secondsOf, settleAtFinish } from './c
 import { contentsRows, type ItemStatus } from './contents';
 import { extractPackage, inspectPackage } from './importer';
 import type { ParsedManifest, ScormVersion } from './manifest';
+import { activityTree, courseResult } from './rollup';
 import * as store from './store';
 
 export interface ImportResult {
@@ -203,8 +204,14 @@ function attemptOutcome(
   cmiOf: (scoIdentifier: string) => Cmi,
   passMark: number | null,
 ): { status: store.Attempt['status']; score: number | null; finished: boolean } {
-  // Items the manifest hides cannot be opened from the contents list, and a 2004 manifest may leave
-  // an item out of its rollup: neither holds the attempt back.
+  if (version.scormVersion !== '1.2' && version.manifest.scos.length > 1) {
+    // SCORM 2004: the course's result is its root activity's, rolled up as the manifest's sequencing says.
+    const result = courseResult(activityTree(version.manifest, cmiOf));
+    const outcome = outcomeOf(version.scormVersion, result.cmi, passMark, null);
+    const started = outcome.status === 'not attempted' || outcome.status === 'incomplete';
+    return started ? { ...outcome, status: result.attempted ? 'incomplete' : 'not attempted' } : outcome;
+  }
+  // Items the manifest hides cannot be opened from the contents list: they do not hold the attempt back.
   const launchable = version.manifest.scos.filter((s) => s.kind === 'sco' && s.visible !== false && s.rollup !== false);
   const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => outcomeOf(version.scormVersion, cmiOf(s.identifier), passMark, s.masteryScore));
   const finished = outcomes.every((o) => o.finished);

@@ -9,6 +9,8 @@ export interface TestSco {
   prerequisites?: string;
   /** The SCO calls LMSFinish/Terminate only as its page unloads, as many authoring tools' SCOs do. */
   finishOnUnload?: boolean;
+  /** SCORM 2004: the item's imsss:sequencing element, written as it goes in the manifest. */
+  sequencing?: string;
 }
 
 /** A section heading of the organisation: an item with no content of its own. */
@@ -39,14 +41,17 @@ function scoHtml(title: string, version: '1.2' | '2004', finishOnUnload = false)
 
 function itemXml(sco: TestSco, version: '1.2' | '2004'): string {
   const prerequisites = sco.prerequisites && version === '1.2' ? `<adlcp:prerequisites type="aicc_script">${xml(sco.prerequisites)}</adlcp:prerequisites>` : '';
-  return `<item identifier="${sco.id}" identifierref="res-${sco.id}"${sco.hidden ? ' isvisible="false"' : ''}><title>${xml(sco.title)}</title>${prerequisites}</item>`;
+  return `<item identifier="${sco.id}" identifierref="res-${sco.id}"${sco.hidden ? ' isvisible="false"' : ''}><title>${xml(sco.title)}</title>${prerequisites}${version === '2004' ? (sco.sequencing ?? '') : ''}</item>`;
 }
 
 /**
  * A SCORM 1.2 or 2004 zip built for a test: the organisation's items (SCOs
  * and section headings), one HTML file per SCO. Returns the zip's path.
  */
-export function buildScormPackage(dir: string, options: { identifier: string; title: string; version: '1.2' | '2004'; items: (TestSco | TestSection)[] }): string {
+export function buildScormPackage(
+  dir: string,
+  options: { identifier: string; title: string; version: '1.2' | '2004'; items: (TestSco | TestSection)[]; /** SCORM 2004: the organisation's imsss:sequencing (the course's rollup). */ sequencing?: string },
+): string {
   const { version } = options;
   const scos: TestSco[] = [];
   const items = options.items
@@ -65,12 +70,13 @@ export function buildScormPackage(dir: string, options: { identifier: string; ti
     version === '1.2'
       ? `<manifest identifier="${xml(options.identifier)}" version="1" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
   <metadata><schema>ADL SCORM</schema><schemaversion>1.2</schemaversion></metadata>`
-      : `<manifest identifier="${xml(options.identifier)}" version="1" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+      : `<manifest identifier="${xml(options.identifier)}" version="1" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss" xmlns:adlseq="http://www.adlnet.org/xsd/adlseq_v1p3">
   <metadata><schema>ADL SCORM</schema><schemaversion>2004 3rd Edition</schemaversion></metadata>`;
   const manifest = `<?xml version="1.0" encoding="UTF-8"?>
 ${head}
   <organizations default="org"><organization identifier="org"><title>${xml(options.title)}</title>
 ${items}
+${version === '2004' ? (options.sequencing ?? '') : ''}
   </organization></organizations>
   <resources>
 ${resources}
