@@ -382,6 +382,89 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await context.close();
   });
 
+  it('completes and passes a multi-SCO 2004 course as its manifest\'s rollup says: two of three SCOs, and a weighted score', async function () {
+    // The rollup is pure and its commits are covered on both databases in scorm.test.ts: once is enough here.
+    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
+    const completedRule = (set: string) =>
+      `<imsss:rollupRule childActivitySet="${set}" minimumCount="2"><imsss:rollupConditions><imsss:rollupCondition condition="completed"/></imsss:rollupConditions><imsss:rollupAction action="completed"/></imsss:rollupRule>`;
+    await addCourse(
+      'two-of-three',
+      buildScormPackage(dir, {
+        identifier: 'two-of-three',
+        title: 'Two of three',
+        version: '2004',
+        items: ['a', 'b', 'c'].map((id) => ({ id, title: `Part ${id}` })),
+        sequencing: `<imsss:sequencing><imsss:rollupRules>${completedRule('atLeastCount')}</imsss:rollupRules></imsss:sequencing>`,
+      }),
+    );
+    const weight = (w: number) => `<imsss:sequencing><imsss:rollupRules objectiveMeasureWeight="${w}"/></imsss:sequencing>`;
+    await addCourse(
+      'weighted',
+      buildScormPackage(dir, {
+        identifier: 'weighted',
+        title: 'Weighted',
+        version: '2004',
+        items: [
+          { id: 'small', title: 'Short quiz', sequencing: weight(0.25) },
+          { id: 'big', title: 'Final quiz', sequencing: weight(0.75) },
+        ],
+        sequencing:
+          '<imsss:sequencing><imsss:objectives><imsss:primaryObjective objectiveID="pass" satisfiedByMeasure="true"><imsss:minNormalizedMeasure>0.7</imsss:minNormalizedMeasure></imsss:primaryObjective></imsss:objectives></imsss:sequencing>',
+      }),
+    );
+    const context = await signedIn(LEARNER);
+    const page = await context.newPage();
+    const status = () => page.textContent('#scorm-status');
+    /** Plays one SCO: the first opens with the page, the others from the contents list. */
+    const play = async (sco: string, values: Record<string, string>, first = false) => {
+      if (!first) await page.click(`[data-sco="${sco}"]`);
+      const frame = await scoFrame(page, `${sco}.html`);
+      await frame.evaluate((v) => {
+        const api = (window as unknown as { api: Api2004 }).api;
+        for (const [k, value] of Object.entries(v)) api.SetValue(k, value);
+        api.Terminate('');
+      }, values);
+    };
+    const evidenceOf = async (slug: string) => {
+      const attempt = await latestAttempt(slug);
+      return { attempt, evidence: (await sql<{ n: number }>('select count(*)::int as n from evidence where source_ref = $1', [attempt.id]))[0].n };
+    };
+
+    // Two of three parts completed: the course is, though part c was never opened.
+    await page.goto(`${server.url}/courses/two-of-three/play`);
+    await play('a', { 'cmi.completion_status': 'completed' }, true);
+    await waitFor(async () => /Completed/.test((await mark(page, 'a').textContent()) ?? ''), 'part a to be marked completed');
+    expect(await status()).to.equal('In progress');
+    expect((await evidenceOf('two-of-three')).evidence).to.equal(0);
+    await play('b', { 'cmi.completion_status': 'completed' });
+    await waitFor(async () => (await status()) === 'Completed', 'the course to be completed by its rule');
+    expect(await mark(page, 'c').textContent()).to.contain('Not started');
+    const twoOfThree = await evidenceOf('two-of-three');
+    expect(twoOfThree.attempt.completed_at).to.not.equal(null);
+    expect(twoOfThree.evidence).to.be.greaterThan(0);
+
+    // Satisfied by the weighted score: the short quiz alone (0.25 × 0.4) is not enough and shows as not passed;
+    // with the final quiz (0.75 × 0.9) it is 77.5%, over the 70% the manifest asks, though the short quiz was failed.
+    await page.goto(`${server.url}/courses/weighted/play`);
+    await play('small', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed', 'cmi.score.scaled': '0.4' }, true);
+    await waitFor(async () => (await status()) === 'Not passed', 'the course to be not passed on the short quiz alone');
+    expect(await page.getAttribute('#scorm-status', 'class')).to.contain('govuk-tag--orange');
+    expect((await evidenceOf('weighted')).evidence).to.equal(0);
+    await play('big', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.9' });
+    await waitFor(async () => (await status()) === 'Passed', 'the course to be passed on its weighted score');
+    const weighted = await evidenceOf('weighted');
+    expect(weighted.attempt).to.include({ status: 'passed', score: 77.5 });
+    expect(weighted.evidence).to.be.greaterThan(0);
+
+    await page.goto(`${server.url}/my-learning`);
+    const row = page.locator('tr', { hasText: 'Built (weighted)' });
+    expect(await row.locator('.govuk-tag').textContent()).to.equal('Passed');
+    expect(await row.locator('.govuk-tag').getAttribute('class')).to.contain('govuk-tag--green');
+    expect(await row.textContent()).to.contain('78%');
+    expect(await page.locator('tr', { hasText: 'Built (two-of-three)' }).locator('.govuk-tag').textContent()).to.equal('Completed');
+    await context.close();
+  });
+
   it('still plays the real golf example from the fixtures on the same server', async function () {
     // player.browser.test.ts plays the fixtures on both passes; alongside these packages once is enough.
     if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
