@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { CmiProblem, outcomeOf, secondsOf, startingCmi, validateCommit } from './cmi';
+import { CmiProblem, outcomeOf, secondsOf, settleAtFinish, startingCmi, validateCommit } from './cmi';
 import { PackageRefused, parseManifest } from './manifest';
 
 describe('SCORM run-time data rules', () => {
@@ -32,6 +32,14 @@ describe('SCORM run-time data rules', () => {
     expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.9' }, 70, null)).to.deep.equal({ status: 'passed', score: 90, finished: true });
     expect(outcomeOf('2004-3', { 'cmi.completion_status': 'incomplete', 'cmi.success_status': 'passed' }, 70, null).finished).to.equal(false);
     expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' }, 70, null).status).to.equal('failed');
+  });
+
+  it('records a SCORM 1.2 status still "not attempted" at LMSFinish as completed, or browsed in browse mode, and leaves any other alone', () => {
+    const untouched = { 'cmi.core.lesson_status': 'not attempted', 'cmi.core.lesson_location': '2' };
+    expect(settleAtFinish('1.2', untouched)).to.deep.equal({ 'cmi.core.lesson_status': 'completed', 'cmi.core.lesson_location': '2' });
+    expect(settleAtFinish('1.2', untouched, 'browse')['cmi.core.lesson_status']).to.equal('browsed');
+    expect(settleAtFinish('1.2', { 'cmi.core.lesson_status': 'incomplete' })['cmi.core.lesson_status']).to.equal('incomplete');
+    expect(settleAtFinish('2004-3', { 'cmi.completion_status': 'not attempted' })['cmi.completion_status']).to.equal('not attempted');
   });
 
   it('reads SCORM 1.2 time spans and 2004 durations', () => {

@@ -89,6 +89,11 @@ describe(`SCORM import (${TEST_DB})`, () => {
   it('imports the SCORM 2004 3rd edition golf example, and a second upload is a new version', async () => {
     const first = await importPackage(deps(), path.join(FIXTURES, 'RuntimeBasicCalls_SCORM20043rdEdition.zip'));
     expect(first.manifest.scormVersion).to.equal('2004-3');
+    // Its sequencing (controlMode on the organisation, deliveryControls on the item) keeps the item tracked, with the default rollup.
+    expect(first.manifest.organisations[0].sequencing).to.include({ tracked: true, satisfiedByMeasure: false });
+    expect(first.manifest.organisations[0].sequencing?.rules).to.deep.equal([]);
+    expect(first.manifest.organisations[0].items[0].sequencing).to.include({ tracked: true, rollupObjectiveSatisfied: true, rollupProgressCompletion: true });
+    expect(first.manifest.scos[0]).to.include({ masteryScore: null }).and.not.have.property('rollup');
     const second = await importPackage(deps(), path.join(FIXTURES, 'RuntimeBasicCalls_SCORM20043rdEdition.zip'));
     expect(second.version).to.equal(first.version + 1);
     expect(second.packageId).to.equal(first.packageId);

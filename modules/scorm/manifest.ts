@@ -308,12 +308,10 @@ export function parseManifest(xml: string): ParsedManifest {
   const orgNodes = list(child(orgsNode, 'organization'));
   // The default organisation first: it is the one learners take.
   orgNodes.sort((a, b) => Number(attr(b, 'identifier') === defaultOrg) - Number(attr(a, 'identifier') === defaultOrg));
-  const organisations = orgNodes.slice(0, 1).map((o) => ({
-    identifier: attr(o, 'identifier') ?? '',
-    title: text(child(o, 'title')),
-    items: walk(list(child(o, 'item')), 0),
-    ...(sequencingOf(o) ? { sequencing: sequencingOf(o) } : {}),
-  }));
+  const organisations = orgNodes.slice(0, 1).map((o) => {
+    const sequencing = sequencingOf(o);
+    return { identifier: attr(o, 'identifier') ?? '', title: text(child(o, 'title')), items: walk(list(child(o, 'item')), 0), ...(sequencing ? { sequencing } : {}) };
+  });
   if (scos.length === 0) {
     // A package without organisations may still launch its first SCO resource.
     const first = resources.find((r) => r.kind === 'sco' && r.href);
