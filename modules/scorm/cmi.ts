@@ -128,13 +128,32 @@ export function validateCommit(version: ScormVersion, input: unknown): Cmi {
 }
 
 /**
- * What a SCORM 1.2 SCO's data says once it has called LMSFinish: a
- * lesson_status still "not attempted" becomes "completed" ("browsed" in
- * browse mode), as Moodle's SCORM 1.2 code and the run-time guidance do, so a
- * SCO that only initialises and finishes can be completed.
+ * What a SCO's data says once it has finished (LMSFinish / Terminate).
+ *
+ * SCORM 1.2: a lesson_status still "not attempted" becomes "completed"
+ * ("browsed" in browse mode), as Moodle's SCORM 1.2 code and the run-time
+ * guidance do, so a SCO that only initialises and finishes can be completed.
+ *
+ * SCORM 2004: unless the manifest's deliveryControls say the content sets them
+ * (completionSetByContent, objectiveSetByContent, both false by default), a
+ * completion or success the SCO left unknown is completed or passed when its
+ * attempt ends, as the Sequencing and Navigation book's End Attempt Process
+ * does. A status the SCO did report, "failed" included, is kept.
  */
-export function settleAtFinish(version: ScormVersion, cmi: Cmi, mode: 'normal' | 'browse' = 'normal'): Cmi {
-  if (version !== '1.2' || cmi['cmi.core.lesson_status'] !== 'not attempted') return cmi;
+export function settleAtFinish(
+  version: ScormVersion,
+  cmi: Cmi,
+  mode: 'normal' | 'browse' = 'normal',
+  setByContent: { completionSetByContent?: boolean; objectiveSetByContent?: boolean } = {},
+): Cmi {
+  if (version !== '1.2') {
+    const unknown = (v: string | undefined) => v === undefined || v === 'unknown';
+    const out = { ...cmi };
+    if (!setByContent.completionSetByContent && unknown(cmi['cmi.completion_status'])) out['cmi.completion_status'] = 'completed';
+    if (!setByContent.objectiveSetByContent && unknown(cmi['cmi.success_status'])) out['cmi.success_status'] = 'passed';
+    return out;
+  }
+  if (cmi['cmi.core.lesson_status'] !== 'not attempted') return cmi;
   return { ...cmi, 'cmi.core.lesson_status': mode === 'browse' ? 'browsed' : 'completed' };
 }
 

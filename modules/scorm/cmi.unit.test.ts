@@ -39,7 +39,15 @@ describe('SCORM run-time data rules', () => {
     expect(settleAtFinish('1.2', untouched)).to.deep.equal({ 'cmi.core.lesson_status': 'completed', 'cmi.core.lesson_location': '2' });
     expect(settleAtFinish('1.2', untouched, 'browse')['cmi.core.lesson_status']).to.equal('browsed');
     expect(settleAtFinish('1.2', { 'cmi.core.lesson_status': 'incomplete' })['cmi.core.lesson_status']).to.equal('incomplete');
-    expect(settleAtFinish('2004-3', { 'cmi.completion_status': 'not attempted' })['cmi.completion_status']).to.equal('not attempted');
+  });
+
+  it('completes and satisfies a SCORM 2004 SCO that leaves its status unknown when it terminates, unless the manifest says the content sets it', () => {
+    const silent = { 'cmi.completion_status': 'unknown', 'cmi.location': '3' };
+    expect(settleAtFinish('2004-4', silent)).to.deep.equal({ 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.location': '3' });
+    // What the SCO did report is kept: a failed quiz stays failed, an incomplete one incomplete.
+    expect(settleAtFinish('2004-4', { 'cmi.completion_status': 'incomplete', 'cmi.success_status': 'failed' })).to.deep.equal({ 'cmi.completion_status': 'incomplete', 'cmi.success_status': 'failed' });
+    expect(settleAtFinish('2004-3', silent, 'normal', { completionSetByContent: true, objectiveSetByContent: true })).to.deep.equal(silent);
+    expect(settleAtFinish('2004-3', { 'cmi.completion_status': 'completed' }, 'normal', { objectiveSetByContent: true })).to.deep.equal({ 'cmi.completion_status': 'completed' });
   });
 
   it('reads SCORM 1.2 time spans and 2004 durations', () => {

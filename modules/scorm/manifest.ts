@@ -27,6 +27,13 @@ export interface ManifestSco {
    * both rollupObjectiveSatisfied and rollupProgressCompletion "false").
    */
   rollup?: boolean;
+  /**
+   * SCORM 2004 deliveryControls completionSetByContent / objectiveSetByContent:
+   * true when the SCO's own status is the only word on it; otherwise a status
+   * it leaves unknown is settled when it terminates (settleAtFinish).
+   */
+  completionSetByContent?: boolean;
+  objectiveSetByContent?: boolean;
 }
 
 export interface ManifestItem {
@@ -190,6 +197,8 @@ function readSequencing(node: Node, collection: Map<string, Node>): Sequencing |
     requiredForIncomplete: consideration('requiredForIncomplete'),
     satisfiedByMeasure: !!primary && attr(primary, 'satisfiedByMeasure') === 'true',
     minNormalizedMeasure: primary ? numberIn(text(child(primary, 'minNormalizedMeasure')), -1, 1, 1) : 1,
+    completionSetByContent: attr(delivery, 'completionSetByContent') === 'true',
+    objectiveSetByContent: attr(delivery, 'objectiveSetByContent') === 'true',
   };
 }
 
@@ -288,6 +297,8 @@ export function parseManifest(xml: string): ParsedManifest {
             visible,
             ...(prerequisites ? { prerequisites } : {}),
             ...(countsInRollup(sequencing) ? {} : { rollup: false }),
+            ...(sequencing?.completionSetByContent ? { completionSetByContent: true } : {}),
+            ...(sequencing?.objectiveSetByContent ? { objectiveSetByContent: true } : {}),
           });
           scoIdentifier = itemId;
         }

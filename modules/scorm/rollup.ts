@@ -55,6 +55,9 @@ export interface Sequencing {
   /** The primary objective's satisfiedByMeasure and minNormalizedMeasure. */
   satisfiedByMeasure: boolean;
   minNormalizedMeasure: number;
+  /** deliveryControls: whether the SCO itself says it is completed / satisfied (see settleAtFinish). */
+  completionSetByContent: boolean;
+  objectiveSetByContent: boolean;
 }
 
 export const DEFAULT_SEQUENCING: Sequencing = {
@@ -69,6 +72,8 @@ export const DEFAULT_SEQUENCING: Sequencing = {
   requiredForIncomplete: 'always',
   satisfiedByMeasure: false,
   minNormalizedMeasure: 1,
+  completionSetByContent: false,
+  objectiveSetByContent: false,
 };
 
 /** An activity's tracking status; undefined is "unknown" (the status is not known). */

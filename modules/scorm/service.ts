@@ -302,7 +302,7 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
     return undefined; // the transactional path refuses it, after checking the attempt as it always has
   }
   const { problems } = checked;
-  const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi) : checked.cmi;
+  const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi, 'normal', version.manifest.scos[0]) : checked.cmi;
   const elements = outcomeElements(version.scormVersion);
   const stored = known.outcomeCmi;
   const merged = { ...stored, ...pick(cmi, elements) };
@@ -364,7 +364,7 @@ export async function commitAttempt(
     if (!sco) throw notFound();
     const checked = checkCommit(version.scormVersion, input.cmi);
     const { problems } = checked;
-    const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi) : checked.cmi;
+    const cmi = input.terminated ? settleAtFinish(version.scormVersion, checked.cmi, 'normal', sco) : checked.cmi;
     const sessionSeconds = secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']);
     const saved = await store.saveScoState(client, attempt.id, sco.identifier, input.sequence, cmi, input.sessionId, sessionSeconds, input.base ?? null);
     if (!saved.saved) return { accepted: false, reason: saved.reason, revision: saved.revision } as const;
