@@ -169,7 +169,8 @@ export function explainValidationError(message: string, shape: ResponseShape, pr
     return { reason: 'the response answers no sign-in request (an IdP-initiated sign-in), and IdP-initiated sign-in is switched off for this organisation', kind: 'idp-initiated-off' };
   }
   if (/expired|NotOnOrAfter|NotBefore|SubjectConfirmation/i.test(message)) return { reason: message, kind: 'expired' };
-  if (/decrypt|EncryptedAssertion/i.test(message)) {
+  // OpenSSL says only "oaep decoding error" when the assertion's key was encrypted to a certificate that is not ours.
+  if (/decrypt|EncryptedAssertion/i.test(message) || (shape.encrypted && /oaep|padding|rsa routines/i.test(message))) {
     return { reason: `the encrypted assertion could not be decrypted with this service's keys: the IdP may hold an old copy of our metadata (${message})`, kind: 'configuration' };
   }
   return { reason: message, kind: 'forged' };

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import { emailWithinDomains } from './provision';
-import { personFromProfile, precheck, responseShape, splitCertificates, usesSha1 } from './saml';
+import { explainValidationError, personFromProfile, precheck, responseShape, splitCertificates, usesSha1 } from './saml';
 import { generateSpKey } from './sp-keys';
 import type { IdentityProvider } from './store';
 
@@ -70,6 +70,11 @@ describe('SAML response checks before any cryptography', () => {
     );
     expect(precheck(responseShape(response({ responseSig: sig() })), provider({ signingRequired: 'either' }))).to.equal(undefined);
     expect(precheck(responseShape(response({})), provider())?.reason).to.equal('neither the response nor the assertion is signed');
+  });
+
+  it('takes an assertion encrypted to a key this service does not hold for a set-up problem, not a forgery', () => {
+    const encrypted = { ...responseShape(response({ responseSig: sig() })), encrypted: true };
+    expect(explainValidationError('error:02000079:rsa routines::oaep decoding error', encrypted, provider())).to.include({ kind: 'configuration' });
   });
 
   it('refuses an unsolicited response unless IdP-initiated sign-in is on', () => {
