@@ -290,6 +290,9 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
     it('refuses SHA-1 signatures with a message that says so', async () => {
       await configure();
       await expectRefused({ algorithm: 'sha1', attributes: attributesFor(someone(), 'oid') }, 'the response is signed with SHA-1, which is no longer safe: set the identity provider to sign with SHA-256');
+      // Inside an encrypted assertion, with the response unsigned: found once decrypted.
+      const [ours] = (await spMetadata()).encryption;
+      await expectRefused({ algorithm: 'sha1', signResponse: false, encryptTo: ours, attributes: attributesFor(someone(), 'oid') }, 'signed with SHA-1, which is no longer safe');
     });
   });
 

@@ -61,6 +61,9 @@ describe('SAML response checks before any cryptography', () => {
 
   it('refuses SHA-1 whichever part it signs', () => {
     expect(usesSha1('<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/>')).to.equal(true);
+    // RSA-OAEP's digest in an encrypted key (Entra ID's and ADFS's default) is no signature.
+    const oaep = '<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod></xenc:EncryptedKey>';
+    expect(usesSha1(`${oaep}<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>`)).to.equal(false);
     expect(precheck(responseShape(response({ assertionSig: sig('http://www.w3.org/2000/09/xmldsig#rsa-sha1') })), provider())?.reason).to.match(/SHA-1/);
   });
 
