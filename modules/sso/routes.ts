@@ -22,10 +22,12 @@ import {
   precheck,
   REQUEST_EXPIRY_MS,
   responseShape,
+  SHA1_REFUSAL,
   samlFor,
   spEntityId,
   splitCertificates,
   subjectOf,
+  usesSha1,
 } from './saml';
 import { ensureSpKeys, publishedKeys } from './sp-keys';
 import {
@@ -230,6 +232,10 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     }
     // Nothing from an unverified response is kept (the audit log says why it was refused); from here on it is verified.
     const seen: Seen = { nameId: profile.nameID, nameIdFormat: profile.nameIDFormat, attributes: receivedAttributes(profile.getAssertion?.()) };
+    // An encrypted assertion's own signature could be read only now.
+    if (shape.encrypted && usesSha1(profile.getAssertionXml?.() ?? '')) {
+      return refuse(req, res, provider, { reason: SHA1_REFUSAL.reason, message: messageFor(SHA1_REFUSAL, provider) }, seen);
+    }
     const misaddressed = checkAddressing(profile, shape, provider, acs);
     if (misaddressed) return refuse(req, res, provider, { reason: misaddressed.reason, message: messageFor(misaddressed, provider) }, seen);
     const identity = assertionIdentity(profile);

@@ -11,8 +11,8 @@ import {
   type Pysaml2Idp,
   startPysaml2Idp,
 } from '../../test/support/pysaml2-idp';
+import { runModuleJobNow } from '../../test/support/jobs';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { prepareNextSpKey, switchToNextSpKey } from './sp-keys';
 
 const SLUG = 'vale-county-council';
 const OTHER = 'vale-nhs-trust';
@@ -275,48 +275,6 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
     });
   });
 
-  describe('signing modes and algorithms (issue 21.4, 21.5)', () => {
-    const claims = (n: number) => attributesFor({ ...person, email: `signer.${n}@valecounty.example`, staffNumber: `VC-S${n}` }, 'oid');
-    const OID = {
-      attr_email: 'urn:oid:0.9.2342.19200300.100.1.3',
-      attr_givenName: 'urn:oid:2.5.4.42',
-      attr_surname: 'urn:oid:2.5.4.4',
-      attr_displayName: 'urn:oid:2.16.840.1.113730.3.1.241',
-      attr_jobTitle: 'urn:oid:2.5.4.12',
-      attr_team: 'urn:oid:2.5.4.11',
-      attr_staffNumber: 'urn:oid:2.16.840.1.113730.3.1.3',
-    };
-
-    it('accepts a signed response with an unsigned assertion (Shibboleth’s default), a signed assertion alone, or both, when set to either', async () => {
-      expect((await configure(SLUG, { ...OID, signingRequired: 'either' })).status).to.equal(302);
-      let n = 0;
-      for (const mode of [{ signAssertion: false }, { signResponse: false }, {}]) {
-        const r = await signIn({ ...mode, attributes: claims(++n) });
-        expect(r.res.status, `${JSON.stringify(mode)}: ${await lastRefusal()}`).to.equal(302);
-      }
-    });
-
-    it('refuses what the setting does not allow, saying what was signed and what is required', async () => {
-      expect((await configure(SLUG, { ...OID, signingRequired: 'response' })).status).to.equal(302);
-      await expectRefused(await signIn({ signResponse: false, attributes: claims(10) }), /signed the assertion only, but this organisation is set to require the response to be signed/, /require the response to be signed/);
-      expect((await signIn({ signAssertion: false, attributes: claims(11) })).res.status).to.equal(302);
-
-      expect((await configure(SLUG, { ...OID, signingRequired: 'assertion' })).status).to.equal(302);
-      await expectRefused(await signIn({ signAssertion: false, attributes: claims(12) }), /signed the response only, but this organisation is set to require the assertion to be signed/);
-      expect((await signIn({ signResponse: false, attributes: claims(13) })).res.status).to.equal(302);
-
-      expect((await configure(SLUG, { ...OID, signingRequired: 'both' })).status).to.equal(302);
-      await expectRefused(await signIn({ signAssertion: false, attributes: claims(14) }), /require both the response and the assertion to be signed/);
-      expect((await signIn({ attributes: claims(15) })).res.status).to.equal(302);
-    });
-
-    it('refuses SHA-1 signatures with a message that says so', async () => {
-      expect((await configure(SLUG, { ...OID })).status).to.equal(302);
-      await expectRefused(await signIn({ algorithm: 'sha1', attributes: claims(20) }), /signed with SHA-1/, /SHA-1, which is no longer safe/);
-      await expectRefused(await signIn({ algorithm: 'sha1', signResponse: false, attributes: claims(21) }), /signed with SHA-1/);
-    });
-  });
-
   describe('IdP-initiated sign-in (issue 21.6)', () => {
     it('signs in from the IdP’s own portal when switched on, and each assertion only once', async () => {
       expect((await configure(SLUG, { allowIdpInitiated: 'yes' })).status).to.equal(302);
@@ -382,45 +340,33 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       expect(done.res.headers.get('location')).to.equal(`/auth/saml/${SLUG}/signed-out?everywhere=1`);
       expect(await signedInAs(agent)).to.equal(null);
     });
+
+    it('ends every session of the person named in the IdP’s signed LogoutRequest, and answers with a signed LogoutResponse', async () => {
+      expect((await configure(SLUG, { idpLogoutUrl: idp.sloUrl })).status).to.equal(302);
+      const spSlo = `${server.url}/auth/saml/${SLUG}/slo`;
+      const claims = { ...person, email: 'idp.logout@valecounty.example', staffNumber: 'VC-SLO2' };
+      const { res, agent } = await signIn({ attributes: attributesFor(claims, 'entra'), spSloUrl: spSlo });
+      expect(res.status, await lastRefusal()).to.equal(302);
+      // Sent by the IdP's back channel: no cookie of the person's browser comes with it.
+      const toSp = await fetch(idp.signOutAtIdpUrl(claims.email, `${server.url}/auth/saml/${SLUG}/metadata`), { redirect: 'manual' });
+      const answered = await fetch(toSp.headers.get('location') ?? '', { redirect: 'manual' });
+      expect(answered.status, await answered.clone().text()).to.equal(302);
+      expect(answered.headers.get('location')).to.match(new RegExp(`^${idp.sloUrl}\\?SAMLResponse=.*&Signature=`));
+      expect(await signedInAs(agent)).to.equal(null);
+    });
   });
 
-  describe('encrypted assertions and the service’s own keys (issue 21.7)', () => {
-    async function spEncryptionCerts(): Promise<string[]> {
-      const xml = await (await fetch(`${server.url}/auth/saml/${SLUG}/metadata`)).text();
-      const blocks = xml.match(/<KeyDescriptor use="encryption">[\s\S]*?<\/KeyDescriptor>/g) ?? [];
-      return blocks.map((b) => {
-        const body = b.match(/<ds:X509Certificate>([^<]+)</)?.[1]?.replace(/\s/g, '') ?? '';
-        return `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
-      });
-    }
-
-    it('publishes an encryption certificate and accepts assertions encrypted to it', async () => {
-      const [cert] = await spEncryptionCerts();
-      expect(cert).to.contain('BEGIN CERTIFICATE');
-      for (const [n, blockCipher] of (['aes256-cbc', 'aes128-gcm'] as const).entries()) {
-        const r = await signIn({ encryptTo: cert, blockCipher, signResponse: n === 0, attributes: attributesFor({ ...person, email: `sealed.${n}@valecounty.example`, staffNumber: `VC-E${n}` }, 'entra') });
-        expect(r.res.status, `${blockCipher}: ${await lastRefusal()}`).to.equal(302);
-      }
-    });
-
-    it('rolls its own key over without refusing anyone: both keys published during the switch, the old one still decrypts in-flight responses', async () => {
+  describe('metadata refreshed on its schedule (issue 21.2)', () => {
+    it('takes up the IdP’s next certificate from its metadata URL, so a response signed with it is accepted', async () => {
+      expect((await configure(SLUG, { metadataUrl: idp.metadataUrl })).status).to.equal(302);
+      await idp.setMode({ publishNext: true });
       const pool = server.product.database.pool;
-      const [old] = await spEncryptionCerts();
-      await prepareNextSpKey(pool);
-      const during = await spEncryptionCerts();
-      expect(during).to.have.length(2);
-      expect(during[0]).to.equal(old);
-      const next = during[1];
-      expect(next).to.not.equal(old);
-      // One IdP already took up the new key, another still encrypts to the old one.
-      for (const [n, to] of [old, next].entries()) {
-        const r = await signIn({ encryptTo: to, attributes: attributesFor({ ...person, email: `roll.${n}@valecounty.example`, staffNumber: `VC-R${n}` }, 'entra') });
-        expect(r.res.status, await lastRefusal()).to.equal(302);
-      }
-      expect(await switchToNextSpKey(pool)).to.equal(true);
-      expect(await spEncryptionCerts()).to.deep.equal([next]);
-      const late = await signIn({ encryptTo: old, attributes: attributesFor({ ...person, email: 'roll.late@valecounty.example', staffNumber: 'VC-R9' }, 'entra') });
-      expect(late.res.status, await lastRefusal()).to.equal(302);
+      await runModuleJobNow(server, 'sso', 'sso:refresh-metadata', async () => {
+        const { rows } = await pool.query<{ n: number }>(`select cardinality(idp_certificates) as n from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`, [SLUG]);
+        return rows[0].n === 2;
+      });
+      const r = await signIn({ publishNext: true, signWithNext: true, attributes: attributesFor({ ...person, email: 'rolled.over@valecounty.example', staffNumber: 'VC-RO' }, 'entra') });
+      expect(r.res.status, await lastRefusal()).to.equal(302);
     });
   });
 });

@@ -87,9 +87,14 @@ export interface ResponseShape {
 
 const SHA1 = /(?:#|-)sha1$/i;
 
-/** Any SignatureMethod or DigestMethod using SHA-1, anywhere in the XML. */
+/**
+ * Any signature's SignatureMethod or DigestMethod using SHA-1. An encrypted
+ * key's EncryptionMethod is left out: RSA-OAEP names SHA-1 as its digest by
+ * default (Entra ID, ADFS, samlp), which is no signature and is safe there.
+ */
 export function usesSha1(xmlText: string): boolean {
-  for (const m of xmlText.matchAll(/<(?:\w+:)?(?:SignatureMethod|DigestMethod)\b[^>]*\bAlgorithm\s*=\s*["']([^"']+)["']/g)) {
+  const signaturesOnly = xmlText.replace(/<(?:\w+:)?EncryptionMethod\b(?:[^>]*\/>|[\s\S]*?<\/(?:\w+:)?EncryptionMethod>)/g, '');
+  for (const m of signaturesOnly.matchAll(/<(?:\w+:)?(?:SignatureMethod|DigestMethod)\b[^>]*\bAlgorithm\s*=\s*["']([^"']+)["']/g)) {
     if (SHA1.test(m[1])) return true;
   }
   return false;
@@ -129,12 +134,15 @@ const SIGNING_WORDS: Record<IdentityProvider['signingRequired'], string> = {
   both: 'both the response and the assertion',
 };
 
+export const SHA1_REFUSAL: Problem = {
+  reason: 'the response is signed with SHA-1, which is no longer safe: set the identity provider to sign with SHA-256',
+  kind: 'configuration',
+};
+
 /** Refusals that can be told from the raw response before any cryptography, with the precise reason. */
 export function precheck(shape: ResponseShape, provider: IdentityProvider): Problem | undefined {
   if (!shape.isResponse) return { reason: 'the SAMLResponse is not a SAML 2.0 Response', kind: 'forged' };
-  if (shape.sha1) {
-    return { reason: 'the response is signed with SHA-1, which is no longer safe: set the identity provider to sign with SHA-256', kind: 'configuration' };
-  }
+  if (shape.sha1) return SHA1_REFUSAL;
   if (!shape.inResponseTo && !provider.allowIdpInitiated) {
     return {
       reason: 'the response answers no sign-in request (an IdP-initiated sign-in), and IdP-initiated sign-in is switched off for this organisation',
@@ -169,7 +177,8 @@ export function explainValidationError(message: string, shape: ResponseShape, pr
     return { reason: 'the response answers no sign-in request (an IdP-initiated sign-in), and IdP-initiated sign-in is switched off for this organisation', kind: 'idp-initiated-off' };
   }
   if (/expired|NotOnOrAfter|NotBefore|SubjectConfirmation/i.test(message)) return { reason: message, kind: 'expired' };
-  if (/decrypt|EncryptedAssertion/i.test(message)) {
+  // OpenSSL says only "oaep decoding error" when the assertion's key was encrypted to a certificate that is not ours.
+  if (/decrypt|EncryptedAssertion/i.test(message) || (shape.encrypted && /oaep|padding|rsa routines/i.test(message))) {
     return { reason: `the encrypted assertion could not be decrypted with this service's keys: the IdP may hold an old copy of our metadata (${message})`, kind: 'configuration' };
   }
   return { reason: message, kind: 'forged' };

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import { emailWithinDomains } from './provision';
-import { personFromProfile, precheck, responseShape, splitCertificates, usesSha1 } from './saml';
+import { explainValidationError, personFromProfile, precheck, responseShape, splitCertificates, usesSha1 } from './saml';
 import { generateSpKey } from './sp-keys';
 import type { IdentityProvider } from './store';
 
@@ -61,6 +61,9 @@ describe('SAML response checks before any cryptography', () => {
 
   it('refuses SHA-1 whichever part it signs', () => {
     expect(usesSha1('<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/>')).to.equal(true);
+    // RSA-OAEP's digest in an encrypted key (Entra ID's and ADFS's default) is no signature.
+    const oaep = '<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod></xenc:EncryptedKey>';
+    expect(usesSha1(`${oaep}<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>`)).to.equal(false);
     expect(precheck(responseShape(response({ assertionSig: sig('http://www.w3.org/2000/09/xmldsig#rsa-sha1') })), provider())?.reason).to.match(/SHA-1/);
   });
 
@@ -70,6 +73,11 @@ describe('SAML response checks before any cryptography', () => {
     );
     expect(precheck(responseShape(response({ responseSig: sig() })), provider({ signingRequired: 'either' }))).to.equal(undefined);
     expect(precheck(responseShape(response({})), provider())?.reason).to.equal('neither the response nor the assertion is signed');
+  });
+
+  it('takes an assertion encrypted to a key this service does not hold for a set-up problem, not a forgery', () => {
+    const encrypted = { ...responseShape(response({ responseSig: sig() })), encrypted: true };
+    expect(explainValidationError('error:02000079:rsa routines::oaep decoding error', encrypted, provider())).to.include({ kind: 'configuration' });
   });
 
   it('refuses an unsolicited response unless IdP-initiated sign-in is on', () => {

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
@@ -7,9 +8,9 @@ import { type Profile, SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import express, { type RequestHandler } from 'express';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createJobs } from '../../server/jobs';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { launchBrowser } from '../../test/support/browser';
+import { runModuleJobNow } from '../../test/support/jobs';
 import { freeLoopbackPort } from '../../test/support/pysaml2-idp';
 import { type KeyPair, makeKeyPair } from '../../test/support/saml-keys';
 import { startTestServer, type TestServer } from '../../test/support/server';
@@ -39,11 +40,14 @@ interface Person {
  * Chromium with the product's real CSP, against samlp: metadata import,
  * certificate rollover by the scheduled refresh, attribute presets, the
  * last response, the work-email route, deep links, a missing email and
- * single logout both ways. The database matters (metadata schedule, sessions
- * ended by logout), so it runs on both passes.
+ * single logout both ways, each signing mode, SHA-1, an encrypted assertion and
+ * an app tile. The pages and redirects are the same on either database, and
+ * the SQL behind them (metadata refresh, sessions ended by logout, replay) is
+ * tried on both by the HTTP suites, so this runs on one CI pass only.
  */
 describe('single sign-on administration and sign-in experience in Chromium (samlp IdP)', function () {
   this.timeout(180_000);
+  if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') return;
   let server: TestServer;
   let idp: http.Server;
   let idpBase: string;
@@ -61,6 +65,8 @@ describe('single sign-on administration and sign-in experience in Chromium (saml
   let postOnly = false;
   let names: Record<keyof Person, string> = { email: '', given: '', surname: '', jobTitle: '', team: '', staffNumber: '' };
   let sendEmail = true;
+  /** What the IdP signs and how, and the certificate (from our metadata) it encrypts assertions to. */
+  let signing: { response: boolean; assertion: boolean; sha1: boolean; encryptTo?: string };
   let person: Person;
   let sessionCounter = 0;
   const logoutRequestsSeen: { nameId: string; sessionIndex: string }[] = [];
@@ -118,17 +124,23 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     app.get('/metadata', (_req, res) => {
       res.type('application/samlmetadata+xml').send(metadataXml());
     });
-    app.get('/saml', (req, res, next) => {
+    const signIn = (extra: Record<string, unknown>): RequestHandler => (req, res, next) => {
       sessionCounter++;
+      const acs = `${server.url}/auth/saml/${SLUG}/acs`;
       samlp.auth({
         issuer: IDP_ENTITY,
         cert: signWith.cert,
         key: signWith.key,
         sessionIndex: `_session-${sessionCounter}`,
         // As real IdPs do: the response and its subject confirmation are addressed to the ACS.
-        destination: `${server.url}/auth/saml/${SLUG}/acs`,
-        recipient: `${server.url}/auth/saml/${SLUG}/acs`,
-        getPostURL: (_a: string, _d: unknown, _r: unknown, cb: (err: Error | null, url: string) => void) => cb(null, `${server.url}/auth/saml/${SLUG}/acs`),
+        destination: acs,
+        recipient: acs,
+        signResponse: signing.response,
+        signAssertion: signing.assertion,
+        signatureAlgorithm: signing.sha1 ? 'rsa-sha1' : 'rsa-sha256',
+        digestAlgorithm: signing.sha1 ? 'sha1' : 'sha256',
+        ...(signing.encryptTo && { encryptionCert: signing.encryptTo, encryptionPublicKey: new X509Certificate(signing.encryptTo).publicKey.export({ type: 'spki', format: 'pem' }) }),
+        getPostURL: (_a: string, _d: unknown, _r: unknown, cb: (err: Error | null, url: string) => void) => cb(null, acs),
         getUserFromRequest: () => person,
         profileMapper: (user: Person) => ({
           getNameIdentifier: () => ({ nameIdentifier: `opaque-${user.staffNumber}`, nameIdentifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }),
@@ -138,8 +150,12 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
             return claims;
           },
         }),
+        ...extra,
       })(req, res, next);
-    });
+    };
+    app.get('/saml', signIn({}));
+    // An "app tile" at the IdP's portal: an unsolicited response, to our entity ID, taking the page to open from ?RelayState=.
+    app.get('/tile', signIn({ audience: `${server.url}/auth/saml/${SLUG}/metadata` }));
     // The IdP's single logout service: answers our LogoutRequest with a signed LogoutResponse, and takes our LogoutResponses.
     app.get('/slo', async (req, res) => {
       if (typeof req.query.SAMLResponse === 'string') {
@@ -174,6 +190,8 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     signWith = oldKeys;
     sendEmail = true;
     postOnly = false;
+    // samlp's default: the assertion signed, the response not (as Entra ID and ADFS send).
+    signing = { response: false, assertion: true, sha1: false };
     person = { email: 'jo.khan@valecounty.example', given: 'Jo', surname: 'Khan', jobTitle: 'Housing Officer', team: 'Housing Options', staffNumber: 'VC-1001' };
   });
 
@@ -321,6 +339,44 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     await context.close();
   });
 
+  it('signs in whichever part the IdP signs where the setting allows it, refuses SHA-1, decrypts an encrypted assertion, and signs in from an app tile', async () => {
+    const arrivesAt = async (why: string, expected = '/framework', text?: string) => {
+      const { context, page } = await signInThroughIdp('/framework');
+      expect(new URL(page.url()).pathname, `${why}: ${await page.textContent('main')}`).to.equal(expected);
+      if (text) expect(((await page.textContent('main')) ?? '').replace(/\s+/g, ' '), why).to.contain(text);
+      await context.close();
+    };
+    const setting = async (signingRequired: string) => {
+      await openSettings();
+      await adminPage.check(`#signingRequired-${signingRequired}`);
+      await adminPage.check('#allowIdpInitiated');
+      await saveSettings();
+    };
+    const refused = `/auth/saml/${SLUG}/acs`;
+    // Shibboleth's default under "either": the response signed, the assertion not.
+    signing = { response: true, assertion: false, sha1: false };
+    await arrivesAt('response only, either');
+    await setting('both');
+    signing = { response: false, assertion: true, sha1: false };
+    await arrivesAt('assertion only, both', refused, 'the identity provider signed the assertion only, but this organisation is set to require both the response and the assertion to be signed');
+    signing = { response: true, assertion: true, sha1: false };
+    await arrivesAt('both, both');
+    await setting('either');
+    signing = { response: false, assertion: true, sha1: true };
+    await arrivesAt('SHA-1', refused, 'signed with SHA-1, which is no longer safe');
+    // Encrypted to the certificate the service's metadata publishes for encryption.
+    const metadata = await (await fetch(`${server.url}/auth/saml/${SLUG}/metadata`)).text();
+    const body = metadata.match(/<KeyDescriptor use="encryption">[\s\S]*?<ds:X509Certificate>([^<]+)</)?.[1]?.replace(/\s/g, '') ?? '';
+    signing = { response: false, assertion: true, sha1: false, encryptTo: `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n` };
+    await arrivesAt('encrypted');
+    // From the IdP's portal, with IdP-initiated sign-in switched on above.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${idpBase}/tile?RelayState=${encodeURIComponent('/framework')}`);
+    await page.waitForURL(`${server.url}/framework`);
+    await context.close();
+  });
+
   it('understands metadata pasted into the certificate box, and a metadata file uploaded', async () => {
     await openSettings();
     await adminPage.fill('#certificates', metadataXml());
@@ -352,23 +408,10 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     });
     expect(before, 'the new certificate is not trusted before the refresh').to.not.equal('/framework');
 
-    const jobs = await createJobs(db, server.product.logger, 1);
-    const mod = server.product.modules.find((m) => m.definition.name === 'sso');
-    if (!mod) throw new Error('no sso module');
-    await mod.definition.jobs?.(server.product.contextFor(mod), jobs);
-    await jobs.start();
-    try {
-      await jobs.now('sso:refresh-metadata');
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const { rows } = await db.query<{ idp_certificates: string[] }>(`select idp_certificates from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`, [SLUG]);
-        if (rows[0].idp_certificates.length === 2) break;
-        if (Date.now() > deadline) throw new Error('the scheduled refresh did not run');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    } finally {
-      await jobs.stop();
-    }
+    await runModuleJobNow(server, 'sso', 'sso:refresh-metadata', async () => {
+      const { rows } = await db.query<{ idp_certificates: string[] }>(`select idp_certificates from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`, [SLUG]);
+      return rows[0].idp_certificates.length === 2;
+    });
     expect((await lastAudit('sso.metadata-refreshed')).certificateFingerprints).to.have.length(2);
     const { context, page } = await signInThroughIdp('/framework');
     expect(new URL(page.url()).pathname).to.equal('/framework');

@@ -21,12 +21,21 @@ HTTP on a loopback port:
                           (SHA-256) by the SP certificate given in the mode
                           ("sp_signing_cert"); answered with a signed
                           LogoutResponse redirect to the mode's "sp_slo_url"
-                          (JSON {"location"} with ?format=json), or a 403
+                          (JSON {"location"} with ?format=json), or a 403.
+                          A LogoutResponse (to /slo/initiate) is noted and
+                          answered with a "signed out" page
+  GET  /slo/initiate      an IdP-initiated logout (the person signs out at the
+                          IdP): a signed (SHA-256) LogoutRequest for ?name_id=
+                          redirected to the mode's "sp_slo_url"
+  GET  /last-logout-response  the last LogoutResponse received, as JSON
 
 Add ?format=json (or Accept: application/json) to get
 {"action", "SAMLResponse", "RelayState"} instead of HTML, for HTTP clients.
-Started with: --entity-id ID --key key.pem --cert cert.pem [--port 0]; prints
-one JSON line {"port": N} on stdout once it listens.
+Started with: --entity-id ID --key key.pem --cert cert.pem [--next-key
+next.pem --next-cert next-cert.pem] [--port 0]; prints one JSON line
+{"port": N} on stdout once it listens. The next key is for a certificate
+rollover: the mode's "publish_next" adds its certificate to the metadata,
+"sign_with_next" signs with it.
 """
 import argparse
 import base64
@@ -34,6 +43,7 @@ import json
 import sys
 import threading
 import traceback
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -68,10 +78,13 @@ MODE_DEFAULTS = {
     "in_response_to": None,  # answer another request id
     "sp_signing_cert": None,  # PEM of the SP's signing certificate: LogoutRequests must verify against it
     "sp_slo_url": None,  # where the LogoutResponse goes (the SP's HTTP-Redirect SingleLogoutService)
+    "publish_next": False,  # the metadata lists the next signing certificate too (a rollover announced)
+    "sign_with_next": False,  # responses and logout messages are signed with the next key (the rollover done)
 }
 
-STATE = {"mode": dict(MODE_DEFAULTS), "last_request": None, "last_logout": None}
+STATE = {"mode": dict(MODE_DEFAULTS), "last_request": None, "last_logout": None, "last_logout_response": None}
 LOCK = threading.Lock()
+SERVERS = {}
 
 
 def build_attributes(_acs, _ava, _name_format):
@@ -138,13 +151,14 @@ def encrypt_assertion(self, statement, enc_key, template, key_type=None, node_xp
 saml2.sigver.SecurityContext.encrypt_assertion = encrypt_assertion
 
 
-def make_server(args, base):
+def make_server(args, base, key, cert, extra_certs=None):
     config = IdPConfig()
     config.load(
         {
             "entityid": args.entity_id,
-            "key_file": args.key,
-            "cert_file": args.cert,
+            "key_file": key,
+            "cert_file": cert,
+            "additional_cert_files": extra_certs,
             "xmlsec_binary": "/usr/bin/xmlsec1",
             "metadata": {},
             "service": {
@@ -207,6 +221,43 @@ def response_for(idp, in_response_to, acs, sp_entity_id, relay_state):
     }
 
 
+def servers():
+    """The IdP as it signs now (its current key, or the next after a rollover)."""
+    mode = STATE["mode"]
+    return SERVERS["next"] if mode["sign_with_next"] else SERVERS["current"]
+
+
+def metadata_config():
+    """What the metadata lists: the current certificate, the next beside it once announced, the next alone once retired."""
+    mode = STATE["mode"]
+    if mode["publish_next"] and "announced" in SERVERS:
+        return SERVERS["announced"].config
+    return servers().config
+
+
+def logout_response(query):
+    """Notes the SP's LogoutResponse to a logout this IdP started (as its signed-out page would)."""
+    # Read as it comes (deflated, base64): the SP is not in this IdP's metadata store for pysaml2 to check it against.
+    resp = saml2.samlp.logout_response_from_string(zlib.decompress(base64.b64decode(query["SAMLResponse"][0]), -15).decode("utf-8"))
+    STATE["last_logout_response"] = {
+        "in_response_to": resp.in_response_to,
+        "issuer": resp.issuer.text if resp.issuer is not None else None,
+        "status": resp.status.status_code.value,
+        "signed": "Signature" in query,
+    }
+    return "<!DOCTYPE html><html lang=en><title>Signed out</title><h1>You have signed out at the identity provider</h1></html>"
+
+
+def initiate_logout(query):
+    """The person signs out at the IdP: a signed LogoutRequest to the SP's single logout URL."""
+    mode = STATE["mode"]
+    idp = servers()
+    name_id = NameID(text=query["name_id"][0], format=query.get("name_id_format", [NAMEID_FORMAT_EMAILADDRESS])[0])
+    _req_id, req = idp.create_logout_request(mode["sp_slo_url"], query.get("sp", [None])[0], name_id=name_id, sign=False)
+    http = idp.apply_binding(BINDING_HTTP_REDIRECT, str(req), mode["sp_slo_url"], query.get("relay_state", [""])[0], sign=True, sigalg=xmldsig.SIG_RSA_SHA256)
+    return dict(http["headers"])["Location"]
+
+
 def logout_request(idp, query):
     """A LogoutRequest by HTTP-Redirect, refused unless signed by the SP's
     certificate with SHA-256 (as ADFS and Shibboleth require by default)."""
@@ -240,6 +291,8 @@ def main():
     parser.add_argument("--entity-id", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--cert", required=True)
+    parser.add_argument("--next-key")
+    parser.add_argument("--next-cert")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
 
@@ -266,7 +319,7 @@ def main():
 
         def authn_request(self, saml_request, binding, relay_state, query):
             with LOCK:
-                req = IDP.parse_authn_request(saml_request, binding)
+                req = servers().parse_authn_request(saml_request, binding)
                 msg = req.message
                 STATE["last_request"] = {
                     "id": msg.id,
@@ -275,7 +328,7 @@ def main():
                     "destination": msg.destination,
                     "relay_state": relay_state,
                 }
-                result = response_for(IDP, msg.id, msg.assertion_consumer_service_url, msg.issuer.text, relay_state)
+                result = response_for(servers(), msg.id, msg.assertion_consumer_service_url, msg.issuer.text, relay_state)
             self.answer(query, result)
 
         def do_GET(self):
@@ -284,20 +337,33 @@ def main():
             one = lambda k: query.get(k, [None])[0]  # noqa: E731
             try:
                 if url.path == "/metadata":
-                    self.send(200, create_metadata_string(None, IDP.config, 4, None, None, None, None, None).decode("utf-8"), "application/samlmetadata+xml")
+                    self.send(200, create_metadata_string(None, metadata_config(), 4, None, None, None, None, None).decode("utf-8"), "application/samlmetadata+xml")
                 elif url.path == "/sso/redirect":
                     self.authn_request(one("SAMLRequest"), BINDING_HTTP_REDIRECT, one("RelayState"), query)
                 elif url.path == "/unsolicited":
                     with LOCK:
-                        result = response_for(IDP, None, one("acs"), one("sp"), one("relay_state"))
+                        result = response_for(servers(), None, one("acs"), one("sp"), one("relay_state"))
                     self.answer(query, result)
                 elif url.path == "/last":
                     self.send(200, json.dumps(STATE["last_request"]), "application/json")
                 elif url.path == "/last-logout":
                     self.send(200, json.dumps(STATE["last_logout"]), "application/json")
+                elif url.path == "/last-logout-response":
+                    self.send(200, json.dumps(STATE["last_logout_response"]), "application/json")
+                elif url.path == "/slo/initiate":
+                    with LOCK:
+                        location = initiate_logout(query)
+                    self.send_response(302)
+                    self.send_header("Location", location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif url.path == "/slo/redirect" and "SAMLResponse" in query:
+                    with LOCK:
+                        page = logout_response(query)
+                    self.send(200, page, "text/html; charset=utf-8")
                 elif url.path == "/slo/redirect":
                     with LOCK:
-                        status, result = logout_request(IDP, query)
+                        status, result = logout_request(servers(), query)
                     if self.wants_json(query) or status != 200:
                         self.send(status, json.dumps(result), "application/json")
                     else:
@@ -334,8 +400,13 @@ def main():
 
     httpd = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     port = httpd.server_address[1]
-    global IDP
-    IDP = make_server(args, f"http://127.0.0.1:{port}")
+    base = f"http://127.0.0.1:{port}"
+    SERVERS["current"] = make_server(args, base, args.key, args.cert)
+    if args.next_key and args.next_cert:
+        SERVERS["announced"] = make_server(args, base, args.key, args.cert, [args.next_cert])
+        SERVERS["next"] = make_server(args, base, args.next_key, args.next_cert)
+    else:
+        SERVERS["next"] = SERVERS["current"]
     print(json.dumps({"port": port}), flush=True)
     httpd.serve_forever()
 

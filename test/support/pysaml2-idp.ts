@@ -1,9 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { type KeyPair, makeKeyPair } from './saml-keys';
 
 /**
  * An independent SAML identity provider for tests: pysaml2 (Debian's
@@ -15,19 +16,11 @@ import readline from 'node:readline';
  * `unsolicited`).
  */
 
-export interface KeyPair {
-  key: string;
-  cert: string;
-}
-
 /** A fresh RSA key and self-signed certificate (PEM), as an IdP or SP would hold. */
-export function makeKeyPair(name: string): KeyPair {
+function freshKeyPair(name: string): KeyPair {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saml-keys-'));
   try {
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], { stdio: 'ignore' });
-    return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') };
+    return makeKeyPair(dir, name);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -72,18 +65,36 @@ export interface PersonClaims {
 }
 
 /** The attribute names each kind of IdP sends by default. */
-export type AttributeStyle = 'entra' | 'oid' | 'friendly';
+export type AttributeStyle = 'entra' | 'adfs' | 'oid' | 'google' | 'friendly';
 
-const NAMES: Record<AttributeStyle, Record<keyof PersonClaims, { name: string; friendly?: string }>> = {
-  entra: {
-    email: { name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress' },
-    givenName: { name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname' },
-    surname: { name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname' },
-    displayName: { name: 'http://schemas.microsoft.com/identity/claims/displayname' },
-    jobTitle: { name: 'jobtitle' },
-    team: { name: 'department' },
-    staffNumber: { name: 'employeeid' },
-  },
+type Names = Record<keyof PersonClaims, { name: string; friendly?: string }>;
+
+const ENTRA: Names = {
+  email: { name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress' },
+  givenName: { name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname' },
+  surname: { name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname' },
+  displayName: { name: 'http://schemas.microsoft.com/identity/claims/displayname' },
+  jobTitle: { name: 'jobtitle' },
+  team: { name: 'department' },
+  staffNumber: { name: 'employeeid' },
+};
+
+const FRIENDLY: Names = {
+  email: { name: 'email' },
+  givenName: { name: 'firstName' },
+  surname: { name: 'lastName' },
+  displayName: { name: 'displayName' },
+  jobTitle: { name: 'jobTitle' },
+  team: { name: 'department' },
+  staffNumber: { name: 'employeeNumber' },
+};
+
+const NAMES: Record<AttributeStyle, Names> = {
+  entra: ENTRA,
+  // ADFS's "Send LDAP Attributes as Claims" rule, as docs/sso/adfs.md sets it up: Display-Name goes out as the Name claim.
+  adfs: { ...ENTRA, displayName: { name: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name' } },
+  // Google Workspace's custom SAML app: the App attribute names typed in its attribute mapping (docs/sso/google-workspace.md).
+  google: { ...FRIENDLY, staffNumber: { name: 'employeeId' } },
   // Shibboleth and LDAP directories: eduPerson / inetOrgPerson OIDs with FriendlyName.
   oid: {
     email: { name: 'urn:oid:0.9.2342.19200300.100.1.3', friendly: 'mail' },
@@ -94,15 +105,7 @@ const NAMES: Record<AttributeStyle, Record<keyof PersonClaims, { name: string; f
     team: { name: 'urn:oid:2.5.4.11', friendly: 'ou' },
     staffNumber: { name: 'urn:oid:2.16.840.1.113730.3.1.3', friendly: 'employeeNumber' },
   },
-  friendly: {
-    email: { name: 'email' },
-    givenName: { name: 'firstName' },
-    surname: { name: 'lastName' },
-    displayName: { name: 'displayName' },
-    jobTitle: { name: 'jobTitle' },
-    team: { name: 'department' },
-    staffNumber: { name: 'employeeNumber' },
-  },
+  friendly: FRIENDLY,
 };
 
 /** A person's claims as a given kind of IdP would name them. */
@@ -111,7 +114,7 @@ export function attributesFor(person: PersonClaims, style: AttributeStyle = 'ent
   for (const [key, value] of Object.entries(person) as [keyof PersonClaims, string | undefined][]) {
     if (!value) continue;
     const n = NAMES[style][key];
-    out.push({ name: n.name, friendlyName: n.friendly, nameFormat: style === 'friendly' ? NAME_FORMAT_BASIC : NAME_FORMAT_URI, values: [value] });
+    out.push({ name: n.name, friendlyName: n.friendly, nameFormat: style === 'friendly' || style === 'google' ? NAME_FORMAT_BASIC : NAME_FORMAT_URI, values: [value] });
   }
   return out;
 }
@@ -138,8 +141,12 @@ export interface IdpMode {
   inResponseTo?: string;
   /** The SP's signing certificate (PEM, from its metadata): LogoutRequests must be signed by it. */
   spSigningCert?: string;
-  /** Where the IdP sends its LogoutResponse (the SP's single logout URL). */
+  /** Where the IdP sends its LogoutResponse, and its own LogoutRequests (the SP's single logout URL). */
   spSloUrl?: string;
+  /** A certificate rollover announced: the metadata lists the next signing certificate beside the current one. */
+  publishNext?: boolean;
+  /** The rollover done: responses and logout messages are signed with the next key. */
+  signWithNext?: boolean;
 }
 
 export interface PostedResponse {
@@ -158,6 +165,8 @@ export interface Pysaml2Idp {
   /** The HTTP-Redirect single logout URL: it refuses a LogoutRequest not signed by the mode's spSigningCert. */
   sloUrl: string;
   keys: KeyPair;
+  /** The key a certificate rollover moves to (see IdpMode.publishNext, signWithNext). */
+  nextKeys: KeyPair;
   metadata(): Promise<string>;
   setMode(mode: IdpMode): Promise<void>;
   /** For an HTTP client: answers the AuthnRequest in a redirect URL the product gave, as the form fields. */
@@ -174,6 +183,10 @@ export interface Pysaml2Idp {
    */
   logout(redirectUrl: string): Promise<{ status: number; location?: string; error?: string }>;
   lastLogout(): Promise<{ id: string; issuer: string; name_id: string; session_index: string[]; destination: string } | null>;
+  /** The URL a browser opens to sign out at the IdP: it redirects to the mode's spSloUrl with a signed LogoutRequest for this NameID. */
+  signOutAtIdpUrl(nameId: string, spEntityId: string, nameIdFormat?: string): string;
+  /** The last LogoutResponse an SP sent back to a logout this IdP started. */
+  lastLogoutResponse(): Promise<{ in_response_to: string; issuer: string; status: string; signed: boolean } | null>;
   close(): Promise<void>;
 }
 
@@ -181,11 +194,13 @@ export const PYSAML2_SCRIPT = path.join(__dirname, 'pysaml2-idp.py');
 
 export async function startPysaml2Idp(options: { entityId?: string; keys?: KeyPair } = {}): Promise<Pysaml2Idp> {
   const entityId = options.entityId ?? `urn:test:pysaml2-idp:${process.pid}:${Date.now()}`;
-  const keys = options.keys ?? makeKeyPair('pysaml2-idp');
+  const keys = options.keys ?? freshKeyPair('pysaml2-idp');
+  const nextKeys = freshKeyPair('pysaml2-idp-next');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pysaml2-idp-'));
-  fs.writeFileSync(path.join(dir, 'key.pem'), keys.key, { mode: 0o600 });
-  fs.writeFileSync(path.join(dir, 'cert.pem'), keys.cert);
-  const child: ChildProcess = spawn('/usr/bin/python3', [PYSAML2_SCRIPT, '--entity-id', entityId, '--key', path.join(dir, 'key.pem'), '--cert', path.join(dir, 'cert.pem')], {
+  const files: Record<string, string> = { 'key.pem': keys.key, 'cert.pem': keys.cert, 'next-key.pem': nextKeys.key, 'next-cert.pem': nextKeys.cert };
+  for (const [name, pem] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), pem, { mode: 0o600 });
+  const args = ['--entity-id', entityId, '--key', 'key.pem', '--cert', 'cert.pem', '--next-key', 'next-key.pem', '--next-cert', 'next-cert.pem'];
+  const child: ChildProcess = spawn('/usr/bin/python3', [PYSAML2_SCRIPT, ...args.map((a) => (a.endsWith('.pem') ? path.join(dir, a) : a))], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -220,6 +235,7 @@ export async function startPysaml2Idp(options: { entityId?: string; keys?: KeyPa
     metadataUrl: `${url}/metadata`,
     sloUrl: `${url}/slo/redirect`,
     keys,
+    nextKeys,
     metadata: async () => (await call('/metadata')).text(),
     async setMode(mode) {
       const body = {
@@ -238,6 +254,8 @@ export async function startPysaml2Idp(options: { entityId?: string; keys?: KeyPa
         in_response_to: mode.inResponseTo ?? null,
         sp_signing_cert: mode.spSigningCert ?? null,
         sp_slo_url: mode.spSloUrl ?? null,
+        publish_next: mode.publishNext ?? false,
+        sign_with_next: mode.signWithNext ?? false,
       };
       await call('/mode', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     },
@@ -263,6 +281,10 @@ export async function startPysaml2Idp(options: { entityId?: string; keys?: KeyPa
       return { status: res.status, ...(JSON.parse(text) as { location?: string; error?: string }) };
     },
     lastLogout: async () => (await call('/last-logout')).json(),
+    signOutAtIdpUrl(nameId, spEntityId, nameIdFormat = NAMEID_EMAIL) {
+      return `${url}/slo/initiate?${new URLSearchParams({ name_id: nameId, name_id_format: nameIdFormat, sp: spEntityId })}`;
+    },
+    lastLogoutResponse: async () => (await call('/last-logout-response')).json(),
     async close() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
