@@ -311,10 +311,11 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await scoFrame(page, 'bye.html');
     // The player page has gone by the time the SCO finishes: only the content frame's beacon can say so.
     await page.close({ runBeforeUnload: true });
+    // The beacon leaves after the page has gone; on a loaded machine it can take a while to arrive.
     const attempt = await waitFor(async () => {
       const a = await latestAttempt('unload-12');
       return a?.completed_at ? a : undefined;
-    }, 'the SCO to be settled by its last words');
+    }, 'the SCO to be settled by its last words', 45_000);
     expect(attempt.status).to.equal('completed');
     const lessonStatus = await sql<{ s: string }>("select cmi->>'cmi.core.lesson_status' as s from scorm_sco_states where attempt_id = $1", [attempt.id]);
     expect(lessonStatus[0].s, 'LMSFinish on "not attempted" records "completed"').to.equal('completed');
