@@ -126,7 +126,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     next();
   });
   installAuthentication(app, database, logger, config);
-  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
+  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), modules.flatMap((m) => m.definition.uploads ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
 
   const navEntries: NavEntry[] = modules.flatMap((m) => m.definition.nav ?? []).sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
   app.use(async (req, res, next) => {

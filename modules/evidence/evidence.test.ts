@@ -79,9 +79,10 @@ describe('evidence: sign-off, documents, corrections with history', () => {
     await learner.get(`/staff/${learnerStaffId}/evidence/upload`);
     const upload = (name: string, bytes: Buffer) => {
       const body = new FormData();
+      body.append('_csrf', learner.csrfToken!);
       body.append('title', 'Safe Lives Dash training');
       body.append('document', new Blob([new Uint8Array(bytes)]), name);
-      return learner.request('POST', `/staff/${learnerStaffId}/evidence/upload?_csrf=${encodeURIComponent(learner.csrfToken!)}`, { body });
+      return learner.request('POST', `/staff/${learnerStaffId}/evidence/upload`, { body });
     };
     const rejected = await upload('certificate.exe', Buffer.from('MZ not a document'));
     expect(rejected.status).to.equal(400);

@@ -1,6 +1,7 @@
 import Busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
 import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, trainingScope } from '../../server/access';
+import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { complianceForStaff, londonToday, STATUS_NAMES } from '../compliance/service';
@@ -113,6 +114,7 @@ export default defineModule({
   name: 'evidence',
   dependsOn: ['staff', 'framework', 'courses'],
   seedDemo: seedDemoEvidence,
+  uploads: [/^\/staff\/[^/]+\/evidence\/upload$/],
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
@@ -172,6 +174,7 @@ export default defineModule({
       const person = await findStaffInScope(pool, scope, staffId);
       if (!person) throw new NotFoundError('member of staff');
       const { fields, file } = await readUpload(req);
+      checkUploadToken(req, fields);
       const errors: { text: string; href: string }[] = [];
       if (!fields.title) errors.push({ text: 'Enter the name of the training', href: '#title' });
       const contentType = file && !file.truncated ? documentType(file.filename, file.content.subarray(0, 8)) : null;

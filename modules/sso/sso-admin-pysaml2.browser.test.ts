@@ -122,12 +122,13 @@ describe('single sign-on administration against pysaml2 in Chromium', function (
     await agent.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
     await agent.get(`/admin/sso/${SLUG}`);
     const post = (body: BodyInit, type: string) =>
-      agent.request('POST', `/admin/sso/${SLUG}/import?_csrf=${encodeURIComponent(agent.csrfToken ?? '')}`, { body, headers: { 'content-type': type } });
+      agent.request('POST', `/admin/sso/${SLUG}/import`, { body, headers: { 'content-type': type, 'x-csrf-token': agent.csrfToken ?? '' } });
     const broken = await post('--x\r\nContent-Disposition: form-data; name="metadataXml"\r\n\r\n<EntityDescriptor', 'multipart/form-data; boundary=x');
     expect(broken.status).to.equal(400);
     const form = new FormData();
+    form.append('_csrf', agent.csrfToken ?? '');
     form.append('metadataFile', new Blob([`<EntityDescriptor>${'x'.repeat(3 * 1024 * 1024)}</EntityDescriptor>`]), 'big.xml');
-    const big = await agent.request('POST', `/admin/sso/${SLUG}/import?_csrf=${encodeURIComponent(agent.csrfToken ?? '')}`, { body: form });
+    const big = await agent.request('POST', `/admin/sso/${SLUG}/import`, { body: form });
     expect(big.status).to.equal(400);
     expect(await big.text()).to.contain('larger than 2 MB');
     const notMultipart = await post('metadataXml=x', 'application/x-www-form-urlencoded');
