@@ -1,4 +1,5 @@
 import express, { type Request, type Router } from 'express';
+import { auditDetailText, auditSentence } from './audit-words';
 import rateLimit from 'express-rate-limit';
 import { allow, caller, hasRole, managedScope, ROLE_NAMES, ROLES } from '../../server/access';
 import { audit, findUserByEmail, grantRole, hashPassword, listApiTokens, normaliseEmail, revokeApiTokens } from '../../server/auth/users';
@@ -369,7 +370,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
       title: 'Audit log',
       q,
       errors: errors.length ? errors : undefined,
-      entries: entries.map((e) => ({ ...e, detailText: Object.entries(e.detail).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('; ') })),
+      entries: entries.map((e) => ({ ...e, sentence: auditSentence(e.action, e.detail), detailText: auditDetailText(e.detail) })),
       total,
       actions: await auditActions(pool),
       organisations: await organisations('all'),

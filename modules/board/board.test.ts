@@ -159,7 +159,7 @@ describe(`board coverage (${TEST_DB})`, function () {
     expect((await lead.postForm('/organisations/test-refuge/headcount', { staff1: '1' })).status).to.equal(404);
     const form = await admin.get('/organisations/test-refuge/headcount');
     expect(form.status).to.equal(200);
-    expect(form.text).to.include('On the system now: 0 staff and 60 volunteers.');
+    expect(form.text).to.include('On the system now: 0 staff members and 60 volunteers.');
     const fields = (g: number, staffN: string, volunteers: string) => ({ [`staff${g}`]: staffN, [`volunteers${g}`]: volunteers });
     const good = { ...fields(1, '0', '240'), ...fields(2, '0', '0'), ...fields(3, '0', '0'), ...fields(4, '1', '0') };
     const bad = await admin.postForm('/organisations/test-refuge/headcount', { ...good, volunteers1: 'thirty' });

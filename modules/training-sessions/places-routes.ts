@@ -20,7 +20,7 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
   const mail = { pool, mailer: ctx.mailer, config: ctx.config };
 
   const termsPage = async (res: express.Response, form: TermsForm, errors: { text: string; href: string }[] = []) =>
-    res.status(errors.length ? 400 : 200).render(ctx.view('booking-terms'), { title: `${errors.length ? 'Error: ' : ''}Booking terms`, form, errors });
+    res.status(errors.length ? 400 : 200).render(ctx.view('booking-terms'), { title: 'Booking terms', form, errors });
 
   router.get('/admin/booking-terms', allow('partnership-admin'), async (_req, res) => {
     const t = await bookingTerms(pool);
