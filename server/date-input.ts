@@ -67,7 +67,7 @@ export function readDateInput(body: Record<string, unknown>, name: string, label
   const entered = !typed.day && !typed.month && !typed.year && ISO_DAY.test(whole) ? datePartsOf(whole) : typed;
   const fail = (text: string, parts: DatePart[]): DateInputResult => ({ entered, error: { text, href: `#${name}-${parts[0]}`, parts } });
   const missing = ALL.filter((p) => !entered[p]);
-  if (missing.length === 3) return fail(`Enter ${label}`, ALL);
+  if (missing.length === 3) return fail(whole ? `${capitalise(label)} must be a real date` : `Enter ${label}`, ALL);
   if (missing.length) return fail(`${capitalise(label)} must include a ${missing.join(' and ')}`, missing);
   const notNumber = ALL.filter((p) => !/^\d+$/.test(entered[p]));
   if (notNumber.length) return fail(`${capitalise(label)} must be a real date`, notNumber);
@@ -87,7 +87,8 @@ export function readDateInput(body: Record<string, unknown>, name: string, label
 /** An optional date (a filter): nothing typed is no date, not an error. */
 export function readOptionalDateInput(body: Record<string, unknown>, name: string, label: string, limits: DateLimits = {}): DateInputResult {
   const result = readDateInput(body, name, label, limits);
-  return result.error && result.error.parts.length === 3 && !ALL.some((p) => result.entered[p]) ? { entered: result.entered } : result;
+  const nothingTyped = !ALL.some((p) => result.entered[p]) && !field(body, name);
+  return result.error && nothingTyped ? { entered: result.entered } : result;
 }
 
 /** A date input as a form keeps it: the day whole ('YYYY-MM-DD', as stored or sent by a script) or the boxes as typed. */

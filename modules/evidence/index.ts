@@ -179,6 +179,7 @@ export default defineModule({
       checkUploadToken(req, fields);
       const errors: { text: string; href: string }[] = [];
       if (!fields.title) errors.push({ text: 'Enter the name of the training', href: '#title' });
+      else if (fields.title.length > 300) errors.push({ text: 'The name of the training must be 300 characters or fewer', href: '#title' });
       const contentType = file && !file.truncated ? documentType(file.filename, file.content.subarray(0, 8)) : null;
       if (!file || file.content.length === 0) errors.push({ text: 'Select a file', href: '#document' });
       else if (file.truncated) errors.push({ text: 'The file must be smaller than 5 MB', href: '#document' });

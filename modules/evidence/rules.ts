@@ -1,5 +1,4 @@
 import { checkDateValue, type DateValue, dateValueFrom, pastDay } from '../../server/date-input';
-import { DateTime } from 'luxon';
 
 export interface FieldError {
   text: string;
@@ -71,13 +70,14 @@ export function validateRecord(form: RecordForm, known: { competencyIds: string[
   return errors;
 }
 
-export function validateChange(form: { action: string; reason: string; achievedOn: DateValue }, today: string): FieldError[] {
+export function validateChange(form: { action: string; reason: string; achievedOn: DateValue; note?: string }, today: string): FieldError[] {
   const errors: FieldError[] = [];
   if (form.action !== 'correct' && form.action !== 'withdraw') errors.push({ text: 'Select whether to correct or withdraw this evidence', href: '#action' });
   const day = form.action === 'correct' ? achievedDay(form.achievedOn, 'the corrected date', today) : undefined;
   if (day?.error) errors.push(day.error);
   if (!form.reason) errors.push({ text: 'Enter the reason for the change', href: '#reason' });
   else if (form.reason.length > 1000) errors.push({ text: 'The reason must be 1000 characters or fewer', href: '#reason' });
+  if ((form.note ?? '').length > 2000) errors.push({ text: 'The corrected note must be 2000 characters or fewer', href: '#note' });
   return errors;
 }
 

@@ -1,4 +1,4 @@
-import { checkDateValue, type DateValue, dateValueFrom, readTimeInput } from '../../server/date-input';
+import { checkDateValue, type DateValue, dateValueFrom, readOptionalDateInput, readTimeInput } from '../../server/date-input';
 import { DateTime } from 'luxon';
 
 export interface FieldError {
@@ -184,23 +184,26 @@ export function validateTerms(form: TermsForm): { errors: FieldError[]; value?: 
  * The report period from ?from=YYYY-MM-DD&to=YYYY-MM-DD (both days included,
  * London time); by default the twelve months up to today.
  */
-export function reportPeriod(query: { from?: unknown; to?: unknown }, now: Date): { from: Date; to: Date; fromDay: string; toDay: string; errors: FieldError[] } {
+export function reportPeriod(
+  query: Record<string, unknown>,
+  now: Date,
+): { from: Date; to: Date; fromDay: string; toDay: string; fromShown: DateValue; toShown: DateValue; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const today = DateTime.fromJSDate(now).setZone('Europe/London').startOf('day');
-  const day = (v: unknown, field: string, fallback: DateTime) => {
-    if (typeof v !== 'string' || v === '') return fallback;
-    const d = DateTime.fromISO(v, { zone: 'Europe/London' });
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !d.isValid) {
-      errors.push({ text: `Enter the ${field} date as YYYY-MM-DD, for example 2027-04-01`, href: `#${field}` });
-      return fallback;
-    }
-    return d;
+  // A date left empty means the default; one typed wrong is explained and shown again as typed.
+  const day = (field: string, label: string, fallback: DateTime): { day: DateTime; shown: DateValue } => {
+    const read = readOptionalDateInput(query, field, label);
+    if (read.error) errors.push(read.error);
+    const d = read.value ? DateTime.fromISO(read.value, { zone: 'Europe/London' }) : fallback;
+    return { day: d, shown: read.error ? read.entered : (d.toISODate() as string) };
   };
-  let from = day(query.from, 'from', today.minus({ months: 12 }));
-  const to = day(query.to, 'to', today);
+  const start = day('from', 'the start date', today.minus({ months: 12 }));
+  const end = day('to', 'the end date', today);
+  let from = start.day;
+  const to = end.day;
   if (from > to) {
-    errors.push({ text: 'The from date must be on or before the to date', href: '#from' });
+    errors.push({ text: 'The start date must be the same as or before the end date', href: '#from-day' });
     from = to;
   }
-  return { from: from.toJSDate(), to: to.plus({ days: 1 }).toJSDate(), fromDay: from.toISODate()!, toDay: to.toISODate()!, errors };
+  return { from: from.toJSDate(), to: to.plus({ days: 1 }).toJSDate(), fromDay: from.toISODate()!, toDay: to.toISODate()!, fromShown: start.shown, toShown: end.shown, errors };
 }

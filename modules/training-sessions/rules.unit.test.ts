@@ -91,7 +91,8 @@ describe('booking terms and charges per place', () => {
     const p = reportPeriod({}, now);
     expect([p.fromDay, p.toDay]).to.deep.equal(['2026-06-15', '2027-06-15']);
     expect(p.to.toISOString()).to.equal('2027-06-15T23:00:00.000Z'); // midnight at the end of the day, British Summer Time
-    expect(reportPeriod({ from: '2027-13-01' }, now).errors[0].href).to.equal('#from');
-    expect(reportPeriod({ from: '2027-06-01', to: '2027-05-01' }, now).errors[0].text).to.contain('on or before');
+    expect(reportPeriod({ from: '2027-13-01' }, now).errors[0].href).to.equal('#from-month');
+    expect(reportPeriod({ 'from-day': '1', 'from-month': '4', 'from-year': '' }, now).errors[0].text).to.equal('The start date must include a year');
+    expect(reportPeriod({ from: '2027-06-01', to: '2027-05-01' }, now).errors[0].text).to.contain('same as or before');
   });
 });
