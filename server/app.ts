@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { hasRole } from './access';
 import { installAuthentication, installSessions, signInRoutes } from './auth';
 import { csrfProtection } from './auth/csrf';
+import { installGovukAssets } from './govuk-assets';
 import type { Config } from './config';
 import type { Database } from './db';
 import { HttpError, isDatabaseUnavailable } from './errors';
@@ -100,7 +101,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
   app.use(refuseHostilePath);
 
   const staticOptions = { maxAge: config.env === 'production' ? '1d' : 0, index: false };
-  app.use('/assets', express.static(path.join(ROOT_DIR, 'node_modules/govuk-frontend/dist/govuk'), staticOptions));
+  installGovukAssets(app, ROOT_DIR, staticOptions);
   app.use('/public', express.static(path.join(ROOT_DIR, 'public'), staticOptions));
   for (const mod of modules) app.use(`/modules/${mod.definition.name}`, express.static(mod.publicDir, staticOptions));
 
@@ -126,7 +127,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     next();
   });
   installAuthentication(app, database, logger, config);
-  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
+  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), modules.flatMap((m) => m.definition.uploads ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
 
   const navEntries: NavEntry[] = modules.flatMap((m) => m.definition.nav ?? []).sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
   app.use(async (req, res, next) => {

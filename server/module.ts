@@ -63,6 +63,8 @@ export interface FeatureModule {
   api?(ctx: ModuleContext): Router;
   /** Paths that accept POSTs without a CSRF token (an IdP posting a SAML response). */
   csrfExempt?: RegExp[];
+  /** Upload forms (multipart): their routes check the form's token themselves with `checkUploadToken`. */
+  uploads?: RegExp[];
   /** Paths (under the site root) that anyone may open without signing in. */
   publicPaths?: RegExp[];
   jobs?(ctx: ModuleContext, jobs: Jobs): void | Promise<void>;

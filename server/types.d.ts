@@ -6,6 +6,8 @@ declare global {
       /** The signed-in person, from the session or an API bearer token. */
       caller?: Caller;
       id?: string | number | object;
+      /** Set on a declared upload path: whether the form's own `_csrf` field is right (server/auth/csrf.ts). */
+      uploadTokenMatches?: (sent: unknown) => boolean;
     }
   }
 }

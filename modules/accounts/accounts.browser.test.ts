@@ -101,7 +101,7 @@ describe('sign-in and access pages in a browser', function () {
     expect(await page.textContent('main')).to.contain('sign-in');
     await expectAccessible();
     await page.goto(`${server.url}/admin/audit?from=yesterday`);
-    expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the start date');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('The start date must be a real date');
     await expectAccessible();
   });
 });

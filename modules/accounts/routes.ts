@@ -1,4 +1,6 @@
+import { readOptionalDateInput } from '../../server/date-input';
 import express, { type Request, type Router } from 'express';
+import { auditDetailText, auditSentence } from './audit-words';
 import rateLimit from 'express-rate-limit';
 import { allow, caller, hasRole, managedScope, ROLE_NAMES, ROLES } from '../../server/access';
 import { audit, findUserByEmail, grantRole, hashPassword, listApiTokens, normaliseEmail, revokeApiTokens } from '../../server/auth/users';
@@ -355,11 +357,12 @@ export function accountRoutes(ctx: ModuleContext): Router {
   // ---- audit log ------------------------------------------------------------
 
   router.get('/admin/audit', allow('partnership-admin'), async (req, res) => {
-    const q = { action: str(req.query.action), from: str(req.query.from), to: str(req.query.to), organisation: str(req.query.organisation) };
     const errors: { text: string; href: string }[] = [];
-    const isDate = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(d));
-    if (q.from && !isDate(q.from)) errors.push({ text: 'Enter the start date as a date, like 2026-11-01', href: '#from' });
-    if (q.to && !isDate(q.to)) errors.push({ text: 'Enter the end date as a date, like 2026-11-30', href: '#to' });
+    const from = readOptionalDateInput(req.query, 'from', 'the start date');
+    const to = readOptionalDateInput(req.query, 'to', 'the end date');
+    for (const d of [from, to]) if (d.error) errors.push(d.error);
+    // The filters as the address keeps them (pagination links): each date whole.
+    const q = { action: str(req.query.action), from: from.value ?? '', to: to.value ?? '', organisation: str(req.query.organisation) };
     if (q.organisation && !UUID.test(q.organisation)) errors.push({ text: 'Select an organisation from the list', href: '#organisation' });
     const page = pageNumber(req.query.page);
     const { entries, total } = errors.length
@@ -368,8 +371,9 @@ export function accountRoutes(ctx: ModuleContext): Router {
     res.status(errors.length ? 400 : 200).render(view('audit'), {
       title: 'Audit log',
       q,
+      dates: { from: from.error ? from.entered : q.from, to: to.error ? to.entered : q.to },
       errors: errors.length ? errors : undefined,
-      entries: entries.map((e) => ({ ...e, detailText: Object.entries(e.detail).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('; ') })),
+      entries: entries.map((e) => ({ ...e, sentence: auditSentence(e.action, e.detail), detailText: auditDetailText(e.detail) })),
       total,
       actions: await auditActions(pool),
       organisations: await organisations('all'),

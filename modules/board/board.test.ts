@@ -159,7 +159,7 @@ describe(`board coverage (${TEST_DB})`, function () {
     expect((await lead.postForm('/organisations/test-refuge/headcount', { staff1: '1' })).status).to.equal(404);
     const form = await admin.get('/organisations/test-refuge/headcount');
     expect(form.status).to.equal(200);
-    expect(form.text).to.include('On the system now: 0 staff and 60 volunteers.');
+    expect(form.text).to.include('On the system now: 0 staff members and 60 volunteers.');
     const fields = (g: number, staffN: string, volunteers: string) => ({ [`staff${g}`]: staffN, [`volunteers${g}`]: volunteers });
     const good = { ...fields(1, '0', '240'), ...fields(2, '0', '0'), ...fields(3, '0', '0'), ...fields(4, '1', '0') };
     const bad = await admin.postForm('/organisations/test-refuge/headcount', { ...good, volunteers1: 'thirty' });
@@ -215,7 +215,7 @@ describe(`board coverage (${TEST_DB})`, function () {
 
     const csv = await board.request('GET', `/board/report/${last.id}.csv`);
     expect(csv.status).to.equal(200);
-    const lines = (await csv.text()).trim().split('\n');
+    const lines = (await csv.text()).trim().split(/\r?\n/);
     expect(lines[0]).to.equal('level,name,group,on_system,compliant,due_soon,overdue,in_induction,not_started,compliant_percent,declared_headcount,compliant_of_declared_percent');
     expect(lines.some((l) => l.startsWith('partnership,Whole partnership,all,'))).to.equal(true);
     expect((await board.request('GET', '/board/report/1999-Q1.pdf')).status).to.equal(404);
@@ -240,7 +240,7 @@ describe(`board coverage (${TEST_DB})`, function () {
     expect(page.text).to.include('Northshire District Council');
     expect(page.text).to.not.include('Vale Constabulary');
     const csv = await (await admin.request('GET', '/board/licensing.csv')).text();
-    const [header, row] = csv.trim().split('\n');
+    const [header, row] = csv.trim().split(/\r?\n/);
     expect(header).to.match(/^organisation,slug,licence_status,licence_starts_on,licence_ends_on,seats,seats_used,active_learners_/);
     expect(row).to.match(/^Northshire District Council,northshire-council,active,\d{4}-01-01,\d{4}-12-31,50,\d+,/);
     const columns = header.split(',');

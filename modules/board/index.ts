@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import express, { type Request, type Response } from 'express';
 import { allow, caller, hasRole, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
@@ -11,7 +10,8 @@ import { stackedBarChart, trendChart } from './charts';
 import { seedBoardDemo } from './demo';
 import { validateHeadcount } from './headcount';
 import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from './quarters';
-import { boardCsv, methodText, renderBoardReportPdf } from './report';
+import { BOARD_CSV_HEADER, boardCsvRows, methodText, renderBoardReportPdf } from './report';
+import { sendCsv } from '../../server/csv';
 import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
 import {
   declaredHeadcount,
@@ -234,7 +234,7 @@ function routes(ctx: ModuleContext) {
     const report = await boardReport(pool, m[1], await partnershipName(ctx));
     if (!report) throw new HttpError(404, `There is no snapshot for ${m[1]}, so there is no report for it yet.`);
     if (m[2] === 'csv') {
-      res.type('text/csv').attachment(`board-report-${m[1]}.csv`).send(boardCsv(report.view));
+      sendCsv(res, `board-report-${m[1]}.csv`, BOARD_CSV_HEADER, boardCsvRows(report.view));
       return;
     }
     res.type('application/pdf').attachment(`board-report-${m[1]}.pdf`).send(await renderBoardReportPdf(report));
@@ -259,11 +259,12 @@ function routes(ctx: ModuleContext) {
   router.get('/board/licensing.csv', allow(ADMIN), async (_req, res) => {
     const { months, quarters, rows } = await licensing();
     const periods = [...months, ...quarters];
-    const csv = stringify([
+    sendCsv(
+      res,
+      'licensing.csv',
       ['organisation', 'slug', 'licence_status', 'licence_starts_on', 'licence_ends_on', 'seats', 'seats_used', ...periods.map((p) => `active_learners_${p.id}`)],
-      ...rows.map((r) => [r.name, r.slug, r.licenceStatus, r.licenceStartsOn ?? '', r.licenceEndsOn ?? '', r.seats ?? '', r.seatsUsed, ...periods.map((p) => r.activeLearners[p.id])]),
-    ]);
-    res.type('text/csv').attachment('licensing.csv').send(csv);
+      rows.map((r) => [r.name, r.slug, r.licenceStatus, r.licenceStartsOn ?? '', r.licenceEndsOn ?? '', r.seats ?? '', r.seatsUsed, ...periods.map((p) => r.activeLearners[p.id])]),
+    );
   });
 
   // Declared headcount: the organisation's own leads and the partnership's administrators.

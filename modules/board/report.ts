@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { longDate, productPdf } from '../certificates/pdf';
 import { COLOURS } from './charts';
 import { ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
@@ -24,7 +23,7 @@ export function methodText(threshold: number): string {
   return `To protect individuals, counts from 1 to ${threshold - 1} are withheld and shown as ${WITHHELD}; every other count is rounded to the nearest ${ROUNDING_BASE}, and totals are the sums of the rounded counts, so they may differ a little from the true totals. Percentages are worked out from the rounded counts.`;
 }
 
-const CSV_HEADER = ['level', 'name', 'group', 'on_system', 'compliant', 'due_soon', 'overdue', 'in_induction', 'not_started', 'compliant_percent', 'declared_headcount', 'compliant_of_declared_percent'];
+export const BOARD_CSV_HEADER = ['level', 'name', 'group', 'on_system', 'compliant', 'due_soon', 'overdue', 'in_induction', 'not_started', 'compliant_percent', 'declared_headcount', 'compliant_of_declared_percent'];
 
 function csvRows(level: string, e: EntityFigures): string[][] {
   return [e.total, ...e.groups].map((r) => [
@@ -43,14 +42,14 @@ function csvRows(level: string, e: EntityFigures): string[][] {
   ]);
 }
 
-/** The quarter's figures as CSV: one row per partnership, sector and organisation by group, suppressed as on screen. */
-export function boardCsv(view: BoardView): string {
-  const rows = [CSV_HEADER, ...csvRows('partnership', view.partnership), ...view.sectors.flatMap((s) => csvRows('sector', s)), ...view.organisations.flatMap((o) => csvRows('organisation', o))];
+/** The quarter's figures for the CSV (under BOARD_CSV_HEADER): one row per partnership, sector and organisation by group, suppressed as on screen. */
+export function boardCsvRows(view: BoardView): string[][] {
+  const rows = [...csvRows('partnership', view.partnership), ...view.sectors.flatMap((s) => csvRows('sector', s)), ...view.organisations.flatMap((o) => csvRows('organisation', o))];
   rows.push(['learning', 'E-learning modules completed', 'all', show(view.elearning.completions), '', '', '', '', '', '', '', '']);
   rows.push(['learning', 'Face-to-face sessions run', 'all', String(view.faceToFace.sessionsRun), '', '', '', '', '', '', '', '']);
   rows.push(['learning', 'Face-to-face places filled', 'all', show(view.faceToFace.placesFilled), '', '', '', '', '', '', '', '']);
   rows.push(['learning', 'Agencies represented', 'all', show(view.faceToFace.agenciesRepresented), '', '', '', '', '', '', '', '']);
-  return stringify(rows);
+  return rows;
 }
 
 /** The quarterly board report: A4 portrait, commentary, charts as vector shapes, and the same figures as tables. */

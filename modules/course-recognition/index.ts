@@ -1,3 +1,5 @@
+import { dateValueFrom } from '../../server/date-input';
+import { plural } from '../../server/wording';
 import express from 'express';
 import { DateTime } from 'luxon';
 import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
@@ -43,7 +45,7 @@ export default defineModule({
     async function renderForm(req: express.Request, res: express.Response, form: Partial<SubmissionForm>, errors: FieldError[] = []) {
       const [organisations, competencies] = await Promise.all([organisationsFor(caller(req)), competencyChoices()]);
       res.status(errors.length ? 400 : 200).render(ctx.view('submit'), {
-        title: `${errors.length ? 'Error: ' : ''}Submit an in-house course for recognition`,
+        title: `Submit an in-house course for recognition`,
         form,
         errors,
         organisations: organisations.map((o) => ({ ...o, selected: o.id === form.organisationId })),
@@ -95,7 +97,7 @@ export default defineModule({
       const review = extra.review ?? {};
       const chosen = new Set(Array.isArray(extra.completion?.staffId) ? (extra.completion.staffId as string[]) : typeof extra.completion?.staffId === 'string' ? [extra.completion.staffId] : []);
       res.status(extra.errors?.length ? 400 : 200).render(ctx.view('course'), {
-        title: `${extra.errors?.length ? 'Error: ' : ''}${course.title}`,
+        title: course.title,
         course: { ...course, statusText: STATUS_TEXT[course.recognition], outcomes: course.learningOutcomes.split(/\r?\n/).filter((l) => l.trim()) },
         deliveryText: DELIVERY_MODES.find((d) => d.value === course.delivery)?.text,
         mapped,
@@ -105,7 +107,7 @@ export default defineModule({
         review,
         canRecord,
         staff: staff.map((s) => ({ ...s, checked: chosen.has(s.id) })),
-        completedOn: extra.completion?.completedOn ?? '',
+        completedOn: extra.completion ? dateValueFrom(extra.completion, 'completedOn') : '',
         completions: done,
         errors: extra.errors ?? [],
       });
@@ -135,7 +137,7 @@ export default defineModule({
       const { errors, value } = validateCompletion(body, staff.map((s) => s.id), today);
       if (!value) return renderCourse(req, res, { errors, completion: body });
       const result = await recordInHouseCompletions(ctx.database, ctx.events, scope, { courseId: course.id, ...value, recordedBy: c.userId });
-      req.session.flash = `${result.recorded} completion${result.recorded === 1 ? '' : 's'} recorded as evidence${result.alreadyRecorded ? ` (${result.alreadyRecorded} already recorded for that day)` : ''}`;
+      req.session.flash = `${plural(result.recorded, 'completion')} recorded as evidence${result.alreadyRecorded ? ` (${result.alreadyRecorded} already recorded for that day)` : ''}`;
       res.redirect(`/in-house-courses/${course.id}`);
     });
 

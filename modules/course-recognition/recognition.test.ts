@@ -100,7 +100,7 @@ describe('in-house training recognised against the training standards, its compl
     expect(page.text).to.contain(people[0].name).and.not.contain(`value="${outsider.id}"`);
     const future = await lead.postForm(`/in-house-courses/${courseId}/completions`, { completedOn: '2099-01-01', staffId: people.map((p) => p.id) });
     expect(future.status).to.equal(400);
-    expect(await future.text()).to.contain('The completion date cannot be in the future');
+    expect(await future.text()).to.contain('The date they completed the course must be today or in the past');
     await lead.get(`/in-house-courses/${courseId}`);
     expect((await lead.postForm(`/in-house-courses/${courseId}/completions`, { completedOn: '2026-01-05', staffId: [...people.map((p) => p.id), outsider.id] })).status).to.equal(302);
     const evidence = async () =>

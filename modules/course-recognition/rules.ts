@@ -1,3 +1,4 @@
+import { readDateInput } from '../../server/date-input';
 import { DateTime } from 'luxon';
 import { isStandardId, type StandardId } from './standards';
 
@@ -117,14 +118,15 @@ export function validateReview(body: Record<string, unknown>, standardIds: reado
 export function validateCompletion(body: Record<string, unknown>, staffIds: string[], today: string): { errors: FieldError[]; value?: { staffIds: string[]; completedOn: string } } {
   const errors: FieldError[] = [];
   const chosen = [...new Set(list(body.staffId))].filter((id) => staffIds.includes(id));
-  const completedOn = text(body.completedOn);
-  const day = DateTime.fromISO(completedOn);
+  const fiveYearsAgo = DateTime.fromISO(today).minus({ years: 5 }).toISODate() as string;
+  const day = readDateInput(body, 'completedOn', 'the date they completed the course', {
+    latest: { day: today, message: 'must be today or in the past' },
+    earliest: { day: fiveYearsAgo, message: 'must be within the last five years' },
+  });
+  if (day.error) errors.push(day.error);
   if (!chosen.length) errors.push({ text: 'Select the people who completed the course', href: '#staffId' });
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(completedOn) || !day.isValid) errors.push({ text: 'Enter the date they completed the course, for example 2027-03-14', href: '#completedOn' });
-  else if (completedOn > today) errors.push({ text: 'The completion date cannot be in the future', href: '#completedOn' });
-  else if (day < DateTime.fromISO(today).minus({ years: 5 })) errors.push({ text: 'The completion date must be within the last five years', href: '#completedOn' });
-  if (errors.length) return { errors };
-  return { errors, value: { staffIds: chosen, completedOn } };
+  if (errors.length || !day.value) return { errors };
+  return { errors, value: { staffIds: chosen, completedOn: day.value } };
 }
 
 /** A web address name for the course, unique by a suffix the caller adds on a clash. */

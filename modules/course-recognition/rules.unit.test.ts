@@ -33,9 +33,9 @@ describe('in-house course recognition rules', () => {
 
   it('records completions for the organisation’s own staff, on a real past date within five years', () => {
     expect(validateCompletion({ staffId: ['s1', 'elsewhere'], completedOn: '2026-01-05' }, ['s1', 's2'], '2026-11-23').value).to.deep.equal({ staffIds: ['s1'], completedOn: '2026-01-05' });
-    expect(validateCompletion({ staffId: 's1', completedOn: '2026-11-24' }, ['s1'], '2026-11-23').errors[0].text).to.contain('future');
+    expect(validateCompletion({ staffId: 's1', completedOn: '2026-11-24' }, ['s1'], '2026-11-23').errors[0].text).to.equal('The date they completed the course must be today or in the past');
     expect(validateCompletion({ staffId: 's1', completedOn: '2020-01-01' }, ['s1'], '2026-11-23').errors[0].text).to.contain('five years');
-    expect(validateCompletion({ staffId: 's1', completedOn: '2026-02-30' }, ['s1'], '2026-11-23').errors[0].href).to.equal('#completedOn');
+    expect(validateCompletion({ staffId: 's1', completedOn: '2026-02-30' }, ['s1'], '2026-11-23').errors[0]).to.include({ text: 'The date they completed the course must be a real date', href: '#completedOn-day' });
     expect(validateCompletion({ completedOn: '2026-01-05' }, ['s1'], '2026-11-23').errors[0].href).to.equal('#staffId');
   });
 

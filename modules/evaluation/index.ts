@@ -86,7 +86,7 @@ export default defineModule({
 
     const render = (res: express.Response, page: Awaited<ReturnType<typeof load>>, form: Record<string, string> = {}, errors: { text: string; href: string }[] = []) =>
       res.status(errors.length ? 400 : 200).render(ctx.view('rate'), {
-        title: `${errors.length ? 'Error: ' : ''}${page.stage === 'after' ? 'Your confidence now' : page.stage === 'before' ? 'Your confidence before you start' : 'Your confidence ratings'}`,
+        title: `${page.stage === 'after' ? 'Your confidence now' : page.stage === 'before' ? 'Your confidence before you start' : 'Your confidence ratings'}`,
         ...page,
         isBefore: page.stage === 'before',
         isAfter: page.stage === 'after',

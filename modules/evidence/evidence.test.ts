@@ -34,7 +34,7 @@ describe('evidence: sign-off, documents, corrections with history', () => {
     const invalid = await lead.postForm(`/staff/${colleagueId}/evidence/sign-off`, { competencyIds: competencyId, achievedOn: '2999-01-01', note: '' });
     expect(invalid.status).to.equal(400);
     const text = await invalid.text();
-    expect(text).to.contain('Select how you saw the competency').and.contain('Enter the date it was achieved').and.contain('Select the evidence example');
+    expect(text).to.contain('Select how you saw the competency').and.contain('The date it was achieved must be today or in the past').and.contain('Select the evidence example');
     const ok = await lead.postForm(`/staff/${colleagueId}/evidence/sign-off`, {
       signOffKind: 'observed-practice',
       competencyIds: competencyId,
@@ -79,9 +79,10 @@ describe('evidence: sign-off, documents, corrections with history', () => {
     await learner.get(`/staff/${learnerStaffId}/evidence/upload`);
     const upload = (name: string, bytes: Buffer) => {
       const body = new FormData();
+      body.append('_csrf', learner.csrfToken!);
       body.append('title', 'Safe Lives Dash training');
       body.append('document', new Blob([new Uint8Array(bytes)]), name);
-      return learner.request('POST', `/staff/${learnerStaffId}/evidence/upload?_csrf=${encodeURIComponent(learner.csrfToken!)}`, { body });
+      return learner.request('POST', `/staff/${learnerStaffId}/evidence/upload`, { body });
     };
     const rejected = await upload('certificate.exe', Buffer.from('MZ not a document'));
     expect(rejected.status).to.equal(400);

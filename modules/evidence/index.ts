@@ -1,11 +1,13 @@
+import { dateValueFrom } from '../../server/date-input';
 import Busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
 import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, trainingScope } from '../../server/access';
+import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { complianceForStaff, londonToday, STATUS_NAMES } from '../compliance/service';
 import { seedDemoEvidence } from './demo';
-import { documentType, MAX_DOCUMENT_BYTES, type RecordForm, recordFormFrom, SIGN_OFF_KINDS, validateChange, validateRecord, validateVerify } from './rules';
+import { achievedDay, documentType, MAX_DOCUMENT_BYTES, type RecordForm, recordFormFrom, SIGN_OFF_KINDS, validateChange, validateRecord, validateVerify } from './rules';
 import {
   changeEvidence,
   findStaffInScope,
@@ -40,7 +42,7 @@ async function renderRecord(ctx: ModuleContext, req: Request, res: Response, kin
   const choices = await frameworkChoices(ctx.database.pool, person.groupNumber);
   const heading = kind === 'sign-off' ? 'Record sign-off' : 'Record prior learning';
   res.status(errors.length ? 400 : 200).render(ctx.view('record'), {
-    title: `${errors.length ? 'Error: ' : ''}${heading}`,
+    title: `${heading}`,
     heading,
     person,
     kind,
@@ -61,12 +63,13 @@ async function postRecord(ctx: ModuleContext, req: Request, res: Response, kind:
   if (!person) throw new NotFoundError('member of staff');
   const form = recordFormFrom(kind, req.body ?? {});
   const choices = await frameworkChoices(ctx.database.pool, person.groupNumber);
-  const errors = validateRecord(form, { competencyIds: choices.competencies.map((x) => x.id), examples: choices.examples.map((x) => x.text) }, londonToday());
+  const today = londonToday();
+  const errors = validateRecord(form, { competencyIds: choices.competencies.map((x) => x.id), examples: choices.examples.map((x) => x.text) }, today);
   if (errors.length) return renderRecord(ctx, req, res, kind, form, errors);
   await recordEvidence(ctx.database, ctx.events, scope, {
     staffId: person.id,
     competencyIds: form.competencyIds,
-    achievedOn: form.achievedOn,
+    achievedOn: achievedDay(form.achievedOn, '', today).value as string,
     source: kind,
     signOffKind: kind === 'sign-off' ? form.signOffKind : null,
     evidenceExample: kind === 'sign-off' ? form.evidenceExample : null,
@@ -113,6 +116,7 @@ export default defineModule({
   name: 'evidence',
   dependsOn: ['staff', 'framework', 'courses'],
   seedDemo: seedDemoEvidence,
+  uploads: [/^\/staff\/[^/]+\/evidence\/upload$/],
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
@@ -172,8 +176,10 @@ export default defineModule({
       const person = await findStaffInScope(pool, scope, staffId);
       if (!person) throw new NotFoundError('member of staff');
       const { fields, file } = await readUpload(req);
+      checkUploadToken(req, fields);
       const errors: { text: string; href: string }[] = [];
       if (!fields.title) errors.push({ text: 'Enter the name of the training', href: '#title' });
+      else if (fields.title.length > 300) errors.push({ text: 'The name of the training must be 300 characters or fewer', href: '#title' });
       const contentType = file && !file.truncated ? documentType(file.filename, file.content.subarray(0, 8)) : null;
       if (!file || file.content.length === 0) errors.push({ text: 'Select a file', href: '#document' });
       else if (file.truncated) errors.push({ text: 'The file must be smaller than 5 MB', href: '#document' });
@@ -203,23 +209,25 @@ export default defineModule({
       const scope = managedScope(c);
       const person = await findStaffInScope(pool, scope, staffId);
       if (!person) throw new NotFoundError('member of staff');
-      const form = { competencyIds: list(req.body?.competencyIds), achievedOn: String(req.body?.achievedOn ?? '').trim() };
+      const form = { competencyIds: list(req.body?.competencyIds), achievedOn: dateValueFrom(req.body ?? {}, 'achievedOn') };
       const choices = await frameworkChoices(pool, person.groupNumber);
-      const errors = validateVerify(form, choices.competencies.map((x) => x.id), londonToday());
-      if (errors.length) throw new HttpError(400, errors.map((e) => e.text).join('. '));
-      await verifyDocument(ctx.database, ctx.events, scope, { staffId, documentId: String(req.params.documentId), competencyIds: form.competencyIds, achievedOn: form.achievedOn, by: c.userId });
+      const today = londonToday();
+      const errors = validateVerify(form, choices.competencies.map((x) => x.id), today);
+      if (errors.length) throw new HttpError(400, `${errors.map((e) => e.text).join('. ')}.`);
+      const achievedOn = achievedDay(form.achievedOn, '', today).value as string;
+      await verifyDocument(ctx.database, ctx.events, scope, { staffId, documentId: String(req.params.documentId), competencyIds: form.competencyIds, achievedOn, by: c.userId });
       req.session.flash = 'Document verified and recorded as evidence';
       res.redirect(`/staff/${staffId}/evidence`);
     });
 
-    async function renderChange(req: Request, res: Response, form: Record<string, string>, errors: { text: string; href: string }[] = []) {
+    async function renderChange(req: Request, res: Response, form: Record<string, unknown>, errors: { text: string; href: string }[] = []) {
       const c = caller(req);
       const staffId = String(req.params.id);
       const entries = await listEvidence(pool, managedScope(c), staffId);
       const entry = entries.find((e) => e.id === req.params.evidenceId && !e.withdrawn && !e.replacedById);
       if (!entry) throw new NotFoundError('evidence');
       res.status(errors.length ? 400 : 200).render(ctx.view('change'), {
-        title: `${errors.length ? 'Error: ' : ''}Correct or withdraw evidence`,
+        title: `Correct or withdraw evidence`,
         staffId,
         entry: { ...entry, sourceName: SOURCE_NAMES[entry.source] },
         form,
@@ -231,8 +239,9 @@ export default defineModule({
     router.post('/staff/:id/evidence/:evidenceId/change', allow('org-lead', 'partnership-admin'), async (req, res) => {
       const c = caller(req);
       const s = (k: string) => (typeof req.body?.[k] === 'string' ? (req.body[k] as string).trim() : '');
-      const form = { action: s('action'), reason: s('reason'), achievedOn: s('achievedOn'), note: s('note') };
-      const errors = validateChange(form, londonToday());
+      const form = { action: s('action'), reason: s('reason'), achievedOn: dateValueFrom(req.body ?? {}, 'achievedOn'), note: s('note') };
+      const today = londonToday();
+      const errors = validateChange(form, today);
       if (errors.length) return renderChange(req, res, form, errors);
       const scope = managedScope(c);
       const staffId = String(req.params.id);
@@ -242,7 +251,7 @@ export default defineModule({
         evidenceId: String(req.params.evidenceId),
         reason: form.reason,
         withdraw: form.action === 'withdraw',
-        achievedOn: form.action === 'correct' ? form.achievedOn : undefined,
+        achievedOn: form.action === 'correct' ? achievedDay(form.achievedOn, '', today).value : undefined,
         note: form.action === 'correct' && form.note ? form.note : undefined,
         by: c.userId,
       });

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { checkDateValue, type DateValue, dateValueFrom, pastDay } from '../../server/date-input';
 
 export interface FieldError {
   text: string;
@@ -29,15 +29,16 @@ export function documentType(filename: string, head: Buffer): string | null {
   return match.magic.every((b, i) => head[i] === b) ? match.type : null;
 }
 
-function validDay(value: string, today: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && DateTime.fromISO(value).isValid && value <= today && value >= '1990-01-01';
+/** The day training or a sign-off happened: a real date, today or earlier. */
+export function achievedDay(value: DateValue, label: string, today: string, name = 'achievedOn') {
+  return checkDateValue(value, name, label, pastDay(today));
 }
 
 export interface RecordForm {
   kind: 'sign-off' | 'prior-learning';
   signOffKind: string;
   competencyIds: string[];
-  achievedOn: string;
+  achievedOn: DateValue;
   evidenceExample: string;
   note: string;
 }
@@ -49,7 +50,7 @@ export function recordFormFrom(kind: RecordForm['kind'], body: Record<string, un
     kind,
     signOffKind: s('signOffKind'),
     competencyIds: (Array.isArray(ids) ? ids : typeof ids === 'string' ? [ids] : []).map(String),
-    achievedOn: s('achievedOn'),
+    achievedOn: dateValueFrom(body, 'achievedOn'),
     evidenceExample: s('evidenceExample'),
     note: s('note'),
   };
@@ -61,25 +62,29 @@ export function validateRecord(form: RecordForm, known: { competencyIds: string[
   if (form.kind === 'sign-off' && !Object.hasOwn(SIGN_OFF_KINDS, form.signOffKind)) errors.push({ text: 'Select how you saw the competency', href: '#signOffKind' });
   if (!form.competencyIds.length) errors.push({ text: 'Select at least one competency', href: '#competencyIds' });
   else if (form.competencyIds.some((id) => !known.competencyIds.includes(id))) errors.push({ text: 'Select competencies from the list', href: '#competencyIds' });
-  if (!validDay(form.achievedOn, today)) errors.push({ text: 'Enter the date it was achieved, today or earlier, for example 2026-03-14', href: '#achievedOn' });
+  const day = achievedDay(form.achievedOn, 'the date it was achieved', today);
+  if (day.error) errors.push(day.error);
   if (form.kind === 'sign-off' && !known.examples.includes(form.evidenceExample)) errors.push({ text: 'Select the evidence example this meets', href: '#evidenceExample' });
   if (!form.note) errors.push({ text: form.kind === 'sign-off' ? 'Enter a note of what you saw or discussed' : 'Describe the prior learning and where it took place', href: '#note' });
   else if (form.note.length > 2000) errors.push({ text: 'The note must be 2000 characters or fewer', href: '#note' });
   return errors;
 }
 
-export function validateChange(form: { action: string; reason: string; achievedOn: string }, today: string): FieldError[] {
+export function validateChange(form: { action: string; reason: string; achievedOn: DateValue; note?: string }, today: string): FieldError[] {
   const errors: FieldError[] = [];
   if (form.action !== 'correct' && form.action !== 'withdraw') errors.push({ text: 'Select whether to correct or withdraw this evidence', href: '#action' });
-  if (form.action === 'correct' && !validDay(form.achievedOn, today)) errors.push({ text: 'Enter the corrected date, today or earlier', href: '#achievedOn' });
+  const day = form.action === 'correct' ? achievedDay(form.achievedOn, 'the corrected date', today) : undefined;
+  if (day?.error) errors.push(day.error);
   if (!form.reason) errors.push({ text: 'Enter the reason for the change', href: '#reason' });
   else if (form.reason.length > 1000) errors.push({ text: 'The reason must be 1000 characters or fewer', href: '#reason' });
+  if ((form.note ?? '').length > 2000) errors.push({ text: 'The corrected note must be 2000 characters or fewer', href: '#note' });
   return errors;
 }
 
-export function validateVerify(form: { competencyIds: string[]; achievedOn: string }, known: string[], today: string): FieldError[] {
+export function validateVerify(form: { competencyIds: string[]; achievedOn: DateValue }, known: string[], today: string, name = 'verify-achievedOn'): FieldError[] {
   const errors: FieldError[] = [];
   if (!form.competencyIds.length || form.competencyIds.some((id) => !known.includes(id))) errors.push({ text: 'Select the competencies this document evidences', href: '#verify-competencyIds' });
-  if (!validDay(form.achievedOn, today)) errors.push({ text: 'Enter the date of the training, today or earlier', href: '#verify-achievedOn' });
+  const day = achievedDay(form.achievedOn, 'the date of the training', today, name);
+  if (day.error) errors.push(day.error);
   return errors;
 }

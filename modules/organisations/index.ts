@@ -151,9 +151,9 @@ function pageRoutes(ctx: ModuleContext) {
 
   router.post('/admin/organisations/:slug/licences/new', allow(ADMIN), async (req, res) => {
     const org = await managed(req);
-    const { values, errors } = validateLicence(req.body);
+    const { values, entered, errors } = validateLicence(req.body);
     if (errors.length) {
-      return res.status(400).render(ctx.view('licence-form'), { title: `Add a licence for ${org.name}`, backLink: `/admin/organisations/${org.slug}`, org, values: req.body, errors });
+      return res.status(400).render(ctx.view('licence-form'), { title: `Add a licence for ${org.name}`, backLink: `/admin/organisations/${org.slug}`, org, values: req.body, entered, errors });
     }
     await ctx.database.transaction(async (client) => {
       const id = await createOrganisationStore(client).addLicence(org.id, values);

@@ -1,3 +1,4 @@
+import { type DateParts, readDateInput } from '../../server/date-input';
 import { SECTORS, type Sector } from './store';
 
 export interface FieldError {
@@ -92,25 +93,13 @@ export function validateSettings(body: Body): { values: OrganisationSettings; er
   };
 }
 
-/** A GOV.UK date input (prefix-day, prefix-month, prefix-year) as 'YYYY-MM-DD', or an error. */
-export function dateFromParts(body: Body, prefix: string, label: string): { value?: string; error?: FieldError } {
-  const [d, m, y] = ['day', 'month', 'year'].map((p) => str(body, `${prefix}-${p}`));
-  const href = `#${prefix}-day`;
-  if (!d && !m && !y) return { error: { text: `Enter the ${label}`, href } };
-  if (!/^\d{1,2}$/.test(d) || !/^\d{1,2}$/.test(m) || !/^\d{4}$/.test(y)) return { error: { text: `The ${label} must be a real date, for example 1 4 2027`, href } };
-  const iso = `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`;
-  const parsed = new Date(`${iso}T12:00:00Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== iso) return { error: { text: `The ${label} must be a real date`, href } };
-  return { value: iso };
-}
-
-export function validateLicence(body: Body): { values: { startsOn: string; endsOn: string; seats: number }; errors: FieldError[] } {
+export function validateLicence(body: Body): { values: { startsOn: string; endsOn: string; seats: number }; entered: { startsOn: DateParts; endsOn: DateParts }; errors: FieldError[] } {
   const errors: FieldError[] = [];
-  const start = dateFromParts(body, 'startsOn', 'start date');
-  const end = dateFromParts(body, 'endsOn', 'end date');
+  const start = readDateInput(body, 'startsOn', 'the start date');
+  const end = readDateInput(body, 'endsOn', 'the end date');
   if (start.error) errors.push(start.error);
   if (end.error) errors.push(end.error);
   if (start.value && end.value && end.value < start.value) errors.push({ text: 'The end date must be the same as or after the start date', href: '#endsOn-day' });
   const seats = wholeNumber(body, 'seats', 'the number of seats', 1, 100000, errors);
-  return { values: { startsOn: start.value ?? '', endsOn: end.value ?? '', seats }, errors };
+  return { values: { startsOn: start.value ?? '', endsOn: end.value ?? '', seats }, entered: { startsOn: start.entered, endsOn: end.entered }, errors };
 }

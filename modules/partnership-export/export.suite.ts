@@ -66,7 +66,7 @@ describe('leaving with everything: export and import', () => {
     expect(names).not.to.include('sessions');
     const orgs = manifest.tables.find((t: { name: string }) => t.name === 'organisations');
     expect(orgs.rows).to.be.greaterThan(1);
-    const csv = fs.readFileSync(path.join(first, 'organisations.csv'), 'utf8').split('\n');
+    const csv = fs.readFileSync(path.join(first, 'organisations.csv'), 'utf8').split(/\r?\n/);
     expect(csv[0].split(',')).to.include.members(['id', 'slug', 'name', 'sector']);
     expect(csv.filter(Boolean)).to.have.length(orgs.rows + 1);
     const readme = fs.readFileSync(path.join(first, 'README.md'), 'utf8');

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import type { PoolClient } from 'pg';
+import { toCsv } from '../../server/csv';
 import type { Database } from '../../server/db';
 import { ENTITY_NOTES, ident, PEOPLE_TABLES, partnershipTables, type TableInfo } from './tables';
 
@@ -64,10 +64,10 @@ export async function exportPartnership(database: Database, dir: string, now = n
       const { rows } = await client.query<{ j: string }>(`select row_to_json(t)::text as j from ${ident(table.name)} t order by ${order}`);
       const json = rows.length ? `[\n${rows.map((r) => r.j).join(',\n')}\n]\n` : '[]\n';
       const names = table.columns.map((c) => c.name);
-      const csv = stringify([names, ...rows.map((r) => {
+      const csv = toCsv(names, rows.map((r) => {
         const row = JSON.parse(r.j) as Record<string, unknown>;
         return names.map((n) => csvValue(row[n]));
-      })]);
+      }));
       const files = { json: `${table.name}.json`, csv: `${table.name}.csv` };
       fs.writeFileSync(path.join(dir, files.json), json);
       fs.writeFileSync(path.join(dir, files.csv), csv);
@@ -103,6 +103,8 @@ function readme(manifest: Manifest): string {
     '(UTF-8, comma separated, a header row of column names; empty means no value). Values are written as PostgreSQL writes them:',
     'dates `YYYY-MM-DD`, times ISO 8601 in UTC, binary data (`bytea`) as `\\x` followed by hex, lists and JSON columns as JSON.',
     'Ids are kept, so rows refer to each other by the ids shown.',
+    'In the CSV files a value that starts with = + - @, a tab or a carriage return has an apostrophe put before it, so a',
+    'spreadsheet shows it as text rather than running it as a formula; the JSON files hold every value exactly.',
     '',
     '`manifest.json` lists every table in the order to load it (each after the tables it refers to), its columns and types,',
     'its row count and a SHA-256 of each file. `npm run cli -- import --in DIR` loads the JSON files into an empty installation',

@@ -24,7 +24,8 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     // strictFileNames: a backslash is refused rather than silently turned into a folder separator.
     yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) reject(new PackageRefused(`This file is not a zip archive that can be read (${err?.message ?? 'unknown error'}).`));
+      // The zip library's own words ("End of central directory record signature not found") mean nothing to an administrator.
+      if (err || !zip) reject(new PackageRefused('The file is not a zip file. Choose the SCORM package as a .zip file, as exported from your authoring tool.'));
       else resolve(zip);
     });
   });
@@ -46,7 +47,7 @@ function refusedForYauzl(err: Error): PackageRefused {
     return new PackageRefused(`The package contains a file path that is absolute, climbs out of the package folder or uses backslashes (${m}). It was refused.`);
   }
   if (/too many bytes|too few bytes|too large|size mismatch/i.test(m)) return new PackageRefused(`A file in the package is not the size the zip says it is (${m}). It was refused.`);
-  return new PackageRefused(`The zip archive could not be read (${m}).`);
+  return new PackageRefused('The zip file is damaged and could not be read. Export the SCORM package again and upload the new file.');
 }
 
 /** Reads the central directory only: names, declared sizes and link flags. */

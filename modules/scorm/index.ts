@@ -9,6 +9,7 @@ import { passwordProblem } from '../../server/auth/passwords';
 import rateLimit from 'express-rate-limit';
 import { completeRegistration, REGISTRATION_LINK_HOURS, registrationForToken, startRegistration } from '../../server/auth/email-proof';
 import { audit, hashPassword, normaliseEmail } from '../../server/auth/users';
+import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from '../courses/audience';
@@ -143,6 +144,7 @@ export default defineModule({
     { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 21 },
     { label: 'E-learning packages', href: '/scorm/packages', roles: ['partnership-admin'], order: 60 },
   ],
+  uploads: [/^\/scorm\/packages$/],
   publicPaths: [/^\/public-learning\/register$/, /^\/public-learning\/confirm(\/[A-Za-z0-9_-]+)?$/],
   cli: {
     'scorm:import': {
@@ -442,6 +444,7 @@ export default defineModule({
           bb.on('close', () => writing.then(() => resolve({ fields, gotFile, tooLarge }), reject));
           req.pipe(bb);
         });
+        checkUploadToken(req, fields);
         if (!gotFile || !fs.existsSync(tempFile) || fs.statSync(tempFile).size === 0) return await fail(400, 'Choose a SCORM zip file to upload.');
         if (tooLarge) return await fail(413, `The file is larger than ${Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024)} MB, the most this service accepts.`);
         const courseSlug = fields.course?.trim() || undefined;

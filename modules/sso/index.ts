@@ -12,6 +12,7 @@ export default defineModule({
   routes: ssoRoutes,
   // The IdP posts the SAML response from its own site: there is no session token to send.
   // So does a LogoutRequest or LogoutResponse sent by HTTP-POST; its signature (or InResponseTo) is the check.
+  uploads: [/^\/admin\/sso\/[a-z0-9-]+\/import$/],
   csrfExempt: [/^\/auth\/saml\/[a-z0-9-]+\/acs$/, /^\/auth\/saml\/[a-z0-9-]+\/slo$/],
   nav: [{ label: 'Single sign-on', href: '/admin/sso', roles: ['partnership-admin'], order: 90 }],
   // The service's own SAML key rollover (README: "Rolling over this service's SAML key").

@@ -5,6 +5,7 @@ import express, { type Request, type Router } from 'express';
 import { allow, caller } from '../../server/access';
 import { safeReturnTo } from '../../server/auth';
 import { audit } from '../../server/auth/users';
+import { checkUploadToken } from '../../server/auth/csrf';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
 import { ATTRIBUTE_PRESETS, PRESET_NAMES, presetFor, type ReceivedAttribute, receivedAttributes } from './attributes';
@@ -404,6 +405,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       const text = err instanceof MetadataError ? err.message : 'The upload could not be read. Choose the metadata file again.';
       return res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), errors: [{ text, href: '#metadataFile' }] });
     }
+    checkUploadToken(req, upload.fields);
     const url = (upload.fields.metadataImportUrl ?? '').trim();
     const pasted = (upload.fields.metadataXml ?? '').trim();
     const source = upload.file ? 'file' : pasted ? 'paste' : url ? 'url' : undefined;

@@ -213,15 +213,21 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
 
     it('answers a malformed or oversized metadata import with a message, never a server error', async () => {
       await admin.get(`/admin/sso/${SLUG}`);
-      const url = `/admin/sso/${SLUG}/import?_csrf=${encodeURIComponent(admin.csrfToken ?? '')}`;
-      const broken = await admin.request('POST', url, { body: '--x\r\nContent-Disposition: form-data; name="metadataXml"\r\n\r\n<EntityDescriptor', headers: { 'content-type': 'multipart/form-data; boundary=x' } });
+      // The token travels in the form or a header, never in the address.
+      const url = `/admin/sso/${SLUG}/import`;
+      const token = admin.csrfToken ?? '';
+      const broken = await admin.request('POST', url, {
+        body: '--x\r\nContent-Disposition: form-data; name="metadataXml"\r\n\r\n<EntityDescriptor',
+        headers: { 'content-type': 'multipart/form-data; boundary=x', 'x-csrf-token': token },
+      });
       expect(broken.status).to.equal(400);
       const form = new FormData();
+      form.append('_csrf', token);
       form.append('metadataFile', new Blob([`<EntityDescriptor>${'x'.repeat(3 * 1024 * 1024)}</EntityDescriptor>`]), 'big.xml');
       const big = await admin.request('POST', url, { body: form });
       expect(big.status).to.equal(400);
       expect(await big.text()).to.contain('larger than 2 MB');
-      const notMultipart = await admin.request('POST', url, { body: 'metadataXml=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const notMultipart = await admin.request('POST', url, { body: 'metadataXml=x', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': token } });
       expect(notMultipart.status).to.equal(400);
     });
   });

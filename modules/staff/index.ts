@@ -9,6 +9,7 @@ export default defineModule({
   dependsOn: ['organisations', 'framework'],
   nav: [{ label: 'Staff', href: '/staff', roles: ['org-lead', 'partnership-admin'], order: 30 }],
   routes: staffRoutes,
+  uploads: [/^\/staff\/import$/],
   cli: { 'staff:import': staffImportCommand },
   async onStart(ctx) {
     // After the framework module has loaded the default framework.

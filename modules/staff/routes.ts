@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
 import { allow, caller, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
+import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
 import { createOrganisationStore, type Organisation } from '../organisations/store';
@@ -86,8 +87,18 @@ function planRows(plan: ImportPlan) {
     leavers: plan.leavers,
     unchanged: plan.unchanged,
     unmappedTitles: plan.unmappedTitles,
-    errors: plan.errors,
+    rowErrors: plan.errors,
+    errors: importErrorSummary(plan.errors),
   };
+}
+
+const SUMMARY_ROWS = 10;
+
+/** The error summary of a file with bad rows: each row's problem, linked to its line in the table below. */
+function importErrorSummary(rows: ImportPlan['errors']): { text: string; href?: string }[] {
+  const listed = rows.slice(0, SUMMARY_ROWS).map((e) => ({ text: `Row ${e.row}: ${e.reason}`, href: `#problem-row-${e.row}` }));
+  const more = rows.length - listed.length;
+  return more > 0 ? [...listed, { text: `and ${more === 1 ? '1 more row' : `${more} more rows`} with problems, listed below` }] : listed;
 }
 
 export function staffRoutes(ctx: ModuleContext): express.Router {
@@ -200,6 +211,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
   router.post('/staff/import', allow('org-lead', 'partnership-admin'), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(400, 'Choose a CSV file to upload.');
     const { fields, file } = await readUpload(req, MAX_IMPORT_BYTES);
+    checkUploadToken(req, fields);
     const { scope, choices, chosen } = await chooseOrganisation(req, fields.org);
     const fullList = fields.fullList === 'yes';
     const fail = (text: string, href = '#file') => {

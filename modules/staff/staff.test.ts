@@ -22,9 +22,10 @@ describe('staff records, groups and CSV import', function () {
   async function upload(agent: TestAgent, csv: Buffer | string, fields: Record<string, string> = {}): Promise<Response> {
     await agent.get('/staff/import');
     const form = new FormData();
+    form.append('_csrf', agent.csrfToken ?? '');
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
     form.append('file', new Blob([new Uint8Array(typeof csv === 'string' ? Buffer.from(csv) : csv)], { type: 'text/csv' }), 'staff.csv');
-    return agent.request('POST', `/staff/import?_csrf=${encodeURIComponent(agent.csrfToken ?? '')}`, { body: form });
+    return agent.request('POST', '/staff/import', { body: form });
   }
 
   before(async () => {
@@ -135,10 +136,44 @@ describe('staff records, groups and CSV import', function () {
     );
     const page = await lead.get(res.headers.get('location')!);
     expect(page.text).to.contain('3 rows have problems');
+    // The error summary names each row's problem and links to it: no empty bullet points.
+    const summary = page.text.slice(page.text.indexOf('govuk-error-summary__list'), page.text.indexOf('</ul>', page.text.indexOf('govuk-error-summary__list')));
+    expect(summary).to.match(/<a href="#problem-row-3">Row 3: The name is missing/);
+    expect(summary).not.to.match(/<li>\s*<\/li>/);
     expect(page.text).to.contain('The name is missing').and.to.contain('also on row 4').and.to.contain('&quot;Nowhere Council&quot; is not one we know');
     expect(page.text).not.to.contain('Confirm and import');
     expect((await lead.postForm(res.headers.get('location')!, {})).status).to.equal(409);
     expect(await staffCount()).to.equal(before);
+  });
+
+  it('keeps the form token out of the address bar, and refuses an upload whose form carries no token or a forged one', async () => {
+    // A failed upload is answered at the form's own address, which holds no token.
+    const failed = await upload(lead, '');
+    expect(failed.status).to.equal(400);
+    expect(new URL(failed.url).search).to.equal('');
+    expect(await failed.text()).to.contain('<a href="#file">Select a CSV file</a>').and.not.to.contain('_csrf=');
+    expect((await lead.get('/staff/import')).text).to.contain('action="/staff/import"');
+    // An attacker's page posts the lead's browser a file: without the token, with a wrong one, or with it only in the address.
+    const batches = async () => (await q<{ n: number }>('select count(*)::int as n from staff_import_batches'))[0].n;
+    const [before, batchesBefore] = [await staffCount(), await batches()];
+    const forged = async (token: string | undefined, query = '') => {
+      const form = new FormData();
+      if (token !== undefined) form.append('_csrf', token);
+      form.append('org', 'vale-county-council');
+      form.append('file', new Blob(['name\nMallory Forged\n'], { type: 'text/csv' }), 'staff.csv');
+      return lead.request('POST', `/staff/import${query}`, { body: form });
+    };
+    for (const res of [await forged(undefined), await forged('x'.repeat(32)), await forged(undefined, `?_csrf=${encodeURIComponent(lead.csrfToken ?? '')}`)]) {
+      expect(res.status).to.equal(403);
+      expect(await res.text()).to.contain('This form has expired');
+    }
+    expect(await batches()).to.equal(batchesBefore);
+    expect(await staffCount()).to.equal(before);
+    // A multipart POST to any route that is not an upload is refused, token or not.
+    const elsewhere = new FormData();
+    elsewhere.append('_csrf', lead.csrfToken ?? '');
+    elsewhere.append('jobTitle', 'Forged');
+    expect((await lead.request('POST', '/staff/unmapped-roles', { body: elsewhere })).status).to.equal(403);
   });
 
   it('refuses a file in the wrong encoding with a message asking for CSV UTF-8', async () => {

@@ -5,7 +5,7 @@ import { defineModule, type ModuleContext } from '../../server/module';
 import { seedDemoSessions } from './demo';
 import { sendOffers, runPlacesJob } from './messages';
 import { placesRoutes } from './places-routes';
-import { chargeNotice, formatPence, formFrom, type SessionForm, validateSession } from './rules';
+import { chargeNotice, formatPence, formFrom, SESSION_LIMITS, type SessionForm, validateSession } from './rules';
 import { answerOffer, bookingTerms, bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures } from './store';
 import { SECTORS } from '../organisations/store';
 
@@ -29,7 +29,7 @@ async function formOptions(ctx: ModuleContext) {
 
 async function renderNew(ctx: ModuleContext, res: express.Response, form: Partial<SessionForm>, errors: { text: string; href: string }[] = []) {
   const options = await formOptions(ctx);
-  res.status(errors.length ? 400 : 200).render(ctx.view('new'), { title: `${errors.length ? 'Error: ' : ''}Create a training session`, form, errors, ...options });
+  res.status(errors.length ? 400 : 200).render(ctx.view('new'), { title: 'Create a training session', form, errors, limits: SESSION_LIMITS, ...options });
 }
 
 async function staffChoices(ctx: ModuleContext, scope: OrganisationScope) {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { Config } from '../../server/config';
+import { clockTime } from '../../server/wording';
 import type { Mailer } from '../../server/mail';
 import { formatPence } from './rules';
 import { bookingTerms, lapseOffersAndOfferPlaces, type PlaceMessage, type PlaceOffer, placeMessages, placesToRemind } from './store';
@@ -9,8 +10,7 @@ const LONDON = 'Europe/London';
 
 function when(d: Date): string {
   const day = d.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: LONDON });
-  const time = d.toLocaleTimeString('en-GB', { hour: 'numeric', minute: '2-digit', hour12: true, timeZone: LONDON }).replace(' ', '');
-  return `${day} at ${time}`;
+  return `${day} at ${clockTime(d)}`;
 }
 
 function where(p: PlaceMessage): string {

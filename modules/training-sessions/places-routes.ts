@@ -1,7 +1,7 @@
 import express from 'express';
 import { DateTime } from 'luxon';
 import { allow, caller, managedScope, scopeIncludes } from '../../server/access';
-import { toCsv } from '../../server/csv';
+import { sendCsv } from '../../server/csv';
 import { HttpError, NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
 import { sendOffers } from './messages';
@@ -20,7 +20,7 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
   const mail = { pool, mailer: ctx.mailer, config: ctx.config };
 
   const termsPage = async (res: express.Response, form: TermsForm, errors: { text: string; href: string }[] = []) =>
-    res.status(errors.length ? 400 : 200).render(ctx.view('booking-terms'), { title: `${errors.length ? 'Error: ' : ''}Booking terms`, form, errors });
+    res.status(errors.length ? 400 : 200).render(ctx.view('booking-terms'), { title: 'Booking terms', form, errors });
 
   router.get('/admin/booking-terms', allow('partnership-admin'), async (_req, res) => {
     const t = await bookingTerms(pool);
@@ -84,13 +84,11 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
       totals.set(r.organisationId, t);
     }
     if (req.query.format === 'csv') {
-      res.type('text/csv');
-      res.setHeader('content-disposition', `attachment; filename="training-charges-${period.fromDay}-to-${period.toDay}.csv"`);
-      return res.send(
-        toCsv(
-          ['organisation', 'session_date', 'course', 'person', 'reason', 'charge_pence', 'charge'],
-          charged.map((r) => [r.organisationName, DateTime.fromJSDate(r.startsAt).setZone('Europe/London').toISODate(), r.courseTitle, r.staffName, r.reasonText, r.charge!.pence, formatPence(r.charge!.pence)]),
-        ),
+      return sendCsv(
+        res,
+        `training-charges-${period.fromDay}-to-${period.toDay}.csv`,
+        ['organisation', 'session_date', 'course', 'person', 'reason', 'charge_pence', 'charge'],
+        charged.map((r) => [r.organisationName, DateTime.fromJSDate(r.startsAt).setZone('Europe/London').toISODate(), r.courseTitle, r.staffName, r.reasonText, r.charge!.pence, formatPence(r.charge!.pence)]),
       );
     }
     res.status(period.errors.length ? 400 : 200).render(ctx.view('charges'), {

@@ -1,3 +1,4 @@
+import { checkDateValue, type DateValue, dateValueFrom, readOptionalDateInput, readTimeInput } from '../../server/date-input';
 import { DateTime } from 'luxon';
 
 export interface FieldError {
@@ -5,9 +6,12 @@ export interface FieldError {
   href: string;
 }
 
+/** Longest text each free-text field of a session keeps; the form shows a character count. */
+export const SESSION_LIMITS = { venue: 200, onlineUrl: 500, notes: 2000 } as const;
+
 export interface SessionForm {
   courseId: string;
-  date: string;
+  date: DateValue;
   startTime: string;
   endTime: string;
   venue: string;
@@ -26,7 +30,7 @@ export function formFrom(body: Record<string, unknown>): SessionForm {
   const orgs = body.organisationIds;
   return {
     courseId: s('courseId'),
-    date: s('date'),
+    date: dateValueFrom(body, 'date'),
     startTime: s('startTime'),
     endTime: s('endTime'),
     venue: s('venue'),
@@ -51,14 +55,21 @@ export function validateSession(
 ): { errors: FieldError[]; value?: { courseId: string; startsAt: Date; endsAt: Date; venue: string | null; onlineUrl: string | null; capacity: number; trainerUserId: string | null; multiAgency: boolean; organisationIds: string[]; notes: string; chargePence: number | null } } {
   const errors: FieldError[] = [];
   if (!known.courseIds.includes(form.courseId)) errors.push({ text: 'Select the course', href: '#courseId' });
-  const start = DateTime.fromISO(`${form.date}T${form.startTime}`, { zone: 'Europe/London' });
-  const end = DateTime.fromISO(`${form.date}T${form.endTime}`, { zone: 'Europe/London' });
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(form.date) || !DateTime.fromISO(form.date).isValid) errors.push({ text: 'Enter the date of the session, for example 2027-03-14', href: '#date' });
-  else if (!/^\d{1,2}:\d{2}$/.test(form.startTime) || !start.isValid) errors.push({ text: 'Enter the start time, for example 09:30', href: '#startTime' });
-  else if (start.toJSDate() <= now) errors.push({ text: 'The session must start in the future', href: '#date' });
-  else if (!/^\d{1,2}:\d{2}$/.test(form.endTime) || !end.isValid || end <= start) errors.push({ text: 'Enter an end time after the start time', href: '#endTime' });
+  const day = checkDateValue(form.date, 'date', 'the date of the session');
+  const startTime = readTimeInput(form.startTime, 'startTime', 'the start time');
+  const endTime = readTimeInput(form.endTime, 'endTime', 'the end time');
+  const start = DateTime.fromISO(`${day.value}T${startTime.value}`, { zone: 'Europe/London' });
+  const end = DateTime.fromISO(`${day.value}T${endTime.value}`, { zone: 'Europe/London' });
+  if (day.error) errors.push(day.error);
+  if (startTime.error) errors.push(startTime.error);
+  if (endTime.error) errors.push(endTime.error);
+  if (!day.error && !startTime.error && start.toJSDate() <= now) errors.push({ text: 'The session must start in the future', href: '#date-day' });
+  else if (!day.error && !startTime.error && !endTime.error && end <= start) errors.push({ text: 'The end time must be after the start time', href: '#endTime' });
   if (!form.venue && !form.onlineUrl) errors.push({ text: 'Enter a venue or an online link', href: '#venue' });
+  else if (form.venue.length > SESSION_LIMITS.venue) errors.push({ text: `The venue must be ${SESSION_LIMITS.venue} characters or fewer`, href: '#venue' });
   if (form.onlineUrl && !/^https:\/\/\S+$/.test(form.onlineUrl)) errors.push({ text: 'Enter the online link as a full https:// address', href: '#onlineUrl' });
+  else if (form.onlineUrl.length > SESSION_LIMITS.onlineUrl) errors.push({ text: `The online link must be ${SESSION_LIMITS.onlineUrl} characters or fewer`, href: '#onlineUrl' });
+  if (form.notes.length > SESSION_LIMITS.notes) errors.push({ text: `The notes must be ${SESSION_LIMITS.notes} characters or fewer`, href: '#notes' });
   const capacity = Number(form.capacity);
   if (!/^\d+$/.test(form.capacity) || capacity < 1 || capacity > 1000) errors.push({ text: 'Enter the number of places, from 1 to 1000', href: '#capacity' });
   if (form.trainerUserId && !known.trainerIds.includes(form.trainerUserId)) errors.push({ text: 'Select a trainer from the list', href: '#trainerUserId' });
@@ -173,23 +184,26 @@ export function validateTerms(form: TermsForm): { errors: FieldError[]; value?: 
  * The report period from ?from=YYYY-MM-DD&to=YYYY-MM-DD (both days included,
  * London time); by default the twelve months up to today.
  */
-export function reportPeriod(query: { from?: unknown; to?: unknown }, now: Date): { from: Date; to: Date; fromDay: string; toDay: string; errors: FieldError[] } {
+export function reportPeriod(
+  query: Record<string, unknown>,
+  now: Date,
+): { from: Date; to: Date; fromDay: string; toDay: string; fromShown: DateValue; toShown: DateValue; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const today = DateTime.fromJSDate(now).setZone('Europe/London').startOf('day');
-  const day = (v: unknown, field: string, fallback: DateTime) => {
-    if (typeof v !== 'string' || v === '') return fallback;
-    const d = DateTime.fromISO(v, { zone: 'Europe/London' });
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || !d.isValid) {
-      errors.push({ text: `Enter the ${field} date as YYYY-MM-DD, for example 2027-04-01`, href: `#${field}` });
-      return fallback;
-    }
-    return d;
+  // A date left empty means the default; one typed wrong is explained and shown again as typed.
+  const day = (field: string, label: string, fallback: DateTime): { day: DateTime; shown: DateValue } => {
+    const read = readOptionalDateInput(query, field, label);
+    if (read.error) errors.push(read.error);
+    const d = read.value ? DateTime.fromISO(read.value, { zone: 'Europe/London' }) : fallback;
+    return { day: d, shown: read.error ? read.entered : (d.toISODate() as string) };
   };
-  let from = day(query.from, 'from', today.minus({ months: 12 }));
-  const to = day(query.to, 'to', today);
+  const start = day('from', 'the start date', today.minus({ months: 12 }));
+  const end = day('to', 'the end date', today);
+  let from = start.day;
+  const to = end.day;
   if (from > to) {
-    errors.push({ text: 'The from date must be on or before the to date', href: '#from' });
+    errors.push({ text: 'The start date must be the same as or before the end date', href: '#from-day' });
     from = to;
   }
-  return { from: from.toJSDate(), to: to.plus({ days: 1 }).toJSDate(), fromDay: from.toISODate()!, toDay: to.toISODate()!, errors };
+  return { from: from.toJSDate(), to: to.plus({ days: 1 }).toJSDate(), fromDay: from.toISODate()!, toDay: to.toISODate()!, fromShown: start.shown, toShown: end.shown, errors };
 }

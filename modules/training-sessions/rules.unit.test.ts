@@ -27,6 +27,21 @@ describe('training session form', () => {
     expect(validateSession(formFrom({ ...base, venue: '' }), known, now).errors.map((e) => e.href)).to.deep.equal(['#venue']);
     expect(validateSession(formFrom({ ...base, venue: '', onlineUrl: 'https://meet.example/x', organisationIds: ['org-a'] }), known, now).value?.organisationIds).to.deep.equal(['org-a']);
   });
+
+  it('reads the GOV.UK date input and times as people write them, and keeps free text within its limits', () => {
+    const boxes = { ...base, date: undefined, 'date-day': '29', 'date-month': '3', 'date-year': '2027', startTime: '9:30am', endTime: '4pm' };
+    expect(validateSession(formFrom(boxes), known, now).value?.endsAt.toISOString()).to.equal('2027-03-29T15:00:00.000Z');
+    const { errors } = validateSession(formFrom({ ...boxes, 'date-month': '', startTime: '25:00', endTime: '', venue: 'x'.repeat(201), notes: 'y'.repeat(2001) }), known, now);
+    expect(errors.map((e) => [e.href, e.text])).to.deep.equal([
+      ['#date-month', 'The date of the session must include a month'],
+      ['#startTime', 'The start time must be a real time, for example 9:30am or 2pm'],
+      ['#endTime', 'Enter the end time'],
+      ['#venue', 'The venue must be 200 characters or fewer'],
+      ['#notes', 'The notes must be 2000 characters or fewer'],
+    ]);
+    // What was typed comes back to the form as typed.
+    expect(formFrom({ ...boxes, 'date-month': 'March' }).date).to.deep.equal({ day: '29', month: 'March', year: '2027' });
+  });
 });
 
 describe('booking terms and charges per place', () => {
@@ -76,7 +91,8 @@ describe('booking terms and charges per place', () => {
     const p = reportPeriod({}, now);
     expect([p.fromDay, p.toDay]).to.deep.equal(['2026-06-15', '2027-06-15']);
     expect(p.to.toISOString()).to.equal('2027-06-15T23:00:00.000Z'); // midnight at the end of the day, British Summer Time
-    expect(reportPeriod({ from: '2027-13-01' }, now).errors[0].href).to.equal('#from');
-    expect(reportPeriod({ from: '2027-06-01', to: '2027-05-01' }, now).errors[0].text).to.contain('on or before');
+    expect(reportPeriod({ from: '2027-13-01' }, now).errors[0].href).to.equal('#from-month');
+    expect(reportPeriod({ 'from-day': '1', 'from-month': '4', 'from-year': '' }, now).errors[0].text).to.equal('The start date must include a year');
+    expect(reportPeriod({ from: '2027-06-01', to: '2027-05-01' }, now).errors[0].text).to.contain('same as or before');
   });
 });

@@ -184,7 +184,7 @@ describe('face-to-face training sessions', function () {
     const invalid = await agent.postForm('/training-sessions', { courseId, date: '2099-07-01', startTime: '09:30', endTime: '09:00', capacity: '0' });
     expect(invalid.status).to.equal(400);
     const text = await invalid.text();
-    expect(text).to.contain('govuk-error-summary').and.contain('Enter an end time after the start time').and.contain('Enter a venue or an online link');
+    expect(text).to.contain('govuk-error-summary').and.contain('The end time must be after the start time').and.contain('Enter a venue or an online link');
     const created = await agent.postForm('/training-sessions', { courseId, date: '2099-07-01', startTime: '09:30', endTime: '16:00', venue: 'Civic Centre', capacity: '12', multiAgency: 'yes' });
     expect(created.status).to.equal(302);
     const id = created.headers.get('location')!.split('/').pop();

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { HttpError } from '../errors';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -27,8 +27,15 @@ function cookieValue(header: string | undefined, name: string): string | undefin
  * forms (sign in, reset a password, register) carry a token that is also in
  * a cookie of its own, signed with the session secret so only this service
  * can have made it; the session, once there is one, takes over.
+ *
+ * A token is never read from the address bar: there it would be kept in the
+ * browser's history, in logs and in the Referer header. An upload form
+ * (multipart) carries it as its first field; only the route reading that body
+ * can see it, so on the paths modules declare as uploads the check is handed
+ * to the route (`checkUploadToken`), and a multipart POST anywhere else is
+ * refused for want of a token.
  */
-export function csrfProtection(exempt: RegExp[], options: { secret: string; secureCookies: boolean }): RequestHandler {
+export function csrfProtection(exempt: RegExp[], uploads: RegExp[], options: { secret: string; secureCookies: boolean }): RequestHandler {
   const sign = (nonce: string) => createHmac('sha256', options.secret).update(`csrf:${nonce}`).digest('base64url');
   const signedCookieToken = (value: string | undefined): string | undefined => {
     const [nonce, mac] = (value ?? '').split('.');
@@ -52,9 +59,25 @@ export function csrfProtection(exempt: RegExp[], options: { secret: string; secu
     if (SAFE_METHODS.has(req.method)) return next();
     if (req.caller?.via === 'token') return next();
     if (exempt.some((re) => re.test(req.path))) return next();
-    const sent = (req.body && typeof req.body === 'object' && (req.body as Record<string, unknown>)._csrf) || req.get('x-csrf-token') || (req.query._csrf as string | undefined);
     // With a session the session's token is the only one; without, the signed cookie's.
-    if (sessionToken ? sameToken(sent, sessionToken) : sameToken(sent, cookieToken)) return next();
-    next(new HttpError(403, 'This form has expired or was not sent from this service. Go back, refresh the page and try again.'));
+    const matches = (sent: unknown) => (sessionToken ? sameToken(sent, sessionToken) : sameToken(sent, cookieToken));
+    const sent = (req.body && typeof req.body === 'object' && (req.body as Record<string, unknown>)._csrf) || req.get('x-csrf-token');
+    if (matches(sent)) return next();
+    if (req.is('multipart/form-data') && uploads.some((re) => re.test(req.path))) {
+      req.uploadTokenMatches = matches;
+      return next();
+    }
+    next(new HttpError(403, EXPIRED));
   };
+}
+
+const EXPIRED = 'This form has expired or was not sent from this service. Go back, refresh the page and try again.';
+
+/**
+ * For an upload route: refuses the request unless the form's `_csrf` field
+ * (read from the multipart body) is this visitor's token. Call it before
+ * acting on anything the form sent.
+ */
+export function checkUploadToken(req: Request, fields: Record<string, string>): void {
+  if (req.uploadTokenMatches && !req.uploadTokenMatches(fields._csrf)) throw new HttpError(403, EXPIRED);
 }

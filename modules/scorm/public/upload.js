@@ -10,12 +10,30 @@
   const errorText = document.getElementById('package-error-text');
   const group = document.getElementById('package-group');
 
+  // The same GOV.UK error summary the page has when the form posts without JavaScript.
+  function showSummary(message) {
+    let summary = document.querySelector('.govuk-error-summary');
+    if (!summary) {
+      summary = document.createElement('div');
+      summary.className = 'govuk-error-summary';
+      summary.tabIndex = -1;
+      summary.innerHTML = '<div role="alert"><h2 class="govuk-error-summary__title">There is a problem</h2><div class="govuk-error-summary__body"><ul class="govuk-list govuk-error-summary__list"><li><a href="#package"></a></li></ul></div></div>';
+      const main = document.getElementById('main-content');
+      main.insertBefore(summary, main.firstChild);
+    }
+    const list = summary.querySelector('.govuk-error-summary__list');
+    list.innerHTML = '<li><a href="#package"></a></li>';
+    list.querySelector('a').textContent = message;
+    if (!document.title.startsWith('Error: ')) document.title = 'Error: ' + document.title;
+    summary.focus();
+  }
+
   function showError(message) {
     errorText.textContent = message;
     errorBox.hidden = false;
     group.classList.add('govuk-form-group--error');
     progressGroup.hidden = true;
-    document.getElementById('package').focus();
+    showSummary(message);
   }
 
   form.addEventListener('submit', (event) => {
