@@ -28,7 +28,7 @@ import {
   spEntityId,
   splitCertificates,
   subjectOf,
-  usesSha1,
+  encryptedAssertionUsesSha1,
 } from './saml';
 import { ensureSpKeys, publishedKeys } from './sp-keys';
 import {
@@ -234,7 +234,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     // Nothing from an unverified response is kept (the audit log says why it was refused); from here on it is verified.
     const seen: Seen = { nameId: profile.nameID, nameIdFormat: profile.nameIDFormat, attributes: receivedAttributes(profile.getAssertion?.()) };
     // An encrypted assertion's own signature could be read only now.
-    if (shape.encrypted && usesSha1(profile.getAssertionXml?.() ?? '')) {
+    if (shape.encrypted && (await encryptedAssertionUsesSha1(body.SAMLResponse, keys.filter((k): k is string => Boolean(k))))) {
       return refuse(req, res, provider, { reason: SHA1_REFUSAL.reason, message: messageFor(SHA1_REFUSAL, provider) }, seen);
     }
     const misaddressed = checkAddressing(profile, shape, provider, acs);

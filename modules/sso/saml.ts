@@ -1,4 +1,5 @@
 import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
+import { decryptXml, parseDomFromString, xpath } from '@node-saml/node-saml/lib/xml';
 import { XMLParser } from 'fast-xml-parser';
 import { attributeValue, type ReceivedAttribute } from './attributes';
 import type { IdentityProvider, SpKey } from './store';
@@ -96,6 +97,25 @@ export function usesSha1(xmlText: string): boolean {
   const signaturesOnly = xmlText.replace(/<(?:\w+:)?EncryptionMethod\b(?:[^>]*\/>|[\s\S]*?<\/(?:\w+:)?EncryptionMethod>)/g, '');
   for (const m of signaturesOnly.matchAll(/<(?:\w+:)?(?:SignatureMethod|DigestMethod)\b[^>]*\bAlgorithm\s*=\s*["']([^"']+)["']/g)) {
     if (SHA1.test(m[1])) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the signature inside an encrypted assertion uses SHA-1: only its
+ * decryption shows it, and node-saml keeps the verified assertion without its
+ * signature. Decrypted as node-saml does, with the keys it was given.
+ */
+export async function encryptedAssertionUsesSha1(samlResponseBase64: string, keys: string[]): Promise<boolean> {
+  const doc = await parseDomFromString(Buffer.from(samlResponseBase64, 'base64').toString('utf8'));
+  const [encrypted] = xpath.selectElements(doc, "/*[local-name()='Response']/*[local-name()='EncryptedAssertion']");
+  if (!encrypted) return false;
+  for (const key of keys) {
+    try {
+      return usesSha1(await decryptXml(encrypted.toString(), key));
+    } catch {
+      // Not this key: the next one.
+    }
   }
   return false;
 }
