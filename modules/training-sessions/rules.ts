@@ -55,7 +55,8 @@ export function validateSession(
   const end = DateTime.fromISO(`${form.date}T${form.endTime}`, { zone: 'Europe/London' });
   if (!/^\d{4}-\d{2}-\d{2}$/.test(form.date) || !DateTime.fromISO(form.date).isValid) errors.push({ text: 'Enter the date of the session, for example 2027-03-14', href: '#date' });
   else if (!/^\d{1,2}:\d{2}$/.test(form.startTime) || !start.isValid) errors.push({ text: 'Enter the start time, for example 09:30', href: '#startTime' });
-  else if (start.toJSDate() <= now) errors.push({ text: 'The session must start in the future', href: '#date' });
+  // A trainer records a session that ran earlier today after the event (its register opens at its start), never one from an earlier day.
+  else if (start < DateTime.fromJSDate(now).setZone('Europe/London').startOf('day')) errors.push({ text: 'The session must be today or later', href: '#date' });
   else if (!/^\d{1,2}:\d{2}$/.test(form.endTime) || !end.isValid || end <= start) errors.push({ text: 'Enter an end time after the start time', href: '#endTime' });
   if (!form.venue && !form.onlineUrl) errors.push({ text: 'Enter a venue or an online link', href: '#venue' });
   if (form.onlineUrl && !/^https:\/\/\S+$/.test(form.onlineUrl)) errors.push({ text: 'Enter the online link as a full https:// address', href: '#onlineUrl' });
@@ -192,4 +193,9 @@ export function reportPeriod(query: { from?: unknown; to?: unknown }, now: Date)
     from = to;
   }
   return { from: from.toJSDate(), to: to.plus({ days: 1 }).toJSDate(), fromDay: from.toISODate()!, toDay: to.toISODate()!, errors };
+}
+
+/** The register opens when the session starts: from then the trainer marks who came, and evidence is recorded for them. */
+export function registerOpen(session: { startsAt: Date; cancelledAt: Date | null }, now: Date): boolean {
+  return !session.cancelledAt && session.startsAt.getTime() <= now.getTime();
 }
