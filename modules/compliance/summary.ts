@@ -48,9 +48,10 @@ export function statusSummary(
   let date: string | null = null;
   let dateMeaning: StatusSummary['dateMeaning'] = null;
   if (person.status === 'overdue') {
-    const lapsed = [...unmet.map((c) => c.expires).filter((d): d is string => d != null), ...(inductionEnds ? [inductionEnds] : [])].sort();
-    // Evidence that lapsed during the induction period only made them overdue when it ended.
-    date = lapsed.find((d) => !inductionEnds || d >= inductionEnds) ?? null;
+    // Unmet since the earliest expiry, or always when something was never evidenced; overdue from then, but not before the induction period ended.
+    const neverMet = unmet.some((c) => c.expires == null);
+    const firstLapse = neverMet ? null : (unmet.map((c) => c.expires as string).sort()[0] ?? null);
+    date = firstLapse && inductionEnds ? (firstLapse > inductionEnds ? firstLapse : inductionEnds) : (firstLapse ?? inductionEnds);
     dateMeaning = date ? 'overdue-since' : null;
   } else if (person.status === 'due-soon') {
     date = person.nextExpiry;
