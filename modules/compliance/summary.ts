@@ -51,7 +51,7 @@ export function statusSummary(
     // Unmet since the earliest expiry, or always when something was never evidenced; overdue from then, but not before the induction period ended.
     const neverMet = unmet.some((c) => c.expires == null);
     const firstLapse = neverMet ? null : (unmet.map((c) => c.expires as string).sort()[0] ?? null);
-    date = firstLapse && inductionEnds ? (firstLapse > inductionEnds ? firstLapse : inductionEnds) : (firstLapse ?? inductionEnds);
+    date = firstLapse && inductionEnds ? [firstLapse, inductionEnds].sort()[1] : (firstLapse ?? inductionEnds);
     dateMeaning = date ? 'overdue-since' : null;
   } else if (person.status === 'due-soon') {
     date = person.nextExpiry;
