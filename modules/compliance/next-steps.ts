@@ -59,8 +59,12 @@ function where(s: SessionRow): string {
  */
 export function courseAction(course: CourseRow, attemptStatus: string | undefined, sessions: SessionRow[]): CourseAction {
   if (course.delivery !== 'face-to-face') {
-    const verb = !attemptStatus ? 'Start' : attemptStatus === 'incomplete' || attemptStatus === 'not attempted' ? 'Resume' : 'Take again';
-    return { title: course.title, action: { text: `${verb} ${course.title}`, href: `/courses/${course.slug}/play` }, note: null, otherSessions: [] };
+    const text = !attemptStatus
+      ? `Start ${course.title}`
+      : attemptStatus === 'incomplete' || attemptStatus === 'not attempted'
+        ? `Resume ${course.title}`
+        : `Take ${course.title} again`;
+    return { title: course.title, action: { text, href: `/courses/${course.slug}/play` }, note: null, otherSessions: [] };
   }
   const mine = sessions.find((s) => s.booked);
   if (mine) {

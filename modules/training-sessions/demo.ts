@@ -34,13 +34,14 @@ export async function seedDemoSessions(ctx: ModuleContext): Promise<void> {
      returning id`,
     [courseId, trainer[0]?.id ?? null],
   );
-  // Group 2 staff of several organisations, never the demo learner (whose own journey starts from nothing).
+  // Two Group 2 people from each of the other agencies: the council's own people (the demo learner among them) start from nothing.
   await pool.query(
     `insert into session_bookings (session_id, staff_id, status, booked_at)
-     select $1, s.id, 'booked', now() - interval '20 days'
-       from staff s left join users u on lower(u.email) = lower(s.email)
-      where s.group_number = 2 and s.leaving_date is null and u.id is null
-      order by s.organisation_id, s.name limit 6`,
+     select $1, id, 'booked', now() - interval '20 days' from (
+       select s.id, o.slug, s.name, row_number() over (partition by s.organisation_id order by s.name) as n
+         from staff s join organisations o on o.id = s.organisation_id
+        where s.group_number = 2 and s.leaving_date is null and s.user_id is null and o.in_area and o.slug <> 'vale-county-council') x
+      where n <= 2 order by slug, name limit 6`,
     [past[0].id],
   );
   // The online session has a price per place, to show charges under the booking terms.
