@@ -296,7 +296,7 @@
    */
   function showResult(id, status) {
     const box = document.getElementById(id);
-    if (!box || !box.hidden) return;
+    if (!box?.hidden) return;
     const heading = document.getElementById('scorm-result-heading');
     if (heading && id === 'scorm-result-finished') heading.textContent = heading.getAttribute(status === 'passed' ? 'data-passed' : 'data-completed');
     box.hidden = false;
