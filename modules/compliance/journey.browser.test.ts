@@ -92,7 +92,7 @@ describe(`training, evidence and compliance pages in a browser (${TEST_DB})`, fu
     // Someone whose evidence has all lapsed: the page says why they are overdue and keeps the expired evidence apart.
     const { rows } = await server.product.database.pool.query<{ id: string; name: string }>(
       `select s.id, s.name from staff s join organisations o on o.id = s.organisation_id and o.slug = 'vale-county-council'
-        where s.group_number is not null and s.leaving_date is null and (s.start_date is null or s.start_date < current_date - 365) and exists (select 1 from evidence e where e.staff_id = s.id)
+        where s.group_number is not null and s.leaving_date is null and (s.start_date is null or s.start_date < current_date - 100) and exists (select 1 from evidence e where e.staff_id = s.id)
           and not exists (select 1 from evidence e where e.staff_id = s.id and e.achieved_on > current_date - interval '36 months')
         order by s.name limit 1`,
     );
