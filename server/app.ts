@@ -150,7 +150,6 @@ export function createApp({ config, database, logger, modules, contextFor }: App
   });
 
   app.use(signInRoutes(database, config));
-  app.get('/', (_req, res) => res.render('pages/home', { title: 'Home' }));
   app.get('/accessibility', (_req, res) => res.render('pages/accessibility', { title: 'Accessibility statement' }));
   app.get('/privacy', (_req, res) => res.render('pages/privacy', { title: 'Privacy' }));
   app.get('/support', async (_req, res) =>
@@ -164,6 +163,8 @@ export function createApp({ config, database, logger, modules, contextFor }: App
     if (mod.definition.api) api.use(mod.definition.api(ctx));
   }
   app.use('/api/v1', api);
+  // After the modules: a module may answer the home page for some people (a learner's own training) and pass the rest on.
+  app.get('/', (_req, res) => res.render('pages/home', { title: 'Home' }));
 
   app.use((req, _res, next) => next(new HttpError(404, req.originalUrl.startsWith('/api/') ? 'No such API endpoint.' : 'Page not found')));
 

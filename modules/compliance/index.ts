@@ -5,7 +5,8 @@ import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance } from './service';
 import { findOrganisation, listOrganisations } from './store';
-import { nextStepsFor } from './next-steps';
+import { trainingPlanFor } from './next-steps';
+import { STATUS_TAGS, statusSummary } from './summary';
 import {
   applyFilter,
   CHASE_CSV_HEADER,
@@ -38,18 +39,6 @@ import {
 import { buildSelfAssessment } from './self-assessment';
 import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
-
-/** GOV.UK tag colours for each status, so the same status looks the same on every page. */
-const STATUS_TAGS: Record<ComplianceStatus, string> = {
-  compliant: 'govuk-tag--green',
-  'due-soon': 'govuk-tag--yellow',
-  overdue: 'govuk-tag--red',
-  'in-induction': 'govuk-tag--blue',
-  'not-started': 'govuk-tag--grey',
-  unmapped: 'govuk-tag--purple',
-  'not-applicable': 'govuk-tag--grey',
-  left: 'govuk-tag--grey',
-};
 
 /** How many people "who to chase" shows on the dashboard; the CSV has everyone. */
 const CHASE_SHOWN = 50;
@@ -127,7 +116,7 @@ export function personJson(p: PersonCompliance) {
 
 export default defineModule({
   name: 'compliance',
-  dependsOn: ['evidence', 'training-sessions'],
+  dependsOn: ['evidence', 'training-sessions', 'scorm'],
   nav: [
     { label: 'My training', href: '/my-training', roles: ['learner'], order: 20 },
     { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 40 },
@@ -270,20 +259,29 @@ export default defineModule({
       const details = new Map(result.people.map((p) => [p.staffId, { team: p.team, startDate: p.startDate }]));
       return { org, today, people: toLeadPeople(result.people, details, org.inductionDays) };
     }
-    router.get('/my-training', allow(), async (req, res) => {
-      const c = caller(req);
+    /** The caller's own training, once per staff record they hold (most people have one). */
+    async function ownTraining(c: ReturnType<typeof caller>) {
       const people = [];
       for (const staffId of c.staffIds) {
-        const { rows } = await pool.query<{ organisation_id: string; organisation_name: string }>(
-          'select s.organisation_id, o.name as organisation_name from staff s join organisations o on o.id = s.organisation_id where s.id = $1',
+        const { rows } = await pool.query<{ organisation_id: string; organisation_name: string; induction_days: number }>(
+          'select s.organisation_id, o.name as organisation_name, o.induction_days from staff s join organisations o on o.id = s.organisation_id where s.id = $1',
           [staffId],
         );
         const p = await complianceForStaff(pool, personScope(c, staffId, () => rows[0]?.organisation_id), staffId, londonToday());
         if (!p) continue;
-        const steps = await nextStepsFor(pool, p, staffId);
-        people.push({ ...p, organisationName: rows[0]?.organisation_name, statusName: STATUS_NAMES[p.status], competencies: steps });
+        const plan = await trainingPlanFor(pool, p, staffId, c.userId);
+        people.push({ ...p, organisationName: rows[0]?.organisation_name, statusName: STATUS_NAMES[p.status], summary: statusSummary(p, rows[0]?.induction_days ?? 0), ...plan });
       }
-      res.render(ctx.view('my-training'), { title: 'My training', people, canManage: hasRole(c, 'org-lead', 'partnership-admin') });
+      return people;
+    }
+    router.get('/my-training', allow(), async (req, res) => {
+      const c = caller(req);
+      res.render(ctx.view('my-training'), { title: 'My training', people: await ownTraining(c), canManage: hasRole(c, 'org-lead', 'partnership-admin') });
+    });
+    // A learner's home page answers "what do I need to do, by when"; anyone without a staff record gets the server's home page.
+    router.get('/', async (req, res, next) => {
+      if (!req.caller?.staffIds.length) return next();
+      res.render(ctx.view('home'), { title: 'Home', people: await ownTraining(caller(req)) });
     });
     return router;
   },

@@ -336,3 +336,9 @@ export async function complianceForStaff(pool: Pool, scope: OrganisationScope, s
   if (!org) return null;
   return computeFor({ ...person, groupNumber }, org, framework, evidence, today);
 }
+
+/** The refresher interval that applies to a person: their organisation's setting for their group, or the default. */
+export async function refresherMonthsOf(pool: Pool, person: { organisationId: string; groupNumber: number | null }): Promise<number> {
+  const org = await findOrganisation(pool, { kind: 'all' }, { id: person.organisationId });
+  return refresherMonthsFor(org?.refresherMonths, person.groupNumber);
+}

@@ -5,7 +5,9 @@ import { allow, type Caller, caller, hasRole, managedScope, type OrganisationSco
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { complianceForStaff, londonToday, STATUS_NAMES } from '../compliance/service';
+import { addMonths } from '../compliance/engine';
+import { complianceForStaff, londonToday, refresherMonthsOf, STATUS_NAMES } from '../compliance/service';
+import { statusSummary } from '../compliance/summary';
 import { seedDemoEvidence } from './demo';
 import { achievedDay, documentType, MAX_DOCUMENT_BYTES, type RecordForm, recordFormFrom, SIGN_OFF_KINDS, validateChange, validateRecord, validateVerify } from './rules';
 import {
@@ -127,11 +129,14 @@ export default defineModule({
       const scope = viewScope(c, staffId);
       const person = await findStaffInScope(pool, scope, staffId);
       if (!person) throw new NotFoundError('member of staff');
-      const [entries, documents, compliance, choices] = await Promise.all([
+      const today = londonToday();
+      const [entries, documents, compliance, choices, refresherMonths, inductionDays] = await Promise.all([
         listEvidence(pool, scope, staffId),
         listDocuments(pool, scope, staffId),
-        complianceForStaff(pool, scope, staffId, londonToday()),
+        complianceForStaff(pool, scope, staffId, today),
         frameworkChoices(pool, person.groupNumber),
+        refresherMonthsOf(pool, person),
+        pool.query<{ days: number }>('select induction_days as days from organisations where id = $1', [person.organisationId]).then((r) => r.rows[0]?.days ?? 0),
       ]);
       const canManage = !!(await findStaffInScope(pool, managedScope(c), staffId));
       const canSignOff = !!(await findStaffInScope(pool, signOffScope(c), staffId));
@@ -140,19 +145,24 @@ export default defineModule({
         sourceName: SOURCE_NAMES[e.source],
         signOffKindName: e.signOffKind ? SIGN_OFF_KINDS[e.signOffKind as keyof typeof SIGN_OFF_KINDS] : null,
         current: !e.withdrawn && !e.replacedById,
+        // Evidence counts for the refresher interval of the person's group, from the day it was achieved.
+        expires: addMonths(String(e.achievedOn).slice(0, 10), refresherMonths),
       }));
+      const standing = shaped.filter((e) => e.current);
       res.render(ctx.view('person'), {
         title: `Evidence: ${person.name}`,
         person,
         isSelf: c.staffIds.includes(staffId),
-        compliance: compliance && { ...compliance, statusName: STATUS_NAMES[compliance.status] },
-        current: shaped.filter((e) => e.current),
+        compliance: compliance && { ...compliance, statusName: STATUS_NAMES[compliance.status], summary: statusSummary(compliance, inductionDays) },
+        current: standing.filter((e) => e.expires > today),
+        expired: standing.filter((e) => e.expires <= today),
+        currentEmpty: standing.length ? 'No current evidence: everything recorded has expired.' : 'No evidence recorded yet.',
         history: shaped.filter((e) => !e.current),
         documents: documents.map((d) => ({ ...d, pending: !d.verifiedAt })),
         verifyCompetencies: choices.competencies.filter((x) => x.ownGroup || person.groupNumber == null),
         canManage,
         canSignOff,
-        today: londonToday(),
+        today,
       });
     });
 

@@ -328,6 +328,8 @@ export default defineModule({
         review,
         // A result of "not passed" can be taken again from the start, whichever way the course treats finished attempts.
         canRetake: (review && course.finishedAttempt === 'review-or-retake') || failed,
+        failed,
+        hasStaffRecord: c.staffIds.length > 0,
         stylesheets: ['/modules/scorm/player.css'],
       });
     });

@@ -198,6 +198,8 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     // The final answer comes on the close-time send, which the status label reads.
     await page.waitForFunction(() => document.getElementById('scorm-status')?.textContent === 'Not passed');
     expect(await page.getAttribute('#scorm-status', 'class')).to.contain('govuk-tag--orange');
+    expect(await page.isVisible('#scorm-result-failed'), 'the result and a retake are shown above the content').to.equal(true);
+    expect(await page.textContent('#scorm-result-failed')).to.contain('You have not passed').and.contain('Start a new attempt');
     const attempt = await waitFor(async () => {
       const a = await latestAttempt('quiz-12');
       return a?.status === 'failed' ? a : undefined;

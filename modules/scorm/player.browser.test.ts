@@ -136,6 +136,15 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     expect(attempt.score).to.equal(100);
     const evidence = await sql<{ n: number }>(`select count(*) as n from evidence where source = 'elearning' and source_ref = $1`, [attempt.id]);
     expect(evidence[0].n).to.equal(2);
+    // The result and the next step are on screen, above the content frame, without scrolling down to them.
+    const result = page.locator('#scorm-result-finished');
+    await result.waitFor({ state: 'visible' });
+    expect(await result.textContent()).to.contain('You have passed Golf (golf-12)').and.contain('Your certificate is ready');
+    expect(await result.locator('a[href="/my-certificates"]').count()).to.equal(1);
+    expect(await result.locator('a[href="/my-training"]').count()).to.equal(1);
+    const box = (await result.boundingBox())!;
+    expect(box.y, 'the result starts inside the window').to.be.at.least(0).and.below(page.viewportSize()!.height);
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('scorm-result-finished');
     await page.goto(`${server.url}/my-learning`);
     const row = page.locator('tr', { hasText: 'Golf (golf-12)' });
     expect(await row.textContent()).to.match(/Passed[\s\S]*100%/);

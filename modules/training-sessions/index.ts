@@ -5,8 +5,8 @@ import { defineModule, type ModuleContext } from '../../server/module';
 import { seedDemoSessions } from './demo';
 import { sendOffers, runPlacesJob } from './messages';
 import { placesRoutes } from './places-routes';
-import { chargeNotice, formatPence, formFrom, SESSION_LIMITS, type SessionForm, validateSession } from './rules';
-import { answerOffer, bookingTerms, bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures } from './store';
+import { chargeNotice, formatPence, formFrom, registerOpen, SESSION_LIMITS, type SessionForm, validateSession } from './rules';
+import { answerOffer, bookingTerms, bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures, sessionsRunBy } from './store';
 import { SECTORS } from '../organisations/store';
 
 // Sector names as the organisations module shows them.
@@ -49,7 +49,10 @@ function back(_req: Request, sessionId: string) {
 export default defineModule({
   name: 'training-sessions',
   dependsOn: ['courses', 'staff', 'evidence', 'organisations'],
-  nav: [{ label: 'Training sessions', href: '/training-sessions', order: 30 }],
+  nav: [
+    { label: 'Training sessions', href: '/training-sessions', order: 30 },
+    { label: 'My sessions', href: '/my-sessions', roles: ['trainer'], order: 31 },
+  ],
   seedDemo: seedDemoSessions,
   // The emailed offer of a freed place is its own permission: many staff have no account.
   publicPaths: [/^\/training-sessions\/offers\/[A-Za-z0-9_-]+$/],
@@ -128,10 +131,12 @@ export default defineModule({
       ]);
       const managed = managedScope(c);
       const started = new Date(session.startsAt).getTime() <= Date.now();
+      const registerOpens = registerOpen(session, new Date());
       res.render(ctx.view('session'), {
         title: session.courseTitle,
         session,
         started,
+        registerOpens,
         placesLeft: Math.max(0, session.capacity - session.booked),
         bookings: bookings.map((b) => ({
           ...b,
@@ -181,6 +186,27 @@ export default defineModule({
       await answerOffer(db, { bookingId, scope: scopeForStaff(c, rows[0].staff_id, managedScope), accept: true });
       req.session.flash = 'Place accepted';
       res.redirect(back(req, String(req.params.id)));
+    });
+
+    router.get('/my-sessions', allow('trainer', 'partnership-admin'), async (req, res) => {
+      const now = new Date();
+      // Recent enough to take a register that was missed; older ones are on each session's page.
+      const sessions = await sessionsRunBy(pool, caller(req).userId, { from: new Date(now.getTime() - 60 * 86400_000) });
+      const shaped = sessions.map((s) => ({ ...s, booked: Number(s.booked), open: registerOpen(s, now) }));
+      res.render(ctx.view('my-sessions'), {
+        title: 'My sessions',
+        upcoming: shaped.filter((s) => s.startsAt.getTime() > now.getTime()),
+        recent: shaped.filter((s) => s.startsAt.getTime() <= now.getTime()).reverse(),
+      });
+    });
+
+    // The register has its own address a trainer can bookmark: before the session starts it says when it opens, rather than "page not found".
+    router.get('/training-sessions/:id/register', allow('trainer', 'partnership-admin'), async (req, res) => {
+      const session = await findSession(pool, String(req.params.id));
+      if (!session) throw new NotFoundError('session');
+      const open = registerOpen(session, new Date());
+      const booked = open ? (await listBookings(pool, trainingScope(caller(req)), session.id)).filter((b) => b.status === 'booked') : [];
+      res.render(ctx.view('register'), { title: `Register: ${session.courseTitle}`, session, open, booked });
     });
 
     router.post('/training-sessions/:id/register', allow('trainer', 'partnership-admin'), async (req, res) => {

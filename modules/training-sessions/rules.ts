@@ -63,7 +63,8 @@ export function validateSession(
   if (day.error) errors.push(day.error);
   if (startTime.error) errors.push(startTime.error);
   if (endTime.error) errors.push(endTime.error);
-  if (!day.error && !startTime.error && start.toJSDate() <= now) errors.push({ text: 'The session must start in the future', href: '#date-day' });
+  // A trainer records a session that ran earlier today after the event (its register opens at its start), never one from an earlier day.
+  if (!day.error && !startTime.error && start < DateTime.fromJSDate(now).setZone('Europe/London').startOf('day')) errors.push({ text: 'The session must be today or later', href: '#date-day' });
   else if (!day.error && !startTime.error && !endTime.error && end <= start) errors.push({ text: 'The end time must be after the start time', href: '#endTime' });
   if (!form.venue && !form.onlineUrl) errors.push({ text: 'Enter a venue or an online link', href: '#venue' });
   else if (form.venue.length > SESSION_LIMITS.venue) errors.push({ text: `The venue must be ${SESSION_LIMITS.venue} characters or fewer`, href: '#venue' });
@@ -206,4 +207,9 @@ export function reportPeriod(
     from = to;
   }
   return { from: from.toJSDate(), to: to.plus({ days: 1 }).toJSDate(), fromDay: from.toISODate()!, toDay: to.toISODate()!, fromShown: start.shown, toShown: end.shown, errors };
+}
+
+/** The register opens when the session starts: from then the trainer marks who came, and evidence is recorded for them. */
+export function registerOpen(session: { startsAt: Date; cancelledAt: Date | null }, now: Date): boolean {
+  return !session.cancelledAt && session.startsAt.getTime() <= now.getTime();
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chargeNotice, formFrom, parsePounds, placeCharge, reportPeriod, validateSession, validateTerms } from './rules';
+import { chargeNotice, formFrom, parsePounds, placeCharge, registerOpen, reportPeriod, validateSession, validateTerms } from './rules';
 
 describe('training session form', () => {
   const known = { courseIds: ['course'], trainerIds: ['trainer'], organisationIds: ['org-a', 'org-b'] };
@@ -23,7 +23,7 @@ describe('training session form', () => {
     );
     expect(value).to.equal(undefined);
     expect(errors.map((e) => e.href)).to.deep.equal(['#courseId', '#endTime', '#onlineUrl', '#capacity', '#trainerUserId', '#organisationIds']);
-    expect(validateSession(formFrom({ ...base, date: '2026-11-01' }), known, now).errors.map((e) => e.text)).to.deep.equal(['The session must start in the future']);
+    expect(validateSession(formFrom({ ...base, date: '2026-11-01' }), known, now).errors.map((e) => e.text)).to.deep.equal(['The session must be today or later']);
     expect(validateSession(formFrom({ ...base, venue: '' }), known, now).errors.map((e) => e.href)).to.deep.equal(['#venue']);
     expect(validateSession(formFrom({ ...base, venue: '', onlineUrl: 'https://meet.example/x', organisationIds: ['org-a'] }), known, now).value?.organisationIds).to.deep.equal(['org-a']);
   });
@@ -41,6 +41,25 @@ describe('training session form', () => {
     ]);
     // What was typed comes back to the form as typed.
     expect(formFrom({ ...boxes, 'date-month': 'March' }).date).to.deep.equal({ day: '29', month: 'March', year: '2027' });
+  });
+});
+
+describe('recording a session after it ran, and its register', () => {
+  const known = { courseIds: ['course'], trainerIds: ['trainer'], organisationIds: [] };
+  // 2pm in London on 23 November 2026
+  const now = new Date('2026-11-23T14:00:00Z');
+  const form = (date: string, startTime: string) => formFrom({ courseId: 'course', date, startTime, endTime: '13:00', venue: 'Civic Centre', capacity: '20' });
+
+  it('accepts a session that started earlier today, and refuses one from yesterday', () => {
+    expect(validateSession(form('2026-11-23', '09:30'), known, now).value?.startsAt.toISOString()).to.equal('2026-11-23T09:30:00.000Z');
+    expect(validateSession(form('2026-11-22', '09:30'), known, now).errors.map((e) => e.text)).to.deep.equal(['The session must be today or later']);
+  });
+
+  it('opens the register at the session start, never for a cancelled session', () => {
+    const startsAt = new Date('2026-11-23T14:00:00Z');
+    expect(registerOpen({ startsAt, cancelledAt: null }, new Date('2026-11-23T13:59:59Z'))).to.equal(false);
+    expect(registerOpen({ startsAt, cancelledAt: null }, startsAt)).to.equal(true);
+    expect(registerOpen({ startsAt, cancelledAt: new Date('2026-11-20T10:00:00Z') }, new Date('2026-11-24T10:00:00Z'))).to.equal(false);
   });
 });
 

@@ -192,6 +192,56 @@ describe('face-to-face training sessions', function () {
     expect(new Date(rows[0].starts_at).toISOString()).to.equal('2099-07-01T08:30:00.000Z'); // 9:30 British Summer Time
   });
 
+  it('a trainer finds their sessions under My sessions; the register says when it opens, opens at the start, and a session that ran earlier today can be recorded', async () => {
+    const trainer = await addUser(server, 'trainer');
+    const agent = new TestAgent(server.url);
+    await agent.signIn(trainer.email);
+    expect((await agent.get('/')).text, 'My sessions is in the trainer’s navigation').to.contain('href="/my-sessions"');
+    const pool = server.product.database.pool;
+    const later = await newSession(5, 3);
+    await pool.query('update training_sessions set trainer_user_id = $2 where id = $1', [later, trainer.id]);
+    await bookPlace(server.product.database, all, { sessionId: later, staffId: staff[0].id, bookedBy: null });
+
+    // Before the start: a page saying when it opens, not "page not found"; saving is refused.
+    const early = await agent.get(`/training-sessions/${later}/register`);
+    expect(early.status).to.equal(200);
+    expect(early.text).to.contain('The register opens when the session starts').and.not.contain('Save register');
+    expect((await agent.get(`/training-sessions/${later}`)).text).to.contain('Opens when the session starts');
+    expect((await agent.postForm(`/training-sessions/${later}/register`, { attended: staff[0].id })).status).to.equal(409);
+
+    // From the start it can be taken.
+    await pool.query(`update training_sessions set starts_at = now() - interval '1 minute', ends_at = now() + interval '5 hours' where id = $1`, [later]);
+    const open = await agent.get(`/training-sessions/${later}/register`);
+    expect(open.text).to.contain('Who attended?').and.contain('Save register');
+    expect((await agent.get(`/training-sessions/${later}`)).text).to.contain('take the register');
+    expect((await agent.postForm(`/training-sessions/${later}/register`, { attended: staff[0].id })).status).to.equal(302);
+
+    // Recorded after it ran, earlier today (London time).
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+    await agent.get('/training-sessions/new');
+    const created = await agent.postForm('/training-sessions', { courseId, date: today, startTime: '00:00', endTime: '23:59', venue: 'Civic Centre', capacity: '12', trainerUserId: trainer.id, multiAgency: 'yes' });
+    expect(created.status, 'a session from earlier today is accepted').to.equal(302);
+    const yesterday = await agent.postForm('/training-sessions', { courseId, date: '2020-01-01', startTime: '09:30', endTime: '16:00', venue: 'Civic Centre', capacity: '12' });
+    expect(await yesterday.text()).to.contain('The session must be today or later');
+
+    const mine = await agent.get('/my-sessions');
+    expect(mine.status).to.equal(200);
+    const recent = mine.text.slice(mine.text.indexOf('data-recent'), mine.text.indexOf('Upcoming'));
+    expect(recent).to.contain(`/training-sessions/${later}/register`).and.contain('Register taken').and.contain('1 person booked');
+    expect(recent).to.contain(`${created.headers.get('location')}/register`).and.contain('Register not taken');
+    expect((await agent.get(`/training-sessions/${later}/register`)).text).to.contain('You took the register on');
+  });
+
+  it('the demo has a session that has run, with people booked and its register to take', async () => {
+    const { rows } = await server.product.database.pool.query<{ n: number }>(
+      `select count(b.*)::int as n from training_sessions ts join users u on u.id = ts.trainer_user_id and u.email = 'trainer@vale-partnership.example'
+         join session_bookings b on b.session_id = ts.id and b.status = 'booked'
+        where ts.starts_at < now() and ts.register_marked_at is null group by ts.id`,
+    );
+    expect(rows.length).to.be.at.least(1);
+    expect(rows[0].n).to.be.at.least(2);
+  });
+
   describe('sessions that fill: reminders, offers of freed places, substitutes, no-shows and charges', () => {
     let mailer: Mailer;
     let council: string;

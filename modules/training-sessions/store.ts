@@ -82,6 +82,12 @@ export async function listSessions(pool: Pool, options: { from: Date }): Promise
   return rows;
 }
 
+/** Sessions one trainer runs, from a day on (their "My sessions"). */
+export async function sessionsRunBy(pool: Pool, trainerUserId: string, options: { from: Date }): Promise<TrainingSession[]> {
+  const { rows } = await pool.query<TrainingSession>(`${SESSION_SELECT} where ts.trainer_user_id = $1 and ts.starts_at >= $2 order by ts.starts_at limit 500`, [trainerUserId, options.from]);
+  return rows;
+}
+
 export async function findSession(pool: Pool | PoolClient, id: string): Promise<TrainingSession | null> {
   const { rows } = await pool.query<TrainingSession>(`${SESSION_SELECT} where ts.id::text = $1`, [id]);
   return rows[0] ?? null;

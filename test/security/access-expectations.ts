@@ -130,6 +130,8 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /training-sessions/new': { roles: TRAINERS },
   'POST /training-sessions': { roles: TRAINERS },
   'POST /training-sessions/:id/register': { roles: TRAINERS },
+  'GET /training-sessions/:id/register': { roles: TRAINERS },
+  'GET /my-sessions': { roles: TRAINERS },
   'GET /courses/:slug/report': { roles: { trainer: 'any', 'org-lead': 'any', 'partnership-admin': 'any' }, note: 'a lead sees their own staff only (checked in the matrix suite)' },
   'GET /staff/:id/evidence/sign-off': { roles: { ...LEADS, trainer: 'any' } },
   'POST /staff/:id/evidence/sign-off': { roles: { ...LEADS, trainer: 'any' } },

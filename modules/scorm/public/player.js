@@ -285,6 +285,23 @@
     if (!el || !result?.status) return;
     el.textContent = data.labels[result.status] || result.status;
     el.className = 'govuk-tag ' + (result.status === 'failed' ? 'govuk-tag--orange' : result.finished ? 'govuk-tag--green' : 'govuk-tag--blue');
+    if (result.finished) showResult('scorm-result-finished', result.status);
+    else if (result.status === 'failed') showResult('scorm-result-failed', result.status);
+  }
+
+  /**
+   * The result and what to do next, shown once, above the content frame:
+   * the frame is taller than many screens, so the page is brought back to
+   * the top of the result and focus moved there for screen readers.
+   */
+  function showResult(id, status) {
+    const box = document.getElementById(id);
+    if (!box?.hidden) return;
+    const heading = document.getElementById('scorm-result-heading');
+    if (heading && id === 'scorm-result-finished') heading.textContent = heading.getAttribute(status === 'passed' ? 'data-passed' : 'data-completed');
+    box.hidden = false;
+    box.focus();
+    box.scrollIntoView({ block: 'start' });
   }
 
   function launch(sco) {
