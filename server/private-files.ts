@@ -18,25 +18,42 @@ export function usePrivateUmask(): void {
   process.umask(PRIVATE_UMASK);
 }
 
+/** A folder that is not the product's to lock: one everybody may write in (such as /tmp), or the root. */
+export class SharedFolderError extends Error {
+  constructor(readonly dir: string) {
+    super(`${dir} is a folder others share (anyone may write in it); give the product a folder of its own, such as ${path.join(dir, 'da-training')}`);
+    this.name = 'SharedFolderError';
+  }
+}
+
 /**
  * Creates the folder 0700, or makes an existing one so. A folder that was
  * readable by others (a data directory from before this rule) has everything
  * in it made private too, once: afterwards the folder's own mode says it is done.
+ * A shared folder (/tmp) is refused rather than taken away from everyone else.
  */
 export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  const mode = fs.statSync(dir).mode & 0o777;
-  if (mode === PRIVATE_DIR_MODE) return;
+  const mode = fs.statSync(dir).mode & 0o7777;
+  if ((mode & 0o777) === PRIVATE_DIR_MODE) return;
+  if (mode & 0o1002 || path.resolve(dir) === path.parse(path.resolve(dir)).root) throw new SharedFolderError(dir);
   makeTreePrivate(dir);
 }
 
-/** Every folder under dir 0700 and every file 0600 (symbolic links are left alone, never followed). */
+/**
+ * Takes the group's and others' permissions off every folder and file under
+ * dir, keeping the owner's (nothing loses its execute bit); symbolic links are
+ * left alone, never followed.
+ */
 export function makeTreePrivate(dir: string): void {
-  fs.chmodSync(dir, PRIVATE_DIR_MODE);
+  fs.chmodSync(dir, fs.statSync(dir).mode & 0o700);
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) makeTreePrivate(full);
-    else if (entry.isFile()) fs.chmodSync(full, PRIVATE_FILE_MODE);
+    else if (entry.isFile()) {
+      const mode = fs.statSync(full).mode & 0o777;
+      if (mode & 0o077) fs.chmodSync(full, mode & 0o700);
+    }
   }
 }
 
