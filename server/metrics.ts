@@ -33,8 +33,8 @@ export interface ProductMetrics extends Metrics {
   httpTimer: RequestHandler;
   /** The database pool's connections, read at each scrape. */
   watchPool(pool: Pool): void;
-  /** Job runs and failures by job name, from Agenda's events. */
-  watchJobs(jobs: Jobs): void;
+  /** Job runs and failures by job name, from Agenda's events; jobs due and not yet started, read at each scrape. */
+  watchJobs(jobs: Jobs, pool: Pool): void;
 }
 
 function checkName(name: string): void {
@@ -97,7 +97,21 @@ export function createMetrics(options: { processDefaults: boolean }): ProductMet
     }
   };
 
-  const watchJobs: ProductMetrics['watchJobs'] = (jobs) => {
+  const watchJobs: ProductMetrics['watchJobs'] = (jobs, pool) => {
+    if (!registry.getSingleMetric(`${METRIC_PREFIX}jobs_waiting`)) {
+      new Gauge({
+        name: `${METRIC_PREFIX}jobs_waiting`,
+        help: 'Background jobs due and not yet started (the queue depth; shared by every instance on the database)',
+        registers: [registry],
+        async collect() {
+          // While the database is away the gauge keeps its last value: the pool gauges and /health/ready say why.
+          const { rows } = await pool
+            .query<{ n: number }>('select count(*)::int as n from agenda_jobs where next_run_at <= now() and locked_at is null and disabled is not true')
+            .catch(() => ({ rows: [] as { n: number }[] }));
+          if (rows[0]) this.set(rows[0].n);
+        },
+      });
+    }
     const runs = counter({ name: `${METRIC_PREFIX}job_runs_total`, help: 'Background job runs finished, by job name', labelNames: ['job'] as const });
     const failures = counter({ name: `${METRIC_PREFIX}job_failures_total`, help: 'Background job runs that failed, by job name', labelNames: ['job'] as const });
     // Only this instance's own runs: another instance's (remote) events are that instance's to count.

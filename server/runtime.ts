@@ -111,7 +111,7 @@ export async function startProduct(
   let jobs: Jobs | undefined;
   if (config.jobsEnabled) {
     jobs = await createJobs(database.pool, logger, config.jobsPollSeconds);
-    metrics.watchJobs(jobs);
+    metrics.watchJobs(jobs, database.pool);
     for (const mod of modules) await mod.definition.jobs?.(contextFor(mod), jobs);
     await jobs.start();
   }

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
+import { createJobs } from '../server/jobs';
+import { createLogger } from '../server/logger';
 import { startProduct } from '../server/runtime';
 import { TEST_DB } from './support/database';
 import { startTestServer, TestAgent, type TestServer } from './support/server';
+import { waitFor } from './support/wait';
 
 const TOKEN = 'metrics-token-for-tests-0123456789abcdef';
 const DEMO_PASSWORD = 'demo-learning-2026';
@@ -96,6 +99,30 @@ describe(`metrics and health endpoints (${TEST_DB})`, function () {
     expect(after).to.not.contain(attemptId);
     expect(after).to.not.contain('domestic-abuse-awareness');
     expect(after).to.not.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
+  });
+
+  it('counts job runs and failures by job name, and the jobs waiting', async () => {
+    // A silent logger: the failing job is meant to fail.
+    const jobs = await createJobs(server.product.database.pool, createLogger({ env: 'test', logLevel: 'silent' }), 1);
+    server.product.metrics.watchJobs(jobs, server.product.database.pool);
+    jobs.define('metrics test: works', async () => {});
+    jobs.define('metrics test: breaks', async () => {
+      throw new Error('broken on purpose');
+    });
+    await jobs.start();
+    try {
+      await jobs.now('metrics test: works');
+      await jobs.now('metrics test: breaks');
+      const text = await waitFor(async () => {
+        const t = await (await scrape(server)).text();
+        return sample(t, 'lms_job_runs_total', { job: 'metrics test: breaks' }) >= 1 && sample(t, 'lms_job_runs_total', { job: 'metrics test: works' }) >= 1 && t;
+      }, 'both jobs to run', 60_000);
+      expect(sample(text, 'lms_job_failures_total', { job: 'metrics test: breaks' })).to.equal(1);
+      expect(sample(text, 'lms_job_failures_total', { job: 'metrics test: works' })).to.equal(0);
+      expect(text).to.match(/^lms_jobs_waiting \d+/m);
+    } finally {
+      await jobs.stop();
+    }
   });
 
   it('answers /metrics as any unknown page (404) when metrics are off, the default', async () => {
