@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../server/config';
 import { seedDemoPartnership } from '../server/demo';
 import { createLogger } from '../server/logger';
 import { type CliCommand, loadModules, type ModuleContext } from '../server/module';
+import { usePrivateUmask } from '../server/private-files';
 import { type Prepared, prepare } from '../server/runtime';
 
 /** A mistake in how the command was called: printed plainly, exit code 2. */
@@ -185,5 +186,7 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // Backups, exports and an embedded database this command opens are this user's alone.
+  usePrivateUmask();
   runCli(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -13,6 +13,7 @@ import { HttpError, isDatabaseUnavailable } from './errors';
 import { redactUrl } from './redact';
 import { refuseHostileParameters, refuseHostilePath } from './hostile-input';
 import type { Logger } from './logger';
+import { metricsEndpoint, type ProductMetrics } from './metrics';
 import type { LoadedModule, ModuleContext, NavEntry } from './module';
 import { createPartnershipCache } from './partnership';
 import { installViews } from './views';
@@ -25,7 +26,12 @@ export interface AppParts {
   logger: Logger;
   modules: LoadedModule[];
   contextFor(mod: LoadedModule): ModuleContext;
+  metrics: ProductMetrics;
+  ready(): Promise<{ database: boolean; migrations: boolean }>;
 }
+
+/** Answered before anything else, and never written to the request log (probes and scrapers call them every few seconds). */
+const QUIET_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 
 function wantsJson(req: Request): boolean {
   return req.originalUrl.startsWith('/api/') || (req.accepts(['html', 'json']) === 'json' && !req.accepts('html'));
@@ -42,13 +48,16 @@ function isBadValueForDatabase(err: unknown): boolean {
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) && (err as { severity?: unknown }).severity !== undefined;
 }
 
-export function createApp({ config, database, logger, modules, contextFor }: AppParts): Express {
+export function createApp({ config, database, logger, modules, contextFor, metrics, ready }: AppParts): Express {
   const app = express();
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', 1);
   installViews(app, ROOT_DIR, modules.map((m) => m.viewsDir));
   const partnership = createPartnershipCache(database.pool);
   app.locals.partnershipCache = partnership;
+
+  // Timed from the first byte the app sees, SCORM commits on their commit token included.
+  app.use(metrics.httpTimer);
 
   // First, before request logging, security headers and sessions: see FeatureModule.routesBeforeSession.
   for (const mod of modules) if (mod.definition.routesBeforeSession) app.use(mod.definition.routesBeforeSession(contextFor(mod)));
@@ -67,7 +76,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      autoLogging: { ignore: (req) => req.url === '/health' || (req.url ?? '').startsWith('/assets/') || (req.url ?? '').startsWith('/public/') },
+      autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? '') || (req.url ?? '').startsWith('/assets/') || (req.url ?? '').startsWith('/public/') },
     }),
   );
 
@@ -105,7 +114,26 @@ export function createApp({ config, database, logger, modules, contextFor }: App
   app.use('/public', express.static(path.join(ROOT_DIR, 'public'), staticOptions));
   for (const mod of modules) app.use(`/modules/${mod.definition.name}`, express.static(mod.publicDir, staticOptions));
 
+  // Off: passed on to the ordinary "page not found". On: a bearer token, or 401.
+  app.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
+
+  // Liveness: the process is up and serving; nothing else is asked, so a database
+  // outage never makes an orchestrator restart a server that would recover by itself.
+  app.get('/health/live', (_req, res) => {
+    res.set('cache-control', 'no-store').json({ status: 'ok' });
+  });
+  // Readiness: send this instance traffic only when its database answers and holds every migration.
+  app.get('/health/ready', async (_req, res) => {
+    const state = await ready();
+    const ok = state.database && state.migrations;
+    res
+      .status(ok ? 200 : 503)
+      .set('cache-control', 'no-store')
+      .json({ status: ok ? 'ok' : 'unavailable', db: state.database ? 'ok' : 'unavailable', migrations: state.migrations ? 'ok' : state.database ? 'pending' : 'unknown' });
+  });
+
   // Before sessions: the health check must answer even when the database does not.
+  // The original check, kept as it is for monitors that already use it: 200 when the database answers.
   app.get('/health', async (_req, res) => {
     const ok = await database.ping();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', db: ok ? 'ok' : 'unavailable' });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ensurePrivateDir, SharedFolderError } from './private-files';
 
 /**
  * Everything the product reads from its environment, validated once at start.
@@ -37,6 +38,8 @@ const EnvSchema = z.object({
   // and no longer than a load balancer usually waits for an answer.
   DATABASE_STATEMENT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   DATABASE_POOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+  METRICS: z.enum(['true', 'false']).default('false'),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (for example: openssl rand -hex 32)').optional(),
 });
 
 export interface Config {
@@ -72,6 +75,8 @@ export interface Config {
   statementTimeoutSeconds: number;
   /** Longest a request waits for a database connection before it answers 503. */
   databasePoolWaitSeconds: number;
+  /** Set only when METRICS=true: the bearer token Prometheus sends for /metrics. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -90,9 +95,14 @@ function sessionSecretFor(dataDir: string, given: string | undefined, embedded: 
   if (!embedded) {
     throw new ConfigError(['SESSION_SECRET: required when DATABASE_URL is set (at least 32 random characters)']);
   }
+  try {
+    ensurePrivateDir(dataDir);
+  } catch (err) {
+    if (err instanceof SharedFolderError) throw new ConfigError([`DATA_DIR: ${err.message}`]);
+    throw err;
+  }
   const file = path.join(dataDir, 'session-secret');
   if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  fs.mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
   fs.writeFileSync(file, secret, { mode: 0o600 });
   return secret;
@@ -136,6 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const embedded = !e.DATABASE_URL;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const contentUrl = contentUrlFor(publicUrl, e.CONTENT_URL, e.NODE_ENV);
+  if (e.METRICS === 'true' && !e.METRICS_TOKEN) {
+    throw new ConfigError(['METRICS_TOKEN: required when METRICS=true, so only your Prometheus can read /metrics (at least 32 random characters, for example: openssl rand -hex 32)']);
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
@@ -159,5 +172,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY === 'true',
     statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS,
     databasePoolWaitSeconds: e.DATABASE_POOL_WAIT_SECONDS,
+    metricsToken: e.METRICS === 'true' ? e.METRICS_TOKEN : undefined,
   };
 }

@@ -2,6 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import { createOutageLog } from './outage-log';
 
 export interface OutgoingMessage {
@@ -52,7 +53,14 @@ const SERVER_RETRY_SECONDS = 30;
  * crash between the two loses nothing, and the dedupe key means a scan that
  * runs twice never queues the same reminder twice.
  */
-export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool: Pool, logger: Logger): Mailer {
+export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool: Pool, logger: Logger, metrics?: Metrics): Mailer {
+  // By category (reminder, reminder-escalation, digest, welcome ...): a fixed list the modules choose.
+  const sentCount = metrics?.counter({ name: 'lms_emails_sent_total', help: 'Emails handed to the mail server, by category (reminder, digest ...)', labelNames: ['category'] as const });
+  const failedCount = metrics?.counter({
+    name: 'lms_emails_failed_total',
+    help: 'Emails the mail server refused, by category; final="true" when the message will not be tried again',
+    labelNames: ['category', 'final'] as const,
+  });
   const transport: Transporter | undefined = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : undefined;
   const smtpAway = createOutageLog(logger, {
     down: 'email server cannot be reached; messages stay queued until it is back',
@@ -112,11 +120,11 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
       await recordSent();
       let sent = 0;
       // Claim a batch by pushing its next attempt forward, so a second instance skips it.
-      const { rows } = await pool.query<{ id: string; to_address: string; subject: string; text_body: string; html_body: string | null; attempts: number }>(
+      const { rows } = await pool.query<{ id: string; to_address: string; subject: string; text_body: string; html_body: string | null; attempts: number; category: string }>(
         `update outbound_messages set next_attempt_at = now() + interval '5 minutes', attempts = attempts + 1
          where id in (select id from outbound_messages where status = 'queued' and next_attempt_at <= now()
                       order by next_attempt_at limit $1 for update skip locked)
-         returning id, to_address, subject, text_body, html_body, attempts`,
+         returning id, to_address, subject, text_body, html_body, attempts, category`,
         [limit],
       );
       for (const [index, row] of rows.entries()) {
@@ -141,10 +149,12 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
             `update outbound_messages set status = $2, last_error = $3, next_attempt_at = now() + make_interval(mins => $4) where id = $1`,
             [row.id, failed ? 'failed' : 'queued', (err as Error).message.slice(0, 500), 2 ** (row.attempts - 1)],
           );
+          failedCount?.inc({ category: row.category, final: String(failed) });
           logger.warn({ messageId: row.id, attempt: row.attempts, err: (err as Error).message }, 'email not sent');
           continue;
         }
         smtpAway.recovered();
+        sentCount?.inc({ category: row.category });
         sent++;
         sentNotRecorded.add(row.id);
         await recordSent();

@@ -1,9 +1,12 @@
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { UNHANDLED_REJECTION } from './outage-log';
+import { usePrivateUmask } from './private-files';
 import { startProduct } from './runtime';
 
 async function main(): Promise<void> {
+  // Before anything is written: the database files, session secret and socket are this user's alone.
+  usePrivateUmask();
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();

@@ -8,6 +8,7 @@ import type { Role } from './access';
 import type { Jobs } from './jobs';
 import type { Mailer } from './mail';
 import type { EventBus } from './events';
+import type { Metrics } from './metrics';
 
 /**
  * What a feature module is handed: explicit dependencies, no globals.
@@ -20,6 +21,11 @@ export interface ModuleContext {
   mailer: Mailer;
   /** Product events shared by every module (course completed, evidence recorded ...). */
   events: EventBus;
+  /**
+   * Counters and histograms for Prometheus (/metrics), e.g. the SCORM module's
+   * commits by outcome. Names start with lms_; labels take a few fixed values, never ids.
+   */
+  metrics: Metrics;
   /** Absolute path to one of this module's views, for res.render. */
   view(name: string): string;
 }

@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { Express } from 'express';
 import type { Config } from './config';
 import { type Database, openDatabase } from './db';
-import { runMigrations } from './db/migrate';
+import { type MigrationSource, migrationCheck, runMigrations } from './db/migrate';
 import { createApp } from './app';
 import { createJobs, type Jobs } from './jobs';
 import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail';
 import { createEventBus, type EventBus } from './events';
+import { createMetrics, type ProductMetrics } from './metrics';
 import { type LoadedModule, loadModules, type ModuleContext } from './module';
 import { type DemoLogin, databaseIsEmpty, seedDemoPartnership } from './demo';
 
@@ -19,6 +20,9 @@ export interface Prepared {
   modules: LoadedModule[];
   mailer: Mailer;
   events: EventBus;
+  metrics: ProductMetrics;
+  /** Whether the database answers and holds every migration this code knows (/health/ready). */
+  ready(): Promise<{ database: boolean; migrations: boolean }>;
   contextFor(mod: LoadedModule): ModuleContext;
   /** A context for code outside any module (the CLI, the demo seed). */
   rootContext: ModuleContext;
@@ -42,12 +46,11 @@ export async function prepare(
       poolWaitMs: config.databasePoolWaitSeconds * 1000,
     }));
   try {
-    await runMigrations(
-      database.pool,
-      [{ module: 'core', dir: path.join(__dirname, 'migrations') }, ...modules.map((m) => ({ module: m.definition.name, dir: m.migrationsDir }))],
-      logger,
-    );
-    const mailer = createMailer(config, database.pool, logger);
+    const sources: MigrationSource[] = [{ module: 'core', dir: path.join(__dirname, 'migrations') }, ...modules.map((m) => ({ module: m.definition.name, dir: m.migrationsDir }))];
+    await runMigrations(database.pool, sources, logger);
+    const metrics = createMetrics({ processDefaults: !!config.metricsToken });
+    metrics.watchPool(database.pool);
+    const mailer = createMailer(config, database.pool, logger, metrics);
     const events = createEventBus(logger);
     const contextFor = (mod: LoadedModule): ModuleContext => ({
       config,
@@ -55,12 +58,18 @@ export async function prepare(
       logger: logger.child({ module: mod.definition.name }),
       mailer,
       events,
+      metrics,
       view: (name: string) => path.join(mod.viewsDir, `${name}.hbs`),
     });
-    const rootContext: ModuleContext = { config, database, logger, mailer, events, view: (name) => path.join(__dirname, '..', 'views', `${name}.hbs`) };
+    const rootContext: ModuleContext = { config, database, logger, mailer, events, metrics, view: (name) => path.join(__dirname, '..', 'views', `${name}.hbs`) };
+    const migrated = migrationCheck(sources);
+    const ready = async () => {
+      if (!(await database.ping())) return { database: false, migrations: false };
+      return { database: true, migrations: await migrated(database.pool).catch(() => false) };
+    };
     for (const mod of modules) mod.definition.events?.(contextFor(mod));
     for (const mod of modules) await mod.definition.onStart?.(contextFor(mod));
-    return { config, logger, database, modules, mailer, events, contextFor, rootContext };
+    return { config, logger, database, modules, mailer, events, metrics, ready, contextFor, rootContext };
   } catch (err) {
     if (!options.database) await database.close();
     throw err;
@@ -81,13 +90,13 @@ export async function startProduct(
   options: { logger?: Logger; database?: Database; role?: 'server' | 'test'; inMemory?: boolean } = {},
 ): Promise<RunningProduct> {
   const prepared = await prepare(config, { ...options, role: options.role ?? 'server' });
-  const { logger, database, modules, contextFor } = prepared;
+  const { logger, database, modules, contextFor, metrics, ready } = prepared;
   let demoLogins: DemoLogin[] | undefined;
   if (config.demoData && (await databaseIsEmpty(database.pool))) {
     demoLogins = await seedDemoPartnership(prepared);
   }
 
-  const app = createApp({ config, database, logger, modules, contextFor });
+  const app = createApp({ config, database, logger, modules, contextFor, metrics, ready });
   const server = http.createServer(app);
   // Slightly longer than a typical load balancer's idle timeout, so it closes first.
   server.keepAliveTimeout = 65_000;
@@ -102,6 +111,7 @@ export async function startProduct(
   let jobs: Jobs | undefined;
   if (config.jobsEnabled) {
     jobs = await createJobs(database.pool, logger, config.jobsPollSeconds);
+    metrics.watchJobs(jobs, database.pool);
     for (const mod of modules) await mod.definition.jobs?.(contextFor(mod), jobs);
     await jobs.start();
   }

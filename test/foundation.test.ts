@@ -8,6 +8,7 @@ import { openDatabase } from '../server/db';
 import { createEventBus } from '../server/events';
 import { createLogger } from '../server/logger';
 import { createMailer } from '../server/mail';
+import { createMetrics } from '../server/metrics';
 import { loadModules } from '../server/module';
 import { createApiToken, findUserByEmail } from '../server/auth/users';
 import { ConfigError, loadConfig } from '../server/config';
@@ -89,6 +90,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x', SESSION_SECRET: 'x'.repeat(40) })).to.throw(ConfigError, /DATABASE_URL/);
     expect(() => loadConfig({ DATABASE_URL: 'postgres://x/y' })).to.throw(ConfigError, /SESSION_SECRET/);
     expect(() => loadConfig({ PUBLIC_URL: 'not a url', DATA_DIR: os.tmpdir() })).to.throw(ConfigError, /PUBLIC_URL/);
+    // A folder everyone writes in is never taken over (made 0700) as the data directory.
+    expect(() => loadConfig({ DATA_DIR: os.tmpdir() })).to.throw(ConfigError, /DATA_DIR: .* is a folder others share/);
+  });
+
+  it('turns /metrics on only with a token long enough to guess at no better than chance', () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-config-'));
+    expect(loadConfig({ DATA_DIR: dataDir, METRICS_TOKEN: 'x'.repeat(40) }).metricsToken, 'a token alone does not turn metrics on').to.equal(undefined);
+    expect(() => loadConfig({ DATA_DIR: dataDir, METRICS: 'true' })).to.throw(ConfigError, /METRICS_TOKEN: required when METRICS=true/);
+    expect(() => loadConfig({ DATA_DIR: dataDir, METRICS: 'true', METRICS_TOKEN: 'short' })).to.throw(ConfigError, /METRICS_TOKEN: must be at least 32 characters/);
+    expect(loadConfig({ DATA_DIR: dataDir, METRICS: 'true', METRICS_TOKEN: 'x'.repeat(40) }).metricsToken).to.equal('x'.repeat(40));
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('takes e-learning content from an origin of its own: CONTENT_URL is checked, and needed in production on a public address', () => {
@@ -123,12 +135,15 @@ describe('when the database is down', () => {
     const modules = loadModules();
     const mailer = createMailer(config, database.pool, logger);
     const events = createEventBus(logger);
+    const metrics = createMetrics({ processDefaults: false });
     const app = createApp({
       config,
       database,
       logger,
       modules,
-      contextFor: (m) => ({ config, database, logger, mailer, events, view: (n) => path.join(m.viewsDir, `${n}.hbs`) }),
+      contextFor: (m) => ({ config, database, logger, mailer, events, metrics, view: (n) => path.join(m.viewsDir, `${n}.hbs`) }),
+      metrics,
+      ready: async () => ({ database: await database.ping(), migrations: false }),
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));

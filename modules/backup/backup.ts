@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { PoolClient } from 'pg';
 import type { Database } from '../../server/db';
+import { PRIVATE_FILE_MODE } from '../../server/private-files';
 
 const run = promisify(execFile);
 
@@ -85,7 +86,7 @@ async function dumpTables(database: Database, out: string): Promise<BackupSummar
   const client = await database.pool.connect();
   const tmp = `${out}.partial`;
   const gzip = zlib.createGzip();
-  const file = fs.createWriteStream(tmp);
+  const file = fs.createWriteStream(tmp, { mode: PRIVATE_FILE_MODE });
   const finished = new Promise<void>((resolve, reject) => {
     file.on('finish', resolve);
     file.on('error', reject);
@@ -130,6 +131,7 @@ async function dumpTables(database: Database, out: string): Promise<BackupSummar
   gzip.end();
   await finished;
   // Only a complete backup takes the name asked for: a crash mid-way leaves no file that looks whole.
+  fs.chmodSync(tmp, PRIVATE_FILE_MODE);
   fs.renameSync(tmp, out);
   return { format: 'tables', tables: tables.length, rows: totalRows };
 }
@@ -158,6 +160,8 @@ export async function writeBackup(database: Database, out: string): Promise<Back
       fs.rmSync(tmp, { force: true });
       throw err instanceof BackupError ? err : toolFailure('pg_dump', err);
     }
+    // pg_dump creates the file with the process mask: the backup holds password hashes and sessions.
+    fs.chmodSync(tmp, PRIVATE_FILE_MODE);
     fs.renameSync(tmp, out);
     const list = await run(findPgTool('pg_restore'), ['--list', out]);
     return { format: 'pg_dump', tables: (list.stdout.match(/ TABLE DATA /g) ?? []).length };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { PoolClient } from 'pg';
 import { toCsv } from '../../server/csv';
 import type { Database } from '../../server/db';
+import { PRIVATE_DIR_MODE, writePrivateFile } from '../../server/private-files';
 import { ENTITY_NOTES, ident, PEOPLE_TABLES, partnershipTables, type TableInfo } from './tables';
 
 /** Raised for anything the person running the command can put right: printed plainly, exit code 2. */
@@ -50,7 +51,9 @@ function csvValue(value: unknown): string {
  */
 export async function exportPartnership(database: Database, dir: string, now = new Date()): Promise<Manifest> {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length) throw new ExportError(`${dir} is not empty. Choose a new or empty folder for the export.`);
-  fs.mkdirSync(dir, { recursive: true });
+  // Password hashes and personal data: the export is its owner's alone, wherever it is written.
+  fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  fs.chmodSync(dir, PRIVATE_DIR_MODE);
   const client = await database.pool.connect();
   try {
     await client.query('begin isolation level repeatable read read only');
@@ -69,8 +72,8 @@ export async function exportPartnership(database: Database, dir: string, now = n
         return names.map((n) => csvValue(row[n]));
       }));
       const files = { json: `${table.name}.json`, csv: `${table.name}.csv` };
-      fs.writeFileSync(path.join(dir, files.json), json);
-      fs.writeFileSync(path.join(dir, files.csv), csv);
+      writePrivateFile(path.join(dir, files.json), json);
+      writePrivateFile(path.join(dir, files.csv), csv);
       manifest.tables.push({
         name: table.name,
         description: ENTITY_NOTES[table.name] ?? '',
@@ -82,8 +85,8 @@ export async function exportPartnership(database: Database, dir: string, now = n
       });
     }
     await client.query('commit');
-    fs.writeFileSync(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    fs.writeFileSync(path.join(dir, 'README.md'), readme(manifest));
+    writePrivateFile(path.join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    writePrivateFile(path.join(dir, 'README.md'), readme(manifest));
     return manifest;
   } catch (err) {
     await client.query('rollback').catch(() => {});

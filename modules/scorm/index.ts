@@ -73,6 +73,19 @@ function sendJson(res: Response, status: number, body: unknown): void {
   res.end(text);
 }
 
+type CommitOutcome = 'stored' | 'stale' | 'behind' | 'finished' | 'refused' | 'malformed';
+
+/** Commits by outcome on /metrics: a rise in "behind" or "refused" is learners losing progress or content misbehaving. */
+function countCommit(ctx: ModuleContext, outcome: CommitOutcome): void {
+  ctx.metrics
+    .counter({
+      name: 'lms_scorm_commits_total',
+      help: 'SCORM commits from the player, by outcome: stored; stale (an older commit arriving late); behind (another tab saved newer progress); finished (the attempt had ended); refused (data breaking the SCORM rules); malformed',
+      labelNames: ['outcome'] as const,
+    })
+    .inc({ outcome });
+}
+
 /** Thrown inside a token-signed commit that found nothing to write to, so the session route answers instead. */
 class PassToSession extends Error {}
 
@@ -101,6 +114,7 @@ async function answerCommit(
   }
   const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown; base?: unknown; final?: unknown; terminated?: unknown };
   if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) {
+    countCommit(ctx, 'malformed');
     throw new HttpError(400, 'A commit needs sco (string), sequence (a whole number that increases with every commit) and cmi.');
   }
   const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
@@ -109,6 +123,7 @@ async function answerCommit(
   const final = typeof b.final === 'boolean' ? b.final : undefined;
   try {
     const result = await commitAttempt(ctx, userId, attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final, terminated: b.terminated === true }, notFound);
+    countCommit(ctx, result.accepted ? 'stored' : result.reason === 'behind' ? 'behind' : 'stale');
     if (!result.accepted && result.reason === 'behind') {
       // Another page of this attempt stored progress this page has not seen: say so rather than overwrite it or drop this quietly.
       const message = 'This course is open in another tab or window, which has saved progress this page has not seen. Reload this page to carry on from the latest progress.';
@@ -122,11 +137,13 @@ async function answerCommit(
   } catch (err) {
     if (err instanceof PassToSession) return false;
     if (err instanceof AttemptFinished) {
+      countCommit(ctx, 'finished');
       // No fresh commit token either: nothing more is stored for this attempt.
       sendJson(res, 409, { result: 'false', errorCode: 101, stored: false, reason: 'finished', error: { status: 409, message: err.message } });
       return true;
     }
     if (err instanceof CmiProblem) {
+      countCommit(ctx, 'refused');
       sendJson(res, 422, { result: 'false', errorCode: 351, error: { status: 422, message: err.message, details: { problems: err.problems } } });
       return true;
     }
@@ -176,7 +193,10 @@ export default defineModule({
     const signer = capabilities(ctx.config.sessionSecret);
     const lastWords: LastWords = async (cap, body) => {
       const b = (body ?? {}) as { sco?: unknown; sequence?: unknown; sessionId?: unknown; cmi?: unknown; base?: unknown; terminated?: unknown };
-      if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) return 400;
+      if (typeof b.sco !== 'string' || typeof b.sequence !== 'number' || !Number.isSafeInteger(b.sequence) || b.sequence < 0) {
+        countCommit(ctx, 'malformed');
+        return 400;
+      }
       // Based on the revision the player page last saw (0 when it never said): last words land
       // over what that page stored, never over progress another tab stored since.
       const base = typeof b.base === 'number' && Number.isSafeInteger(b.base) && b.base >= 0 ? b.base : 0;
@@ -185,10 +205,17 @@ export default defineModule({
       const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
       try {
         const result = await commitAttempt(ctx, owner, cap.attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final: true, terminated: b.terminated === true }, () => new NotFoundError('attempt'));
+        countCommit(ctx, result.accepted ? 'stored' : result.reason === 'behind' ? 'behind' : 'stale');
         return result.accepted ? 204 : 409;
       } catch (err) {
-        if (err instanceof AttemptFinished) return 409;
-        if (err instanceof CmiProblem) return 422;
+        if (err instanceof AttemptFinished) {
+          countCommit(ctx, 'finished');
+          return 409;
+        }
+        if (err instanceof CmiProblem) {
+          countCommit(ctx, 'refused');
+          return 422;
+        }
         if (err instanceof NotFoundError) return 404;
         throw err;
       }
@@ -204,6 +231,8 @@ export default defineModule({
       const holder = attemptId ? tokens.verify(token, attemptId) : undefined;
       // A token that is forged, expired or for another attempt: the session decides.
       if (!attemptId || !holder) return next();
+      // Not an Express route, so /metrics is told which one this is (never the address, which holds the attempt id).
+      res.locals.metricsRoute = '/scorm/attempts/:id/commit';
       readJson(req, res, async (parseError?: unknown) => {
         try {
           if (parseError) throw parseError;

@@ -1,22 +1,31 @@
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import type { Logger } from '../logger';
+import { ensurePrivateDir, makeTreePrivate } from '../private-files';
 
 /**
  * The embedded default: PGlite (real PostgreSQL compiled to WebAssembly) stored
- * under DATA_DIR and served on a loopback port, so the rest of the product talks
- * to it with the same `pg` driver, migrations and job queue as a real server.
+ * under DATA_DIR and served on a unix socket in DATA_DIR, so the rest of the
+ * product talks to it with the same `pg` driver, migrations and job queue as a
+ * real server.
+ *
+ * PGlite accepts any user and password, so the socket is the lock: it lives in
+ * the data directory (0700), which only the product's own operating-system user
+ * can enter. No network port is opened, so no other local user or process
+ * running as someone else can connect at all.
  *
  * PGlite files can be open in one process only. Whoever opens them writes an
- * owner file (pid and port); a second process (a CLI command while the server
- * runs) connects through the owner's port instead of opening the files itself.
+ * owner file (pid and socket); a second process (a CLI command while the server
+ * runs, as the same user) connects through the owner's socket instead of
+ * opening the files itself.
  */
 export interface EmbeddedDatabase {
-  /** Where to connect with `pg`. */
-  port: number;
+  /** The folder holding the socket, as `pg` and libpq take it (the `host`). */
+  socketDir: string;
   /** True when this process opened the files; false when it borrows another process's. */
   owned: boolean;
   ownerPid: number;
@@ -27,7 +36,8 @@ export interface EmbeddedDatabase {
 
 interface OwnerFile {
   pid: number;
-  port: number;
+  /** The socket's folder (DATA_DIR): the file in it is SOCKET_NAME. */
+  socketDir: string;
   role: string;
   startedAt: string;
 }
@@ -49,6 +59,31 @@ function ownerFilePath(dataDir: string): string {
   return path.join(dataDir, 'pglite.owner.json');
 }
 
+/**
+ * libpq's and `pg`'s name for a server's socket in its folder (port 5432), so a
+ * connection string needs only the folder: `?host=DATA_DIR`, as for PostgreSQL.
+ */
+export const SOCKET_NAME = '.s.PGSQL.5432';
+
+/** What an operating system allows in a unix socket's path (macOS's 104 bytes, less the terminating zero). */
+const MAX_SOCKET_PATH = 103;
+
+function socketPathIn(dir: string): string {
+  const file = path.join(dir, SOCKET_NAME);
+  if (Buffer.byteLength(file) > MAX_SOCKET_PATH) {
+    throw new Error(
+      `DATA_DIR is too long a path for the embedded database's socket (${file} is over ${MAX_SOCKET_PATH} bytes). ` +
+        'Choose a shorter DATA_DIR, or set DATABASE_URL to use PostgreSQL.',
+    );
+  }
+  return file;
+}
+
+/** A `pg`/libpq connection string for the embedded database whose socket is in dir. */
+export function embeddedUrl(socketDir: string): string {
+  return `postgres://postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}&sslmode=disable`;
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -58,9 +93,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function portAnswers(port: number): Promise<boolean> {
+function socketAnswers(socketDir: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ path: path.join(socketDir, SOCKET_NAME) });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
@@ -81,9 +116,9 @@ export async function findLiveOwner(dataDir: string): Promise<OwnerFile | undefi
   } catch {
     return undefined;
   }
-  if (owner.pid === process.pid) return undefined;
+  if (owner.pid === process.pid || typeof owner.socketDir !== 'string') return undefined;
   if (!processAlive(owner.pid)) return undefined;
-  if (!(await portAnswers(owner.port))) return undefined;
+  if (!(await socketAnswers(owner.socketDir))) return undefined;
   return owner;
 }
 
@@ -91,37 +126,42 @@ export interface OpenEmbeddedOptions {
   dataDir: string;
   /** What this process is, written in the owner file for a clear "busy" message. */
   role: 'server' | 'cli' | 'test';
-  /** Borrow a live owner's port instead of failing (CLI commands do; a second server does not). */
+  /** Borrow a live owner's socket instead of failing (CLI commands do; a second server does not). */
   borrowIfBusy: boolean;
-  /** Keep everything in memory (tests): no files, no owner file. */
+  /** Keep everything in memory (tests): no files but the socket, in a private temporary folder. */
   inMemory?: boolean;
   /** Start an in-memory database from a dump() of another (tests start from a seeded copy). */
   loadDataDir?: Blob;
-  port?: number;
-  /** Where a failure of the socket server that serves the port is reported. */
+  /** Where a failure of the socket server is reported. */
   logger?: Logger;
 }
 
 export async function openEmbedded(options: OpenEmbeddedOptions): Promise<EmbeddedDatabase> {
   const { dataDir } = options;
   if (!options.inMemory) {
-    fs.mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     const owner = await findLiveOwner(dataDir);
     if (owner) {
       if (!options.borrowIfBusy) throw new EmbeddedDatabaseBusyError(dataDir, owner);
-      return { port: owner.port, owned: false, ownerPid: owner.pid, close: async () => {} };
+      return { socketDir: owner.socketDir, owned: false, ownerPid: owner.pid, close: async () => {} };
     }
   }
+  const socketDir = options.inMemory ? fs.mkdtempSync(path.join(os.tmpdir(), 'lms-pglite-')) : dataDir;
+  const socketPath = socketPathIn(socketDir);
+  // Left by a process that was killed: nobody answers on it (findLiveOwner said so), and listen() would refuse the name.
+  fs.rmSync(socketPath, { force: true });
 
   const pglite = options.inMemory
     ? new PGlite(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {})
     : new PGlite(path.join(dataDir, 'pgdata'));
   await pglite.waitReady;
+  // PGlite writes its first files with the modes of its WebAssembly file system (0666), whatever
+  // the process mask; later files follow the mask. Made private here, on every start, before anyone connects.
+  if (!options.inMemory) makeTreePrivate(path.join(dataDir, 'pgdata'));
   const server = new PGLiteSocketServer({
     db: pglite,
-    host: '127.0.0.1',
-    port: options.port ?? 0,
-    // The app's pool, the job queue, session store and a CLI command borrowing the port.
+    path: socketPath,
+    // The app's pool, the job queue, session store and a CLI command borrowing the socket.
     maxConnections: 100,
   });
   keepProtocolSequencesTogether(server, pglite);
@@ -130,20 +170,21 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
   // the client's to notice; the server keeps serving the others.
   server.addEventListener('error', (event) => {
     const err = (event as CustomEvent<Error>).detail;
-    options.logger?.error({ err: { message: err?.message, code: (err as { code?: string })?.code } }, 'embedded database port failed');
+    options.logger?.error({ err: { message: err?.message, code: (err as { code?: string })?.code } }, 'embedded database socket failed');
   });
   await server.start();
-  const port = Number(server.getServerConn().split(':').pop());
+  // The folder is what keeps others out; the socket itself is made owner-only too, whatever the process mask.
+  fs.chmodSync(socketPath, 0o600);
 
   const file = ownerFilePath(dataDir);
   if (!options.inMemory) {
-    const owner: OwnerFile = { pid: process.pid, port, role: options.role, startedAt: new Date().toISOString() };
-    fs.writeFileSync(file, JSON.stringify(owner));
+    const owner: OwnerFile = { pid: process.pid, socketDir, role: options.role, startedAt: new Date().toISOString() };
+    fs.writeFileSync(file, JSON.stringify(owner), { mode: 0o600 });
   }
 
   let closed = false;
   return {
-    port,
+    socketDir,
     owned: true,
     ownerPid: process.pid,
     dump: options.inMemory ? async () => (await pglite.dumpDataDir('none')) as Blob : undefined,
@@ -152,7 +193,8 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
       closed = true;
       await server.stop();
       await pglite.close();
-      if (!options.inMemory) {
+      if (options.inMemory) fs.rmSync(socketDir, { recursive: true, force: true });
+      else {
         try {
           const current = JSON.parse(fs.readFileSync(file, 'utf8')) as OwnerFile;
           if (current.pid === process.pid) fs.unlinkSync(file);
@@ -180,6 +222,26 @@ interface QueryQueueInternals {
   clearQueueForHandler(handlerId: number): void;
 }
 
+/**
+ * What keepProtocolSequencesTogether relies on, checked before it patches
+ * anything (and by a test, so an upgrade fails there first, naming the change).
+ * Only the shape can be checked here; the test also runs a queued message through.
+ */
+export function patchedInternalsProblems(server: PGLiteSocketServer, db: Pick<PGlite, 'isInTransaction' | 'runExclusive' | 'execProtocolRawStream'>): string[] {
+  const problems: string[] = [];
+  const internals = (server as unknown as { queryQueue?: Partial<QueryQueueInternals> }).queryQueue;
+  if (!internals || typeof internals !== 'object') return ['the socket server has no queryQueue'];
+  if (!Array.isArray(internals.queue)) problems.push('queryQueue.queue is not an array');
+  if (typeof internals.processing !== 'boolean') problems.push('queryQueue.processing is not a boolean');
+  if (!('lastHandlerId' in internals)) problems.push('queryQueue.lastHandlerId is missing');
+  if (typeof internals.processQueue !== 'function') problems.push('queryQueue.processQueue() is missing');
+  if (typeof internals.clearQueueForHandler !== 'function') problems.push('queryQueue.clearQueueForHandler() is missing');
+  for (const method of ['isInTransaction', 'runExclusive', 'execProtocolRawStream'] as const) {
+    if (typeof db[method] !== 'function') problems.push(`PGlite.${method}() is missing`);
+  }
+  return problems;
+}
+
 // Message types that end a protocol sequence: Sync, simple Query, Terminate; 0 is the startup packet.
 const SEQUENCE_ENDS = new Set([0x53, 0x51, 0x58, 0x00]);
 
@@ -194,10 +256,11 @@ const SEQUENCE_ENDS = new Set([0x53, 0x51, 0x58, 0x00]);
  * shape changes, this stops with a clear error rather than misbehaving.
  */
 function keepProtocolSequencesTogether(server: PGLiteSocketServer, db: PGlite): void {
-  const internals = (server as unknown as { queryQueue?: QueryQueueInternals }).queryQueue;
-  if (!internals || !Array.isArray(internals.queue) || typeof internals.processQueue !== 'function') {
-    throw new Error('This version of @electric-sql/pglite-socket has an unexpected query queue; install the version package.json names.');
+  const problems = patchedInternalsProblems(server, db);
+  if (problems.length) {
+    throw new Error(`This version of @electric-sql/pglite-socket or @electric-sql/pglite has changed what server/db/embedded.ts patches (${problems.join('; ')}); install the versions package.json names.`);
   }
+  const internals = (server as unknown as { queryQueue: QueryQueueInternals }).queryQueue;
   const queue = internals;
   let midSequenceHandler: number | null = null;
   queue.processQueue = async function processQueue(this: QueryQueueInternals) {

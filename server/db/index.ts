@@ -66,7 +66,7 @@ export async function openDatabase(
     kind = 'pglite';
     // Loaded only here: PGlite's WebAssembly build adds about 50 MB to every
     // process that imports it, which a server or CLI on PostgreSQL never needs.
-    const { openEmbedded } = require('./embedded') as typeof import('./embedded');
+    const { openEmbedded, embeddedUrl } = require('./embedded') as typeof import('./embedded');
     const embedded = await openEmbedded({
       dataDir: config.dataDir,
       role: options.role,
@@ -76,7 +76,7 @@ export async function openDatabase(
       logger,
     });
     if (!embedded.owned) logger.info({ pid: embedded.ownerPid }, 'using the embedded database through the process that has it open');
-    url = `postgres://postgres@127.0.0.1:${embedded.port}/postgres?sslmode=disable`;
+    url = embeddedUrl(embedded.socketDir);
     closeEmbedded = embedded.close;
     dump = embedded.dump;
   }

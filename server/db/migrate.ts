@@ -26,6 +26,27 @@ const MIGRATION_LOCK = 7_284_600_1;
  * leave the lock held for ever. Each file is checked again under the lock, so
  * an instance that waited skips what another has just applied.
  */
+function migrationFiles(source: MigrationSource): string[] {
+  if (!fs.existsSync(source.dir)) return [];
+  return fs
+    .readdirSync(source.dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+}
+
+/**
+ * Whether the database holds every migration this code has (readiness): false
+ * while another instance is still applying them, or on a database restored from
+ * an older backup that nobody has migrated. Read from disk once, then one query each call.
+ */
+export function migrationCheck(sources: MigrationSource[]): (pool: Pool) => Promise<boolean> {
+  const keys = sources.flatMap((s) => migrationFiles(s).map((f) => `${s.module}/${f}`));
+  return async (pool) => {
+    const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from schema_migrations where module || '/' || name = any($1::text[])`, [keys]);
+    return rows[0].n === keys.length;
+  };
+}
+
 export async function runMigrations(pool: Pool, sources: MigrationSource[], logger: Logger): Promise<number> {
   const locked = <T>(work: (client: PoolClient) => Promise<T>) =>
     inTransaction(pool, async (client) => {
@@ -45,12 +66,7 @@ export async function runMigrations(pool: Pool, sources: MigrationSource[], logg
   );
   let applied = 0;
   for (const source of sources) {
-    if (!fs.existsSync(source.dir)) continue;
-    const files = fs
-      .readdirSync(source.dir)
-      .filter((f) => f.endsWith('.sql'))
-      .sort();
-    for (const file of files) {
+    for (const file of migrationFiles(source)) {
       if (done.has(`${source.module}/${file}`)) continue;
       const sql = fs.readFileSync(path.join(source.dir, file), 'utf8');
       let ran: boolean;

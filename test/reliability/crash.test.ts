@@ -5,6 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import zlib from 'node:zlib';
 import pg from 'pg';
+import { embeddedUrl } from '../../server/db/embedded';
 import { createLogger } from '../../server/logger';
 import { type Prepared, prepare } from '../../server/runtime';
 import { createTestDatabase, TEST_DB, type TestDatabase, testConfig } from '../support/database';
@@ -61,11 +62,9 @@ describe(`crash safety: SIGKILL mid-work, then restart (${TEST_DB})`, function (
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** A direct connection to the database the server uses (on PGlite, through the server's own port). */
+  /** A direct connection to the database the server uses (on PGlite, through the server's own socket). */
   function databaseUrl(): string {
-    if (env.DATABASE_URL) return env.DATABASE_URL;
-    const owner = JSON.parse(fs.readFileSync(path.join(dataDir, 'pglite.owner.json'), 'utf8')) as { port: number };
-    return `postgres://postgres@127.0.0.1:${owner.port}/postgres?sslmode=disable`;
+    return env.DATABASE_URL ?? embeddedUrl(dataDir);
   }
 
   /** Runs a module's CLI command in this process (cheaper than a new process), returning what it printed. */

@@ -108,6 +108,11 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
     const health = await fetch(`${server.url}/health`);
     expect(health.status).to.equal(503);
     expect(await health.json()).to.deep.equal({ status: 'unavailable', db: 'unavailable' });
+    // Not ready for traffic, but alive: an orchestrator waits rather than restarting it.
+    const ready = await fetch(`${server.url}/health/ready`);
+    expect(ready.status).to.equal(503);
+    expect(await ready.json()).to.deep.equal({ status: 'unavailable', db: 'unavailable', migrations: 'unknown' });
+    expect((await fetch(`${server.url}/health/live`)).status).to.equal(200);
     const page = await learner.get('/my-learning');
     expect(page.status).to.equal(503);
     expect(page.text).to.contain('<h1 class="govuk-heading-l">Sorry, the service is unavailable</h1>');
@@ -120,6 +125,7 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
   async function expectServing(learner: TestAgent): Promise<void> {
     // No restart: the pool makes new connections and the same session carries on.
     await waitFor('/health to answer 200', async () => (await fetch(`${server.url}/health`)).status === 200);
+    expect((await fetch(`${server.url}/health/ready`)).status).to.equal(200);
     expect((await learner.get('/my-learning')).status).to.equal(200);
     stillRunning();
   }

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { createUser } from '../../server/auth/users';
@@ -44,7 +46,8 @@ describe(`200 slow requests at once (${TEST_DB})`, function () {
   });
 
   it('reads both limits from the environment, with defaults, and refuses a bad value naming it', () => {
-    const base = { DATA_DIR: os.tmpdir() };
+    // A folder of its own: the embedded default makes DATA_DIR private, and refuses a shared one such as the temporary folder.
+    const base = { DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'lms-pool-config-')) };
     const defaults = loadConfig(base);
     expect(defaults.statementTimeoutSeconds).to.equal(60);
     expect(defaults.databasePoolWaitSeconds).to.equal(5);
@@ -52,6 +55,7 @@ describe(`200 slow requests at once (${TEST_DB})`, function () {
     expect([set.statementTimeoutSeconds, set.databasePoolWaitSeconds]).to.deep.equal([15, 2]);
     expect(() => loadConfig({ ...base, DATABASE_STATEMENT_TIMEOUT_SECONDS: '0' })).to.throw(ConfigError, /DATABASE_STATEMENT_TIMEOUT_SECONDS/);
     expect(() => loadConfig({ ...base, DATABASE_POOL_WAIT_SECONDS: 'soon' })).to.throw(ConfigError, /DATABASE_POOL_WAIT_SECONDS/);
+    fs.rmSync(base.DATA_DIR, { recursive: true, force: true });
   });
 
   it('answers every one with the page or a 503 within the limits, and serves pages again when the lock goes', async () => {

@@ -49,6 +49,9 @@ const board: RouteRule = { roles: BOARD };
 export const ACCESS: Record<string, RouteRule> = {
   // Pages anyone can open
   'GET /health': open('load balancers check it'),
+  'GET /health/live': open('orchestrators check it (says only that the process is up)'),
+  'GET /health/ready': open('load balancers check it (says only whether the database answers and is migrated)'),
+  'GET /metrics': { roles: {}, checkedElsewhere: 'test/observability.test.ts: a bearer token (METRICS_TOKEN), not a role, lets Prometheus in; 404 while metrics are off' },
   'GET /sign-in': open('signing in'),
   'POST /sign-in': open('signing in'),
   'POST /sign-out': open('signing out', { skipAllowed: 'it would sign the role out for the rest of the matrix' }),
