@@ -14,9 +14,10 @@ import { refuseHostileParameters, refuseHostilePath } from './hostile-input';
 import type { Logger } from './logger';
 import type { LoadedModule, ModuleContext, NavEntry } from './module';
 import { createPartnershipCache } from './partnership';
+import { APP_DIR, packageDir } from './paths';
 import { installViews } from './views';
 
-export const ROOT_DIR = path.resolve(__dirname, '..');
+export const ROOT_DIR = APP_DIR;
 
 export interface AppParts {
   config: Config;
@@ -100,7 +101,7 @@ export function createApp({ config, database, logger, modules, contextFor }: App
   app.use(refuseHostilePath);
 
   const staticOptions = { maxAge: config.env === 'production' ? '1d' : 0, index: false };
-  app.use('/assets', express.static(path.join(ROOT_DIR, 'node_modules/govuk-frontend/dist/govuk'), staticOptions));
+  app.use('/assets', express.static(packageDir('govuk-frontend', 'dist/govuk'), staticOptions));
   app.use('/public', express.static(path.join(ROOT_DIR, 'public'), staticOptions));
   for (const mod of modules) app.use(`/modules/${mod.definition.name}`, express.static(mod.publicDir, staticOptions));
 
