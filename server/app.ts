@@ -16,9 +16,10 @@ import type { Logger } from './logger';
 import { metricsEndpoint, type ProductMetrics } from './metrics';
 import type { LoadedModule, ModuleContext, NavEntry } from './module';
 import { createPartnershipCache } from './partnership';
+import { APP_DIR, packageDir } from './paths';
 import { installViews } from './views';
 
-export const ROOT_DIR = path.resolve(__dirname, '..');
+export const ROOT_DIR = APP_DIR;
 
 export interface AppParts {
   config: Config;
@@ -110,7 +111,7 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   app.use(refuseHostilePath);
 
   const staticOptions = { maxAge: config.env === 'production' ? '1d' : 0, index: false };
-  installGovukAssets(app, ROOT_DIR, staticOptions);
+  installGovukAssets(app, packageDir('govuk-frontend', 'dist/govuk'), staticOptions);
   app.use('/public', express.static(path.join(ROOT_DIR, 'public'), staticOptions));
   for (const mod of modules) app.use(`/modules/${mod.definition.name}`, express.static(mod.publicDir, staticOptions));
 

@@ -21,8 +21,8 @@ export function govukStylesheetWithoutTransport(css: string): string {
     .replace(/\/\*# sourceMappingURL=[^*]*\*\/\s*$/, '');
 }
 
-export function installGovukAssets(app: Express, rootDir: string, staticOptions: { maxAge: string | number; index: boolean }): void {
-  const dist = path.join(rootDir, 'node_modules/govuk-frontend/dist/govuk');
+/** `dist`: govuk-frontend's dist/govuk folder, wherever npm put the package. */
+export function installGovukAssets(app: Express, dist: string, staticOptions: { maxAge: string | number; index: boolean }): void {
   const css = govukStylesheetWithoutTransport(fs.readFileSync(path.join(dist, 'govuk-frontend.min.css'), 'utf8'));
   const maxAgeSeconds = typeof staticOptions.maxAge === 'number' ? staticOptions.maxAge / 1000 : 86400;
   app.get('/assets/govuk-frontend.min.css', (_req, res) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Request, Response } from 'express';
 import type { Config } from '../../server/config';
 import { isDatabaseUnavailable } from '../../server/errors';
+import { packageDir } from '../../server/paths';
 import type { Database } from '../../server/db';
 import { lengthLimits } from './cmi';
 import { versionDir } from './service';
@@ -22,7 +23,7 @@ import * as store from './store';
  * It asks for no cookie and sets none.
  */
 
-const SCORM_AGAIN_DIST = path.resolve(__dirname, '../../node_modules/scorm-again/dist');
+const SCORM_AGAIN_DIST = packageDir('scorm-again', 'dist');
 const BRIDGE_FILES: Record<string, { file: string; type: string }> = {
   'cross-frame-api.min.js': { file: path.join(SCORM_AGAIN_DIST, 'cross-frame-api.min.js'), type: 'application/javascript; charset=utf-8' },
   'content-bridge.js': { file: path.join(__dirname, 'public', 'content-bridge.js'), type: 'application/javascript; charset=utf-8' },

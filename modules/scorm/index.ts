@@ -12,6 +12,7 @@ import { audit, hashPassword, normaliseEmail } from '../../server/auth/users';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { packageDir } from '../../server/paths';
 import { isPublicMember } from '../courses/audience';
 import { type Course, courseBySlug } from '../courses/store';
 import { CmiProblem, formatDuration, lengthLimits, startingCmi } from './cmi';
@@ -24,7 +25,7 @@ import { PackageRefused } from './manifest';
 import { AttemptFinished, commitAttempt, importPackage, rememberOpenedAttempt, SharedIdentifier, scoStatus } from './service';
 import * as store from './store';
 
-const SCORM_AGAIN = path.resolve(__dirname, '../../node_modules/scorm-again/dist/scorm-again.min.js');
+const SCORM_AGAIN = packageDir('scorm-again', 'dist/scorm-again.min.js');
 
 /**
  * The player page's policy: the product's own, with frames only from the

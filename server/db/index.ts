@@ -1,4 +1,3 @@
-import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg, { type Pool, type PoolClient } from 'pg';
 import type { Config } from '../config';
 import { isDatabaseUnavailable } from '../errors';
@@ -14,13 +13,9 @@ pg.types.setTypeParser(20, (v) => Number(v));
 // numeric (percentages, scores) as numbers.
 pg.types.setTypeParser(1700, (v) => Number(v));
 
-export type Db = NodePgDatabase;
-
 export interface Database {
   kind: 'pglite' | 'postgres';
   pool: Pool;
-  /** Drizzle over the same pool, for typed queries in module stores. */
-  db: Db;
   /** A connection string that reaches the same database (for pg_dump and second processes). */
   url: string;
   /** Runs fn in one transaction on one connection; rolls back if it throws. */
@@ -120,7 +115,6 @@ export async function openDatabase(
   return {
     kind,
     pool,
-    db: drizzle(pool),
     url,
     transaction,
     dump,
