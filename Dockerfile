@@ -23,7 +23,7 @@ FROM ${BASE_IMAGE} AS node
 ARG NODE_VERSION NODE_SHA256 NPM_VERSION NPM_SHA256 NPM_REGISTRY
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 # A network behind a TLS-inspecting proxy passes its CA bundle as the build
 # secret `ca_certificates` (see README); without it the base's own CAs apply.
 RUN --mount=type=secret,id=ca_certificates set -eu; cd /tmp; \
@@ -67,9 +67,9 @@ FROM ${BASE_IMAGE}
 # DejaVu is the font certificates are printed in (modules/certificates/pdf.ts).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-dejavu-core \
- && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 10001 lms \
- && useradd --system --uid 10001 --gid lms --home-dir /data --no-create-home --shell /usr/sbin/nologin lms \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* \
+ && groupadd --gid 10001 lms \
+ && useradd --uid 10001 --gid lms --home-dir /data --no-create-home --no-log-init --shell /usr/sbin/nologin lms \
  && install -d -o lms -g lms -m 0700 /data
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/share/doc/node /usr/local/share/doc/node

@@ -182,6 +182,12 @@ describe('the container image (podman)', function () {
       expect(home).to.match(/Signed in as/);
     });
 
+    it('runs CLI commands inside the running container (README: podman exec)', async () => {
+      const token = await mustPodman(['exec', name, 'node', 'dist/scripts/cli.js', 'token:create', '--email', DEMO_ADMIN, '--scope', 'read']);
+      const res = await fetch(`${running.url}/api/v1/organisations`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).to.equal(200);
+    });
+
     it("passes the image's HEALTHCHECK", async () => {
       const r = await podman(['healthcheck', 'run', name]);
       expect(r.code, r.stderr + r.stdout).to.equal(0);
