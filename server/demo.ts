@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Role } from './access';
-import { createUser, findUserByEmail, grantRole } from './auth/users';
+import { createUser, findUserByEmail, grantRole, hashPassword } from './auth/users';
 import type { Prepared } from './runtime';
 
 export interface DemoLogin {
@@ -36,6 +36,10 @@ export async function databaseIsEmpty(pool: Pool): Promise<boolean> {
 export async function seedDemoPartnership(prepared: Prepared): Promise<DemoLogin[]> {
   const { database, modules, contextFor } = prepared;
   const pool = database.pool;
+  // One hash for the one published demo password, not one each: argon2 is slow on purpose,
+  // and five hashes in a row were a large part of the first start. It is made on the
+  // thread pool while the organisations are written.
+  const passwordHash = hashPassword(DEMO_PASSWORD);
   await pool.query(
     `insert into partnership (id, name, area_name, support_links) values (1, $1, $2, $3) on conflict (id) do nothing`,
     [
@@ -70,8 +74,7 @@ export async function seedDemoPartnership(prepared: Prepared): Promise<DemoLogin
   ];
   for (const login of logins) {
     const existing = await findUserByEmail(pool, login.email);
-    const userId =
-      existing?.id ?? (await createUser(pool, { email: login.email, name: login.name, password: login.password, roles: [], emailProven: true }));
+    const userId = existing?.id ?? (await createUser(pool, { email: login.email, name: login.name, passwordHash: await passwordHash, roles: [], emailProven: true }));
     await grantRole(pool, userId, { role: login.role, organisationId: login.organisationId }, null);
   }
   for (const mod of modules) await mod.definition.seedDemo?.(contextFor(mod));

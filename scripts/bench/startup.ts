@@ -51,10 +51,11 @@ async function start(via: string, env: Record<string, string>): Promise<Started>
   const began = performance.now();
   const child = spawn(bin, args, {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    // A long wait for a database connection: on a busy machine the default 5 s can end a start.
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), DATABASE_POOL_WAIT_SECONDS: '120', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const deadline = began + 180_000;
+  const deadline = began + 600_000;
   while (performance.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode} before /health answered`);
     try {
@@ -65,8 +66,8 @@ async function start(via: string, env: Record<string, string>): Promise<Started>
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  child.kill('SIGKILL');
-  throw new Error('/health did not answer within 180 s');
+  for (const pid of tree(child.pid!)) process.kill(pid, 'SIGKILL');
+  throw new Error('/health did not answer within 600 s');
 }
 
 /** Stops the server and waits for every process of it to end (tsx's relay can exit before its child). */

@@ -44,6 +44,8 @@ export interface CreateUserInput {
   email: string;
   name: string;
   password?: string;
+  /** Instead of `password`: a hash already made by hashPassword (the demo accounts share one). */
+  passwordHash?: string;
   roles: RoleGrant[];
   grantedBy?: string | null;
   /** The address is known to be the person's (demo accounts, tests); otherwise it waits for an emailed link to prove it. */
@@ -51,7 +53,7 @@ export interface CreateUserInput {
 }
 
 export async function createUser(db: Queryable, input: CreateUserInput): Promise<string> {
-  const hash = input.password ? await hashPassword(input.password) : null;
+  const hash = input.passwordHash ?? (input.password ? await hashPassword(input.password) : null);
   const { rows } = await db.query<{ id: string }>(
     `insert into users (email, display_name, password_hash, email_verified_at) values ($1, $2, $3, case when $4::boolean then now() end) returning id`,
     [normaliseEmail(input.email), input.name, hash, input.emailProven ?? false],

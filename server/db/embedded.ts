@@ -45,6 +45,16 @@ export class EmbeddedDatabaseBusyError extends Error {
   }
 }
 
+/**
+ * PostgreSQL's shared buffers live in PGlite's WebAssembly heap, in this process,
+ * and are all touched at start: the 128MB that initdb writes into postgresql.conf
+ * made most of the embedded server's memory. 16MB (2,048 pages) holds the busy
+ * pages of a partnership's database; a page not in them is read from the
+ * operating system's file cache, as PGlite's files are ordinary files. The heap's
+ * own starting size cannot be lowered: the WebAssembly module asks for 128MB.
+ */
+const MEMORY_SETTINGS = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] };
+
 function ownerFilePath(dataDir: string): string {
   return path.join(dataDir, 'pglite.owner.json');
 }
@@ -114,8 +124,8 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
   }
 
   const pglite = options.inMemory
-    ? new PGlite(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {})
-    : new PGlite(path.join(dataDir, 'pgdata'));
+    ? new PGlite({ ...MEMORY_SETTINGS, ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) })
+    : new PGlite(path.join(dataDir, 'pgdata'), MEMORY_SETTINGS);
   await pglite.waitReady;
   const server = new PGLiteSocketServer({
     db: pglite,
