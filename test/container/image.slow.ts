@@ -107,7 +107,7 @@ async function startContainer(name: string, runArgs: string[], port: number): Pr
 }
 
 async function removeContainer(name: string): Promise<void> {
-  await podman(['rm', '-f', '-t', '0', name]);
+  await podman(['rm', '--force', '--volumes', '--time', '0', name]); // --volumes: the anonymous /data volume too
 }
 
 /** Signs the demo administrator in as a browser would (CSRF token and cookies) and returns the landing page. */
