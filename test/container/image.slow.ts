@@ -1,0 +1,253 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { expect } from 'chai';
+import pg from 'pg';
+import { TEST_POSTGRES_URL } from '../support/database';
+import { freePort, ROOT } from '../support/process';
+import { TestAgent } from '../support/server';
+import { waitFor } from '../support/wait';
+
+/**
+ * The Dockerfile as an operator uses it: built, started, signed in to. Slow
+ * (minutes), so it is not part of `npm test`; run it with `npm run test:container`.
+ *
+ * Base images cannot be pulled on the machines this is built on, so the base is
+ * made here from Debian's packages with mmdebstrap (once; it is kept) and the
+ * image is built on it with podman. Needs, as root: podman, runc and mmdebstrap
+ * (`apt-get install podman runc mmdebstrap`), and the npm registry reachable.
+ */
+
+const RELEASE = /^VERSION_CODENAME=(\w+)/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'bookworm';
+const BASE_IMAGE = `localhost/lms-debian-base:${RELEASE}`;
+const IMAGE = 'localhost/da-lms:test';
+const DEMO_ADMIN = 'admin@vale-partnership.example';
+const DEMO_PASSWORD = 'demo-learning-2026';
+
+/**
+ * Global options that let rootful podman run inside a VM without systemd and with
+ * a hybrid cgroup layout (crun refuses that layout; runc accepts it). They are
+ * harmless on an ordinary machine. PODMAN_OPTIONS replaces them.
+ */
+const PODMAN_OPTIONS = process.env.PODMAN_OPTIONS?.split(' ').filter(Boolean) ?? ['--cgroup-manager=cgroupfs', '--events-backend=file', '--runtime=runc'];
+/**
+ * podman's default limits for a container are above the hard limits a process
+ * may raise itself to without CAP_SYS_RESOURCE, which sandboxes withhold.
+ */
+const LIMITS = ['--ulimit=nofile=16384:16384', '--ulimit=nproc=8192:8192'];
+
+function podman(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('podman', [...PODMAN_OPTIONS, ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function mustPodman(args: string[], timeoutMs?: number): Promise<string> {
+  const r = await podman(args, timeoutMs);
+  if (r.code !== 0) throw new Error(`podman ${args.join(' ')} failed (${r.code}):\n${r.stderr.slice(-3000)}`);
+  return r.stdout.trim();
+}
+
+/** A shell pipeline, its output passed through for the long steps (base and image builds). */
+function sh(script: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-euc', script], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      code === 0 ? resolve() : reject(new Error(`${script}\nexited with ${code}`));
+    });
+  });
+}
+
+/** A Debian base from Debian's mirror, shaped like debian:*-slim (no manuals, docs or locales). */
+async function ensureBase(): Promise<void> {
+  if ((await podman(['image', 'exists', BASE_IMAGE])).code === 0) return;
+  const mirrors = [`deb http://deb.debian.org/debian ${RELEASE} main`, `deb http://deb.debian.org/debian ${RELEASE}-updates main`, `deb http://deb.debian.org/debian-security ${RELEASE}-security main`];
+  const excludes = ['/usr/share/man/*', '/usr/share/doc/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*'];
+  const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  await sh(
+    `mmdebstrap --variant=minbase ${excludes.map((e) => `--dpkgopt=${quoted(`path-exclude=${e}`)}`).join(' ')} --dpkgopt='path-include=/usr/share/doc/*/copyright' ${RELEASE} - ${mirrors.map(quoted).join(' ')} | podman ${PODMAN_OPTIONS.join(' ')} import - ${BASE_IMAGE}`,
+    20 * 60_000,
+  );
+}
+
+/** The host's extra CA bundle (a TLS-inspecting proxy's), handed to the build as a secret. */
+function caSecret(): string[] {
+  const bundle = process.env.NODE_EXTRA_CA_CERTS;
+  return bundle && fs.existsSync(bundle) ? [`--secret=id=ca_certificates,src=${bundle}`] : [];
+}
+
+interface Started {
+  name: string;
+  url: string;
+  /** From `podman run` to the first 200 from /health. */
+  healthyAfterMs: number;
+}
+
+async function startContainer(name: string, runArgs: string[], port: number): Promise<Started> {
+  const started = Date.now();
+  await mustPodman(['run', '-d', '--name', name, ...LIMITS, ...runArgs, IMAGE]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => {
+      const state = await podman(['inspect', '--format', '{{.State.Status}}', name]);
+      if (state.stdout.trim() === 'exited') throw new Error(`the container exited:\n${(await podman(['logs', name])).stderr}${(await podman(['logs', name])).stdout}`);
+      return fetch(`${url}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+    },
+    `${name} to answer /health`,
+    180_000,
+  );
+  return { name, url, healthyAfterMs: Date.now() - started };
+}
+
+async function removeContainer(name: string): Promise<void> {
+  await podman(['rm', '--force', '--volumes', '--time', '0', name]); // --volumes: the anonymous /data volume too
+}
+
+/** Signs the demo administrator in as a browser would (CSRF token and cookies) and returns the landing page. */
+async function signInAsDemoAdmin(url: string): Promise<string> {
+  const agent = new TestAgent(url);
+  await agent.signIn(DEMO_ADMIN, DEMO_PASSWORD);
+  const home = await agent.get('/');
+  expect(home.status).to.equal(200);
+  return home.text;
+}
+
+function report(line: string): void {
+  console.log(`      ${line}`);
+}
+
+describe('the container image (podman)', function () {
+  this.timeout(40 * 60_000);
+  const suffix = randomBytes(4).toString('hex');
+  const volume = `lms-test-data-${suffix}`;
+  const containers: string[] = [];
+
+  before(async () => {
+    const t0 = Date.now();
+    await ensureBase();
+    report(`base ${BASE_IMAGE} ready in ${Math.round((Date.now() - t0) / 1000)} s`);
+    const t1 = Date.now();
+    // Docker's image format: the OCI format has no HEALTHCHECK.
+    await sh(
+      ['podman', ...PODMAN_OPTIONS, 'build', '--format=docker', '--network=host', ...LIMITS, ...caSecret(), `--build-arg=BASE_IMAGE=${BASE_IMAGE}`, `--tag=${IMAGE}`, '.'].join(' '),
+      40 * 60_000,
+    );
+    const size = Number(await mustPodman(['image', 'inspect', '--format', '{{.Size}}', IMAGE]));
+    report(`image ${IMAGE} built in ${Math.round((Date.now() - t1) / 1000)} s; ${Math.round(size / 1e6)} MB`);
+  });
+
+  after(async () => {
+    for (const name of containers) await removeContainer(name);
+    await podman(['volume', 'rm', '-f', volume]);
+  });
+
+  describe('on the embedded database, in a volume', () => {
+    const name = `lms-test-embedded-${suffix}`;
+    let port: number;
+    let running: Started;
+
+    before(async () => {
+      port = await freePort();
+      containers.push(name);
+      running = await startContainer(name, ['--publish', `127.0.0.1:${port}:3000`, '--volume', `${volume}:/data`], port);
+      report(`first start with demo data: /health after ${running.healthyAfterMs} ms`);
+    });
+
+    it('runs the compiled server as an unprivileged user, on Node.js 24', async () => {
+      const status = await mustPodman(['exec', name, 'cat', '/proc/1/status', '/proc/1/cmdline']);
+      const uids = /^Uid:\s+(.*)$/m.exec(status)?.[1].split(/\s+/).map(Number);
+      expect(uids, status).to.have.length(4);
+      for (const uid of uids!) expect(uid).to.not.equal(0);
+      expect(status).to.contain('dist/server/main.js');
+      expect(await mustPodman(['exec', name, 'node', '--version'])).to.match(/^v24\./);
+    });
+
+    it('holds production dependencies only, and its data directory is private', async () => {
+      const check = await podman(['exec', name, 'node', '-e', "for (const m of ['typescript', 'tsx', 'mocha', '@biomejs/biome']) { try { require.resolve(m); console.log(m); } catch {} }"]);
+      expect(check.code, check.stderr).to.equal(0);
+      expect(check.stdout.trim(), 'development packages in the image').to.equal('');
+      const dataDir = await mustPodman(['exec', name, 'stat', '-c', '%a %U', '/data']);
+      expect(dataDir).to.equal('700 lms');
+    });
+
+    it('signs the demo administrator in and shows their landing page', async () => {
+      const home = await signInAsDemoAdmin(running.url);
+      expect(home).to.match(/Signed in as/);
+    });
+
+    it('runs CLI commands inside the running container (README: podman exec)', async () => {
+      const token = await mustPodman(['exec', name, 'node', 'dist/scripts/cli.js', 'token:create', '--email', DEMO_ADMIN, '--scope', 'read']);
+      const res = await fetch(`${running.url}/api/v1/organisations`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).to.equal(200);
+    });
+
+    it("passes the image's HEALTHCHECK", async () => {
+      const r = await podman(['healthcheck', 'run', name]);
+      expect(r.code, r.stderr + r.stdout).to.equal(0);
+    });
+
+    it('stops cleanly on SIGTERM, and starts again on its volume without loading the demo twice', async () => {
+      const t0 = Date.now();
+      await mustPodman(['stop', '--time', '15', name]);
+      const stopMs = Date.now() - t0;
+      expect(await mustPodman(['inspect', '--format', '{{.State.ExitCode}}', name])).to.equal('0');
+      await removeContainer(name);
+      const again = `${name}-again`;
+      containers.push(again);
+      const restarted = await startContainer(again, ['--publish', `127.0.0.1:${port}:3000`, '--volume', `${volume}:/data`], port);
+      report(`stop: ${stopMs} ms; restart on the same volume: /health after ${restarted.healthyAfterMs} ms`);
+      const logs = await podman(['logs', again]);
+      expect(logs.stdout + logs.stderr).to.not.contain('Demo partnership loaded');
+      expect(await signInAsDemoAdmin(restarted.url)).to.match(/Signed in as/);
+    });
+  });
+
+  describe("on PostgreSQL, set up as compose.yaml sets it up (the machine's server)", () => {
+    const name = `lms-test-postgres-${suffix}`;
+    const database = `lms_container_${suffix}`;
+    let admin: pg.Client | undefined;
+
+    before(async function () {
+      admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      try {
+        await admin.connect();
+      } catch {
+        admin = undefined;
+        this.skip(); // no PostgreSQL on this machine
+      }
+      await admin.query(`create database ${database}`);
+    });
+
+    after(async () => {
+      await removeContainer(name);
+      if (admin) {
+        await admin.query(`drop database if exists ${database} with (force)`).catch(() => {});
+        await admin.end();
+      }
+    });
+
+    it('migrates, loads the demo when asked, answers /health and signs in', async () => {
+      const port = await freePort();
+      const url = new URL(TEST_POSTGRES_URL);
+      url.pathname = `/${database}`;
+      containers.push(name);
+      // The machine's PostgreSQL listens on loopback, so the container shares the host's network.
+      const running = await startContainer(
+        name,
+        ['--network=host', '--env', `PORT=${port}`, '--env', 'HOST=127.0.0.1', '--env', `DATABASE_URL=${url}`, '--env', `SESSION_SECRET=${randomBytes(32).toString('hex')}`, '--env', 'DEMO_DATA=true'],
+        port,
+      );
+      report(`first start on PostgreSQL with demo data: /health after ${running.healthyAfterMs} ms`);
+      expect(await signInAsDemoAdmin(running.url)).to.match(/Signed in as/);
+      const { rows } = await admin!.query(`select count(*)::int as n from pg_stat_activity where datname = $1`, [database]);
+      expect(rows[0].n, 'connections from the container').to.be.above(0);
+    });
+  });
+});
