@@ -328,7 +328,20 @@ export default defineModule({
   dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
   nav: [
     { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
-    { label: 'Headcount', href: '/headcount', roles: ['org-lead'], order: 81 },
+    {
+      label: 'Headcount',
+      href: '/headcount',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 81,
+      hub: { topic: 'partnership', description: 'How many staff and volunteers your organisation has, for the board’s coverage figures' },
+    },
+    {
+      label: 'Licensing',
+      href: '/board/licensing',
+      roles: ['partnership-admin'],
+      order: 82,
+      hub: { topic: 'partnership', description: 'Active learners by organisation, for e-learning licences and charges' },
+    },
   ],
   routes,
   api(ctx) {

@@ -204,7 +204,7 @@ export default defineModule({
       const href = (page: number) => `${base}/staff${listQueryString(filter, { sort: query.sort, page })}`;
       if (errors.length) res.status(400);
       res.render(ctx.view('staff-list'), {
-        title: `Staff: ${org.name}`,
+        title: `Staff compliance: ${org.name}`,
         backLink: base,
         organisation: org,
         errors,

@@ -141,7 +141,13 @@ export default defineModule({
   dependsOn: ['courses', 'staff', 'evidence'],
   nav: [
     { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 21 },
-    { label: 'E-learning packages', href: '/scorm/packages', roles: ['partnership-admin'], order: 60 },
+    {
+      label: 'E-learning packages',
+      href: '/scorm/packages',
+      roles: ['partnership-admin'],
+      order: 60,
+      hub: { topic: 'learning', description: 'Upload SCORM e-learning and new versions of it, and see its reports' },
+    },
   ],
   publicPaths: [/^\/public-learning\/register$/, /^\/public-learning\/confirm(\/[A-Za-z0-9_-]+)?$/],
   cli: {
