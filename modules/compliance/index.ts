@@ -129,8 +129,8 @@ export default defineModule({
   name: 'compliance',
   dependsOn: ['evidence', 'training-sessions'],
   nav: [
-    { label: 'My training', href: '/my-training', roles: ['learner'], order: 20 },
-    { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 40 },
+    { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
+    { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 10 },
   ],
   api(ctx) {
     const router = express.Router();

@@ -140,7 +140,7 @@ export default defineModule({
   name: 'scorm',
   dependsOn: ['courses', 'staff', 'evidence'],
   nav: [
-    { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 21 },
+    { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 11 },
     {
       label: 'E-learning packages',
       href: '/scorm/packages',

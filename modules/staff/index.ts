@@ -8,7 +8,7 @@ export default defineModule({
   name: 'staff',
   dependsOn: ['organisations', 'framework'],
   nav: [
-    { label: 'Staff records', href: '/staff', roles: ['org-lead', 'partnership-admin'], order: 30 },
+    { label: 'Staff records', href: '/staff', roles: ['org-lead', 'partnership-admin'], order: 11 },
     {
       label: 'Import staff',
       href: '/staff/import',
