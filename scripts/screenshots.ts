@@ -11,6 +11,8 @@ import { startProduct } from '../server/runtime';
  * docs/screenshots/ (the README shows some). Each run starts the product on a
  * fresh embedded database with the demo partnership, so the pictures change
  * only when the product does (and with the demo's dates, which follow today).
+ * SCREENSHOTS_URL=http://127.0.0.1:3000 photographs a server already running
+ * with the demo partnership instead, which is quicker when re-running.
  */
 
 const OUT = path.resolve(__dirname, '..', 'docs', 'screenshots');
@@ -32,8 +34,10 @@ const WIDTHS: [string, number, number][] = [
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-screenshots-'));
+  const running = process.env.SCREENSHOTS_URL?.replace(/\/$/, '');
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', DEMO_DATA: 'true', JOBS: 'false', LOG_LEVEL: 'warn', DATABASE_URL: '' });
-  const product = await startProduct(config);
+  const started = running ? undefined : await startProduct(config);
+  const product = { url: running ?? started!.url };
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   fs.mkdirSync(OUT, { recursive: true });
   try {
@@ -58,7 +62,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
-    await product.stop();
+    await started?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
