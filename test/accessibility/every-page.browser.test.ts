@@ -219,6 +219,23 @@ describe(`every page, as every role: WCAG 2.2 AA, 400% zoom, keyboard, and no st
     expect(rows, rows.join('\n')).to.deep.equal([]);
   });
 
+  it('lists on the hub, by topic, every page a lead or administrator manages that is not in their navigation row, and each opens', async () => {
+    for (const who of ['org-lead', 'partnership-admin'] as const) {
+      const page = pages[who];
+      await page.goto(`${server.url}/admin`);
+      const topics = await page.$$eval('main h2', (hs) => hs.map((h) => h.textContent?.trim()));
+      expect(topics.length, `${who}: topics`).to.be.greaterThan(1);
+      const links = await page.$$eval('main dl a', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''));
+      const row = await page.$$eval('.govuk-service-navigation__link', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href') ?? ''));
+      expect(row.length, `${who}: navigation row`).to.be.at.most(7);
+      for (const href of links) {
+        expect(row, `${who}: ${href} is on the hub, not in the row`).to.not.include(href);
+        const res = await page.request.get(`${server.url}${href}`, { maxRedirects: 2 });
+        expect(res.status(), `${who}: ${href}`).to.equal(200);
+      }
+    }
+  });
+
   it('shows the hostile text as text, so escaping (not only the CSP) stopped it', async () => {
     const page = pages['org-lead'];
     await page.goto(`${server.url}/staff?q=Alex`);
