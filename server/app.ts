@@ -3,7 +3,6 @@ import path from 'node:path';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import { hasRole } from './access';
 import { installAuthentication, installSessions, signInRoutes } from './auth';
 import { csrfProtection } from './auth/csrf';
 import { installGovukAssets } from './govuk-assets';
@@ -14,7 +13,8 @@ import { redactUrl } from './redact';
 import { refuseHostileParameters, refuseHostilePath } from './hostile-input';
 import type { Logger } from './logger';
 import { metricsEndpoint, type ProductMetrics } from './metrics';
-import type { LoadedModule, ModuleContext, NavEntry } from './module';
+import type { LoadedModule, ModuleContext } from './module';
+import { createNavigation, HUB_PATH } from './nav';
 import { createPartnershipCache } from './partnership';
 import { APP_DIR, packageDir } from './paths';
 import { installViews } from './views';
@@ -158,16 +158,13 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   installAuthentication(app, database, logger, config);
   app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), modules.flatMap((m) => m.definition.uploads ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
 
-  const navEntries: NavEntry[] = modules.flatMap((m) => m.definition.nav ?? []).sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
+  const navigation = createNavigation(modules.flatMap((m) => m.definition.nav ?? []));
   app.use(async (req, res, next) => {
     try {
       res.locals.caller = req.caller;
       res.locals.partnership = await partnership.get();
-      res.locals.nav = req.caller
-        ? navEntries
-            .filter((n) => !n.roles || hasRole(req.caller, ...n.roles))
-            .map((n) => ({ ...n, active: n.href === '/' ? req.path === '/' : req.path.startsWith(n.href) }))
-        : [];
+      res.locals.nav = navigation.rowFor(req);
+      res.locals.accountLinks = navigation.accountFor(req);
       if (req.session?.flash) {
         res.locals.flash = req.session.flash;
         delete req.session.flash;
@@ -179,6 +176,7 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   });
 
   app.use(signInRoutes(database, config));
+  app.get(HUB_PATH, ...navigation.hubPage());
   app.get('/accessibility', (_req, res) => res.render('pages/accessibility', { title: 'Accessibility statement' }));
   app.get('/privacy', (_req, res) => res.render('pages/privacy', { title: 'Privacy' }));
   app.get('/support', async (_req, res) =>

@@ -30,13 +30,32 @@ export interface ModuleContext {
   view(name: string): string;
 }
 
+/** The topics of the admin hub (/admin), in the order the page shows them. */
+export const HUB_TOPICS = {
+  people: 'People',
+  learning: 'Learning',
+  'sign-in': 'Sign-in',
+  partnership: 'Partnership',
+  data: 'Data',
+} as const;
+export type HubTopic = keyof typeof HUB_TOPICS;
+
 export interface NavEntry {
   label: string;
   href: string;
   /** Shown to callers holding any of these roles; omit for every signed-in person. */
   roles?: Role[];
-  /** Lower comes first in the navigation. */
+  /** Lower comes first in the navigation (and within a hub topic). */
   order?: number;
+  /**
+   * Puts the entry on the admin hub, under a topic with a one-line description,
+   * instead of the navigation row: the row keeps only each role's daily pages,
+   * so it fits one line. To be in the row for some roles and on the hub for
+   * others, declare two entries.
+   */
+  hub?: { topic: HubTopic; description: string };
+  /** Puts the entry beside "Signed in as": settings of the person's own account, not a place they work in. */
+  account?: true;
 }
 
 export interface CliCommand {

@@ -15,9 +15,28 @@ export default defineModule({
   dependsOn: ['organisations', 'staff'],
   routes: accountRoutes,
   nav: [
-    { label: 'Invitations', href: '/invitations', roles: ['org-lead', 'partnership-admin'], order: 85 },
-    { label: 'People and roles', href: '/admin/users', roles: ['partnership-admin'], order: 86 },
-    { label: 'Audit log', href: '/admin/audit', roles: ['partnership-admin'], order: 95 },
+    {
+      label: 'Invitations',
+      href: '/invitations',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 85,
+      hub: { topic: 'sign-in', description: 'Invite people to sign in, and see who has not accepted yet' },
+    },
+    {
+      label: 'People and roles',
+      href: '/admin/users',
+      roles: ['partnership-admin'],
+      order: 86,
+      hub: { topic: 'sign-in', description: 'Everyone who can sign in, their roles, and their API tokens' },
+    },
+    {
+      label: 'Audit log',
+      href: '/admin/audit',
+      roles: ['partnership-admin'],
+      order: 95,
+      hub: { topic: 'data', description: 'Who changed what and when, including sign-ins refused' },
+    },
+    { label: 'API tokens', href: '/account/api-tokens', order: 96, account: true },
   ],
   cli: {
     'user:reset-link': {

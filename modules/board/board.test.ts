@@ -51,6 +51,19 @@ describe(`board coverage (${TEST_DB})`, function () {
     expect(overview.text).to.include('Trend by quarter');
     expect(overview.text).to.include(`/board/report/${last.id}.pdf`);
     expect(overview.text).to.include('Figures as at');
+    // It opens with the headline figures, before any chart.
+    const main = overview.text.slice(overview.text.indexOf('<main'));
+    for (const headline of ['Staff compliant', 'Change since last quarter', 'Coverage of declared headcount']) {
+      expect(main.indexOf(headline), headline).to.be.greaterThan(0).and.lessThan(main.indexOf('<svg'));
+    }
+    expect(main).to.match(/Change since last quarter<\/h2>\s*<p[^>]*>(No change|[+−]\d+ points?|\[c\])<\/p>/);
+    // Every colour a chart draws is named in its legend, the grey of withheld and not-yet-due included.
+    for (const svg of overview.text.match(/<svg[\s\S]*?<\/svg>/g) ?? []) {
+      const fills = new Set([...svg.matchAll(/<rect[^>]*fill="(#[0-9a-f]{6})"/g)].map((m) => m[1]));
+      const legend = [...svg.matchAll(/<rect[^>]*fill="(#[0-9a-f]{6})"\/><text[^>]*>([^<]+)<\/text>/g)].map((m) => m[1]);
+      for (const fill of fills) expect(legend, `${fill} in the legend`).to.include(fill);
+    }
+    expect(overview.text).to.include('In induction, not started, or withheld ([c])');
     expect(sectors.text).to.include('Voluntary or charity');
     expect(organisations.text).to.include('Vale Constabulary');
     // Board members look; they do not manage.
@@ -209,6 +222,11 @@ describe(`board coverage (${TEST_DB})`, function () {
     expect(text).to.include('Biggest changes since the previous quarter');
     expect(text).to.match(/Whole partnership: the share compliant (rose|fell)|unchanged at|first quarter on record/);
     expect(text).to.include('Compliance by staff group');
+    expect(text).to.match(/Staff compliant: (\d+%|\[c\])/);
+    expect(text).to.match(/Change since last quarter: (No change|[+−]\d+ points?|\[c\]|–)/);
+    expect(text).to.match(/Coverage of declared headcount: (\d+%|\[c\]|–)/);
+    // The legend names the grey as well as the three statuses.
+    for (const name of ['Compliant', 'Due soon', 'Overdue', 'In induction, not started, or withheld ([c])', 'Share compliant']) expect(text).to.include(name);
     expect(text).to.include('Vale Constabulary');
     expect(text).to.include('Face-to-face sessions run');
     for (const name of await staffNames()) expect(text, name).to.not.include(name);

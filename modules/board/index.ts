@@ -8,6 +8,7 @@ import { loadPublishedFramework } from '../compliance/store';
 import { createOrganisationStore } from '../organisations/store';
 import { stackedBarChart, trendChart } from './charts';
 import { seedBoardDemo } from './demo';
+import { boardHeadlines } from './headlines';
 import { validateHeadcount } from './headcount';
 import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from './quarters';
 import { BOARD_CSV_HEADER, boardCsvRows, methodText, renderBoardReportPdf } from './report';
@@ -101,6 +102,16 @@ function chartRows(entities: { name: string; total: EntityFigures['total'] }[]) 
   return entities.map((e) => ({ label: e.name, empty: e.total.onSystem === 0, compliant: chartValue(e.total.compliantPercent), dueSoon: chartValue(e.total.dueSoonPercent), overdue: chartValue(e.total.overduePercent) }));
 }
 
+/**
+ * Small organisations' figures are mostly withheld: say how many, why, and
+ * that they still count in the totals, rather than leave a page of [c].
+ */
+function withheldNote(entities: EntityFigures[], kind: string): string | undefined {
+  const withheld = entities.filter((e) => e.total.onSystem !== 0 && typeof e.total.compliantPercent !== 'number').length;
+  if (!withheld) return undefined;
+  return `${withheld} of ${entities.length} ${kind} have so few staff compliant that their share compliant is withheld (${WITHHELD}): a number that small could identify people. Their staff are still counted in the ${kind === 'sectors' ? '' : 'sector and '}partnership figures. More appear as more staff are on the system.`;
+}
+
 async function partnershipName(ctx: ModuleContext): Promise<string> {
   const { rows } = await ctx.database.pool.query<{ name: string }>('select name from partnership where id = 1');
   return rows[0]?.name ?? 'Domestic abuse partnership';
@@ -157,9 +168,13 @@ function routes(ctx: ModuleContext) {
     const isAdmin = hasRole(req.caller, ADMIN);
     const quarterQuery = figures.quarter ? `?quarter=${figures.quarter}` : '';
     const trendPoints = [...points.map((p) => ({ label: p.label, value: p.value })), ...(figures.source === 'current' ? [{ label: 'Now', value: v.partnership.total.compliantPercent }] : [])];
+    // Today's figures compare with the last quarter reported; a quarter's with the one before it.
+    const shownAt = figures.quarter ? points.findIndex((p) => p.quarter === figures.quarter) : points.length;
+    const previous = shownAt > 0 ? points[shownAt - 1] : undefined;
     res.render(ctx.view(page === 'overview' ? 'board' : 'board-breakdown'), {
       title: page === 'overview' ? 'Board coverage' : page === 'sectors' ? 'Board coverage by sector' : 'Board coverage by organisation',
       view: v,
+      headlines: page === 'overview' ? boardHeadlines(v.partnership.total, previous) : undefined,
       methodText: methodText(v.threshold),
       page,
       figures,
@@ -170,6 +185,7 @@ function routes(ctx: ModuleContext) {
       trendChart: trendPoints.length > 1 ? trendChart('Share of staff compliant across the partnership, by quarter', trendPoints) : undefined,
       trendPoints,
       entities: page === 'sectors' ? v.sectors : v.organisations,
+      withheld: withheldNote(page === 'sectors' ? v.sectors : v.organisations, page === 'sectors' ? 'sectors' : 'organisations'),
       partnershipRows: [v.partnership.total, ...v.partnership.groups],
       entityTotals: (page === 'sectors' ? v.sectors : v.organisations).map((e) => ({ ...e.total, label: e.name })),
       breakdownCaption: page === 'sectors' ? 'All staff groups, by sector' : 'All staff groups, by organisation',
@@ -329,7 +345,20 @@ export default defineModule({
   dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
   nav: [
     { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
-    { label: 'Headcount', href: '/headcount', roles: ['org-lead'], order: 81 },
+    {
+      label: 'Headcount',
+      href: '/headcount',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 81,
+      hub: { topic: 'partnership', description: 'How many staff and volunteers each organisation has, for the board’s coverage figures' },
+    },
+    {
+      label: 'Licensing',
+      href: '/board/licensing',
+      roles: ['partnership-admin'],
+      order: 82,
+      hub: { topic: 'partnership', description: 'Active learners by organisation, for e-learning licences and charges' },
+    },
   ],
   routes,
   api(ctx) {

@@ -1,5 +1,6 @@
 import { longDate, productPdf } from '../certificates/pdf';
-import { COLOURS } from './charts';
+import { COLOURS, STACKED_LEGEND, TREND_LEGEND } from './charts';
+import { boardHeadlines } from './headlines';
 import { ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
 import type { BoardView, EntityFigures, FigureRow } from './view';
 
@@ -74,6 +75,13 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
   doc.font('body').fontSize(10).fillColor(QUIET).text(`Figures as at ${longDate(view.asOf)}. Learning activity from ${longDate(view.periodStart)} to ${longDate(view.periodEnd)}.`, { width });
   doc.text(methodText(view.threshold), { width });
 
+  heading('Headline figures');
+  const previous = report.trend.length > 1 ? report.trend[report.trend.length - 2] : undefined;
+  for (const h of boardHeadlines(view.partnership.total, previous)) {
+    doc.font('bold').fontSize(11).fillColor(INK).text(`${h.label}: ${h.value}`, left, doc.y, { width });
+    doc.font('body').fontSize(9).fillColor(QUIET).text(h.detail, left, doc.y, { width, paragraphGap: 4 });
+  }
+
   heading('Biggest changes since the previous quarter');
   doc.font('body').fontSize(10).fillColor(INK);
   for (const s of report.commentary) doc.text(`•  ${s}`, left, doc.y, { width, paragraphGap: 3 });
@@ -85,13 +93,13 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
   const barW = width - labelW - 50;
   room(chartRows.length * 22 + 30);
   let y = doc.y;
-  let lx = left + labelW;
-  for (const [name, colour] of [['Compliant', COLOURS.compliant], ['Due soon', COLOURS.dueSoon], ['Overdue', COLOURS.overdue]] as const) {
-    doc.rect(lx, y, 9, 9).fillColor(colour).fill();
-    doc.font('body').fontSize(9).fillColor(INK).text(name, lx + 13, y, { lineBreak: false });
-    lx += 90;
-  }
-  y += 18;
+  STACKED_LEGEND.forEach(([name, colour], i) => {
+    const lx = left + labelW + (i < 3 ? i * 90 : 0);
+    const ly = i < 3 ? y : y + 14;
+    doc.rect(lx, ly, 9, 9).fillColor(colour).fill();
+    doc.font('body').fontSize(9).fillColor(INK).text(name, lx + 13, ly, { lineBreak: false });
+  });
+  y += 32;
   for (const r of chartRows) {
     doc.font('body').fontSize(9).fillColor(INK).text(r.label, left, y + 3, { width: labelW - 8, lineBreak: false });
     doc.rect(left + labelW, y, barW, 14).fillColor(COLOURS.other).fill();
@@ -115,8 +123,10 @@ export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
 
   if (report.trend.length > 1) {
     heading('Share compliant by quarter');
-    room(150);
-    const top = doc.y;
+    room(166);
+    doc.rect(left + 30, doc.y, 9, 9).fillColor(TREND_LEGEND[1]).fill();
+    doc.font('body').fontSize(9).fillColor(INK).text(`${TREND_LEGEND[0]}; a quarter withheld to protect individuals shows ${WITHHELD}`, left + 43, doc.y, { lineBreak: false });
+    const top = doc.y + 20;
     const h = 100;
     const bw = Math.min(50, (width - 40) / report.trend.length - 12);
     doc.moveTo(left + 30, top + h).lineTo(left + width, top + h).strokeColor(INK).lineWidth(0.8).stroke();

@@ -115,7 +115,13 @@ export default defineModule({
   publicPaths: [/^\/verify$/, /^\/api\/v1\/certificates\/verify\//],
   nav: [
     { label: 'My certificates', href: '/my-certificates', roles: ['learner'], order: 40 },
-    { label: 'Certificates', href: '/certificates', roles: ['org-lead', 'partnership-admin'], order: 45 },
+    {
+      label: 'Certificates',
+      href: '/certificates',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 45,
+      hub: { topic: 'learning', description: 'Certificates issued to staff: find one, reissue it or download them all' },
+    },
   ],
 
   events(ctx) {

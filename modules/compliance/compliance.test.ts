@@ -321,7 +321,7 @@ describe('compliance service and API', () => {
     const page = await lead.get('/compliance');
     expect(page.status).to.equal(302); // a lead of one organisation goes straight to it
     const list = await lead.get(`/compliance/${council.slug}`);
-    expect(list.text).to.contain('Vale County Council').and.contain('Staff by status');
+    expect(list.text).to.contain('Vale County Council').and.contain('Staff by compliance status');
     expect((await lead.get(`/compliance/${police.slug}`)).status).to.equal(404);
   });
 

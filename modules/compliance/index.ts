@@ -118,8 +118,8 @@ export default defineModule({
   name: 'compliance',
   dependsOn: ['evidence', 'training-sessions', 'scorm'],
   nav: [
-    { label: 'My training', href: '/my-training', roles: ['learner'], order: 20 },
-    { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 40 },
+    { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
+    { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 10 },
   ],
   api(ctx) {
     const router = express.Router();
@@ -193,7 +193,7 @@ export default defineModule({
       const href = (page: number) => `${base}/staff${listQueryString(filter, { sort: query.sort, page })}`;
       if (errors.length) res.status(400);
       res.render(ctx.view('staff-list'), {
-        title: `Staff: ${org.name}`,
+        title: `Staff compliance: ${org.name}`,
         backLink: base,
         organisation: org,
         errors,

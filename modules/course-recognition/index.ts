@@ -24,7 +24,15 @@ export default defineModule({
   name: 'course-recognition',
   dependsOn: ['courses', 'organisations', 'staff', 'evidence', 'framework'],
   seedDemo: seedDemoRecognition,
-  nav: [{ label: 'In-house courses', href: '/in-house-courses', roles: ['org-lead', 'partnership-admin'], order: 46 }],
+  nav: [
+    {
+      label: 'In-house courses',
+      href: '/in-house-courses',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 46,
+      hub: { topic: 'learning', description: 'Organisations’ own courses and the competencies they are recognised for' },
+    },
+  ],
   routes(ctx: ModuleContext) {
     const router = express.Router();
     const pool = ctx.database.pool;

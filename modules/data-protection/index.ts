@@ -21,7 +21,15 @@ export async function anonymiseDueLeavers(ctx: ModuleContext, actorUserId: strin
 export default defineModule({
   name: 'data-protection',
   dependsOn: ['staff', 'evidence', 'certificates', 'reminders', 'scorm', 'accounts'],
-  nav: [{ label: 'Data protection', href: '/admin/data-protection', roles: ['partnership-admin'], order: 93 }],
+  nav: [
+    {
+      label: 'Data protection',
+      href: '/admin/data-protection',
+      roles: ['partnership-admin'],
+      order: 93,
+      hub: { topic: 'data', description: 'How long leavers’ records are kept, subject access and erasure' },
+    },
+  ],
   onStart: async () => {
     // A bad value stops the server at start, naming the variable, as every other setting does.
     retentionInForce(null, process.env.LEAVER_RETENTION_MONTHS);

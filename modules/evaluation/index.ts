@@ -61,7 +61,16 @@ function ratingForm(competencies: { lineage: string; label: string }[], form: Re
 export default defineModule({
   name: 'evaluation',
   dependsOn: ['courses', 'staff', 'evidence', 'framework'],
-  nav: [{ label: 'Evaluation', href: '/board/evaluation', roles: ['board-member', 'partnership-admin'], order: 81 }],
+  nav: [
+    { label: 'Evaluation', href: '/board/evaluation', roles: ['board-member'], order: 81 },
+    {
+      label: 'Evaluation',
+      href: '/board/evaluation',
+      roles: ['partnership-admin'],
+      order: 81,
+      hub: { topic: 'data', description: 'How confident people feel before and after training, for the board' },
+    },
+  ],
   jobs(ctx, agenda) {
     agenda.define('evaluation: follow-up questions', async () => {
       await sendFollowUps(ctx);

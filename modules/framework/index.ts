@@ -224,7 +224,28 @@ export default defineModule({
   name: 'framework',
   dependsOn: ['organisations'],
   nav: [
-    { label: 'Framework', href: '/framework', order: 20 },
+    { label: 'Framework', href: '/framework', roles: ['learner', 'trainer', 'board-member'], order: 20 },
+    {
+      label: 'Framework',
+      href: '/framework',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 20,
+      hub: { topic: 'learning', description: 'The staff groups, their competencies and what each group requires' },
+    },
+    {
+      label: 'Framework versions',
+      href: '/admin/framework',
+      roles: ['partnership-admin'],
+      order: 21,
+      hub: { topic: 'learning', description: 'Draft, edit and publish a new version of the framework' },
+    },
+    {
+      label: 'Job title mappings',
+      href: '/admin/job-roles',
+      roles: ['partnership-admin'],
+      order: 22,
+      hub: { topic: 'people', description: 'Which staff group each job title belongs to, across the partnership' },
+    },
   ],
   routes: pageRoutes,
   api(ctx) {

@@ -168,7 +168,15 @@ function pageRoutes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'organisations',
-  nav: [{ label: 'Organisations', href: '/admin/organisations', roles: [ADMIN, LEAD], order: 70 }],
+  nav: [
+    {
+      label: 'Organisations',
+      href: '/admin/organisations',
+      roles: [ADMIN, LEAD],
+      order: 70,
+      hub: { topic: 'partnership', description: 'The partnership’s member organisations, their settings and their leads' },
+    },
+  ],
   routes: pageRoutes,
   api(ctx) {
     const router = express.Router();

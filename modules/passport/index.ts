@@ -28,8 +28,21 @@ export default defineModule({
   name: 'passport',
   dependsOn: ['staff', 'evidence', 'certificates', 'compliance'],
   nav: [
-    { label: 'Training passport', href: '/passport', order: 35 },
-    { label: 'Passports received', href: '/training-passports', roles: ['org-lead', 'partnership-admin'], order: 66 },
+    { label: 'Training passport', href: '/passport', roles: ['learner', 'trainer', 'board-member'], order: 35 },
+    {
+      label: 'My training passport',
+      href: '/passport',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 35,
+      hub: { topic: 'learning', description: 'Your own training record, to share with another organisation in the partnership' },
+    },
+    {
+      label: 'Passports received',
+      href: '/training-passports',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 66,
+      hub: { topic: 'people', description: 'Training records that staff joining from another organisation have shared with you' },
+    },
   ],
   async seedDemo(ctx) {
     // A council housing officer who also volunteers at Vale Women's Aid: the

@@ -83,9 +83,28 @@ export default defineModule({
   name: 'reminders',
   dependsOn: ['compliance', 'staff', 'courses'],
   nav: [
-    { label: 'My reminders', href: '/my-reminders', roles: ['learner'], order: 25 },
-    { label: 'Reminders', href: '/reminders', roles: ['org-lead', 'partnership-admin'], order: 45 },
-    { label: 'Outbox', href: '/admin/outbox', roles: ['partnership-admin'], order: 90 },
+    { label: 'My reminders', href: '/my-reminders', roles: ['learner'], order: 25, account: true },
+    {
+      label: 'Reminders',
+      href: '/reminders',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 45,
+      hub: { topic: 'people', description: 'When staff are reminded of training that is due, and the digest leads receive' },
+    },
+    {
+      label: 'Reminder defaults',
+      href: '/admin/reminder-defaults',
+      roles: ['partnership-admin'],
+      order: 46,
+      hub: { topic: 'people', description: 'The reminder timings every organisation starts from' },
+    },
+    {
+      label: 'Outbox',
+      href: '/admin/outbox',
+      roles: ['partnership-admin'],
+      order: 90,
+      hub: { topic: 'data', description: 'Every email the service has sent or is waiting to send' },
+    },
   ],
   cli: { 'reminders:scan': scanCommand },
   jobs(ctx, agenda) {

@@ -14,7 +14,15 @@ import { exitUrlProblem, formatSupportLinks, parseSupportLinks } from './rules';
 export default defineModule({
   name: 'safety',
   dependsOn: ['partnership'],
-  nav: [{ label: 'Support and quick exit', href: '/admin/support', roles: ['partnership-admin'], order: 92 }],
+  nav: [
+    {
+      label: 'Support and quick exit',
+      href: '/admin/support',
+      roles: ['partnership-admin'],
+      order: 92,
+      hub: { topic: 'partnership', description: 'The support services listed on every page and where the quick exit button goes' },
+    },
+  ],
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;

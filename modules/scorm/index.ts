@@ -159,8 +159,14 @@ export default defineModule({
   name: 'scorm',
   dependsOn: ['courses', 'staff', 'evidence'],
   nav: [
-    { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 21 },
-    { label: 'E-learning packages', href: '/scorm/packages', roles: ['partnership-admin'], order: 60 },
+    { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 11 },
+    {
+      label: 'E-learning packages',
+      href: '/scorm/packages',
+      roles: ['partnership-admin'],
+      order: 60,
+      hub: { topic: 'learning', description: 'Upload SCORM e-learning and new versions of it, and see its reports' },
+    },
   ],
   uploads: [/^\/scorm\/packages$/],
   publicPaths: [/^\/public-learning\/register$/, /^\/public-learning\/confirm(\/[A-Za-z0-9_-]+)?$/],

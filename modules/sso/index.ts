@@ -14,7 +14,15 @@ export default defineModule({
   // So does a LogoutRequest or LogoutResponse sent by HTTP-POST; its signature (or InResponseTo) is the check.
   uploads: [/^\/admin\/sso\/[a-z0-9-]+\/import$/],
   csrfExempt: [/^\/auth\/saml\/[a-z0-9-]+\/acs$/, /^\/auth\/saml\/[a-z0-9-]+\/slo$/],
-  nav: [{ label: 'Single sign-on', href: '/admin/sso', roles: ['partnership-admin'], order: 90 }],
+  nav: [
+    {
+      label: 'Single sign-on',
+      href: '/admin/sso',
+      roles: ['partnership-admin'],
+      order: 90,
+      hub: { topic: 'sign-in', description: 'Let an organisation’s staff sign in with their work account (SAML)' },
+    },
+  ],
   // The service's own SAML key rollover (README: "Rolling over this service's SAML key").
   cli: {
     'saml:key:prepare': {

@@ -7,7 +7,23 @@ import { createStaffStore } from './store';
 export default defineModule({
   name: 'staff',
   dependsOn: ['organisations', 'framework'],
-  nav: [{ label: 'Staff', href: '/staff', roles: ['org-lead', 'partnership-admin'], order: 30 }],
+  nav: [
+    { label: 'Staff records', href: '/staff', roles: ['org-lead', 'partnership-admin'], order: 11 },
+    {
+      label: 'Import staff',
+      href: '/staff/import',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 31,
+      hub: { topic: 'people', description: 'Add or update staff records from a spreadsheet, with a preview before anything changes' },
+    },
+    {
+      label: 'Unmapped job titles',
+      href: '/staff/unmapped-roles',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 32,
+      hub: { topic: 'people', description: 'Job titles with no staff group yet, and the people waiting on them' },
+    },
+  ],
   routes: staffRoutes,
   uploads: [/^\/staff\/import$/],
   cli: { 'staff:import': staffImportCommand },

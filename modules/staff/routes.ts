@@ -135,7 +135,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       unmappedCount = (await store.unmappedTitles(scope, chosen.id)).length;
     }
     res.render(ctx.view('staff-list'), {
-      title: chosen ? `Staff: ${chosen.name}` : 'Staff',
+      title: chosen ? `Staff records: ${chosen.name}` : 'Staff records',
       choices: choices.map((o) => ({ slug: o.slug, name: o.name, selected: o.slug === chosen?.slug })),
       chooseOrganisation: choices.length > 1,
       organisation: chosen,

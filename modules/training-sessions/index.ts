@@ -52,6 +52,27 @@ export default defineModule({
   nav: [
     { label: 'Training sessions', href: '/training-sessions', order: 30 },
     { label: 'My sessions', href: '/my-sessions', roles: ['trainer'], order: 31 },
+    {
+      label: 'Booking terms',
+      href: '/admin/booking-terms',
+      roles: ['partnership-admin'],
+      order: 31,
+      hub: { topic: 'learning', description: 'Cancellation notice and the charge for a place not attended' },
+    },
+    {
+      label: 'Places not attended',
+      href: '/training-sessions/no-shows',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 32,
+      hub: { topic: 'data', description: 'Booked places nobody attended, by organisation' },
+    },
+    {
+      label: 'Training charges',
+      href: '/training-sessions/charges',
+      roles: ['org-lead', 'partnership-admin'],
+      order: 33,
+      hub: { topic: 'data', description: 'What each organisation owes for places not attended' },
+    },
   ],
   seedDemo: seedDemoSessions,
   // The emailed offer of a freed place is its own permission: many staff have no account.

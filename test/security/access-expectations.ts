@@ -140,6 +140,7 @@ export const ACCESS: Record<string, RouteRule> = {
   'POST /staff/:id/evidence/sign-off': { roles: { ...LEADS, trainer: 'any' } },
 
   // Organisational leads (their own organisations) and administrators
+  'GET /admin': { roles: { 'org-lead': 'any', 'partnership-admin': 'any' }, note: 'the hub lists the pages the caller manages, by topic' },
   'GET /admin/organisations': leads,
   'GET /admin/organisations/:slug': leads,
   'GET /admin/organisations/:slug/settings': leads,
