@@ -58,6 +58,8 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /signed-out': open('after signing out'),
   'GET /': open('the home page says what the service is and how to sign in'),
   'GET /accessibility': open('the accessibility statement must be public'),
+  'GET /assets/govuk-frontend.min.css': open('the stylesheet every page needs, the sign-in page included'),
+  'GET /favicon.ico': open('browsers ask for it on every page, signed in or not'),
   'GET /privacy': open('the privacy notice must be public'),
   'GET /support': open('support services for anyone affected by domestic abuse'),
   'GET /verify': open('anyone may check a certificate'),
