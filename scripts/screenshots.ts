@@ -23,7 +23,7 @@ const PASSWORD = 'demo-learning-2026';
 const JOURNEYS: { email: string; pages: [string, string][] }[] = [
   { email: 'learner@valecounty.example', pages: [['learner-home', '/'], ['learner-my-training', '/my-training'], ['learner-my-certificates', '/my-certificates']] },
   { email: 'lead@valecounty.example', pages: [['lead-compliance', '/compliance/vale-county-council'], ['lead-staff-records', '/staff?org=vale-county-council'], ['lead-manage', '/admin']] },
-  { email: 'trainer@vale-partnership.example', pages: [['trainer-training-sessions', '/training-sessions']] },
+  { email: 'trainer@vale-partnership.example', pages: [['trainer-my-sessions', '/my-sessions'], ['trainer-training-sessions', '/training-sessions']] },
   { email: 'board@vale-partnership.example', pages: [['board-overview', '/board'], ['board-by-organisation', '/board/organisations']] },
   { email: 'admin@vale-partnership.example', pages: [['admin-hub', '/admin']] },
 ];
