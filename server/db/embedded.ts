@@ -168,6 +168,8 @@ export interface OpenEmbeddedOptions {
   inMemory?: boolean;
   /** Start an in-memory database from a dump() of another (tests start from a seeded copy). */
   loadDataDir?: Blob;
+  /** The template a new data directory starts from (tests give their own). */
+  template?: string;
   /** Where a failure of the socket server is reported. */
   logger?: Logger;
 }
@@ -188,7 +190,7 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
   fs.rmSync(socketPath, { force: true });
 
   const pgdata = path.join(dataDir, 'pgdata');
-  if (!options.inMemory) startFromTemplate(pgdata, EMBEDDED_TEMPLATE_DIR);
+  if (!options.inMemory) startFromTemplate(pgdata, options.template ?? EMBEDDED_TEMPLATE_DIR);
   const pglite = options.inMemory
     ? new PGlite({ ...MEMORY_SETTINGS, ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) })
     : new PGlite(pgdata, MEMORY_SETTINGS);
