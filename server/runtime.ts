@@ -28,6 +28,11 @@ export interface Prepared {
   rootContext: ModuleContext;
 }
 
+/** The core's migrations first, then each module's in load order (dependencies first). */
+export function migrationSources(modules: LoadedModule[]): MigrationSource[] {
+  return [{ module: 'core', dir: path.join(__dirname, 'migrations') }, ...modules.map((m) => ({ module: m.definition.name, dir: m.migrationsDir }))];
+}
+
 /** Opens the database, applies every migration and runs each module's start-up step. */
 export async function prepare(
   config: Config,
@@ -46,7 +51,7 @@ export async function prepare(
       poolWaitMs: config.databasePoolWaitSeconds * 1000,
     }));
   try {
-    const sources: MigrationSource[] = [{ module: 'core', dir: path.join(__dirname, 'migrations') }, ...modules.map((m) => ({ module: m.definition.name, dir: m.migrationsDir }))];
+    const sources = migrationSources(modules);
     await runMigrations(database.pool, sources, logger);
     const metrics = createMetrics({ processDefaults: !!config.metricsToken });
     metrics.watchPool(database.pool);

@@ -37,13 +37,8 @@ export async function seedDemoStaff(ctx: ModuleContext): Promise<void> {
   const store = createStaffStore(ctx.database, ctx.events);
   await store.ensureDefaultMappings();
   const { rows: orgs } = await pool.query<{ id: string; slug: string; email_domains: string[] }>('select id, slug, email_domains from organisations order by slug');
-  const insert = (values: unknown[]) =>
-    pool.query(
-      `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, user_id)
-       values ($1, $2, $3, $4, $5, $6, current_date - $7::int, $8, $9)
-       on conflict do nothing`,
-      values,
-    );
+  // Gathered first and written in one statement: each statement is a round trip through the embedded database's socket.
+  const rows: unknown[][] = [];
   let n = 0;
   for (const org of orgs) {
     const domain = org.email_domains[0] ?? `${org.slug}.example`;
@@ -51,17 +46,29 @@ export async function seedDemoStaff(ctx: ModuleContext): Promise<void> {
       n++;
       const name = `${GIVEN[n % GIVEN.length]} ${FAMILY[(n * 7) % FAMILY.length]}`;
       const email = `${name.toLowerCase().replace(/[^a-z]+/g, '.')}.${i + 1}@${domain}`;
-      await insert([org.id, name, email, role.jobTitle, role.team, `D${String(n).padStart(5, '0')}`, 30 + ((n * 97) % 1000), role.jobTitle === 'Trustee', null]);
+      rows.push([org.id, name, email, role.jobTitle, role.team, `D${String(n).padStart(5, '0')}`, 30 + ((n * 97) % 1000), role.jobTitle === 'Trustee', null]);
     }
   }
   const council = orgs.find((o) => o.slug === 'vale-county-council');
   if (council) {
     for (const [i, p] of UNMAPPED_AT_COUNCIL.entries()) {
-      await insert([council.id, p.name, `${p.name.toLowerCase().replace(/[^a-z]+/g, '.')}@valecounty.example`, p.jobTitle, p.team, `D9000${i + 1}`, 60 + i * 45, false, null]);
+      rows.push([council.id, p.name, `${p.name.toLowerCase().replace(/[^a-z]+/g, '.')}@valecounty.example`, p.jobTitle, p.team, `D9000${i + 1}`, 60 + i * 45, false, null]);
     }
     // The demo learner is a housing officer at the council (Group 2).
     const { rows: users } = await pool.query<{ id: string }>(`select id from users where email = 'learner@valecounty.example'`);
-    if (users[0]) await insert([council.id, 'Sam Taylor', 'learner@valecounty.example', 'Housing officer', 'Frontline services', 'D99999', 400, false, users[0].id]);
+    if (users[0]) rows.push([council.id, 'Sam Taylor', 'learner@valecounty.example', 'Housing officer', 'Frontline services', 'D99999', 400, false, users[0].id]);
+  }
+  const columns = rows[0]?.length ?? 0;
+  if (rows.length) {
+    await pool.query(
+      `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, user_id)
+       select o, nm, e, jt, t, sn, current_date - d, v, u
+       from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::boolean[], $9::uuid[])
+         with ordinality as r (o, nm, e, jt, t, sn, d, v, u, ord)
+       order by ord
+       on conflict do nothing`,
+      Array.from({ length: columns }, (_, c) => rows.map((row) => row[c])),
+    );
   }
   await store.applyMappings({ kind: 'all' }, null, 'Demo data: group from job title');
 }

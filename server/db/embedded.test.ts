@@ -1,5 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import { openDatabase } from '../db';
+import { embeddedUrl, openEmbedded } from './embedded';
 import { createLogger } from '../logger';
 
 /**
@@ -35,3 +40,54 @@ describe('embedded database under concurrent queries', () => {
     }
   });
 });
+
+describe('embedded database started from a template', () => {
+  it('starts a new data directory as a private copy of the template, and leaves an existing one alone', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-template-'));
+    fs.chmodSync(root, 0o700);
+    const source = path.join(root, 'source');
+    const target = path.join(root, 'target');
+    try {
+      const first = await openEmbedded({ dataDir: source, role: 'test', borrowIfBusy: false });
+      await queryOnce(first.socketDir, 'create table from_template (n int); insert into from_template values (7)');
+      await first.close();
+      // A template readable by everyone, as the build leaves it.
+      for (const file of walk(path.join(source, 'pgdata'))) fs.chmodSync(file, fs.statSync(file).isDirectory() ? 0o755 : 0o644);
+
+      const started = await openEmbedded({ dataDir: target, role: 'test', borrowIfBusy: false, template: path.join(source, 'pgdata') });
+      try {
+        const { rows } = await queryOnce(started.socketDir, 'select n from from_template');
+        expect(rows).to.deep.equal([{ n: 7 }]);
+        await queryOnce(started.socketDir, 'insert into from_template values (8)');
+      } finally {
+        await started.close();
+      }
+      const loose = walk(path.join(target, 'pgdata')).filter((f) => fs.statSync(f).mode & 0o077);
+      expect(loose).to.deep.equal([]);
+
+      const again = await openEmbedded({ dataDir: target, role: 'test', borrowIfBusy: false, template: path.join(source, 'pgdata') });
+      try {
+        const { rows } = await queryOnce(again.socketDir, 'select n from from_template order by n');
+        expect(rows).to.deep.equal([{ n: 7 }, { n: 8 }]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [path.join(dir, e.name), ...walk(path.join(dir, e.name))] : [path.join(dir, e.name)]));
+}
+
+async function queryOnce(socketDir: string, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: embeddedUrl(socketDir) });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

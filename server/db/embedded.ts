@@ -65,6 +65,32 @@ export class EmbeddedDatabaseBusyError extends Error {
  */
 const MEMORY_SETTINGS = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] };
 
+/**
+ * A new embedded database starts as a copy of this template, made by `npm run
+ * build` (server/db/template.ts): a fresh cluster with every migration applied.
+ * PGlite's initdb is most of a first start's work (PostgreSQL's bootstrap, in
+ * WebAssembly) and makes the same files every time, so the build does it once
+ * instead of every installation. Without a template (a run from the TypeScript
+ * sources, or a build that could not make one) a new database is made as
+ * before; from an older one, the start applies the migrations it lacks.
+ */
+export const EMBEDDED_TEMPLATE_DIR = path.join(__dirname, '..', '..', 'pgdata-template');
+
+/** Copies the template into a new data directory's pgdata, whole or not at all. */
+function startFromTemplate(pgdata: string, template: string): void {
+  if (fs.existsSync(pgdata) || !fs.existsSync(path.join(template, 'PG_VERSION'))) return;
+  const partial = `${pgdata}.partial`;
+  try {
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.cpSync(template, partial, { recursive: true });
+    makeTreePrivate(partial);
+    fs.renameSync(partial, pgdata);
+  } catch {
+    // A template this user cannot read (a build made by another user): initdb makes the files instead.
+    fs.rmSync(partial, { recursive: true, force: true });
+  }
+}
+
 function ownerFilePath(dataDir: string): string {
   return path.join(dataDir, 'pglite.owner.json');
 }
@@ -142,6 +168,8 @@ export interface OpenEmbeddedOptions {
   inMemory?: boolean;
   /** Start an in-memory database from a dump() of another (tests start from a seeded copy). */
   loadDataDir?: Blob;
+  /** The template a new data directory starts from (tests give their own). */
+  template?: string;
   /** Where a failure of the socket server is reported. */
   logger?: Logger;
 }
@@ -161,13 +189,15 @@ export async function openEmbedded(options: OpenEmbeddedOptions): Promise<Embedd
   // Left by a process that was killed: nobody answers on it (findLiveOwner said so), and listen() would refuse the name.
   fs.rmSync(socketPath, { force: true });
 
+  const pgdata = path.join(dataDir, 'pgdata');
+  if (!options.inMemory) startFromTemplate(pgdata, options.template ?? EMBEDDED_TEMPLATE_DIR);
   const pglite = options.inMemory
     ? new PGlite({ ...MEMORY_SETTINGS, ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) })
-    : new PGlite(path.join(dataDir, 'pgdata'), MEMORY_SETTINGS);
+    : new PGlite(pgdata, MEMORY_SETTINGS);
   await pglite.waitReady;
   // PGlite writes its first files with the modes of its WebAssembly file system (0666), whatever
   // the process mask; later files follow the mask. Made private here, on every start, before anyone connects.
-  if (!options.inMemory) makeTreePrivate(path.join(dataDir, 'pgdata'));
+  if (!options.inMemory) makeTreePrivate(pgdata);
   const server = new PGLiteSocketServer({
     db: pglite,
     path: socketPath,
