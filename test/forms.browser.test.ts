@@ -4,6 +4,7 @@ import { DEMO_PASSWORD } from '../server/demo';
 import { expectAccessiblePage, recordCspViolations } from './support/axe';
 import { launchBrowser } from './support/browser';
 import { startTestServer, type TestServer } from './support/server';
+import { runsOnThisPass } from './support/one-pass';
 
 /**
  * GOV.UK form patterns as people meet them in Chromium: the date input, a
@@ -21,7 +22,7 @@ describe('forms in the GOV.UK way, in a browser', function () {
 
   before(async function () {
     // The browser and the pages are the same whatever the database.
-    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
+    if (!runsOnThisPass('pglite')) this.skip();
     server = await startTestServer({ demo: true });
     browser = await launchBrowser();
     page = await browser.newPage();

@@ -68,7 +68,9 @@ describe('certificate pages in a browser', function () {
     await page.fill('#password', DEMO_PASSWORD);
     await page.click('button[type=submit]');
     await page.waitForURL(`${server.url}/`);
-    await page.click('nav >> text=Certificates');
+    // Certificates live on the lead's hub page ("Manage"), not in the navigation row.
+    await page.click('nav >> text=Manage');
+    await page.click('main a[href="/certificates"]');
     await expectAccessible();
     await page.click(`a[href="/certificates/${certificate.id}"]`);
     await page.click('button:has-text("Revoke certificate")');

@@ -16,6 +16,7 @@ import {
 } from '../../test/support/pysaml2-idp';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { prepareNextSpKey, switchToNextSpKey } from './sp-keys';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 const SLUG = 'vale-county-council';
 const ADMIN = 'admin@vale-partnership.example';
@@ -37,7 +38,7 @@ const pemOf = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,
  */
 describe('SAML single sign-on against pysaml2 in Chromium', function () {
   this.timeout(180_000);
-  if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') return;
+  if (!runsOnThisPass('pglite')) return;
   let server: TestServer;
   let idp: Pysaml2Idp;
   let browser: Browser;

@@ -15,6 +15,7 @@ import { freeLoopbackPort } from '../../test/support/pysaml2-idp';
 import { type KeyPair, makeKeyPair } from '../../test/support/saml-keys';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { ATTRIBUTE_PRESETS } from './attributes';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 // samlp ships no types; this is the part of it the test drives.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -47,7 +48,7 @@ interface Person {
  */
 describe('single sign-on administration and sign-in experience in Chromium (samlp IdP)', function () {
   this.timeout(180_000);
-  if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') return;
+  if (!runsOnThisPass('pglite')) return;
   let server: TestServer;
   let idp: http.Server;
   let idpBase: string;
