@@ -317,10 +317,6 @@ describe('the container image (podman)', function () {
         SESSION_SECRET: randomBytes(32).toString('hex'),
         PUBLIC_URL: `http://localhost:${port}`,
         DEMO_DATA: 'true',
-        // podman-compose 1.0.3 leaves `${VAR:-}` (an empty default) unexpanded, so an
-        // .env for it names these, empty; Docker Compose needs neither.
-        CONTENT_URL: '',
-        SMTP_URL: '',
       });
     });
 
