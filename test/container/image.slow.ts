@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { TEST_POSTGRES_URL } from '../support/database';
@@ -21,6 +23,8 @@ import { waitFor } from '../support/wait';
 const RELEASE = /^VERSION_CODENAME=(\w+)/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'bookworm';
 const BASE_IMAGE = `localhost/lms-debian-base:${RELEASE}`;
 const IMAGE = 'localhost/da-lms:test';
+/** TEST ONLY stand-in for the official postgres image: test/container/postgres/Containerfile. */
+const POSTGRES_IMAGE = 'localhost/lms-postgres-debian:test';
 const DEMO_ADMIN = 'admin@vale-partnership.example';
 const DEMO_PASSWORD = 'demo-learning-2026';
 
@@ -248,6 +252,108 @@ describe('the container image (podman)', function () {
       expect(await signInAsDemoAdmin(running.url)).to.match(/Signed in as/);
       const { rows } = await admin!.query(`select count(*)::int as n from pg_stat_activity where datname = $1`, [database]);
       expect(rows[0].n, 'connections from the container').to.be.above(0);
+    });
+  });
+
+  describe('compose.yaml, run by podman-compose, with PostgreSQL in its own container', () => {
+    const project = `lms-compose-${suffix}`;
+    const env: NodeJS.ProcessEnv = {};
+    let url: string;
+    let confDir: string | undefined;
+
+    /** podman-compose with compose.yaml and the variables an operator's .env would hold. */
+    function compose(args: string[], timeoutMs = 300_000): Promise<string> {
+      return new Promise((resolve, reject) => {
+        execFile('podman-compose', ['-f', 'compose.yaml', '-p', project, ...args], { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+          err ? reject(new Error(`podman-compose ${args.join(' ')} failed:\n${stderr.slice(-3000)}${stdout.slice(-3000)}`)) : resolve(stdout + stderr);
+        });
+      });
+    }
+
+    /** podman-compose names containers <project>_<service>_1. */
+    const container = (service: string) => `${project}_${service}_1`;
+
+    /**
+     * Both services' healthchecks, run by hand: with no systemd nothing runs them on a
+     * timer. The app may restart a few times first, since podman-compose 1.0.3 starts it
+     * without waiting for `condition: service_healthy`; its restart policy covers that.
+     */
+    async function bothHealthy(): Promise<number> {
+      const t0 = Date.now();
+      for (const service of ['db', 'app']) {
+        await waitFor(async () => (await podman(['healthcheck', 'run', container(service)])).code === 0, `the ${service} service's healthcheck`, 300_000);
+      }
+      return Date.now() - t0;
+    }
+
+    before(async function () {
+      if ((await new Promise<number>((resolve) => execFile('podman-compose', ['version'], (err) => resolve(err ? 1 : 0)))) !== 0) this.skip(); // apt-get install podman-compose
+      const t0 = Date.now();
+      await sh(
+        ['podman', ...PODMAN_OPTIONS, 'build', '--format=docker', '--network=host', ...LIMITS, `--build-arg=BASE_IMAGE=${BASE_IMAGE}`, `--tag=${POSTGRES_IMAGE}`, 'test/container/postgres'].join(' '),
+        20 * 60_000,
+      );
+      report(`PostgreSQL stand-in ${POSTGRES_IMAGE} built in ${Math.round((Date.now() - t0) / 1000)} s`);
+      // podman-compose passes no global options to podman: the sandbox's settings
+      // (see PODMAN_OPTIONS and LIMITS) go in a containers.conf of their own.
+      let conf = process.env.CONTAINERS_CONF;
+      if (!conf) {
+        confDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-compose-'));
+        conf = path.join(confDir, 'containers.conf');
+        fs.writeFileSync(
+          conf,
+          '[containers]\ndefault_ulimits = ["nofile=16384:16384", "nproc=8192:8192"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n',
+        );
+      }
+      const port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+      Object.assign(env, {
+        PATH: process.env.PATH,
+        CONTAINERS_CONF: conf,
+        LMS_IMAGE: IMAGE,
+        POSTGRES_IMAGE,
+        HTTP_PORT: String(port),
+        POSTGRES_PASSWORD: randomBytes(24).toString('hex'),
+        SESSION_SECRET: randomBytes(32).toString('hex'),
+        PUBLIC_URL: `http://localhost:${port}`,
+        DEMO_DATA: 'true',
+      });
+    });
+
+    after(async () => {
+      if (env.CONTAINERS_CONF) await compose(['down', '-v'], 120_000).catch(() => {});
+      await podman(['network', 'rm', '-f', `${project}_default`]); // podman-compose 1.0.3's down leaves it
+      if (confDir) fs.rmSync(confDir, { recursive: true, force: true });
+    });
+
+    it('comes up, both healthchecks pass, /health answers on the published port and the demo administrator signs in', async () => {
+      const t0 = Date.now();
+      await compose(['up', '-d', '--no-build']);
+      const healthyMs = await bothHealthy();
+      report(`compose up to both healthchecks passing: ${Date.now() - t0} ms (the healthchecks' wait ${healthyMs} ms)`);
+      expect((await fetch(`${url}/health`)).status).to.equal(200);
+      expect(await signInAsDemoAdmin(url)).to.match(/Signed in as/);
+      const { stdout } = await podman(['exec', container('db'), 'psql', '-U', 'lms', '-d', 'lms', '-Atc', "select count(*) from information_schema.tables where table_schema = 'public'"]);
+      expect(Number(stdout.trim()), 'tables in the db service').to.be.above(0);
+    });
+
+    it('keeps the data in its volumes across down and up, and down -v removes them', async () => {
+      await mustPodman(['exec', container('app'), 'sh', '-c', 'echo kept > /data/compose-test-marker']);
+      const t0 = Date.now();
+      await compose(['down']);
+      const downMs = Date.now() - t0;
+      const t1 = Date.now();
+      await compose(['up', '-d', '--no-build']);
+      await bothHealthy();
+      report(`compose down: ${downMs} ms; up again to both healthchecks passing: ${Date.now() - t1} ms`);
+      const logs = await podman(['logs', container('app')]);
+      expect(logs.stdout + logs.stderr, 'the demo loaded a second time').to.not.contain('Demo partnership loaded');
+      expect(await signInAsDemoAdmin(url)).to.match(/Signed in as/);
+      expect(await mustPodman(['exec', container('app'), 'cat', '/data/compose-test-marker'])).to.equal('kept');
+
+      await compose(['down', '-v']);
+      const volumes = await mustPodman(['volume', 'ls', '--format', '{{.Name}}']);
+      for (const kind of ['db-data', 'app-data']) expect(volumes.split('\n')).to.not.include(`${project}_${kind}`);
     });
   });
 });
