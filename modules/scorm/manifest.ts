@@ -155,7 +155,10 @@ function numberIn(value: string | undefined, min: number, max: number, fallback:
  */
 function readSequencing(node: Node, collection: Map<string, Node>): Sequencing | undefined {
   const own = list(child(node, 'sequencing'))[0];
-  if (!own) return undefined;
+  // 4th edition: adlcp:completionThreshold with attributes (in 3rd edition it is a bare number, which rollup does not use).
+  const threshold = list(child(node, 'completionThreshold'))[0];
+  const byMeasure = threshold ? completionByMeasure(threshold) : undefined;
+  if (!own) return byMeasure ? { ...DEFAULT_SEQUENCING, ...byMeasure } : undefined;
   const ref = attr(own, 'IDRef');
   const sequencing: Node = { ...(ref ? (collection.get(ref) ?? {}) : {}), ...own };
   const delivery = list(child(sequencing, 'deliveryControls'))[0] ?? {};
@@ -199,6 +202,17 @@ function readSequencing(node: Node, collection: Map<string, Node>): Sequencing |
     minNormalizedMeasure: primary ? numberIn(text(child(primary, 'minNormalizedMeasure')), -1, 1, 1) : 1,
     completionSetByContent: attr(delivery, 'completionSetByContent') === 'true',
     objectiveSetByContent: attr(delivery, 'objectiveSetByContent') === 'true',
+    completedByMeasure: byMeasure?.completedByMeasure ?? DEFAULT_SEQUENCING.completedByMeasure,
+    minProgressMeasure: byMeasure?.minProgressMeasure ?? DEFAULT_SEQUENCING.minProgressMeasure,
+    progressWeight: byMeasure?.progressWeight ?? DEFAULT_SEQUENCING.progressWeight,
+  };
+}
+
+function completionByMeasure(threshold: Node): Pick<Sequencing, 'completedByMeasure' | 'minProgressMeasure' | 'progressWeight'> {
+  return {
+    completedByMeasure: attr(threshold, 'completedByMeasure') === 'true',
+    minProgressMeasure: numberIn(attr(threshold, 'minProgressMeasure'), 0, 1, DEFAULT_SEQUENCING.minProgressMeasure),
+    progressWeight: numberIn(attr(threshold, 'progressWeight'), 0, 1, DEFAULT_SEQUENCING.progressWeight),
   };
 }
 

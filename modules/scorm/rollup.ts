@@ -58,6 +58,14 @@ export interface Sequencing {
   /** deliveryControls: whether the SCO itself says it is completed / satisfied (see settleAtFinish). */
   completionSetByContent: boolean;
   objectiveSetByContent: boolean;
+  /**
+   * SCORM 2004 4th edition's adlcp:completionThreshold: completion decided by
+   * the progress measure against minProgressMeasure rather than by rules, and
+   * this activity's weight in its parent's progress measure.
+   */
+  completedByMeasure: boolean;
+  minProgressMeasure: number;
+  progressWeight: number;
 }
 
 export const DEFAULT_SEQUENCING: Sequencing = {
@@ -74,6 +82,9 @@ export const DEFAULT_SEQUENCING: Sequencing = {
   minNormalizedMeasure: 1,
   completionSetByContent: false,
   objectiveSetByContent: false,
+  completedByMeasure: false,
+  minProgressMeasure: 1,
+  progressWeight: 1,
 };
 
 /** An activity's tracking status; undefined is "unknown" (the status is not known). */
@@ -85,6 +96,8 @@ export interface TrackingState {
   satisfied?: boolean;
   /** The primary objective's normalized measure, -1..1. */
   measure?: number;
+  /** The attempt's completion amount (progress measure), 0..1. */
+  progress?: number;
 }
 
 export interface Activity {
@@ -101,19 +114,28 @@ export interface Activity {
  * success_status to the primary objective (or, with satisfiedByMeasure, the
  * score against minNormalizedMeasure), score.scaled to its measure.
  */
-export function leafState(cmi: Cmi, sequencing: Pick<Sequencing, 'satisfiedByMeasure' | 'minNormalizedMeasure'>): TrackingState {
+export function leafState(
+  cmi: Cmi,
+  sequencing: Pick<Sequencing, 'satisfiedByMeasure' | 'minNormalizedMeasure'> & Partial<Pick<Sequencing, 'completedByMeasure' | 'minProgressMeasure'>>,
+): TrackingState {
   const completion = cmi['cmi.completion_status'];
   const success = cmi['cmi.success_status'];
   const scaled = cmi['cmi.score.scaled'];
   const measure = scaled !== undefined && scaled !== '' && Number.isFinite(Number(scaled)) ? Number(scaled) : undefined;
   let satisfied: boolean | undefined = success === 'passed' ? true : success === 'failed' ? false : undefined;
   if (sequencing.satisfiedByMeasure) satisfied = measure === undefined ? undefined : measure >= sequencing.minNormalizedMeasure;
+  const amount = cmi['cmi.progress_measure'];
+  const progress = amount !== undefined && amount !== '' && Number.isFinite(Number(amount)) ? Number(amount) : undefined;
+  let completed: boolean | undefined = completion === 'completed' ? true : completion === 'incomplete' || completion === 'not attempted' ? false : undefined;
+  // Completed by measure: the progress measure decides, whatever status the SCO set; unknown while it reports none.
+  if (sequencing.completedByMeasure) completed = progress === undefined ? undefined : progress >= (sequencing.minProgressMeasure ?? 1);
   return {
     attempted: Object.keys(cmi).length > 0,
     suspended: cmi['cmi.exit'] === 'suspend',
-    completed: completion === 'completed' ? true : completion === 'incomplete' || completion === 'not attempted' ? false : undefined,
+    completed,
     satisfied,
     measure,
+    progress,
   };
 }
 
@@ -226,20 +248,33 @@ export function effectiveRules(rules: RollupRule[]): RollupRule[] {
   ];
 }
 
-/** Measure Rollup Process (RB.1.1a): the weighted mean of the tracked children's measures. */
-export function measureRollup(children: { sequencing: Sequencing; state: TrackingState }[]): number | undefined {
+type Child = { sequencing: Sequencing; state: TrackingState };
+
+/** The weighted mean of a value over the tracked children, the unknown ones counted at their weight; unknown when none is known. */
+function weightedMean(children: Child[], value: (state: TrackingState) => number | undefined, weight: (sequencing: Sequencing) => number): number | undefined {
   let total = 0;
   let counted = 0;
   let valid = false;
   for (const child of children) {
     if (!child.sequencing.tracked) continue;
-    counted += child.sequencing.objectiveMeasureWeight;
-    if (child.state.measure !== undefined) {
-      total += child.state.measure * child.sequencing.objectiveMeasureWeight;
+    counted += weight(child.sequencing);
+    const v = value(child.state);
+    if (v !== undefined) {
+      total += v * weight(child.sequencing);
       valid = true;
     }
   }
   return valid && counted > 0 ? total / counted : undefined;
+}
+
+/** Measure Rollup Process (RB.1.1a): the children's measures weighted by objectiveMeasureWeight. */
+export function measureRollup(children: Child[]): number | undefined {
+  return weightedMean(children, (s) => s.measure, (q) => q.objectiveMeasureWeight);
+}
+
+/** Completion Measure Rollup (4th edition, RB.1.1b): the children's progress measures weighted by progressWeight. */
+export function progressRollup(children: Child[]): number | undefined {
+  return weightedMean(children, (s) => s.progress, (q) => q.progressWeight);
 }
 
 /**
@@ -262,16 +297,23 @@ export function rollup(activity: Activity): TrackingState {
     if (fires('notSatisfied')) satisfied = false;
     if (fires('satisfied')) satisfied = true;
   }
-  // Activity Progress Rollup (RB.1.3), "completed" likewise winning.
+  const progress = progressRollup(children);
   let completed: boolean | undefined;
-  if (fires('incomplete')) completed = false;
-  if (fires('completed')) completed = true;
+  if (s.completedByMeasure) {
+    // Activity Progress Rollup Using Measure (4th edition, RB.1.3a)
+    completed = progress === undefined ? undefined : progress >= s.minProgressMeasure;
+  } else {
+    // Activity Progress Rollup Using Rules (RB.1.3b), "completed" likewise winning.
+    if (fires('incomplete')) completed = false;
+    if (fires('completed')) completed = true;
+  }
   return {
     attempted: children.some((c) => c.state.attempted),
     suspended: children.some((c) => c.state.suspended),
     completed,
     satisfied,
     measure,
+    progress,
   };
 }
 

@@ -91,6 +91,40 @@ describe('SCORM 2004 rollup', () => {
     expect(rollup(cluster([leaf('a', done), leaf('b', started, { requiredForCompleted: 'ifNotSkipped' })])).completed).to.equal(false);
   });
 
+  it('completes by measure (4th edition): the weighted progress measures against minProgressMeasure, whatever the rules', () => {
+    const progress = (p: string): Cmi => ({ 'cmi.completion_status': 'incomplete', 'cmi.progress_measure': p });
+    const byMeasure = (min: number) => ({ completedByMeasure: true, minProgressMeasure: min });
+    // (0.5 × 1 + 1 × 3) / 4 = 0.875
+    const children = () => [leaf('a', progress('0.5')), leaf('b', progress('1'), { progressWeight: 3 })];
+    expect(rollup(cluster(children(), byMeasure(0.8)))).to.include({ completed: true, progress: 0.875 });
+    expect(rollup(cluster(children(), byMeasure(0.9))).completed).to.equal(false);
+    expect(rollup(cluster([leaf('a', done), leaf('b', done)], byMeasure(0.5))).completed, 'no progress reported: unknown').to.equal(undefined);
+    // A leaf completed by measure: its progress decides over the status it set.
+    expect(leafState(progress('0.9'), { ...DEFAULT_SEQUENCING, ...byMeasure(0.8) }).completed).to.equal(true);
+    expect(leafState({ ...done, 'cmi.progress_measure': '0.3' }, { ...DEFAULT_SEQUENCING, ...byMeasure(0.8) }).completed).to.equal(false);
+
+    const manifest = parseManifest(`<?xml version="1.0"?>
+<manifest identifier="measured" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3">
+  <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
+  <organizations default="o"><organization identifier="o"><title>Course</title>
+    <item identifier="module"><title>Module</title>
+      <item identifier="a" identifierref="r"><title>A</title></item>
+      <item identifier="b" identifierref="r"><title>B</title><adlcp:completionThreshold progressWeight="0.5"/></item>
+      <adlcp:completionThreshold completedByMeasure="true" minProgressMeasure="0.6"/>
+    </item>
+  </organization></organizations>
+  <resources><resource identifier="r" type="webcontent" adlcp:scormType="sco" href="a.html"><file href="a.html"/></resource></resources>
+</manifest>`);
+    const moduleItem = manifest.organisations[0].items[0];
+    expect(moduleItem.sequencing).to.include({ completedByMeasure: true, minProgressMeasure: 0.6 });
+    expect(moduleItem.children[1].sequencing).to.include({ completedByMeasure: false, progressWeight: 0.5 });
+    const completion = (a: string, b: string) =>
+      courseResult(activityTree(manifest, (id) => progress(id === 'a' ? a : b))).cmi['cmi.completion_status'];
+    // (0.5 × 1 + 1 × 0.5) / 1.5 ≈ 0.67 ≥ 0.6; (0.2 + 0.5) / 1.5 ≈ 0.47 < 0.6
+    expect(completion('0.5', '1')).to.equal('completed');
+    expect(completion('0.2', '1')).to.not.equal('completed');
+  });
+
   it('rolls up through nested clusters', () => {
     const module = (children: Activity[]) => ({ ...cluster(children), id: 'module' });
     expect(rollup(cluster([module([leaf('a', passed), leaf('b', passed)]), leaf('c', passed)]))).to.include({ completed: true, satisfied: true });
