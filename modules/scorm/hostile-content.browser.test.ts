@@ -9,6 +9,7 @@ import { launchBrowser } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { addUser, startTestServer, type TestServer } from '../../test/support/server';
 import { importPackage } from './service';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 const PASSWORD = 'demo-learning-2026';
 
@@ -114,7 +115,7 @@ describe(`hostile SCORM content in Chromium (${TEST_DB})`, function () {
   const sql = async <T>(text: string, params: unknown[] = []) => (await server.product.database.pool.query(text, params)).rows as T[];
 
   before(async function () {
-    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
+    if (!runsOnThisPass('postgres')) this.skip();
     // Somewhere outside the product that the content would like to send what it found.
     collector = http.createServer((req, res) => {
       collected.push(`${req.method} ${req.url}`);

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../../test/support/server';
 import { createCourse } from '../courses/store';
 import { importPackage } from './service';
 import { waitFor } from '../../test/support/wait';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 const LEARNER = 'learner@valecounty.example';
@@ -326,7 +327,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
 
   it('refuses an over-long 2004 value in the content frame, and returns to the course page after an exitAll', async function () {
     // What the page does with the answer cannot differ between databases: one pass runs it.
-    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
+    if (!runsOnThisPass('postgres')) this.skip();
     const context = await signedIn(LEARNER);
     const page = await context.newPage();
     await page.goto(`${server.url}/courses/exit-2004/play`);
@@ -387,7 +388,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
 
   it('completes and passes a multi-SCO 2004 course as its manifest\'s rollup says: two of three SCOs, and a weighted score', async function () {
     // The rollup is pure and its commits are covered on both databases in scorm.test.ts: once is enough here.
-    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
+    if (!runsOnThisPass('postgres')) this.skip();
     const completedRule = (set: string) =>
       `<imsss:rollupRule childActivitySet="${set}" minimumCount="2"><imsss:rollupConditions><imsss:rollupCondition condition="completed"/></imsss:rollupConditions><imsss:rollupAction action="completed"/></imsss:rollupRule>`;
     await addCourse(
@@ -476,7 +477,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
 
   it('still plays the real golf example from the fixtures on the same server', async function () {
     // player.browser.test.ts plays the fixtures on both passes; alongside these packages once is enough.
-    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
+    if (!runsOnThisPass('postgres')) this.skip();
     await addCourse('golf-fixture', path.join(FIXTURES, 'singlescobasic.zip'));
     const context = await signedIn(LEARNER);
     const page = await context.newPage();

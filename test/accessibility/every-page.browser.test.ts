@@ -13,6 +13,7 @@ import { startTestServer, type TestServer } from '../support/server';
 import { ACCESS, type Who } from '../security/access-expectations';
 import { COURSE, DEMO_EMAILS, DEMO_PASSWORD, type DemoFixture, demoFixture, fill, WHO } from '../security/fixture';
 import { routeParams, routeTable } from '../security/routes';
+import { runsOnThisPass } from '../support/one-pass';
 
 /**
  * Every page of the product, signed in as each role, in a real browser 320
@@ -118,7 +119,7 @@ describe(`every page, as every role: WCAG 2.2 AA, 400% zoom, keyboard, and no st
     // The pages are the same HTML on either database. CI runs both passes
     // side by side and sets this on one of them so this, its longest suite,
     // runs once; run on its own, `npm test` always includes it.
-    if (process.env.PAGE_SWEEP_ON_OTHER_PASS === '1') this.skip();
+    if (!runsOnThisPass('postgres')) this.skip();
     server = await startTestServer({ demo: true });
     fixture = await demoFixture(server);
     const pool = server.product.database.pool;
