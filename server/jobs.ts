@@ -61,28 +61,49 @@ export async function createJobs(pool: Pool, logger: Logger, pollSeconds: number
  * database goes away in between, the record fails and the job never runs, but
  * its lock stays in the table until the lock expires (ten minutes), so a job
  * due during an outage would run long after the database came back. Here the
- * ids of jobs whose state could not be saved are kept, and their locks released
- * (only while this instance still holds them) before the first look for due
- * jobs that succeeds, so they run at once; and that first success ends the
- * outage in the log.
+ * ids of jobs whose state could not be saved are kept, with the moment it
+ * failed, and their locks released before the first look for due jobs that
+ * succeeds, so they run at once; and that first success ends the outage in
+ * the log.
+ *
+ * A lock is released only if this instance took it before the failure: a lock
+ * taken since (by a look for due jobs running alongside, or by a notification)
+ * belongs to a run that is about to happen, and releasing it would let the
+ * job be taken, and run, a second time. For the same reason the list is
+ * emptied before the release is sent, so two looks at once never both send it.
+ *
+ * Exported for its test, which races two looks against each other.
  */
-function releaseLocksLeftByOutage(repository: JobRepository, pool: Pool, instance: string, outage: OutageLog): void {
-  const stranded = new Set<string>();
+export function releaseLocksLeftByOutage(repository: JobRepository, pool: Pool, instance: string, outage: OutageLog): void {
+  const stranded = new Map<string, Date>();
+  const strand = (id: string) => {
+    if (!stranded.has(id)) stranded.set(id, new Date());
+  };
   const saveJobState = repository.saveJobState.bind(repository);
   repository.saveJobState = async (job, options) => {
     try {
       await saveJobState(job, options);
     } catch (err) {
-      if (job._id && isDatabaseUnavailable(err)) stranded.add(String(job._id));
+      if (job._id && isDatabaseUnavailable(err)) strand(String(job._id));
       throw err;
     }
   };
   const getNextJobToRun = repository.getNextJobToRun.bind(repository);
   repository.getNextJobToRun = async (...args) => {
     if (stranded.size > 0) {
-      const ids = [...stranded];
-      await pool.query(`update agenda_jobs set locked_at = null where id = any($1::uuid[]) and locked_at is not null and last_modified_by = $2`, [ids, instance]);
-      for (const id of ids) stranded.delete(id);
+      const held = [...stranded];
+      stranded.clear();
+      try {
+        await pool.query(
+          `update agenda_jobs j set locked_at = null
+             from unnest($1::uuid[], $2::timestamptz[]) as s(id, stranded_at)
+            where j.id = s.id and j.locked_at is not null and j.locked_at <= s.stranded_at and j.last_modified_by = $3`,
+          [held.map(([id]) => id), held.map(([, at]) => at), instance],
+        );
+      } catch (err) {
+        for (const [id, at] of held) if (!stranded.has(id)) stranded.set(id, at);
+        throw err;
+      }
     }
     const next = await getNextJobToRun(...args);
     outage.recovered();
@@ -94,7 +115,7 @@ function releaseLocksLeftByOutage(repository: JobRepository, pool: Pool, instanc
     try {
       await unlockJob(job);
     } catch (err) {
-      if (job._id) stranded.add(String(job._id));
+      if (job._id) strand(String(job._id));
       outage.failed(err, { job: job.name });
     }
   };
