@@ -1,37 +1,14 @@
 import { isRole, type Role } from '../server/access';
-import { createApiToken, createUser, findUserByEmail, grantRole, listApiTokens, revokeApiTokens, TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS } from '../server/auth/users';
 import { passwordProblem } from '../server/auth/passwords';
-import { ConfigError, loadConfig } from '../server/config';
+import { createApiToken, createUser, findUserByEmail, grantRole, listApiTokens, revokeApiTokens, TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS } from '../server/auth/users';
+import { readFlags, required } from '../server/cli-args';
+import { type ConfigError, loadConfig } from '../server/config';
 import { seedDemoPartnership } from '../server/demo';
+import { UsageError } from '../server/errors';
 import { createLogger } from '../server/logger';
 import { type CliCommand, loadModules, type ModuleContext } from '../server/module';
 import { usePrivateUmask } from '../server/private-files';
 import { type Prepared, prepare } from '../server/runtime';
-
-/** A mistake in how the command was called: printed plainly, exit code 2. */
-export class UsageError extends Error {}
-
-/** Reads `--name value` pairs and bare arguments. */
-export function parseArgs(args: string[]): { flags: Record<string, string>; positional: string[] } {
-  const flags: Record<string, string> = {};
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg.startsWith('--')) {
-      const [name, inline] = arg.slice(2).split('=', 2);
-      if (inline !== undefined) flags[name] = inline;
-      else if (i + 1 < args.length && !args[i + 1].startsWith('--')) flags[name] = args[++i];
-      else flags[name] = 'true';
-    } else positional.push(arg);
-  }
-  return { flags, positional };
-}
-
-export function requireFlag(flags: Record<string, string>, name: string, usage: string): string {
-  const value = flags[name];
-  if (!value || value === 'true') throw new UsageError(`--${name} is required.\nUsage: ${usage}`);
-  return value;
-}
 
 type CoreCommand = { summary: string; usage: string; run(prepared: Prepared, args: string[]): Promise<void> };
 
@@ -49,11 +26,11 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
     summary: 'Create a user with a password and a role',
     usage: 'npm run cli -- user:create --email E --password P --role R [--org SLUG] [--name NAME]',
     async run({ database }, args) {
-      const { flags } = parseArgs(args);
       const usage = CORE_COMMANDS['user:create'].usage;
-      const email = requireFlag(flags, 'email', usage);
-      const password = requireFlag(flags, 'password', usage);
-      const role = requireFlag(flags, 'role', usage);
+      const { values: flags } = readFlags(args, { email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' } }, usage);
+      const email = required(flags.email, 'email', usage);
+      const password = required(flags.password, 'password', usage);
+      const role = required(flags.role, 'role', usage);
       if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new UsageError(`"${email}" is not an email address.`);
       if (!isRole(role)) throw new UsageError(`Unknown role "${role}". Roles: learner, trainer, org-lead, partnership-admin, board-member.`);
       const problem = passwordProblem(password, email);
@@ -67,7 +44,7 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
         throw new UsageError('An org-lead needs --org SLUG: the organisation they lead.');
       }
       if (await findUserByEmail(database.pool, email)) throw new UsageError(`A user with the email ${email} already exists.`);
-      const name = flags.name && flags.name !== 'true' ? flags.name : email.split('@')[0];
+      const name = flags.name || email.split('@')[0];
       const id = await database.transaction(async (client) => {
         const userId = await createUser(client, { email, name, password, roles: [] });
         await grantRole(client, userId, { role: role as Role, organisationId }, null);
@@ -80,16 +57,16 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
     summary: 'Print a new API bearer token for a user (the token alone, on stdout)',
     usage: `npm run cli -- token:create --email E [--scope read|full] [--days N] [--label TEXT]`,
     async run({ database }, args) {
-      const { flags } = parseArgs(args);
       const usage = CORE_COMMANDS['token:create'].usage;
-      const email = requireFlag(flags, 'email', usage);
+      const { values: flags } = readFlags(args, { email: { type: 'string' }, scope: { type: 'string' }, days: { type: 'string' }, label: { type: 'string' } }, usage);
+      const email = required(flags.email, 'email', usage);
       const scope = flags.scope ?? 'full';
       if (scope !== 'read' && scope !== 'full') throw new UsageError(`--scope is "read" (read-only reporting) or "full".\nUsage: ${usage}`);
       const days = flags.days === undefined ? TOKEN_DEFAULT_DAYS : Number(flags.days);
       if (!Number.isInteger(days) || days < 1 || days > TOKEN_MAX_DAYS) throw new UsageError(`--days is a whole number of days from 1 to ${TOKEN_MAX_DAYS}.\nUsage: ${usage}`);
       const user = await findUserByEmail(database.pool, email);
       if (!user) throw new UsageError(`No user with the email ${email}.`);
-      const label = flags.label && flags.label !== 'true' ? flags.label.slice(0, 100) : 'cli';
+      const label = flags.label ? flags.label.slice(0, 100) : 'cli';
       process.stdout.write(`${await createApiToken(database.pool, user.id, { label, scope, days })}\n`);
     },
   },
@@ -97,8 +74,9 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
     summary: "List a user's API tokens (never the tokens themselves)",
     usage: 'npm run cli -- token:list --email E',
     async run({ database }, args) {
-      const { flags } = parseArgs(args);
-      const email = requireFlag(flags, 'email', CORE_COMMANDS['token:list'].usage);
+      const usage = CORE_COMMANDS['token:list'].usage;
+      const { values: flags } = readFlags(args, { email: { type: 'string' } }, usage);
+      const email = required(flags.email, 'email', usage);
       const user = await findUserByEmail(database.pool, email);
       if (!user) throw new UsageError(`No user with the email ${email}.`);
       const tokens = await listApiTokens(database.pool, user.id);
@@ -113,9 +91,9 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
     summary: 'Revoke one API token (--id) or every token of a user (--email)',
     usage: 'npm run cli -- token:revoke --id TOKEN_ID | --email E',
     async run({ database }, args) {
-      const { flags } = parseArgs(args);
       const usage = CORE_COMMANDS['token:revoke'].usage;
-      if (flags.id && flags.id !== 'true') {
+      const { values: flags } = readFlags(args, { id: { type: 'string' }, email: { type: 'string' } }, usage);
+      if (flags.id) {
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(flags.id)) throw new UsageError(`"${flags.id}" is not a token id (token:list shows them).\nUsage: ${usage}`);
         const { rows } = await database.pool.query<{ user_id: string }>('select user_id from api_tokens where id = $1', [flags.id]);
         if (!rows[0]) throw new UsageError(`No API token with the id ${flags.id}.`);
@@ -123,7 +101,7 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
         console.log(n ? `Revoked token ${flags.id}.` : `Token ${flags.id} had already stopped working.`);
         return;
       }
-      const email = requireFlag(flags, 'email', usage);
+      const email = required(flags.email, 'email', usage);
       const user = await findUserByEmail(database.pool, email);
       if (!user) throw new UsageError(`No user with the email ${email}.`);
       const n = await revokeApiTokens(database.pool, user.id, 'by an operator');
@@ -174,7 +152,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || (err as Error).name === 'UsageError') {
+    if (err instanceof UsageError) {
       console.error((err as Error).message);
       return 2;
     }

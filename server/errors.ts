@@ -29,3 +29,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const msg = e?.message ?? '';
   return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Query read timeout|Connection terminated unexpectedly/i.test(msg);
 }
+
+/**
+ * A mistake the person running a command can put right (a missing flag, a file
+ * that is not there, a slug that does not exist): the CLI prints the message
+ * alone and exits with 2, and a page shows it as a 400. Modules raise it, or a
+ * subclass naming their own kind of mistake, instead of telling errors apart
+ * by their name.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

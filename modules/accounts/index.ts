@@ -1,13 +1,10 @@
 import { findUserByEmail } from '../../server/auth/users';
+import { readFlags, required } from '../../server/cli-args';
+import { UsageError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { accountRoutes } from './routes';
 import { createResetToken, RESET_LINK_MINUTES } from './store';
 
-function usage(message: string): Error {
-  const err = new Error(message);
-  err.name = 'UsageError';
-  return err;
-}
 
 /** Local accounts: password reset, invitations, people and roles, and the audit log. */
 export default defineModule({
@@ -43,13 +40,12 @@ export default defineModule({
       summary: 'Print a single-use password reset link for a user (when email is not set up)',
       usage: 'npm run cli -- user:reset-link --email E',
       async run(ctx, args) {
-        const i = args.indexOf('--email');
-        const email = i >= 0 ? args[i + 1] : undefined;
-        if (!email) throw usage('--email is required.\nUsage: npm run cli -- user:reset-link --email E');
+        const USAGE = 'npm run cli -- user:reset-link --email E';
+        const email = required(readFlags(args, { email: { type: 'string' } }, USAGE).values.email, 'email', USAGE);
         const user = await findUserByEmail(ctx.database.pool, email);
-        if (!user || user.disabled) throw usage(`No active user with the email ${email}.`);
+        if (!user || user.disabled) throw new UsageError(`No active user with the email ${email}.`);
         const token = await createResetToken(ctx.database.pool, user.id);
-        if (!token) throw usage('Too many reset links for this account in the last hour; try again later.');
+        if (!token) throw new UsageError('Too many reset links for this account in the last hour; try again later.');
         console.log(`${ctx.config.publicUrl}/password-reset/${token}\n(works once, for ${RESET_LINK_MINUTES} minutes)`);
       },
     },

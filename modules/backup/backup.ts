@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { PoolClient } from 'pg';
 import type { Database } from '../../server/db';
+import { UsageError } from '../../server/errors';
 import { PRIVATE_FILE_MODE } from '../../server/private-files';
 
 const run = promisify(execFile);
@@ -18,9 +19,7 @@ const PG_DUMP_MAGIC = 'PGDMP';
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** A backup that cannot be read or restored; the message is for the operator and names the fix. */
-export class BackupError extends Error {
-  override name = 'UsageError';
-}
+export class BackupError extends UsageError {}
 
 export interface BackupSummary {
   format: 'pg_dump' | 'tables';

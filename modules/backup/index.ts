@@ -1,3 +1,4 @@
+import { readFlags } from '../../server/cli-args';
 import { defineModule } from '../../server/module';
 import { BackupError, restoreBackup, writeBackup } from './backup';
 
@@ -5,14 +6,9 @@ export const BACKUP_USAGE = 'npm run cli -- backup --out PATH';
 export const RESTORE_USAGE = 'npm run cli -- restore --in PATH';
 
 function fileFlag(args: string[], name: 'out' | 'in', usage: string): string {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === `--${name}`) {
-      const value = args[i + 1];
-      if (value && !value.startsWith('--')) return value;
-    } else if (a.startsWith(`--${name}=`) && a.length > name.length + 3) return a.slice(name.length + 3);
-  }
-  throw new BackupError(`--${name} PATH is required.\nUsage: ${usage}`);
+  const value = readFlags(args, { [name]: { type: 'string' } }, usage).values[name];
+  if (typeof value !== 'string' || !value) throw new BackupError(`--${name} PATH is required.\nUsage: ${usage}`);
+  return value;
 }
 
 /**

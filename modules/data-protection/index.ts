@@ -1,7 +1,8 @@
 import express, { type Request, type Response } from 'express';
 import { allow, caller, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
-import { NotFoundError } from '../../server/errors';
+import { readFlags } from '../../server/cli-args';
+import { NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { londonToday } from '../staff/today';
 import { renderSubjectAccessPdf } from './pdf';
@@ -48,11 +49,8 @@ export default defineModule({
       summary: 'Anonymise every leaver past the retention period now (the daily job does the same)',
       usage: 'npm run cli -- data-protection:anonymise [--today YYYY-MM-DD]',
       async run(ctx, args) {
-        const i = args.indexOf('--today');
-        const today = i >= 0 ? args[i + 1] : undefined;
-        if (i >= 0 && !/^\d{4}-\d{2}-\d{2}$/.test(today ?? '')) {
-          throw Object.assign(new Error('--today needs a date as YYYY-MM-DD.'), { name: 'UsageError' });
-        }
+        const { today } = readFlags(args, { today: { type: 'string' } }, 'npm run cli -- data-protection:anonymise [--today YYYY-MM-DD]').values;
+        if (today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new UsageError('--today needs a date as YYYY-MM-DD.');
         const n = await anonymiseDueLeavers(ctx, null, today);
         console.log(`Anonymised ${n} leaver${n === 1 ? '' : 's'}.`);
       },

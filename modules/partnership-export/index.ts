@@ -1,10 +1,10 @@
+import { readFlags } from '../../server/cli-args';
 import { defineModule } from '../../server/module';
 import { ExportError, exportPartnership, importPartnership } from './transfer';
 
-function dirFlag(args: string[], name: string, usage: string): string {
-  const i = args.indexOf(`--${name}`);
-  const value = i === -1 ? undefined : args[i + 1];
-  if (!value || value.startsWith('--')) throw new ExportError(`--${name} DIR is required.\nUsage: ${usage}`);
+function dirFlag(args: string[], name: 'out' | 'in', usage: string): string {
+  const value = readFlags(args, { [name]: { type: 'string' } }, usage).values[name];
+  if (typeof value !== 'string' || !value) throw new ExportError(`--${name} DIR is required.\nUsage: ${usage}`);
   return value;
 }
 

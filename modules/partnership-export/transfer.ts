@@ -4,13 +4,12 @@ import path from 'node:path';
 import type { PoolClient } from 'pg';
 import { toCsv } from '../../server/csv';
 import type { Database } from '../../server/db';
+import { UsageError } from '../../server/errors';
 import { PRIVATE_DIR_MODE, writePrivateFile } from '../../server/private-files';
 import { ENTITY_NOTES, ident, PEOPLE_TABLES, partnershipTables, type TableInfo } from './tables';
 
 /** Raised for anything the person running the command can put right: printed plainly, exit code 2. */
-export class ExportError extends Error {
-  override name = 'UsageError';
-}
+export class ExportError extends UsageError {}
 
 export const FORMAT = 'da-partnership-lms export';
 export const FORMAT_VERSION = 1;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Pool } from 'pg';
+import { UsageError } from '../../server/errors';
 
 export interface PartnershipSettings {
   name?: string;
@@ -12,9 +13,7 @@ export interface PartnershipSettings {
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const MAX_LOGO_BYTES = 1024 * 1024;
 
-export class PartnershipSettingsError extends Error {
-  override name = 'UsageError';
-}
+export class PartnershipSettingsError extends UsageError {}
 
 /** Reads and checks a logo file: a PNG of at most 1 MB, or a clear reason why not. */
 export function readLogo(file: string): Buffer {

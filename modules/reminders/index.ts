@@ -1,9 +1,10 @@
-import { withoutSecretLinks } from '../../server/redact';
 import express, { type Request } from 'express';
 import { allow, caller, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
-import { HttpError, NotFoundError } from '../../server/errors';
+import { readFlags } from '../../server/cli-args';
+import { HttpError, NotFoundError, UsageError } from '../../server/errors';
 import { type CliCommand, defineModule, type ModuleContext } from '../../server/module';
+import { withoutSecretLinks } from '../../server/redact';
 import { complianceForOrganisation } from '../compliance/service';
 import { checkUnsubscribeToken } from './messages';
 import { effectivePolicy, partialPolicy, policyFromForm, policyToForm, type ReminderPolicy } from './policy';
@@ -44,29 +45,22 @@ export function stepLabel(step: string): string {
   return step;
 }
 
-function usage(message: string): Error {
-  const err = new Error(`${message}\nUsage: ${SCAN_USAGE}`);
-  err.name = 'UsageError';
-  return err;
+function usage(message: string): UsageError {
+  return new UsageError(`${message}\nUsage: ${SCAN_USAGE}`);
 }
 
 const scanCommand: CliCommand = {
   summary: 'Run the reminder scan now (and send, when SMTP_URL is set); prints what it queued',
   usage: SCAN_USAGE,
   async run(ctx: ModuleContext, args: string[]) {
-    let org: string | undefined;
+    const { values } = readFlags(args, { org: { type: 'string' }, now: { type: 'string' } }, SCAN_USAGE);
+    const org = values.org;
     let now: Date | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      const [flag, inline] = a.split('=', 2);
-      const value = () => inline ?? args[++i];
-      if (flag === '--org') org = value();
-      else if (flag === '--now') {
-        const v = value() ?? '';
-        const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T12:00:00Z` : v);
-        if (!v || Number.isNaN(d.getTime())) throw usage(`--now needs a date such as 2027-01-15 or 2027-01-15T09:00:00Z (got "${v ?? ''}").`);
-        now = d;
-      } else throw usage(`Unknown argument ${a}.`);
+    if (values.now !== undefined) {
+      const v = values.now;
+      const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T12:00:00Z` : v);
+      if (!v || Number.isNaN(d.getTime())) throw usage(`--now needs a date such as 2027-01-15 or 2027-01-15T09:00:00Z (got "${v}").`);
+      now = d;
     }
     const store = createReminderStore(ctx.database.pool);
     if (org && !(await store.organisations({ kind: 'all' }, org)).length) throw usage(`No organisation with the slug "${org}".`);

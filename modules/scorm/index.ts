@@ -4,21 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import Busboy from 'busboy';
 import express, { type Request, type RequestHandler, type Response } from 'express';
-import { allow, asksForJson, type Caller, caller, hasRole, trainingScope } from '../../server/access';
-import { passwordProblem } from '../../server/auth/passwords';
 import rateLimit from 'express-rate-limit';
-import { completeRegistration, REGISTRATION_LINK_HOURS, registrationForToken, startRegistration } from '../../server/auth/email-proof';
-import { audit, hashPassword, normaliseEmail } from '../../server/auth/users';
+import { allow, asksForJson, type Caller, caller, hasRole, trainingScope } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
-import { HttpError, NotFoundError } from '../../server/errors';
+import { completeRegistration, REGISTRATION_LINK_HOURS, registrationForToken, startRegistration } from '../../server/auth/email-proof';
+import { passwordProblem } from '../../server/auth/passwords';
+import { audit, hashPassword, normaliseEmail } from '../../server/auth/users';
+import { readFlags } from '../../server/cli-args';
+import { HttpError, NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { packageDir } from '../../server/paths';
 import { isPublicMember } from '../courses/audience';
 import { type Course, courseBySlug } from '../courses/store';
 import { CmiProblem, formatDuration, lengthLimits, startingCmi } from './cmi';
-import { contentsRows, type ItemStatus, STATUS_LABELS } from './contents';
 import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit-token';
 import { capabilities, contentOriginFor, isContentRequest, type LastWords, serveContent } from './content-site';
+import { contentsRows, type ItemStatus, STATUS_LABELS } from './contents';
 import { seedDemoScorm } from './demo';
 import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
@@ -175,20 +176,20 @@ export default defineModule({
       summary: 'Import a SCORM 1.2 or 2004 zip (a new version if the package is known)',
       usage: 'npm run cli -- scorm:import FILE [--course SLUG]',
       async run(ctx, args) {
-        const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--course');
-        const courseIndex = args.indexOf('--course');
-        const courseSlug = courseIndex >= 0 ? args[courseIndex + 1] : undefined;
-        const usage = 'Usage: npm run cli -- scorm:import FILE [--course SLUG]';
-        if (!file) throw Object.assign(new Error(`Give the zip file to import.\n${usage}`), { name: 'UsageError' });
-        if (courseIndex >= 0 && !courseSlug) throw Object.assign(new Error(`--course needs a course slug.\n${usage}`), { name: 'UsageError' });
-        if (!fs.existsSync(file)) throw Object.assign(new Error(`No file at ${file}.`), { name: 'UsageError' });
+        const usage = 'npm run cli -- scorm:import FILE [--course SLUG]';
+        const { values, positionals } = readFlags(args, { course: { type: 'string' } }, usage, { positionals: 1 });
+        const [file] = positionals;
+        const courseSlug = values.course;
+        if (!file) throw new UsageError(`Give the zip file to import.\nUsage: ${usage}`);
+        if (courseSlug === '') throw new UsageError(`--course needs a course slug.\nUsage: ${usage}`);
+        if (!fs.existsSync(file)) throw new UsageError(`No file at ${file}.`);
         try {
           const result = await importPackage(ctx, path.resolve(file), { courseSlug });
           console.log(
             `Imported "${result.manifest.title}" (SCORM ${result.manifest.scormVersion}, ${result.manifest.scos.length} SCO${result.manifest.scos.length === 1 ? '' : 's'}) as version ${result.version} of ${result.manifest.identifier}, course "${result.courseSlug}".`,
           );
         } catch (err) {
-          if (err instanceof PackageRefused) throw Object.assign(new Error(`Refused: ${err.message}`), { name: 'UsageError' });
+          if (err instanceof PackageRefused) throw new UsageError(`Refused: ${err.message}`);
           throw err;
         }
       },
@@ -504,7 +505,7 @@ export default defineModule({
           return res.redirect(redirect);
         }
         if (err instanceof PackageRefused) return await fail(422, err.message);
-        if ((err as Error).name === 'UsageError') return await fail(400, (err as Error).message);
+        if (err instanceof UsageError) return await fail(400, err.message);
         if (err instanceof HttpError) return await fail(err.status, err.message);
         throw err;
       } finally {
@@ -536,7 +537,7 @@ export default defineModule({
         res.redirect(`/courses/${result.courseSlug}`);
       } catch (err) {
         forgetPending(req);
-        if (err instanceof PackageRefused || (err as Error).name === 'UsageError' || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (err instanceof PackageRefused || err instanceof UsageError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
           req.session.flash = `The package was not imported: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'upload it again.' : (err as Error).message}`;
           return res.redirect('/scorm/packages');
         }

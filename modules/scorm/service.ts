@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
+import { UsageError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
 import { recordCourseCompletion } from '../evidence/record';
 import { type Cmi, checkCommit, outcomeOf, secondsOf, settleAtFinish } from './cmi';
@@ -75,14 +76,14 @@ export async function importPackage(
       let course: { id: string; slug: string } | undefined;
       if (options.courseSlug) {
         const { rows } = await client.query<{ id: string; slug: string }>('select id, slug from courses where slug = $1', [options.courseSlug]);
-        if (!rows[0]) throw Object.assign(new Error(`There is no course with the slug "${options.courseSlug}".`), { name: 'UsageError' });
+        if (!rows[0]) throw new UsageError(`There is no course with the slug "${options.courseSlug}".`);
         course = rows[0];
       } else if (!options.newCourse) {
         const known = await store.coursesWithIdentifier(client, manifest.identifier);
         if (known.length && options.sharedIdentifier === 'ask') throw new SharedIdentifier(manifest.identifier, manifest.title, known);
         if (known.length === 1) course = known[0];
         else if (known.length > 1) {
-          throw Object.assign(new Error(`More than one course plays a package with the identifier "${manifest.identifier}" (${known.map((k) => k.slug).join(', ')}): say which with --course SLUG.`), { name: 'UsageError' });
+          throw new UsageError(`More than one course plays a package with the identifier "${manifest.identifier}" (${known.map((k) => k.slug).join(', ')}): say which with --course SLUG.`);
         }
       }
       if (!course) {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { readFlags } from '../../server/cli-args';
+import { UsageError } from '../../server/errors';
 import type { CliCommand, ModuleContext } from '../../server/module';
 import { createOrganisationStore } from '../organisations/store';
 import { fieldLabel, ImportFileError, type ImportPlan, parseStaffCsv } from './import';
@@ -9,10 +11,8 @@ import { londonToday } from './today';
 
 export const STAFF_IMPORT_USAGE = 'npm run cli -- staff:import --org SLUG FILE [--full-list] [--yes]';
 
-function usageError(message: string): Error {
-  const err = new Error(`${message}\nUsage: ${STAFF_IMPORT_USAGE}`);
-  err.name = 'UsageError';
-  return err;
+function usageError(message: string): UsageError {
+  return new UsageError(`${message}\nUsage: ${STAFF_IMPORT_USAGE}`);
 }
 
 /** The preview as plain text, for the terminal. */
@@ -42,19 +42,13 @@ export function describePlan(plan: ImportPlan): string[] {
  * one transaction. Without --yes nothing is written.
  */
 export async function runStaffImport(ctx: ModuleContext, args: string[], print: (line: string) => void = console.log): Promise<void> {
-  const positional: string[] = [];
-  let org: string | undefined;
-  let yes = false;
-  let fullList = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--yes') yes = true;
-    else if (a === '--full-list') fullList = true;
-    else if (a === '--org') org = args[++i];
-    else if (a.startsWith('--org=')) org = a.slice(6);
-    else if (a.startsWith('--')) throw usageError(`Unknown option ${a}.`);
-    else positional.push(a);
-  }
+  const { values, positionals: positional } = readFlags(
+    args,
+    { org: { type: 'string' }, yes: { type: 'boolean' }, 'full-list': { type: 'boolean' } },
+    STAFF_IMPORT_USAGE,
+    { positionals: Infinity },
+  );
+  const { org, yes = false, 'full-list': fullList = false } = values;
   if (!org) throw usageError('--org SLUG is required: the organisation whose staff the file lists.');
   if (positional.length !== 1) throw usageError('Give exactly one CSV file.');
   const file = positional[0];

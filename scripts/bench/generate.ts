@@ -24,12 +24,14 @@ import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import pg, { type Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { complianceForOrganisation } from '../../modules/compliance/service';
 import { ALPHABET, checkCharacter } from '../../modules/certificates/codes';
+import { complianceForOrganisation } from '../../modules/compliance/service';
 import { importPackage } from '../../modules/scorm/service';
 import { hashPassword } from '../../server/auth/users';
+import { readFlags } from '../../server/cli-args';
 import type { Config } from '../../server/config';
 import { openDatabase } from '../../server/db';
+import { UsageError } from '../../server/errors';
 import { createLogger } from '../../server/logger';
 import { prepare } from '../../server/runtime';
 
@@ -318,15 +320,23 @@ interface Person {
   inProgress: boolean;
 }
 
+const USAGE = 'npm run bench:generate -- [--seed N] [--organisations N] [--staff N] [--evidence N] [--as-of YYYY-MM-DD] [--database-url URL]';
+
 function parseArgs(argv: string[]): GenerateOptions {
-  const get = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    if (i === -1) return undefined;
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-    return v;
-  };
-  const num = (name: string, fallback: number) => {
+  const { values } = readFlags(
+    argv,
+    {
+      seed: { type: 'string' },
+      organisations: { type: 'string' },
+      staff: { type: 'string' },
+      evidence: { type: 'string' },
+      'as-of': { type: 'string' },
+      'database-url': { type: 'string' },
+    },
+    USAGE,
+  );
+  const get = (name: keyof typeof values) => values[name];
+  const num = (name: keyof typeof values, fallback: number) => {
     const v = get(name);
     if (v === undefined) return fallback;
     const n = Number(v.replace(/_/g, ''));
@@ -348,7 +358,6 @@ function parseArgs(argv: string[]): GenerateOptions {
   return options;
 }
 
-class UsageError extends Error {}
 
 /** Drops and re-creates the bench database, migrates it and fills it. */
 export async function generate(options: GenerateOptions): Promise<DataSetRecord> {

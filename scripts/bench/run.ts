@@ -15,9 +15,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { readFlags } from '../../server/cli-args';
+import { UsageError } from '../../server/errors';
 import { prepare } from '../../server/runtime';
-import { benchConfig, DEFAULT_BENCH_URL, type DataSetRecord, readDataSet } from './generate';
-import type { Benchmark, BenchContext, BenchResult } from './types';
+import { benchConfig, type DataSetRecord, DEFAULT_BENCH_URL, readDataSet } from './generate';
+import type { BenchContext, Benchmark, BenchResult } from './types';
 
 /** Each benchmark file and the result ids it produces. Files that do not (yet) export `run` are skipped. */
 const BENCHMARKS: { id: string; file: string; produces: string[] }[] = [
@@ -55,14 +57,15 @@ interface Report {
   results: StoredResult[];
 }
 
+const USAGE = 'npm run bench:run -- [--only ID,ID] [--quick] [--database-url URL] [--docs-only]';
+
 function parseArgs(argv: string[]) {
-  const i = argv.indexOf('--only');
-  const only = i === -1 ? undefined : (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const { values } = readFlags(argv, { only: { type: 'string' }, quick: { type: 'boolean' }, 'database-url': { type: 'string' }, 'docs-only': { type: 'boolean' } }, USAGE);
+  const only = values.only === undefined ? undefined : values.only.split(',').filter(Boolean);
   const known = BENCHMARKS.map((b) => b.id);
-  for (const id of only ?? []) if (!known.includes(id)) throw new Error(`--only: no benchmark "${id}" (there are: ${known.join(', ')})`);
-  if (only && !only.length) throw new Error('--only needs one or more benchmark ids, separated by commas');
-  const u = argv.indexOf('--database-url');
-  return { only, quick: argv.includes('--quick'), databaseUrl: u === -1 ? DEFAULT_BENCH_URL : argv[u + 1] };
+  for (const id of only ?? []) if (!known.includes(id)) throw new UsageError(`--only: no benchmark "${id}" (there are: ${known.join(', ')})`);
+  if (only && !only.length) throw new UsageError('--only needs one or more benchmark ids, separated by commas');
+  return { only, quick: values.quick ?? false, databaseUrl: values['database-url'] ?? DEFAULT_BENCH_URL, docsOnly: values['docs-only'] ?? false };
 }
 
 async function machine(pool: pg.Pool): Promise<Machine> {
@@ -146,7 +149,7 @@ async function loadBenchmark(file: string): Promise<Benchmark | undefined> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (process.argv.includes('--docs-only')) {
+  if (args.docsOnly) {
     // Re-render benchmarks.md from benchmarks.json (after editing findings.md), measuring nothing.
     const report = JSON.parse(fs.readFileSync(path.join(DOCS, 'benchmarks.json'), 'utf8')) as Report;
     fs.writeFileSync(path.join(DOCS, 'benchmarks.md'), markdown(report));

@@ -56,13 +56,13 @@ describe('job locks left by a database outage', () => {
   const look = () => repository.getNextJobToRun('reminders: scan', new Date(Date.now() + 1000), new Date(Date.now() - 600_000), undefined, { lastModifiedBy: INSTANCE });
 
   it('runs the job that was due during the outage once, when two looks for due jobs race', async () => {
-    const saved = await repository.saveJob({ name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters);
+    const saved = await repository.saveJob({ name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters, {});
     const taken = await look();
     expect(taken?._id, 'the job is taken before the outage').to.equal(saved._id);
 
     // The database goes away between taking the job and recording its start.
     down = true;
-    const error = await repository.saveJobState({ ...taken!, lastRunAt: new Date() }).catch((err: Error) => err);
+    const error = await repository.saveJobState({ ...taken!, lastRunAt: new Date() }, {}).catch((err: Error) => err);
     expect(error).to.be.instanceOf(Error);
     down = false;
 
@@ -82,10 +82,10 @@ describe('job locks left by a database outage', () => {
   });
 
   it('keeps a lock taken after the outage began', async () => {
-    const saved = await repository.saveJob({ name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters);
+    const saved = await repository.saveJob({ name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters, {});
     // Stranded by a failed record now...
     down = true;
-    await repository.saveJobState({ _id: saved._id, name: 'reminders: scan', lastRunAt: new Date() } as JobParameters).catch(() => undefined);
+    await repository.saveJobState({ _id: saved._id, name: 'reminders: scan', lastRunAt: new Date() } as JobParameters, {}).catch(() => undefined);
     down = false;
     // ...then taken again afresh (a notification's lock, say) before the next look.
     await new Promise((resolve) => setTimeout(resolve, 20));
