@@ -1,13 +1,11 @@
-import { DateTime } from 'luxon';
+import { londonToday } from '../../server/london';
 import { addMonths, refresherMonthsFor } from '../compliance/engine';
 import type { Certificate } from './store';
 
 export { addMonths };
 
 /** Today's date in England, where the partnership works. */
-export function todayInLondon(now: Date = new Date()): string {
-  return DateTime.fromJSDate(now).setZone('Europe/London').toISODate()!;
-}
+export const todayInLondon = londonToday;
 
 /**
  * When a certificate stops being current: the course's own validity when it

@@ -1,6 +1,6 @@
-import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
+import { londonToday } from '../../server/london';
 import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor, resultHoldsUntil } from './engine';
 import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
 import { type AsOf, asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
@@ -18,10 +18,7 @@ export const STATUS_NAMES: Record<ComplianceStatus, string> = {
   'not-applicable': 'Not applicable (RCN intercollegiate)',
 };
 
-/** Today's calendar day in Europe/London. */
-export function londonToday(): string {
-  return DateTime.now().setZone('Europe/London').toISODate()!;
-}
+export { londonToday };
 
 /**
  * RCN intercollegiate rule: an organisation that sets uses_rcn_intercollegiate

@@ -1,7 +1,7 @@
 import express from 'express';
-import { DateTime } from 'luxon';
 import { allow, caller } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
+import { londonToday } from '../../server/london';
 import { defineModule, type ModuleContext } from '../../server/module';
 // The board's own threshold and wording, so these figures are suppressed exactly as the board's are.
 import { suppressionThreshold } from '../board/store';
@@ -26,7 +26,7 @@ export const FOLLOW_UP_SUBJECT = 'A question about your training';
 
 /** Emails the follow-up question to everyone whose weeks have passed; the dedupe key sends each once. */
 export async function sendFollowUps(ctx: Pick<ModuleContext, 'database' | 'mailer' | 'config'>, now = new Date()): Promise<number> {
-  const today = DateTime.fromJSDate(now).setZone('Europe/London').toISODate()!;
+  const today = londonToday(now);
   let queued = 0;
   for (const f of await dueFollowUps(ctx.database.pool, today)) {
     if (f.email) {

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { londonToday } from '../../server/london';
 
 export interface Licence {
   id?: string;
@@ -30,10 +31,8 @@ export function licenceStatus(licences: Licence[], today: string): LicenceStatus
   return upcoming ? { status: 'none', upcoming } : { status: 'none' };
 }
 
-/** Today in Europe/London as 'YYYY-MM-DD' (a licence ends at midnight UK time, not UTC). */
-export function londonToday(now = new Date()): string {
-  return now.toLocaleDateString('en-CA', { timeZone: 'Europe/London' });
-}
+// A licence ends at midnight UK time, not UTC.
+export { londonToday };
 
 export async function licencesOf(db: Pool | PoolClient, organisationId: string): Promise<Licence[]> {
   const { rows } = await db.query<{ id: string; starts_on: string; ends_on: string; seats: number }>(

@@ -4,10 +4,11 @@
  * the scan passes `now`, so tests run a year of scans in seconds.
  */
 import { DateTime } from 'luxon';
+import { LONDON, londonToday } from '../../server/london';
 import { addDays } from '../compliance/engine';
 import type { ReminderPolicy } from './policy';
 
-export const ZONE = 'Europe/London';
+export const ZONE = LONDON;
 
 /** What remindersDue needs of one person: their compliance result plus their start date. */
 export interface ReminderPerson {
@@ -32,9 +33,7 @@ export interface ReminderDue {
   key: string;
 }
 
-export function londonDay(now: Date): string {
-  return DateTime.fromJSDate(now).setZone(ZONE).toISODate()!;
-}
+export const londonDay = (now: Date): string => londonToday(now);
 
 export function daysBetween(from: string, to: string): number {
   const [a, b] = [from, to].map((d) => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))));

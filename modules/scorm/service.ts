@@ -4,6 +4,7 @@ import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import { UsageError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
+import { londonToday } from '../../server/london';
 import { recordCourseCompletion } from '../evidence/record';
 import { type Cmi, checkCommit, outcomeOf, secondsOf, settleAtFinish } from './cmi';
 import { contentsRows, type ItemStatus } from './contents';
@@ -170,10 +171,8 @@ export type CommitResult =
     }
   | { accepted: false; reason: 'stale' | 'behind'; revision: number };
 
-/** 'YYYY-MM-DD' of now in Europe/London: the day the learner finished. */
-export function londonToday(now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
+// The day the learner finished is a London day.
+export { londonToday };
 
 /** The elements of a SCO's data its outcome (outcomeOf) depends on. */
 function outcomeElements(version: ScormVersion): string[] {

@@ -1,6 +1,2 @@
-import { DateTime } from 'luxon';
-
-/** Today's date in the partnership's time zone, as 'YYYY-MM-DD'. */
-export function londonToday(): string {
-  return DateTime.now().setZone('Europe/London').toISODate()!;
-}
+// Staff pages and the import count leavers and starters by the London day.
+export { londonToday } from '../../server/london';
