@@ -226,9 +226,8 @@ export function createApp({ config, database, logger, modules, contextFor, metri
       status = (err as { status: number }).status;
       heading = 'There is a problem';
       message = 'The request is not valid. Check the web address or go back and try again.';
-    } else {
-      (req.log ?? logger).error({ err }, 'unhandled error');
     }
+    // Logged once, with its stack: a 503 is the outage log's to report, and a 4xx is the person's mistake.
     if (status >= 500 && status !== 503) (req.log ?? logger).error({ err }, 'server error');
     if (res.headersSent) return;
     res.status(status);
