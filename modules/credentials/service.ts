@@ -3,7 +3,7 @@ import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as vc from '@digitalbazaar/vc';
-import { BitstringStatusList, checkStatus, createCredential } from '@digitalbazaar/vc-bitstring-status-list';
+import { BitstringStatusList, createCredential } from '@digitalbazaar/vc-bitstring-status-list';
 import type { Pool } from 'pg';
 import { inTransaction } from '../../server/db';
 import type { Certificate } from '../certificates/store';
