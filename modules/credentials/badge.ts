@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { Certificate } from '../certificates/store';
 import { OB_V3_CONTEXT, VC_V2_CONTEXT } from './contexts';
 
@@ -17,11 +18,19 @@ export interface StatusEntry {
   listIndex: number;
 }
 
-/** The first moment of the day a certificate was issued, and the last of the day it expires (it is current through that day). */
+const inLondon = (date: string) => DateTime.fromISO(date, { zone: 'Europe/London' });
+const utc = (moment: DateTime) => moment.toUTC().set({ millisecond: 0 }).toISO({ suppressMilliseconds: true }) as string;
+
+/**
+ * The first moment of the day a certificate was issued, and the last second of
+ * the day it expires (it is current through that day), in England, where the
+ * dates were set: a certificate issued just after midnight in summer is valid
+ * at once, not an hour later.
+ */
 export function validityOf(certificate: Pick<Certificate, 'issuedOn' | 'expiresOn'>): { validFrom: string; validUntil?: string } {
   return {
-    validFrom: `${certificate.issuedOn}T00:00:00Z`,
-    ...(certificate.expiresOn ? { validUntil: `${certificate.expiresOn}T23:59:59Z` } : {}),
+    validFrom: utc(inLondon(certificate.issuedOn).startOf('day')),
+    ...(certificate.expiresOn ? { validUntil: utc(inLondon(certificate.expiresOn).endOf('day')) } : {}),
   };
 }
 

@@ -30,9 +30,11 @@ const certificate: Certificate = {
 };
 
 describe('Open Badges credential of a certificate', () => {
-  it('is current from the start of the issue day to the end of the expiry day, and open-ended without an expiry', () => {
+  it('is current from the start of the issue day to the end of the expiry day in England, and open-ended without an expiry', () => {
     expect(validityOf(certificate)).to.deep.equal({ validFrom: '2026-03-01T00:00:00Z', validUntil: '2029-03-01T23:59:59Z' });
     expect(validityOf({ ...certificate, expiresOn: null })).to.deep.equal({ validFrom: '2026-03-01T00:00:00Z' });
+    // British Summer Time: the day starts and ends an hour earlier in UTC.
+    expect(validityOf({ issuedOn: '2026-07-01', expiresOn: '2029-07-01' })).to.deep.equal({ validFrom: '2026-06-30T23:00:00Z', validUntil: '2029-07-01T22:59:59Z' });
   });
 
   it('names the person, the achievement and each competency it evidences, and where its status is published', () => {

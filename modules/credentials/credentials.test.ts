@@ -13,6 +13,7 @@ import { DEMO_PASSWORD } from '../../server/demo';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { recordCourseCompletion } from '../evidence/record';
 import { todayInLondon } from '../certificates/rules';
+import { validityOf } from './badge';
 import { MAX_CREDENTIAL_BYTES } from './index';
 import { rotateKey } from './service';
 
@@ -145,8 +146,7 @@ describe('certificates as Open Badges 3.0 credentials', function () {
     const credential = await download(cert.id);
     expect(credential['@context']).to.deep.equal(['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json']);
     expect(credential.type).to.deep.equal(['VerifiableCredential', 'OpenBadgeCredential']);
-    expect(credential.validFrom).to.equal(`${cert.issued_on}T00:00:00Z`);
-    expect(credential.validUntil).to.equal(`${cert.expires_on}T23:59:59Z`);
+    expect({ validFrom: credential.validFrom, validUntil: credential.validUntil }).to.deep.equal(validityOf({ issuedOn: cert.issued_on, expiresOn: cert.expires_on }));
     expect(credential.proof).to.include({ type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod' });
     const { achievement, identifier } = credential.credentialSubject;
     expect(identifier[0]).to.include({ identityType: 'name', identityHash: 'Sam Taylor', hashed: false });

@@ -91,6 +91,7 @@ export async function checkUploadedCredential(content: Buffer, published: Publis
 
   const validUntil = credential.validUntil ? new Date(text(credential.validUntil)) : undefined;
   if (validUntil && validUntil < now) return { outcome: 'expired', details };
+  // Never so for a credential of ours (it starts on the day it was issued): one that claims to start later is not relied on.
   if (validFrom > now) return { outcome: 'signature-invalid' };
 
   const status = await checkStatus({ credential, documentLoader, suite, verifyBitstringStatusListCredential: true, verifyMatchingIssuers: true });
