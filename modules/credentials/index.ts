@@ -1,10 +1,10 @@
-import Busboy from 'busboy';
-import express, { type Request, type RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { allow, caller } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { readOneFileUpload } from '../../server/upload';
 import { getOwn } from '../certificates/store';
 import { ensureKeys, issuerProfile, rotateKey, signedCredential, statusListService, verificationMethod } from './service';
 import { credentialKeys } from './store';
@@ -26,36 +26,6 @@ const MESSAGES: Record<Exclude<UploadOutcome, 'valid'>, string> = {
 };
 
 const PROBLEMS: UploadOutcome[] = ['not-json', 'not-credential', 'other-issuer', 'signature-invalid'];
-
-function readCredentialUpload(req: Request): Promise<{ fields: Record<string, string>; file?: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    let bb: ReturnType<typeof Busboy>;
-    try {
-      bb = Busboy({ headers: req.headers, limits: { files: 1, fileSize: MAX_CREDENTIAL_BYTES, fields: 5, fieldSize: 2000 } });
-    } catch {
-      return resolve({ fields: {}, tooLarge: false });
-    }
-    const fields: Record<string, string> = {};
-    let file: Buffer | undefined;
-    let tooLarge = false;
-    bb.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    bb.on('file', (_name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('close', () => {
-        if (info.filename && chunks.length) file = Buffer.concat(chunks);
-      });
-    });
-    bb.on('error', () => reject(new HttpError(400, 'The upload could not be read. Choose the file again.')));
-    bb.on('close', () => resolve({ fields, file, tooLarge }));
-    req.pipe(bb);
-  });
-}
 
 function services(ctx: ModuleContext) {
   const pool = ctx.database.pool;
@@ -149,14 +119,14 @@ export default defineModule({
     });
 
     router.post('/verify', limiter, async (req, res) => {
-      const upload = await readCredentialUpload(req);
+      const upload = await readOneFileUpload(req, MAX_CREDENTIAL_BYTES);
       checkUploadToken(req, upload.fields);
       const render = (status: number, extra: Record<string, unknown>) =>
         res.status(status).render(ctx.view('verify-credential'), { title: 'Check a digital certificate', ...extra });
       const problem = (text: string) => render(400, { fileError: text, errors: [{ text, href: '#credential' }] });
       if (upload.tooLarge) return problem(`The file must be smaller than ${MAX_CREDENTIAL_BYTES / 1024} KB. A digital certificate from this partnership is much smaller.`);
-      if (!upload.file) return problem('Choose the digital certificate file (.json) to check');
-      const checked = await checkUploadedCredential(upload.file, published);
+      if (!upload.file) return problem(upload.unreadable ? 'The upload could not be read. Choose the file again.' : 'Choose the digital certificate file (.json) to check');
+      const checked = await checkUploadedCredential(upload.file.bytes, published);
       if (PROBLEMS.includes(checked.outcome)) return problem(MESSAGES[checked.outcome as keyof typeof MESSAGES]);
       render(200, { result: checked, valid: checked.outcome === 'valid', message: checked.outcome === 'valid' ? 'This credential is valid.' : MESSAGES[checked.outcome as keyof typeof MESSAGES] });
     });
