@@ -126,7 +126,11 @@ describe('certificates as Open Badges 3.0 credentials', function () {
   });
 
   it('publishes the issuer profile and its Ed25519 key to anyone, at stable addresses', async () => {
-    const issuer = await (await fetch(`${server.url}/credentials/issuer`)).json();
+    const res = await fetch(`${server.url}/credentials/issuer`);
+    // A verifier in a browser on another site (a wallet, an employer's checker) may read it.
+    expect(res.headers.get('access-control-allow-origin')).to.equal('*');
+    expect(res.headers.get('cross-origin-resource-policy')).to.equal('cross-origin');
+    const issuer = await res.json();
     expect(issuer).to.include({ id: `${publicUrl}/credentials/issuer`, name: 'Vale Domestic Abuse Partnership (demo)' });
     expect(issuer.type).to.deep.equal(['Profile']);
     expect(issuer.assertionMethod).to.have.length(1);

@@ -46,7 +46,9 @@ function services(ctx: ModuleContext) {
 function sendJsonLd(res: express.Response, document: unknown, cache: string): void {
   res.type('application/ld+json');
   res.setHeader('cache-control', cache);
+  // Wallets and verifiers running in a browser on another site read these too.
   res.setHeader('access-control-allow-origin', '*');
+  res.setHeader('cross-origin-resource-policy', 'cross-origin');
   res.send(JSON.stringify(document, null, 2));
 }
 
