@@ -5,8 +5,10 @@ import { expectAccessiblePage, recordCspViolations } from '../../test/support/ax
 import { launchBrowser } from '../../test/support/browser';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { recordCourseCompletion } from '../evidence/record';
+import { signedCredential } from '../credentials/service';
 import { formatCode } from './codes';
 import { todayInLondon } from './rules';
+import { findCurrentByCode } from './store';
 
 /** An employer checking a certificate, and a lead revoking one, on accessible pages under the strict CSP. */
 describe('certificate pages in a browser', function () {
@@ -60,6 +62,26 @@ describe('certificate pages in a browser', function () {
     expect(main).to.contain('Sam Taylor');
     expect(main).to.contain('Vale Domestic Abuse Partnership (demo)');
     await expectAccessible();
+  });
+
+  it('lets anyone upload a digital certificate on a phone: a file that is not one gets the error summary, a genuine one is valid', async () => {
+    const held = await findCurrentByCode(server.product.database.pool, certificate.code);
+    const credential = await signedCredential(server.product.database.pool, server.product.config.publicUrl, held!);
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.goto(`${server.url}/verify`);
+    await page.setInputFiles('#credential', { name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('not a credential') });
+    await page.click('button:has-text("Check digital certificate")');
+    expect(await page.textContent('.govuk-error-summary')).to.contain('it is not a JSON file');
+    expect(await page.getAttribute('#credential', 'aria-describedby')).to.contain('credential-error');
+    await expectAccessible();
+    await page.setInputFiles('#credential', { name: 'badge.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(credential)) });
+    await page.click('button:has-text("Check digital certificate")');
+    const main = await page.textContent('main');
+    expect(main).to.contain('This credential is valid');
+    expect(main).to.contain('Sam Taylor');
+    expect(main).to.contain('Group 1 competency 1');
+    await expectAccessible();
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   it('lets a lead revoke a certificate with a reason, after which checking it says revoked', async () => {

@@ -11,7 +11,9 @@ import type { Pool, PoolClient } from 'pg';
  */
 // saml_sp_keys holds this service's private SAML keys: an export is for reading and moving the
 // partnership's data, and a new installation makes its own keys (the IdPs then read its new metadata).
-const NOT_EXPORTED = new Set(['saml_sp_keys', 'schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks']);
+// credential_keys likewise holds the private key that signs Open Badges credentials: anyone holding it could
+// forge certificates. A move that must keep credentials already handed out verifiable goes by backup and restore.
+const NOT_EXPORTED = new Set(['saml_sp_keys', 'credential_keys', 'schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks']);
 const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
 
 /** What each entity is, in the users' words, for the export's README. */
@@ -39,6 +41,7 @@ export const ENTITY_NOTES: Record<string, string> = {
   evidence: 'Competency evidence. Corrections and withdrawals are new rows naming the row they replace (replaces_id).',
   evidence_documents: 'Documents uploaded as evidence of external training (content is the file, hex encoded).',
   certificates: 'Certificates issued, with their verification codes, revocations and reissues.',
+  credential_status_entries: 'Each certificate’s place in the published revocation lists of its Open Badges credential (certificate_id empty once the certificate was deleted: the place stays revoked).',
   training_sessions: 'Face-to-face training sessions.',
   training_session_organisations: 'Which organisations a session is open to.',
   session_bookings: 'Bookings and attendance for face-to-face sessions.',

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { addUser, type TestServer, TestAgent } from '../../test/support/server';
+import { issueFrameworkCertificateIfDue } from '../certificates/issue';
+import { todayInLondon } from '../certificates/rules';
 import { runStaffImport } from '../staff/cli';
 
 const DEMO_PASSWORD = 'demo-learning-2026';
@@ -36,6 +38,9 @@ describe("training passport: a person's record follows them with their consent",
         where s.email = $1`,
       [LEARNER],
     );
+    // ... and so holds the Group 2 certificate there.
+    const [sam] = (await pool.query<{ id: string }>('select id from staff where email = $1', [LEARNER])).rows;
+    await server.product.database.transaction((client) => issueFrameworkCertificateIfDue(client, sam.id, todayInLondon()));
     // Sam moves to Vale Homes: its lead's staff list now has Sam's email.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'passport-'));
     const file = path.join(dir, 'homes.csv');
@@ -58,6 +63,16 @@ describe("training passport: a person's record follows them with their consent",
     expect(page.text).to.include('Share your training record from Vale County Council with Vale Homes Housing Association?');
     expect(page.text).to.include('Group 2, competency 1').and.include('Signed off by a lead or trainer');
     expect(page.text).to.include('Waiting for the person to decide');
+    // The certificates in the record can be taken as digital certificates (Open Badges) from here too.
+    const [held] = await sql<{ id: string }>(
+      `select c.id from certificates c join staff s on s.id = c.staff_id join organisations o on o.id = s.organisation_id
+        where s.email = $1 and o.slug = 'vale-county-council' and c.status = 'valid' and c.replaced_by is null order by c.issued_on desc limit 1`,
+      [LEARNER],
+    );
+    expect(page.text).to.include(`href="/my-certificates/${held.id}/open-badge.json"`);
+    const badge = await learner.request('GET', `/my-certificates/${held.id}/open-badge.json`);
+    expect(badge.status).to.equal(200);
+    expect((await badge.json()).type).to.deep.equal(['VerifiableCredential', 'OpenBadgeCredential']);
     // Until Sam agrees, the new lead cannot tell Sam has a record anywhere else.
     const leadPage = await homesLead.get('/training-passports?org=vale-homes');
     expect(leadPage.text).not.to.include('Sam Taylor');

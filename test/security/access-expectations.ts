@@ -64,6 +64,10 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /support': open('support services for anyone affected by domestic abuse'),
   'GET /verify': open('anyone may check a certificate'),
   'GET /api/v1/certificates/verify/:code': open('anyone may check a certificate', { unknownIds: true }),
+  'POST /verify': open('anyone may check a digital certificate (an uploaded Open Badges credential)'),
+  'GET /credentials/issuer': open('verifiers of Open Badges credentials read the issuer and its keys'),
+  'GET /credentials/keys/:id': open('verifiers of Open Badges credentials read the signing key', { unknownIds: true }),
+  'GET /credentials/status/:list': open('verifiers of Open Badges credentials read revocations', { unknownIds: true }),
   'GET /password-reset': open('asking for a reset link'),
   'POST /password-reset': open('asking for a reset link'),
   'GET /password-reset/:token': open('a single-use token is its own permission', { unknownIds: true }),
@@ -122,6 +126,7 @@ export const ACCESS: Record<string, RouteRule> = {
 
   // A person's own records
   'GET /my-certificates/:id.pdf': { roles: { learner: 'own' } },
+  'GET /my-certificates/:id/open-badge.json': { roles: { learner: 'own' } },
   'POST /scorm/attempts/:id/commit': { roles: { learner: 'own' }, note: 'only the person taking the attempt may write to it' },
   'POST /training-sessions/:id/bookings/:bookingId/accept': { roles: { learner: 'own' }, unknownIds: true, note: 'accepting an offered place; the demo has no offer' },
   'POST /training-sessions/:id/bookings/:bookingId/cancel': { roles: { learner: 'own', 'org-lead': 'own', trainer: 'any', 'partnership-admin': 'any' } },

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 
@@ -12,8 +13,17 @@ function atLeast(version: string, minimum: string): boolean {
   return true;
 }
 
+/** The folder a package is installed in, as Node would find it from `from` (also for packages whose exports hide package.json). */
+function packageDir(pkg: string, from = ROOT): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', pkg);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`${pkg} is not installed`);
+  }
+}
+
 function installedVersion(pkg: string, from = ROOT): string {
-  return require(require.resolve(`${pkg}/package.json`, { paths: [from] })).version;
+  return JSON.parse(fs.readFileSync(path.join(packageDir(pkg, from), 'package.json'), 'utf8')).version;
 }
 
 describe('dependencies', () => {
@@ -28,6 +38,18 @@ describe('dependencies', () => {
     expect(atLeast(passportSaml, '5.1.0'), `@node-saml/passport-saml ${passportSaml}`).to.equal(true);
     expect(atLeast(nodeSaml, '5.1.0'), `@node-saml/node-saml ${nodeSaml}`).to.equal(true);
     expect(atLeast(xmlCrypto, '6.1.2'), `xml-crypto ${xmlCrypto} (used by node-saml)`).to.equal(true);
+  });
+
+  it('checks uploaded Open Badges credentials with libraries that enforce expiry and bound canonicalisation work', () => {
+    // @digitalbazaar/vc 7.0.0 reads the VC 2.0 validFrom and validUntil (before it, an expired 2.0 credential passed);
+    // rdf-canonize 4.0.0 limits the work a crafted ("poison") graph can ask of the canonicalisation that every
+    // signature check runs on an uploaded file, which /verify accepts from anyone.
+    const vc = installedVersion('@digitalbazaar/vc');
+    const rdfCanonize = installedVersion('rdf-canonize', packageDir('jsonld', packageDir('@digitalbazaar/vc')));
+    const suiteCanonize = installedVersion('rdf-canonize', packageDir('@digitalbazaar/eddsa-rdfc-2022-cryptosuite'));
+    expect(atLeast(vc, '7.0.0'), `@digitalbazaar/vc ${vc}`).to.equal(true);
+    expect(atLeast(rdfCanonize, '4.0.0'), `rdf-canonize ${rdfCanonize} (used by jsonld)`).to.equal(true);
+    expect(atLeast(suiteCanonize, '4.0.0'), `rdf-canonize ${suiteCanonize} (used by the eddsa-rdfc-2022 cryptosuite)`).to.equal(true);
   });
 
   it('has no high or critical advisory against what production installs (npm audit)', async function () {

@@ -1,0 +1,48 @@
+import Busboy from 'busboy';
+import type { Request } from 'express';
+
+export interface OneFileUpload {
+  /** The form's text fields (the CSRF token among them: check it with `checkUploadToken` before acting). */
+  fields: Record<string, string>;
+  /** The file, when one was chosen and it was not empty. */
+  file?: { name: string; bytes: Buffer };
+  /** The file was larger than the limit: only its first bytes were read, and it must be refused. */
+  tooLarge: boolean;
+  /** The request was not a multipart form, or broke off: nothing can be taken from it. */
+  unreadable: boolean;
+}
+
+/**
+ * Reads an upload form with one file from a multipart request, stopping at the
+ * size limit. Never rejects: the route turns each case into its own message.
+ */
+export function readOneFileUpload(req: Request, maxBytes: number): Promise<OneFileUpload> {
+  return new Promise((resolve) => {
+    let bb: ReturnType<typeof Busboy>;
+    try {
+      bb = Busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 64 * 1024 } });
+    } catch {
+      resolve({ fields: {}, tooLarge: false, unreadable: true });
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let file: OneFileUpload['file'];
+    let tooLarge = false;
+    bb.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    bb.on('file', (_name, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => {
+        tooLarge = true;
+      });
+      stream.on('close', () => {
+        if (info.filename && chunks.length) file = { name: info.filename, bytes: Buffer.concat(chunks) };
+      });
+    });
+    bb.on('error', () => resolve({ fields, tooLarge, unreadable: true }));
+    bb.on('close', () => resolve({ fields, file, tooLarge, unreadable: false }));
+    req.pipe(bb);
+  });
+}
