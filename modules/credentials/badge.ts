@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { LONDON } from '../../server/london';
 import type { Certificate } from '../certificates/store';
 import { OB_V3_CONTEXT, VC_V2_CONTEXT } from './contexts';
 
@@ -18,7 +19,7 @@ export interface StatusEntry {
   listIndex: number;
 }
 
-const inLondon = (date: string) => DateTime.fromISO(date, { zone: 'Europe/London' });
+const inLondon = (date: string) => DateTime.fromISO(date, { zone: LONDON });
 const utc = (moment: DateTime) => moment.toUTC().set({ millisecond: 0 }).toISO({ suppressMilliseconds: true }) as string;
 
 /**
