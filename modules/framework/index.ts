@@ -1,9 +1,9 @@
-import busboy from 'busboy';
 import express, { type Request } from 'express';
 import { allow, caller, hasRole } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { readOneFileUpload } from '../../server/upload';
 import { type DocumentProblem, frameworkToDocument, inclusionCycle, MAX_DOCUMENT_BYTES, MAX_GROUPS, parseFrameworkDocument } from './document';
 import { loadDefaultFramework } from './load-default';
 import {
@@ -31,38 +31,6 @@ function competencyText(value: unknown): { text: string; error?: string } {
   if (!text) return { text, error: 'Enter the competency' };
   if (text.length > MAX_TEXT) return { text, error: `The competency must be ${MAX_TEXT} characters or fewer` };
   return { text };
-}
-
-/** The one file of an upload form, at most `maxBytes` (a larger one is reported, not read on). */
-function readDocumentUpload(req: Request, maxBytes: number): Promise<{ fields: Record<string, string>; file?: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 5, fieldSize: 1024 } });
-    } catch {
-      resolve({ fields: {}, tooLarge: false });
-      return;
-    }
-    const fields: Record<string, string> = {};
-    let file: Buffer | undefined;
-    let tooLarge = false;
-    bb.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    bb.on('file', (_name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('end', () => {
-        if (info.filename) file = Buffer.concat(chunks);
-      });
-    });
-    bb.on('error', () => reject(new HttpError(400, 'The upload could not be read. Choose the file again.')));
-    bb.on('close', () => resolve({ fields, file, tooLarge }));
-    req.pipe(bb);
-  });
 }
 
 const LISTED_PROBLEMS = 25;
@@ -274,14 +242,15 @@ function pageRoutes(ctx: ModuleContext) {
     const fail = (problems: DocumentProblem[]) =>
       res.status(400).render(ctx.view('admin-import'), importPage({ errors: problemSummary(problems), fileError: problems.length === 1 ? problems[0].text : `The file has ${problems.length} problems, listed above` }));
     if (!req.is('multipart/form-data')) return fail([{ path: '', text: 'Select a framework document (a .json file)' }]);
-    const { fields, file, tooLarge } = await readDocumentUpload(req, MAX_DOCUMENT_BYTES);
+    const { fields, file, tooLarge } = await readOneFileUpload(req, { maxBytes: MAX_DOCUMENT_BYTES, maxFields: 5, unreadable: 'The upload could not be read. Choose the file again.' });
     checkUploadToken(req, fields);
     if (tooLarge) return fail([{ path: '', text: `The file must be ${MAX_DOCUMENT_BYTES / 1024 / 1024} MB or smaller` }]);
-    if (!file || file.length === 0) return fail([{ path: '', text: 'Select a framework document (a .json file)' }]);
-    const { document, problems } = parseFrameworkDocument(file);
+    if (!file || file.bytes.length === 0) return fail([{ path: '', text: 'Select a framework document (a .json file)' }]);
+    const { document, problems } = parseFrameworkDocument(file.bytes);
     if (!document) return fail(problems);
     if (await store.draftFramework(pool)) return fail([{ path: '', text: 'There is already a draft. Publish or discard it before importing a framework' }]);
-    const { version } = await ctx.database.transaction((client) => store.importDraft(client, caller(req).userId, document));
+    const published = await store.publishedFramework(pool);
+    const { version } = await ctx.database.transaction((client) => store.importDraft(client, caller(req).userId, document, published));
     req.session.flash = `The framework is imported as draft version ${version}. Check what changes for whom before you publish it.`;
     res.redirect('/admin/framework/draft/publish');
   });

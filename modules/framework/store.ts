@@ -351,13 +351,15 @@ export async function insertFrameworkDocument(
 /**
  * An imported document becomes the draft of the next version, to be checked
  * and published like an edited one. Refused while another draft exists, so
- * an import never overwrites edits in progress.
+ * an import never overwrites edits in progress. `published` (read before the
+ * transaction: a client runs one query at a time) gives the lineage of
+ * competencies the document names without a key.
  */
-export async function importDraft(client: PoolClient, userId: string, doc: FrameworkDocument): Promise<{ id: string; version: number }> {
+export async function importDraft(client: PoolClient, userId: string, doc: FrameworkDocument, published: Framework | undefined): Promise<{ id: string; version: number }> {
   await client.query(`select pg_advisory_xact_lock(hashtext('framework: draft'))`);
   if (await frameworkIdWithStatus(client, 'draft')) throw new HttpError(409, 'There is already a draft. Publish or discard it before importing a framework.');
   const publishedId = await frameworkIdWithStatus(client, 'published');
-  const published = publishedId ? await loadFramework(client, publishedId) : undefined;
+  if (publishedId !== (published?.id ?? undefined)) throw new HttpError(409, 'Another version was published meanwhile. Import the file again.');
   const { rows } = await client.query<{ v: number }>('select coalesce(max(version), 0) + 1 as v from frameworks');
   const version = rows[0].v;
   const id = await insertFrameworkDocument(client, doc, { status: 'draft', version, basedOn: publishedId ?? null, userId, previous: published });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
 import { allow, caller, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
+import { readOneFileUpload } from '../../server/upload';
 import type { ModuleContext } from '../../server/module';
 import { createOrganisationStore, type Organisation } from '../organisations/store';
 import { fieldLabel, IMPORT_COLUMNS, ImportFileError, type ImportPlan, parseStaffCsv } from './import';
@@ -45,38 +45,10 @@ function groupOptions(groups: GroupChoice[], chosen?: number | string | null) {
 }
 
 /** Reads one uploaded file and the form fields from a multipart request. */
-function readUpload(req: Request, maxBytes: number): Promise<{ fields: Record<string, string>; file?: { name: string; bytes: Buffer } }> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 20 } });
-    } catch {
-      reject(new HttpError(400, 'Choose a CSV file to upload.'));
-      return;
-    }
-    const fields: Record<string, string> = {};
-    let file: { name: string; bytes: Buffer } | undefined;
-    let tooLarge = false;
-    bb.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    bb.on('file', (_name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('end', () => {
-        if (info.filename) file = { name: info.filename, bytes: Buffer.concat(chunks) };
-      });
-    });
-    bb.on('error', reject);
-    bb.on('close', () => {
-      if (tooLarge) reject(new HttpError(413, `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`));
-      else resolve({ fields, file });
-    });
-    req.pipe(bb);
-  });
+async function readUpload(req: Request, maxBytes: number): Promise<{ fields: Record<string, string>; file?: { name: string; bytes: Buffer } }> {
+  const { fields, file, tooLarge } = await readOneFileUpload(req, { maxBytes, unreadable: 'Choose a CSV file to upload.' });
+  if (tooLarge) throw new HttpError(413, `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`);
+  return { fields, file };
 }
 
 function planRows(plan: ImportPlan) {
