@@ -50,6 +50,8 @@ function problemSummary(problems: DocumentProblem[]): { text: string; href: stri
 function pageRoutes(ctx: ModuleContext) {
   const router = express.Router();
   const { pool } = ctx.database;
+  /** A draft group's own name ("Staff Group 2", "Level 2"), for page titles. */
+  const draftGroupName = async (n: number) => (await store.draftFramework(pool))?.groups.find((g) => g.number === n)?.name ?? `Group ${n}`;
 
   router.get('/framework', allow(), async (req, res) => {
     const framework = await store.publishedFramework(pool);
@@ -107,7 +109,7 @@ function pageRoutes(ctx: ModuleContext) {
 
   router.get('/admin/framework/draft/groups/:number/competencies/new', allow(ADMIN), async (req, res) => {
     const n = groupNumberParam(req);
-    res.render(ctx.view('admin-competency'), { title: `Add a competency to Staff Group ${n}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n });
+    res.render(ctx.view('admin-competency'), { title: `Add a competency to ${await draftGroupName(n)}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n });
   });
 
   router.post('/admin/framework/draft/groups/:number/competencies/new', allow(ADMIN), async (req, res) => {
@@ -115,11 +117,11 @@ function pageRoutes(ctx: ModuleContext) {
     const { text, error } = competencyText(req.body.text);
     if (error) {
       return res.status(400).render(ctx.view('admin-competency'), {
-        title: `Add a competency to Staff Group ${n}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n, text, errors: [{ text: error, href: '#text' }],
+        title: `Add a competency to ${await draftGroupName(n)}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n, text, errors: [{ text: error, href: '#text' }],
       });
     }
     await ctx.database.transaction((client) => store.addCompetency(client, n, text));
-    req.session.flash = `Competency added to Staff Group ${n}`;
+    req.session.flash = `Competency added to ${await draftGroupName(n)}`;
     res.redirect('/admin/framework');
   });
 
