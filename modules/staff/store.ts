@@ -327,7 +327,8 @@ export function createStaffStore(database: Database, events: EventBus) {
       const { rows: groups } = await pool.query<{ number: number; example_roles: string[] }>(
         `select g.number, g.example_roles from staff_groups g join frameworks f on f.id = g.framework_id where f.status = 'published' order by g.number`,
       );
-      const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles })));
+      // Never a mapping to a group the published framework does not have.
+      const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles }))).filter((d) => groups.some((g) => g.number === d.group));
       await database.transaction(async (client) => {
         for (const d of defaults) {
           await client.query(
