@@ -105,6 +105,8 @@ describe('framework documents: export, import and any number of groups', () => {
     ]);
     const framework = await admin.get('/framework');
     expect(framework.text).to.include('Six-group VAWDASV training framework').and.include('Group 6: Strategic leadership');
+    // Group 4 includes Group 3, which includes Group 2, which includes Group 1.
+    expect(framework.text).to.include('All competencies for Group 1 and Group 2 and Group 3, plus:');
   });
 
   it('lets every list of groups offer all six, and counts requirements, refreshers, certificates and the board by them', async () => {

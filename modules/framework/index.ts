@@ -13,7 +13,7 @@ import {
   OPPORTUNITY_KINDS,
   opportunitiesFromText,
   type Framework,
-  frameworkChanges, frameworkToJson, hasCompetencyChanges, requirementsFor, staffAffected } from './model';
+  frameworkChanges, frameworkToJson, groupsIncluded, hasCompetencyChanges, requirementsFor, staffAffected } from './model';
 import * as store from './store';
 
 const ADMIN = 'partnership-admin' as const;
@@ -64,7 +64,10 @@ function pageRoutes(ctx: ModuleContext) {
       groups: framework.groups.map((g) => ({
         ...g,
         active: activeCompetencies(g),
-        includedNames: g.includesGroups.map((n) => framework.groups.find((o) => o.number === n)?.name ?? `Staff Group ${n}`),
+        // Every group whose competencies this one needs, through the groups it includes too.
+        includedNames: groupsIncluded(framework, g.number)
+          .filter((n) => n !== g.number)
+          .map((n) => framework.groups.find((o) => o.number === n)!.name),
       })),
     });
   });
