@@ -258,9 +258,17 @@ function ruleProblems(doc: FrameworkDocument): DocumentProblem[] {
   const cycle = inclusionCycle(doc.groups);
   if (cycle) {
     const i = doc.groups.findIndex((g) => g.number === cycle[0]);
-    add(['groups', i, 'includesGroups'], `Groups include each other in a circle: group ${cycle[0]} includes ${cycle.slice(1).map((n) => `group ${n}`).join(', which includes ')}`);
+    add(['groups', i, 'includesGroups'], `Groups include each other in a circle: ${circleWords(cycle)}`);
   }
   return problems;
+}
+
+/** A circle of inclusions in words: "group 5 includes group 6, which includes group 5". */
+export function circleWords(cycle: number[]): string {
+  return `group ${cycle[0]} includes ${cycle
+    .slice(1)
+    .map((n) => `group ${n}`)
+    .join(', which includes ')}`;
 }
 
 /** A circle of inclusions (other than a group including itself, told on its own), as [a, b, ..., a]; undefined when there is none. */

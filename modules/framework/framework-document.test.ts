@@ -98,6 +98,12 @@ describe('framework documents: export, import and any number of groups', () => {
     // A second import would overwrite the draft: refused.
     expect(summary((await upload(JSON.stringify(threeLevelFramework()))).text)).to.deep.equal(['There is already a draft. Publish or discard it before importing a framework']);
 
+    // The editor keeps the draft's inclusions free of circles too.
+    await admin.get('/admin/framework/draft/groups/1/edit');
+    const circle = await admin.postForm('/admin/framework/draft/groups/1/edit', { name: 'Group 1', level: 'Awareness', includesGroups: ['6'] });
+    expect(circle.status).to.equal(400);
+    expect(summary(await circle.text())).to.deep.equal(['Groups would include each other in a circle: group 1 includes group 6, which includes group 5, which includes group 1']);
+
     expect((await admin.postForm('/admin/framework/draft/publish', {})).status).to.equal(302);
     expect(await versions()).to.deep.equal([
       { version: 1, status: 'superseded' },

@@ -4,7 +4,7 @@ import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { readOneFileUpload } from '../../server/upload';
-import { type DocumentProblem, frameworkToDocument, inclusionCycle, MAX_DOCUMENT_BYTES, MAX_GROUPS, parseFrameworkDocument } from './document';
+import { circleWords, type DocumentProblem, frameworkToDocument, inclusionCycle, MAX_DOCUMENT_BYTES, MAX_GROUPS, parseFrameworkDocument } from './document';
 import { loadDefaultFramework } from './load-default';
 import {
   activeCompetencies,
@@ -209,7 +209,7 @@ function pageRoutes(ctx: ModuleContext) {
     if (texts.learningOpportunities.some((o) => o.text.length > MAX_TEXT)) errors.push({ text: `Each opportunity for learning must be ${MAX_TEXT} characters or fewer`, href: '#delivery' });
     if (chosen.length !== includesGroups.length) errors.push({ text: 'Choose groups of the draft other than this one', href: '#includesGroups' });
     const cycle = inclusionCycle(draft.groups.map((g) => (g.number === n ? { ...g, includesGroups } : g)));
-    if (cycle) errors.push({ text: `Groups would include each other in a circle: group ${cycle[0]} includes ${cycle.slice(1).map((g) => `group ${g}`).join(', which includes ')}`, href: '#includesGroups' });
+    if (cycle) errors.push({ text: `Groups would include each other in a circle: ${circleWords(cycle)}`, href: '#includesGroups' });
     if (errors.length) {
       return res.status(400).render(ctx.view('admin-group'), {
         title: `Edit ${draft.groups.find((g) => g.number === n)!.name}`, backLink: '/admin/framework', group: { number: n, ...texts }, exampleRoles: field('exampleRoles'), errors,
