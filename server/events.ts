@@ -15,6 +15,8 @@ export interface ProductEvents {
   'evaluation.completed': { client: PoolClient; staffId: string; courseId: string; completedOn: string };
   /** A person's staff group changed. */
   'staff.group-changed': { client: PoolClient; staffId: string; from: number | null; to: number | null };
+  /** A new framework version is in force: its staff groups, each with its example job roles. */
+  'framework.published': { client: PoolClient; version: number; groups: { number: number; exampleRoles: string[] }[]; publishedBy: string };
 }
 
 type Handler<K extends keyof ProductEvents> = (payload: ProductEvents[K]) => Promise<void>;

@@ -1,26 +1,27 @@
-import Busboy from 'busboy';
+import busboy from 'busboy';
 import type { Request } from 'express';
 
 export interface OneFileUpload {
   /** The form's text fields (the CSRF token among them: check it with `checkUploadToken` before acting). */
   fields: Record<string, string>;
-  /** The file, when one was chosen and it was not empty. */
+  /** The file, when one was chosen, it was not empty and it was within the limit. */
   file?: { name: string; bytes: Buffer };
-  /** The file was larger than the limit: only its first bytes were read, and it must be refused. */
+  /** The file was larger than the limit: what was read of it is not kept, and it must be refused. */
   tooLarge: boolean;
   /** The request was not a multipart form, or broke off: nothing can be taken from it. */
   unreadable: boolean;
 }
 
 /**
- * Reads an upload form with one file from a multipart request, stopping at the
- * size limit. Never rejects: the route turns each case into its own message.
+ * Reads an upload form (multipart) with one file and a few fields, stopping at
+ * the size limit. Never rejects: each route turns each case into its own
+ * message, in the form's own words.
  */
-export function readOneFileUpload(req: Request, maxBytes: number): Promise<OneFileUpload> {
+export function readOneFileUpload(req: Request, options: { maxBytes: number; maxFields?: number }): Promise<OneFileUpload> {
   return new Promise((resolve) => {
-    let bb: ReturnType<typeof Busboy>;
+    let bb: busboy.Busboy;
     try {
-      bb = Busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 64 * 1024 } });
+      bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: options.maxBytes, fields: options.maxFields ?? 20, fieldSize: 64 * 1024 } });
     } catch {
       resolve({ fields: {}, tooLarge: false, unreadable: true });
       return;
@@ -38,7 +39,7 @@ export function readOneFileUpload(req: Request, maxBytes: number): Promise<OneFi
         tooLarge = true;
       });
       stream.on('close', () => {
-        if (info.filename && chunks.length) file = { name: info.filename, bytes: Buffer.concat(chunks) };
+        if (info.filename && chunks.length && !tooLarge) file = { name: info.filename, bytes: Buffer.concat(chunks) };
       });
     });
     bb.on('error', () => resolve({ fields, tooLarge, unreadable: true }));

@@ -31,6 +31,7 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   'data-protection.subject-access-exported': (d) => `Subject access export downloaded${d.format ? ` (${text(d.format).toUpperCase()})` : ''}`,
   'framework.draft-created': () => 'Framework draft started',
   'framework.draft-discarded': () => 'Framework draft discarded',
+  'framework.imported': (d) => `Framework document imported as draft version ${text(d.version)} (${plural(num(d.groups), 'group')})`,
   'framework.published': (d) => `Framework version ${text(d.version)} published`,
   'in-house-course.submitted': (d) => `In-house course ${d.title ? `“${text(d.title)}” ` : ''}submitted for recognition`,
   'in-house-course.completions-recorded': (d) => `${plural(Array.isArray(d.staffIds) ? d.staffIds.length : num(d.recorded), 'completion')} of an in-house course recorded`,
@@ -66,6 +67,8 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
     return `${change}${by ? ` by ${by}` : ''}${d.reason ? `: ${text(d.reason)}` : ''}`;
   },
   'staff.group-override': (d) => `Staff group set to ${group(d.group)} by the organisation’s lead${d.reason ? `: ${text(d.reason)}` : ''}`,
+  'staff.groups-follow-framework': (d) =>
+    `Staff groups follow framework version ${text(d.version)}: ${plural(num(d.staffMoved), 'person', 'people')} placed again, ${plural(num(d.mappingsRemoved), 'job title mapping')} removed`,
   'staff.import': (d) => `Staff import applied: ${num(d.create)} added, ${num(d.update)} changed, ${plural(num(d.leavers), 'leaver')}`,
   'staff.job-role-mapped': (d) => `Job title “${text(d.jobTitle)}” mapped to ${group(d.group)} for the organisation`,
   'staff.partnership-job-role-mapped': (d) => `Job title “${text(d.jobTitle)}” mapped to ${group(d.group)} for the partnership`,

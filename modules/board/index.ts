@@ -376,6 +376,8 @@ export default defineModule({
     // works them out again a few minutes later, once, however many changes came in.
     ctx.events.on('evidence.recorded', ({ client }) => markStale(client));
     ctx.events.on('staff.group-changed', ({ client }) => markStale(client));
+    // A new framework version may have other groups: the figures are by group.
+    ctx.events.on('framework.published', ({ client }) => markStale(client));
   },
   async jobs(ctx, jobs) {
     const pool = ctx.database.pool;

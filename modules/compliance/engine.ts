@@ -7,6 +7,7 @@
  * Dates are calendar days, 'YYYY-MM-DD' strings (Europe/London days, no time),
  * compared as strings (the format sorts correctly).
  */
+import { groupsIncluded } from '../framework/model';
 
 export type ComplianceStatus =
   | 'compliant'
@@ -228,24 +229,11 @@ export interface FrameworkData {
   competencies: { id: string; lineage: string; groupNumber: number; number: number; text: string; retired?: boolean }[];
 }
 
-/** Groups whose competencies a person in `groupNumber` needs: itself and, transitively, the groups it includes. */
-export function groupsRequired(framework: FrameworkData, groupNumber: number): number[] {
-  const includes = new Map(framework.groups.map((g) => [g.number, g.includesGroups]));
-  const seen = new Set<number>();
-  const stack = [groupNumber];
-  while (stack.length) {
-    const g = stack.pop()!;
-    if (seen.has(g)) continue;
-    seen.add(g);
-    for (const inc of includes.get(g) ?? []) stack.push(inc);
-  }
-  return [...seen].sort((a, b) => a - b);
-}
-
 /** Cumulative requirements for a group (Group 2 = Group 1 + Group 2 ...), retired competencies left out. */
 export function requirementsFor(framework: FrameworkData, groupNumber: number | null): Requirement[] {
   if (groupNumber == null) return [];
-  const groups = new Set(groupsRequired(framework, groupNumber));
+  // Itself and, transitively, the groups it includes.
+  const groups = new Set(groupsIncluded(framework, groupNumber));
   return framework.competencies
     .filter((c) => groups.has(c.groupNumber) && !c.retired)
     .sort((a, b) => a.groupNumber - b.groupNumber || a.number - b.number)

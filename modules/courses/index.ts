@@ -45,7 +45,7 @@ export default defineModule({
     async function known() {
       const competencies = await store.publishedCompetencies(pool);
       const courses = await store.listCourses(pool, { includeUnpublished: true });
-      return { lineages: new Set(competencies.map((c) => c.lineage)), courseIds: new Set(courses.map((c) => c.id)) };
+      return { lineages: new Set(competencies.map((c) => c.lineage)), courseIds: new Set(courses.map((c) => c.id)), groups: new Set(competencies.map((c) => c.groupNumber)) };
     }
 
     router.get('/courses', allow(), async (req, res) => {

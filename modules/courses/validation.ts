@@ -1,3 +1,4 @@
+import { MAX_GROUPS } from '../framework/document';
 import type { CourseInput } from './store';
 
 export interface FieldError {
@@ -32,7 +33,7 @@ function optionalWhole(form: Form, name: string, min: number, max: number, label
  * Reads the course form. Competencies must come from the published framework
  * (`knownLineages`) and prerequisites from existing courses (`knownCourseIds`).
  */
-export function parseCourseForm(form: Form, known: { lineages: Set<string>; courseIds: Set<string> }): { input: CourseInput; errors: FieldError[] } {
+export function parseCourseForm(form: Form, known: { lineages: Set<string>; courseIds: Set<string>; groups?: Set<number> }): { input: CourseInput; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const title = str(form, 'title');
   if (!title) errors.push({ text: 'Enter a title', href: '#title' });
@@ -46,7 +47,7 @@ export function parseCourseForm(form: Form, known: { lineages: Set<string>; cour
   const delivery = str(form, 'delivery');
   if (!['elearning', 'face-to-face', 'blended'].includes(delivery)) errors.push({ text: 'Select how the course is delivered', href: '#delivery' });
   const groups = many(form, 'groups').map(Number);
-  if (groups.some((g) => !Number.isInteger(g) || g < 1 || g > 9)) errors.push({ text: 'Select groups from the framework', href: '#groups' });
+  if (groups.some((g) => (known.groups ? !known.groups.has(g) : !Number.isInteger(g) || g < 1 || g > MAX_GROUPS))) errors.push({ text: 'Select groups from the framework', href: '#groups' });
   const passMark = optionalWhole(form, 'passMark', 0, 100, 'Pass mark', errors);
   const validityMonths = optionalWhole(form, 'validityMonths', 1, 240, 'Valid for', errors);
   const lineages = many(form, 'competencies');

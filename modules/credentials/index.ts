@@ -121,7 +121,7 @@ export default defineModule({
     });
 
     router.post('/verify', limiter, async (req, res) => {
-      const upload = await readOneFileUpload(req, MAX_CREDENTIAL_BYTES);
+      const upload = await readOneFileUpload(req, { maxBytes: MAX_CREDENTIAL_BYTES });
       checkUploadToken(req, upload.fields);
       const render = (status: number, extra: Record<string, unknown>) =>
         res.status(status).render(ctx.view('verify-credential'), { title: 'Check a digital certificate', ...extra });

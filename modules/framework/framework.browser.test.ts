@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
+import { sixGroupFramework } from '../../test/support/frameworks';
 import { startTestServer, type TestServer } from '../../test/support/server';
 
 /** The framework and organisation pages as an administrator meets them, checked for WCAG 2.2 AA and CSP. */
@@ -72,5 +73,29 @@ describe('framework and organisation pages in a browser', function () {
     await go('button:has-text("Add licence")');
     expect(await page.textContent('.govuk-error-summary')).to.contain('Enter the start date');
     await expectAccessible();
+  });
+
+  it('imports another partnership’s framework: each problem in the error summary, then a preview of who it affects, on accessible pages, on a phone too', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${server.url}/admin/framework`);
+    await go('text=Import a framework document');
+    await expectAccessible();
+    const broken = sixGroupFramework();
+    broken.groups[1].includesGroups = [2];
+    broken.groups[2].competencies[1].number = 1;
+    await page.setInputFiles('#document', { name: 'ours.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(broken)) });
+    await go('button:has-text("Check the file and make a draft")');
+    const problems = await page.locator('.govuk-error-summary__list li').allTextContents();
+    expect(problems.map((p) => p.trim())).to.deep.equal([
+      'Group 2 includes itself (groups[1].includesGroups[0])',
+      'Group 3 has more than one competency numbered 1 (groups[2].competencies[1].number)',
+    ]);
+    expect(await page.textContent('#document-error')).to.contain('The file has 2 problems, listed above');
+    await expectAccessible();
+    await page.setInputFiles('#document', { name: 'ours.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(sixGroupFramework())) });
+    await go('button:has-text("Check the file and make a draft")');
+    expect(await page.textContent('main')).to.contain('The framework goes from 4 staff groups to 6.');
+    await expectAccessible();
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 });

@@ -80,7 +80,7 @@ describe('the framework: pages, API and new versions', () => {
       return (m?.[1] ?? '').replace(/&#x27;/g, "'").replace(/&amp;/g, '&').replace(/&quot;/g, '"');
     };
     await admin.postForm('/admin/framework/draft/groups/3/edit', {
-      name: 'Staff Group 3', level: 'Decision Makers', summary: textarea('summary'), description: textarea('description'), exampleRoles: textarea('exampleRoles'),
+      name: 'Staff Group 3', level: 'Decision Makers', includesGroups: ['1', '2'], summary: textarea('summary'), description: textarea('description'), exampleRoles: textarea('exampleRoles'),
       evidenceExamples: textarea('evidenceExamples'), delivery: textarea('delivery'), theme: `${textarea('theme')}\nSexual abuse`, resource: textarea('resource'),
     });
 

@@ -35,6 +35,8 @@ export interface Framework {
   status: FrameworkStatus;
   basedOn: string | null;
   publishedAt: Date | null;
+  sourceNote?: string | null;
+  introduction?: string;
   groups: StaffGroup[];
 }
 
@@ -61,6 +63,25 @@ export function activeCompetencies(group: StaffGroup): Competency[] {
 }
 
 /**
+ * Groups a member of `groupNumber` needs the competencies of: itself and the
+ * groups it includes, and the groups those include (Group 3 in Somerset
+ * includes Groups 1 and 2). A framework whose groups do not build on each
+ * other has each group alone.
+ */
+export function groupsIncluded(framework: { groups: readonly { number: number; includesGroups: readonly number[] }[] }, groupNumber: number): number[] {
+  const includes = new Map(framework.groups.map((g) => [g.number, g.includesGroups]));
+  const seen = new Set<number>();
+  const stack = [groupNumber];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n) || !includes.has(n)) continue;
+    seen.add(n);
+    stack.push(...(includes.get(n) ?? []));
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/**
  * What a member of `groupNumber` must show: the competencies of the groups it
  * includes (in the framework's order) and then its own. Group 2 in Somerset
  * needs Group 1's six and its own five.
@@ -68,17 +89,15 @@ export function activeCompetencies(group: StaffGroup): Competency[] {
 export function requirementsFor(framework: Framework, groupNumber: number): { group: StaffGroup; competencies: Competency[] }[] {
   const own = framework.groups.find((g) => g.number === groupNumber);
   if (!own) return [];
-  const included = own.includesGroups
+  const included = groupsIncluded(framework, groupNumber)
     .filter((n) => n !== groupNumber)
-    .map((n) => framework.groups.find((g) => g.number === n))
-    .filter((g): g is StaffGroup => !!g)
-    .sort((a, b) => a.number - b.number);
+    .map((n) => framework.groups.find((g) => g.number === n)!);
   return [...included, own].map((group) => ({ group, competencies: activeCompetencies(group) }));
 }
 
-/** Groups whose members need the competencies of `groupNumber`: itself and every group that includes it. */
+/** Groups whose members need the competencies of `groupNumber`: itself and every group that includes it, directly or through another. */
 export function groupsRequiring(framework: Pick<Framework, 'groups'>, groupNumber: number): number[] {
-  return framework.groups.filter((g) => g.number === groupNumber || g.includesGroups.includes(groupNumber)).map((g) => g.number);
+  return framework.groups.filter((g) => groupsIncluded(framework, g.number).includes(groupNumber)).map((g) => g.number);
 }
 
 export interface GroupChanges {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
+import type { FrameworkDocument } from './document';
 import type { Competency, Framework, FrameworkStatus, StaffGroup } from './model';
 
 type Queryable = Pool | PoolClient;
@@ -13,11 +14,16 @@ interface FrameworkRow {
   status: FrameworkStatus;
   based_on: string | null;
   published_at: Date | null;
+  source_note?: string | null;
+  introduction?: string;
 }
 
 /** Reads one framework version with everything in it (five queries, no N+1). */
 export async function loadFramework(db: Queryable, frameworkId: string): Promise<Framework | undefined> {
-  const { rows } = await db.query<FrameworkRow>('select id, name, version, status, based_on, published_at from frameworks where id = $1', [frameworkId]);
+  const { rows } = await db.query<FrameworkRow>(
+    'select id, name, version, status, based_on, published_at, source_note, introduction from frameworks where id = $1',
+    [frameworkId],
+  );
   const f = rows[0];
   if (!f) return undefined;
   const [groups, competencies, examples, opportunities] = await Promise.all([
@@ -40,7 +46,17 @@ export async function loadFramework(db: Queryable, frameworkId: string): Promise
     evidenceExamples: examples.rows.filter((e) => e.group_number === g.number).map((e) => ({ heading: e.heading, text: e.text })),
     learningOpportunities: opportunities.rows.filter((o) => o.group_number === g.number).map((o) => ({ kind: o.kind, text: o.text })),
   }));
-  return { id: f.id, name: f.name, version: f.version, status: f.status, basedOn: f.based_on, publishedAt: f.published_at, groups: staffGroups };
+  return {
+    id: f.id,
+    name: f.name,
+    version: f.version,
+    status: f.status,
+    basedOn: f.based_on,
+    publishedAt: f.published_at,
+    sourceNote: f.source_note ?? null,
+    introduction: f.introduction ?? '',
+    groups: staffGroups,
+  };
 }
 
 async function frameworkIdWithStatus(db: Queryable, status: FrameworkStatus): Promise<string | undefined> {
@@ -58,6 +74,14 @@ export async function draftFramework(db: Queryable): Promise<Framework | undefin
   return id ? loadFramework(db, id) : undefined;
 }
 
+/** The published framework's groups, in order: for every list a group is chosen from and every form with a field per group. */
+export async function publishedGroups(db: Queryable): Promise<{ number: number; name: string; level: string }[]> {
+  const { rows } = await db.query<{ number: number; name: string; level: string }>(
+    `select g.number, g.name, g.level from staff_groups g join frameworks f on f.id = g.framework_id where f.status = 'published' order by g.number`,
+  );
+  return rows;
+}
+
 export async function frameworkVersions(db: Queryable) {
   const { rows } = await db.query<FrameworkRow>('select id, name, version, status, based_on, published_at from frameworks order by version desc');
   return rows;
@@ -71,6 +95,12 @@ export async function currentStaffByGroup(db: Queryable): Promise<Record<number,
       group by group_number`,
   );
   return Object.fromEntries(rows.map((r) => [r.group_number, Number(r.n)]));
+}
+
+/** The partnership's and organisations' job title mappings to each group, for what a version without that group changes. */
+export async function jobTitleMappingsByGroup(db: Queryable): Promise<Record<number, number>> {
+  const { rows } = await db.query<{ group_number: number; n: number }>('select group_number, count(*)::int as n from job_role_mappings group by group_number');
+  return Object.fromEntries(rows.map((r) => [r.group_number, r.n]));
 }
 
 /** The groups of a person's current staff records, for "what my group requires of me". */
@@ -98,8 +128,8 @@ export async function createDraft(client: PoolClient, userId: string): Promise<s
   const published = await frameworkIdWithStatus(client, 'published');
   if (!published) throw new HttpError(409, 'There is no published framework to copy.');
   const { rows } = await client.query<{ id: string }>(
-    `insert into frameworks (name, version, status, based_on, source_note, created_by)
-     select name, (select max(version) + 1 from frameworks), 'draft', id, source_note, $2 from frameworks where id = $1
+    `insert into frameworks (name, version, status, based_on, source_note, introduction, created_by)
+     select name, (select max(version) + 1 from frameworks), 'draft', id, source_note, introduction, $2 from frameworks where id = $1
      returning id`,
     [published, userId],
   );
@@ -210,6 +240,7 @@ export async function moveCompetency(client: PoolClient, competencyId: string, d
 export interface GroupTexts {
   name: string;
   level: string;
+  includesGroups: number[];
   summary: string;
   description: string;
   exampleRoles: string[];
@@ -220,8 +251,8 @@ export interface GroupTexts {
 export async function updateGroupTexts(client: PoolClient, groupNumber: number, texts: GroupTexts): Promise<void> {
   const draft = await requireDraft(client);
   const { rowCount } = await client.query(
-    'update staff_groups set name = $3, level = $4, summary = $5, description = $6, example_roles = $7 where framework_id = $1 and number = $2',
-    [draft, groupNumber, texts.name, texts.level, texts.summary, texts.description, texts.exampleRoles],
+    'update staff_groups set name = $3, level = $4, summary = $5, description = $6, example_roles = $7, includes_groups = $8 where framework_id = $1 and number = $2',
+    [draft, groupNumber, texts.name, texts.level, texts.summary, texts.description, texts.exampleRoles, texts.includesGroups],
   );
   if (!rowCount) throw new HttpError(404, 'We could not find that staff group in the draft.');
   await client.query('delete from evidence_examples where framework_id = $1 and group_number = $2', [draft, groupNumber]);
@@ -260,4 +291,78 @@ export async function publishDraft(client: PoolClient, userId: string, detail: R
   );
   await audit(client, { actorUserId: userId, action: 'framework.published', subjectType: 'framework', subjectId: draft, detail: { ...detail, version: rows[0].version, supersedes: previous ?? null } });
   return rows[0];
+}
+
+/**
+ * Writes a checked framework document as a new version. A competency keeps
+ * its lineage through its key; one without a key takes the lineage of the
+ * competency with the same words in the same group of `previous` (so a
+ * document written by hand from the published one still carries evidence),
+ * and otherwise starts a new one.
+ */
+export async function insertFrameworkDocument(
+  client: PoolClient,
+  doc: FrameworkDocument,
+  options: { status: 'draft' | 'published'; version: number; basedOn: string | null; userId: string | null; previous?: Pick<Framework, 'groups'> },
+): Promise<string> {
+  const { rows } = await client.query<{ id: string }>(
+    `insert into frameworks (name, version, status, based_on, source_note, introduction, created_by, published_at)
+     values ($1, $2, $3, $4, $5, $6, $7, case when $3 = 'published' then now() end) returning id`,
+    [doc.name.trim(), options.version, options.status, options.basedOn, doc.sourceNote ?? null, doc.introduction ?? '', options.userId],
+  );
+  const frameworkId = rows[0].id;
+  const spaced = (t: string) => t.replace(/\s+/g, ' ').trim();
+  for (const group of doc.groups) {
+    await client.query(
+      `insert into staff_groups (framework_id, number, name, level, summary, description, includes_groups, example_roles)
+       values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        frameworkId,
+        group.number,
+        spaced(group.name),
+        spaced(group.level),
+        group.summary ?? '',
+        group.description ?? '',
+        [...(group.includesGroups ?? [])].sort((a, b) => a - b),
+        (group.exampleRoles ?? []).map(spaced),
+      ],
+    );
+    const before = options.previous?.groups.find((g) => g.number === group.number)?.competencies.filter((c) => !c.retired) ?? [];
+    for (const c of group.competencies) {
+      const lineage = c.key ?? before.find((b) => spaced(b.text) === spaced(c.text))?.lineage ?? `g${group.number}-${randomUUID().slice(0, 8)}`;
+      await client.query('insert into competencies (framework_id, group_number, number, text, lineage) values ($1, $2, $3, $4, $5)', [
+        frameworkId, group.number, c.number, spaced(c.text), lineage,
+      ]);
+    }
+    for (const [i, e] of (group.evidenceExamples ?? []).entries()) {
+      await client.query('insert into evidence_examples (framework_id, group_number, position, heading, text) values ($1, $2, $3, $4, $5)', [
+        frameworkId, group.number, i + 1, e.heading ?? null, e.text,
+      ]);
+    }
+    for (const [i, o] of (group.learningOpportunities ?? []).entries()) {
+      await client.query('insert into learning_opportunities (framework_id, group_number, position, kind, text) values ($1, $2, $3, $4, $5)', [
+        frameworkId, group.number, i + 1, o.kind, o.text,
+      ]);
+    }
+  }
+  return frameworkId;
+}
+
+/**
+ * An imported document becomes the draft of the next version, to be checked
+ * and published like an edited one. Refused while another draft exists, so
+ * an import never overwrites edits in progress. `published` (read before the
+ * transaction: a client runs one query at a time) gives the lineage of
+ * competencies the document names without a key.
+ */
+export async function importDraft(client: PoolClient, userId: string, doc: FrameworkDocument, published: Framework | undefined): Promise<{ id: string; version: number }> {
+  await client.query(`select pg_advisory_xact_lock(hashtext('framework: draft'))`);
+  if (await frameworkIdWithStatus(client, 'draft')) throw new HttpError(409, 'There is already a draft. Publish or discard it before importing a framework.');
+  const publishedId = await frameworkIdWithStatus(client, 'published');
+  if (publishedId !== (published?.id ?? undefined)) throw new HttpError(409, 'Another version was published meanwhile. Import the file again.');
+  const { rows } = await client.query<{ v: number }>('select coalesce(max(version), 0) + 1 as v from frameworks');
+  const version = rows[0].v;
+  const id = await insertFrameworkDocument(client, doc, { status: 'draft', version, basedOn: publishedId ?? null, userId, previous: published });
+  await audit(client, { actorUserId: userId, action: 'framework.imported', subjectType: 'framework', subjectId: id, detail: { version, groups: doc.groups.length } });
+  return { id, version };
 }

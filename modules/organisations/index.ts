@@ -3,6 +3,8 @@ import { allow, caller, hasRole, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { refresherMonthsFor } from '../compliance/engine';
+import { publishedGroups } from '../framework/store';
 import { licencesOf, licenceStatus, londonToday } from './licences';
 import { createOrganisationStore, type Organisation, SECTORS } from './store';
 import { validateDetails, validateLicence, validateSettings } from './validation';
@@ -77,7 +79,7 @@ function pageRoutes(ctx: ModuleContext) {
       title: org.name,
       backLink: '/admin/organisations',
       org: { ...org, sectorText: SECTORS[org.sector] },
-      refresher: ['1', '2', '3', '4'].map((g) => ({ group: g, months: org.refresherMonths[g] })),
+      refresher: (await publishedGroups(ctx.database.pool)).map((g) => ({ ...g, months: refresherMonthsFor(org.refresherMonths, g.number) })),
       leads,
       licence,
       isAdmin: hasRole(req.caller, ADMIN),
@@ -112,14 +114,24 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect(`/admin/organisations/${values.slug}`);
   });
 
-  const settingsForm = (res: express.Response, org: Organisation, locals: Record<string, unknown>) =>
-    res.render(ctx.view('organisation-settings'), { title: `Settings for ${org.name}`, backLink: `/admin/organisations/${org.slug}`, org, ...locals });
+  // One refresher field per group of the published framework, named with its level.
+  const settingsForm = async (res: express.Response, org: Organisation, locals: { values: Record<string, unknown>; errors?: unknown }) => {
+    const groups = await publishedGroups(ctx.database.pool);
+    res.render(ctx.view('organisation-settings'), {
+      title: `Settings for ${org.name}`,
+      backLink: `/admin/organisations/${org.slug}`,
+      org,
+      refresherFields: groups.map((g) => ({ id: `refresher${g.number}`, label: `${g.name} (${g.level})`, value: locals.values[`refresher${g.number}`] })),
+      ...locals,
+    });
+  };
 
   router.get('/admin/organisations/:slug/settings', allow(ADMIN, LEAD), async (req, res) => {
     const org = await managed(req);
-    settingsForm(res, org, {
+    const groups = await publishedGroups(ctx.database.pool);
+    await settingsForm(res, org, {
       values: {
-        refresher1: org.refresherMonths['1'], refresher2: org.refresherMonths['2'], refresher3: org.refresherMonths['3'], refresher4: org.refresherMonths['4'],
+        ...Object.fromEntries(groups.map((g) => [`refresher${g.number}`, refresherMonthsFor(org.refresherMonths, g.number)])),
         inductionDays: org.inductionDays, dueSoonDays: org.dueSoonDays, usesRcnIntercollegiate: org.usesRcnIntercollegiate ? 'yes' : 'no',
       },
     });
@@ -127,8 +139,10 @@ function pageRoutes(ctx: ModuleContext) {
 
   router.post('/admin/organisations/:slug/settings', allow(ADMIN, LEAD), async (req, res) => {
     const org = await managed(req);
-    const { values, errors } = validateSettings(req.body);
+    const { values, errors } = validateSettings(req.body, await publishedGroups(ctx.database.pool));
     if (errors.length) return settingsForm(res.status(400), org, { errors, values: req.body });
+    // Intervals for groups an earlier framework version had are kept, so publishing it again loses nothing.
+    values.refresherMonths = { ...org.refresherMonths, ...values.refresherMonths };
     await ctx.database.transaction(async (client) => {
       await createOrganisationStore(client).updateSettings(org.id, values);
       await audit(client, {

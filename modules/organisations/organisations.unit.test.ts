@@ -49,10 +49,11 @@ describe('organisation form validation', () => {
   });
 
   it('keeps refresher intervals, induction and due-soon windows within sensible bounds', () => {
+    const groups = [1, 2, 3, 4].map((number) => ({ number, name: `Staff Group ${number}` }));
     const good = { refresher1: '36', refresher2: '24', refresher3: '12', refresher4: '36', inductionDays: '90', dueSoonDays: '60', usesRcnIntercollegiate: 'no' };
-    expect(validateSettings(good).errors).to.deep.equal([]);
-    expect(validateSettings(good).values.refresherMonths).to.deep.equal({ 1: 36, 2: 24, 3: 12, 4: 36 });
-    const { errors } = validateSettings({ ...good, refresher2: '0', refresher3: 'twelve', inductionDays: '731', dueSoonDays: '', usesRcnIntercollegiate: '' });
+    expect(validateSettings(good, groups).errors).to.deep.equal([]);
+    expect(validateSettings(good, groups).values.refresherMonths).to.deep.equal({ 1: 36, 2: 24, 3: 12, 4: 36 });
+    const { errors } = validateSettings({ ...good, refresher2: '0', refresher3: 'twelve', inductionDays: '731', dueSoonDays: '', usesRcnIntercollegiate: '' }, groups);
     expect(errors.map((e) => e.text)).to.deep.equal([
       'The refresher interval for Staff Group 2 in months must be between 1 and 120',
       'The refresher interval for Staff Group 3 in months must be a whole number',

@@ -52,7 +52,8 @@ export function validateDetails(body: Body): { values: OrganisationDetails; erro
 }
 
 export interface OrganisationSettings {
-  refresherMonths: Record<'1' | '2' | '3' | '4', number>;
+  /** Months per group number ('1', '2' ...): one for each group of the published framework. */
+  refresherMonths: Record<string, number>;
   inductionDays: number;
   dueSoonDays: number;
   usesRcnIntercollegiate: boolean;
@@ -71,12 +72,16 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** The settings form: refresher months per group, induction and due-soon windows, RCN. The reminder policy is the reminders module's. */
-export function validateSettings(body: Body): { values: OrganisationSettings; errors: FieldError[] } {
+/**
+ * The settings form: refresher months for each group of the published
+ * framework, induction and due-soon windows, RCN. The reminder policy is the
+ * reminders module's.
+ */
+export function validateSettings(body: Body, groups: readonly { number: number; name: string }[]): { values: OrganisationSettings; errors: FieldError[] } {
   const errors: FieldError[] = [];
-  const refresherMonths = {} as OrganisationSettings['refresherMonths'];
-  for (const g of ['1', '2', '3', '4'] as const) {
-    refresherMonths[g] = wholeNumber(body, `refresher${g}`, `the refresher interval for Staff Group ${g} in months`, 1, 120, errors);
+  const refresherMonths: OrganisationSettings['refresherMonths'] = {};
+  for (const g of groups) {
+    refresherMonths[String(g.number)] = wholeNumber(body, `refresher${g.number}`, `the refresher interval for ${g.name} in months`, 1, 120, errors);
   }
   const inductionDays = wholeNumber(body, 'inductionDays', 'the induction period in days', 0, 730, errors);
   const dueSoonDays = wholeNumber(body, 'dueSoonDays', 'how many days before it is due training shows as due soon', 0, 365, errors);

@@ -27,6 +27,12 @@ export default defineModule({
   routes: staffRoutes,
   uploads: [/^\/staff\/import$/],
   cli: { 'staff:import': staffImportCommand },
+  events(ctx) {
+    const store = createStaffStore(ctx.database, ctx.events);
+    ctx.events.on('framework.published', async (published) => {
+      await store.followFramework(published.client, published);
+    });
+  },
   async onStart(ctx) {
     // After the framework module has loaded the default framework.
     const added = await createStaffStore(ctx.database, ctx.events).ensureDefaultMappings();

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
 import { allow, caller, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
+import { readOneFileUpload } from '../../server/upload';
 import type { ModuleContext } from '../../server/module';
 import { createOrganisationStore, type Organisation } from '../organisations/store';
 import { fieldLabel, IMPORT_COLUMNS, ImportFileError, type ImportPlan, parseStaffCsv } from './import';
@@ -11,7 +11,6 @@ import { ImportNotApplicable, createStaffStore, type StaffMember } from './store
 import { londonToday } from './today';
 
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
-const GROUPS = [1, 2, 3, 4];
 
 const SOURCE_NAMES: Record<string, string> = {
   'partnership-mapping': 'Partnership job title mapping',
@@ -32,44 +31,25 @@ async function redirectWithFlash(req: Request, res: Response, message: string, u
   res.redirect(url);
 }
 
-function parseGroup(value: unknown): number | undefined {
+type GroupChoice = { number: number; name: string; level: string };
+
+/** A group the published framework has, from a form field; undefined for anything else. */
+function parseGroup(value: unknown, groups: GroupChoice[]): number | undefined {
   const n = Number(value);
-  return GROUPS.includes(n) ? n : undefined;
+  return groups.some((g) => g.number === n) ? n : undefined;
+}
+
+/** Options for a group list, each named with its level ("Group 3: Decision Makers"). */
+function groupOptions(groups: GroupChoice[], chosen?: number | string | null) {
+  return groups.map((g) => ({ value: g.number, label: `Group ${g.number}: ${g.level}`, selected: String(g.number) === String(chosen ?? '') }));
 }
 
 /** Reads one uploaded file and the form fields from a multipart request. */
-function readUpload(req: Request, maxBytes: number): Promise<{ fields: Record<string, string>; file?: { name: string; bytes: Buffer } }> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 20 } });
-    } catch {
-      reject(new HttpError(400, 'Choose a CSV file to upload.'));
-      return;
-    }
-    const fields: Record<string, string> = {};
-    let file: { name: string; bytes: Buffer } | undefined;
-    let tooLarge = false;
-    bb.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    bb.on('file', (_name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('end', () => {
-        if (info.filename) file = { name: info.filename, bytes: Buffer.concat(chunks) };
-      });
-    });
-    bb.on('error', reject);
-    bb.on('close', () => {
-      if (tooLarge) reject(new HttpError(413, `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`));
-      else resolve({ fields, file });
-    });
-    req.pipe(bb);
-  });
+async function readUpload(req: Request, maxBytes: number): Promise<{ fields: Record<string, string>; file?: { name: string; bytes: Buffer } }> {
+  const { fields, file, tooLarge, unreadable } = await readOneFileUpload(req, { maxBytes });
+  if (unreadable) throw new HttpError(400, 'Choose a CSV file to upload.');
+  if (tooLarge) throw new HttpError(413, `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB.`);
+  return { fields, file };
 }
 
 function planRows(plan: ImportPlan) {
@@ -125,7 +105,8 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
   router.get('/staff', allow('org-lead', 'partnership-admin'), async (req, res) => {
     const { scope, choices, chosen } = await chooseOrganisation(req);
     const groupQuery = typeof req.query.group === 'string' ? req.query.group : '';
-    const group = groupQuery === 'none' ? 'none' : parseGroup(groupQuery);
+    const frameworkGroups = await store.frameworkGroups();
+    const group = groupQuery === 'none' ? 'none' : parseGroup(groupQuery, frameworkGroups);
     const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
     const includeLeavers = req.query.leavers === 'yes';
     let staff: StaffMember[] = [];
@@ -140,7 +121,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       chooseOrganisation: choices.length > 1,
       organisation: chosen,
       staff,
-      groups: GROUPS.map((n) => ({ value: String(n), label: `Group ${n}`, selected: String(group) === String(n) })),
+      groups: groupOptions(frameworkGroups, group),
       unmappedSelected: group === 'none',
       search,
       includeLeavers,
@@ -159,7 +140,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       organisation: chosen,
       titles: chosen ? (await store.unmappedTitles(scope, chosen.id)).map((t, i) => ({ ...t, index: i })) : [],
       mappings: chosen ? await store.organisationMappings(scope, chosen.id) : [],
-      groups: GROUPS,
+      groups: groupOptions(await store.frameworkGroups()),
       backLink: chosen ? `/staff?org=${chosen.slug}` : '/staff',
     });
   });
@@ -173,7 +154,8 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       return redirectWithFlash(req, res, 'Mapping removed.', `/staff/unmapped-roles?org=${chosen.slug}`);
     }
     const jobTitle = String(req.body.jobTitle ?? '').trim();
-    const group = parseGroup(req.body.group);
+    const frameworkGroups = await store.frameworkGroups();
+    const group = parseGroup(req.body.group, frameworkGroups);
     if (!jobTitle || !group) {
       const titles = (await store.unmappedTitles(scope, chosen.id)).map((t, i) => ({ ...t, index: i }));
       const index = titles.find((t) => t.jobTitle === jobTitle)?.index ?? 0;
@@ -183,7 +165,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
         organisation: chosen,
         titles: titles.map((t) => ({ ...t, error: t.index === index ? 'Select a group for this job title' : undefined })),
         mappings: await store.organisationMappings(scope, chosen.id),
-        groups: GROUPS,
+        groups: groupOptions(frameworkGroups),
         errors: [{ text: `Select a group for "${jobTitle || 'the job title'}"`, href: `#group-${index}` }],
         backLink: `/staff?org=${chosen.slug}`,
       });
@@ -281,7 +263,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       sourceName: person.groupSource ? SOURCE_NAMES[person.groupSource] ?? person.groupSource : undefined,
       overridden: person.groupSource === 'lead-override',
       history: history.map((h) => ({ ...h, sourceName: SOURCE_NAMES[h.source] ?? h.source })),
-      groups: GROUPS.map((n) => ({ value: n, selected: n === (extra.chosenGroup ?? person.groupNumber) })),
+      groups: groupOptions(await store.frameworkGroups(), (extra.chosenGroup as number | undefined) ?? person.groupNumber),
       backLink: `/staff?org=${organisation?.slug}`,
       ...extra,
     };
@@ -299,7 +281,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       await store.clearOverride(scope, person.id, caller(req).userId);
       return redirectWithFlash(req, res, `${person.name}'s group now follows their job title.`, `/staff/${person.id}`);
     }
-    const group = parseGroup(req.body.group);
+    const group = parseGroup(req.body.group, await store.frameworkGroups());
     const reason = String(req.body.reason ?? '').trim();
     const errors: { text: string; href: string }[] = [];
     if (!group) errors.push({ text: 'Select a group', href: '#group' });
@@ -316,13 +298,19 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     await redirectWithFlash(req, res, `${person.name} is now in Group ${group}.`, `/staff/${person.id}`);
   });
 
-  router.get('/admin/job-roles', allow('partnership-admin'), async (_req, res) => {
-    const mappings = await store.partnershipMappings();
-    res.render(ctx.view('staff-job-roles'), {
+  /** Every group of the published framework with the titles mapped to it, for the partnership's mapping page. */
+  async function jobRolesPage(extra: Record<string, unknown> = {}) {
+    const [mappings, frameworkGroups] = await Promise.all([store.partnershipMappings(), store.frameworkGroups()]);
+    return {
       title: 'Job titles and staff groups',
-      groups: GROUPS.map((n) => ({ number: n, mappings: mappings.filter((m) => m.group === n) })),
-      groupNumbers: GROUPS,
-    });
+      groups: frameworkGroups.map((g) => ({ ...g, mappings: mappings.filter((m) => m.group === g.number) })),
+      groupOptions: groupOptions(frameworkGroups, extra.chosenGroup as number | undefined),
+      ...extra,
+    };
+  }
+
+  router.get('/admin/job-roles', allow('partnership-admin'), async (_req, res) => {
+    res.render(ctx.view('staff-job-roles'), await jobRolesPage());
   });
 
   router.post('/admin/job-roles', allow('partnership-admin'), async (req, res) => {
@@ -332,24 +320,23 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       return redirectWithFlash(req, res, 'Mapping removed. People already in a group keep it until their job title is mapped again.', '/admin/job-roles');
     }
     const jobTitle = String(req.body.jobTitle ?? '').trim();
-    const group = parseGroup(req.body.group);
+    const group = parseGroup(req.body.group, await store.frameworkGroups());
     const errors: { text: string; href: string }[] = [];
     if (!jobTitle) errors.push({ text: 'Enter a job title', href: '#jobTitle' });
     else if (jobTitle.length > 200) errors.push({ text: 'The job title must be 200 characters or fewer', href: '#jobTitle' });
     if (!group) errors.push({ text: 'Select a group', href: '#group' });
     if (errors.length) {
-      const mappings = await store.partnershipMappings();
       res.status(400);
-      return res.render(ctx.view('staff-job-roles'), {
-        title: 'Job titles and staff groups',
-        groups: GROUPS.map((n) => ({ number: n, mappings: mappings.filter((m) => m.group === n) })),
-        groupNumbers: GROUPS,
-        errors,
-        jobTitle,
-        chosenGroup: group,
-        jobTitleError: errors.find((e) => e.href === '#jobTitle')?.text,
-        groupError: errors.find((e) => e.href === '#group')?.text,
-      });
+      return res.render(
+        ctx.view('staff-job-roles'),
+        await jobRolesPage({
+          errors,
+          jobTitle,
+          chosenGroup: group,
+          jobTitleError: errors.find((e) => e.href === '#jobTitle')?.text,
+          groupError: errors.find((e) => e.href === '#group')?.text,
+        }),
+      );
     }
     const changed = await store.setPartnershipMapping(jobTitle, group!, userId);
     await redirectWithFlash(req, res, `"${jobTitle}" is Group ${group} by default. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`, '/admin/job-roles');

@@ -3,7 +3,8 @@ import { type OrganisationScope, scopeCondition, scopeIncludes } from '../../ser
 import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { NotFoundError } from '../../server/errors';
-import type { EventBus } from '../../server/events';
+import { publishedGroups } from '../framework/store';
+import type { EventBus, ProductEvents } from '../../server/events';
 import type { ExistingStaff, ImportPlan, ParsedImport, StaffFields } from './import';
 import { planImport } from './import';
 import { defaultMappings, groupForJobTitle, type JobRoleMapping, jobTitleKey } from './mapping';
@@ -326,7 +327,8 @@ export function createStaffStore(database: Database, events: EventBus) {
       const { rows: groups } = await pool.query<{ number: number; example_roles: string[] }>(
         `select g.number, g.example_roles from staff_groups g join frameworks f on f.id = g.framework_id where f.status = 'published' order by g.number`,
       );
-      const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles })));
+      // Never a mapping to a group the published framework does not have.
+      const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles }))).filter((d) => groups.some((g) => g.number === d.group));
       await database.transaction(async (client) => {
         for (const d of defaults) {
           await client.query(
@@ -338,6 +340,54 @@ export function createStaffStore(database: Database, events: EventBus) {
       });
       return defaults.length;
     },
+
+    /**
+     * A new framework version is in force. Mappings to groups it no longer has
+     * are removed; its example roles become partnership mappings where the
+     * title has none yet; and current staff in a group it no longer has are
+     * placed again by their job title, or have no group until a lead places
+     * them (never left counted against a group that does not exist).
+     */
+    async followFramework(client: PoolClient, published: ProductEvents['framework.published']): Promise<{ mappingsRemoved: number; staffMoved: number }> {
+      const numbers = published.groups.map((g) => g.number);
+      const removed = await client.query('delete from job_role_mappings where not (group_number = any($1::int[]))', [numbers]);
+      for (const g of published.groups) {
+        for (const title of g.exampleRoles) {
+          const key = jobTitleKey(title);
+          if (!key) continue;
+          await client.query(
+            `insert into job_role_mappings (organisation_id, job_title_key, job_title, group_number) values (null, $1, $2, $3)
+             on conflict (coalesce(organisation_id, '00000000-0000-0000-0000-000000000000'), job_title_key) do nothing`,
+            [key, title, g.number],
+          );
+        }
+      }
+      const { rows } = await client.query<{ id: string; organisation_id: string; job_title: string; group_number: number }>(
+        `select s.id, s.organisation_id, s.job_title, s.group_number from staff s
+          where s.group_number is not null and not (s.group_number = any($1::int[])) and ${currentStaffCondition('s')}`,
+        [numbers],
+      );
+      const cache = new Map<string, Awaited<ReturnType<typeof mappings>>>();
+      for (const r of rows) {
+        if (!cache.has(r.organisation_id)) cache.set(r.organisation_id, await mappings(client, r.organisation_id));
+        const m = cache.get(r.organisation_id)!;
+        const decision = groupForJobTitle(r.job_title, m.partnership, m.organisation);
+        const reason = `Group ${r.group_number} is not in framework version ${published.version}`;
+        if ('unmapped' in decision) await changeGroup(client, events, { staffId: r.id, group: null, source: 'partnership-mapping', reason, changedBy: published.publishedBy });
+        else await changeGroup(client, events, { staffId: r.id, group: decision.group, source: decision.source, reason, changedBy: published.publishedBy });
+      }
+      if (removed.rowCount || rows.length) {
+        await audit(client, {
+          actorUserId: published.publishedBy,
+          action: 'staff.groups-follow-framework',
+          detail: { version: published.version, mappingsRemoved: removed.rowCount ?? 0, staffMoved: rows.length },
+        });
+      }
+      return { mappingsRemoved: removed.rowCount ?? 0, staffMoved: rows.length };
+    },
+
+    /** The published framework's groups, for every list a lead chooses a group from. */
+    frameworkGroups: () => publishedGroups(pool),
 
     /** Everyone in the organisation, leavers too, as an import compares them. */
     async existingForImport(db: Queryable, organisationId: string): Promise<ExistingStaff[]> {

@@ -66,6 +66,7 @@ export function fill(route: string, ids: Ids, shared: Shared): string {
     .replace(/:id\b/, id)
     .replace(':file', 'report.pdf')
     .replace(':number', '1')
+    .replace(':version', '1')
     .replace(':action', 'retire');
 }
 
