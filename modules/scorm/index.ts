@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Busboy from 'busboy';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { allow, asksForJson, type Caller, caller, hasRole, trainingScope } from '../../server/access';
 import { passwordProblem } from '../../server/auth/passwords';
@@ -24,6 +23,7 @@ import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
 import { AttemptFinished, commitAttempt, importPackage, rememberOpenedAttempt, SharedIdentifier, scoStatus } from './service';
 import * as store from './store';
+import { receiveUpload } from './upload';
 
 const SCORM_AGAIN = packageDir('scorm-again', 'dist/scorm-again.min.js');
 
@@ -31,7 +31,7 @@ const SCORM_AGAIN = packageDir('scorm-again', 'dist/scorm-again.min.js');
  * The player page's policy: the product's own, with frames only from the
  * content origin (package content never plays on this origin).
  */
-function playerCsp(policy: string, contentOrigin: string): string {
+export function playerCsp(policy: string, contentOrigin: string): string {
   return policy
     .split(';')
     .map((d) => (d.trim().startsWith('frame-src ') ? `frame-src ${contentOrigin}` : d.trim()))
@@ -448,40 +448,7 @@ export default defineModule({
         });
       };
       try {
-        const { fields, gotFile, tooLarge } = await new Promise<{ fields: Record<string, string>; gotFile: boolean; tooLarge: boolean }>((resolve, reject) => {
-          const fields: Record<string, string> = {};
-          let gotFile = false;
-          let tooLarge = false;
-          let writing: Promise<void> = Promise.resolve();
-          let bb: ReturnType<typeof Busboy>;
-          try {
-            bb = Busboy({ headers: req.headers, limits: { files: 1, fileSize: ctx.config.scormMaxUploadBytes, fields: 10 } });
-          } catch {
-            return reject(new HttpError(400, 'Choose a SCORM zip file to upload.'));
-          }
-          bb.on('field', (name, value) => {
-            fields[name] = value;
-          });
-          bb.on('file', (_name, stream, info) => {
-            if (!info.filename) {
-              stream.resume();
-              return;
-            }
-            gotFile = true;
-            const out = fs.createWriteStream(tempFile);
-            stream.on('limit', () => {
-              tooLarge = true;
-            });
-            writing = new Promise((done, failWrite) => {
-              out.on('finish', () => done());
-              out.on('error', failWrite);
-            });
-            stream.pipe(out);
-          });
-          bb.on('error', reject);
-          bb.on('close', () => writing.then(() => resolve({ fields, gotFile, tooLarge }), reject));
-          req.pipe(bb);
-        });
+        const { fields, gotFile, tooLarge } = await receiveUpload(req, tempFile, ctx.config.scormMaxUploadBytes, 'Choose a SCORM zip file to upload.');
         checkUploadToken(req, fields);
         if (!gotFile || !fs.existsSync(tempFile) || fs.statSync(tempFile).size === 0) return await fail(400, 'Choose a SCORM zip file to upload.');
         if (tooLarge) return await fail(413, `The file is larger than ${Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024)} MB, the most this service accepts.`);
@@ -644,3 +611,10 @@ export default defineModule({
 });
 
 export { formatSeconds, statusLabel };
+
+// What other e-learning modules (cmi5) may use of this one: safe package import, the content origin and its policies, uploads.
+export { extractPackage, normalise, readPackageZip, unsafePathReason, type ZipLimits } from './importer';
+export { PackageRefused } from './manifest';
+export { capabilities, type Capability, type CapabilitySigner, contentOriginFor, isContentRequest, packageCsp } from './content-site';
+export { receiveUpload } from './upload';
+export { londonToday } from './service';
