@@ -136,7 +136,7 @@ export default defineModule({
     },
   ],
   uploads: [/^\/cmi5\/packages$/],
-  routesBeforeSession(ctx: ModuleContext): RequestHandler {
+  routesOnContentOrigin(ctx: ModuleContext): RequestHandler {
     const signer = signerFor(ctx);
     return (req, res, next) => {
       if (!isContentRequest(ctx.config, req)) return next();

@@ -392,8 +392,22 @@ function completed(statement: Record<string, unknown>, facts: LaunchFacts): Reco
   };
 }
 
+/** JSON with every object's keys in order: the database gives a stored statement's keys back in its own order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Whether a statement sent again is the one recorded (xAPI compares them without what the LRS added). */
 function sameStatement(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  const strip = (s: Record<string, unknown>) => JSON.stringify({ ...s, stored: undefined, authority: undefined, version: undefined, timestamp: undefined });
+  const strip = (s: Record<string, unknown>) => canonical({ ...s, stored: undefined, authority: undefined, version: undefined, timestamp: undefined });
   return strip(a) === strip(b);
 }
 

@@ -295,7 +295,7 @@ export default defineModule({
       return c.staffIds[0] ?? null;
     }
 
-    router.get('/courses/:slug/play', allow(), async (req, res) => {
+    router.get('/courses/:slug/play', allow(), async (req, res, next) => {
       const c = caller(req);
       const course = await loadCourse(String(req.params.slug));
       const refusal = await launchRefusal(c, course);
@@ -303,7 +303,8 @@ export default defineModule({
       let attempt = await store.latestAttempt(pool, c.userId, course.id);
       if (!attempt) {
         const version = await store.currentVersionForCourse(pool, course.id);
-        if (!version) throw new HttpError(404, 'This course has no e-learning package yet.');
+        // No SCORM package: another module's player (cmi5) may have the course, or the product says it has no content yet.
+        if (!version) return next();
         attempt = await store.createAttempt(pool, { userId: c.userId, staffId: await staffIdFor(c), courseId: course.id, packageVersionId: version.id });
       }
       const version = await store.getVersion(pool, attempt.packageVersionId);
