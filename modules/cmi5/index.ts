@@ -13,7 +13,7 @@ import { type Course, courseBySlug } from '../courses/store';
 import { capabilities, type CapabilitySigner, contentOriginFor, isContentRequest, PackageRefused, packageCsp, playerCsp, receiveUpload } from '../scorm';
 import { answerFetch, answerLrs } from './lrs';
 import { auSatisfied } from './move-on';
-import { importCmi5, type LaunchContext, launchAu, versionDir } from './service';
+import { importCmi5, launchAu, versionDir } from './service';
 import * as store from './store';
 
 /** A key of its own for cmi5 content links, so no SCORM capability opens cmi5 content or the other way round. */
@@ -68,11 +68,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', 
  */
 async function answerContent(ctx: ModuleContext, signer: CapabilitySigner, req: Request, res: Response, next: NextFunction): Promise<void> {
   const url = req.path;
-  const returnUrlFor = (launch: LaunchContext) => {
-    const cap = signer.issue({ versionId: launch.version.id, attemptId: launch.session.id, playerOrigin: new URL(ctx.config.publicUrl).origin });
-    return `${req.protocol}://${req.get('host')}/cmi5/returned/${cap}`;
-  };
-  if (url === '/lrs' || url.startsWith('/lrs/')) return answerLrs(ctx, req, res, returnUrlFor);
+  if (url === '/lrs' || url.startsWith('/lrs/')) return answerLrs(ctx, req, res);
   const fetchKey = /^\/cmi5\/fetch\/([\w-]{16,64})$/.exec(url);
   if (fetchKey) return answerFetch(ctx, req, res, fetchKey[1]);
   if (url === '/cmi5/bridge/returned.js') {
@@ -229,6 +225,7 @@ export default defineModule({
       const version = (await store.getVersion(pool, launched.registration.packageVersionId)) as store.Version;
       const au = launched.au;
       const cap = signer.issue({ versionId: version.id, attemptId: launched.session.id, playerOrigin });
+      await store.setReturnUrl(pool, launched.session.id, `${contentOrigin}/cmi5/returned/${cap}`);
       const outside = /^[a-z][a-z0-9+.-]*:/i.test(au.url);
       const base = outside ? new URL(au.url) : new URL(au.url, `${contentOrigin}/cmi5/c/${cap}/`);
       // The launch parameters (section 8.1), merged with any query string the AU's url has.

@@ -208,7 +208,7 @@ async function statementsResource(ctx: ModuleContext, req: Request, res: Respons
 }
 
 /** Answers one request under /lrs/ on the content origin. */
-export async function answerLrs(ctx: ModuleContext, req: Request, res: Response, returnUrlFor: (launch: LaunchContext) => string): Promise<void> {
+export async function answerLrs(ctx: ModuleContext, req: Request, res: Response): Promise<void> {
   cors(res);
   try {
     if (req.method === 'OPTIONS') return send(res, 204);
@@ -246,7 +246,7 @@ export async function answerLrs(ctx: ModuleContext, req: Request, res: Response,
         // Made by the LMS for this session; the AU must not change it (section 10).
         if (req.method !== 'GET' && req.method !== 'HEAD') return problem(res, 403, 'LMS.LaunchData belongs to the LMS; an AU may only read it.');
         if (activityId !== launch.facts.activityId || registration !== launch.registration.id) return problem(res, 404, 'No such document.');
-        return sendDocument(res, { content: Buffer.from(JSON.stringify(launchData(launch, returnUrlFor(launch)))), contentType: 'application/json', updatedAt: launch.session.launchedAt });
+        return sendDocument(res, { content: Buffer.from(JSON.stringify(launchData(launch))), contentType: 'application/json', updatedAt: launch.session.launchedAt });
       }
       return await documentResource(ctx, req, res, { owner: userId, kind: 'state', activityId, registration: registration ?? '' }, stateId);
     }

@@ -210,7 +210,7 @@ export async function launchContext(deps: Deps, db: PoolClient | Database['pool'
 }
 
 /** The LMS.LaunchData document (section 10) of a session. */
-export function launchData(ctx: LaunchContext, returnUrl: string): Record<string, unknown> {
+export function launchData(ctx: LaunchContext): Record<string, unknown> {
   return {
     contextTemplate: {
       contextActivities: { grouping: [{ id: ctx.au.id, objectType: 'Activity' }] },
@@ -218,7 +218,7 @@ export function launchData(ctx: LaunchContext, returnUrl: string): Record<string
     },
     launchMode: ctx.session.launchMode,
     moveOn: ctx.au.moveOn,
-    returnURL: returnUrl,
+    ...(ctx.session.returnUrl ? { returnURL: ctx.session.returnUrl } : {}),
     ...(ctx.au.masteryScore !== null ? { masteryScore: ctx.au.masteryScore } : {}),
     ...(ctx.au.launchParameters ? { launchParameters: ctx.au.launchParameters } : {}),
     ...(ctx.au.entitlementKey ? { entitlementKey: { courseStructure: ctx.au.entitlementKey } } : {}),

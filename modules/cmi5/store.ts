@@ -45,6 +45,7 @@ export interface Session {
   registrationId: string;
   auId: string;
   launchMode: LaunchMode;
+  returnUrl: string | null;
   fetchedAt: Date | null;
   verbs: string[];
   launchedAt: Date;
@@ -58,7 +59,7 @@ const VERSION_COLUMNS = `v.id, v.package_id as "packageId", p.identifier, v.vers
   p.course_id as "courseId", c.slug as "courseSlug", v.imported_at as "importedAt"`;
 const REGISTRATION_COLUMNS = `r.id, r.user_id as "userId", r.staff_id as "staffId", r.course_id as "courseId", r.package_version_id as "packageVersionId",
   r.status, r.score::float as score, r.started_at as "startedAt", r.satisfied_at as "satisfiedAt", r.evidence_recorded_at as "evidenceRecordedAt"`;
-const SESSION_COLUMNS = `s.id, s.registration_id as "registrationId", s.au_id as "auId", s.launch_mode as "launchMode", s.fetched_at as "fetchedAt", s.verbs,
+const SESSION_COLUMNS = `s.id, s.registration_id as "registrationId", s.au_id as "auId", s.launch_mode as "launchMode", s.return_url as "returnUrl", s.fetched_at as "fetchedAt", s.verbs,
   s.launched_at as "launchedAt", s.initialized_at as "initializedAt", s.last_statement_at as "lastStatementAt", s.terminated_at as "terminatedAt", s.abandoned_at as "abandonedAt"`;
 
 /** The package of this course structure id for a course (or the one for no course yet), locked for adding a version. */
@@ -186,6 +187,10 @@ export async function createSession(client: PoolClient, s: { registrationId: str
     [s.registrationId, s.auId, s.launchMode, s.fetchKeyHash],
   );
   return rows[0];
+}
+
+export async function setReturnUrl(db: Queryable, sessionId: string, url: string): Promise<void> {
+  await db.query('update cmi5_sessions set return_url = $2 where id = $1', [sessionId, url]);
 }
 
 export async function getSession(db: Queryable, id: string): Promise<Session | undefined> {

@@ -63,6 +63,9 @@ create table cmi5_sessions (
   registration_id uuid not null references cmi5_registrations(id) on delete cascade,
   au_id text not null,
   launch_mode text not null check (launch_mode in ('Normal', 'Browse', 'Review')),
+  -- Where the AU sends the learner when it ends (LMS.LaunchData returnURL): a page of the
+  -- content origin that tells the player page which framed it.
+  return_url text,
   fetch_key_hash text not null unique,
   fetched_at timestamptz,
   token_hash text unique,
