@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { cmi5Xml, cmi5Zip } from '../../test/support/cmi5-packages';
+import { addCmi5Course, cmi5Xml, cmi5Zip, type TestAu } from '../../test/support/cmi5-packages';
+import { contentRequest as sendToContentOrigin } from '../../test/support/content-origin';
 import { TEST_DB } from '../../test/support/database';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { createCourse } from '../courses/store';
 import { PackageRefused } from '../scorm';
 import { importCmi5 } from './service';
 
@@ -33,47 +32,10 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
   const deps = () => ({ config: server.product.config, database: server.product.database });
   const sql = async <T>(text: string, params: unknown[] = []) => (await server.product.database.pool.query(text, params)).rows as T[];
 
-  /** A request to the content origin (content.localhost, which Node does not resolve): sent to the server with that Host. */
-  function contentRequest(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-    const u = new URL(url);
-    // biome-ignore lint/suspicious/noExplicitAny: xAPI answers are read field by field in the assertions
-    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string; json: () => any }>((resolve, reject) => {
-      const req = http.request(
-        { host: '127.0.0.1', port: new URL(server.url).port, path: u.pathname + u.search, method: init.method ?? 'GET', headers: { host: u.host, ...init.headers } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c) => {
-            text += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) }));
-        },
-      );
-      req.on('error', reject);
-      req.end(init.body);
-    });
-  }
+  const contentRequest = (url: string, init: Parameters<typeof sendToContentOrigin>[2] = {}) => sendToContentOrigin(server, url, init);
 
-  async function addCourse(slug: string, aus: Parameters<typeof cmi5Xml>[2]): Promise<void> {
-    await server.product.database.transaction((client) =>
-      createCourse(client, {
-        slug,
-        title: `cmi5 ${slug}`,
-        description: '',
-        audience: 'professionals',
-        delivery: 'elearning',
-        groupNumbers: [1, 2],
-        passMark: null,
-        validityMonths: null,
-        contentWarning: null,
-        status: 'published',
-        finishedAttempt: 'review-or-retake',
-        competencyLineages: ['g1c1'],
-        prerequisiteIds: [],
-      }),
-    );
-    await importCmi5(deps(), cmi5Zip(tmp, `https://example.org/courses/${slug}`, `cmi5 ${slug}`, aus), { courseSlug: slug });
-  }
+  const addCourse = (slug: string, aus: TestAu[]) => addCmi5Course(server, tmp, slug, `cmi5 ${slug}`, aus);
+
 
   /** Opens the course's player as `agent` and reads the launch URL its frame was given. */
   async function launch(agent: TestAgent, slug: string): Promise<Launch> {

@@ -10,7 +10,7 @@ import { HttpError, isDatabaseUnavailable } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from '../courses/audience';
 import { type Course, courseBySlug } from '../courses/store';
-import { capabilities, type CapabilitySigner, contentOriginFor, isContentRequest, PackageRefused, packageCsp, playerCsp, receiveUpload } from '../scorm';
+import { capabilities, type CapabilitySigner, contentOriginFor, isContentRequest, PackageRefused, packageCsp, packageFileSegments, playerCsp, receiveUpload } from '../scorm';
 import { answerFetch, answerLrs } from './lrs';
 import { auSatisfied } from './move-on';
 import { importCmi5, launchAu, versionDir } from './service';
@@ -41,22 +41,6 @@ function plain(res: Response, status: number, text: string): void {
   res.setHeader('content-security-policy', "default-src 'none'; base-uri 'none'; form-action 'none'");
   res.setHeader('cache-control', 'no-store');
   res.status(status).type('text/plain; charset=utf-8').send(text);
-}
-
-/** Path segments after a prefix, decoded; undefined for anything that could leave the folder. */
-function segments(rest: string): string[] | undefined {
-  const out: string[] = [];
-  for (const p of rest.split('/')) {
-    let d: string;
-    try {
-      d = decodeURIComponent(p);
-    } catch {
-      return undefined;
-    }
-    if (!d || d === '.' || d === '..' || d.includes('\\') || d.includes('\0') || d.includes('/')) return undefined;
-    out.push(d);
-  }
-  return out;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -101,7 +85,7 @@ async function answerContent(ctx: ModuleContext, signer: CapabilitySigner, req: 
   if (!file) return next();
   if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'Only package files are served here.');
   const cap = signer.verify(file[1]);
-  const parts = cap ? segments(file[2]) : undefined;
+  const parts = cap ? packageFileSegments(file[2]) : undefined;
   if (!cap || !parts) return plain(res, 404, 'Not found.');
   const version = await store.getVersion(ctx.database.pool, cap.versionId);
   if (!version?.hasFiles) return plain(res, 404, 'Not found.');

@@ -5,13 +5,11 @@ import { expect } from 'chai';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
-import { cmi5Zip, type TestAu } from '../../test/support/cmi5-packages';
+import { addCmi5Course, type TestAu } from '../../test/support/cmi5-packages';
 import { TEST_DB } from '../../test/support/database';
 import { runsOnThisPass } from '../../test/support/one-pass';
 import { startTestServer, type TestServer } from '../../test/support/server';
 import { waitFor } from '../../test/support/wait';
-import { createCourse } from '../courses/store';
-import { importCmi5 } from './service';
 
 const LEARNER = 'learner@valecounty.example';
 const PASSWORD = 'demo-learning-2026';
@@ -45,26 +43,8 @@ describe(`cmi5 AU on the @xapi/cmi5 client in Chromium (${TEST_DB})`, function (
   let tmp: string;
   const sql = async <T>(text: string, params: unknown[] = []) => (await server.product.database.pool.query(text, params)).rows as T[];
 
-  async function addCourse(slug: string, aus: TestAu[]): Promise<void> {
-    await server.product.database.transaction((client) =>
-      createCourse(client, {
-        slug,
-        title: `Recognising coercive control (${slug})`,
-        description: '',
-        audience: 'professionals',
-        delivery: 'elearning',
-        groupNumbers: [1, 2],
-        passMark: null,
-        validityMonths: null,
-        contentWarning: null,
-        status: 'published',
-        finishedAttempt: 'review-or-retake',
-        competencyLineages: ['g1c1'],
-        prerequisiteIds: [],
-      }),
-    );
-    await importCmi5({ config: server.product.config, database: server.product.database }, cmi5Zip(tmp, `https://example.org/courses/${slug}`, slug, aus), { courseSlug: slug });
-  }
+  const addCourse = (slug: string, aus: TestAu[]) => addCmi5Course(server, tmp, slug, `Recognising coercive control (${slug})`, aus);
+
 
   before(async () => {
     server = await startTestServer({ demo: true });

@@ -6,7 +6,7 @@ import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import type { EventBus } from '../../server/events';
 import { recordCourseCompletion } from '../evidence/record';
-import { extractPackage, londonToday, normalise, PackageRefused, readPackageZip, unsafePathReason } from '../scorm';
+import { extractPackage, londonToday, normalise, PackageRefused, readPackageZip, slugify, unsafePathReason } from '../scorm';
 import { type CourseStructure, parseCourseStructure, type StructureAu } from './course-structure';
 import { allSatisfied, auSatisfied } from './move-on';
 import { type Actor, type Accepted, CMI5_CATEGORY, checkStatement, EXT, type LaunchFacts, type LaunchMode, MOVE_ON_CATEGORY, StatementRefused, VERB } from './statements';
@@ -59,17 +59,6 @@ export interface ImportResult {
   courseId: string;
   courseSlug: string;
   structure: CourseStructure;
-}
-
-function slugify(title: string): string {
-  return (
-    title
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 60)
-      .replace(/-+$/, '') || 'elearning'
-  );
 }
 
 function isZip(file: string): boolean {
@@ -196,13 +185,8 @@ function factsFor(config: Pick<Config, 'publicUrl'>, registration: store.Registr
 export async function launchContext(deps: Deps, db: PoolClient | Database['pool'], sessionId: string): Promise<LaunchContext | undefined> {
   const session = await store.getSession(db, sessionId);
   if (!session) return undefined;
-  const { rows } = await db.query<{ id: string }>('select id from cmi5_registrations where id = $1', [session.registrationId]);
-  if (!rows[0]) return undefined;
-  const registration = (await db.query<store.Registration>(
-    `select r.id, r.user_id as "userId", r.staff_id as "staffId", r.course_id as "courseId", r.package_version_id as "packageVersionId", r.status, r.score::float as score,
-            r.started_at as "startedAt", r.satisfied_at as "satisfiedAt", r.evidence_recorded_at as "evidenceRecordedAt" from cmi5_registrations r where r.id = $1`,
-    [session.registrationId],
-  )).rows[0];
+  const registration = await store.getRegistration(db, session.registrationId);
+  if (!registration) return undefined;
   const version = await store.getVersion(db, registration.packageVersionId);
   const au = version?.structure.aus.find((a) => a.id === session.auId);
   if (!version || !au) return undefined;
@@ -419,11 +403,12 @@ function sameStatement(a: Record<string, unknown>, b: Record<string, unknown>): 
  */
 export async function recordStatements(deps: Deps & { events: EventBus }, sessionId: string, statements: unknown[], forcedId?: string): Promise<string[]> {
   return deps.database.transaction(async (client) => {
-    const session = await store.lockSession(client, sessionId);
-    if (!session) throw new StatementRefused(403, 'This launch has no session.');
-    const ctx = await launchContext(deps, client, session.id);
-    if (!ctx) throw new StatementRefused(403, 'This launch has no session.');
-    const registration = (await store.lockRegistration(client, session.registrationId)) as store.Registration;
+    // The registration, then the session: the order a launch takes them in, so the two never wait on each other.
+    const unlocked = await store.getSession(client, sessionId);
+    const registration = unlocked ? await store.lockRegistration(client, unlocked.registrationId) : undefined;
+    const session = registration ? await store.lockSession(client, sessionId) : undefined;
+    const ctx = session ? await launchContext(deps, client, session.id) : undefined;
+    if (!registration || !session || !ctx) throw new StatementRefused(403, 'This launch has no session.');
     const registrationVerbs = await store.registrationVerbs(client, registration.id, session.auId);
     const current = { ...session, verbs: [...session.verbs] };
     const ids: string[] = [];

@@ -125,6 +125,11 @@ export async function createRegistration(db: Queryable, r: { userId: string; sta
   return rows[0];
 }
 
+export async function getRegistration(db: Queryable, id: string): Promise<Registration | undefined> {
+  const { rows } = await db.query<Registration>(`select ${REGISTRATION_COLUMNS} from cmi5_registrations r where r.id = $1`, [id]);
+  return rows[0];
+}
+
 export async function lockRegistration(client: PoolClient, id: string): Promise<Registration | undefined> {
   const { rows } = await client.query<Registration>(`select ${REGISTRATION_COLUMNS} from cmi5_registrations r where r.id = $1 for update`, [id]);
   return rows[0];

@@ -155,7 +155,7 @@ export function packageCsp(playerOrigin: string): string {
 }
 
 /** Path segments after a prefix, decoded; undefined for anything that could leave the folder. */
-function segments(rest: string): string[] | undefined {
+export function segments(rest: string): string[] | undefined {
   const parts = rest.split('/');
   const out: string[] = [];
   for (const p of parts) {

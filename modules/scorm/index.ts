@@ -616,6 +616,6 @@ export { formatSeconds, statusLabel };
 // What other e-learning modules (cmi5) may use of this one: safe package import, the content origin and its policies, uploads.
 export { extractPackage, normalise, readPackageZip, unsafePathReason, type ZipLimits } from './importer';
 export { PackageRefused } from './manifest';
-export { capabilities, type Capability, type CapabilitySigner, contentOriginFor, isContentRequest, packageCsp } from './content-site';
+export { capabilities, type Capability, type CapabilitySigner, contentOriginFor, isContentRequest, packageCsp, segments as packageFileSegments } from './content-site';
 export { receiveUpload } from './upload';
-export { londonToday } from './service';
+export { londonToday, slugify } from './service';

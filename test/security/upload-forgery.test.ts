@@ -30,6 +30,7 @@ describe('forged uploads', () => {
       { url: '/staff/import', table: 'staff_import_batches', fields: { org: 'vale-county-council' }, file: ['file', 'staff.csv', 'name\nMallory\n'] },
       { url: `/staff/${learnerStaffId}/evidence/upload`, table: 'evidence_documents', fields: { title: 'Forged' }, file: ['document', 'x.pdf', '%PDF-1.4\n'] },
       { url: '/scorm/packages', table: 'scorm_package_versions', fields: {}, file: ['package', 'x.zip', 'PK\u0003\u0004'] },
+      { url: '/cmi5/packages', table: 'cmi5_package_versions', fields: {}, file: ['package', 'cmi5.xml', '<courseStructure/>'] },
       { url: '/admin/sso/vale-county-council/import', table: 'saml_identity_providers', fields: { metadataXml: '<EntityDescriptor entityID="urn:evil"/>' }, file: ['metadataFile', 'm.xml', ''] },
     ];
     for (const u of uploads) {

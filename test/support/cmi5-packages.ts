@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import { importCmi5 } from '../../modules/cmi5/service';
+import { createCourse } from '../../modules/courses/store';
+import type { TestServer } from './server';
 import { rawZip } from './zip';
 
 /** The third-party cmi5 client (@xapi/cmi5), as its browser build, which test AUs load. */
@@ -48,4 +51,30 @@ export function cmi5Zip(dir: string, courseId: string, title: string, aus: TestA
     { name: 'au/Cmi5.umd.js', content: CMI5_CLIENT, deflate: true },
     ...extraEntries,
   ]);
+}
+
+/**
+ * A published e-learning course for groups 1 and 2, evidencing competency
+ * 1.1, whose content is a cmi5 zip of these AUs (course id
+ * https://example.org/courses/SLUG).
+ */
+export async function addCmi5Course(server: TestServer, dir: string, slug: string, title: string, aus: TestAu[]): Promise<void> {
+  await server.product.database.transaction((client) =>
+    createCourse(client, {
+      slug,
+      title,
+      description: '',
+      audience: 'professionals',
+      delivery: 'elearning',
+      groupNumbers: [1, 2],
+      passMark: null,
+      validityMonths: null,
+      contentWarning: null,
+      status: 'published',
+      finishedAttempt: 'review-or-retake',
+      competencyLineages: ['g1c1'],
+      prerequisiteIds: [],
+    }),
+  );
+  await importCmi5({ config: server.product.config, database: server.product.database }, cmi5Zip(dir, `https://example.org/courses/${slug}`, title, aus), { courseSlug: slug });
 }
