@@ -116,6 +116,28 @@ export default defineModule({
     },
   ],
   uploads: [/^\/cmi5\/packages$/],
+  cli: {
+    'cmi5:import': {
+      summary: 'Import a cmi5 course (a zip, or a cmi5.xml whose AUs live elsewhere)',
+      usage: 'npm run cli -- cmi5:import FILE [--course SLUG]',
+      async run(ctx, args) {
+        const usage = 'Usage: npm run cli -- cmi5:import FILE [--course SLUG]';
+        const courseIndex = args.indexOf('--course');
+        const courseSlug = courseIndex >= 0 ? args[courseIndex + 1] : undefined;
+        const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--course');
+        if (!file) throw Object.assign(new Error(`Give the cmi5 zip or cmi5.xml to import.\n${usage}`), { name: 'UsageError' });
+        if (courseIndex >= 0 && !courseSlug) throw Object.assign(new Error(`--course needs a course slug.\n${usage}`), { name: 'UsageError' });
+        if (!fs.existsSync(file)) throw Object.assign(new Error(`No file at ${file}.`), { name: 'UsageError' });
+        try {
+          const result = await importCmi5(ctx, path.resolve(file), { courseSlug });
+          console.log(`Imported "${result.structure.title}" (cmi5, ${result.structure.aus.length} AU${result.structure.aus.length === 1 ? '' : 's'}) as version ${result.version} of course "${result.courseSlug}".`);
+        } catch (err) {
+          if (err instanceof PackageRefused) throw Object.assign(new Error(`Refused: ${err.message}`), { name: 'UsageError' });
+          throw err;
+        }
+      },
+    },
+  },
   routesOnContentOrigin(ctx: ModuleContext): RequestHandler {
     const signer = signerFor(ctx);
     return (req, res, next) => {

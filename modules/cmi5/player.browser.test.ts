@@ -67,8 +67,9 @@ describe(`cmi5 AU on the @xapi/cmi5 client in Chromium (${TEST_DB})`, function (
   });
 
   /** Opens the course's player and waits for the AU in its frame to have loaded the client. */
-  async function openAu(page: Page, slug: string): Promise<Frame> {
-    await page.goto(`${server.url}/courses/${slug}/play`);
+  async function openAu(page: Page, slug: string, from?: () => Promise<void>): Promise<Frame> {
+    if (from) await from();
+    else await page.goto(`${server.url}/courses/${slug}/play`);
     const frame = await (await page.waitForSelector('#cmi5-frame')).contentFrame();
     if (!frame) throw new Error('no AU frame');
     await frame.waitForFunction(() => !!(window as unknown as AuWindow).au);
@@ -91,8 +92,12 @@ describe(`cmi5 AU on the @xapi/cmi5 client in Chromium (${TEST_DB})`, function (
     // The learner closes the window without finishing: no "terminated".
     await page.close();
 
+    // My training offers to resume it, as it does a SCORM course.
     page = await learner.newPage();
-    frame = await openAu(page, 'coercive-control');
+    frame = await openAu(page, 'coercive-control', async () => {
+      await page.goto(`${server.url}/my-training`);
+      await page.click('a:has-text("Resume Recognising coercive control (coercive-control)")');
+    });
     const resumed = await frame.evaluate(async () => {
       const { au } = window as unknown as AuWindow;
       await au.initialize();
