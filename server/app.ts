@@ -61,6 +61,7 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   app.use(metrics.httpTimer);
 
   // First, before request logging, security headers and sessions: see FeatureModule.routesBeforeSession.
+  for (const mod of modules) if (mod.definition.routesOnContentOrigin) app.use(mod.definition.routesOnContentOrigin(contextFor(mod)));
   for (const mod of modules) if (mod.definition.routesBeforeSession) app.use(mod.definition.routesBeforeSession(contextFor(mod)));
 
   app.use(

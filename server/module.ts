@@ -84,6 +84,15 @@ export interface FeatureModule {
    * routes below, as any other request does.
    */
   routesBeforeSession?(ctx: ModuleContext): RequestHandler;
+  /**
+   * Mounted first of all, before every module's routesBeforeSession: for a
+   * module that serves e-learning of its own on the content origin (cmi5).
+   * It answers only requests to the content origin under its own paths and
+   * passes everything else on; what reaches the SCORM module's content site
+   * unanswered is refused there, so nothing else of the product ever answers
+   * on that origin. The same rules as routesBeforeSession apply.
+   */
+  routesOnContentOrigin?(ctx: ModuleContext): RequestHandler;
   /** JSON endpoints, mounted under /api/v1 (bearer token or session). */
   api?(ctx: ModuleContext): Router;
   /** Paths that accept POSTs without a CSRF token (an IdP posting a SAML response). */

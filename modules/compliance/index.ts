@@ -116,7 +116,7 @@ export function personJson(p: PersonCompliance) {
 
 export default defineModule({
   name: 'compliance',
-  dependsOn: ['evidence', 'training-sessions', 'scorm'],
+  dependsOn: ['evidence', 'training-sessions', 'scorm', 'cmi5'],
   nav: [
     { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
     { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 10 },

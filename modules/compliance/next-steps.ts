@@ -147,8 +147,11 @@ export async function trainingPlanFor(pool: Pool, person: PersonCompliance, staf
       [lineages, staffId],
     ),
     pool.query<{ courseId: string; status: string }>(
-      `select distinct on (course_id) course_id as "courseId", status from scorm_attempts
-        where user_id = $1 and course_id in (select course_id from course_competencies where competency_lineage = any($2::text[]))
+      // SCORM attempts and cmi5 registrations keep their status in the same words.
+      `select distinct on (course_id) course_id as "courseId", status
+         from (select course_id, status, started_at from scorm_attempts where user_id = $1
+               union all select course_id, status, started_at from cmi5_registrations where user_id = $1) a
+        where course_id in (select course_id from course_competencies where competency_lineage = any($2::text[]))
         order by course_id, started_at desc`,
       [userId, lineages],
     ),

@@ -170,6 +170,8 @@ export async function anonymiseLeaver(client: PoolClient, staffId: string, actor
   await client.query('update certificates set person_name = $2 where staff_id = $1', [staffId, ANONYMOUS_NAME]);
   await client.query(`update reminders set recipient = '', summary = $2 where staff_id = $1`, [staffId, 'Reminder to a former member of staff']);
   await client.query(`update scorm_sco_states set cmi = '{}' where attempt_id in (select id from scorm_attempts where staff_id = $1)`, [staffId]);
+  // What cmi5 content saved for the person (its state and their preferences); their statements keep only the account id, never a name.
+  await client.query(`delete from cmi5_documents where kind <> 'activity-profile' and owner in (select user_id::text from cmi5_registrations where staff_id = $1)`, [staffId]);
 
   if (staff.user_id) {
     // The account goes too, unless the person still works for another organisation in the partnership.

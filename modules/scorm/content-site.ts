@@ -136,7 +136,7 @@ function plain(res: Response, status: number, text: string, playerOrigin?: strin
  * reads can be sent away), is framed only by this origin and the player page,
  * and cannot navigate the top window or open new ones.
  */
-function packageCsp(playerOrigin: string): string {
+export function packageCsp(playerOrigin: string): string {
   return [
     "default-src 'self'",
     "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
@@ -155,7 +155,7 @@ function packageCsp(playerOrigin: string): string {
 }
 
 /** Path segments after a prefix, decoded; undefined for anything that could leave the folder. */
-function segments(rest: string): string[] | undefined {
+export function segments(rest: string): string[] | undefined {
   const parts = rest.split('/');
   const out: string[] = [];
   for (const p of parts) {

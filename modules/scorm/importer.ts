@@ -51,7 +51,7 @@ function refusedForYauzl(err: Error): PackageRefused {
 }
 
 /** Reads the central directory only: names, declared sizes and link flags. */
-async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits): Promise<{ entries: ZipEntryInfo[]; manifestEntry?: yauzl.Entry }> {
+async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits, manifestName = MANIFEST): Promise<{ entries: ZipEntryInfo[]; manifestEntry?: yauzl.Entry }> {
   return new Promise((resolve, reject) => {
     const entries: ZipEntryInfo[] = [];
     let manifestEntry: yauzl.Entry | undefined;
@@ -69,7 +69,7 @@ async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits): Promise<{ ent
       const reason = unsafePathReason(name);
       if (reason) return fail(new PackageRefused(`The package contains a file path that ${reason} ("${name}"). It was refused.`));
       const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
-      if (mode === 0o120000) return fail(new PackageRefused(`The package contains a link ("${name}"). Links are not allowed in SCORM packages, so it was refused.`));
+      if (mode === 0o120000) return fail(new PackageRefused(`The package contains a link ("${name}"). Links are not allowed in e-learning packages, so it was refused.`));
       const isDirectory = name.endsWith('/');
       if (!isDirectory) {
         declared += entry.uncompressedSize;
@@ -80,7 +80,7 @@ async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits): Promise<{ ent
           return fail(new PackageRefused(`The package unpacks to more than ${Math.round(limits.maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`));
         }
       }
-      if (name === MANIFEST) manifestEntry = entry;
+      if (name === manifestName) manifestEntry = entry;
       entries.push({ name, size: entry.uncompressedSize, isDirectory });
       zip.readEntry();
     });
@@ -96,13 +96,14 @@ function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<NodeJS.Reada
 }
 
 async function readManifest(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
-  if (entry.uncompressedSize > MAX_MANIFEST_BYTES) throw new PackageRefused('imsmanifest.xml is larger than 5 MB, which no real manifest is. The package was refused.');
+  const tooLarge = `${entry.fileName} is larger than 5 MB, which no real manifest is. The package was refused.`;
+  if (entry.uncompressedSize > MAX_MANIFEST_BYTES) throw new PackageRefused(tooLarge);
   const stream = await openEntry(zip, entry);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_MANIFEST_BYTES) throw new PackageRefused('imsmanifest.xml is larger than 5 MB, which no real manifest is. The package was refused.');
+    if (size > MAX_MANIFEST_BYTES) throw new PackageRefused(tooLarge);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
@@ -213,8 +214,42 @@ export interface CheckedPackage {
   declaredBytes: number;
 }
 
-function normalise(p: string): string {
+export function normalise(p: string): string {
   return path.posix.normalize(p).replace(/^\.\//, '');
+}
+
+/** A zip's files and the text of its manifest, read with every name, size and link checked. */
+export interface ReadZip {
+  /** Every file's path (no folders), normalised. */
+  files: Set<string>;
+  manifestXml: string;
+  declaredBytes: number;
+}
+
+/**
+ * Opens a zip, checks every name, size and link, and reads the manifest
+ * named `manifestName` at its top (imsmanifest.xml for SCORM, cmi5.xml for
+ * cmi5). `kind` names the package in messages. Nothing is written anywhere.
+ */
+export async function readPackageZip(file: string, limits: ZipLimits, manifestName: string, kind: string): Promise<ReadZip> {
+  const zip = await openZip(file);
+  try {
+    const { entries, manifestEntry } = await listEntries(zip, limits, manifestName);
+    if (!manifestEntry) {
+      const nested = entries.find((e) => e.name.endsWith(`/${manifestName}`));
+      if (nested) {
+        throw new PackageRefused(
+          `The package's ${manifestName} is inside the folder "${nested.name.slice(0, -manifestName.length)}", not at the top of the zip. Zip the contents of that folder, not the folder itself.`,
+        );
+      }
+      throw new PackageRefused(`This zip has no ${manifestName}, so it is not a ${kind} package.`);
+    }
+    const manifestXml = await readManifest(zip, manifestEntry);
+    const files = new Set(entries.filter((e) => !e.isDirectory).map((e) => normalise(e.name)));
+    return { files, manifestXml, declaredBytes: entries.reduce((n, e) => n + e.size, 0) };
+  } finally {
+    zip.close();
+  }
 }
 
 /**
@@ -222,31 +257,16 @@ function normalise(p: string): string {
  * that every launch file is present. Nothing is written anywhere.
  */
 export async function inspectPackage(file: string, limits: ZipLimits): Promise<CheckedPackage> {
-  const zip = await openZip(file);
-  try {
-    const { entries, manifestEntry } = await listEntries(zip, limits);
-    if (!manifestEntry) {
-      const nested = entries.find((e) => e.name.endsWith(`/${MANIFEST}`));
-      if (nested) {
-        throw new PackageRefused(
-          `The package's imsmanifest.xml is inside the folder "${nested.name.slice(0, -MANIFEST.length)}", not at the top of the zip. Zip the contents of that folder, not the folder itself.`,
-        );
-      }
-      throw new PackageRefused('This zip has no imsmanifest.xml, so it is not a SCORM package.');
+  const { files, manifestXml, declaredBytes } = await readPackageZip(file, limits, MANIFEST, 'SCORM');
+  const manifest = parseManifest(manifestXml);
+  for (const sco of manifest.scos) {
+    const launch = normalise(sco.launchFile);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(sco.launchFile)) throw new PackageRefused(`"${sco.title}" launches an outside address (${sco.launchFile}); only content inside the package can be played.`);
+    if (unsafePathReason(sco.launchFile) || !files.has(launch)) {
+      throw new PackageRefused(`The launch file of "${sco.title}" (${sco.launchFile}) is not in the package.`);
     }
-    const manifest = parseManifest(await readManifest(zip, manifestEntry));
-    const files = new Set(entries.filter((e) => !e.isDirectory).map((e) => normalise(e.name)));
-    for (const sco of manifest.scos) {
-      const launch = normalise(sco.launchFile);
-      if (/^[a-z][a-z0-9+.-]*:/i.test(sco.launchFile)) throw new PackageRefused(`"${sco.title}" launches an outside address (${sco.launchFile}); only content inside the package can be played.`);
-      if (unsafePathReason(sco.launchFile) || !files.has(launch)) {
-        throw new PackageRefused(`The launch file of "${sco.title}" (${sco.launchFile}) is not in the package.`);
-      }
-    }
-    return { manifest, fileCount: files.size, declaredBytes: entries.reduce((n, e) => n + e.size, 0) };
-  } finally {
-    zip.close();
   }
+  return { manifest, fileCount: files.size, declaredBytes };
 }
 
 /**

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Busboy from 'busboy';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import rateLimit from 'express-rate-limit';
 import { allow, asksForJson, type Caller, caller, hasRole, trainingScope } from '../../server/access';
@@ -25,6 +24,7 @@ import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
 import { AttemptFinished, commitAttempt, importPackage, rememberOpenedAttempt, SharedIdentifier, scoStatus } from './service';
 import * as store from './store';
+import { receiveUpload } from './upload';
 
 const SCORM_AGAIN = packageDir('scorm-again', 'dist/scorm-again.min.js');
 
@@ -32,7 +32,7 @@ const SCORM_AGAIN = packageDir('scorm-again', 'dist/scorm-again.min.js');
  * The player page's policy: the product's own, with frames only from the
  * content origin (package content never plays on this origin).
  */
-function playerCsp(policy: string, contentOrigin: string): string {
+export function playerCsp(policy: string, contentOrigin: string): string {
   return policy
     .split(';')
     .map((d) => (d.trim().startsWith('frame-src ') ? `frame-src ${contentOrigin}` : d.trim()))
@@ -296,7 +296,7 @@ export default defineModule({
       return c.staffIds[0] ?? null;
     }
 
-    router.get('/courses/:slug/play', allow(), async (req, res) => {
+    router.get('/courses/:slug/play', allow(), async (req, res, next) => {
       const c = caller(req);
       const course = await loadCourse(String(req.params.slug));
       const refusal = await launchRefusal(c, course);
@@ -304,7 +304,8 @@ export default defineModule({
       let attempt = await store.latestAttempt(pool, c.userId, course.id);
       if (!attempt) {
         const version = await store.currentVersionForCourse(pool, course.id);
-        if (!version) throw new HttpError(404, 'This course has no e-learning package yet.');
+        // No SCORM package: another module's player (cmi5) may have the course, or the product says it has no content yet.
+        if (!version) return next();
         attempt = await store.createAttempt(pool, { userId: c.userId, staffId: await staffIdFor(c), courseId: course.id, packageVersionId: version.id });
       }
       const version = await store.getVersion(pool, attempt.packageVersionId);
@@ -449,40 +450,7 @@ export default defineModule({
         });
       };
       try {
-        const { fields, gotFile, tooLarge } = await new Promise<{ fields: Record<string, string>; gotFile: boolean; tooLarge: boolean }>((resolve, reject) => {
-          const fields: Record<string, string> = {};
-          let gotFile = false;
-          let tooLarge = false;
-          let writing: Promise<void> = Promise.resolve();
-          let bb: ReturnType<typeof Busboy>;
-          try {
-            bb = Busboy({ headers: req.headers, limits: { files: 1, fileSize: ctx.config.scormMaxUploadBytes, fields: 10 } });
-          } catch {
-            return reject(new HttpError(400, 'Choose a SCORM zip file to upload.'));
-          }
-          bb.on('field', (name, value) => {
-            fields[name] = value;
-          });
-          bb.on('file', (_name, stream, info) => {
-            if (!info.filename) {
-              stream.resume();
-              return;
-            }
-            gotFile = true;
-            const out = fs.createWriteStream(tempFile);
-            stream.on('limit', () => {
-              tooLarge = true;
-            });
-            writing = new Promise((done, failWrite) => {
-              out.on('finish', () => done());
-              out.on('error', failWrite);
-            });
-            stream.pipe(out);
-          });
-          bb.on('error', reject);
-          bb.on('close', () => writing.then(() => resolve({ fields, gotFile, tooLarge }), reject));
-          req.pipe(bb);
-        });
+        const { fields, gotFile, tooLarge } = await receiveUpload(req, tempFile, ctx.config.scormMaxUploadBytes, 'Choose a SCORM zip file to upload.');
         checkUploadToken(req, fields);
         if (!gotFile || !fs.existsSync(tempFile) || fs.statSync(tempFile).size === 0) return await fail(400, 'Choose a SCORM zip file to upload.');
         if (tooLarge) return await fail(413, `The file is larger than ${Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024)} MB, the most this service accepts.`);
@@ -645,3 +613,10 @@ export default defineModule({
 });
 
 export { formatSeconds, statusLabel };
+
+// What other e-learning modules (cmi5) may use of this one: safe package import, the content origin and its policies, uploads.
+export { extractPackage, normalise, readPackageZip, unsafePathReason, type ZipLimits } from './importer';
+export { PackageRefused } from './manifest';
+export { capabilities, type Capability, type CapabilitySigner, contentOriginFor, isContentRequest, packageCsp, segments as packageFileSegments } from './content-site';
+export { receiveUpload } from './upload';
+export { londonToday, slugify } from './service';

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { PoolClient } from 'pg';
 import { TEST_DB } from '../../test/support/database';
 import { ZipArchive } from 'archiver';
 import os from 'node:os';
+import { contentRequest } from '../../test/support/content-origin';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { commitTokens } from './commit-token';
 import { importPackage, knownAttempt } from './service';
@@ -20,29 +20,6 @@ function playerData(html: string): { attemptId: string; commitUrl: string; commi
   if (!m) throw new Error('no player on the page');
   const json = m[1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   return JSON.parse(json);
-}
-
-/**
- * A request to the content origin (content.localhost, which browsers resolve
- * to this machine and Node does not): sent to the server with that Host.
- */
-function contentRequest(server: TestServer, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
-  const u = new URL(url);
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: new URL(server.url).port, path: u.pathname + u.search, method: init.method ?? 'GET', headers: { host: u.host, ...init.headers } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
 }
 
 /** Imports and publishes a SCORM 2004 package of two SCOs ("Part one", "Part two") with the item identifiers given. */

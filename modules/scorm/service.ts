@@ -22,7 +22,8 @@ export interface ImportResult {
   manifest: ParsedManifest;
 }
 
-function slugify(title: string): string {
+/** A course slug from a package's title (a new draft course's). */
+export function slugify(title: string): string {
   return (
     title
       .toLowerCase()

@@ -36,6 +36,7 @@ describe('forged uploads', () => {
         fields: {},
         file: ['document', 'f.json', JSON.stringify({ name: 'Forged', groups: [{ number: 1, name: 'G', level: 'L', competencies: [{ number: 1, text: 'T' }] }] })],
       },
+      { url: '/cmi5/packages', table: 'cmi5_package_versions', fields: {}, file: ['package', 'cmi5.xml', '<courseStructure/>'] },
       { url: '/admin/sso/vale-county-council/import', table: 'saml_identity_providers', fields: { metadataXml: '<EntityDescriptor entityID="urn:evil"/>' }, file: ['metadataFile', 'm.xml', ''] },
     ];
     for (const u of uploads) {
