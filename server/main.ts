@@ -1,3 +1,5 @@
+// First: every module loaded after this reads its compiled code from the cache.
+import './compile-cache';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { UNHANDLED_REJECTION } from './outage-log';
