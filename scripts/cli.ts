@@ -1,3 +1,4 @@
+import '../server/compile-cache';
 import { isRole, type Role } from '../server/access';
 import { passwordProblem } from '../server/auth/passwords';
 import { createApiToken, createUser, findUserByEmail, grantRole, listApiTokens, revokeApiTokens, TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS } from '../server/auth/users';

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Pool } from 'pg';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -61,7 +61,10 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
     help: 'Emails the mail server refused, by category; final="true" when the message will not be tried again',
     labelNames: ['category', 'final'] as const,
   });
-  const transport: Transporter | undefined = config.smtpUrl ? nodemailer.createTransport(config.smtpUrl) : undefined;
+  const transport: Transporter | undefined = config.smtpUrl
+    ? // Loaded only when a mail server is set: without SMTP_URL messages are held in the outbox and nothing sends them.
+      (require('nodemailer') as typeof import('nodemailer')).createTransport(config.smtpUrl)
+    : undefined;
   const smtpAway = createOutageLog(logger, {
     down: 'email server cannot be reached; messages stay queued until it is back',
     up: 'email server reached again; queued messages are being sent',

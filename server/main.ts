@@ -1,3 +1,5 @@
+// First: every module loaded after this reads its compiled code from the cache.
+import './compile-cache';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { UNHANDLED_REJECTION } from './outage-log';
@@ -30,7 +32,37 @@ async function main(): Promise<void> {
     logger.fatal({ err: { message: err.message, code: (err as { code?: unknown }).code, stack: err.stack } }, 'uncaught exception; exiting');
     process.exit(70); // EX_SOFTWARE
   });
-  let product: Awaited<ReturnType<typeof startProduct>>;
+  // Listened for before the start: a stop asked for while the server is still starting (by a
+  // service manager, a container runtime or Ctrl-C) waits for the start to finish, then closes
+  // the database as any stop does. Killed mid-start, the embedded database would have to
+  // recover at its next start, replaying everything written since it opened.
+  let product: Awaited<ReturnType<typeof startProduct>> | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
+  const stop = (running: NonNullable<typeof product>, signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    const hardStop = setTimeout(() => {
+      logger.error('shutdown took longer than 10 seconds; exiting');
+      process.exit(1);
+    }, 10_000);
+    hardStop.unref();
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    // Asked twice: the operator means now, as a second signal always did.
+    if (stopSignal) process.exit(1);
+    stopSignal = signal;
+    if (product) stop(product, signal);
+    else logger.info({ signal }, 'stopping as soon as the start has finished');
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   try {
     product = await startProduct(config, { logger });
   } catch (err) {
@@ -41,6 +73,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (stopSignal) {
+    stop(product, stopSignal);
+    return;
+  }
 
   const where = config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `the embedded database in ${config.dataDir}`;
   logger.info({ url: config.publicUrl, database: product.database.kind }, 'server started');
@@ -49,24 +85,6 @@ async function main(): Promise<void> {
     for (const login of product.demoLogins) console.log(`  ${login.role.padEnd(20)} ${login.email.padEnd(32)} password: ${login.password}`);
   }
   console.log(`\nDomestic abuse training is running at ${config.publicUrl} on ${where}.\n`);
-
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    const hardStop = setTimeout(() => {
-      logger.error('shutdown took longer than 10 seconds; exiting');
-      process.exit(1);
-    }, 10_000);
-    hardStop.unref();
-    product.stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((err) => {

@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { type Database, openDatabase } from './db';
 import { type MigrationSource, migrationCheck, runMigrations } from './db/migrate';
 import { createApp } from './app';
-import { createJobs, type Jobs } from './jobs';
+import type { Jobs } from './jobs';
 import { createLogger, type Logger } from './logger';
 import { createMailer, type Mailer } from './mail';
 import { createEventBus, type EventBus } from './events';
@@ -115,6 +115,8 @@ export async function startProduct(
 
   let jobs: Jobs | undefined;
   if (config.jobsEnabled) {
+    // The job queue (Agenda and its PostgreSQL backend) is loaded once the server answers, not before.
+    const { createJobs } = require('./jobs') as typeof import('./jobs');
     jobs = await createJobs(database.pool, logger, config.jobsPollSeconds);
     metrics.watchJobs(jobs, database.pool);
     for (const mod of modules) await mod.definition.jobs?.(contextFor(mod), jobs);

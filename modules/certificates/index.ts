@@ -1,4 +1,3 @@
-import { ZipArchive } from 'archiver';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { allow, caller, managedScope } from '../../server/access';
@@ -9,7 +8,10 @@ import { defineModule, type ModuleContext } from '../../server/module';
 import { formatCode, parseCode } from './codes';
 import { issueCourseCertificate, issueFrameworkCertificateIfDue, issueMissingCertificates, reissueCertificate } from './issue';
 import { partnershipLogo } from '../partnership/settings';
-import { renderCertificatePdf } from './pdf';
+// Loaded when a certificate is first printed or zipped, not at start: pdfkit, its fonts and
+// the zip writer are a large share of the server's start-up work and memory.
+const pdf = () => require('./pdf') as typeof import('./pdf');
+const zip = () => require('archiver') as typeof import('archiver');
 import { statusOf, todayInLondon, type Verification, verificationOf } from './rules';
 import { type Certificate, findCurrentByCode, getOwn, getScoped, listForUser, listScoped, revokeCertificate, teamsInScope } from './store';
 
@@ -70,11 +72,11 @@ function fileName(c: Certificate, withName: boolean): string {
 
 async function sendPdf(ctx: ModuleContext, res: Response, c: Certificate, withName: boolean): Promise<void> {
   if (c.status === 'revoked') throw new HttpError(410, 'This certificate has been revoked and can no longer be downloaded.');
-  const pdf = await renderCertificatePdf({ ...c, logoPng: await partnershipLogo(ctx.database.pool) }, ctx.config.publicUrl);
+  const pdfBytes = await pdf().renderCertificatePdf({ ...c, logoPng: await partnershipLogo(ctx.database.pool) }, ctx.config.publicUrl);
   res.type('application/pdf');
   res.setHeader('content-disposition', `attachment; filename="${fileName(c, withName)}"`);
   res.setHeader('cache-control', 'private, no-store');
-  res.send(pdf);
+  res.send(pdfBytes);
 }
 
 function withStatus(list: Certificate[]) {
@@ -218,7 +220,7 @@ export default defineModule({
       res.type('application/zip');
       res.setHeader('content-disposition', `attachment; filename="certificates${team ? `-${slug(team.team)}` : ''}.zip"`);
       res.setHeader('cache-control', 'private, no-store');
-      const archive = new ZipArchive({ zlib: { level: 6 } });
+      const archive = new (zip().ZipArchive)({ zlib: { level: 6 } });
       archive.on('warning', (err: Error) => ctx.logger.warn({ err: err.message }, 'certificate zip'));
       archive.on('error', (err: Error) => {
         ctx.logger.error({ err: err.message }, 'certificate zip failed');
@@ -232,7 +234,7 @@ export default defineModule({
         let name = fileName(c, true);
         if (used.has(name)) name = name.replace(/\.pdf$/, `-${c.id.slice(0, 8)}.pdf`);
         used.add(name);
-        archive.append(await renderCertificatePdf({ ...c, logoPng }, ctx.config.publicUrl), { name });
+        archive.append(await pdf().renderCertificatePdf({ ...c, logoPng }, ctx.config.publicUrl), { name });
         await new Promise<void>((resolve) => archive.once('entry', () => resolve()));
       }
       await archive.finalize();

@@ -5,7 +5,6 @@ import { readFlags } from '../../server/cli-args';
 import { NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { londonToday } from '../staff/today';
-import { renderSubjectAccessPdf } from './pdf';
 import { describeMonths, parseRetentionMonths, retentionInForce } from './rules';
 import { anonymiseLeaver, dueLeavers, retentionMonths, setRetentionMonths, subjectAccess } from './store';
 
@@ -78,6 +77,8 @@ export default defineModule({
 
     router.get('/admin/people/:id/subject-access.pdf', allow('org-lead', 'partnership-admin'), async (req, res) => {
       const { me, data } = await exportFor(req);
+      // Loaded on the first such export, not at start (pdfkit and its fonts).
+      const { renderSubjectAccessPdf } = require('./pdf') as typeof import('./pdf');
       const pdf = await renderSubjectAccessPdf(data, res.locals.partnership?.name ?? 'The partnership');
       await logExport(me, data, 'pdf', req);
       res.attachment(fileName(data.person.name, 'pdf')).type('application/pdf').send(pdf);

@@ -19,7 +19,6 @@ import { CmiProblem, formatDuration, lengthLimits, startingCmi } from './cmi';
 import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit-token';
 import { capabilities, contentOriginFor, isContentRequest, type LastWords, serveContent } from './content-site';
 import { contentsRows, type ItemStatus, STATUS_LABELS } from './contents';
-import { seedDemoScorm } from './demo';
 import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
 import { AttemptFinished, commitAttempt, importPackage, rememberOpenedAttempt, SharedIdentifier, scoStatus } from './service';
@@ -195,7 +194,8 @@ export default defineModule({
       },
     },
   },
-  seedDemo: seedDemoScorm,
+  // Loaded only when the demo is seeded: it builds its package with the zip writer, which nothing else at start needs.
+  seedDemo: (ctx) => (require('./demo') as typeof import('./demo')).seedDemoScorm(ctx),
   routesBeforeSession(ctx: ModuleContext): RequestHandler {
     const tokens = tokensFor(ctx);
     const signer = capabilities(ctx.config.sessionSecret);

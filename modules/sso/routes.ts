@@ -1,5 +1,5 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { type CacheProvider, SAML } from '@node-saml/passport-saml';
+import type { CacheProvider, SAML } from '@node-saml/passport-saml';
 import busboy from 'busboy';
 import express, { type Request, type Router } from 'express';
 import { allow, caller } from '../../server/access';
@@ -25,6 +25,7 @@ import {
   responseShape,
   SHA1_REFUSAL,
   samlFor,
+  samlLibrary,
   spEntityId,
   splitCertificates,
   subjectOf,
@@ -137,7 +138,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const provider = await store.forSlug(slug);
     const issuer = provider ? spEntityId(provider, publicUrl) : defaultSpEntityId(publicUrl, slug);
     const [current, ...others] = publishedKeys(await ensureSpKeys(pool));
-    const saml = new SAML({
+    const saml = new (samlLibrary().SAML)({
       issuer,
       callbackUrl: acsUrl(publicUrl, slug),
       logoutCallbackUrl: sloUrl(publicUrl, slug),

@@ -1,5 +1,4 @@
-import { type CacheProvider, type Profile, SAML, ValidateInResponseTo } from '@node-saml/passport-saml';
-import { decryptXml, parseDomFromString, xpath } from '@node-saml/node-saml/lib/xml';
+import type { CacheProvider, Profile, SAML } from '@node-saml/passport-saml';
 import { XMLParser } from 'fast-xml-parser';
 import { attributeValue, type ReceivedAttribute } from './attributes';
 import type { IdentityProvider, SpKey } from './store';
@@ -36,8 +35,18 @@ export function splitCertificates(text: string): string[] {
  * InResponseTo checked against requests this organisation really sent
  * (remembered in PostgreSQL). Unsolicited responses only where switched on.
  */
+/**
+ * The SAML library (and the XML signature and encryption libraries under it), loaded
+ * when single sign-on is first used rather than at every start: most partnerships
+ * never switch it on, and it is one of the larger parts of the server's start-up work.
+ */
+export function samlLibrary(): typeof import('@node-saml/passport-saml') {
+  return require('@node-saml/passport-saml') as typeof import('@node-saml/passport-saml');
+}
+
 export function samlFor(provider: IdentityProvider, publicUrl: string, cacheProvider: CacheProvider, requestId?: string, decryptionKey?: string): SAML {
   const issuer = spEntityId(provider, publicUrl);
+  const { SAML, ValidateInResponseTo } = samlLibrary();
   return new SAML({
     entryPoint: provider.idpEntryPoint,
     idpIssuer: provider.idpEntityId,
@@ -107,6 +116,7 @@ export function usesSha1(xmlText: string): boolean {
  * signature. Decrypted as node-saml does, with the keys it was given.
  */
 export async function encryptedAssertionUsesSha1(samlResponseBase64: string, keys: string[]): Promise<boolean> {
+  const { decryptXml, parseDomFromString, xpath } = require('@node-saml/node-saml/lib/xml') as typeof import('@node-saml/node-saml/lib/xml');
   const doc = await parseDomFromString(Buffer.from(samlResponseBase64, 'base64').toString('utf8'));
   const [encrypted] = xpath.selectElements(doc, "/*[local-name()='Response']/*[local-name()='EncryptedAssertion']");
   if (!encrypted) return false;

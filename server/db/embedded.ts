@@ -56,14 +56,29 @@ export class EmbeddedDatabaseBusyError extends Error {
 }
 
 /**
- * PostgreSQL's shared buffers live in PGlite's WebAssembly heap, in this process,
- * and are all touched at start: the 128MB that initdb writes into postgresql.conf
- * made most of the embedded server's memory. 16MB (2,048 pages) holds the busy
- * pages of a partnership's database; a page not in them is read from the
- * operating system's file cache, as PGlite's files are ordinary files. The heap's
- * own starting size cannot be lowered: the WebAssembly module asks for 128MB.
+ * PostgreSQL's memory lives in PGlite's WebAssembly heap, in this process, and a
+ * WebAssembly heap never shrinks: whatever PostgreSQL touches once stays part of
+ * the server's memory until it stops. So each setting that decides how much it
+ * touches is chosen here rather than left to initdb's defaults, which assume a
+ * server of its own:
+ *
+ * - shared_buffers 16MB (initdb writes 128MB, all touched at start, which was most
+ *   of the embedded server's memory): holds the busy pages of a partnership's
+ *   database; a page outside them is read from the operating system's file cache,
+ *   as PGlite's files are ordinary files. wal_buffers follows it (1/32).
+ * - maintenance_work_mem 16MB (default 64MB): what one index build or VACUUM may
+ *   take. A migration indexing a large table would otherwise grow the heap by the
+ *   default for good; with less it sorts in more passes, a little slower, once.
+ * - work_mem 4MB (PostgreSQL's default, stated so it is a decision): per sort or
+ *   hash in a query, given back to the heap's allocator when the query ends, so it
+ *   bounds the high-water mark; a larger sort spills to a temporary file.
+ *
+ * The heap's starting size cannot be lowered: the WebAssembly module asks for
+ * 128MB. docs/benchmarks.md shows the memory these give, PGlite's share apart.
  */
-const MEMORY_SETTINGS = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] };
+const MEMORY_SETTINGS = {
+  startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'maintenance_work_mem=16MB', '-c', 'work_mem=4MB'],
+};
 
 /**
  * A new embedded database starts as a copy of this template, made by `npm run
@@ -317,6 +332,9 @@ function keepProtocolSequencesTogether(server: PGLiteSocketServer, db: PGlite): 
         try {
           await db.runExclusive(() =>
             db.execProtocolRawStream(item.message, {
+              // PGlite's sync after each message copies an in-browser file system to its store; on
+              // Node's file system (and in memory) it does nothing but cost a lock and a promise per message.
+              syncToFs: false,
               onRawData: (data: Uint8Array) => {
                 bytes += data.length;
                 item.onData(data);

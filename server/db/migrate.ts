@@ -56,15 +56,22 @@ export async function runMigrations(pool: Pool, sources: MigrationSource[], logg
       await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       return work(client);
     });
-  await locked((client) =>
-    client.query(`create table if not exists schema_migrations (
-      module text not null, name text not null, applied_at timestamptz not null default now(),
-      primary key (module, name))`),
-  );
-  const done = new Set(
-    (await pool.query<{ module: string; name: string }>('select module, name from schema_migrations')).rows.map((r) => `${r.module}/${r.name}`),
-  );
-  let applied = 0;
+  const applied = async () =>
+    new Set((await pool.query<{ module: string; name: string }>('select module, name from schema_migrations')).rows.map((r) => `${r.module}/${r.name}`));
+  // A restart finds the table and reads it in one query; only a new database takes the lock to make it.
+  let done: Set<string>;
+  try {
+    done = await applied();
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42P01') throw err; // undefined_table
+    await locked((client) =>
+      client.query(`create table if not exists schema_migrations (
+        module text not null, name text not null, applied_at timestamptz not null default now(),
+        primary key (module, name))`),
+    );
+    done = await applied();
+  }
+  let count = 0;
   for (const source of sources) {
     for (const file of migrationFiles(source)) {
       if (done.has(`${source.module}/${file}`)) continue;
@@ -82,9 +89,9 @@ export async function runMigrations(pool: Pool, sources: MigrationSource[], logg
         throw new Error(`Migration ${source.module}/${file} failed: ${(err as Error).message}`);
       }
       if (!ran) continue;
-      applied++;
+      count++;
       logger.info({ module: source.module, migration: file }, 'applied migration');
     }
   }
-  return applied;
+  return count;
 }
