@@ -7,6 +7,7 @@ import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { formatCode, parseCode } from './codes';
+import { seedDemoCertificates } from './demo';
 import { issueCourseCertificate, issueFrameworkCertificateIfDue, issueMissingCertificates, reissueCertificate } from './issue';
 import { partnershipLogo } from '../partnership/settings';
 import { renderCertificatePdf } from './pdf';
@@ -156,9 +157,7 @@ export default defineModule({
     },
   },
 
-  async seedDemo(ctx) {
-    await issueMissingCertificates(ctx.database.pool, todayInLondon());
-  },
+  seedDemo: seedDemoCertificates,
 
   routes(ctx) {
     const router = express.Router();
