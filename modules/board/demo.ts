@@ -5,8 +5,8 @@ import { takeSnapshot } from './store';
 /**
  * The board's part of the demo partnership: every organisation declares a
  * headcount a little above what it has on the system (people not yet
- * registered; how much above differs between organisations), and the last two quarters are snapshotted so /board shows a
- * trend. Safe to run twice: declarations and snapshots already there are kept.
+ * registered; how much above differs between organisations), and the last
+ * two quarters are snapshotted so /board shows a trend. Safe to run twice: declarations and snapshots already there are kept.
  */
 export async function seedBoardDemo(pool: Pool, today: string): Promise<void> {
   await pool.query(
