@@ -109,7 +109,8 @@ function chartRows(entities: { name: string; total: EntityFigures['total'] }[]) 
 function withheldNote(entities: EntityFigures[], kind: string): string | undefined {
   const withheld = entities.filter((e) => e.total.onSystem !== 0 && typeof e.total.compliantPercent !== 'number').length;
   if (!withheld) return undefined;
-  return `${withheld} of ${entities.length} ${kind} have so few staff compliant that their share compliant is withheld (${WITHHELD}): a number that small could identify people. Their staff are still counted in the ${kind === 'sectors' ? '' : 'sector and '}partnership figures. More appear as more staff are on the system.`;
+  const [has, their, Their] = withheld === 1 ? ['has', 'its', 'Its'] : ['have', 'their', 'Their'];
+  return `${withheld} of ${entities.length} ${kind} ${has} so few staff compliant that ${their} share compliant is withheld (${WITHHELD}): a number that small could identify people. ${Their} staff are still counted in the ${kind === 'sectors' ? '' : 'sector and '}partnership figures. More appear as more staff are on the system.`;
 }
 
 async function partnershipName(ctx: ModuleContext): Promise<string> {

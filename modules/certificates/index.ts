@@ -6,6 +6,7 @@ import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { formatCode, parseCode } from './codes';
+import { seedDemoCertificates } from './demo';
 import { issueCourseCertificate, issueFrameworkCertificateIfDue, issueMissingCertificates, reissueCertificate } from './issue';
 import { partnershipLogo } from '../partnership/settings';
 // Loaded when a certificate is first printed or zipped, not at start: pdfkit, its fonts and
@@ -158,9 +159,7 @@ export default defineModule({
     },
   },
 
-  async seedDemo(ctx) {
-    await issueMissingCertificates(ctx.database.pool, todayInLondon());
-  },
+  seedDemo: seedDemoCertificates,
 
   routes(ctx) {
     const router = express.Router();
