@@ -67,7 +67,7 @@ describe(`running the server and the CLI as processes (${TEST_DB})`, function ()
     const res = await fetch(`${server.url}/api/v1/organisations`, { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).to.equal(200);
     const body = (await res.json()) as { organisations: unknown[] };
-    expect(body.organisations).to.have.length(7);
+    expect(body.organisations).to.have.length(8);
     await server.stop();
     server = undefined;
   });
