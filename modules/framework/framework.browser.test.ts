@@ -4,6 +4,7 @@ import { DEMO_PASSWORD } from '../../server/demo';
 import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { startTestServer, type TestServer } from '../../test/support/server';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 /** The framework and organisation pages as an administrator meets them, checked for WCAG 2.2 AA and CSP. */
 describe('framework and organisation pages in a browser', function () {
@@ -13,7 +14,9 @@ describe('framework and organisation pages in a browser', function () {
   let page: Page;
   const cspViolations: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    // The pages and the browser are the same whatever the database (test/support/one-pass.ts).
+    if (!runsOnThisPass('pglite')) this.skip();
     server = await startTestServer({ demo: true });
     browser = await launchBrowser();
     page = await browser.newPage();
