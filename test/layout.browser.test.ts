@@ -4,6 +4,7 @@ import { axeViolations, describeViolations, expectAccessiblePage, recordCspViola
 import { launchBrowser } from './support/browser';
 import { TEST_DB } from './support/database';
 import { startTestServer, type TestServer } from './support/server';
+import { runsOnThisPass } from './support/one-pass';
 
 /** The shared layout and the pages every visitor meets, checked as a person using a browser would. */
 describe(`layout and core pages in a browser (${TEST_DB})`, function () {
@@ -13,7 +14,9 @@ describe(`layout and core pages in a browser (${TEST_DB})`, function () {
   let page: Page;
   const cspViolations: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    // The pages and the browser are the same whatever the database (test/support/one-pass.ts).
+    if (!runsOnThisPass('pglite')) this.skip();
     server = await startTestServer({ demo: true });
     browser = await launchBrowser();
     page = await browser.newPage();

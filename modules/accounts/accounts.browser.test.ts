@@ -4,6 +4,7 @@ import { DEMO_PASSWORD } from '../../server/demo';
 import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { startTestServer, type TestServer } from '../../test/support/server';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 /** The sign-in, account and access administration pages as people meet them: WCAG 2.2 AA and no CSP breaks. */
 describe('sign-in and access pages in a browser', function () {
@@ -13,7 +14,9 @@ describe('sign-in and access pages in a browser', function () {
   let page: Page;
   const cspViolations: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    // The pages and the browser are the same whatever the database (test/support/one-pass.ts).
+    if (!runsOnThisPass('pglite')) this.skip();
     server = await startTestServer({ demo: true });
     // One organisation signs in with its own IdP, so the sign-in page offers it.
     await server.product.database.pool.query(

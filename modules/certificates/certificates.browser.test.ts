@@ -3,9 +3,10 @@ import type { Browser, Page } from 'playwright-core';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { expectAccessiblePage, recordCspViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
+import { runsOnThisPass } from '../../test/support/one-pass';
 import { startTestServer, type TestServer } from '../../test/support/server';
-import { recordCourseCompletion } from '../evidence/record';
 import { signedCredential } from '../credentials/service';
+import { recordCourseCompletion } from '../evidence/record';
 import { formatCode } from './codes';
 import { todayInLondon } from './rules';
 import { findCurrentByCode } from './store';
@@ -19,7 +20,9 @@ describe('certificate pages in a browser', function () {
   let certificate: { id: string; code: string };
   const cspViolations: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    // The pages and the browser are the same whatever the database (test/support/one-pass.ts).
+    if (!runsOnThisPass('pglite')) this.skip();
     server = await startTestServer({ demo: true });
     const pool = server.product.database.pool;
     const { rows: staff } = await pool.query<{ id: string }>(`select id from staff where email = 'learner@valecounty.example'`);

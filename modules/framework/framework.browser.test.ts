@@ -5,6 +5,7 @@ import { expectAccessiblePage, recordCspViolations } from '../../test/support/ax
 import { launchBrowser } from '../../test/support/browser';
 import { sixGroupFramework } from '../../test/support/frameworks';
 import { startTestServer, type TestServer } from '../../test/support/server';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 /** The framework and organisation pages as an administrator meets them, checked for WCAG 2.2 AA and CSP. */
 describe('framework and organisation pages in a browser', function () {
@@ -14,7 +15,9 @@ describe('framework and organisation pages in a browser', function () {
   let page: Page;
   const cspViolations: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    // The pages and the browser are the same whatever the database (test/support/one-pass.ts).
+    if (!runsOnThisPass('pglite')) this.skip();
     server = await startTestServer({ demo: true });
     browser = await launchBrowser();
     page = await browser.newPage();

@@ -4,9 +4,10 @@ import os from 'node:os';
 import type { Role } from '../../server/access';
 import type { Config } from '../../server/config';
 import { createUser } from '../../server/auth/users';
-import { seedDemoPartnership } from '../../server/demo';
+import { DEMO_PASSWORD, seedDemoPartnership } from '../../server/demo';
 import { createLogger, type Logger } from '../../server/logger';
 import { type RunningProduct, startProduct } from '../../server/runtime';
+import argon2 from 'argon2';
 import pg from 'pg';
 import { createTestDatabase, type DatabaseTemplate, TEST_DB, TEST_POSTGRES_URL, type TestDatabase, testConfig } from './database';
 
@@ -20,6 +21,13 @@ export interface TestServer {
 interface DemoTemplate extends DatabaseTemplate {
   /** The demo's imported SCORM content, copied into each server's own folder. */
   scormDir: string;
+  /**
+   * PGlite: a dump of the same database before the demo was seeded (migrated, with
+   * the modules' start-up data, as any first start leaves it). Suites that start
+   * without the demo start from it: a new PGlite database's initdb and migrations
+   * took about ten seconds of a core each, against one for loading a dump.
+   */
+  emptyPgliteDump?: Blob;
 }
 let demoTemplate: Promise<DemoTemplate> | undefined;
 
@@ -36,7 +44,10 @@ export function seededDemo(): Promise<DemoTemplate> {
     const scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-demo-scorm-'));
     const config = testConfig({ databaseUrl: testDb.databaseUrl, scormDir });
     const product = await startProduct(config, { logger: createLogger(config), database: testDb.database, role: 'test' });
+    const emptyPgliteDump = await testDb.database.dump?.();
     await seedDemoPartnership(product);
+    // The demo accounts share one hash of the demo password: the template keeps a cheap one.
+    await product.database.pool.query(`update users set password_hash = $1 where password_hash = (select password_hash from users where email = 'admin@vale-partnership.example')`, [await cheapPasswordHash(DEMO_PASSWORD)]);
     const pgliteDump = await testDb.database.dump?.();
     await product.stop();
     let postgresName: string | undefined;
@@ -45,7 +56,7 @@ export function seededDemo(): Promise<DemoTemplate> {
       await adminQuery(`alter database ${new URL(testDb.databaseUrl).pathname.slice(1)} rename to ${postgresName}`);
     }
     process.once('exit', () => fs.rmSync(scormDir, { recursive: true, force: true }));
-    return { postgresName, pgliteDump, scormDir };
+    return { postgresName, pgliteDump, scormDir, emptyPgliteDump };
   })();
   return demoTemplate;
 }
@@ -86,10 +97,10 @@ async function dropAbandonedTemplates(): Promise<void> {
 
 /** The whole product on a fresh database and a random port, as a user would reach it. */
 export async function startTestServer(options: { config?: Partial<Config>; demo?: boolean; logger?: Logger } = {}): Promise<TestServer> {
-  const template = options.demo ? await seededDemo() : undefined;
-  const testDb = await createTestDatabase(template);
+  const demo = await seededDemo();
+  const testDb = await createTestDatabase(options.demo ? demo : { pgliteDump: demo.emptyPgliteDump });
   const scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-scorm-'));
-  if (template) fs.cpSync(template.scormDir, scormDir, { recursive: true });
+  if (options.demo) fs.cpSync(demo.scormDir, scormDir, { recursive: true });
   const config = testConfig({ databaseUrl: testDb.databaseUrl, scormDir, ...options.config });
   const product = await startProduct(config, { logger: options.logger ?? createLogger(config), database: testDb.database, role: 'test' });
   return {
@@ -107,6 +118,24 @@ export async function startTestServer(options: { config?: Partial<Config>; demo?
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
+const cheapHashes = new Map<string, Promise<string>>();
+/**
+ * An argon2id hash of `password` at the lowest cost argon2 allows, made once per
+ * process, for the accounts tests make (addUser and the demo's). argon2 verifies a
+ * password at the cost written in its hash, and at the product's cost each of the
+ * suites' hundreds of sign-ins took about half a second of a core. Passwords people
+ * set through the product are still hashed at its cost (server/auth/users.ts,
+ * whose unit test holds that cost).
+ */
+export function cheapPasswordHash(password: string): Promise<string> {
+  let hash = cheapHashes.get(password);
+  if (!hash) {
+    hash = argon2.hash(password, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
+    cheapHashes.set(password, hash);
+  }
+  return hash;
+}
+
 export async function addUser(server: TestServer, role: Role, options: { email?: string; organisationSlug?: string; name?: string; emailProven?: boolean } = {}): Promise<{ id: string; email: string }> {
   const pool = server.product.database.pool;
   let organisationId: string | null = null;
@@ -115,7 +144,7 @@ export async function addUser(server: TestServer, role: Role, options: { email?:
     organisationId = rows[0]?.id ?? null;
   }
   const email = options.email ?? `${role}.${Math.random().toString(36).slice(2, 8)}@test.example`;
-  const id = await createUser(pool, { email, name: options.name ?? `Test ${role}`, password: TEST_PASSWORD, roles: [{ role, organisationId }], emailProven: options.emailProven ?? true });
+  const id = await createUser(pool, { email, name: options.name ?? `Test ${role}`, passwordHash: await cheapPasswordHash(TEST_PASSWORD), roles: [{ role, organisationId }], emailProven: options.emailProven ?? true });
   return { id, email };
 }
 
