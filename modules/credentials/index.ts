@@ -6,9 +6,13 @@ import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { readOneFileUpload } from '../../server/upload';
 import { getOwn } from '../certificates/store';
-import { ensureKeys, issuerProfile, rotateKey, signedCredential, statusListService, verificationMethod } from './service';
 import { credentialKeys } from './store';
-import { checkUploadedCredential, publishedDocuments, type UploadOutcome } from './verify';
+import type { UploadOutcome } from './verify';
+
+// The signing and checking libraries (JSON-LD, canonicalisation, Ed25519) are large: they are
+// loaded when a credential is first asked for, not by every start of the server or the CLI.
+const service = () => require('./service') as typeof import('./service');
+const verifier = () => require('./verify') as typeof import('./verify');
 
 /** Larger than any credential this service issues (a few kilobytes) by far; anything bigger is not one of ours. */
 export const MAX_CREDENTIAL_BYTES = 256 * 1024;
@@ -32,8 +36,9 @@ function services(ctx: ModuleContext) {
   const publicUrl = ctx.config.publicUrl;
   const partnershipName = async () =>
     (await pool.query<{ name: string }>(`select coalesce((select name from partnership where id = 1), 'Domestic Abuse Partnership') as name`)).rows[0].name;
+  const { ensureKeys, issuerProfile, statusListService, verificationMethod } = service();
   const statusList = statusListService(pool, publicUrl);
-  const published = publishedDocuments({
+  const published = verifier().publishedDocuments({
     publicUrl,
     keys: () => ensureKeys(pool),
     issuer: async (keys) => issuerProfile(publicUrl, await partnershipName(), keys),
@@ -68,6 +73,7 @@ export default defineModule({
       summary: 'Sign new Open Badges credentials with a new key (credentials signed before still verify)',
       usage: 'npm run cli -- credentials:rotate-key',
       async run(ctx) {
+        const { ensureKeys, rotateKey } = service();
         await ensureKeys(ctx.database.pool);
         await rotateKey(ctx.database.pool);
         const keys = await credentialKeys(ctx.database.pool);
@@ -79,7 +85,11 @@ export default defineModule({
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
-    const { published } = services(ctx);
+    let built: ReturnType<typeof services> | undefined;
+    const published = () => {
+      built ??= services(ctx);
+      return built.published;
+    };
     const limiter: RequestHandler = rateLimit({
       windowMs: CHECK_WINDOW_MS,
       limit: CHECK_LIMIT,
@@ -89,19 +99,19 @@ export default defineModule({
     });
 
     router.get('/credentials/issuer', async (_req, res) => {
-      sendJsonLd(res, await published.issuer(), 'public, max-age=300');
+      sendJsonLd(res, await published().issuer(), 'public, max-age=300');
     });
 
     router.get('/credentials/keys/:id', async (req, res) => {
       const id = String(req.params.id);
-      const document = /^[0-9a-f-]{36}$/i.test(id) ? await published.key(id) : undefined;
+      const document = /^[0-9a-f-]{36}$/i.test(id) ? await published().key(id) : undefined;
       if (!document) throw new HttpError(404, 'There is no such key.');
       sendJsonLd(res, document, 'public, max-age=3600');
     });
 
     router.get('/credentials/status/:list', async (req, res) => {
       const list = String(req.params.list);
-      const document = /^[1-9][0-9]{0,8}$/.test(list) ? await published.statusList(Number(list)) : undefined;
+      const document = /^[1-9][0-9]{0,8}$/.test(list) ? await published().statusList(Number(list)) : undefined;
       if (!document) throw new HttpError(404, 'There is no such status list.');
       // A revocation must reach verifiers soon.
       sendJsonLd(res, document, 'public, max-age=60');
@@ -113,7 +123,7 @@ export default defineModule({
       if (!certificate) throw new HttpError(404, 'We could not find that certificate.');
       if (certificate.status === 'revoked') throw new HttpError(410, 'This certificate has been revoked and can no longer be downloaded.');
       if (certificate.replacedBy) throw new HttpError(410, 'This certificate has been reissued. Download the new one from My certificates.');
-      const credential = await signedCredential(pool, ctx.config.publicUrl, certificate);
+      const credential = await service().signedCredential(pool, ctx.config.publicUrl, certificate);
       res.type('application/ld+json');
       res.setHeader('content-disposition', `attachment; filename="open-badge-${certificate.code}.json"`);
       res.setHeader('cache-control', 'private, no-store');
@@ -128,7 +138,7 @@ export default defineModule({
       const problem = (text: string) => render(400, { fileError: text, errors: [{ text, href: '#credential' }] });
       if (upload.tooLarge) return problem(`The file must be smaller than ${MAX_CREDENTIAL_BYTES / 1024} KB. A digital certificate from this partnership is much smaller.`);
       if (!upload.file) return problem(upload.unreadable ? 'The upload could not be read. Choose the file again.' : 'Choose the digital certificate file (.json) to check');
-      const checked = await checkUploadedCredential(upload.file.bytes, published);
+      const checked = await verifier().checkUploadedCredential(upload.file.bytes, published());
       if (PROBLEMS.includes(checked.outcome)) return problem(MESSAGES[checked.outcome as keyof typeof MESSAGES]);
       render(200, { result: checked, valid: checked.outcome === 'valid', message: checked.outcome === 'valid' ? 'This credential is valid.' : MESSAGES[checked.outcome as keyof typeof MESSAGES] });
     });

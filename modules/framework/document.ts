@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020';
+import type { Ajv2020, ErrorObject } from 'ajv/dist/2020';
 import { activeCompetencies, type Framework, type StaffGroup } from './model';
 
 export const MAX_GROUPS = 12;
@@ -56,7 +56,9 @@ export const SOMERSET_FILE = path.join(__dirname, 'public', 'somerset.framework.
 let compiled: ReturnType<Ajv2020['compile']> | undefined;
 function schemaValidator() {
   if (!compiled) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    // Loaded when a document is first checked (an import, or a new database), not at every start.
+    const { Ajv2020: Validator } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
+    const ajv = new Validator({ allErrors: true, strict: true });
     compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
   }
   return compiled;

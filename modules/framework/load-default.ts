@@ -9,6 +9,8 @@ import { insertFrameworkDocument } from './store';
  * imports its own, publishes later versions.
  */
 export async function loadDefaultFramework(database: Database): Promise<boolean> {
+  // Every start asks; only a new database needs the document read and checked.
+  if ((await database.pool.query('select 1 from frameworks limit 1')).rowCount) return false;
   const document = somersetDocument();
   return database.transaction(async (client) => {
     // Instances deployed together onto a new database all get here at once:
