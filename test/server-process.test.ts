@@ -72,6 +72,18 @@ describe(`running the server and the CLI as processes (${TEST_DB})`, function ()
     server = undefined;
   });
 
+  it('stops cleanly when told to stop the moment it first answers, as a quick restart does', async () => {
+    // Before, the signal came before the server listened for it and killed the process,
+    // leaving the embedded database to replay every write at the next start.
+    const early = await startServerProcess(env, 90_000, { firstAnswer: true });
+    const { code } = await early.stop();
+    expect(code, early.output()).to.equal(0);
+    server = await startServerProcess(env);
+    expect(server.output()).to.not.contain('Demo partnership loaded');
+    await server.stop();
+    server = undefined;
+  });
+
   it('runs CLI commands with the server stopped, and fails clearly on bad input', async () => {
     const ok = await runNode(['scripts/cli.ts', 'user:create', '--email', 'lead2@example.org', '--password', 'another long passphrase', '--role', 'org-lead', '--org', 'vale-police'], env);
     expect(ok.code, ok.output).to.equal(0);

@@ -47,8 +47,12 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; ms: number }>;
 }
 
-/** Starts `server/main.ts` (what `npm start` runs) and waits until /health answers. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
+/**
+ * Starts `server/main.ts` (what `npm start` runs) and waits until /health answers and the
+ * start-up message is printed; with `firstAnswer`, only until /health first answers, looking
+ * often, so a test can act at the very moment a load balancer or service manager would.
+ */
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 90_000, options: { firstAnswer?: boolean } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
@@ -64,7 +68,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     // Ready when it answers /health and has printed its start-up message (demo sign-ins come just before it).
     try {
       const res = await fetch(`${url}/health`);
-      if (res.status === 200 && output.includes('is running at')) break;
+      if (res.status === 200 && (options.firstAnswer || output.includes('is running at'))) break;
     } catch {
       // not listening yet
     }
@@ -72,7 +76,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
       child.kill('SIGKILL');
       throw new Error(`server did not answer /health within ${timeoutMs} ms:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, options.firstAnswer ? 10 : 250));
   }
   return {
     child,
