@@ -281,6 +281,9 @@ async function restorePgDump(database: Database, file: string): Promise<BackupSu
   let list: string;
   try {
     list = (await run(findPgTool('pg_restore'), ['--list', file], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+    // The list is only the archive's table of contents, at its start: a file cut short after it
+    // lists well and fails halfway through a restore. Reading it all to nowhere finds that first.
+    await run(findPgTool('pg_restore'), ['--file=/dev/null', file], { maxBuffer: 16 * 1024 * 1024 });
   } catch {
     throw new BackupError(`${file} starts like a pg_dump file but pg_restore cannot read it (damaged or cut short). Nothing was changed.`);
   }
