@@ -99,8 +99,6 @@ export interface FeatureModule {
   csrfExempt?: RegExp[];
   /** Upload forms (multipart): their routes check the form's token themselves with `checkUploadToken`. */
   uploads?: RegExp[];
-  /** Paths (under the site root) that anyone may open without signing in. */
-  publicPaths?: RegExp[];
   jobs?(ctx: ModuleContext, jobs: Jobs): void | Promise<void>;
   nav?: NavEntry[];
   cli?: Record<string, CliCommand>;

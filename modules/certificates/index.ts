@@ -115,7 +115,6 @@ function reasonProblem(reason: string, what: string): string | undefined {
 export default defineModule({
   name: 'certificates',
   dependsOn: ['staff', 'courses', 'evidence', 'framework', 'organisations', 'partnership'],
-  publicPaths: [/^\/verify$/, /^\/api\/v1\/certificates\/verify\//],
   nav: [
     { label: 'My certificates', href: '/my-certificates', roles: ['learner'], order: 40 },
     {

@@ -65,7 +65,6 @@ function sendJsonLd(res: express.Response, document: unknown, cache: string): vo
 export default defineModule({
   name: 'credentials',
   dependsOn: ['certificates', 'partnership'],
-  publicPaths: [/^\/credentials\/(issuer|keys\/[^/]+|status\/[^/]+)$/],
   uploads: [/^\/verify$/],
 
   cli: {

@@ -169,7 +169,6 @@ export default defineModule({
     },
   ],
   uploads: [/^\/scorm\/packages$/],
-  publicPaths: [/^\/public-learning\/register$/, /^\/public-learning\/confirm(\/[A-Za-z0-9_-]+)?$/],
   cli: {
     'scorm:import': {
       summary: 'Import a SCORM 1.2 or 2004 zip (a new version if the package is known)',

@@ -76,7 +76,6 @@ export default defineModule({
   ],
   seedDemo: seedDemoSessions,
   // The emailed offer of a freed place is its own permission: many staff have no account.
-  publicPaths: [/^\/training-sessions\/offers\/[A-Za-z0-9_-]+$/],
   jobs(ctx, agenda) {
     // Reminders carry dedupe keys and offers are made under the session lock, so two servers may run this at once.
     agenda.define('training sessions: reminders and offers', async () => {
