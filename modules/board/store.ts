@@ -1,7 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeIncludes } from '../../server/access';
 import { audit } from '../../server/auth/users';
-import { licencesOf, licenceStatus } from '../organisations/licences';
+import { inTransaction } from '../../server/db';
+import { licenceStatus, licencesOf } from '../organisations/licences';
 import { createOrganisationStore } from '../organisations/store';
 import { computeFigures, type RawFigures } from './figures';
 import { lastEndedQuarter, type Quarter, quarterOf } from './quarters';
@@ -143,9 +144,7 @@ export async function declareHeadcount(
   by: { userId: string; ip?: string },
 ): Promise<void> {
   if (!scopeIncludes(scope, organisationId)) throw new Error('Organisation outside the caller’s scope');
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(pool, async (client) => {
     for (const r of rows) {
       await client.query(
         `insert into board_declared_headcount (organisation_id, group_number, staff, volunteers, updated_by) values ($1, $2, $3, $4, $5)
@@ -155,13 +154,7 @@ export async function declareHeadcount(
     }
     await audit(client, { actorUserId: by.userId, action: 'board.headcount-declared', organisationId, subjectType: 'organisation', subjectId: organisationId, detail: { groups: rows }, ip: by.ip });
     await markStale(client);
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** On-system headcount by group, for the declaration form (current staff, not leavers). */
