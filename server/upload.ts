@@ -6,7 +6,7 @@ export interface OneFileUpload {
   fields: Record<string, string>;
   /** The file, when one was chosen, it was not empty and it was within the limit. */
   file?: { name: string; bytes: Buffer };
-  /** The file was larger than the limit: what was read of it is not kept, and it must be refused. */
+  /** The file or a field was larger than its limit: what was read of the file is not kept, and it must be refused. */
   tooLarge: boolean;
   /** The request was not a multipart form, or broke off: nothing can be taken from it. */
   unreadable: boolean;
@@ -17,11 +17,11 @@ export interface OneFileUpload {
  * the size limit. Never rejects: each route turns each case into its own
  * message, in the form's own words.
  */
-export function readOneFileUpload(req: Request, options: { maxBytes: number; maxFields?: number }): Promise<OneFileUpload> {
+export function readOneFileUpload(req: Request, options: { maxBytes: number; maxFields?: number; maxFieldBytes?: number }): Promise<OneFileUpload> {
   return new Promise((resolve) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: options.maxBytes, fields: options.maxFields ?? 20, fieldSize: 64 * 1024 } });
+      bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: options.maxBytes, fields: options.maxFields ?? 20, fieldSize: options.maxFieldBytes ?? 64 * 1024 } });
     } catch {
       resolve({ fields: {}, tooLarge: false, unreadable: true });
       return;
@@ -29,7 +29,9 @@ export function readOneFileUpload(req: Request, options: { maxBytes: number; max
     const fields: Record<string, string> = {};
     let file: OneFileUpload['file'];
     let tooLarge = false;
-    bb.on('field', (name, value) => {
+    bb.on('field', (name, value, info) => {
+      // A field cut at the limit (pasted text, say) is refused like a file that is too large.
+      if (info.valueTruncated) tooLarge = true;
       fields[name] = value;
     });
     bb.on('file', (_name, stream, info) => {

@@ -1,13 +1,13 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import type { CacheProvider, SAML } from '@node-saml/passport-saml';
-import busboy from 'busboy';
 import express, { type Request, type Router } from 'express';
 import { allow, caller } from '../../server/access';
 import { safeReturnTo } from '../../server/auth';
-import { audit } from '../../server/auth/users';
 import { checkUploadToken } from '../../server/auth/csrf';
+import { audit } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
+import { readOneFileUpload } from '../../server/upload';
 import { ATTRIBUTE_PRESETS, PRESET_NAMES, presetFor, type ReceivedAttribute, receivedAttributes } from './attributes';
 import { logoutRoutes, rememberSamlSession, sloUrl } from './logout';
 import { fetchMetadata, type IdpMetadata, looksLikeMetadata, METADATA_MAX_BYTES, MetadataError, metadataUrlProblem, parseIdpMetadata, postBindingHint } from './metadata';
@@ -17,6 +17,7 @@ import {
   assertionIdentity,
   checkAddressing,
   defaultSpEntityId,
+  encryptedAssertionUsesSha1,
   explainValidationError,
   type Problem,
   personFromProfile,
@@ -29,7 +30,6 @@ import {
   spEntityId,
   splitCertificates,
   subjectOf,
-  encryptedAssertionUsesSha1,
 } from './saml';
 import { ensureSpKeys, publishedKeys } from './sp-keys';
 import {
@@ -472,44 +472,13 @@ export function guessPreset(md: Pick<IdpMetadata, 'entityId'>): string {
 }
 
 /** The metadata import form: a file, pasted XML or a URL (multipart, so the file can come too). */
-function readMetadataUpload(req: Request): Promise<{ fields: Record<string, string>; file?: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    // Any other body has already been read (or refused) by the body parsers.
-    if (!req.is('multipart/form-data')) {
-      reject(new MetadataError('Choose a metadata file, paste the metadata XML or enter its URL'));
-      return;
-    }
-    try {
-      bb = busboy({ headers: req.headers, limits: { fileSize: METADATA_MAX_BYTES, files: 1, fields: 10, fieldSize: METADATA_MAX_BYTES } });
-    } catch {
-      reject(new MetadataError('Choose a metadata file, paste the metadata XML or enter its URL'));
-      return;
-    }
-    const fields: Record<string, string> = {};
-    let file: Buffer | undefined;
-    let tooLarge = false;
-    bb.on('field', (name, value, info) => {
-      if (info.valueTruncated) tooLarge = true;
-      fields[name] = value;
-    });
-    bb.on('file', (_name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('end', () => {
-        if (info.filename && chunks.length) file = Buffer.concat(chunks);
-      });
-    });
-    bb.on('error', () => reject(new MetadataError('The upload could not be read. Choose the metadata file again.')));
-    bb.on('close', () => {
-      if (tooLarge) reject(new MetadataError('The metadata is larger than 2 MB. Use the metadata of this one identity provider, not a federation’s list.'));
-      else resolve({ fields, file });
-    });
-    req.pipe(bb);
-  });
+async function readMetadataUpload(req: Request): Promise<{ fields: Record<string, string>; file?: Buffer }> {
+  // Any other body has already been read (or refused) by the body parsers.
+  if (!req.is('multipart/form-data')) throw new MetadataError('Choose a metadata file, paste the metadata XML or enter its URL');
+  const upload = await readOneFileUpload(req, { maxBytes: METADATA_MAX_BYTES, maxFields: 10, maxFieldBytes: METADATA_MAX_BYTES });
+  if (upload.unreadable) throw new MetadataError('The upload could not be read. Choose the metadata file again.');
+  if (upload.tooLarge) throw new MetadataError('The metadata is larger than 2 MB. Use the metadata of this one identity provider, not a federation’s list.');
+  return { fields: upload.fields, file: upload.file?.bytes };
 }
 
 /** True when the email is at one of the organisation's domains (or a subdomain). An organisation without domains allows none. */
