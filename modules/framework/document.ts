@@ -300,7 +300,7 @@ export function inclusionCycle(groups: Pick<DocumentGroup, 'number' | 'includesG
 }
 
 /** A framework version as a document: competencies in force only, each with its key so evidence follows it into the next version. */
-export function frameworkToDocument(framework: Pick<Framework, 'name' | 'groups'> & { sourceNote?: string | null; introduction?: string | null }): FrameworkDocument {
+export function documentOfFramework(framework: Pick<Framework, 'name' | 'groups'> & { sourceNote?: string | null; introduction?: string | null }): FrameworkDocument {
   return {
     name: framework.name,
     ...(framework.sourceNote ? { sourceNote: framework.sourceNote } : {}),

@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020';
 import { expect } from 'chai';
 import { sixGroupFramework, threeLevelFramework } from '../../test/support/frameworks';
 import { requirementsFor as engineRequirements } from '../compliance/engine';
-import { type FrameworkDocument, frameworkToDocument, MAX_DOCUMENT_BYTES, parseFrameworkDocument, SCHEMA_FILE, SOMERSET_FILE, validateFrameworkDocument } from './document';
+import { type FrameworkDocument, documentOfFramework, MAX_DOCUMENT_BYTES, parseFrameworkDocument, SCHEMA_FILE, SOMERSET_FILE, validateFrameworkDocument } from './document';
 import { type Framework, groupsIncluded, groupsRequiring, requirementsFor } from './model';
 
 const PUBLISHED_SCHEMA = path.resolve(__dirname, '../../docs/framework.schema.json');
@@ -54,7 +54,7 @@ describe('framework documents', () => {
 
   it('exports a framework as a document that imports back to the same framework', () => {
     for (const doc of [sixGroupFramework(), threeLevelFramework()]) {
-      const exported = frameworkToDocument(asFramework(doc));
+      const exported = documentOfFramework(asFramework(doc));
       expect(contract(exported)).to.equal(true);
       expect(validateFrameworkDocument(exported)).to.deep.equal([]);
       expect(exported.groups.map((g) => [g.number, g.level, g.includesGroups, g.competencies.map((c) => c.text)])).to.deep.equal(

@@ -4,7 +4,7 @@ import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { readOneFileUpload } from '../../server/upload';
-import { circleWords, type DocumentProblem, frameworkToDocument, inclusionCycle, MAX_DOCUMENT_BYTES, MAX_GROUPS, parseFrameworkDocument } from './document';
+import { circleWords, type DocumentProblem, documentOfFramework, inclusionCycle, MAX_DOCUMENT_BYTES, MAX_GROUPS, parseFrameworkDocument } from './document';
 import { loadDefaultFramework } from './load-default';
 import {
   activeCompetencies,
@@ -228,7 +228,7 @@ function pageRoutes(ctx: ModuleContext) {
     const framework = row && (await store.loadFramework(pool, row.id));
     if (!framework) throw new HttpError(404, 'We could not find that version of the framework.');
     res.attachment(`framework-version-${framework.version}.json`);
-    res.type('application/json').send(`${JSON.stringify({ $schema: '/modules/framework/framework.schema.json', ...frameworkToDocument(framework) }, null, 2)}\n`);
+    res.type('application/json').send(`${JSON.stringify({ $schema: '/modules/framework/framework.schema.json', ...documentOfFramework(framework) }, null, 2)}\n`);
   });
 
   const importPage = (extra: Record<string, unknown> = {}) => ({
