@@ -6,7 +6,8 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { allow, asksForJson, type Caller, caller, hasRole } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { audit } from '../../server/auth/users';
-import { HttpError, isDatabaseUnavailable } from '../../server/errors';
+import { readFlags } from '../../server/cli-args';
+import { HttpError, isDatabaseUnavailable, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from '../courses/audience';
 import { type Course, courseBySlug } from '../courses/store';
@@ -121,18 +122,18 @@ export default defineModule({
       summary: 'Import a cmi5 course (a zip, or a cmi5.xml whose AUs live elsewhere)',
       usage: 'npm run cli -- cmi5:import FILE [--course SLUG]',
       async run(ctx, args) {
-        const usage = 'Usage: npm run cli -- cmi5:import FILE [--course SLUG]';
-        const courseIndex = args.indexOf('--course');
-        const courseSlug = courseIndex >= 0 ? args[courseIndex + 1] : undefined;
-        const file = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--course');
-        if (!file) throw Object.assign(new Error(`Give the cmi5 zip or cmi5.xml to import.\n${usage}`), { name: 'UsageError' });
-        if (courseIndex >= 0 && !courseSlug) throw Object.assign(new Error(`--course needs a course slug.\n${usage}`), { name: 'UsageError' });
-        if (!fs.existsSync(file)) throw Object.assign(new Error(`No file at ${file}.`), { name: 'UsageError' });
+        const usage = 'npm run cli -- cmi5:import FILE [--course SLUG]';
+        const { values, positionals } = readFlags(args, { course: { type: 'string' } }, usage, { positionals: 1 });
+        const [file] = positionals;
+        const courseSlug = values.course;
+        if (!file) throw new UsageError(`Give the cmi5 zip or cmi5.xml to import.\nUsage: ${usage}`);
+        if (courseSlug === '') throw new UsageError(`--course needs a course slug.\nUsage: ${usage}`);
+        if (!fs.existsSync(file)) throw new UsageError(`No file at ${file}.`);
         try {
           const result = await importCmi5(ctx, path.resolve(file), { courseSlug });
           console.log(`Imported "${result.structure.title}" (cmi5, ${result.structure.aus.length} AU${result.structure.aus.length === 1 ? '' : 's'}) as version ${result.version} of course "${result.courseSlug}".`);
         } catch (err) {
-          if (err instanceof PackageRefused) throw Object.assign(new Error(`Refused: ${err.message}`), { name: 'UsageError' });
+          if (err instanceof PackageRefused) throw new UsageError(`Refused: ${err.message}`);
           throw err;
         }
       },
@@ -279,7 +280,7 @@ export default defineModule({
         res.redirect(redirect);
       } catch (err) {
         if (err instanceof PackageRefused) return await fail(422, err.message);
-        if ((err as Error).name === 'UsageError') return await fail(400, (err as Error).message);
+        if (err instanceof UsageError) return await fail(400, err.message);
         if (err instanceof HttpError) return await fail(err.status, err.message);
         throw err;
       } finally {

@@ -6,11 +6,13 @@ import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import type { EventBus } from '../../server/events';
 import { recordCourseCompletion } from '../evidence/record';
-import { extractPackage, londonToday, normalise, PackageRefused, readPackageZip, slugify, unsafePathReason } from '../scorm';
+import { extractPackage, londonToday, normalise, PackageRefused, readPackageZip, unsafePathReason } from '../scorm';
 import { type CourseStructure, parseCourseStructure, type StructureAu } from './course-structure';
 import { allSatisfied, auSatisfied } from './move-on';
 import { type Actor, type Accepted, CMI5_CATEGORY, checkStatement, EXT, type LaunchFacts, type LaunchMode, MOVE_ON_CATEGORY, StatementRefused, VERB } from './statements';
 import * as store from './store';
+import { UsageError } from '../../server/errors';
+import { createDraftElearningCourse } from '../courses/store';
 
 type Deps = { config: Pick<Config, 'scormDir' | 'scormMaxUploadBytes' | 'scormMaxFiles' | 'publicUrl'>; database: Database };
 
@@ -102,23 +104,14 @@ export async function importCmi5(deps: Deps, file: string, options: { courseSlug
       let course: { id: string; slug: string } | undefined;
       if (options.courseSlug) {
         const { rows } = await client.query<{ id: string; slug: string }>('select id, slug from courses where slug = $1', [options.courseSlug]);
-        if (!rows[0]) throw Object.assign(new Error(`There is no course with the slug "${options.courseSlug}".`), { name: 'UsageError' });
+        if (!rows[0]) throw new UsageError(`There is no course with the slug "${options.courseSlug}".`);
         course = rows[0];
       } else {
         const known = await store.coursesWithIdentifier(client, structure.id);
         if (known.length === 1) course = known[0];
-        else if (known.length > 1) throw Object.assign(new Error(`More than one course plays the cmi5 course "${structure.id}": choose which.`), { name: 'UsageError' });
+        else if (known.length > 1) throw new UsageError(`More than one course plays the cmi5 course "${structure.id}": choose which.`);
       }
-      if (!course) {
-        let slug = slugify(structure.title);
-        const { rows: taken } = await client.query('select 1 from courses where slug = $1', [slug]);
-        if (taken.length) slug = `${slug}-${Date.now().toString(36)}`;
-        const { rows } = await client.query<{ id: string; slug: string }>(
-          `insert into courses (slug, title, description, delivery, status) values ($1, $2, $3, 'elearning', 'draft') returning id, slug`,
-          [slug, structure.title.slice(0, 300), structure.description.slice(0, 5000)],
-        );
-        course = rows[0];
-      }
+      course ??= await createDraftElearningCourse(client, structure.title, structure.description);
       const pkg = await store.lockPackage(client, structure.id, course.id);
       const versionId = await store.insertVersion(client, {
         packageId: pkg.id,

@@ -77,6 +77,33 @@ async function writeLinks(client: PoolClient, courseId: string, input: CourseInp
   }
 }
 
+/** A course slug from an e-learning package's title (a new draft course's). */
+export function slugify(title: string): string {
+  return (
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60)
+      .replace(/-+$/, '') || 'elearning'
+  );
+}
+
+/**
+ * A new e-learning package (SCORM or cmi5) becomes a draft course, under a
+ * slug of its own; an administrator completes its details before publishing.
+ */
+export async function createDraftElearningCourse(client: PoolClient, title: string, description = ''): Promise<{ id: string; slug: string }> {
+  let slug = slugify(title);
+  const { rows: taken } = await client.query('select 1 from courses where slug = $1', [slug]);
+  if (taken.length) slug = `${slug}-${Date.now().toString(36)}`;
+  const { rows } = await client.query<{ id: string; slug: string }>(
+    `insert into courses (slug, title, description, delivery, status) values ($1, $2, $3, 'elearning', 'draft') returning id, slug`,
+    [slug, title.slice(0, 300), description.slice(0, 5000)],
+  );
+  return rows[0];
+}
+
 export async function createCourse(client: PoolClient, input: CourseInput): Promise<string> {
   const { rows } = await client.query<{ id: string }>(
     `insert into courses (slug, title, description, audience, delivery, group_numbers, pass_mark, validity_months, content_warning, status, finished_attempt)

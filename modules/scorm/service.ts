@@ -12,6 +12,7 @@ import { extractPackage, inspectPackage } from './importer';
 import type { ParsedManifest, ScormVersion } from './manifest';
 import { activityTree, courseResult } from './rollup';
 import * as store from './store';
+import { createDraftElearningCourse, slugify } from '../courses/store';
 
 export interface ImportResult {
   packageVersionId: string;
@@ -22,17 +23,7 @@ export interface ImportResult {
   manifest: ParsedManifest;
 }
 
-/** A course slug from a package's title (a new draft course's). */
-export function slugify(title: string): string {
-  return (
-    title
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 60)
-      .replace(/-+$/, '') || 'elearning'
-  );
-}
+export { slugify };
 
 /** Where a package version's files live. */
 export function versionDir(config: Pick<Config, 'scormDir'>, versionId: string): string {
@@ -88,17 +79,7 @@ export async function importPackage(
           throw new UsageError(`More than one course plays a package with the identifier "${manifest.identifier}" (${known.map((k) => k.slug).join(', ')}): say which with --course SLUG.`);
         }
       }
-      if (!course) {
-        // A new module becomes a draft course; an administrator completes its details before publishing.
-        let slug = slugify(manifest.title);
-        const { rows: taken } = await client.query('select 1 from courses where slug = $1', [slug]);
-        if (taken.length) slug = `${slug}-${Date.now().toString(36)}`;
-        const { rows } = await client.query<{ id: string; slug: string }>(
-          `insert into courses (slug, title, delivery, status) values ($1, $2, 'elearning', 'draft') returning id, slug`,
-          [slug, manifest.title.slice(0, 300)],
-        );
-        course = rows[0];
-      }
+      course ??= await createDraftElearningCourse(client, manifest.title);
       const pkg = await store.lockPackage(client, manifest.identifier, course.id);
       const versionId = await store.insertVersion(client, {
         packageId: pkg.id,
