@@ -62,8 +62,9 @@ describe('quick exit and support in Chromium', () => {
 
     // Coming back: the player may first resend what the browser kept and reload; either way the learner is on page 3.
     await page.goto(`${server.url}/courses/domestic-abuse-awareness/play`);
-    const again = await demoModule(page);
-    await again.waitForFunction(() => document.getElementById('progress')?.textContent === 'Page 3 of 4');
+    // Through locators, which find the course frame again if the player reloads it meanwhile.
+    const progress = page.frameLocator('#scorm-frame').frameLocator('#sco').locator('#progress');
+    await progress.filter({ hasText: /^Page 3 of 4$/ }).waitFor();
 
     // One Escape, then anything else, is not an exit (Escape closes many things).
     await page.goto(`${server.url}/my-training`);

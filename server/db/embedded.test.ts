@@ -6,6 +6,11 @@ import pg from 'pg';
 import { openDatabase } from '../db';
 import { embeddedUrl, openEmbedded } from './embedded';
 import { createLogger } from '../logger';
+import { runsOnThisPass } from '../../test/support/one-pass';
+
+// These open PGlite themselves whatever TEST_DB says, so CI runs them on the embedded
+// database's pass only. Each makes a new PGlite (initdb in WebAssembly): slow on a busy machine.
+const EMBEDDED_TIMEOUT_MS = 180_000;
 
 /**
  * The embedded database serves several pooled connections through one PGlite.
@@ -13,7 +18,12 @@ import { createLogger } from '../logger';
  * connections' messages must never interleave, or a query runs another's
  * portal and fails with `portal "" does not exist`.
  */
-describe('embedded database under concurrent queries', () => {
+describe('embedded database under concurrent queries', function () {
+  this.timeout(EMBEDDED_TIMEOUT_MS);
+  before(function () {
+    if (!runsOnThisPass('pglite')) this.skip();
+  });
+
   it('answers hundreds of concurrent parameterised queries from a pool, each with its own result', async () => {
     const database = await openDatabase({ dataDir: '/nonexistent' }, createLogger({ env: 'test', logLevel: 'silent' }), {
       role: 'test',
@@ -41,7 +51,12 @@ describe('embedded database under concurrent queries', () => {
   });
 });
 
-describe('embedded database started from a template', () => {
+describe('embedded database started from a template', function () {
+  this.timeout(EMBEDDED_TIMEOUT_MS);
+  before(function () {
+    if (!runsOnThisPass('pglite')) this.skip();
+  });
+
   it('starts a new data directory as a private copy of the template, and leaves an existing one alone', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-template-'));
     fs.chmodSync(root, 0o700);

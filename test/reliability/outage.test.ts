@@ -221,8 +221,9 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
     } finally {
       cluster.start();
     }
-    // The queue's next poll (JOBS_POLL_SECONDS, 30 by default) finds it due and runs it.
-    await waitFor('the reminder scan to run', async () => scans() > before, 40_000);
+    // The queue's next poll (JOBS_POLL_SECONDS, 30 by default) finds it due and runs it,
+    // after the queue's connections have come back: on a busy machine, well after 30 s.
+    await waitFor('the reminder scan to run', async () => scans() > before, 120_000);
     await sleep(1000);
     expect(scans(), 'the scan ran once').to.equal(before + 1);
     const job = (await admin.query<{ locked_at: Date | null; last_finished_at: Date; next_run_at: Date }>(`select locked_at, last_finished_at, next_run_at from agenda_jobs where name = 'reminders: scan'`)).rows[0];
