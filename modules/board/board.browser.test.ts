@@ -7,6 +7,7 @@ import { addUser, startTestServer, TEST_PASSWORD, type TestServer } from '../../
 import { londonToday } from '../compliance/service';
 import { lastEndedQuarter, previousQuarter } from './quarters';
 import { takeSnapshot } from './store';
+import { runsOnThisPass } from '../../test/support/one-pass';
 
 /** The board's pages as a person sees them: charts with text alternatives, tables, no script, WCAG 2.2 AA. */
 describe(`board pages in a browser (${TEST_DB})`, function () {
@@ -17,7 +18,10 @@ describe(`board pages in a browser (${TEST_DB})`, function () {
   let adminEmail: string;
   const csp: string[] = [];
 
-  before(async () => {
+  before(async function () {
+    // The pages and the browser behave the same whatever the database; what they store is
+    // checked on both passes by the HTTP suites (test/support/one-pass.ts).
+    if (!runsOnThisPass('postgres')) this.skip();
     server = await startTestServer();
     const pool = server.product.database.pool;
     // Two organisations with staff in the first two groups; some have evidence for Group 1.
