@@ -11,19 +11,10 @@ import { createLogger } from '../../server/logger';
 import { type RunningProduct, startProduct } from '../../server/runtime';
 import { TEST_DB, testConfig } from '../support/database';
 import { TestAgent } from '../support/server';
+import { waitFor } from '../support/wait';
 import { type PrivatePostgres, privatePostgresUnavailable, startPrivatePostgres, startStandbyOf } from './private-postgres';
 
 const ADMIN = 'admin@vale-partnership.example';
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /**
  * The national step of docs/scaling.md on this machine: a primary and a real
@@ -81,13 +72,13 @@ describe(`read replica: board and report reads from the replica, writes to the p
     onStandby = new pg.Pool({ connectionString: standby.url, max: 2 });
     // The last test stops the standby under the test's own idle connections too.
     onStandby.on('error', () => {});
-    await waitFor('the standby to stream from the primary', async () => (await onPrimary.query(`select 1 from pg_stat_replication where state = 'streaming'`)).rowCount === 1);
+    await waitFor(async () => (await onPrimary.query(`select 1 from pg_stat_replication where state = 'streaming'`)).rowCount === 1, 'the standby to stream from the primary', 60_000);
     scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-replica-scorm-'));
     const config = testConfig({ databaseUrl: primary.url, databaseReplicaUrl: standby.url, scormDir, demoData: true, logLevel: 'info' });
     // Warnings and above, as an operator's log would show them.
     const logger = createLogger({ env: 'production', logLevel: 'warn' }, { write: (line: string) => logLines.push(line) });
     product = await startProduct(config, { logger, role: 'test' });
-    await waitFor('the replica to replay the demo partnership', caughtUp);
+    await waitFor(caughtUp, 'the replica to replay the demo partnership', 60_000);
     admin = agent();
     await admin.signIn(ADMIN, DEMO_PASSWORD);
   });
@@ -133,10 +124,10 @@ describe(`read replica: board and report reads from the replica, writes to the p
       await onStandby.query('select pg_wal_replay_resume()');
     }
 
-    const after = await waitFor('the board to catch up with the primary', async () => {
+    const after = await waitFor(async () => {
       const now = await boardReads();
       return now.computedAt !== before.computedAt && now.reportRow !== before.reportRow ? now : undefined;
-    });
+    }, 'the board to catch up with the primary', 60_000);
     expect(after.computedAt).to.equal(await primaryHolds());
     expect(after.declared).to.be.greaterThan(before.declared);
   });
