@@ -151,7 +151,8 @@ const REPLICA_RETRY_MS = 30_000;
 /**
  * A pool on the replica whose queries fall back to the primary: a replica that
  * is down, unreachable or cancels a read for conflicting with replay never
- * turns a board page into an error. The outage is logged once (and its end),
+ * turns a board page into an error. Only `query` falls back: the read paths
+ * never take a connection of their own from it. The outage is logged once (and its end),
  * and for a while after a failure reads go straight to the primary, so a
  * replica that does not answer does not make every page wait for its timeout.
  */
@@ -170,7 +171,12 @@ function replicaPool(url: string, primary: Pool, logger: Logger, options: OpenDa
   replica.on('error', (err) => outage.failed(err, { connection: 'idle' }));
   replica.on('connect', (client) => client.on('error', (err) => outage.failed(err, { connection: 'in use' })));
   let primaryUntil = 0;
-  const fallsBack = (err: unknown) => isDatabaseUnavailable(err) || (err as { code?: string })?.code === '40001';
+  // Not a statement cancelled for running too long (57014): it would only run as long again on the primary.
+  // Reads cancelled for conflicting with replay (40001, 40P01) are the replica's doing: the primary answers them.
+  const fallsBack = (err: unknown) => {
+    const code = (err as { code?: string })?.code;
+    return code === '40001' || code === '40P01' || (code !== '57014' && isDatabaseUnavailable(err));
+  };
   const onReplica = replica.query.bind(replica) as (...args: unknown[]) => Promise<unknown>;
   const onPrimary = primary.query.bind(primary) as (...args: unknown[]) => Promise<unknown>;
   const query = async (...args: unknown[]) => {
