@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import type { Pool } from 'pg';
 import { WORKING_OUT_JOB } from '../modules/compliance/index';
 import { londonToday } from '../modules/compliance/service';
+import { queueWorkingOut, workOutQueued } from '../modules/compliance/working-out';
 import { runStaffImport } from '../modules/staff/cli';
 import { DEMO_PASSWORD } from '../server/demo';
 import { TEST_DB } from './support/database';
@@ -102,5 +103,16 @@ describe(`figures worked out in the background after a bulk load (${TEST_DB})`, 
     expect(page.text).to.contain('Compliance: Vale County Council');
     expect(await keptRowVersions(council.id), 'nothing was worked out (and kept) during the view').to.deep.equal(before);
     expect(before.length).to.be.at.least(staff[0].n);
+  });
+
+  it('goes on past an organisation that cannot be worked out, and tells the administrator which and why', async () => {
+    await queueWorkingOut(pool, 'a test', 'all');
+    const result = await workOutQueued(pool, async (id) => {
+      if (id === council.id) throw new Error('canceling statement due to statement timeout');
+    });
+    expect(result).to.deep.equal({ organisations: organisations - 1, failed: 1 });
+    const page = await admin.get('/compliance/working-out');
+    expect(page.text).to.contain(`Finished: ${organisations - 1} of ${organisations} organisations worked out`);
+    expect(page.text).to.contain('Vale County Council: canceling statement due to statement timeout. Its figures are worked out when its page is next opened.');
   });
 });

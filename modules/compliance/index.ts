@@ -39,7 +39,7 @@ import {
 import { buildSelfAssessment } from './self-assessment';
 import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
-import { queueWorkingOut, workingOutProgress, workOutQueued } from './working-out';
+import { organisationName, queueWorkingOut, workingOutProgress, workOutQueued } from './working-out';
 
 /** The background job that works out every affected organisation's figures after a bulk load (working-out.ts). */
 export const WORKING_OUT_JOB = 'compliance: work out figures after a bulk load';
@@ -135,8 +135,7 @@ export default defineModule({
   events(ctx) {
     // In the change's own transaction: the work is asked for if and only if the change is made.
     ctx.events.on('staff.imported', async ({ client, organisationId }) => {
-      const { rows } = await client.query<{ name: string }>('select name from organisations where id = $1', [organisationId]);
-      await queueWorkingOut(client, `a staff import for ${rows[0]?.name ?? 'an organisation'}`, [organisationId]);
+      await queueWorkingOut(client, `a staff import for ${await organisationName(client, organisationId)}`, [organisationId]);
     });
     ctx.events.on('framework.published', async ({ client, version }) => {
       await queueWorkingOut(client, `version ${version} of the framework was published`, 'all');

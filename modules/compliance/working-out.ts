@@ -14,6 +14,12 @@ import type { Pool, PoolClient } from 'pg';
 
 type Db = Pool | PoolClient;
 
+/** An organisation's name for the administrator (its id if it has gone). */
+export async function organisationName(db: Db, organisationId: string): Promise<string> {
+  const { rows } = await db.query<{ name: string }>('select name from organisations where id = $1', [organisationId]);
+  return rows[0]?.name ?? organisationId;
+}
+
 export interface WorkingOut {
   id: string;
   reason: string;
@@ -89,10 +95,9 @@ export async function workOutQueued(
         organisations++;
       } catch (err) {
         failedCount++;
-        const { rows: named } = await pool.query<{ name: string }>('select name from organisations where id = $1', [organisationId]);
         await pool.query(`update compliance_working_out set failed = failed + 1, failures = failures || $2::jsonb where id = $1`, [
           run.id,
-          JSON.stringify([{ organisation: named[0]?.name ?? organisationId, error: err instanceof Error ? err.message : String(err) }]),
+          JSON.stringify([{ organisation: await organisationName(pool, organisationId), error: err instanceof Error ? err.message : String(err) }]),
         ]);
       }
       await stillMine();
