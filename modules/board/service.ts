@@ -65,8 +65,8 @@ export async function figuresAsOf(pool: Pool, day: string, reads: Pool = pool): 
   const q = quarterEndingOn(day) ?? previousQuarter(quarterOf(day));
   const threshold = await suppressionThreshold(reads);
   const snap = await snapshotEndingOn(reads, q.end);
-  // Worked out afresh on the primary: working out a past day keeps it (a write).
   if (snap) return { view: viewOf(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
+  // Worked out afresh on the primary: working out a past day keeps it (a write).
   const raw = await computeFigures(pool, q.end, q.start);
   return { view: buildBoardView(raw, threshold), source: 'computed', quarter: q.id };
 }

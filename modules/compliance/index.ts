@@ -39,7 +39,7 @@ import {
 import { buildSelfAssessment } from './self-assessment';
 import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
-import { organisationName, queueWorkingOut, workingOutProgress, workOutQueued } from './working-out';
+import { organisationName, queueWorkingOut, workingOutBanner, workingOutProgress, workOutQueued } from './working-out';
 
 /** The background job that works out every affected organisation's figures after a bulk load (working-out.ts). */
 export const WORKING_OUT_JOB = 'compliance: work out figures after a bulk load';
@@ -197,10 +197,7 @@ export default defineModule({
     router.get('/compliance', allow('org-lead', 'partnership-admin'), async (req, res) => {
       const orgs = await listOrganisations(pool, managedScope(caller(req)));
       if (orgs.length === 1) return res.redirect(`/compliance/${orgs[0].slug}`);
-      const working = hasRole(caller(req), 'partnership-admin') ? (await workingOutProgress(pool)).unfinished : [];
-      const workingOut = working.length
-        ? { done: working.reduce((n, w) => n + w.done, 0), total: working.reduce((n, w) => n + w.total, 0), reason: working.map((w) => w.reason).join(' and ') }
-        : undefined;
+      const workingOut = hasRole(caller(req), 'partnership-admin') ? workingOutBanner((await workingOutProgress(pool)).unfinished) : undefined;
       res.render(ctx.view('organisations'), { title: 'Compliance', organisations: orgs, workingOut });
     });
     router.get('/compliance/working-out', allow('partnership-admin'), async (_req, res) => {

@@ -64,6 +64,12 @@ export async function workingOutProgress(db: Db): Promise<{ unfinished: WorkingO
   return { unfinished: [], lastFinished: last[0] ? fromRow(last[0]) : null };
 }
 
+/** The banner's figures: all work not finished yet, as one ("Working out figures: 37 of 100 organisations"). */
+export function workingOutBanner(unfinished: WorkingOut[]): { done: number; total: number; reason: string } | undefined {
+  if (!unfinished.length) return undefined;
+  return { done: unfinished.reduce((n, w) => n + w.done, 0), total: unfinished.reduce((n, w) => n + w.total, 0), reason: unfinished.map((w) => w.reason).join(' and ') };
+}
+
 /**
  * The job's part: every piece of work not finished, oldest first, one
  * organisation at a time, with progress written after each so a page shows
