@@ -19,6 +19,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
+  DATABASE_REPLICA_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional(),
   PUBLIC_URL: z.string().url('must be a full URL such as https://training.example.org.uk').optional(),
   CONTENT_URL: z.string().url('must be a full URL such as https://elearning-content.example.net').optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -50,6 +54,12 @@ export interface Config {
   dataDir: string;
   /** Set when the operator runs on their own PostgreSQL; absent means embedded PGlite. */
   databaseUrl?: string;
+  /**
+   * A streaming replica of DATABASE_URL (DATABASE_REPLICA_URL): reads that
+   * tolerate a few seconds' lag (board coverage and reports, licensing) go
+   * there. Absent: every read goes to DATABASE_URL.
+   */
+  databaseReplicaUrl?: string;
   publicUrl: string;
   /**
    * Where imported e-learning content is served from (CONTENT_URL): an origin
@@ -150,12 +160,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.METRICS === 'true' && !e.METRICS_TOKEN) {
     throw new ConfigError(['METRICS_TOKEN: required when METRICS=true, so only your Prometheus can read /metrics (at least 32 random characters, for example: openssl rand -hex 32)']);
   }
+  if (e.DATABASE_REPLICA_URL && !e.DATABASE_URL) {
+    throw new ConfigError(['DATABASE_REPLICA_URL: needs DATABASE_URL (the primary it replicates); the embedded database has no replicas']);
+  }
   return {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     dataDir,
     databaseUrl: e.DATABASE_URL,
+    databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     publicUrl,
     contentUrl,
     secureCookies: publicUrl.startsWith('https://'),

@@ -15,6 +15,8 @@ export interface ProductEvents {
   'evaluation.completed': { client: PoolClient; staffId: string; courseId: string; completedOn: string };
   /** A person's staff group changed. */
   'staff.group-changed': { client: PoolClient; staffId: string; from: number | null; to: number | null };
+  /** A staff import was applied: many people of one organisation added, changed or marked as leavers at once. */
+  'staff.imported': { client: PoolClient; organisationId: string; changed: number };
   /** A new framework version is in force: its staff groups, each with its example job roles. */
   'framework.published': { client: PoolClient; version: number; groups: { number: number; exampleRoles: string[] }[]; publishedBy: string };
 }

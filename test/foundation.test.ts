@@ -103,6 +103,16 @@ describe('configuration', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it('takes a read replica only beside a primary, and only as a PostgreSQL address', () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-config-'));
+    const primary = { DATA_DIR: dataDir, DATABASE_URL: 'postgres://db/lms', SESSION_SECRET: 's'.repeat(40) };
+    expect(loadConfig(primary).databaseReplicaUrl, 'no replica: every read goes to the primary').to.equal(undefined);
+    expect(loadConfig({ ...primary, DATABASE_REPLICA_URL: 'postgres://replica/lms' }).databaseReplicaUrl).to.equal('postgres://replica/lms');
+    expect(() => loadConfig({ ...primary, DATABASE_REPLICA_URL: 'mysql://replica/lms' })).to.throw(ConfigError, /DATABASE_REPLICA_URL: must start with postgres/);
+    expect(() => loadConfig({ DATA_DIR: dataDir, DATABASE_REPLICA_URL: 'postgres://replica/lms' })).to.throw(ConfigError, /DATABASE_REPLICA_URL: needs DATABASE_URL/);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
   it('takes e-learning content from an origin of its own: CONTENT_URL is checked, and needed in production on a public address', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-config-'));
     const base = { DATA_DIR: dataDir, PUBLIC_URL: 'https://training.example.org.uk' };

@@ -114,21 +114,31 @@ function withheldNote(entities: EntityFigures[], kind: string): string | undefin
 }
 
 async function partnershipName(ctx: ModuleContext): Promise<string> {
-  const { rows } = await ctx.database.pool.query<{ name: string }>('select name from partnership where id = 1');
+  const { rows } = await ctx.database.reads.query<{ name: string }>('select name from partnership where id = 1');
   return rows[0]?.name ?? 'Domestic abuse partnership';
 }
 
+/**
+ * Where a board page reads from: the replica (Database.reads), except on the
+ * page a board administrator lands on right after their own change (it shows
+ * a flash message), which reads the primary so the change never seems lost.
+ */
+function readsFor(ctx: ModuleContext, res: Response) {
+  return res.locals.flash ? ctx.database.pool : ctx.database.reads;
+}
+
 /** Which figures a board page shows: ?quarter=YYYY-Qn for a snapshot, else today's. */
-async function pageFigures(ctx: ModuleContext, req: Request): Promise<BoardFigures> {
+async function pageFigures(ctx: ModuleContext, req: Request, res: Response): Promise<BoardFigures> {
   const pool = ctx.database.pool;
+  const reads = readsFor(ctx, res);
   if (typeof req.query.quarter === 'string' && req.query.quarter !== '') {
     const q = parseQuarter(req.query.quarter);
     if (!q) throw new HttpError(400, `"${req.query.quarter.slice(0, 20)}" is not a quarter; quarters are written like 2026-Q3.`);
-    const found = await quarterFigures(pool, q);
+    const found = await quarterFigures(reads, q);
     if (!found) throw new HttpError(404, `There is no snapshot for ${q.id} (${q.label}).`);
     return found;
   }
-  return currentFigures(pool);
+  return currentFigures(pool, reads);
 }
 
 function monthPeriods(today: string, count: number): Period[] {
@@ -163,9 +173,10 @@ function routes(ctx: ModuleContext) {
 
   type FormErrors = { errors: { text: string; href: string }[]; values: Record<string, string> };
   const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations', form?: FormErrors) => {
-    const figures = form ? await currentFigures(pool) : await pageFigures(ctx, req);
+    const figures = form ? await currentFigures(pool) : await pageFigures(ctx, req, res);
     const v: BoardView = figures.view;
-    const [snapshots, points] = await Promise.all([listSnapshots(pool), trend(pool, v.threshold)]);
+    const reads = form ? pool : readsFor(ctx, res);
+    const [snapshots, points] = await Promise.all([listSnapshots(reads), trend(reads, v.threshold)]);
     const isAdmin = hasRole(req.caller, ADMIN);
     const quarterQuery = figures.quarter ? `?quarter=${figures.quarter}` : '';
     const trendPoints = [...points.map((p) => ({ label: p.label, value: p.value })), ...(figures.source === 'current' ? [{ label: 'Now', value: v.partnership.total.compliantPercent }] : [])];
@@ -248,7 +259,7 @@ function routes(ctx: ModuleContext) {
   router.get('/board/report/:file', allow(...BOARD), async (req, res) => {
     const m = /^(\d{4}-Q[1-4])\.(pdf|csv)$/.exec(String(req.params.file));
     if (!m) throw new HttpError(404, 'Board reports are at /board/report/<quarter>.pdf or .csv, for example 2026-Q3.pdf.');
-    const report = await boardReport(pool, m[1], await partnershipName(ctx));
+    const report = await boardReport(ctx.database.reads, m[1], await partnershipName(ctx));
     if (!report) throw new HttpError(404, `There is no snapshot for ${m[1]}, so there is no report for it yet.`);
     if (m[2] === 'csv') {
       sendCsv(res, `board-report-${m[1]}.csv`, BOARD_CSV_HEADER, boardCsvRows(report.view));
@@ -261,7 +272,7 @@ function routes(ctx: ModuleContext) {
     const today = londonToday();
     const months = monthPeriods(today, 12);
     const quarters = quarterPeriods(today, 4);
-    const rows = await licensingFigures(pool, [...months, ...quarters], today);
+    const rows = await licensingFigures(ctx.database.reads, [...months, ...quarters], today);
     return { today, months, quarters, rows };
   };
   router.get('/board/licensing', allow(ADMIN), async (_req, res) => {
@@ -368,7 +379,7 @@ export default defineModule({
       const today = londonToday();
       const parsed = req.query.asOf === undefined ? { date: today } : parseAsOf(req.query.asOf, today);
       if ('error' in parsed) throw new HttpError(400, parsed.error);
-      res.json(coverageJson(await figuresAsOf(ctx.database.pool, parsed.date), parsed.date));
+      res.json(coverageJson(await figuresAsOf(ctx.database.pool, parsed.date, ctx.database.reads), parsed.date));
     });
     return router;
   },

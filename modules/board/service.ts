@@ -37,9 +37,14 @@ export interface BoardFigures {
   quarter?: string;
 }
 
-export async function currentFigures(pool: Pool): Promise<BoardFigures> {
-  const [threshold, cached] = await Promise.all([suppressionThreshold(pool), cachedFigures(pool)]);
-  // The first time (before the job has run) the figures are worked out here, once.
+/**
+ * Today's figures as kept. `reads` may be a replica (Database.reads): the
+ * kept figures are themselves up to a few minutes old, so a replica's lag
+ * changes nothing anyone would notice.
+ */
+export async function currentFigures(pool: Pool, reads: Pool = pool): Promise<BoardFigures> {
+  const [threshold, cached] = await Promise.all([suppressionThreshold(reads), cachedFigures(reads)]);
+  // The first time (before the job has run) the figures are worked out here, once, on the primary (this writes them).
   const raw = cached?.figures ?? (await refreshFigures(pool, londonToday()));
   return { view: viewOf(raw, threshold), source: 'current' };
 }
@@ -55,12 +60,13 @@ export async function quarterFigures(pool: Pool, q: Quarter): Promise<BoardFigur
  * is today's figures; any other day is the last quarter end on or before it
  * (its snapshot, or worked out for that quarter end when none was taken).
  */
-export async function figuresAsOf(pool: Pool, day: string): Promise<BoardFigures> {
-  if (day === londonToday()) return currentFigures(pool);
+export async function figuresAsOf(pool: Pool, day: string, reads: Pool = pool): Promise<BoardFigures> {
+  if (day === londonToday()) return currentFigures(pool, reads);
   const q = quarterEndingOn(day) ?? previousQuarter(quarterOf(day));
-  const threshold = await suppressionThreshold(pool);
-  const snap = await snapshotEndingOn(pool, q.end);
+  const threshold = await suppressionThreshold(reads);
+  const snap = await snapshotEndingOn(reads, q.end);
   if (snap) return { view: viewOf(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
+  // Worked out afresh on the primary: working out a past day keeps it (a write).
   const raw = await computeFigures(pool, q.end, q.start);
   return { view: buildBoardView(raw, threshold), source: 'computed', quarter: q.id };
 }

@@ -3,7 +3,7 @@ import { caller, hasRole, managedScope, type OrganisationScope } from '../../ser
 import { allow } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
-import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance } from './service';
+import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance, workOutOrganisation } from './service';
 import { findOrganisation, listOrganisations } from './store';
 import { trainingPlanFor } from './next-steps';
 import { STATUS_TAGS, statusSummary } from './summary';
@@ -39,6 +39,10 @@ import {
 import { buildSelfAssessment } from './self-assessment';
 import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
+import { organisationName, queueWorkingOut, workingOutBanner, workingOutProgress, workOutQueued } from './working-out';
+
+/** The background job that works out every affected organisation's figures after a bulk load (working-out.ts). */
+export const WORKING_OUT_JOB = 'compliance: work out figures after a bulk load';
 
 /** How many people "who to chase" shows on the dashboard; the CSV has everyone. */
 const CHASE_SHOWN = 50;
@@ -120,7 +124,44 @@ export default defineModule({
   nav: [
     { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
     { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 10 },
+    {
+      label: 'Working out figures',
+      href: '/compliance/working-out',
+      roles: ['partnership-admin'],
+      order: 90,
+      hub: { topic: 'data', description: 'Progress of working out every organisation’s compliance after a staff import or a new framework version' },
+    },
   ],
+  events(ctx) {
+    // In the change's own transaction: the work is asked for if and only if the change is made.
+    ctx.events.on('staff.imported', async ({ client, organisationId }) => {
+      await queueWorkingOut(client, `a staff import for ${await organisationName(client, organisationId)}`, [organisationId]);
+    });
+    ctx.events.on('framework.published', async ({ client, version }) => {
+      await queueWorkingOut(client, `version ${version} of the framework was published`, 'all');
+    });
+  },
+  async jobs(ctx, jobs) {
+    const pool = ctx.database.pool;
+    jobs.define(
+      WORKING_OUT_JOB,
+      async (job) => {
+        const started = Date.now();
+        const today = londonToday();
+        const result = await workOutQueued(
+          pool,
+          async (id) => {
+            await workOutOrganisation(pool, id, today);
+          },
+          () => job.touch(),
+        );
+        if (result.organisations || result.failed) ctx.logger.info({ ...result, ms: Date.now() - started }, 'figures worked out after a bulk load');
+      },
+      { concurrency: 1 },
+    );
+    // Work is asked for in the change's transaction; the job finds it at its next run.
+    await jobs.every('1 minute', WORKING_OUT_JOB);
+  },
   api(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
@@ -156,7 +197,11 @@ export default defineModule({
     router.get('/compliance', allow('org-lead', 'partnership-admin'), async (req, res) => {
       const orgs = await listOrganisations(pool, managedScope(caller(req)));
       if (orgs.length === 1) return res.redirect(`/compliance/${orgs[0].slug}`);
-      res.render(ctx.view('organisations'), { title: 'Compliance', organisations: orgs });
+      const workingOut = hasRole(caller(req), 'partnership-admin') ? workingOutBanner((await workingOutProgress(pool)).unfinished) : undefined;
+      res.render(ctx.view('organisations'), { title: 'Compliance', organisations: orgs, workingOut });
+    });
+    router.get('/compliance/working-out', allow('partnership-admin'), async (_req, res) => {
+      res.render(ctx.view('working-out'), { title: 'Working out figures', ...(await workingOutProgress(pool)) });
     });
     router.get('/compliance/:slug', allow('org-lead', 'partnership-admin'), async (req, res) => {
       // Links from before the staff list had its own page (reminder emails, bookmarks) kept their status filter here.

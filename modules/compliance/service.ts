@@ -123,6 +123,20 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
 }
 
 /**
+ * Works out and keeps today's results of everyone in the organisation whose
+ * kept result is missing or no longer holds, as the organisation's first
+ * page view would (the background work after a bulk load: working-out.ts).
+ * Nothing is held in this process's memory: the pages read what is kept.
+ * False when the organisation no longer exists.
+ */
+export async function workOutOrganisation(pool: Pool, organisationId: string, today: string): Promise<boolean> {
+  const org = await findOrganisation(pool, { kind: 'all' }, { id: organisationId });
+  if (!org) return false;
+  await workOut(pool, org, today, asOf(today, today), await loadPublishedFramework(pool));
+  return true;
+}
+
+/**
  * Whole-organisation results for the current day held in this process, by
  * organisation id, with the day, framework and kept_compliance stamps they
  * were read at (every change to anything a result shows moves a stamp on:

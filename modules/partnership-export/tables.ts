@@ -7,13 +7,14 @@ import type { Pool, PoolClient } from 'pg';
  * the SAML sessions those sign-ins opened, the
  * job queue and the migration ledger (the receiving product keeps its own);
  * and compliance results kept between requests, which are worked out again
- * from the rest (their stamps only mean something in the database that made them).
+ * from the rest (their stamps only mean something in the database that made them),
+ * with the progress of working them out after a bulk load.
  */
 // saml_sp_keys holds this service's private SAML keys: an export is for reading and moving the
 // partnership's data, and a new installation makes its own keys (the IdPs then read its new metadata).
 // credential_keys likewise holds the private key that signs Open Badges credentials: anyone holding it could
 // forge certificates. A move that must keep credentials already handed out verifiable goes by backup and restore.
-const NOT_EXPORTED = new Set(['saml_sp_keys', 'credential_keys', 'schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks']);
+const NOT_EXPORTED = new Set(['saml_sp_keys', 'credential_keys', 'schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks', 'compliance_working_out']);
 const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
 
 /** What each entity is, in the users' words, for the export's README. */

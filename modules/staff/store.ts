@@ -488,6 +488,8 @@ export function createStaffStore(database: Database, events: EventBus) {
         const summary = { create: plan.create.length, update: plan.update.length, leavers: plan.leavers.length, unchanged: plan.unchanged };
         await client.query(`update staff_import_batches set status = 'applied', applied_by = $2, applied_at = now(), summary = $3 where id = $1`, [batchId, userId, JSON.stringify(summary)]);
         await audit(client, { actorUserId: userId, action: 'staff.import', organisationId: batch.organisation_id, subjectType: 'staff_import', subjectId: batchId, detail: summary });
+        const changed = summary.create + summary.update + summary.leavers;
+        if (changed) await events.emit('staff.imported', { client, organisationId: batch.organisation_id, changed });
         return plan;
       });
     },

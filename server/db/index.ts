@@ -16,6 +16,13 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 export interface Database {
   kind: 'pglite' | 'postgres';
   pool: Pool;
+  /**
+   * For reads that tolerate a few seconds' lag and never follow the caller's
+   * own write (board coverage and reports, licensing): the streaming replica
+   * when DATABASE_REPLICA_URL is set, else the same pool as `pool`. Never
+   * write through it: a replica refuses writes.
+   */
+  reads: Pool;
   /** A connection string that reaches the same database (for pg_dump and second processes). */
   url: string;
   /** Runs fn in one transaction on one connection; rolls back if it throws. */
@@ -44,9 +51,11 @@ export interface OpenDatabaseOptions {
 
 /** What PostgreSQL's pg_stat_activity shows for this product's connections. */
 export const APPLICATION_NAME = 'da-training';
+/** The same for the connections to the replica (DATABASE_REPLICA_URL). */
+export const REPLICA_APPLICATION_NAME = 'da-training replica reads';
 
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databaseReplicaUrl'>>,
   logger: Logger,
   options: OpenDatabaseOptions,
 ): Promise<Database> {
@@ -111,10 +120,12 @@ export async function openDatabase(
   });
 
   const transaction = <T>(fn: (client: PoolClient) => Promise<T>): Promise<T> => inTransaction(pool, fn);
+  const reads = config.databaseReplicaUrl && kind === 'postgres' ? replicaPool(config.databaseReplicaUrl, pool, logger, options) : pool;
 
   return {
     kind,
     pool,
+    reads,
     url,
     transaction,
     dump,
@@ -127,10 +138,63 @@ export async function openDatabase(
       }
     },
     async close() {
+      if (reads !== pool) await reads.end().catch(() => {});
       await pool.end().catch(() => {});
       await closeEmbedded();
     },
   };
+}
+
+/** After the replica fails, how long reads go straight to the primary before the replica is tried again. */
+const REPLICA_RETRY_MS = 30_000;
+
+/**
+ * A pool on the replica whose queries fall back to the primary: a replica that
+ * is down, unreachable or cancels a read for conflicting with replay never
+ * turns a board page into an error. Only `query` falls back: the read paths
+ * never take a connection of their own from it. The outage is logged once (and its end),
+ * and for a while after a failure reads go straight to the primary, so a
+ * replica that does not answer does not make every page wait for its timeout.
+ */
+function replicaPool(url: string, primary: Pool, logger: Logger, options: OpenDatabaseOptions): Pool {
+  const replica = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 20,
+    // Short: while the replica is unreachable, a read waits this long once before going to the primary.
+    connectionTimeoutMillis: Math.min(options.poolWaitMs ?? 5000, 2000),
+    idleTimeoutMillis: 30_000,
+    application_name: REPLICA_APPLICATION_NAME,
+    keepAlive: true,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs, query_timeout: options.statementTimeoutMs + 5000 } : {}),
+  });
+  const outage = createOutageLog(logger, { down: 'replica unreachable; reads go to the primary', up: 'replica answering again; reads go to it' });
+  replica.on('error', (err) => outage.failed(err, { connection: 'idle' }));
+  replica.on('connect', (client) => client.on('error', (err) => outage.failed(err, { connection: 'in use' })));
+  let primaryUntil = 0;
+  // Not a statement cancelled for running too long (57014): it would only run as long again on the primary.
+  // Reads cancelled for conflicting with replay (40001, 40P01) are the replica's doing: the primary answers them.
+  const fallsBack = (err: unknown) => {
+    const code = (err as { code?: string })?.code;
+    return code === '40001' || code === '40P01' || (code !== '57014' && isDatabaseUnavailable(err));
+  };
+  const onReplica = replica.query.bind(replica) as (...args: unknown[]) => Promise<unknown>;
+  const onPrimary = primary.query.bind(primary) as (...args: unknown[]) => Promise<unknown>;
+  const query = async (...args: unknown[]) => {
+    if (typeof args[args.length - 1] === 'function') throw new Error('replica reads take no callback; await the query');
+    if (Date.now() < primaryUntil) return onPrimary(...args);
+    try {
+      const result = await onReplica(...args);
+      outage.recovered();
+      return result;
+    } catch (err) {
+      if (!fallsBack(err)) throw err;
+      outage.failed(err);
+      primaryUntil = Date.now() + REPLICA_RETRY_MS;
+      return onPrimary(...args);
+    }
+  };
+  (replica as unknown as { query: typeof query }).query = query;
+  return replica;
 }
 
 /** Runs fn on one connection inside BEGIN ... COMMIT, rolling back if it throws. */

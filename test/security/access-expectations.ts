@@ -181,6 +181,7 @@ export const ACCESS: Record<string, RouteRule> = {
   'POST /certificates/:id/revoke': leads,
   'POST /certificates/:id/reissue': leads,
   'GET /compliance': leads,
+  'GET /compliance/working-out': admin,
   'GET /compliance/:slug': leads,
   'GET /reminders': leads,
   'GET /reminders/:slug': leads,
