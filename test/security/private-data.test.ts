@@ -110,6 +110,7 @@ describe(`private data: file modes and the embedded database's socket (${TEST_DB
     const backedUp = await runNode(['scripts/cli.ts', 'backup', '--out', backup], env);
     expect(backedUp.code, backedUp.output).to.equal(0);
     expect(mode(backup)).to.equal(0o600);
+    expect(backedUp.output, 'names the e-learning folder to copy').to.include(path.join(dataDir, 'scorm'));
     const exported = await runNode(['scripts/cli.ts', 'export', '--out', exportDir], env);
     expect(exported.code, exported.output).to.equal(0);
     expect(openToOthers(exportDir)).to.deep.equal([]);
