@@ -30,6 +30,19 @@ function filesUnder(dir: string, prefix = ''): string[] {
 const DOS_TIME = 0;
 const DOS_DATE = ((2000 - 1980) << 9) | (1 << 5) | 1;
 
+/** The fields a zip's local header and its central directory entry share, in the same order, from `at`. */
+function writeEntryFields(header: Buffer, at: number, entry: { crc: number; compressed: number; size: number; nameLength: number }): void {
+  header.writeUInt16LE(20, at); // version needed: deflate
+  header.writeUInt16LE(0x0800, at + 2); // names in UTF-8
+  header.writeUInt16LE(8, at + 4); // deflated
+  header.writeUInt16LE(DOS_TIME, at + 6);
+  header.writeUInt16LE(DOS_DATE, at + 8);
+  header.writeUInt32LE(entry.crc, at + 10);
+  header.writeUInt32LE(entry.compressed, at + 14);
+  header.writeUInt32LE(entry.size, at + 18);
+  header.writeUInt16LE(entry.nameLength, at + 22);
+}
+
 /**
  * Zips a module folder the same way every time (names sorted, one fixed date,
  * no owner or permissions), so a rebuild of unchanged sources gives the same
@@ -47,28 +60,12 @@ export function zipPackageFolder(dir: string, outFile: string): string {
     const crc = zlib.crc32(content);
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // names in UTF-8
-    local.writeUInt16LE(8, 8);
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(content.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    writeEntryFields(local, 4, { crc, compressed: data.length, size: content.length, nameLength: name.length });
     locals.push(local, name, data);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(DOS_TIME, 12);
-    central.writeUInt16LE(DOS_DATE, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(content.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    writeEntryFields(central, 6, { crc, compressed: data.length, size: content.length, nameLength: name.length });
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
     offset += 30 + name.length + data.length;
