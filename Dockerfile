@@ -54,6 +54,7 @@ COPY server server
 COPY modules modules
 COPY views views
 COPY public public
+COPY scorm-packages scorm-packages
 RUN npm run build
 
 # Production dependencies alone, installed apart so no build tool reaches the image.
@@ -79,6 +80,8 @@ COPY package.json ./
 COPY --from=deps /src/node_modules node_modules
 COPY --from=build /src/dist dist
 
+# SCORM_DIR: imported e-learning in the volume, where images before DATA_DIR/scorm
+# became the default put it, so a volume from any version keeps its courses' content.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

@@ -38,12 +38,14 @@ function build() {
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
   if (result.status !== 0) throw new Error('The TypeScript build failed (messages above).');
   for (const dir of assetDirs()) fs.cpSync(path.join(ROOT, dir), path.join(DIST, dir), { recursive: true });
+  // The e-learning modules the product ships, zipped from their sources (scorm-packages/README.md).
+  require(path.join(DIST, 'modules/scorm/package-zip.js')).zipShippedPackages(path.join(ROOT, 'scorm-packages'), path.join(DIST, 'scorm-packages'));
   // The embedded database's template (server/db/template.ts): without it the build still works, only a first start is slower.
   spawnSync(process.execPath, [path.join(DIST, 'server/db/template.js')], { cwd: ROOT, stdio: ['ignore', process.stderr, process.stderr] });
   fs.writeFileSync(STAMP, `${new Date().toISOString()}\n`);
 }
 
-const SOURCES = ['server', 'modules', 'views', 'public', 'scripts/cli.ts', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.js'];
+const SOURCES = ['server', 'modules', 'views', 'public', 'scorm-packages', 'scripts/cli.ts', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.js'];
 const NOT_BUILT = /\.(test|suite)\.ts$/;
 
 function newestSource(file) {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { PROJECT_DIR } from './paths';
 import { ensurePrivateDir, SharedFolderError } from './private-files';
 
 /**
@@ -183,7 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobsPollSeconds: e.JOBS_POLL_SECONDS,
     scormMaxUploadBytes: e.SCORM_MAX_UPLOAD_MB * 1024 * 1024,
     scormMaxFiles: e.SCORM_MAX_FILES,
-    scormDir: path.resolve(process.env.SCORM_DIR || path.join(PROJECT_DIR, 'scorm-packages')),
+    scormDir: path.resolve(process.env.SCORM_DIR || path.join(dataDir, 'scorm')),
     trustProxy: e.TRUST_PROXY === 'true',
     statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS,
     databasePoolWaitSeconds: e.DATABASE_POOL_WAIT_SECONDS,

@@ -1,9 +1,12 @@
 // First: every module loaded after this reads its compiled code from the cache.
 import './compile-cache';
-import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logger';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Config, ConfigError, loadConfig } from './config';
+import { createLogger, type Logger } from './logger';
 import { UNHANDLED_REJECTION } from './outage-log';
-import { usePrivateUmask } from './private-files';
+import { PROJECT_DIR } from './paths';
+import { ensurePrivateDir, makeTreePrivate, usePrivateUmask } from './private-files';
 import { startProduct } from './runtime';
 
 async function main(): Promise<void> {
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  prepareContentDir(config, logger);
   try {
     product = await startProduct(config, { logger });
   } catch (err) {
@@ -85,6 +89,31 @@ async function main(): Promise<void> {
     for (const login of product.demoLogins) console.log(`  ${login.role.padEnd(20)} ${login.email.padEnd(32)} password: ${login.password}`);
   }
   console.log(`\nDomestic abuse training is running at ${config.publicUrl} on ${where}.\n`);
+}
+
+/**
+ * Imported e-learning lives in DATA_DIR/scorm unless SCORM_DIR puts it
+ * elsewhere (then the folder is the operator's to protect), private like the
+ * rest of the data directory. Earlier versions kept it in the project's
+ * scorm-packages/ folder, beside the code: it is moved here once, so courses
+ * keep their content after an upgrade.
+ */
+function prepareContentDir(config: Config, logger: Logger): void {
+  if (path.dirname(config.scormDir) !== config.dataDir) return;
+  ensurePrivateDir(config.scormDir);
+  const old = path.join(PROJECT_DIR, 'scorm-packages');
+  for (const part of ['content', 'cmi5', 'pending']) {
+    const from = path.join(old, part);
+    const to = path.join(config.scormDir, part);
+    if (!fs.existsSync(from) || fs.existsSync(to)) continue;
+    try {
+      fs.renameSync(from, to);
+      makeTreePrivate(to);
+      logger.info({ from, to }, 'moved imported e-learning into the data directory');
+    } catch (err) {
+      logger.warn({ from, to, err: (err as Error).message }, 'imported e-learning from an earlier version could not be moved into the data directory: move the folder by hand, or set SCORM_DIR to the old folder');
+    }
+  }
 }
 
 main().catch((err) => {

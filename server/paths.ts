@@ -9,8 +9,8 @@ import path from 'node:path';
 export const APP_DIR = path.resolve(__dirname, '..');
 
 /**
- * The project root (where package.json is). Data that must outlive a rebuild,
- * such as the default SCORM package folder, lives here, never under `dist/`.
+ * The project root (where package.json is). Versions before imported
+ * e-learning moved into DATA_DIR kept it in `scorm-packages/` here.
  */
 export const PROJECT_DIR = fs.existsSync(path.join(APP_DIR, 'package.json')) ? APP_DIR : path.dirname(APP_DIR);
 

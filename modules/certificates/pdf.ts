@@ -48,10 +48,62 @@ let parsedFonts: { regular: ParsedFont | string; bold: ParsedFont | string } | n
 function loadedFonts(): { regular: ParsedFont | string; bold: ParsedFont | string } {
   if (!parsedFonts) {
     const fonts = certificateFonts();
-    const open = (path: string) => fontkit.create(fs.readFileSync(path)) as ParsedFont;
+    const open = (path: string) => rememberGlyphOutlines(rememberLayouts(fontkit.create(fs.readFileSync(path)) as ParsedFont));
     parsedFonts = fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
   }
   return parsedFonts;
+}
+
+/**
+ * Shaping a word (fontkit's layout: glyphs, ligatures, kerning) gives the same
+ * result in every PDF, and the certificate measures most of its words many
+ * times (each size it tries for the competencies); pdfkit remembers them only
+ * within one document. Remembered here with the parsed font, up to a bound.
+ * pdfkit scales the positions it is given in place, so each call gets its own.
+ */
+function rememberLayouts(font: ParsedFont, limit = 20_000): ParsedFont {
+  const runs = new Map<string, fontkit.GlyphRun>();
+  const layout = font.layout.bind(font);
+  font.layout = (text, features, ...rest) => {
+    if (features !== undefined || rest.length) return layout(text, features, ...rest);
+    let run = runs.get(text);
+    if (!run) {
+      if (runs.size >= limit) runs.clear();
+      run = layout(text);
+      runs.set(text, run);
+    }
+    const positions = run.positions.map((p) => Object.assign(Object.create(Object.getPrototypeOf(p)), p));
+    return Object.assign(Object.create(Object.getPrototypeOf(run)), run, { positions });
+  };
+  return font;
+}
+
+/**
+ * pdfkit writes into each PDF a subset of the font with just the glyphs it
+ * uses, and fontkit decodes every such glyph's outline again for each PDF
+ * only to see whether it is made of other glyphs. The outline never changes
+ * (these are not variable fonts, whose outlines depend on settings), so it is
+ * decoded once per glyph of the parsed font.
+ */
+function rememberGlyphOutlines(font: ParsedFont): ParsedFont {
+  type Decodable = fontkit.Glyph & { _decode?: () => unknown };
+  if ((font as { _variationProcessor?: unknown })._variationProcessor) return font;
+  const getGlyph = font.getGlyph.bind(font);
+  const remembered = new WeakSet<object>();
+  font.getGlyph = (id, codePoints) => {
+    const glyph = getGlyph(id, codePoints) as Decodable;
+    const decode = glyph._decode;
+    if (typeof decode === 'function' && !remembered.has(glyph)) {
+      remembered.add(glyph);
+      let outline: { value: unknown } | undefined;
+      glyph._decode = () => {
+        outline ??= { value: decode.call(glyph) };
+        return outline.value;
+      };
+    }
+    return glyph;
+  };
+  return font;
 }
 
 export function longDate(date: string): string {
@@ -113,10 +165,13 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
  */
 export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
   const fonts = loadedFonts();
-  const doc = new PDFDocument(options);
+  // No starting font of pdfkit's own, which would parse Helvetica's metrics
+  // for every document only to be replaced: the body font is the start.
+  const doc = new PDFDocument({ font: null as unknown as string, ...options });
   // pdfkit accepts a parsed fontkit font as well as a path (its types list only paths and buffers).
   doc.registerFont('body', fonts.regular as string);
   doc.registerFont('bold', fonts.bold as string);
+  doc.font('body');
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));

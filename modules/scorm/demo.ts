@@ -1,10 +1,13 @@
-import os from 'node:os';
-import path from 'node:path';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { ModuleContext } from '../../server/module';
 import { createCourse } from '../courses/store';
-import { buildDemoScorm, DEMO_PACKAGE_IDENTIFIER } from './demo-package';
+import { SHIPPED_PACKAGES_DIR, shippedPackageZip } from './package-zip';
 import { importPackage } from './service';
+
+/** The project's own awareness module, scorm-packages/domestic-abuse-awareness/ (the identifier its imsmanifest.xml gives). */
+const DEMO_PACKAGE = 'domestic-abuse-awareness';
+const DEMO_PACKAGE_IDENTIFIER = 'org.example.vale-partnership.domestic-abuse-awareness';
 
 const AWARENESS = {
   slug: 'domestic-abuse-awareness',
@@ -56,14 +59,11 @@ export async function seedDemoScorm(ctx: ModuleContext): Promise<void> {
   await pool.query('insert into course_prerequisites (course_id, prerequisite_course_id) values ($1, $2) on conflict do nothing', [ids.get(RESPONDING.slug), ids.get(AWARENESS.slug)]);
   const { rows: pkg } = await pool.query('select 1 from scorm_packages p join scorm_package_versions v on v.package_id = p.id where p.identifier = $1', [DEMO_PACKAGE_IDENTIFIER]);
   if (pkg.length) return;
-  // scorm-packages/demo/ is where `npx tsx scripts/build-demo-scorm.ts` puts it; build it there (or in a temp folder) when missing.
-  let zip = path.join(ctx.config.scormDir, 'demo', 'domestic-abuse-awareness.zip');
-  if (!fs.existsSync(zip)) {
-    try {
-      await buildDemoScorm(zip);
-    } catch {
-      zip = await buildDemoScorm(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'demo-scorm-')), 'domestic-abuse-awareness.zip'));
-    }
+  const zip = shippedPackageZip(DEMO_PACKAGE);
+  try {
+    await importPackage(ctx, zip, { courseSlug: AWARENESS.slug });
+  } finally {
+    // A zip made from the sources just now (not the build's) was only for this import.
+    if (path.dirname(zip) !== SHIPPED_PACKAGES_DIR) fs.rmSync(path.dirname(zip), { recursive: true, force: true });
   }
-  await importPackage(ctx, zip, { courseSlug: AWARENESS.slug });
 }

@@ -59,7 +59,8 @@ describe(`private data: file modes and the embedded database's socket (${TEST_DB
     fs.mkdirSync(dataDir, { mode: 0o755 });
     fs.chmodSync(dataDir, 0o755);
     fs.writeFileSync(path.join(dataDir, 'notes.txt'), 'old', { mode: 0o644 });
-    env = { DATA_DIR: dataDir, DEMO_DATA: 'false', JOBS: 'false', SCORM_DIR: path.join(dataDir, 'scorm') };
+    // No SCORM_DIR: imported e-learning goes where it goes by default, inside the data directory.
+    env = { DATA_DIR: dataDir, DEMO_DATA: 'false', JOBS: 'false' };
     if (TEST_DB === 'postgres') {
       testDb = await createTestDatabase();
       await testDb.database.pool.end();
@@ -82,6 +83,7 @@ describe(`private data: file modes and the embedded database's socket (${TEST_DB
     expect(mode(path.join(dataDir, 'session-secret'))).to.equal(0o600);
     expect(mode(path.join(dataDir, 'pglite.owner.json'))).to.equal(0o600);
     expect(mode(path.join(dataDir, 'notes.txt'))).to.equal(0o600);
+    expect(mode(path.join(dataDir, 'scorm')), 'imported e-learning').to.equal(0o700);
     expect(fs.statSync(path.join(dataDir, SOCKET_NAME)).isSocket()).to.equal(true);
     expect(openToOthers(dataDir)).to.deep.equal([]);
     // No network port to knock on: the owner file names only the socket's folder.
@@ -108,6 +110,7 @@ describe(`private data: file modes and the embedded database's socket (${TEST_DB
     const backedUp = await runNode(['scripts/cli.ts', 'backup', '--out', backup], env);
     expect(backedUp.code, backedUp.output).to.equal(0);
     expect(mode(backup)).to.equal(0o600);
+    expect(backedUp.output, 'names the e-learning folder to copy').to.include(path.join(dataDir, 'scorm'));
     const exported = await runNode(['scripts/cli.ts', 'export', '--out', exportDir], env);
     expect(exported.code, exported.output).to.equal(0);
     expect(openToOthers(exportDir)).to.deep.equal([]);
