@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { countsForOrganisations } from '../compliance/service';
-import { loadPublishedFramework } from '../compliance/store';
+import { countsForOrganisations } from '../compliance/api';
+import { loadPublishedFramework } from '../compliance/api';
 
 /**
  * The board's figures for one day, before any suppression: counts only,

@@ -1,6 +1,6 @@
 import { inTransaction } from '../../server/db';
 import type { ModuleContext } from '../../server/module';
-import { computeCompliance, type EvidenceItem, refresherMonthsFor, requirementsFor } from '../compliance/engine';
+import { computeCompliance, type EvidenceItem, refresherMonthsFor, requirementsFor } from '../compliance/api';
 import { generateCode } from './codes';
 import { issueCourseCertificate } from './issue';
 import { expiryFor, frameworkAchievement, todayInLondon } from './rules';

@@ -1,10 +1,17 @@
 import fs from 'node:fs';
-import * as fontkit from 'fontkit';
+import type * as fontkit from 'fontkit';
 import { DateTime } from 'luxon';
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
 import { formatCode } from './codes';
 import type { CompetencySnapshot } from './store';
+
+// Loaded when the first PDF is made, not with this file: pdfkit, fontkit and
+// qrcode take a good part of a second to load, and the server starts without
+// them although other modules import this one's api (board report, subject access).
+const lazy = {
+  fontkit: () => require('fontkit') as typeof import('fontkit'),
+  PDFDocument: () => require('pdfkit') as typeof import('pdfkit'),
+  QRCode: () => require('qrcode') as typeof import('qrcode'),
+};
 
 export interface CertificateForPrint {
   code: string;
@@ -48,7 +55,7 @@ let parsedFonts: { regular: ParsedFont | string; bold: ParsedFont | string } | n
 function loadedFonts(): { regular: ParsedFont | string; bold: ParsedFont | string } {
   if (!parsedFonts) {
     const fonts = certificateFonts();
-    const open = (path: string) => fontkit.create(fs.readFileSync(path)) as ParsedFont;
+    const open = (path: string) => lazy.fontkit().create(fs.readFileSync(path)) as ParsedFont;
     parsedFonts = fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
   }
   return parsedFonts;
@@ -90,7 +97,7 @@ function drawEmblem(doc: PDFKit.PDFDocument, x: number, y: number, size: number)
 
 /** The QR code as filled squares, not a bitmap, so it scans from any printer. */
 function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number): void {
-  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const qr = lazy.QRCode().create(text, { errorCorrectionLevel: 'M' });
   const n = qr.modules.size;
   const quiet = 2;
   const cell = size / (n + quiet * 2);
@@ -113,6 +120,7 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
  */
 export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
   const fonts = loadedFonts();
+  const PDFDocument = lazy.PDFDocument();
   const doc = new PDFDocument(options);
   // pdfkit accepts a parsed fontkit font as well as a path (its types list only paths and buffers).
   doc.registerFont('body', fonts.regular as string);

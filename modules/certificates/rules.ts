@@ -1,5 +1,5 @@
 import { londonToday } from '../../server/london';
-import { addMonths, refresherMonthsFor } from '../compliance/engine';
+import { addMonths, refresherMonthsFor } from '../compliance/api';
 import type { Certificate } from './store';
 
 export { addMonths };

@@ -7,7 +7,7 @@
  * Dates are calendar days, 'YYYY-MM-DD' strings (Europe/London days, no time),
  * compared as strings (the format sorts correctly).
  */
-import { groupsIncluded } from '../framework/model';
+import { groupsIncluded } from '../framework/api';
 
 export type ComplianceStatus =
   | 'compliant'

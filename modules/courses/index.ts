@@ -2,7 +2,7 @@ import express, { type Request, type Response } from 'express';
 import { allow, caller, hasRole } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { preCourseRatingGate } from '../evaluation/gate';
+import { preCourseRatingGate } from '../evaluation/api';
 import { isPublicMember } from './audience';
 import * as store from './store';
 import { parseCourseForm } from './validation';

@@ -4,8 +4,8 @@ import { HttpError, NotFoundError } from '../../server/errors';
 import { londonToday } from '../../server/london';
 import { defineModule, type ModuleContext } from '../../server/module';
 // The board's own threshold and wording, so these figures are suppressed exactly as the board's are.
-import { suppressionThreshold } from '../board/store';
-import { publishedCount } from '../board/suppression';
+import { suppressionThreshold } from '../board/api';
+import { publishedCount } from '../board/api';
 import { CONFIDENCE_LEVELS, confidenceChange, parseFollowUp, parseRatings } from './rules';
 import {
   competencyLabels,

@@ -5,9 +5,10 @@ import { allow, type Caller, caller, hasRole, managedScope, type OrganisationSco
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { addMonths } from '../compliance/engine';
-import { complianceForStaff, londonToday, refresherMonthsOf, STATUS_NAMES } from '../compliance/service';
-import { statusSummary } from '../compliance/summary';
+import { addMonths } from '../compliance/api';
+import { londonToday } from '../../server/london';
+import { complianceForStaff, refresherMonthsOf, STATUS_NAMES } from '../compliance/api';
+import { statusSummary } from '../compliance/api';
 import { seedDemoEvidence } from './demo';
 import { achievedDay, documentType, MAX_DOCUMENT_BYTES, type RecordForm, recordFormFrom, SIGN_OFF_KINDS, validateChange, validateRecord, validateVerify } from './rules';
 import {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import type { ModuleContext } from '../../server/module';
-import { createCourse } from '../courses/store';
+import { createCourse } from '../courses/api';
 import { buildDemoScorm, DEMO_PACKAGE_IDENTIFIER } from './demo-package';
 import { importPackage } from './service';
 
