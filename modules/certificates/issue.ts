@@ -5,7 +5,8 @@ import { HttpError } from '../../server/errors';
 import { inTransaction } from '../../server/db';
 import { generateCode } from './codes';
 import { evaluationAllowsCertificate } from '../evaluation/api';
-import { computeCompliance, refresherMonthsFor, requirementsFor } from '../compliance/api';
+import { computeCompliance, requirementsFor } from '../compliance/api';
+import { refresherMonthsFor } from '../organisations/api';
 import { expiryFor, frameworkAchievement } from './rules';
 import {
   courseCompletions,
