@@ -1,5 +1,5 @@
-// What the certificates module offers other modules: issuing and reissuing certificates, their PDFs and the product's PDF layout, and a person's own certificates.
+// What the certificates module offers other modules: issuing and reissuing certificates, their PDFs, and a person's own certificates.
 export { groupEvidencedInFull, issueFrameworkCertificateIfDue, reissueCertificate } from './issue';
-export { longDate, productPdf, renderCertificatePdf } from './pdf';
+export { renderCertificatePdf } from './pdf';
 export { todayInLondon } from './rules';
 export { type Certificate, getOwn } from './store';

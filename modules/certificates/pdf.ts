@@ -1,17 +1,9 @@
-import fs from 'node:fs';
-import type * as fontkit from 'fontkit';
-import { DateTime } from 'luxon';
-import { formatCode } from './codes';
 import type { CompetencySnapshot } from './store';
+import { formatCode } from './codes';
+import { longDate, productPdf } from '../../server/pdf';
 
-// Loaded when the first PDF is made, not with this file: pdfkit, fontkit and
-// qrcode take a good part of a second to load, and the server starts without
-// them although other modules import this one's api (board report, subject access).
-const lazy = {
-  fontkit: () => require('fontkit') as typeof import('fontkit'),
-  PDFDocument: () => require('pdfkit') as typeof import('pdfkit'),
-  QRCode: () => require('qrcode') as typeof import('qrcode'),
-};
+// Loaded when the first certificate is drawn, not with this file (see server/pdf.ts).
+const qrcode = () => require('qrcode') as typeof import('qrcode');
 
 export interface CertificateForPrint {
   code: string;
@@ -25,44 +17,6 @@ export interface CertificateForPrint {
   partnershipName: string;
   /** The partnership's own logo (PNG); a drawn emblem stands in when there is none. */
   logoPng?: Buffer;
-}
-
-/**
- * Fonts embedded in every certificate, so the text is real, selectable and
- * prints the same everywhere. DejaVu Sans comes from Debian's
- * fonts-dejavu-core (installed by .ci/run); Liberation Sans is the second
- * choice; pdfkit's built-in Helvetica (not embedded) is the last resort.
- */
-const FONT_CANDIDATES = [
-  { regular: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', bold: '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf' },
-  { regular: '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', bold: '/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf' },
-];
-
-export function certificateFonts(): { regular: string; bold: string; embedded: boolean } {
-  const found = FONT_CANDIDATES.find((f) => fs.existsSync(f.regular) && fs.existsSync(f.bold));
-  return found ? { ...found, embedded: true } : { regular: 'Helvetica', bold: 'Helvetica-Bold', embedded: false };
-}
-
-type ParsedFont = fontkit.Font;
-let parsedFonts: { regular: ParsedFont | string; bold: ParsedFont | string } | null = null;
-
-/**
- * The certificate fonts parsed once per process: parsing a 700 KB TrueType
- * file (and the layout tables fontkit reads as text is set) cost most of each
- * certificate's time. pdfkit takes the parsed font and makes its own subset
- * per document, so sharing it between documents changes nothing printed.
- */
-function loadedFonts(): { regular: ParsedFont | string; bold: ParsedFont | string } {
-  if (!parsedFonts) {
-    const fonts = certificateFonts();
-    const open = (path: string) => lazy.fontkit().create(fs.readFileSync(path)) as ParsedFont;
-    parsedFonts = fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
-  }
-  return parsedFonts;
-}
-
-export function longDate(date: string): string {
-  return DateTime.fromISO(date, { zone: 'utc' }).toFormat('d LLLL yyyy');
 }
 
 export function verificationUrl(publicUrl: string, code: string): string {
@@ -97,7 +51,7 @@ function drawEmblem(doc: PDFKit.PDFDocument, x: number, y: number, size: number)
 
 /** The QR code as filled squares, not a bitmap, so it scans from any printer. */
 function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number): void {
-  const qr = lazy.QRCode().create(text, { errorCorrectionLevel: 'M' });
+  const qr = qrcode().create(text, { errorCorrectionLevel: 'M' });
   const n = qr.modules.size;
   const quiet = 2;
   const cell = size / (n + quiet * 2);
@@ -111,27 +65,6 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
   }
   doc.fill();
   doc.restore();
-}
-
-/**
- * A PDF in the product's fonts ('body' and 'bold', parsed once per process),
- * with the bytes it writes collected into `done`. Certificates, the board
- * report and subject access exports all start here.
- */
-export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
-  const fonts = loadedFonts();
-  const PDFDocument = lazy.PDFDocument();
-  const doc = new PDFDocument(options);
-  // pdfkit accepts a parsed fontkit font as well as a path (its types list only paths and buffers).
-  doc.registerFont('body', fonts.regular as string);
-  doc.registerFont('bold', fonts.bold as string);
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (c: Buffer) => chunks.push(c));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  return { doc, done };
 }
 
 /** A4 landscape certificate as a PDF. */
