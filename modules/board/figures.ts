@@ -1,6 +1,5 @@
 import type { Pool } from 'pg';
-import { countsForOrganisations } from '../compliance/api';
-import { loadPublishedFramework } from '../compliance/api';
+import { countsForOrganisations, loadPublishedFramework } from '../compliance/api';
 
 /**
  * The board's figures for one day, before any suppression: counts only,

@@ -11,6 +11,7 @@ import { seedBoardDemo } from './demo';
 import { boardHeadlines } from './headlines';
 import { validateHeadcount } from './headcount';
 import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from './quarters';
+import { selfAssessmentPage } from './self-assessment';
 import { BOARD_CSV_HEADER, boardCsvRows, methodText, renderBoardReportPdf } from './report';
 import { sendCsv } from '../../server/csv';
 import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
@@ -160,6 +161,7 @@ function quarterPeriods(today: string, count: number): Period[] {
 function routes(ctx: ModuleContext) {
   const router = express.Router();
   const pool = ctx.database.pool;
+  router.get('/compliance/:slug/self-assessment', allow('org-lead', 'partnership-admin'), selfAssessmentPage(ctx));
 
   type FormErrors = { errors: { text: string; href: string }[]; values: Record<string, string> };
   const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations', form?: FormErrors) => {
@@ -343,7 +345,7 @@ function routes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'board',
-  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
+  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence'],
   nav: [
     { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
     {

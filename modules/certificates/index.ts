@@ -114,7 +114,7 @@ function reasonProblem(reason: string, what: string): string | undefined {
 
 export default defineModule({
   name: 'certificates',
-  dependsOn: ['staff', 'courses', 'evidence', 'framework', 'organisations', 'partnership'],
+  dependsOn: ['staff', 'courses', 'evidence', 'framework', 'organisations', 'partnership', 'compliance', 'evaluation'],
   nav: [
     { label: 'My certificates', href: '/my-certificates', roles: ['learner'], order: 40 },
     {

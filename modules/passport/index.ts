@@ -3,8 +3,7 @@ import { allow, caller, managedScope } from '../../server/access';
 import { HttpError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { londonToday } from '../../server/london';
-import { complianceForStaff } from '../compliance/api';
-import { findOrganisation, listOrganisations } from '../compliance/api';
+import { complianceForStaff, findOrganisation, listOrganisations } from '../compliance/api';
 import { type Decision, decide, shareableRecord, sharedEvidenceIds, type TransferStatus, transfersInto, transfersOfPerson } from './store';
 
 const STATUS_LABEL: Record<TransferStatus, string> = {

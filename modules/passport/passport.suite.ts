@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { addUser, type TestServer, TestAgent } from '../../test/support/server';
-import { issueFrameworkCertificateIfDue } from '../certificates/api';
-import { todayInLondon } from '../certificates/api';
+import { issueFrameworkCertificateIfDue, todayInLondon } from '../certificates/api';
 import { runStaffImport } from '../staff/api';
 
 const DEMO_PASSWORD = 'demo-learning-2026';

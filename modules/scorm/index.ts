@@ -13,8 +13,7 @@ import { readFlags } from '../../server/cli-args';
 import { HttpError, NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { packageDir } from '../../server/paths';
-import { isPublicMember } from '../courses/api';
-import { type Course, courseBySlug } from '../courses/api';
+import { type Course, courseBySlug, isPublicMember } from '../courses/api';
 import { CmiProblem, formatDuration, lengthLimits, startingCmi } from './cmi';
 import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit-token';
 import { capabilities, contentOriginFor, isContentRequest, type LastWords, playerCsp, serveContent } from './content-site';
@@ -145,7 +144,7 @@ export const REGISTRATIONS_PER_IP_PER_HOUR = 20;
 
 export default defineModule({
   name: 'scorm',
-  dependsOn: ['courses', 'staff', 'evidence'],
+  dependsOn: ['courses', 'staff', 'evidence', 'organisations'],
   nav: [
     { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 11 },
     {
