@@ -184,6 +184,7 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     res.render('pages/support', { title: 'Get help with domestic abuse', supportLinks: (await partnership.get()).supportLinks }),
   );
 
+  for (const mod of modules) if (mod.definition.routesBeforeOthers) app.use(mod.definition.routesBeforeOthers(contextFor(mod)));
   const api = express.Router();
   for (const mod of modules) {
     const ctx = contextFor(mod);

@@ -76,6 +76,13 @@ export interface FeatureModule {
   /** Pages, mounted at the site root. */
   routes?(ctx: ModuleContext): Router;
   /**
+   * A rule of this module on another module's pages, mounted after sign-in and
+   * before every module's routes, so it can send a request elsewhere before
+   * that page answers (evaluation asks for a confidence rating before the
+   * e-learning player starts a course) without the page's module knowing of it.
+   */
+  routesBeforeOthers?(ctx: ModuleContext): Router;
+  /**
    * Routes for a busy endpoint that signs the caller in without the session
    * (a signed token in a header). They are mounted first, before request
    * logging, security headers, sessions and CSRF checks, so they must set any

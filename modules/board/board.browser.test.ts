@@ -4,7 +4,7 @@ import { expectAccessiblePage, recordCspViolations } from '../../test/support/ax
 import { launchBrowser } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { addUser, startTestServer, TEST_PASSWORD, type TestServer } from '../../test/support/server';
-import { londonToday } from '../compliance/service';
+import { londonToday } from '../../server/london';
 import { lastEndedQuarter, previousQuarter } from './quarters';
 import { takeSnapshot } from './store';
 import { runsOnThisPass } from '../../test/support/one-pass';

@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { TEST_DB } from '../../test/support/database';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { londonToday } from '../compliance/service';
-import { recordCourseCompletion } from '../evidence/record';
+import { londonToday } from '../../server/london';
+import { recordCourseCompletion } from '../evidence/api';
 import { lastEndedQuarter, previousQuarter, quarterOf } from './quarters';
 import { needsRefresh } from './store';
 

@@ -7,8 +7,8 @@ import { DEMO_PASSWORD } from '../../server/demo';
 import { addCsv, attack, fromApi, type PublishedDay } from '../../test/support/board-attacker';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { londonToday } from '../compliance/service';
-import { SECTORS } from '../organisations/store';
+import { londonToday } from '../../server/london';
+import { SECTORS } from '../organisations/api';
 import { lastEndedQuarter, previousQuarter, quarterEndingOn } from './quarters';
 import { refreshFigures, takeSnapshot } from './store';
 

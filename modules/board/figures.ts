@@ -1,6 +1,5 @@
 import type { Pool } from 'pg';
-import { countsForOrganisations } from '../compliance/service';
-import { loadPublishedFramework } from '../compliance/store';
+import { countsForOrganisations, loadPublishedFramework } from '../compliance/api';
 
 /**
  * The board's figures for one day, before any suppression: counts only,

@@ -3,14 +3,15 @@ import { allow, caller, hasRole, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { londonToday } from '../compliance/service';
-import { loadPublishedFramework } from '../compliance/store';
-import { createOrganisationStore } from '../organisations/store';
+import { londonToday } from '../../server/london';
+import { loadPublishedFramework } from '../compliance/api';
+import { createOrganisationStore } from '../organisations/api';
 import { stackedBarChart, trendChart } from './charts';
 import { seedBoardDemo } from './demo';
 import { boardHeadlines } from './headlines';
 import { validateHeadcount } from './headcount';
 import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from './quarters';
+import { selfAssessmentPage } from './self-assessment';
 import { BOARD_CSV_HEADER, boardCsvRows, methodText, renderBoardReportPdf } from './report';
 import { sendCsv } from '../../server/csv';
 import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
@@ -170,6 +171,7 @@ function quarterPeriods(today: string, count: number): Period[] {
 function routes(ctx: ModuleContext) {
   const router = express.Router();
   const pool = ctx.database.pool;
+  router.get('/compliance/:slug/self-assessment', allow('org-lead', 'partnership-admin'), selfAssessmentPage(ctx));
 
   type FormErrors = { errors: { text: string; href: string }[]; values: Record<string, string> };
   const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations', form?: FormErrors) => {
@@ -354,7 +356,7 @@ function routes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'board',
-  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
+  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence'],
   nav: [
     { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
     {

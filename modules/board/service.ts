@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { londonToday } from '../compliance/service';
+import { londonToday } from '../../server/london';
 import { commentary } from './commentary';
 import { computeFigures, type RawFigures } from './figures';
 import { parseQuarter, previousQuarter, type Quarter, quarterEndingOn, quarterOf } from './quarters';

@@ -2,8 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeIncludes } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { inTransaction } from '../../server/db';
-import { licenceStatus, licencesOf } from '../organisations/licences';
-import { createOrganisationStore } from '../organisations/store';
+import { createOrganisationStore, licencesOf, licenceStatus } from '../organisations/api';
 import { computeFigures, type RawFigures } from './figures';
 import { lastEndedQuarter, type Quarter, quarterOf } from './quarters';
 import { thresholdFrom } from './suppression';
@@ -228,4 +227,21 @@ export async function licensingFigures(pool: Pool, periods: Period[], today: str
     });
   }
   return out;
+}
+
+/**
+ * The organisation's entries in the board's quarterly snapshots, by quarter
+ * end: the figures as they were reported to the board, so the lead's
+ * self-assessment agrees with the board report. Absent quarters (none taken,
+ * or the organisation not in it) are simply missing from the map.
+ */
+export async function organisationSnapshots(pool: Pool, scope: OrganisationScope, organisation: { id: string; slug: string }, periodEnds: string[]): Promise<Map<string, unknown>> {
+  if (!scopeIncludes(scope, organisation.id)) return new Map();
+  const { rows } = await pool.query<{ period_end: string; entry: unknown }>(
+    `select period_end::text as period_end,
+            (select o from jsonb_array_elements(figures->'organisations') o where o->>'slug' = $2 limit 1) as entry
+       from board_snapshots where period_end = any($1::date[])`,
+    [periodEnds, organisation.slug],
+  );
+  return new Map(rows.filter((r) => r.entry != null).map((r) => [r.period_end, r.entry]));
 }

@@ -1,4 +1,4 @@
-import { SECTORS } from '../organisations/store';
+import { SECTORS } from '../organisations/api';
 import { emptyCounts, MEASURES, type Measure, type RawFigures, STATUS_MEASURES } from './figures';
 import { type Protected, protect, protectedTotal, type ShownFigure, type ShownPercent, shownPercent } from './suppression';
 

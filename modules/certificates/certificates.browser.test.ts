@@ -5,8 +5,8 @@ import { expectAccessiblePage, recordCspViolations } from '../../test/support/ax
 import { launchBrowser } from '../../test/support/browser';
 import { runsOnThisPass } from '../../test/support/one-pass';
 import { startTestServer, type TestServer } from '../../test/support/server';
-import { signedCredential } from '../credentials/service';
-import { recordCourseCompletion } from '../evidence/record';
+import { signedCredential } from '../credentials/api';
+import { recordCourseCompletion } from '../evidence/api';
 import { formatCode } from './codes';
 import { todayInLondon } from './rules';
 import { findCurrentByCode } from './store';

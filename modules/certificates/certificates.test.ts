@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import yauzl from 'yauzl';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { recordCourseCompletion } from '../evidence/record';
+import { recordCourseCompletion } from '../evidence/api';
 import { ALPHABET, formatCode, generateCode } from './codes';
 import { issueMissingCertificates } from './issue';
 import { VERIFY_LIMIT } from './index';

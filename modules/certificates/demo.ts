@@ -1,6 +1,7 @@
 import { inTransaction } from '../../server/db';
 import type { ModuleContext } from '../../server/module';
-import { computeCompliance, type EvidenceItem, refresherMonthsFor, requirementsFor } from '../compliance/engine';
+import { computeCompliance, type EvidenceItem, requirementsFor } from '../compliance/api';
+import { refresherMonthsFor } from '../organisations/api';
 import { generateCode } from './codes';
 import { issueCourseCertificate } from './issue';
 import { expiryFor, frameworkAchievement, todayInLondon } from './rules';

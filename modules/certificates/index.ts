@@ -8,7 +8,7 @@ import { defineModule, type ModuleContext } from '../../server/module';
 import { formatCode, parseCode } from './codes';
 import { seedDemoCertificates } from './demo';
 import { issueCourseCertificate, issueFrameworkCertificateIfDue, issueMissingCertificates, reissueCertificate } from './issue';
-import { partnershipLogo } from '../partnership/settings';
+import { partnershipLogo } from '../partnership/api';
 // Loaded when a certificate is first printed or zipped, not at start: pdfkit, its fonts and
 // the zip writer are a large share of the server's start-up work and memory.
 const pdf = () => require('./pdf') as typeof import('./pdf');
@@ -114,7 +114,7 @@ function reasonProblem(reason: string, what: string): string | undefined {
 
 export default defineModule({
   name: 'certificates',
-  dependsOn: ['staff', 'courses', 'evidence', 'framework', 'organisations', 'partnership'],
+  dependsOn: ['staff', 'courses', 'evidence', 'framework', 'organisations', 'partnership', 'compliance', 'evaluation'],
   nav: [
     { label: 'My certificates', href: '/my-certificates', roles: ['learner'], order: 40 },
     {

@@ -4,8 +4,9 @@ import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { inTransaction } from '../../server/db';
 import { generateCode } from './codes';
-import { evaluationAllowsCertificate } from '../evaluation/gate';
-import { computeCompliance, refresherMonthsFor, requirementsFor } from '../compliance/engine';
+import { evaluationAllowsCertificate } from '../evaluation/api';
+import { computeCompliance, requirementsFor } from '../compliance/api';
+import { refresherMonthsFor } from '../organisations/api';
 import { expiryFor, frameworkAchievement } from './rules';
 import {
   courseCompletions,

@@ -1,10 +1,9 @@
-import fs from 'node:fs';
-import * as fontkit from 'fontkit';
-import { DateTime } from 'luxon';
-import PDFDocument from 'pdfkit';
-import QRCode from 'qrcode';
-import { formatCode } from './codes';
 import type { CompetencySnapshot } from './store';
+import { formatCode } from './codes';
+import { longDate, productPdf } from '../../server/pdf';
+
+// Loaded when the first certificate is drawn, not with this file (see server/pdf.ts).
+const qrcode = () => require('qrcode') as typeof import('qrcode');
 
 export interface CertificateForPrint {
   code: string;
@@ -18,96 +17,6 @@ export interface CertificateForPrint {
   partnershipName: string;
   /** The partnership's own logo (PNG); a drawn emblem stands in when there is none. */
   logoPng?: Buffer;
-}
-
-/**
- * Fonts embedded in every certificate, so the text is real, selectable and
- * prints the same everywhere. DejaVu Sans comes from Debian's
- * fonts-dejavu-core (installed by .ci/run); Liberation Sans is the second
- * choice; pdfkit's built-in Helvetica (not embedded) is the last resort.
- */
-const FONT_CANDIDATES = [
-  { regular: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', bold: '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf' },
-  { regular: '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', bold: '/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf' },
-];
-
-export function certificateFonts(): { regular: string; bold: string; embedded: boolean } {
-  const found = FONT_CANDIDATES.find((f) => fs.existsSync(f.regular) && fs.existsSync(f.bold));
-  return found ? { ...found, embedded: true } : { regular: 'Helvetica', bold: 'Helvetica-Bold', embedded: false };
-}
-
-type ParsedFont = fontkit.Font;
-let parsedFonts: { regular: ParsedFont | string; bold: ParsedFont | string } | null = null;
-
-/**
- * The certificate fonts parsed once per process: parsing a 700 KB TrueType
- * file (and the layout tables fontkit reads as text is set) cost most of each
- * certificate's time. pdfkit takes the parsed font and makes its own subset
- * per document, so sharing it between documents changes nothing printed.
- */
-function loadedFonts(): { regular: ParsedFont | string; bold: ParsedFont | string } {
-  if (!parsedFonts) {
-    const fonts = certificateFonts();
-    const open = (path: string) => rememberGlyphOutlines(rememberLayouts(fontkit.create(fs.readFileSync(path)) as ParsedFont));
-    parsedFonts = fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
-  }
-  return parsedFonts;
-}
-
-/**
- * Shaping a word (fontkit's layout: glyphs, ligatures, kerning) gives the same
- * result in every PDF, and the certificate measures most of its words many
- * times (each size it tries for the competencies); pdfkit remembers them only
- * within one document. Remembered here with the parsed font, up to a bound.
- * pdfkit scales the positions it is given in place, so each call gets its own.
- */
-function rememberLayouts(font: ParsedFont, limit = 20_000): ParsedFont {
-  const runs = new Map<string, fontkit.GlyphRun>();
-  const layout = font.layout.bind(font);
-  font.layout = (text, features, ...rest) => {
-    if (features !== undefined || rest.length) return layout(text, features, ...rest);
-    let run = runs.get(text);
-    if (!run) {
-      if (runs.size >= limit) runs.clear();
-      run = layout(text);
-      runs.set(text, run);
-    }
-    const positions = run.positions.map((p) => Object.assign(Object.create(Object.getPrototypeOf(p)), p));
-    return Object.assign(Object.create(Object.getPrototypeOf(run)), run, { positions });
-  };
-  return font;
-}
-
-/**
- * pdfkit writes into each PDF a subset of the font with just the glyphs it
- * uses, and fontkit decodes every such glyph's outline again for each PDF
- * only to see whether it is made of other glyphs. The outline never changes
- * (these are not variable fonts, whose outlines depend on settings), so it is
- * decoded once per glyph of the parsed font.
- */
-function rememberGlyphOutlines(font: ParsedFont): ParsedFont {
-  type Decodable = fontkit.Glyph & { _decode?: () => unknown };
-  if ((font as { _variationProcessor?: unknown })._variationProcessor) return font;
-  const getGlyph = font.getGlyph.bind(font);
-  const remembered = new WeakSet<object>();
-  font.getGlyph = (id, codePoints) => {
-    const glyph = getGlyph(id, codePoints) as Decodable;
-    const decode = glyph._decode;
-    if (typeof decode === 'function' && !remembered.has(glyph)) {
-      remembered.add(glyph);
-      let outline: { value: unknown } | undefined;
-      glyph._decode = () => {
-        outline ??= { value: decode.call(glyph) };
-        return outline.value;
-      };
-    }
-    return glyph;
-  };
-  return font;
-}
-
-export function longDate(date: string): string {
-  return DateTime.fromISO(date, { zone: 'utc' }).toFormat('d LLLL yyyy');
 }
 
 export function verificationUrl(publicUrl: string, code: string): string {
@@ -142,7 +51,7 @@ function drawEmblem(doc: PDFKit.PDFDocument, x: number, y: number, size: number)
 
 /** The QR code as filled squares, not a bitmap, so it scans from any printer. */
 function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, size: number): void {
-  const qr = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const qr = qrcode().create(text, { errorCorrectionLevel: 'M' });
   const n = qr.modules.size;
   const quiet = 2;
   const cell = size / (n + quiet * 2);
@@ -156,29 +65,6 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
   }
   doc.fill();
   doc.restore();
-}
-
-/**
- * A PDF in the product's fonts ('body' and 'bold', parsed once per process),
- * with the bytes it writes collected into `done`. Certificates, the board
- * report and subject access exports all start here.
- */
-export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
-  const fonts = loadedFonts();
-  // No starting font of pdfkit's own, which would parse Helvetica's metrics
-  // for every document only to be replaced: the body font is the start.
-  const doc = new PDFDocument({ font: null as unknown as string, ...options });
-  // pdfkit accepts a parsed fontkit font as well as a path (its types list only paths and buffers).
-  doc.registerFont('body', fonts.regular as string);
-  doc.registerFont('bold', fonts.bold as string);
-  doc.font('body');
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (c: Buffer) => chunks.push(c));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
-  });
-  return { doc, done };
 }
 
 /** A4 landscape certificate as a PDF. */

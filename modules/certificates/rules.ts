@@ -1,5 +1,6 @@
 import { londonToday } from '../../server/london';
-import { addMonths, refresherMonthsFor } from '../compliance/engine';
+import { addMonths } from '../compliance/api';
+import { refresherMonthsFor } from '../organisations/api';
 import type { Certificate } from './store';
 
 export { addMonths };

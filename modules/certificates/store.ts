@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeCondition } from '../../server/access';
-import type { EvidenceItem, FrameworkData } from '../compliance/engine';
+import type { EvidenceItem, FrameworkData } from '../compliance/api';
 
 type Queryable = Pool | PoolClient;
 

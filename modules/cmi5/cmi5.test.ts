@@ -7,7 +7,7 @@ import { addCmi5Course, cmi5Xml, cmi5Zip, type TestAu } from '../../test/support
 import { contentRequest as sendToContentOrigin } from '../../test/support/content-origin';
 import { TEST_DB } from '../../test/support/database';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { PackageRefused } from '../scorm';
+import { PackageRefused } from '../scorm/api';
 import { importCmi5 } from './service';
 
 const DEMO_PASSWORD = 'demo-learning-2026';

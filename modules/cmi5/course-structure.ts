@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { PackageRefused } from '../scorm';
+import { PackageRefused } from '../scorm/api';
 import type { MoveOn } from './move-on';
 
 /** The namespace of cmi5's course structure (CourseStructure.xsd). */

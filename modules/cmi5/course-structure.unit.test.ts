@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PackageRefused } from '../scorm';
+import { PackageRefused } from '../scorm/api';
 import { CMI5_NAMESPACE, parseCourseStructure } from './course-structure';
 import { allSatisfied, auSatisfied, type MoveOn } from './move-on';
 

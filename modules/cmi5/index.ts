@@ -9,9 +9,8 @@ import { audit } from '../../server/auth/users';
 import { readFlags } from '../../server/cli-args';
 import { HttpError, isDatabaseUnavailable, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { isPublicMember } from '../courses/audience';
-import { type Course, courseBySlug } from '../courses/store';
-import { capabilities, type CapabilitySigner, contentOriginFor, isContentRequest, PackageRefused, packageCsp, packageFileSegments, playerCsp, receiveUpload } from '../scorm';
+import { type Course, courseBySlug, isPublicMember } from '../courses/api';
+import { capabilities, type CapabilitySigner, contentOriginFor, isContentRequest, PackageRefused, packageCsp, packageFileSegments, playerCsp, receiveUpload } from '../scorm/api';
 import { answerFetch, answerLrs } from './lrs';
 import { auSatisfied } from './move-on';
 import { importCmi5, launchAu, versionDir } from './service';
@@ -106,7 +105,7 @@ async function answerContent(ctx: ModuleContext, signer: CapabilitySigner, req: 
 
 export default defineModule({
   name: 'cmi5',
-  dependsOn: ['courses', 'staff', 'evidence'],
+  dependsOn: ['courses', 'staff', 'evidence', 'scorm'],
   nav: [
     {
       label: 'cmi5 courses',

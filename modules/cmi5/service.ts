@@ -5,14 +5,15 @@ import type { PoolClient } from 'pg';
 import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import type { EventBus } from '../../server/events';
-import { recordCourseCompletion } from '../evidence/record';
-import { extractPackage, londonToday, normalise, PackageRefused, readPackageZip, unsafePathReason } from '../scorm';
+import { recordCourseCompletion } from '../evidence/api';
+import { londonToday } from '../../server/london';
+import { extractPackage, normalise, PackageRefused, readPackageZip, unsafePathReason } from '../scorm/api';
 import { type CourseStructure, parseCourseStructure, type StructureAu } from './course-structure';
 import { allSatisfied, auSatisfied } from './move-on';
 import { type Actor, type Accepted, CMI5_CATEGORY, checkStatement, EXT, type LaunchFacts, type LaunchMode, MOVE_ON_CATEGORY, StatementRefused, VERB } from './statements';
 import * as store from './store';
 import { UsageError } from '../../server/errors';
-import { createDraftElearningCourse } from '../courses/store';
+import { createDraftElearningCourse } from '../courses/api';
 
 type Deps = { config: Pick<Config, 'scormDir' | 'scormMaxUploadBytes' | 'scormMaxFiles' | 'publicUrl'>; database: Database };
 

@@ -7,7 +7,7 @@
  * Dates are calendar days, 'YYYY-MM-DD' strings (Europe/London days, no time),
  * compared as strings (the format sorts correctly).
  */
-import { groupsIncluded } from '../framework/model';
+import { groupsIncluded } from '../framework/api';
 
 export type ComplianceStatus =
   | 'compliant'
@@ -73,16 +73,8 @@ export interface ComplianceResult {
   nextExpiry: string | null;
 }
 
-export const DEFAULT_REFRESHER_MONTHS = 36;
 export const DEFAULT_DUE_SOON_DAYS = 60;
 export const DEFAULT_INDUCTION_DAYS = 90;
-
-/** The organisation's refresher interval for a group, falling back to the 36-month default when unset or invalid. */
-export function refresherMonthsFor(settings: Record<string, number> | null | undefined, groupNumber: number | null): number {
-  if (groupNumber == null || !settings) return DEFAULT_REFRESHER_MONTHS;
-  const months = Number(settings[String(groupNumber)]);
-  return Number.isInteger(months) && months >= 1 && months <= 240 ? months : DEFAULT_REFRESHER_MONTHS;
-}
 
 function parse(day: string): [number, number, number] {
   const [y, m, d] = day.split('-').map(Number);

@@ -7,9 +7,9 @@ import {
   computeCompliance,
   resultHoldsUntil,
   type FrameworkData,
-  refresherMonthsFor,
   requirementsFor,
 } from './engine';
+import { refresherMonthsFor } from '../organisations/api';
 
 const framework: FrameworkData = {
   groups: [

@@ -36,7 +36,7 @@ import {
   groupLabel,
   toLeadPeople,
 } from './dashboard';
-import { buildSelfAssessment } from './self-assessment';
+import { personEvidencePage } from './person-evidence';
 import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
 import { organisationName, queueWorkingOut, workingOutBanner, workingOutProgress, workOutQueued } from './working-out';
@@ -120,7 +120,7 @@ export function personJson(p: PersonCompliance) {
 
 export default defineModule({
   name: 'compliance',
-  dependsOn: ['evidence', 'training-sessions', 'scorm', 'cmi5'],
+  dependsOn: ['evidence', 'training-sessions', 'scorm', 'cmi5', 'framework', 'organisations'],
   nav: [
     { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
     { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 10 },
@@ -194,6 +194,7 @@ export default defineModule({
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
+    router.get('/staff/:id/evidence', allow(), personEvidencePage(ctx));
     router.get('/compliance', allow('org-lead', 'partnership-admin'), async (req, res) => {
       const orgs = await listOrganisations(pool, managedScope(caller(req)));
       if (orgs.length === 1) return res.redirect(`/compliance/${orgs[0].slug}`);
@@ -277,22 +278,6 @@ export default defineModule({
       const { org, today, people } = await leadPeople(req);
       sendCsv(res, `${org.slug}-to-chase-${today}.csv`, CHASE_CSV_HEADER, chaseCsvRows(chaseList(people, today)));
     });
-    router.get('/compliance/:slug/self-assessment', allow('org-lead', 'partnership-admin'), async (req, res) => {
-      const scope = managedScope(caller(req));
-      const org = await findOrganisation(pool, scope, { slug: String(req.params.slug) });
-      if (!org) throw new NotFoundError('organisation');
-      const figures = await buildSelfAssessment(pool, scope, org, londonToday());
-      if (!figures) throw new NotFoundError('organisation');
-      res.render(ctx.view('self-assessment'), {
-        title: `Self-assessment figures: ${org.name}`,
-        backLink: `/compliance/${org.slug}`,
-        organisation: org,
-        ...figures,
-        stylesheets: ['/modules/compliance/print.css'],
-        scripts: ['/modules/compliance/print.js'],
-      });
-    });
-
     /** The organisation named in the URL (404 outside the caller's scope) and its current staff as the lead sees them. */
     async function leadPeople(req: express.Request) {
       const scope = managedScope(caller(req));

@@ -4,7 +4,7 @@ import { axeViolations, describeViolations } from '../../test/support/axe';
 import { launchBrowser } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
-import { recordCourseCompletion } from '../evidence/record';
+import { recordCourseCompletion } from '../evidence/api';
 import { londonToday } from './service';
 import { runsOnThisPass } from '../../test/support/one-pass';
 

@@ -39,23 +39,3 @@ export async function loadAttendance(pool: Pool, scope: OrganisationScope, organ
   );
   return rows.map((r) => ({ sessionId: r.session_id, startsAt: new Date(r.starts_at), day: r.day, booked: r.booked, attended: r.attended, missed: r.missed }));
 }
-
-/**
- * The organisation's entries in the board's quarterly snapshots (the board
- * module's table, when it is installed), by quarter end: the figures as they
- * were reported to the board, so the lead's self-assessment agrees with the
- * board report. Absent quarters (none taken, or the organisation not in it) are
- * simply missing from the map.
- */
-export async function loadBoardSnapshots(pool: Pool, scope: OrganisationScope, organisation: { id: string; slug: string }, periodEnds: string[]): Promise<Map<string, unknown>> {
-  if (!scopeIncludes(scope, organisation.id)) return new Map();
-  const { rows: table } = await pool.query<{ present: boolean }>(`select to_regclass('board_snapshots') is not null as present`);
-  if (!table[0]?.present) return new Map();
-  const { rows } = await pool.query<{ period_end: string; entry: unknown }>(
-    `select period_end::text as period_end,
-            (select o from jsonb_array_elements(figures->'organisations') o where o->>'slug' = $2 limit 1) as entry
-       from board_snapshots where period_end = any($1::date[])`,
-    [periodEnds, organisation.slug],
-  );
-  return new Map(rows.filter((r) => r.entry != null).map((r) => [r.period_end, r.entry]));
-}

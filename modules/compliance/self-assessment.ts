@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import type { ComplianceStatus } from './engine';
 import { groupLabel, UNMAPPED_GROUP } from './dashboard';
-import { loadAttendance, loadBoardSnapshots, type SessionAttendance } from './lead-store';
+import { loadAttendance, type SessionAttendance } from './lead-store';
 import { countPeople, countsOnDays } from './service';
 
 const LONDON = 'Europe/London';
@@ -174,14 +174,21 @@ export interface SelfAssessment {
 /**
  * Everything on the self-assessment page for one organisation (already
  * checked to be in the caller's scope). A past quarter the board has a
- * snapshot of shows the figures as reported; any other is computed as of its
- * last day, so staff who had left by then, or joined since, are counted as
- * they were then.
+ * snapshot of shows the figures as reported (`reportedToBoard`, the
+ * organisation's entry in each quarter's snapshot, from the board module,
+ * which builds on this one); any other is computed as of its last day, so
+ * staff who had left by then, or joined since, are counted as they were then.
  */
-export async function buildSelfAssessment(pool: Pool, scope: OrganisationScope, organisation: { id: string; slug: string }, today: string): Promise<SelfAssessment | null> {
+export async function buildSelfAssessment(
+  pool: Pool,
+  scope: OrganisationScope,
+  organisation: { id: string; slug: string },
+  today: string,
+  reportedToBoard: (quarterEnds: string[]) => Promise<Map<string, unknown>>,
+): Promise<SelfAssessment | null> {
   const quarters = lastQuarters(today, 4);
   const current = quarterContaining(today);
-  const snapshots = await loadBoardSnapshots(pool, scope, organisation, quarters.map((q) => q.end));
+  const snapshots = await reportedToBoard(quarters.map((q) => q.end));
   const points = [...quarters.map((q) => ({ date: q.end, label: `End of ${q.label}` })), { date: today, label: 'Today' }];
   const columns = [];
   const worked = points.filter((p) => p.date === today || !percentFromSnapshot(snapshots.get(p.date)));

@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import { londonToday } from '../../server/london';
-import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, refresherMonthsFor, requirementsFor, resultHoldsUntil } from './engine';
+import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, requirementsFor, resultHoldsUntil } from './engine';
+import { refresherMonthsFor } from '../organisations/api';
 import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
 import { type AsOf, asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
 

@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { publishedCompetencies } from '../courses/store';
+import { publishedCompetencies } from '../courses/api';
 import { seedDemoRecognition } from './demo';
 import { DELIVERY_MODES, type FieldError, submissionForm, validateCompletion, validateReview, validateSubmission, type SubmissionForm } from './rules';
 import { TRAINING_STANDARDS } from './standards';

@@ -4,7 +4,7 @@ import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
-import { recordCourseCompletion } from '../evidence/record';
+import { recordCourseCompletion } from '../evidence/api';
 import { courseSlug, type ReviewDecision, type Submission } from './rules';
 
 type Queryable = Pool | PoolClient;

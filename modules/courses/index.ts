@@ -2,7 +2,6 @@ import express, { type Request, type Response } from 'express';
 import { allow, caller, hasRole } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { preCourseRatingGate } from '../evaluation/gate';
 import { isPublicMember } from './audience';
 import * as store from './store';
 import { parseCourseForm } from './validation';
@@ -100,10 +99,6 @@ export default defineModule({
     }
 
     router.post('/courses/new', allow('partnership-admin'), (req, res) => save(req, res));
-
-    // Mounted before the SCORM player's routes: a course that requires evaluation asks for the rating before it starts.
-    router.get('/courses/:slug/play', allow(), preCourseRatingGate(pool));
-    router.post('/courses/:slug/attempts', allow(), preCourseRatingGate(pool));
 
     router.get('/courses/:slug', allow(), async (req, res) => {
       const c = caller(req);

@@ -1,4 +1,4 @@
-import { MAX_GROUPS } from '../framework/document';
+import { MAX_GROUPS } from '../framework/api';
 import type { CourseInput } from './store';
 
 export interface FieldError {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { LONDON } from '../../server/london';
-import type { Certificate } from '../certificates/store';
+import type { Certificate } from '../certificates/api';
 import { OB_V3_CONTEXT, VC_V2_CONTEXT } from './contexts';
 
 /** Where the partnership publishes what a verifier needs, all under the product's own address. */

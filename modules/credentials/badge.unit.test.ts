@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Certificate } from '../certificates/store';
+import type { Certificate } from '../certificates/api';
 import { credentialUrls, openBadgeCredential, validityOf } from './badge';
 
 const certificate: Certificate = {

@@ -5,7 +5,7 @@ import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { readOneFileUpload } from '../../server/upload';
-import { getOwn } from '../certificates/store';
+import { getOwn } from '../certificates/api';
 import { credentialKeys } from './store';
 import type { UploadOutcome } from './verify';
 

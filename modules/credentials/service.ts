@@ -6,7 +6,7 @@ import * as vc from '@digitalbazaar/vc';
 import { BitstringStatusList, createCredential } from '@digitalbazaar/vc-bitstring-status-list';
 import type { Pool } from 'pg';
 import { inTransaction } from '../../server/db';
-import type { Certificate } from '../certificates/store';
+import type { Certificate } from '../certificates/api';
 import { credentialUrls, openBadgeCredential } from './badge';
 import { bundledContext, type DocumentLoader, MULTIKEY_CONTEXT, OB_V3_CONTEXT, VC_V2_CONTEXT } from './contexts';
 import { type CredentialKey, credentialKeys, ensureStatusEntry, insertKey, LIST_LENGTH, retireCurrentKey, setBits } from './store';

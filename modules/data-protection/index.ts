@@ -4,7 +4,7 @@ import { audit } from '../../server/auth/users';
 import { readFlags } from '../../server/cli-args';
 import { NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { londonToday } from '../staff/today';
+import { londonToday } from '../../server/london';
 import { describeMonths, parseRetentionMonths, retentionInForce } from './rules';
 import { anonymiseLeaver, dueLeavers, retentionMonths, setRetentionMonths, subjectAccess } from './store';
 

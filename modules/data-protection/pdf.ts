@@ -1,4 +1,4 @@
-import { productPdf } from '../certificates/pdf';
+import { productPdf } from '../../server/pdf';
 import type { SubjectAccess } from './store';
 
 function show(value: unknown): string {

@@ -21,7 +21,7 @@ export async function evaluationAllowsCertificate(db: Queryable, completion: { s
 /**
  * Before the e-learning player: a course that requires evaluation asks a
  * member of staff for their confidence rating before they first start it.
- * Mounted by the courses module, whose pages come before the player's.
+ * Mounted before every module's routes (FeatureModule.routesBeforeOthers), so before the players'.
  */
 export function preCourseRatingGate(pool: Pool) {
   return async (req: Request, res: Response, next: NextFunction) => {

@@ -4,8 +4,8 @@ import { HttpError, NotFoundError } from '../../server/errors';
 import { londonToday } from '../../server/london';
 import { defineModule, type ModuleContext } from '../../server/module';
 // The board's own threshold and wording, so these figures are suppressed exactly as the board's are.
-import { suppressionThreshold } from '../board/store';
-import { publishedCount } from '../board/suppression';
+import { publishedCount, suppressionThreshold } from '../board/api';
+import { preCourseRatingGate } from './gate';
 import { CONFIDENCE_LEVELS, confidenceChange, parseFollowUp, parseRatings } from './rules';
 import {
   competencyLabels,
@@ -60,7 +60,7 @@ function ratingForm(competencies: { lineage: string; label: string }[], form: Re
 
 export default defineModule({
   name: 'evaluation',
-  dependsOn: ['courses', 'staff', 'evidence', 'framework'],
+  dependsOn: ['courses', 'staff', 'evidence', 'framework', 'board'],
   nav: [
     { label: 'Evaluation', href: '/board/evaluation', roles: ['board-member'], order: 81 },
     {
@@ -78,6 +78,13 @@ export default defineModule({
     return (async () => {
       await agenda.every('1 hour', 'evaluation: follow-up questions');
     })();
+  },
+  // Before the e-learning players' routes (SCORM and cmi5): a course that requires evaluation asks for the rating before it starts.
+  routesBeforeOthers(ctx) {
+    const router = express.Router();
+    router.get('/courses/:slug/play', allow(), preCourseRatingGate(ctx.database.pool));
+    router.post('/courses/:slug/attempts', allow(), preCourseRatingGate(ctx.database.pool));
+    return router;
   },
   routes(ctx) {
     const router = express.Router();

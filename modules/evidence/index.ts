@@ -1,20 +1,18 @@
 import { dateValueFrom } from '../../server/date-input';
 import Busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
-import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, trainingScope } from '../../server/access';
+import { allow, caller, managedScope, type OrganisationScope } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { addMonths } from '../compliance/engine';
-import { complianceForStaff, londonToday, refresherMonthsOf, STATUS_NAMES } from '../compliance/service';
-import { statusSummary } from '../compliance/summary';
+import { londonToday } from '../../server/london';
 import { seedDemoEvidence } from './demo';
 import { achievedDay, documentType, MAX_DOCUMENT_BYTES, type RecordForm, recordFormFrom, SIGN_OFF_KINDS, validateChange, validateRecord, validateVerify } from './rules';
+import { signOffScope, viewScope } from './scopes';
 import {
   changeEvidence,
   findStaffInScope,
   frameworkChoices,
-  listDocuments,
   listEvidence,
   readDocument,
   recordEvidence,
@@ -22,16 +20,6 @@ import {
   saveDocument,
   verifyDocument,
 } from './store';
-
-/** The person themself sees their own record; leads their organisation; trainers and admins everyone. */
-function viewScope(c: Caller, staffId: string): OrganisationScope {
-  return c.staffIds.includes(staffId) ? { kind: 'all' } : trainingScope(c);
-}
-
-/** Who may record sign-off: leads for their organisation, trainers and admins for anyone. */
-function signOffScope(c: Caller): OrganisationScope {
-  return hasRole(c, 'trainer', 'partnership-admin') ? { kind: 'all' } : managedScope(c);
-}
 
 function list(value: unknown): string[] {
   return (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).map(String);
@@ -122,49 +110,6 @@ export default defineModule({
   routes(ctx) {
     const router = express.Router();
     const pool = ctx.database.pool;
-
-    router.get('/staff/:id/evidence', allow(), async (req, res) => {
-      const c = caller(req);
-      const staffId = String(req.params.id);
-      const scope = viewScope(c, staffId);
-      const person = await findStaffInScope(pool, scope, staffId);
-      if (!person) throw new NotFoundError('member of staff');
-      const today = londonToday();
-      const [entries, documents, compliance, choices, refresherMonths, inductionDays] = await Promise.all([
-        listEvidence(pool, scope, staffId),
-        listDocuments(pool, scope, staffId),
-        complianceForStaff(pool, scope, staffId, today),
-        frameworkChoices(pool, person.groupNumber),
-        refresherMonthsOf(pool, person),
-        pool.query<{ days: number }>('select induction_days as days from organisations where id = $1', [person.organisationId]).then((r) => r.rows[0]?.days ?? 0),
-      ]);
-      const canManage = !!(await findStaffInScope(pool, managedScope(c), staffId));
-      const canSignOff = !!(await findStaffInScope(pool, signOffScope(c), staffId));
-      const shaped = entries.map((e) => ({
-        ...e,
-        sourceName: SOURCE_NAMES[e.source],
-        signOffKindName: e.signOffKind ? SIGN_OFF_KINDS[e.signOffKind as keyof typeof SIGN_OFF_KINDS] : null,
-        current: !e.withdrawn && !e.replacedById,
-        // Evidence counts for the refresher interval of the person's group, from the day it was achieved.
-        expires: addMonths(String(e.achievedOn).slice(0, 10), refresherMonths),
-      }));
-      const standing = shaped.filter((e) => e.current);
-      res.render(ctx.view('person'), {
-        title: `Evidence: ${person.name}`,
-        person,
-        isSelf: c.staffIds.includes(staffId),
-        compliance: compliance && { ...compliance, statusName: STATUS_NAMES[compliance.status], summary: statusSummary(compliance, inductionDays) },
-        current: standing.filter((e) => e.expires > today),
-        expired: standing.filter((e) => e.expires <= today),
-        currentEmpty: standing.length ? 'No current evidence: everything recorded has expired.' : 'No evidence recorded yet.',
-        history: shaped.filter((e) => !e.current),
-        documents: documents.map((d) => ({ ...d, pending: !d.verifiedAt })),
-        verifyCompetencies: choices.competencies.filter((x) => x.ownGroup || person.groupNumber == null),
-        canManage,
-        canSignOff,
-        today,
-      });
-    });
 
     router.get('/staff/:id/evidence/sign-off', allow('org-lead', 'trainer', 'partnership-admin'), (req, res) => renderRecord(ctx, req, res, 'sign-off', {}));
     router.post('/staff/:id/evidence/sign-off', allow('org-lead', 'trainer', 'partnership-admin'), (req, res) => postRecord(ctx, req, res, 'sign-off'));

@@ -3,9 +3,9 @@ import { expect } from 'chai';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { sixGroupFramework, threeLevelFramework } from '../../test/support/frameworks';
 import { startTestServer, TestAgent, type TestServer } from '../../test/support/server';
-import { refreshFigures } from '../board/store';
-import { groupEvidencedInFull } from '../certificates/issue';
-import { londonToday } from '../compliance/service';
+import { refreshFigures } from '../board/api';
+import { groupEvidencedInFull } from '../certificates/api';
+import { londonToday } from '../../server/london';
 import { type FrameworkDocument, SOMERSET_FILE } from './document';
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020';
 import { expect } from 'chai';
 import { sixGroupFramework, threeLevelFramework } from '../../test/support/frameworks';
-import { requirementsFor as engineRequirements } from '../compliance/engine';
+import { requirementsFor as engineRequirements } from '../compliance/api';
 import { type FrameworkDocument, documentOfFramework, MAX_DOCUMENT_BYTES, parseFrameworkDocument, SCHEMA_FILE, SOMERSET_FILE, validateFrameworkDocument } from './document';
 import { type Framework, groupsIncluded, groupsRequiring, requirementsFor } from './model';
 

@@ -324,7 +324,6 @@ function pageRoutes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'framework',
-  dependsOn: ['organisations'],
   nav: [
     { label: 'Framework', href: '/framework', roles: ['learner', 'trainer', 'board-member'], order: 20 },
     {

@@ -3,8 +3,8 @@ import { allow, caller, hasRole, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
-import { refresherMonthsFor } from '../compliance/engine';
-import { publishedGroups } from '../framework/store';
+import { publishedGroups } from '../framework/api';
+import { refresherMonthsFor } from './refresher';
 import { licencesOf, licenceStatus, londonToday } from './licences';
 import { createOrganisationStore, type Organisation, SECTORS } from './store';
 import { validateDetails, validateLicence, validateSettings } from './validation';
@@ -182,6 +182,7 @@ function pageRoutes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'organisations',
+  dependsOn: ['framework'],
   nav: [
     {
       label: 'Organisations',

@@ -6,7 +6,7 @@ import { createLogger } from '../../server/logger';
 import { type Prepared, prepare } from '../../server/runtime';
 import { createTestDatabase, type TestDatabase, testConfig } from '../../test/support/database';
 import type { TestServer } from '../../test/support/server';
-import { reissueCertificate } from '../certificates/issue';
+import { reissueCertificate } from '../certificates/api';
 import mod from './index';
 
 /** Runs a CLI command as `npm run cli` would, capturing what it prints. */

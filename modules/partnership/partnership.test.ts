@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import QRCode from 'qrcode';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
-import { renderCertificatePdf } from '../certificates/pdf';
+import { renderCertificatePdf } from '../certificates/api';
 import { partnershipLogo, setPartnership } from './settings';
 
 function imagesIn(pdf: Buffer): number {

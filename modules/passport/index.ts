@@ -2,8 +2,8 @@ import express from 'express';
 import { allow, caller, managedScope } from '../../server/access';
 import { HttpError } from '../../server/errors';
 import { defineModule } from '../../server/module';
-import { complianceForStaff, londonToday } from '../compliance/service';
-import { findOrganisation, listOrganisations } from '../compliance/store';
+import { londonToday } from '../../server/london';
+import { complianceForStaff, findOrganisation, listOrganisations } from '../compliance/api';
 import { type Decision, decide, shareableRecord, sharedEvidenceIds, type TransferStatus, transfersInto, transfersOfPerson } from './store';
 
 const STATUS_LABEL: Record<TransferStatus, string> = {

@@ -3,9 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { addUser, type TestServer, TestAgent } from '../../test/support/server';
-import { issueFrameworkCertificateIfDue } from '../certificates/issue';
-import { todayInLondon } from '../certificates/rules';
-import { runStaffImport } from '../staff/cli';
+import { issueFrameworkCertificateIfDue, todayInLondon } from '../certificates/api';
+import { runStaffImport } from '../staff/api';
 
 const DEMO_PASSWORD = 'demo-learning-2026';
 const LEARNER = 'learner@valecounty.example';

@@ -4,7 +4,7 @@ import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
-import { type EvidenceEntry, listEvidence, SOURCE_NAMES } from '../evidence/store';
+import { type EvidenceEntry, listEvidence, SOURCE_NAMES } from '../evidence/api';
 
 export type TransferStatus = 'pending' | 'shared' | 'declined' | 'withdrawn';
 export type Decision = 'share' | 'decline' | 'withdraw';

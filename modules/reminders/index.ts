@@ -5,7 +5,7 @@ import { readFlags } from '../../server/cli-args';
 import { HttpError, NotFoundError, UsageError } from '../../server/errors';
 import { type CliCommand, defineModule, type ModuleContext } from '../../server/module';
 import { withoutSecretLinks } from '../../server/redact';
-import { complianceForOrganisation } from '../compliance/service';
+import { complianceForOrganisation } from '../compliance/api';
 import { checkUnsubscribeToken } from './messages';
 import { effectivePolicy, partialPolicy, policyFromForm, policyToForm, type ReminderPolicy } from './policy';
 import { londonDay, nextDigestAt, nextScanAt, upcomingReminders } from './rules';

@@ -2,14 +2,13 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { createLogger } from '../../server/logger';
 import { createMailer, type Mailer } from '../../server/mail';
-import { addDays, addMonths } from '../compliance/engine';
-import { complianceForStaff } from '../compliance/service';
+import { addDays, addMonths, complianceForStaff } from '../compliance/api';
 import { DEMO_PASSWORD } from '../../server/demo';
 import { addUser, type TestServer, startTestServer, TestAgent } from '../../test/support/server';
 import { type ReceivedMail, startSmtpReceiver } from '../../test/support/smtp';
 import { londonDay } from './rules';
 import { runScan, type ScanDeps } from './scan';
-import { subjectRevealsProgress } from '../safety/rules';
+import { subjectRevealsProgress } from '../safety/api';
 
 const PUBLIC_URL = 'http://training.vale.test';
 

@@ -5,7 +5,7 @@
  */
 import { DateTime } from 'luxon';
 import { LONDON, londonToday } from '../../server/london';
-import { addDays } from '../compliance/engine';
+import { addDays } from '../compliance/api';
 import type { ReminderPolicy } from './policy';
 
 export const ZONE = LONDON;

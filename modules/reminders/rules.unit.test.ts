@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { addDays } from '../compliance/engine';
+import { addDays } from '../compliance/api';
 import { DEFAULT_POLICY, effectivePolicy, policyFromForm, type ReminderPolicy } from './policy';
 import { digestDue, nextScanAt, type ReminderPerson, remindersDue, scanDue } from './rules';
 

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../server/config';
 import type { Logger } from '../../server/logger';
 import type { Mailer } from '../../server/mail';
-import { complianceForOrganisation, STATUS_NAMES, STATUSES } from '../compliance/service';
+import { complianceForOrganisation, STATUS_NAMES, STATUSES } from '../compliance/api';
 import { type Competency, composeDigest, composeEscalation, composeReminder, unsubscribeUrl } from './messages';
 import { effectivePolicy } from './policy';
 import { digestDue, londonDay, remindersDue, scanDue } from './rules';

@@ -3,7 +3,7 @@ import { allow, caller } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { defineModule } from '../../server/module';
 import { NATIONAL_SUPPORT } from '../../server/partnership';
-import { setPartnership } from '../partnership/settings';
+import { setPartnership } from '../partnership/api';
 import { exitUrlProblem, formatSupportLinks, parseSupportLinks } from './rules';
 
 /**

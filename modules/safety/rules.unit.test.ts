@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { OFFER_SUBJECT, REMINDER_SUBJECT } from '../training-sessions/messages';
+import { OFFER_SUBJECT, REMINDER_SUBJECT } from '../training-sessions/api';
 import { exitUrlProblem, formatSupportLinks, parseSupportLinks, subjectRevealsProgress } from './rules';
 
 describe('safety rules', () => {

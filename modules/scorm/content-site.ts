@@ -131,6 +131,18 @@ function plain(res: Response, status: number, text: string, playerOrigin?: strin
 }
 
 /**
+ * The player page's policy: the product's own, with frames only from the
+ * content origin (package content never plays on this origin).
+ */
+export function playerCsp(policy: string, contentOrigin: string): string {
+  return policy
+    .split(';')
+    .map((d) => (d.trim().startsWith('frame-src ') ? `frame-src ${contentOrigin}` : d.trim()))
+    .filter(Boolean)
+    .join('; ');
+}
+
+/**
  * What package content may do: run its own inline scripts and styles, load
  * its own files, and nothing else. It reaches no other site (so nothing it
  * reads can be sent away), is framed only by this origin and the player page,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModuleContext } from '../../server/module';
-import { createCourse } from '../courses/store';
+import { createCourse } from '../courses/api';
 import { SHIPPED_PACKAGES_DIR, shippedPackageZip } from './package-zip';
 import { importPackage } from './service';
 

@@ -13,11 +13,10 @@ import { readFlags } from '../../server/cli-args';
 import { HttpError, NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { packageDir } from '../../server/paths';
-import { isPublicMember } from '../courses/audience';
-import { type Course, courseBySlug } from '../courses/store';
+import { type Course, courseBySlug, isPublicMember } from '../courses/api';
 import { CmiProblem, formatDuration, lengthLimits, startingCmi } from './cmi';
 import { type CommitTokens, commitTokenLifetimeMs, commitTokens } from './commit-token';
-import { capabilities, contentOriginFor, isContentRequest, type LastWords, serveContent } from './content-site';
+import { capabilities, contentOriginFor, isContentRequest, type LastWords, playerCsp, serveContent } from './content-site';
 import { contentsRows, type ItemStatus, STATUS_LABELS } from './contents';
 import { checkElearningLicence } from './licence';
 import { PackageRefused } from './manifest';
@@ -26,18 +25,6 @@ import * as store from './store';
 import { receiveUpload } from './upload';
 
 const SCORM_AGAIN = packageDir('scorm-again', 'dist/scorm-again.min.js');
-
-/**
- * The player page's policy: the product's own, with frames only from the
- * content origin (package content never plays on this origin).
- */
-export function playerCsp(policy: string, contentOrigin: string): string {
-  return policy
-    .split(';')
-    .map((d) => (d.trim().startsWith('frame-src ') ? `frame-src ${contentOrigin}` : d.trim()))
-    .filter(Boolean)
-    .join('; ');
-}
 
 function formatSeconds(seconds: number): string {
   return formatDuration(seconds);
@@ -157,7 +144,7 @@ export const REGISTRATIONS_PER_IP_PER_HOUR = 20;
 
 export default defineModule({
   name: 'scorm',
-  dependsOn: ['courses', 'staff', 'evidence'],
+  dependsOn: ['courses', 'staff', 'evidence', 'organisations'],
   nav: [
     { label: 'My learning', href: '/my-learning', roles: ['learner'], order: 11 },
     {
@@ -613,9 +600,3 @@ export default defineModule({
 
 export { formatSeconds, statusLabel };
 
-// What other e-learning modules (cmi5) may use of this one: safe package import, the content origin and its policies, uploads.
-export { extractPackage, normalise, readPackageZip, unsafePathReason, type ZipLimits } from './importer';
-export { PackageRefused } from './manifest';
-export { capabilities, type Capability, type CapabilitySigner, contentOriginFor, isContentRequest, packageCsp, segments as packageFileSegments } from './content-site';
-export { receiveUpload } from './upload';
-export { londonToday, slugify } from './service';

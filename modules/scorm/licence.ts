@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { canLaunchElearning } from '../organisations/licences';
+import { canLaunchElearning } from '../organisations/api';
 
 export interface LaunchDecision {
   allowed: boolean;

@@ -8,7 +8,7 @@ import { launchBrowser, unsentScormCommits } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { buildScormPackage, type TestSco, type TestSection } from '../../test/support/scorm-packages';
 import { startTestServer, type TestServer } from '../../test/support/server';
-import { createCourse } from '../courses/store';
+import { createCourse } from '../courses/api';
 import { importPackage } from './service';
 import { waitFor } from '../../test/support/wait';
 import { runsOnThisPass } from '../../test/support/one-pass';

@@ -5,7 +5,7 @@ import { axeViolations, describeViolations } from '../../test/support/axe';
 import { launchBrowser, setAndCommitScorm12, unsentScormCommits } from '../../test/support/browser';
 import { TEST_DB } from '../../test/support/database';
 import { startTestServer, type TestServer } from '../../test/support/server';
-import { createCourse } from '../courses/store';
+import { createCourse } from '../courses/api';
 import { importPackage } from './service';
 import { waitFor } from '../../test/support/wait';
 import { runsOnThisPass } from '../../test/support/one-pass';

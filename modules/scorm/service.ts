@@ -5,14 +5,14 @@ import type { Database } from '../../server/db';
 import { UsageError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
 import { londonToday } from '../../server/london';
-import { recordCourseCompletion } from '../evidence/record';
+import { recordCourseCompletion } from '../evidence/api';
 import { type Cmi, checkCommit, outcomeOf, secondsOf, settleAtFinish } from './cmi';
 import { contentsRows, type ItemStatus } from './contents';
 import { extractPackage, inspectPackage } from './importer';
 import type { ParsedManifest, ScormVersion } from './manifest';
 import { activityTree, courseResult } from './rollup';
 import * as store from './store';
-import { createDraftElearningCourse, slugify } from '../courses/store';
+import { createDraftElearningCourse, slugify } from '../courses/api';
 
 export interface ImportResult {
   packageVersionId: string;

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { normaliseEmail } from '../../server/auth/users';
-import { defaultMappings, groupForJobTitle } from '../staff/mapping';
+import { defaultMappings, groupForJobTitle } from '../staff/api';
 import type { SsoPerson } from './saml';
 
 export type ProvisionResult =

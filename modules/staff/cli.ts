@@ -4,7 +4,7 @@ import path from 'node:path';
 import { readFlags } from '../../server/cli-args';
 import { UsageError } from '../../server/errors';
 import type { CliCommand, ModuleContext } from '../../server/module';
-import { createOrganisationStore } from '../organisations/store';
+import { createOrganisationStore } from '../organisations/api';
 import { fieldLabel, ImportFileError, type ImportPlan, parseStaffCsv } from './import';
 import { createStaffStore } from './store';
 import { londonToday } from './today';

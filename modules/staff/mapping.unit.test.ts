@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { SOMERSET_LDF } from '../framework/somerset-ldf';
+import { SOMERSET_LDF } from '../../test/support/frameworks';
 import { defaultMappings, groupForJobTitle, type JobRoleMapping, jobTitleKey } from './mapping';
 
 const partnership: JobRoleMapping[] = defaultMappings(SOMERSET_LDF.groups.map((g) => ({ number: g.number, exampleRoles: g.exampleRoles })));

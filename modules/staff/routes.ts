@@ -5,7 +5,7 @@ import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { readOneFileUpload } from '../../server/upload';
 import type { ModuleContext } from '../../server/module';
-import { createOrganisationStore, type Organisation } from '../organisations/store';
+import { createOrganisationStore, type Organisation } from '../organisations/api';
 import { fieldLabel, IMPORT_COLUMNS, ImportFileError, type ImportPlan, parseStaffCsv } from './import';
 import { ImportNotApplicable, createStaffStore, type StaffMember } from './store';
 import { londonToday } from './today';

@@ -3,7 +3,7 @@ import { type OrganisationScope, scopeCondition, scopeIncludes } from '../../ser
 import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { NotFoundError } from '../../server/errors';
-import { publishedGroups } from '../framework/store';
+import { publishedGroups } from '../framework/api';
 import type { EventBus, ProductEvents } from '../../server/events';
 import type { ExistingStaff, ImportPlan, ParsedImport, StaffFields } from './import';
 import { planImport } from './import';

@@ -7,7 +7,7 @@ import { sendOffers, runPlacesJob } from './messages';
 import { placesRoutes } from './places-routes';
 import { chargeNotice, formatPence, formFrom, registerOpen, SESSION_LIMITS, type SessionForm, validateSession } from './rules';
 import { answerOffer, bookingTerms, bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures, sessionsRunBy } from './store';
-import { SECTORS } from '../organisations/store';
+import { SECTORS } from '../organisations/api';
 
 // Sector names as the organisations module shows them.
 const SECTOR_NAMES: Record<string, string> = SECTORS;

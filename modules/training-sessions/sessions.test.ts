@@ -3,7 +3,7 @@ import { DEMO_PASSWORD } from '../../server/demo';
 import type { Mailer } from '../../server/mail';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { type ReceivedMail, startSmtpReceiver } from '../../test/support/smtp';
-import { recordCourseCompletion } from '../evidence/record';
+import { recordCourseCompletion } from '../evidence/api';
 import { OFFER_SUBJECT, REMINDER_SUBJECT, runPlacesJob } from './messages';
 import { bookPlace, cancelBooking, createSession, markRegister, missingPrerequisites } from './store';
 

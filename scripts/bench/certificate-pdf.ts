@@ -14,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import pg from 'pg';
-import { type CertificateForPrint, certificateFonts, renderCertificatePdf } from '../../modules/certificates/pdf';
+import { type CertificateForPrint, renderCertificatePdf } from '../../modules/certificates/pdf';
+import { productFonts } from '../../server/pdf';
 import { round } from './support';
 import type { BenchContext, BenchResult } from './types';
 
@@ -40,7 +41,7 @@ function helveticaPdf(text: string): Promise<Buffer> {
 
 /** One line of text in the certificate's font, embedded as a subset, on an A4 landscape page. */
 function sameFontsPdf(): (text: string) => Promise<Buffer> {
-  const fonts = certificateFonts();
+  const fonts = productFonts();
   const parse = (file: string) => (fonts.embedded ? fontkit.create(fs.readFileSync(file)) : file);
   const regular = parse(fonts.regular);
   const bold = parse(fonts.bold);

@@ -7,6 +7,9 @@
  */
 import type { DocumentGroup, FrameworkDocument } from '../../modules/framework/document';
 
+// Somerset's framework in the shape tests read; not on the framework module's api, as loading it checks the document at start.
+export { SOMERSET_LDF } from '../../modules/framework/somerset-ldf';
+
 function group(number: number, name: string, level: string, includesGroups: number[], competencies: string[], exampleRoles: string[]): DocumentGroup {
   return {
     number,
