@@ -254,7 +254,7 @@ function routes(ctx: ModuleContext) {
       sendCsv(res, `board-report-${m[1]}.csv`, BOARD_CSV_HEADER, boardCsvRows(report.view));
       return;
     }
-    res.type('application/pdf').attachment(`board-report-${m[1]}.pdf`).send(await renderBoardReportPdf(report));
+    res.type('application/pdf').attachment(`board-report-${m[1]}.pdf`).send(await renderBoardReportPdf(report, pool));
   });
 
   const licensing = async () => {

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { COLOURS, STACKED_LEGEND, TREND_LEGEND } from './charts';
 import { boardHeadlines } from './headlines';
 import { ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
@@ -53,10 +54,11 @@ export function boardCsvRows(view: BoardView): string[][] {
 }
 
 /** The quarterly board report: A4 portrait, commentary, charts as vector shapes, and the same figures as tables. */
-export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
+/** `pool`: the product's database pool, which keeps its parsed fonts. */
+export function renderBoardReportPdf(report: BoardReport, pool: Pool): Promise<Buffer> {
   // Loaded here, when a report is first printed: pdfkit is not needed to start the server.
   const { longDate, productPdf } = require('../certificates/pdf') as typeof import('../certificates/pdf');
-  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Board report ${report.quarterId}`, Author: report.partnershipName, Subject: 'Domestic abuse training coverage' } });
+  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Board report ${report.quarterId}`, Author: report.partnershipName, Subject: 'Domestic abuse training coverage' } }, pool);
   const left = 50;
   const width = doc.page.width - 100;
   const bottom = doc.page.height - 60;

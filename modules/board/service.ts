@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { cachePerProduct, keptBy } from '../../server/cache';
 import { londonToday } from '../compliance/service';
 import { commentary } from './commentary';
 import { computeFigures, type RawFigures } from './figures';
@@ -19,13 +20,13 @@ import { type BoardView, buildBoardView } from './view';
  * dashboard then only reads. Figures are identified by the day they are for,
  * when they were worked out and the threshold, so a refresh or retake is a new entry.
  */
-const views = new Map<string, BoardView>();
-function viewOf(raw: RawFigures, threshold: number): BoardView {
+const VIEWS = cachePerProduct<string, BoardView>('suppressed board figures', { max: 16 });
+function viewOf(pool: Pool, raw: RawFigures, threshold: number): BoardView {
+  const views = keptBy(pool, VIEWS);
   const id = `${raw.asOf}|${raw.periodStart}|${raw.computedAt}|${threshold}`;
   let view = views.get(id);
   if (!view) {
     view = buildBoardView(raw, threshold);
-    if (views.size >= 16) views.delete(views.keys().next().value as string);
     views.set(id, view);
   }
   return view;
@@ -41,12 +42,12 @@ export async function currentFigures(pool: Pool): Promise<BoardFigures> {
   const [threshold, cached] = await Promise.all([suppressionThreshold(pool), cachedFigures(pool)]);
   // The first time (before the job has run) the figures are worked out here, once.
   const raw = cached?.figures ?? (await refreshFigures(pool, londonToday()));
-  return { view: viewOf(raw, threshold), source: 'current' };
+  return { view: viewOf(pool, raw, threshold), source: 'current' };
 }
 
 export async function quarterFigures(pool: Pool, q: Quarter): Promise<BoardFigures | null> {
   const [threshold, raw] = await Promise.all([suppressionThreshold(pool), snapshotFigures(pool, q.id)]);
-  return raw ? { view: viewOf(raw, threshold), source: 'snapshot', quarter: q.id } : null;
+  return raw ? { view: viewOf(pool, raw, threshold), source: 'snapshot', quarter: q.id } : null;
 }
 
 /**
@@ -60,14 +61,18 @@ export async function figuresAsOf(pool: Pool, day: string): Promise<BoardFigures
   const q = quarterEndingOn(day) ?? previousQuarter(quarterOf(day));
   const threshold = await suppressionThreshold(pool);
   const snap = await snapshotEndingOn(pool, q.end);
-  if (snap) return { view: viewOf(snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
+  if (snap) return { view: viewOf(pool, snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
   const raw = await computeFigures(pool, q.end, q.start);
   return { view: buildBoardView(raw, threshold), source: 'computed', quarter: q.id };
 }
 
-/** Share compliant across the partnership for every snapshotted quarter, oldest first (each snapshot read once per process). */
-const trendValues = new Map<string, ShownPercent>();
+// A quarter's share from its snapshot, by when the snapshot was taken and the threshold: a retake or a new threshold is a new entry.
+// Far more than the quarters a partnership will snapshot, so every one stays read once.
+const TREND_VALUES = cachePerProduct<string, ShownPercent>('board trend', { max: 400 });
+
+/** Share compliant across the partnership for every snapshotted quarter, oldest first (each snapshot read once per product). */
 export async function trend(pool: Pool, threshold: number, upTo?: string): Promise<{ label: string; quarter: string; value: ShownPercent }[]> {
+  const trendValues = keptBy(pool, TREND_VALUES);
   const snaps = (await listSnapshots(pool)).filter((s) => !upTo || s.quarter <= upTo);
   const idOf = (s: { quarter: string; takenAt: Date }) => `${s.quarter}|${new Date(s.takenAt).toISOString()}|${threshold}`;
   for (const s of snaps) {
@@ -84,7 +89,7 @@ export async function boardReport(pool: Pool, quarterId: string, partnershipName
   const threshold = await suppressionThreshold(pool);
   const raw = await snapshotFigures(pool, q.id);
   if (!raw) return null;
-  const view = viewOf(raw, threshold);
+  const view = viewOf(pool, raw, threshold);
   const prevRaw = await snapshotFigures(pool, previousQuarter(q).id);
   const points = await trend(pool, threshold, q.id);
   return {
@@ -92,7 +97,7 @@ export async function boardReport(pool: Pool, quarterId: string, partnershipName
     quarterId: q.id,
     quarterLabel: q.label,
     view,
-    commentary: commentary(prevRaw ? viewOf(prevRaw, threshold) : null, view),
+    commentary: commentary(prevRaw ? viewOf(pool, prevRaw, threshold) : null, view),
     trend: points.slice(-8).map((p) => ({ label: p.label, value: p.value })),
   };
 }

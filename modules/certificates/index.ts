@@ -2,7 +2,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { rateLimit } from 'express-rate-limit';
 import { allow, caller, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
-import type { Database } from '../../server/db';
+import { keptBy, keptPerProduct } from '../../server/cache';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { formatCode, parseCode } from './codes';
@@ -21,11 +21,10 @@ export const VERIFY_LIMIT = 30;
 export const VERIFY_WINDOW_MS = 10 * 60 * 1000;
 
 // One counter per running product, shared by the page and the JSON endpoint.
-const limiters = new WeakMap<Database, RequestHandler>();
-function verifyLimiter(ctx: ModuleContext): RequestHandler {
-  let limiter = limiters.get(ctx.database);
-  if (!limiter) {
-    limiter = rateLimit({
+const VERIFY_LIMITER = keptPerProduct(
+  'certificate check limiter',
+  (): RequestHandler =>
+    rateLimit({
       windowMs: VERIFY_WINDOW_MS,
       limit: VERIFY_LIMIT,
       standardHeaders: 'draft-8',
@@ -33,10 +32,10 @@ function verifyLimiter(ctx: ModuleContext): RequestHandler {
       // Opening the empty form is not a guess.
       skip: (req) => req.path === '/verify' && !req.query.code,
       handler: (_req, _res, next) => next(new HttpError(429, 'You have checked too many codes in a short time. Wait 10 minutes and try again.')),
-    });
-    limiters.set(ctx.database, limiter);
-  }
-  return limiter;
+    }),
+);
+function verifyLimiter(ctx: ModuleContext): RequestHandler {
+  return keptBy(ctx.database.pool, VERIFY_LIMITER);
 }
 
 async function verify(ctx: ModuleContext, input: unknown): Promise<Verification & { code?: string }> {
@@ -73,7 +72,7 @@ function fileName(c: Certificate, withName: boolean): string {
 
 async function sendPdf(ctx: ModuleContext, res: Response, c: Certificate, withName: boolean): Promise<void> {
   if (c.status === 'revoked') throw new HttpError(410, 'This certificate has been revoked and can no longer be downloaded.');
-  const pdfBytes = await pdf().renderCertificatePdf({ ...c, logoPng: await partnershipLogo(ctx.database.pool) }, ctx.config.publicUrl);
+  const pdfBytes = await pdf().renderCertificatePdf({ ...c, logoPng: await partnershipLogo(ctx.database.pool) }, ctx.config.publicUrl, ctx.database.pool);
   res.type('application/pdf');
   res.setHeader('content-disposition', `attachment; filename="${fileName(c, withName)}"`);
   res.setHeader('cache-control', 'private, no-store');
@@ -232,7 +231,7 @@ export default defineModule({
         let name = fileName(c, true);
         if (used.has(name)) name = name.replace(/\.pdf$/, `-${c.id.slice(0, 8)}.pdf`);
         used.add(name);
-        archive.append(await pdf().renderCertificatePdf({ ...c, logoPng }, ctx.config.publicUrl), { name });
+        archive.append(await pdf().renderCertificatePdf({ ...c, logoPng }, ctx.config.publicUrl, ctx.database.pool), { name });
         await new Promise<void>((resolve) => archive.once('entry', () => resolve()));
       }
       await archive.finalize();

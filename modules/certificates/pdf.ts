@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import * as fontkit from 'fontkit';
 import { DateTime } from 'luxon';
+import type { Pool } from 'pg';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
+import { keptBy, keptPerProduct } from '../../server/cache';
 import { formatCode } from './codes';
 import type { CompetencySnapshot } from './store';
 
@@ -37,22 +39,19 @@ export function certificateFonts(): { regular: string; bold: string; embedded: b
 }
 
 type ParsedFont = fontkit.Font;
-let parsedFonts: { regular: ParsedFont | string; bold: ParsedFont | string } | null = null;
 
 /**
- * The certificate fonts parsed once per process: parsing a 700 KB TrueType
- * file (and the layout tables fontkit reads as text is set) cost most of each
- * certificate's time. pdfkit takes the parsed font and makes its own subset
- * per document, so sharing it between documents changes nothing printed.
+ * The certificate fonts parsed once per product (kept with its database
+ * pool): parsing a 700 KB TrueType file (and the layout tables fontkit reads
+ * as text is set) cost most of each certificate's time. pdfkit takes the
+ * parsed font and makes its own subset per document, so sharing it between
+ * documents changes nothing printed.
  */
-function loadedFonts(): { regular: ParsedFont | string; bold: ParsedFont | string } {
-  if (!parsedFonts) {
-    const fonts = certificateFonts();
-    const open = (path: string) => fontkit.create(fs.readFileSync(path)) as ParsedFont;
-    parsedFonts = fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
-  }
-  return parsedFonts;
-}
+const PARSED_FONTS = keptPerProduct('parsed PDF fonts', (): { regular: ParsedFont | string; bold: ParsedFont | string } => {
+  const fonts = certificateFonts();
+  const open = (path: string) => fontkit.create(fs.readFileSync(path)) as ParsedFont;
+  return fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
+});
 
 export function longDate(date: string): string {
   return DateTime.fromISO(date, { zone: 'utc' }).toFormat('d LLLL yyyy');
@@ -107,12 +106,12 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
 }
 
 /**
- * A PDF in the product's fonts ('body' and 'bold', parsed once per process),
- * with the bytes it writes collected into `done`. Certificates, the board
- * report and subject access exports all start here.
+ * A PDF in the product's fonts ('body' and 'bold', parsed once per product:
+ * `pool` is its database pool), with the bytes it writes collected into
+ * `done`. Certificates, the board report and subject access exports all start here.
  */
-export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
-  const fonts = loadedFonts();
+export function productPdf(options: PDFKit.PDFDocumentOptions, pool: Pool): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
+  const fonts = keptBy(pool, PARSED_FONTS);
   const doc = new PDFDocument(options);
   // pdfkit accepts a parsed fontkit font as well as a path (its types list only paths and buffers).
   doc.registerFont('body', fonts.regular as string);
@@ -127,13 +126,13 @@ export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PD
 }
 
 /** A4 landscape certificate as a PDF. */
-export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string): Promise<Buffer> {
+export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string, pool: Pool): Promise<Buffer> {
   const { doc, done } = productPdf({
     size: 'A4',
     layout: 'landscape',
     margin: 0,
     info: { Title: `${cert.achievement}: ${cert.personName}`, Author: cert.partnershipName, Subject: `Certificate ${formatCode(cert.code)}` },
-  });
+  }, pool);
 
   const W = doc.page.width;
   const H = doc.page.height;

@@ -79,7 +79,7 @@ export default defineModule({
       const { me, data } = await exportFor(req);
       // Loaded on the first such export, not at start (pdfkit and its fonts).
       const { renderSubjectAccessPdf } = require('./pdf') as typeof import('./pdf');
-      const pdf = await renderSubjectAccessPdf(data, res.locals.partnership?.name ?? 'The partnership');
+      const pdf = await renderSubjectAccessPdf(data, res.locals.partnership?.name ?? 'The partnership', ctx.database.pool);
       await logExport(me, data, 'pdf', req);
       res.attachment(fileName(data.person.name, 'pdf')).type('application/pdf').send(pdf);
     });

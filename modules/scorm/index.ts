@@ -311,7 +311,7 @@ export default defineModule({
       if (!version) throw new NotFoundError('course');
       const states = await store.scoStates(pool, attempt.id);
       const review = !!attempt.completedAt;
-      if (!review) rememberOpenedAttempt(attempt, course.passMark, version, states);
+      if (!review) rememberOpenedAttempt(ctx.database, attempt, course.passMark, version, states);
       // The content plays on its own origin, through a capability for this attempt's package version
       // that only this page's origin may frame (modules/scorm/content-site.ts).
       // With CONTENT_URL (a real deployment) the product is where PUBLIC_URL says, whatever Host a proxy passes on.

@@ -46,7 +46,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     );
     for (const r of rows) if (!r.competencies?.length) r.competencies = comps.filter((c) => c.groupNumber === 1);
     const seconds = ctx.quick ? 3 : 10;
-    const product = await perSecond(seconds, (i) => renderCertificatePdf(rows[i % rows.length], 'https://training.vale-partnership.example'));
+    const product = await perSecond(seconds, (i) => renderCertificatePdf(rows[i % rows.length], 'https://training.vale-partnership.example', pool));
     const floor = await perSecond(seconds, (i) => minimalPdf(`Certificate ${rows[i % rows.length].code}`));
     const ratio = round(product.rate / floor.rate, 3);
     ctx.log(`certificates ${product.rate.toFixed(1)}/s (${Math.round(product.bytes / 1024)} KB each); minimal pdfkit ${floor.rate.toFixed(1)}/s; ratio ${ratio}`);

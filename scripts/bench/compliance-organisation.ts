@@ -103,7 +103,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
         if (i >= 2) afresh.push(a);
       }
       // Read from the kept results in the database, as a process that does not hold the organisation yet (another instance, or after a restart).
-      releaseHeldResults();
+      releaseHeldResults(pool);
       const [k] = await timed(1, 0, () => complianceForOrganisation(pool, { kind: 'all' }, org.id, today));
       if (i >= 2) fromKept.push(k);
       const c0 = cpuNow(database);
