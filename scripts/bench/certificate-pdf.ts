@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import PDFDocument from 'pdfkit';
 import pg from 'pg';
+import { PRODUCT_TYPES } from '../../server/db';
 import { type CertificateForPrint, renderCertificatePdf } from '../../modules/certificates/pdf';
 import { round } from './support';
 import type { BenchContext, BenchResult } from './types';
@@ -33,7 +34,7 @@ async function perSecond(seconds: number, make: (i: number) => Promise<Buffer>):
 }
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 1 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 1, types: PRODUCT_TYPES });
   try {
     const { rows } = await pool.query<CertificateForPrint & { groupNumber: number | null }>(
       `select code, kind, person_name as "personName", organisation_name as "organisationName", achievement, competencies,
