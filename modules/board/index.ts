@@ -29,7 +29,7 @@ import {
   snapshotLastQuarterIfMissing,
   takeSnapshot,
 } from './store';
-import { checkThresholdEnv, isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD, ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
+import { isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD, ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
 import type { BoardView, EntityFigures } from './view';
 
 const BOARD = ['board-member', 'partnership-admin'] as const;
@@ -124,11 +124,11 @@ async function pageFigures(ctx: ModuleContext, req: Request): Promise<BoardFigur
   if (typeof req.query.quarter === 'string' && req.query.quarter !== '') {
     const q = parseQuarter(req.query.quarter);
     if (!q) throw new HttpError(400, `"${req.query.quarter.slice(0, 20)}" is not a quarter; quarters are written like 2026-Q3.`);
-    const found = await quarterFigures(pool, q);
+    const found = await quarterFigures(pool, ctx.config.boardSuppressionThreshold, q);
     if (!found) throw new HttpError(404, `There is no snapshot for ${q.id} (${q.label}).`);
     return found;
   }
-  return currentFigures(pool);
+  return currentFigures(pool, ctx.config.boardSuppressionThreshold);
 }
 
 function monthPeriods(today: string, count: number): Period[] {
@@ -163,7 +163,7 @@ function routes(ctx: ModuleContext) {
 
   type FormErrors = { errors: { text: string; href: string }[]; values: Record<string, string> };
   const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations', form?: FormErrors) => {
-    const figures = form ? await currentFigures(pool) : await pageFigures(ctx, req);
+    const figures = form ? await currentFigures(pool, ctx.config.boardSuppressionThreshold) : await pageFigures(ctx, req);
     const v: BoardView = figures.view;
     const [snapshots, points] = await Promise.all([listSnapshots(pool), trend(pool, v.threshold)]);
     const isAdmin = hasRole(req.caller, ADMIN);
@@ -248,7 +248,7 @@ function routes(ctx: ModuleContext) {
   router.get('/board/report/:file', allow(...BOARD), async (req, res) => {
     const m = /^(\d{4}-Q[1-4])\.(pdf|csv)$/.exec(String(req.params.file));
     if (!m) throw new HttpError(404, 'Board reports are at /board/report/<quarter>.pdf or .csv, for example 2026-Q3.pdf.');
-    const report = await boardReport(pool, m[1], await partnershipName(ctx));
+    const report = await boardReport(pool, ctx.config.boardSuppressionThreshold, m[1], await partnershipName(ctx));
     if (!report) throw new HttpError(404, `There is no snapshot for ${m[1]}, so there is no report for it yet.`);
     if (m[2] === 'csv') {
       sendCsv(res, `board-report-${m[1]}.csv`, BOARD_CSV_HEADER, boardCsvRows(report.view));
@@ -368,7 +368,7 @@ export default defineModule({
       const today = londonToday();
       const parsed = req.query.asOf === undefined ? { date: today } : parseAsOf(req.query.asOf, today);
       if ('error' in parsed) throw new HttpError(400, parsed.error);
-      res.json(coverageJson(await figuresAsOf(ctx.database.pool, parsed.date), parsed.date));
+      res.json(coverageJson(await figuresAsOf(ctx.database.pool, ctx.config.boardSuppressionThreshold, parsed.date), parsed.date));
     });
     return router;
   },
@@ -403,9 +403,5 @@ export default defineModule({
   },
   async seedDemo(ctx) {
     await seedBoardDemo(ctx.database.pool, londonToday());
-  },
-  async onStart() {
-    // Checked at start so a mistyped setting stops the server with its name, not on the first board page.
-    checkThresholdEnv(process.env.BOARD_SUPPRESSION_THRESHOLD);
   },
 });

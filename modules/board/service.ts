@@ -38,15 +38,16 @@ export interface BoardFigures {
   quarter?: string;
 }
 
-export async function currentFigures(pool: Pool): Promise<BoardFigures> {
-  const [threshold, cached] = await Promise.all([suppressionThreshold(pool), cachedFigures(pool)]);
+/** `configuredThreshold`: BOARD_SUPPRESSION_THRESHOLD from the configuration, for this and the functions below. */
+export async function currentFigures(pool: Pool, configuredThreshold: number | undefined): Promise<BoardFigures> {
+  const [threshold, cached] = await Promise.all([suppressionThreshold(pool, configuredThreshold), cachedFigures(pool)]);
   // The first time (before the job has run) the figures are worked out here, once.
   const raw = cached?.figures ?? (await refreshFigures(pool, londonToday()));
   return { view: viewOf(pool, raw, threshold), source: 'current' };
 }
 
-export async function quarterFigures(pool: Pool, q: Quarter): Promise<BoardFigures | null> {
-  const [threshold, raw] = await Promise.all([suppressionThreshold(pool), snapshotFigures(pool, q.id)]);
+export async function quarterFigures(pool: Pool, configuredThreshold: number | undefined, q: Quarter): Promise<BoardFigures | null> {
+  const [threshold, raw] = await Promise.all([suppressionThreshold(pool, configuredThreshold), snapshotFigures(pool, q.id)]);
   return raw ? { view: viewOf(pool, raw, threshold), source: 'snapshot', quarter: q.id } : null;
 }
 
@@ -56,10 +57,10 @@ export async function quarterFigures(pool: Pool, q: Quarter): Promise<BoardFigur
  * is today's figures; any other day is the last quarter end on or before it
  * (its snapshot, or worked out for that quarter end when none was taken).
  */
-export async function figuresAsOf(pool: Pool, day: string): Promise<BoardFigures> {
-  if (day === londonToday()) return currentFigures(pool);
+export async function figuresAsOf(pool: Pool, configuredThreshold: number | undefined, day: string): Promise<BoardFigures> {
+  if (day === londonToday()) return currentFigures(pool, configuredThreshold);
   const q = quarterEndingOn(day) ?? previousQuarter(quarterOf(day));
-  const threshold = await suppressionThreshold(pool);
+  const threshold = await suppressionThreshold(pool, configuredThreshold);
   const snap = await snapshotEndingOn(pool, q.end);
   if (snap) return { view: viewOf(pool, snap.figures, threshold), source: 'snapshot', quarter: snap.quarter };
   const raw = await computeFigures(pool, q.end, q.start);
@@ -83,10 +84,10 @@ export async function trend(pool: Pool, threshold: number, upTo?: string): Promi
   return snaps.map((s) => ({ quarter: s.quarter, label: s.quarter.replace('-', ' '), value: trendValues.get(idOf(s)) ?? null }));
 }
 
-export async function boardReport(pool: Pool, quarterId: string, partnershipName: string): Promise<BoardReport | null> {
+export async function boardReport(pool: Pool, configuredThreshold: number | undefined, quarterId: string, partnershipName: string): Promise<BoardReport | null> {
   const q = parseQuarter(quarterId);
   if (!q) return null;
-  const threshold = await suppressionThreshold(pool);
+  const threshold = await suppressionThreshold(pool, configuredThreshold);
   const raw = await snapshotFigures(pool, q.id);
   if (!raw) return null;
   const view = viewOf(pool, raw, threshold);

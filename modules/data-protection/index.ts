@@ -5,12 +5,12 @@ import { readFlags } from '../../server/cli-args';
 import { NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { londonToday } from '../staff/today';
-import { describeMonths, parseRetentionMonths, retentionInForce } from './rules';
+import { describeMonths, parseRetentionMonths } from './rules';
 import { anonymiseLeaver, dueLeavers, retentionMonths, setRetentionMonths, subjectAccess } from './store';
 
 /** Anonymises every leaver past the retention period; one transaction per person, so one failure loses no one else's. */
 export async function anonymiseDueLeavers(ctx: ModuleContext, actorUserId: string | null, today = londonToday()): Promise<number> {
-  const { months } = await retentionMonths(ctx.database.pool);
+  const { months } = await retentionMonths(ctx.database.pool, ctx.config.leaverRetentionMonths);
   let done = 0;
   for (const leaver of await dueLeavers(ctx.database.pool, { kind: 'all' }, today, months)) {
     if (await ctx.database.transaction((client) => anonymiseLeaver(client, leaver.id, actorUserId, months))) done++;
@@ -30,10 +30,6 @@ export default defineModule({
       hub: { topic: 'data', description: 'How long leavers’ records are kept, subject access and erasure' },
     },
   ],
-  onStart: async () => {
-    // A bad value stops the server at start, naming the variable, as every other setting does.
-    retentionInForce(null, process.env.LEAVER_RETENTION_MONTHS);
-  },
   jobs(ctx, agenda) {
     agenda.define('data protection: anonymise leavers', async () => {
       const n = await anonymiseDueLeavers(ctx, null);
@@ -85,7 +81,7 @@ export default defineModule({
     });
 
     async function page(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
-      const { months, partnershipMonths } = await retentionMonths(pool);
+      const { months, partnershipMonths } = await retentionMonths(pool, ctx.config.leaverRetentionMonths);
       const due = await dueLeavers(pool, { kind: 'all' }, londonToday(), months);
       const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
       const { rows: people } = q

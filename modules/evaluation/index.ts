@@ -172,7 +172,7 @@ export default defineModule({
     });
 
     router.get('/board/evaluation', allow('board-member', 'partnership-admin'), async (_req, res) => {
-      const [pairs, labels, threshold, followUps] = await Promise.all([ratingPairs(pool), competencyLabels(pool), suppressionThreshold(pool), followUpCounts(pool)]);
+      const [pairs, labels, threshold, followUps] = await Promise.all([ratingPairs(pool), competencyLabels(pool), suppressionThreshold(pool, ctx.config.boardSuppressionThreshold), followUpCounts(pool)]);
       const rows = confidenceChange(pairs, threshold)
         .map((r) => ({ ...r, competency: labels.get(r.lineage), peopleShown: publishedCount(r.people, threshold) }))
         .filter((r) => r.competency)
