@@ -13,7 +13,7 @@ import { cheapPasswordHash, startTestServer, TestAgent, type TestServer } from '
  * else. What one product keeps in memory (its caches, its sign-in) must never
  * answer for the other.
  */
-describe('two products in one process', function () {
+describe('two products in one process', () => {
   let first: TestServer;
   let second: TestServer;
   const sql = (server: TestServer, text: string, values: unknown[] = []) => server.product.database.pool.query(text, values);

@@ -1,5 +1,5 @@
 import express, { type Request, type Response } from 'express';
-import { allow, caller, hasRole, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope, may } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
@@ -32,8 +32,6 @@ import {
 import { isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD, ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
 import type { BoardView, EntityFigures } from './view';
 
-const BOARD = ['board-member', 'partnership-admin'] as const;
-const ADMIN = 'partnership-admin' as const;
 
 /**
  * The figures as the API returns them: every count is a number (0, or rounded
@@ -166,7 +164,7 @@ function routes(ctx: ModuleContext) {
     const figures = form ? await currentFigures(pool, ctx.config.boardSuppressionThreshold) : await pageFigures(ctx, req);
     const v: BoardView = figures.view;
     const [snapshots, points] = await Promise.all([listSnapshots(pool), trend(pool, v.threshold)]);
-    const isAdmin = hasRole(req.caller, ADMIN);
+    const isAdmin = may(req.caller, can.administerPartnership);
     const quarterQuery = figures.quarter ? `?quarter=${figures.quarter}` : '';
     const trendPoints = [...points.map((p) => ({ label: p.label, value: p.value })), ...(figures.source === 'current' ? [{ label: 'Now', value: v.partnership.total.compliantPercent }] : [])];
     // Today's figures compare with the last quarter reported; a quarter's with the one before it.
@@ -206,17 +204,17 @@ function routes(ctx: ModuleContext) {
     });
   };
 
-  router.get('/board', allow(...BOARD), (req, res) => renderBoard(req, res, 'overview'));
-  router.get('/board/sectors', allow(...BOARD), (req, res) => renderBoard(req, res, 'sectors'));
-  router.get('/board/organisations', allow(...BOARD), (req, res) => renderBoard(req, res, 'organisations'));
+  router.get('/board', allow(can.viewBoard), (req, res) => renderBoard(req, res, 'overview'));
+  router.get('/board/sectors', allow(can.viewBoard), (req, res) => renderBoard(req, res, 'sectors'));
+  router.get('/board/organisations', allow(can.viewBoard), (req, res) => renderBoard(req, res, 'organisations'));
 
-  router.post('/board/refresh', allow(ADMIN), async (req, res) => {
+  router.post('/board/refresh', allow(can.administerPartnership), async (req, res) => {
     await refreshFigures(pool, londonToday());
     req.session.flash = 'Figures brought up to date';
     res.redirect('/board');
   });
 
-  router.post('/board/snapshots', allow(ADMIN), async (req, res) => {
+  router.post('/board/snapshots', allow(can.administerPartnership), async (req, res) => {
     const q = parseQuarter(String(req.body.quarter ?? ''));
     const today = londonToday();
     const entered = String(req.body.quarter ?? '').slice(0, 20);
@@ -232,7 +230,7 @@ function routes(ctx: ModuleContext) {
     res.redirect(`/board?quarter=${q.id}`);
   });
 
-  router.post('/board/settings', allow(ADMIN), async (req, res) => {
+  router.post('/board/settings', allow(can.administerPartnership), async (req, res) => {
     const raw = String(req.body.threshold ?? '').trim();
     const value = raw === '' ? null : Number(raw);
     if (value !== null && !isValidThreshold(value)) {
@@ -245,7 +243,7 @@ function routes(ctx: ModuleContext) {
     res.redirect('/board');
   });
 
-  router.get('/board/report/:file', allow(...BOARD), async (req, res) => {
+  router.get('/board/report/:file', allow(can.viewBoard), async (req, res) => {
     const m = /^(\d{4}-Q[1-4])\.(pdf|csv)$/.exec(String(req.params.file));
     if (!m) throw new HttpError(404, 'Board reports are at /board/report/<quarter>.pdf or .csv, for example 2026-Q3.pdf.');
     const report = await boardReport(pool, ctx.config.boardSuppressionThreshold, m[1], await partnershipName(ctx));
@@ -264,7 +262,7 @@ function routes(ctx: ModuleContext) {
     const rows = await licensingFigures(pool, [...months, ...quarters], today);
     return { today, months, quarters, rows };
   };
-  router.get('/board/licensing', allow(ADMIN), async (_req, res) => {
+  router.get('/board/licensing', allow(can.administerPartnership), async (_req, res) => {
     const { months, quarters, rows } = await licensing();
     res.render(ctx.view('licensing'), {
       title: 'Licensing',
@@ -273,7 +271,7 @@ function routes(ctx: ModuleContext) {
       rows: rows.map((r) => ({ ...r, monthly: months.map((p) => r.activeLearners[p.id]), quarterly: quarters.map((p) => r.activeLearners[p.id]) })),
     });
   });
-  router.get('/board/licensing.csv', allow(ADMIN), async (_req, res) => {
+  router.get('/board/licensing.csv', allow(can.administerPartnership), async (_req, res) => {
     const { months, quarters, rows } = await licensing();
     const periods = [...months, ...quarters];
     sendCsv(
@@ -314,7 +312,7 @@ function routes(ctx: ModuleContext) {
       declaredBefore: (declared ?? []).length > 0,
     });
   };
-  router.get('/headcount', allow('org-lead', ADMIN), async (req, res) => {
+  router.get('/headcount', allow(can.manageOrganisation), async (req, res) => {
     const scope = managedScope(caller(req));
     const orgs = await createOrganisationStore(pool).inScope(scope);
     if (orgs.length === 1) return res.redirect(`/organisations/${orgs[0].slug}/headcount`);
@@ -324,8 +322,8 @@ function routes(ctx: ModuleContext) {
       organisations: orgs.map((o) => ({ slug: o.slug, name: o.name, declaredOn: declared.get(o.id) })),
     });
   });
-  router.get('/organisations/:slug/headcount', allow('org-lead', ADMIN), (req, res) => headcountPage(req, res));
-  router.post('/organisations/:slug/headcount', allow('org-lead', ADMIN), async (req, res) => {
+  router.get('/organisations/:slug/headcount', allow(can.manageOrganisation), (req, res) => headcountPage(req, res));
+  router.post('/organisations/:slug/headcount', allow(can.manageOrganisation), async (req, res) => {
     const org = await headcountOrg(req);
     const framework = await loadPublishedFramework(pool);
     const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
@@ -345,18 +343,18 @@ export default defineModule({
   name: 'board',
   dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
   nav: [
-    { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
+    { label: 'Board', href: '/board', roles: can.viewBoard, order: 80 },
     {
       label: 'Headcount',
       href: '/headcount',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageOrganisation,
       order: 81,
       hub: { topic: 'partnership', description: 'How many staff and volunteers each organisation has, for the board’s coverage figures' },
     },
     {
       label: 'Licensing',
       href: '/board/licensing',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 82,
       hub: { topic: 'partnership', description: 'Active learners by organisation, for e-learning licences and charges' },
     },
@@ -364,7 +362,7 @@ export default defineModule({
   routes,
   api(ctx) {
     const router = express.Router();
-    router.get('/board/coverage', allow(...BOARD), async (req, res) => {
+    router.get('/board/coverage', allow(can.viewBoard), async (req, res) => {
       const today = londonToday();
       const parsed = req.query.asOf === undefined ? { date: today } : parseAsOf(req.query.asOf, today);
       if ('error' in parsed) throw new HttpError(400, parsed.error);

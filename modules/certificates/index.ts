@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { allow, caller, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { keptBy, keptPerProduct } from '../../server/cache';
 import { HttpError } from '../../server/errors';
@@ -119,7 +119,7 @@ export default defineModule({
     {
       label: 'Certificates',
       href: '/certificates',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 45,
       hub: { topic: 'learning', description: 'Certificates issued to staff: find one, reissue it or download them all' },
     },
@@ -193,7 +193,7 @@ export default defineModule({
       await sendPdf(ctx, res, certificate, false);
     });
 
-    router.get('/certificates', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates', allow(can.manageStaff), async (req, res) => {
       const scope = managedScope(caller(req));
       const team = parseTeam(req.query.team);
       const [certificates, teams] = await Promise.all([listScoped(pool, scope, team ?? {}), teamsInScope(pool, scope)]);
@@ -209,7 +209,7 @@ export default defineModule({
       });
     });
 
-    router.get('/certificates/download.zip', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates/download.zip', allow(can.manageStaff), async (req, res) => {
       const scope = managedScope(caller(req));
       const team = parseTeam(req.query.team);
       const certificates = (await listScoped(pool, scope, team ?? {})).filter((c) => c.status !== 'revoked');
@@ -238,17 +238,17 @@ export default defineModule({
       await audit(pool, { actorUserId: caller(req).userId, action: 'certificates.downloaded', subjectType: 'certificate', detail: { count: certificates.length, team: team?.team ?? null } });
     });
 
-    router.get('/certificates/:id.pdf', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates/:id.pdf', allow(can.manageStaff), async (req, res) => {
       const certificate = await getScoped(pool, managedScope(caller(req)), String(req.params.id));
       if (!certificate) throw new HttpError(404, 'We could not find that certificate.');
       await sendPdf(ctx, res, certificate, true);
     });
 
-    router.get('/certificates/:id', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates/:id', allow(can.manageStaff), async (req, res) => {
       await showCertificate(req, res);
     });
 
-    router.post('/certificates/:id/revoke', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.post('/certificates/:id/revoke', allow(can.manageStaff), async (req, res) => {
       const me = caller(req);
       const scope = managedScope(me);
       const reason = String(req.body?.reason ?? '').trim();
@@ -264,7 +264,7 @@ export default defineModule({
       res.redirect(`/certificates/${certificate.id}`);
     });
 
-    router.post('/certificates/:id/reissue', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.post('/certificates/:id/reissue', allow(can.manageStaff), async (req, res) => {
       const me = caller(req);
       const reason = String(req.body?.reason ?? '').trim();
       const problem = reasonProblem(reason, 'reissuing');

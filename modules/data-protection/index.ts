@@ -1,5 +1,5 @@
 import express, { type Request, type Response } from 'express';
-import { allow, caller, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { readFlags } from '../../server/cli-args';
 import { NotFoundError, UsageError } from '../../server/errors';
@@ -25,7 +25,7 @@ export default defineModule({
     {
       label: 'Data protection',
       href: '/admin/data-protection',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 93,
       hub: { topic: 'data', description: 'How long leavers’ records are kept, subject access and erasure' },
     },
@@ -65,13 +65,13 @@ export default defineModule({
     const logExport = (me: { userId: string }, data: { person: { staffId: string } }, format: string, req: Request) =>
       audit(pool, { actorUserId: me.userId, action: 'data-protection.subject-access-exported', subjectType: 'staff', subjectId: data.person.staffId, detail: { format }, ip: req.ip });
 
-    router.get('/admin/people/:id/subject-access.json', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/admin/people/:id/subject-access.json', allow(can.manageStaff), async (req, res) => {
       const { me, data } = await exportFor(req);
       await logExport(me, data, 'json', req);
       res.attachment(fileName(data.person.name, 'json')).type('application/json').send(JSON.stringify(data, null, 2));
     });
 
-    router.get('/admin/people/:id/subject-access.pdf', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/admin/people/:id/subject-access.pdf', allow(can.manageStaff), async (req, res) => {
       const { me, data } = await exportFor(req);
       // Loaded on the first such export, not at start (pdfkit and its fonts).
       const { renderSubjectAccessPdf } = require('./pdf') as typeof import('./pdf');
@@ -107,9 +107,9 @@ export default defineModule({
       });
     }
 
-    router.get('/admin/data-protection', allow('partnership-admin'), (req, res) => page(req, res));
+    router.get('/admin/data-protection', allow(can.administerPartnership), (req, res) => page(req, res));
 
-    router.post('/admin/data-protection/retention', allow('partnership-admin'), async (req, res) => {
+    router.post('/admin/data-protection/retention', allow(can.administerPartnership), async (req, res) => {
       const raw = req.body?.months;
       const months = parseRetentionMonths(raw);
       if (months === null) {
@@ -121,7 +121,7 @@ export default defineModule({
       res.redirect('/admin/data-protection');
     });
 
-    router.post('/admin/data-protection/anonymise', allow('partnership-admin'), async (req, res) => {
+    router.post('/admin/data-protection/anonymise', allow(can.administerPartnership), async (req, res) => {
       const n = await anonymiseDueLeavers(ctx, caller(req).userId);
       req.session.flash = n ? `Anonymised ${n} leaver${n === 1 ? '' : 's'}` : 'No leavers are past the retention period';
       res.redirect('/admin/data-protection');
