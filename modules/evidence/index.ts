@@ -1,7 +1,7 @@
 import { dateValueFrom } from '../../server/date-input';
 import Busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
-import { allow, type Caller, caller, can, managedScope, may, type OrganisationScope, trainingScope } from '../../server/access';
+import { allow, type Caller, caller, can, managedScope, type OrganisationScope, trainingScope } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
@@ -30,7 +30,7 @@ function viewScope(c: Caller, staffId: string): OrganisationScope {
 
 /** Who may record sign-off: leads for their organisation, trainers and admins for anyone. */
 function signOffScope(c: Caller): OrganisationScope {
-  return may(c, can.runTrainingSessions) ? { kind: 'all' } : managedScope(c);
+  return trainingScope(c);
 }
 
 function list(value: unknown): string[] {
