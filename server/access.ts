@@ -87,11 +87,53 @@ export function requireSignIn(req: Request, res: Response, next: NextFunction): 
   res.redirect(`/sign-in?returnTo=${encodeURIComponent(req.originalUrl)}`);
 }
 
-/** Permission on the route line: `router.get(path, allow('org-lead', 'partnership-admin'), handler)`. */
-export function allow(...roles: Role[]): RequestHandler {
+/** What a permission is: the roles that hold it. */
+export type Permission = readonly Role[];
+
+/**
+ * Who may do what, in the users' words: every route, navigation entry and
+ * page that depends on someone's roles names one of these, so the reader sees
+ * the intent and a change of who may do something is made in one place. The
+ * access matrix (test/security/access-matrix.test.ts) checks every route
+ * against what each role should get. A lead's permissions cover their own
+ * organisations only: the stores take managedScope(caller).
+ */
+export const can = {
+  /** The partnership's own set-up: the framework, organisations, accounts and roles, sign-in, settings, the audit log, the outbox. */
+  administerPartnership: ['partnership-admin'],
+  /** Courses and their e-learning: create and edit them, import packages, evaluation settings, review in-house courses. */
+  manageCourses: ['partnership-admin'],
+  /** People's records: staff lists and imports, invitations, evidence, certificates, passports, reminders, bookings, subject access. */
+  manageStaff: ['org-lead', 'partnership-admin'],
+  /** An organisation's own details: its settings and its declared headcount. */
+  manageOrganisation: ['org-lead', 'partnership-admin'],
+  /** An organisation's compliance dashboard, its CSVs and its self-assessment. */
+  viewOrganisationCompliance: ['org-lead', 'partnership-admin'],
+  /** Face-to-face sessions: create them and take the register. */
+  runTrainingSessions: ['trainer', 'partnership-admin'],
+  /** Sign off competencies shown in training, and record completions of an in-house course. */
+  recordTraining: ['org-lead', 'trainer', 'partnership-admin'],
+  /** A course's progress report. */
+  viewCourseReports: ['org-lead', 'trainer', 'partnership-admin'],
+  /** Put forward the organisation's own course to be recognised. */
+  proposeInHouseCourses: ['org-lead'],
+  /** The board's figures, reports and evaluation results. */
+  viewBoard: ['board-member', 'partnership-admin'],
+} as const satisfies Record<string, Permission>;
+
+/** Whether the caller holds the permission. */
+export function may(caller: Caller | undefined, permission: Permission): boolean {
+  return hasRole(caller, ...permission);
+}
+
+/**
+ * Permission on the route line: `router.get(path, allow(can.manageStaff), handler)`;
+ * `allow()` lets in anyone signed in.
+ */
+export function allow(permission?: Permission): RequestHandler {
   return (req, res, next) => {
     if (!req.caller) return requireSignIn(req, res, next);
-    if (roles.length === 0 || hasRole(req.caller, ...roles)) return next();
+    if (!permission || may(req.caller, permission)) return next();
     next(new HttpError(403, 'You do not have permission to see this page.'));
   };
 }

@@ -156,7 +156,7 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     }) as typeof res.redirect;
     next();
   });
-  installAuthentication(app, database, logger, config);
+  const authenticator = installAuthentication(app, database, logger, config);
   app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), modules.flatMap((m) => m.definition.uploads ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
 
   const navigation = createNavigation(modules.flatMap((m) => m.definition.nav ?? []));
@@ -176,7 +176,7 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     }
   });
 
-  app.use(signInRoutes(database, config));
+  app.use(signInRoutes(database, config, authenticator));
   app.get(HUB_PATH, ...navigation.hubPage());
   app.get('/accessibility', (_req, res) => res.render('pages/accessibility', { title: 'Accessibility statement' }));
   app.get('/privacy', (_req, res) => res.render('pages/privacy', { title: 'Privacy' }));

@@ -44,7 +44,25 @@ const EnvSchema = z.object({
   DATABASE_POOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
   METRICS: z.enum(['true', 'false']).default('false'),
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (for example: openssl rand -hex 32)').optional(),
+  SCORM_DIR: z.string().min(1).optional(),
+  // Spaces alone mean "not set", as for an empty value.
+  BOARD_SUPPRESSION_THRESHOLD: z
+    .string()
+    .trim()
+    .refine((v) => v === '' || wholeNumberFrom(Number(v), 3, 50), 'must be a whole number from 3 to 50')
+    .transform((v) => (v === '' ? undefined : Number(v)))
+    .optional(),
+  LEAVER_RETENTION_MONTHS: z
+    .string()
+    .trim()
+    .refine((v) => /^\d{1,4}$/.test(v) && wholeNumberFrom(Number(v), 1, 1200), 'must be a whole number of months from 1 to 1200')
+    .transform(Number)
+    .optional(),
 });
+
+function wholeNumberFrom(n: number, min: number, max: number): boolean {
+  return Number.isInteger(n) && n >= min && n <= max;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -87,6 +105,10 @@ export interface Config {
   databasePoolWaitSeconds: number;
   /** Set only when METRICS=true: the bearer token Prometheus sends for /metrics. */
   metricsToken?: string;
+  /** BOARD_SUPPRESSION_THRESHOLD: board figures' small-number threshold when the partnership has set none (absent: 5). */
+  boardSuppressionThreshold?: number;
+  /** LEAVER_RETENTION_MONTHS: how long a leaver's details are kept when the partnership has set no period (absent: 72 months). */
+  leaverRetentionMonths?: number;
 }
 
 export class ConfigError extends Error {
@@ -182,10 +204,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobsPollSeconds: e.JOBS_POLL_SECONDS,
     scormMaxUploadBytes: e.SCORM_MAX_UPLOAD_MB * 1024 * 1024,
     scormMaxFiles: e.SCORM_MAX_FILES,
-    scormDir: path.resolve(process.env.SCORM_DIR || path.join(dataDir, 'scorm')),
+    scormDir: path.resolve(e.SCORM_DIR || path.join(dataDir, 'scorm')),
     trustProxy: e.TRUST_PROXY === 'true',
     statementTimeoutSeconds: e.DATABASE_STATEMENT_TIMEOUT_SECONDS,
     databasePoolWaitSeconds: e.DATABASE_POOL_WAIT_SECONDS,
     metricsToken: e.METRICS === 'true' ? e.METRICS_TOKEN : undefined,
+    boardSuppressionThreshold: e.BOARD_SUPPRESSION_THRESHOLD,
+    leaverRetentionMonths: e.LEAVER_RETENTION_MONTHS,
   };
 }

@@ -44,7 +44,7 @@ export interface NavEntry {
   label: string;
   href: string;
   /** Shown to callers holding any of these roles; omit for every signed-in person. */
-  roles?: Role[];
+  roles?: readonly Role[];
   /** Lower comes first in the navigation (and within a hub topic). */
   order?: number;
   /**

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { allow, type Caller, hasRole, ROLES, type Role } from './access';
+import { allow, type Caller, can, hasRole, may, type Permission, ROLES } from './access';
 import { HUB_TOPICS, type HubTopic, type NavEntry } from './module';
 
 export const HUB_PATH = '/admin';
@@ -17,8 +17,8 @@ export function createNavigation(declared: NavEntry[]) {
   const visible = (caller: Caller, n: NavEntry) => !n.roles || hasRole(caller, ...n.roles);
   const hubFor = (caller: Caller) => hub.filter((n) => visible(caller, n));
   // A lead manages their organisation; only the partnership's administrators administer the service.
-  const hubLabel = (caller: Caller) => (hasRole(caller, 'partnership-admin') ? 'Admin' : 'Manage');
-  const hubRoles: Role[] = hub.some((n) => !n.roles) ? [...ROLES] : [...new Set(hub.flatMap((n) => n.roles ?? []))];
+  const hubLabel = (caller: Caller) => (may(caller, can.administerPartnership) ? 'Admin' : 'Manage');
+  const hubRoles: Permission = hub.some((n) => !n.roles) ? ROLES : [...new Set(hub.flatMap((n) => n.roles ?? []))];
 
   return {
     /** The navigation row for this request, with the current page marked. */
@@ -42,14 +42,14 @@ export function createNavigation(declared: NavEntry[]) {
     /** GET /admin: the caller's hub entries grouped by topic. */
     hubPage(): RequestHandler[] {
       return [
-        allow(...hubRoles),
+        allow(hubRoles),
         (req, res) => {
           const caller = req.caller!;
           const mine = hubFor(caller);
           const topics = (Object.keys(HUB_TOPICS) as HubTopic[])
             .map((topic) => ({ heading: HUB_TOPICS[topic], id: `topic-${topic}`, entries: mine.filter((n) => n.hub!.topic === topic) }))
             .filter((t) => t.entries.length);
-          const admin = hasRole(caller, 'partnership-admin');
+          const admin = may(caller, can.administerPartnership);
           const title = admin ? 'Administration' : 'Manage your organisation';
           res.render('pages/hub', { title, topics, admin });
         },

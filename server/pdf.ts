@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type * as fontkit from 'fontkit';
 import { DateTime } from 'luxon';
+import type { Pool } from 'pg';
+import { keptBy, keptPerProduct } from './cache';
 
 // Loaded when the first PDF is made, not with this file: pdfkit and fontkit
 // take a good part of a second to load, and the server starts without them.
@@ -27,22 +29,19 @@ export function productFonts(): { regular: string; bold: string; embedded: boole
 }
 
 type ParsedFont = fontkit.Font;
-let parsedFonts: { regular: ParsedFont | string; bold: ParsedFont | string } | null = null;
 
 /**
- * The product's fonts parsed once per process: parsing a 700 KB TrueType
- * file (and the layout tables fontkit reads as text is set) cost most of each
- * certificate's time. pdfkit takes the parsed font and makes its own subset
- * per document, so sharing it between documents changes nothing printed.
+ * The product's fonts parsed once per product (kept with its database pool,
+ * server/cache.ts): parsing a 700 KB TrueType file (and the layout tables
+ * fontkit reads as text is set) cost most of each certificate's time. pdfkit
+ * takes the parsed font and makes its own subset per document, so sharing it
+ * between documents changes nothing printed.
  */
-function loadedFonts(): { regular: ParsedFont | string; bold: ParsedFont | string } {
-  if (!parsedFonts) {
-    const fonts = productFonts();
-    const open = (path: string) => rememberGlyphOutlines(rememberLayouts(lazy.fontkit().create(fs.readFileSync(path)) as ParsedFont));
-    parsedFonts = fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
-  }
-  return parsedFonts;
-}
+const PARSED_FONTS = keptPerProduct('parsed PDF fonts', (): { regular: ParsedFont | string; bold: ParsedFont | string } => {
+  const fonts = productFonts();
+  const open = (path: string) => rememberGlyphOutlines(rememberLayouts(lazy.fontkit().create(fs.readFileSync(path)) as ParsedFont));
+  return fonts.embedded ? { regular: open(fonts.regular), bold: open(fonts.bold) } : { regular: fonts.regular, bold: fonts.bold };
+});
 
 /**
  * Shaping a word (fontkit's layout: glyphs, ligatures, kerning) gives the same
@@ -101,12 +100,13 @@ export function longDate(date: string): string {
 }
 
 /**
- * A PDF in the product's fonts ('body' and 'bold', parsed once per process),
+ * A PDF in the product's fonts ('body' and 'bold', parsed once per product:
+ * `pool` is its database pool),
  * with the bytes it writes collected into `done`. Certificates, the board
  * report and subject access exports all start here.
  */
-export function productPdf(options: PDFKit.PDFDocumentOptions): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
-  const fonts = loadedFonts();
+export function productPdf(options: PDFKit.PDFDocumentOptions, pool: Pool): { doc: PDFKit.PDFDocument; done: Promise<Buffer> } {
+  const fonts = keptBy(pool, PARSED_FONTS);
   const PDFDocument = lazy.PDFDocument();
   // No starting font of pdfkit's own, which would parse Helvetica's metrics
   // for every document only to be replaced: the body font is the start.

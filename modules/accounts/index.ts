@@ -1,3 +1,4 @@
+import { can } from '../../server/access';
 import { findUserByEmail } from '../../server/auth/users';
 import { readFlags, required } from '../../server/cli-args';
 import { UsageError } from '../../server/errors';
@@ -15,21 +16,21 @@ export default defineModule({
     {
       label: 'Invitations',
       href: '/invitations',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 85,
       hub: { topic: 'sign-in', description: 'Invite people to sign in, and see who has not accepted yet' },
     },
     {
       label: 'People and roles',
       href: '/admin/users',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 86,
       hub: { topic: 'sign-in', description: 'Everyone who can sign in, their roles, and their API tokens' },
     },
     {
       label: 'Audit log',
       href: '/admin/audit',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 95,
       hub: { topic: 'data', description: 'Who changed what and when, including sign-ins refused' },
     },

@@ -2,7 +2,7 @@ import { readOptionalDateInput } from '../../server/date-input';
 import express, { type Request, type Router } from 'express';
 import { auditDetailText, auditSentence } from './audit-words';
 import rateLimit from 'express-rate-limit';
-import { allow, caller, hasRole, managedScope, ROLE_NAMES, ROLES } from '../../server/access';
+import { allow, caller, can, managedScope, may, ROLE_NAMES, ROLES } from '../../server/access';
 import { audit, findUserByEmail, grantRole, hashPassword, listApiTokens, normaliseEmail, revokeApiTokens } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
@@ -119,7 +119,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
 
   // ---- invitations ----------------------------------------------------------
 
-  router.get('/invitations', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/invitations', allow(can.manageStaff), async (req, res) => {
     const who = caller(req);
     res.render(view('invitations'), { title: 'Invitations', invitations: await pendingInvitations(pool, managedScope(who)), roleNames: ROLE_NAMES });
   });
@@ -131,17 +131,17 @@ export function accountRoutes(ctx: ModuleContext): Router {
       title: 'Invite someone',
       roles: invitableRoles(who).map((r) => ({ value: r, text: ROLE_NAMES[r] })),
       organisations: await organisations(scope.kind === 'all' ? 'all' : scope.organisationIds),
-      isAdmin: hasRole(who, 'partnership-admin'),
+      isAdmin: may(who, can.administerPartnership),
       form: { role: 'learner' },
       ...extra,
     };
   };
 
-  router.get('/invitations/new', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/invitations/new', allow(can.manageStaff), async (req, res) => {
     res.render(view('invite'), await inviteModel(req));
   });
 
-  router.post('/invitations/new', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.post('/invitations/new', allow(can.manageStaff), async (req, res) => {
     const who = caller(req);
     const body = req.body as Record<string, unknown>;
     const form = { name: str(body.name), email: str(body.email), role: str(body.role), organisationId: str(body.organisationId) };
@@ -175,7 +175,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
     res.redirect('/invitations');
   });
 
-  router.post('/invitations/:id/withdraw', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.post('/invitations/:id/withdraw', allow(can.manageStaff), async (req, res) => {
     const who = caller(req);
     const withdrawn = await withdrawInvitation(pool, managedScope(who), String(req.params.id));
     if (!withdrawn) throw new NotFoundError('invitation');
@@ -259,7 +259,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
 
   // ---- users and roles ------------------------------------------------------
 
-  router.get('/admin/users', allow('partnership-admin'), async (req, res) => {
+  router.get('/admin/users', allow(can.administerPartnership), async (req, res) => {
     const page = pageNumber(req.query.page);
     const search = str(req.query.q);
     const { users, total } = await listUsers(pool, { search, page });
@@ -280,11 +280,11 @@ export function accountRoutes(ctx: ModuleContext): Router {
     };
   };
 
-  router.get('/admin/users/:id', allow('partnership-admin'), async (req, res) => {
+  router.get('/admin/users/:id', allow(can.administerPartnership), async (req, res) => {
     res.render(view('user'), await userModel(String(req.params.id)));
   });
 
-  router.post('/admin/users/:id/roles', allow('partnership-admin'), async (req, res) => {
+  router.post('/admin/users/:id/roles', allow(can.administerPartnership), async (req, res) => {
     const who = caller(req);
     const id = String(req.params.id);
     const model = await userModel(id);
@@ -299,7 +299,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
     res.redirect(`/admin/users/${id}`);
   });
 
-  router.post('/admin/users/:id/roles/revoke', allow('partnership-admin'), async (req, res) => {
+  router.post('/admin/users/:id/roles/revoke', allow(can.administerPartnership), async (req, res) => {
     const who = caller(req);
     const id = String(req.params.id);
     const model = await userModel(id);
@@ -317,7 +317,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
     res.redirect(`/admin/users/${id}`);
   });
 
-  router.post('/admin/users/:id/unlock', allow('partnership-admin'), async (req, res) => {
+  router.post('/admin/users/:id/unlock', allow(can.administerPartnership), async (req, res) => {
     const who = caller(req);
     const id = String(req.params.id);
     const model = await userModel(id);
@@ -327,7 +327,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
     res.redirect(`/admin/users/${id}`);
   });
 
-  router.post('/admin/users/:id/api-tokens/:tokenId/revoke', allow('partnership-admin'), async (req, res) => {
+  router.post('/admin/users/:id/api-tokens/:tokenId/revoke', allow(can.administerPartnership), async (req, res) => {
     const who = caller(req);
     const id = String(req.params.id);
     const tokenId = String(req.params.tokenId);
@@ -356,7 +356,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
 
   // ---- audit log ------------------------------------------------------------
 
-  router.get('/admin/audit', allow('partnership-admin'), async (req, res) => {
+  router.get('/admin/audit', allow(can.administerPartnership), async (req, res) => {
     const errors: { text: string; href: string }[] = [];
     const from = readOptionalDateInput(req.query, 'from', 'the start date');
     const to = readOptionalDateInput(req.query, 'to', 'the end date');

@@ -1,5 +1,5 @@
 import express, { type Request, type Response } from 'express';
-import { allow, caller, hasRole, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope, may } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
@@ -30,11 +30,9 @@ import {
   snapshotLastQuarterIfMissing,
   takeSnapshot,
 } from './store';
-import { checkThresholdEnv, isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD, ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
+import { isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD, ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
 import type { BoardView, EntityFigures } from './view';
 
-const BOARD = ['board-member', 'partnership-admin'] as const;
-const ADMIN = 'partnership-admin' as const;
 
 /**
  * The figures as the API returns them: every count is a number (0, or rounded
@@ -135,11 +133,11 @@ async function pageFigures(ctx: ModuleContext, req: Request, res: Response): Pro
   if (typeof req.query.quarter === 'string' && req.query.quarter !== '') {
     const q = parseQuarter(req.query.quarter);
     if (!q) throw new HttpError(400, `"${req.query.quarter.slice(0, 20)}" is not a quarter; quarters are written like 2026-Q3.`);
-    const found = await quarterFigures(reads, q);
+    const found = await quarterFigures(reads, ctx.config.boardSuppressionThreshold, q);
     if (!found) throw new HttpError(404, `There is no snapshot for ${q.id} (${q.label}).`);
     return found;
   }
-  return currentFigures(pool, reads);
+  return currentFigures(pool, ctx.config.boardSuppressionThreshold, reads);
 }
 
 function monthPeriods(today: string, count: number): Period[] {
@@ -171,15 +169,15 @@ function quarterPeriods(today: string, count: number): Period[] {
 function routes(ctx: ModuleContext) {
   const router = express.Router();
   const pool = ctx.database.pool;
-  router.get('/compliance/:slug/self-assessment', allow('org-lead', 'partnership-admin'), selfAssessmentPage(ctx));
+  router.get('/compliance/:slug/self-assessment', allow(can.viewOrganisationCompliance), selfAssessmentPage(ctx));
 
   type FormErrors = { errors: { text: string; href: string }[]; values: Record<string, string> };
   const renderBoard = async (req: Request, res: Response, page: 'overview' | 'sectors' | 'organisations', form?: FormErrors) => {
-    const figures = form ? await currentFigures(pool) : await pageFigures(ctx, req, res);
+    const figures = form ? await currentFigures(pool, ctx.config.boardSuppressionThreshold) : await pageFigures(ctx, req, res);
     const v: BoardView = figures.view;
     const reads = form ? pool : readsFor(ctx, res);
     const [snapshots, points] = await Promise.all([listSnapshots(reads), trend(reads, v.threshold)]);
-    const isAdmin = hasRole(req.caller, ADMIN);
+    const isAdmin = may(req.caller, can.administerPartnership);
     const quarterQuery = figures.quarter ? `?quarter=${figures.quarter}` : '';
     const trendPoints = [...points.map((p) => ({ label: p.label, value: p.value })), ...(figures.source === 'current' ? [{ label: 'Now', value: v.partnership.total.compliantPercent }] : [])];
     // Today's figures compare with the last quarter reported; a quarter's with the one before it.
@@ -219,17 +217,17 @@ function routes(ctx: ModuleContext) {
     });
   };
 
-  router.get('/board', allow(...BOARD), (req, res) => renderBoard(req, res, 'overview'));
-  router.get('/board/sectors', allow(...BOARD), (req, res) => renderBoard(req, res, 'sectors'));
-  router.get('/board/organisations', allow(...BOARD), (req, res) => renderBoard(req, res, 'organisations'));
+  router.get('/board', allow(can.viewBoard), (req, res) => renderBoard(req, res, 'overview'));
+  router.get('/board/sectors', allow(can.viewBoard), (req, res) => renderBoard(req, res, 'sectors'));
+  router.get('/board/organisations', allow(can.viewBoard), (req, res) => renderBoard(req, res, 'organisations'));
 
-  router.post('/board/refresh', allow(ADMIN), async (req, res) => {
+  router.post('/board/refresh', allow(can.administerPartnership), async (req, res) => {
     await refreshFigures(pool, londonToday());
     req.session.flash = 'Figures brought up to date';
     res.redirect('/board');
   });
 
-  router.post('/board/snapshots', allow(ADMIN), async (req, res) => {
+  router.post('/board/snapshots', allow(can.administerPartnership), async (req, res) => {
     const q = parseQuarter(String(req.body.quarter ?? ''));
     const today = londonToday();
     const entered = String(req.body.quarter ?? '').slice(0, 20);
@@ -245,7 +243,7 @@ function routes(ctx: ModuleContext) {
     res.redirect(`/board?quarter=${q.id}`);
   });
 
-  router.post('/board/settings', allow(ADMIN), async (req, res) => {
+  router.post('/board/settings', allow(can.administerPartnership), async (req, res) => {
     const raw = String(req.body.threshold ?? '').trim();
     const value = raw === '' ? null : Number(raw);
     if (value !== null && !isValidThreshold(value)) {
@@ -258,16 +256,16 @@ function routes(ctx: ModuleContext) {
     res.redirect('/board');
   });
 
-  router.get('/board/report/:file', allow(...BOARD), async (req, res) => {
+  router.get('/board/report/:file', allow(can.viewBoard), async (req, res) => {
     const m = /^(\d{4}-Q[1-4])\.(pdf|csv)$/.exec(String(req.params.file));
     if (!m) throw new HttpError(404, 'Board reports are at /board/report/<quarter>.pdf or .csv, for example 2026-Q3.pdf.');
-    const report = await boardReport(ctx.database.reads, m[1], await partnershipName(ctx));
+    const report = await boardReport(ctx.database.reads, ctx.config.boardSuppressionThreshold, m[1], await partnershipName(ctx));
     if (!report) throw new HttpError(404, `There is no snapshot for ${m[1]}, so there is no report for it yet.`);
     if (m[2] === 'csv') {
       sendCsv(res, `board-report-${m[1]}.csv`, BOARD_CSV_HEADER, boardCsvRows(report.view));
       return;
     }
-    res.type('application/pdf').attachment(`board-report-${m[1]}.pdf`).send(await renderBoardReportPdf(report));
+    res.type('application/pdf').attachment(`board-report-${m[1]}.pdf`).send(await renderBoardReportPdf(report, pool));
   });
 
   const licensing = async () => {
@@ -277,7 +275,7 @@ function routes(ctx: ModuleContext) {
     const rows = await licensingFigures(ctx.database.reads, [...months, ...quarters], today);
     return { today, months, quarters, rows };
   };
-  router.get('/board/licensing', allow(ADMIN), async (_req, res) => {
+  router.get('/board/licensing', allow(can.administerPartnership), async (_req, res) => {
     const { months, quarters, rows } = await licensing();
     res.render(ctx.view('licensing'), {
       title: 'Licensing',
@@ -286,7 +284,7 @@ function routes(ctx: ModuleContext) {
       rows: rows.map((r) => ({ ...r, monthly: months.map((p) => r.activeLearners[p.id]), quarterly: quarters.map((p) => r.activeLearners[p.id]) })),
     });
   });
-  router.get('/board/licensing.csv', allow(ADMIN), async (_req, res) => {
+  router.get('/board/licensing.csv', allow(can.administerPartnership), async (_req, res) => {
     const { months, quarters, rows } = await licensing();
     const periods = [...months, ...quarters];
     sendCsv(
@@ -327,7 +325,7 @@ function routes(ctx: ModuleContext) {
       declaredBefore: (declared ?? []).length > 0,
     });
   };
-  router.get('/headcount', allow('org-lead', ADMIN), async (req, res) => {
+  router.get('/headcount', allow(can.manageOrganisation), async (req, res) => {
     const scope = managedScope(caller(req));
     const orgs = await createOrganisationStore(pool).inScope(scope);
     if (orgs.length === 1) return res.redirect(`/organisations/${orgs[0].slug}/headcount`);
@@ -337,8 +335,8 @@ function routes(ctx: ModuleContext) {
       organisations: orgs.map((o) => ({ slug: o.slug, name: o.name, declaredOn: declared.get(o.id) })),
     });
   });
-  router.get('/organisations/:slug/headcount', allow('org-lead', ADMIN), (req, res) => headcountPage(req, res));
-  router.post('/organisations/:slug/headcount', allow('org-lead', ADMIN), async (req, res) => {
+  router.get('/organisations/:slug/headcount', allow(can.manageOrganisation), (req, res) => headcountPage(req, res));
+  router.post('/organisations/:slug/headcount', allow(can.manageOrganisation), async (req, res) => {
     const org = await headcountOrg(req);
     const framework = await loadPublishedFramework(pool);
     const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
@@ -358,18 +356,18 @@ export default defineModule({
   name: 'board',
   dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence'],
   nav: [
-    { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
+    { label: 'Board', href: '/board', roles: can.viewBoard, order: 80 },
     {
       label: 'Headcount',
       href: '/headcount',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageOrganisation,
       order: 81,
       hub: { topic: 'partnership', description: 'How many staff and volunteers each organisation has, for the board’s coverage figures' },
     },
     {
       label: 'Licensing',
       href: '/board/licensing',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 82,
       hub: { topic: 'partnership', description: 'Active learners by organisation, for e-learning licences and charges' },
     },
@@ -377,11 +375,11 @@ export default defineModule({
   routes,
   api(ctx) {
     const router = express.Router();
-    router.get('/board/coverage', allow(...BOARD), async (req, res) => {
+    router.get('/board/coverage', allow(can.viewBoard), async (req, res) => {
       const today = londonToday();
       const parsed = req.query.asOf === undefined ? { date: today } : parseAsOf(req.query.asOf, today);
       if ('error' in parsed) throw new HttpError(400, parsed.error);
-      res.json(coverageJson(await figuresAsOf(ctx.database.pool, parsed.date, ctx.database.reads), parsed.date));
+      res.json(coverageJson(await figuresAsOf(ctx.database.pool, ctx.config.boardSuppressionThreshold, parsed.date, ctx.database.reads), parsed.date));
     });
     return router;
   },
@@ -416,9 +414,5 @@ export default defineModule({
   },
   async seedDemo(ctx) {
     await seedBoardDemo(ctx.database.pool, londonToday());
-  },
-  async onStart() {
-    // Checked at start so a mistyped setting stops the server with its name, not on the first board page.
-    checkThresholdEnv(process.env.BOARD_SUPPRESSION_THRESHOLD);
   },
 });

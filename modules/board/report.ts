@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { longDate, productPdf } from '../../server/pdf';
 import { COLOURS, STACKED_LEGEND, TREND_LEGEND } from './charts';
 import { boardHeadlines } from './headlines';
@@ -54,8 +55,9 @@ export function boardCsvRows(view: BoardView): string[][] {
 }
 
 /** The quarterly board report: A4 portrait, commentary, charts as vector shapes, and the same figures as tables. */
-export function renderBoardReportPdf(report: BoardReport): Promise<Buffer> {
-  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Board report ${report.quarterId}`, Author: report.partnershipName, Subject: 'Domestic abuse training coverage' } });
+/** `pool`: the product's database pool, which keeps its parsed fonts. */
+export function renderBoardReportPdf(report: BoardReport, pool: Pool): Promise<Buffer> {
+  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Board report ${report.quarterId}`, Author: report.partnershipName, Subject: 'Domestic abuse training coverage' } }, pool);
   const left = 50;
   const width = doc.page.width - 100;
   const bottom = doc.page.height - 60;

@@ -9,10 +9,10 @@ import { thresholdFrom } from './suppression';
 
 type Db = Pool | PoolClient;
 
-/** The small-number threshold in force (partnership setting, else BOARD_SUPPRESSION_THRESHOLD, else 5). */
-export async function suppressionThreshold(db: Db, env = process.env.BOARD_SUPPRESSION_THRESHOLD): Promise<number> {
+/** The small-number threshold in force (partnership setting, else `configured`: BOARD_SUPPRESSION_THRESHOLD, else 5). */
+export async function suppressionThreshold(db: Db, configured: number | undefined): Promise<number> {
   const { rows } = await db.query<{ suppression_threshold: number | null }>('select suppression_threshold from board_settings where id = 1');
-  return thresholdFrom(rows[0]?.suppression_threshold, env);
+  return thresholdFrom(rows[0]?.suppression_threshold, configured);
 }
 
 export async function setSuppressionThreshold(db: Db, value: number | null): Promise<void> {

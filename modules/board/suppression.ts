@@ -41,24 +41,14 @@ export function isValidThreshold(n: number): boolean {
   return Number.isInteger(n) && n >= MIN_THRESHOLD && n <= MAX_THRESHOLD;
 }
 
-/** A bad BOARD_SUPPRESSION_THRESHOLD stops the server at start, naming the variable. */
-export function checkThresholdEnv(env: string | undefined): void {
-  if (env === undefined || env.trim() === '') return;
-  if (!isValidThreshold(Number(env))) {
-    throw new Error(`BOARD_SUPPRESSION_THRESHOLD must be a whole number from ${MIN_THRESHOLD} to ${MAX_THRESHOLD}; it is "${env}".`);
-  }
-}
-
 /**
  * The threshold in force: the partnership's own setting, else the
- * BOARD_SUPPRESSION_THRESHOLD environment variable, else 5.
+ * BOARD_SUPPRESSION_THRESHOLD environment variable (checked by the server's
+ * configuration at start), else 5.
  */
-export function thresholdFrom(setting: number | null | undefined, env: string | undefined): number {
+export function thresholdFrom(setting: number | null | undefined, configured: number | undefined): number {
   if (setting != null && isValidThreshold(setting)) return setting;
-  if (env !== undefined && env.trim() !== '') {
-    const n = Number(env);
-    if (isValidThreshold(n)) return n;
-  }
+  if (configured !== undefined && isValidThreshold(configured)) return configured;
   return DEFAULT_THRESHOLD;
 }
 

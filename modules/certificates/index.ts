@@ -1,8 +1,8 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { allow, caller, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
-import type { Database } from '../../server/db';
+import { keptBy, keptPerProduct } from '../../server/cache';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { formatCode, parseCode } from './codes';
@@ -21,11 +21,10 @@ export const VERIFY_LIMIT = 30;
 export const VERIFY_WINDOW_MS = 10 * 60 * 1000;
 
 // One counter per running product, shared by the page and the JSON endpoint.
-const limiters = new WeakMap<Database, RequestHandler>();
-function verifyLimiter(ctx: ModuleContext): RequestHandler {
-  let limiter = limiters.get(ctx.database);
-  if (!limiter) {
-    limiter = rateLimit({
+const VERIFY_LIMITER = keptPerProduct(
+  'certificate check limiter',
+  (): RequestHandler =>
+    rateLimit({
       windowMs: VERIFY_WINDOW_MS,
       limit: VERIFY_LIMIT,
       standardHeaders: 'draft-8',
@@ -33,10 +32,10 @@ function verifyLimiter(ctx: ModuleContext): RequestHandler {
       // Opening the empty form is not a guess.
       skip: (req) => req.path === '/verify' && !req.query.code,
       handler: (_req, _res, next) => next(new HttpError(429, 'You have checked too many codes in a short time. Wait 10 minutes and try again.')),
-    });
-    limiters.set(ctx.database, limiter);
-  }
-  return limiter;
+    }),
+);
+function verifyLimiter(ctx: ModuleContext): RequestHandler {
+  return keptBy(ctx.database.pool, VERIFY_LIMITER);
 }
 
 async function verify(ctx: ModuleContext, input: unknown): Promise<Verification & { code?: string }> {
@@ -73,7 +72,7 @@ function fileName(c: Certificate, withName: boolean): string {
 
 async function sendPdf(ctx: ModuleContext, res: Response, c: Certificate, withName: boolean): Promise<void> {
   if (c.status === 'revoked') throw new HttpError(410, 'This certificate has been revoked and can no longer be downloaded.');
-  const pdfBytes = await pdf().renderCertificatePdf({ ...c, logoPng: await partnershipLogo(ctx.database.pool) }, ctx.config.publicUrl);
+  const pdfBytes = await pdf().renderCertificatePdf({ ...c, logoPng: await partnershipLogo(ctx.database.pool) }, ctx.config.publicUrl, ctx.database.pool);
   res.type('application/pdf');
   res.setHeader('content-disposition', `attachment; filename="${fileName(c, withName)}"`);
   res.setHeader('cache-control', 'private, no-store');
@@ -120,7 +119,7 @@ export default defineModule({
     {
       label: 'Certificates',
       href: '/certificates',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 45,
       hub: { topic: 'learning', description: 'Certificates issued to staff: find one, reissue it or download them all' },
     },
@@ -194,7 +193,7 @@ export default defineModule({
       await sendPdf(ctx, res, certificate, false);
     });
 
-    router.get('/certificates', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates', allow(can.manageStaff), async (req, res) => {
       const scope = managedScope(caller(req));
       const team = parseTeam(req.query.team);
       const [certificates, teams] = await Promise.all([listScoped(pool, scope, team ?? {}), teamsInScope(pool, scope)]);
@@ -210,7 +209,7 @@ export default defineModule({
       });
     });
 
-    router.get('/certificates/download.zip', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates/download.zip', allow(can.manageStaff), async (req, res) => {
       const scope = managedScope(caller(req));
       const team = parseTeam(req.query.team);
       const certificates = (await listScoped(pool, scope, team ?? {})).filter((c) => c.status !== 'revoked');
@@ -232,24 +231,24 @@ export default defineModule({
         let name = fileName(c, true);
         if (used.has(name)) name = name.replace(/\.pdf$/, `-${c.id.slice(0, 8)}.pdf`);
         used.add(name);
-        archive.append(await pdf().renderCertificatePdf({ ...c, logoPng }, ctx.config.publicUrl), { name });
+        archive.append(await pdf().renderCertificatePdf({ ...c, logoPng }, ctx.config.publicUrl, ctx.database.pool), { name });
         await new Promise<void>((resolve) => archive.once('entry', () => resolve()));
       }
       await archive.finalize();
       await audit(pool, { actorUserId: caller(req).userId, action: 'certificates.downloaded', subjectType: 'certificate', detail: { count: certificates.length, team: team?.team ?? null } });
     });
 
-    router.get('/certificates/:id.pdf', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates/:id.pdf', allow(can.manageStaff), async (req, res) => {
       const certificate = await getScoped(pool, managedScope(caller(req)), String(req.params.id));
       if (!certificate) throw new HttpError(404, 'We could not find that certificate.');
       await sendPdf(ctx, res, certificate, true);
     });
 
-    router.get('/certificates/:id', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/certificates/:id', allow(can.manageStaff), async (req, res) => {
       await showCertificate(req, res);
     });
 
-    router.post('/certificates/:id/revoke', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.post('/certificates/:id/revoke', allow(can.manageStaff), async (req, res) => {
       const me = caller(req);
       const scope = managedScope(me);
       const reason = String(req.body?.reason ?? '').trim();
@@ -265,7 +264,7 @@ export default defineModule({
       res.redirect(`/certificates/${certificate.id}`);
     });
 
-    router.post('/certificates/:id/reissue', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.post('/certificates/:id/reissue', allow(can.manageStaff), async (req, res) => {
       const me = caller(req);
       const reason = String(req.body?.reason ?? '').trim();
       const problem = reasonProblem(reason, 'reissuing');

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { CompetencySnapshot } from './store';
 import { formatCode } from './codes';
 import { longDate, productPdf } from '../../server/pdf';
@@ -68,13 +69,13 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
 }
 
 /** A4 landscape certificate as a PDF. */
-export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string): Promise<Buffer> {
+export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string, pool: Pool): Promise<Buffer> {
   const { doc, done } = productPdf({
     size: 'A4',
     layout: 'landscape',
     margin: 0,
     info: { Title: `${cert.achievement}: ${cert.personName}`, Author: cert.partnershipName, Subject: `Certificate ${formatCode(cert.code)}` },
-  });
+  }, pool);
 
   const W = doc.page.width;
   const H = doc.page.height;

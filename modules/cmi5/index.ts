@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { allow, asksForJson, type Caller, caller, hasRole } from '../../server/access';
+import { allow, asksForJson, type Caller, caller, can, may } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { audit } from '../../server/auth/users';
 import { readFlags } from '../../server/cli-args';
@@ -110,7 +110,7 @@ export default defineModule({
     {
       label: 'cmi5 courses',
       href: '/cmi5/packages',
-      roles: ['partnership-admin'],
+      roles: can.manageCourses,
       order: 61,
       hub: { topic: 'learning', description: 'Upload cmi5 courses (a zip, or a cmi5.xml whose parts live elsewhere) and new versions of them' },
     },
@@ -165,7 +165,7 @@ export default defineModule({
     }
 
     function refusal(c: Caller, course: Course): { heading: string; message: string } | null {
-      if (course.status !== 'published' && !hasRole(c, 'partnership-admin')) return { heading: 'This course is not available yet', message: 'It has not been published.' };
+      if (course.status !== 'published' && !may(c, can.manageCourses)) return { heading: 'This course is not available yet', message: 'It has not been published.' };
       if (course.audience !== 'public' && isPublicMember(c)) {
         return { heading: 'This course is for professionals', message: 'It is open to staff of the partnership’s member organisations. Choose one of the courses open to the public instead.' };
       }
@@ -253,11 +253,11 @@ export default defineModule({
     });
 
     const maxMb = () => Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024);
-    router.get('/cmi5/packages', allow('partnership-admin'), async (_req, res) => {
+    router.get('/cmi5/packages', allow(can.manageCourses), async (_req, res) => {
       res.render(ctx.view('packages'), { title: 'cmi5 courses', versions: await store.listVersions(pool), maxMb: maxMb() });
     });
 
-    router.post('/cmi5/packages', allow('partnership-admin'), async (req, res) => {
+    router.post('/cmi5/packages', allow(can.manageCourses), async (req, res) => {
       const c = caller(req);
       const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cmi5-upload-'));
       const tempFile = path.join(tempDir, 'package');

@@ -89,13 +89,31 @@ function daysInMonth(y: number, m: number): number {
   return new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-// Bulk runs compute the same few thousand (day, months) and (day, days) pairs
-// over and over: one small cache per interval, keyed by the day alone.
-const monthsCache = new Map<number, Map<string, string>>();
-const daysCache = new Map<number, Map<string, string>>();
+/** Day arithmetic for the engine; a bulk run uses a memoised one (dayCalendarForRun). */
+export interface DayCalendar {
+  addMonths(day: string, months: number): string;
+  addDays(day: string, days: number): string;
+}
 
-/** compute(day, n) once per (n, day): the cache is keyed by the day alone, with no key string built per call. */
-function cached(caches: Map<number, Map<string, string>>, compute: (day: string, n: number) => string, day: string, n: number): string {
+const PLAIN_CALENDAR: DayCalendar = { addMonths, addDays };
+
+/**
+ * Day arithmetic remembered for one bulk run (a whole organisation, the
+ * board's figures): such a run computes the same few thousand (day, months)
+ * and (day, days) pairs over and over. One small map per interval, keyed by
+ * the day alone, so no key string is built per call; made per run and
+ * dropped with it.
+ */
+export function dayCalendarForRun(): DayCalendar {
+  const months = new Map<number, Map<string, string>>();
+  const days = new Map<number, Map<string, string>>();
+  return {
+    addMonths: (day, n) => remembered(months, addMonths, day, n),
+    addDays: (day, n) => remembered(days, addDays, day, n),
+  };
+}
+
+function remembered(caches: Map<number, Map<string, string>>, compute: (day: string, n: number) => string, day: string, n: number): string {
   let cache = caches.get(n);
   if (!cache || cache.size > 20_000) {
     if (caches.size > 1_000) caches.clear();
@@ -112,10 +130,6 @@ function cached(caches: Map<number, Map<string, string>>, compute: (day: string,
 
 /** Calendar months, clamping to the month end: 2024-01-31 + 1 month = 2024-02-29. */
 export function addMonths(day: string, months: number): string {
-  return cached(monthsCache, addMonthsUncached, day, months);
-}
-
-function addMonthsUncached(day: string, months: number): string {
   const [y, m, d] = parse(day);
   const index = y * 12 + (m - 1) + months;
   const ny = Math.floor(index / 12);
@@ -124,10 +138,6 @@ function addMonthsUncached(day: string, months: number): string {
 }
 
 export function addDays(day: string, days: number): string {
-  return cached(daysCache, addDaysUncached, day, days);
-}
-
-function addDaysUncached(day: string, days: number): string {
   const [y, m, d] = parse(day);
   const t = new Date(Date.UTC(y, m - 1, d + days));
   return format(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate());
@@ -159,7 +169,7 @@ function latestFirst(a: EvidenceItem, b: EvidenceItem): number {
   return a.achievedOn === b.achievedOn ? (a.id < b.id ? -1 : 1) : a.achievedOn < b.achievedOn ? 1 : -1;
 }
 
-export function computeCompliance(input: ComplianceInput): ComplianceResult {
+export function computeCompliance(input: ComplianceInput, calendar: DayCalendar = PLAIN_CALENDAR): ComplianceResult {
   const { today } = input;
   if (input.leavingDate && input.leavingDate <= today) return { status: 'left', competencies: [], nextExpiry: null };
   if (input.outsideFramework) return { status: 'not-applicable', competencies: [], nextExpiry: null };
@@ -172,7 +182,7 @@ export function computeCompliance(input: ComplianceInput): ComplianceResult {
     if (list) list.push(e);
     else byLineage.set(e.lineage, [e]);
   }
-  const dueSoonLimit = addDays(today, Math.max(0, input.dueSoonDays));
+  const dueSoonLimit = calendar.addDays(today, Math.max(0, input.dueSoonDays));
 
   let allMet = true;
   let anyDueSoon = false;
@@ -182,7 +192,7 @@ export function computeCompliance(input: ComplianceInput): ComplianceResult {
     // The lists are this call's own arrays, so they are sorted in place.
     const counting = byLineage.get(r.lineage) ?? NONE;
     if (counting.length > 1) counting.sort(latestFirst);
-    const expires = counting.length ? addMonths(counting[0].achievedOn, input.refresherMonths) : null;
+    const expires = counting.length ? calendar.addMonths(counting[0].achievedOn, input.refresherMonths) : null;
     const met = expires != null && expires > today;
     let status: CompetencyStatus = 'missing';
     if (counting.length) anyEvidence = true;
@@ -209,7 +219,7 @@ export function computeCompliance(input: ComplianceInput): ComplianceResult {
 
   let status: ComplianceStatus;
   if (allMet) status = anyDueSoon ? 'due-soon' : 'compliant';
-  else if (input.startDate && addDays(input.startDate, input.inductionDays) >= today) status = 'in-induction';
+  else if (input.startDate && calendar.addDays(input.startDate, input.inductionDays) >= today) status = 'in-induction';
   else if (!input.startDate && !anyEvidence) status = 'not-started';
   else status = 'overdue';
   return { status, competencies, nextExpiry };
@@ -248,7 +258,7 @@ export function requirementsFor(framework: FrameworkData, groupNumber: number | 
  * the future starts to count. Including a day that turns out to change
  * nothing only means one extra computation.
  */
-export function resultHoldsUntil(input: ComplianceInput, result: ComplianceResult): string | null {
+export function resultHoldsUntil(input: ComplianceInput, result: ComplianceResult, calendar: DayCalendar = PLAIN_CALENDAR): string | null {
   const { today } = input;
   let first: string | null = null;
   const consider = (day: string | null) => {
@@ -256,12 +266,12 @@ export function resultHoldsUntil(input: ComplianceInput, result: ComplianceResul
   };
   consider(input.leavingDate);
   if (result.status === 'left') return first;
-  if (input.startDate) consider(addDays(input.startDate, input.inductionDays + 1));
+  if (input.startDate) consider(calendar.addDays(input.startDate, input.inductionDays + 1));
   for (const e of input.evidence) consider(e.achievedOn);
   for (const c of result.competencies) {
     if (c.expires == null) continue;
     consider(c.expires);
-    consider(addDays(c.expires, -Math.max(0, input.dueSoonDays)));
+    consider(calendar.addDays(c.expires, -Math.max(0, input.dueSoonDays)));
   }
   return first;
 }

@@ -1,6 +1,5 @@
 import express from 'express';
-import { caller, hasRole, managedScope, type OrganisationScope } from '../../server/access';
-import { allow } from '../../server/access';
+import { allow, caller, can, managedScope, may, type OrganisationScope } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance, workOutOrganisation } from './service';
@@ -123,11 +122,11 @@ export default defineModule({
   dependsOn: ['evidence', 'training-sessions', 'scorm', 'cmi5', 'framework', 'organisations'],
   nav: [
     { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
-    { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 10 },
+    { label: 'Compliance', href: '/compliance', roles: can.viewOrganisationCompliance, order: 10 },
     {
       label: 'Working out figures',
       href: '/compliance/working-out',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 90,
       hub: { topic: 'data', description: 'Progress of working out every organisation’s compliance after a staff import or a new framework version' },
     },
@@ -177,7 +176,7 @@ export default defineModule({
       if (!result) throw new HttpError(404, 'No such member of staff.');
       res.json(personJson(result));
     });
-    router.get('/organisations/:slug/compliance', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/organisations/:slug/compliance', allow(can.viewOrganisationCompliance), async (req, res) => {
       const scope = managedScope(caller(req));
       const org = await findOrganisation(pool, scope, { slug: String(req.params.slug) });
       if (!org) throw new HttpError(404, 'No such organisation.');
@@ -195,16 +194,16 @@ export default defineModule({
     const router = express.Router();
     const pool = ctx.database.pool;
     router.get('/staff/:id/evidence', allow(), personEvidencePage(ctx));
-    router.get('/compliance', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/compliance', allow(can.viewOrganisationCompliance), async (req, res) => {
       const orgs = await listOrganisations(pool, managedScope(caller(req)));
       if (orgs.length === 1) return res.redirect(`/compliance/${orgs[0].slug}`);
-      const workingOut = hasRole(caller(req), 'partnership-admin') ? workingOutBanner((await workingOutProgress(pool)).unfinished) : undefined;
+      const workingOut = may(caller(req), can.administerPartnership) ? workingOutBanner((await workingOutProgress(pool)).unfinished) : undefined;
       res.render(ctx.view('organisations'), { title: 'Compliance', organisations: orgs, workingOut });
     });
-    router.get('/compliance/working-out', allow('partnership-admin'), async (_req, res) => {
+    router.get('/compliance/working-out', allow(can.administerPartnership), async (_req, res) => {
       res.render(ctx.view('working-out'), { title: 'Working out figures', ...(await workingOutProgress(pool)) });
     });
-    router.get('/compliance/:slug', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/compliance/:slug', allow(can.viewOrganisationCompliance), async (req, res) => {
       // Links from before the staff list had its own page (reminder emails, bookmarks) kept their status filter here.
       if (typeof req.query.status === 'string') return res.redirect(`/compliance/${encodeURIComponent(String(req.params.slug))}/staff${listQueryString({ status: req.query.status as ComplianceStatus })}`);
       const { org, today, people } = await leadPeople(req);
@@ -227,7 +226,7 @@ export default defineModule({
         chaseMore: chase.length > CHASE_SHOWN,
       });
     });
-    router.get('/compliance/:slug/staff', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/compliance/:slug/staff', allow(can.viewOrganisationCompliance), async (req, res) => {
       const { org, people } = await leadPeople(req);
       const base = `/compliance/${org.slug}`;
       const competencies = competencyChoices(people);
@@ -261,20 +260,20 @@ export default defineModule({
         },
       });
     });
-    router.get('/compliance/:slug/staff.csv', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/compliance/:slug/staff.csv', allow(can.viewOrganisationCompliance), async (req, res) => {
       const { org, today, people } = await leadPeople(req);
       const { query, errors } = parseListQuery(req.query, { competencyIds: competencyChoices(people).map((c) => c.id) });
       if (errors.length) throw new HttpError(400, `${errors.map((e) => e.text).join('. ')}.`);
       sendCsv(res, `${org.slug}-staff-${today}.csv`, STAFF_CSV_HEADER, staffCsvRows(sortPeople(applyFilter(people, query.filter), query.sort)));
     });
-    router.get('/compliance/:slug/counts.csv', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/compliance/:slug/counts.csv', allow(can.viewOrganisationCompliance), async (req, res) => {
       const by = req.query.by === 'team' ? 'team' : req.query.by === 'group' || req.query.by === undefined ? 'group' : null;
       if (!by) throw new HttpError(400, 'Choose counts by group or by team (by=group or by=team).');
       const { org, today, people } = await leadPeople(req);
       const table = countsCsv(countsBy(people, by), by);
       sendCsv(res, `${org.slug}-by-${by}-${today}.csv`, table.header, table.rows);
     });
-    router.get('/compliance/:slug/chase.csv', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/compliance/:slug/chase.csv', allow(can.viewOrganisationCompliance), async (req, res) => {
       const { org, today, people } = await leadPeople(req);
       sendCsv(res, `${org.slug}-to-chase-${today}.csv`, CHASE_CSV_HEADER, chaseCsvRows(chaseList(people, today)));
     });
@@ -306,7 +305,7 @@ export default defineModule({
     }
     router.get('/my-training', allow(), async (req, res) => {
       const c = caller(req);
-      res.render(ctx.view('my-training'), { title: 'My training', people: await ownTraining(c), canManage: hasRole(c, 'org-lead', 'partnership-admin') });
+      res.render(ctx.view('my-training'), { title: 'My training', people: await ownTraining(c), canManage: may(c, can.viewOrganisationCompliance) });
     });
     // A learner's home page answers "what do I need to do, by when"; anyone without a staff record gets the server's home page.
     router.get('/', async (req, res, next) => {

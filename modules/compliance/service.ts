@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
+import { cachePerProduct, keptBy } from '../../server/cache';
 import { londonToday } from '../../server/london';
-import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type EvidenceItem, type FrameworkData, type Requirement, requirementsFor, resultHoldsUntil } from './engine';
+import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type DayCalendar, dayCalendarForRun, type EvidenceItem, type FrameworkData, type Requirement, requirementsFor, resultHoldsUntil } from './engine';
 import { refresherMonthsFor } from '../organisations/api';
 import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
 import { type AsOf, asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
@@ -72,8 +73,8 @@ function withPerson(person: StaffRow, result: ComplianceResult): PersonComplianc
   };
 }
 
-function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[]): PersonCompliance {
-  return withPerson(person, computeCompliance(inputFor(person, org, framework, evidence, today, requirements)));
+function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[], calendar?: DayCalendar): PersonCompliance {
+  return withPerson(person, computeCompliance(inputFor(person, org, framework, evidence, today, requirements), calendar));
 }
 
 export interface OrganisationCompliance {
@@ -111,15 +112,12 @@ export async function complianceForOrganisation(pool: Pool, scope: OrganisationS
   // Read before the results, so a change committed in between makes the next request work them out again.
   const [framework, version] = await Promise.all([loadPublishedFramework(pool), keptVersion(pool, org.id)]);
   const key = `${today} ${framework.id} ${version}`;
-  const held = heldResults.get(org.id);
+  const held = keptBy(pool, HELD_RESULTS).get(org.id);
   if (held?.key === key) {
-    // Most recently used last, so the least recently used goes first when room is needed.
-    heldResults.delete(org.id);
-    heldResults.set(org.id, held);
     return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people: [...held.people], counts: structuredClone(held.counts) };
   }
   const result = await workOut(pool, org, today, on, framework);
-  hold(org.id, key, result);
+  hold(pool, org.id, key, result);
   return { ...result, people: [...result.people], counts: structuredClone(result.counts) };
 }
 
@@ -138,44 +136,35 @@ export async function workOutOrganisation(pool: Pool, organisationId: string, to
 }
 
 /**
- * Whole-organisation results for the current day held in this process, by
- * organisation id, with the day, framework and kept_compliance stamps they
- * were read at (every change to anything a result shows moves a stamp on:
- * this module's migrations). A request checks them with one small query and
- * skips reading 24,000 rows when nothing has changed. Bounded by the number
- * of people held; each server process holds its own, and the check makes
- * that safe with several.
+ * Whole-organisation results for the current day held in memory by each
+ * product, by organisation id, with the day, framework and kept_compliance
+ * stamps they were read at (every change to anything a result shows moves a
+ * stamp on: this module's migrations). A request checks them with one small
+ * query and skips reading 24,000 rows when nothing has changed. Bounded by
+ * the number of people held; each server process holds its own, and the
+ * check makes that safe with several.
  */
-const heldResults = new Map<string, { key: string; people: PersonCompliance[]; counts: OrganisationCompliance['counts'] }>();
+interface HeldResult {
+  key: string;
+  people: PersonCompliance[];
+  counts: OrganisationCompliance['counts'];
+}
 // About 2 KB a person with their per-competency results: at most some 60 MB, enough for the largest organisation of the benchmark partnership (24,586).
 const HELD_PEOPLE_LIMIT = 30_000;
-let heldPeople = 0;
+const HELD_RESULTS = cachePerProduct<string, HeldResult>('whole-organisation compliance', { max: HELD_PEOPLE_LIMIT, weight: (held) => held.people.length });
 
-/** Lets go of every organisation held in memory (benchmarks time reading the kept results from the database with it). */
-export function releaseHeldResults(): void {
-  heldResults.clear();
-  heldPeople = 0;
+/** Lets go of every organisation the product holds in memory (benchmarks time reading the kept results from the database with it). */
+export function releaseHeldResults(pool: Pool): void {
+  keptBy(pool, HELD_RESULTS).clear();
 }
 
-function hold(organisationId: string, key: string, result: OrganisationCompliance): void {
-  const previous = heldResults.get(organisationId);
-  if (previous) {
-    heldPeople -= previous.people.length;
-    heldResults.delete(organisationId);
-  }
-  if (result.people.length > HELD_PEOPLE_LIMIT) return;
-  for (const [id, entry] of heldResults) {
-    if (heldPeople + result.people.length <= HELD_PEOPLE_LIMIT) break;
-    heldResults.delete(id);
-    heldPeople -= entry.people.length;
-  }
+function hold(pool: Pool, organisationId: string, key: string, result: OrganisationCompliance): void {
   // Shared by every request that reads them: frozen, so a caller that changed one would fail loudly rather than change the next answer.
   for (const p of result.people) {
     Object.freeze(p.competencies);
     Object.freeze(p);
   }
-  heldResults.set(organisationId, { key, people: result.people, counts: result.counts });
-  heldPeople += result.people.length;
+  keptBy(pool, HELD_RESULTS).set(organisationId, { key, people: result.people, counts: result.counts });
 }
 
 /** How many people of the organisation have kept rows, and the newest stamp among them. */
@@ -190,6 +179,7 @@ async function workOut(pool: Pool, org: OrganisationSettings, today: string, on:
     loadStaffOn(pool, org.id, on),
     on.current ? null : loadEvidenceOn(pool, { organisationId: org.id }, on),
   ]);
+  const calendar = dayCalendarForRun();
   // The requirements of each group are worked out once, not once per person.
   const byGroup = new Map<number | null, Requirement[]>();
   const requirementsOf = (g: number | null) => {
@@ -224,8 +214,8 @@ async function workOut(pool: Pool, org: OrganisationSettings, today: string, on:
       for (const i of again) {
         const p = staff[i];
         const input = inputFor(p, org, framework, unpackEvidence(items.get(p.id), lineageOf), today, requirementsOf(p.groupNumber));
-        const result = computeCompliance(input);
-        toKeep.push({ staffId: p.id, stamp: p.kept?.stamp ?? null, result, freshUntil: resultHoldsUntil(input, result) });
+        const result = computeCompliance(input, calendar);
+        toKeep.push({ staffId: p.id, stamp: p.kept?.stamp ?? null, result, freshUntil: resultHoldsUntil(input, result, calendar) });
         people[i] = withPerson(p, { ...result, competencies: result.competencies.map((c) => ({ ...c, evidenceIds: [] })) });
       }
       await keepResults(pool, org.id, today, framework.id, toKeep);
@@ -239,7 +229,7 @@ async function workOut(pool: Pool, org: OrganisationSettings, today: string, on:
       else byStaff.set(e.staffId, [e]);
     }
     people = staff.map((p) => {
-      const person = computeFor(p, org, framework, byStaff.get(p.id) ?? [], today, requirementsOf(p.groupNumber));
+      const person = computeFor(p, org, framework, byStaff.get(p.id) ?? [], today, requirementsOf(p.groupNumber), calendar);
       return { ...person, competencies: person.competencies.map((c) => ({ ...c, evidenceIds: [] })) };
     });
   }

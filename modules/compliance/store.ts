@@ -1,20 +1,22 @@
 import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import { type OrganisationScope, scopeIncludes } from '../../server/access';
+import { cachePerProduct, keptBy } from '../../server/cache';
 import type { EvidenceItem, FrameworkData } from './engine';
 import { inPostSql, KEPT_COLUMNS, type KeptColumns, type KeptRow, withKept } from './kept';
 
 // A framework version's groups and competencies never change once published
-// (only a draft is edited; publishing makes a new version), so each process
+// (only a draft is edited; publishing makes a new version), so each product
 // reads them once per version. The kept compliance results rely on the same
 // fact: a result worked out with a framework id holds for that version.
-const publishedContent = new Map<string, FrameworkData>();
+const PUBLISHED_CONTENT = cachePerProduct<string, FrameworkData>('published framework content', { max: 20 });
 
-/** The published framework, as the engine needs it: one query for which version is published, its content read once per process. */
+/** The published framework, as the engine needs it: one query for which version is published, its content read once per product. */
 export async function loadPublishedFramework(pool: Pool): Promise<FrameworkData & { id: string | null }> {
   const { rows: f } = await pool.query<{ id: string }>(`select id from frameworks where status = 'published' limit 1`);
   if (!f[0]) return { id: null, groups: [], competencies: [] };
   const id = f[0].id;
+  const publishedContent = keptBy(pool, PUBLISHED_CONTENT);
   let content = publishedContent.get(id);
   if (!content) {
     const [groups, competencies] = await Promise.all([
@@ -28,7 +30,6 @@ export async function loadPublishedFramework(pool: Pool): Promise<FrameworkData 
       groups: groups.rows.map((g) => ({ number: g.number, includesGroups: g.includes_groups ?? [] })),
       competencies: competencies.rows.map((c) => ({ id: c.id, lineage: c.lineage, groupNumber: c.group_number, number: c.number, text: c.text, retired: c.retired })),
     };
-    if (publishedContent.size >= 20) publishedContent.clear();
     publishedContent.set(id, content);
   }
   return { id, ...content };

@@ -2,7 +2,7 @@ import { dateValueFrom } from '../../server/date-input';
 import { plural } from '../../server/wording';
 import express from 'express';
 import { DateTime } from 'luxon';
-import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
+import { allow, type Caller, caller, can, hasRole, managedScope, may, type OrganisationScope, scopeIncludes } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { publishedCompetencies } from '../courses/api';
@@ -28,7 +28,7 @@ export default defineModule({
     {
       label: 'In-house courses',
       href: '/in-house-courses',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 46,
       hub: { topic: 'learning', description: 'Organisations’ own courses and the competencies they are recognised for' },
     },
@@ -68,23 +68,23 @@ export default defineModule({
       });
     }
 
-    router.get('/in-house-courses', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/in-house-courses', allow(can.manageStaff), async (req, res) => {
       const c = caller(req);
       const courses = await listInHouseCourses(pool, managedScope(c));
       res.render(ctx.view('list'), {
         title: 'In-house courses',
         courses: courses.map((x) => ({ ...x, statusText: STATUS_TEXT[x.recognition] })),
-        canSubmit: hasRole(c, 'org-lead'),
-        isAdmin: hasRole(c, 'partnership-admin'),
+        canSubmit: may(c, can.proposeInHouseCourses),
+        isAdmin: may(c, can.manageCourses),
       });
     });
 
-    router.get('/in-house-courses/new', allow('org-lead'), async (req, res) => {
+    router.get('/in-house-courses/new', allow(can.proposeInHouseCourses), async (req, res) => {
       const organisations = await organisationsFor(caller(req));
       await renderForm(req, res, { organisationId: organisations.length === 1 ? organisations[0].id : '', delivery: 'face-to-face' });
     });
 
-    router.post('/in-house-courses/new', allow('org-lead'), async (req, res) => {
+    router.post('/in-house-courses/new', allow(can.proposeInHouseCourses), async (req, res) => {
       const c = caller(req);
       const competencies = await competencyChoices();
       const form = submissionForm(req.body ?? {}, competencies.map((x) => x.lineage));
@@ -110,7 +110,7 @@ export default defineModule({
         deliveryText: DELIVERY_MODES.find((d) => d.value === course.delivery)?.text,
         mapped,
         standards: TRAINING_STANDARDS.map((s) => ({ ...s, met: course.standardsMet.includes(s.id), checked: Array.isArray(review.standard) ? (review.standard as string[]).includes(s.id) : review.standard === s.id })),
-        canReview: hasRole(c, 'partnership-admin') && course.recognition === 'submitted',
+        canReview: may(c, can.manageCourses) && course.recognition === 'submitted',
         reviewed: course.recognition !== 'submitted',
         review,
         canRecord,
@@ -121,9 +121,9 @@ export default defineModule({
       });
     }
 
-    router.get('/in-house-courses/:id', allow('org-lead', 'trainer', 'partnership-admin'), (req, res) => renderCourse(req, res));
+    router.get('/in-house-courses/:id', allow(can.recordTraining), (req, res) => renderCourse(req, res));
 
-    router.post('/in-house-courses/:id/review', allow('partnership-admin'), async (req, res) => {
+    router.post('/in-house-courses/:id/review', allow(can.manageCourses), async (req, res) => {
       const course = await findInHouseCourse(pool, { kind: 'all' }, String(req.params.id));
       if (!course) throw new NotFoundError('course');
       const body = (req.body ?? {}) as Record<string, unknown>;
@@ -134,7 +134,7 @@ export default defineModule({
       res.redirect(`/in-house-courses/${course.id}`);
     });
 
-    router.post('/in-house-courses/:id/completions', allow('org-lead', 'trainer', 'partnership-admin'), async (req, res) => {
+    router.post('/in-house-courses/:id/completions', allow(can.recordTraining), async (req, res) => {
       const c = caller(req);
       const scope = completionScope(c);
       const course = await findInHouseCourse(pool, scope, String(req.params.id));

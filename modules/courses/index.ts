@@ -1,5 +1,5 @@
 import express, { type Request, type Response } from 'express';
-import { allow, caller, hasRole } from '../../server/access';
+import { allow, caller, can, may } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from './audience';
@@ -49,11 +49,11 @@ export default defineModule({
 
     router.get('/courses', allow(), async (req, res) => {
       const c = caller(req);
-      const courses = await store.listCourses(pool, { includeUnpublished: hasRole(c, 'partnership-admin'), publicOnly: isPublicMember(c) });
+      const courses = await store.listCourses(pool, { includeUnpublished: may(c, can.manageCourses), publicOnly: isPublicMember(c) });
       res.render(ctx.view('list'), {
         title: 'Courses',
         courses: courses.map((course) => ({ ...course, isElearning: course.delivery !== 'face-to-face' })),
-        canEdit: hasRole(c, 'partnership-admin'),
+        canEdit: may(c, can.manageCourses),
       });
     });
 
@@ -73,7 +73,7 @@ export default defineModule({
       prerequisiteIds: [],
     };
 
-    router.get('/courses/new', allow('partnership-admin'), async (_req, res) => {
+    router.get('/courses/new', allow(can.manageCourses), async (_req, res) => {
       res.render(ctx.view('form'), { title: 'Add a course', action: '/courses/new', isNew: true, ...(await formContext(blank)) });
     });
 
@@ -98,12 +98,12 @@ export default defineModule({
       res.redirect(`/courses/${input.slug}`);
     }
 
-    router.post('/courses/new', allow('partnership-admin'), (req, res) => save(req, res));
+    router.post('/courses/new', allow(can.manageCourses), (req, res) => save(req, res));
 
     router.get('/courses/:slug', allow(), async (req, res) => {
       const c = caller(req);
       const course = await store.courseBySlug(pool, String(req.params.slug));
-      const admin = hasRole(c, 'partnership-admin');
+      const admin = may(c, can.manageCourses);
       if (!course || (!admin && course.status !== 'published') || (isPublicMember(c) && course.audience !== 'public')) throw new NotFoundError('course');
       const competencies = (await store.publishedCompetencies(pool)).filter((x) => course.competencyLineages.includes(x.lineage));
       const all = await store.listCourses(pool, { includeUnpublished: true });
@@ -116,17 +116,17 @@ export default defineModule({
         audienceText: AUDIENCES.find((a) => a.value === course.audience)?.text,
         deliveryText: DELIVERIES.find((d) => d.value === course.delivery)?.text,
         canEdit: admin,
-        canReport: hasRole(c, 'trainer', 'org-lead', 'partnership-admin'),
+        canReport: may(c, can.viewCourseReports),
       });
     });
 
-    router.get('/courses/:slug/edit', allow('partnership-admin'), async (req, res) => {
+    router.get('/courses/:slug/edit', allow(can.manageCourses), async (req, res) => {
       const course = await store.courseBySlug(pool, String(req.params.slug));
       if (!course) throw new NotFoundError('course');
       res.render(ctx.view('form'), { title: `Edit ${course.title}`, action: `/courses/${course.slug}/edit`, isNew: false, ...(await formContext(course, course.id)) });
     });
 
-    router.post('/courses/:slug/edit', allow('partnership-admin'), async (req, res) => {
+    router.post('/courses/:slug/edit', allow(can.manageCourses), async (req, res) => {
       const course = await store.courseBySlug(pool, String(req.params.slug));
       if (!course) throw new NotFoundError('course');
       await save(req, res, course);

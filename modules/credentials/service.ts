@@ -5,6 +5,7 @@ import { cryptosuite as eddsaRdfc2022 } from '@digitalbazaar/eddsa-rdfc-2022-cry
 import * as vc from '@digitalbazaar/vc';
 import { BitstringStatusList, createCredential } from '@digitalbazaar/vc-bitstring-status-list';
 import type { Pool } from 'pg';
+import { BoundedCache } from '../../server/cache';
 import { inTransaction } from '../../server/db';
 import type { Certificate } from '../certificates/api';
 import { credentialUrls, openBadgeCredential } from './badge';
@@ -95,7 +96,8 @@ export async function signedCredential(pool: Pool, publicUrl: string, certificat
  * fetch it for every check, so the same answer is kept between changes.
  */
 export function statusListService(pool: Pool, publicUrl: string) {
-  const cache = new Map<number, { bits: string; keyId: string; credential: Record<string, unknown> }>();
+  // Each list holds many thousand certificates, so this is a handful of entries; bounded all the same.
+  const cache = new BoundedCache<number, { bits: string; keyId: string; credential: Record<string, unknown> }>({ max: 100 });
   return async (listNumber: number): Promise<Record<string, unknown> | undefined> => {
     const bits = await setBits(pool, listNumber);
     if (!bits) return undefined;

@@ -1,16 +1,16 @@
 import express, { type Request, type Response } from 'express';
-import { allow, caller, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { readFlags } from '../../server/cli-args';
 import { NotFoundError, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { londonToday } from '../../server/london';
-import { describeMonths, parseRetentionMonths, retentionInForce } from './rules';
+import { describeMonths, parseRetentionMonths } from './rules';
 import { anonymiseLeaver, dueLeavers, retentionMonths, setRetentionMonths, subjectAccess } from './store';
 
 /** Anonymises every leaver past the retention period; one transaction per person, so one failure loses no one else's. */
 export async function anonymiseDueLeavers(ctx: ModuleContext, actorUserId: string | null, today = londonToday()): Promise<number> {
-  const { months } = await retentionMonths(ctx.database.pool);
+  const { months } = await retentionMonths(ctx.database.pool, ctx.config.leaverRetentionMonths);
   let done = 0;
   for (const leaver of await dueLeavers(ctx.database.pool, { kind: 'all' }, today, months)) {
     if (await ctx.database.transaction((client) => anonymiseLeaver(client, leaver.id, actorUserId, months))) done++;
@@ -25,15 +25,11 @@ export default defineModule({
     {
       label: 'Data protection',
       href: '/admin/data-protection',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 93,
       hub: { topic: 'data', description: 'How long leavers’ records are kept, subject access and erasure' },
     },
   ],
-  onStart: async () => {
-    // A bad value stops the server at start, naming the variable, as every other setting does.
-    retentionInForce(null, process.env.LEAVER_RETENTION_MONTHS);
-  },
   jobs(ctx, agenda) {
     agenda.define('data protection: anonymise leavers', async () => {
       const n = await anonymiseDueLeavers(ctx, null);
@@ -69,23 +65,23 @@ export default defineModule({
     const logExport = (me: { userId: string }, data: { person: { staffId: string } }, format: string, req: Request) =>
       audit(pool, { actorUserId: me.userId, action: 'data-protection.subject-access-exported', subjectType: 'staff', subjectId: data.person.staffId, detail: { format }, ip: req.ip });
 
-    router.get('/admin/people/:id/subject-access.json', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/admin/people/:id/subject-access.json', allow(can.manageStaff), async (req, res) => {
       const { me, data } = await exportFor(req);
       await logExport(me, data, 'json', req);
       res.attachment(fileName(data.person.name, 'json')).type('application/json').send(JSON.stringify(data, null, 2));
     });
 
-    router.get('/admin/people/:id/subject-access.pdf', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/admin/people/:id/subject-access.pdf', allow(can.manageStaff), async (req, res) => {
       const { me, data } = await exportFor(req);
       // Loaded on the first such export, not at start (pdfkit and its fonts).
       const { renderSubjectAccessPdf } = require('./pdf') as typeof import('./pdf');
-      const pdf = await renderSubjectAccessPdf(data, res.locals.partnership?.name ?? 'The partnership');
+      const pdf = await renderSubjectAccessPdf(data, res.locals.partnership?.name ?? 'The partnership', ctx.database.pool);
       await logExport(me, data, 'pdf', req);
       res.attachment(fileName(data.person.name, 'pdf')).type('application/pdf').send(pdf);
     });
 
     async function page(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
-      const { months, partnershipMonths } = await retentionMonths(pool);
+      const { months, partnershipMonths } = await retentionMonths(pool, ctx.config.leaverRetentionMonths);
       const due = await dueLeavers(pool, { kind: 'all' }, londonToday(), months);
       const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
       const { rows: people } = q
@@ -111,9 +107,9 @@ export default defineModule({
       });
     }
 
-    router.get('/admin/data-protection', allow('partnership-admin'), (req, res) => page(req, res));
+    router.get('/admin/data-protection', allow(can.administerPartnership), (req, res) => page(req, res));
 
-    router.post('/admin/data-protection/retention', allow('partnership-admin'), async (req, res) => {
+    router.post('/admin/data-protection/retention', allow(can.administerPartnership), async (req, res) => {
       const raw = req.body?.months;
       const months = parseRetentionMonths(raw);
       if (months === null) {
@@ -125,7 +121,7 @@ export default defineModule({
       res.redirect('/admin/data-protection');
     });
 
-    router.post('/admin/data-protection/anonymise', allow('partnership-admin'), async (req, res) => {
+    router.post('/admin/data-protection/anonymise', allow(can.administerPartnership), async (req, res) => {
       const n = await anonymiseDueLeavers(ctx, caller(req).userId);
       req.session.flash = n ? `Anonymised ${n} leaver${n === 1 ? '' : 's'}` : 'No leavers are past the retention period';
       res.redirect('/admin/data-protection');

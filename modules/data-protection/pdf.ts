@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { productPdf } from '../../server/pdf';
 import type { SubjectAccess } from './store';
 
@@ -9,8 +10,9 @@ function show(value: unknown): string {
 }
 
 /** The subject access export as a readable A4 document: the same content as the JSON, one section per kind of record. */
-export function renderSubjectAccessPdf(data: SubjectAccess, partnershipName: string): Promise<Buffer> {
-  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Information held about ${data.person.name}`, Author: partnershipName } });
+/** `pool`: the product's database pool, which keeps its parsed fonts. */
+export function renderSubjectAccessPdf(data: SubjectAccess, partnershipName: string, pool: Pool): Promise<Buffer> {
+  const { doc, done } = productPdf({ size: 'A4', margin: 50, info: { Title: `Information held about ${data.person.name}`, Author: partnershipName } }, pool);
   const heading = (text: string) => doc.moveDown(0.6).font('bold').fontSize(13).text(text).moveDown(0.2);
   const row = (record: Record<string, unknown>) => {
     for (const [key, value] of Object.entries(record)) doc.font('bold').fontSize(9).text(`${key}: `, { continued: true }).font('body').text(show(value));

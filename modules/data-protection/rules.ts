@@ -12,15 +12,12 @@ export function parseRetentionMonths(value: unknown): number | null {
   return months >= 1 && months <= 1200 ? months : null;
 }
 
-/** The period in force: the partnership's own setting, else the environment's, else six years. */
-export function retentionInForce(partnershipMonths: number | null, env: string | undefined): number {
-  if (partnershipMonths) return partnershipMonths;
-  if (env !== undefined && env !== '') {
-    const months = parseRetentionMonths(env);
-    if (months === null) throw new Error(`LEAVER_RETENTION_MONTHS must be a whole number of months from 1 to 1200 (it is "${env}")`);
-    return months;
-  }
-  return DEFAULT_RETENTION_MONTHS;
+/**
+ * The period in force: the partnership's own setting, else the server's
+ * (LEAVER_RETENTION_MONTHS, checked by its configuration at start), else six years.
+ */
+export function retentionInForce(partnershipMonths: number | null, configured: number | undefined): number {
+  return partnershipMonths || configured || DEFAULT_RETENTION_MONTHS;
 }
 
 /** People who left on or before this date are past the retention period on `today` (YYYY-MM-DD). */

@@ -114,10 +114,11 @@ export interface DueLeaver {
   leavingDate: string;
 }
 
-export async function retentionMonths(pool: Queryable): Promise<{ months: number; partnershipMonths: number | null }> {
+/** `configured`: LEAVER_RETENTION_MONTHS from the configuration. */
+export async function retentionMonths(pool: Queryable, configured: number | undefined): Promise<{ months: number; partnershipMonths: number | null }> {
   const { rows } = await pool.query<{ leaver_retention_months: number | null }>('select leaver_retention_months from partnership where id = 1');
   const partnershipMonths = rows[0]?.leaver_retention_months ?? null;
-  return { months: retentionInForce(partnershipMonths, process.env.LEAVER_RETENTION_MONTHS), partnershipMonths };
+  return { months: retentionInForce(partnershipMonths, configured), partnershipMonths };
 }
 
 export async function setRetentionMonths(pool: Pool, months: number | null, actorUserId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import express from 'express';
-import { allow, caller } from '../../server/access';
+import { allow, caller, can } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { londonToday } from '../../server/london';
 import { defineModule, type ModuleContext } from '../../server/module';
@@ -136,7 +136,7 @@ export default defineModule({
       res.redirect('/my-certificates');
     });
 
-    router.get('/courses/:slug/evaluation/settings', allow('partnership-admin'), async (req, res) => {
+    router.get('/courses/:slug/evaluation/settings', allow(can.manageCourses), async (req, res) => {
       const { rows } = await pool.query<{ id: string; slug: string; title: string; requiresEvaluation: boolean; followUpWeeks: number }>(
         `select id, slug, title, requires_evaluation as "requiresEvaluation", evaluation_follow_up_weeks as "followUpWeeks" from courses where slug = $1`,
         [String(req.params.slug)],
@@ -145,7 +145,7 @@ export default defineModule({
       res.render(ctx.view('settings'), { title: 'Evaluation settings', course: rows[0], form: { requiresEvaluation: rows[0].requiresEvaluation ? 'yes' : 'no', followUpWeeks: String(rows[0].followUpWeeks) } });
     });
 
-    router.post('/courses/:slug/evaluation/settings', allow('partnership-admin'), async (req, res) => {
+    router.post('/courses/:slug/evaluation/settings', allow(can.manageCourses), async (req, res) => {
       const { rows } = await pool.query<{ id: string; slug: string; title: string }>('select id, slug, title from courses where slug = $1', [String(req.params.slug)]);
       if (!rows[0]) throw new NotFoundError('course');
       const form = { requiresEvaluation: String(req.body?.requiresEvaluation ?? ''), followUpWeeks: String(req.body?.followUpWeeks ?? '').trim() };
@@ -178,8 +178,8 @@ export default defineModule({
       res.redirect(`/evaluation/follow-up/${followUp.id}`);
     });
 
-    router.get('/board/evaluation', allow('board-member', 'partnership-admin'), async (_req, res) => {
-      const [pairs, labels, threshold, followUps] = await Promise.all([ratingPairs(pool), competencyLabels(pool), suppressionThreshold(pool), followUpCounts(pool)]);
+    router.get('/board/evaluation', allow(can.viewBoard), async (_req, res) => {
+      const [pairs, labels, threshold, followUps] = await Promise.all([ratingPairs(pool), competencyLabels(pool), suppressionThreshold(pool, ctx.config.boardSuppressionThreshold), followUpCounts(pool)]);
       const rows = confidenceChange(pairs, threshold)
         .map((r) => ({ ...r, competency: labels.get(r.lineage), peopleShown: publishedCount(r.people, threshold) }))
         .filter((r) => r.competency)

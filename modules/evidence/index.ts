@@ -1,7 +1,7 @@
 import { dateValueFrom } from '../../server/date-input';
 import Busboy from 'busboy';
 import express, { type Request, type Response } from 'express';
-import { allow, caller, managedScope, type OrganisationScope } from '../../server/access';
+import { allow, caller, can, managedScope, type OrganisationScope } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
@@ -111,10 +111,10 @@ export default defineModule({
     const router = express.Router();
     const pool = ctx.database.pool;
 
-    router.get('/staff/:id/evidence/sign-off', allow('org-lead', 'trainer', 'partnership-admin'), (req, res) => renderRecord(ctx, req, res, 'sign-off', {}));
-    router.post('/staff/:id/evidence/sign-off', allow('org-lead', 'trainer', 'partnership-admin'), (req, res) => postRecord(ctx, req, res, 'sign-off'));
-    router.get('/staff/:id/evidence/prior-learning', allow('org-lead', 'partnership-admin'), (req, res) => renderRecord(ctx, req, res, 'prior-learning', {}));
-    router.post('/staff/:id/evidence/prior-learning', allow('org-lead', 'partnership-admin'), (req, res) => postRecord(ctx, req, res, 'prior-learning'));
+    router.get('/staff/:id/evidence/sign-off', allow(can.recordTraining), (req, res) => renderRecord(ctx, req, res, 'sign-off', {}));
+    router.post('/staff/:id/evidence/sign-off', allow(can.recordTraining), (req, res) => postRecord(ctx, req, res, 'sign-off'));
+    router.get('/staff/:id/evidence/prior-learning', allow(can.manageStaff), (req, res) => renderRecord(ctx, req, res, 'prior-learning', {}));
+    router.post('/staff/:id/evidence/prior-learning', allow(can.manageStaff), (req, res) => postRecord(ctx, req, res, 'prior-learning'));
 
     router.get('/staff/:id/evidence/upload', allow(), async (req, res) => {
       const c = caller(req);
@@ -158,7 +158,7 @@ export default defineModule({
       res.send(doc.content);
     });
 
-    router.post('/staff/:id/documents/:documentId/verify', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.post('/staff/:id/documents/:documentId/verify', allow(can.manageStaff), async (req, res) => {
       const c = caller(req);
       const staffId = String(req.params.id);
       const scope = managedScope(c);
@@ -190,8 +190,8 @@ export default defineModule({
       });
     }
 
-    router.get('/staff/:id/evidence/:evidenceId/change', allow('org-lead', 'partnership-admin'), (req, res) => renderChange(req, res, {}));
-    router.post('/staff/:id/evidence/:evidenceId/change', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/staff/:id/evidence/:evidenceId/change', allow(can.manageStaff), (req, res) => renderChange(req, res, {}));
+    router.post('/staff/:id/evidence/:evidenceId/change', allow(can.manageStaff), async (req, res) => {
       const c = caller(req);
       const s = (k: string) => (typeof req.body?.[k] === 'string' ? (req.body[k] as string).trim() : '');
       const form = { action: s('action'), reason: s('reason'), achievedOn: dateValueFrom(req.body ?? {}, 'achievedOn'), note: s('note') };

@@ -1,4 +1,4 @@
-import { type Caller, hasRole, managedScope, type OrganisationScope, trainingScope } from '../../server/access';
+import { type Caller, type OrganisationScope, trainingScope } from '../../server/access';
 
 /** The person themself sees their own record; leads their organisation; trainers and admins everyone. */
 export function viewScope(c: Caller, staffId: string): OrganisationScope {
@@ -7,5 +7,5 @@ export function viewScope(c: Caller, staffId: string): OrganisationScope {
 
 /** Who may record sign-off: leads for their organisation, trainers and admins for anyone. */
 export function signOffScope(c: Caller): OrganisationScope {
-  return hasRole(c, 'trainer', 'partnership-admin') ? { kind: 'all' } : managedScope(c);
+  return trainingScope(c);
 }

@@ -53,15 +53,16 @@ export interface DocumentProblem {
 export const SCHEMA_FILE = path.join(__dirname, 'public', 'framework.schema.json');
 export const SOMERSET_FILE = path.join(__dirname, 'public', 'somerset.framework.json');
 
-let compiled: ReturnType<Ajv2020['compile']> | undefined;
-function schemaValidator() {
-  if (!compiled) {
-    // Loaded when a document is first checked (an import, or a new database), not at every start.
-    const { Ajv2020: Validator } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
-    const ajv = new Validator({ allErrors: true, strict: true });
-    compiled = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
-  }
-  return compiled;
+/**
+ * The schema, compiled for each document checked: a document is checked only
+ * when an administrator uploads one, rarely enough that keeping the compiled
+ * schema in memory between uploads is not worth holding state for.
+ */
+function schemaValidator(): ReturnType<Ajv2020['compile']> {
+  // Loaded when a document is checked, not at every start.
+  const { Ajv2020: Validator } = require('ajv/dist/2020') as typeof import('ajv/dist/2020');
+  const ajv = new Validator({ allErrors: true, strict: true });
+  return ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
 }
 
 /** Reads a document from the bytes of an uploaded file; problems when it is not one this product can take. */

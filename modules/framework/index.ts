@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { allow, caller, hasRole } from '../../server/access';
+import { allow, caller, can, may } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
@@ -16,7 +16,6 @@ import {
   frameworkChanges, frameworkToJson, groupsIncluded, hasCompetencyChanges, requirementsFor, staffAffected } from './model';
 import * as store from './store';
 
-const ADMIN = 'partnership-admin' as const;
 const MAX_TEXT = 1000;
 const STYLESHEET = '/modules/framework/framework.css';
 
@@ -59,7 +58,7 @@ function pageRoutes(ctx: ModuleContext) {
     res.render(ctx.view('framework'), {
       title: framework.name,
       stylesheets: [STYLESHEET],
-      canManage: hasRole(req.caller, ADMIN),
+      canManage: may(req.caller, can.administerPartnership),
       framework,
       groups: framework.groups.map((g) => ({
         ...g,
@@ -88,7 +87,7 @@ function pageRoutes(ctx: ModuleContext) {
     });
   });
 
-  router.get('/admin/framework', allow(ADMIN), async (_req, res) => {
+  router.get('/admin/framework', allow(can.administerPartnership), async (_req, res) => {
     const [versions, draft] = await Promise.all([store.frameworkVersions(pool), store.draftFramework(pool)]);
     res.render(ctx.view('admin-framework'), {
       title: 'Manage the framework',
@@ -98,24 +97,24 @@ function pageRoutes(ctx: ModuleContext) {
     });
   });
 
-  router.post('/admin/framework/draft', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/draft', allow(can.administerPartnership), async (req, res) => {
     await ctx.database.transaction((client) => store.createDraft(client, caller(req).userId));
     req.session.flash = 'A draft copy of the published framework is ready to edit';
     res.redirect('/admin/framework');
   });
 
-  router.post('/admin/framework/draft/discard', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/draft/discard', allow(can.administerPartnership), async (req, res) => {
     await ctx.database.transaction((client) => store.discardDraft(client, caller(req).userId));
     req.session.flash = 'The draft has been discarded';
     res.redirect('/admin/framework');
   });
 
-  router.get('/admin/framework/draft/groups/:number/competencies/new', allow(ADMIN), async (req, res) => {
+  router.get('/admin/framework/draft/groups/:number/competencies/new', allow(can.administerPartnership), async (req, res) => {
     const n = groupNumberParam(req);
     res.render(ctx.view('admin-competency'), { title: `Add a competency to ${await draftGroupName(n)}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n });
   });
 
-  router.post('/admin/framework/draft/groups/:number/competencies/new', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/draft/groups/:number/competencies/new', allow(can.administerPartnership), async (req, res) => {
     const n = groupNumberParam(req);
     const { text, error } = competencyText(req.body.text);
     if (error) {
@@ -128,14 +127,14 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect('/admin/framework');
   });
 
-  router.get('/admin/framework/draft/competencies/:id/edit', allow(ADMIN), async (req, res) => {
+  router.get('/admin/framework/draft/competencies/:id/edit', allow(can.administerPartnership), async (req, res) => {
     const c = await store.findDraftCompetency(pool, String(req.params.id));
     res.render(ctx.view('admin-competency'), {
       title: `Reword competency ${c.groupNumber}.${c.number}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: c.groupNumber, text: c.text, editing: true,
     });
   });
 
-  router.post('/admin/framework/draft/competencies/:id/edit', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/draft/competencies/:id/edit', allow(can.administerPartnership), async (req, res) => {
     const c = await store.findDraftCompetency(pool, String(req.params.id));
     const { text, error } = competencyText(req.body.text);
     if (error) {
@@ -149,7 +148,7 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect('/admin/framework');
   });
 
-  router.post('/admin/framework/draft/competencies/:id/:action', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/draft/competencies/:id/:action', allow(can.administerPartnership), async (req, res) => {
     const id = String(req.params.id);
     const action = String(req.params.action);
     await ctx.database.transaction(async (client) => {
@@ -161,7 +160,7 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect(`/admin/framework#competency-${id}`);
   });
 
-  router.get('/admin/framework/draft/groups/:number/edit', allow(ADMIN), async (req, res) => {
+  router.get('/admin/framework/draft/groups/:number/edit', allow(can.administerPartnership), async (req, res) => {
     const n = groupNumberParam(req);
     const draft = await store.draftFramework(pool);
     const group = draft?.groups.find((g) => g.number === n);
@@ -180,7 +179,7 @@ function pageRoutes(ctx: ModuleContext) {
     });
   });
 
-  router.post('/admin/framework/draft/groups/:number/edit', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/draft/groups/:number/edit', allow(can.administerPartnership), async (req, res) => {
     const n = groupNumberParam(req);
     const draft = await store.draftFramework(pool);
     if (!draft?.groups.some((g) => g.number === n)) throw new HttpError(404, 'We could not find that staff group in the draft.');
@@ -222,7 +221,7 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect('/admin/framework');
   });
 
-  router.get('/admin/framework/versions/:version/framework.json', allow(ADMIN), async (req, res) => {
+  router.get('/admin/framework/versions/:version/framework.json', allow(can.administerPartnership), async (req, res) => {
     const version = Number(req.params.version);
     const row = Number.isInteger(version) ? (await store.frameworkVersions(pool)).find((v) => v.version === version) : undefined;
     const framework = row && (await store.loadFramework(pool, row.id));
@@ -239,11 +238,11 @@ function pageRoutes(ctx: ModuleContext) {
     ...extra,
   });
 
-  router.get('/admin/framework/import', allow(ADMIN), async (_req, res) => {
+  router.get('/admin/framework/import', allow(can.administerPartnership), async (_req, res) => {
     res.render(ctx.view('admin-import'), importPage({ draft: await store.draftFramework(pool) }));
   });
 
-  router.post('/admin/framework/import', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/import', allow(can.administerPartnership), async (req, res) => {
     const fail = (problems: DocumentProblem[]) =>
       res.status(400).render(ctx.view('admin-import'), importPage({ errors: problemSummary(problems), fileError: problems.length === 1 ? problems[0].text : `The file has ${problems.length} problems, listed above` }));
     if (!req.is('multipart/form-data')) return fail([{ path: '', text: 'Select a framework document (a .json file)' }]);
@@ -261,7 +260,7 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect('/admin/framework/draft/publish');
   });
 
-  router.get('/admin/framework/draft/publish', allow(ADMIN), async (_req, res) => {
+  router.get('/admin/framework/draft/publish', allow(can.administerPartnership), async (_req, res) => {
     const [published, draft, counts, mappings] = await Promise.all([
       store.publishedFramework(pool),
       store.draftFramework(pool),
@@ -297,7 +296,7 @@ function pageRoutes(ctx: ModuleContext) {
     });
   });
 
-  router.post('/admin/framework/draft/publish', allow(ADMIN), async (req, res) => {
+  router.post('/admin/framework/draft/publish', allow(can.administerPartnership), async (req, res) => {
     const [published, draft] = await Promise.all([store.publishedFramework(pool), store.draftFramework(pool)]);
     if (!draft || !published) throw new HttpError(404, 'There is no draft framework to publish.');
     const changes = frameworkChanges(published, draft).filter((c) => hasCompetencyChanges(c) || c.textChanges.length > 0);
@@ -336,14 +335,14 @@ export default defineModule({
     {
       label: 'Framework versions',
       href: '/admin/framework',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 21,
       hub: { topic: 'learning', description: 'Draft, edit and publish a new version of the framework' },
     },
     {
       label: 'Job title mappings',
       href: '/admin/job-roles',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 22,
       hub: { topic: 'people', description: 'Which staff group each job title belongs to, across the partnership' },
     },

@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { allow, caller, hasRole, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope, may } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
@@ -9,8 +9,6 @@ import { licencesOf, licenceStatus, londonToday } from './licences';
 import { createOrganisationStore, type Organisation, SECTORS } from './store';
 import { validateDetails, validateLicence, validateSettings } from './validation';
 
-const ADMIN = 'partnership-admin' as const;
-const LEAD = 'org-lead' as const;
 const SECTOR_OPTIONS = Object.entries(SECTORS).map(([value, text]) => ({ value, text }));
 const LICENCE_STATUS_TEXT = { active: 'Active', lapsed: 'Lapsed', none: 'No licence' } as const;
 
@@ -41,21 +39,21 @@ function pageRoutes(ctx: ModuleContext) {
     };
   }
 
-  router.get('/admin/organisations', allow(ADMIN, LEAD), async (req, res) => {
+  router.get('/admin/organisations', allow(can.manageOrganisation), async (req, res) => {
     const today = londonToday();
     const orgs = await store.inScope(managedScope(caller(req)));
     const rows = await Promise.all(orgs.map(async (o) => ({ ...o, sectorText: SECTORS[o.sector], licence: await licenceSummary(o, today) })));
-    res.render(ctx.view('organisations'), { title: 'Organisations', organisations: rows, canCreate: hasRole(req.caller, ADMIN) });
+    res.render(ctx.view('organisations'), { title: 'Organisations', organisations: rows, canCreate: may(req.caller, can.administerPartnership) });
   });
 
   const detailsForm = (res: express.Response, locals: Record<string, unknown>) =>
     res.render(ctx.view('organisation-form'), { sectors: SECTOR_OPTIONS, backLink: '/admin/organisations', ...locals });
 
-  router.get('/admin/organisations/new', allow(ADMIN), (_req, res) => {
+  router.get('/admin/organisations/new', allow(can.administerPartnership), (_req, res) => {
     detailsForm(res, { title: 'Add an organisation', action: '/admin/organisations/new', values: { inArea: true, emailDomains: '' } });
   });
 
-  router.post('/admin/organisations/new', allow(ADMIN), async (req, res) => {
+  router.post('/admin/organisations/new', allow(can.administerPartnership), async (req, res) => {
     const { values, errors } = validateDetails(req.body);
     if (!errors.length && (await store.slugTaken(values.slug))) errors.push({ text: 'Another organisation already uses that short name', href: '#slug' });
     if (errors.length) {
@@ -72,7 +70,7 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect(`/admin/organisations/${org.slug}`);
   });
 
-  router.get('/admin/organisations/:slug', allow(ADMIN, LEAD), async (req, res) => {
+  router.get('/admin/organisations/:slug', allow(can.manageOrganisation), async (req, res) => {
     const org = await managed(req);
     const [leads, licence] = await Promise.all([store.leads(org.id), licenceSummary(org, londonToday())]);
     res.render(ctx.view('organisation'), {
@@ -82,18 +80,18 @@ function pageRoutes(ctx: ModuleContext) {
       refresher: (await publishedGroups(ctx.database.pool)).map((g) => ({ ...g, months: refresherMonthsFor(org.refresherMonths, g.number) })),
       leads,
       licence,
-      isAdmin: hasRole(req.caller, ADMIN),
+      isAdmin: may(req.caller, can.administerPartnership),
     });
   });
 
-  router.get('/admin/organisations/:slug/edit', allow(ADMIN), async (req, res) => {
+  router.get('/admin/organisations/:slug/edit', allow(can.administerPartnership), async (req, res) => {
     const org = await managed(req);
     detailsForm(res, {
       title: `Change ${org.name}`, action: req.originalUrl, backLink: `/admin/organisations/${org.slug}`, values: { ...org, emailDomains: org.emailDomains.join(', ') },
     });
   });
 
-  router.post('/admin/organisations/:slug/edit', allow(ADMIN), async (req, res) => {
+  router.post('/admin/organisations/:slug/edit', allow(can.administerPartnership), async (req, res) => {
     const org = await managed(req);
     const { values, errors } = validateDetails(req.body);
     if (!errors.length && (await store.slugTaken(values.slug, org.id))) errors.push({ text: 'Another organisation already uses that short name', href: '#slug' });
@@ -126,7 +124,7 @@ function pageRoutes(ctx: ModuleContext) {
     });
   };
 
-  router.get('/admin/organisations/:slug/settings', allow(ADMIN, LEAD), async (req, res) => {
+  router.get('/admin/organisations/:slug/settings', allow(can.manageOrganisation), async (req, res) => {
     const org = await managed(req);
     const groups = await publishedGroups(ctx.database.pool);
     await settingsForm(res, org, {
@@ -137,7 +135,7 @@ function pageRoutes(ctx: ModuleContext) {
     });
   });
 
-  router.post('/admin/organisations/:slug/settings', allow(ADMIN, LEAD), async (req, res) => {
+  router.post('/admin/organisations/:slug/settings', allow(can.manageOrganisation), async (req, res) => {
     const org = await managed(req);
     const { values, errors } = validateSettings(req.body, await publishedGroups(ctx.database.pool));
     if (errors.length) return settingsForm(res.status(400), org, { errors, values: req.body });
@@ -158,12 +156,12 @@ function pageRoutes(ctx: ModuleContext) {
     res.redirect(`/admin/organisations/${org.slug}`);
   });
 
-  router.get('/admin/organisations/:slug/licences/new', allow(ADMIN), async (req, res) => {
+  router.get('/admin/organisations/:slug/licences/new', allow(can.administerPartnership), async (req, res) => {
     const org = await managed(req);
     res.render(ctx.view('licence-form'), { title: `Add a licence for ${org.name}`, backLink: `/admin/organisations/${org.slug}`, org, values: {} });
   });
 
-  router.post('/admin/organisations/:slug/licences/new', allow(ADMIN), async (req, res) => {
+  router.post('/admin/organisations/:slug/licences/new', allow(can.administerPartnership), async (req, res) => {
     const org = await managed(req);
     const { values, entered, errors } = validateLicence(req.body);
     if (errors.length) {
@@ -187,7 +185,7 @@ export default defineModule({
     {
       label: 'Organisations',
       href: '/admin/organisations',
-      roles: [ADMIN, LEAD],
+      roles: can.manageOrganisation,
       order: 70,
       hub: { topic: 'partnership', description: 'The partnership’s member organisations, their settings and their leads' },
     },

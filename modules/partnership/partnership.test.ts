@@ -75,8 +75,8 @@ describe(`partnership settings (${TEST_DB})`, function () {
       expiresOn: '2029-11-23',
       partnershipName: 'Westshire Domestic Abuse Board',
     };
-    const without = await renderCertificatePdf(certificate, server.url);
-    const withLogo = await renderCertificatePdf({ ...certificate, logoPng }, server.url);
+    const without = await renderCertificatePdf(certificate, server.url, server.product.database.pool);
+    const withLogo = await renderCertificatePdf({ ...certificate, logoPng }, server.url, server.product.database.pool);
     expect(imagesIn(without)).to.equal(0);
     expect(imagesIn(withLogo)).to.be.greaterThan(0);
   });

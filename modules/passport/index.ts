@@ -1,5 +1,5 @@
 import express from 'express';
-import { allow, caller, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope } from '../../server/access';
 import { HttpError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { londonToday } from '../../server/london';
@@ -39,7 +39,7 @@ export default defineModule({
     {
       label: 'Passports received',
       href: '/training-passports',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 66,
       hub: { topic: 'people', description: 'Training records that staff joining from another organisation have shared with you' },
     },
@@ -86,7 +86,7 @@ export default defineModule({
       res.redirect('/passport');
     });
 
-    router.get('/training-passports', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/training-passports', allow(can.manageStaff), async (req, res) => {
       const scope = managedScope(caller(req));
       const organisations = await listOrganisations(pool, scope);
       const slug = typeof req.query.org === 'string' ? req.query.org : organisations.length === 1 ? organisations[0].slug : undefined;

@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { allow, caller, managedScope } from '../../server/access';
+import { allow, caller, can, managedScope } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { readFlags } from '../../server/cli-args';
 import { HttpError, NotFoundError, UsageError } from '../../server/errors';
@@ -81,21 +81,21 @@ export default defineModule({
     {
       label: 'Reminders',
       href: '/reminders',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 45,
       hub: { topic: 'people', description: 'When staff are reminded of training that is due, and the digest leads receive' },
     },
     {
       label: 'Reminder defaults',
       href: '/admin/reminder-defaults',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 46,
       hub: { topic: 'people', description: 'The reminder timings every organisation starts from' },
     },
     {
       label: 'Outbox',
       href: '/admin/outbox',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 90,
       hub: { topic: 'data', description: 'Every email the service has sent or is waiting to send' },
     },
@@ -144,7 +144,7 @@ export default defineModule({
       res.render(ctx.view('unsubscribe'), { title: 'Stop the training digest', done: true });
     });
 
-    router.get('/reminders', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/reminders', allow(can.manageStaff), async (req, res) => {
       const orgs = await store.organisations(managedScope(caller(req)));
       if (orgs.length === 1) return res.redirect(`/reminders/${orgs[0].slug}`);
       const defaults = await store.defaults();
@@ -156,7 +156,7 @@ export default defineModule({
       });
     });
 
-    router.get('/reminders/:slug', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/reminders/:slug', allow(can.manageStaff), async (req, res) => {
       const org = await orgInScope(req);
       const scope = managedScope(caller(req));
       const now = new Date();
@@ -188,7 +188,7 @@ export default defineModule({
     const policyPage = (res: express.Response, o: { title: string; action: string; form: object; errors?: object[]; caption: string; isOrganisation: boolean; ownPolicy?: boolean }) =>
       res.status(o.errors?.length ? 400 : 200).render(ctx.view('reminders-policy'), o);
 
-    router.get('/reminders/:slug/policy', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/reminders/:slug/policy', allow(can.manageStaff), async (req, res) => {
       const org = await orgInScope(req);
       policyPage(res, {
         title: 'Reminder policy',
@@ -199,7 +199,7 @@ export default defineModule({
         ownPolicy: Object.keys(partialPolicy(org.policy)).length > 0,
       });
     });
-    router.post('/reminders/:slug/policy', allow('org-lead', 'partnership-admin'), async (req, res) => {
+    router.post('/reminders/:slug/policy', allow(can.manageStaff), async (req, res) => {
       const org = await orgInScope(req);
       const c = caller(req);
       const body = req.body as Record<string, unknown>;
@@ -219,7 +219,7 @@ export default defineModule({
       res.redirect(`/reminders/${org.slug}`);
     });
 
-    router.get('/admin/reminder-defaults', allow('partnership-admin'), async (_req, res) => {
+    router.get('/admin/reminder-defaults', allow(can.administerPartnership), async (_req, res) => {
       policyPage(res, {
         title: 'Default reminder policy',
         caption: 'Partnership defaults',
@@ -228,7 +228,7 @@ export default defineModule({
         isOrganisation: false,
       });
     });
-    router.post('/admin/reminder-defaults', allow('partnership-admin'), async (req, res) => {
+    router.post('/admin/reminder-defaults', allow(can.administerPartnership), async (req, res) => {
       const parsed = policyFromForm(req.body as Record<string, unknown>);
       if (!parsed.policy) {
         return policyPage(res, { title: 'Default reminder policy', caption: 'Partnership defaults', action: '/admin/reminder-defaults', form: parsed.form, errors: parsed.errors, isOrganisation: false });
@@ -240,7 +240,7 @@ export default defineModule({
       res.redirect('/reminders');
     });
 
-    router.get('/admin/outbox', allow('partnership-admin'), async (req, res) => {
+    router.get('/admin/outbox', allow(can.administerPartnership), async (req, res) => {
       const status = typeof req.query.status === 'string' && OUTBOX_STATUSES.includes(req.query.status) ? req.query.status : null;
       const { messages, counts } = await store.outbox(status);
       res.render(ctx.view('outbox'), {
@@ -251,7 +251,7 @@ export default defineModule({
         messages: messages.map((m) => ({ ...m, statusLabel: STATUS_LABEL[m.status] })),
       });
     });
-    router.get('/admin/outbox/:id', allow('partnership-admin'), async (req, res) => {
+    router.get('/admin/outbox/:id', allow(can.administerPartnership), async (req, res) => {
       const message = await store.outboxMessage(String(req.params.id));
       if (!message) throw new NotFoundError('message');
       res.render(ctx.view('outbox-message'), { title: message.subject, message: { ...message, lines: withoutSecretLinks(String(message.text)).split('\n'), statusLabel: STATUS_LABEL[message.status] } });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
+import { PRODUCT_TYPES } from '../../server/db';
 import { createLogger } from '../../server/logger';
 import { createMailer, type Mailer } from '../../server/mail';
 import { addDays, addMonths, complianceForStaff } from '../compliance/api';
@@ -100,7 +101,7 @@ describe('refresher reminders: scans, outbox and email', function () {
   });
 
   it('two servers scanning one database at once queue no duplicates', async () => {
-    const second = new pg.Pool({ connectionString: server.product.database.url, max: 4 });
+    const second = new pg.Pool({ connectionString: server.product.database.url, max: 4, types: PRODUCT_TYPES });
     try {
       const other: ScanDeps = { pool: second, mailer: createMailer({ mailFrom: 'x@test.example' }, second, createLogger({ env: 'test', logLevel: 'silent' })), config: server.product.config };
       const now = morning(today);
@@ -123,7 +124,7 @@ describe('refresher reminders: scans, outbox and email', function () {
   it('a crash between queueing and sending loses nothing and duplicates nothing', async () => {
     const org = 'vale-police';
     // The first process dies part-way through queueing (after three messages) and never delivers.
-    const crashing = new pg.Pool({ connectionString: server.product.database.url, max: 2 });
+    const crashing = new pg.Pool({ connectionString: server.product.database.url, max: 2, types: PRODUCT_TYPES });
     const real = createMailer(server.product.config, crashing, createLogger({ env: 'test', logLevel: 'silent' }));
     let left = 3;
     const dying: Mailer = {

@@ -1,5 +1,5 @@
 import express from 'express';
-import { allow, caller } from '../../server/access';
+import { allow, caller, can } from '../../server/access';
 import { audit } from '../../server/auth/users';
 import { defineModule } from '../../server/module';
 import { NATIONAL_SUPPORT } from '../../server/partnership';
@@ -18,7 +18,7 @@ export default defineModule({
     {
       label: 'Support and quick exit',
       href: '/admin/support',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 92,
       hub: { topic: 'partnership', description: 'The support services listed on every page and where the quick exit button goes' },
     },
@@ -33,7 +33,7 @@ export default defineModule({
       return rows[0];
     };
 
-    router.get('/admin/support', allow('partnership-admin'), async (_req, res) => {
+    router.get('/admin/support', allow(can.administerPartnership), async (_req, res) => {
       const row = await current();
       res.render(ctx.view('support-settings'), {
         title: 'Support and quick exit',
@@ -43,7 +43,7 @@ export default defineModule({
       });
     });
 
-    router.post('/admin/support', allow('partnership-admin'), async (req, res) => {
+    router.post('/admin/support', allow(can.administerPartnership), async (req, res) => {
       const row = await current();
       const supportLinks = String(req.body.supportLinks ?? '');
       const exitUrl = String(req.body.exitUrl ?? '').trim();

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import rateLimit from 'express-rate-limit';
-import { allow, asksForJson, type Caller, caller, hasRole, trainingScope } from '../../server/access';
+import { allow, asksForJson, type Caller, caller, can, may, trainingScope } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { completeRegistration, REGISTRATION_LINK_HOURS, registrationForToken, startRegistration } from '../../server/auth/email-proof';
 import { passwordProblem } from '../../server/auth/passwords';
@@ -150,7 +150,7 @@ export default defineModule({
     {
       label: 'E-learning packages',
       href: '/scorm/packages',
-      roles: ['partnership-admin'],
+      roles: can.manageCourses,
       order: 60,
       hub: { topic: 'learning', description: 'Upload SCORM e-learning and new versions of it, and see its reports' },
     },
@@ -260,7 +260,7 @@ export default defineModule({
 
     /** Whether this person may take this course now; a reason page when not. */
     async function launchRefusal(c: Caller, course: Course): Promise<{ heading: string; message: string } | null> {
-      if (course.status !== 'published' && !hasRole(c, 'partnership-admin')) return { heading: 'This course is not available yet', message: 'It has not been published.' };
+      if (course.status !== 'published' && !may(c, can.manageCourses)) return { heading: 'This course is not available yet', message: 'It has not been published.' };
       if (course.audience !== 'public' && isPublicMember(c)) {
         return { heading: 'This course is for professionals', message: 'It is open to staff of the partnership’s member organisations. Choose one of the courses open to the public instead.' };
       }
@@ -298,7 +298,7 @@ export default defineModule({
       if (!version) throw new NotFoundError('course');
       const states = await store.scoStates(pool, attempt.id);
       const review = !!attempt.completedAt;
-      if (!review) rememberOpenedAttempt(attempt, course.passMark, version, states);
+      if (!review) rememberOpenedAttempt(ctx.database, attempt, course.passMark, version, states);
       // The content plays on its own origin, through a capability for this attempt's package version
       // that only this page's origin may frame (modules/scorm/content-site.ts).
       // With CONTENT_URL (a real deployment) the product is where PUBLIC_URL says, whatever Host a proxy passes on.
@@ -387,7 +387,7 @@ export default defineModule({
       res.render(ctx.view('my-learning'), { title: 'My learning', attempts });
     });
 
-    router.get('/courses/:slug/report', allow('trainer', 'org-lead', 'partnership-admin'), async (req, res) => {
+    router.get('/courses/:slug/report', allow(can.viewCourseReports), async (req, res) => {
       const c = caller(req);
       const course = await loadCourse(String(req.params.slug));
       const rows = (await store.courseReport(pool, course.id, trainingScope(c))).map((r) => ({ ...r, statusLabel: statusLabel(r.status), time: formatSeconds(r.timeSeconds) }));
@@ -416,12 +416,12 @@ export default defineModule({
       req.session.flash = `Imported “${result.manifest.title}” (SCORM ${result.manifest.scormVersion}) as version ${result.version} of “${result.courseSlug}”.`;
     };
 
-    router.get('/scorm/packages', allow('partnership-admin'), async (_req, res) => {
+    router.get('/scorm/packages', allow(can.manageCourses), async (_req, res) => {
       res.render(ctx.view('packages'), { title: 'E-learning packages', versions: await store.listVersions(pool), maxMb: Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024) });
     });
 
     // Streamed upload: busboy writes the zip to a temporary file, never holding it in memory.
-    router.post('/scorm/packages', allow('partnership-admin'), async (req, res) => {
+    router.post('/scorm/packages', allow(can.manageCourses), async (req, res) => {
       const c = caller(req);
       const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scorm-upload-'));
       const tempFile = path.join(tempDir, 'package.zip');
@@ -467,13 +467,13 @@ export default defineModule({
       }
     });
 
-    router.get('/scorm/packages/confirm', allow('partnership-admin'), (req, res) => {
+    router.get('/scorm/packages/confirm', allow(can.manageCourses), (req, res) => {
       const pending = pendingOf(req);
       if (!pending) return res.redirect('/scorm/packages');
       res.render(ctx.view('confirm-package'), { title: `Which course is “${pending.title}” for?`, pending });
     });
 
-    router.post('/scorm/packages/confirm', allow('partnership-admin'), async (req, res) => {
+    router.post('/scorm/packages/confirm', allow(can.manageCourses), async (req, res) => {
       const c = caller(req);
       const pending = pendingOf(req);
       if (!pending) return res.redirect('/scorm/packages');

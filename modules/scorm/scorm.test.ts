@@ -418,7 +418,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
 
     it('stores commits without a transaction from the first one after the player opens, sums the time, refuses a stale one, and resumes', async () => {
       // Opening the player remembered the attempt, so even the first commit is one statement.
-      expect(knownAttempt(attempt)).to.include({ userId: samId, finished: false });
+      expect(knownAttempt(server.product.database, attempt)).to.include({ userId: samId, finished: false });
       const before = transactions;
       let res = await send(1, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.session_time': '0000:01:00' });
       expect(await res.json()).to.include({ stored: true, status: 'incomplete', finished: false });
@@ -437,7 +437,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     });
 
     it("answers 404 to another user's commit to a cached attempt and stores nothing", async () => {
-      expect(knownAttempt(attempt)?.userId).to.equal(samId);
+      expect(knownAttempt(server.product.database, attempt)?.userId).to.equal(samId);
       const other = await addUser(server, 'learner');
       const agent = new TestAgent(server.url);
       await agent.signIn(other.email);
@@ -445,7 +445,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       const res = await agent.postJson(url, { sco: SCO, sequence: 999_999, sessionId: 'x', cmi: { 'cmi.core.lesson_location': '9' } });
       expect(res.status).to.equal(404);
       // Even a wrong cache entry could not make the statement write someone else's attempt.
-      const known = knownAttempt(attempt)!;
+      const known = knownAttempt(server.product.database, attempt)!;
       const written = await store.commitInOneStatement(server.product.database.pool, {
         attemptId: attempt,
         userId: other.id,
@@ -487,7 +487,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       expect(finished.evidence_recorded_at).to.not.equal(null);
       const { rows } = await server.product.database.pool.query<{ n: number }>('select count(*)::int as n from evidence where source_ref = $1', [attempt]);
       expect(rows[0].n).to.equal(6);
-      expect(knownAttempt(attempt)).to.include({ finished: true });
+      expect(knownAttempt(server.product.database, attempt)).to.include({ finished: true });
     });
 
     it('tracks a SCORM 2004 package in one statement until it is finished', async () => {
@@ -623,7 +623,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     it('refuses commits at once when the account is disabled, token or not', async () => {
       await server.product.database.pool.query('update users set disabled = true where id = $1', [userId]);
       try {
-        expect(knownAttempt(attempt)?.userId, 'this process still remembers the attempt').to.equal(userId);
+        expect(knownAttempt(server.product.database, attempt)?.userId, 'this process still remembers the attempt').to.equal(userId);
         expect((await withToken(token, { 'cmi.core.lesson_location': '6' })).status).to.be.oneOf([401, 403]);
         expect((await withToken(token, { 'cmi.core.lesson_location': '6' }, agent)).status).to.equal(401);
         expect(await storedLocation()).to.equal('5');

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { cachePerProduct, keptBy } from '../../server/cache';
 import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import { UsageError } from '../../server/errors';
@@ -219,13 +220,10 @@ interface KnownAttempt {
   outcomeCmi?: Cmi;
 }
 
-const ATTEMPT_CACHE_LIMIT = 20_000;
-const knownAttempts = new Map<string, KnownAttempt>();
+const KNOWN_ATTEMPTS = cachePerProduct<string, KnownAttempt>('attempts seen', { max: 20_000 });
 
-function remember(attemptId: string, known: KnownAttempt): void {
-  knownAttempts.delete(attemptId);
-  if (knownAttempts.size >= ATTEMPT_CACHE_LIMIT) knownAttempts.delete(knownAttempts.keys().next().value as string);
-  knownAttempts.set(attemptId, known);
+function remember(database: Database, attemptId: string, known: KnownAttempt): void {
+  keptBy(database.pool, KNOWN_ATTEMPTS).set(attemptId, known);
 }
 
 /**
@@ -236,12 +234,13 @@ function remember(attemptId: string, known: KnownAttempt): void {
  * statement still checks everything assumed here against what is stored.
  */
 export function rememberOpenedAttempt(
+  database: Database,
   attempt: { id: string; userId: string; packageVersionId: string; completedAt: Date | null },
   passMark: number | null,
   version: { scormVersion: ScormVersion; manifest: { scos: { identifier: string }[] } },
   states: { scoIdentifier: string; cmi: Cmi }[],
 ): void {
-  remember(attempt.id, asKnown(attempt, passMark, version, (sco) => states.find((st) => st.scoIdentifier === sco)?.cmi ?? {}));
+  remember(database, attempt.id, asKnown(attempt, passMark, version, (sco) => states.find((st) => st.scoIdentifier === sco)?.cmi ?? {}));
 }
 
 /** What a process keeps of an attempt: for a one-SCO package, the outcome elements of the stored data. */
@@ -261,9 +260,9 @@ function asKnown(
   };
 }
 
-/** For tests: what this process has cached of an attempt. */
-export function knownAttempt(attemptId: string): Readonly<KnownAttempt> | undefined {
-  return knownAttempts.get(attemptId);
+/** For tests: what this product has cached of an attempt. */
+export function knownAttempt(database: Database, attemptId: string): Readonly<KnownAttempt> | undefined {
+  return keptBy(database.pool, KNOWN_ATTEMPTS).get(attemptId);
 }
 
 /**
@@ -273,9 +272,9 @@ export function knownAttempt(attemptId: string): Readonly<KnownAttempt> | undefi
  * the transactional path, which answers as it always has.
  */
 async function commitInOneStatement(database: Database, userId: string, attemptId: string, input: CommitInput): Promise<CommitResult | undefined> {
-  const known = knownAttempts.get(attemptId);
+  const known = keptBy(database.pool, KNOWN_ATTEMPTS).get(attemptId);
   if (!known || known.userId !== userId || known.finished || !known.outcomeCmi) return undefined;
-  const version = await store.versionContent(database.pool, known.packageVersionId);
+  const version = await store.versionContent(database.pool, known.packageVersionId, database.pool);
   if (version?.manifest.scos.length !== 1 || version.manifest.scos[0].identifier !== input.sco) return undefined;
   let checked: { cmi: Cmi; problems: string[] };
   try {
@@ -340,7 +339,7 @@ export async function commitAttempt(
     if (!attempt) throw notFound();
     // Read under the row lock, so a commit that raced the finishing one is refused too.
     if (attempt.completedAt) throw new AttemptFinished();
-    const version = await store.versionContent(client, attempt.packageVersionId);
+    const version = await store.versionContent(client, attempt.packageVersionId, deps.database.pool);
     if (!version) throw notFound();
     const sco = version.manifest.scos.find((s) => s.identifier === input.sco);
     if (!sco) throw notFound();
@@ -387,6 +386,6 @@ export async function commitAttempt(
     } as const;
   });
   // Only once the transaction has committed: what is remembered was stored.
-  if (seen) remember(attemptId, seen);
+  if (seen) remember(deps.database, attemptId, seen);
   return result;
 }

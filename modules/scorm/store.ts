@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeCondition } from '../../server/access';
+import { cachePerProduct, keptBy } from '../../server/cache';
 import type { Cmi } from './cmi';
 import type { ParsedManifest, ScormVersion } from './manifest';
 
@@ -94,18 +95,17 @@ export async function getVersion(db: Queryable, id: string): Promise<PackageVers
 export type VersionContent = Pick<PackageVersion, 'scormVersion' | 'manifest'>;
 
 // A version never changes once imported (a new import is a new version), so each
-// process reads and parses its manifest once rather than on every commit.
-const VERSION_CACHE_LIMIT = 500;
-const versionContentCache = new Map<string, VersionContent>();
+// product reads and parses its manifest once rather than on every commit.
+const VERSION_CONTENT = cachePerProduct<string, VersionContent>('package version content', { max: 500 });
 
-/** A version's SCORM version and manifest, read once per process. */
-export async function versionContent(db: Queryable, id: string): Promise<VersionContent | undefined> {
+/** A version's SCORM version and manifest, read once per product (`pool`, also when `db` is one of its connections in a transaction). */
+export async function versionContent(db: Queryable, id: string, pool: Pool): Promise<VersionContent | undefined> {
+  const versionContentCache = keptBy(pool, VERSION_CONTENT);
   const cached = versionContentCache.get(id);
   if (cached) return cached;
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   const { rows } = await db.query<VersionContent>('select scorm_version as "scormVersion", manifest from scorm_package_versions where id = $1', [id]);
   if (!rows[0]) return undefined;
-  if (versionContentCache.size >= VERSION_CACHE_LIMIT) versionContentCache.delete(versionContentCache.keys().next().value as string);
   versionContentCache.set(id, rows[0]);
   return rows[0];
 }

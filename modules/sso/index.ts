@@ -1,3 +1,4 @@
+import { can } from '../../server/access';
 import { defineModule } from '../../server/module';
 import { ssoRoutes } from './routes';
 import { REQUEST_EXPIRY_MS } from './saml';
@@ -18,7 +19,7 @@ export default defineModule({
     {
       label: 'Single sign-on',
       href: '/admin/sso',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 90,
       hub: { topic: 'sign-in', description: 'Let an organisation’s staff sign in with their work account (SAML)' },
     },

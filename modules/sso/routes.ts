@@ -1,7 +1,7 @@
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import type { CacheProvider, SAML } from '@node-saml/passport-saml';
 import express, { type Request, type Router } from 'express';
-import { allow, caller } from '../../server/access';
+import { allow, caller, can } from '../../server/access';
 import { safeReturnTo } from '../../server/auth';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { audit } from '../../server/auth/users';
@@ -326,7 +326,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   });
 
   // Configuration: partnership administrators only.
-  router.get('/admin/sso', allow('partnership-admin'), async (_req, res) => {
+  router.get('/admin/sso', allow(can.administerPartnership), async (_req, res) => {
     const { rows } = await pool.query<{ slug: string; name: string }>('select slug, name from organisations order by name');
     const providers = new Map((await store.list()).map((p) => [p.slug, p]));
     res.render(ctx.view('admin-list'), {
@@ -335,7 +335,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     });
   });
 
-  router.get(`/admin/sso/${SLUG}`, allow('partnership-admin'), async (req, res) => {
+  router.get(`/admin/sso/${SLUG}`, allow(can.administerPartnership), async (req, res) => {
     const slug = String(req.params.slug);
     const org = await organisationBySlug(slug);
     if (!org) throw new NotFoundError();
@@ -343,7 +343,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     res.render(ctx.view('admin-edit'), editModel(org, provider ? formFromProvider(provider) : defaultForm(), provider, publicUrl));
   });
 
-  router.post(`/admin/sso/${SLUG}`, allow('partnership-admin'), async (req, res) => {
+  router.post(`/admin/sso/${SLUG}`, allow(can.administerPartnership), async (req, res) => {
     const who = caller(req);
     const slug = String(req.params.slug);
     const org = await organisationBySlug(slug);
@@ -392,7 +392,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   });
 
   // Metadata from a URL, an uploaded file or pasted XML fills in the form; nothing is saved until the administrator saves it.
-  router.post(`/admin/sso/${SLUG}/import`, allow('partnership-admin'), async (req, res) => {
+  router.post(`/admin/sso/${SLUG}/import`, allow(can.administerPartnership), async (req, res) => {
     const slug = String(req.params.slug);
     const org = await organisationBySlug(slug);
     if (!org) throw new NotFoundError();
@@ -435,7 +435,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     });
   });
 
-  router.get(`/admin/sso/${SLUG}/last-response`, allow('partnership-admin'), async (req, res) => {
+  router.get(`/admin/sso/${SLUG}/last-response`, allow(can.administerPartnership), async (req, res) => {
     const slug = String(req.params.slug);
     const org = await organisationBySlug(slug);
     if (!org) throw new NotFoundError();

@@ -1,3 +1,4 @@
+import { can } from '../../server/access';
 import { defineModule } from '../../server/module';
 import { staffImportCommand } from './cli';
 import { seedDemoStaff } from './demo';
@@ -8,18 +9,18 @@ export default defineModule({
   name: 'staff',
   dependsOn: ['organisations', 'framework'],
   nav: [
-    { label: 'Staff records', href: '/staff', roles: ['org-lead', 'partnership-admin'], order: 11 },
+    { label: 'Staff records', href: '/staff', roles: can.manageStaff, order: 11 },
     {
       label: 'Import staff',
       href: '/staff/import',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 31,
       hub: { topic: 'people', description: 'Add or update staff records from a spreadsheet, with a preview before anything changes' },
     },
     {
       label: 'Unmapped job titles',
       href: '/staff/unmapped-roles',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 32,
       hub: { topic: 'people', description: 'Job titles with no staff group yet, and the people waiting on them' },
     },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
-import { allow, caller, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
+import { allow, caller, can, managedScope, type OrganisationScope, scopeIncludes } from '../../server/access';
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { readOneFileUpload } from '../../server/upload';
@@ -102,7 +102,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     return { scope, choices, chosen: choices.length === 1 ? choices[0] : undefined };
   }
 
-  router.get('/staff', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/staff', allow(can.manageStaff), async (req, res) => {
     const { scope, choices, chosen } = await chooseOrganisation(req);
     const groupQuery = typeof req.query.group === 'string' ? req.query.group : '';
     const frameworkGroups = await store.frameworkGroups();
@@ -131,7 +131,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     });
   });
 
-  router.get('/staff/unmapped-roles', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/staff/unmapped-roles', allow(can.manageStaff), async (req, res) => {
     const { scope, choices, chosen } = await chooseOrganisation(req);
     res.render(ctx.view('staff-unmapped'), {
       title: 'Unmapped job titles',
@@ -145,7 +145,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     });
   });
 
-  router.post('/staff/unmapped-roles', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.post('/staff/unmapped-roles', allow(can.manageStaff), async (req, res) => {
     const { scope, chosen } = await chooseOrganisation(req, req.body.org);
     if (!chosen) throw new NotFoundError('organisation');
     const userId = caller(req).userId;
@@ -185,12 +185,12 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     ...extra,
   });
 
-  router.get('/staff/import', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/staff/import', allow(can.manageStaff), async (req, res) => {
     const { choices, chosen } = await chooseOrganisation(req);
     res.render(ctx.view('staff-import'), importPage(chosen, choices));
   });
 
-  router.post('/staff/import', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.post('/staff/import', allow(can.manageStaff), async (req, res) => {
     if (!req.is('multipart/form-data')) throw new HttpError(400, 'Choose a CSV file to upload.');
     const { fields, file } = await readUpload(req, MAX_IMPORT_BYTES);
     checkUploadToken(req, fields);
@@ -221,7 +221,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     res.redirect(`/staff/import/${batchId}`);
   });
 
-  router.get('/staff/import/:batchId', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/staff/import/:batchId', allow(can.manageStaff), async (req, res) => {
     const scope = managedScope(caller(req));
     const batch = await store.getBatch(scope, String(req.params.batchId));
     if (!batch) throw new NotFoundError('import');
@@ -240,7 +240,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     });
   });
 
-  router.post('/staff/import/:batchId', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.post('/staff/import/:batchId', allow(can.manageStaff), async (req, res) => {
     const scope = managedScope(caller(req));
     const batch = await store.getBatch(scope, String(req.params.batchId));
     if (!batch) throw new NotFoundError('import');
@@ -269,11 +269,11 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     };
   }
 
-  router.get('/staff/:id', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/staff/:id', allow(can.manageStaff), async (req, res) => {
     res.render(ctx.view('staff-person'), await personPage(req));
   });
 
-  router.post('/staff/:id/group', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.post('/staff/:id/group', allow(can.manageStaff), async (req, res) => {
     const scope = managedScope(caller(req));
     const person = await store.get(scope, String(req.params.id));
     if (!person) throw new NotFoundError('person');
@@ -309,11 +309,11 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     };
   }
 
-  router.get('/admin/job-roles', allow('partnership-admin'), async (_req, res) => {
+  router.get('/admin/job-roles', allow(can.administerPartnership), async (_req, res) => {
     res.render(ctx.view('staff-job-roles'), await jobRolesPage());
   });
 
-  router.post('/admin/job-roles', allow('partnership-admin'), async (req, res) => {
+  router.post('/admin/job-roles', allow(can.administerPartnership), async (req, res) => {
     const userId = caller(req).userId;
     if (req.body.remove) {
       await store.removePartnershipMapping(String(req.body.remove), userId);

@@ -1,5 +1,5 @@
 import express, { type Request } from 'express';
-import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, scopeCondition, scopeIncludes, trainingScope } from '../../server/access';
+import { allow, type Caller, caller, can, managedScope, may, type OrganisationScope, scopeCondition, scopeIncludes, trainingScope } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { seedDemoSessions } from './demo';
@@ -55,21 +55,21 @@ export default defineModule({
     {
       label: 'Booking terms',
       href: '/admin/booking-terms',
-      roles: ['partnership-admin'],
+      roles: can.administerPartnership,
       order: 31,
       hub: { topic: 'learning', description: 'Cancellation notice and the charge for a place not attended' },
     },
     {
       label: 'Places not attended',
       href: '/training-sessions/no-shows',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 32,
       hub: { topic: 'data', description: 'Booked places nobody attended, by organisation' },
     },
     {
       label: 'Training charges',
       href: '/training-sessions/charges',
-      roles: ['org-lead', 'partnership-admin'],
+      roles: can.manageStaff,
       order: 33,
       hub: { topic: 'data', description: 'What each organisation owes for places not attended' },
     },
@@ -100,23 +100,23 @@ export default defineModule({
       const managed = managedScope(c);
       const mayBook = (orgId: string) => c.staffOrganisationIds.includes(orgId) || scopeIncludes(managed, orgId);
       const visible = sessions
-        .filter((s) => s.openToAll || hasRole(c, 'trainer', 'partnership-admin') || s.organisationIds.some(mayBook))
+        .filter((s) => s.openToAll || may(c, can.runTrainingSessions) || s.organisationIds.some(mayBook))
         .map((s) => ({ ...s, past: new Date(s.startsAt).getTime() < now, placesLeft: Math.max(0, s.capacity - s.booked) }));
       res.render(ctx.view('list'), {
         title: 'Training sessions',
         upcoming: visible.filter((s) => !s.past),
-        recent: hasRole(c, 'trainer', 'partnership-admin') ? visible.filter((s) => s.past) : [],
-        canCreate: hasRole(c, 'trainer', 'partnership-admin'),
-        canReport: hasRole(c, 'org-lead', 'partnership-admin'),
-        canSetTerms: hasRole(c, 'partnership-admin'),
+        recent: may(c, can.runTrainingSessions) ? visible.filter((s) => s.past) : [],
+        canCreate: may(c, can.runTrainingSessions),
+        canReport: may(c, can.manageStaff),
+        canSetTerms: may(c, can.administerPartnership),
       });
     });
 
-    router.get('/training-sessions/new', allow('trainer', 'partnership-admin'), async (req, res) => {
+    router.get('/training-sessions/new', allow(can.runTrainingSessions), async (req, res) => {
       await renderNew(ctx, res, { multiAgency: 'yes', trainerUserId: caller(req).userId });
     });
 
-    router.post('/training-sessions', allow('trainer', 'partnership-admin'), async (req, res) => {
+    router.post('/training-sessions', allow(can.runTrainingSessions), async (req, res) => {
       const form = formFrom(req.body ?? {});
       const options = await formOptions(ctx);
       const { errors, value } = validateSession(
@@ -134,8 +134,8 @@ export default defineModule({
       const c = caller(req);
       const session = await findSession(pool, String(req.params.id));
       if (!session) throw new NotFoundError('session');
-      const isTrainer = hasRole(c, 'trainer', 'partnership-admin');
-      const isLead = hasRole(c, 'org-lead', 'partnership-admin');
+      const isTrainer = may(c, can.runTrainingSessions);
+      const isLead = may(c, can.manageStaff);
       const [bookings, figures, ownBookings, staff, terms] = await Promise.all([
         isTrainer || isLead ? listBookings(pool, trainingScope(c), session.id) : Promise.resolve([]),
         sessionFigures(pool, session.id),
@@ -208,7 +208,7 @@ export default defineModule({
       res.redirect(back(req, String(req.params.id)));
     });
 
-    router.get('/my-sessions', allow('trainer', 'partnership-admin'), async (req, res) => {
+    router.get('/my-sessions', allow(can.runTrainingSessions), async (req, res) => {
       const now = new Date();
       // Recent enough to take a register that was missed; older ones are on each session's page.
       const sessions = await sessionsRunBy(pool, caller(req).userId, { from: new Date(now.getTime() - 60 * 86400_000) });
@@ -221,7 +221,7 @@ export default defineModule({
     });
 
     // The register has its own address a trainer can bookmark: before the session starts it says when it opens, rather than "page not found".
-    router.get('/training-sessions/:id/register', allow('trainer', 'partnership-admin'), async (req, res) => {
+    router.get('/training-sessions/:id/register', allow(can.runTrainingSessions), async (req, res) => {
       const session = await findSession(pool, String(req.params.id));
       if (!session) throw new NotFoundError('session');
       const open = registerOpen(session, new Date());
@@ -229,7 +229,7 @@ export default defineModule({
       res.render(ctx.view('register'), { title: `Register: ${session.courseTitle}`, session, open, booked });
     });
 
-    router.post('/training-sessions/:id/register', allow('trainer', 'partnership-admin'), async (req, res) => {
+    router.post('/training-sessions/:id/register', allow(can.runTrainingSessions), async (req, res) => {
       const raw = req.body?.attended;
       const attended = (Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : []).map(String);
       const result = await markRegister(db, ctx.events, { sessionId: String(req.params.id), attendedStaffIds: attended, markedBy: caller(req).userId });

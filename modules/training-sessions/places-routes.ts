@@ -1,6 +1,6 @@
 import express from 'express';
 import { DateTime } from 'luxon';
-import { allow, caller, managedScope, scopeIncludes } from '../../server/access';
+import { allow, caller, can, managedScope, scopeIncludes } from '../../server/access';
 import { sendCsv } from '../../server/csv';
 import { HttpError, NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
@@ -22,12 +22,12 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
   const termsPage = async (res: express.Response, form: TermsForm, errors: { text: string; href: string }[] = []) =>
     res.status(errors.length ? 400 : 200).render(ctx.view('booking-terms'), { title: 'Booking terms', form, errors });
 
-  router.get('/admin/booking-terms', allow('partnership-admin'), async (_req, res) => {
+  router.get('/admin/booking-terms', allow(can.administerPartnership), async (_req, res) => {
     const t = await bookingTerms(pool);
     await termsPage(res, { reminderDays: String(t.reminderDays), offerHours: String(t.offerHours), lateCancellationDays: String(t.lateCancellationDays), chargeNoShows: t.chargeNoShows ? 'yes' : 'no' });
   });
 
-  router.post('/admin/booking-terms', allow('partnership-admin'), async (req, res) => {
+  router.post('/admin/booking-terms', allow(can.administerPartnership), async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const form: TermsForm = {
       reminderDays: String(body.reminderDays ?? ''),
@@ -52,7 +52,7 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
     return { period, rows, terms };
   }
 
-  router.get('/training-sessions/no-shows', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/training-sessions/no-shows', allow(can.manageStaff), async (req, res) => {
     const { period, rows } = await placesReport(req);
     const organisations = new Map<string, { name: string; attended: number; noShows: number; people: typeof rows }>();
     for (const r of rows) {
@@ -73,7 +73,7 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
     });
   });
 
-  router.get('/training-sessions/charges', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/training-sessions/charges', allow(can.manageStaff), async (req, res) => {
     const { period, rows, terms } = await placesReport(req);
     const charged = rows.filter((r) => r.charge);
     const totals = new Map<string, { name: string; places: number; pence: number }>();
@@ -145,11 +145,11 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
     return { session, booking, colleagues };
   }
 
-  router.get('/training-sessions/:id/bookings/:bookingId/substitute', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.get('/training-sessions/:id/bookings/:bookingId/substitute', allow(can.manageStaff), async (req, res) => {
     res.render(ctx.view('substitute'), { title: 'Pass a place to a colleague', ...(await substitutionContext(req)) });
   });
 
-  router.post('/training-sessions/:id/bookings/:bookingId/substitute', allow('org-lead', 'partnership-admin'), async (req, res) => {
+  router.post('/training-sessions/:id/bookings/:bookingId/substitute', allow(can.manageStaff), async (req, res) => {
     const context = await substitutionContext(req);
     const staffId = typeof req.body?.staffId === 'string' ? req.body.staffId : '';
     if (!context.colleagues.some((c) => c.id === staffId)) {

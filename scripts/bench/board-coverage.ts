@@ -11,6 +11,7 @@
  *   npx tsx scripts/bench/board-coverage.ts --database-url postgres://.../lms_bench
  */
 import pg from 'pg';
+import { PRODUCT_TYPES } from '../../server/db';
 import { addDays } from '../../modules/compliance/engine';
 import { countsForOrganisations, londonToday } from '../../modules/compliance/service';
 import { timed } from './compliance-organisation';
@@ -83,7 +84,7 @@ function differences(a: Counts, b: Counts): number {
 }
 
 export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult[]> => {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 6, idleTimeoutMillis: 0 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 6, idleTimeoutMillis: 0, types: PRODUCT_TYPES });
   try {
     const { rows: orgs } = await pool.query<{ id: string }>('select id from organisations order by name');
     const { rows: size } = await pool.query<{ staff: number }>('select count(*)::int as staff from staff where leaving_date is null or leaving_date > current_date');

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import * as fontkit from 'fontkit';
 import PDFDocument from 'pdfkit';
 import pg from 'pg';
+import { PRODUCT_TYPES } from '../../server/db';
 import { type CertificateForPrint, renderCertificatePdf } from '../../modules/certificates/pdf';
 import { productFonts } from '../../server/pdf';
 import { round } from './support';
@@ -76,7 +77,7 @@ async function inTurns(seconds: number, makers: Maker[]): Promise<{ rate: number
 }
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 1 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 1, types: PRODUCT_TYPES });
   try {
     const { rows } = await pool.query<CertificateForPrint & { groupNumber: number | null }>(
       `select code, kind, person_name as "personName", organisation_name as "organisationName", achievement, competencies,
@@ -92,7 +93,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const load = os.loadavg().map((n) => round(n, 2));
     const sameFonts = sameFontsPdf();
     const [product, floor, helvetica] = await inTurns(seconds, [
-      (i) => renderCertificatePdf(rows[i % rows.length], 'https://training.vale-partnership.example'),
+      (i) => renderCertificatePdf(rows[i % rows.length], 'https://training.vale-partnership.example', pool),
       (i) => sameFonts(`Certificate ${rows[i % rows.length].code}`),
       (i) => helveticaPdf(`Certificate ${rows[i % rows.length].code}`),
     ]);

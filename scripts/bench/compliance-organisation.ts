@@ -17,7 +17,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import '../../server/db';
+import { PRODUCT_TYPES } from '../../server/db';
 import { complianceForOrganisation, londonToday, releaseHeldResults } from '../../modules/compliance/service';
 import { cpuNow, isMain, median, p95, runStandalone } from './compliance-support';
 import type { Benchmark, BenchContext, BenchResult } from './types';
@@ -74,7 +74,7 @@ export async function timed(times: number, warm: number, fn: () => Promise<unkno
 }
 
 export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> => {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4, idleTimeoutMillis: 0 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4, idleTimeoutMillis: 0, types: PRODUCT_TYPES });
   try {
     const { rows: largest } = await pool.query<{ id: string; name: string; staff: number }>(
       `select o.id, o.name, count(*)::int as staff from staff s join organisations o on o.id = s.organisation_id
@@ -103,7 +103,7 @@ export const run: Benchmark = async (ctx: BenchContext): Promise<BenchResult> =>
         if (i >= 2) afresh.push(a);
       }
       // Read from the kept results in the database, as a process that does not hold the organisation yet (another instance, or after a restart).
-      releaseHeldResults();
+      releaseHeldResults(pool);
       const [k] = await timed(1, 0, () => complianceForOrganisation(pool, { kind: 'all' }, org.id, today));
       if (i >= 2) fromKept.push(k);
       const c0 = cpuNow(database);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { openDatabase } from '../../server/db';
+import { openDatabase, PRODUCT_TYPES } from '../../server/db';
 import { createLogger } from '../../server/logger';
 import { prepare } from '../../server/runtime';
 import { testConfig } from '../../test/support/database';
@@ -164,7 +164,7 @@ export async function createBenchDatabase(label: string): Promise<{ context: Ben
   const quick = flag('quick');
   const given = arg('database-url');
   if (given) {
-    const pool = new pg.Pool({ connectionString: given });
+    const pool = new pg.Pool({ connectionString: given, types: PRODUCT_TYPES });
     const { rows } = await pool.query<{ organisations: number; staff: number; evidence: number }>(
       'select (select count(*) from organisations)::int as organisations, (select count(*) from staff)::int as staff, (select count(*) from evidence)::int as evidence',
     );

@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import os from 'node:os';
 import express from 'express';
 import pg from 'pg';
+import { PRODUCT_TYPES } from '../../server/db';
 import { londonToday } from '../../modules/compliance/service';
 import { freePort, startServerProcess } from '../../test/support/process';
 import { FLOOR_SQL as ORGANISATION_FLOOR_SQL } from './compliance-organisation';
@@ -74,7 +75,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const times = ctx.quick ? 10 : 30;
   const warm = ctx.quick ? 2 : 3;
   const loadBefore = os.loadavg().map((n) => round(n, 2));
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 4, types: PRODUCT_TYPES });
   const lead = async (orgId: string) =>
     (
       await pool.query<{ email: string }>(

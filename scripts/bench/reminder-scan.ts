@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { DateTime } from 'luxon';
 import pg from 'pg';
-import '../../server/db';
+import { PRODUCT_TYPES } from '../../server/db';
 import { complianceForOrganisation } from '../../modules/compliance/service';
 import { effectivePolicy } from '../../modules/reminders/policy';
 import { remindersDue } from '../../modules/reminders/rules';
@@ -23,7 +23,7 @@ import { round } from './support';
 import type { BenchContext, BenchResult } from './types';
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 10 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 10, types: PRODUCT_TYPES });
   const config = benchConfig(ctx.databaseUrl);
   try {
     const data = await readDataSet(pool);

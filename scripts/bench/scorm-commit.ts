@@ -20,6 +20,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PRODUCT_TYPES } from '../../server/db';
 import { freePort, ROOT, startServerProcess } from '../../test/support/process';
 import { BENCH_SCORM_DIR, benchConfig } from './generate';
 import { type Client, httpClient, type LoadFigures, memoryOf, pacedLoad, round, saturatedLoad } from './support';
@@ -138,7 +139,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const pacedMs = ctx.quick ? 9_000 : 30_000;
   const saturatedMs = ctx.quick ? 5_000 : 15_000;
   const saturatedConnections = 50;
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 2, types: PRODUCT_TYPES });
   const { rows: people } = await pool.query<{ email: string }>(
     `select u.email from staff s join users u on u.id = s.user_id
       where s.group_number in (1, 2) and s.leaving_date is null order by s.staff_number limit $1`,

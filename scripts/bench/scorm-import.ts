@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ZipArchive } from 'archiver';
 import pg from 'pg';
+import { PRODUCT_TYPES } from '../../server/db';
 import { versionDir } from '../../modules/scorm/service';
 import { ROOT } from '../../test/support/process';
 import { round } from './support';
@@ -57,7 +58,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scorm-import-'));
   const zipFile = path.join(dir, 'large.zip');
   const scormDir = path.join(dir, 'content-store');
-  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 1 });
+  const pool = new pg.Pool({ connectionString: ctx.databaseUrl, max: 1, types: PRODUCT_TYPES });
   try {
     const size = await buildPackage(zipFile, mb);
     ctx.log(`built a ${(size / 2 ** 20).toFixed(0)} MB package`);

@@ -50,9 +50,6 @@ export async function ssoOrganisations(pool: Pool): Promise<{ slug: string; name
   }
 }
 
-// Checked against when no such user exists, so a wrong email takes as long as a wrong password.
-let dummyHash: Promise<string> | undefined;
-
 /** How often a busy session's stored expiry is pushed forward. */
 export const SESSION_TOUCH_EVERY_MS = 60 * 1000;
 
@@ -103,8 +100,17 @@ export function installSessions(app: Express, config: Config, database: Database
   );
 }
 
-export function installAuthentication(app: Express, database: Database, logger: Logger, config: Pick<Config, 'sessionSecret'>): void {
-  passport.use(
+/**
+ * Password sign-in and the caller of each request. Returns this product's own
+ * passport (its strategy checks this product's database), for the sign-in
+ * routes: passport's default instance is one per process, shared by every
+ * product in it.
+ */
+export function installAuthentication(app: Express, database: Database, logger: Logger, config: Pick<Config, 'sessionSecret'>): passport.Authenticator {
+  const authenticator = new passport.Authenticator();
+  // Checked against when no such user exists, so a wrong email takes as long as a wrong password.
+  let dummyHash: Promise<string> | undefined;
+  authenticator.use(
     new LocalStrategy({ usernameField: 'email', passwordField: 'password', passReqToCallback: true }, async (req, email, password, done) => {
       try {
         const address = normaliseEmail(email);
@@ -135,10 +141,10 @@ export function installAuthentication(app: Express, database: Database, logger: 
       }
     }),
   );
-  passport.serializeUser((user, done) => done(null, (user as { id: string }).id));
-  passport.deserializeUser((id: string, done) => done(null, { id }));
-  app.use(passport.initialize());
-  app.use(passport.session());
+  authenticator.serializeUser((user, done) => done(null, (user as { id: string }).id));
+  authenticator.deserializeUser((id: string, done) => done(null, { id }));
+  app.use(authenticator.initialize());
+  app.use(authenticator.session());
 
   // Who is calling: a bearer token (API clients, scripts) or the session.
   app.use(async (req, _res, next) => {
@@ -163,9 +169,10 @@ export function installAuthentication(app: Express, database: Database, logger: 
       next(err);
     }
   });
+  return authenticator;
 }
 
-export function signInRoutes(database: Database, config: Config): Router {
+export function signInRoutes(database: Database, config: Config, authenticator: passport.Authenticator): Router {
   const router = express.Router();
   // Failures only: a training room or council office behind one address signs in all morning.
   const limiter = rateLimit({
@@ -198,7 +205,7 @@ export function signInRoutes(database: Database, config: Config): Router {
     if (!body.email?.trim()) errors.push({ text: 'Enter your email address', href: '#email' });
     if (!body.password) errors.push({ text: 'Enter your password', href: '#password' });
     if (errors.length) return res.status(400).render('pages/sign-in', { title: 'Sign in', errors, email: body.email, ssoOrganisations: sso });
-    passport.authenticate('local', (err: Error | null, user: { id: string } | false) => {
+    authenticator.authenticate('local', (err: Error | null, user: { id: string } | false) => {
       if (err) return next(err);
       if (!user) {
         void audit(database.pool, { action: 'sign-in.failed', detail: { email: body.email?.trim().toLowerCase() }, ip: req.ip });

@@ -1,17 +1,29 @@
-import pg, { type Pool, type PoolClient } from 'pg';
+import pg, { type CustomTypesConfig, type Pool, type PoolClient } from 'pg';
 import type { Config } from '../config';
 import { isDatabaseUnavailable } from '../errors';
 import type { Logger } from '../logger';
 import { createOutageLog } from '../outage-log';
 import type { OpenEmbeddedOptions } from './embedded';
 
-// Dates stay as 'YYYY-MM-DD' strings: a training date has no time zone, and
-// turning it into a JS Date at midnight UTC shifts it a day in British Summer Time.
-pg.types.setTypeParser(1082, (v) => v);
-// bigint counts (count(*)) come back as numbers; our counts never pass 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
-// numeric (percentages, scores) as numbers.
-pg.types.setTypeParser(1700, (v) => Number(v));
+const OWN_PARSERS: Record<number, (value: string) => unknown> = {
+  // Dates stay as 'YYYY-MM-DD' strings: a training date has no time zone, and
+  // turning it into a JS Date at midnight UTC shifts it a day in British Summer Time.
+  1082: (v) => v,
+  // bigint counts (count(*)) come back as numbers; our counts never pass 2^53.
+  20: (v) => Number(v),
+  // numeric (percentages, scores) as numbers.
+  1700: (v) => Number(v),
+};
+
+/**
+ * How the product reads values from PostgreSQL, given to every pool and
+ * client it makes (`types`), rather than set in pg's process-wide defaults:
+ * importing this file changes nothing for other code in the process.
+ */
+export const PRODUCT_TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    (format !== 'binary' && OWN_PARSERS[oid]) || pg.types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+};
 
 export interface Database {
   kind: 'pglite' | 'postgres';
@@ -92,6 +104,7 @@ export async function openDatabase(
     connectionTimeoutMillis: options.poolWaitMs ?? 5000,
     idleTimeoutMillis: 30_000,
     application_name: APPLICATION_NAME,
+    types: PRODUCT_TYPES,
     // A connection whose network path silently died is found by TCP keepalive, not never.
     keepAlive: true,
     ...(statementTimeout
