@@ -103,6 +103,14 @@ describe(`figures worked out in the background after a bulk load (${TEST_DB})`, 
     expect(page.text).to.contain('Compliance: Vale County Council');
     expect(await keptRowVersions(council.id), 'nothing was worked out (and kept) during the view').to.deep.equal(before);
     expect(before.length).to.be.at.least(staff[0].n);
+
+    // The self-assessment's past quarter ends were worked out by the job too: the lead's first view of it keeps none afresh.
+    const keptDays = async () =>
+      (await pool.query<{ on_date: string; computed_at: Date }>('select on_date::text, computed_at from kept_compliance_days where organisation_id = $1 order by on_date', [council.id])).rows;
+    const daysBefore = await keptDays();
+    expect(daysBefore.length, 'past quarter ends kept by the job').to.be.at.least(1);
+    expect((await lead.get(`/compliance/${council.slug}/self-assessment`)).status).to.equal(200);
+    expect(await keptDays(), 'no past day worked out during the view').to.deep.equal(daysBefore);
   });
 
   it('goes on past an organisation that cannot be worked out, and tells the administrator which and why', async () => {

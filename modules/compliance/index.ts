@@ -2,7 +2,8 @@ import express from 'express';
 import { allow, caller, can, managedScope, may, type OrganisationScope } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
-import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance, workOutOrganisation } from './service';
+import { complianceForOrganisation, complianceForStaff, countsOnDays, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance, workOutOrganisation } from './service';
+import { lastQuarters } from './self-assessment';
 import { findOrganisation, listOrganisations } from './store';
 import { trainingPlanFor } from './next-steps';
 import { STATUS_TAGS, statusSummary } from './summary';
@@ -151,6 +152,8 @@ export default defineModule({
           pool,
           async (id) => {
             await workOutOrganisation(pool, id, today);
+            // The self-assessment's past quarter ends too: a new framework version leaves none of them kept.
+            await countsOnDays(pool, { kind: 'all' }, id, lastQuarters(today).map((q) => q.end));
           },
           () => job.touch(),
         );
