@@ -4,7 +4,13 @@
  * the same seed and as-of day.
  *
  *   npm run bench:generate -- [--seed 1] [--organisations 100] [--staff 200000]
- *                              [--evidence 2000000] [--as-of YYYY-MM-DD] [--database-url URL]
+ *                              [--evidence 2000000] [--largest N] [--as-of YYYY-MM-DD] [--database-url URL]
+ *   npm run bench:generate -- --national   (500 organisations, 1,000,000 staff,
+ *                              10,000,000 evidence records, none over 25,000 staff)
+ *
+ * --largest caps an organisation's staff: a national roll-out is many employers,
+ * the largest (a big NHS trust, a metropolitan police force) at about 25,000,
+ * not one employer with a twelfth of the country.
  *
  * The database (default postgres://postgres@127.0.0.1:5432/lms_bench) is
  * dropped and made again, migrated with the product's own migrations (which
@@ -46,10 +52,15 @@ export interface GenerateOptions {
   organisations: number;
   staff: number;
   evidence: number;
+  /** No organisation gets more staff than this (what is left goes to the others). */
+  largest?: number;
   asOf: string;
   databaseUrl: string;
   log?: (message: string) => void;
 }
+
+/** The national step of issue 26: a region's or England's employers in one partnership. */
+export const NATIONAL = { organisations: 500, staff: 1_000_000, evidence: 10_000_000, largest: 25_000 } as const;
 
 export interface DataSetRecord {
   seed: number;
@@ -320,7 +331,8 @@ interface Person {
   inProgress: boolean;
 }
 
-const USAGE = 'npm run bench:generate -- [--seed N] [--organisations N] [--staff N] [--evidence N] [--as-of YYYY-MM-DD] [--database-url URL]';
+const USAGE =
+  'npm run bench:generate -- [--national] [--seed N] [--organisations N] [--staff N] [--evidence N] [--largest N] [--as-of YYYY-MM-DD] [--database-url URL]';
 
 function parseArgs(argv: string[]): GenerateOptions {
   const { values } = readFlags(
@@ -330,13 +342,15 @@ function parseArgs(argv: string[]): GenerateOptions {
       organisations: { type: 'string' },
       staff: { type: 'string' },
       evidence: { type: 'string' },
+      largest: { type: 'string' },
+      national: { type: 'boolean' },
       'as-of': { type: 'string' },
       'database-url': { type: 'string' },
     },
     USAGE,
   );
-  const get = (name: keyof typeof values) => values[name];
-  const num = (name: keyof typeof values, fallback: number) => {
+  const get = (name: Exclude<keyof typeof values, 'national'>) => values[name];
+  const num = (name: Exclude<keyof typeof values, 'national'>, fallback: number) => {
     const v = get(name);
     if (v === undefined) return fallback;
     const n = Number(v.replace(/_/g, ''));
@@ -345,19 +359,79 @@ function parseArgs(argv: string[]): GenerateOptions {
   };
   const asOf = get('as-of') ?? new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf))) throw new UsageError(`--as-of must be a date YYYY-MM-DD (got "${asOf}")`);
+  const base = values.national ? NATIONAL : { organisations: 100, staff: 200_000, evidence: 2_000_000, largest: undefined };
+  const largest = get('largest') === undefined ? base.largest : num('largest', 0);
   const options = {
     seed: num('seed', 1),
-    organisations: num('organisations', 100),
-    staff: num('staff', 200_000),
-    evidence: num('evidence', 2_000_000),
+    organisations: num('organisations', base.organisations),
+    staff: num('staff', base.staff),
+    evidence: num('evidence', base.evidence),
+    largest,
     asOf,
     databaseUrl: get('database-url') ?? DEFAULT_BENCH_URL,
   };
   if (options.organisations < 2) throw new UsageError('--organisations must be at least 2');
   if (options.staff < options.organisations * 10) throw new UsageError('--staff must be at least ten per organisation');
+  if (largest !== undefined && largest * options.organisations < options.staff) {
+    throw new UsageError(`--largest ${largest} is too small: ${options.organisations} organisations of at most ${largest} staff cannot hold ${options.staff}`);
+  }
   return options;
 }
 
+
+/**
+ * Staff per organisation from each one's share, summing to `staff`, none under ten.
+ * Without a cap the first organisation (the county council) holds at least
+ * 10,000 or half the staff, as the partnership-scale data set always has.
+ * With a cap, what an organisation would hold above it is shared among the
+ * others in proportion to their shares, so the fall-off stays the same shape.
+ */
+export function organisationSizes(shares: number[], staff: number, largest?: number): number[] {
+  const count = shares.length;
+  if (largest === undefined) {
+    const sizes = shares.map((share) => Math.max(10, Math.floor(share * staff)));
+    sizes[0] = Math.max(sizes[0], Math.min(10_000, Math.floor(staff / 2)));
+    let excess = sizes.reduce((a, b) => a + b, 0) - staff;
+    for (let i = count - 1; excess !== 0; i = i === 0 ? count - 1 : i - 1) {
+      if (i === 0 && excess > 0) continue;
+      const step = excess > 0 ? Math.min(excess, sizes[i] - 10) : excess;
+      sizes[i] -= step;
+      excess -= step;
+    }
+    return sizes;
+  }
+  const exact = new Array<number>(count).fill(0);
+  const capped = new Array<boolean>(count).fill(false);
+  for (let changed = true; changed; ) {
+    changed = false;
+    const left = staff - capped.reduce((sum, c) => sum + (c ? largest : 0), 0);
+    const openShare = shares.reduce((sum, share, i) => sum + (capped[i] ? 0 : share), 0);
+    for (let i = 0; i < count; i++) {
+      if (capped[i]) continue;
+      exact[i] = (shares[i] / openShare) * left;
+      if (exact[i] > largest) {
+        capped[i] = true;
+        exact[i] = largest;
+        changed = true;
+      }
+    }
+  }
+  const sizes = exact.map((x) => Math.min(largest, Math.max(10, Math.floor(x))));
+  // Whole people: hand out (or take back) the rounding one at a time, largest remainders first.
+  let excess = sizes.reduce((a, b) => a + b, 0) - staff;
+  const order = exact.map((x, i) => ({ i, rest: x - Math.floor(x) })).sort((a, b) => b.rest - a.rest);
+  for (let k = 0; excess !== 0; k = (k + 1) % count) {
+    const i = excess < 0 ? order[k].i : order[count - 1 - k].i;
+    if (excess < 0 && sizes[i] < largest) {
+      sizes[i]++;
+      excess++;
+    } else if (excess > 0 && sizes[i] > 10) {
+      sizes[i]--;
+      excess--;
+    }
+  }
+  return sizes;
+}
 
 /** Drops and re-creates the bench database, migrates it and fills it. */
 export async function generate(options: GenerateOptions): Promise<DataSetRecord> {
@@ -455,15 +529,7 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
     const orgCount = options.organisations;
     const weights = Array.from({ length: orgCount }, (_, i) => 1 / (i + 1) ** 0.8);
     const total = weights.reduce((a, b) => a + b, 0);
-    const sizes = weights.map((w) => Math.max(10, Math.floor((w / total) * options.staff)));
-    sizes[0] = Math.max(sizes[0], Math.min(10_000, Math.floor(options.staff / 2)));
-    let excess = sizes.reduce((a, b) => a + b, 0) - options.staff;
-    for (let i = orgCount - 1; excess !== 0; i = i === 0 ? orgCount - 1 : i - 1) {
-      if (i === 0 && excess > 0) continue;
-      const step = excess > 0 ? Math.min(excess, sizes[i] - 10) : excess;
-      sizes[i] -= step;
-      excess -= step;
-    }
+    const sizes = organisationSizes(weights.map((w) => w / total), options.staff, options.largest);
     const orgs = sizes.map((size, i) => {
       const sector = SECTOR_CYCLE[i % SECTOR_CYCLE.length];
       const place = PLACES[i % PLACES.length];
