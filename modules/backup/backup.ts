@@ -8,6 +8,7 @@ import type { PoolClient } from 'pg';
 import type { Database } from '../../server/db';
 import { UsageError } from '../../server/errors';
 import { PRIVATE_FILE_MODE } from '../../server/private-files';
+import { ident, listTables } from '../../server/db/tables';
 
 const run = promisify(execFile);
 
@@ -48,19 +49,9 @@ function toolFailure(tool: string, err: unknown): BackupError {
   return new BackupError(`${tool} failed: ${stderr.split('\n').slice(0, 5).join('\n')}`);
 }
 
-/** The tables this product keeps, in the public schema, with the columns a restore can write. */
+/** The tables this product keeps (server/db/tables.ts, the listing the partnership export uses), with the columns a restore can write. */
 async function productTables(client: PoolClient): Promise<{ name: string; columns: string[] }[]> {
-  const { rows } = await client.query<{ name: string; columns: string[] }>(
-    `select c.relname as name,
-            array_agg(a.attname::text order by a.attnum) filter (where a.attgenerated = '') as columns
-       from pg_class c
-       join pg_namespace n on n.oid = c.relnamespace
-       join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-      where n.nspname = 'public' and c.relkind in ('r', 'p')
-      group by c.relname
-      order by c.relname`,
-  );
-  return rows.map((r) => ({ name: r.name, columns: r.columns ?? [] }));
+  return (await listTables(client)).map((t) => ({ name: t.name, columns: t.columns.map((c) => c.name) }));
 }
 
 async function productSequences(client: PoolClient): Promise<string[]> {
@@ -70,8 +61,6 @@ async function productSequences(client: PoolClient): Promise<string[]> {
   );
   return rows.map((r) => r.name);
 }
-
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * The embedded database's backup: every table's rows and every sequence's

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { readFlags } from '../../server/cli-args';
 import { defineModule } from '../../server/module';
 import { BackupError, restoreBackup, writeBackup } from './backup';
@@ -31,8 +30,9 @@ export default defineModule({
             ? `Backup written to ${out} (pg_dump custom format, ${summary.tables} tables). Restore with: npm run cli -- restore --in ${out}`
             : `Backup written to ${out} (${summary.tables} tables, ${summary.rows} rows). Restore with: npm run cli -- restore --in ${out}`,
         );
-        // The content of imported e-learning is files, not rows (README, "Backup and restore").
-        if (fs.existsSync(ctx.config.scormDir)) console.log(`Imported e-learning content is not in the backup file: copy ${ctx.config.scormDir} with it.`);
+        // The content of imported e-learning is files, not rows (README, "Backup and restore"). Said even
+        // before any is imported: the operator sets up the copying once, with the backup.
+        console.log(`Imported e-learning content is not in the backup file: copy ${ctx.config.scormDir} with it.`);
       },
     },
     restore: {

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { ident, listTables } from '../../server/db/tables';
 
 /**
  * Tables that hold nothing a partnership would take with it: sign-in sessions,
@@ -107,45 +108,17 @@ function excluded(name: string): boolean {
  * module adds is exported without changes here.
  */
 export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
-  // One after another: a transaction's client takes one query at a time.
-  const queries = [
-    () => db.query<{ name: string }>(`select c.relname as name from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' order by 1`),
-    () => db.query<{ table: string; name: string; type: string; nullable: boolean; serial: boolean }>(
-      `select a.attrelid::regclass::text as table, a.attname as name, format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,
-              coalesce(pg_get_expr(d.adbin, d.adrelid), '') like 'nextval(%' as serial
-         from pg_attribute a join pg_class c on c.oid = a.attrelid left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-        where c.relnamespace = 'public'::regnamespace and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''
-        order by a.attrelid, a.attnum`,
-    ),
-    () => db.query<{ table: string; columns: string[] }>(
-      `select i.indrelid::regclass::text as table, array_agg(a.attname::text order by k.ord) as columns
-         from pg_index i join pg_class c on c.oid = i.indrelid
-         cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)
-         join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-        where i.indisprimary and c.relnamespace = 'public'::regnamespace group by i.indrelid`,
-    ),
-    () => db.query<{ table: string; target: string; columns: string[]; targetColumns: string[] }>(
-      `select f.conrelid::regclass::text as table, f.confrelid::regclass::text as target,
-              array(select a.attname::text from unnest(f.conkey) k join pg_attribute a on a.attrelid = f.conrelid and a.attnum = k) as columns,
-              array(select a.attname::text from unnest(f.confkey) k join pg_attribute a on a.attrelid = f.confrelid and a.attnum = k) as "targetColumns"
-         from pg_constraint f where f.contype = 'f' and f.connamespace = 'public'::regnamespace`,
-    ),
-  ] as const;
-  const tables = await queries[0]();
-  const columns = await queries[1]();
-  const keys = await queries[2]();
-  const fks = await queries[3]();
-  const names = tables.rows.map((t) => t.name.replace(/^"|"$/g, '')).filter((n) => !excluded(n));
+  const listed = (await listTables(db)).filter((t) => !excluded(t.name));
+  const names = listed.map((t) => t.name);
   const info = new Map<string, TableInfo>();
-  for (const name of names) {
-    const cols = columns.rows.filter((c) => c.table === name);
-    info.set(name, {
-      name,
-      columns: cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
-      primaryKey: keys.rows.find((k) => k.table === name)?.columns ?? [],
+  for (const t of listed) {
+    info.set(t.name, {
+      name: t.name,
+      columns: t.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
+      primaryKey: t.primaryKey,
       selfReferences: [],
       lateColumns: [],
-      serialColumns: cols.filter((c) => c.serial).map((c) => c.name),
+      serialColumns: t.columns.filter((c) => c.serial).map((c) => c.name),
     });
   }
   // Order by references. Rows of a table that refers to itself load in the order
@@ -153,7 +126,7 @@ export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
   // is filled in afterwards.
   const ordered: TableInfo[] = [];
   const remaining = new Set(names);
-  const refs = fks.rows.filter((f) => info.has(f.table) && info.has(f.target));
+  const refs = listed.flatMap((t) => t.foreignKeys.map((f) => ({ table: t.name, ...f }))).filter((f) => info.has(f.target));
   while (remaining.size) {
     const ready = [...remaining].filter((t) => refs.every((f) => f.table !== t || f.target === t || !remaining.has(f.target)));
     const next = ready.length ? ready : [[...remaining].sort()[0]];
@@ -171,7 +144,4 @@ export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
   return ordered;
 }
 
-/** A quoted SQL identifier. */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+export { ident };
