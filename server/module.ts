@@ -106,6 +106,11 @@ export interface FeatureModule {
   events?(ctx: ModuleContext): void;
   /** Runs after migrations on every start (e.g. load the default framework when none exists). */
   onStart?(ctx: ModuleContext): Promise<void>;
+  /**
+   * Whether this module holds anything someone entered (an organisation, say):
+   * the demo partnership is loaded on a start only when no module does.
+   */
+  holdsData?(ctx: ModuleContext): Promise<boolean>;
   /** Adds this module's part of the demo partnership; must be safe to run twice. */
   seedDemo?(ctx: ModuleContext): Promise<void>;
 }

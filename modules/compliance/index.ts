@@ -4,6 +4,7 @@ import { allow } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance } from './service';
+import { keptResultsAfterDemoLoad } from './kept';
 import { findOrganisation, listOrganisations } from './store';
 import { trainingPlanFor } from './next-steps';
 import { STATUS_TAGS, statusSummary } from './summary';
@@ -117,6 +118,7 @@ export function personJson(p: PersonCompliance) {
 export default defineModule({
   name: 'compliance',
   dependsOn: ['evidence', 'training-sessions', 'scorm', 'cmi5'],
+  seedDemo: (ctx) => keptResultsAfterDemoLoad(ctx.database.pool),
   nav: [
     { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
     { label: 'Compliance', href: '/compliance', roles: ['org-lead', 'partnership-admin'], order: 10 },

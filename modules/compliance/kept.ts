@@ -253,3 +253,16 @@ export async function countKept(pool: Pool, end: Date, day: string, frameworkId:
   const stale = new Set(counts.rows.filter((r) => r.stale > 0).map((r) => r.organisationId));
   return { counts: counts.rows.filter((r): r is typeof r & { status: ComplianceStatus } => r.n > 0 && r.status != null), stale };
 }
+
+/**
+ * After the demo's bulk loads (server/demo.ts bulkLoad, run with triggers off
+ * where the database allows), what this module's triggers on staff and
+ * evidence would have done, set-based: a kept result row moved on for every
+ * member of staff and no kept past day left standing for any organisation.
+ * Also right when the triggers did run: it only makes results be worked out
+ * afresh.
+ */
+export async function keptResultsAfterDemoLoad(pool: Pool): Promise<void> {
+  await pool.query('select kept_compliance_changed(array(select id from staff))');
+  await pool.query('select kept_days_reached(o.organisation_id, null) from (select distinct organisation_id from staff) o');
+}

@@ -5,6 +5,7 @@ import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { refresherMonthsFor } from '../compliance/engine';
 import { publishedGroups } from '../framework/store';
+import { holdsOrganisations, seedDemoOrganisations } from './demo';
 import { licencesOf, licenceStatus, londonToday } from './licences';
 import { createOrganisationStore, type Organisation, SECTORS } from './store';
 import { validateDetails, validateLicence, validateSettings } from './validation';
@@ -182,6 +183,8 @@ function pageRoutes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'organisations',
+  holdsData: holdsOrganisations,
+  seedDemo: seedDemoOrganisations,
   nav: [
     {
       label: 'Organisations',
