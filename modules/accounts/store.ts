@@ -269,3 +269,9 @@ export async function auditActions(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ action: string }>('select distinct action from audit_log order by action');
   return rows.map((r) => r.action);
 }
+
+/** A leaver's unused ways into an account gone (data protection): invitations to their addresses and their password reset links. */
+export async function forgetInvitationsAndResets(client: PoolClient, addresses: string[], userId: string | null): Promise<void> {
+  if (userId) await client.query('delete from password_reset_tokens where user_id = $1', [userId]);
+  if (addresses.length) await client.query('delete from invitations where lower(email) = any($1::text[])', [addresses]);
+}

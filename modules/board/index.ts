@@ -13,6 +13,7 @@ import { validateHeadcount } from './headcount';
 import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from './quarters';
 import { BOARD_CSV_HEADER, boardCsvRows, methodText, renderBoardReportPdf } from './report';
 import { sendCsv } from '../../server/csv';
+import { partnershipName as nameOfPartnership } from '../partnership/api';
 import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
 import {
   declaredHeadcount,
@@ -114,8 +115,7 @@ function withheldNote(entities: EntityFigures[], kind: string): string | undefin
 }
 
 async function partnershipName(ctx: ModuleContext): Promise<string> {
-  const { rows } = await ctx.database.pool.query<{ name: string }>('select name from partnership where id = 1');
-  return rows[0]?.name ?? 'Domestic abuse partnership';
+  return (await nameOfPartnership(ctx.database.pool)) ?? 'Domestic abuse partnership';
 }
 
 /** Which figures a board page shows: ?quarter=YYYY-Qn for a snapshot, else today's. */
@@ -343,7 +343,7 @@ function routes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'board',
-  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates'],
+  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'certificates', 'partnership'],
   nav: [
     { label: 'Board', href: '/board', roles: ['board-member', 'partnership-admin'], order: 80 },
     {

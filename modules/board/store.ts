@@ -194,8 +194,8 @@ export interface Period {
 
 /** Out-of-area organisations, their licence and seats, and active learners in each period (for invoicing). */
 export async function licensingFigures(pool: Pool, periods: Period[], today: string): Promise<LicensingRow[]> {
-  const { rows: orgs } = await pool.query<{ id: string; slug: string; name: string }>('select id, slug, name from organisations where not in_area order by name');
   const store = createOrganisationStore(pool);
+  const orgs = (await store.list()).filter((o) => !o.inArea);
   const out: LicensingRow[] = [];
   for (const org of orgs) {
     const [licences, seatsUsed, active] = await Promise.all([

@@ -336,3 +336,8 @@ export async function staffWithEvidence(pool: Queryable, today: string): Promise
   );
   return rows.map((r) => r.id);
 }
+
+/** A leaver's certificates under another name (data protection): each keeps its code, so it can still be checked. */
+export async function renameCertificatesOf(client: PoolClient, staffId: string, name: string): Promise<void> {
+  await client.query('update certificates set person_name = $2 where staff_id = $1', [staffId, name]);
+}

@@ -314,3 +314,8 @@ export async function registrationsOfUser(db: Queryable, userId: string): Promis
   );
   return rows;
 }
+
+/** What cmi5 content saved for a leaver (its state and their preferences) gone (data protection); their statements keep only the account id, never a name. */
+export async function forgetCmi5Documents(client: PoolClient, staffId: string): Promise<void> {
+  await client.query(`delete from cmi5_documents where kind <> 'activity-profile' and owner in (select user_id::text from cmi5_registrations where staff_id = $1)`, [staffId]);
+}

@@ -4,6 +4,8 @@ import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
+import { createInHouseCourse, setCourseRecognition } from '../courses/api';
+import { createOrganisationStore } from '../organisations/api';
 import { recordCourseCompletion } from '../evidence/record';
 import { courseSlug, type ReviewDecision, type Submission } from './rules';
 
@@ -69,23 +71,22 @@ export async function mappings(db: Queryable, courseId: string): Promise<{ linea
  */
 export async function submitInHouseCourse(db: Database, input: Submission & { submittedBy: string }): Promise<string> {
   return db.transaction(async (client) => {
-    const { rows: org } = await client.query<{ slug: string }>('select slug from organisations where id = $1', [input.organisationId]);
-    const base = courseSlug(org[0].slug, input.title);
-    const { rows: taken } = await client.query<{ slug: string }>(`select slug from courses where slug = $1 or slug like $1 || '-%'`, [base]);
-    const used = new Set(taken.map((t) => t.slug));
-    let slug = base;
-    for (let n = 2; used.has(slug); n++) slug = `${base}-${n}`;
+    const org = await createOrganisationStore(client).byId(input.organisationId);
+    const base = courseSlug(org?.slug ?? '', input.title);
     const { rows: groups } = await client.query<{ groups: number[] }>(
       `select coalesce(array_agg(distinct c.group_number order by c.group_number), '{}') as groups
          from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.lineage = any($1::text[])`,
       [input.mappings.map((m) => m.lineage)],
     );
-    const { rows } = await client.query<{ id: string }>(
-      `insert into courses (slug, title, description, delivery, group_numbers, status, owner_organisation_id, recognition)
-       values ($1, $2, $3, $4, $5, 'draft', $6, 'submitted') returning id`,
-      [slug, input.title, input.description, input.delivery, groups[0].groups, input.organisationId],
-    );
-    const courseId = rows[0].id;
+    const courseId = await createInHouseCourse(client, {
+      baseSlug: base,
+      title: input.title,
+      description: input.description,
+      delivery: input.delivery,
+      groupNumbers: groups[0].groups,
+      organisationId: input.organisationId,
+      competencyLineages: input.mappings.map((m) => m.lineage),
+    });
     await client.query('insert into course_recognitions (course_id, organisation_id, learning_outcomes, submitted_by) values ($1, $2, $3, $4)', [
       courseId,
       input.organisationId,
@@ -94,8 +95,6 @@ export async function submitInHouseCourse(db: Database, input: Submission & { su
     ]);
     for (const m of input.mappings) {
       await client.query('insert into course_recognition_mappings (course_id, competency_lineage, justification) values ($1, $2, $3)', [courseId, m.lineage, m.justification]);
-      // Completions become evidence through course_competencies, as for every course; none can be recorded until approval.
-      await client.query('insert into course_competencies (course_id, competency_lineage) values ($1, $2) on conflict do nothing', [courseId, m.lineage]);
     }
     await audit(client, {
       actorUserId: input.submittedBy,
@@ -117,7 +116,7 @@ export async function reviewInHouseCourse(db: Database, courseId: string, review
     );
     if (!rows[0]) throw new HttpError(404, 'We could not find that course.');
     if (rows[0].recognition !== 'submitted') throw new HttpError(409, 'This course has already been reviewed.');
-    await client.query('update courses set recognition = $2, updated_at = now() where id = $1', [courseId, review.decision]);
+    await setCourseRecognition(client, courseId, review.decision);
     await client.query('update course_recognitions set reviewed_by = $2, reviewed_at = now(), review_comments = $3, standards_met = $4 where course_id = $1', [
       courseId,
       reviewerId,

@@ -4,6 +4,7 @@ import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { preCourseRatingGate } from '../evaluation/gate';
 import { isPublicMember } from './audience';
+import { seedDemoCourses } from './demo';
 import * as store from './store';
 import { parseCourseForm } from './validation';
 
@@ -20,6 +21,7 @@ const DELIVERIES = [
 export default defineModule({
   name: 'courses',
   dependsOn: ['framework'],
+  seedDemo: seedDemoCourses,
   nav: [{ label: 'Courses', href: '/courses', order: 20 }],
   routes(ctx: ModuleContext) {
     const router = express.Router();

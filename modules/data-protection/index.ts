@@ -20,7 +20,7 @@ export async function anonymiseDueLeavers(ctx: ModuleContext, actorUserId: strin
 
 export default defineModule({
   name: 'data-protection',
-  dependsOn: ['staff', 'evidence', 'certificates', 'reminders', 'scorm', 'accounts'],
+  dependsOn: ['staff', 'evidence', 'certificates', 'reminders', 'scorm', 'accounts', 'cmi5'],
   nav: [
     {
       label: 'Data protection',

@@ -6,6 +6,7 @@ import { defineModule, type ModuleContext } from '../../server/module';
 // The board's own threshold and wording, so these figures are suppressed exactly as the board's are.
 import { suppressionThreshold } from '../board/store';
 import { publishedCount } from '../board/suppression';
+import { setEvaluationSettings } from '../courses/api';
 import { CONFIDENCE_LEVELS, confidenceChange, parseFollowUp, parseRatings } from './rules';
 import {
   competencyLabels,
@@ -19,7 +20,6 @@ import {
   ratingPairs,
   saveFollowUp,
   saveRating,
-  setEvaluationSettings,
 } from './store';
 
 export const FOLLOW_UP_SUBJECT = 'A question about your training';

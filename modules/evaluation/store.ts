@@ -23,10 +23,6 @@ export async function evaluationCourse(db: Queryable, slug: string): Promise<Eva
   return rows[0] ?? null;
 }
 
-export async function setEvaluationSettings(db: Queryable, courseId: string, settings: { requiresEvaluation: boolean; followUpWeeks: number }): Promise<void> {
-  await db.query('update courses set requires_evaluation = $2, evaluation_follow_up_weeks = $3, updated_at = now() where id = $1', [courseId, settings.requiresEvaluation, settings.followUpWeeks]);
-}
-
 /** The competencies a course meets, as the learner rates them. */
 export async function courseCompetencies(db: Queryable, courseId: string): Promise<{ lineage: string; label: string }[]> {
   const { rows } = await db.query<{ lineage: string; label: string }>(

@@ -5,6 +5,7 @@ import { allow, type Caller, caller, hasRole, managedScope, type OrganisationSco
 import { checkUploadToken } from '../../server/auth/csrf';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { createOrganisationStore } from '../organisations/api';
 import { addMonths } from '../compliance/engine';
 import { complianceForStaff, londonToday, refresherMonthsOf, STATUS_NAMES } from '../compliance/service';
 import { statusSummary } from '../compliance/summary';
@@ -116,7 +117,7 @@ function readUpload(req: Request): Promise<{ fields: Record<string, string>; fil
 
 export default defineModule({
   name: 'evidence',
-  dependsOn: ['staff', 'framework', 'courses'],
+  dependsOn: ['staff', 'framework', 'courses', 'organisations'],
   seedDemo: seedDemoEvidence,
   uploads: [/^\/staff\/[^/]+\/evidence\/upload$/],
   routes(ctx) {
@@ -136,7 +137,7 @@ export default defineModule({
         complianceForStaff(pool, scope, staffId, today),
         frameworkChoices(pool, person.groupNumber),
         refresherMonthsOf(pool, person),
-        pool.query<{ days: number }>('select induction_days as days from organisations where id = $1', [person.organisationId]).then((r) => r.rows[0]?.days ?? 0),
+        createOrganisationStore(pool).byId(person.organisationId).then((o) => o?.inductionDays ?? 0),
       ]);
       const canManage = !!(await findStaffInScope(pool, managedScope(c), staffId));
       const canSignOff = !!(await findStaffInScope(pool, signOffScope(c), staffId));

@@ -45,6 +45,12 @@ export async function setPartnership(pool: Pool, settings: PartnershipSettings):
   );
 }
 
+/** The partnership's name, or undefined before anyone has set it (each caller has its own wording for that). */
+export async function partnershipName(db: Pick<Pool, 'query'>): Promise<string | undefined> {
+  const { rows } = await db.query<{ name: string }>('select name from partnership where id = 1');
+  return rows[0]?.name;
+}
+
 export async function partnershipLogo(pool: Pool): Promise<Buffer | undefined> {
   const { rows } = await pool.query<{ logo_png: Buffer | null }>('select logo_png from partnership where id = 1');
   return rows[0]?.logo_png ?? undefined;

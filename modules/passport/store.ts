@@ -4,6 +4,7 @@ import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
+import { copySharedEvidence, withdrawSharedEvidence } from '../evidence/api';
 import { type EvidenceEntry, listEvidence, SOURCE_NAMES } from '../evidence/store';
 
 export type TransferStatus = 'pending' | 'shared' | 'declined' | 'withdrawn';
@@ -147,28 +148,22 @@ export async function decide(db: Database, events: EventBus, input: { transferId
     if (!rowCount) throw new HttpError(409, 'This has already been decided. The page shows where it stands now.');
     let evidenceIds: string[] = [];
     if (input.decision === 'share' && evidence.length) {
-      const { rows } = await client.query<{ id: string }>(
-        `insert into evidence (staff_id, competency_id, achieved_on, source, source_ref, course_id, evidence_example, note, recorded_by, verified_by, verified_at)
-         select $1, e.competency_id, e.achieved_on, 'prior-learning', $2::text || e.id::text, e.course_id, e.evidence_example,
-                'Shared with consent from the training record at ' || $3::text || coalesce(': ' || e.note, ''), $4, coalesce(e.verified_by, e.recorded_by), coalesce(e.verified_at, e.recorded_at)
-           from evidence e where e.id = any($5::uuid[])
-         returning id`,
-        [mine.toStaffId, `${copyPrefix(mine.id)}${Date.now()}:`, mine.fromOrganisation, input.userId, evidence.map((e) => e.id)],
-      );
-      evidenceIds = rows.map((r) => r.id);
+      evidenceIds = await copySharedEvidence(client, {
+        toStaffId: mine.toStaffId,
+        sourceRefPrefix: `${copyPrefix(mine.id)}${Date.now()}:`,
+        fromOrganisation: mine.fromOrganisation,
+        recordedBy: input.userId,
+        evidenceIds: evidence.map((e) => e.id),
+      });
       await events.emit('evidence.recorded', { client, staffId: mine.toStaffId, evidenceIds });
     }
     if (input.decision === 'withdraw') {
-      const { rows } = await client.query<{ id: string }>(
-        `insert into evidence (staff_id, competency_id, achieved_on, source, source_ref, course_id, evidence_example, sign_off_kind, note, recorded_by, verified_by, verified_at, replaces_id, withdrawn, change_reason)
-         select e.staff_id, e.competency_id, e.achieved_on, e.source, e.source_ref, e.course_id, e.evidence_example, e.sign_off_kind, e.note, $3, e.verified_by, e.verified_at, e.id, true,
-                'The person stopped sharing their training record from ' || $4::text
-           from evidence e where e.staff_id = $1 and e.source_ref like $2 and not e.withdrawn
-            and not exists (select 1 from evidence r where r.replaces_id = e.id)
-         returning id`,
-        [mine.toStaffId, `${copyPrefix(mine.id)}%`, input.userId, mine.fromOrganisation],
-      );
-      evidenceIds = rows.map((r) => r.id);
+      evidenceIds = await withdrawSharedEvidence(client, {
+        staffId: mine.toStaffId,
+        sourceRefPrefix: copyPrefix(mine.id),
+        withdrawnBy: input.userId,
+        fromOrganisation: mine.fromOrganisation,
+      });
     }
     await audit(client, {
       actorUserId: input.userId,

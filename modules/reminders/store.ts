@@ -1,5 +1,7 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeCondition } from '../../server/access';
+import { createOrganisationStore } from '../organisations/api';
+import { partnershipName as nameOfPartnership } from '../partnership/api';
 
 export interface OrganisationForScan {
   id: string;
@@ -42,8 +44,7 @@ export interface ReminderRow {
 export function createReminderStore(pool: Pool) {
   return {
     async partnershipName(): Promise<string> {
-      const { rows } = await pool.query<{ name: string }>('select name from partnership where id = 1');
-      return rows[0]?.name ?? 'the training partnership';
+      return (await nameOfPartnership(pool)) ?? 'the training partnership';
     },
     /** The partnership's name and default policy in one round trip (the scan runs often). */
     async settings(): Promise<{ defaults: unknown; partnership: string }> {
@@ -63,14 +64,8 @@ export function createReminderStore(pool: Pool) {
         [JSON.stringify(policy), userId],
       );
     },
-    async saveOrganisationPolicy(scope: OrganisationScope, organisationId: string, policy: object): Promise<boolean> {
-      const where = scopeCondition(scope, 'id', 3);
-      const { rowCount } = await pool.query(`update organisations set reminder_policy = $2, updated_at = now() where id = $1 and ${where.sql}`, [
-        organisationId,
-        JSON.stringify(policy),
-        ...where.params,
-      ]);
-      return (rowCount ?? 0) > 0;
+    saveOrganisationPolicy(scope: OrganisationScope, organisationId: string, policy: object): Promise<boolean> {
+      return createOrganisationStore(pool).saveReminderPolicy(scope, organisationId, policy);
     },
     async organisations(scope: OrganisationScope, slug?: string): Promise<OrganisationForScan[]> {
       const where = scopeCondition(scope, 'o.id', 2);
@@ -224,3 +219,9 @@ export function createReminderStore(pool: Pool) {
 }
 
 export type ReminderStore = ReturnType<typeof createReminderStore>;
+
+/** A leaver's reminders without their address or name (data protection), and their account's digest choices gone. */
+export async function forgetRemindersOf(client: PoolClient, staffId: string, userId: string | null): Promise<void> {
+  await client.query(`update reminders set recipient = '', summary = $2 where staff_id = $1`, [staffId, 'Reminder to a former member of staff']);
+  if (userId) await client.query('delete from reminder_digest_unsubscribes where user_id = $1', [userId]);
+}

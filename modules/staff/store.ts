@@ -124,6 +124,27 @@ export async function changeGroup(
   return true;
 }
 
+/**
+ * A learner who has just made their account (by accepting an invitation) is a
+ * member of staff: the organisation's record with their address is linked to
+ * the account, or, without one, a record is started for the lead to complete.
+ * In the caller's transaction.
+ */
+export async function linkOrStartStaffRecord(client: PoolClient, person: { organisationId: string; email: string; name: string; userId: string }): Promise<void> {
+  const linked = await client.query(
+    `update staff set user_id = $3, updated_at = now() where organisation_id = $1 and lower(email) = $2 and user_id is null returning id`,
+    [person.organisationId, person.email, person.userId],
+  );
+  if (!linked.rowCount) {
+    await client.query(`insert into staff (organisation_id, user_id, name, email, start_date) values ($1, $2, $3, $4, current_date)`, [
+      person.organisationId,
+      person.userId,
+      person.name,
+      person.email,
+    ]);
+  }
+}
+
 export function createStaffStore(database: Database, events: EventBus) {
   const pool = database.pool;
 
@@ -502,3 +523,16 @@ export class ImportNotApplicable extends Error {
 }
 
 export type StaffStore = ReturnType<typeof createStaffStore>;
+
+/**
+ * A leaver's record with their personal details gone (data protection): the
+ * record stays in its organisation, group and leaving date, so every count is
+ * the same; the reasons written in its group history go with the rest.
+ */
+export async function anonymiseStaffRecord(client: PoolClient, staffId: string, name: string): Promise<void> {
+  await client.query(
+    `update staff set name = $2, email = null, staff_number = null, job_title = '', user_id = null, anonymised_at = now(), updated_at = now() where id = $1`,
+    [staffId, name],
+  );
+  await client.query('update staff_group_history set reason = null where staff_id = $1', [staffId]);
+}

@@ -2,6 +2,7 @@ import express, { type Request } from 'express';
 import { allow, type Caller, caller, hasRole, managedScope, type OrganisationScope, scopeCondition, scopeIncludes, trainingScope } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { createOrganisationStore } from '../organisations/api';
 import { seedDemoSessions } from './demo';
 import { sendOffers, runPlacesJob } from './messages';
 import { placesRoutes } from './places-routes';
@@ -22,9 +23,9 @@ async function formOptions(ctx: ModuleContext) {
   const [courses, trainers, organisations] = await Promise.all([
     listCourses(pool),
     pool.query<{ id: string; name: string }>(`select distinct u.id, u.display_name as name from users u join user_roles r on r.user_id = u.id where r.role = 'trainer' and not u.disabled order by name`),
-    pool.query<{ id: string; name: string }>('select id, name from organisations order by name'),
+    createOrganisationStore(pool).list(),
   ]);
-  return { courses, trainers: trainers.rows, organisations: organisations.rows };
+  return { courses, trainers: trainers.rows, organisations: organisations.map(({ id, name }) => ({ id, name })) };
 }
 
 async function renderNew(ctx: ModuleContext, res: express.Response, form: Partial<SessionForm>, errors: { text: string; href: string }[] = []) {

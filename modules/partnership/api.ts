@@ -1,0 +1,2 @@
+// What the partnership module offers other modules: the partnership's settings and logo.
+export { partnershipName } from './settings';
