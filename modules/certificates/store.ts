@@ -115,7 +115,7 @@ export async function personFacts(client: Queryable, staffId: string): Promise<P
   const { rows } = await client.query(
     `select s.id, s.name, s.organisation_id, o.name as organisation_name, s.group_number, o.refresher_months,
             coalesce((select name from partnership where id = 1), 'Domestic Abuse Partnership') as partnership_name
-       from staff s join organisations o on o.id = s.organisation_id
+       from staff s join member_organisations o on o.id = s.organisation_id
       where s.id = $1`,
     [staffId],
   );
@@ -268,7 +268,7 @@ export async function teamsInScope(pool: Queryable, scope: OrganisationScope): P
   const cond = scopeCondition(scope, 'c.organisation_id', 1);
   const { rows } = await pool.query<{ organisation_id: string; organisation_name: string; team: string }>(
     `select distinct c.organisation_id, o.name as organisation_name, s.team
-       from certificates c join staff s on s.id = c.staff_id join organisations o on o.id = c.organisation_id
+       from certificates c join staff s on s.id = c.staff_id join member_organisations o on o.id = c.organisation_id
       where ${cond.sql} and c.replaced_by is null and s.team <> ''
       order by o.name, s.team`,
     cond.params,

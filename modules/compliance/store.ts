@@ -51,13 +51,13 @@ const ORG_COLUMNS = `id, slug, name, sector, refresher_months as "refresherMonth
 /** An organisation inside the scope, by id or slug; null when it does not exist or is out of scope. */
 export async function findOrganisation(pool: Pool, scope: OrganisationScope, by: { id?: string; slug?: string }): Promise<OrganisationSettings | null> {
   const { rows } = by.id
-    ? await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from organisations where id::text = $1`, [by.id])
-    : await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from organisations where slug = $1`, [by.slug ?? '']);
+    ? await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from member_organisations where id::text = $1`, [by.id])
+    : await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from member_organisations where slug = $1`, [by.slug ?? '']);
   return rows[0] && scopeIncludes(scope, rows[0].id) ? rows[0] : null;
 }
 
 export async function listOrganisations(pool: Pool, scope: OrganisationScope): Promise<OrganisationSettings[]> {
-  const { rows } = await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from organisations order by name`);
+  const { rows } = await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from member_organisations order by name`);
   return rows.filter((o) => scopeIncludes(scope, o.id));
 }
 

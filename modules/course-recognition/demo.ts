@@ -7,7 +7,7 @@ const DEMO_TITLE = 'Housing officers: responding to disclosures (in-house)';
 export async function seedDemoRecognition(ctx: ModuleContext): Promise<void> {
   const pool = ctx.database.pool;
   if ((await pool.query('select 1 from courses where title = $1', [DEMO_TITLE])).rows.length) return;
-  const { rows: org } = await pool.query<{ id: string }>(`select id from organisations where slug = 'vale-county-council'`);
+  const { rows: org } = await pool.query<{ id: string }>(`select id from member_organisations where slug = 'vale-county-council'`);
   const { rows: lead } = await pool.query<{ id: string }>(`select id from users where email = 'lead@valecounty.example'`);
   const { rows: competencies } = await pool.query<{ lineage: string }>(
     `select c.lineage from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 2 and not c.retired order by c.number limit 2`,

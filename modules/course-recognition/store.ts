@@ -35,7 +35,7 @@ const SELECT = `
          r.learning_outcomes as "learningOutcomes", r.submitted_at as "submittedAt", su.display_name as "submittedByName",
          r.reviewed_at as "reviewedAt", ru.display_name as "reviewedByName", r.review_comments as "reviewComments", r.standards_met as "standardsMet",
          (select count(*)::int from in_house_completions x where x.course_id = c.id) as completions
-    from course_recognitions r join courses c on c.id = r.course_id join organisations o on o.id = r.organisation_id
+    from course_recognitions r join courses c on c.id = r.course_id join member_organisations o on o.id = r.organisation_id
     left join users su on su.id = r.submitted_by left join users ru on ru.id = r.reviewed_by`;
 
 export async function listInHouseCourses(db: Queryable, scope: OrganisationScope): Promise<InHouseCourse[]> {

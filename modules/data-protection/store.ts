@@ -57,7 +57,7 @@ function selectList(columns: { name: string; type: string }[]): string {
  */
 export async function subjectAccess(pool: Pool, scope: OrganisationScope, staffId: string): Promise<SubjectAccess | null> {
   const { rows: found } = await pool.query<Row & { organisation_id: string; user_id: string | null; email: string | null; organisation: string }>(
-    `select s.*, o.name as organisation from staff s join organisations o on o.id = s.organisation_id where s.id::text = $1`,
+    `select s.*, o.name as organisation from staff s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
     [staffId],
   );
   const staff = found[0];
@@ -138,7 +138,7 @@ export async function dueLeavers(pool: Queryable, scope: OrganisationScope, toda
   const cond = scopeCondition(scope, 's.organisation_id', 2);
   const { rows } = await pool.query<DueLeaver>(
     `select s.id, s.name, o.name as "organisationName", to_char(s.leaving_date, 'YYYY-MM-DD') as "leavingDate"
-       from staff s join organisations o on o.id = s.organisation_id
+       from staff s join member_organisations o on o.id = s.organisation_id
       where s.leaving_date is not null and s.leaving_date <= $1::date and s.anonymised_at is null and ${cond.sql}
       order by s.leaving_date, s.id`,
     [leftOnOrBefore(today, months), ...cond.params],

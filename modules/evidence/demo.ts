@@ -78,7 +78,7 @@ export async function seedDemoEvidence(ctx: ModuleContext): Promise<void> {
     pool.query<{ id: string; staffNumber: string; daysIn: number | null; slug: string; intoQuarter: number }>(
       `select s.id, coalesce(s.staff_number, s.id::text) as "staffNumber", current_date - s.start_date as "daysIn", o.slug,
               current_date - date_trunc('quarter', current_date)::date as "intoQuarter"
-         from staff s join organisations o on o.id = s.organisation_id
+         from staff s join member_organisations o on o.id = s.organisation_id
         where s.group_number is not null and s.leaving_date is null and s.user_id is null`,
     ),
   ]);

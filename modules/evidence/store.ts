@@ -52,7 +52,7 @@ export interface StaffSummary {
 export async function findStaffInScope(pool: Pool, scope: OrganisationScope, staffId: string): Promise<StaffSummary | null> {
   const { rows } = await pool.query<StaffSummary>(
     `select s.id, s.name, s.organisation_id as "organisationId", o.name as "organisationName", s.group_number as "groupNumber", s.user_id as "userId"
-       from staff s join organisations o on o.id = s.organisation_id where s.id::text = $1`,
+       from staff s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
     [staffId],
   );
   return rows[0] && scopeIncludes(scope, rows[0].organisationId) ? rows[0] : null;

@@ -110,7 +110,7 @@ export async function groupsOfStaff(
 ): Promise<{ organisationName: string; groupNumber: number | null; usesRcnIntercollegiate: boolean }[]> {
   if (staffIds.length === 0) return [];
   const { rows } = await db.query<{ name: string; group_number: number | null; uses_rcn_intercollegiate: boolean }>(
-    `select o.name, s.group_number, o.uses_rcn_intercollegiate from staff s join organisations o on o.id = s.organisation_id
+    `select o.name, s.group_number, o.uses_rcn_intercollegiate from staff s join member_organisations o on o.id = s.organisation_id
       where s.id = any($1::uuid[]) order by o.name`,
     [staffIds],
   );

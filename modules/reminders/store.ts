@@ -72,7 +72,7 @@ export function createReminderStore(pool: Pool) {
       const { rows } = await pool.query<OrganisationForScan>(
         `select o.id, o.slug, o.name, o.induction_days as "inductionDays", o.reminder_policy as policy,
                 r.last_scan_on as "lastScanOn", r.last_scan_at as "lastScanAt"
-           from organisations o left join reminder_scan_runs r on r.organisation_id = o.id
+           from member_organisations o left join reminder_scan_runs r on r.organisation_id = o.id
           where ($1::text is null or o.slug = $1) and ${where.sql}
           order by o.name`,
         [slug ?? null, ...where.params],
@@ -196,7 +196,7 @@ export function createReminderStore(pool: Pool) {
       const { rows } = await pool.query(
         `select m.id, m.to_address as "to", m.subject, m.category, m.status, m.attempts, m.last_error as "lastError",
                 m.next_attempt_at as "nextAttemptAt", m.created_at as "createdAt", m.sent_at as "sentAt", o.name as "organisationName"
-           from outbound_messages m left join organisations o on o.id = m.organisation_id
+           from outbound_messages m left join member_organisations o on o.id = m.organisation_id
           where ($1::text is null or m.status = $1) order by m.created_at desc limit $2`,
         [status, limit],
       );

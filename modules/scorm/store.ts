@@ -365,7 +365,7 @@ export async function courseReport(db: Queryable, courseId: string, scope: Organ
             (array_agg(a.score order by a.started_at desc))[1] as score,
             max(a.score) as "bestScore", sum(a.time_seconds)::int as "timeSeconds",
             min(a.completed_at) as "completedAt", max(a.updated_at) as "lastActive"
-       from scorm_attempts a join staff s on s.id = a.staff_id join organisations o on o.id = s.organisation_id
+       from scorm_attempts a join staff s on s.id = a.staff_id join member_organisations o on o.id = s.organisation_id
       where a.course_id = $1 and ${cond.sql}
       group by s.id, s.name, o.name order by o.name, s.name`,
     [courseId, ...cond.params],

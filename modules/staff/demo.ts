@@ -151,7 +151,7 @@ export async function seedDemoStaff(ctx: ModuleContext): Promise<void> {
   const store = createStaffStore(ctx.database, ctx.events);
   await store.ensureDefaultMappings();
   const [{ rows: orgs }, { rows: mappings }, { rows: learner }] = await Promise.all([
-    pool.query<{ id: string; slug: string; email_domains: string[] }>('select id, slug, email_domains from organisations order by slug'),
+    pool.query<{ id: string; slug: string; email_domains: string[] }>('select id, slug, email_domains from member_organisations order by slug'),
     pool.query<{ key: string; group: number }>('select job_title_key as key, group_number as group from job_role_mappings where organisation_id is null'),
     pool.query<{ id: string }>(`select id from users where email = 'learner@valecounty.example'`),
   ]);

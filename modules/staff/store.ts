@@ -206,7 +206,7 @@ export function createStaffStore(database: Database, events: EventBus) {
       }
       if (!filter.includeLeavers) where.push(currentStaffCondition('s'));
       const { rows } = await pool.query<StaffRow>(
-        `select ${STAFF_COLUMNS} from staff s join organisations o on o.id = s.organisation_id where ${where.join(' and ')} order by s.name, s.id limit 2000`,
+        `select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where ${where.join(' and ')} order by s.name, s.id limit 2000`,
         params,
       );
       return rows.map(toStaff);
@@ -216,7 +216,7 @@ export function createStaffStore(database: Database, events: EventBus) {
     async get(scope: OrganisationScope, id: string): Promise<StaffMember | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const cond = scopeCondition(scope, 's.organisation_id', 2);
-      const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join organisations o on o.id = s.organisation_id where s.id = $1 and ${cond.sql}`, [id, ...cond.params]);
+      const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.id = $1 and ${cond.sql}`, [id, ...cond.params]);
       return rows[0] ? toStaff(rows[0]) : undefined;
     },
 
@@ -412,7 +412,7 @@ export function createStaffStore(database: Database, events: EventBus) {
 
     /** Everyone in the organisation, leavers too, as an import compares them. */
     async existingForImport(db: Queryable, organisationId: string): Promise<ExistingStaff[]> {
-      const { rows } = await db.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join organisations o on o.id = s.organisation_id where s.organisation_id = $1`, [organisationId]);
+      const { rows } = await db.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.organisation_id = $1`, [organisationId]);
       return rows.map(toStaff);
     },
 
@@ -443,7 +443,7 @@ export function createStaffStore(database: Database, events: EventBus) {
         id: string; organisation_id: string; organisation_name: string; file_name: string; file_hash: string; full_list: boolean; parsed: ParsedImport; status: string; summary: ImportPlan | null; created_at: Date; applied_at: Date | null;
       }>(
         `select b.id, b.organisation_id, o.name as organisation_name, b.file_name, b.file_hash, b.full_list, b.parsed, b.status, b.summary, b.created_at, b.applied_at
-         from staff_import_batches b join organisations o on o.id = b.organisation_id where b.id = $1 and ${cond.sql}`,
+         from staff_import_batches b join member_organisations o on o.id = b.organisation_id where b.id = $1 and ${cond.sql}`,
         [batchId, ...cond.params],
       );
       return rows[0];

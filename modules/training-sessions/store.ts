@@ -114,7 +114,7 @@ export async function listBookings(pool: Pool, scope: OrganisationScope, session
     `select b.id, b.staff_id as "staffId", s.name as "staffName", s.organisation_id as "organisationId", o.name as "organisationName", o.sector,
             b.status, b.booked_at as "bookedAt", b.attended,
             case when b.status = 'waiting' and b.offer_expires_at > now() then b.offer_expires_at end as "offerExpiresAt"
-       from session_bookings b join staff s on s.id = b.staff_id join organisations o on o.id = s.organisation_id
+       from session_bookings b join staff s on s.id = b.staff_id join member_organisations o on o.id = s.organisation_id
       where b.session_id = $1 and b.status <> 'cancelled' and ${cond.sql}
       order by b.status, b.booked_at`,
     [sessionId, ...cond.params],
@@ -254,7 +254,7 @@ export async function sessionFigures(pool: Pool, sessionId: string): Promise<{ p
   const { rows } = await pool.query<{ sector: string; people: number; organisations: number }>(
     `with counted as (
        select s.organisation_id, o.sector from session_bookings b
-         join staff s on s.id = b.staff_id join organisations o on o.id = s.organisation_id
+         join staff s on s.id = b.staff_id join member_organisations o on o.id = s.organisation_id
          join training_sessions ts on ts.id = b.session_id
         where b.session_id = $1 and b.status = 'booked' and (ts.register_marked_at is null or b.attended))
      select sector, count(*) as people, count(distinct organisation_id) as organisations from counted group by sector order by sector`,
@@ -551,7 +551,7 @@ export async function placesInPeriod(pool: Pool, scope: OrganisationScope, perio
     `select s.organisation_id as "organisationId", o.name as "organisationName", ts.id as "sessionId", c.title as "courseTitle", ts.starts_at as "startsAt",
             s.name as "staffName", b.status, b.attended, b.cancelled_at as "cancelledAt", b.cancel_reason as "cancelReason",
             ts.charge_pence as "chargePence", ts.cancelled_at as "sessionCancelledAt"
-       from session_bookings b join staff s on s.id = b.staff_id join organisations o on o.id = s.organisation_id
+       from session_bookings b join staff s on s.id = b.staff_id join member_organisations o on o.id = s.organisation_id
        join training_sessions ts on ts.id = b.session_id join courses c on c.id = ts.course_id
       where ts.starts_at >= $1 and ts.starts_at < $2 and ${cond.sql}
       order by o.name, ts.starts_at, s.name`,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Pool } from 'pg';
@@ -49,7 +50,8 @@ describe('tables made by the module that owns them', () => {
       await older.database.pool.query(`insert into partnership (name, area_name) values ('Kept Partnership', 'Kept')`);
       // The code of today starts on that database: the core's files it still has were applied then, the modules' new ones are not.
       const applied = await runMigrations(older.database.pool, sources, logger);
-      expect(applied).to.equal(MODULES_THAT_TOOK_TABLES_FROM_THE_CORE.length);
+      const theirs = sources.filter((s) => MODULES_THAT_TOOK_TABLES_FROM_THE_CORE.includes(s.module));
+      expect(applied).to.equal(theirs.flatMap((s) => fs.readdirSync(s.dir).filter((f) => f.endsWith('.sql'))).length);
 
       expect(await schemaOf(older.database.pool)).to.deep.equal(await schemaOf(fresh.database.pool));
       // A backup restores only onto a database that recorded the same migrations.
