@@ -16,7 +16,7 @@ export async function seedBoardDemo(pool: Pool, today: string): Promise<void> {
             case when o.sector = 'voluntary' then ceil(count(s.id) filter (where s.is_volunteer) * 1.3)::int else count(s.id) filter (where s.is_volunteer)::int end
        from (select *, row_number() over (order by slug) as slug_rank from member_organisations) o
        cross join (select distinct sg.number from staff_groups sg join frameworks f on f.id = sg.framework_id and f.status = 'published') g
-       left join staff s on s.organisation_id = o.id and s.group_number = g.number and s.leaving_date is null
+       left join staff_members s on s.organisation_id = o.id and s.group_number = g.number and s.leaving_date is null
       where not exists (select 1 from board_declared_headcount d where d.organisation_id = o.id)
       group by o.id, o.sector, o.slug_rank, g.number
      on conflict do nothing`,

@@ -127,7 +127,7 @@ async function faceToFaceIn(pool: Pool, from: string, to: string): Promise<RawFi
      select (select count(*)::int from run) as sessions,
             count(b.id)::int as places,
             count(distinct s.organisation_id)::int as agencies
-       from session_bookings b join run on run.id = b.session_id join staff s on s.id = b.staff_id
+       from session_bookings b join run on run.id = b.session_id join staff_members s on s.id = b.staff_id
       where b.status = 'booked' and b.attended is not false`,
     [from, to],
   );

@@ -163,7 +163,7 @@ export async function onSystemByGroup(db: Db, scope: OrganisationScope, organisa
   if (!scopeIncludes(scope, organisationId)) return out;
   const { rows } = await db.query<{ group_number: number; staff: number; volunteers: number }>(
     `select group_number, count(*) filter (where not is_volunteer)::int as staff, count(*) filter (where is_volunteer)::int as volunteers
-       from staff where organisation_id = $1 and group_number is not null and (leaving_date is null or leaving_date > $2)
+       from staff_members where organisation_id = $1 and group_number is not null and (leaving_date is null or leaving_date > $2)
       group by group_number`,
     [organisationId, today],
   );
@@ -207,7 +207,7 @@ export async function licensingFigures(pool: Pool, periods: Period[], today: str
            join scorm_attempts a on (
                   (a.started_at at time zone 'Europe/London')::date between p.starts and p.ends
                or (a.completed_at at time zone 'Europe/London')::date between p.starts and p.ends)
-          where exists (select 1 from staff s where s.organisation_id = $1 and (s.id = a.staff_id or (a.staff_id is null and s.user_id = a.user_id)))
+          where exists (select 1 from staff_members s where s.organisation_id = $1 and (s.id = a.staff_id or (a.staff_id is null and s.user_id = a.user_id)))
           group by p.id`,
         [org.id, periods.map((p) => p.id), periods.map((p) => p.start), periods.map((p) => p.end)],
       ),

@@ -131,7 +131,7 @@ export default defineModule({
       const staffId = String(req.params.id);
       let scope: OrganisationScope = managedScope(c);
       if (c.staffIds.includes(staffId)) {
-        const { rows } = await pool.query<{ organisation_id: string }>('select organisation_id from staff where id = $1', [staffId]);
+        const { rows } = await pool.query<{ organisation_id: string }>('select organisation_id from staff_members where id = $1', [staffId]);
         scope = personScope(c, staffId, () => rows[0]?.organisation_id);
       }
       const result = await complianceForStaff(pool, scope, staffId, londonToday());
@@ -266,7 +266,7 @@ export default defineModule({
       const people = [];
       for (const staffId of c.staffIds) {
         const { rows } = await pool.query<{ organisation_id: string; organisation_name: string; induction_days: number }>(
-          'select s.organisation_id, o.name as organisation_name, o.induction_days from staff s join member_organisations o on o.id = s.organisation_id where s.id = $1',
+          'select s.organisation_id, o.name as organisation_name, o.induction_days from staff_members s join member_organisations o on o.id = s.organisation_id where s.id = $1',
           [staffId],
         );
         const p = await complianceForStaff(pool, personScope(c, staffId, () => rows[0]?.organisation_id), staffId, londonToday());

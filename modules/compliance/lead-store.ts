@@ -31,7 +31,7 @@ export async function loadAttendance(pool: Pool, scope: OrganisationScope, organ
             count(*) filter (where b.attended = false)::int as missed
        from session_bookings b
        join training_sessions t on t.id = b.session_id
-       join staff s on s.id = b.staff_id
+       join staff_members s on s.id = b.staff_id
       where s.organisation_id = $1 and b.status = 'booked' and t.cancelled_at is null
         and t.starts_at >= $2 and t.starts_at < $3
       group by t.id, t.starts_at`,

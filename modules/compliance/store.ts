@@ -128,13 +128,13 @@ export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf):
   const inPost = `s.organisation_id = $1 and ${inPostSql('s', '$2', '$3')}`;
   if (on.current) {
     const { rows } = await pool.query<StaffRow & KeptColumns>(
-      `select ${STAFF_COLUMNS}, ${KEPT_COLUMNS} from staff s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}`,
+      `select ${STAFF_COLUMNS}, ${KEPT_COLUMNS} from staff_members s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}`,
       [organisationId, on.end, on.date],
     );
     return sortByName(rows.map(withKept));
   }
   const { rows } = await pool.query<StaffOnDay>(
-    `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost}`,
+    `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff_members s ${GROUP_HISTORY} where ${inPost}`,
     [organisationId, on.end, on.date],
   );
   return sortByName(rows);
@@ -152,13 +152,13 @@ export async function loadCurrentItems(pool: Pool, staffIds: string[]): Promise<
 }
 
 export async function findStaff(pool: Pool, scope: OrganisationScope, staffId: string): Promise<StaffRow | null> {
-  const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s where s.id::text = $1`, [staffId]);
+  const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff_members s where s.id::text = $1`, [staffId]);
   return rows[0] && scopeIncludes(scope, rows[0].organisationId) ? rows[0] : null;
 }
 
 /** A person's group at the end of a past day (see GROUP_ON). */
 export async function groupOn(pool: Pool, staffId: string, on: AsOf): Promise<number | null> {
-  const { rows } = await pool.query<{ groupNumber: number | null }>(`select ${GROUP_ON} from staff s ${GROUP_HISTORY} where s.id = $1`, [staffId, on.end]);
+  const { rows } = await pool.query<{ groupNumber: number | null }>(`select ${GROUP_ON} from staff_members s ${GROUP_HISTORY} where s.id = $1`, [staffId, on.end]);
   return rows[0]?.groupNumber ?? null;
 }
 
@@ -189,7 +189,7 @@ export function unpackEvidence(items: string | null | undefined, lineageOf: Map<
  * after the day is left out.
  */
 export async function loadEvidenceOn(pool: Pool, by: { organisationId: string } | { staffId: string }, on: AsOf): Promise<(EvidenceItem & { staffId: string })[]> {
-  const filter = 'organisationId' in by ? 'e.staff_id in (select id from staff where organisation_id = $1)' : 'e.staff_id = $1';
+  const filter = 'organisationId' in by ? 'e.staff_id in (select id from staff_members where organisation_id = $1)' : 'e.staff_id = $1';
   const counted = on.current
     ? 'e.replaced_at is null and not e.withdrawn'
     : 'e.recorded_at < $2 and (e.replaced_at is null or e.replaced_at >= $2) and not e.withdrawn and e.achieved_on <= $3::date';

@@ -155,7 +155,7 @@ export async function recordInHouseCompletions(
     if (course.recognition !== 'approved') throw new HttpError(409, 'Completions count as evidence once the partnership has approved the course.');
     let recorded = 0;
     for (const staffId of input.staffIds) {
-      const { rows: staff } = await client.query<{ organisation_id: string }>('select organisation_id from staff where id = $1', [staffId]);
+      const { rows: staff } = await client.query<{ organisation_id: string }>('select organisation_id from staff_members where id = $1', [staffId]);
       if (staff[0]?.organisation_id !== course.organisation_id) throw new HttpError(400, 'Only the organisation’s own staff can be recorded as completing its in-house course.');
       const { rows: inserted } = await client.query<{ id: string }>(
         `insert into in_house_completions (course_id, staff_id, completed_on, recorded_by) values ($1, $2, $3, $4) on conflict do nothing returning id`,
@@ -187,7 +187,7 @@ export async function recordInHouseCompletions(
 export async function completions(db: Queryable, courseId: string): Promise<{ staffName: string; completedOn: string; recordedAt: Date }[]> {
   const { rows } = await db.query<{ staffName: string; completedOn: string; recordedAt: Date }>(
     `select s.name as "staffName", x.completed_on::text as "completedOn", x.recorded_at as "recordedAt"
-       from in_house_completions x join staff s on s.id = x.staff_id where x.course_id = $1 order by x.completed_on desc, s.name limit 2000`,
+       from in_house_completions x join staff_members s on s.id = x.staff_id where x.course_id = $1 order by x.completed_on desc, s.name limit 2000`,
     [courseId],
   );
   return rows;
@@ -195,7 +195,7 @@ export async function completions(db: Queryable, courseId: string): Promise<{ st
 
 export async function organisationStaff(db: Queryable, organisationId: string): Promise<{ id: string; name: string; jobTitle: string | null }[]> {
   const { rows } = await db.query<{ id: string; name: string; jobTitle: string | null }>(
-    `select id, name, job_title as "jobTitle" from staff where organisation_id = $1 and (leaving_date is null or leaving_date > current_date) order by name limit 2000`,
+    `select id, name, job_title as "jobTitle" from staff_members where organisation_id = $1 and (leaving_date is null or leaving_date > current_date) order by name limit 2000`,
     [organisationId],
   );
   return rows;

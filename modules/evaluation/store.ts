@@ -123,7 +123,7 @@ export async function saveFollowUp(db: Queryable, id: string, staffIds: string[]
 export async function dueFollowUps(db: Queryable, today: string): Promise<{ id: string; email: string | null; name: string; organisationId: string; courseTitle: string }[]> {
   const { rows } = await db.query<{ id: string; email: string | null; name: string; organisationId: string; courseTitle: string }>(
     `select e.id, s.email, s.name, s.organisation_id as "organisationId", c.title as "courseTitle"
-       from course_evaluations e join staff s on s.id = e.staff_id join courses c on c.id = e.course_id
+       from course_evaluations e join staff_members s on s.id = e.staff_id join courses c on c.id = e.course_id
       where e.stage = 'after' and e.follow_up_sent_at is null and e.follow_up_due_on <= $1::date limit 5000`,
     [today],
   );

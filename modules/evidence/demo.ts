@@ -78,7 +78,7 @@ export async function seedDemoEvidence(ctx: ModuleContext): Promise<void> {
     pool.query<{ id: string; staffNumber: string; daysIn: number | null; slug: string; intoQuarter: number }>(
       `select s.id, coalesce(s.staff_number, s.id::text) as "staffNumber", current_date - s.start_date as "daysIn", o.slug,
               current_date - date_trunc('quarter', current_date)::date as "intoQuarter"
-         from staff s join member_organisations o on o.id = s.organisation_id
+         from staff_members s join member_organisations o on o.id = s.organisation_id
         where s.group_number is not null and s.leaving_date is null and s.user_id is null`,
     ),
   ]);
@@ -91,7 +91,7 @@ export async function seedDemoEvidence(ctx: ModuleContext): Promise<void> {
       `insert into evidence (staff_id, competency_id, achieved_on, recorded_at, source, source_ref, note)
        select p.staff_id, c.id, t.on_day, t.on_day + time '12:00', 'prior-learning', 'demo:' || p.staff_id, 'Demo data: recorded before the LMS'
          from unnest($1::uuid[], $2::int[], $3::boolean[]) as p (staff_id, ago, partial)
-         join staff s on s.id = p.staff_id
+         join staff_members s on s.id = p.staff_id
          join frameworks f on f.status = 'published'
          join staff_groups g on g.framework_id = f.id and g.number = s.group_number
          join competencies c on c.framework_id = f.id and not c.retired and (c.group_number = g.number or c.group_number = any(g.includes_groups))

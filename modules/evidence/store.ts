@@ -52,7 +52,7 @@ export interface StaffSummary {
 export async function findStaffInScope(pool: Pool, scope: OrganisationScope, staffId: string): Promise<StaffSummary | null> {
   const { rows } = await pool.query<StaffSummary>(
     `select s.id, s.name, s.organisation_id as "organisationId", o.name as "organisationName", s.group_number as "groupNumber", s.user_id as "userId"
-       from staff s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
+       from staff_members s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
     [staffId],
   );
   return rows[0] && scopeIncludes(scope, rows[0].organisationId) ? rows[0] : null;
@@ -123,7 +123,7 @@ export async function changeEvidence(
 ): Promise<string> {
   return db.transaction(async (client) => {
     const { rows } = await client.query<{ id: string; staff_id: string; organisation_id: string; withdrawn: boolean }>(
-      `select e.id, e.staff_id, s.organisation_id, e.withdrawn from evidence e join staff s on s.id = e.staff_id where e.id::text = $1 for update of e`,
+      `select e.id, e.staff_id, s.organisation_id, e.withdrawn from evidence e join staff_members s on s.id = e.staff_id where e.id::text = $1 for update of e`,
       [input.evidenceId],
     );
     const old = rows[0];

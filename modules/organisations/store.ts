@@ -151,7 +151,7 @@ export function createOrganisationStore(db: Pool | PoolClient) {
      */
     async seatsUsed(organisationId: string): Promise<number> {
       const { rows } = await db.query<{ n: string }>(
-        `select count(distinct user_id) as n from staff
+        `select count(distinct user_id) as n from staff_members
           where organisation_id = $1 and user_id is not null and (leaving_date is null or leaving_date > current_date)`,
         [organisationId],
       );

@@ -50,11 +50,11 @@ export default defineModule({
     await ctx.database.pool.query(
       `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, group_number, group_source)
        select w.id, s.name, s.email, s.job_title, 'Helpline volunteers', 'PASSPORT-DEMO', current_date - 20, true, s.group_number, s.group_source
-         from staff s join member_organisations c on c.id = s.organisation_id and c.slug = 'vale-county-council'
+         from staff_members s join member_organisations c on c.id = s.organisation_id and c.slug = 'vale-county-council'
          join member_organisations w on w.slug = 'vale-womens-aid'
         where s.email is not null and s.user_id is null and s.group_number is not null
           and exists (select 1 from evidence e where e.staff_id = s.id)
-          and not exists (select 1 from staff x where x.staff_number = 'PASSPORT-DEMO')
+          and not exists (select 1 from staff_members x where x.staff_number = 'PASSPORT-DEMO')
         order by s.staff_number limit 1`,
     );
   },

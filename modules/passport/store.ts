@@ -43,7 +43,7 @@ const copyPrefix = (transferId: string) => `passport:${transferId}@`;
  * (an account whose address was never proved, a lead's import) matches
  * nothing, so nobody sees another person's record by claiming their address.
  */
-const PERSON_RECORDS = `(select s.id, s.organisation_id, s.created_at, s.leaving_date from staff s join users u on u.id = $1
+const PERSON_RECORDS = `(select s.id, s.organisation_id, s.created_at, s.leaving_date from staff_members s join users u on u.id = $1
    where s.user_id = u.id or (s.user_id is null and u.email_verified_at is not null and lower(s.email) = lower(u.email)))`;
 
 /**
@@ -68,8 +68,8 @@ export async function offerTransfers(db: Pool | PoolClient, to: { userId: string
 const TRANSFER_COLUMNS = `t.id, t.status, t.created_at as "createdAt", t.decided_at as "decidedAt",
   a.id as "fromStaffId", a.organisation_id as "fromOrganisationId", ao.name as "fromOrganisation",
   b.id as "toStaffId", b.organisation_id as "toOrganisationId", bo.name as "toOrganisation", b.name as "personName", b.group_number as "toGroupNumber"
-  from passport_transfers t join staff a on a.id = t.from_staff_id join member_organisations ao on ao.id = a.organisation_id
-  join staff b on b.id = t.to_staff_id join member_organisations bo on bo.id = b.organisation_id`;
+  from passport_transfers t join staff_members a on a.id = t.from_staff_id join member_organisations ao on ao.id = a.organisation_id
+  join staff_members b on b.id = t.to_staff_id join member_organisations bo on bo.id = b.organisation_id`;
 
 /** The signed-in person's own transfers, newest first: both records must be theirs (PERSON_RECORDS). */
 export async function transfersOfPerson(pool: Pool, userId: string): Promise<Transfer[]> {

@@ -82,7 +82,7 @@ export function createReminderStore(pool: Pool) {
     async staffContacts(organisationId: string): Promise<Map<string, StaffContact>> {
       const { rows } = await pool.query<StaffContact>(
         `select s.id, s.name, coalesce(s.email, u.email) as email, s.start_date as "startDate"
-           from staff s left join users u on u.id = s.user_id and not u.disabled
+           from staff_members s left join users u on u.id = s.user_id and not u.disabled
           where s.organisation_id = $1`,
         [organisationId],
       );
@@ -185,7 +185,7 @@ export function createReminderStore(pool: Pool) {
       const { rows } = await pool.query(
         `select r.kind, r.due_date as "dueDate", r.step, r.summary, r.recipient, r.created_at as "createdAt", s.name as "staffName",
                 m.status, m.sent_at as "sentAt", m.attempts, m.id as "messageId"
-           from reminders r left join outbound_messages m on m.id = r.message_id left join staff s on s.id = r.staff_id
+           from reminders r left join outbound_messages m on m.id = r.message_id left join staff_members s on s.id = r.staff_id
           where r.organisation_id = $1 and ${where.sql}
           order by r.created_at desc, r.dedupe_key limit $2`,
         [organisationId, limit, ...where.params],

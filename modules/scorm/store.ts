@@ -365,7 +365,7 @@ export async function courseReport(db: Queryable, courseId: string, scope: Organ
             (array_agg(a.score order by a.started_at desc))[1] as score,
             max(a.score) as "bestScore", sum(a.time_seconds)::int as "timeSeconds",
             min(a.completed_at) as "completedAt", max(a.updated_at) as "lastActive"
-       from scorm_attempts a join staff s on s.id = a.staff_id join member_organisations o on o.id = s.organisation_id
+       from scorm_attempts a join staff_members s on s.id = a.staff_id join member_organisations o on o.id = s.organisation_id
       where a.course_id = $1 and ${cond.sql}
       group by s.id, s.name, o.name order by o.name, s.name`,
     [courseId, ...cond.params],
@@ -379,7 +379,7 @@ export async function unmetPrerequisites(db: Queryable, courseId: string, userId
     `select p.slug, p.title from course_prerequisites cp join courses p on p.id = cp.prerequisite_course_id
       where cp.course_id = $1
         and not exists (select 1 from scorm_attempts a where a.user_id = $2 and a.course_id = p.id and a.completed_at is not null)
-        and not exists (select 1 from evidence e join staff s on s.id = e.staff_id where s.user_id = $2 and e.course_id = p.id and not e.withdrawn)
+        and not exists (select 1 from evidence e join staff_members s on s.id = e.staff_id where s.user_id = $2 and e.course_id = p.id and not e.withdrawn)
       order by p.title`,
     [courseId, userId],
   );

@@ -87,7 +87,7 @@ export async function provisionFromSso(
   }
 
   const elsewhere = await client.query<{ organisation_id: string }>(
-    `select organisation_id from staff
+    `select organisation_id from staff_members
      where organisation_id <> $1 and (leaving_date is null or leaving_date > current_date)
        and (lower(email) = $2 or ($3::uuid is not null and user_id = $3::uuid)) limit 1`,
     [organisationId, email, userId ?? null],

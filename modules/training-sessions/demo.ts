@@ -27,7 +27,7 @@ export async function seedDemoSessions(ctx: ModuleContext): Promise<void> {
     `insert into session_bookings (session_id, staff_id, status, booked_at)
      select $1, id, 'booked', now() - interval '20 days' from (
        select s.id, o.slug, s.name, row_number() over (partition by s.organisation_id order by s.name) as n
-         from staff s join member_organisations o on o.id = s.organisation_id
+         from staff_members s join member_organisations o on o.id = s.organisation_id
         where s.group_number = 2 and s.leaving_date is null and s.user_id is null and o.in_area and o.slug <> 'vale-county-council') x
       where n <= 2 order by slug, name limit 6`,
     [past[0].id],

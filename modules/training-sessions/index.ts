@@ -36,7 +36,7 @@ async function renderNew(ctx: ModuleContext, res: express.Response, form: Partia
 async function staffChoices(ctx: ModuleContext, scope: OrganisationScope) {
   const cond = scopeCondition(scope, 's.organisation_id', 1);
   const { rows } = await ctx.database.pool.query<{ id: string; name: string; organisationName: string }>(
-    `select s.id, s.name, o.name as "organisationName" from staff s join member_organisations o on o.id = s.organisation_id
+    `select s.id, s.name, o.name as "organisationName" from staff_members s join member_organisations o on o.id = s.organisation_id
       where ${cond.sql} and (s.leaving_date is null or s.leaving_date > current_date) order by o.name, s.name limit 2000`,
     cond.params,
   );
