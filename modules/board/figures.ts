@@ -104,7 +104,7 @@ export async function computeFigures(pool: Pool, asOf: string, periodStart: stri
 async function elearningIn(pool: Pool, from: string, to: string): Promise<RawFigures['elearning']> {
   const { rows } = await pool.query<{ title: string; n: number }>(
     `select c.title, count(*)::int as n
-       from scorm_attempts a join courses c on c.id = a.course_id
+       from scorm_attempts a join course_catalogue c on c.id = a.course_id
       where a.status in ('completed', 'passed') and a.completed_at is not null
         and (a.completed_at at time zone 'Europe/London')::date between $1::date and $2::date
       group by c.title order by c.title`,

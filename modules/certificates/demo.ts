@@ -29,7 +29,7 @@ export async function seedDemoCertificates(ctx: ModuleContext): Promise<void> {
     ),
     pool.query<{ staffId: string; id: string; lineage: string; achievedOn: string }>(
       `select e.staff_id as "staffId", e.id, c.lineage, e.achieved_on as "achievedOn"
-         from evidence e join competencies c on c.id = e.competency_id
+         from evidence_entries e join framework_competencies c on c.id = e.competency_id
         where e.replaced_at is null and not e.withdrawn`,
     ),
   ]);

@@ -136,13 +136,13 @@ export async function courseFacts(
   client: Queryable,
   courseId: string,
 ): Promise<{ title: string; validityMonths: number | null; competencies: CompetencySnapshot[] } | undefined> {
-  const { rows } = await client.query<{ title: string; validity_months: number | null }>('select title, validity_months from courses where id = $1', [courseId]);
+  const { rows } = await client.query<{ title: string; validity_months: number | null }>('select title, validity_months from course_catalogue where id = $1', [courseId]);
   if (!rows[0]) return undefined;
   const { rows: comps } = await client.query<{ group_number: number; number: number; text: string }>(
     `select c.group_number, c.number, c.text
-       from course_competencies cc
-       join competencies c on c.lineage = cc.competency_lineage and not c.retired
-       join frameworks f on f.id = c.framework_id and f.status = 'published'
+       from course_catalogue_competencies cc
+       join framework_competencies c on c.lineage = cc.competency_lineage and not c.retired
+       join framework_versions f on f.id = c.framework_id and f.status = 'published'
       where cc.course_id = $1
       order by c.group_number, c.number`,
     [courseId],
@@ -167,12 +167,12 @@ export type PublishedFramework = { groups: GroupDefinition[]; competencies: Fram
 export async function publishedFramework(client: Queryable): Promise<PublishedFramework> {
   const { rows: groups } = await client.query<{ number: number; name: string; level: string; includes_groups: number[] }>(
     `select g.number, g.name, g.level, g.includes_groups
-       from staff_groups g join frameworks f on f.id = g.framework_id and f.status = 'published'
+       from framework_staff_groups g join framework_versions f on f.id = g.framework_id and f.status = 'published'
       order by g.number`,
   );
   const { rows: competencies } = await client.query<{ id: string; lineage: string; group_number: number; number: number; text: string; retired: boolean }>(
     `select c.id, c.lineage, c.group_number, c.number, c.text, c.retired
-       from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'`,
+       from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published'`,
   );
   return {
     groups: groups.map((r) => ({ number: r.number, name: r.name, level: r.level, includesGroups: r.includes_groups })),
@@ -184,9 +184,9 @@ export async function publishedFramework(client: Queryable): Promise<PublishedFr
 export async function standingEvidence(client: Queryable, staffId: string): Promise<EvidenceItem[]> {
   const { rows } = await client.query<{ id: string; lineage: string; achieved_on: string }>(
     `select e.id, c.lineage, e.achieved_on
-       from evidence e join competencies c on c.id = e.competency_id
+       from evidence_entries e join framework_competencies c on c.id = e.competency_id
       where e.staff_id = $1 and not e.withdrawn
-        and not exists (select 1 from evidence later where later.replaces_id = e.id)`,
+        and not exists (select 1 from evidence_entries later where later.replaces_id = e.id)`,
     [staffId],
   );
   return rows.map((r) => ({ id: r.id, lineage: r.lineage, achievedOn: r.achieved_on }));
@@ -317,7 +317,7 @@ export async function markReplaced(client: Queryable, oldId: string, newId: stri
 export async function courseCompletions(pool: Queryable): Promise<{ staffId: string; courseId: string; achievedOn: string }[]> {
   const { rows } = await pool.query<{ staff_id: string; course_id: string; achieved_on: string }>(
     `select distinct e.staff_id, e.course_id, e.achieved_on
-       from evidence e
+       from evidence_entries e
       where e.course_id is not null and e.source in ('elearning', 'face-to-face') and not e.withdrawn and e.replaces_id is null
         and not exists (select 1 from certificates c where c.staff_id = e.staff_id and c.kind = 'course'
                           and c.achievement_key = 'course:' || e.course_id || ':' || e.achieved_on::text)`,
@@ -329,7 +329,7 @@ export async function courseCompletions(pool: Queryable): Promise<{ staffId: str
 export async function staffWithEvidence(pool: Queryable, today: string): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
     `select s.id from staff_members s where s.group_number is not null and (s.leaving_date is null or s.leaving_date > $1::date)
-        and exists (select 1 from evidence e where e.staff_id = s.id)
+        and exists (select 1 from evidence_entries e where e.staff_id = s.id)
         and not exists (select 1 from certificates c where c.staff_id = s.id and c.kind = 'framework' and c.group_number = s.group_number
                           and c.replaced_by is null and c.status = 'valid' and (c.expires_on is null or c.expires_on >= $1::date))`,
     [today],

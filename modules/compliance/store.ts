@@ -12,15 +12,15 @@ const publishedContent = new Map<string, FrameworkData>();
 
 /** The published framework, as the engine needs it: one query for which version is published, its content read once per process. */
 export async function loadPublishedFramework(pool: Pool): Promise<FrameworkData & { id: string | null }> {
-  const { rows: f } = await pool.query<{ id: string }>(`select id from frameworks where status = 'published' limit 1`);
+  const { rows: f } = await pool.query<{ id: string }>(`select id from framework_versions where status = 'published' limit 1`);
   if (!f[0]) return { id: null, groups: [], competencies: [] };
   const id = f[0].id;
   let content = publishedContent.get(id);
   if (!content) {
     const [groups, competencies] = await Promise.all([
-      pool.query<{ number: number; includes_groups: number[] }>('select number, includes_groups from staff_groups where framework_id = $1', [id]),
+      pool.query<{ number: number; includes_groups: number[] }>('select number, includes_groups from framework_staff_groups where framework_id = $1', [id]),
       pool.query<{ id: string; lineage: string; group_number: number; number: number; text: string; retired: boolean }>(
-        'select id, lineage, group_number, number, text, retired from competencies where framework_id = $1',
+        'select id, lineage, group_number, number, text, retired from framework_competencies where framework_id = $1',
         [id],
       ),
     ]);
@@ -164,7 +164,7 @@ export async function groupOn(pool: Pool, staffId: string, on: AsOf): Promise<nu
 
 /** Competency id to lineage, for every framework version (they are few). */
 export async function loadLineages(pool: Pool): Promise<Map<string, string>> {
-  const { rows } = await pool.query<{ id: string; lineage: string }>('select id, lineage from competencies');
+  const { rows } = await pool.query<{ id: string; lineage: string }>('select id, lineage from framework_competencies');
   return new Map(rows.map((c) => [c.id, c.lineage]));
 }
 
@@ -196,7 +196,7 @@ export async function loadEvidenceOn(pool: Pool, by: { organisationId: string } 
   const [lineageOf, evidence] = await Promise.all([
     loadLineages(pool),
     pool.query<{ id: string; staffId: string; competencyId: string; achievedOn: string }>(
-      `select e.id, e.staff_id as "staffId", e.competency_id as "competencyId", e.achieved_on as "achievedOn" from evidence e where ${filter} and ${counted}`,
+      `select e.id, e.staff_id as "staffId", e.competency_id as "competencyId", e.achieved_on as "achievedOn" from evidence_entries e where ${filter} and ${counted}`,
       on.current ? ['organisationId' in by ? by.organisationId : by.staffId] : ['organisationId' in by ? by.organisationId : by.staffId, on.end, on.date],
     ),
   ]);

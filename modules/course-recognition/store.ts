@@ -35,7 +35,7 @@ const SELECT = `
          r.learning_outcomes as "learningOutcomes", r.submitted_at as "submittedAt", su.display_name as "submittedByName",
          r.reviewed_at as "reviewedAt", ru.display_name as "reviewedByName", r.review_comments as "reviewComments", r.standards_met as "standardsMet",
          (select count(*)::int from in_house_completions x where x.course_id = c.id) as completions
-    from course_recognitions r join courses c on c.id = r.course_id join member_organisations o on o.id = r.organisation_id
+    from course_recognitions r join course_catalogue c on c.id = r.course_id join member_organisations o on o.id = r.organisation_id
     left join users su on su.id = r.submitted_by left join users ru on ru.id = r.reviewed_by`;
 
 export async function listInHouseCourses(db: Queryable, scope: OrganisationScope): Promise<InHouseCourse[]> {
@@ -58,7 +58,7 @@ export async function mappings(db: Queryable, courseId: string): Promise<{ linea
   const { rows } = await db.query<{ lineage: string; justification: string; groupNumber: number | null; number: number | null; text: string | null }>(
     `select m.competency_lineage as lineage, m.justification, c.group_number as "groupNumber", c.number, c.text
        from course_recognition_mappings m
-       left join (select c.* from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published') c on c.lineage = m.competency_lineage
+       left join (select c.* from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published') c on c.lineage = m.competency_lineage
       where m.course_id = $1 order by c.group_number, c.number`,
     [courseId],
   );
@@ -75,7 +75,7 @@ export async function submitInHouseCourse(db: Database, input: Submission & { su
     const base = courseSlug(org?.slug ?? '', input.title);
     const { rows: groups } = await client.query<{ groups: number[] }>(
       `select coalesce(array_agg(distinct c.group_number order by c.group_number), '{}') as groups
-         from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.lineage = any($1::text[])`,
+         from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published' where c.lineage = any($1::text[])`,
       [input.mappings.map((m) => m.lineage)],
     );
     const courseId = await createInHouseCourse(client, {
@@ -111,7 +111,7 @@ export async function submitInHouseCourse(db: Database, input: Submission & { su
 export async function reviewInHouseCourse(db: Database, courseId: string, review: ReviewDecision, reviewerId: string): Promise<void> {
   await db.transaction(async (client) => {
     const { rows } = await client.query<{ recognition: string; organisation_id: string }>(
-      'select c.recognition, r.organisation_id from courses c join course_recognitions r on r.course_id = c.id where c.id = $1 for update of c',
+      'select c.recognition, r.organisation_id from course_catalogue c join course_recognitions r on r.course_id = c.id where c.id = $1 for update of c',
       [courseId],
     );
     if (!rows[0]) throw new HttpError(404, 'We could not find that course.');
@@ -147,7 +147,7 @@ export async function recordInHouseCompletions(
 ): Promise<{ recorded: number; alreadyRecorded: number }> {
   return db.transaction(async (client) => {
     const { rows } = await client.query<{ recognition: string; organisation_id: string; delivery: string }>(
-      'select c.recognition, r.organisation_id, c.delivery from courses c join course_recognitions r on r.course_id = c.id where c.id = $1',
+      'select c.recognition, r.organisation_id, c.delivery from course_catalogue c join course_recognitions r on r.course_id = c.id where c.id = $1',
       [input.courseId],
     );
     const course = rows[0];

@@ -26,7 +26,7 @@ export async function seedDemoCourses(ctx: ModuleContext): Promise<void> {
   const { rows: responding } = await pool.query<{ id: string }>('select id from courses where slug = $1', [DEMO_RESPONDING_SLUG]);
   await pool.query(
     `insert into course_competencies (course_id, competency_lineage)
-     select $1, c.lineage from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'
+     select $1, c.lineage from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published'
       where c.group_number = 2 and not exists (select 1 from course_competencies where course_id = $1)
      on conflict do nothing`,
     [responding[0].id],

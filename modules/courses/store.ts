@@ -169,7 +169,7 @@ export interface CompetencyChoice {
 export async function publishedCompetencies(db: Queryable): Promise<CompetencyChoice[]> {
   const { rows } = await db.query<CompetencyChoice>(
     `select c.lineage, c.group_number as "groupNumber", c.number, c.text
-       from competencies c join frameworks f on f.id = c.framework_id
+       from framework_competencies c join framework_versions f on f.id = c.framework_id
       where f.status = 'published' and not c.retired order by c.group_number, c.number`,
   );
   return rows;

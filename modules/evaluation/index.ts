@@ -131,7 +131,7 @@ export default defineModule({
 
     router.get('/courses/:slug/evaluation/settings', allow('partnership-admin'), async (req, res) => {
       const { rows } = await pool.query<{ id: string; slug: string; title: string; requiresEvaluation: boolean; followUpWeeks: number }>(
-        `select id, slug, title, requires_evaluation as "requiresEvaluation", evaluation_follow_up_weeks as "followUpWeeks" from courses where slug = $1`,
+        `select id, slug, title, requires_evaluation as "requiresEvaluation", evaluation_follow_up_weeks as "followUpWeeks" from course_catalogue where slug = $1`,
         [String(req.params.slug)],
       );
       if (!rows[0]) throw new NotFoundError('course');
@@ -139,7 +139,7 @@ export default defineModule({
     });
 
     router.post('/courses/:slug/evaluation/settings', allow('partnership-admin'), async (req, res) => {
-      const { rows } = await pool.query<{ id: string; slug: string; title: string }>('select id, slug, title from courses where slug = $1', [String(req.params.slug)]);
+      const { rows } = await pool.query<{ id: string; slug: string; title: string }>('select id, slug, title from course_catalogue where slug = $1', [String(req.params.slug)]);
       if (!rows[0]) throw new NotFoundError('course');
       const form = { requiresEvaluation: String(req.body?.requiresEvaluation ?? ''), followUpWeeks: String(req.body?.followUpWeeks ?? '').trim() };
       const errors: { text: string; href: string }[] = [];

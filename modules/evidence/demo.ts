@@ -92,9 +92,9 @@ export async function seedDemoEvidence(ctx: ModuleContext): Promise<void> {
        select p.staff_id, c.id, t.on_day, t.on_day + time '12:00', 'prior-learning', 'demo:' || p.staff_id, 'Demo data: recorded before the LMS'
          from unnest($1::uuid[], $2::int[], $3::boolean[]) as p (staff_id, ago, partial)
          join staff_members s on s.id = p.staff_id
-         join frameworks f on f.status = 'published'
-         join staff_groups g on g.framework_id = f.id and g.number = s.group_number
-         join competencies c on c.framework_id = f.id and not c.retired and (c.group_number = g.number or c.group_number = any(g.includes_groups))
+         join framework_versions f on f.status = 'published'
+         join framework_staff_groups g on g.framework_id = f.id and g.number = s.group_number
+         join framework_competencies c on c.framework_id = f.id and not c.retired and (c.group_number = g.number or c.group_number = any(g.includes_groups))
          cross join lateral (select current_date - p.ago as on_day) t
         where not (p.partial and c.group_number = g.number and c.number > 2)
        on conflict do nothing`,

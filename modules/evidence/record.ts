@@ -23,9 +23,9 @@ export async function recordCourseCompletion(client: PoolClient, events: EventBu
   const { rows } = await client.query<{ id: string }>(
     `insert into evidence (staff_id, competency_id, achieved_on, source, source_ref, course_id, recorded_by)
      select $1, c.id, $2, $3, $4, $5, $6
-       from course_competencies cc
-       join competencies c on c.lineage = cc.competency_lineage and not c.retired
-       join frameworks f on f.id = c.framework_id and f.status = 'published'
+       from course_catalogue_competencies cc
+       join framework_competencies c on c.lineage = cc.competency_lineage and not c.retired
+       join framework_versions f on f.id = c.framework_id and f.status = 'published'
       where cc.course_id = $5
      on conflict (staff_id, competency_id, source, source_ref) where source_ref is not null and replaces_id is null do nothing
      returning id`,

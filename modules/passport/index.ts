@@ -53,7 +53,7 @@ export default defineModule({
          from staff_members s join member_organisations c on c.id = s.organisation_id and c.slug = 'vale-county-council'
          join member_organisations w on w.slug = 'vale-womens-aid'
         where s.email is not null and s.user_id is null and s.group_number is not null
-          and exists (select 1 from evidence e where e.staff_id = s.id)
+          and exists (select 1 from evidence_entries e where e.staff_id = s.id)
           and not exists (select 1 from staff_members x where x.staff_number = 'PASSPORT-DEMO')
         order by s.staff_number limit 1`,
     );
@@ -106,7 +106,7 @@ export default defineModule({
           const counting = new Set((compliance?.competencies ?? []).flatMap((c) => c.evidenceIds));
           const { rows } = await pool.query<{ id: string; groupNumber: number; number: number; text: string; achievedOn: string }>(
             `select e.id, c.group_number as "groupNumber", c.number, c.text, e.achieved_on as "achievedOn"
-               from evidence e join competencies c on c.id = e.competency_id where e.id = any($1::uuid[]) order by c.group_number, c.number`,
+               from evidence_entries e join framework_competencies c on c.id = e.competency_id where e.id = any($1::uuid[]) order by c.group_number, c.number`,
             [shared],
           );
           return {

@@ -59,7 +59,7 @@ export async function offerTransfers(db: Pool | PoolClient, to: { userId: string
      insert into passport_transfers (from_staff_id, to_staff_id)
      select a.id, b.id from mine a join mine b on a.organisation_id <> b.organisation_id and a.created_at < b.created_at
       where (b.leaving_date is null or b.leaving_date > current_date)
-        and (exists (select 1 from evidence e where e.staff_id = a.id) or exists (select 1 from certificates c where c.staff_id = a.id))
+        and (exists (select 1 from evidence_entries e where e.staff_id = a.id) or exists (select 1 from certificates c where c.staff_id = a.id))
      on conflict (from_staff_id, to_staff_id) do nothing`,
     [to.userId],
   );
@@ -115,8 +115,8 @@ export async function shareableRecord(pool: Pool, fromStaffId: string): Promise<
 /** Evidence in the new record that came from a transfer, as it stands now. */
 export async function sharedEvidenceIds(pool: Pool, transfer: Transfer): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
-    `select e.id from evidence e where e.staff_id = $1 and e.source_ref like $2 and not e.withdrawn
-        and not exists (select 1 from evidence r where r.replaces_id = e.id)`,
+    `select e.id from evidence_entries e where e.staff_id = $1 and e.source_ref like $2 and not e.withdrawn
+        and not exists (select 1 from evidence_entries r where r.replaces_id = e.id)`,
     [transfer.toStaffId, `${copyPrefix(transfer.id)}%`],
   );
   return rows.map((r) => r.id);

@@ -103,7 +103,7 @@ export function createReminderStore(pool: Pool) {
       const out = new Map<string, { slug: string; title: string }[]>();
       if (!lineages.length) return out;
       const { rows } = await pool.query<{ lineage: string; slug: string; title: string }>(
-        `select cc.competency_lineage as lineage, c.slug, c.title from course_competencies cc join courses c on c.id = cc.course_id
+        `select cc.competency_lineage as lineage, c.slug, c.title from course_catalogue_competencies cc join course_catalogue c on c.id = cc.course_id
           where c.status = 'published' and cc.competency_lineage = any($1::text[]) order by c.title`,
         [lineages],
       );

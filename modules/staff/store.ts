@@ -346,7 +346,7 @@ export function createStaffStore(database: Database, events: EventBus) {
       const { rows: have } = await pool.query<{ n: number }>('select count(*)::int as n from job_role_mappings where organisation_id is null');
       if (have[0].n > 0) return 0;
       const { rows: groups } = await pool.query<{ number: number; example_roles: string[] }>(
-        `select g.number, g.example_roles from staff_groups g join frameworks f on f.id = g.framework_id where f.status = 'published' order by g.number`,
+        `select g.number, g.example_roles from framework_staff_groups g join framework_versions f on f.id = g.framework_id where f.status = 'published' order by g.number`,
       );
       // Never a mapping to a group the published framework does not have.
       const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles }))).filter((d) => groups.some((g) => g.number === d.group));

@@ -59,7 +59,7 @@ const SESSION_SELECT = `
          (select count(*) from session_bookings b where b.session_id = ts.id and b.status = 'waiting') as waiting,
          coalesce((select array_agg(o.organisation_id) from training_session_organisations o where o.session_id = ts.id), '{}') as "organisationIds"
     from training_sessions ts
-    join courses c on c.id = ts.course_id
+    join course_catalogue c on c.id = ts.course_id
     left join users u on u.id = ts.trainer_user_id`;
 
 export async function createSession(db: Database, input: SessionInput): Promise<string> {
@@ -126,23 +126,23 @@ export async function listBookings(pool: Pool, scope: OrganisationScope, session
 export async function missingPrerequisites(db: Pool | PoolClient, staffId: string, courseId: string): Promise<string[]> {
   const { rows } = await db.query<{ title: string }>(
     `select p.title
-       from course_prerequisites cp join courses p on p.id = cp.prerequisite_course_id
+       from course_catalogue_prerequisites cp join course_catalogue p on p.id = cp.prerequisite_course_id
       where cp.course_id = $1
         and not exists (
           -- completed the prerequisite course itself ...
-          select 1 from evidence e
+          select 1 from evidence_entries e
            where e.staff_id = $2 and e.course_id = p.id and not e.withdrawn
-             and not exists (select 1 from evidence r where r.replaces_id = e.id))
+             and not exists (select 1 from evidence_entries r where r.replaces_id = e.id))
         and not (
           -- ... or holds current evidence for every competency it covers (sign-off, prior learning ...)
-          exists (select 1 from course_competencies pc where pc.course_id = p.id)
+          exists (select 1 from course_catalogue_competencies pc where pc.course_id = p.id)
           and not exists (
-            select 1 from course_competencies pc
+            select 1 from course_catalogue_competencies pc
              where pc.course_id = p.id
                and not exists (
-                 select 1 from evidence e join competencies c on c.id = e.competency_id
+                 select 1 from evidence_entries e join framework_competencies c on c.id = e.competency_id
                   where e.staff_id = $2 and c.lineage = pc.competency_lineage and not e.withdrawn
-                    and not exists (select 1 from evidence r where r.replaces_id = e.id))))
+                    and not exists (select 1 from evidence_entries r where r.replaces_id = e.id))))
       order by p.title`,
     [courseId, staffId],
   );
@@ -270,7 +270,7 @@ export async function sessionFigures(pool: Pool, sessionId: string): Promise<{ p
 
 /** The courses sessions can be created for. */
 export async function listCourses(pool: Pool): Promise<{ id: string; title: string; delivery: string }[]> {
-  const { rows } = await pool.query<{ id: string; title: string; delivery: string }>(`select id, title, delivery from courses where status = 'published' order by title`);
+  const { rows } = await pool.query<{ id: string; title: string; delivery: string }>(`select id, title, delivery from course_catalogue where status = 'published' order by title`);
   return rows;
 }
 
@@ -371,7 +371,7 @@ export async function findOffer(pool: Pool, token: string): Promise<OfferView | 
   const { rows } = await pool.query<OfferView>(
     `select b.id as "bookingId", b.session_id as "sessionId", s.name as "staffName", c.title as "courseTitle", ts.starts_at as "startsAt", ts.venue,
             ts.online_url as "onlineUrl", b.offer_expires_at as "expiresAt", b.status, b.cancel_reason as "cancelReason", ts.charge_pence as "chargePence"
-       from session_bookings b join staff_members s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join courses c on c.id = ts.course_id
+       from session_bookings b join staff_members s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join course_catalogue c on c.id = ts.course_id
       where b.offer_token_hash = $1`,
     [offerTokenHash(token)],
   );
@@ -459,7 +459,7 @@ export interface PlaceMessage {
 const PLACE_MESSAGE_SELECT = `
   select b.id as "bookingId", b.session_id as "sessionId", s.email, s.name as "staffName", s.organisation_id as "organisationId", c.title as "courseTitle",
          ts.starts_at as "startsAt", ts.ends_at as "endsAt", ts.venue, ts.online_url as "onlineUrl", ts.charge_pence as "chargePence"
-    from session_bookings b join staff_members s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join courses c on c.id = ts.course_id`;
+    from session_bookings b join staff_members s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join course_catalogue c on c.id = ts.course_id`;
 
 export async function placeMessages(pool: Pool, bookingIds: string[]): Promise<PlaceMessage[]> {
   const { rows } = await pool.query<PlaceMessage>(`${PLACE_MESSAGE_SELECT} where b.id = any($1::uuid[])`, [bookingIds]);
@@ -552,7 +552,7 @@ export async function placesInPeriod(pool: Pool, scope: OrganisationScope, perio
             s.name as "staffName", b.status, b.attended, b.cancelled_at as "cancelledAt", b.cancel_reason as "cancelReason",
             ts.charge_pence as "chargePence", ts.cancelled_at as "sessionCancelledAt"
        from session_bookings b join staff_members s on s.id = b.staff_id join member_organisations o on o.id = s.organisation_id
-       join training_sessions ts on ts.id = b.session_id join courses c on c.id = ts.course_id
+       join training_sessions ts on ts.id = b.session_id join course_catalogue c on c.id = ts.course_id
       where ts.starts_at >= $1 and ts.starts_at < $2 and ${cond.sql}
       order by o.name, ts.starts_at, s.name`,
     [period.from, period.to, ...cond.params],
