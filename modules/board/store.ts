@@ -204,7 +204,7 @@ export async function licensingFigures(pool: Pool, periods: Period[], today: str
       pool.query<{ period: string; n: number }>(
         `select p.id as period, count(distinct a.user_id)::int as n
            from unnest($2::text[], $3::date[], $4::date[]) as p(id, starts, ends)
-           join scorm_attempts a on (
+           join scorm_attempt_results a on (
                   (a.started_at at time zone 'Europe/London')::date between p.starts and p.ends
                or (a.completed_at at time zone 'Europe/London')::date between p.starts and p.ends)
           where exists (select 1 from staff_members s where s.organisation_id = $1 and (s.id = a.staff_id or (a.staff_id is null and s.user_id = a.user_id)))

@@ -139,8 +139,8 @@ export async function trainingPlanFor(pool: Pool, person: PersonCompliance, staf
     ),
     pool.query<SessionRow>(
       `select ts.id, ts.course_id as "courseId", ts.starts_at as "startsAt", ts.venue, ts.online_url is not null as online,
-              (select b.status from session_bookings b where b.session_id = ts.id and b.staff_id = $2 and b.status <> 'cancelled') as booked
-         from training_sessions ts
+              (select b.status from training_session_bookings b where b.session_id = ts.id and b.staff_id = $2 and b.status <> 'cancelled') as booked
+         from training_session_list ts
         where ts.cancelled_at is null and ts.starts_at > now()
           and ts.course_id in (select course_id from course_catalogue_competencies where competency_lineage = any($1::text[]))
         order by ts.starts_at limit 200`,
@@ -149,8 +149,8 @@ export async function trainingPlanFor(pool: Pool, person: PersonCompliance, staf
     pool.query<{ courseId: string; status: string }>(
       // SCORM attempts and cmi5 registrations keep their status in the same words.
       `select distinct on (course_id) course_id as "courseId", status
-         from (select course_id, status, started_at from scorm_attempts where user_id = $1
-               union all select course_id, status, started_at from cmi5_registrations where user_id = $1) a
+         from (select course_id, status, started_at from scorm_attempt_results where user_id = $1
+               union all select course_id, status, started_at from cmi5_registration_results where user_id = $1) a
         where course_id in (select course_id from course_catalogue_competencies where competency_lineage = any($2::text[]))
         order by course_id, started_at desc`,
       [userId, lineages],

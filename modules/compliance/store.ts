@@ -93,7 +93,7 @@ export function asOf(date: string, today: string): AsOf {
 }
 
 /**
- * A person's group at the end of a past day, from staff_group_history: the
+ * A person's group at the end of a past day, from staff_group_changes: the
  * group set by the last change before then; before their first recorded
  * change, the group that change moved them from, except that for someone not
  * yet on the system then (added later with an earlier start date) whose first
@@ -104,9 +104,9 @@ const GROUP_ON = `case when before.found then before.group_number
        when after.found then case when after.previous_group_number is not null or s.created_at < $2 then after.previous_group_number else after.group_number end
        else s.group_number end as "groupNumber"`;
 const GROUP_HISTORY = `
-  left join lateral (select true as found, h.group_number from staff_group_history h
+  left join lateral (select true as found, h.group_number from staff_group_changes h
                       where h.staff_id = s.id and h.changed_at < $2 order by h.changed_at desc, h.id desc limit 1) before on true
-  left join lateral (select true as found, h.group_number, h.previous_group_number from staff_group_history h
+  left join lateral (select true as found, h.group_number, h.previous_group_number from staff_group_changes h
                       where h.staff_id = s.id and h.changed_at >= $2 order by h.changed_at, h.id limit 1) after on true`;
 
 /**
@@ -147,7 +147,7 @@ function sortByName<T extends { name: string; id: string }>(rows: T[]): T[] {
 /** Current evidence of the people named, packed as in current_evidence.items, by staff id. */
 export async function loadCurrentItems(pool: Pool, staffIds: string[]): Promise<Map<string, string>> {
   if (!staffIds.length) return new Map();
-  const { rows } = await pool.query<{ staffId: string; items: string }>('select staff_id as "staffId", items from current_evidence where staff_id = any($1::uuid[])', [staffIds]);
+  const { rows } = await pool.query<{ staffId: string; items: string }>('select staff_id as "staffId", items from current_evidence_items where staff_id = any($1::uuid[])', [staffIds]);
   return new Map(rows.map((x) => [x.staffId, x.items]));
 }
 

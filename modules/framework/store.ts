@@ -99,7 +99,7 @@ export async function currentStaffByGroup(db: Queryable): Promise<Record<number,
 
 /** The partnership's and organisations' job title mappings to each group, for what a version without that group changes. */
 export async function jobTitleMappingsByGroup(db: Queryable): Promise<Record<number, number>> {
-  const { rows } = await db.query<{ group_number: number; n: number }>('select group_number, count(*)::int as n from job_role_mappings group by group_number');
+  const { rows } = await db.query<{ group_number: number; n: number }>('select group_number, count(*)::int as n from job_title_mappings group by group_number');
   return Object.fromEntries(rows.map((r) => [r.group_number, r.n]));
 }
 

@@ -59,7 +59,7 @@ export async function offerTransfers(db: Pool | PoolClient, to: { userId: string
      insert into passport_transfers (from_staff_id, to_staff_id)
      select a.id, b.id from mine a join mine b on a.organisation_id <> b.organisation_id and a.created_at < b.created_at
       where (b.leaving_date is null or b.leaving_date > current_date)
-        and (exists (select 1 from evidence_entries e where e.staff_id = a.id) or exists (select 1 from certificates c where c.staff_id = a.id))
+        and (exists (select 1 from evidence_entries e where e.staff_id = a.id) or exists (select 1 from issued_certificates c where c.staff_id = a.id))
      on conflict (from_staff_id, to_staff_id) do nothing`,
     [to.userId],
   );
@@ -104,7 +104,7 @@ export async function shareableRecord(pool: Pool, fromStaffId: string): Promise<
     listEvidence(pool, { kind: 'all' }, fromStaffId),
     pool.query<SharedCertificate>(
       `select id, achievement, issued_on as "issuedOn", expires_on as "expiresOn", organisation_name as "organisationName"
-         from certificates where staff_id = $1 and status = 'valid' and replaced_by is null order by issued_on desc`,
+         from issued_certificates where staff_id = $1 and status = 'valid' and replaced_by is null order by issued_on desc`,
       [fromStaffId],
     ),
   ]);
