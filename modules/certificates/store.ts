@@ -114,7 +114,7 @@ export interface PersonFacts {
 export async function personFacts(client: Queryable, staffId: string): Promise<PersonFacts | undefined> {
   const { rows } = await client.query(
     `select s.id, s.name, s.organisation_id, o.name as organisation_name, s.group_number, o.refresher_months,
-            coalesce((select name from partnership where id = 1), 'Domestic Abuse Partnership') as partnership_name
+            coalesce((select name from partnership_profile where id = 1), 'Domestic Abuse Partnership') as partnership_name
        from staff_members s join member_organisations o on o.id = s.organisation_id
       where s.id = $1`,
     [staffId],

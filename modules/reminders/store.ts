@@ -49,7 +49,7 @@ export function createReminderStore(pool: Pool) {
     /** The partnership's name and default policy in one round trip (the scan runs often). */
     async settings(): Promise<{ defaults: unknown; partnership: string }> {
       const { rows } = await pool.query<{ policy: unknown; name: string | null }>(
-        'select d.policy, (select name from partnership where id = 1) as name from reminder_defaults d where d.id = 1',
+        'select d.policy, (select name from partnership_profile where id = 1) as name from reminder_defaults d where d.id = 1',
       );
       return { defaults: rows[0]?.policy ?? {}, partnership: rows[0]?.name ?? 'the training partnership' };
     },
