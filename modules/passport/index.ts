@@ -2,6 +2,7 @@ import express from 'express';
 import { allow, caller, managedScope } from '../../server/access';
 import { HttpError } from '../../server/errors';
 import { defineModule } from '../../server/module';
+import { addRecordElsewhere } from '../staff/api';
 import { complianceForStaff, londonToday } from '../compliance/service';
 import { findOrganisation, listOrganisations } from '../compliance/store';
 import { type Decision, decide, shareableRecord, sharedEvidenceIds, type TransferStatus, transfersInto, transfersOfPerson } from './store';
@@ -47,9 +48,9 @@ export default defineModule({
   async seedDemo(ctx) {
     // A council housing officer who also volunteers at Vale Women's Aid: the
     // charity's record is newer, so the council record can follow them once they agree.
-    await ctx.database.pool.query(
-      `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, group_number, group_source)
-       select w.id, s.name, s.email, s.job_title, 'Helpline volunteers', 'PASSPORT-DEMO', current_date - 20, true, s.group_number, s.group_source
+    const pool = ctx.database.pool;
+    const { rows } = await pool.query<{ id: string; organisationId: string }>(
+      `select s.id, w.id as "organisationId"
          from staff_members s join member_organisations c on c.id = s.organisation_id and c.slug = 'vale-county-council'
          join member_organisations w on w.slug = 'vale-womens-aid'
         where s.email is not null and s.user_id is null and s.group_number is not null
@@ -57,6 +58,9 @@ export default defineModule({
           and not exists (select 1 from staff_members x where x.staff_number = 'PASSPORT-DEMO')
         order by s.staff_number limit 1`,
     );
+    if (rows[0]) {
+      await addRecordElsewhere(pool, { fromStaffId: rows[0].id, organisationId: rows[0].organisationId, team: 'Helpline volunteers', staffNumber: 'PASSPORT-DEMO', startedDaysAgo: 20, isVolunteer: true });
+    }
   },
   routes(ctx) {
     const router = express.Router();

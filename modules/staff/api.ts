@@ -1,3 +1,3 @@
 // What the staff module offers other modules: the staff import and placing a job title in a staff group.
 export { type GroupLookup, mappedGroup, provisionStaffRecord } from './sign-in-record';
-export { anonymiseStaffRecord, linkOrStartStaffRecord } from './store';
+export { addRecordElsewhere, anonymiseStaffRecord, linkOrStartStaffRecord } from './store';

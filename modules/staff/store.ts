@@ -536,3 +536,20 @@ export async function anonymiseStaffRecord(client: PoolClient, staffId: string, 
   );
   await client.query('update staff_group_history set reason = null where staff_id = $1', [staffId]);
 }
+
+/**
+ * A second record for someone who also works at another organisation of the
+ * partnership (the demo's council officer who volunteers at the women's aid
+ * charity): their name, address, job title and group from the record given,
+ * at the other organisation, with its own team, number and start.
+ */
+export async function addRecordElsewhere(
+  db: Queryable,
+  record: { fromStaffId: string; organisationId: string; team: string; staffNumber: string; startedDaysAgo: number; isVolunteer: boolean },
+): Promise<void> {
+  await db.query(
+    `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, group_number, group_source)
+     select $2, s.name, s.email, s.job_title, $3, $4, current_date - $5::int, $6, s.group_number, s.group_source from staff s where s.id = $1`,
+    [record.fromStaffId, record.organisationId, record.team, record.staffNumber, record.startedDaysAgo, record.isVolunteer],
+  );
+}

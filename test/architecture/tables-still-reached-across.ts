@@ -11,7 +11,6 @@ export const STILL_REACHING_ACROSS: readonly string[] = [
   'modules/data-protection/store.ts reads scorm_sco_states (scorm)',
   'modules/data-protection/store.ts reads staff (staff)',
   'modules/data-protection/store.ts writes partnership (partnership)',
-  'modules/passport/index.ts writes staff (staff)',
   'modules/safety/index.ts writes partnership (partnership)',
   'server/auth/index.ts reads organisations (organisations)',
   'server/auth/index.ts reads saml_identity_providers (sso)',
