@@ -176,7 +176,10 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     }
   });
 
-  app.use(signInRoutes(database, config));
+  // A module that cannot answer (its tables not there) offers no other way in, as none would work.
+  const signInChoices = async () =>
+    (await Promise.all(modules.map((m) => m.definition.signInChoices?.(contextFor(m)).catch(() => []) ?? []))).flat();
+  app.use(signInRoutes(database, config, signInChoices));
   app.get(HUB_PATH, ...navigation.hubPage());
   app.get('/accessibility', (_req, res) => res.render('pages/accessibility', { title: 'Accessibility statement' }));
   app.get('/privacy', (_req, res) => res.render('pages/privacy', { title: 'Privacy' }));

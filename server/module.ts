@@ -104,6 +104,8 @@ export interface FeatureModule {
   cli?: Record<string, CliCommand>;
   /** Subscribes to product events; called once per process, before any route or job runs. */
   events?(ctx: ModuleContext): void;
+  /** Organisations whose staff sign in another way (their own single sign-on), offered on the sign-in page. */
+  signInChoices?(ctx: ModuleContext): Promise<{ slug: string; name: string }[]>;
   /** Runs after migrations on every start (e.g. load the default framework when none exists). */
   onStart?(ctx: ModuleContext): Promise<void>;
   /**

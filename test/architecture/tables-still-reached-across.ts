@@ -12,8 +12,6 @@ export const STILL_REACHING_ACROSS: readonly string[] = [
   'modules/data-protection/store.ts reads staff (staff)',
   'modules/data-protection/store.ts writes partnership (partnership)',
   'modules/safety/index.ts writes partnership (partnership)',
-  'server/auth/index.ts reads organisations (organisations)',
-  'server/auth/index.ts reads saml_identity_providers (sso)',
   'server/auth/users.ts reads staff (staff)',
   'server/partnership.ts reads partnership (partnership)',
 ];
