@@ -54,7 +54,9 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', 1);
   installViews(app, ROOT_DIR, modules.map((m) => m.viewsDir));
-  const partnership = createPartnershipCache(database.pool);
+  const partnership = createPartnershipCache(async () =>
+    Object.assign({}, ...(await Promise.all(modules.map((m) => m.definition.siteSettings?.(contextFor(m)) ?? {})))),
+  );
   app.locals.partnershipCache = partnership;
 
   // Timed from the first byte the app sees, SCORM commits on their commit token included.

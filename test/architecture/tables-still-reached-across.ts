@@ -13,5 +13,4 @@ export const STILL_REACHING_ACROSS: readonly string[] = [
   'modules/data-protection/store.ts writes partnership (partnership)',
   'modules/safety/index.ts writes partnership (partnership)',
   'server/auth/users.ts reads staff (staff)',
-  'server/partnership.ts reads partnership (partnership)',
 ];
