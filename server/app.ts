@@ -54,7 +54,9 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', 1);
   installViews(app, ROOT_DIR, modules.map((m) => m.viewsDir));
-  const partnership = createPartnershipCache(database.pool);
+  const partnership = createPartnershipCache(async () =>
+    Object.assign({}, ...(await Promise.all(modules.map((m) => m.definition.siteSettings?.(contextFor(m)) ?? {})))),
+  );
   app.locals.partnershipCache = partnership;
 
   // Timed from the first byte the app sees, SCORM commits on their commit token included.
@@ -176,7 +178,10 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     }
   });
 
-  app.use(signInRoutes(database, config, authenticator));
+  // A module that cannot answer (its tables not there) offers no other way in, as none would work.
+  const signInChoices = async () =>
+    (await Promise.all(modules.map((m) => m.definition.signInChoices?.(contextFor(m)).catch(() => []) ?? []))).flat();
+  app.use(signInRoutes(database, config, authenticator, signInChoices));
   app.get(HUB_PATH, ...navigation.hubPage());
   app.get('/accessibility', (_req, res) => res.render('pages/accessibility', { title: 'Accessibility statement' }));
   app.get('/privacy', (_req, res) => res.render('pages/privacy', { title: 'Privacy' }));

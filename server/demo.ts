@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import type { Role } from './access';
 import { createUser, findUserByEmail, grantRole } from './auth/users';
 import type { Database } from './db';
@@ -21,21 +21,25 @@ export const DEMO_PASSWORD = 'demo-learning-2026';
  */
 export const DEMO_PASSWORD_HASH = '$argon2id$v=19$m=65536,p=4,t=3$eCJppziIYFZiNcEqHO4TlA$ePukR+Z5uWerPGX5NL6pWjTYM49WbXaJiQnaBjKJl88';
 
-export const DEMO_ORGANISATIONS = [
-  { slug: 'vale-county-council', name: 'Vale County Council', sector: 'local-authority', inArea: true, emailDomains: ['valecounty.example'] },
-  { slug: 'vale-nhs-trust', name: 'Vale NHS Foundation Trust', sector: 'health', inArea: true, emailDomains: ['valenhs.example'] },
-  { slug: 'vale-police', name: 'Vale Constabulary', sector: 'police', inArea: true, emailDomains: ['valepolice.example'] },
-  { slug: 'vale-probation', name: 'Probation Service, Vale', sector: 'probation', inArea: true, emailDomains: ['valeprobation.example'] },
-  { slug: 'vale-homes', name: 'Vale Homes Housing Association', sector: 'housing', inArea: true, emailDomains: ['valehomes.example'] },
-  { slug: 'vale-womens-aid', name: "Vale Women's Aid", sector: 'voluntary', inArea: true, emailDomains: ['valewomensaid.example'] },
-  { slug: 'northshire-council', name: 'Northshire District Council', sector: 'local-authority', inArea: false, emailDomains: ['northshire.example'] },
-  // A small charity: so few staff that the board sees its figures withheld, as a real one would.
-  { slug: 'vale-advocacy-service', name: 'Vale Advocacy Service', sector: 'voluntary', inArea: true, emailDomains: ['valeadvocacy.example'] },
-] as const;
+/**
+ * The demo's sign-ins, one for each role. A role that names an organisation
+ * (the council's lead) is granted by the organisations module, which makes the
+ * organisations: the server knows them only by their slug.
+ */
+export const DEMO_LOGINS: readonly (DemoLogin & { name: string; organisation?: string })[] = [
+  { role: 'partnership-admin', email: 'admin@vale-partnership.example', name: 'Priya Shah', password: DEMO_PASSWORD, note: 'runs the partnership' },
+  { role: 'org-lead', email: 'lead@valecounty.example', name: 'Tom Bradley', organisation: 'vale-county-council', password: DEMO_PASSWORD, note: 'lead for Vale County Council' },
+  { role: 'trainer', email: 'trainer@vale-partnership.example', name: 'Grace Okafor', password: DEMO_PASSWORD, note: 'runs face-to-face sessions' },
+  { role: 'board-member', email: 'board@vale-partnership.example', name: 'Alan Hughes', password: DEMO_PASSWORD, note: 'sees totals only' },
+  { role: 'learner', email: 'learner@valecounty.example', name: 'Sam Taylor', password: DEMO_PASSWORD, note: 'housing officer at the council (Group 2)' },
+];
 
-export async function databaseIsEmpty(pool: Pool): Promise<boolean> {
-  const { rows } = await pool.query<{ n: number }>('select count(*) as n from organisations');
-  return rows[0].n === 0;
+/** Whether the demo may be loaded: no module holds anything someone entered (see FeatureModule.holdsData). */
+export async function databaseIsEmpty(prepared: Pick<Prepared, 'modules' | 'contextFor'>): Promise<boolean> {
+  for (const mod of prepared.modules) {
+    if (await mod.definition.holdsData?.(prepared.contextFor(mod))) return false;
+  }
+  return true;
 }
 
 /**
@@ -45,8 +49,10 @@ export async function databaseIsEmpty(pool: Pool): Promise<boolean> {
  * triggers keep (current evidence, kept compliance results and past days, the
  * audit of group changes) are otherwise written once per row, which on the
  * embedded database was most of a first start. `triggersOff` tells the load
- * whether it must bring them up to date itself, set-based, with the functions
- * the triggers call.
+ * whether it must bring its own module's kept tables up to date itself,
+ * set-based, with the functions its triggers call; another module's (the
+ * compliance module's kept results) are that module's to bring up to date,
+ * in its own seedDemo, which runs after those of every module it depends on.
  */
 export async function bulkLoad<T>(database: Database, load: (client: PoolClient, triggersOff: boolean) => Promise<T>): Promise<T> {
   return database.transaction(async (client) => {
@@ -64,57 +70,22 @@ export async function bulkLoad<T>(database: Database, load: (client: PoolClient,
 }
 
 /**
- * The demo partnership: organisations of every sector and size, one person in
- * each role, and staff across every staff group (added by the staff module).
+ * The demo partnership: one person in each role here, then each module's part
+ * (the partnership's settings, organisations of every sector and size, staff
+ * across every staff group, their training ...), in dependency order.
  * Safe to run again: it adds what is missing and changes nothing else.
  */
 export async function seedDemoPartnership(prepared: Prepared): Promise<DemoLogin[]> {
   const { database, modules, contextFor } = prepared;
   const pool = database.pool;
-  await pool.query(
-    `insert into partnership (id, name, area_name, support_links) values (1, $1, $2, $3) on conflict (id) do nothing`,
-    [
-      'Vale Domestic Abuse Partnership (demo)',
-      'Vale',
-      JSON.stringify([{ name: 'Vale Integrated Domestic Abuse Service (demo)', url: 'https://example.org/vale-idas', description: '0800 000 0000, Monday to Friday 9am to 5pm' }]),
-    ],
-  );
-  // One statement for all of them: each is a round trip through the embedded database's socket.
-  const { rows: orgRows } = await pool.query<{ id: string; slug: string }>(
-    `insert into organisations (slug, name, sector, in_area, email_domains)
-     select slug, name, sector, in_area, array[domain] from unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::text[]) as o (slug, name, sector, in_area, domain)
-     on conflict (slug) do update set slug = excluded.slug returning id, slug`,
-    [
-      DEMO_ORGANISATIONS.map((o) => o.slug),
-      DEMO_ORGANISATIONS.map((o) => o.name),
-      DEMO_ORGANISATIONS.map((o) => o.sector),
-      DEMO_ORGANISATIONS.map((o) => o.inArea),
-      DEMO_ORGANISATIONS.map((o) => o.emailDomains[0]),
-    ],
-  );
-  const orgIds = new Map(orgRows.map((r) => [r.slug, r.id]));
-  await pool.query(
-    `insert into organisation_licences (organisation_id, starts_on, ends_on, seats)
-     select $1, date_trunc('year', current_date)::date, (date_trunc('year', current_date) + interval '1 year - 1 day')::date, 50
-     where not exists (select 1 from organisation_licences where organisation_id = $1)`,
-    [orgIds.get('northshire-council')],
-  );
-
-  const council = orgIds.get('vale-county-council')!;
-  const logins: (DemoLogin & { name: string; organisationId: string | null })[] = [
-    { role: 'partnership-admin', email: 'admin@vale-partnership.example', name: 'Priya Shah', organisationId: null, password: DEMO_PASSWORD, note: 'runs the partnership' },
-    { role: 'org-lead', email: 'lead@valecounty.example', name: 'Tom Bradley', organisationId: council, password: DEMO_PASSWORD, note: 'lead for Vale County Council' },
-    { role: 'trainer', email: 'trainer@vale-partnership.example', name: 'Grace Okafor', organisationId: null, password: DEMO_PASSWORD, note: 'runs face-to-face sessions' },
-    { role: 'board-member', email: 'board@vale-partnership.example', name: 'Alan Hughes', organisationId: null, password: DEMO_PASSWORD, note: 'sees totals only' },
-    { role: 'learner', email: 'learner@valecounty.example', name: 'Sam Taylor', organisationId: null, password: DEMO_PASSWORD, note: 'housing officer at the council (Group 2)' },
-  ];
+  // The sign-ins come first: modules' parts refer to them (the demo learner is on the council's staff).
   await Promise.all(
-    logins.map(async (login) => {
+    DEMO_LOGINS.map(async (login) => {
       const existing = await findUserByEmail(pool, login.email);
       const userId = existing?.id ?? (await createUser(pool, { email: login.email, name: login.name, passwordHash: DEMO_PASSWORD_HASH, roles: [], emailProven: true }));
-      await grantRole(pool, userId, { role: login.role, organisationId: login.organisationId }, null);
+      if (!login.organisation) await grantRole(pool, userId, { role: login.role, organisationId: null }, null);
     }),
   );
   for (const mod of modules) await mod.definition.seedDemo?.(contextFor(mod));
-  return logins.map(({ role, email, password, note }) => ({ role, email, password, note }));
+  return DEMO_LOGINS.map(({ role, email, password, note }) => ({ role, email, password, note }));
 }

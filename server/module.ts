@@ -9,6 +9,7 @@ import type { Jobs } from './jobs';
 import type { Mailer } from './mail';
 import type { EventBus } from './events';
 import type { Metrics } from './metrics';
+import type { SiteSettings } from './partnership';
 
 /**
  * What a feature module is handed: explicit dependencies, no globals.
@@ -111,8 +112,17 @@ export interface FeatureModule {
   cli?: Record<string, CliCommand>;
   /** Subscribes to product events; called once per process, before any route or job runs. */
   events?(ctx: ModuleContext): void;
+  /** This module's part of what every page shows of the partnership (its name, support links, where the quick exit goes). */
+  siteSettings?(ctx: ModuleContext): Promise<Partial<SiteSettings>>;
+  /** Organisations whose staff sign in another way (their own single sign-on), offered on the sign-in page. */
+  signInChoices?(ctx: ModuleContext): Promise<{ slug: string; name: string }[]>;
   /** Runs after migrations on every start (e.g. load the default framework when none exists). */
   onStart?(ctx: ModuleContext): Promise<void>;
+  /**
+   * Whether this module holds anything someone entered (an organisation, say):
+   * the demo partnership is loaded on a start only when no module does.
+   */
+  holdsData?(ctx: ModuleContext): Promise<boolean>;
   /** Adds this module's part of the demo partnership; must be safe to run twice. */
   seedDemo?(ctx: ModuleContext): Promise<void>;
 }

@@ -1,5 +1,3 @@
-import type { Pool } from 'pg';
-
 export interface SupportLink {
   name: string;
   url: string;
@@ -37,27 +35,37 @@ const DEFAULT: PartnershipInfo = {
   smallNumberThreshold: 5,
 };
 
+/**
+ * What modules say of the partnership for every page (FeatureModule.siteSettings):
+ * the partnership module its name, area, local services and small-number
+ * threshold, the safety module where the quick exit goes.
+ */
+export interface SiteSettings {
+  name: string;
+  areaName: string;
+  localSupportLinks: SupportLink[];
+  smallNumberThreshold: number;
+  exitUrl: string;
+}
+
 /** The partnership's name and links change rarely; read them at most every few seconds. */
-export function createPartnershipCache(pool: Pool, ttlMs = 5000) {
+export function createPartnershipCache(load: () => Promise<Partial<SiteSettings>>, ttlMs = 5000) {
   let cached: { at: number; info: PartnershipInfo } | undefined;
   return {
     async get(): Promise<PartnershipInfo> {
       if (cached && Date.now() - cached.at < ttlMs) return cached.info;
-      const { rows } = await pool.query<{ name: string; area_name: string; support_links: SupportLink[]; small_number_threshold: number; exit_url: string }>(
-        'select name, area_name, support_links, small_number_threshold, exit_url from partnership where id = 1',
-      );
-      const row = rows[0];
-      const info: PartnershipInfo = row
-        ? {
-            name: row.name,
-            areaName: row.area_name,
-            serviceName: 'Domestic abuse training',
-            supportLinks: [...row.support_links, ...NATIONAL_SUPPORT],
-            localSupportLinks: row.support_links,
-            exitUrl: row.exit_url,
-            smallNumberThreshold: row.small_number_threshold,
-          }
-        : DEFAULT;
+      const settings = await load();
+      // Nothing is shown of a partnership that has not been named yet: the defaults stand.
+      const info: PartnershipInfo =
+        settings.name !== undefined
+          ? {
+              ...DEFAULT,
+              ...settings,
+              name: settings.name,
+              supportLinks: [...(settings.localSupportLinks ?? []), ...NATIONAL_SUPPORT],
+              localSupportLinks: settings.localSupportLinks ?? [],
+            }
+          : DEFAULT;
       cached = { at: Date.now(), info };
       return info;
     },

@@ -97,7 +97,7 @@ export async function startProduct(
   const prepared = await prepare(config, { ...options, role: options.role ?? 'server' });
   const { logger, database, modules, contextFor, metrics, ready } = prepared;
   let demoLogins: DemoLogin[] | undefined;
-  if (config.demoData && (await databaseIsEmpty(database.pool))) {
+  if (config.demoData && (await databaseIsEmpty(prepared))) {
     demoLogins = await seedDemoPartnership(prepared);
   }
 

@@ -6,6 +6,8 @@ import { allow, caller, can, managedScope, may, ROLE_NAMES, ROLES } from '../../
 import { audit, findUserByEmail, grantRole, hashPassword, listApiTokens, normaliseEmail, revokeApiTokens } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
+import { createOrganisationStore } from '../organisations/api';
+import { linkOrStartStaffRecord } from '../staff/api';
 import { checkInvitation, checkNewPassword, checkRoleGrant, invitableRoles } from './rules';
 import {
   AUDIT_PER_PAGE,
@@ -48,7 +50,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
     });
 
   async function organisations(ids?: string[] | 'all') {
-    const { rows } = await pool.query<{ id: string; name: string }>('select id, name from organisations order by name');
+    const rows = (await createOrganisationStore(pool).list()).map(({ id, name }) => ({ id, name }));
     return ids === 'all' || !ids ? rows : rows.filter((o) => ids.includes(o.id));
   }
 
@@ -227,14 +229,7 @@ export function accountRoutes(ctx: ModuleContext): Router {
       const userId = rows[0].id;
       await client.query('update invitations set accepted_user_id = $2 where id = $1', [claimed.id, userId]);
       if (claimed.role === 'learner' && claimed.organisationId) {
-        // A learner is a member of staff: link the record the organisation already has, or start one for the lead to complete.
-        const linked = await client.query(
-          `update staff set user_id = $3, updated_at = now() where organisation_id = $1 and lower(email) = $2 and user_id is null returning id`,
-          [claimed.organisationId, claimed.email, userId],
-        );
-        if (!linked.rowCount) {
-          await client.query(`insert into staff (organisation_id, user_id, name, email, start_date) values ($1, $2, $3, $4, current_date)`, [claimed.organisationId, userId, claimed.name, claimed.email]);
-        }
+        await linkOrStartStaffRecord(client, { organisationId: claimed.organisationId, email: claimed.email, name: claimed.name, userId });
       } else {
         await grantRole(client, userId, { role: claimed.role, organisationId: claimed.organisationId }, null);
       }

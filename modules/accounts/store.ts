@@ -97,7 +97,7 @@ const toInvitation = (r: InvitationRow): Invitation => ({
   createdAt: r.created_at,
 });
 
-const INVITATION_SELECT = `select i.*, o.name as organisation_name from invitations i left join organisations o on o.id = i.organisation_id`;
+const INVITATION_SELECT = `select i.*, o.name as organisation_name from invitations i left join member_organisations o on o.id = i.organisation_id`;
 
 export async function createInvitation(
   db: Queryable,
@@ -187,7 +187,7 @@ export async function getUser(db: Queryable, id: string): Promise<UserSummary | 
   const u = rows[0];
   if (!u) return undefined;
   const roles = await db.query<{ role: Role; organisation_id: string | null; name: string | null }>(
-    `select r.role, r.organisation_id, o.name from user_roles r left join organisations o on o.id = r.organisation_id where r.user_id = $1 order by r.role, o.name`,
+    `select r.role, r.organisation_id, o.name from user_roles r left join member_organisations o on o.id = r.organisation_id where r.user_id = $1 order by r.role, o.name`,
     [id],
   );
   return {
@@ -255,7 +255,7 @@ export async function searchAudit(db: Queryable, filter: AuditFilter): Promise<{
   const total = await db.query<{ n: number }>(`select count(*)::int as n from audit_log a ${where}`, params);
   const { rows } = await db.query<{ id: string; at: Date; email: string | null; action: string; org: string | null; subject_type: string | null; subject_id: string | null; detail: Record<string, unknown>; ip: string | null }>(
     `select a.id, a.at, u.email, a.action, o.name as org, a.subject_type, a.subject_id, a.detail, a.ip
-     from audit_log a left join users u on u.id = a.actor_user_id left join organisations o on o.id = a.organisation_id
+     from audit_log a left join users u on u.id = a.actor_user_id left join member_organisations o on o.id = a.organisation_id
      ${where} order by a.at desc, a.id desc limit ${AUDIT_PER_PAGE} offset ${(filter.page - 1) * AUDIT_PER_PAGE}`,
     params,
   );
@@ -268,4 +268,10 @@ export async function searchAudit(db: Queryable, filter: AuditFilter): Promise<{
 export async function auditActions(db: Queryable): Promise<string[]> {
   const { rows } = await db.query<{ action: string }>('select distinct action from audit_log order by action');
   return rows.map((r) => r.action);
+}
+
+/** A leaver's unused ways into an account gone (data protection): invitations to their addresses and their password reset links. */
+export async function forgetInvitationsAndResets(client: PoolClient, addresses: string[], userId: string | null): Promise<void> {
+  if (userId) await client.query('delete from password_reset_tokens where user_id = $1', [userId]);
+  if (addresses.length) await client.query('delete from invitations where lower(email) = any($1::text[])', [addresses]);
 }

@@ -14,9 +14,9 @@ export async function seedBoardDemo(pool: Pool, today: string): Promise<void> {
      select o.id, g.number,
             ceil(count(s.id) filter (where not s.is_volunteer) * (1.04 + (o.slug_rank % 4) * 0.05))::int,
             case when o.sector = 'voluntary' then ceil(count(s.id) filter (where s.is_volunteer) * 1.3)::int else count(s.id) filter (where s.is_volunteer)::int end
-       from (select *, row_number() over (order by slug) as slug_rank from organisations) o
-       cross join (select distinct sg.number from staff_groups sg join frameworks f on f.id = sg.framework_id and f.status = 'published') g
-       left join staff s on s.organisation_id = o.id and s.group_number = g.number and s.leaving_date is null
+       from (select *, row_number() over (order by slug) as slug_rank from member_organisations) o
+       cross join (select distinct sg.number from framework_staff_groups sg join framework_versions f on f.id = sg.framework_id and f.status = 'published') g
+       left join staff_members s on s.organisation_id = o.id and s.group_number = g.number and s.leaving_date is null
       where not exists (select 1 from board_declared_headcount d where d.organisation_id = o.id)
       group by o.id, o.sector, o.slug_rank, g.number
      on conflict do nothing`,

@@ -71,7 +71,7 @@ export async function loadDeclared(pool: Pool): Promise<Map<string, Record<strin
 export async function computeFigures(pool: Pool, asOf: string, periodStart: string, now = new Date()): Promise<RawFigures> {
   const [framework, orgs, declared] = await Promise.all([
     loadPublishedFramework(pool),
-    pool.query<{ id: string; slug: string; name: string; sector: string; in_area: boolean }>('select id, slug, name, sector, in_area from organisations order by name'),
+    pool.query<{ id: string; slug: string; name: string; sector: string; in_area: boolean }>('select id, slug, name, sector, in_area from member_organisations order by name'),
     loadDeclared(pool),
   ]);
   const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
@@ -103,7 +103,7 @@ export async function computeFigures(pool: Pool, asOf: string, periodStart: stri
 async function elearningIn(pool: Pool, from: string, to: string): Promise<RawFigures['elearning']> {
   const { rows } = await pool.query<{ title: string; n: number }>(
     `select c.title, count(*)::int as n
-       from scorm_attempts a join courses c on c.id = a.course_id
+       from scorm_attempt_results a join course_catalogue c on c.id = a.course_id
       where a.status in ('completed', 'passed') and a.completed_at is not null
         and (a.completed_at at time zone 'Europe/London')::date between $1::date and $2::date
       group by c.title order by c.title`,
@@ -120,13 +120,13 @@ async function elearningIn(pool: Pool, from: string, to: string): Promise<RawFig
 async function faceToFaceIn(pool: Pool, from: string, to: string): Promise<RawFigures['faceToFace']> {
   const { rows } = await pool.query<{ sessions: number; places: number; agencies: number }>(
     `with run as (
-       select id from training_sessions
+       select id from training_session_list
         where cancelled_at is null and (starts_at at time zone 'Europe/London')::date between $1::date and $2::date
      )
      select (select count(*)::int from run) as sessions,
             count(b.id)::int as places,
             count(distinct s.organisation_id)::int as agencies
-       from session_bookings b join run on run.id = b.session_id join staff s on s.id = b.staff_id
+       from training_session_bookings b join run on run.id = b.session_id join staff_members s on s.id = b.staff_id
       where b.status = 'booked' and b.attended is not false`,
     [from, to],
   );

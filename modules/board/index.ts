@@ -14,6 +14,7 @@ import { lastEndedQuarter, parseAsOf, parseQuarter, quarter, quarterOf } from '.
 import { selfAssessmentPage } from './self-assessment';
 import { BOARD_CSV_HEADER, boardCsvRows, methodText, renderBoardReportPdf } from './report';
 import { sendCsv } from '../../server/csv';
+import { partnershipName as nameOfPartnership } from '../partnership/api';
 import { type BoardFigures, boardReport, currentFigures, figuresAsOf, quarterFigures, trend } from './service';
 import {
   declaredHeadcount,
@@ -113,8 +114,7 @@ function withheldNote(entities: EntityFigures[], kind: string): string | undefin
 }
 
 async function partnershipName(ctx: ModuleContext): Promise<string> {
-  const { rows } = await ctx.database.reads.query<{ name: string }>('select name from partnership where id = 1');
-  return rows[0]?.name ?? 'Domestic abuse partnership';
+  return (await nameOfPartnership(ctx.database.reads)) ?? 'Domestic abuse partnership';
 }
 
 /**
@@ -354,7 +354,7 @@ function routes(ctx: ModuleContext) {
 
 export default defineModule({
   name: 'board',
-  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence'],
+  dependsOn: ['organisations', 'staff', 'compliance', 'scorm', 'training-sessions', 'evidence', 'partnership'],
   nav: [
     { label: 'Board', href: '/board', roles: can.viewBoard, order: 80 },
     {

@@ -162,7 +162,7 @@ export async function onSystemByGroup(db: Db, scope: OrganisationScope, organisa
   if (!scopeIncludes(scope, organisationId)) return out;
   const { rows } = await db.query<{ group_number: number; staff: number; volunteers: number }>(
     `select group_number, count(*) filter (where not is_volunteer)::int as staff, count(*) filter (where is_volunteer)::int as volunteers
-       from staff where organisation_id = $1 and group_number is not null and (leaving_date is null or leaving_date > $2)
+       from staff_members where organisation_id = $1 and group_number is not null and (leaving_date is null or leaving_date > $2)
       group by group_number`,
     [organisationId, today],
   );
@@ -193,8 +193,8 @@ export interface Period {
 
 /** Out-of-area organisations, their licence and seats, and active learners in each period (for invoicing). */
 export async function licensingFigures(pool: Pool, periods: Period[], today: string): Promise<LicensingRow[]> {
-  const { rows: orgs } = await pool.query<{ id: string; slug: string; name: string }>('select id, slug, name from organisations where not in_area order by name');
   const store = createOrganisationStore(pool);
+  const orgs = (await store.list()).filter((o) => !o.inArea);
   const out: LicensingRow[] = [];
   for (const org of orgs) {
     const [licences, seatsUsed, active] = await Promise.all([
@@ -203,10 +203,10 @@ export async function licensingFigures(pool: Pool, periods: Period[], today: str
       pool.query<{ period: string; n: number }>(
         `select p.id as period, count(distinct a.user_id)::int as n
            from unnest($2::text[], $3::date[], $4::date[]) as p(id, starts, ends)
-           join scorm_attempts a on (
+           join scorm_attempt_results a on (
                   (a.started_at at time zone 'Europe/London')::date between p.starts and p.ends
                or (a.completed_at at time zone 'Europe/London')::date between p.starts and p.ends)
-          where exists (select 1 from staff s where s.organisation_id = $1 and (s.id = a.staff_id or (a.staff_id is null and s.user_id = a.user_id)))
+          where exists (select 1 from staff_members s where s.organisation_id = $1 and (s.id = a.staff_id or (a.staff_id is null and s.user_id = a.user_id)))
           group by p.id`,
         [org.id, periods.map((p) => p.id), periods.map((p) => p.start), periods.map((p) => p.end)],
       ),

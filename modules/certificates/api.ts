@@ -2,4 +2,4 @@
 export { groupEvidencedInFull, issueFrameworkCertificateIfDue, reissueCertificate } from './issue';
 export { renderCertificatePdf } from './pdf';
 export { todayInLondon } from './rules';
-export { type Certificate, getOwn } from './store';
+export { type Certificate, getOwn, renameCertificatesOf } from './store';

@@ -22,15 +22,15 @@ export async function seedDemoCertificates(ctx: ModuleContext): Promise<void> {
     publishedFramework(pool),
     pool.query<{ id: string; name: string; organisationId: string; organisationName: string; groupNumber: number; refresherMonths: Record<string, number> | null; partnershipName: string }>(
       `select s.id, s.name, s.organisation_id as "organisationId", o.name as "organisationName", s.group_number as "groupNumber", o.refresher_months as "refresherMonths",
-              coalesce((select name from partnership where id = 1), 'Domestic Abuse Partnership') as "partnershipName"
-         from staff s join organisations o on o.id = s.organisation_id
+              coalesce((select name from partnership_profile where id = 1), 'Domestic Abuse Partnership') as "partnershipName"
+         from staff_members s join member_organisations o on o.id = s.organisation_id
         where s.group_number is not null and (s.leaving_date is null or s.leaving_date > $1::date)
           and not exists (select 1 from certificates c where c.staff_id = s.id and c.kind = 'framework')`,
       [today],
     ),
     pool.query<{ staffId: string; id: string; lineage: string; achievedOn: string }>(
       `select e.staff_id as "staffId", e.id, c.lineage, e.achieved_on as "achievedOn"
-         from evidence e join competencies c on c.id = e.competency_id
+         from evidence_entries e join framework_competencies c on c.id = e.competency_id
         where e.replaced_at is null and not e.withdrawn`,
     ),
   ]);

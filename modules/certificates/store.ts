@@ -114,8 +114,8 @@ export interface PersonFacts {
 export async function personFacts(client: Queryable, staffId: string): Promise<PersonFacts | undefined> {
   const { rows } = await client.query(
     `select s.id, s.name, s.organisation_id, o.name as organisation_name, s.group_number, o.refresher_months,
-            coalesce((select name from partnership where id = 1), 'Domestic Abuse Partnership') as partnership_name
-       from staff s join organisations o on o.id = s.organisation_id
+            coalesce((select name from partnership_profile where id = 1), 'Domestic Abuse Partnership') as partnership_name
+       from staff_members s join member_organisations o on o.id = s.organisation_id
       where s.id = $1`,
     [staffId],
   );
@@ -136,13 +136,13 @@ export async function courseFacts(
   client: Queryable,
   courseId: string,
 ): Promise<{ title: string; validityMonths: number | null; competencies: CompetencySnapshot[] } | undefined> {
-  const { rows } = await client.query<{ title: string; validity_months: number | null }>('select title, validity_months from courses where id = $1', [courseId]);
+  const { rows } = await client.query<{ title: string; validity_months: number | null }>('select title, validity_months from course_catalogue where id = $1', [courseId]);
   if (!rows[0]) return undefined;
   const { rows: comps } = await client.query<{ group_number: number; number: number; text: string }>(
     `select c.group_number, c.number, c.text
-       from course_competencies cc
-       join competencies c on c.lineage = cc.competency_lineage and not c.retired
-       join frameworks f on f.id = c.framework_id and f.status = 'published'
+       from course_catalogue_competencies cc
+       join framework_competencies c on c.lineage = cc.competency_lineage and not c.retired
+       join framework_versions f on f.id = c.framework_id and f.status = 'published'
       where cc.course_id = $1
       order by c.group_number, c.number`,
     [courseId],
@@ -167,12 +167,12 @@ export type PublishedFramework = { groups: GroupDefinition[]; competencies: Fram
 export async function publishedFramework(client: Queryable): Promise<PublishedFramework> {
   const { rows: groups } = await client.query<{ number: number; name: string; level: string; includes_groups: number[] }>(
     `select g.number, g.name, g.level, g.includes_groups
-       from staff_groups g join frameworks f on f.id = g.framework_id and f.status = 'published'
+       from framework_staff_groups g join framework_versions f on f.id = g.framework_id and f.status = 'published'
       order by g.number`,
   );
   const { rows: competencies } = await client.query<{ id: string; lineage: string; group_number: number; number: number; text: string; retired: boolean }>(
     `select c.id, c.lineage, c.group_number, c.number, c.text, c.retired
-       from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'`,
+       from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published'`,
   );
   return {
     groups: groups.map((r) => ({ number: r.number, name: r.name, level: r.level, includesGroups: r.includes_groups })),
@@ -184,16 +184,16 @@ export async function publishedFramework(client: Queryable): Promise<PublishedFr
 export async function standingEvidence(client: Queryable, staffId: string): Promise<EvidenceItem[]> {
   const { rows } = await client.query<{ id: string; lineage: string; achieved_on: string }>(
     `select e.id, c.lineage, e.achieved_on
-       from evidence e join competencies c on c.id = e.competency_id
+       from evidence_entries e join framework_competencies c on c.id = e.competency_id
       where e.staff_id = $1 and not e.withdrawn
-        and not exists (select 1 from evidence later where later.replaces_id = e.id)`,
+        and not exists (select 1 from evidence_entries later where later.replaces_id = e.id)`,
     [staffId],
   );
   return rows.map((r) => ({ id: r.id, lineage: r.lineage, achievedOn: r.achieved_on }));
 }
 
 export async function staffGroup(client: Queryable, staffId: string): Promise<number | null> {
-  const { rows } = await client.query<{ group_number: number | null }>('select group_number from staff where id = $1', [staffId]);
+  const { rows } = await client.query<{ group_number: number | null }>('select group_number from staff_members where id = $1', [staffId]);
   return rows[0]?.group_number ?? null;
 }
 
@@ -217,7 +217,7 @@ export async function findCurrentByCode(pool: Queryable, code: string): Promise<
        union all
        select n.*, chain.depth + 1 from certificates n join chain on n.id = chain.replaced_by where chain.depth < 100
      )
-     select ${COLUMNS} from chain c left join staff s on s.id = c.staff_id order by c.depth desc limit 1`,
+     select ${COLUMNS} from chain c left join staff_members s on s.id = c.staff_id order by c.depth desc limit 1`,
     [code],
   );
   return rows[0] ? toCertificate(rows[0]) : undefined;
@@ -230,7 +230,7 @@ export async function findCurrentByCode(pool: Queryable, code: string): Promise<
  */
 export async function listForUser(pool: Queryable, userId: string, staffIds: string[]): Promise<Certificate[]> {
   const { rows } = await pool.query(
-    `select ${COLUMNS} from certificates c join staff s on s.id = c.staff_id
+    `select ${COLUMNS} from certificates c join staff_members s on s.id = c.staff_id
       where (s.user_id = $1 or c.staff_id = any($2::uuid[])) and c.replaced_by is null
       order by c.issued_on desc, c.achievement`,
     [userId, staffIds],
@@ -257,7 +257,7 @@ export async function listScoped(pool: Queryable, scope: OrganisationScope, filt
     where += ` and s.team = $${params.length}`;
   }
   const { rows } = await pool.query(
-    `select ${COLUMNS} from certificates c join staff s on s.id = c.staff_id where ${where}
+    `select ${COLUMNS} from certificates c join staff_members s on s.id = c.staff_id where ${where}
       order by c.organisation_name, s.team, c.person_name, c.issued_on desc limit 5000`,
     params,
   );
@@ -268,7 +268,7 @@ export async function teamsInScope(pool: Queryable, scope: OrganisationScope): P
   const cond = scopeCondition(scope, 'c.organisation_id', 1);
   const { rows } = await pool.query<{ organisation_id: string; organisation_name: string; team: string }>(
     `select distinct c.organisation_id, o.name as organisation_name, s.team
-       from certificates c join staff s on s.id = c.staff_id join organisations o on o.id = c.organisation_id
+       from certificates c join staff_members s on s.id = c.staff_id join member_organisations o on o.id = c.organisation_id
       where ${cond.sql} and c.replaced_by is null and s.team <> ''
       order by o.name, s.team`,
     cond.params,
@@ -280,7 +280,7 @@ export async function teamsInScope(pool: Queryable, scope: OrganisationScope): P
 export async function getScoped(pool: Queryable, scope: OrganisationScope, id: string): Promise<Certificate | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   const cond = scopeCondition(scope, 'c.organisation_id', 2);
-  const { rows } = await pool.query(`select ${COLUMNS} from certificates c join staff s on s.id = c.staff_id where c.id = $1 and ${cond.sql}`, [
+  const { rows } = await pool.query(`select ${COLUMNS} from certificates c join staff_members s on s.id = c.staff_id where c.id = $1 and ${cond.sql}`, [
     id,
     ...cond.params,
   ]);
@@ -291,7 +291,7 @@ export async function getScoped(pool: Queryable, scope: OrganisationScope, id: s
 export async function getOwn(pool: Queryable, userId: string, staffIds: string[], id: string): Promise<Certificate | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   const { rows } = await pool.query(
-    `select ${COLUMNS} from certificates c join staff s on s.id = c.staff_id where c.id = $1 and (s.user_id = $2 or c.staff_id = any($3::uuid[]))`,
+    `select ${COLUMNS} from certificates c join staff_members s on s.id = c.staff_id where c.id = $1 and (s.user_id = $2 or c.staff_id = any($3::uuid[]))`,
     [id, userId, staffIds],
   );
   return rows[0] ? toCertificate(rows[0]) : undefined;
@@ -317,7 +317,7 @@ export async function markReplaced(client: Queryable, oldId: string, newId: stri
 export async function courseCompletions(pool: Queryable): Promise<{ staffId: string; courseId: string; achievedOn: string }[]> {
   const { rows } = await pool.query<{ staff_id: string; course_id: string; achieved_on: string }>(
     `select distinct e.staff_id, e.course_id, e.achieved_on
-       from evidence e
+       from evidence_entries e
       where e.course_id is not null and e.source in ('elearning', 'face-to-face') and not e.withdrawn and e.replaces_id is null
         and not exists (select 1 from certificates c where c.staff_id = e.staff_id and c.kind = 'course'
                           and c.achievement_key = 'course:' || e.course_id || ':' || e.achieved_on::text)`,
@@ -328,11 +328,16 @@ export async function courseCompletions(pool: Queryable): Promise<{ staffId: str
 /** Current staff in a group who have some evidence and no current certificate for that group: the only ones a framework certificate could be due for. */
 export async function staffWithEvidence(pool: Queryable, today: string): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
-    `select s.id from staff s where s.group_number is not null and (s.leaving_date is null or s.leaving_date > $1::date)
-        and exists (select 1 from evidence e where e.staff_id = s.id)
+    `select s.id from staff_members s where s.group_number is not null and (s.leaving_date is null or s.leaving_date > $1::date)
+        and exists (select 1 from evidence_entries e where e.staff_id = s.id)
         and not exists (select 1 from certificates c where c.staff_id = s.id and c.kind = 'framework' and c.group_number = s.group_number
                           and c.replaced_by is null and c.status = 'valid' and (c.expires_on is null or c.expires_on >= $1::date))`,
     [today],
   );
   return rows.map((r) => r.id);
+}
+
+/** A leaver's certificates under another name (data protection): each keeps its code, so it can still be checked. */
+export async function renameCertificatesOf(client: PoolClient, staffId: string, name: string): Promise<void> {
+  await client.query('update certificates set person_name = $2 where staff_id = $1', [staffId, name]);
 }

@@ -104,7 +104,7 @@ export async function importCmi5(deps: Deps, file: string, options: { courseSlug
     return await deps.database.transaction(async (client) => {
       let course: { id: string; slug: string } | undefined;
       if (options.courseSlug) {
-        const { rows } = await client.query<{ id: string; slug: string }>('select id, slug from courses where slug = $1', [options.courseSlug]);
+        const { rows } = await client.query<{ id: string; slug: string }>('select id, slug from course_catalogue where slug = $1', [options.courseSlug]);
         if (!rows[0]) throw new UsageError(`There is no course with the slug "${options.courseSlug}".`);
         course = rows[0];
       } else {

@@ -72,7 +72,7 @@ export async function lockPackage(client: PoolClient, identifier: string, course
 }
 
 export async function coursesWithIdentifier(db: Queryable, identifier: string): Promise<{ id: string; slug: string }[]> {
-  const { rows } = await db.query<{ id: string; slug: string }>('select distinct c.id, c.slug from cmi5_packages p join courses c on c.id = p.course_id where p.identifier = $1', [identifier]);
+  const { rows } = await db.query<{ id: string; slug: string }>('select distinct c.id, c.slug from cmi5_packages p join course_catalogue c on c.id = p.course_id where p.identifier = $1', [identifier]);
   return rows;
 }
 
@@ -90,7 +90,7 @@ export async function insertVersion(
 
 export async function getVersion(db: Queryable, id: string): Promise<Version | undefined> {
   const { rows } = await db.query<Version>(
-    `select ${VERSION_COLUMNS} from cmi5_package_versions v join cmi5_packages p on p.id = v.package_id left join courses c on c.id = p.course_id where v.id = $1`,
+    `select ${VERSION_COLUMNS} from cmi5_package_versions v join cmi5_packages p on p.id = v.package_id left join course_catalogue c on c.id = p.course_id where v.id = $1`,
     [id],
   );
   return rows[0];
@@ -98,7 +98,7 @@ export async function getVersion(db: Queryable, id: string): Promise<Version | u
 
 export async function currentVersionForCourse(db: Queryable, courseId: string): Promise<Version | undefined> {
   const { rows } = await db.query<Version>(
-    `select ${VERSION_COLUMNS} from cmi5_package_versions v join cmi5_packages p on p.id = v.package_id join courses c on c.id = p.course_id
+    `select ${VERSION_COLUMNS} from cmi5_package_versions v join cmi5_packages p on p.id = v.package_id join course_catalogue c on c.id = p.course_id
       where p.course_id = $1 order by v.imported_at desc, v.version desc limit 1`,
     [courseId],
   );
@@ -107,7 +107,7 @@ export async function currentVersionForCourse(db: Queryable, courseId: string): 
 
 export async function listVersions(db: Queryable): Promise<Version[]> {
   const { rows } = await db.query<Version>(
-    `select ${VERSION_COLUMNS} from cmi5_package_versions v join cmi5_packages p on p.id = v.package_id left join courses c on c.id = p.course_id order by v.imported_at desc limit 200`,
+    `select ${VERSION_COLUMNS} from cmi5_package_versions v join cmi5_packages p on p.id = v.package_id left join course_catalogue c on c.id = p.course_id order by v.imported_at desc limit 200`,
   );
   return rows;
 }
@@ -309,8 +309,13 @@ export async function deleteDocuments(db: Queryable, k: Omit<DocumentKey, 'docum
 /** A learner's cmi5 registrations, newest first, for "My learning". */
 export async function registrationsOfUser(db: Queryable, userId: string): Promise<(Registration & { courseSlug: string; courseTitle: string })[]> {
   const { rows } = await db.query<Registration & { courseSlug: string; courseTitle: string }>(
-    `select ${REGISTRATION_COLUMNS}, c.slug as "courseSlug", c.title as "courseTitle" from cmi5_registrations r join courses c on c.id = r.course_id where r.user_id = $1 order by r.started_at desc`,
+    `select ${REGISTRATION_COLUMNS}, c.slug as "courseSlug", c.title as "courseTitle" from cmi5_registrations r join course_catalogue c on c.id = r.course_id where r.user_id = $1 order by r.started_at desc`,
     [userId],
   );
   return rows;
+}
+
+/** What cmi5 content saved for a leaver (its state and their preferences) gone (data protection); their statements keep only the account id, never a name. */
+export async function forgetCmi5Documents(client: PoolClient, staffId: string): Promise<void> {
+  await client.query(`delete from cmi5_documents where kind <> 'activity-profile' and owner in (select user_id::text from cmi5_registrations where staff_id = $1)`, [staffId]);
 }

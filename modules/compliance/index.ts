@@ -4,6 +4,7 @@ import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { complianceForOrganisation, complianceForStaff, countsOnDays, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance, workOutOrganisation } from './service';
 import { lastQuarters } from './self-assessment';
+import { keptResultsAfterDemoLoad } from './kept';
 import { findOrganisation, listOrganisations } from './store';
 import { trainingPlanFor } from './next-steps';
 import { STATUS_TAGS, statusSummary } from './summary';
@@ -121,6 +122,7 @@ export function personJson(p: PersonCompliance) {
 export default defineModule({
   name: 'compliance',
   dependsOn: ['evidence', 'training-sessions', 'scorm', 'cmi5', 'framework', 'organisations'],
+  seedDemo: (ctx) => keptResultsAfterDemoLoad(ctx.database.pool),
   nav: [
     { label: 'My training', href: '/my-training', roles: ['learner'], order: 10 },
     { label: 'Compliance', href: '/compliance', roles: can.viewOrganisationCompliance, order: 10 },
@@ -172,7 +174,7 @@ export default defineModule({
       const staffId = String(req.params.id);
       let scope: OrganisationScope = managedScope(c);
       if (c.staffIds.includes(staffId)) {
-        const { rows } = await pool.query<{ organisation_id: string }>('select organisation_id from staff where id = $1', [staffId]);
+        const { rows } = await pool.query<{ organisation_id: string }>('select organisation_id from staff_members where id = $1', [staffId]);
         scope = personScope(c, staffId, () => rows[0]?.organisation_id);
       }
       const result = await complianceForStaff(pool, scope, staffId, londonToday());
@@ -296,7 +298,7 @@ export default defineModule({
       const people = [];
       for (const staffId of c.staffIds) {
         const { rows } = await pool.query<{ organisation_id: string; organisation_name: string; induction_days: number }>(
-          'select s.organisation_id, o.name as organisation_name, o.induction_days from staff s join organisations o on o.id = s.organisation_id where s.id = $1',
+          'select s.organisation_id, o.name as organisation_name, o.induction_days from staff_members s join member_organisations o on o.id = s.organisation_id where s.id = $1',
           [staffId],
         );
         const p = await complianceForStaff(pool, personScope(c, staffId, () => rows[0]?.organisation_id), staffId, londonToday());

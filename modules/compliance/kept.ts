@@ -141,7 +141,7 @@ export async function keepResults(pool: Pool, organisationId: string, day: strin
       `update kept_compliance k set computed_stamp = u.stamp, computed_on = $7::date, framework_id = $8::uuid, fresh_until = u.fresh_until,
               status = u.status, next_expiry = u.next_expiry, competencies = u.competencies,
               group_number = s.group_number, start_date = s.start_date, leaving_date = s.leaving_date, staff_created_at = s.created_at
-         from ${input} join staff s on s.id = u.staff_id
+         from ${input} join staff_members s on s.id = u.staff_id
         -- If any of the staff details copied here changed since the result was worked out, the stamp moved and nothing is written.
         where k.staff_id = u.staff_id and k.stamp = u.stamp
           -- A row locked by a change not yet committed is moving on anyway: skip it rather than wait.
@@ -158,7 +158,7 @@ export async function keepResults(pool: Pool, organisationId: string, day: strin
               n.group_number, n.start_date, n.leaving_date, n.created_at
          from (select u.staff_id, nextval('compliance_stamp') as stamp, u.fresh_until, u.status, u.next_expiry, u.competencies,
                       s.group_number, s.start_date, s.leaving_date, s.created_at
-                 from ${input} join staff s on s.id = u.staff_id) n
+                 from ${input} join staff_members s on s.id = u.staff_id) n
        on conflict (staff_id) do nothing`,
       [...columns(missing), organisationId, day, frameworkId],
     );
@@ -200,7 +200,7 @@ export async function settleOutOfPost(pool: Pool, organisationId: string, end: D
   await pool.query(
     `with settle as (
        select k.staff_id, k.stamp, s.group_number, s.start_date, s.leaving_date, s.created_at
-         from kept_compliance k join staff s on s.id = k.staff_id
+         from kept_compliance k join staff_members s on s.id = k.staff_id
         where k.organisation_id = $1 and s.organisation_id = $1
           and not (${inPostSql('s', '$2', '$3')})
           and not coalesce(${holds('$3', '$4')}, false)
@@ -228,7 +228,7 @@ export async function countKept(pool: Pool, end: Date, day: string, frameworkId:
     // Staff are counted on their own (an index-only scan); the kept rows are counted by the
     // aggregate below, which reads them all anyway. Counting both here cost a second full scan
     // of kept_compliance, as long as half the aggregate's own time, on the same two cores.
-    pool.query<{ n: number }>('select count(*)::int as n from staff'),
+    pool.query<{ n: number }>('select count(*)::int as n from staff_members'),
     // Counted with filters rather than a where clause: the planner cannot estimate them and, with them
     // in the where clause, sorts 200,000 rows to group them instead of hashing (twice as slow).
     // Not holding: someone in post per the copy of their details (right while the stamp has not moved),
@@ -247,9 +247,22 @@ export async function countKept(pool: Pool, end: Date, day: string, frameworkId:
   const kept = counts.rows.reduce((sum, r) => sum + r.kept, 0);
   // Someone without a kept row (their rows deleted, which is always safe, or a restore that left them out).
   if (staff.rows[0].n > kept && !filled) {
-    await pool.query('insert into kept_compliance (staff_id, organisation_id) select id, organisation_id from staff on conflict (staff_id) do nothing');
+    await pool.query('insert into kept_compliance (staff_id, organisation_id) select id, organisation_id from staff_members on conflict (staff_id) do nothing');
     return countKept(pool, end, day, frameworkId, true);
   }
   const stale = new Set(counts.rows.filter((r) => r.stale > 0).map((r) => r.organisationId));
   return { counts: counts.rows.filter((r): r is typeof r & { status: ComplianceStatus } => r.n > 0 && r.status != null), stale };
+}
+
+/**
+ * After the demo's bulk loads (server/demo.ts bulkLoad, run with triggers off
+ * where the database allows), what this module's triggers on staff and
+ * evidence would have done, set-based: a kept result row moved on for every
+ * member of staff and no kept past day left standing for any organisation.
+ * Also right when the triggers did run: it only makes results be worked out
+ * afresh.
+ */
+export async function keptResultsAfterDemoLoad(pool: Pool): Promise<void> {
+  await pool.query('select kept_compliance_changed(array(select id from staff_members))');
+  await pool.query('select kept_days_reached(o.organisation_id, null) from (select distinct organisation_id from staff_members) o');
 }

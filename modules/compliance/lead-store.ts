@@ -29,9 +29,9 @@ export async function loadAttendance(pool: Pool, scope: OrganisationScope, organ
     `select t.id as session_id, t.starts_at, (t.starts_at at time zone 'Europe/London')::date as day, count(*)::int as booked,
             count(*) filter (where b.attended)::int as attended,
             count(*) filter (where b.attended = false)::int as missed
-       from session_bookings b
-       join training_sessions t on t.id = b.session_id
-       join staff s on s.id = b.staff_id
+       from training_session_bookings b
+       join training_session_list t on t.id = b.session_id
+       join staff_members s on s.id = b.staff_id
       where s.organisation_id = $1 and b.status = 'booked' and t.cancelled_at is null
         and t.starts_at >= $2 and t.starts_at < $3
       group by t.id, t.starts_at`,

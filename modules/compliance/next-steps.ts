@@ -128,30 +128,30 @@ export async function trainingPlanFor(pool: Pool, person: PersonCompliance, staf
   const [evidence, courses, sessions, attempts] = await Promise.all([
     pool.query<{ id: string; achievedOn: string; source: string; courseTitle: string | null }>(
       `select e.id, e.achieved_on as "achievedOn", e.source, co.title as "courseTitle"
-         from evidence e left join courses co on co.id = e.course_id where e.id = any($1::uuid[])`,
+         from evidence_entries e left join course_catalogue co on co.id = e.course_id where e.id = any($1::uuid[])`,
       [evidenceIds],
     ),
     pool.query<CourseRow>(
       `select co.id, co.slug, co.title, co.delivery, cc.competency_lineage as lineage
-         from course_competencies cc join courses co on co.id = cc.course_id
+         from course_catalogue_competencies cc join course_catalogue co on co.id = cc.course_id
         where cc.competency_lineage = any($1::text[]) and co.status = 'published' order by co.title`,
       [lineages],
     ),
     pool.query<SessionRow>(
       `select ts.id, ts.course_id as "courseId", ts.starts_at as "startsAt", ts.venue, ts.online_url is not null as online,
-              (select b.status from session_bookings b where b.session_id = ts.id and b.staff_id = $2 and b.status <> 'cancelled') as booked
-         from training_sessions ts
+              (select b.status from training_session_bookings b where b.session_id = ts.id and b.staff_id = $2 and b.status <> 'cancelled') as booked
+         from training_session_list ts
         where ts.cancelled_at is null and ts.starts_at > now()
-          and ts.course_id in (select course_id from course_competencies where competency_lineage = any($1::text[]))
+          and ts.course_id in (select course_id from course_catalogue_competencies where competency_lineage = any($1::text[]))
         order by ts.starts_at limit 200`,
       [lineages, staffId],
     ),
     pool.query<{ courseId: string; status: string }>(
       // SCORM attempts and cmi5 registrations keep their status in the same words.
       `select distinct on (course_id) course_id as "courseId", status
-         from (select course_id, status, started_at from scorm_attempts where user_id = $1
-               union all select course_id, status, started_at from cmi5_registrations where user_id = $1) a
-        where course_id in (select course_id from course_competencies where competency_lineage = any($2::text[]))
+         from (select course_id, status, started_at from scorm_attempt_results where user_id = $1
+               union all select course_id, status, started_at from cmi5_registration_results where user_id = $1) a
+        where course_id in (select course_id from course_catalogue_competencies where competency_lineage = any($2::text[]))
         order by course_id, started_at desc`,
       [userId, lineages],
     ),

@@ -3,6 +3,7 @@ import { caller, managedScope } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { londonToday } from '../../server/london';
 import type { ModuleContext } from '../../server/module';
+import { createOrganisationStore } from '../organisations/api';
 import { findStaffInScope, frameworkChoices, listDocuments, listEvidence, SIGN_OFF_KINDS, signOffScope, SOURCE_NAMES, viewScope } from '../evidence/api';
 import { addMonths } from './engine';
 import { complianceForStaff, refresherMonthsOf, STATUS_NAMES } from './service';
@@ -29,7 +30,7 @@ export function personEvidencePage(ctx: ModuleContext) {
       complianceForStaff(pool, scope, staffId, today),
       frameworkChoices(pool, person.groupNumber),
       refresherMonthsOf(pool, person),
-      pool.query<{ days: number }>('select induction_days as days from organisations where id = $1', [person.organisationId]).then((r) => r.rows[0]?.days ?? 0),
+      createOrganisationStore(pool).byId(person.organisationId).then((o) => o?.inductionDays ?? 0),
     ]);
     const canManage = !!(await findStaffInScope(pool, managedScope(c), staffId));
     const canSignOff = !!(await findStaffInScope(pool, signOffScope(c), staffId));

@@ -258,7 +258,7 @@ export function countPeople(people: { groupNumber: number | null; status: Compli
  */
 export async function countsForOrganisations(pool: Pool, day: string): Promise<Map<string, OrganisationCompliance['counts']>> {
   const on = asOf(day, londonToday());
-  const [{ rows: orgs }, framework] = await Promise.all([pool.query<{ id: string }>('select id from organisations'), loadPublishedFramework(pool)]);
+  const [{ rows: orgs }, framework] = await Promise.all([pool.query<{ id: string }>('select id from member_organisations'), loadPublishedFramework(pool)]);
   const out = new Map<string, OrganisationCompliance['counts']>();
   const again: string[] = [];
   if (on.current) {

@@ -13,16 +13,16 @@ const PUBLISHED_CONTENT = cachePerProduct<string, FrameworkData>('published fram
 
 /** The published framework, as the engine needs it: one query for which version is published, its content read once per product. */
 export async function loadPublishedFramework(pool: Pool): Promise<FrameworkData & { id: string | null }> {
-  const { rows: f } = await pool.query<{ id: string }>(`select id from frameworks where status = 'published' limit 1`);
+  const { rows: f } = await pool.query<{ id: string }>(`select id from framework_versions where status = 'published' limit 1`);
   if (!f[0]) return { id: null, groups: [], competencies: [] };
   const id = f[0].id;
   const publishedContent = keptBy(pool, PUBLISHED_CONTENT);
   let content = publishedContent.get(id);
   if (!content) {
     const [groups, competencies] = await Promise.all([
-      pool.query<{ number: number; includes_groups: number[] }>('select number, includes_groups from staff_groups where framework_id = $1', [id]),
+      pool.query<{ number: number; includes_groups: number[] }>('select number, includes_groups from framework_staff_groups where framework_id = $1', [id]),
       pool.query<{ id: string; lineage: string; group_number: number; number: number; text: string; retired: boolean }>(
-        'select id, lineage, group_number, number, text, retired from competencies where framework_id = $1',
+        'select id, lineage, group_number, number, text, retired from framework_competencies where framework_id = $1',
         [id],
       ),
     ]);
@@ -52,13 +52,13 @@ const ORG_COLUMNS = `id, slug, name, sector, refresher_months as "refresherMonth
 /** An organisation inside the scope, by id or slug; null when it does not exist or is out of scope. */
 export async function findOrganisation(pool: Pool, scope: OrganisationScope, by: { id?: string; slug?: string }): Promise<OrganisationSettings | null> {
   const { rows } = by.id
-    ? await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from organisations where id::text = $1`, [by.id])
-    : await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from organisations where slug = $1`, [by.slug ?? '']);
+    ? await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from member_organisations where id::text = $1`, [by.id])
+    : await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from member_organisations where slug = $1`, [by.slug ?? '']);
   return rows[0] && scopeIncludes(scope, rows[0].id) ? rows[0] : null;
 }
 
 export async function listOrganisations(pool: Pool, scope: OrganisationScope): Promise<OrganisationSettings[]> {
-  const { rows } = await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from organisations order by name`);
+  const { rows } = await pool.query<OrganisationSettings>(`select ${ORG_COLUMNS} from member_organisations order by name`);
   return rows.filter((o) => scopeIncludes(scope, o.id));
 }
 
@@ -94,7 +94,7 @@ export function asOf(date: string, today: string): AsOf {
 }
 
 /**
- * A person's group at the end of a past day, from staff_group_history: the
+ * A person's group at the end of a past day, from staff_group_changes: the
  * group set by the last change before then; before their first recorded
  * change, the group that change moved them from, except that for someone not
  * yet on the system then (added later with an earlier start date) whose first
@@ -105,9 +105,9 @@ const GROUP_ON = `case when before.found then before.group_number
        when after.found then case when after.previous_group_number is not null or s.created_at < $2 then after.previous_group_number else after.group_number end
        else s.group_number end as "groupNumber"`;
 const GROUP_HISTORY = `
-  left join lateral (select true as found, h.group_number from staff_group_history h
+  left join lateral (select true as found, h.group_number from staff_group_changes h
                       where h.staff_id = s.id and h.changed_at < $2 order by h.changed_at desc, h.id desc limit 1) before on true
-  left join lateral (select true as found, h.group_number, h.previous_group_number from staff_group_history h
+  left join lateral (select true as found, h.group_number, h.previous_group_number from staff_group_changes h
                       where h.staff_id = s.id and h.changed_at >= $2 order by h.changed_at, h.id limit 1) after on true`;
 
 /**
@@ -129,13 +129,13 @@ export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf):
   const inPost = `s.organisation_id = $1 and ${inPostSql('s', '$2', '$3')}`;
   if (on.current) {
     const { rows } = await pool.query<StaffRow & KeptColumns>(
-      `select ${STAFF_COLUMNS}, ${KEPT_COLUMNS} from staff s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}`,
+      `select ${STAFF_COLUMNS}, ${KEPT_COLUMNS} from staff_members s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}`,
       [organisationId, on.end, on.date],
     );
     return sortByName(rows.map(withKept));
   }
   const { rows } = await pool.query<StaffOnDay>(
-    `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff s ${GROUP_HISTORY} where ${inPost}`,
+    `select ${STAFF_COLUMNS.replace('s.group_number as "groupNumber"', GROUP_ON)} from staff_members s ${GROUP_HISTORY} where ${inPost}`,
     [organisationId, on.end, on.date],
   );
   return sortByName(rows);
@@ -148,24 +148,24 @@ function sortByName<T extends { name: string; id: string }>(rows: T[]): T[] {
 /** Current evidence of the people named, packed as in current_evidence.items, by staff id. */
 export async function loadCurrentItems(pool: Pool, staffIds: string[]): Promise<Map<string, string>> {
   if (!staffIds.length) return new Map();
-  const { rows } = await pool.query<{ staffId: string; items: string }>('select staff_id as "staffId", items from current_evidence where staff_id = any($1::uuid[])', [staffIds]);
+  const { rows } = await pool.query<{ staffId: string; items: string }>('select staff_id as "staffId", items from current_evidence_items where staff_id = any($1::uuid[])', [staffIds]);
   return new Map(rows.map((x) => [x.staffId, x.items]));
 }
 
 export async function findStaff(pool: Pool, scope: OrganisationScope, staffId: string): Promise<StaffRow | null> {
-  const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s where s.id::text = $1`, [staffId]);
+  const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff_members s where s.id::text = $1`, [staffId]);
   return rows[0] && scopeIncludes(scope, rows[0].organisationId) ? rows[0] : null;
 }
 
 /** A person's group at the end of a past day (see GROUP_ON). */
 export async function groupOn(pool: Pool, staffId: string, on: AsOf): Promise<number | null> {
-  const { rows } = await pool.query<{ groupNumber: number | null }>(`select ${GROUP_ON} from staff s ${GROUP_HISTORY} where s.id = $1`, [staffId, on.end]);
+  const { rows } = await pool.query<{ groupNumber: number | null }>(`select ${GROUP_ON} from staff_members s ${GROUP_HISTORY} where s.id = $1`, [staffId, on.end]);
   return rows[0]?.groupNumber ?? null;
 }
 
 /** Competency id to lineage, for every framework version (they are few). */
 export async function loadLineages(pool: Pool): Promise<Map<string, string>> {
-  const { rows } = await pool.query<{ id: string; lineage: string }>('select id, lineage from competencies');
+  const { rows } = await pool.query<{ id: string; lineage: string }>('select id, lineage from framework_competencies');
   return new Map(rows.map((c) => [c.id, c.lineage]));
 }
 
@@ -190,14 +190,14 @@ export function unpackEvidence(items: string | null | undefined, lineageOf: Map<
  * after the day is left out.
  */
 export async function loadEvidenceOn(pool: Pool, by: { organisationId: string } | { staffId: string }, on: AsOf): Promise<(EvidenceItem & { staffId: string })[]> {
-  const filter = 'organisationId' in by ? 'e.staff_id in (select id from staff where organisation_id = $1)' : 'e.staff_id = $1';
+  const filter = 'organisationId' in by ? 'e.staff_id in (select id from staff_members where organisation_id = $1)' : 'e.staff_id = $1';
   const counted = on.current
     ? 'e.replaced_at is null and not e.withdrawn'
     : 'e.recorded_at < $2 and (e.replaced_at is null or e.replaced_at >= $2) and not e.withdrawn and e.achieved_on <= $3::date';
   const [lineageOf, evidence] = await Promise.all([
     loadLineages(pool),
     pool.query<{ id: string; staffId: string; competencyId: string; achievedOn: string }>(
-      `select e.id, e.staff_id as "staffId", e.competency_id as "competencyId", e.achieved_on as "achievedOn" from evidence e where ${filter} and ${counted}`,
+      `select e.id, e.staff_id as "staffId", e.competency_id as "competencyId", e.achieved_on as "achievedOn" from evidence_entries e where ${filter} and ${counted}`,
       on.current ? ['organisationId' in by ? by.organisationId : by.staffId] : ['organisationId' in by ? by.organisationId : by.staffId, on.end, on.date],
     ),
   ]);

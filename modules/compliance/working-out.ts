@@ -16,7 +16,7 @@ type Db = Pool | PoolClient;
 
 /** An organisation's name for the administrator (its id if it has gone). */
 export async function organisationName(db: Db, organisationId: string): Promise<string> {
-  const { rows } = await db.query<{ name: string }>('select name from organisations where id = $1', [organisationId]);
+  const { rows } = await db.query<{ name: string }>('select name from member_organisations where id = $1', [organisationId]);
   return rows[0]?.name ?? organisationId;
 }
 
@@ -38,7 +38,7 @@ export interface WorkingOut {
  * for earlier that has not started yet, so a run of imports is one piece of work.
  */
 export async function queueWorkingOut(db: Db, reason: string, organisationIds: string[] | 'all'): Promise<void> {
-  const ids = organisationIds === 'all' ? (await db.query<{ id: string }>('select id from organisations order by name')).rows.map((r) => r.id) : organisationIds;
+  const ids = organisationIds === 'all' ? (await db.query<{ id: string }>('select id from member_organisations order by name')).rows.map((r) => r.id) : organisationIds;
   if (!ids.length) return;
   const { rowCount } = await db.query(
     `update compliance_working_out

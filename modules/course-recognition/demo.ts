@@ -6,11 +6,11 @@ const DEMO_TITLE = 'Housing officers: responding to disclosures (in-house)';
 /** One in-house course from the county council awaiting the partnership's review. Safe to run twice. */
 export async function seedDemoRecognition(ctx: ModuleContext): Promise<void> {
   const pool = ctx.database.pool;
-  if ((await pool.query('select 1 from courses where title = $1', [DEMO_TITLE])).rows.length) return;
-  const { rows: org } = await pool.query<{ id: string }>(`select id from organisations where slug = 'vale-county-council'`);
+  if ((await pool.query('select 1 from course_catalogue where title = $1', [DEMO_TITLE])).rows.length) return;
+  const { rows: org } = await pool.query<{ id: string }>(`select id from member_organisations where slug = 'vale-county-council'`);
   const { rows: lead } = await pool.query<{ id: string }>(`select id from users where email = 'lead@valecounty.example'`);
   const { rows: competencies } = await pool.query<{ lineage: string }>(
-    `select c.lineage from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 2 and not c.retired order by c.number limit 2`,
+    `select c.lineage from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published' where c.group_number = 2 and not c.retired order by c.number limit 2`,
   );
   if (!org[0] || !lead[0] || competencies.length < 2) return;
   await submitInHouseCourse(ctx.database, {

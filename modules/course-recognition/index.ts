@@ -5,6 +5,7 @@ import { DateTime } from 'luxon';
 import { allow, type Caller, caller, can, hasRole, managedScope, may, type OrganisationScope, scopeIncludes } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { createOrganisationStore } from '../organisations/api';
 import { publishedCompetencies } from '../courses/api';
 import { seedDemoRecognition } from './demo';
 import { DELIVERY_MODES, type FieldError, submissionForm, validateCompletion, validateReview, validateSubmission, type SubmissionForm } from './rules';
@@ -39,11 +40,7 @@ export default defineModule({
 
     async function organisationsFor(c: Caller) {
       const scope = managedScope(c);
-      const { rows } = await pool.query<{ id: string; name: string }>(
-        scope.kind === 'all' ? 'select id, name from organisations order by name' : 'select id, name from organisations where id = any($1::uuid[]) order by name',
-        scope.kind === 'all' ? [] : [scope.organisationIds],
-      );
-      return rows;
+      return (await createOrganisationStore(pool).inScope(scope)).map(({ id, name }) => ({ id, name }));
     }
 
     async function competencyChoices() {

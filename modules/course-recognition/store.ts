@@ -4,6 +4,8 @@ import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
+import { createInHouseCourse, setCourseRecognition } from '../courses/api';
+import { createOrganisationStore } from '../organisations/api';
 import { recordCourseCompletion } from '../evidence/api';
 import { courseSlug, type ReviewDecision, type Submission } from './rules';
 
@@ -33,7 +35,7 @@ const SELECT = `
          r.learning_outcomes as "learningOutcomes", r.submitted_at as "submittedAt", su.display_name as "submittedByName",
          r.reviewed_at as "reviewedAt", ru.display_name as "reviewedByName", r.review_comments as "reviewComments", r.standards_met as "standardsMet",
          (select count(*)::int from in_house_completions x where x.course_id = c.id) as completions
-    from course_recognitions r join courses c on c.id = r.course_id join organisations o on o.id = r.organisation_id
+    from course_recognitions r join course_catalogue c on c.id = r.course_id join member_organisations o on o.id = r.organisation_id
     left join users su on su.id = r.submitted_by left join users ru on ru.id = r.reviewed_by`;
 
 export async function listInHouseCourses(db: Queryable, scope: OrganisationScope): Promise<InHouseCourse[]> {
@@ -56,7 +58,7 @@ export async function mappings(db: Queryable, courseId: string): Promise<{ linea
   const { rows } = await db.query<{ lineage: string; justification: string; groupNumber: number | null; number: number | null; text: string | null }>(
     `select m.competency_lineage as lineage, m.justification, c.group_number as "groupNumber", c.number, c.text
        from course_recognition_mappings m
-       left join (select c.* from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published') c on c.lineage = m.competency_lineage
+       left join (select c.* from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published') c on c.lineage = m.competency_lineage
       where m.course_id = $1 order by c.group_number, c.number`,
     [courseId],
   );
@@ -69,23 +71,22 @@ export async function mappings(db: Queryable, courseId: string): Promise<{ linea
  */
 export async function submitInHouseCourse(db: Database, input: Submission & { submittedBy: string }): Promise<string> {
   return db.transaction(async (client) => {
-    const { rows: org } = await client.query<{ slug: string }>('select slug from organisations where id = $1', [input.organisationId]);
-    const base = courseSlug(org[0].slug, input.title);
-    const { rows: taken } = await client.query<{ slug: string }>(`select slug from courses where slug = $1 or slug like $1 || '-%'`, [base]);
-    const used = new Set(taken.map((t) => t.slug));
-    let slug = base;
-    for (let n = 2; used.has(slug); n++) slug = `${base}-${n}`;
+    const org = await createOrganisationStore(client).byId(input.organisationId);
+    const base = courseSlug(org?.slug ?? '', input.title);
     const { rows: groups } = await client.query<{ groups: number[] }>(
       `select coalesce(array_agg(distinct c.group_number order by c.group_number), '{}') as groups
-         from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.lineage = any($1::text[])`,
+         from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published' where c.lineage = any($1::text[])`,
       [input.mappings.map((m) => m.lineage)],
     );
-    const { rows } = await client.query<{ id: string }>(
-      `insert into courses (slug, title, description, delivery, group_numbers, status, owner_organisation_id, recognition)
-       values ($1, $2, $3, $4, $5, 'draft', $6, 'submitted') returning id`,
-      [slug, input.title, input.description, input.delivery, groups[0].groups, input.organisationId],
-    );
-    const courseId = rows[0].id;
+    const courseId = await createInHouseCourse(client, {
+      baseSlug: base,
+      title: input.title,
+      description: input.description,
+      delivery: input.delivery,
+      groupNumbers: groups[0].groups,
+      organisationId: input.organisationId,
+      competencyLineages: input.mappings.map((m) => m.lineage),
+    });
     await client.query('insert into course_recognitions (course_id, organisation_id, learning_outcomes, submitted_by) values ($1, $2, $3, $4)', [
       courseId,
       input.organisationId,
@@ -94,8 +95,6 @@ export async function submitInHouseCourse(db: Database, input: Submission & { su
     ]);
     for (const m of input.mappings) {
       await client.query('insert into course_recognition_mappings (course_id, competency_lineage, justification) values ($1, $2, $3)', [courseId, m.lineage, m.justification]);
-      // Completions become evidence through course_competencies, as for every course; none can be recorded until approval.
-      await client.query('insert into course_competencies (course_id, competency_lineage) values ($1, $2) on conflict do nothing', [courseId, m.lineage]);
     }
     await audit(client, {
       actorUserId: input.submittedBy,
@@ -112,12 +111,12 @@ export async function submitInHouseCourse(db: Database, input: Submission & { su
 export async function reviewInHouseCourse(db: Database, courseId: string, review: ReviewDecision, reviewerId: string): Promise<void> {
   await db.transaction(async (client) => {
     const { rows } = await client.query<{ recognition: string; organisation_id: string }>(
-      'select c.recognition, r.organisation_id from courses c join course_recognitions r on r.course_id = c.id where c.id = $1 for update of c',
+      'select c.recognition, r.organisation_id from course_catalogue c join course_recognitions r on r.course_id = c.id where c.id = $1 for update of c',
       [courseId],
     );
     if (!rows[0]) throw new HttpError(404, 'We could not find that course.');
     if (rows[0].recognition !== 'submitted') throw new HttpError(409, 'This course has already been reviewed.');
-    await client.query('update courses set recognition = $2, updated_at = now() where id = $1', [courseId, review.decision]);
+    await setCourseRecognition(client, courseId, review.decision);
     await client.query('update course_recognitions set reviewed_by = $2, reviewed_at = now(), review_comments = $3, standards_met = $4 where course_id = $1', [
       courseId,
       reviewerId,
@@ -148,7 +147,7 @@ export async function recordInHouseCompletions(
 ): Promise<{ recorded: number; alreadyRecorded: number }> {
   return db.transaction(async (client) => {
     const { rows } = await client.query<{ recognition: string; organisation_id: string; delivery: string }>(
-      'select c.recognition, r.organisation_id, c.delivery from courses c join course_recognitions r on r.course_id = c.id where c.id = $1',
+      'select c.recognition, r.organisation_id, c.delivery from course_catalogue c join course_recognitions r on r.course_id = c.id where c.id = $1',
       [input.courseId],
     );
     const course = rows[0];
@@ -156,7 +155,7 @@ export async function recordInHouseCompletions(
     if (course.recognition !== 'approved') throw new HttpError(409, 'Completions count as evidence once the partnership has approved the course.');
     let recorded = 0;
     for (const staffId of input.staffIds) {
-      const { rows: staff } = await client.query<{ organisation_id: string }>('select organisation_id from staff where id = $1', [staffId]);
+      const { rows: staff } = await client.query<{ organisation_id: string }>('select organisation_id from staff_members where id = $1', [staffId]);
       if (staff[0]?.organisation_id !== course.organisation_id) throw new HttpError(400, 'Only the organisation’s own staff can be recorded as completing its in-house course.');
       const { rows: inserted } = await client.query<{ id: string }>(
         `insert into in_house_completions (course_id, staff_id, completed_on, recorded_by) values ($1, $2, $3, $4) on conflict do nothing returning id`,
@@ -188,7 +187,7 @@ export async function recordInHouseCompletions(
 export async function completions(db: Queryable, courseId: string): Promise<{ staffName: string; completedOn: string; recordedAt: Date }[]> {
   const { rows } = await db.query<{ staffName: string; completedOn: string; recordedAt: Date }>(
     `select s.name as "staffName", x.completed_on::text as "completedOn", x.recorded_at as "recordedAt"
-       from in_house_completions x join staff s on s.id = x.staff_id where x.course_id = $1 order by x.completed_on desc, s.name limit 2000`,
+       from in_house_completions x join staff_members s on s.id = x.staff_id where x.course_id = $1 order by x.completed_on desc, s.name limit 2000`,
     [courseId],
   );
   return rows;
@@ -196,7 +195,7 @@ export async function completions(db: Queryable, courseId: string): Promise<{ st
 
 export async function organisationStaff(db: Queryable, organisationId: string): Promise<{ id: string; name: string; jobTitle: string | null }[]> {
   const { rows } = await db.query<{ id: string; name: string; jobTitle: string | null }>(
-    `select id, name, job_title as "jobTitle" from staff where organisation_id = $1 and (leaving_date is null or leaving_date > current_date) order by name limit 2000`,
+    `select id, name, job_title as "jobTitle" from staff_members where organisation_id = $1 and (leaving_date is null or leaving_date > current_date) order by name limit 2000`,
     [organisationId],
   );
   return rows;

@@ -3,6 +3,7 @@ import { allow, caller, can, may } from '../../server/access';
 import { NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { isPublicMember } from './audience';
+import { seedDemoCourses } from './demo';
 import * as store from './store';
 import { parseCourseForm } from './validation';
 
@@ -19,6 +20,7 @@ const DELIVERIES = [
 export default defineModule({
   name: 'courses',
   dependsOn: ['framework'],
+  seedDemo: seedDemoCourses,
   nav: [{ label: 'Courses', href: '/courses', order: 20 }],
   routes(ctx: ModuleContext) {
     const router = express.Router();

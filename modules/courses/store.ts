@@ -123,6 +123,41 @@ export async function updateCourse(client: PoolClient, id: string, input: Course
   await writeLinks(client, id, input);
 }
 
+/** Whether a course needs the learner's evaluation before its certificate, and when the follow-up question goes (the evaluation module's settings). */
+export async function setEvaluationSettings(db: Queryable, courseId: string, settings: { requiresEvaluation: boolean; followUpWeeks: number }): Promise<void> {
+  await db.query('update courses set requires_evaluation = $2, evaluation_follow_up_weeks = $3, updated_at = now() where id = $1', [courseId, settings.requiresEvaluation, settings.followUpWeeks]);
+}
+
+/**
+ * An organisation's in-house course, submitted for recognition: a draft out
+ * of the partnership catalogue, at the first free slug from `baseSlug` on
+ * (baseSlug-2, -3 ...), meeting the competencies given (completions become
+ * evidence through them, as for every course, once it is approved).
+ */
+export async function createInHouseCourse(
+  client: PoolClient,
+  input: { baseSlug: string; title: string; description: string; delivery: string; groupNumbers: number[]; organisationId: string; competencyLineages: string[] },
+): Promise<string> {
+  const { rows: taken } = await client.query<{ slug: string }>(`select slug from courses where slug = $1 or slug like $1 || '-%'`, [input.baseSlug]);
+  const used = new Set(taken.map((t) => t.slug));
+  let slug = input.baseSlug;
+  for (let n = 2; used.has(slug); n++) slug = `${input.baseSlug}-${n}`;
+  const { rows } = await client.query<{ id: string }>(
+    `insert into courses (slug, title, description, delivery, group_numbers, status, owner_organisation_id, recognition)
+     values ($1, $2, $3, $4, $5, 'draft', $6, 'submitted') returning id`,
+    [slug, input.title, input.description, input.delivery, input.groupNumbers, input.organisationId],
+  );
+  for (const lineage of input.competencyLineages) {
+    await client.query('insert into course_competencies (course_id, competency_lineage) values ($1, $2) on conflict do nothing', [rows[0].id, lineage]);
+  }
+  return rows[0].id;
+}
+
+/** The partnership's decision on an in-house course submitted for recognition. */
+export async function setCourseRecognition(client: PoolClient, courseId: string, decision: string): Promise<void> {
+  await client.query('update courses set recognition = $2, updated_at = now() where id = $1', [courseId, decision]);
+}
+
 export interface CompetencyChoice {
   lineage: string;
   groupNumber: number;
@@ -134,7 +169,7 @@ export interface CompetencyChoice {
 export async function publishedCompetencies(db: Queryable): Promise<CompetencyChoice[]> {
   const { rows } = await db.query<CompetencyChoice>(
     `select c.lineage, c.group_number as "groupNumber", c.number, c.text
-       from competencies c join frameworks f on f.id = c.framework_id
+       from framework_competencies c join framework_versions f on f.id = c.framework_id
       where f.status = 'published' and not c.retired order by c.group_number, c.number`,
   );
   return rows;

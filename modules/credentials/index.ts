@@ -6,6 +6,7 @@ import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { readOneFileUpload } from '../../server/upload';
 import { getOwn } from '../certificates/api';
+import { partnershipName as nameOfPartnership } from '../partnership/api';
 import { credentialKeys } from './store';
 import type { UploadOutcome } from './verify';
 
@@ -34,8 +35,7 @@ const PROBLEMS: UploadOutcome[] = ['not-json', 'not-credential', 'other-issuer',
 function services(ctx: ModuleContext) {
   const pool = ctx.database.pool;
   const publicUrl = ctx.config.publicUrl;
-  const partnershipName = async () =>
-    (await pool.query<{ name: string }>(`select coalesce((select name from partnership where id = 1), 'Domestic Abuse Partnership') as name`)).rows[0].name;
+  const partnershipName = async () => (await nameOfPartnership(pool)) ?? 'Domestic Abuse Partnership';
   const { ensureKeys, issuerProfile, statusListService, verificationMethod } = service();
   const statusList = statusListService(pool, publicUrl);
   const published = verifier().publishedDocuments({

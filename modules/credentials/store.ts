@@ -68,7 +68,7 @@ export async function ensureStatusEntry(db: Queryable, certificateId: string, ra
 export async function setBits(db: Queryable, listNumber: number): Promise<number[] | undefined> {
   const { rows } = await db.query<{ list_index: number; set: boolean }>(
     `select e.list_index, (c.id is null or c.status = 'revoked' or c.replaced_by is not null) as set
-       from credential_status_entries e left join certificates c on c.id = e.certificate_id
+       from credential_status_entries e left join issued_certificates c on c.id = e.certificate_id
       where e.list_number = $1`,
     [listNumber],
   );

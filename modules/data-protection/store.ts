@@ -1,6 +1,13 @@
 import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeCondition, scopeIncludes } from '../../server/access';
 import { audit } from '../../server/auth/users';
+import { forgetInvitationsAndResets } from '../accounts/api';
+import { renameCertificatesOf } from '../certificates/api';
+import { forgetCmi5Documents } from '../cmi5/api';
+import { forgetEvidenceDetails } from '../evidence/api';
+import { forgetRemindersOf } from '../reminders/api';
+import { forgetScormState } from '../scorm/api';
+import { anonymiseStaffRecord } from '../staff/api';
 import { ANONYMOUS_NAME, leftOnOrBefore, retentionInForce } from './rules';
 
 type Queryable = Pool | PoolClient;
@@ -50,7 +57,7 @@ function selectList(columns: { name: string; type: string }[]): string {
  */
 export async function subjectAccess(pool: Pool, scope: OrganisationScope, staffId: string): Promise<SubjectAccess | null> {
   const { rows: found } = await pool.query<Row & { organisation_id: string; user_id: string | null; email: string | null; organisation: string }>(
-    `select s.*, o.name as organisation from staff s join organisations o on o.id = s.organisation_id where s.id::text = $1`,
+    `select s.*, o.name as organisation from staff s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
     [staffId],
   );
   const staff = found[0];
@@ -132,17 +139,12 @@ export async function dueLeavers(pool: Queryable, scope: OrganisationScope, toda
   const cond = scopeCondition(scope, 's.organisation_id', 2);
   const { rows } = await pool.query<DueLeaver>(
     `select s.id, s.name, o.name as "organisationName", to_char(s.leaving_date, 'YYYY-MM-DD') as "leavingDate"
-       from staff s join organisations o on o.id = s.organisation_id
+       from staff s join member_organisations o on o.id = s.organisation_id
       where s.leaving_date is not null and s.leaving_date <= $1::date and s.anonymised_at is null and ${cond.sql}
       order by s.leaving_date, s.id`,
     [leftOnOrBefore(today, months), ...cond.params],
   );
   return rows;
-}
-
-async function exists(client: PoolClient, table: string): Promise<boolean> {
-  const { rows } = await client.query<{ t: string | null }>('select to_regclass($1) as t', [table]);
-  return !!rows[0].t;
 }
 
 /**
@@ -161,19 +163,13 @@ export async function anonymiseLeaver(client: PoolClient, staffId: string, actor
   const staff = rows[0];
   if (!staff) return false;
   const addresses = [staff.email];
-  await client.query(
-    `update staff set name = $2, email = null, staff_number = null, job_title = '', user_id = null, anonymised_at = now(), updated_at = now() where id = $1`,
-    [staffId, ANONYMOUS_NAME],
-  );
-  await client.query('update staff_group_history set reason = null where staff_id = $1', [staffId]);
-  await client.query(`update evidence set note = null, change_reason = case when change_reason is null then null else 'Removed: former member of staff' end where staff_id = $1`, [staffId]);
-  await client.query('delete from evidence_documents where staff_id = $1', [staffId]);
-  await client.query('update certificates set person_name = $2 where staff_id = $1', [staffId, ANONYMOUS_NAME]);
-  await client.query(`update reminders set recipient = '', summary = $2 where staff_id = $1`, [staffId, 'Reminder to a former member of staff']);
-  await client.query(`update scorm_sco_states set cmi = '{}' where attempt_id in (select id from scorm_attempts where staff_id = $1)`, [staffId]);
-  // What cmi5 content saved for the person (its state and their preferences); their statements keep only the account id, never a name.
-  await client.query(`delete from cmi5_documents where kind <> 'activity-profile' and owner in (select user_id::text from cmi5_registrations where staff_id = $1)`, [staffId]);
+  await anonymiseStaffRecord(client, staffId, ANONYMOUS_NAME);
+  await forgetEvidenceDetails(client, staffId);
+  await renameCertificatesOf(client, staffId, ANONYMOUS_NAME);
+  await forgetScormState(client, staffId);
+  await forgetCmi5Documents(client, staffId);
 
+  let accountErased: string | null = null;
   if (staff.user_id) {
     // The account goes too, unless the person still works for another organisation in the partnership.
     const { rows: current } = await client.query('select 1 from staff where user_id = $1 and (leaving_date is null or leaving_date > current_date)', [staff.user_id]);
@@ -185,17 +181,17 @@ export async function anonymiseLeaver(client: PoolClient, staffId: string, actor
         [staff.user_id, `erased-${staff.user_id}@invalid`, ANONYMOUS_NAME],
       );
       await client.query('delete from user_roles where user_id = $1', [staff.user_id]);
-      for (const table of ['api_tokens', 'password_reset_tokens', 'reminder_digest_unsubscribes']) {
-        if (await exists(client, table)) await client.query(`delete from ${table} where user_id = $1`, [staff.user_id]);
-      }
+      await client.query('delete from api_tokens where user_id = $1', [staff.user_id]);
+      accountErased = staff.user_id;
       await client.query(`delete from sessions where sess::text like $1`, [`%"user":"${staff.user_id}"%`]);
     }
   }
   const known = addresses.filter((a): a is string => !!a).map((a) => a.toLowerCase());
   if (known.length) {
     await client.query(`update outbound_messages set to_address = 'erased', subject = 'Message to a former member of staff', text_body = '', html_body = null where lower(to_address) = any($1::text[])`, [known]);
-    if (await exists(client, 'invitations')) await client.query('delete from invitations where lower(email) = any($1::text[])', [known]);
   }
+  await forgetRemindersOf(client, staffId, accountErased);
+  await forgetInvitationsAndResets(client, known, accountErased);
   await audit(client, {
     actorUserId,
     action: 'data-protection.anonymised',

@@ -12,7 +12,7 @@ export async function evaluationAllowsCertificate(db: Queryable, completion: { s
   const { rows } = await db.query<{ ok: boolean }>(
     `select not c.requires_evaluation
             or exists (select 1 from course_evaluations e where e.staff_id = $1 and e.course_id = c.id and e.stage = 'after' and e.completed_on = $3::date) as ok
-       from courses c where c.id = $2`,
+       from course_catalogue c where c.id = $2`,
     [completion.staffId, completion.courseId, completion.achievedOn],
   );
   return rows[0]?.ok ?? true;
@@ -30,8 +30,8 @@ export function preCourseRatingGate(pool: Pool) {
     const { rows } = await pool.query<{ needed: boolean }>(
       `select c.requires_evaluation
               and not exists (select 1 from course_evaluations e where e.staff_id = $1 and e.course_id = c.id and e.stage = 'before')
-              and not exists (select 1 from evidence v where v.staff_id = $1 and v.course_id = c.id) as needed
-         from courses c where c.slug = $2`,
+              and not exists (select 1 from evidence_entries v where v.staff_id = $1 and v.course_id = c.id) as needed
+         from course_catalogue c where c.slug = $2`,
       [staffId, String(req.params.slug)],
     );
     if (rows[0]?.needed) return res.redirect(`/courses/${encodeURIComponent(String(req.params.slug))}/evaluation`);

@@ -5,6 +5,7 @@ import { londonToday } from '../../server/london';
 import { defineModule, type ModuleContext } from '../../server/module';
 // The board's own threshold and wording, so these figures are suppressed exactly as the board's are.
 import { publishedCount, suppressionThreshold } from '../board/api';
+import { setEvaluationSettings } from '../courses/api';
 import { preCourseRatingGate } from './gate';
 import { CONFIDENCE_LEVELS, confidenceChange, parseFollowUp, parseRatings } from './rules';
 import {
@@ -19,7 +20,6 @@ import {
   ratingPairs,
   saveFollowUp,
   saveRating,
-  setEvaluationSettings,
 } from './store';
 
 export const FOLLOW_UP_SUBJECT = 'A question about your training';
@@ -138,7 +138,7 @@ export default defineModule({
 
     router.get('/courses/:slug/evaluation/settings', allow(can.manageCourses), async (req, res) => {
       const { rows } = await pool.query<{ id: string; slug: string; title: string; requiresEvaluation: boolean; followUpWeeks: number }>(
-        `select id, slug, title, requires_evaluation as "requiresEvaluation", evaluation_follow_up_weeks as "followUpWeeks" from courses where slug = $1`,
+        `select id, slug, title, requires_evaluation as "requiresEvaluation", evaluation_follow_up_weeks as "followUpWeeks" from course_catalogue where slug = $1`,
         [String(req.params.slug)],
       );
       if (!rows[0]) throw new NotFoundError('course');
@@ -146,7 +146,7 @@ export default defineModule({
     });
 
     router.post('/courses/:slug/evaluation/settings', allow(can.manageCourses), async (req, res) => {
-      const { rows } = await pool.query<{ id: string; slug: string; title: string }>('select id, slug, title from courses where slug = $1', [String(req.params.slug)]);
+      const { rows } = await pool.query<{ id: string; slug: string; title: string }>('select id, slug, title from course_catalogue where slug = $1', [String(req.params.slug)]);
       if (!rows[0]) throw new NotFoundError('course');
       const form = { requiresEvaluation: String(req.body?.requiresEvaluation ?? ''), followUpWeeks: String(req.body?.followUpWeeks ?? '').trim() };
       const errors: { text: string; href: string }[] = [];

@@ -17,22 +17,18 @@ export interface EvaluationCourse {
 export async function evaluationCourse(db: Queryable, slug: string): Promise<EvaluationCourse | null> {
   const { rows } = await db.query<EvaluationCourse>(
     `select id, slug, title, delivery, requires_evaluation as "requiresEvaluation", evaluation_follow_up_weeks as "followUpWeeks"
-       from courses where slug = $1 and status = 'published'`,
+       from course_catalogue where slug = $1 and status = 'published'`,
     [slug],
   );
   return rows[0] ?? null;
-}
-
-export async function setEvaluationSettings(db: Queryable, courseId: string, settings: { requiresEvaluation: boolean; followUpWeeks: number }): Promise<void> {
-  await db.query('update courses set requires_evaluation = $2, evaluation_follow_up_weeks = $3, updated_at = now() where id = $1', [courseId, settings.requiresEvaluation, settings.followUpWeeks]);
 }
 
 /** The competencies a course meets, as the learner rates them. */
 export async function courseCompetencies(db: Queryable, courseId: string): Promise<{ lineage: string; label: string }[]> {
   const { rows } = await db.query<{ lineage: string; label: string }>(
     `select c.lineage, 'Group ' || c.group_number || ', competency ' || c.number || ': ' || c.text as label
-       from course_competencies cc join competencies c on c.lineage = cc.competency_lineage and not c.retired
-       join frameworks f on f.id = c.framework_id and f.status = 'published'
+       from course_catalogue_competencies cc join framework_competencies c on c.lineage = cc.competency_lineage and not c.retired
+       join framework_versions f on f.id = c.framework_id and f.status = 'published'
       where cc.course_id = $1 order by c.group_number, c.number`,
     [courseId],
   );
@@ -50,8 +46,8 @@ export interface EvaluationState {
 export async function evaluationState(db: Queryable, staffId: string, courseId: string): Promise<EvaluationState> {
   const { rows } = await db.query<{ has_before: boolean; latest: string | null }>(
     `select exists (select 1 from course_evaluations where staff_id = $1 and course_id = $2 and stage = 'before') as has_before,
-            (select max(e.achieved_on)::text from evidence e where e.staff_id = $1 and e.course_id = $2 and not e.withdrawn
-                and not exists (select 1 from evidence r where r.replaces_id = e.id)) as latest`,
+            (select max(e.achieved_on)::text from evidence_entries e where e.staff_id = $1 and e.course_id = $2 and not e.withdrawn
+                and not exists (select 1 from evidence_entries r where r.replaces_id = e.id)) as latest`,
     [staffId, courseId],
   );
   const { rows: after } = await db.query<{ id: string; completedOn: string; followUpDueOn: string | null; followUpAnswered: boolean }>(
@@ -108,7 +104,7 @@ export async function followUpFor(db: Queryable, id: string, staffIds: string[])
   if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
   const { rows } = await db.query<FollowUp>(
     `select e.id, e.staff_id as "staffId", c.title as "courseTitle", e.completed_on::text as "completedOn", e.follow_up_answer as answer
-       from course_evaluations e join courses c on c.id = e.course_id
+       from course_evaluations e join course_catalogue c on c.id = e.course_id
       where e.id = $1 and e.stage = 'after' and e.staff_id = any($2::uuid[])`,
     [id, staffIds],
   );
@@ -127,7 +123,7 @@ export async function saveFollowUp(db: Queryable, id: string, staffIds: string[]
 export async function dueFollowUps(db: Queryable, today: string): Promise<{ id: string; email: string | null; name: string; organisationId: string; courseTitle: string }[]> {
   const { rows } = await db.query<{ id: string; email: string | null; name: string; organisationId: string; courseTitle: string }>(
     `select e.id, s.email, s.name, s.organisation_id as "organisationId", c.title as "courseTitle"
-       from course_evaluations e join staff s on s.id = e.staff_id join courses c on c.id = e.course_id
+       from course_evaluations e join staff_members s on s.id = e.staff_id join course_catalogue c on c.id = e.course_id
       where e.stage = 'after' and e.follow_up_sent_at is null and e.follow_up_due_on <= $1::date limit 5000`,
     [today],
   );
@@ -153,7 +149,7 @@ export async function ratingPairs(db: Queryable): Promise<RatingPair[]> {
 
 export async function competencyLabels(db: Queryable): Promise<Map<string, { groupNumber: number; number: number; text: string }>> {
   const { rows } = await db.query<{ lineage: string; groupNumber: number; number: number; text: string }>(
-    `select c.lineage, c.group_number as "groupNumber", c.number, c.text from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'`,
+    `select c.lineage, c.group_number as "groupNumber", c.number, c.text from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published'`,
   );
   return new Map(rows.map((r) => [r.lineage, r]));
 }

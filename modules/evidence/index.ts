@@ -104,7 +104,7 @@ function readUpload(req: Request): Promise<{ fields: Record<string, string>; fil
 
 export default defineModule({
   name: 'evidence',
-  dependsOn: ['staff', 'framework', 'courses'],
+  dependsOn: ['staff', 'framework', 'courses', 'organisations'],
   seedDemo: seedDemoEvidence,
   uploads: [/^\/staff\/[^/]+\/evidence\/upload$/],
   routes(ctx) {

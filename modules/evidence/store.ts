@@ -52,7 +52,7 @@ export interface StaffSummary {
 export async function findStaffInScope(pool: Pool, scope: OrganisationScope, staffId: string): Promise<StaffSummary | null> {
   const { rows } = await pool.query<StaffSummary>(
     `select s.id, s.name, s.organisation_id as "organisationId", o.name as "organisationName", s.group_number as "groupNumber", s.user_id as "userId"
-       from staff s join organisations o on o.id = s.organisation_id where s.id::text = $1`,
+       from staff_members s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
     [staffId],
   );
   return rows[0] && scopeIncludes(scope, rows[0].organisationId) ? rows[0] : null;
@@ -68,9 +68,9 @@ export async function listEvidence(pool: Pool, scope: OrganisationScope, staffId
             e.recorded_at as "recordedAt", e.replaces_id as "replacesId", e.withdrawn, e.change_reason as "changeReason",
             (select r.id from evidence r where r.replaces_id = e.id) as "replacedById"
        from evidence e
-       join competencies c on c.id = e.competency_id
-       join frameworks f on f.id = c.framework_id
-       left join courses co on co.id = e.course_id
+       join framework_competencies c on c.id = e.competency_id
+       join framework_versions f on f.id = c.framework_id
+       left join course_catalogue co on co.id = e.course_id
        left join users ru on ru.id = e.recorded_by
        left join users vu on vu.id = e.verified_by
       where e.staff_id = $1
@@ -123,7 +123,7 @@ export async function changeEvidence(
 ): Promise<string> {
   return db.transaction(async (client) => {
     const { rows } = await client.query<{ id: string; staff_id: string; organisation_id: string; withdrawn: boolean }>(
-      `select e.id, e.staff_id, s.organisation_id, e.withdrawn from evidence e join staff s on s.id = e.staff_id where e.id::text = $1 for update of e`,
+      `select e.id, e.staff_id, s.organisation_id, e.withdrawn from evidence e join staff_members s on s.id = e.staff_id where e.id::text = $1 for update of e`,
       [input.evidenceId],
     );
     const old = rows[0];
@@ -223,11 +223,11 @@ export async function verifyDocument(
 export async function frameworkChoices(pool: Pool, groupNumber: number | null) {
   const [competencies, examples] = await Promise.all([
     pool.query<{ id: string; groupNumber: number; number: number; text: string }>(
-      `select c.id, c.group_number as "groupNumber", c.number, c.text from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'
+      `select c.id, c.group_number as "groupNumber", c.number, c.text from framework_competencies c join framework_versions f on f.id = c.framework_id and f.status = 'published'
         where not c.retired order by c.group_number, c.number`,
     ),
     pool.query<{ id: string; groupNumber: number; heading: string | null; text: string }>(
-      `select x.id, x.group_number as "groupNumber", x.heading, x.text from evidence_examples x join frameworks f on f.id = x.framework_id and f.status = 'published'
+      `select x.id, x.group_number as "groupNumber", x.heading, x.text from framework_evidence_examples x join framework_versions f on f.id = x.framework_id and f.status = 'published'
         order by x.group_number, x.position`,
     ),
   ]);

@@ -90,7 +90,7 @@ export async function frameworkVersions(db: Queryable) {
 /** Current staff (not left) in each group, for "how many people this reaches". */
 export async function currentStaffByGroup(db: Queryable): Promise<Record<number, number>> {
   const { rows } = await db.query<{ group_number: number; n: string }>(
-    `select group_number, count(*) as n from staff
+    `select group_number, count(*) as n from staff_members
       where group_number is not null and (leaving_date is null or leaving_date > current_date)
       group by group_number`,
   );
@@ -99,7 +99,7 @@ export async function currentStaffByGroup(db: Queryable): Promise<Record<number,
 
 /** The partnership's and organisations' job title mappings to each group, for what a version without that group changes. */
 export async function jobTitleMappingsByGroup(db: Queryable): Promise<Record<number, number>> {
-  const { rows } = await db.query<{ group_number: number; n: number }>('select group_number, count(*)::int as n from job_role_mappings group by group_number');
+  const { rows } = await db.query<{ group_number: number; n: number }>('select group_number, count(*)::int as n from job_title_mappings group by group_number');
   return Object.fromEntries(rows.map((r) => [r.group_number, r.n]));
 }
 
@@ -110,7 +110,7 @@ export async function groupsOfStaff(
 ): Promise<{ organisationName: string; groupNumber: number | null; usesRcnIntercollegiate: boolean }[]> {
   if (staffIds.length === 0) return [];
   const { rows } = await db.query<{ name: string; group_number: number | null; uses_rcn_intercollegiate: boolean }>(
-    `select o.name, s.group_number, o.uses_rcn_intercollegiate from staff s join organisations o on o.id = s.organisation_id
+    `select o.name, s.group_number, o.uses_rcn_intercollegiate from staff_members s join member_organisations o on o.id = s.organisation_id
       where s.id = any($1::uuid[]) order by o.name`,
     [staffIds],
   );

@@ -4,6 +4,7 @@ import { audit } from '../../server/auth/users';
 import { HttpError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { publishedGroups } from '../framework/api';
+import { holdsOrganisations, seedDemoOrganisations } from './demo';
 import { refresherMonthsFor } from './refresher';
 import { licencesOf, licenceStatus, londonToday } from './licences';
 import { createOrganisationStore, type Organisation, SECTORS } from './store';
@@ -181,6 +182,8 @@ function pageRoutes(ctx: ModuleContext) {
 export default defineModule({
   name: 'organisations',
   dependsOn: ['framework'],
+  holdsData: holdsOrganisations,
+  seedDemo: seedDemoOrganisations,
   nav: [
     {
       label: 'Organisations',

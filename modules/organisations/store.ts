@@ -122,6 +122,20 @@ export function createOrganisationStore(db: Pool | PoolClient) {
         [id, JSON.stringify(input.refresherMonths), input.inductionDays, input.dueSoonDays, input.usesRcnIntercollegiate],
       );
     },
+    /**
+     * The organisation's own reminder settings, checked by the reminders module
+     * (modules/reminders/policy.ts) before they come here. False when the
+     * organisation is not in the caller's scope.
+     */
+    async saveReminderPolicy(scope: OrganisationScope, id: string, policy: object): Promise<boolean> {
+      const where = scopeCondition(scope, 'id', 3);
+      const { rowCount } = await db.query(`update organisations set reminder_policy = $2, updated_at = now() where id = $1 and ${where.sql}`, [
+        id,
+        JSON.stringify(policy),
+        ...where.params,
+      ]);
+      return (rowCount ?? 0) > 0;
+    },
     /** People holding the org-lead role for this organisation. */
     async leads(organisationId: string): Promise<{ name: string; email: string }[]> {
       const { rows } = await db.query<{ display_name: string; email: string }>(
@@ -137,7 +151,7 @@ export function createOrganisationStore(db: Pool | PoolClient) {
      */
     async seatsUsed(organisationId: string): Promise<number> {
       const { rows } = await db.query<{ n: string }>(
-        `select count(distinct user_id) as n from staff
+        `select count(distinct user_id) as n from staff_members
           where organisation_id = $1 and user_id is not null and (leaving_date is null or leaving_date > current_date)`,
         [organisationId],
       );

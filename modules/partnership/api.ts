@@ -1,2 +1,2 @@
 // What the partnership module offers other modules: the partnership's settings and logo.
-export { partnershipLogo, setPartnership } from './settings';
+export { partnershipLogo, partnershipName, setPartnership } from './settings';

@@ -1,11 +1,14 @@
 import { readFlags } from '../../server/cli-args';
 import { defineModule } from '../../server/module';
-import { PartnershipSettingsError, setPartnership } from './settings';
+import { seedDemoPartnershipSettings } from './demo';
+import { PartnershipSettingsError, partnershipSiteSettings, setPartnership } from './settings';
 
 const USAGE = 'npm run cli -- partnership:set [--name NAME] [--area AREA] [--logo FILE.png] [--support-link "Name|https://url|Description"]...';
 
 export default defineModule({
   name: 'partnership',
+  seedDemo: seedDemoPartnershipSettings,
+  siteSettings: (ctx) => partnershipSiteSettings(ctx.database.pool),
   cli: {
     'partnership:set': {
       summary: "Set the partnership's name, area, logo (PNG) and local support links",

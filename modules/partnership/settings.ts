@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Pool } from 'pg';
 import { UsageError } from '../../server/errors';
+import type { SiteSettings, SupportLink } from '../../server/partnership';
 
 export interface PartnershipSettings {
   name?: string;
@@ -45,7 +46,22 @@ export async function setPartnership(pool: Pool, settings: PartnershipSettings):
   );
 }
 
+/** The partnership's name, or undefined before anyone has set it (each caller has its own wording for that). */
+export async function partnershipName(db: Pick<Pool, 'query'>): Promise<string | undefined> {
+  const { rows } = await db.query<{ name: string }>('select name from partnership where id = 1');
+  return rows[0]?.name;
+}
+
 export async function partnershipLogo(pool: Pool): Promise<Buffer | undefined> {
   const { rows } = await pool.query<{ logo_png: Buffer | null }>('select logo_png from partnership where id = 1');
   return rows[0]?.logo_png ?? undefined;
+}
+
+/** What every page shows of the partnership (FeatureModule.siteSettings); nothing before it has been named. */
+export async function partnershipSiteSettings(db: Pick<Pool, 'query'>): Promise<Partial<SiteSettings>> {
+  const { rows } = await db.query<{ name: string; area_name: string; support_links: SupportLink[]; small_number_threshold: number }>(
+    'select name, area_name, support_links, small_number_threshold from partnership where id = 1',
+  );
+  const row = rows[0];
+  return row ? { name: row.name, areaName: row.area_name, localSupportLinks: row.support_links, smallNumberThreshold: row.small_number_threshold } : {};
 }

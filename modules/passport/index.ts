@@ -4,6 +4,7 @@ import { HttpError } from '../../server/errors';
 import { defineModule } from '../../server/module';
 import { londonToday } from '../../server/london';
 import { complianceForStaff, findOrganisation, listOrganisations } from '../compliance/api';
+import { addRecordElsewhere } from '../staff/api';
 import { type Decision, decide, shareableRecord, sharedEvidenceIds, type TransferStatus, transfersInto, transfersOfPerson } from './store';
 
 const STATUS_LABEL: Record<TransferStatus, string> = {
@@ -47,16 +48,19 @@ export default defineModule({
   async seedDemo(ctx) {
     // A council housing officer who also volunteers at Vale Women's Aid: the
     // charity's record is newer, so the council record can follow them once they agree.
-    await ctx.database.pool.query(
-      `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, group_number, group_source)
-       select w.id, s.name, s.email, s.job_title, 'Helpline volunteers', 'PASSPORT-DEMO', current_date - 20, true, s.group_number, s.group_source
-         from staff s join organisations c on c.id = s.organisation_id and c.slug = 'vale-county-council'
-         join organisations w on w.slug = 'vale-womens-aid'
+    const pool = ctx.database.pool;
+    const { rows } = await pool.query<{ id: string; organisationId: string }>(
+      `select s.id, w.id as "organisationId"
+         from staff_members s join member_organisations c on c.id = s.organisation_id and c.slug = 'vale-county-council'
+         join member_organisations w on w.slug = 'vale-womens-aid'
         where s.email is not null and s.user_id is null and s.group_number is not null
-          and exists (select 1 from evidence e where e.staff_id = s.id)
-          and not exists (select 1 from staff x where x.staff_number = 'PASSPORT-DEMO')
+          and exists (select 1 from evidence_entries e where e.staff_id = s.id)
+          and not exists (select 1 from staff_members x where x.staff_number = 'PASSPORT-DEMO')
         order by s.staff_number limit 1`,
     );
+    if (rows[0]) {
+      await addRecordElsewhere(pool, { fromStaffId: rows[0].id, organisationId: rows[0].organisationId, team: 'Helpline volunteers', staffNumber: 'PASSPORT-DEMO', startedDaysAgo: 20, isVolunteer: true });
+    }
   },
   routes(ctx) {
     const router = express.Router();
@@ -106,7 +110,7 @@ export default defineModule({
           const counting = new Set((compliance?.competencies ?? []).flatMap((c) => c.evidenceIds));
           const { rows } = await pool.query<{ id: string; groupNumber: number; number: number; text: string; achievedOn: string }>(
             `select e.id, c.group_number as "groupNumber", c.number, c.text, e.achieved_on as "achievedOn"
-               from evidence e join competencies c on c.id = e.competency_id where e.id = any($1::uuid[]) order by c.group_number, c.number`,
+               from evidence_entries e join framework_competencies c on c.id = e.competency_id where e.id = any($1::uuid[]) order by c.group_number, c.number`,
             [shared],
           );
           return {

@@ -4,7 +4,7 @@ import { audit } from '../../server/auth/users';
 import type { Database } from '../../server/db';
 import { HttpError } from '../../server/errors';
 import type { EventBus } from '../../server/events';
-import { type EvidenceEntry, listEvidence, SOURCE_NAMES } from '../evidence/api';
+import { copySharedEvidence, type EvidenceEntry, listEvidence, SOURCE_NAMES, withdrawSharedEvidence } from '../evidence/api';
 
 export type TransferStatus = 'pending' | 'shared' | 'declined' | 'withdrawn';
 export type Decision = 'share' | 'decline' | 'withdraw';
@@ -42,7 +42,7 @@ const copyPrefix = (transferId: string) => `passport:${transferId}@`;
  * (an account whose address was never proved, a lead's import) matches
  * nothing, so nobody sees another person's record by claiming their address.
  */
-const PERSON_RECORDS = `(select s.id, s.organisation_id, s.created_at, s.leaving_date from staff s join users u on u.id = $1
+const PERSON_RECORDS = `(select s.id, s.organisation_id, s.created_at, s.leaving_date from staff_members s join users u on u.id = $1
    where s.user_id = u.id or (s.user_id is null and u.email_verified_at is not null and lower(s.email) = lower(u.email)))`;
 
 /**
@@ -58,7 +58,7 @@ export async function offerTransfers(db: Pool | PoolClient, to: { userId: string
      insert into passport_transfers (from_staff_id, to_staff_id)
      select a.id, b.id from mine a join mine b on a.organisation_id <> b.organisation_id and a.created_at < b.created_at
       where (b.leaving_date is null or b.leaving_date > current_date)
-        and (exists (select 1 from evidence e where e.staff_id = a.id) or exists (select 1 from certificates c where c.staff_id = a.id))
+        and (exists (select 1 from evidence_entries e where e.staff_id = a.id) or exists (select 1 from issued_certificates c where c.staff_id = a.id))
      on conflict (from_staff_id, to_staff_id) do nothing`,
     [to.userId],
   );
@@ -67,8 +67,8 @@ export async function offerTransfers(db: Pool | PoolClient, to: { userId: string
 const TRANSFER_COLUMNS = `t.id, t.status, t.created_at as "createdAt", t.decided_at as "decidedAt",
   a.id as "fromStaffId", a.organisation_id as "fromOrganisationId", ao.name as "fromOrganisation",
   b.id as "toStaffId", b.organisation_id as "toOrganisationId", bo.name as "toOrganisation", b.name as "personName", b.group_number as "toGroupNumber"
-  from passport_transfers t join staff a on a.id = t.from_staff_id join organisations ao on ao.id = a.organisation_id
-  join staff b on b.id = t.to_staff_id join organisations bo on bo.id = b.organisation_id`;
+  from passport_transfers t join staff_members a on a.id = t.from_staff_id join member_organisations ao on ao.id = a.organisation_id
+  join staff_members b on b.id = t.to_staff_id join member_organisations bo on bo.id = b.organisation_id`;
 
 /** The signed-in person's own transfers, newest first: both records must be theirs (PERSON_RECORDS). */
 export async function transfersOfPerson(pool: Pool, userId: string): Promise<Transfer[]> {
@@ -103,7 +103,7 @@ export async function shareableRecord(pool: Pool, fromStaffId: string): Promise<
     listEvidence(pool, { kind: 'all' }, fromStaffId),
     pool.query<SharedCertificate>(
       `select id, achievement, issued_on as "issuedOn", expires_on as "expiresOn", organisation_name as "organisationName"
-         from certificates where staff_id = $1 and status = 'valid' and replaced_by is null order by issued_on desc`,
+         from issued_certificates where staff_id = $1 and status = 'valid' and replaced_by is null order by issued_on desc`,
       [fromStaffId],
     ),
   ]);
@@ -114,8 +114,8 @@ export async function shareableRecord(pool: Pool, fromStaffId: string): Promise<
 /** Evidence in the new record that came from a transfer, as it stands now. */
 export async function sharedEvidenceIds(pool: Pool, transfer: Transfer): Promise<string[]> {
   const { rows } = await pool.query<{ id: string }>(
-    `select e.id from evidence e where e.staff_id = $1 and e.source_ref like $2 and not e.withdrawn
-        and not exists (select 1 from evidence r where r.replaces_id = e.id)`,
+    `select e.id from evidence_entries e where e.staff_id = $1 and e.source_ref like $2 and not e.withdrawn
+        and not exists (select 1 from evidence_entries r where r.replaces_id = e.id)`,
     [transfer.toStaffId, `${copyPrefix(transfer.id)}%`],
   );
   return rows.map((r) => r.id);
@@ -147,28 +147,22 @@ export async function decide(db: Database, events: EventBus, input: { transferId
     if (!rowCount) throw new HttpError(409, 'This has already been decided. The page shows where it stands now.');
     let evidenceIds: string[] = [];
     if (input.decision === 'share' && evidence.length) {
-      const { rows } = await client.query<{ id: string }>(
-        `insert into evidence (staff_id, competency_id, achieved_on, source, source_ref, course_id, evidence_example, note, recorded_by, verified_by, verified_at)
-         select $1, e.competency_id, e.achieved_on, 'prior-learning', $2::text || e.id::text, e.course_id, e.evidence_example,
-                'Shared with consent from the training record at ' || $3::text || coalesce(': ' || e.note, ''), $4, coalesce(e.verified_by, e.recorded_by), coalesce(e.verified_at, e.recorded_at)
-           from evidence e where e.id = any($5::uuid[])
-         returning id`,
-        [mine.toStaffId, `${copyPrefix(mine.id)}${Date.now()}:`, mine.fromOrganisation, input.userId, evidence.map((e) => e.id)],
-      );
-      evidenceIds = rows.map((r) => r.id);
+      evidenceIds = await copySharedEvidence(client, {
+        toStaffId: mine.toStaffId,
+        sourceRefPrefix: `${copyPrefix(mine.id)}${Date.now()}:`,
+        fromOrganisation: mine.fromOrganisation,
+        recordedBy: input.userId,
+        evidenceIds: evidence.map((e) => e.id),
+      });
       await events.emit('evidence.recorded', { client, staffId: mine.toStaffId, evidenceIds });
     }
     if (input.decision === 'withdraw') {
-      const { rows } = await client.query<{ id: string }>(
-        `insert into evidence (staff_id, competency_id, achieved_on, source, source_ref, course_id, evidence_example, sign_off_kind, note, recorded_by, verified_by, verified_at, replaces_id, withdrawn, change_reason)
-         select e.staff_id, e.competency_id, e.achieved_on, e.source, e.source_ref, e.course_id, e.evidence_example, e.sign_off_kind, e.note, $3, e.verified_by, e.verified_at, e.id, true,
-                'The person stopped sharing their training record from ' || $4::text
-           from evidence e where e.staff_id = $1 and e.source_ref like $2 and not e.withdrawn
-            and not exists (select 1 from evidence r where r.replaces_id = e.id)
-         returning id`,
-        [mine.toStaffId, `${copyPrefix(mine.id)}%`, input.userId, mine.fromOrganisation],
-      );
-      evidenceIds = rows.map((r) => r.id);
+      evidenceIds = await withdrawSharedEvidence(client, {
+        staffId: mine.toStaffId,
+        sourceRefPrefix: copyPrefix(mine.id),
+        withdrawnBy: input.userId,
+        fromOrganisation: mine.fromOrganisation,
+      });
     }
     await audit(client, {
       actorUserId: input.userId,

@@ -75,7 +75,7 @@ const scanCommand: CliCommand = {
 
 export default defineModule({
   name: 'reminders',
-  dependsOn: ['compliance', 'staff', 'courses'],
+  dependsOn: ['compliance', 'staff', 'courses', 'organisations', 'partnership'],
   nav: [
     { label: 'My reminders', href: '/my-reminders', roles: ['learner'], order: 25, account: true },
     {

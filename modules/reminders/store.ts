@@ -1,5 +1,7 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { type OrganisationScope, scopeCondition } from '../../server/access';
+import { createOrganisationStore } from '../organisations/api';
+import { partnershipName as nameOfPartnership } from '../partnership/api';
 
 export interface OrganisationForScan {
   id: string;
@@ -42,13 +44,12 @@ export interface ReminderRow {
 export function createReminderStore(pool: Pool) {
   return {
     async partnershipName(): Promise<string> {
-      const { rows } = await pool.query<{ name: string }>('select name from partnership where id = 1');
-      return rows[0]?.name ?? 'the training partnership';
+      return (await nameOfPartnership(pool)) ?? 'the training partnership';
     },
     /** The partnership's name and default policy in one round trip (the scan runs often). */
     async settings(): Promise<{ defaults: unknown; partnership: string }> {
       const { rows } = await pool.query<{ policy: unknown; name: string | null }>(
-        'select d.policy, (select name from partnership where id = 1) as name from reminder_defaults d where d.id = 1',
+        'select d.policy, (select name from partnership_profile where id = 1) as name from reminder_defaults d where d.id = 1',
       );
       return { defaults: rows[0]?.policy ?? {}, partnership: rows[0]?.name ?? 'the training partnership' };
     },
@@ -63,21 +64,15 @@ export function createReminderStore(pool: Pool) {
         [JSON.stringify(policy), userId],
       );
     },
-    async saveOrganisationPolicy(scope: OrganisationScope, organisationId: string, policy: object): Promise<boolean> {
-      const where = scopeCondition(scope, 'id', 3);
-      const { rowCount } = await pool.query(`update organisations set reminder_policy = $2, updated_at = now() where id = $1 and ${where.sql}`, [
-        organisationId,
-        JSON.stringify(policy),
-        ...where.params,
-      ]);
-      return (rowCount ?? 0) > 0;
+    saveOrganisationPolicy(scope: OrganisationScope, organisationId: string, policy: object): Promise<boolean> {
+      return createOrganisationStore(pool).saveReminderPolicy(scope, organisationId, policy);
     },
     async organisations(scope: OrganisationScope, slug?: string): Promise<OrganisationForScan[]> {
       const where = scopeCondition(scope, 'o.id', 2);
       const { rows } = await pool.query<OrganisationForScan>(
         `select o.id, o.slug, o.name, o.induction_days as "inductionDays", o.reminder_policy as policy,
                 r.last_scan_on as "lastScanOn", r.last_scan_at as "lastScanAt"
-           from organisations o left join reminder_scan_runs r on r.organisation_id = o.id
+           from member_organisations o left join reminder_scan_runs r on r.organisation_id = o.id
           where ($1::text is null or o.slug = $1) and ${where.sql}
           order by o.name`,
         [slug ?? null, ...where.params],
@@ -87,7 +82,7 @@ export function createReminderStore(pool: Pool) {
     async staffContacts(organisationId: string): Promise<Map<string, StaffContact>> {
       const { rows } = await pool.query<StaffContact>(
         `select s.id, s.name, coalesce(s.email, u.email) as email, s.start_date as "startDate"
-           from staff s left join users u on u.id = s.user_id and not u.disabled
+           from staff_members s left join users u on u.id = s.user_id and not u.disabled
           where s.organisation_id = $1`,
         [organisationId],
       );
@@ -108,7 +103,7 @@ export function createReminderStore(pool: Pool) {
       const out = new Map<string, { slug: string; title: string }[]>();
       if (!lineages.length) return out;
       const { rows } = await pool.query<{ lineage: string; slug: string; title: string }>(
-        `select cc.competency_lineage as lineage, c.slug, c.title from course_competencies cc join courses c on c.id = cc.course_id
+        `select cc.competency_lineage as lineage, c.slug, c.title from course_catalogue_competencies cc join course_catalogue c on c.id = cc.course_id
           where c.status = 'published' and cc.competency_lineage = any($1::text[]) order by c.title`,
         [lineages],
       );
@@ -190,7 +185,7 @@ export function createReminderStore(pool: Pool) {
       const { rows } = await pool.query(
         `select r.kind, r.due_date as "dueDate", r.step, r.summary, r.recipient, r.created_at as "createdAt", s.name as "staffName",
                 m.status, m.sent_at as "sentAt", m.attempts, m.id as "messageId"
-           from reminders r left join outbound_messages m on m.id = r.message_id left join staff s on s.id = r.staff_id
+           from reminders r left join outbound_messages m on m.id = r.message_id left join staff_members s on s.id = r.staff_id
           where r.organisation_id = $1 and ${where.sql}
           order by r.created_at desc, r.dedupe_key limit $2`,
         [organisationId, limit, ...where.params],
@@ -201,7 +196,7 @@ export function createReminderStore(pool: Pool) {
       const { rows } = await pool.query(
         `select m.id, m.to_address as "to", m.subject, m.category, m.status, m.attempts, m.last_error as "lastError",
                 m.next_attempt_at as "nextAttemptAt", m.created_at as "createdAt", m.sent_at as "sentAt", o.name as "organisationName"
-           from outbound_messages m left join organisations o on o.id = m.organisation_id
+           from outbound_messages m left join member_organisations o on o.id = m.organisation_id
           where ($1::text is null or m.status = $1) order by m.created_at desc limit $2`,
         [status, limit],
       );
@@ -224,3 +219,9 @@ export function createReminderStore(pool: Pool) {
 }
 
 export type ReminderStore = ReturnType<typeof createReminderStore>;
+
+/** A leaver's reminders without their address or name (data protection), and their account's digest choices gone. */
+export async function forgetRemindersOf(client: PoolClient, staffId: string, userId: string | null): Promise<void> {
+  await client.query(`update reminders set recipient = '', summary = $2 where staff_id = $1`, [staffId, 'Reminder to a former member of staff']);
+  if (userId) await client.query('delete from reminder_digest_unsubscribes where user_id = $1', [userId]);
+}

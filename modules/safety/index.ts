@@ -14,6 +14,11 @@ import { exitUrlProblem, formatSupportLinks, parseSupportLinks } from './rules';
 export default defineModule({
   name: 'safety',
   dependsOn: ['partnership'],
+  // Where the quick exit goes is this module's column on the partnership's row (migrations/001_exit_url.sql).
+  async siteSettings(ctx) {
+    const { rows } = await ctx.database.pool.query<{ exit_url: string }>('select exit_url from partnership where id = 1');
+    return rows[0] ? { exitUrl: rows[0].exit_url } : {};
+  },
   nav: [
     {
       label: 'Support and quick exit',

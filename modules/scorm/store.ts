@@ -44,7 +44,7 @@ const ATTEMPT_COLUMNS = `a.id, a.user_id as "userId", a.staff_id as "staffId", a
 /** The courses packages with this manifest identifier already belong to. */
 export async function coursesWithIdentifier(db: Queryable, identifier: string): Promise<{ id: string; slug: string; title: string }[]> {
   const { rows } = await db.query<{ id: string; slug: string; title: string }>(
-    `select distinct c.id, c.slug, c.title from scorm_packages p join courses c on c.id = p.course_id where p.identifier = $1 order by c.title`,
+    `select distinct c.id, c.slug, c.title from scorm_packages p join course_catalogue c on c.id = p.course_id where p.identifier = $1 order by c.title`,
     [identifier],
   );
   return rows;
@@ -123,7 +123,7 @@ export async function currentVersionForCourse(db: Queryable, courseId: string): 
 export async function listVersions(db: Queryable): Promise<(PackageVersion & { courseTitle: string | null; courseSlug: string | null })[]> {
   const { rows } = await db.query(
     `select ${VERSION_COLUMNS}, c.title as "courseTitle", c.slug as "courseSlug"
-       from scorm_package_versions v join scorm_packages p on p.id = v.package_id left join courses c on c.id = p.course_id
+       from scorm_package_versions v join scorm_packages p on p.id = v.package_id left join course_catalogue c on c.id = p.course_id
       order by v.imported_at desc`,
   );
   return rows as (PackageVersion & { courseTitle: string | null; courseSlug: string | null })[];
@@ -158,7 +158,7 @@ export async function attemptOwner(db: Queryable, attemptId: string, packageVers
 export async function attemptForCommit(client: PoolClient, attemptId: string, userId: string): Promise<(Attempt & { passMark: number | null }) | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(attemptId)) return undefined;
   const { rows } = await client.query<Attempt & { passMark: number | null }>(
-    `select ${ATTEMPT_COLUMNS}, c.pass_mark as "passMark" from scorm_attempts a join courses c on c.id = a.course_id
+    `select ${ATTEMPT_COLUMNS}, c.pass_mark as "passMark" from scorm_attempts a join course_catalogue c on c.id = a.course_id
        join users u on u.id = a.user_id and not u.disabled
       where a.id = $1 and a.user_id = $2 for update of a`,
     [attemptId, userId],
@@ -292,7 +292,7 @@ export async function commitInOneStatement(
     // (about as costly as running it). Not on PGlite, whose connections share one session.
     ...(options.prepared ? { name: 'scorm-commit-in-one-statement' } : {}),
     text: `with att as (
-       select a.id from scorm_attempts a join courses c on c.id = a.course_id join users u on u.id = a.user_id and not u.disabled
+       select a.id from scorm_attempts a join course_catalogue c on c.id = a.course_id join users u on u.id = a.user_id and not u.disabled
         where a.id = $1 and a.user_id = $2 and a.package_version_id = $3 and a.completed_at is null
           and c.pass_mark is not distinct from $4::numeric
         for update of a),
@@ -337,7 +337,7 @@ export async function markEvidenceRecorded(client: PoolClient, attemptId: string
 
 export async function attemptsOfUser(db: Queryable, userId: string): Promise<(Attempt & { courseTitle: string; courseSlug: string })[]> {
   const { rows } = await db.query(
-    `select ${ATTEMPT_COLUMNS}, c.title as "courseTitle", c.slug as "courseSlug" from scorm_attempts a join courses c on c.id = a.course_id
+    `select ${ATTEMPT_COLUMNS}, c.title as "courseTitle", c.slug as "courseSlug" from scorm_attempts a join course_catalogue c on c.id = a.course_id
       where a.user_id = $1 order by a.started_at desc`,
     [userId],
   );
@@ -365,7 +365,7 @@ export async function courseReport(db: Queryable, courseId: string, scope: Organ
             (array_agg(a.score order by a.started_at desc))[1] as score,
             max(a.score) as "bestScore", sum(a.time_seconds)::int as "timeSeconds",
             min(a.completed_at) as "completedAt", max(a.updated_at) as "lastActive"
-       from scorm_attempts a join staff s on s.id = a.staff_id join organisations o on o.id = s.organisation_id
+       from scorm_attempts a join staff_members s on s.id = a.staff_id join member_organisations o on o.id = s.organisation_id
       where a.course_id = $1 and ${cond.sql}
       group by s.id, s.name, o.name order by o.name, s.name`,
     [courseId, ...cond.params],
@@ -376,12 +376,17 @@ export async function courseReport(db: Queryable, courseId: string, scope: Organ
 /** Prerequisite courses this user has not finished: no finished attempt and no evidence from that course. */
 export async function unmetPrerequisites(db: Queryable, courseId: string, userId: string): Promise<{ slug: string; title: string }[]> {
   const { rows } = await db.query<{ slug: string; title: string }>(
-    `select p.slug, p.title from course_prerequisites cp join courses p on p.id = cp.prerequisite_course_id
+    `select p.slug, p.title from course_catalogue_prerequisites cp join course_catalogue p on p.id = cp.prerequisite_course_id
       where cp.course_id = $1
         and not exists (select 1 from scorm_attempts a where a.user_id = $2 and a.course_id = p.id and a.completed_at is not null)
-        and not exists (select 1 from evidence e join staff s on s.id = e.staff_id where s.user_id = $2 and e.course_id = p.id and not e.withdrawn)
+        and not exists (select 1 from evidence_entries e join staff_members s on s.id = e.staff_id where s.user_id = $2 and e.course_id = p.id and not e.withdrawn)
       order by p.title`,
     [courseId, userId],
   );
   return rows;
+}
+
+/** What e-learning saved for a leaver (answers, progress, their name as the package saw it) gone (data protection); their attempts and scores stay. */
+export async function forgetScormState(client: PoolClient, staffId: string): Promise<void> {
+  await client.query(`update scorm_sco_states set cmi = '{}' where attempt_id in (select id from scorm_attempts where staff_id = $1)`, [staffId]);
 }

@@ -11,6 +11,7 @@ export default defineModule({
   name: 'sso',
   dependsOn: ['organisations', 'staff'],
   routes: ssoRoutes,
+  signInChoices: (ctx) => createSsoStore(ctx.database.pool).enabledOrganisations(),
   // The IdP posts the SAML response from its own site: there is no session token to send.
   // So does a LogoutRequest or LogoutResponse sent by HTTP-POST; its signature (or InResponseTo) is the check.
   uploads: [/^\/admin\/sso\/[a-z0-9-]+\/import$/],

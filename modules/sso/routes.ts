@@ -7,6 +7,7 @@ import { checkUploadToken } from '../../server/auth/csrf';
 import { audit } from '../../server/auth/users';
 import { NotFoundError } from '../../server/errors';
 import type { ModuleContext } from '../../server/module';
+import { createOrganisationStore } from '../organisations/api';
 import { readOneFileUpload } from '../../server/upload';
 import { ATTRIBUTE_PRESETS, PRESET_NAMES, presetFor, type ReceivedAttribute, receivedAttributes } from './attributes';
 import { logoutRoutes, rememberSamlSession, sloUrl } from './logout';
@@ -106,11 +107,8 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   router.use(logoutRoutes(ctx, store));
 
   async function organisationBySlug(slug: string): Promise<{ id: string; slug: string; name: string; emailDomains: string[] } | undefined> {
-    const { rows } = await pool.query<{ id: string; slug: string; name: string; emailDomains: string[] }>(
-      'select id, slug, name, email_domains as "emailDomains" from organisations where slug = $1',
-      [slug],
-    );
-    return rows[0];
+    const org = await createOrganisationStore(pool).bySlug(slug);
+    return org && { id: org.id, slug: org.slug, name: org.name, emailDomains: org.emailDomains };
   }
 
   async function refuse(req: Request, res: express.Response, provider: IdentityProvider | undefined, refusal: Refusal, seen?: Seen): Promise<void> {
@@ -327,7 +325,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
 
   // Configuration: partnership administrators only.
   router.get('/admin/sso', allow(can.administerPartnership), async (_req, res) => {
-    const { rows } = await pool.query<{ slug: string; name: string }>('select slug, name from organisations order by name');
+    const rows = (await createOrganisationStore(pool).list()).map(({ slug, name }) => ({ slug, name }));
     const providers = new Map((await store.list()).map((p) => [p.slug, p]));
     res.render(ctx.view('admin-list'), {
       title: 'Single sign-on',

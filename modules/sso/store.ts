@@ -98,7 +98,7 @@ function toProvider(r: Row): IdentityProvider {
   };
 }
 
-const SELECT = `select p.*, o.slug, o.name, o.email_domains from saml_identity_providers p join organisations o on o.id = p.organisation_id`;
+const SELECT = `select p.*, o.slug, o.name, o.email_domains from saml_identity_providers p join member_organisations o on o.id = p.organisation_id`;
 
 export interface ProviderInput {
   enabled: boolean;
@@ -127,14 +127,14 @@ export function createSsoStore(pool: Pool) {
     },
     async enabledOrganisations(): Promise<{ slug: string; name: string }[]> {
       const { rows } = await pool.query<{ slug: string; name: string }>(
-        `select o.slug, o.name from saml_identity_providers p join organisations o on o.id = p.organisation_id where p.enabled order by o.name`,
+        `select o.slug, o.name from saml_identity_providers p join member_organisations o on o.id = p.organisation_id where p.enabled order by o.name`,
       );
       return rows;
     },
     /** The organisation whose SSO serves this email's domain, if any. */
     async enabledForEmailDomain(domain: string): Promise<string | undefined> {
       const { rows } = await pool.query<{ slug: string }>(
-        `select o.slug from saml_identity_providers p join organisations o on o.id = p.organisation_id
+        `select o.slug from saml_identity_providers p join member_organisations o on o.id = p.organisation_id
          where p.enabled and $1 = any(select lower(d) from unnest(o.email_domains) d) order by o.name limit 1`,
         [domain.toLowerCase()],
       );

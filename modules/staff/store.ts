@@ -124,6 +124,27 @@ export async function changeGroup(
   return true;
 }
 
+/**
+ * A learner who has just made their account (by accepting an invitation) is a
+ * member of staff: the organisation's record with their address is linked to
+ * the account, or, without one, a record is started for the lead to complete.
+ * In the caller's transaction.
+ */
+export async function linkOrStartStaffRecord(client: PoolClient, person: { organisationId: string; email: string; name: string; userId: string }): Promise<void> {
+  const linked = await client.query(
+    `update staff set user_id = $3, updated_at = now() where organisation_id = $1 and lower(email) = $2 and user_id is null returning id`,
+    [person.organisationId, person.email, person.userId],
+  );
+  if (!linked.rowCount) {
+    await client.query(`insert into staff (organisation_id, user_id, name, email, start_date) values ($1, $2, $3, $4, current_date)`, [
+      person.organisationId,
+      person.userId,
+      person.name,
+      person.email,
+    ]);
+  }
+}
+
 export function createStaffStore(database: Database, events: EventBus) {
   const pool = database.pool;
 
@@ -185,7 +206,7 @@ export function createStaffStore(database: Database, events: EventBus) {
       }
       if (!filter.includeLeavers) where.push(currentStaffCondition('s'));
       const { rows } = await pool.query<StaffRow>(
-        `select ${STAFF_COLUMNS} from staff s join organisations o on o.id = s.organisation_id where ${where.join(' and ')} order by s.name, s.id limit 2000`,
+        `select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where ${where.join(' and ')} order by s.name, s.id limit 2000`,
         params,
       );
       return rows.map(toStaff);
@@ -195,7 +216,7 @@ export function createStaffStore(database: Database, events: EventBus) {
     async get(scope: OrganisationScope, id: string): Promise<StaffMember | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const cond = scopeCondition(scope, 's.organisation_id', 2);
-      const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join organisations o on o.id = s.organisation_id where s.id = $1 and ${cond.sql}`, [id, ...cond.params]);
+      const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.id = $1 and ${cond.sql}`, [id, ...cond.params]);
       return rows[0] ? toStaff(rows[0]) : undefined;
     },
 
@@ -325,7 +346,7 @@ export function createStaffStore(database: Database, events: EventBus) {
       const { rows: have } = await pool.query<{ n: number }>('select count(*)::int as n from job_role_mappings where organisation_id is null');
       if (have[0].n > 0) return 0;
       const { rows: groups } = await pool.query<{ number: number; example_roles: string[] }>(
-        `select g.number, g.example_roles from staff_groups g join frameworks f on f.id = g.framework_id where f.status = 'published' order by g.number`,
+        `select g.number, g.example_roles from framework_staff_groups g join framework_versions f on f.id = g.framework_id where f.status = 'published' order by g.number`,
       );
       // Never a mapping to a group the published framework does not have.
       const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles }))).filter((d) => groups.some((g) => g.number === d.group));
@@ -391,7 +412,7 @@ export function createStaffStore(database: Database, events: EventBus) {
 
     /** Everyone in the organisation, leavers too, as an import compares them. */
     async existingForImport(db: Queryable, organisationId: string): Promise<ExistingStaff[]> {
-      const { rows } = await db.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join organisations o on o.id = s.organisation_id where s.organisation_id = $1`, [organisationId]);
+      const { rows } = await db.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.organisation_id = $1`, [organisationId]);
       return rows.map(toStaff);
     },
 
@@ -422,7 +443,7 @@ export function createStaffStore(database: Database, events: EventBus) {
         id: string; organisation_id: string; organisation_name: string; file_name: string; file_hash: string; full_list: boolean; parsed: ParsedImport; status: string; summary: ImportPlan | null; created_at: Date; applied_at: Date | null;
       }>(
         `select b.id, b.organisation_id, o.name as organisation_name, b.file_name, b.file_hash, b.full_list, b.parsed, b.status, b.summary, b.created_at, b.applied_at
-         from staff_import_batches b join organisations o on o.id = b.organisation_id where b.id = $1 and ${cond.sql}`,
+         from staff_import_batches b join member_organisations o on o.id = b.organisation_id where b.id = $1 and ${cond.sql}`,
         [batchId, ...cond.params],
       );
       return rows[0];
@@ -504,3 +525,33 @@ export class ImportNotApplicable extends Error {
 }
 
 export type StaffStore = ReturnType<typeof createStaffStore>;
+
+/**
+ * A leaver's record with their personal details gone (data protection): the
+ * record stays in its organisation, group and leaving date, so every count is
+ * the same; the reasons written in its group history go with the rest.
+ */
+export async function anonymiseStaffRecord(client: PoolClient, staffId: string, name: string): Promise<void> {
+  await client.query(
+    `update staff set name = $2, email = null, staff_number = null, job_title = '', user_id = null, anonymised_at = now(), updated_at = now() where id = $1`,
+    [staffId, name],
+  );
+  await client.query('update staff_group_history set reason = null where staff_id = $1', [staffId]);
+}
+
+/**
+ * A second record for someone who also works at another organisation of the
+ * partnership (the demo's council officer who volunteers at the women's aid
+ * charity): their name, address, job title and group from the record given,
+ * at the other organisation, with its own team, number and start.
+ */
+export async function addRecordElsewhere(
+  db: Queryable,
+  record: { fromStaffId: string; organisationId: string; team: string; staffNumber: string; startedDaysAgo: number; isVolunteer: boolean },
+): Promise<void> {
+  await db.query(
+    `insert into staff (organisation_id, name, email, job_title, team, staff_number, start_date, is_volunteer, group_number, group_source)
+     select $2, s.name, s.email, s.job_title, $3, $4, current_date - $5::int, $6, s.group_number, s.group_source from staff s where s.id = $1`,
+    [record.fromStaffId, record.organisationId, record.team, record.staffNumber, record.startedDaysAgo, record.isVolunteer],
+  );
+}

@@ -1,28 +1,16 @@
 import type { ModuleContext } from '../../server/module';
+import { courseBySlug, DEMO_RESPONDING_SLUG } from '../courses/api';
 
 /**
- * A face-to-face Group 2 course (only if the course catalogue has not made
- * one), two upcoming multi-agency sessions of it and one that has run with
- * its register still to take. Safe to run twice.
+ * For the demo catalogue's face-to-face Group 2 course (the courses module's
+ * seedDemo makes it): two upcoming multi-agency sessions of it and one that
+ * has run with its register still to take. Safe to run twice.
  */
 export async function seedDemoSessions(ctx: ModuleContext): Promise<void> {
   const pool = ctx.database.pool;
-  await pool.query(
-    `insert into courses (slug, title, description, delivery, group_numbers, validity_months)
-     values ('responding-to-domestic-abuse', 'Responding to domestic abuse (Group 2)',
-             'A full-day multi-agency course for staff who work directly with people who may be experiencing domestic abuse: recognising it, asking about it, responding safely and referring on.',
-             'face-to-face', '{2}', 36)
-     on conflict (slug) do nothing`,
-  );
-  const { rows } = await pool.query<{ id: string }>(`select id from courses where slug = 'responding-to-domestic-abuse'`);
-  const courseId = rows[0].id;
-  await pool.query(
-    `insert into course_competencies (course_id, competency_lineage)
-     select $1, c.lineage from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'
-      where c.group_number = 2 and not exists (select 1 from course_competencies where course_id = $1)
-     on conflict do nothing`,
-    [courseId],
-  );
+  const course = await courseBySlug(pool, DEMO_RESPONDING_SLUG);
+  if (!course) return;
+  const courseId = course.id;
   const { rows: existing } = await pool.query('select 1 from training_sessions where course_id = $1 limit 1', [courseId]);
   if (existing.length) return;
   const { rows: trainer } = await pool.query<{ id: string }>(`select id from users where email = 'trainer@vale-partnership.example'`);
@@ -39,7 +27,7 @@ export async function seedDemoSessions(ctx: ModuleContext): Promise<void> {
     `insert into session_bookings (session_id, staff_id, status, booked_at)
      select $1, id, 'booked', now() - interval '20 days' from (
        select s.id, o.slug, s.name, row_number() over (partition by s.organisation_id order by s.name) as n
-         from staff s join organisations o on o.id = s.organisation_id
+         from staff_members s join member_organisations o on o.id = s.organisation_id
         where s.group_number = 2 and s.leaving_date is null and s.user_id is null and o.in_area and o.slug <> 'vale-county-council') x
       where n <= 2 order by slug, name limit 6`,
     [past[0].id],

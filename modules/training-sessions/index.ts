@@ -2,6 +2,7 @@ import express, { type Request } from 'express';
 import { allow, type Caller, caller, can, managedScope, may, type OrganisationScope, scopeCondition, scopeIncludes, trainingScope } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
+import { createOrganisationStore } from '../organisations/api';
 import { seedDemoSessions } from './demo';
 import { sendOffers, runPlacesJob } from './messages';
 import { placesRoutes } from './places-routes';
@@ -22,9 +23,9 @@ async function formOptions(ctx: ModuleContext) {
   const [courses, trainers, organisations] = await Promise.all([
     listCourses(pool),
     pool.query<{ id: string; name: string }>(`select distinct u.id, u.display_name as name from users u join user_roles r on r.user_id = u.id where r.role = 'trainer' and not u.disabled order by name`),
-    pool.query<{ id: string; name: string }>('select id, name from organisations order by name'),
+    createOrganisationStore(pool).list(),
   ]);
-  return { courses, trainers: trainers.rows, organisations: organisations.rows };
+  return { courses, trainers: trainers.rows, organisations: organisations.map(({ id, name }) => ({ id, name })) };
 }
 
 async function renderNew(ctx: ModuleContext, res: express.Response, form: Partial<SessionForm>, errors: { text: string; href: string }[] = []) {
@@ -35,7 +36,7 @@ async function renderNew(ctx: ModuleContext, res: express.Response, form: Partia
 async function staffChoices(ctx: ModuleContext, scope: OrganisationScope) {
   const cond = scopeCondition(scope, 's.organisation_id', 1);
   const { rows } = await ctx.database.pool.query<{ id: string; name: string; organisationName: string }>(
-    `select s.id, s.name, o.name as "organisationName" from staff s join organisations o on o.id = s.organisation_id
+    `select s.id, s.name, o.name as "organisationName" from staff_members s join member_organisations o on o.id = s.organisation_id
       where ${cond.sql} and (s.leaving_date is null or s.leaving_date > current_date) order by o.name, s.name limit 2000`,
     cond.params,
   );

@@ -130,14 +130,14 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
     const session = await findSession(pool, String(req.params.id));
     if (!session) throw new NotFoundError('session');
     const { rows } = await pool.query<{ id: string; staffName: string; organisationId: string; status: string }>(
-      `select b.id, s.name as "staffName", s.organisation_id as "organisationId", b.status from session_bookings b join staff s on s.id = b.staff_id
+      `select b.id, s.name as "staffName", s.organisation_id as "organisationId", b.status from session_bookings b join staff_members s on s.id = b.staff_id
         where b.id::text = $1 and b.session_id = $2`,
       [String(req.params.bookingId), session.id],
     );
     const booking = rows[0];
     if (!booking || !scopeIncludes(managedScope(c), booking.organisationId)) throw new NotFoundError('booking');
     const { rows: colleagues } = await pool.query<{ id: string; name: string }>(
-      `select s.id, s.name from staff s where s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > current_date)
+      `select s.id, s.name from staff_members s where s.organisation_id = $1 and (s.leaving_date is null or s.leaving_date > current_date)
           and not exists (select 1 from session_bookings b where b.session_id = $2 and b.staff_id = s.id and b.status <> 'cancelled')
         order by s.name limit 2000`,
       [booking.organisationId, session.id],

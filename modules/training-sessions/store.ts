@@ -59,7 +59,7 @@ const SESSION_SELECT = `
          (select count(*) from session_bookings b where b.session_id = ts.id and b.status = 'waiting') as waiting,
          coalesce((select array_agg(o.organisation_id) from training_session_organisations o where o.session_id = ts.id), '{}') as "organisationIds"
     from training_sessions ts
-    join courses c on c.id = ts.course_id
+    join course_catalogue c on c.id = ts.course_id
     left join users u on u.id = ts.trainer_user_id`;
 
 export async function createSession(db: Database, input: SessionInput): Promise<string> {
@@ -114,7 +114,7 @@ export async function listBookings(pool: Pool, scope: OrganisationScope, session
     `select b.id, b.staff_id as "staffId", s.name as "staffName", s.organisation_id as "organisationId", o.name as "organisationName", o.sector,
             b.status, b.booked_at as "bookedAt", b.attended,
             case when b.status = 'waiting' and b.offer_expires_at > now() then b.offer_expires_at end as "offerExpiresAt"
-       from session_bookings b join staff s on s.id = b.staff_id join organisations o on o.id = s.organisation_id
+       from session_bookings b join staff_members s on s.id = b.staff_id join member_organisations o on o.id = s.organisation_id
       where b.session_id = $1 and b.status <> 'cancelled' and ${cond.sql}
       order by b.status, b.booked_at`,
     [sessionId, ...cond.params],
@@ -126,23 +126,23 @@ export async function listBookings(pool: Pool, scope: OrganisationScope, session
 export async function missingPrerequisites(db: Pool | PoolClient, staffId: string, courseId: string): Promise<string[]> {
   const { rows } = await db.query<{ title: string }>(
     `select p.title
-       from course_prerequisites cp join courses p on p.id = cp.prerequisite_course_id
+       from course_catalogue_prerequisites cp join course_catalogue p on p.id = cp.prerequisite_course_id
       where cp.course_id = $1
         and not exists (
           -- completed the prerequisite course itself ...
-          select 1 from evidence e
+          select 1 from evidence_entries e
            where e.staff_id = $2 and e.course_id = p.id and not e.withdrawn
-             and not exists (select 1 from evidence r where r.replaces_id = e.id))
+             and not exists (select 1 from evidence_entries r where r.replaces_id = e.id))
         and not (
           -- ... or holds current evidence for every competency it covers (sign-off, prior learning ...)
-          exists (select 1 from course_competencies pc where pc.course_id = p.id)
+          exists (select 1 from course_catalogue_competencies pc where pc.course_id = p.id)
           and not exists (
-            select 1 from course_competencies pc
+            select 1 from course_catalogue_competencies pc
              where pc.course_id = p.id
                and not exists (
-                 select 1 from evidence e join competencies c on c.id = e.competency_id
+                 select 1 from evidence_entries e join framework_competencies c on c.id = e.competency_id
                   where e.staff_id = $2 and c.lineage = pc.competency_lineage and not e.withdrawn
-                    and not exists (select 1 from evidence r where r.replaces_id = e.id))))
+                    and not exists (select 1 from evidence_entries r where r.replaces_id = e.id))))
       order by p.title`,
     [courseId, staffId],
   );
@@ -167,7 +167,7 @@ export async function bookPlace(db: Database, scope: OrganisationScope, input: {
     );
     const session = sessions[0];
     if (!session) throw new HttpError(404, 'We could not find that session.');
-    const { rows: staff } = await client.query<{ organisation_id: string; leaving_date: string | null }>('select organisation_id, leaving_date from staff where id::text = $1', [input.staffId]);
+    const { rows: staff } = await client.query<{ organisation_id: string; leaving_date: string | null }>('select organisation_id, leaving_date from staff_members where id::text = $1', [input.staffId]);
     if (!staff[0] || !scopeIncludes(scope, staff[0].organisation_id)) throw new HttpError(404, 'We could not find that member of staff.');
     if (session.cancelled_at) throw new HttpError(409, 'This session has been cancelled.');
     if (session.starts_at <= (input.now ?? new Date())) throw new HttpError(409, 'This session has already started, so it can no longer be booked.');
@@ -202,7 +202,7 @@ export async function bookPlace(db: Database, scope: OrganisationScope, input: {
 export async function cancelBooking(db: Database, scope: OrganisationScope, input: { bookingId: string; cancelledBy: string | null; now?: Date }): Promise<{ offers: PlaceOffer[] }> {
   return db.transaction(async (client) => {
     const { rows: found } = await client.query<{ session_id: string; organisation_id: string }>(
-      'select b.session_id, s.organisation_id from session_bookings b join staff s on s.id = b.staff_id where b.id::text = $1',
+      'select b.session_id, s.organisation_id from session_bookings b join staff_members s on s.id = b.staff_id where b.id::text = $1',
       [input.bookingId],
     );
     if (!found[0] || !scopeIncludes(scope, found[0].organisation_id)) throw new HttpError(404, 'We could not find that booking.');
@@ -254,14 +254,14 @@ export async function sessionFigures(pool: Pool, sessionId: string): Promise<{ p
   const { rows } = await pool.query<{ sector: string; people: number; organisations: number }>(
     `with counted as (
        select s.organisation_id, o.sector from session_bookings b
-         join staff s on s.id = b.staff_id join organisations o on o.id = s.organisation_id
+         join staff_members s on s.id = b.staff_id join member_organisations o on o.id = s.organisation_id
          join training_sessions ts on ts.id = b.session_id
         where b.session_id = $1 and b.status = 'booked' and (ts.register_marked_at is null or b.attended))
      select sector, count(*) as people, count(distinct organisation_id) as organisations from counted group by sector order by sector`,
     [sessionId],
   );
   const orgs = await pool.query<{ n: number }>(
-    `select count(distinct s.organisation_id) as n from session_bookings b join staff s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id
+    `select count(distinct s.organisation_id) as n from session_bookings b join staff_members s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id
       where b.session_id = $1 and b.status = 'booked' and (ts.register_marked_at is null or b.attended)`,
     [sessionId],
   );
@@ -270,7 +270,7 @@ export async function sessionFigures(pool: Pool, sessionId: string): Promise<{ p
 
 /** The courses sessions can be created for. */
 export async function listCourses(pool: Pool): Promise<{ id: string; title: string; delivery: string }[]> {
-  const { rows } = await pool.query<{ id: string; title: string; delivery: string }>(`select id, title, delivery from courses where status = 'published' order by title`);
+  const { rows } = await pool.query<{ id: string; title: string; delivery: string }>(`select id, title, delivery from course_catalogue where status = 'published' order by title`);
   return rows;
 }
 
@@ -371,7 +371,7 @@ export async function findOffer(pool: Pool, token: string): Promise<OfferView | 
   const { rows } = await pool.query<OfferView>(
     `select b.id as "bookingId", b.session_id as "sessionId", s.name as "staffName", c.title as "courseTitle", ts.starts_at as "startsAt", ts.venue,
             ts.online_url as "onlineUrl", b.offer_expires_at as "expiresAt", b.status, b.cancel_reason as "cancelReason", ts.charge_pence as "chargePence"
-       from session_bookings b join staff s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join courses c on c.id = ts.course_id
+       from session_bookings b join staff_members s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join course_catalogue c on c.id = ts.course_id
       where b.offer_token_hash = $1`,
     [offerTokenHash(token)],
   );
@@ -392,7 +392,7 @@ export async function answerOffer(
     await client.query('select id from training_sessions where id = $1 for update', [found[0].session_id]);
     const { rows } = await client.query<{ id: string; status: string; offer_expires_at: Date; starts_at: Date; cancelled_at: Date | null; staff_id: string; organisation_id: string }>(
       `select b.id, b.status, b.offer_expires_at, ts.starts_at, ts.cancelled_at, b.staff_id, s.organisation_id
-         from session_bookings b join training_sessions ts on ts.id = b.session_id join staff s on s.id = b.staff_id where ${match.sql}`,
+         from session_bookings b join training_sessions ts on ts.id = b.session_id join staff_members s on s.id = b.staff_id where ${match.sql}`,
       [match.value],
     );
     const b = rows[0];
@@ -459,7 +459,7 @@ export interface PlaceMessage {
 const PLACE_MESSAGE_SELECT = `
   select b.id as "bookingId", b.session_id as "sessionId", s.email, s.name as "staffName", s.organisation_id as "organisationId", c.title as "courseTitle",
          ts.starts_at as "startsAt", ts.ends_at as "endsAt", ts.venue, ts.online_url as "onlineUrl", ts.charge_pence as "chargePence"
-    from session_bookings b join staff s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join courses c on c.id = ts.course_id`;
+    from session_bookings b join staff_members s on s.id = b.staff_id join training_sessions ts on ts.id = b.session_id join course_catalogue c on c.id = ts.course_id`;
 
 export async function placeMessages(pool: Pool, bookingIds: string[]): Promise<PlaceMessage[]> {
   const { rows } = await pool.query<PlaceMessage>(`${PLACE_MESSAGE_SELECT} where b.id = any($1::uuid[])`, [bookingIds]);
@@ -496,7 +496,7 @@ export async function substituteColleague(
     if (!session) throw new HttpError(404, 'We could not find that session.');
     const { rows: found } = await client.query<{ id: string; status: string; staff_id: string; organisation_id: string; booked_at: Date }>(
       `select b.id, b.status, b.staff_id, s.organisation_id, b.booked_at
-         from session_bookings b join staff s on s.id = b.staff_id where b.id::text = $1 and b.session_id = $2`,
+         from session_bookings b join staff_members s on s.id = b.staff_id where b.id::text = $1 and b.session_id = $2`,
       [input.bookingId, session.id],
     );
     const booking = found[0];
@@ -504,7 +504,7 @@ export async function substituteColleague(
     if (booking.status !== 'booked') throw new HttpError(409, 'Only a confirmed place can be passed to a colleague; this booking is not one.');
     if (session.cancelled_at) throw new HttpError(409, 'This session has been cancelled.');
     if (session.starts_at <= (input.now ?? new Date())) throw new HttpError(409, 'This session has already started.');
-    const { rows: colleague } = await client.query<{ organisation_id: string; leaving_date: string | null }>('select organisation_id, leaving_date from staff where id::text = $1', [input.staffId]);
+    const { rows: colleague } = await client.query<{ organisation_id: string; leaving_date: string | null }>('select organisation_id, leaving_date from staff_members where id::text = $1', [input.staffId]);
     if (!colleague[0] || colleague[0].organisation_id !== booking.organisation_id) {
       throw new HttpError(400, 'Choose a colleague from the same organisation as the person booked.');
     }
@@ -551,8 +551,8 @@ export async function placesInPeriod(pool: Pool, scope: OrganisationScope, perio
     `select s.organisation_id as "organisationId", o.name as "organisationName", ts.id as "sessionId", c.title as "courseTitle", ts.starts_at as "startsAt",
             s.name as "staffName", b.status, b.attended, b.cancelled_at as "cancelledAt", b.cancel_reason as "cancelReason",
             ts.charge_pence as "chargePence", ts.cancelled_at as "sessionCancelledAt"
-       from session_bookings b join staff s on s.id = b.staff_id join organisations o on o.id = s.organisation_id
-       join training_sessions ts on ts.id = b.session_id join courses c on c.id = ts.course_id
+       from session_bookings b join staff_members s on s.id = b.staff_id join member_organisations o on o.id = s.organisation_id
+       join training_sessions ts on ts.id = b.session_id join course_catalogue c on c.id = ts.course_id
       where ts.starts_at >= $1 and ts.starts_at < $2 and ${cond.sql}
       order by o.name, ts.starts_at, s.name`,
     [period.from, period.to, ...cond.params],

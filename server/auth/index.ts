@@ -8,7 +8,6 @@ import type { Config } from '../config';
 import { HttpError } from '../errors';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
-import type { Pool } from 'pg';
 import {
   FAILURE_WINDOW_MINUTES,
   FAILURES_PER_ADDRESS,
@@ -35,20 +34,6 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-/**
- * Organisations whose staff sign in with their own identity provider (the sso
- * module's table), for the sign-in page. Empty when that module is absent.
- */
-export async function ssoOrganisations(pool: Pool): Promise<{ slug: string; name: string }[]> {
-  try {
-    const { rows } = await pool.query<{ slug: string; name: string }>(
-      `select o.slug, o.name from saml_identity_providers p join organisations o on o.id = p.organisation_id where p.enabled order by o.name`,
-    );
-    return rows;
-  } catch {
-    return [];
-  }
-}
 
 /** How often a busy session's stored expiry is pushed forward. */
 export const SESSION_TOUCH_EVERY_MS = 60 * 1000;
@@ -172,7 +157,11 @@ export function installAuthentication(app: Express, database: Database, logger: 
   return authenticator;
 }
 
-export function signInRoutes(database: Database, config: Config, authenticator: passport.Authenticator): Router {
+/**
+ * The sign-in page and form. `signInChoices` lists the organisations whose
+ * staff sign in with their own identity provider (FeatureModule.signInChoices).
+ */
+export function signInRoutes(database: Database, config: Config, authenticator: passport.Authenticator, signInChoices: () => Promise<{ slug: string; name: string }[]>): Router {
   const router = express.Router();
   // Failures only: a training room or council office behind one address signs in all morning.
   const limiter = rateLimit({
@@ -184,7 +173,7 @@ export function signInRoutes(database: Database, config: Config, authenticator: 
     handler: async (_req, res) => {
       res.status(429).render('pages/sign-in', {
         title: 'Sign in',
-        ssoOrganisations: await ssoOrganisations(database.pool),
+        ssoOrganisations: await signInChoices(),
         errors: [{ text: 'Too many attempts to sign in. Wait 15 minutes and try again.', href: '#email' }],
       });
     },
@@ -192,11 +181,11 @@ export function signInRoutes(database: Database, config: Config, authenticator: 
 
   router.get('/sign-in', async (req, res) => {
     if (req.caller) return res.redirect('/');
-    res.render('pages/sign-in', { title: 'Sign in', returnTo: safeReturnTo(req.query.returnTo), ssoOrganisations: await ssoOrganisations(database.pool) });
+    res.render('pages/sign-in', { title: 'Sign in', returnTo: safeReturnTo(req.query.returnTo), ssoOrganisations: await signInChoices() });
   });
 
   router.post('/sign-in', limiter, async (req, res, next) => {
-    const sso = await ssoOrganisations(database.pool);
+    const sso = await signInChoices();
     const raw = req.body as { email?: unknown; password?: unknown; returnTo?: unknown };
     // A field sent twice arrives as a list: it is no email or password, and passport must never see it.
     const text = (v: unknown) => (typeof v === 'string' ? v : undefined);

@@ -9,7 +9,8 @@ create table outbound_messages (
   text_body text not null,
   html_body text,
   category text not null default 'general',
-  organisation_id uuid references organisations(id) on delete set null,
+  -- references organisations (the organisations module adds the key)
+  organisation_id uuid,
   status text not null default 'queued' check (status in ('queued', 'sent', 'held', 'failed')),
   attempts int not null default 0,
   last_error text,

@@ -1,2 +1,4 @@
--- The partnership's own logo (PNG), printed on certificates.
-alter table partnership add column logo_png bytea;
+-- The partnership's logo column is made by the partnership module now, with its
+-- table (modules/partnership/migrations). This file stays, empty, so that every
+-- installation, new or older, records the same migrations: a backup restores
+-- only onto a database that has applied exactly the backup's.
