@@ -1,7 +1,16 @@
 import '../server/compile-cache';
 import { isRole, type Role } from '../server/access';
 import { passwordProblem } from '../server/auth/passwords';
-import { createApiToken, createUser, findUserByEmail, grantRole, listApiTokens, revokeApiTokens, TOKEN_DEFAULT_DAYS, TOKEN_MAX_DAYS } from '../server/auth/users';
+import {
+  createApiToken,
+  createUser,
+  findUserByEmail,
+  grantRole,
+  listApiTokens,
+  revokeApiTokens,
+  TOKEN_DEFAULT_DAYS,
+  TOKEN_MAX_DAYS,
+} from '../server/auth/users';
 import { readFlags, required } from '../server/cli-args';
 import { type ConfigError, loadConfig } from '../server/config';
 import { seedDemoPartnership } from '../server/demo';
@@ -28,7 +37,11 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
     usage: 'npm run cli -- user:create --email E --password P --role R [--org SLUG] [--name NAME]',
     async run({ database }, args) {
       const usage = CORE_COMMANDS['user:create'].usage;
-      const { values: flags } = readFlags(args, { email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' } }, usage);
+      const { values: flags } = readFlags(
+        args,
+        { email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' } },
+        usage,
+      );
       const email = required(flags.email, 'email', usage);
       const password = required(flags.password, 'password', usage);
       const role = required(flags.role, 'role', usage);
@@ -59,12 +72,17 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
     usage: `npm run cli -- token:create --email E [--scope read|full] [--days N] [--label TEXT]`,
     async run({ database }, args) {
       const usage = CORE_COMMANDS['token:create'].usage;
-      const { values: flags } = readFlags(args, { email: { type: 'string' }, scope: { type: 'string' }, days: { type: 'string' }, label: { type: 'string' } }, usage);
+      const { values: flags } = readFlags(
+        args,
+        { email: { type: 'string' }, scope: { type: 'string' }, days: { type: 'string' }, label: { type: 'string' } },
+        usage,
+      );
       const email = required(flags.email, 'email', usage);
       const scope = flags.scope ?? 'full';
       if (scope !== 'read' && scope !== 'full') throw new UsageError(`--scope is "read" (read-only reporting) or "full".\nUsage: ${usage}`);
       const days = flags.days === undefined ? TOKEN_DEFAULT_DAYS : Number(flags.days);
-      if (!Number.isInteger(days) || days < 1 || days > TOKEN_MAX_DAYS) throw new UsageError(`--days is a whole number of days from 1 to ${TOKEN_MAX_DAYS}.\nUsage: ${usage}`);
+      if (!Number.isInteger(days) || days < 1 || days > TOKEN_MAX_DAYS)
+        throw new UsageError(`--days is a whole number of days from 1 to ${TOKEN_MAX_DAYS}.\nUsage: ${usage}`);
       const user = await findUserByEmail(database.pool, email);
       if (!user) throw new UsageError(`No user with the email ${email}.`);
       const label = flags.label ? flags.label.slice(0, 100) : 'cli';
@@ -83,7 +101,11 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
       const tokens = await listApiTokens(database.pool, user.id);
       if (!tokens.length) console.log(`${email} has no API tokens.`);
       for (const t of tokens) {
-        const state = t.active ? `works until ${t.expiresAt.toISOString()}` : t.revokedAt ? `revoked${t.revokedReason ? ` (${t.revokedReason})` : ''}` : 'expired';
+        const state = t.active
+          ? `works until ${t.expiresAt.toISOString()}`
+          : t.revokedAt
+            ? `revoked${t.revokedReason ? ` (${t.revokedReason})` : ''}`
+            : 'expired';
         console.log(`${t.id}  ${t.scope.padEnd(4)}  ${t.label}  ${state}`);
       }
     },
@@ -95,7 +117,8 @@ const CORE_COMMANDS: Record<string, CoreCommand> = {
       const usage = CORE_COMMANDS['token:revoke'].usage;
       const { values: flags } = readFlags(args, { id: { type: 'string' }, email: { type: 'string' } }, usage);
       if (flags.id) {
-        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(flags.id)) throw new UsageError(`"${flags.id}" is not a token id (token:list shows them).\nUsage: ${usage}`);
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(flags.id))
+          throw new UsageError(`"${flags.id}" is not a token id (token:list shows them).\nUsage: ${usage}`);
         const { rows } = await database.pool.query<{ user_id: string }>('select user_id from api_tokens where id = $1', [flags.id]);
         if (!rows[0]) throw new UsageError(`No API token with the id ${flags.id}.`);
         const n = await revokeApiTokens(database.pool, rows[0].user_id, 'by an operator', flags.id);

@@ -26,7 +26,12 @@ function declaredModules(root = ROOT) {
       const source = fs.readFileSync(path.join(root, file), 'utf8');
       const lists = [...source.matchAll(/\bdependsOn:\s*\[([^\]]*)\]/g)];
       if (/\bdependsOn\b/.test(source) && lists.length !== 1) throw new Error(`${file}: write dependsOn once, as a list of module names in quotes`);
-      const items = lists.length ? lists[0][1].split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const items = lists.length
+        ? lists[0][1]
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
       const dependsOn = items.map((item) => {
         const name = /^'([a-z0-9-]+)'$/.exec(item)?.[1];
         if (!name) throw new Error(`${file}: dependsOn must list module names in quotes, not ${item}`);

@@ -21,10 +21,36 @@ const PASSWORD = 'demo-learning-2026';
 
 /** Who signs in, and the pages that start their journeys: [file name, path]. */
 const JOURNEYS: { email: string; pages: [string, string][] }[] = [
-  { email: 'learner@valecounty.example', pages: [['learner-home', '/'], ['learner-my-training', '/my-training'], ['learner-my-certificates', '/my-certificates']] },
-  { email: 'lead@valecounty.example', pages: [['lead-compliance', '/compliance/vale-county-council'], ['lead-staff-records', '/staff?org=vale-county-council'], ['lead-manage', '/admin']] },
-  { email: 'trainer@vale-partnership.example', pages: [['trainer-my-sessions', '/my-sessions'], ['trainer-training-sessions', '/training-sessions']] },
-  { email: 'board@vale-partnership.example', pages: [['board-overview', '/board'], ['board-by-organisation', '/board/organisations']] },
+  {
+    email: 'learner@valecounty.example',
+    pages: [
+      ['learner-home', '/'],
+      ['learner-my-training', '/my-training'],
+      ['learner-my-certificates', '/my-certificates'],
+    ],
+  },
+  {
+    email: 'lead@valecounty.example',
+    pages: [
+      ['lead-compliance', '/compliance/vale-county-council'],
+      ['lead-staff-records', '/staff?org=vale-county-council'],
+      ['lead-manage', '/admin'],
+    ],
+  },
+  {
+    email: 'trainer@vale-partnership.example',
+    pages: [
+      ['trainer-my-sessions', '/my-sessions'],
+      ['trainer-training-sessions', '/training-sessions'],
+    ],
+  },
+  {
+    email: 'board@vale-partnership.example',
+    pages: [
+      ['board-overview', '/board'],
+      ['board-by-organisation', '/board/organisations'],
+    ],
+  },
   { email: 'admin@vale-partnership.example', pages: [['admin-hub', '/admin']] },
 ];
 const WIDTHS: [string, number, number][] = [
@@ -35,10 +61,23 @@ const WIDTHS: [string, number, number][] = [
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-screenshots-'));
   const running = process.env.SCREENSHOTS_URL?.replace(/\/$/, '');
-  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', DEMO_DATA: 'true', JOBS: 'false', LOG_LEVEL: 'warn', DATABASE_URL: '' });
+  const config = loadConfig({
+    ...process.env,
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DEMO_DATA: 'true',
+    JOBS: 'false',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: '',
+  });
   const started = running ? undefined : await startProduct(config);
   const product = { url: running ?? started!.url };
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
   fs.mkdirSync(OUT, { recursive: true });
   try {
     for (const { email, pages } of JOURNEYS) {

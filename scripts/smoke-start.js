@@ -29,7 +29,17 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/server/main.js')], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), DATA_DIR: path.join(dir, 'data'), SCORM_DIR: path.join(dir, 'scorm'), DATABASE_URL: '', DEMO_DATA: 'true' },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: path.join(dir, 'data'),
+      SCORM_DIR: path.join(dir, 'scorm'),
+      DATABASE_URL: '',
+      DEMO_DATA: 'true',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -40,7 +50,10 @@ async function main() {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr}`);
       if (Date.now() > deadline) throw new Error('/health did not answer within 300 s');
-      const ok = await fetch(`${base}/health`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`${base}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 200));
     }

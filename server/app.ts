@@ -53,7 +53,11 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   const app = express();
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', 1);
-  installViews(app, ROOT_DIR, modules.map((m) => m.viewsDir));
+  installViews(
+    app,
+    ROOT_DIR,
+    modules.map((m) => m.viewsDir),
+  );
   const partnership = createPartnershipCache(async () =>
     Object.assign({}, ...(await Promise.all(modules.map((m) => m.definition.siteSettings?.(contextFor(m)) ?? {})))),
   );
@@ -133,7 +137,11 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     res
       .status(ok ? 200 : 503)
       .set('cache-control', 'no-store')
-      .json({ status: ok ? 'ok' : 'unavailable', db: state.database ? 'ok' : 'unavailable', migrations: state.migrations ? 'ok' : state.database ? 'pending' : 'unknown' });
+      .json({
+        status: ok ? 'ok' : 'unavailable',
+        db: state.database ? 'ok' : 'unavailable',
+        migrations: state.migrations ? 'ok' : state.database ? 'pending' : 'unknown',
+      });
   });
 
   // Before sessions: the health check must answer even when the database does not.
@@ -159,7 +167,13 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     next();
   });
   const authenticator = installAuthentication(app, database, logger, config);
-  app.use(csrfProtection(modules.flatMap((m) => m.definition.csrfExempt ?? []), modules.flatMap((m) => m.definition.uploads ?? []), { secret: config.sessionSecret, secureCookies: config.secureCookies }));
+  app.use(
+    csrfProtection(
+      modules.flatMap((m) => m.definition.csrfExempt ?? []),
+      modules.flatMap((m) => m.definition.uploads ?? []),
+      { secret: config.sessionSecret, secureCookies: config.secureCookies },
+    ),
+  );
 
   const navigation = createNavigation(modules.flatMap((m) => m.definition.nav ?? []));
   app.use(async (req, res, next) => {
@@ -179,8 +193,7 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   });
 
   // A module that cannot answer (its tables not there) offers no other way in, as none would work.
-  const signInChoices = async () =>
-    (await Promise.all(modules.map((m) => m.definition.signInChoices?.(contextFor(m)).catch(() => []) ?? []))).flat();
+  const signInChoices = async () => (await Promise.all(modules.map((m) => m.definition.signInChoices?.(contextFor(m)).catch(() => []) ?? []))).flat();
   app.use(signInRoutes(database, config, authenticator, signInChoices));
   app.get(HUB_PATH, ...navigation.hubPage());
   app.get('/accessibility', (_req, res) => res.render('pages/accessibility', { title: 'Accessibility statement' }));
@@ -211,7 +224,8 @@ export function createApp({ config, database, logger, modules, contextFor, metri
       status = err.status;
       message = err.message;
       heading = status === 404 ? 'Page not found' : status === 403 ? 'You cannot see this page' : status === 401 ? 'You need to sign in' : 'There is a problem';
-      if (status === 404 && !req.originalUrl.startsWith('/api/')) message = 'If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.';
+      if (status === 404 && !req.originalUrl.startsWith('/api/'))
+        message = 'If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.';
     } else if (unavailable) {
       status = 503;
       heading = 'Sorry, the service is unavailable';

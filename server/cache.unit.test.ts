@@ -4,7 +4,12 @@ import { BoundedCache, cachePerProduct, keptBy, keptPerProduct } from './cache';
 describe('bounded cache', () => {
   it('holds at most its size, letting the least recently used go first', () => {
     const cache = new BoundedCache<string, number>({ max: 3 });
-    for (const [k, v] of [['a', 1], ['b', 2], ['c', 3]] as const) cache.set(k, v);
+    for (const [k, v] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ] as const)
+      cache.set(k, v);
     expect(cache.get('a')).to.equal(1); // a is now the most recently used
     cache.set('d', 4);
     expect(cache.size).to.equal(3);

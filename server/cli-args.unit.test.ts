@@ -35,7 +35,9 @@ describe('command-line flags', () => {
 
   it('refuses a value given to a yes-or-no flag, and bare arguments the command does not take', () => {
     expect(mistake(() => readFlags(['--yes=no'], OPTIONS, USAGE)).message).to.match(/^--yes takes no value\./);
-    expect(mistake(() => readFlags(['a.csv', 'b.csv'], OPTIONS, USAGE, { positionals: 1 })).message).to.match(/^"b\.csv" is not something this command takes\./);
+    expect(mistake(() => readFlags(['a.csv', 'b.csv'], OPTIONS, USAGE, { positionals: 1 })).message).to.match(
+      /^"b\.csv" is not something this command takes\./,
+    );
   });
 
   it('says a required flag is required', () => {

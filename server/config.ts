@@ -32,7 +32,12 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Domestic Abuse Training <training@localhost>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEMO_DATA: z.enum(['true', 'false']).optional(),
-  SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(24 * 60).default(60),
+  SESSION_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 60)
+    .default(60),
   JOBS: z.enum(['true', 'false']).default('true'),
   JOBS_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   SCORM_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(10_000).default(500),
@@ -152,15 +157,19 @@ function contentUrlFor(publicUrl: string, given: string | undefined, env: string
   const product = new URL(publicUrl);
   if (!given) {
     if (env === 'production' && !LOOPBACK.has(product.hostname)) {
-      throw new ConfigError(['CONTENT_URL: required when PUBLIC_URL is not a loopback address, so e-learning content is served from a host name that holds no session (e.g. https://elearning-content.example.net)']);
+      throw new ConfigError([
+        'CONTENT_URL: required when PUBLIC_URL is not a loopback address, so e-learning content is served from a host name that holds no session (e.g. https://elearning-content.example.net)',
+      ]);
     }
     return undefined;
   }
   const content = new URL(given);
   const problems: string[] = [];
   if (content.protocol !== 'http:' && content.protocol !== 'https:') problems.push('CONTENT_URL: must start with http:// or https://');
-  if (content.pathname !== '/' || content.search || content.hash || content.username || content.password) problems.push('CONTENT_URL: must be only a scheme, host name and optional port, such as https://elearning-content.example.net');
-  if (content.hostname === product.hostname) problems.push(`CONTENT_URL: must have a host name other than PUBLIC_URL's (${product.hostname}): browsers share cookies between ports of one host`);
+  if (content.pathname !== '/' || content.search || content.hash || content.username || content.password)
+    problems.push('CONTENT_URL: must be only a scheme, host name and optional port, such as https://elearning-content.example.net');
+  if (content.hostname === product.hostname)
+    problems.push(`CONTENT_URL: must have a host name other than PUBLIC_URL's (${product.hostname}): browsers share cookies between ports of one host`);
   if (product.protocol === 'https:' && content.protocol !== 'https:') problems.push('CONTENT_URL: must be https when PUBLIC_URL is');
   if (problems.length) throw new ConfigError(problems);
   return content.origin;
@@ -179,7 +188,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const contentUrl = contentUrlFor(publicUrl, e.CONTENT_URL, e.NODE_ENV);
   if (e.METRICS === 'true' && !e.METRICS_TOKEN) {
-    throw new ConfigError(['METRICS_TOKEN: required when METRICS=true, so only your Prometheus can read /metrics (at least 32 random characters, for example: openssl rand -hex 32)']);
+    throw new ConfigError([
+      'METRICS_TOKEN: required when METRICS=true, so only your Prometheus can read /metrics (at least 32 random characters, for example: openssl rand -hex 32)',
+    ]);
   }
   if (e.DATABASE_REPLICA_URL && !e.DATABASE_URL) {
     throw new ConfigError(['DATABASE_REPLICA_URL: needs DATABASE_URL (the primary it replicates); the embedded database has no replicas']);

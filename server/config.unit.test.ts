@@ -18,7 +18,10 @@ describe('configuration: settings the modules read', () => {
     expect(loadConfig(base).leaverRetentionMonths).to.equal(undefined);
     expect(loadConfig({ ...base, LEAVER_RETENTION_MONTHS: ' 36 ' }).leaverRetentionMonths).to.equal(36);
     for (const bad of ['forever', '0', '1201', '1.5', '-3']) {
-      expect(() => loadConfig({ ...base, LEAVER_RETENTION_MONTHS: bad }), bad).to.throw(ConfigError, /LEAVER_RETENTION_MONTHS: must be a whole number of months from 1 to 1200/);
+      expect(() => loadConfig({ ...base, LEAVER_RETENTION_MONTHS: bad }), bad).to.throw(
+        ConfigError,
+        /LEAVER_RETENTION_MONTHS: must be a whole number of months from 1 to 1200/,
+      );
     }
   });
 

@@ -25,7 +25,10 @@ export function csvCell(value: unknown): string {
 
 /** A whole CSV file: the header row, then one line per row. */
 export function toCsv(header: string[], rows: unknown[][]): string {
-  return stringify([header, ...rows].map((row) => row.map(text)), OPTIONS);
+  return stringify(
+    [header, ...rows].map((row) => row.map(text)),
+    OPTIONS,
+  );
 }
 
 /** Send a CSV download. The byte order mark makes Excel read names with accents as UTF-8. */

@@ -108,7 +108,10 @@ export function checkDateValue(value: DateValue, name: string, label: string, li
 
 /** Limits for a day something happened: not after today, and not before the year the framework's records begin. */
 export function pastDay(today: string, earliest = '1990-01-01'): DateLimits {
-  return { latest: { day: today, message: 'must be today or in the past' }, earliest: { day: earliest, message: `must be in ${earliest.slice(0, 4)} or later` } };
+  return {
+    latest: { day: today, message: 'must be today or in the past' },
+    earliest: { day: earliest, message: `must be in ${earliest.slice(0, 4)} or later` },
+  };
 }
 
 /**
@@ -116,7 +119,12 @@ export function pastDay(today: string, earliest = '1990-01-01'): DateLimits {
  * "14:30", "12 noon". Gives 'HH:MM' on the 24-hour clock, or undefined.
  */
 export function parseClockTime(text: string): string | undefined {
-  const t = text.trim().toLowerCase().replace(/\s+/g, '').replace(/noon$/, 'pm').replace(/midday$/, 'pm');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, '')
+    .replace(/noon$/, 'pm')
+    .replace(/midday$/, 'pm');
   const m = /^(\d{1,2})(?:[:.](\d{2}))?(am|pm)?$/.exec(t);
   if (!m) return undefined;
   let hour = Number(m[1]);

@@ -21,7 +21,9 @@ describe('GOV.UK date input and time box', () => {
   });
 
   it('applies limits, takes a whole day from a script, and leaves an optional date alone when nothing is typed', () => {
-    expect(readDateInput(boxes('24', '11', '2026'), 'dob', 'the date of the training', pastDay('2026-11-23')).error?.text).to.equal('The date of the training must be today or in the past');
+    expect(readDateInput(boxes('24', '11', '2026'), 'dob', 'the date of the training', pastDay('2026-11-23')).error?.text).to.equal(
+      'The date of the training must be today or in the past',
+    );
     expect(readDateInput({ dob: '2026-03-04' }, 'dob', 'the date').value).to.equal('2026-03-04');
     expect(readOptionalDateInput({}, 'dob', 'the date')).to.deep.equal({ entered: { day: '', month: '', year: '' } });
     expect(readOptionalDateInput(boxes('1', '', ''), 'dob', 'the date').error?.text).to.equal('The date must include a month and year');
@@ -39,7 +41,15 @@ describe('GOV.UK date input and time box', () => {
 
   it('reads a time as people write it, on the 24-hour clock or with am and pm', () => {
     expect(['9:30am', '9.30 am', '09:30', '9:30'].map(parseClockTime)).to.deep.equal(['09:30', '09:30', '09:30', '09:30']);
-    expect(['12pm', '12 noon', '12:30pm', '12am', '2pm', '14:00', '23:59'].map(parseClockTime)).to.deep.equal(['12:00', '12:00', '12:30', '00:00', '14:00', '14:00', '23:59']);
+    expect(['12pm', '12 noon', '12:30pm', '12am', '2pm', '14:00', '23:59'].map(parseClockTime)).to.deep.equal([
+      '12:00',
+      '12:00',
+      '12:30',
+      '00:00',
+      '14:00',
+      '14:00',
+      '23:59',
+    ]);
     for (const bad of ['9', '13pm', '24:00', '9:60', 'half nine', '']) expect(parseClockTime(bad), bad).to.equal(undefined);
   });
 });

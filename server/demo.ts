@@ -28,7 +28,14 @@ export const DEMO_PASSWORD_HASH = '$argon2id$v=19$m=65536,p=4,t=3$eCJppziIYFZiNc
  */
 export const DEMO_LOGINS: readonly (DemoLogin & { name: string; organisation?: string })[] = [
   { role: 'partnership-admin', email: 'admin@vale-partnership.example', name: 'Priya Shah', password: DEMO_PASSWORD, note: 'runs the partnership' },
-  { role: 'org-lead', email: 'lead@valecounty.example', name: 'Tom Bradley', organisation: 'vale-county-council', password: DEMO_PASSWORD, note: 'lead for Vale County Council' },
+  {
+    role: 'org-lead',
+    email: 'lead@valecounty.example',
+    name: 'Tom Bradley',
+    organisation: 'vale-county-council',
+    password: DEMO_PASSWORD,
+    note: 'lead for Vale County Council',
+  },
   { role: 'trainer', email: 'trainer@vale-partnership.example', name: 'Grace Okafor', password: DEMO_PASSWORD, note: 'runs face-to-face sessions' },
   { role: 'board-member', email: 'board@vale-partnership.example', name: 'Alan Hughes', password: DEMO_PASSWORD, note: 'sees totals only' },
   { role: 'learner', email: 'learner@valecounty.example', name: 'Sam Taylor', password: DEMO_PASSWORD, note: 'housing officer at the council (Group 2)' },
@@ -82,7 +89,8 @@ export async function seedDemoPartnership(prepared: Prepared): Promise<DemoLogin
   await Promise.all(
     DEMO_LOGINS.map(async (login) => {
       const existing = await findUserByEmail(pool, login.email);
-      const userId = existing?.id ?? (await createUser(pool, { email: login.email, name: login.name, passwordHash: DEMO_PASSWORD_HASH, roles: [], emailProven: true }));
+      const userId =
+        existing?.id ?? (await createUser(pool, { email: login.email, name: login.name, passwordHash: DEMO_PASSWORD_HASH, roles: [], emailProven: true }));
       if (!login.organisation) await grantRole(pool, userId, { role: login.role, organisationId: null }, null);
     }),
   );

@@ -21,13 +21,31 @@ export class NotFoundError extends HttpError {
  * down, and when it is too busy to answer in time: a statement cancelled by statement_timeout
  * (57014) or a lock wait given up (55P03). Each is "try again later" for the person asking.
  */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '57014', '55P03', '53300']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+  '57014',
+  '55P03',
+  '53300',
+]);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (e?.code && UNAVAILABLE_CODES.has(e.code)) return true;
   const msg = e?.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Query read timeout|Connection terminated unexpectedly/i.test(msg);
+  return /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|Client has encountered a connection error|Query read timeout|Connection terminated unexpectedly/i.test(
+    msg,
+  );
 }
 
 /**

@@ -8,7 +8,15 @@ import type { Logger } from './logger';
  */
 export interface ProductEvents {
   /** A person finished a course (e-learning passed/completed, or attended a face-to-face session). */
-  'course.completed': { client: PoolClient; staffId: string; courseId: string; achievedOn: string; source: 'elearning' | 'face-to-face' | 'external'; sourceRef: string; evidenceIds: string[] };
+  'course.completed': {
+    client: PoolClient;
+    staffId: string;
+    courseId: string;
+    achievedOn: string;
+    source: 'elearning' | 'face-to-face' | 'external';
+    sourceRef: string;
+    evidenceIds: string[];
+  };
   /** New evidence was recorded for a person (any source). */
   'evidence.recorded': { client: PoolClient; staffId: string; evidenceIds: string[] };
   /** A person rated their confidence after completing a course that requires evaluation (its certificate can now be issued). */

@@ -11,7 +11,8 @@ import { HttpError } from './errors';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-export const HOSTILE_INPUT_MESSAGE = 'The form or web address contains characters that cannot be used, such as a hidden control character. Go back, remove them and try again.';
+export const HOSTILE_INPUT_MESSAGE =
+  'The form or web address contains characters that cannot be used, such as a hidden control character. Go back, remove them and try again.';
 
 function hostile(value: unknown, refused: RegExp, depth = 0): boolean {
   if (typeof value === 'string') return refused.test(value);

@@ -5,7 +5,14 @@ import { refuseHostileParameters, refuseHostilePath } from './hostile-input';
 /** What the middleware decides for a request: undefined to let it through, else the status. */
 function verdict(handler: typeof refuseHostileParameters, req: Partial<Request> & { json?: boolean }): number | undefined {
   let result: number | undefined;
-  const fake = { query: {}, body: {}, originalUrl: '/', url: '/', is: (type: string) => (req.json && type === 'application/json' ? type : false), ...req } as unknown as Request;
+  const fake = {
+    query: {},
+    body: {},
+    originalUrl: '/',
+    url: '/',
+    is: (type: string) => (req.json && type === 'application/json' ? type : false),
+    ...req,
+  } as unknown as Request;
   handler(fake, {} as never, (err?: unknown) => {
     result = err ? (err as { status: number }).status : undefined;
   });

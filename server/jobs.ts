@@ -194,7 +194,12 @@ class ListenChannel extends BaseNotificationChannel {
     this.retry = undefined;
     if (!this.wanted || this.client || this.opening) return;
     this.opening = true;
-    const client = new pg.Client({ ...this.pool.options, application_name: JOB_LISTENER_APPLICATION_NAME, statement_timeout: undefined, query_timeout: undefined });
+    const client = new pg.Client({
+      ...this.pool.options,
+      application_name: JOB_LISTENER_APPLICATION_NAME,
+      statement_timeout: undefined,
+      query_timeout: undefined,
+    });
     // Listened to before connecting, so that no loss, however early, goes unheard.
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('the listening connection closed')));

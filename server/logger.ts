@@ -19,7 +19,20 @@ export function createLogger(config: Pick<Config, 'env' | 'logLevel'>, destinati
   const options: LoggerOptions = {
     level: config.env === 'test' && config.logLevel === 'info' ? 'warn' : config.logLevel,
     // Secrets never reach a log line, wherever a caller puts them (request addresses are cleaned in app.ts).
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'password', '*.password', 'token', '*.token', '_csrf', '*._csrf', 'SAMLResponse', '*.SAMLResponse', 'sid', '*.sid'],
+    redact: [
+      'req.headers.authorization',
+      'req.headers.cookie',
+      'password',
+      '*.password',
+      'token',
+      '*.token',
+      '_csrf',
+      '*._csrf',
+      'SAMLResponse',
+      '*.SAMLResponse',
+      'sid',
+      '*.sid',
+    ],
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } } : {}),
   };
   return destination ? pino(options, destination) : pino(options);

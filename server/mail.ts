@@ -55,7 +55,11 @@ const SERVER_RETRY_SECONDS = 30;
  */
 export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool: Pool, logger: Logger, metrics?: Metrics): Mailer {
   // By category (reminder, reminder-escalation, digest, welcome ...): a fixed list the modules choose.
-  const sentCount = metrics?.counter({ name: 'lms_emails_sent_total', help: 'Emails handed to the mail server, by category (reminder, digest ...)', labelNames: ['category'] as const });
+  const sentCount = metrics?.counter({
+    name: 'lms_emails_sent_total',
+    help: 'Emails handed to the mail server, by category (reminder, digest ...)',
+    labelNames: ['category'] as const,
+  });
   const failedCount = metrics?.counter({
     name: 'lms_emails_failed_total',
     help: 'Emails the mail server refused, by category; final="true" when the message will not be tried again',
@@ -123,7 +127,15 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
       await recordSent();
       let sent = 0;
       // Claim a batch by pushing its next attempt forward, so a second instance skips it.
-      const { rows } = await pool.query<{ id: string; to_address: string; subject: string; text_body: string; html_body: string | null; attempts: number; category: string }>(
+      const { rows } = await pool.query<{
+        id: string;
+        to_address: string;
+        subject: string;
+        text_body: string;
+        html_body: string | null;
+        attempts: number;
+        category: string;
+      }>(
         `update outbound_messages set next_attempt_at = now() + interval '5 minutes', attempts = attempts + 1
          where id in (select id from outbound_messages where status = 'queued' and next_attempt_at <= now()
                       order by next_attempt_at limit $1 for update skip locked)
@@ -148,10 +160,12 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, pool:
           smtpAway.recovered();
           const failed = row.attempts >= MAX_ATTEMPTS;
           // back off: 1, 2, 4, 8 minutes between tries
-          await pool.query(
-            `update outbound_messages set status = $2, last_error = $3, next_attempt_at = now() + make_interval(mins => $4) where id = $1`,
-            [row.id, failed ? 'failed' : 'queued', (err as Error).message.slice(0, 500), 2 ** (row.attempts - 1)],
-          );
+          await pool.query(`update outbound_messages set status = $2, last_error = $3, next_attempt_at = now() + make_interval(mins => $4) where id = $1`, [
+            row.id,
+            failed ? 'failed' : 'queued',
+            (err as Error).message.slice(0, 500),
+            2 ** (row.attempts - 1),
+          ]);
           failedCount?.inc({ category: row.category, final: String(failed) });
           logger.warn({ messageId: row.id, attempt: row.attempts, err: (err as Error).message }, 'email not sent');
           continue;

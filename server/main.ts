@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   // service down for everyone: logged with what it was and where it came from, and the
   // process carries on. (Tests fail on this line.)
   process.on('unhandledRejection', (reason) => {
-    const err = reason instanceof Error ? { message: reason.message, code: (reason as { code?: unknown }).code, stack: reason.stack } : { message: String(reason) };
+    const err =
+      reason instanceof Error ? { message: reason.message, code: (reason as { code?: unknown }).code, stack: reason.stack } : { message: String(reason) };
     logger.error({ err }, UNHANDLED_REJECTION);
   });
   // An exception nobody caught leaves the process in a state nobody knows: say so in the log, then exit.
@@ -111,7 +112,10 @@ function prepareContentDir(config: Config, logger: Logger): void {
       makeTreePrivate(to);
       logger.info({ from, to }, 'moved imported e-learning into the data directory');
     } catch (err) {
-      logger.warn({ from, to, err: (err as Error).message }, 'imported e-learning from an earlier version could not be moved into the data directory: move the folder by hand, or set SCORM_DIR to the old folder');
+      logger.warn(
+        { from, to, err: (err as Error).message },
+        'imported e-learning from an earlier version could not be moved into the data directory: move the folder by hand, or set SCORM_DIR to the old folder',
+      );
     }
   }
 }

@@ -59,7 +59,8 @@ export function createMetrics(options: { processDefaults: boolean }): ProductMet
   const histogram: Metrics['histogram'] = ({ name, help, labelNames, buckets }) => {
     checkName(name);
     const existing = registry.getSingleMetric(name);
-    const metric = (existing as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames: [...(labelNames ?? [])], buckets, registers: [registry] });
+    const metric =
+      (existing as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames: [...(labelNames ?? [])], buckets, registers: [registry] });
     return { observe: (labels, value) => metric.observe(labels as Record<string, string>, value) };
   };
 
@@ -73,7 +74,14 @@ export function createMetrics(options: { processDefaults: boolean }): ProductMet
     const started = process.hrtime.bigint();
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      requests.observe({ method: methodLabel(req.method), route: routeLabel(req, res.statusCode, res.locals.metricsRoute), status_class: `${Math.floor(res.statusCode / 100)}xx` }, seconds);
+      requests.observe(
+        {
+          method: methodLabel(req.method),
+          route: routeLabel(req, res.statusCode, res.locals.metricsRoute),
+          status_class: `${Math.floor(res.statusCode / 100)}xx`,
+        },
+        seconds,
+      );
     });
     next();
   };
@@ -82,7 +90,11 @@ export function createMetrics(options: { processDefaults: boolean }): ProductMet
     const states: [string, string, () => number][] = [
       ['db_pool_connections', 'Connections the database pool holds open', () => pool.totalCount],
       ['db_pool_idle_connections', 'Open connections waiting for a query', () => pool.idleCount],
-      ['db_pool_waiting_clients', 'Queries waiting for a free connection (above zero for long: the pool is too small or the database too slow)', () => pool.waitingCount],
+      [
+        'db_pool_waiting_clients',
+        'Queries waiting for a free connection (above zero for long: the pool is too small or the database too slow)',
+        () => pool.waitingCount,
+      ],
     ];
     for (const [name, help, read] of states) {
       if (registry.getSingleMetric(`${METRIC_PREFIX}${name}`)) continue;
@@ -113,7 +125,11 @@ export function createMetrics(options: { processDefaults: boolean }): ProductMet
       });
     }
     const runs = counter({ name: `${METRIC_PREFIX}job_runs_total`, help: 'Background job runs finished, by job name', labelNames: ['job'] as const });
-    const failures = counter({ name: `${METRIC_PREFIX}job_failures_total`, help: 'Background job runs that failed, by job name', labelNames: ['job'] as const });
+    const failures = counter({
+      name: `${METRIC_PREFIX}job_failures_total`,
+      help: 'Background job runs that failed, by job name',
+      labelNames: ['job'] as const,
+    });
     // Only this instance's own runs: another instance's (remote) events are that instance's to count.
     jobs.on('complete', (job, remote) => {
       if (!remote) runs.inc({ job: job.attrs.name });
@@ -176,11 +192,18 @@ export function metricsEndpoint(metrics: ProductMetrics, token: string | undefin
     const given = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? '';
     // Both sides hashed to one length first, so the comparison time says nothing about the token.
     if (!timingSafeEqual(digest(given), expected)) {
-      res.status(401).set('www-authenticate', 'Bearer realm="metrics"').type('text/plain').send('A metrics token is needed: Authorization: Bearer METRICS_TOKEN\n');
+      res
+        .status(401)
+        .set('www-authenticate', 'Bearer realm="metrics"')
+        .type('text/plain')
+        .send('A metrics token is needed: Authorization: Bearer METRICS_TOKEN\n');
       return;
     }
     try {
-      res.set('cache-control', 'no-store').type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      res
+        .set('cache-control', 'no-store')
+        .type(metrics.registry.contentType)
+        .send(await metrics.registry.metrics());
     } catch (err) {
       next(err);
     }

@@ -123,4 +123,3 @@ export function productPdf(options: PDFKit.PDFDocumentOptions, pool: Pool): { do
   });
   return { doc, done };
 }
-

@@ -66,7 +66,15 @@ export async function prepare(
       metrics,
       view: (name: string) => path.join(mod.viewsDir, `${name}.hbs`),
     });
-    const rootContext: ModuleContext = { config, database, logger, mailer, events, metrics, view: (name) => path.join(__dirname, '..', 'views', `${name}.hbs`) };
+    const rootContext: ModuleContext = {
+      config,
+      database,
+      logger,
+      mailer,
+      events,
+      metrics,
+      view: (name) => path.join(__dirname, '..', 'views', `${name}.hbs`),
+    };
     const migrated = migrationCheck(sources);
     const ready = async () => {
       if (!(await database.ping())) return { database: false, migrations: false };

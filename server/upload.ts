@@ -21,7 +21,10 @@ export function readOneFileUpload(req: Request, options: { maxBytes: number; max
   return new Promise((resolve) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: options.maxBytes, fields: options.maxFields ?? 20, fieldSize: options.maxFieldBytes ?? 64 * 1024 } });
+      bb = busboy({
+        headers: req.headers,
+        limits: { files: 1, fileSize: options.maxBytes, fields: options.maxFields ?? 20, fieldSize: options.maxFieldBytes ?? 64 * 1024 },
+      });
     } catch {
       resolve({ fields: {}, tooLarge: false, unreadable: true });
       return;

@@ -24,7 +24,9 @@ const DATE_BOXES: { part: DatePart; label: string; width: number }[] = [
 
 function dateError(errors: unknown, id: string): { text: string; parts?: DatePart[] } | undefined {
   if (!Array.isArray(errors)) return undefined;
-  return (errors as { href?: string; text: string; parts?: DatePart[] }[]).find((e) => e.href === `#${id}` || e.href === `#${id}-day` || e.href === `#${id}-month` || e.href === `#${id}-year`);
+  return (errors as { href?: string; text: string; parts?: DatePart[] }[]).find(
+    (e) => e.href === `#${id}` || e.href === `#${id}-day` || e.href === `#${id}-month` || e.href === `#${id}-year`,
+  );
 }
 
 /** Helpers every template may use; they format in the users' terms (UK dates, London time). */
@@ -63,7 +65,8 @@ export const helpers = {
     return d ? d.toISOString().slice(0, 10) : '';
   },
   /** {{plural n "person" "people"}}: 1 person, 2 people */
-  plural: (count: unknown, singular: string, pluralForm: unknown) => plural(Number(count) || 0, singular, typeof pluralForm === 'string' ? pluralForm : undefined),
+  plural: (count: unknown, singular: string, pluralForm: unknown) =>
+    plural(Number(count) || 0, singular, typeof pluralForm === 'string' ? pluralForm : undefined),
   percent: (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? `${Math.round(value)}%` : ''),
   selected: (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''),
   checked: (a: unknown) => (a ? 'checked' : ''),

@@ -28,7 +28,8 @@ describe('words and figures in the GOV.UK style', () => {
   });
 
   it('serves GOV.UK Frontend’s stylesheet without the GOV.UK typeface, so no font file is asked for', () => {
-    const css = '@font-face{font-family:GDS Transport;src:url(/assets/fonts/x.woff2)}.a{font-family:GDS Transport,arial,sans-serif}.b{font-family:GDS Transport}\n/*# sourceMappingURL=x.map */';
+    const css =
+      '@font-face{font-family:GDS Transport;src:url(/assets/fonts/x.woff2)}.a{font-family:GDS Transport,arial,sans-serif}.b{font-family:GDS Transport}\n/*# sourceMappingURL=x.map */';
     expect(govukStylesheetWithoutTransport(css)).to.equal('.a{font-family:arial,sans-serif}.b{font-family:arial,sans-serif}\n');
   });
 });

@@ -45,7 +45,12 @@ describe(`figures worked out in the background after a bulk load (${TEST_DB})`, 
   };
   /** Each kept row of the organisation with its row version: any write to a row changes it. */
   const keptRowVersions = async (organisationId: string) =>
-    (await pool.query<{ staff_id: string; xmin: string }>('select staff_id, xmin::text as xmin from kept_compliance where organisation_id = $1 order by staff_id', [organisationId])).rows;
+    (
+      await pool.query<{ staff_id: string; xmin: string }>(
+        'select staff_id, xmin::text as xmin from kept_compliance where organisation_id = $1 order by staff_id',
+        [organisationId],
+      )
+    ).rows;
 
   before(async () => {
     server = await startTestServer({ demo: true });
@@ -63,7 +68,10 @@ describe(`figures worked out in the background after a bulk load (${TEST_DB})`, 
     expect((await admin.get('/compliance/working-out')).text).to.contain('Nothing has needed working out');
 
     // A few hundred staff imported for the council, as an operator does from the command line.
-    const { rows: titles } = await pool.query<{ job_title: string }>('select job_title from staff where organisation_id = $1 and group_number is not null limit 1', [council.id]);
+    const { rows: titles } = await pool.query<{ job_title: string }>(
+      'select job_title from staff where organisation_id = $1 and group_number is not null limit 1',
+      [council.id],
+    );
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulk-load-'));
     const file = path.join(dir, 'council.csv');
     const rows = Array.from({ length: IMPORTED }, (_, i) => `Imported Person ${i},imported.${i}@valecounty.example,${titles[0].job_title}`);
@@ -78,16 +86,25 @@ describe(`figures worked out in the background after a bulk load (${TEST_DB})`, 
 
     // The administrator sees the work waiting, as one piece of work for every organisation.
     const compliance = await admin.get('/compliance');
-    expect(compliance.text).to.contain(`Working out figures: 0 of ${organisations} organisations`).and.to.contain('href="/compliance/working-out">Check progress</a>');
+    expect(compliance.text)
+      .to.contain(`Working out figures: 0 of ${organisations} organisations`)
+      .and.to.contain('href="/compliance/working-out">Check progress</a>');
     const waiting = await admin.get('/compliance/working-out');
-    expect(waiting.text).to.contain(`Waiting to start: ${organisations} organisations`).and.to.contain('After a staff import for Vale County Council and version');
+    expect(waiting.text)
+      .to.contain(`Waiting to start: ${organisations} organisations`)
+      .and.to.contain('After a staff import for Vale County Council and version');
     expect(waiting.text, 'no automatic refresh (WCAG 2.2.1)').to.not.match(/http-equiv="refresh"/i);
 
     // Someone opening another organisation's page meanwhile gets its figures, worked out on demand as before.
     const { rows: others } = await pool.query<{ slug: string }>(`select slug from organisations where id <> $1 order by name limit 1`, [council.id]);
     expect((await admin.get(`/compliance/${others[0].slug}`)).status).to.equal(200);
 
-    await runModuleJobNow(server, 'compliance', WORKING_OUT_JOB, async () => (await pool.query('select 1 from compliance_working_out where finished_at is null')).rowCount === 0);
+    await runModuleJobNow(
+      server,
+      'compliance',
+      WORKING_OUT_JOB,
+      async () => (await pool.query('select 1 from compliance_working_out where finished_at is null')).rowCount === 0,
+    );
 
     const finished = await admin.get('/compliance/working-out');
     expect(finished.text).to.contain(`Finished: ${organisations} of ${organisations} organisations worked out`);
@@ -99,14 +116,21 @@ describe(`figures worked out in the background after a bulk load (${TEST_DB})`, 
     const before = await keptRowVersions(council.id);
     const page = await lead.get(`/compliance/${council.slug}`);
     expect(page.status).to.equal(200);
-    const { rows: staff } = await pool.query<{ n: number }>('select count(*)::int as n from staff where organisation_id = $1 and leaving_date is null', [council.id]);
+    const { rows: staff } = await pool.query<{ n: number }>('select count(*)::int as n from staff where organisation_id = $1 and leaving_date is null', [
+      council.id,
+    ]);
     expect(page.text).to.contain('Compliance: Vale County Council');
     expect(await keptRowVersions(council.id), 'nothing was worked out (and kept) during the view').to.deep.equal(before);
     expect(before.length).to.be.at.least(staff[0].n);
 
     // The self-assessment's past quarter ends were worked out by the job too: the lead's first view of it keeps none afresh.
     const keptDays = async () =>
-      (await pool.query<{ on_date: string; computed_at: Date }>('select on_date::text, computed_at from kept_compliance_days where organisation_id = $1 order by on_date', [council.id])).rows;
+      (
+        await pool.query<{ on_date: string; computed_at: Date }>(
+          'select on_date::text, computed_at from kept_compliance_days where organisation_id = $1 order by on_date',
+          [council.id],
+        )
+      ).rows;
     const daysBefore = await keptDays();
     expect(daysBefore.length, 'past quarter ends kept by the job').to.be.at.least(1);
     expect((await lead.get(`/compliance/${council.slug}/self-assessment`)).status).to.equal(200);

@@ -73,7 +73,12 @@ describe('forms in the GOV.UK way, in a browser', function () {
       ['#venue', 'The venue must be 200 characters or fewer'],
     ]);
     // Shown at once in Arial, never waiting for a font that is not there.
-    expect(await summary.locator('a').first().evaluate((a) => getComputedStyle(a).fontFamily.toLowerCase())).to.match(/^arial/);
+    expect(
+      await summary
+        .locator('a')
+        .first()
+        .evaluate((a) => getComputedStyle(a).fontFamily.toLowerCase()),
+    ).to.match(/^arial/);
     expect(await page.evaluate(() => [...document.fonts].map((f) => f.family))).to.deep.equal([]);
     // What was typed is still there, and the summary link takes the keyboard to the box.
     expect(await page.inputValue('#date-day')).to.equal('31');
@@ -101,7 +106,9 @@ describe('forms in the GOV.UK way, in a browser', function () {
     await page.click('button:has-text("Upload package")');
     const summary = page.locator('.govuk-error-summary');
     await summary.waitFor();
-    expect(await summary.textContent()).to.contain('The file is not a zip file').and.not.contain('central directory');
+    expect(await summary.textContent())
+      .to.contain('The file is not a zip file')
+      .and.not.contain('central directory');
     expect(await summary.locator('a').getAttribute('href')).to.equal('#package');
     expect(page.url()).to.not.contain('_csrf');
     // Without the page's script the form posts itself; the answer comes back at the form's own address.

@@ -98,7 +98,10 @@ describe('configuration', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-config-'));
     expect(loadConfig({ DATA_DIR: dataDir, METRICS_TOKEN: 'x'.repeat(40) }).metricsToken, 'a token alone does not turn metrics on').to.equal(undefined);
     expect(() => loadConfig({ DATA_DIR: dataDir, METRICS: 'true' })).to.throw(ConfigError, /METRICS_TOKEN: required when METRICS=true/);
-    expect(() => loadConfig({ DATA_DIR: dataDir, METRICS: 'true', METRICS_TOKEN: 'short' })).to.throw(ConfigError, /METRICS_TOKEN: must be at least 32 characters/);
+    expect(() => loadConfig({ DATA_DIR: dataDir, METRICS: 'true', METRICS_TOKEN: 'short' })).to.throw(
+      ConfigError,
+      /METRICS_TOKEN: must be at least 32 characters/,
+    );
     expect(loadConfig({ DATA_DIR: dataDir, METRICS: 'true', METRICS_TOKEN: 'x'.repeat(40) }).metricsToken).to.equal('x'.repeat(40));
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -108,8 +111,14 @@ describe('configuration', () => {
     const primary = { DATA_DIR: dataDir, DATABASE_URL: 'postgres://db/lms', SESSION_SECRET: 's'.repeat(40) };
     expect(loadConfig(primary).databaseReplicaUrl, 'no replica: every read goes to the primary').to.equal(undefined);
     expect(loadConfig({ ...primary, DATABASE_REPLICA_URL: 'postgres://replica/lms' }).databaseReplicaUrl).to.equal('postgres://replica/lms');
-    expect(() => loadConfig({ ...primary, DATABASE_REPLICA_URL: 'mysql://replica/lms' })).to.throw(ConfigError, /DATABASE_REPLICA_URL: must start with postgres/);
-    expect(() => loadConfig({ DATA_DIR: dataDir, DATABASE_REPLICA_URL: 'postgres://replica/lms' })).to.throw(ConfigError, /DATABASE_REPLICA_URL: needs DATABASE_URL/);
+    expect(() => loadConfig({ ...primary, DATABASE_REPLICA_URL: 'mysql://replica/lms' })).to.throw(
+      ConfigError,
+      /DATABASE_REPLICA_URL: must start with postgres/,
+    );
+    expect(() => loadConfig({ DATA_DIR: dataDir, DATABASE_REPLICA_URL: 'postgres://replica/lms' })).to.throw(
+      ConfigError,
+      /DATABASE_REPLICA_URL: needs DATABASE_URL/,
+    );
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -118,9 +127,15 @@ describe('configuration', () => {
     const base = { DATA_DIR: dataDir, PUBLIC_URL: 'https://training.example.org.uk' };
     expect(loadConfig({ ...base, CONTENT_URL: 'https://elearning-content.example.net/' }).contentUrl).to.equal('https://elearning-content.example.net');
     // Cookies are shared between ports of one host, so another port is not another origin enough.
-    expect(() => loadConfig({ ...base, CONTENT_URL: 'https://training.example.org.uk:8443' })).to.throw(ConfigError, /CONTENT_URL: must have a host name other than/);
+    expect(() => loadConfig({ ...base, CONTENT_URL: 'https://training.example.org.uk:8443' })).to.throw(
+      ConfigError,
+      /CONTENT_URL: must have a host name other than/,
+    );
     expect(() => loadConfig({ ...base, CONTENT_URL: 'http://elearning-content.example.net' })).to.throw(ConfigError, /CONTENT_URL: must be https/);
-    expect(() => loadConfig({ ...base, CONTENT_URL: 'https://elearning-content.example.net/packages' })).to.throw(ConfigError, /CONTENT_URL: must be only a scheme/);
+    expect(() => loadConfig({ ...base, CONTENT_URL: 'https://elearning-content.example.net/packages' })).to.throw(
+      ConfigError,
+      /CONTENT_URL: must be only a scheme/,
+    );
     expect(() => loadConfig({ ...base, CONTENT_URL: 'not a url' })).to.throw(ConfigError, /CONTENT_URL/);
     expect(() => loadConfig({ ...base, NODE_ENV: 'production' })).to.throw(ConfigError, /CONTENT_URL: required/);
     // The embedded default needs nothing: content.localhost on the same server.
@@ -135,7 +150,6 @@ describe('configuration', () => {
     expect(output).to.not.match(/at .*\(.*:\d+:\d+\)/);
   });
 });
-
 
 describe('when the database is down', () => {
   it('answers /health with 503 and pages with a plain "service unavailable" page', async () => {

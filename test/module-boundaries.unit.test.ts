@@ -41,7 +41,11 @@ async function violations(root: string, options: Record<string, unknown>, forbid
   // dependency-cruiser reads the paths it is given, and names files, relative to the working directory.
   process.chdir(root);
   try {
-    const result = await cruise(targets, { ...options, baseDir: root, validate: true, ruleSet: { forbidden } } as never, { extensions: ['.ts', '.js'] } as never);
+    const result = await cruise(
+      targets,
+      { ...options, baseDir: root, validate: true, ruleSet: { forbidden } } as never,
+      { extensions: ['.ts', '.js'] } as never,
+    );
     const output = result.output as { summary: { violations: Violation[] } };
     return output.summary.violations;
   } finally {
@@ -91,9 +95,18 @@ describe('module boundaries (npm run depcheck)', function () {
     expect(seen).to.include('server-imports-a-module: server/app.ts → modules/shop/api.ts');
     const cycles = found.filter((v) => v.rule.name === 'cycle-between-modules');
     // Each cycle is named by the modules on it (the fixture's server import makes more, through server/).
-    expect(cycles.map((v) => (v.cycle ?? []).map((c) => c.name).sort().join(' and '))).to.include('modules/ledger and modules/tax');
+    expect(
+      cycles.map((v) =>
+        (v.cycle ?? [])
+          .map((c) => c.name)
+          .sort()
+          .join(' and '),
+      ),
+    ).to.include('modules/ledger and modules/tax');
     // Declared imports through an api, within a module, and the module's tests, are not this pass's concern.
-    expect(seen.filter((s) => s.includes('shop.test.ts') || s.includes('modules/shop/api.ts →') || s.includes('modules/tax/rate.ts → modules/ledger'))).to.deep.equal([]);
+    expect(
+      seen.filter((s) => s.includes('shop.test.ts') || s.includes('modules/shop/api.ts →') || s.includes('modules/tax/rate.ts → modules/ledger')),
+    ).to.deep.equal([]);
   });
 
   it('reports a module’s test importing another module’s internals, and lets it use the other module’s api', async () => {

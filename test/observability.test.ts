@@ -52,7 +52,9 @@ describe(`metrics and health endpoints (${TEST_DB})`, function () {
 
   it('is not ready while a migration this code has is missing from the database', async () => {
     const pool = server.product.database.pool;
-    const { rows } = await pool.query<{ module: string; name: string }>("delete from schema_migrations where module = 'core' and name = '001_core.sql' returning module, name");
+    const { rows } = await pool.query<{ module: string; name: string }>(
+      "delete from schema_migrations where module = 'core' and name = '001_core.sql' returning module, name",
+    );
     try {
       const ready = await fetch(`${server.url}/health/ready`);
       expect(ready.status).to.equal(503);
@@ -80,7 +82,12 @@ describe(`metrics and health endpoints (${TEST_DB})`, function () {
     expect(page.status).to.equal(200);
     const attemptId = page.text.match(/\/scorm\/attempts\/([0-9a-f-]{36})\/commit/)![1];
     const sco = page.text.match(/&quot;identifier&quot;:&quot;([^&]+)&quot;/)![1];
-    const committed = await learner.postJson(`/scorm/attempts/${attemptId}/commit`, { sco, sequence: 1, sessionId: 's1', cmi: { 'cmi.core.lesson_location': '2' } });
+    const committed = await learner.postJson(`/scorm/attempts/${attemptId}/commit`, {
+      sco,
+      sequence: 1,
+      sessionId: 's1',
+      cmi: { 'cmi.core.lesson_location': '2' },
+    });
     expect(committed.status).to.equal(200);
 
     const res = await scrape(server);
@@ -91,7 +98,9 @@ describe(`metrics and health endpoints (${TEST_DB})`, function () {
     expect(signInViews(after)).to.be.greaterThan(signInViews(before));
     const stored = (text: string) => sample(text, 'lms_scorm_commits_total', { outcome: 'stored' });
     expect(stored(after)).to.equal(stored(before) + 1);
-    expect(sample(after, 'lms_http_request_duration_seconds_count', { method: 'POST', route: '/scorm/attempts/:id/commit', status_class: '2xx' })).to.be.greaterThan(0);
+    expect(
+      sample(after, 'lms_http_request_duration_seconds_count', { method: 'POST', route: '/scorm/attempts/:id/commit', status_class: '2xx' }),
+    ).to.be.greaterThan(0);
     expect(after).to.match(/^lms_db_pool_connections \d+/m);
     expect(after).to.match(/^lms_db_pool_waiting_clients \d+/m);
     expect(after).to.match(/^process_resident_memory_bytes /m);
@@ -113,10 +122,16 @@ describe(`metrics and health endpoints (${TEST_DB})`, function () {
     try {
       await jobs.now('metrics test: works');
       await jobs.now('metrics test: breaks');
-      const text = await waitFor(async () => {
-        const t = await (await scrape(server)).text();
-        return sample(t, 'lms_job_runs_total', { job: 'metrics test: breaks' }) >= 1 && sample(t, 'lms_job_runs_total', { job: 'metrics test: works' }) >= 1 && t;
-      }, 'both jobs to run', 60_000);
+      const text = await waitFor(
+        async () => {
+          const t = await (await scrape(server)).text();
+          return (
+            sample(t, 'lms_job_runs_total', { job: 'metrics test: breaks' }) >= 1 && sample(t, 'lms_job_runs_total', { job: 'metrics test: works' }) >= 1 && t
+          );
+        },
+        'both jobs to run',
+        60_000,
+      );
       expect(sample(text, 'lms_job_failures_total', { job: 'metrics test: breaks' })).to.equal(1);
       expect(sample(text, 'lms_job_failures_total', { job: 'metrics test: works' })).to.equal(0);
       expect(text).to.match(/^lms_jobs_waiting \d+/m);
@@ -127,7 +142,10 @@ describe(`metrics and health endpoints (${TEST_DB})`, function () {
 
   it('answers /metrics as any unknown page (404) when metrics are off, the default', async () => {
     // A second server on the same database, configured as a default installation is.
-    const off = await startProduct({ ...server.product.config, metricsToken: undefined }, { database: server.product.database, role: 'test', logger: server.product.logger });
+    const off = await startProduct(
+      { ...server.product.config, metricsToken: undefined },
+      { database: server.product.database, role: 'test', logger: server.product.logger },
+    );
     try {
       expect((await fetch(`${off.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).to.equal(404);
       expect((await fetch(`${off.url}/metrics`)).status).to.equal(404);

@@ -61,7 +61,11 @@ describe('scale-out: two app instances on one PostgreSQL database', function () 
     await prepare(config, { database: db.database, role: 'test' });
     const pool = db.database.pool;
     await pool.query(`insert into partnership (id, name, area_name) values (1, 'Vale Domestic Abuse Partnership', 'Vale County')`);
-    const org = (await pool.query<{ id: string }>(`insert into organisations (slug, name, sector) values ('vale-county-council', 'Vale County Council', 'local-authority') returning id`)).rows[0].id;
+    const org = (
+      await pool.query<{ id: string }>(
+        `insert into organisations (slug, name, sector) values ('vale-county-council', 'Vale County Council', 'local-authority') returning id`,
+      )
+    ).rows[0].id;
     const userId = await createUser(pool, { email: learner, name: 'Sam Learner', password: TEST_PASSWORD, roles: [{ role: 'learner', organisationId: null }] });
     // Two people whose Group 1 training was never done: each is owed one overdue reminder.
     await pool.query(
@@ -75,7 +79,15 @@ describe('scale-out: two app instances on one PostgreSQL database', function () 
     await pool.query(`update reminder_defaults set policy = '{"scanTime": "00:00"}'`);
     await pool.query(`update courses set status = 'published', group_numbers = '{1}' where id = $1`, [imported.courseId]);
 
-    const env = { DATABASE_URL: db.databaseUrl!, SESSION_SECRET: SECRET, SCORM_DIR: scormDir, JOBS: 'true', JOBS_POLL_SECONDS: '1', SMTP_URL: smtpUrl, DEMO_DATA: 'false' };
+    const env = {
+      DATABASE_URL: db.databaseUrl!,
+      SESSION_SECRET: SECRET,
+      SCORM_DIR: scormDir,
+      JOBS: 'true',
+      JOBS_POLL_SECONDS: '1',
+      SMTP_URL: smtpUrl,
+      DEMO_DATA: 'false',
+    };
     [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
   });
 
@@ -98,8 +110,17 @@ describe('scale-out: two app instances on one PostgreSQL database', function () 
       const page = await agent.get(`${base}/courses/${courseSlug}/play`);
       expect(page.status).to.equal(200);
       const attr = /data-player="([^"]+)"/.exec(page.text)?.[1] ?? '';
-      const html = attr.replace(/&quot;/g, '"').replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16))).replace(/&amp;/g, '&');
-      return JSON.parse(html) as { attemptId: string; commitUrl: string; csrfToken: string; commitToken: string; scos: { identifier: string; cmi: Record<string, string> }[] };
+      const html = attr
+        .replace(/&quot;/g, '"')
+        .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
+        .replace(/&amp;/g, '&');
+      return JSON.parse(html) as {
+        attemptId: string;
+        commitUrl: string;
+        csrfToken: string;
+        commitToken: string;
+        scos: { identifier: string; cmi: Record<string, string> }[];
+      };
     };
     const onA = await player(a.url);
     const commit = await agent.postJson(onA.commitUrl, {

@@ -44,7 +44,10 @@ describe(`running the server and the CLI as processes (${TEST_DB})`, function ()
   });
 
   it('creates a user and prints a token alone from the CLI while the server runs', async () => {
-    const created = await runNode(['scripts/cli.ts', 'user:create', '--email', 'ops@example.org', '--password', 'a long enough passphrase', '--role', 'partnership-admin'], env);
+    const created = await runNode(
+      ['scripts/cli.ts', 'user:create', '--email', 'ops@example.org', '--password', 'a long enough passphrase', '--role', 'partnership-admin'],
+      env,
+    );
     expect(created.code, created.output).to.equal(0);
     const issued = await runNode(['scripts/cli.ts', 'token:create', '--email', 'ops@example.org'], env);
     expect(issued.code, issued.output).to.equal(0);
@@ -85,15 +88,27 @@ describe(`running the server and the CLI as processes (${TEST_DB})`, function ()
   });
 
   it('runs CLI commands with the server stopped, and fails clearly on bad input', async () => {
-    const ok = await runNode(['scripts/cli.ts', 'user:create', '--email', 'lead2@example.org', '--password', 'another long passphrase', '--role', 'org-lead', '--org', 'vale-police'], env);
+    const ok = await runNode(
+      ['scripts/cli.ts', 'user:create', '--email', 'lead2@example.org', '--password', 'another long passphrase', '--role', 'org-lead', '--org', 'vale-police'],
+      env,
+    );
     expect(ok.code, ok.output).to.equal(0);
-    const badRole = await runNode(['scripts/cli.ts', 'user:create', '--email', 'x@example.org', '--password', 'another long passphrase', '--role', 'superuser'], env);
+    const badRole = await runNode(
+      ['scripts/cli.ts', 'user:create', '--email', 'x@example.org', '--password', 'another long passphrase', '--role', 'superuser'],
+      env,
+    );
     expect(badRole.code).to.equal(2);
     expect(badRole.output).to.contain('Unknown role "superuser"');
-    const badOrg = await runNode(['scripts/cli.ts', 'user:create', '--email', 'y@example.org', '--password', 'another long passphrase', '--role', 'org-lead', '--org', 'nowhere'], env);
+    const badOrg = await runNode(
+      ['scripts/cli.ts', 'user:create', '--email', 'y@example.org', '--password', 'another long passphrase', '--role', 'org-lead', '--org', 'nowhere'],
+      env,
+    );
     expect(badOrg.code).to.equal(2);
     expect(badOrg.output).to.contain('No organisation with the slug "nowhere"');
-    const dup = await runNode(['scripts/cli.ts', 'user:create', '--email', 'lead2@example.org', '--password', 'another long passphrase', '--role', 'learner'], env);
+    const dup = await runNode(
+      ['scripts/cli.ts', 'user:create', '--email', 'lead2@example.org', '--password', 'another long passphrase', '--role', 'learner'],
+      env,
+    );
     expect(dup.code).to.equal(2);
     expect(dup.output).to.contain('already exists');
     const noUser = await runNode(['scripts/cli.ts', 'token:create', '--email', 'nobody@example.org'], env);

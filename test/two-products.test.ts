@@ -54,7 +54,10 @@ describe('two products in one process', () => {
     };
     expect(await wording(first)).to.not.include('Reworded in the second product');
     // The second product's framework now says something else under the same ids.
-    await sql(second, `update competencies set text = 'Reworded in the second product' where framework_id = (select id from frameworks where status = 'published')`);
+    await sql(
+      second,
+      `update competencies set text = 'Reworded in the second product' where framework_id = (select id from frameworks where status = 'published')`,
+    );
     expect([...(await wording(second))]).to.deep.equal(['Reworded in the second product']);
     expect(await wording(first)).to.not.include('Reworded in the second product');
   });
@@ -80,7 +83,9 @@ describe('two products in one process', () => {
     const versionId = rows[0].id as string;
     const title = async (server: TestServer) => (await versionContent(server.product.database.pool, versionId, server.product.database.pool))?.manifest.title;
     const firstTitle = await title(first);
-    await sql(second, `update scorm_package_versions set manifest = jsonb_set(manifest, '{title}', '"The second product’s module"') where id = $1`, [versionId]);
+    await sql(second, `update scorm_package_versions set manifest = jsonb_set(manifest, '{title}', '"The second product’s module"') where id = $1`, [
+      versionId,
+    ]);
     expect(await title(second)).to.equal('The second product’s module');
     expect(await title(first)).to.equal(firstTitle);
   });

@@ -56,7 +56,9 @@ describe('sign-in and access pages in a browser', function () {
     await visitor.goto(`${server.url}/password-reset`);
     await visitor.fill('#email', 'trainer@vale-partnership.example');
     await visitor.click('button:has-text("Send the link")');
-    const { rows } = await server.product.database.pool.query<{ text_body: string }>(`select text_body from outbound_messages where to_address = 'trainer@vale-partnership.example' order by created_at desc limit 1`);
+    const { rows } = await server.product.database.pool.query<{ text_body: string }>(
+      `select text_body from outbound_messages where to_address = 'trainer@vale-partnership.example' order by created_at desc limit 1`,
+    );
     const link = rows[0].text_body.match(/https?:\/\/\S+(\/password-reset\/[\w-]+)/)![1];
     const token = link.split('/').pop()!;
     await visitor.goto(`${server.url}${link}`);

@@ -29,7 +29,10 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
 
   /** The link in the last email sent to this address. */
   async function linkSentTo(email: string, path: string): Promise<string> {
-    const { rows } = await pool().query<{ text_body: string }>('select text_body from outbound_messages where to_address = $1 order by created_at desc limit 1', [email]);
+    const { rows } = await pool().query<{ text_body: string }>(
+      'select text_body from outbound_messages where to_address = $1 order by created_at desc limit 1',
+      [email],
+    );
     const m = rows[0]?.text_body.match(new RegExp(`https?://[^\\s]+(${path}/[\\w-]+)`));
     if (!m) throw new Error(`no ${path} link emailed to ${email}`);
     return m[1];
@@ -46,7 +49,10 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     const { email } = await addUser(server, 'trainer');
     const agent = new TestAgent(server.url);
     const before = await agent.request('GET', '/sign-in');
-    expect(before.headers.getSetCookie().find((c) => c.startsWith('dal.sid=')), 'no session before signing in').to.equal(undefined);
+    expect(
+      before.headers.getSetCookie().find((c) => c.startsWith('dal.sid=')),
+      'no session before signing in',
+    ).to.equal(undefined);
     // The sign-in form's CSRF token is in a cookie of its own until then.
     const csrfCookie = before.headers.getSetCookie().find((c) => c.startsWith('dal.csrf='));
     expect(csrfCookie).to.match(/HttpOnly/i);
@@ -73,12 +79,18 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     // A cheap hash for these two hundred: the test is about the limits, not the hashing.
     const hash = await argon2.hash(TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
     const emails = Array.from({ length: 200 }, (_, i) => `office.${i}.${Math.random().toString(36).slice(2, 6)}@valecounty.example`);
-    await pool().query(`insert into users (email, display_name, password_hash, email_verified_at) select e, 'Office worker', $2, now() from unnest($1::text[]) as e`, [emails, hash]);
+    await pool().query(
+      `insert into users (email, display_name, password_hash, email_verified_at) select e, 'Office worker', $2, now() from unnest($1::text[]) as e`,
+      [emails, hash],
+    );
     const statuses: number[] = [];
     for (let i = 0; i < emails.length; i += 10) {
       statuses.push(...(await Promise.all(emails.slice(i, i + 10).map(async (email) => (await signInStatus(email, TEST_PASSWORD)).status))));
     }
-    expect(statuses.filter((s) => s !== 302), 'sign-ins refused').to.deep.equal([]);
+    expect(
+      statuses.filter((s) => s !== 302),
+      'sign-ins refused',
+    ).to.deep.equal([]);
   });
 
   it('slows down guessing at an account without saying whether it exists, and the real person still gets in from their own browser', async () => {
@@ -135,7 +147,10 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     // Used once, the link is dead, and so is the session it was swapped into.
     expect((await agent.get(link)).status).to.equal(410);
     expect((await agent.postForm('/password-reset/new', { password: 'another fine password', confirm: 'another fine password' })).status).to.equal(410);
-    const { rows } = await pool().query(`select action from audit_log where action in ('sign-in.throttled', 'password.reset') and subject_id = (select id::text from users where email = $1)`, [email]);
+    const { rows } = await pool().query(
+      `select action from audit_log where action in ('sign-in.throttled', 'password.reset') and subject_id = (select id::text from users where email = $1)`,
+      [email],
+    );
     expect(rows.map((r) => r.action).sort()).to.deep.equal(['password.reset', 'sign-in.throttled']);
   });
 
@@ -145,7 +160,9 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     await agent.get('/password-reset');
     await agent.postForm('/password-reset', { email });
     const link = await linkSentTo(email, '/password-reset');
-    await pool().query(`update password_reset_tokens set expires_at = now() - interval '1 minute' where user_id = (select id from users where email = $1)`, [email]);
+    await pool().query(`update password_reset_tokens set expires_at = now() - interval '1 minute' where user_id = (select id from users where email = $1)`, [
+      email,
+    ]);
     expect((await agent.get(link)).status).to.equal(410);
 
     const before = await pool().query('select count(*)::int as n from outbound_messages');
@@ -177,7 +194,10 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     const accepted = await invitee.postForm('/invitations/accept', { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
     expect(accepted.status).to.equal(302);
     expect((await invitee.get('/sign-in')).status).to.equal(302);
-    const staff = await pool().query(`select o.slug from staff s join organisations o on o.id = s.organisation_id join users u on u.id = s.user_id where u.email = $1`, [email]);
+    const staff = await pool().query(
+      `select o.slug from staff s join organisations o on o.id = s.organisation_id join users u on u.id = s.user_id where u.email = $1`,
+      [email],
+    );
     expect(staff.rows.map((r) => r.slug)).to.deep.equal(['vale-county-council']);
     expect((await new TestAgent(server.url).get(link)).status).to.equal(410);
   });
@@ -209,7 +229,12 @@ describe('Local accounts: password reset, lockout, invitations, roles and the au
     const bAgent = new TestAgent(server.url);
     await bAgent.signIn(b.email);
     await bAgent.get('/invitations/new');
-    await bAgent.postForm('/invitations/new', { name: 'Bea Secret', email: 'bea.secret@valenhs.example', role: 'learner', organisationId: orgId['vale-nhs-trust'] });
+    await bAgent.postForm('/invitations/new', {
+      name: 'Bea Secret',
+      email: 'bea.secret@valenhs.example',
+      role: 'learner',
+      organisationId: orgId['vale-nhs-trust'],
+    });
     const inv = await pool().query<{ id: string }>(`select id from invitations where email = 'bea.secret@valenhs.example'`);
     const bInvitation = inv.rows[0].id;
     const bOrg = orgId['vale-nhs-trust'];

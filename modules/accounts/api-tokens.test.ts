@@ -30,7 +30,10 @@ describe(`API tokens: expiry, scope, revocation (${TEST_DB})`, function () {
   it('keeps only a hash, runs out after 90 days unless told otherwise, and stops working once expired', async () => {
     const board = (await findUserByEmail(pool(), 'board@vale-partnership.example'))!;
     const token = await createApiToken(pool(), board.id, { label: 'reporting' });
-    const { rows } = await pool().query<{ row: string; days: number }>(`select t::text as row, extract(day from expires_at - created_at)::int as days from api_tokens t where user_id = $1`, [board.id]);
+    const { rows } = await pool().query<{ row: string; days: number }>(
+      `select t::text as row, extract(day from expires_at - created_at)::int as days from api_tokens t where user_id = $1`,
+      [board.id],
+    );
     expect(rows.some((r) => r.row.includes(token) || r.row.includes(token.slice(4)))).to.equal(false);
     expect(rows.map((r) => r.days)).to.include(90);
     expect((await call(token, 'GET', '/api/v1/board/coverage')).status).to.equal(200);
@@ -72,7 +75,10 @@ describe(`API tokens: expiry, scope, revocation (${TEST_DB})`, function () {
     const visitor = new TestAgent(server.url);
     await visitor.get('/password-reset');
     await visitor.postForm('/password-reset', { email: trainer.email });
-    const { rows } = await pool().query<{ text_body: string }>('select text_body from outbound_messages where to_address = $1 order by created_at desc limit 1', [trainer.email]);
+    const { rows } = await pool().query<{ text_body: string }>(
+      'select text_body from outbound_messages where to_address = $1 order by created_at desc limit 1',
+      [trainer.email],
+    );
     const link = rows[0].text_body.match(/https?:\/\/\S+(\/password-reset\/[\w-]+)/)![1];
     await visitor.request('GET', link);
     await visitor.get('/password-reset/new');
@@ -105,7 +111,9 @@ describe(`API tokens: expiry, scope, revocation (${TEST_DB})`, function () {
     expect(page.text).to.contain('Second script').and.to.contain('Revoked');
     expect((await admin.postForm(`/admin/users/${owner.id}/api-tokens/${await tokenId(second)}/revoke`, {})).status).to.equal(302);
     expect((await call(second, 'GET', '/api/v1/organisations')).status).to.equal(401);
-    const { rows } = await pool().query<{ n: number }>(`select count(*)::int as n from audit_log where action = 'api-token.revoked' and subject_id = $1`, [owner.id]);
+    const { rows } = await pool().query<{ n: number }>(`select count(*)::int as n from audit_log where action = 'api-token.revoked' and subject_id = $1`, [
+      owner.id,
+    ]);
     expect(rows[0].n).to.equal(2);
   });
 
@@ -123,7 +131,10 @@ describe(`API tokens: expiry, scope, revocation (${TEST_DB})`, function () {
     const token = made.stdout.trim();
     expect(token).to.match(/^dal_[\w-]+$/);
     expect((await call(token, 'GET', '/api/v1/board/coverage')).status).to.equal(200);
-    const { rows } = await pool().query<{ scope: string; days: number }>(`select scope, extract(day from expires_at - created_at)::int as days from api_tokens where id = $1`, [await tokenId(token)]);
+    const { rows } = await pool().query<{ scope: string; days: number }>(
+      `select scope, extract(day from expires_at - created_at)::int as days from api_tokens where id = $1`,
+      [await tokenId(token)],
+    );
     expect(rows[0]).to.deep.equal({ scope: 'read', days: 7 });
     expect(run(['token:create', '--email', 'board@vale-partnership.example', '--scope', 'admin']).status).to.equal(2);
     const listed = run(['token:list', '--email', 'board@vale-partnership.example']);

@@ -22,7 +22,8 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   'board.headcount-declared': () => 'Declared headcount updated',
   'board.snapshot-taken': (d) => `Board figures for ${text(d.quarter)} kept as reported`,
   'board.snapshot-retaken': (d) => `Board figures for ${text(d.quarter)} taken again`,
-  'board.threshold-set': (d) => (d.threshold === null || d.threshold === undefined ? 'Small-number threshold reset to the default' : `Small-number threshold set to ${text(d.threshold)}`),
+  'board.threshold-set': (d) =>
+    d.threshold === null || d.threshold === undefined ? 'Small-number threshold reset to the default' : `Small-number threshold set to ${text(d.threshold)}`,
   'certificate.reissued': (d) => `Certificate reissued${d.reason ? `: ${text(d.reason)}` : ''}`,
   'certificate.revoked': (d) => `Certificate revoked${d.reason ? `: ${text(d.reason)}` : ''}`,
   'certificates.downloaded': (d) => `${plural(num(d.count), 'certificate')} downloaded as one zip file${d.team ? ` for team ${text(d.team)}` : ''}`,
@@ -34,7 +35,8 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   'framework.imported': (d) => `Framework document imported as draft version ${text(d.version)} (${plural(num(d.groups), 'group')})`,
   'framework.published': (d) => `Framework version ${text(d.version)} published`,
   'in-house-course.submitted': (d) => `In-house course ${d.title ? `“${text(d.title)}” ` : ''}submitted for recognition`,
-  'in-house-course.completions-recorded': (d) => `${plural(Array.isArray(d.staffIds) ? d.staffIds.length : num(d.recorded), 'completion')} of an in-house course recorded`,
+  'in-house-course.completions-recorded': (d) =>
+    `${plural(Array.isArray(d.staffIds) ? d.staffIds.length : num(d.recorded), 'completion')} of an in-house course recorded`,
   'invitation.sent': (d) => `Invitation sent to ${text(d.email)}${d.role ? ` as ${text(d.role)}` : ''}`,
   'invitation.withdrawn': () => 'Invitation withdrawn',
   'invitation.accepted': (d) => `Invitation accepted${d.role ? ` as ${text(d.role)}` : ''}`,
@@ -63,7 +65,8 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   'sso.metadata-refreshed': () => 'Single sign-on metadata fetched again',
   'staff.group-changed': (d) => {
     const by = GROUP_SOURCES[text(d.source)];
-    const change = d.from === null || d.from === undefined ? `Staff group set to ${group(d.to)}` : `Staff group changed from ${group(d.from)} to ${group(d.to)}`;
+    const change =
+      d.from === null || d.from === undefined ? `Staff group set to ${group(d.to)}` : `Staff group changed from ${group(d.from)} to ${group(d.to)}`;
     return `${change}${by ? ` by ${by}` : ''}${d.reason ? `: ${text(d.reason)}` : ''}`;
   },
   'staff.group-override': (d) => `Staff group set to ${group(d.group)} by the organisation’s lead${d.reason ? `: ${text(d.reason)}` : ''}`,

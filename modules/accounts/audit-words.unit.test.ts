@@ -3,7 +3,9 @@ import { auditSentence } from './audit-words';
 
 describe('audit log in words', () => {
   it('writes audit log entries as sentences, and an unknown one still as words', () => {
-    expect(auditSentence('staff.group-changed', { from: null, to: 2, source: 'import', reason: null })).to.equal('Staff group set to Group 2 by a staff import');
+    expect(auditSentence('staff.group-changed', { from: null, to: 2, source: 'import', reason: null })).to.equal(
+      'Staff group set to Group 2 by a staff import',
+    );
     expect(auditSentence('staff.group-changed', { from: 1, to: 2, source: 'lead-override', reason: 'Works with victims' })).to.equal(
       'Staff group changed from Group 1 to Group 2 by the organisation’s lead: Works with victims',
     );

@@ -6,7 +6,6 @@ import { defineModule } from '../../server/module';
 import { accountRoutes } from './routes';
 import { createResetToken, RESET_LINK_MINUTES } from './store';
 
-
 /** Local accounts: password reset, invitations, people and roles, and the audit log. */
 export default defineModule({
   name: 'accounts',

@@ -46,7 +46,12 @@ export function accountRoutes(ctx: ModuleContext): Router {
       limit: ctx.config.env === 'test' ? 1000 : 10,
       standardHeaders: 'draft-7',
       legacyHeaders: false,
-      handler: (_req, res) => res.status(429).render(view('message'), { title: 'Too many attempts', heading: 'Too many attempts', message: `Too many ${what} from your network. Wait 15 minutes and try again.` }),
+      handler: (_req, res) =>
+        res.status(429).render(view('message'), {
+          title: 'Too many attempts',
+          heading: 'Too many attempts',
+          message: `Too many ${what} from your network. Wait 15 minutes and try again.`,
+        }),
     });
 
   async function organisations(ids?: string[] | 'all') {
@@ -85,8 +90,15 @@ export function accountRoutes(ctx: ModuleContext): Router {
   // loses the token, so it cannot leak through history, logs or a shared
   // screen. The link itself stays good until the password is changed or it
   // expires: a mail scanner that opens links must not spend it.
-  const expiredReset = (res: express.Response) => res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
-  const resetForm = (email: string, errors?: { text: string; href: string }[]) => ({ title: 'Choose a new password', action: '/password-reset/new', email, button: 'Change password', errors });
+  const expiredReset = (res: express.Response) =>
+    res.status(410).render(view('link-expired'), { title: 'This link has expired or was already used', reset: true });
+  const resetForm = (email: string, errors?: { text: string; href: string }[]) => ({
+    title: 'Choose a new password',
+    action: '/password-reset/new',
+    email,
+    button: 'Change password',
+    errors,
+  });
 
   router.get('/password-reset/new', async (req, res) => {
     const token = req.session?.resetToken;
@@ -154,7 +166,13 @@ export function accountRoutes(ctx: ModuleContext): Router {
       checked.errors.push({ text: 'This person already has an account. Ask a partnership administrator to give them the role instead.', href: '#email' });
     }
     if (checked.errors.length || !checked.role) return res.status(400).render(view('invite'), await inviteModel(req, { form, errors: checked.errors }));
-    const invitation = await createInvitation(pool, { email: form.email, name: form.name, organisationId: checked.organisationId, role: checked.role, invitedBy: who.userId });
+    const invitation = await createInvitation(pool, {
+      email: form.email,
+      name: form.name,
+      organisationId: checked.organisationId,
+      role: checked.role,
+      invitedBy: who.userId,
+    });
     const orgName = checked.organisationId ? (await organisations([checked.organisationId]))[0]?.name : undefined;
     const partnershipName = (res.locals.partnership as { name?: string } | undefined)?.name ?? 'the partnership';
     await ctx.mailer.queue({
@@ -181,7 +199,14 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const who = caller(req);
     const withdrawn = await withdrawInvitation(pool, managedScope(who), String(req.params.id));
     if (!withdrawn) throw new NotFoundError('invitation');
-    await audit(pool, { actorUserId: who.userId, action: 'invitation.withdrawn', organisationId: withdrawn.organisationId, subjectType: 'invitation', subjectId: withdrawn.id, ip: req.ip });
+    await audit(pool, {
+      actorUserId: who.userId,
+      action: 'invitation.withdrawn',
+      organisationId: withdrawn.organisationId,
+      subjectType: 'invitation',
+      subjectId: withdrawn.id,
+      ip: req.ip,
+    });
     req.session.flash = `Invitation to ${withdrawn.email} withdrawn`;
     res.redirect('/invitations');
   });
@@ -225,7 +250,10 @@ export function accountRoutes(ctx: ModuleContext): Router {
       if (!claimed) return { problem: 'expired' as const };
       if (await findUserByEmail(client, claimed.email)) return { problem: 'exists' as const };
       // Opening the invitation's link proved the address.
-      const { rows } = await client.query<{ id: string }>('insert into users (email, display_name, password_hash, last_sign_in_at, email_verified_at) values ($1, $2, $3, now(), now()) returning id', [claimed.email, claimed.name, hash]);
+      const { rows } = await client.query<{ id: string }>(
+        'insert into users (email, display_name, password_hash, last_sign_in_at, email_verified_at) values ($1, $2, $3, now(), now()) returning id',
+        [claimed.email, claimed.name, hash],
+      );
       const userId = rows[0].id;
       await client.query('update invitations set accepted_user_id = $2 where id = $1', [claimed.id, userId]);
       if (claimed.role === 'learner' && claimed.organisationId) {
@@ -233,7 +261,15 @@ export function accountRoutes(ctx: ModuleContext): Router {
       } else {
         await grantRole(client, userId, { role: claimed.role, organisationId: claimed.organisationId }, null);
       }
-      await audit(client, { actorUserId: userId, action: 'invitation.accepted', organisationId: claimed.organisationId, subjectType: 'user', subjectId: userId, detail: { role: claimed.role }, ip: req.ip });
+      await audit(client, {
+        actorUserId: userId,
+        action: 'invitation.accepted',
+        organisationId: claimed.organisationId,
+        subjectType: 'user',
+        subjectId: userId,
+        detail: { role: claimed.role },
+        ip: req.ip,
+      });
       return { userId };
     });
     delete req.session.invitationToken;
@@ -258,7 +294,14 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const page = pageNumber(req.query.page);
     const search = str(req.query.q);
     const { users, total } = await listUsers(pool, { search, page });
-    res.render(view('users'), { title: 'People and roles', users, total, search, roleNames: ROLE_NAMES, pagination: pagination(page, total, USERS_PER_PAGE, '/admin/users', { q: search }) });
+    res.render(view('users'), {
+      title: 'People and roles',
+      users,
+      total,
+      search,
+      roleNames: ROLE_NAMES,
+      pagination: pagination(page, total, USERS_PER_PAGE, '/admin/users', { q: search }),
+    });
   });
 
   const userModel = async (id: string, extra: Record<string, unknown> = {}) => {
@@ -287,9 +330,18 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const organisationId = str(body.organisationId);
     if (organisationId && !UUID.test(organisationId)) throw new NotFoundError('organisation');
     const checked = checkRoleGrant(str(body.role), organisationId);
-    if (checked.errors.length || !checked.role) return res.status(400).render(view('user'), { ...model, errors: checked.errors, form: { role: str(body.role), organisationId } });
+    if (checked.errors.length || !checked.role)
+      return res.status(400).render(view('user'), { ...model, errors: checked.errors, form: { role: str(body.role), organisationId } });
     await grantRole(pool, id, { role: checked.role, organisationId: checked.organisationId }, who.userId);
-    await audit(pool, { actorUserId: who.userId, action: 'role.granted', organisationId: checked.organisationId, subjectType: 'user', subjectId: id, detail: { role: checked.role, email: model.user.email }, ip: req.ip });
+    await audit(pool, {
+      actorUserId: who.userId,
+      action: 'role.granted',
+      organisationId: checked.organisationId,
+      subjectType: 'user',
+      subjectId: id,
+      detail: { role: checked.role, email: model.user.email },
+      ip: req.ip,
+    });
     req.session.flash = `${model.user.displayName} is now ${ROLE_NAMES[checked.role].toLowerCase()}`;
     res.redirect(`/admin/users/${id}`);
   });
@@ -304,10 +356,21 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const grant = model.user.roles.find((r) => r.role === role && r.organisationId === organisationId);
     if (!grant) throw new NotFoundError('role');
     if (id === who.userId && grant.role === 'partnership-admin') {
-      return res.status(400).render(view('user'), { ...model, errors: [{ text: 'You cannot remove your own administrator role: ask another partnership administrator', href: '#roles' }] });
+      return res.status(400).render(view('user'), {
+        ...model,
+        errors: [{ text: 'You cannot remove your own administrator role: ask another partnership administrator', href: '#roles' }],
+      });
     }
     await revokeRole(pool, id, grant.role, grant.organisationId);
-    await audit(pool, { actorUserId: who.userId, action: 'role.revoked', organisationId: grant.organisationId, subjectType: 'user', subjectId: id, detail: { role: grant.role, email: model.user.email }, ip: req.ip });
+    await audit(pool, {
+      actorUserId: who.userId,
+      action: 'role.revoked',
+      organisationId: grant.organisationId,
+      subjectType: 'user',
+      subjectId: id,
+      detail: { role: grant.role, email: model.user.email },
+      ip: req.ip,
+    });
     req.session.flash = `${ROLE_NAMES[grant.role]} role removed from ${model.user.displayName}`;
     res.redirect(`/admin/users/${id}`);
   });
@@ -317,7 +380,14 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const id = String(req.params.id);
     const model = await userModel(id);
     await unlockUser(pool, id);
-    await audit(pool, { actorUserId: who.userId, action: 'account.unlocked', subjectType: 'user', subjectId: id, detail: { email: model.user.email }, ip: req.ip });
+    await audit(pool, {
+      actorUserId: who.userId,
+      action: 'account.unlocked',
+      subjectType: 'user',
+      subjectId: id,
+      detail: { email: model.user.email },
+      ip: req.ip,
+    });
     req.session.flash = `${model.user.displayName} can sign in again`;
     res.redirect(`/admin/users/${id}`);
   });
@@ -328,7 +398,14 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const tokenId = String(req.params.tokenId);
     const model = await userModel(id);
     if (!UUID.test(tokenId) || !(await revokeApiTokens(pool, id, 'by an administrator', tokenId))) throw new NotFoundError('API token');
-    await audit(pool, { actorUserId: who.userId, action: 'api-token.revoked', subjectType: 'user', subjectId: id, detail: { token: tokenId, email: model.user.email }, ip: req.ip });
+    await audit(pool, {
+      actorUserId: who.userId,
+      action: 'api-token.revoked',
+      subjectType: 'user',
+      subjectId: id,
+      detail: { token: tokenId, email: model.user.email },
+      ip: req.ip,
+    });
     req.session.flash = `API token of ${model.user.displayName} revoked`;
     res.redirect(`/admin/users/${id}#api-tokens`);
   });
@@ -344,7 +421,14 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const who = caller(req);
     const tokenId = String(req.params.tokenId);
     if (!UUID.test(tokenId) || !(await revokeApiTokens(pool, who.userId, 'by its owner', tokenId))) throw new NotFoundError('API token');
-    await audit(pool, { actorUserId: who.userId, action: 'api-token.revoked', subjectType: 'user', subjectId: who.userId, detail: { token: tokenId }, ip: req.ip });
+    await audit(pool, {
+      actorUserId: who.userId,
+      action: 'api-token.revoked',
+      subjectType: 'user',
+      subjectId: who.userId,
+      detail: { token: tokenId },
+      ip: req.ip,
+    });
     req.session.flash = 'API token revoked. Anything using it can no longer reach the service.';
     res.redirect('/account/api-tokens');
   });
@@ -362,7 +446,13 @@ export function accountRoutes(ctx: ModuleContext): Router {
     const page = pageNumber(req.query.page);
     const { entries, total } = errors.length
       ? { entries: [], total: 0 }
-      : await searchAudit(pool, { action: q.action || undefined, from: q.from || undefined, to: q.to || undefined, organisationId: q.organisation || undefined, page });
+      : await searchAudit(pool, {
+          action: q.action || undefined,
+          from: q.from || undefined,
+          to: q.to || undefined,
+          organisationId: q.organisation || undefined,
+          page,
+        });
     res.status(errors.length ? 400 : 200).render(view('audit'), {
       title: 'Audit log',
       q,
@@ -388,5 +478,3 @@ export function pagination(page: number, total: number, perPage: number, base: s
   };
   return { page, pages, previous: page > 1 ? href(page - 1) : undefined, next: page < pages ? href(page + 1) : undefined, show: pages > 1 };
 }
-
-

@@ -24,18 +24,23 @@ export interface InvitationForm {
  * Checks an invitation. `outOfScope` means the organisation is one the caller
  * may not manage: the route answers 404, as for any id it may not see.
  */
-export function checkInvitation(caller: Caller, form: InvitationForm): { errors: FieldError[]; outOfScope: boolean; role?: Role; organisationId: string | null } {
+export function checkInvitation(
+  caller: Caller,
+  form: InvitationForm,
+): { errors: FieldError[]; outOfScope: boolean; role?: Role; organisationId: string | null } {
   const errors: FieldError[] = [];
   const organisationId = form.organisationId || null;
   if (organisationId && !scopeIncludes(managedScope(caller), organisationId)) return { errors, outOfScope: true, organisationId };
   if (!form.name.trim()) errors.push({ text: 'Enter the person’s full name', href: '#name' });
   else if (form.name.length > 200) errors.push({ text: 'Name must be 200 characters or fewer', href: '#name' });
-  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(form.email.trim())) errors.push({ text: 'Enter an email address in the correct format, like name@example.org.uk', href: '#email' });
+  if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(form.email.trim()))
+    errors.push({ text: 'Enter an email address in the correct format, like name@example.org.uk', href: '#email' });
   const allowed = invitableRoles(caller);
   let role: Role | undefined;
   if (!isRole(form.role) || !allowed.includes(form.role)) errors.push({ text: 'Select what the person will do', href: '#role' });
   else role = form.role;
-  if (role && ORGANISATION_ROLES.includes(role) && !organisationId) errors.push({ text: `Select the organisation the ${ROLE_NAMES[role].toLowerCase()} belongs to`, href: '#organisationId' });
+  if (role && ORGANISATION_ROLES.includes(role) && !organisationId)
+    errors.push({ text: `Select the organisation the ${ROLE_NAMES[role].toLowerCase()} belongs to`, href: '#organisationId' });
   if (!hasRole(caller, 'partnership-admin') && !organisationId) errors.push({ text: 'Select the organisation the person works for', href: '#organisationId' });
   return { errors, outOfScope: false, role, organisationId };
 }
@@ -51,7 +56,8 @@ export function checkNewPassword(password: string, confirm: string, email: strin
 /** A role grant by an administrator: org-lead needs an organisation, partnership-wide roles take none. */
 export function checkRoleGrant(role: string, organisationId: string): { errors: FieldError[]; role?: Role; organisationId: string | null } {
   if (!isRole(role)) return { errors: [{ text: 'Select a role', href: '#role' }], organisationId: null };
-  if (role === 'org-lead' && !organisationId) return { errors: [{ text: 'Select the organisation the organisational lead is for', href: '#organisationId' }], organisationId: null };
+  if (role === 'org-lead' && !organisationId)
+    return { errors: [{ text: 'Select the organisation the organisational lead is for', href: '#organisationId' }], organisationId: null };
   const orgId = role === 'org-lead' || role === 'trainer' || role === 'learner' ? organisationId || null : null;
   return { errors: [], role, organisationId: orgId };
 }

@@ -23,10 +23,11 @@ export async function createResetToken(db: Queryable, userId: string): Promise<s
   );
   if (recent.rows[0].n >= RESETS_PER_HOUR) return undefined;
   const token = newToken();
-  await db.query(
-    `insert into password_reset_tokens (token_hash, user_id, expires_at) values ($1, $2, now() + make_interval(mins => $3))`,
-    [hashToken(token), userId, RESET_LINK_MINUTES],
-  );
+  await db.query(`insert into password_reset_tokens (token_hash, user_id, expires_at) values ($1, $2, now() + make_interval(mins => $3))`, [
+    hashToken(token),
+    userId,
+    RESET_LINK_MINUTES,
+  ]);
   return token;
 }
 
@@ -50,7 +51,10 @@ export async function consumeResetToken(client: PoolClient, token: string, passw
   if (!userId) return undefined;
   await client.query('update password_reset_tokens set used_at = now() where user_id = $1 and used_at is null', [userId]);
   // Opening the emailed link proves the address; the wrong-password count starts again.
-  await client.query('update users set password_hash = $2, failed_sign_ins = 0, locked_until = null, email_verified_at = coalesce(email_verified_at, now()) where id = $1', [userId, passwordHash]);
+  await client.query(
+    'update users set password_hash = $2, failed_sign_ins = 0, locked_until = null, email_verified_at = coalesce(email_verified_at, now()) where id = $1',
+    [userId, passwordHash],
+  );
   await client.query('delete from sign_in_failures where address = (select lower(email) from users where id = $1)', [userId]);
   // Tokens made while someone else may have known the password stop working.
   await client.query(`update api_tokens set revoked_at = now(), revoked_reason = 'password reset' where user_id = $1 and revoked_at is null`, [userId]);
@@ -113,7 +117,9 @@ export async function createInvitation(
 }
 
 export async function invitationForToken(db: Queryable, token: string): Promise<Invitation | undefined> {
-  const { rows } = await db.query<InvitationRow>(`${INVITATION_SELECT} where i.token_hash = $1 and i.accepted_at is null and i.expires_at > now()`, [hashToken(token)]);
+  const { rows } = await db.query<InvitationRow>(`${INVITATION_SELECT} where i.token_hash = $1 and i.accepted_at is null and i.expires_at > now()`, [
+    hashToken(token),
+  ]);
   return rows[0] ? toInvitation(rows[0]) : undefined;
 }
 
@@ -170,20 +176,26 @@ export async function listUsers(db: Queryable, options: { search?: string; page:
   const search = options.search?.trim() ? `%${options.search.trim().toLowerCase()}%` : null;
   const where = `($1::text is null or lower(u.email) like $1 or lower(u.display_name) like $1)`;
   const total = await db.query<{ n: number }>(`select count(*)::int as n from users u where ${where}`, [search]);
-  const { rows } = await db.query<{ id: string }>(
-    `select u.id from users u where ${where} order by lower(u.display_name), u.email limit $2 offset $3`,
-    [search, USERS_PER_PAGE, (options.page - 1) * USERS_PER_PAGE],
-  );
+  const { rows } = await db.query<{ id: string }>(`select u.id from users u where ${where} order by lower(u.display_name), u.email limit $2 offset $3`, [
+    search,
+    USERS_PER_PAGE,
+    (options.page - 1) * USERS_PER_PAGE,
+  ]);
   const users = await Promise.all(rows.map((r) => getUser(db, r.id)));
   return { users: users.filter((u): u is UserSummary => !!u), total: total.rows[0].n };
 }
 
 export async function getUser(db: Queryable, id: string): Promise<UserSummary | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const { rows } = await db.query<{ id: string; email: string; display_name: string; disabled: boolean; last_sign_in_at: Date | null; locked_until: Date | null; has_password: boolean }>(
-    'select id, email, display_name, disabled, last_sign_in_at, locked_until, password_hash is not null as has_password from users where id = $1',
-    [id],
-  );
+  const { rows } = await db.query<{
+    id: string;
+    email: string;
+    display_name: string;
+    disabled: boolean;
+    last_sign_in_at: Date | null;
+    locked_until: Date | null;
+    has_password: boolean;
+  }>('select id, email, display_name, disabled, last_sign_in_at, locked_until, password_hash is not null as has_password from users where id = $1', [id]);
   const u = rows[0];
   if (!u) return undefined;
   const roles = await db.query<{ role: Role; organisation_id: string | null; name: string | null }>(
@@ -203,10 +215,11 @@ export async function getUser(db: Queryable, id: string): Promise<UserSummary | 
 }
 
 export async function revokeRole(db: Queryable, userId: string, role: Role, organisationId: string | null): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `delete from user_roles where user_id = $1 and role = $2 and organisation_id is not distinct from $3`,
-    [userId, role, organisationId],
-  );
+  const { rowCount } = await db.query(`delete from user_roles where user_id = $1 and role = $2 and organisation_id is not distinct from $3`, [
+    userId,
+    role,
+    organisationId,
+  ]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -247,13 +260,24 @@ export async function searchAudit(db: Queryable, filter: AuditFilter): Promise<{
     params.push(value);
     clauses.push(sql.replace('?', `$${params.length}`));
   };
-  if (filter.action) add(filter.action.endsWith('*') ? 'a.action like ?' : 'a.action = ?', filter.action.endsWith('*') ? `${filter.action.slice(0, -1)}%` : filter.action);
+  if (filter.action)
+    add(filter.action.endsWith('*') ? 'a.action like ?' : 'a.action = ?', filter.action.endsWith('*') ? `${filter.action.slice(0, -1)}%` : filter.action);
   if (filter.from) add(`a.at >= (?::date)::timestamp at time zone 'Europe/London'`, filter.from);
   if (filter.to) add(`a.at < ((?::date) + 1)::timestamp at time zone 'Europe/London'`, filter.to);
   if (filter.organisationId) add('a.organisation_id = ?::uuid', filter.organisationId);
   const where = clauses.length ? `where ${clauses.join(' and ')}` : '';
   const total = await db.query<{ n: number }>(`select count(*)::int as n from audit_log a ${where}`, params);
-  const { rows } = await db.query<{ id: string; at: Date; email: string | null; action: string; org: string | null; subject_type: string | null; subject_id: string | null; detail: Record<string, unknown>; ip: string | null }>(
+  const { rows } = await db.query<{
+    id: string;
+    at: Date;
+    email: string | null;
+    action: string;
+    org: string | null;
+    subject_type: string | null;
+    subject_id: string | null;
+    detail: Record<string, unknown>;
+    ip: string | null;
+  }>(
     `select a.id, a.at, u.email, a.action, o.name as org, a.subject_type, a.subject_id, a.detail, a.ip
      from audit_log a left join users u on u.id = a.actor_user_id left join member_organisations o on o.id = a.organisation_id
      ${where} order by a.at desc, a.id desc limit ${AUDIT_PER_PAGE} offset ${(filter.page - 1) * AUDIT_PER_PAGE}`,
@@ -261,7 +285,17 @@ export async function searchAudit(db: Queryable, filter: AuditFilter): Promise<{
   );
   return {
     total: total.rows[0].n,
-    entries: rows.map((r) => ({ id: String(r.id), at: r.at, actorEmail: r.email, action: r.action, organisationName: r.org, subjectType: r.subject_type, subjectId: r.subject_id, detail: r.detail, ip: r.ip })),
+    entries: rows.map((r) => ({
+      id: String(r.id),
+      at: r.at,
+      actorEmail: r.email,
+      action: r.action,
+      organisationName: r.org,
+      subjectType: r.subject_type,
+      subjectId: r.subject_id,
+      detail: r.detail,
+      ip: r.ip,
+    })),
   };
 }
 

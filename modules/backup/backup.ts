@@ -41,7 +41,9 @@ export function findPgTool(tool: 'pg_dump' | 'pg_restore'): string {
       .sort((a, b) => Number(b) - Number(a));
     for (const v of versions) if (fs.existsSync(path.join(debian, v, 'bin', tool))) return path.join(debian, v, 'bin', tool);
   }
-  throw new BackupError(`${tool} was not found. Install the PostgreSQL client tools (Debian: apt-get install postgresql-client) matching your server's version.`);
+  throw new BackupError(
+    `${tool} was not found. Install the PostgreSQL client tools (Debian: apt-get install postgresql-client) matching your server's version.`,
+  );
 }
 
 function toolFailure(tool: string, err: unknown): BackupError {
@@ -143,7 +145,9 @@ export async function writeBackup(database: Database, out: string): Promise<Back
   if (await isRealPostgres(database)) {
     const tmp = `${out}.partial`;
     try {
-      await run(findPgTool('pg_dump'), ['--format=custom', '--no-owner', '--no-privileges', `--file=${tmp}`, `--dbname=${database.url}`], { maxBuffer: 16 * 1024 * 1024 });
+      await run(findPgTool('pg_dump'), ['--format=custom', '--no-owner', '--no-privileges', `--file=${tmp}`, `--dbname=${database.url}`], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
     } catch (err) {
       fs.rmSync(tmp, { force: true });
       throw err instanceof BackupError ? err : toolFailure('pg_dump', err);
@@ -190,7 +194,8 @@ async function readTableBackup(file: string): Promise<TableBackup> {
       const value = JSON.parse(line);
       if (!header) {
         if (value?.format !== BACKUP_FORMAT) throw NOT_A_BACKUP(file);
-        if (value.version !== BACKUP_VERSION) throw new BackupError(`${file} is a backup in format version ${value.version}, which this version of the product cannot read. Nothing was changed.`);
+        if (value.version !== BACKUP_VERSION)
+          throw new BackupError(`${file} is a backup in format version ${value.version}, which this version of the product cannot read. Nothing was changed.`);
         header = value;
         continue;
       }
@@ -278,7 +283,9 @@ async function restorePgDump(database: Database, file: string): Promise<BackupSu
   }
   if (!/ TABLE public schema_migrations /.test(list)) throw NOT_A_BACKUP(file);
   // The archive's own list of applied migrations, read as the SQL pg_restore would run.
-  const { stdout: migrationRows } = await run(findPgTool('pg_restore'), ['--data-only', '--table=schema_migrations', '--file=-', file], { maxBuffer: 16 * 1024 * 1024 });
+  const { stdout: migrationRows } = await run(findPgTool('pg_restore'), ['--data-only', '--table=schema_migrations', '--file=-', file], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const copy = migrationRows.split(/^COPY public\.schema_migrations .* FROM stdin;$/m)[1]?.split(/^\\\.$/m)[0] ?? '';
   const backupMigrations = copy
     .split('\n')

@@ -30,7 +30,11 @@ describe(`board coverage (${TEST_DB})`, function () {
       await agent.signIn(email, DEMO_PASSWORD);
       return agent;
     };
-    [board, admin, lead] = await Promise.all([signedIn('board@vale-partnership.example'), signedIn('admin@vale-partnership.example'), signedIn('lead@valecounty.example')]);
+    [board, admin, lead] = await Promise.all([
+      signedIn('board@vale-partnership.example'),
+      signedIn('admin@vale-partnership.example'),
+      signedIn('lead@valecounty.example'),
+    ]);
   });
   after(async () => {
     await server?.close();
@@ -103,7 +107,9 @@ describe(`board coverage (${TEST_DB})`, function () {
   it('keeps a quarter’s snapshot as reported after evidence is added and staff leave, unless an administrator retakes it (audited)', async () => {
     const asReported = (await board.getJson(`/api/v1/board/coverage?asOf=${last.end}`)).body;
     const policeInSnapshot = async () =>
-      (await pool().query(`select figures -> 'organisations' as orgs from board_snapshots where quarter = $1`, [last.id])).rows[0].orgs.find((o: { slug: string }) => o.slug === 'vale-police');
+      (await pool().query(`select figures -> 'organisations' as orgs from board_snapshots where quarter = $1`, [last.id])).rows[0].orgs.find(
+        (o: { slug: string }) => o.slug === 'vale-police',
+      );
     const keptPolice = await policeInSnapshot();
     // Back-dated evidence within the quarter, and leavers before its end: both would change a fresh computation.
     const { rows: people } = await pool().query<{ id: string }>(
@@ -195,9 +201,18 @@ describe(`board coverage (${TEST_DB})`, function () {
     await admin.postForm('/board/refresh', {});
     expect(await needsRefresh(pool(), today)).to.equal(false);
     const { rows: course } = await pool().query<{ id: string }>('select course_id as id from course_competencies limit 1');
-    const { rows: person } = await pool().query<{ id: string }>(`select id from staff where leaving_date is null and group_number is not null order by id limit 1`);
+    const { rows: person } = await pool().query<{ id: string }>(
+      `select id from staff where leaving_date is null and group_number is not null order by id limit 1`,
+    );
     await server.product.database.transaction((client) =>
-      recordCourseCompletion(client, server.product.events, { staffId: person[0].id, courseId: course[0].id, achievedOn: today, source: 'elearning', sourceRef: 'board-test', recordedBy: null }),
+      recordCourseCompletion(client, server.product.events, {
+        staffId: person[0].id,
+        courseId: course[0].id,
+        achievedOn: today,
+        source: 'elearning',
+        sourceRef: 'board-test',
+        recordedBy: null,
+      }),
     );
     expect((await pool().query('select stale from board_figures_cache')).rows[0].stale).to.equal(true);
     // Not at once (more evidence may follow), but within the job's next runs.
@@ -234,7 +249,9 @@ describe(`board coverage (${TEST_DB})`, function () {
     const csv = await board.request('GET', `/board/report/${last.id}.csv`);
     expect(csv.status).to.equal(200);
     const lines = (await csv.text()).trim().split(/\r?\n/);
-    expect(lines[0]).to.equal('level,name,group,on_system,compliant,due_soon,overdue,in_induction,not_started,compliant_percent,declared_headcount,compliant_of_declared_percent');
+    expect(lines[0]).to.equal(
+      'level,name,group,on_system,compliant,due_soon,overdue,in_induction,not_started,compliant_percent,declared_headcount,compliant_of_declared_percent',
+    );
     expect(lines.some((l) => l.startsWith('partnership,Whole partnership,all,'))).to.equal(true);
     expect((await board.request('GET', '/board/report/1999-Q1.pdf')).status).to.equal(404);
   });

@@ -72,7 +72,9 @@ function stackedBars(title: string, rows: StackedRow[], layout: Layout): string 
   STACKED_LEGEND.forEach(([name, colour], i) => {
     const lx = labelWidth + (i < 3 ? i * (narrow ? 96 : 100) : 0);
     const ly = i < 3 ? 6 : 28;
-    parts.push(`<rect x="${lx}" y="${ly}" width="14" height="14" fill="${colour}"/><text x="${lx + 18}" y="${ly + 12}" font-size="13" fill="#0b0c0c">${esc(name)}</text>`);
+    parts.push(
+      `<rect x="${lx}" y="${ly}" width="14" height="14" fill="${colour}"/><text x="${lx + 18}" y="${ly + 12}" font-size="13" fill="#0b0c0c">${esc(name)}</text>`,
+    );
   });
   rows.forEach((r, i) => {
     const y = top + i * rowHeight + (barTop - 4);
@@ -84,11 +86,17 @@ function stackedBars(title: string, rows: StackedRow[], layout: Layout): string 
     );
     parts.push(`<rect x="${labelWidth}" y="${y + 4}" width="${barWidth}" height="20" fill="${COLOURS.other}"/>`);
     if (r.empty || r.compliant == null) {
-      parts.push(`<text x="${labelWidth + 8}" y="${y + 18}" font-size="13" fill="#0b0c0c">${r.empty ? 'no staff' : `${WITHHELD} withheld to protect individuals`}</text>`);
+      parts.push(
+        `<text x="${labelWidth + 8}" y="${y + 18}" font-size="13" fill="#0b0c0c">${r.empty ? 'no staff' : `${WITHHELD} withheld to protect individuals`}</text>`,
+      );
       return;
     }
     let x = labelWidth;
-    for (const [value, colour] of [[r.compliant, COLOURS.compliant], [r.dueSoon, COLOURS.dueSoon], [r.overdue, COLOURS.overdue]] as const) {
+    for (const [value, colour] of [
+      [r.compliant, COLOURS.compliant],
+      [r.dueSoon, COLOURS.dueSoon],
+      [r.overdue, COLOURS.overdue],
+    ] as const) {
       if (value == null || value <= 0) continue;
       const w = Math.round((Math.min(value, 100) / 100) * barWidth);
       parts.push(`<rect x="${x}" y="${y + 4}" width="${w}" height="20" fill="${colour}"/>`);
@@ -134,7 +142,9 @@ function trendBars(title: string, points: TrendPoint[], layout: Layout): string 
       const h = Math.round((Math.min(p.value, 100) / 100) * chartHeight);
       parts.push(`<rect x="${x}" y="${top + chartHeight - h}" width="${barWidth}" height="${h}" fill="${COLOURS.trend}"/>`);
     }
-    parts.push(`<text x="${x + barWidth / 2}" y="${top + chartHeight - (typeof p.value === 'number' ? p.value : 0) * (chartHeight / 100) - 4}" font-size="12" text-anchor="middle" fill="#0b0c0c">${pct(p.value)}</text>`);
+    parts.push(
+      `<text x="${x + barWidth / 2}" y="${top + chartHeight - (typeof p.value === 'number' ? p.value : 0) * (chartHeight / 100) - 4}" font-size="12" text-anchor="middle" fill="#0b0c0c">${pct(p.value)}</text>`,
+    );
     // "2026 Q3" on two lines on a phone, so nine quarters fit side by side.
     const [first, ...rest] = p.label.split(' ');
     parts.push(

@@ -44,7 +44,14 @@ export function commentary(previous: BoardView | null, current: BoardView, limit
     if (c) changes.push(c);
   };
   push(compliantChange('Whole partnership', previous.partnership.total, current.partnership.total));
-  for (const g of current.partnership.groups) push(compliantChange(g.label, previous.partnership.groups.find((p) => p.label === g.label), g));
+  for (const g of current.partnership.groups)
+    push(
+      compliantChange(
+        g.label,
+        previous.partnership.groups.find((p) => p.label === g.label),
+        g,
+      ),
+    );
   for (const s of current.sectors) push(compliantChange(`${s.name} sector`, previous.sectors.find((p) => p.key === s.key)?.total, s.total));
   for (const o of current.organisations) push(compliantChange(o.name, previous.organisations.find((p) => p.key === o.key)?.total, o.total));
   const [whole, ...rest] = changes;

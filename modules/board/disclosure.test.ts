@@ -65,7 +65,9 @@ describe(`board figures against an attacker with a linear-programming solver (${
       if (csv.status === 200 && day) addCsv(day, await csv.text(), names);
     }
     // The pages and the PDF carry the same figures; the attacker checks they give nothing more away.
-    const pages = await Promise.all(['/board', '/board/sectors', '/board/organisations', `/board?quarter=${last.id}`, `/board/organisations?quarter=${earlier.id}`].map((u) => board.get(u)));
+    const pages = await Promise.all(
+      ['/board', '/board/sectors', '/board/organisations', `/board?quarter=${last.id}`, `/board/organisations?quarter=${earlier.id}`].map((u) => board.get(u)),
+    );
     const pdf = await board.request('GET', `/board/report/${last.id}.pdf`);
     const file = path.join(tmp, 'report.pdf');
     fs.writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
@@ -121,11 +123,10 @@ describe(`board figures against an attacker with a linear-programming solver (${
       `select c.id, c.group_number from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published'`,
     );
     for (let i = 0; i < 24; i++) {
-      const { rows: org } = await pool().query<{ id: string }>(`insert into organisations (slug, name, sector, in_area) values ($1, $2, $3, true) returning id`, [
-        `small-${i}`,
-        `Small Organisation ${i}`,
-        pick(sectors),
-      ]);
+      const { rows: org } = await pool().query<{ id: string }>(
+        `insert into organisations (slug, name, sector, in_area) values ($1, $2, $3, true) returning id`,
+        [`small-${i}`, `Small Organisation ${i}`, pick(sectors)],
+      );
       const people = 1 + Math.floor(random() * 7);
       for (let p = 0; p < people; p++) {
         const group = 1 + Math.floor(random() * 4);

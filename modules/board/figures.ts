@@ -71,7 +71,9 @@ export async function loadDeclared(pool: Pool): Promise<Map<string, Record<strin
 export async function computeFigures(pool: Pool, asOf: string, periodStart: string, now = new Date()): Promise<RawFigures> {
   const [framework, orgs, declared] = await Promise.all([
     loadPublishedFramework(pool),
-    pool.query<{ id: string; slug: string; name: string; sector: string; in_area: boolean }>('select id, slug, name, sector, in_area from member_organisations order by name'),
+    pool.query<{ id: string; slug: string; name: string; sector: string; in_area: boolean }>(
+      'select id, slug, name, sector, in_area from member_organisations order by name',
+    ),
     loadDeclared(pool),
   ]);
   const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);

@@ -34,7 +34,6 @@ import {
 import { isValidThreshold, MAX_THRESHOLD, MIN_THRESHOLD, ROUNDING_BASE, type ShownFigure, type ShownPercent, WITHHELD } from './suppression';
 import type { BoardView, EntityFigures } from './view';
 
-
 /**
  * The figures as the API returns them: every count is a number (0, or rounded
  * to the nearest 5) or null when withheld, and each row lists in `withheld`
@@ -82,7 +81,11 @@ export function coverageJson(bf: BoardFigures, requestedAsOf?: string) {
     organisations: v.organisations.map((o) => ({ slug: o.key.replace('org:', ''), name: o.name, sector: o.sector, inArea: o.inArea, ...entity(o) })),
     elearning: {
       completions: count(v.elearning.completions),
-      byCourse: v.elearning.byCourse.map((c) => ({ title: c.title, completions: count(c.completions), withheld: c.completions === WITHHELD ? ['completions'] : [] })),
+      byCourse: v.elearning.byCourse.map((c) => ({
+        title: c.title,
+        completions: count(c.completions),
+        withheld: c.completions === WITHHELD ? ['completions'] : [],
+      })),
       withheld: v.elearning.completions === WITHHELD ? ['completions'] : [],
     },
     faceToFace: {
@@ -99,7 +102,13 @@ function chartValue(p: ShownPercent): number | null {
 }
 
 function chartRows(entities: { name: string; total: EntityFigures['total'] }[]) {
-  return entities.map((e) => ({ label: e.name, empty: e.total.onSystem === 0, compliant: chartValue(e.total.compliantPercent), dueSoon: chartValue(e.total.dueSoonPercent), overdue: chartValue(e.total.overduePercent) }));
+  return entities.map((e) => ({
+    label: e.name,
+    empty: e.total.onSystem === 0,
+    compliant: chartValue(e.total.compliantPercent),
+    dueSoon: chartValue(e.total.dueSoonPercent),
+    overdue: chartValue(e.total.overduePercent),
+  }));
 }
 
 /**
@@ -179,7 +188,10 @@ function routes(ctx: ModuleContext) {
     const [snapshots, points] = await Promise.all([listSnapshots(reads), trend(reads, v.threshold)]);
     const isAdmin = may(req.caller, can.administerPartnership);
     const quarterQuery = figures.quarter ? `?quarter=${figures.quarter}` : '';
-    const trendPoints = [...points.map((p) => ({ label: p.label, value: p.value })), ...(figures.source === 'current' ? [{ label: 'Now', value: v.partnership.total.compliantPercent }] : [])];
+    const trendPoints = [
+      ...points.map((p) => ({ label: p.label, value: p.value })),
+      ...(figures.source === 'current' ? [{ label: 'Now', value: v.partnership.total.compliantPercent }] : []),
+    ];
     // Today's figures compare with the last quarter reported; a quarter's with the one before it.
     const shownAt = figures.quarter ? points.findIndex((p) => p.quarter === figures.quarter) : points.length;
     const previous = shownAt > 0 ? points[shownAt - 1] : undefined;
@@ -193,7 +205,10 @@ function routes(ctx: ModuleContext) {
       quarterLabel: figures.quarter ? parseQuarter(figures.quarter)?.label : undefined,
       quarterQuery,
       snapshots: snapshots.map((s) => ({ ...s, label: parseQuarter(s.quarter)?.label, current: s.quarter === figures.quarter })),
-      groupChart: stackedBarChart('Share of staff compliant, due soon and overdue by staff group', chartRows([{ name: 'All groups', total: v.partnership.total }, ...v.partnership.groups.map((g) => ({ name: g.label, total: g }))])),
+      groupChart: stackedBarChart(
+        'Share of staff compliant, due soon and overdue by staff group',
+        chartRows([{ name: 'All groups', total: v.partnership.total }, ...v.partnership.groups.map((g) => ({ name: g.label, total: g }))]),
+      ),
       trendChart: trendPoints.length > 1 ? trendChart('Share of staff compliant across the partnership, by quarter', trendPoints) : undefined,
       trendPoints,
       entities: page === 'sectors' ? v.sectors : v.organisations,
@@ -205,7 +220,10 @@ function routes(ctx: ModuleContext) {
       entitiesChart:
         page === 'overview'
           ? undefined
-          : stackedBarChart(page === 'sectors' ? 'Share compliant, due soon and overdue by sector' : 'Share compliant, due soon and overdue by organisation', chartRows(page === 'sectors' ? v.sectors : v.organisations)),
+          : stackedBarChart(
+              page === 'sectors' ? 'Share compliant, due soon and overdue by sector' : 'Share compliant, due soon and overdue by organisation',
+              chartRows(page === 'sectors' ? v.sectors : v.organisations),
+            ),
       isAdmin,
       lastEnded: lastEndedQuarter(londonToday()),
       minThreshold: MIN_THRESHOLD,
@@ -236,10 +254,15 @@ function routes(ctx: ModuleContext) {
       : q.end >= today
         ? `${q.id} has not ended yet; its snapshot can be taken from the day after ${q.end}`
         : undefined;
-    if (problem || !q) return renderBoard(req, res.status(400), 'overview', { errors: [{ text: problem ?? '', href: '#quarter' }], values: { quarter: entered } });
+    if (problem || !q)
+      return renderBoard(req, res.status(400), 'overview', { errors: [{ text: problem ?? '', href: '#quarter' }], values: { quarter: entered } });
     const retake = req.body.retake === 'yes';
     const written = await takeSnapshot(pool, q, { userId: caller(req).userId, ip: req.ip, retake });
-    req.session.flash = written ? (retake ? `Snapshot for ${q.id} taken again (recorded in the audit log)` : `Snapshot for ${q.id} taken`) : `${q.id} already has a snapshot; it was left as reported`;
+    req.session.flash = written
+      ? retake
+        ? `Snapshot for ${q.id} taken again (recorded in the audit log)`
+        : `Snapshot for ${q.id} taken`
+      : `${q.id} already has a snapshot; it was left as reported`;
     res.redirect(`/board?quarter=${q.id}`);
   });
 
@@ -265,7 +288,10 @@ function routes(ctx: ModuleContext) {
       sendCsv(res, `board-report-${m[1]}.csv`, BOARD_CSV_HEADER, boardCsvRows(report.view));
       return;
     }
-    res.type('application/pdf').attachment(`board-report-${m[1]}.pdf`).send(await renderBoardReportPdf(report, pool));
+    res
+      .type('application/pdf')
+      .attachment(`board-report-${m[1]}.pdf`)
+      .send(await renderBoardReportPdf(report, pool));
   });
 
   const licensing = async () => {
@@ -290,8 +316,26 @@ function routes(ctx: ModuleContext) {
     sendCsv(
       res,
       'licensing.csv',
-      ['organisation', 'slug', 'licence_status', 'licence_starts_on', 'licence_ends_on', 'seats', 'seats_used', ...periods.map((p) => `active_learners_${p.id}`)],
-      rows.map((r) => [r.name, r.slug, r.licenceStatus, r.licenceStartsOn ?? '', r.licenceEndsOn ?? '', r.seats ?? '', r.seatsUsed, ...periods.map((p) => r.activeLearners[p.id])]),
+      [
+        'organisation',
+        'slug',
+        'licence_status',
+        'licence_starts_on',
+        'licence_ends_on',
+        'seats',
+        'seats_used',
+        ...periods.map((p) => `active_learners_${p.id}`),
+      ],
+      rows.map((r) => [
+        r.name,
+        r.slug,
+        r.licenceStatus,
+        r.licenceStartsOn ?? '',
+        r.licenceEndsOn ?? '',
+        r.seats ?? '',
+        r.seatsUsed,
+        ...periods.map((p) => r.activeLearners[p.id]),
+      ]),
     );
   });
 
@@ -304,9 +348,20 @@ function routes(ctx: ModuleContext) {
   const headcountPage = async (req: Request, res: Response, locals: { errors?: { text: string; href: string }[]; values?: Record<string, string> } = {}) => {
     const org = await headcountOrg(req);
     const scope = managedScope(caller(req));
-    const [framework, declared, onSystem] = await Promise.all([loadPublishedFramework(pool), declaredHeadcount(pool, scope, org.id), onSystemByGroup(pool, scope, org.id, londonToday())]);
+    const [framework, declared, onSystem] = await Promise.all([
+      loadPublishedFramework(pool),
+      declaredHeadcount(pool, scope, org.id),
+      onSystemByGroup(pool, scope, org.id, londonToday()),
+    ]);
     const groups = [...new Set(framework.groups.map((g) => g.number))].sort((a, b) => a - b);
-    const values = locals.values ?? Object.fromEntries((declared ?? []).flatMap((d) => [[`staff${d.groupNumber}`, String(d.staff)], [`volunteers${d.groupNumber}`, String(d.volunteers)]]));
+    const values =
+      locals.values ??
+      Object.fromEntries(
+        (declared ?? []).flatMap((d) => [
+          [`staff${d.groupNumber}`, String(d.staff)],
+          [`volunteers${d.groupNumber}`, String(d.volunteers)],
+        ]),
+      );
     res.render(ctx.view('headcount'), {
       title: `Declared headcount: ${org.name}`,
       org,
@@ -343,7 +398,15 @@ function routes(ctx: ModuleContext) {
     const { rows, errors } = validateHeadcount(req.body, groups);
     if (errors.length) {
       res.status(400);
-      return headcountPage(req, res, { errors, values: Object.fromEntries(groups.flatMap((g) => [[`staff${g}`, String(req.body[`staff${g}`] ?? '')], [`volunteers${g}`, String(req.body[`volunteers${g}`] ?? '')]])) });
+      return headcountPage(req, res, {
+        errors,
+        values: Object.fromEntries(
+          groups.flatMap((g) => [
+            [`staff${g}`, String(req.body[`staff${g}`] ?? '')],
+            [`volunteers${g}`, String(req.body[`volunteers${g}`] ?? '')],
+          ]),
+        ),
+      });
     }
     await declareHeadcount(pool, managedScope(caller(req)), org.id, rows, { userId: caller(req).userId, ip: req.ip });
     req.session.flash = `Headcount for ${org.name} saved`;

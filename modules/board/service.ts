@@ -90,7 +90,12 @@ export async function trend(pool: Pool, threshold: number, upTo?: string): Promi
   return snaps.map((s) => ({ quarter: s.quarter, label: s.quarter.replace('-', ' '), value: trendValues.get(idOf(s)) ?? null }));
 }
 
-export async function boardReport(pool: Pool, configuredThreshold: number | undefined, quarterId: string, partnershipName: string): Promise<BoardReport | null> {
+export async function boardReport(
+  pool: Pool,
+  configuredThreshold: number | undefined,
+  quarterId: string,
+  partnershipName: string,
+): Promise<BoardReport | null> {
   const q = parseQuarter(quarterId);
   if (!q) return null;
   const threshold = await suppressionThreshold(pool, configuredThreshold);

@@ -48,7 +48,9 @@ export async function markStale(db: Db): Promise<void> {
 
 /** Whether the kept figures need working out again: missing, marked stale a while ago, older than an hour, or from another day. */
 export async function needsRefresh(db: Db, today: string, now = new Date()): Promise<boolean> {
-  const { rows } = await db.query<{ stale: boolean; computed_at: Date; as_of: string }>(`select stale, computed_at, figures->>'asOf' as as_of from board_figures_cache where id = 1`);
+  const { rows } = await db.query<{ stale: boolean; computed_at: Date; as_of: string }>(
+    `select stale, computed_at, figures->>'asOf' as as_of from board_figures_cache where id = 1`,
+  );
   const row = rows[0];
   if (!row) return true;
   const age = now.getTime() - new Date(row.computed_at).getTime();
@@ -92,15 +94,34 @@ export async function takeSnapshot(pool: Pool, q: Quarter, by: { userId: string 
   if (existing && !by.retake) return false;
   const figures = await computeFigures(pool, q.end, q.start);
   if (existing) {
-    await pool.query('update board_snapshots set figures = $2, taken_at = now(), taken_by = $3, retakes = retakes + 1 where quarter = $1', [q.id, JSON.stringify(figures), by.userId]);
-    await audit(pool, { actorUserId: by.userId, action: 'board.snapshot-retaken', subjectType: 'board-snapshot', subjectId: q.id, detail: { quarter: q.id, previousComputedAt: existing.computedAt }, ip: by.ip });
+    await pool.query('update board_snapshots set figures = $2, taken_at = now(), taken_by = $3, retakes = retakes + 1 where quarter = $1', [
+      q.id,
+      JSON.stringify(figures),
+      by.userId,
+    ]);
+    await audit(pool, {
+      actorUserId: by.userId,
+      action: 'board.snapshot-retaken',
+      subjectType: 'board-snapshot',
+      subjectId: q.id,
+      detail: { quarter: q.id, previousComputedAt: existing.computedAt },
+      ip: by.ip,
+    });
     return true;
   }
   const { rowCount } = await pool.query(
     'insert into board_snapshots (quarter, period_end, figures, taken_by) values ($1, $2, $3, $4) on conflict (quarter) do nothing',
     [q.id, q.end, JSON.stringify(figures), by.userId],
   );
-  if (rowCount) await audit(pool, { actorUserId: by.userId, action: 'board.snapshot-taken', subjectType: 'board-snapshot', subjectId: q.id, detail: { quarter: q.id }, ip: by.ip });
+  if (rowCount)
+    await audit(pool, {
+      actorUserId: by.userId,
+      action: 'board.snapshot-taken',
+      subjectType: 'board-snapshot',
+      subjectId: q.id,
+      detail: { quarter: q.id },
+      ip: by.ip,
+    });
   return !!rowCount;
 }
 
@@ -151,13 +172,26 @@ export async function declareHeadcount(
         [organisationId, r.groupNumber, r.staff, r.volunteers, by.userId],
       );
     }
-    await audit(client, { actorUserId: by.userId, action: 'board.headcount-declared', organisationId, subjectType: 'organisation', subjectId: organisationId, detail: { groups: rows }, ip: by.ip });
+    await audit(client, {
+      actorUserId: by.userId,
+      action: 'board.headcount-declared',
+      organisationId,
+      subjectType: 'organisation',
+      subjectId: organisationId,
+      detail: { groups: rows },
+      ip: by.ip,
+    });
     await markStale(client);
   });
 }
 
 /** On-system headcount by group, for the declaration form (current staff, not leavers). */
-export async function onSystemByGroup(db: Db, scope: OrganisationScope, organisationId: string, today: string): Promise<Map<number, { staff: number; volunteers: number }>> {
+export async function onSystemByGroup(
+  db: Db,
+  scope: OrganisationScope,
+  organisationId: string,
+  today: string,
+): Promise<Map<number, { staff: number; volunteers: number }>> {
   const out = new Map<number, { staff: number; volunteers: number }>();
   if (!scopeIncludes(scope, organisationId)) return out;
   const { rows } = await db.query<{ group_number: number; staff: number; volunteers: number }>(
@@ -235,7 +269,12 @@ export async function licensingFigures(pool: Pool, periods: Period[], today: str
  * self-assessment agrees with the board report. Absent quarters (none taken,
  * or the organisation not in it) are simply missing from the map.
  */
-export async function organisationSnapshots(pool: Pool, scope: OrganisationScope, organisation: { id: string; slug: string }, periodEnds: string[]): Promise<Map<string, unknown>> {
+export async function organisationSnapshots(
+  pool: Pool,
+  scope: OrganisationScope,
+  organisation: { id: string; slug: string },
+  periodEnds: string[],
+): Promise<Map<string, unknown>> {
   if (!scopeIncludes(scope, organisation.id)) return new Map();
   const { rows } = await pool.query<{ period_end: string; entry: unknown }>(
     `select period_end::text as period_end,

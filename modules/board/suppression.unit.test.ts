@@ -30,13 +30,27 @@ describe('disclosure control: small counts withheld, every other count rounded t
 
   it('by property: changing any withheld count within its band changes no figure the board sees, so nothing can work it out', () => {
     const cell = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 40 }));
-    const orgArb = fc.record({ sector: fc.constantFrom('police', 'health', 'voluntary'), g1: fc.array(cell, { minLength: 5, maxLength: 5 }), g2: fc.array(cell, { minLength: 5, maxLength: 5 }), declared: fc.option(fc.tuple(cell, cell)) });
+    const orgArb = fc.record({
+      sector: fc.constantFrom('police', 'health', 'voluntary'),
+      g1: fc.array(cell, { minLength: 5, maxLength: 5 }),
+      g2: fc.array(cell, { minLength: 5, maxLength: 5 }),
+      declared: fc.option(fc.tuple(cell, cell)),
+    });
     fc.assert(
       fc.property(fc.array(orgArb, { minLength: 1, maxLength: 6 }), fc.nat(), fc.constantFrom(3, 4, 5, 9, 10), (orgs, pickRaw, t) => {
         const status = ['compliant', 'dueSoon', 'overdue', 'inInduction', 'notStarted'] as const;
         const build = (o: (typeof orgs)[number]) => Object.fromEntries(status.map((s, i) => [s, o.g1[i]])) as Partial<GroupCounts>;
         const make = (list: typeof orgs) =>
-          raw(list.map((o, i) => org(`o${i}`, o.sector, { 1: build(o), 2: Object.fromEntries(status.map((s, j) => [s, o.g2[j]])) }, o.declared ? { 1: o.declared[0], 2: o.declared[1] } : {})));
+          raw(
+            list.map((o, i) =>
+              org(
+                `o${i}`,
+                o.sector,
+                { 1: build(o), 2: Object.fromEntries(status.map((s, j) => [s, o.g2[j]])) },
+                o.declared ? { 1: o.declared[0], 2: o.declared[1] } : {},
+              ),
+            ),
+          );
         const view = buildBoardView(make(orgs), t);
         // Every withheld finest count, moved to each other value of its band.
         const small: [number, 'g1' | 'g2', number][] = [];
@@ -94,7 +108,13 @@ function raw(organisations: OrganisationFigures[]): RawFigures {
     computedAt: '2026-10-01T02:00:00Z',
     groups: [1, 2],
     organisations,
-    elearning: { completions: 23, byCourse: [{ title: 'Awareness', completions: 20 }, { title: 'Responder', completions: 3 }] },
+    elearning: {
+      completions: 23,
+      byCourse: [
+        { title: 'Awareness', completions: 20 },
+        { title: 'Responder', completions: 3 },
+      ],
+    },
     faceToFace: { sessionsRun: 4, placesFilled: 60, agenciesRepresented: 5 },
   };
 }
@@ -140,15 +160,33 @@ describe('board figures', () => {
   });
 
   it('counts an organisation with no declaration at its on-system headcount in the partnership’s declared figure', () => {
-    const view = buildBoardView(raw([org('a', 'police', { 1: { compliant: 10 }, 2: { compliant: 10 } }, { 1: 20, 2: 20 }), org('b', 'health', { 1: { compliant: 10 }, 2: { compliant: 10 } })]), 5);
+    const view = buildBoardView(
+      raw([
+        org('a', 'police', { 1: { compliant: 10 }, 2: { compliant: 10 } }, { 1: 20, 2: 20 }),
+        org('b', 'health', { 1: { compliant: 10 }, 2: { compliant: 10 } }),
+      ]),
+      5,
+    );
     expect(view.organisations[1].total.declared).to.equal(null);
     expect(view.partnership.total.declared).to.equal(60);
     expect(view.undeclared).to.deep.equal(['b']);
   });
 
   it('writes a commentary of the biggest changes from figures the board may see', () => {
-    const before = buildBoardView(raw([org('council', 'local-authority', { 1: { compliant: 40, overdue: 60 }, 2: { compliant: 50, overdue: 50 } }), org('police', 'police', { 1: { compliant: 90, overdue: 10 }, 2: { compliant: 52, overdue: 48 } })]), 5);
-    const after = buildBoardView(raw([org('council', 'local-authority', { 1: { compliant: 70, overdue: 30 }, 2: { compliant: 50, overdue: 50 } }), org('police', 'police', { 1: { compliant: 85, overdue: 15 }, 2: { compliant: 52, overdue: 48 } })]), 5);
+    const before = buildBoardView(
+      raw([
+        org('council', 'local-authority', { 1: { compliant: 40, overdue: 60 }, 2: { compliant: 50, overdue: 50 } }),
+        org('police', 'police', { 1: { compliant: 90, overdue: 10 }, 2: { compliant: 52, overdue: 48 } }),
+      ]),
+      5,
+    );
+    const after = buildBoardView(
+      raw([
+        org('council', 'local-authority', { 1: { compliant: 70, overdue: 30 }, 2: { compliant: 50, overdue: 50 } }),
+        org('police', 'police', { 1: { compliant: 85, overdue: 15 }, 2: { compliant: 52, overdue: 48 } }),
+      ]),
+      5,
+    );
     const text = commentary(before, after);
     expect(text[0]).to.equal('Whole partnership: the share compliant rose from 57% to 64% (up 7 percentage points).');
     // Biggest first: the council (and its sector) moved 15 points, Group 1 13.
@@ -169,8 +207,12 @@ describe('board dates and forms', () => {
     expect(quarterEndingOn('2026-03-31')?.id).to.equal('2026-Q1');
     expect(quarterEndingOn('2026-03-30')).to.equal(null);
     expect(parseAsOf('2026-02-30', '2026-11-23')).to.deep.equal({ error: 'asOf 2026-02-30 is not a real date.' });
-    expect(parseAsOf('31/03/2026', '2026-11-23')).to.have.property('error').that.match(/YYYY-MM-DD/);
-    expect(parseAsOf('2027-01-01', '2026-11-23')).to.have.property('error').that.match(/in the future/);
+    expect(parseAsOf('31/03/2026', '2026-11-23'))
+      .to.have.property('error')
+      .that.match(/YYYY-MM-DD/);
+    expect(parseAsOf('2027-01-01', '2026-11-23'))
+      .to.have.property('error')
+      .that.match(/in the future/);
     expect(parseAsOf('2026-03-31', '2026-11-23')).to.deep.equal({ date: '2026-03-31' });
   });
 

@@ -26,14 +26,23 @@ describe('certificate pages in a browser', function () {
     server = await startTestServer({ demo: true });
     const pool = server.product.database.pool;
     const { rows: staff } = await pool.query<{ id: string }>(`select id from staff where email = 'learner@valecounty.example'`);
-    const { rows: course } = await pool.query<{ id: string }>(`insert into courses (slug, title, delivery) values ('awareness', 'Domestic abuse awareness', 'elearning') returning id`);
+    const { rows: course } = await pool.query<{ id: string }>(
+      `insert into courses (slug, title, delivery) values ('awareness', 'Domestic abuse awareness', 'elearning') returning id`,
+    );
     await pool.query(
       `insert into course_competencies (course_id, competency_lineage)
        select $1, c.lineage from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 1`,
       [course[0].id],
     );
     await server.product.database.transaction((client) =>
-      recordCourseCompletion(client, server.product.events, { staffId: staff[0].id, courseId: course[0].id, achievedOn: todayInLondon(), source: 'elearning', sourceRef: 'a1', recordedBy: null }),
+      recordCourseCompletion(client, server.product.events, {
+        staffId: staff[0].id,
+        courseId: course[0].id,
+        achievedOn: todayInLondon(),
+        source: 'elearning',
+        sourceRef: 'a1',
+        recordedBy: null,
+      }),
     );
     certificate = (await pool.query<{ id: string; code: string }>(`select id, code from certificates where kind = 'course'`)).rows[0];
     browser = await launchBrowser();

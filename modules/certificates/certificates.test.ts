@@ -38,7 +38,14 @@ describe('certificates', function () {
   let ref = 0;
   const complete = (staffId: string, courseId: string, achievedOn: string) =>
     server.product.database.transaction((client) =>
-      recordCourseCompletion(client, server.product.events, { staffId, courseId, achievedOn, source: 'elearning', sourceRef: `attempt-${++ref}`, recordedBy: null }),
+      recordCourseCompletion(client, server.product.events, {
+        staffId,
+        courseId,
+        achievedOn,
+        source: 'elearning',
+        sourceRef: `attempt-${++ref}`,
+        recordedBy: null,
+      }),
     );
   const certificatesOf = async (staffId: string) =>
     (await pool().query<Row>('select * from certificates where staff_id = $1 and replaced_by is null order by created_at', [staffId])).rows;
@@ -60,7 +67,10 @@ describe('certificates', function () {
     learnerStaffId = staff[0].id;
     colleagueStaffId = staff[1].id;
     const course = async (slug: string, title: string, groups: number[]) => {
-      const { rows } = await pool().query<{ id: string }>(`insert into courses (slug, title, delivery) values ($1, $2, 'elearning') returning id`, [slug, title]);
+      const { rows } = await pool().query<{ id: string }>(`insert into courses (slug, title, delivery) values ($1, $2, 'elearning') returning id`, [
+        slug,
+        title,
+      ]);
       await pool().query(
         `insert into course_competencies (course_id, competency_lineage)
          select $1, c.lineage from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = any($2::int[])`,
@@ -192,11 +202,26 @@ describe('certificates', function () {
     expect(json.body).to.deep.equal({
       outcome: 'valid',
       message: 'This certificate is valid.',
-      certificate: { name: 'Sam Taylor', achievement: 'Responding to domestic abuse', issuedOn: cert.issued_on, expiresOn: cert.expires_on, issuedBy: 'Vale Domestic Abuse Partnership (demo)' },
+      certificate: {
+        name: 'Sam Taylor',
+        achievement: 'Responding to domestic abuse',
+        issuedOn: cert.issued_on,
+        expiresOn: cert.expires_on,
+        issuedBy: 'Vale Domestic Abuse Partnership (demo)',
+      },
     });
     const page = (await visitor.get(`/verify?code=${cert.code}`)).text;
     expect(page).to.include('Sam Taylor');
-    for (const secret of [person.email, person.staff_number, person.organisation_id, person.organisation_name, learnerStaffId, cert.id, 'Housing officer', 'Frontline services']) {
+    for (const secret of [
+      person.email,
+      person.staff_number,
+      person.organisation_id,
+      person.organisation_name,
+      learnerStaffId,
+      cert.id,
+      'Housing officer',
+      'Frontline services',
+    ]) {
       expect(page, secret).not.to.include(secret);
       expect(JSON.stringify(json.body), secret).not.to.include(secret);
     }
@@ -275,7 +300,10 @@ describe('certificates', function () {
     );
     expect(names).to.have.length(expected[0].n);
     expect(names.filter((n) => n.startsWith('sam-taylor-reid-responding-to-domestic-abuse-'))).to.have.length(1);
-    expect(names.some((n) => n.startsWith('sam-taylor-group-2-responder-level-')), names.join()).to.equal(true);
+    expect(
+      names.some((n) => n.startsWith('sam-taylor-group-2-responder-level-')),
+      names.join(),
+    ).to.equal(true);
     expect(names.every((n) => n.endsWith('.pdf'))).to.equal(true);
   });
 

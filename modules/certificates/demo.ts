@@ -20,7 +20,15 @@ export async function seedDemoCertificates(ctx: ModuleContext): Promise<void> {
   const today = todayInLondon();
   const [framework, { rows: people }, { rows: evidence }] = await Promise.all([
     publishedFramework(pool),
-    pool.query<{ id: string; name: string; organisationId: string; organisationName: string; groupNumber: number; refresherMonths: Record<string, number> | null; partnershipName: string }>(
+    pool.query<{
+      id: string;
+      name: string;
+      organisationId: string;
+      organisationName: string;
+      groupNumber: number;
+      refresherMonths: Record<string, number> | null;
+      partnershipName: string;
+    }>(
       `select s.id, s.name, s.organisation_id as "organisationId", o.name as "organisationName", s.group_number as "groupNumber", o.refresher_months as "refresherMonths",
               coalesce((select name from partnership_profile where id = 1), 'Domestic Abuse Partnership') as "partnershipName"
          from staff_members s join member_organisations o on o.id = s.organisation_id

@@ -197,7 +197,10 @@ export default defineModule({
       const scope = managedScope(caller(req));
       const team = parseTeam(req.query.team);
       const [certificates, teams] = await Promise.all([listScoped(pool, scope, team ?? {}), teamsInScope(pool, scope)]);
-      const options = teams.map((t) => ({ value: `${t.organisationId}:${t.team}`, label: scope.kind === 'all' || new Set(teams.map((x) => x.organisationId)).size > 1 ? `${t.team} (${t.organisationName})` : t.team }));
+      const options = teams.map((t) => ({
+        value: `${t.organisationId}:${t.team}`,
+        label: scope.kind === 'all' || new Set(teams.map((x) => x.organisationId)).size > 1 ? `${t.team} (${t.organisationName})` : t.team,
+      }));
       const selectedTeam = team ? `${team.organisationId}:${team.team}` : '';
       res.render(ctx.view('certificates'), {
         title: 'Certificates',
@@ -235,7 +238,12 @@ export default defineModule({
         await new Promise<void>((resolve) => archive.once('entry', () => resolve()));
       }
       await archive.finalize();
-      await audit(pool, { actorUserId: caller(req).userId, action: 'certificates.downloaded', subjectType: 'certificate', detail: { count: certificates.length, team: team?.team ?? null } });
+      await audit(pool, {
+        actorUserId: caller(req).userId,
+        action: 'certificates.downloaded',
+        subjectType: 'certificate',
+        detail: { count: certificates.length, team: team?.team ?? null },
+      });
     });
 
     router.get('/certificates/:id.pdf', allow(can.manageStaff), async (req, res) => {
@@ -257,8 +265,16 @@ export default defineModule({
       const certificate = await getScoped(pool, scope, String(req.params.id));
       if (!certificate) throw new HttpError(404, 'We could not find that certificate.');
       await ctx.database.transaction(async (client) => {
-        if (!(await revokeCertificate(client, scope, certificate.id, reason, me.userId))) throw new HttpError(409, 'This certificate has already been revoked or reissued.');
-        await audit(client, { actorUserId: me.userId, action: 'certificate.revoked', organisationId: certificate.organisationId, subjectType: 'certificate', subjectId: certificate.id, detail: { reason } });
+        if (!(await revokeCertificate(client, scope, certificate.id, reason, me.userId)))
+          throw new HttpError(409, 'This certificate has already been revoked or reissued.');
+        await audit(client, {
+          actorUserId: me.userId,
+          action: 'certificate.revoked',
+          organisationId: certificate.organisationId,
+          subjectType: 'certificate',
+          subjectId: certificate.id,
+          detail: { reason },
+        });
       });
       req.session.flash = `Certificate revoked: ${certificate.achievement} for ${certificate.personName}`;
       res.redirect(`/certificates/${certificate.id}`);

@@ -28,7 +28,10 @@ import {
  * transaction; a second completion of the same course on the same day (or the
  * same one arriving twice at once) finds the first and issues nothing.
  */
-export async function issueCourseCertificate(client: PoolClient, completion: { staffId: string; courseId: string; achievedOn: string }): Promise<string | null> {
+export async function issueCourseCertificate(
+  client: PoolClient,
+  completion: { staffId: string; courseId: string; achievedOn: string },
+): Promise<string | null> {
   // Issued later, on 'evaluation.completed', when the course asks for a confidence rating after completion.
   if (!(await evaluationAllowsCertificate(client, completion))) return null;
   const person = await personFacts(client, completion.staffId);
@@ -48,7 +51,11 @@ export async function issueCourseCertificate(client: PoolClient, completion: { s
     organisationName: person.organisationName,
     partnershipName: person.partnershipName,
     issuedOn: completion.achievedOn,
-    expiresOn: expiryFor(completion.achievedOn, { courseValidityMonths: course.validityMonths, refresherMonths: person.refresherMonths, groupNumber: person.groupNumber }),
+    expiresOn: expiryFor(completion.achievedOn, {
+      courseValidityMonths: course.validityMonths,
+      refresherMonths: person.refresherMonths,
+      groupNumber: person.groupNumber,
+    }),
   });
 }
 
@@ -80,7 +87,12 @@ export async function groupEvidencedInFull(client: PoolClient | Pool, staffId: s
 }
 
 /** A framework certificate ("Group 2 Responder level") once every competency the person's group needs is evidenced. */
-export async function issueFrameworkCertificateIfDue(client: PoolClient, staffId: string, today: string, framework?: PublishedFramework): Promise<string | null> {
+export async function issueFrameworkCertificateIfDue(
+  client: PoolClient,
+  staffId: string,
+  today: string,
+  framework?: PublishedFramework,
+): Promise<string | null> {
   // Most evidence arrives for people who already hold a current certificate: answer those with one query.
   const groupNumber = await staffGroup(client, staffId);
   if (groupNumber == null || (await hasCurrentFrameworkCertificate(client, staffId, groupNumber, today))) return null;
@@ -155,6 +167,13 @@ export async function reissueCertificate(client: PoolClient, scope: Organisation
     issuedBy: userId,
   });
   if (!newId || !(await markReplaced(client, old.id, newId))) throw new HttpError(409, 'This certificate has already been reissued.');
-  await audit(client, { actorUserId: userId, action: 'certificate.reissued', organisationId: old.organisationId, subjectType: 'certificate', subjectId: old.id, detail: { reason, newId } });
+  await audit(client, {
+    actorUserId: userId,
+    action: 'certificate.reissued',
+    organisationId: old.organisationId,
+    subjectType: 'certificate',
+    subjectId: old.id,
+    detail: { reason, newId },
+  });
   return newId;
 }

@@ -35,10 +35,17 @@ function drawEmblem(doc: PDFKit.PDFDocument, x: number, y: number, size: number)
   const cy = y + r;
   doc.save();
   doc.circle(cx, cy, r).lineWidth(2).strokeColor(ACCENT).stroke();
-  doc.circle(cx, cy, r * 0.78).lineWidth(0.8).strokeColor(ACCENT).stroke();
+  doc
+    .circle(cx, cy, r * 0.78)
+    .lineWidth(0.8)
+    .strokeColor(ACCENT)
+    .stroke();
   for (let i = 0; i < 8; i++) {
     const a = (Math.PI * 2 * i) / 8;
-    doc.circle(cx + Math.cos(a) * r * 0.89, cy + Math.sin(a) * r * 0.89, r * 0.06).fillColor(ACCENT).fill();
+    doc
+      .circle(cx + Math.cos(a) * r * 0.89, cy + Math.sin(a) * r * 0.89, r * 0.06)
+      .fillColor(ACCENT)
+      .fill();
   }
   const s = r * 0.5;
   doc
@@ -70,27 +77,50 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
 
 /** A4 landscape certificate as a PDF. */
 export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: string, pool: Pool): Promise<Buffer> {
-  const { doc, done } = productPdf({
-    size: 'A4',
-    layout: 'landscape',
-    margin: 0,
-    info: { Title: `${cert.achievement}: ${cert.personName}`, Author: cert.partnershipName, Subject: `Certificate ${formatCode(cert.code)}` },
-  }, pool);
+  const { doc, done } = productPdf(
+    {
+      size: 'A4',
+      layout: 'landscape',
+      margin: 0,
+      info: { Title: `${cert.achievement}: ${cert.personName}`, Author: cert.partnershipName, Subject: `Certificate ${formatCode(cert.code)}` },
+    },
+    pool,
+  );
 
   const W = doc.page.width;
   const H = doc.page.height;
   const left = 64;
   const contentWidth = W - left * 2;
-  doc.rect(20, 20, W - 40, H - 40).lineWidth(3).strokeColor(ACCENT).stroke();
-  doc.rect(28, 28, W - 56, H - 56).lineWidth(0.8).strokeColor(ACCENT).stroke();
+  doc
+    .rect(20, 20, W - 40, H - 40)
+    .lineWidth(3)
+    .strokeColor(ACCENT)
+    .stroke();
+  doc
+    .rect(28, 28, W - 56, H - 56)
+    .lineWidth(0.8)
+    .strokeColor(ACCENT)
+    .stroke();
 
   if (cert.logoPng) doc.image(cert.logoPng, left, 48, { fit: [56, 56] });
   else drawEmblem(doc, left, 48, 56);
-  doc.font('bold').fontSize(14).fillColor(INK).text(cert.partnershipName, left + 70, 60, { width: contentWidth - 70, lineBreak: false });
-  doc.font('body').fontSize(10).fillColor(QUIET).text('Domestic abuse training', left + 70, 80, { width: contentWidth - 70, lineBreak: false });
+  doc
+    .font('bold')
+    .fontSize(14)
+    .fillColor(INK)
+    .text(cert.partnershipName, left + 70, 60, { width: contentWidth - 70, lineBreak: false });
+  doc
+    .font('body')
+    .fontSize(10)
+    .fillColor(QUIET)
+    .text('Domestic abuse training', left + 70, 80, { width: contentWidth - 70, lineBreak: false });
 
   let y = 122;
-  doc.font('bold').fontSize(26).fillColor(ACCENT).text(cert.kind === 'framework' ? 'Certificate of competence' : 'Certificate of completion', left, y, { width: contentWidth, align: 'center' });
+  doc
+    .font('bold')
+    .fontSize(26)
+    .fillColor(ACCENT)
+    .text(cert.kind === 'framework' ? 'Certificate of competence' : 'Certificate of completion', left, y, { width: contentWidth, align: 'center' });
   y += 44;
   doc.font('body').fontSize(12).fillColor(QUIET).text('This certifies that', left, y, { width: contentWidth, align: 'center' });
   y += 20;
@@ -98,7 +128,11 @@ export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: strin
   y += 34;
   doc.font('body').fontSize(12).fillColor(QUIET).text(`of ${cert.organisationName}`, left, y, { width: contentWidth, align: 'center' });
   y += 24;
-  doc.font('body').fontSize(12).fillColor(QUIET).text(cert.kind === 'framework' ? 'has evidenced every competency of' : 'has completed', left, y, { width: contentWidth, align: 'center' });
+  doc
+    .font('body')
+    .fontSize(12)
+    .fillColor(QUIET)
+    .text(cert.kind === 'framework' ? 'has evidenced every competency of' : 'has completed', left, y, { width: contentWidth, align: 'center' });
   y += 18;
   doc.font('bold').fontSize(18).fillColor(INK).text(cert.achievement, left, y, { width: contentWidth, align: 'center', height: 46, ellipsis: true });
   y += doc.heightOfString(cert.achievement, { width: contentWidth }) + 12;
@@ -129,28 +163,39 @@ export function renderCertificatePdf(cert: CertificateForPrint, publicUrl: strin
         }
       }
     }
-    doc.fontSize(layout.size).fillColor(INK).text(lines, left, boxTop + 14, {
-      width: contentWidth,
-      height: available,
-      paragraphGap: 1,
-      ellipsis: true,
-      ...(layout.columns === 2 ? { columns: 2, columnGap: gap } : {}),
-    });
+    doc
+      .fontSize(layout.size)
+      .fillColor(INK)
+      .text(lines, left, boxTop + 14, {
+        width: contentWidth,
+        height: available,
+        paragraphGap: 1,
+        ellipsis: true,
+        ...(layout.columns === 2 ? { columns: 2, columnGap: gap } : {}),
+      });
   }
 
   // Footer: dates and code on the left, QR code on the right.
   const footerY = H - 136;
   const col = (label: string, value: string, x: number) => {
     doc.font('body').fontSize(9).fillColor(QUIET).text(label, x, footerY, { width: 170, lineBreak: false });
-    doc.font('bold').fontSize(13).fillColor(INK).text(value, x, footerY + 13, { width: 190, lineBreak: false });
+    doc
+      .font('bold')
+      .fontSize(13)
+      .fillColor(INK)
+      .text(value, x, footerY + 13, { width: 190, lineBreak: false });
   };
   col('Date of issue', longDate(cert.issuedOn), left);
   col('Valid until', cert.expiresOn ? longDate(cert.expiresOn) : 'No expiry date', left + 180);
   col('Verification code', formatCode(cert.code), left + 360);
   const url = verificationUrl(publicUrl, cert.code);
-  doc.font('body').fontSize(9).fillColor(QUIET).text(`Check this certificate at ${url.replace(/\?.*$/, '')} with its code, or scan the QR code.`, left, footerY + 44, {
-    width: 540,
-  });
+  doc
+    .font('body')
+    .fontSize(9)
+    .fillColor(QUIET)
+    .text(`Check this certificate at ${url.replace(/\?.*$/, '')} with its code, or scan the QR code.`, left, footerY + 44, {
+      width: 540,
+    });
   const qrSize = 104;
   drawQr(doc, url, W - left - qrSize, H - 48 - qrSize, qrSize);
   doc.link(W - left - qrSize, H - 48 - qrSize, qrSize, qrSize, url);

@@ -15,7 +15,10 @@ export const todayInLondon = londonToday;
  * the organisation has not set one), so a certificate never claims more or
  * less than the person's compliance record.
  */
-export function expiryFor(issuedOn: string, options: { courseValidityMonths?: number | null; refresherMonths: Record<string, number>; groupNumber: number | null }): string {
+export function expiryFor(
+  issuedOn: string,
+  options: { courseValidityMonths?: number | null; refresherMonths: Record<string, number>; groupNumber: number | null },
+): string {
   return addMonths(issuedOn, options.courseValidityMonths ?? refresherMonthsFor(options.refresherMonths, options.groupNumber));
 }
 

@@ -94,8 +94,23 @@ export async function insertCertificate(client: Queryable, c: NewCertificate): P
      on conflict (staff_id, kind, achievement_key) where replaces_id is null do nothing
      returning id`,
     [
-      c.code, c.kind, c.staffId, c.organisationId, c.courseId, c.groupNumber, c.achievementKey, c.achievement, JSON.stringify(c.competencies),
-      c.personName, c.organisationName, c.partnershipName, c.issuedOn, c.expiresOn, c.replacesId ?? null, c.reissueReason ?? null, c.issuedBy ?? null,
+      c.code,
+      c.kind,
+      c.staffId,
+      c.organisationId,
+      c.courseId,
+      c.groupNumber,
+      c.achievementKey,
+      c.achievement,
+      JSON.stringify(c.competencies),
+      c.personName,
+      c.organisationName,
+      c.partnershipName,
+      c.issuedOn,
+      c.expiresOn,
+      c.replacesId ?? null,
+      c.reissueReason ?? null,
+      c.issuedBy ?? null,
     ],
   );
   return rows[0]?.id ?? null;
@@ -136,7 +151,9 @@ export async function courseFacts(
   client: Queryable,
   courseId: string,
 ): Promise<{ title: string; validityMonths: number | null; competencies: CompetencySnapshot[] } | undefined> {
-  const { rows } = await client.query<{ title: string; validity_months: number | null }>('select title, validity_months from course_catalogue where id = $1', [courseId]);
+  const { rows } = await client.query<{ title: string; validity_months: number | null }>('select title, validity_months from course_catalogue where id = $1', [
+    courseId,
+  ]);
   if (!rows[0]) return undefined;
   const { rows: comps } = await client.query<{ group_number: number; number: number; text: string }>(
     `select c.group_number, c.number, c.text

@@ -36,16 +36,25 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
 
   const addCourse = (slug: string, aus: TestAu[]) => addCmi5Course(server, tmp, slug, `cmi5 ${slug}`, aus);
 
-
   /** Opens the course's player as `agent` and reads the launch URL its frame was given. */
   async function launch(agent: TestAgent, slug: string): Promise<Launch> {
     const page = await agent.get(`/courses/${slug}/play`);
     expect(page.status).to.equal(200);
-    const src = /<iframe id="cmi5-frame"[^>]* src="([^"]+)"/.exec(page.text)?.[1]?.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=');
+    const src = /<iframe id="cmi5-frame"[^>]* src="([^"]+)"/
+      .exec(page.text)?.[1]
+      ?.replace(/&amp;/g, '&')
+      .replace(/&#x3D;/g, '=');
     expect(src, 'the player frames the AU').to.be.a('string');
     const u = new URL(src as string);
     const p = u.searchParams;
-    return { endpoint: p.get('endpoint') as string, fetch: p.get('fetch') as string, actor: JSON.parse(p.get('actor') as string), registration: p.get('registration') as string, activityId: p.get('activityId') as string, src: src as string };
+    return {
+      endpoint: p.get('endpoint') as string,
+      fetch: p.get('fetch') as string,
+      actor: JSON.parse(p.get('actor') as string),
+      registration: p.get('registration') as string,
+      activityId: p.get('activityId') as string,
+      src: src as string,
+    };
   }
 
   async function token(l: Launch): Promise<string> {
@@ -97,7 +106,8 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
 
   it('refuses hostile and invalid packages with a clear message, leaving no row and no file behind', async () => {
     const versions = async () => (await sql<{ n: number }>('select count(*)::int as n from cmi5_package_versions'))[0].n;
-    const dirs = () => (fs.existsSync(path.join(server.product.config.scormDir, 'cmi5')) ? fs.readdirSync(path.join(server.product.config.scormDir, 'cmi5')).length : 0);
+    const dirs = () =>
+      fs.existsSync(path.join(server.product.config.scormDir, 'cmi5')) ? fs.readdirSync(path.join(server.product.config.scormDir, 'cmi5')).length : 0;
     const before = { rows: await versions(), dirs: dirs() };
     const au = [{ id: 'https://example.org/au/x', title: 'X' }];
     const refused = async (file: string, message: RegExp) => {
@@ -110,8 +120,14 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
     };
     await refused(cmi5Zip(tmp, 'urn:c:slip', 'Slip', au, [{ name: '../../outside.html', content: 'x' }]), /climbs out of the package folder/);
     await refused(cmi5Zip(tmp, 'urn:c:link', 'Link', au, [{ name: 'au/passwd', content: '/etc/passwd', mode: 0o120777 }]), /contains a link/);
-    await refused(cmi5Zip(tmp, 'urn:c:bomb', 'Bomb', au, [{ name: 'au/big.bin', content: Buffer.alloc(4 * 1024 * 1024), deflate: true, claimedSize: 100 }]), /not the size the zip says/);
-    await refused(cmi5Zip(tmp, 'urn:c:missing', 'Missing', [{ id: 'urn:a:1', title: 'Gone', url: 'au/missing.html' }]), /launch file of the AU "Gone" \(au\/missing.html\) is not in the package/);
+    await refused(
+      cmi5Zip(tmp, 'urn:c:bomb', 'Bomb', au, [{ name: 'au/big.bin', content: Buffer.alloc(4 * 1024 * 1024), deflate: true, claimedSize: 100 }]),
+      /not the size the zip says/,
+    );
+    await refused(
+      cmi5Zip(tmp, 'urn:c:missing', 'Missing', [{ id: 'urn:a:1', title: 'Gone', url: 'au/missing.html' }]),
+      /launch file of the AU "Gone" \(au\/missing.html\) is not in the package/,
+    );
     await refused(cmi5Zip(tmp, 'urn:c:js', 'Script', [{ id: 'urn:a:1', title: 'Script', url: 'javascript:alert(1)' }]), /only http and https addresses/);
     const bare = path.join(tmp, 'cmi5.xml');
     fs.writeFileSync(bare, cmi5Xml('urn:c:bare', 'Bare', [{ id: 'urn:a:1', title: 'Relative', url: 'index.html' }]));
@@ -128,7 +144,11 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
     await admin.get('/cmi5/packages');
     const form = new FormData();
     form.append('_csrf', admin.csrfToken ?? '');
-    form.append('package', new Blob([cmi5Xml('urn:c:bad', 'Bad', [{ id: 'urn:a:1', title: 'Bad', moveOn: 'Whenever', url: 'https://elsewhere.example/au' }])]), 'cmi5.xml');
+    form.append(
+      'package',
+      new Blob([cmi5Xml('urn:c:bad', 'Bad', [{ id: 'urn:a:1', title: 'Bad', moveOn: 'Whenever', url: 'https://elsewhere.example/au' }])]),
+      'cmi5.xml',
+    );
     const res = await admin.request('POST', '/cmi5/packages', { body: form, headers: { accept: 'text/html' } });
     expect(res.status).to.equal(422);
     expect(await res.text()).to.match(/moveOn\S{1,12}Whenever\S{1,12}; it must be one of Passed, Completed/);
@@ -136,7 +156,9 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
     fs.writeFileSync(bare, cmi5Xml('urn:c:outside', 'Outside', [{ id: 'urn:a:1', title: 'Hosted', url: 'https://elearning.example.net/au/1?lang=en' }]));
     const imported = await importCmi5(deps(), bare);
     expect(imported.structure.aus[0].url).to.equal('https://elearning.example.net/au/1?lang=en');
-    expect((await sql<{ has_files: boolean }>('select has_files from cmi5_package_versions where id = $1', [imported.packageVersionId]))[0].has_files).to.equal(false);
+    expect((await sql<{ has_files: boolean }>('select has_files from cmi5_package_versions where id = $1', [imported.packageVersionId]))[0].has_files).to.equal(
+      false,
+    );
   });
 
   it('launches the AU with the cmi5 protocol, refuses statements that break its rules, and counts completion as SCORM does', async () => {
@@ -172,9 +194,16 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
     const wrongActor = await post(statement(l, sessionId, 'completed', { actor: stranger, result: { completion: true } }));
     expect(wrongActor.status, 'another learner as actor').to.equal(403);
     expect(wrongActor.json().error.message).to.match(/actor is not the learner this launch is for/);
-    expect((await post(statement(l, sessionId, 'completed', { actor: { mbox: 'mailto:learner@valecounty.example' }, result: { completion: true } }))).status).to.equal(403);
-    expect((await post(statement(l, sessionId, 'completed', { registration: randomUUID(), result: { completion: true } }))).status, 'another registration').to.equal(403);
-    expect((await post(statement(l, randomUUID(), 'completed', { result: { completion: true } }))).status, 'without the session’s context template').to.equal(400);
+    expect(
+      (await post(statement(l, sessionId, 'completed', { actor: { mbox: 'mailto:learner@valecounty.example' }, result: { completion: true } }))).status,
+    ).to.equal(403);
+    expect(
+      (await post(statement(l, sessionId, 'completed', { registration: randomUUID(), result: { completion: true } }))).status,
+      'another registration',
+    ).to.equal(403);
+    expect((await post(statement(l, randomUUID(), 'completed', { result: { completion: true } }))).status, 'without the session’s context template').to.equal(
+      400,
+    );
     const low = await post(statement(l, sessionId, 'passed', { result: { success: true, score: { scaled: 0.5 }, duration: 'PT1M' } }));
     expect(low.status, 'passed below the mastery score').to.equal(400);
     expect(low.json().error.message).to.match(/below the AU’s mastery score \(0\.8\)/);
@@ -182,22 +211,40 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
     expect((await post({ ...statement(l, sessionId, 'voided'), object: { objectType: 'StatementRef', id: randomUUID() } })).status, 'no voiding').to.equal(403);
     expect((await post('{"actor": ')).status, 'malformed JSON').to.equal(400);
     expect((await post('[1, null, "x"]')).status).to.equal(400);
-    expect((await post(statement(l, sessionId, 'progressed', { category: false, result: { extensions: { 'https://w3id.org/xapi/cmi5/result/extensions/progress': 50 } } }))).status).to.equal(200);
+    expect(
+      (
+        await post(
+          statement(l, sessionId, 'progressed', { category: false, result: { extensions: { 'https://w3id.org/xapi/cmi5/result/extensions/progress': 50 } } }),
+        )
+      ).status,
+    ).to.equal(200);
 
     const completed = statement(l, sessionId, 'completed', { result: { completion: true, duration: 'PT2M' } });
     expect((await post(completed)).status).to.equal(200);
-    const registration = async () => (await sql<{ status: string; satisfied_at: Date | null }>('select status, satisfied_at from cmi5_registrations where id = $1', [l.registration]))[0];
+    const registration = async () =>
+      (await sql<{ status: string; satisfied_at: Date | null }>('select status, satisfied_at from cmi5_registrations where id = $1', [l.registration]))[0];
     expect((await registration()).satisfied_at, 'CompletedAndPassed needs passed too').to.equal(null);
-    expect((await lrs(l, auth, 'PUT', `statements?statementId=${completed.id}`, { ...completed, verb: { id: V('failed') } })).status, 'the same id, other content').to.equal(409);
+    expect(
+      (await lrs(l, auth, 'PUT', `statements?statementId=${completed.id}`, { ...completed, verb: { id: V('failed') } })).status,
+      'the same id, other content',
+    ).to.equal(409);
     expect((await lrs(l, auth, 'PUT', `statements?statementId=${completed.id}`, completed)).status, 'the same statement again').to.equal(204);
     expect((await post(statement(l, sessionId, 'passed', { result: { success: true, score: { scaled: 0.9 }, duration: 'PT3M' } }))).status).to.equal(200);
 
     expect(await registration()).to.include({ status: 'passed' });
-    const satisfied = await sql<{ object: string }>(`select statement->'object'->>'id' as object from cmi5_statements where registration_id = $1 and verb = $2`, [l.registration, V('satisfied')]);
-    expect(satisfied.map((s) => s.object), 'the LMS says the course is satisfied, once').to.deep.equal([`${server.product.config.publicUrl}/cmi5/courses/${(await sql<{ id: string }>("select id from courses where slug = 'quiz'"))[0].id}`]);
+    const satisfied = await sql<{ object: string }>(
+      `select statement->'object'->>'id' as object from cmi5_statements where registration_id = $1 and verb = $2`,
+      [l.registration, V('satisfied')],
+    );
+    expect(
+      satisfied.map((s) => s.object),
+      'the LMS says the course is satisfied, once',
+    ).to.deep.equal([`${server.product.config.publicUrl}/cmi5/courses/${(await sql<{ id: string }>("select id from courses where slug = 'quiz'"))[0].id}`]);
     const evidence = await sql<{ n: number }>("select count(*)::int as n from evidence where source = 'elearning' and source_ref = $1", [l.registration]);
     expect(evidence[0].n, 'completion is evidence').to.be.greaterThan(0);
-    const certificates = await sql<{ n: number }>("select count(*)::int as n from certificates c join courses k on k.id = c.course_id where k.slug = 'quiz' and c.kind = 'course'");
+    const certificates = await sql<{ n: number }>(
+      "select count(*)::int as n from certificates c join courses k on k.id = c.course_id where k.slug = 'quiz' and c.kind = 'course'",
+    );
     expect(certificates[0].n, 'and a certificate').to.equal(1);
 
     expect((await post(statement(l, sessionId, 'terminated', { result: { duration: 'PT4M' } }))).status).to.equal(200);
@@ -215,27 +262,60 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
     const auth = await token(first);
     const sessionId = (await launchData(first, auth)).contextTemplate.extensions[SESSION];
     expect((await lrs(first, auth, 'POST', 'statements', statement(first, sessionId, 'initialized'))).status).to.equal(200);
-    const bookmark = new URLSearchParams({ stateId: 'bookmark', activityId: first.activityId, agent: JSON.stringify(first.actor), registration: first.registration });
+    const bookmark = new URLSearchParams({
+      stateId: 'bookmark',
+      activityId: first.activityId,
+      agent: JSON.stringify(first.actor),
+      registration: first.registration,
+    });
     expect((await lrs(first, auth, 'PUT', `activities/state?${bookmark}`, { page: 3 })).status).to.equal(204);
-    expect((await lrs(first, auth, 'POST', 'statements', statement(first, sessionId, 'failed', { result: { success: false, score: { scaled: 0.2 }, duration: 'PT1M' } }))).status).to.equal(200);
-    const reg = async () => (await sql<{ status: string; evidence_recorded_at: Date | null }>('select status, evidence_recorded_at from cmi5_registrations where id = $1', [first.registration]))[0];
+    expect(
+      (
+        await lrs(
+          first,
+          auth,
+          'POST',
+          'statements',
+          statement(first, sessionId, 'failed', { result: { success: false, score: { scaled: 0.2 }, duration: 'PT1M' } }),
+        )
+      ).status,
+    ).to.equal(200);
+    const reg = async () =>
+      (
+        await sql<{ status: string; evidence_recorded_at: Date | null }>('select status, evidence_recorded_at from cmi5_registrations where id = $1', [
+          first.registration,
+        ])
+      )[0];
     expect(await reg()).to.deep.equal({ status: 'failed', evidence_recorded_at: null });
     expect((await learner.get('/courses/resume/result')).text).to.include('You have not passed cmi5 resume this time');
 
     // The learner closes the window without the AU saying terminated, and comes back.
     const second = await launch(learner, 'resume');
     expect(second.registration, 'the same registration').to.equal(first.registration);
-    const abandoned = await sql<{ session: string }>(`select statement->'context'->'extensions'->>'${SESSION}' as session from cmi5_statements where registration_id = $1 and verb = $2`, [
-      first.registration,
-      'https://w3id.org/xapi/adl/verbs/abandoned',
-    ]);
+    const abandoned = await sql<{ session: string }>(
+      `select statement->'context'->'extensions'->>'${SESSION}' as session from cmi5_statements where registration_id = $1 and verb = $2`,
+      [first.registration, 'https://w3id.org/xapi/adl/verbs/abandoned'],
+    );
     expect(abandoned.map((a) => a.session)).to.deep.equal([sessionId]);
-    expect((await lrs(first, auth, 'POST', 'statements', statement(first, sessionId, 'passed', { result: { success: true } }))).status, 'the old token is over').to.equal(401);
+    expect(
+      (await lrs(first, auth, 'POST', 'statements', statement(first, sessionId, 'passed', { result: { success: true } }))).status,
+      'the old token is over',
+    ).to.equal(401);
     const auth2 = await token(second);
     const session2 = (await launchData(second, auth2)).contextTemplate.extensions[SESSION];
     expect((await lrs(second, auth2, 'GET', `activities/state?${bookmark}`)).json()).to.deep.equal({ page: 3 });
     expect((await lrs(second, auth2, 'POST', 'statements', statement(second, session2, 'initialized'))).status).to.equal(200);
-    expect((await lrs(second, auth2, 'POST', 'statements', statement(second, session2, 'passed', { result: { success: true, score: { scaled: 0.95 }, duration: 'PT1M' } }))).status).to.equal(200);
+    expect(
+      (
+        await lrs(
+          second,
+          auth2,
+          'POST',
+          'statements',
+          statement(second, session2, 'passed', { result: { success: true, score: { scaled: 0.95 }, duration: 'PT1M' } }),
+        )
+      ).status,
+    ).to.equal(200);
     expect((await reg()).status).to.equal('passed');
   });
 
@@ -260,7 +340,12 @@ describe(`cmi5 courses: import, launch and the LRS (${TEST_DB})`, function () {
     const recorded = await sql<{ id: string }>('select id from cmi5_statements where id = any($1::uuid[])', [[asVictim.id, intoVictim.id, both.id]]);
     expect(recorded).to.deep.equal([]);
     // Reading: the victim's state, statements and LaunchData are not the attacker's to see.
-    const victimState = new URLSearchParams({ stateId: 'bookmark', activityId: victim.activityId, agent: JSON.stringify(victim.actor), registration: victim.registration });
+    const victimState = new URLSearchParams({
+      stateId: 'bookmark',
+      activityId: victim.activityId,
+      agent: JSON.stringify(victim.actor),
+      registration: victim.registration,
+    });
     expect((await lrs(own, auth, 'GET', `activities/state?${victimState}`)).status).to.equal(403);
     expect((await lrs(own, auth, 'GET', `statements?${new URLSearchParams({ registration: victim.registration })}`)).status).to.equal(403);
     const [victimStatement] = await sql<{ id: string }>('select id from cmi5_statements where registration_id = $1 limit 1', [victim.registration]);

@@ -145,7 +145,8 @@ function parseAu(el: Element, scope: Scope): StructureAu {
   let masteryScore: number | null = null;
   if (attrs.masteryScore !== undefined) {
     const m = attrs.masteryScore.trim();
-    if (!/^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$/.test(m)) refuse(`${where} has masteryScore="${m}"; it must be a decimal from 0 to 1 with up to 4 decimal places.`);
+    if (!/^(0(\.\d{1,4})?|1(\.0{1,4})?|\.\d{1,4})$/.test(m))
+      refuse(`${where} has masteryScore="${m}"; it must be a decimal from 0 to 1 with up to 4 decimal places.`);
     masteryScore = Number(m);
   }
   const params = one(kids, 'launchParameters', where, false);
@@ -196,7 +197,8 @@ function parseBlockContent(kids: { name: string; el: Element; scope: Scope }[], 
  */
 export function parseCourseStructure(xml: string): CourseStructure {
   const text = xml.replace(/^\uFEFF/, '');
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) refuse('it contains a DOCTYPE or ENTITY declaration. Course structures do not need these and they can be used to attack the server, so it was refused.');
+  if (/<!DOCTYPE|<!ENTITY/i.test(text))
+    refuse('it contains a DOCTYPE or ENTITY declaration. Course structures do not need these and they can be used to attack the server, so it was refused.');
   const valid = XMLValidator.validate(text);
   if (valid !== true) refuse(`it is not well-formed XML (line ${valid.err.line}: ${valid.err.msg}).`);
   const parser = new XMLParser({
@@ -212,7 +214,9 @@ export function parseCourseStructure(xml: string): CourseStructure {
   if (top.length !== 1) refuse('it has no root element.');
   const rootScope = scopeOf(top[0], { namespaces: new Map() });
   if (cmi5Name(top[0], rootScope) !== 'courseStructure') {
-    refuse(`its root element is <${nameOf(top[0])}>${rootScope.namespaces.get('') ? ` in the namespace ${rootScope.namespaces.get('')}` : ''}, not <courseStructure> in the cmi5 namespace ${CMI5_NAMESPACE}.`);
+    refuse(
+      `its root element is <${nameOf(top[0])}>${rootScope.namespaces.get('') ? ` in the namespace ${rootScope.namespaces.get('')}` : ''}, not <courseStructure> in the cmi5 namespace ${CMI5_NAMESPACE}.`,
+    );
   }
   const kids = cmi5Children(top[0], rootScope, '<courseStructure>', ['course', 'objectives', 'au', 'block']);
   const course = one(kids, 'course', '<courseStructure>', true);

@@ -45,7 +45,10 @@ describe('cmi5.xml course structure', () => {
 
   it('ignores elements of other namespaces wherever they are (section 13.1.5 extensions), and a cmi5 namespace given a prefix', () => {
     const s = parseCourseStructure(
-      course(`${au('https://example.org/au/1', '', '<kw:keyword idref="http://words.example/x"><kw:title>T</kw:title></kw:keyword>')}<kw:keywords><kw:keyword id="k"/></kw:keywords>`, ' xmlns:kw="http://www.adlnet.gov/cmi5/KeywordExtension.xsd"'),
+      course(
+        `${au('https://example.org/au/1', '', '<kw:keyword idref="http://words.example/x"><kw:title>T</kw:title></kw:keyword>')}<kw:keywords><kw:keyword id="k"/></kw:keywords>`,
+        ' xmlns:kw="http://www.adlnet.gov/cmi5/KeywordExtension.xsd"',
+      ),
     );
     expect(s.aus).to.have.length(1);
     const prefixed = parseCourseStructure(
@@ -68,13 +71,22 @@ describe('cmi5.xml course structure', () => {
   it('refuses invalid structure: no AU, missing or repeated required parts, bad attribute values, ids used twice', () => {
     refused(course(''), /the course holds no <au>/);
     refused(course('<au id="urn:a:1"><title><langstring>T</langstring></title><description><langstring>D</langstring></description></au>'), /has no <url>/);
-    refused(course('<au><title><langstring>T</langstring></title><description><langstring>D</langstring></description><url>a.html</url></au>'), /an <au> has no id attribute/);
+    refused(
+      course('<au><title><langstring>T</langstring></title><description><langstring>D</langstring></description><url>a.html</url></au>'),
+      /an <au> has no id attribute/,
+    );
     refused(course(au('not an iri')), /not an IRI/);
-    refused(course(au('urn:a:1', 'moveOn="Finished"')), /moveOn="Finished"; it must be one of Passed, Completed, CompletedAndPassed, CompletedOrPassed, NotApplicable/);
+    refused(
+      course(au('urn:a:1', 'moveOn="Finished"')),
+      /moveOn="Finished"; it must be one of Passed, Completed, CompletedAndPassed, CompletedOrPassed, NotApplicable/,
+    );
     refused(course(au('urn:a:1', 'masteryScore="80"')), /masteryScore="80"; it must be a decimal from 0 to 1/);
     refused(course(au('urn:a:1', 'launchMethod="Popup"')), /launchMethod="Popup"/);
     refused(course(`${au('urn:a:1')}${au('urn:a:1')}`), /"urn:a:1" is used more than once/);
-    refused(course('<block id="urn:b:1"><title><langstring>T</langstring></title><description><langstring>D</langstring></description></block>'), /the block "urn:b:1" holds no <au>/);
+    refused(
+      course('<block id="urn:b:1"><title><langstring>T</langstring></title><description><langstring>D</langstring></description></block>'),
+      /the block "urn:b:1" holds no <au>/,
+    );
     refused(course(au('urn:a:1', '', '<url>b.html</url>')), /has more than one <url>/);
   });
 });

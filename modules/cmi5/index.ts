@@ -10,7 +10,17 @@ import { readFlags } from '../../server/cli-args';
 import { HttpError, isDatabaseUnavailable, UsageError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { type Course, courseBySlug, isPublicMember } from '../courses/api';
-import { capabilities, type CapabilitySigner, contentOriginFor, isContentRequest, PackageRefused, packageCsp, packageFileSegments, playerCsp, receiveUpload } from '../scorm/api';
+import {
+  capabilities,
+  type CapabilitySigner,
+  contentOriginFor,
+  isContentRequest,
+  PackageRefused,
+  packageCsp,
+  packageFileSegments,
+  playerCsp,
+  receiveUpload,
+} from '../scorm/api';
 import { answerFetch, answerLrs } from './lrs';
 import { auSatisfied } from './move-on';
 import { importCmi5, launchAu, versionDir } from './service';
@@ -91,7 +101,8 @@ async function answerContent(ctx: ModuleContext, signer: CapabilitySigner, req: 
   if (!version?.hasFiles) return plain(res, 404, 'Not found.');
   const root = versionDir(ctx.config, version.id);
   const full = path.join(root, ...parts);
-  if (!full.startsWith(root + path.sep) || !fs.existsSync(full) || !fs.lstatSync(full).isFile()) return plain(res, 404, 'Not found: this file is not in the course package.');
+  if (!full.startsWith(root + path.sep) || !fs.existsSync(full) || !fs.lstatSync(full).isFile())
+    return plain(res, 404, 'Not found: this file is not in the course package.');
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('referrer-policy', 'no-referrer');
   res.setHeader('cross-origin-opener-policy', 'same-origin');
@@ -130,7 +141,9 @@ export default defineModule({
         if (!fs.existsSync(file)) throw new UsageError(`No file at ${file}.`);
         try {
           const result = await importCmi5(ctx, path.resolve(file), { courseSlug });
-          console.log(`Imported "${result.structure.title}" (cmi5, ${result.structure.aus.length} AU${result.structure.aus.length === 1 ? '' : 's'}) as version ${result.version} of course "${result.courseSlug}".`);
+          console.log(
+            `Imported "${result.structure.title}" (cmi5, ${result.structure.aus.length} AU${result.structure.aus.length === 1 ? '' : 's'}) as version ${result.version} of course "${result.courseSlug}".`,
+          );
         } catch (err) {
           if (err instanceof PackageRefused) throw new UsageError(`Refused: ${err.message}`);
           throw err;
@@ -165,9 +178,13 @@ export default defineModule({
     }
 
     function refusal(c: Caller, course: Course): { heading: string; message: string } | null {
-      if (course.status !== 'published' && !may(c, can.manageCourses)) return { heading: 'This course is not available yet', message: 'It has not been published.' };
+      if (course.status !== 'published' && !may(c, can.manageCourses))
+        return { heading: 'This course is not available yet', message: 'It has not been published.' };
       if (course.audience !== 'public' && isPublicMember(c)) {
-        return { heading: 'This course is for professionals', message: 'It is open to staff of the partnership’s member organisations. Choose one of the courses open to the public instead.' };
+        return {
+          heading: 'This course is for professionals',
+          message: 'It is open to staff of the partnership’s member organisations. Choose one of the courses open to the public instead.',
+        };
       }
       return null;
     }
@@ -181,8 +198,22 @@ export default defineModule({
         const s = states.find((st) => st.auId === au.id);
         const record = { completed: !!s?.completedAt, passed: !!s?.passedAt };
         const satisfied = !!registration && auSatisfied(au.moveOn, record);
-        const label = s?.passedAt ? 'Passed' : s?.failedAt && !satisfied ? 'Not passed' : s?.completedAt ? 'Completed' : s ? `In progress${s.progress !== null ? ` (${s.progress}%)` : ''}` : 'Not started';
-        return { index, title: au.title, label, satisfied, tag: s?.failedAt && !satisfied ? 'govuk-tag--orange' : satisfied && s ? 'govuk-tag--green' : 'govuk-tag--blue' };
+        const label = s?.passedAt
+          ? 'Passed'
+          : s?.failedAt && !satisfied
+            ? 'Not passed'
+            : s?.completedAt
+              ? 'Completed'
+              : s
+                ? `In progress${s.progress !== null ? ` (${s.progress}%)` : ''}`
+                : 'Not started';
+        return {
+          index,
+          title: au.title,
+          label,
+          satisfied,
+          tag: s?.failedAt && !satisfied ? 'govuk-tag--orange' : satisfied && s ? 'govuk-tag--green' : 'govuk-tag--blue',
+        };
       });
       const status = registration?.status ?? 'not attempted';
       return {
@@ -198,7 +229,13 @@ export default defineModule({
       };
     }
 
-    async function render(req: Request, res: Response, c: Caller, found: { course: Course; version: store.Version }, launch?: { url: string; title: string; ownWindow: boolean; frameOrigin: string }) {
+    async function render(
+      req: Request,
+      res: Response,
+      c: Caller,
+      found: { course: Course; version: store.Version },
+      launch?: { url: string; title: string; ownWindow: boolean; frameOrigin: string },
+    ) {
       const view = await courseView(c, found.course, found.version);
       if (launch) res.setHeader('content-security-policy', playerCsp(String(res.getHeader('content-security-policy') ?? ''), launch.frameOrigin));
       res.render(ctx.view('player'), {
@@ -263,7 +300,13 @@ export default defineModule({
       const tempFile = path.join(tempDir, 'package');
       const fail = async (status: number, message: string) => {
         if (asksForJson(req)) return res.status(status).json({ error: { status, message } });
-        res.status(status).render(ctx.view('packages'), { title: 'Error: cmi5 courses', versions: await store.listVersions(pool), maxMb: maxMb(), errors: [{ text: message, href: '#package' }], uploadError: message });
+        res.status(status).render(ctx.view('packages'), {
+          title: 'Error: cmi5 courses',
+          versions: await store.listVersions(pool),
+          maxMb: maxMb(),
+          errors: [{ text: message, href: '#package' }],
+          uploadError: message,
+        });
       };
       try {
         const missing = 'Choose a cmi5 zip file or cmi5.xml to upload.';
@@ -272,7 +315,13 @@ export default defineModule({
         if (!gotFile || !fs.existsSync(tempFile) || fs.statSync(tempFile).size === 0) return await fail(400, missing);
         if (tooLarge) return await fail(413, `The file is larger than ${maxMb()} MB, the most this service accepts.`);
         const result = await importCmi5(ctx, tempFile, { courseSlug: fields.course?.trim() || undefined, importedBy: c.userId });
-        await audit(pool, { actorUserId: c.userId, action: 'cmi5.imported', subjectType: 'cmi5_package_version', subjectId: result.packageVersionId, detail: { identifier: result.structure.id, version: result.version } }).catch(() => {});
+        await audit(pool, {
+          actorUserId: c.userId,
+          action: 'cmi5.imported',
+          subjectType: 'cmi5_package_version',
+          subjectId: result.packageVersionId,
+          detail: { identifier: result.structure.id, version: result.version },
+        }).catch(() => {});
         req.session.flash = `Imported “${result.structure.title}” (cmi5, ${result.structure.aus.length} part${result.structure.aus.length === 1 ? '' : 's'}) as version ${result.version} of “${result.courseSlug}”.`;
         const redirect = `/courses/${result.courseSlug}`;
         if (asksForJson(req)) return res.json({ redirect });

@@ -151,10 +151,12 @@ async function documentResource(
   if (req.method === 'POST') {
     // xAPI: POST merges JSON objects into a stored JSON object.
     const given = contentType === 'application/json' ? parseJson(body) : { ok: false as const };
-    if (!given.ok || typeof given.value !== 'object' || given.value === null || Array.isArray(given.value)) return problem(res, 400, 'POST merges JSON objects: send a JSON object, or PUT to replace the document.');
+    if (!given.ok || typeof given.value !== 'object' || given.value === null || Array.isArray(given.value))
+      return problem(res, 400, 'POST merges JSON objects: send a JSON object, or PUT to replace the document.');
     if (existing) {
       const old = existing.contentType === 'application/json' ? parseJson(existing.content) : { ok: false as const };
-      if (!old.ok || typeof old.value !== 'object' || old.value === null || Array.isArray(old.value)) return problem(res, 400, 'The stored document is not a JSON object, so it cannot be merged; PUT replaces it.');
+      if (!old.ok || typeof old.value !== 'object' || old.value === null || Array.isArray(old.value))
+        return problem(res, 400, 'The stored document is not a JSON object, so it cannot be merged; PUT replaces it.');
       content = Buffer.from(JSON.stringify({ ...(old.value as object), ...(given.value as object) }));
     }
   } else if (contentType === 'application/json' && !parseJson(body).ok) {
@@ -180,7 +182,8 @@ async function statementsResource(ctx: ModuleContext, req: Request, res: Respons
     if (agent === 'bad') return problem(res, 400, 'The agent parameter is not JSON.');
     if (agent === 'other') return problem(res, 403, 'This launch may only read its own learner’s statements.');
     const registration = queryString(req, 'registration');
-    if (registration !== undefined && registration !== launch.registration.id) return problem(res, 403, 'This launch may only read its own registration’s statements.');
+    if (registration !== undefined && registration !== launch.registration.id)
+      return problem(res, 403, 'This launch may only read its own registration’s statements.');
     const limitParam = Number(queryString(req, 'limit') ?? '0');
     const limit = Number.isInteger(limitParam) && limitParam > 0 ? Math.min(limitParam, 500) : 500;
     const since = queryString(req, 'since');
@@ -214,11 +217,13 @@ export async function answerLrs(ctx: ModuleContext, req: Request, res: Response)
     if (req.method === 'OPTIONS') return send(res, 204);
     const resource = req.path.replace(/^\/lrs\/?/, '').replace(/\/$/, '');
     if (resource === 'about') return send(res, 200, { version: [XAPI_VERSION] });
-    if (req.query.method !== undefined) return problem(res, 400, 'The alternate request syntax (method=) is not supported; send the request with its own method.');
+    if (req.query.method !== undefined)
+      return problem(res, 400, 'The alternate request syntax (method=) is not supported; send the request with its own method.');
     const known = ['statements', 'activities/state', 'activities/profile', 'agents/profile', 'activities', 'agents'];
     if (!known.includes(resource)) return problem(res, 404, 'No such xAPI resource.');
     const launch = await authenticate(ctx, req);
-    if (!launch) return problem(res, 401, 'Sign in with the token from this launch’s fetch URL (Authorization: Basic <token>). A token lasts for its session only.');
+    if (!launch)
+      return problem(res, 401, 'Sign in with the token from this launch’s fetch URL (Authorization: Basic <token>). A token lasts for its session only.');
     const version = req.headers['x-experience-api-version'];
     if (typeof version !== 'string' || !/^1\.0(\.\d+)?$/.test(version.trim())) return problem(res, 400, 'Send the X-Experience-API-Version header (1.0.x).');
     const userId = launch.registration.userId;
@@ -240,13 +245,18 @@ export async function answerLrs(ctx: ModuleContext, req: Request, res: Response)
       if (agent === 'missing' || agent === 'bad') return problem(res, 400, 'agent (JSON) is required.');
       if (agent === 'other') return problem(res, 403, 'This launch may only read and write its own learner’s state.');
       const registration = queryString(req, 'registration');
-      if (registration !== undefined && registration !== launch.registration.id) return problem(res, 403, 'This launch may only use its own registration’s state.');
+      if (registration !== undefined && registration !== launch.registration.id)
+        return problem(res, 403, 'This launch may only use its own registration’s state.');
       const stateId = queryString(req, 'stateId');
       if (stateId === 'LMS.LaunchData') {
         // Made by the LMS for this session; the AU must not change it (section 10).
         if (req.method !== 'GET' && req.method !== 'HEAD') return problem(res, 403, 'LMS.LaunchData belongs to the LMS; an AU may only read it.');
         if (activityId !== launch.facts.activityId || registration !== launch.registration.id) return problem(res, 404, 'No such document.');
-        return sendDocument(res, { content: Buffer.from(JSON.stringify(launchData(launch))), contentType: 'application/json', updatedAt: launch.session.launchedAt });
+        return sendDocument(res, {
+          content: Buffer.from(JSON.stringify(launchData(launch))),
+          contentType: 'application/json',
+          updatedAt: launch.session.launchedAt,
+        });
       }
       return await documentResource(ctx, req, res, { owner: userId, kind: 'state', activityId, registration: registration ?? '' }, stateId);
     }
@@ -255,12 +265,25 @@ export async function answerLrs(ctx: ModuleContext, req: Request, res: Response)
       if (agent === 'other') return problem(res, 403, 'This launch may only read and write its own learner’s profile.');
       const profileId = queryString(req, 'profileId');
       const preferences = () => Buffer.from(JSON.stringify({ languagePreference: 'en-GB', audioPreference: 'on' }));
-      return await documentResource(ctx, req, res, { owner: userId, kind: 'agent-profile', activityId: '', registration: '' }, profileId, profileId === 'cmi5LearnerPreferences' ? preferences : undefined);
+      return await documentResource(
+        ctx,
+        req,
+        res,
+        { owner: userId, kind: 'agent-profile', activityId: '', registration: '' },
+        profileId,
+        profileId === 'cmi5LearnerPreferences' ? preferences : undefined,
+      );
     }
     // activities/profile: shared by the learners of one package, never across packages.
     const activityId = queryString(req, 'activityId');
     if (!activityId) return problem(res, 400, 'activityId is required.');
-    return await documentResource(ctx, req, res, { owner: launch.version.packageId, kind: 'activity-profile', activityId, registration: '' }, queryString(req, 'profileId'));
+    return await documentResource(
+      ctx,
+      req,
+      res,
+      { owner: launch.version.packageId, kind: 'activity-profile', activityId, registration: '' },
+      queryString(req, 'profileId'),
+    );
   } catch (err) {
     if (err instanceof StatementRefused) return problem(res, err.status, err.message);
     if (isDatabaseUnavailable(err)) return problem(res, 503, 'The service is unavailable for a moment. Try again shortly.');
@@ -280,7 +303,8 @@ export async function answerFetch(ctx: ModuleContext, req: Request, res: Respons
     const token = randomBytes(32).toString('base64url');
     const outcome = await store.claimFetch(ctx.database.pool, hash(key), hash(token));
     if (outcome === 'issued') return send(res, 200, { 'auth-token': token });
-    if (outcome === 'used') return send(res, 200, { 'error-code': '1', 'error-text': 'The authorization token has already been returned, or the session has ended.' });
+    if (outcome === 'used')
+      return send(res, 200, { 'error-code': '1', 'error-text': 'The authorization token has already been returned, or the session has ended.' });
     return send(res, 200, { 'error-code': '2', 'error-text': 'This fetch URL is not valid.' });
   } catch (err) {
     if (isDatabaseUnavailable(err)) return send(res, 200, { 'error-code': '3', 'error-text': 'The service is unavailable for a moment.' });

@@ -45,7 +45,6 @@ describe(`cmi5 AU on the @xapi/cmi5 client in Chromium (${TEST_DB})`, function (
 
   const addCourse = (slug: string, aus: TestAu[]) => addCmi5Course(server, tmp, slug, `Recognising coercive control (${slug})`, aus);
 
-
   before(async () => {
     server = await startTestServer({ demo: true });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cmi5-browser-'));
@@ -123,7 +122,12 @@ describe(`cmi5 AU on the @xapi/cmi5 client in Chromium (${TEST_DB})`, function (
       for (const [name, actor, registration] of cases) {
         try {
           await au.xapi.sendStatement({
-            statement: { actor, verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' }, object: { objectType: 'Activity', id: p.activityId }, context: { ...template, registration } },
+            statement: {
+              actor,
+              verb: { id: 'http://adlnet.gov/expapi/verbs/experienced' },
+              object: { objectType: 'Activity', id: p.activityId },
+              context: { ...template, registration },
+            },
           });
           outcome[name] = 'accepted';
         } catch (e) {
@@ -146,7 +150,9 @@ describe(`cmi5 AU on the @xapi/cmi5 client in Chromium (${TEST_DB})`, function (
     await page.waitForSelector('#cmi5-result-finished');
     expect(await page.textContent('#cmi5-result-finished')).to.include('You have passed Recognising coercive control (coercive-control)');
     expect(await page.textContent('#cmi5-status')).to.include('Passed');
-    const [certificate] = await sql<{ n: number }>("select count(*)::int as n from certificates c join courses k on k.id = c.course_id where k.slug = 'coercive-control'");
+    const [certificate] = await sql<{ n: number }>(
+      "select count(*)::int as n from certificates c join courses k on k.id = c.course_id where k.slug = 'coercive-control'",
+    );
     expect(certificate.n).to.equal(1);
     await page.setViewportSize({ width: 375, height: 800 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth), 'fits a phone').to.be.at.most(375);
@@ -169,7 +175,8 @@ describe(`cmi5 AU on the @xapi/cmi5 client in Chromium (${TEST_DB})`, function (
     expect(await page.textContent('#cmi5-result-failed')).to.include('You have not passed');
     expect(await page.isVisible('#cmi5-result-finished')).to.equal(false);
     const evidence = await waitFor(
-      async () => (await sql<{ n: number }>("select count(*)::int as n from evidence e join courses k on k.id = e.course_id where k.slug = 'coercive-control-2'"))[0],
+      async () =>
+        (await sql<{ n: number }>("select count(*)::int as n from evidence e join courses k on k.id = e.course_id where k.slug = 'coercive-control-2'"))[0],
       'the evidence count',
     );
     expect(evidence.n).to.equal(0);

@@ -10,7 +10,18 @@ import { londonToday } from '../../server/london';
 import { extractPackage, normalise, PackageRefused, readPackageZip, unsafePathReason } from '../scorm/api';
 import { type CourseStructure, parseCourseStructure, type StructureAu } from './course-structure';
 import { allSatisfied, auSatisfied } from './move-on';
-import { type Actor, type Accepted, CMI5_CATEGORY, checkStatement, EXT, type LaunchFacts, type LaunchMode, MOVE_ON_CATEGORY, StatementRefused, VERB } from './statements';
+import {
+  type Actor,
+  type Accepted,
+  CMI5_CATEGORY,
+  checkStatement,
+  EXT,
+  type LaunchFacts,
+  type LaunchMode,
+  MOVE_ON_CATEGORY,
+  StatementRefused,
+  VERB,
+} from './statements';
 import * as store from './store';
 import { UsageError } from '../../server/errors';
 import { createDraftElearningCourse } from '../courses/api';
@@ -42,18 +53,23 @@ function checkUrl(au: StructureAu, files: Set<string> | null): void {
     } catch {
       throw new PackageRefused(`cmi5.xml: the AU "${au.title}" has the address "${au.url}", which is not a valid URL.`);
     }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new PackageRefused(`cmi5.xml: the AU "${au.title}" launches "${au.url}"; only http and https addresses can be played.`);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      throw new PackageRefused(`cmi5.xml: the AU "${au.title}" launches "${au.url}"; only http and https addresses can be played.`);
     if (u.username || u.password) throw new PackageRefused(`cmi5.xml: the AU "${au.title}" has a user name or password in its address; it was refused.`);
     return;
   }
-  if (!files) throw new PackageRefused(`cmi5.xml: the AU "${au.title}" has the relative address "${au.url}"; a cmi5.xml uploaded without a zip must give every AU a full address (https://...).`);
+  if (!files)
+    throw new PackageRefused(
+      `cmi5.xml: the AU "${au.title}" has the relative address "${au.url}"; a cmi5.xml uploaded without a zip must give every AU a full address (https://...).`,
+    );
   let file: string;
   try {
     file = decodeURIComponent(fileOf(au.url));
   } catch {
     throw new PackageRefused(`cmi5.xml: the address of the AU "${au.title}" (${au.url}) cannot be decoded.`);
   }
-  if (unsafePathReason(file) || !files.has(normalise(file))) throw new PackageRefused(`cmi5.xml: the launch file of the AU "${au.title}" (${au.url}) is not in the package.`);
+  if (unsafePathReason(file) || !files.has(normalise(file)))
+    throw new PackageRefused(`cmi5.xml: the launch file of the AU "${au.title}" (${au.url}) is not in the package.`);
 }
 
 export interface ImportResult {
@@ -204,7 +220,12 @@ export function launchData(ctx: LaunchContext): Record<string, unknown> {
 }
 
 /** A statement the LMS itself records (launched, abandoned, satisfied). */
-function lmsStatement(facts: LaunchFacts, verb: string, object: { id: string; type?: string }, extra: { result?: Record<string, unknown>; extensions?: Record<string, unknown>; moveOn?: boolean } = {}) {
+function lmsStatement(
+  facts: LaunchFacts,
+  verb: string,
+  object: { id: string; type?: string },
+  extra: { result?: Record<string, unknown>; extensions?: Record<string, unknown>; moveOn?: boolean } = {},
+) {
   return {
     id: randomUUID(),
     actor: facts.actor,
@@ -283,15 +304,20 @@ export async function launchAu(
     const launchMode: LaunchMode = registration.satisfiedAt ? 'Review' : 'Normal';
     const session = await store.createSession(client, { registrationId: registration.id, auId: au.id, launchMode, fetchKeyHash: hash(fetchKey) });
     const facts = factsFor(deps.config, registration, courseId, au, session);
-    const launched = lmsStatement(facts, VERB.launched, { id: facts.activityId }, {
-      extensions: {
-        [EXT.launchMode]: launchMode,
-        [EXT.launchUrl]: au.url,
-        [EXT.moveOn]: au.moveOn,
-        ...(au.masteryScore !== null ? { [EXT.masteryScore]: au.masteryScore } : {}),
-        ...(au.launchParameters ? { [EXT.launchParameters]: au.launchParameters } : {}),
+    const launched = lmsStatement(
+      facts,
+      VERB.launched,
+      { id: facts.activityId },
+      {
+        extensions: {
+          [EXT.launchMode]: launchMode,
+          [EXT.launchUrl]: au.url,
+          [EXT.moveOn]: au.moveOn,
+          ...(au.masteryScore !== null ? { [EXT.masteryScore]: au.masteryScore } : {}),
+          ...(au.launchParameters ? { [EXT.launchParameters]: au.launchParameters } : {}),
+        },
       },
-    });
+    );
     await store.insertStatement(client, { id: launched.id, registrationId: registration.id, sessionId: session.id, verb: VERB.launched, statement: launched });
     // An AU whose moveOn is NotApplicable is satisfied already: a course of only such AUs is done at its first launch.
     if (!registration.satisfiedAt && launchMode === 'Normal') await settle(deps, client, registration, version, facts);
@@ -306,7 +332,13 @@ export async function launchAu(
  * moment the course is satisfied, its completion as evidence, in the same
  * transaction, exactly as a finished SCORM attempt records it.
  */
-async function settle(deps: Deps & { events: EventBus }, client: PoolClient, registration: store.Registration, version: store.Version, facts: LaunchFacts): Promise<void> {
+async function settle(
+  deps: Deps & { events: EventBus },
+  client: PoolClient,
+  registration: store.Registration,
+  version: store.Version,
+  facts: LaunchFacts,
+): Promise<void> {
   const states = await store.auStates(client, registration.id);
   const recordOf = (auId: string) => {
     const s = states.find((st) => st.auId === auId);
@@ -328,7 +360,8 @@ async function settle(deps: Deps & { events: EventBus }, client: PoolClient, reg
     await store.insertStatement(client, { id: statement.id, registrationId: registration.id, sessionId: facts.sessionId, verb: VERB.satisfied, statement });
   };
   for (const block of version.structure.blocks) {
-    if (allSatisfied(aus.filter((a) => block.auIds.includes(a.au.id)))) await satisfy(blockActivityId(deps.config, registration.courseId, block.id), 'https://w3id.org/xapi/cmi5/activitytype/block');
+    if (allSatisfied(aus.filter((a) => block.auIds.includes(a.au.id))))
+      await satisfy(blockActivityId(deps.config, registration.courseId, block.id), 'https://w3id.org/xapi/cmi5/activitytype/block');
   }
   const courseDone = allSatisfied(aus);
   if (courseDone) await satisfy(courseActivityId(deps.config, registration.courseId), 'https://w3id.org/xapi/cmi5/activitytype/course');
@@ -338,8 +371,18 @@ async function settle(deps: Deps & { events: EventBus }, client: PoolClient, reg
     const s = states.find((st) => st.auId === a.au.id);
     return !!s?.failedAt && !auSatisfied(a.moveOn, a.record);
   });
-  const started = states.length > 0 || (await client.query('select 1 from cmi5_sessions where registration_id = $1 and initialized_at is not null limit 1', [registration.id])).rows.length > 0;
-  const status: store.Registration['status'] = courseDone ? (anyPassed ? 'passed' : 'completed') : failedUnmet ? 'failed' : started ? 'incomplete' : 'not attempted';
+  const started =
+    states.length > 0 ||
+    (await client.query('select 1 from cmi5_sessions where registration_id = $1 and initialized_at is not null limit 1', [registration.id])).rows.length > 0;
+  const status: store.Registration['status'] = courseDone
+    ? anyPassed
+      ? 'passed'
+      : 'completed'
+    : failedUnmet
+      ? 'failed'
+      : started
+        ? 'incomplete'
+        : 'not attempted';
   const scores = states.map((s) => s.score).filter((s): s is number => s !== null);
   // As a percentage, as SCORM attempts keep theirs.
   const score = scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 10000) / 100 : null;
@@ -408,7 +451,13 @@ export async function recordStatements(deps: Deps & { events: EventBus }, sessio
     const ids: string[] = [];
     let changed = false;
     for (const raw of statements) {
-      if (forcedId !== undefined && typeof raw === 'object' && raw !== null && (raw as { id?: unknown }).id !== undefined && (raw as { id?: unknown }).id !== forcedId) {
+      if (
+        forcedId !== undefined &&
+        typeof raw === 'object' &&
+        raw !== null &&
+        (raw as { id?: unknown }).id !== undefined &&
+        (raw as { id?: unknown }).id !== forcedId
+      ) {
         throw new StatementRefused(400, 'The statement id in the body differs from statementId in the address.');
       }
       const withId = forcedId !== undefined && typeof raw === 'object' && raw !== null ? { ...(raw as object), id: forcedId } : raw;
@@ -432,7 +481,13 @@ export async function recordStatements(deps: Deps & { events: EventBus }, sessio
       const accepted: Accepted = checkStatement(withId, ctx.facts, soFar);
       const full = completed(withId as Record<string, unknown>, ctx.facts);
       if (ids.includes(full.id as string)) throw new StatementRefused(400, 'Two statements in one request have the same id.');
-      await store.insertStatement(client, { id: full.id as string, registrationId: registration.id, sessionId: session.id, verb: accepted.verb, statement: full });
+      await store.insertStatement(client, {
+        id: full.id as string,
+        registrationId: registration.id,
+        sessionId: session.id,
+        verb: accepted.verb,
+        statement: full,
+      });
       ids.push(full.id as string);
       const now = new Date();
       current.lastStatementAt = now;
@@ -441,7 +496,8 @@ export async function recordStatements(deps: Deps & { events: EventBus }, sessio
         registrationVerbs.add(accepted.verb);
         if (accepted.verb === VERB.initialized) current.initializedAt = now;
         if (accepted.verb === VERB.terminated) current.terminatedAt = now;
-        const verb = accepted.verb === VERB.completed ? 'completed' : accepted.verb === VERB.passed ? 'passed' : accepted.verb === VERB.failed ? 'failed' : undefined;
+        const verb =
+          accepted.verb === VERB.completed ? 'completed' : accepted.verb === VERB.passed ? 'passed' : accepted.verb === VERB.failed ? 'failed' : undefined;
         if (verb || accepted.progress !== null) {
           await store.recordAu(client, registration.id, session.auId, { verb, progress: accepted.progress, score: accepted.scaled });
           changed = true;

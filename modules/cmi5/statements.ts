@@ -110,9 +110,13 @@ export interface Accepted {
  */
 export function checkStatement(statement: unknown, launch: LaunchFacts, soFar: SoFar): Accepted {
   if (!isObj(statement)) throw new StatementRefused(400, 'A statement must be a JSON object.');
-  if (statement.id !== undefined && (typeof statement.id !== 'string' || !UUID.test(statement.id))) throw new StatementRefused(400, 'The statement id must be a UUID.');
+  if (statement.id !== undefined && (typeof statement.id !== 'string' || !UUID.test(statement.id)))
+    throw new StatementRefused(400, 'The statement id must be a UUID.');
   if (!isLaunchActor(statement.actor, launch.actor)) {
-    throw new StatementRefused(403, 'The statement’s actor is not the learner this launch is for. An AU may only send statements about the learner who launched it.');
+    throw new StatementRefused(
+      403,
+      'The statement’s actor is not the learner this launch is for. An AU may only send statements about the learner who launched it.',
+    );
   }
   const verb = isObj(statement.verb) && typeof statement.verb.id === 'string' ? statement.verb.id : '';
   if (!verb) throw new StatementRefused(400, 'The statement has no verb id.');
@@ -129,11 +133,19 @@ export function checkStatement(statement: unknown, launch: LaunchFacts, soFar: S
   }
   const contextActivities = isObj(context.contextActivities) ? context.contextActivities : {};
   if (!activityIds(contextActivities.grouping).includes(launch.publisherId)) {
-    throw new StatementRefused(400, 'The statement’s contextActivities.grouping does not include the AU’s publisher id (the contextTemplate of LMS.LaunchData must be used).');
+    throw new StatementRefused(
+      400,
+      'The statement’s contextActivities.grouping does not include the AU’s publisher id (the contextTemplate of LMS.LaunchData must be used).',
+    );
   }
-  if (soFar.ended) throw new StatementRefused(403, `This session has ended (${soFar.ended}): no more statements are accepted for it. Launch the AU again to start a new session.`);
+  if (soFar.ended)
+    throw new StatementRefused(
+      403,
+      `This session has ended (${soFar.ended}): no more statements are accepted for it. Launch the AU again to start a new session.`,
+    );
   const cmi5Defined = activityIds(contextActivities.category).includes(CMI5_CATEGORY);
-  if (!soFar.initialized && !(verb === VERB.initialized && cmi5Defined)) throw new StatementRefused(400, 'The first statement of a session must be "initialized".');
+  if (!soFar.initialized && !(verb === VERB.initialized && cmi5Defined))
+    throw new StatementRefused(400, 'The first statement of a session must be "initialized".');
   const result = isObj(statement.result) ? statement.result : {};
   const score = isObj(result.score) ? result.score : undefined;
   const scaled = typeof score?.scaled === 'number' ? score.scaled : null;
@@ -149,26 +161,37 @@ export function checkStatement(statement: unknown, launch: LaunchFacts, soFar: S
     return { verb, cmi5Defined, progress, scaled };
   }
   if (LMS_VERBS.has(verb)) throw new StatementRefused(403, 'Only the LMS sends launched, abandoned, waived and satisfied statements.');
-  if (!AU_VERBS.has(verb)) throw new StatementRefused(400, 'A statement in the cmi5 category must use one of the cmi5 verbs (initialized, completed, passed, failed, terminated).');
+  if (!AU_VERBS.has(verb))
+    throw new StatementRefused(400, 'A statement in the cmi5 category must use one of the cmi5 verbs (initialized, completed, passed, failed, terminated).');
   if (statement.object.id !== launch.activityId || (statement.object.objectType !== undefined && statement.object.objectType !== 'Activity')) {
     throw new StatementRefused(400, 'The object of a cmi5 defined statement must be the AU’s activityId from the launch URL.');
   }
-  if (soFar.sessionVerbs.has(verb)) throw new StatementRefused(400, `"${verb.split('/').pop()}" was already sent in this session; cmi5 allows each verb once per session.`);
+  if (soFar.sessionVerbs.has(verb))
+    throw new StatementRefused(400, `"${verb.split('/').pop()}" was already sent in this session; cmi5 allows each verb once per session.`);
   if (launch.launchMode !== 'Normal' && verb !== VERB.initialized && verb !== VERB.terminated) {
     throw new StatementRefused(400, `This AU was launched in ${launch.launchMode} mode, in which only "initialized" and "terminated" are recorded.`);
   }
   const has = (k: string) => Object.hasOwn(result, k);
-  if (verb !== VERB.passed && verb !== VERB.failed && score !== undefined) throw new StatementRefused(400, 'Only passed and failed statements may carry a score.');
-  if (verb !== VERB.passed && verb !== VERB.failed && has('success')) throw new StatementRefused(400, 'Only passed and failed statements may carry result.success.');
+  if (verb !== VERB.passed && verb !== VERB.failed && score !== undefined)
+    throw new StatementRefused(400, 'Only passed and failed statements may carry a score.');
+  if (verb !== VERB.passed && verb !== VERB.failed && has('success'))
+    throw new StatementRefused(400, 'Only passed and failed statements may carry result.success.');
   if (verb !== VERB.completed && has('completion')) throw new StatementRefused(400, 'Only a completed statement may carry result.completion.');
   if (verb === VERB.completed) {
     if (result.completion !== true) throw new StatementRefused(400, 'A completed statement must have result.completion true.');
-    if (soFar.registrationVerbs.has(VERB.completed)) throw new StatementRefused(400, 'This AU is already completed in this registration; cmi5 allows one completed statement per registration.');
+    if (soFar.registrationVerbs.has(VERB.completed))
+      throw new StatementRefused(400, 'This AU is already completed in this registration; cmi5 allows one completed statement per registration.');
   }
   if (verb === VERB.passed || verb === VERB.failed) {
-    if (soFar.sessionVerbs.has(VERB.passed) || soFar.sessionVerbs.has(VERB.failed)) throw new StatementRefused(400, 'A session may hold either passed or failed, not both.');
+    if (soFar.sessionVerbs.has(VERB.passed) || soFar.sessionVerbs.has(VERB.failed))
+      throw new StatementRefused(400, 'A session may hold either passed or failed, not both.');
     if (soFar.registrationVerbs.has(VERB.passed)) {
-      throw new StatementRefused(400, verb === VERB.passed ? 'This AU is already passed in this registration; cmi5 allows one passed statement per registration.' : 'A failed statement may not follow a passed one in the same registration.');
+      throw new StatementRefused(
+        400,
+        verb === VERB.passed
+          ? 'This AU is already passed in this registration; cmi5 allows one passed statement per registration.'
+          : 'A failed statement may not follow a passed one in the same registration.',
+      );
     }
   }
   if (verb === VERB.passed) {

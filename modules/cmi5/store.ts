@@ -66,13 +66,19 @@ const SESSION_COLUMNS = `s.id, s.registration_id as "registrationId", s.au_id as
 export async function lockPackage(client: PoolClient, identifier: string, courseId: string): Promise<{ id: string; nextVersion: number }> {
   await client.query('select pg_advisory_xact_lock(hashtext($1))', [`cmi5-package:${identifier}`]);
   let { rows } = await client.query<{ id: string }>('select id from cmi5_packages where identifier = $1 and course_id = $2', [identifier, courseId]);
-  if (!rows[0]) ({ rows } = await client.query<{ id: string }>('insert into cmi5_packages (identifier, course_id) values ($1, $2) returning id', [identifier, courseId]));
-  const { rows: n } = await client.query<{ next: number }>('select coalesce(max(version), 0) + 1 as next from cmi5_package_versions where package_id = $1', [rows[0].id]);
+  if (!rows[0])
+    ({ rows } = await client.query<{ id: string }>('insert into cmi5_packages (identifier, course_id) values ($1, $2) returning id', [identifier, courseId]));
+  const { rows: n } = await client.query<{ next: number }>('select coalesce(max(version), 0) + 1 as next from cmi5_package_versions where package_id = $1', [
+    rows[0].id,
+  ]);
   return { id: rows[0].id, nextVersion: Number(n[0].next) };
 }
 
 export async function coursesWithIdentifier(db: Queryable, identifier: string): Promise<{ id: string; slug: string }[]> {
-  const { rows } = await db.query<{ id: string; slug: string }>('select distinct c.id, c.slug from cmi5_packages p join course_catalogue c on c.id = p.course_id where p.identifier = $1', [identifier]);
+  const { rows } = await db.query<{ id: string; slug: string }>(
+    'select distinct c.id, c.slug from cmi5_packages p join course_catalogue c on c.id = p.course_id where p.identifier = $1',
+    [identifier],
+  );
   return rows;
 }
 
@@ -113,11 +119,17 @@ export async function listVersions(db: Queryable): Promise<Version[]> {
 }
 
 export async function latestRegistration(db: Queryable, userId: string, courseId: string): Promise<Registration | undefined> {
-  const { rows } = await db.query<Registration>(`select ${REGISTRATION_COLUMNS} from cmi5_registrations r where r.user_id = $1 and r.course_id = $2 order by r.started_at desc limit 1`, [userId, courseId]);
+  const { rows } = await db.query<Registration>(
+    `select ${REGISTRATION_COLUMNS} from cmi5_registrations r where r.user_id = $1 and r.course_id = $2 order by r.started_at desc limit 1`,
+    [userId, courseId],
+  );
   return rows[0];
 }
 
-export async function createRegistration(db: Queryable, r: { userId: string; staffId: string | null; courseId: string; packageVersionId: string }): Promise<Registration> {
+export async function createRegistration(
+  db: Queryable,
+  r: { userId: string; staffId: string | null; courseId: string; packageVersionId: string },
+): Promise<Registration> {
   const { rows } = await db.query<Registration>(
     `insert into cmi5_registrations as r (user_id, staff_id, course_id, package_version_id) values ($1, $2, $3, $4) returning ${REGISTRATION_COLUMNS}`,
     [r.userId, r.staffId, r.courseId, r.packageVersionId],
@@ -145,11 +157,13 @@ export async function auStates(db: Queryable, registrationId: string): Promise<A
 }
 
 /** Records what one accepted statement says about its AU. */
-export async function recordAu(client: PoolClient, registrationId: string, auId: string, change: { verb?: 'completed' | 'passed' | 'failed'; progress?: number | null; score?: number | null }): Promise<void> {
-  await client.query(
-    `insert into cmi5_au_states (registration_id, au_id) values ($1, $2) on conflict do nothing`,
-    [registrationId, auId],
-  );
+export async function recordAu(
+  client: PoolClient,
+  registrationId: string,
+  auId: string,
+  change: { verb?: 'completed' | 'passed' | 'failed'; progress?: number | null; score?: number | null },
+): Promise<void> {
+  await client.query(`insert into cmi5_au_states (registration_id, au_id) values ($1, $2) on conflict do nothing`, [registrationId, auId]);
   await client.query(
     `update cmi5_au_states set
         completed_at = case when $3 = 'completed' then coalesce(completed_at, now()) else completed_at end,
@@ -163,11 +177,18 @@ export async function recordAu(client: PoolClient, registrationId: string, auId:
 }
 
 export async function markAuSatisfied(client: PoolClient, registrationId: string, auId: string): Promise<void> {
-  await client.query(`insert into cmi5_au_states (registration_id, au_id, satisfied_at) values ($1, $2, now())
-    on conflict (registration_id, au_id) do update set satisfied_at = coalesce(cmi5_au_states.satisfied_at, now())`, [registrationId, auId]);
+  await client.query(
+    `insert into cmi5_au_states (registration_id, au_id, satisfied_at) values ($1, $2, now())
+    on conflict (registration_id, au_id) do update set satisfied_at = coalesce(cmi5_au_states.satisfied_at, now())`,
+    [registrationId, auId],
+  );
 }
 
-export async function updateRegistration(client: PoolClient, id: string, r: { status: Registration['status']; score: number | null; satisfied: boolean }): Promise<void> {
+export async function updateRegistration(
+  client: PoolClient,
+  id: string,
+  r: { status: Registration['status']; score: number | null; satisfied: boolean },
+): Promise<void> {
   await client.query(
     `update cmi5_registrations set status = $2, score = $3, updated_at = now(), satisfied_at = case when $4 then coalesce(satisfied_at, now()) else satisfied_at end where id = $1`,
     [id, r.status, r.score, r.satisfied],
@@ -186,7 +207,10 @@ export async function openSessions(client: PoolClient, registrationId: string): 
   return rows;
 }
 
-export async function createSession(client: PoolClient, s: { registrationId: string; auId: string; launchMode: LaunchMode; fetchKeyHash: string }): Promise<Session> {
+export async function createSession(
+  client: PoolClient,
+  s: { registrationId: string; auId: string; launchMode: LaunchMode; fetchKeyHash: string },
+): Promise<Session> {
   const { rows } = await client.query<Session>(
     `insert into cmi5_sessions as s (registration_id, au_id, launch_mode, fetch_key_hash) values ($1, $2, $3, $4) returning ${SESSION_COLUMNS}`,
     [s.registrationId, s.auId, s.launchMode, s.fetchKeyHash],
@@ -227,22 +251,29 @@ export async function lockSession(client: PoolClient, id: string): Promise<Sessi
 }
 
 export async function updateSession(client: PoolClient, s: Session): Promise<void> {
-  await client.query(
-    `update cmi5_sessions set verbs = $2, initialized_at = $3, last_statement_at = $4, terminated_at = $5, abandoned_at = $6 where id = $1`,
-    [s.id, s.verbs, s.initializedAt, s.lastStatementAt, s.terminatedAt, s.abandonedAt],
-  );
+  await client.query(`update cmi5_sessions set verbs = $2, initialized_at = $3, last_statement_at = $4, terminated_at = $5, abandoned_at = $6 where id = $1`, [
+    s.id,
+    s.verbs,
+    s.initializedAt,
+    s.lastStatementAt,
+    s.terminatedAt,
+    s.abandonedAt,
+  ]);
 }
 
 /** cmi5 defined verbs this AU has sent in the registration, in any session. */
 export async function registrationVerbs(client: PoolClient, registrationId: string, auId: string): Promise<Set<string>> {
-  const { rows } = await client.query<{ verb: string }>(
-    `select distinct unnest(verbs) as verb from cmi5_sessions where registration_id = $1 and au_id = $2`,
-    [registrationId, auId],
-  );
+  const { rows } = await client.query<{ verb: string }>(`select distinct unnest(verbs) as verb from cmi5_sessions where registration_id = $1 and au_id = $2`, [
+    registrationId,
+    auId,
+  ]);
   return new Set(rows.map((r) => r.verb));
 }
 
-export async function insertStatement(client: PoolClient, s: { id: string; registrationId: string; sessionId: string | null; verb: string; statement: unknown }): Promise<void> {
+export async function insertStatement(
+  client: PoolClient,
+  s: { id: string; registrationId: string; sessionId: string | null; verb: string; statement: unknown },
+): Promise<void> {
   await client.query('insert into cmi5_statements (id, registration_id, session_id, verb, statement) values ($1, $2, $3, $4, $5)', [
     s.id,
     s.registrationId,
@@ -253,11 +284,18 @@ export async function insertStatement(client: PoolClient, s: { id: string; regis
 }
 
 export async function statementById(db: Queryable, id: string): Promise<{ registrationId: string; statement: Record<string, unknown> } | undefined> {
-  const { rows } = await db.query<{ registrationId: string; statement: Record<string, unknown> }>('select registration_id as "registrationId", statement from cmi5_statements where id = $1', [id]);
+  const { rows } = await db.query<{ registrationId: string; statement: Record<string, unknown> }>(
+    'select registration_id as "registrationId", statement from cmi5_statements where id = $1',
+    [id],
+  );
   return rows[0];
 }
 
-export async function statementsOfRegistration(db: Queryable, registrationId: string, filter: { verb?: string; since?: string; limit: number }): Promise<Record<string, unknown>[]> {
+export async function statementsOfRegistration(
+  db: Queryable,
+  registrationId: string,
+  filter: { verb?: string; since?: string; limit: number },
+): Promise<Record<string, unknown>[]> {
   const { rows } = await db.query<{ statement: Record<string, unknown> }>(
     `select statement from cmi5_statements where registration_id = $1 and ($2::text is null or verb = $2) and ($3::timestamptz is null or stored > $3)
       order by stored desc, id limit $4`,
@@ -317,5 +355,8 @@ export async function registrationsOfUser(db: Queryable, userId: string): Promis
 
 /** What cmi5 content saved for a leaver (its state and their preferences) gone (data protection); their statements keep only the account id, never a name. */
 export async function forgetCmi5Documents(client: PoolClient, staffId: string): Promise<void> {
-  await client.query(`delete from cmi5_documents where kind <> 'activity-profile' and owner in (select user_id::text from cmi5_registrations where staff_id = $1)`, [staffId]);
+  await client.query(
+    `delete from cmi5_documents where kind <> 'activity-profile' and owner in (select user_id::text from cmi5_registrations where staff_id = $1)`,
+    [staffId],
+  );
 }

@@ -30,7 +30,9 @@ describe('compliance service and API', () => {
   after(() => server?.close());
 
   it('computes a few hundred staff in bulk with a handful of queries, the same answer as one at a time', async () => {
-    const { rows } = await pool.query<{ id: string }>(`insert into organisations (slug, name, sector, due_soon_days) values ('bulk-test', 'Bulk Test', 'housing', 30) returning id`);
+    const { rows } = await pool.query<{ id: string }>(
+      `insert into organisations (slug, name, sector, due_soon_days) values ('bulk-test', 'Bulk Test', 'housing', 30) returning id`,
+    );
     const orgId = rows[0].id;
     // 300 staff across groups 1-4 and unmapped, some new starters, some leavers.
     await pool.query(
@@ -85,10 +87,17 @@ describe('compliance service and API', () => {
   });
 
   it('keeps results between requests, and never answers from one that no longer holds', async () => {
-    const { rows } = await pool.query<{ id: string }>(`insert into organisations (slug, name, sector, due_soon_days) values ('kept-test', 'Kept Test', 'voluntary', 30) returning id`);
+    const { rows } = await pool.query<{ id: string }>(
+      `insert into organisations (slug, name, sector, due_soon_days) values ('kept-test', 'Kept Test', 'voluntary', 30) returning id`,
+    );
     const orgId = rows[0].id;
     const add = async (name: string, group: number) =>
-      (await pool.query<{ id: string }>(`insert into staff (organisation_id, name, job_title, start_date, group_number) values ($1, $2, 'Worker', current_date - 400, $3) returning id`, [orgId, name, group])).rows[0].id;
+      (
+        await pool.query<{ id: string }>(
+          `insert into staff (organisation_id, name, job_title, start_date, group_number) values ($1, $2, 'Worker', current_date - 400, $3) returning id`,
+          [orgId, name, group],
+        )
+      ).rows[0].id;
     const trainOn = (staffId: string, daysAgo: number, group = 1) =>
       pool.query(
         `insert into evidence (staff_id, competency_id, achieved_on, source, note)
@@ -111,7 +120,10 @@ describe('compliance service and API', () => {
       return Object.fromEntries(result.people.map((p) => [p.name, p.status]));
     };
     expect(await byName(today)).to.deep.equal({ 'Expiring next month': 'compliant', 'Not trained': 'overdue', Promoted: 'compliant' });
-    const kept = await pool.query('select count(*)::int as n from kept_compliance k join staff s on s.id = k.staff_id where s.organisation_id = $1 and k.computed_stamp = k.stamp', [orgId]);
+    const kept = await pool.query(
+      'select count(*)::int as n from kept_compliance k join staff s on s.id = k.staff_id where s.organisation_id = $1 and k.computed_stamp = k.stamp',
+      [orgId],
+    );
     expect(kept.rows[0].n).to.equal(3);
 
     // The calendar alone: in a month the first is due soon (30-day window); after that, today's answer again.
@@ -146,18 +158,23 @@ describe('compliance service and API', () => {
 
   it("the board's counts for every organisation agree with each organisation worked out on its own, kept or not", async () => {
     const { rows: orgs } = await pool.query<{ id: string }>('select id from organisations');
-    const each = async (day: string) => new Map(await Promise.all(orgs.map(async (o) => [o.id, (await complianceForOrganisation(pool, { kind: 'all' }, o.id, day))!.counts] as const)));
+    const each = async (day: string) =>
+      new Map(await Promise.all(orgs.map(async (o) => [o.id, (await complianceForOrganisation(pool, { kind: 'all' }, o.id, day))!.counts] as const)));
     // Some people's kept results out of date, as after a bulk load or a change: those organisations are worked out again.
     await pool.query(`update kept_compliance set stamp = nextval('compliance_stamp') where staff_id in (select id from staff order by id limit 5)`);
     expect(await countsForOrganisations(pool, today)).to.deep.equal(await each(today));
     // Everything kept: one aggregate, the same answer.
     expect(await countsForOrganisations(pool, today)).to.deep.equal(await each(today));
     // Someone leaves, and someone's kept row is lost (as after a load with triggers off): still the same answer.
-    await pool.query('update staff set leaving_date = current_date - 1 where id = (select id from staff where leaving_date is null order by id limit 1 offset 3)');
+    await pool.query(
+      'update staff set leaving_date = current_date - 1 where id = (select id from staff where leaving_date is null order by id limit 1 offset 3)',
+    );
     await pool.query('delete from kept_compliance where staff_id = (select id from staff where leaving_date is null order by id limit 1 offset 9)');
     expect(await countsForOrganisations(pool, today)).to.deep.equal(await each(today));
     // Someone starting tomorrow is not counted today, and is tomorrow.
-    await pool.query(`insert into staff (organisation_id, name, job_title, start_date, group_number) select id, 'Starts tomorrow', 'Worker', current_date + 1, 1 from organisations order by slug limit 1`);
+    await pool.query(
+      `insert into staff (organisation_id, name, job_title, start_date, group_number) select id, 'Starts tomorrow', 'Worker', current_date + 1, 1 from organisations order by slug limit 1`,
+    );
     expect(await countsForOrganisations(pool, today)).to.deep.equal(await each(today));
     expect(await countsForOrganisations(pool, today)).to.deep.equal(await each(today));
     const tomorrow = addDays(today, 1);
@@ -169,7 +186,9 @@ describe('compliance service and API', () => {
 
   it('answers as of a past day: staff in post then, their group then, evidence recorded and achieved by then, corrections recorded later ignored', async () => {
     const past = addDays(today, -30);
-    const { rows } = await pool.query<{ id: string }>(`insert into organisations (slug, name, sector) values ('as-of-test', 'As Of Test', 'housing') returning id`);
+    const { rows } = await pool.query<{ id: string }>(
+      `insert into organisations (slug, name, sector) values ('as-of-test', 'As Of Test', 'housing') returning id`,
+    );
     const orgId = rows[0].id;
     const person = async (name: string, group: number, startDaysAgo: number, leavingDaysAgo: number | null = null) =>
       (
@@ -179,7 +198,11 @@ describe('compliance service and API', () => {
           [orgId, name, startDaysAgo, leavingDaysAgo, group],
         )
       ).rows[0].id;
-    const groupOne = (await pool.query<{ id: string }>(`select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 1 and not c.retired`)).rows;
+    const groupOne = (
+      await pool.query<{ id: string }>(
+        `select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 1 and not c.retired`,
+      )
+    ).rows;
     // Evidence for every Group 1 competency: achieved and recorded so many days ago.
     const evidence = async (staffId: string, achievedDaysAgo: number, recordedDaysAgo: number) => {
       const ids: string[] = [];
@@ -194,7 +217,10 @@ describe('compliance service and API', () => {
     };
     const promoted = await person('Promoted later', 1, 700);
     await evidence(promoted, 400, 398);
-    await pool.query(`insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason, changed_at) values ($1, 3, 1, 'lead-override', 'promoted', now() - interval '10 days')`, [promoted]);
+    await pool.query(
+      `insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason, changed_at) values ($1, 3, 1, 'lead-override', 'promoted', now() - interval '10 days')`,
+      [promoted],
+    );
     await pool.query('update staff set group_number = 3 where id = $1', [promoted]);
     const leaver = await person('Left since', 1, 700, 5);
     await evidence(leaver, 400, 398);
@@ -250,11 +276,18 @@ describe('compliance service and API', () => {
   });
 
   it('withdrawn and corrected evidence stops counting; a leaver is left from their leaving day', async () => {
-    const person = (await pool.query(`select id from staff where organisation_id = $1 and group_number = 1 and user_id is null order by name limit 1`, [police.id])).rows[0].id;
-    const competencies = (await pool.query(`select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 1`)).rows;
+    const person = (
+      await pool.query(`select id from staff where organisation_id = $1 and group_number = 1 and user_id is null order by name limit 1`, [police.id])
+    ).rows[0].id;
+    const competencies = (
+      await pool.query(`select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 1`)
+    ).rows;
     const ids: string[] = [];
     for (const c of competencies) {
-      const { rows } = await pool.query(`insert into evidence (staff_id, competency_id, achieved_on, source) values ($1, $2, current_date - 10, 'prior-learning') returning id`, [person, c.id]);
+      const { rows } = await pool.query(
+        `insert into evidence (staff_id, competency_id, achieved_on, source) values ($1, $2, current_date - 10, 'prior-learning') returning id`,
+        [person, c.id],
+      );
       ids.push(rows[0].id);
     }
     expect((await complianceForStaff(pool, { kind: 'all' }, person, today))!.status).to.equal('compliant');
@@ -306,7 +339,9 @@ describe('compliance service and API', () => {
     await lead.signIn('lead@valecounty.example', DEMO_PASSWORD);
     const res = await lead.getJson(`/api/v1/organisations/${council.slug}/compliance`);
     expect(res.status).to.equal(200);
-    const { rows } = await pool.query(`select count(*) as n from staff where organisation_id = $1 and (leaving_date is null or leaving_date > current_date)`, [council.id]);
+    const { rows } = await pool.query(`select count(*) as n from staff where organisation_id = $1 and (leaving_date is null or leaving_date > current_date)`, [
+      council.id,
+    ]);
     expect(res.body.staff).to.have.length(rows[0].n);
     expect(res.body.counts.total).to.equal(rows[0].n);
     expect(res.body.counts.byGroup['2']).to.be.an('object');

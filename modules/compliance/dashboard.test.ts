@@ -24,7 +24,10 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
       [org, name, fields.team ?? '', group, fields.start === undefined ? '2020-01-01' : fields.start],
     );
     // In that group since long before the quarters the self-assessment looks back on.
-    await pool.query(`insert into staff_group_history (staff_id, group_number, source, changed_at) values ($1, $2, 'import', '2020-01-01')`, [rows[0].id, group]);
+    await pool.query(`insert into staff_group_history (staff_id, group_number, source, changed_at) values ($1, $2, 'import', '2020-01-01')`, [
+      rows[0].id,
+      group,
+    ]);
     ids[name] = rows[0].id;
     return rows[0].id;
   }
@@ -65,7 +68,9 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
     await addStaff(beta, 'Beta Secret Person', { team: 'Tenancy' });
 
     // Face-to-face: a session last quarter; two Alpha places attended, one not, and a Beta place that is not Alpha's figure.
-    const course = (await pool.query<{ id: string }>(`insert into courses (slug, title, delivery) values ('f2f-test', 'Face to face test', 'face-to-face') returning id`)).rows[0].id;
+    const course = (
+      await pool.query<{ id: string }>(`insert into courses (slug, title, delivery) values ('f2f-test', 'Face to face test', 'face-to-face') returning id`)
+    ).rows[0].id;
     const startsAt = `${addDays(quarters[3].start, 10)}T10:00:00Z`;
     const session = (
       await pool.query<{ id: string }>(
@@ -73,7 +78,12 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
         [course, startsAt],
       )
     ).rows[0].id;
-    for (const [name, attended] of [['Ann Compliant', true], ['Bob Expiring', true], ['Cy Overdue', false], ['Beta Secret Person', true]] as const) {
+    for (const [name, attended] of [
+      ['Ann Compliant', true],
+      ['Bob Expiring', true],
+      ['Cy Overdue', false],
+      ['Beta Secret Person', true],
+    ] as const) {
       await pool.query(`insert into session_bookings (session_id, staff_id, status, attended) values ($1, $2, 'booked', $3)`, [session, ids[name], attended]);
     }
 
@@ -114,7 +124,11 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
     const second = await lead.get('/compliance/alpha-housing/staff?sort=status&page=2');
     expect(second.text).to.contain('Showing 51 to 61 of 61');
     expect(names(second.text)).to.include('Ann Compliant');
-    const competency = (await pool.query<{ id: string }>(`select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 2 order by c.number limit 1`)).rows[0].id;
+    const competency = (
+      await pool.query<{ id: string }>(
+        `select c.id from competencies c join frameworks f on f.id = c.framework_id and f.status = 'published' where c.group_number = 2 order by c.number limit 1`,
+      )
+    ).rows[0].id;
     const notMet = await lead.get(`/compliance/alpha-housing/staff?competency=${competency}`);
     expect(names(notMet.text)).to.deep.equal(['Cy Overdue']);
     const bad = await lead.get('/compliance/alpha-housing/staff?status=late');
@@ -127,17 +141,31 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.contain('text/csv');
     expect(res.headers.get('content-disposition')).to.contain('alpha-housing-staff-');
-    const lines = (await res.text()).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const lines = (await res.text())
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(lines[0]).to.equal('Name,Job title,Team,Group,Status,Next expiry,Induction ends,Competencies not met');
     expect(lines).to.have.length(5);
     const formula = lines.find((l) => l.includes('HYPERLINK'));
     expect(formula).to.match(/^"'=HYPERLINK\(""http:\/\/evil\.example"",""Click""\)",Support worker,Outreach,1,Not started,,,"Group 1 competencies 1, 2/);
-    expect(lines.slice(1).map((l) => l.split(',')[0]).filter((n) => !n.includes('HYPERLINK'))).to.deep.equal(['Cy Overdue', 'Di Newstarter', 'Ed Undecided']);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.split(',')[0])
+        .filter((n) => !n.includes('HYPERLINK')),
+    ).to.deep.equal(['Cy Overdue', 'Di Newstarter', 'Ed Undecided']);
     const chase = await lead.request('GET', '/compliance/alpha-housing/chase.csv');
-    const chaseLines = (await chase.text()).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const chaseLines = (await chase.text())
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(chaseLines[0]).to.equal('Name,Team,Group,Why,Date,What they need');
     expect(chaseLines.map((l) => l.split(',')[0])).to.include.members(['Cy Overdue', 'Bob Expiring', 'Di Newstarter']);
-    const byTeam = (await (await lead.request('GET', '/compliance/alpha-housing/counts.csv?by=team')).text()).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    const byTeam = (await (await lead.request('GET', '/compliance/alpha-housing/counts.csv?by=team')).text())
+      .replace(/^\uFEFF/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(byTeam[0]).to.equal('Team,Compliant,Due soon,Overdue,In induction,Not started,Not measured,Headcount');
     expect(byTeam).to.include('Outreach,0,0,1,1,1,1,4');
     expect((await lead.request('GET', '/compliance/alpha-housing/staff.csv?group=nine')).status).to.equal(400);
@@ -163,8 +191,11 @@ describe(`organisational lead dashboard (${TEST_DB})`, function () {
     const before = await lead.get('/compliance/alpha-housing/self-assessment');
     expect(before.status).to.equal(200);
     expect(before.text).to.contain('Print this page').and.contain('/modules/compliance/print.js').and.contain('/modules/compliance/print.css');
-    const longDate = (day: string) => new Date(`${day}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
-    expect(before.text).to.contain(`>${longDate(quarters[0].end)}<`).and.contain(`>${longDate(quarters[3].end)}<`);
+    const longDate = (day: string) =>
+      new Date(`${day}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+    expect(before.text)
+      .to.contain(`>${longDate(quarters[0].end)}<`)
+      .and.contain(`>${longDate(quarters[3].end)}<`);
     // Face-to-face last quarter: 3 Alpha places, 2 attended, 1 did not; the Beta place is not Alpha's.
     const lastQuarterRow = before.text.slice(before.text.indexOf(`<th scope="row" class="govuk-table__header">${quarters[3].label}</th>`)).split('</tr>')[0];
     expect([...lastQuarterRow.matchAll(/numeric">([^<]+)</g)].map((m) => m[1])).to.deep.equal(['1', '3', '2', '1', '0', '67%']);

@@ -332,8 +332,7 @@ export function chaseList(people: LeadPerson[], today: string, days = 7): ChaseI
     }
   }
   return items.sort(
-    (a, b) =>
-      (a.reason === 'overdue' ? 0 : 1) - (b.reason === 'overdue' ? 0 : 1) || byText(a.due ?? '', b.due ?? '') || byName(a.person, b.person),
+    (a, b) => (a.reason === 'overdue' ? 0 : 1) - (b.reason === 'overdue' ? 0 : 1) || byText(a.due ?? '', b.due ?? '') || byName(a.person, b.person),
   );
 }
 

@@ -56,12 +56,49 @@ function person(overrides: Partial<LeadPerson>): LeadPerson {
 }
 
 describe('the lead’s dashboard', () => {
-  const ana = person({ name: 'Ana', team: 'Housing', groupNumber: 2, status: 'overdue', nextExpiry: null, competencies: [competency(1, 1, '2026-10-01'), competency(2, 1, null)] });
-  const ben = person({ name: 'Ben', team: 'Housing', groupNumber: 1, status: 'compliant', nextExpiry: '2026-11-27', competencies: [competency(1, 1, '2026-11-27')] });
-  const cat = person({ name: 'Cat', team: '', groupNumber: 2, status: 'in-induction', nextExpiry: null, inductionEnds: '2026-11-28', competencies: [competency(1, 1, null)] });
+  const ana = person({
+    name: 'Ana',
+    team: 'Housing',
+    groupNumber: 2,
+    status: 'overdue',
+    nextExpiry: null,
+    competencies: [competency(1, 1, '2026-10-01'), competency(2, 1, null)],
+  });
+  const ben = person({
+    name: 'Ben',
+    team: 'Housing',
+    groupNumber: 1,
+    status: 'compliant',
+    nextExpiry: '2026-11-27',
+    competencies: [competency(1, 1, '2026-11-27')],
+  });
+  const cat = person({
+    name: 'Cat',
+    team: '',
+    groupNumber: 2,
+    status: 'in-induction',
+    nextExpiry: null,
+    inductionEnds: '2026-11-28',
+    competencies: [competency(1, 1, null)],
+  });
   const dev = person({ name: 'Dev', team: 'Advice', groupNumber: null, status: 'unmapped', nextExpiry: null, competencies: [] });
-  const eve = person({ name: 'Eve', team: 'Advice', groupNumber: 1, status: 'due-soon', nextExpiry: '2027-01-05', competencies: [competency(1, 1, '2027-01-05')] });
-  const fay = person({ name: 'Fay', team: 'Advice', groupNumber: 2, status: 'in-induction', nextExpiry: null, inductionEnds: '2027-02-01', competencies: [competency(2, 1, null)] });
+  const eve = person({
+    name: 'Eve',
+    team: 'Advice',
+    groupNumber: 1,
+    status: 'due-soon',
+    nextExpiry: '2027-01-05',
+    competencies: [competency(1, 1, '2027-01-05')],
+  });
+  const fay = person({
+    name: 'Fay',
+    team: 'Advice',
+    groupNumber: 2,
+    status: 'in-induction',
+    nextExpiry: null,
+    inductionEnds: '2027-02-01',
+    competencies: [competency(2, 1, null)],
+  });
   const everyone = [fay, eve, dev, cat, ben, ana];
 
   it('counts headcount and each status by group and by team, undecided and no team last', () => {
@@ -71,7 +108,11 @@ describe('the lead’s dashboard', () => {
     expect(groups[1].counts).to.deep.equal({ compliant: 0, 'due-soon': 0, overdue: 1, 'in-induction': 2, 'not-started': 0 });
     expect(groups[2]).to.deep.include({ key: 'unmapped', headcount: 1, other: 1 });
     const teams = countsBy(everyone, 'team');
-    expect(teams.map((t) => [t.label, t.headcount])).to.deep.equal([['Advice', 3], ['Housing', 2], ['No team recorded', 1]]);
+    expect(teams.map((t) => [t.label, t.headcount])).to.deep.equal([
+      ['Advice', 3],
+      ['Housing', 2],
+      ['No team recorded', 1],
+    ]);
     expect(teams[2].key).to.equal(NO_TEAM);
     expect(totalRow(everyone).headcount).to.equal(6);
   });
@@ -79,25 +120,43 @@ describe('the lead’s dashboard', () => {
   it('every person is counted exactly once, whatever the mix', () => {
     const statuses: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable'];
     fc.assert(
-      fc.property(fc.array(fc.record({ g: fc.option(fc.integer({ min: 1, max: 4 })), s: fc.constantFrom(...statuses), t: fc.constantFrom('', 'A', 'B') }), { maxLength: 60 }), (rows) => {
-        const people = rows.map((r) => person({ groupNumber: r.g, status: r.s, team: r.t }));
-        for (const by of ['group', 'team'] as const) {
-          const table = countsBy(people, by);
-          expect(table.reduce((n, r) => n + r.headcount, 0)).to.equal(people.length);
-          for (const r of table) expect(Object.values(r.counts).reduce((a, b) => a + b, 0) + r.other).to.equal(r.headcount);
-        }
-      }),
+      fc.property(
+        fc.array(fc.record({ g: fc.option(fc.integer({ min: 1, max: 4 })), s: fc.constantFrom(...statuses), t: fc.constantFrom('', 'A', 'B') }), {
+          maxLength: 60,
+        }),
+        (rows) => {
+          const people = rows.map((r) => person({ groupNumber: r.g, status: r.s, team: r.t }));
+          for (const by of ['group', 'team'] as const) {
+            const table = countsBy(people, by);
+            expect(table.reduce((n, r) => n + r.headcount, 0)).to.equal(people.length);
+            for (const r of table) expect(Object.values(r.counts).reduce((a, b) => a + b, 0) + r.other).to.equal(r.headcount);
+          }
+        },
+      ),
     );
   });
 
   it('filters by group, team, status and competency not met, and each count link gives exactly the people counted', () => {
-    expect(applyFilter(everyone, { group: '2', status: 'in-induction' }).map((p) => p.name).sort()).to.deep.equal(['Cat', 'Fay']);
+    expect(
+      applyFilter(everyone, { group: '2', status: 'in-induction' })
+        .map((p) => p.name)
+        .sort(),
+    ).to.deep.equal(['Cat', 'Fay']);
     expect(applyFilter(everyone, { team: NO_TEAM }).map((p) => p.name)).to.deep.equal(['Cat']);
     expect(applyFilter(everyone, { group: 'unmapped' }).map((p) => p.name)).to.deep.equal(['Dev']);
-    expect(applyFilter(everyone, { competency: 'c2.1' }).map((p) => p.name).sort()).to.deep.equal(['Ana', 'Fay']);
-    expect(applyFilter(everyone, { competency: 'c1.1' }).map((p) => p.name).sort()).to.deep.equal(['Ana', 'Cat']);
+    expect(
+      applyFilter(everyone, { competency: 'c2.1' })
+        .map((p) => p.name)
+        .sort(),
+    ).to.deep.equal(['Ana', 'Fay']);
+    expect(
+      applyFilter(everyone, { competency: 'c1.1' })
+        .map((p) => p.name)
+        .sort(),
+    ).to.deep.equal(['Ana', 'Cat']);
     for (const row of countsBy(everyone, 'team')) {
-      for (const [status, count] of Object.entries(row.counts)) expect(applyFilter(everyone, { team: row.key, status: status as ComplianceStatus })).to.have.length(count);
+      for (const [status, count] of Object.entries(row.counts))
+        expect(applyFilter(everyone, { team: row.key, status: status as ComplianceStatus })).to.have.length(count);
     }
   });
 
@@ -134,7 +193,10 @@ describe('the lead’s dashboard', () => {
       { ellipsis: true },
       { number: 10, current: false },
     ]);
-    expect(paginationItems(1, 2)).to.deep.equal([{ number: 1, current: true }, { number: 2, current: false }]);
+    expect(paginationItems(1, 2)).to.deep.equal([
+      { number: 1, current: true },
+      { number: 2, current: false },
+    ]);
   });
 
   it('chases the overdue first, then whoever lapses within 7 days, soonest first, saying what each needs', () => {
@@ -162,7 +224,10 @@ describe('the lead’s dashboard', () => {
     for (const start of ['+', '-', '@', '\t', '\r']) expect(csvCell(`${start}1`).replace(/^"/, '')).to.match(/^'/);
     expect(csvCell('O’Brien, Jo')).to.equal('"O’Brien, Jo"');
     expect(csvCell(null)).to.equal('');
-    const csv = toCsv(['Name', 'Group'], staffCsvRows([person({ name: '@SUM(A1)', groupNumber: 3 })]).map((r) => [r[0], r[3]]));
+    const csv = toCsv(
+      ['Name', 'Group'],
+      staffCsvRows([person({ name: '@SUM(A1)', groupNumber: 3 })]).map((r) => [r[0], r[3]]),
+    );
     expect(csv).to.equal("Name,Group\r\n'@SUM(A1),3\r\n");
   });
 });
@@ -201,7 +266,14 @@ describe('the self-assessment figures', () => {
   });
 
   it('reads a quarter as reported in the board’s snapshot, counted the same way, and ignores an entry of another shape', () => {
-    const counts = (onSystem: number, compliant: number, dueSoon: number) => ({ onSystem, compliant, dueSoon, overdue: onSystem - compliant - dueSoon, inInduction: 0, notStarted: 0 });
+    const counts = (onSystem: number, compliant: number, dueSoon: number) => ({
+      onSystem,
+      compliant,
+      dueSoon,
+      overdue: onSystem - compliant - dueSoon,
+      inInduction: 0,
+      notStarted: 0,
+    });
     const cells = percentFromSnapshot({ slug: 'a', groups: { '1': counts(4, 2, 1), '2': counts(0, 0, 0) }, unmapped: 1 })!;
     expect(cells.get('1')).to.deep.equal({ compliant: 3, measured: 4, percent: 75 });
     expect(cells.has('2')).to.equal(false);

@@ -9,15 +9,7 @@
  */
 import { groupsIncluded } from '../framework/api';
 
-export type ComplianceStatus =
-  | 'compliant'
-  | 'due-soon'
-  | 'overdue'
-  | 'in-induction'
-  | 'not-started'
-  | 'left'
-  | 'unmapped'
-  | 'not-applicable';
+export type ComplianceStatus = 'compliant' | 'due-soon' | 'overdue' | 'in-induction' | 'not-started' | 'left' | 'unmapped' | 'not-applicable';
 
 export type CompetencyStatus = 'met' | 'due-soon' | 'expired' | 'missing';
 

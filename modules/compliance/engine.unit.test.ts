@@ -1,14 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  addDays,
-  addMonths,
-  type ComplianceInput,
-  computeCompliance,
-  resultHoldsUntil,
-  type FrameworkData,
-  requirementsFor,
-} from './engine';
+import { addDays, addMonths, type ComplianceInput, computeCompliance, resultHoldsUntil, type FrameworkData, requirementsFor } from './engine';
 import { refresherMonthsFor } from '../organisations/api';
 
 const framework: FrameworkData = {
@@ -23,7 +15,9 @@ const framework: FrameworkData = {
   ),
 };
 
-const day = fc.date({ min: new Date('2015-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const day = fc
+  .date({ min: new Date('2015-01-01T00:00:00Z'), max: new Date('2035-12-31T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 const group = fc.integer({ min: 1, max: 4 });
 
 function base(overrides: Partial<ComplianceInput>): ComplianceInput {
@@ -83,7 +77,17 @@ describe('compliance engine', () => {
         const expires = addMonths(achievedOn, months);
         const today = addDays(expires, offset);
         if (today < achievedOn) return true;
-        const result = computeCompliance(base({ groupNumber: g, requirements: requirementsFor(framework, g), evidence: everything(g, achievedOn), refresherMonths: months, dueSoonDays: 0, today, startDate: '2000-01-01' }));
+        const result = computeCompliance(
+          base({
+            groupNumber: g,
+            requirements: requirementsFor(framework, g),
+            evidence: everything(g, achievedOn),
+            refresherMonths: months,
+            dueSoonDays: 0,
+            today,
+            startDate: '2000-01-01',
+          }),
+        );
         for (const c of result.competencies) {
           expect(c.expires).to.equal(expires);
           expect(c.met).to.equal(offset < 0);
@@ -189,7 +193,15 @@ describe('compliance engine', () => {
     fc.assert(
       fc.property(input, ({ g, evidence, today, start, months, window }) => {
         const result = computeCompliance(
-          base({ groupNumber: g, requirements: requirementsFor(framework, g), evidence: evidence.map((e, i) => ({ id: `x${i}`, ...e })), today, startDate: start, refresherMonths: months, dueSoonDays: window }),
+          base({
+            groupNumber: g,
+            requirements: requirementsFor(framework, g),
+            evidence: evidence.map((e, i) => ({ id: `x${i}`, ...e })),
+            today,
+            startDate: start,
+            refresherMonths: months,
+            dueSoonDays: window,
+          }),
         );
         const allMet = result.competencies.every((c) => c.met);
         if (allMet) expect(result.status).to.be.oneOf(['compliant', 'due-soon']);
@@ -206,16 +218,20 @@ describe('compliance engine', () => {
 
 describe('how long a computed status holds (resultHoldsUntil)', () => {
   const evidenceFor = (groupNumber: number) =>
-    fc.array(
-      fc.record({
-        index: fc.nat({ max: 20 }),
-        achievedOn: fc.date({ min: new Date('2018-01-01T00:00:00Z'), max: new Date('2028-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
-      }),
-      { maxLength: 12 },
-    ).map((items) => {
-      const requirements = requirementsFor(framework, groupNumber);
-      return items.map((x, i) => ({ id: `e${i}`, lineage: requirements[x.index % requirements.length].lineage, achievedOn: x.achievedOn }));
-    });
+    fc
+      .array(
+        fc.record({
+          index: fc.nat({ max: 20 }),
+          achievedOn: fc
+            .date({ min: new Date('2018-01-01T00:00:00Z'), max: new Date('2028-12-31T00:00:00Z'), noInvalidDate: true })
+            .map((d) => d.toISOString().slice(0, 10)),
+        }),
+        { maxLength: 12 },
+      )
+      .map((items) => {
+        const requirements = requirementsFor(framework, groupNumber);
+        return items.map((x, i) => ({ id: `e${i}`, lineage: requirements[x.index % requirements.length].lineage, achievedOn: x.achievedOn }));
+      });
   const input = group.chain((g) =>
     fc.record({
       groupNumber: fc.constant(g),

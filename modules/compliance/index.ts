@@ -2,7 +2,16 @@ import express from 'express';
 import { allow, caller, can, managedScope, may, type OrganisationScope } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
-import { complianceForOrganisation, complianceForStaff, countsOnDays, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance, workOutOrganisation } from './service';
+import {
+  complianceForOrganisation,
+  complianceForStaff,
+  countsOnDays,
+  londonToday,
+  STATUS_NAMES,
+  STATUSES,
+  type PersonCompliance,
+  workOutOrganisation,
+} from './service';
 import { lastQuarters } from './self-assessment';
 import { keptResultsAfterDemoLoad } from './kept';
 import { findOrganisation, listOrganisations } from './store';
@@ -74,7 +83,8 @@ function chaseView(item: ChaseItem) {
 function competencyChoices(people: LeadPerson[]): { id: string; label: string; order: number }[] {
   const seen = new Map<string, { id: string; label: string; order: number }>();
   for (const p of people) {
-    for (const c of p.competencies) if (!seen.has(c.competencyId)) seen.set(c.competencyId, { id: c.competencyId, label: competencyLabel(c), order: c.groupNumber * 1000 + c.number });
+    for (const c of p.competencies)
+      if (!seen.has(c.competencyId)) seen.set(c.competencyId, { id: c.competencyId, label: competencyLabel(c), order: c.groupNumber * 1000 + c.number });
   }
   return [...seen.values()].sort((a, b) => a.order - b.order);
 }
@@ -155,7 +165,12 @@ export default defineModule({
           async (id) => {
             await workOutOrganisation(pool, id, today);
             // The self-assessment's past quarter ends too: a new framework version leaves none of them kept.
-            await countsOnDays(pool, { kind: 'all' }, id, lastQuarters(today).map((q) => q.end));
+            await countsOnDays(
+              pool,
+              { kind: 'all' },
+              id,
+              lastQuarters(today).map((q) => q.end),
+            );
           },
           () => job.touch(),
         );
@@ -190,7 +205,14 @@ export default defineModule({
         organisation: result.organisation,
         date: result.today,
         counts: result.counts,
-        staff: result.people.map((p) => ({ staffId: p.staffId, name: p.name, jobTitle: p.jobTitle, groupNumber: p.groupNumber, status: p.status, nextExpiry: p.nextExpiry })),
+        staff: result.people.map((p) => ({
+          staffId: p.staffId,
+          name: p.name,
+          jobTitle: p.jobTitle,
+          groupNumber: p.groupNumber,
+          status: p.status,
+          nextExpiry: p.nextExpiry,
+        })),
       });
     });
     return router;
@@ -210,7 +232,10 @@ export default defineModule({
     });
     router.get('/compliance/:slug', allow(can.viewOrganisationCompliance), async (req, res) => {
       // Links from before the staff list had its own page (reminder emails, bookmarks) kept their status filter here.
-      if (typeof req.query.status === 'string') return res.redirect(`/compliance/${encodeURIComponent(String(req.params.slug))}/staff${listQueryString({ status: req.query.status as ComplianceStatus })}`);
+      if (typeof req.query.status === 'string')
+        return res.redirect(
+          `/compliance/${encodeURIComponent(String(req.params.slug))}/staff${listQueryString({ status: req.query.status as ComplianceStatus })}`,
+        );
       const { org, today, people } = await leadPeople(req);
       const base = `/compliance/${org.slug}`;
       const chase = chaseList(people, today);
@@ -257,7 +282,13 @@ export default defineModule({
         sorts: (Object.keys(SORT_NAMES) as SortKey[]).map((s) => ({ value: s, label: SORT_NAMES[s], selected: s === query.sort })),
         summary: describeFilter(filter, competencies),
         page: shown,
-        people: shown.items.map((p) => ({ ...p, statusName: STATUS_NAMES[p.status], tag: STATUS_TAGS[p.status], teamLabel: teamLabel(teamKey(p.team)), unmet: p.competencies.filter((c) => !c.met).length })),
+        people: shown.items.map((p) => ({
+          ...p,
+          statusName: STATUS_NAMES[p.status],
+          tag: STATUS_TAGS[p.status],
+          teamLabel: teamLabel(teamKey(p.team)),
+          unmet: p.competencies.filter((c) => !c.met).length,
+        })),
         pagination: shown.pageCount > 1 && {
           previous: shown.page > 1 ? href(shown.page - 1) : null,
           next: shown.page < shown.pageCount ? href(shown.page + 1) : null,
@@ -301,10 +332,21 @@ export default defineModule({
           'select s.organisation_id, o.name as organisation_name, o.induction_days from staff_members s join member_organisations o on o.id = s.organisation_id where s.id = $1',
           [staffId],
         );
-        const p = await complianceForStaff(pool, personScope(c, staffId, () => rows[0]?.organisation_id), staffId, londonToday());
+        const p = await complianceForStaff(
+          pool,
+          personScope(c, staffId, () => rows[0]?.organisation_id),
+          staffId,
+          londonToday(),
+        );
         if (!p) continue;
         const plan = await trainingPlanFor(pool, p, staffId, c.userId);
-        people.push({ ...p, organisationName: rows[0]?.organisation_name, statusName: STATUS_NAMES[p.status], summary: statusSummary(p, rows[0]?.induction_days ?? 0), ...plan });
+        people.push({
+          ...p,
+          organisationName: rows[0]?.organisation_name,
+          statusName: STATUS_NAMES[p.status],
+          summary: statusSummary(p, rows[0]?.induction_days ?? 0),
+          ...plan,
+        });
       }
       return people;
     }

@@ -23,7 +23,9 @@ describe(`training, evidence and compliance pages in a browser (${TEST_DB})`, fu
     if (!runsOnThisPass('pglite')) this.skip();
     server = await startTestServer({ demo: true });
     // The demo learner has not done the catalogue's prerequisite course; take it out of this journey.
-    await server.product.database.pool.query(`delete from course_prerequisites where course_id = (select id from courses where slug = 'responding-to-domestic-abuse')`);
+    await server.product.database.pool.query(
+      `delete from course_prerequisites where course_id = (select id from courses where slug = 'responding-to-domestic-abuse')`,
+    );
     browser = await launchBrowser();
   });
   after(async () => {
@@ -49,7 +51,10 @@ describe(`training, evidence and compliance pages in a browser (${TEST_DB})`, fu
   it('a learner’s home says their group, status with its day in red, how much is met and what to do; after passing a course it stays right; My training groups by course and books a session', async () => {
     const page = await signIn('learner@valecounty.example');
     const main = page.locator('main');
-    expect(await main.textContent()).to.contain('Group 2').and.contain('0 of 11 met').and.match(/Overdue\s+since \d+ \w+ \d{4}/);
+    expect(await main.textContent())
+      .to.contain('Group 2')
+      .and.contain('0 of 11 met')
+      .and.match(/Overdue\s+since \d+ \w+ \d{4}/);
     expect(await page.getAttribute('[data-status] .govuk-tag', 'class')).to.contain('govuk-tag--red');
     expect(await page.getAttribute('a:has-text("Start Domestic abuse awareness")', 'href')).to.equal('/courses/domestic-abuse-awareness/play');
     expect(await page.getAttribute('a:has-text("Book Responding to domestic abuse")', 'href')).to.match(/^\/training-sessions\//);
@@ -61,17 +66,29 @@ describe(`training, evidence and compliance pages in a browser (${TEST_DB})`, fu
       `select s.id as "staffId", (select id from courses where slug = 'domestic-abuse-awareness') as "courseId" from staff s join users u on u.id = s.user_id where u.email = 'learner@valecounty.example'`,
     );
     await server.product.database.transaction((client) =>
-      recordCourseCompletion(client, server.product.events, { ...rows[0], achievedOn: londonToday(), source: 'elearning', sourceRef: 'journey-test', recordedBy: null }),
+      recordCourseCompletion(client, server.product.events, {
+        ...rows[0],
+        achievedOn: londonToday(),
+        source: 'elearning',
+        sourceRef: 'journey-test',
+        recordedBy: null,
+      }),
     );
     await page.reload();
     const home = await main.textContent();
-    expect(home).to.contain('6 of 11 met').and.match(/Overdue\s+since/).and.not.contain('Next expiry').and.not.contain('Start Domestic abuse awareness');
+    expect(home)
+      .to.contain('6 of 11 met')
+      .and.match(/Overdue\s+since/)
+      .and.not.contain('Next expiry')
+      .and.not.contain('Start Domestic abuse awareness');
 
     await page.click('nav >> text=My training');
     expect(await page.textContent('h1')).to.equal('My training');
     expect(await page.locator('[data-step]').count(), 'one step for the one course that meets what is left').to.equal(1);
     expect(await page.locator('[data-step] li').count()).to.equal(5 + 2);
-    expect(await main.textContent()).to.contain('What you have met').and.not.contain('no sessions scheduled yet');
+    expect(await main.textContent())
+      .to.contain('What you have met')
+      .and.not.contain('no sessions scheduled yet');
     await expectAccessible(page);
     await page.click('a:has-text("Book Responding to domestic abuse")');
     await page.click('button:has-text("Book a place")');

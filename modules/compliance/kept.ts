@@ -222,7 +222,13 @@ export async function settleOutOfPost(pool: Pool, organisationId: string, end: D
  * date). A staff row without any kept row (added while triggers were off) is
  * given one first, so it shows up as not yet worked out.
  */
-export async function countKept(pool: Pool, end: Date, day: string, frameworkId: string | null, filled = false): Promise<{ counts: { organisationId: string; groupNumber: number | null; status: ComplianceStatus; n: number }[]; stale: Set<string> }> {
+export async function countKept(
+  pool: Pool,
+  end: Date,
+  day: string,
+  frameworkId: string | null,
+  filled = false,
+): Promise<{ counts: { organisationId: string; groupNumber: number | null; status: ComplianceStatus; n: number }[]; stale: Set<string> }> {
   const inPost = inPostSql('k', '$1', '$2');
   const [staff, counts] = await Promise.all([
     // Staff are counted on their own (an index-only scan); the kept rows are counted by the

@@ -160,14 +160,17 @@ export async function trainingPlanFor(pool: Pool, person: PersonCompliance, staf
   const evidenceById = new Map(evidence.rows.map((e) => [e.id, { ...e, sourceName: SOURCE_NAMES[e.source] ?? e.source }]));
   const outstanding = person.competencies.filter((c) => c.status !== 'met');
   const steps = groupSteps(outstanding, courses.rows, (co) =>
-    courseAction(
-      co,
-      attemptOf.get(co.id),
-      sessions.rows.filter((s) => s.courseId === co.id).slice(0, 3),
-    ),
+    courseAction(co, attemptOf.get(co.id), sessions.rows.filter((s) => s.courseId === co.id).slice(0, 3)),
   );
   const met = person.competencies
     .filter((c) => c.status === 'met')
-    .map((c) => ({ ...c, statusName: COMPETENCY_STATUS[c.status], evidence: c.evidenceIds.slice(0, 1).map((id) => evidenceById.get(id)).filter(Boolean) }));
+    .map((c) => ({
+      ...c,
+      statusName: COMPETENCY_STATUS[c.status],
+      evidence: c.evidenceIds
+        .slice(0, 1)
+        .map((id) => evidenceById.get(id))
+        .filter(Boolean),
+    }));
   return { steps, met };
 }

@@ -30,7 +30,9 @@ export function personEvidencePage(ctx: ModuleContext) {
       complianceForStaff(pool, scope, staffId, today),
       frameworkChoices(pool, person.groupNumber),
       refresherMonthsOf(pool, person),
-      createOrganisationStore(pool).byId(person.organisationId).then((o) => o?.inductionDays ?? 0),
+      createOrganisationStore(pool)
+        .byId(person.organisationId)
+        .then((o) => o?.inductionDays ?? 0),
     ]);
     const canManage = !!(await findStaffInScope(pool, managedScope(c), staffId));
     const canSignOff = !!(await findStaffInScope(pool, signOffScope(c), staffId));

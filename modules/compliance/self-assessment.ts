@@ -91,7 +91,11 @@ export function percentFromSnapshot(entry: unknown): Map<string, PercentCell> | 
   const e = entry as { groups?: Record<string, Record<string, unknown>>; unmapped?: unknown } | null;
   if (!e || typeof e.groups !== 'object' || e.groups === null || typeof e.unmapped !== 'number') return null;
   const cells = new Map<string, PercentCell>();
-  const cell = (compliant: number, measured: number): PercentCell => ({ compliant, measured, percent: measured ? Math.round((compliant / measured) * 100) : null });
+  const cell = (compliant: number, measured: number): PercentCell => ({
+    compliant,
+    measured,
+    percent: measured ? Math.round((compliant / measured) * 100) : null,
+  });
   let compliant = 0;
   let measured = e.unmapped;
   for (const [group, counts] of Object.entries(e.groups)) {
@@ -192,7 +196,12 @@ export async function buildSelfAssessment(
   const points = [...quarters.map((q) => ({ date: q.end, label: `End of ${q.label}` })), { date: today, label: 'Today' }];
   const columns = [];
   const worked = points.filter((p) => p.date === today || !percentFromSnapshot(snapshots.get(p.date)));
-  const counts = await countsOnDays(pool, scope, organisation.id, worked.map((p) => p.date));
+  const counts = await countsOnDays(
+    pool,
+    scope,
+    organisation.id,
+    worked.map((p) => p.date),
+  );
   if (!counts) return null;
   for (const point of points) {
     const reported = point.date === today ? null : percentFromSnapshot(snapshots.get(point.date));
@@ -201,7 +210,13 @@ export async function buildSelfAssessment(
   }
   const trend = trendTable(columns);
   const periods = [...quarters, { start: current.start, end: today, label: `${current.label} (so far)` }];
-  const sessions = await loadAttendance(pool, scope, organisation.id, londonMidnight(quarters[0].start), londonMidnight(DateTime.fromISO(today).plus({ days: 1 }).toISODate()!));
+  const sessions = await loadAttendance(
+    pool,
+    scope,
+    organisation.id,
+    londonMidnight(quarters[0].start),
+    londonMidnight(DateTime.fromISO(today).plus({ days: 1 }).toISODate()!),
+  );
   const [total, ...attendance] = attendanceByPeriod(sessions, [{ start: quarters[0].start, end: today, label: 'All five periods' }, ...periods]);
   return { today, quarters, trend, attendance, attendanceTotal: total };
 }

@@ -2,10 +2,36 @@ import type { Pool } from 'pg';
 import type { OrganisationScope } from '../../server/access';
 import { cachePerProduct, keptBy } from '../../server/cache';
 import { londonToday } from '../../server/london';
-import { type ComplianceInput, type ComplianceResult, type ComplianceStatus, computeCompliance, type DayCalendar, dayCalendarForRun, type EvidenceItem, type FrameworkData, type Requirement, requirementsFor, resultHoldsUntil } from './engine';
+import {
+  type ComplianceInput,
+  type ComplianceResult,
+  type ComplianceStatus,
+  computeCompliance,
+  type DayCalendar,
+  dayCalendarForRun,
+  type EvidenceItem,
+  type FrameworkData,
+  type Requirement,
+  requirementsFor,
+  resultHoldsUntil,
+} from './engine';
 import { refresherMonthsFor } from '../organisations/api';
 import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
-import { type AsOf, asOf, findOrganisation, findStaff, groupOn, loadCurrentItems, loadEvidenceOn, loadLineages, loadPublishedFramework, loadStaffOn, type OrganisationSettings, type StaffRow, unpackEvidence } from './store';
+import {
+  type AsOf,
+  asOf,
+  findOrganisation,
+  findStaff,
+  groupOn,
+  loadCurrentItems,
+  loadEvidenceOn,
+  loadLineages,
+  loadPublishedFramework,
+  loadStaffOn,
+  type OrganisationSettings,
+  type StaffRow,
+  unpackEvidence,
+} from './store';
 
 export const STATUSES: ComplianceStatus[] = ['compliant', 'due-soon', 'overdue', 'in-induction', 'not-started', 'unmapped', 'not-applicable', 'left'];
 
@@ -43,7 +69,14 @@ export interface PersonCompliance extends ComplianceResult {
   startDate: string | null;
 }
 
-function inputFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[]): ComplianceInput {
+function inputFor(
+  person: StaffRow,
+  org: OrganisationSettings,
+  framework: FrameworkData,
+  evidence: EvidenceItem[],
+  today: string,
+  requirements?: Requirement[],
+): ComplianceInput {
   return {
     groupNumber: person.groupNumber,
     requirements: requirements ?? requirementsFor(framework, person.groupNumber),
@@ -73,7 +106,15 @@ function withPerson(person: StaffRow, result: ComplianceResult): PersonComplianc
   };
 }
 
-function computeFor(person: StaffRow, org: OrganisationSettings, framework: FrameworkData, evidence: EvidenceItem[], today: string, requirements?: Requirement[], calendar?: DayCalendar): PersonCompliance {
+function computeFor(
+  person: StaffRow,
+  org: OrganisationSettings,
+  framework: FrameworkData,
+  evidence: EvidenceItem[],
+  today: string,
+  requirements?: Requirement[],
+  calendar?: DayCalendar,
+): PersonCompliance {
   return withPerson(person, computeCompliance(inputFor(person, org, framework, evidence, today, requirements), calendar));
 }
 
@@ -104,7 +145,12 @@ export interface OrganisationCompliance {
  * achieved by then, and not yet corrected or withdrawn by then.
  * Null when the organisation does not exist or is outside the caller's scope.
  */
-export async function complianceForOrganisation(pool: Pool, scope: OrganisationScope, organisationId: string, today: string): Promise<OrganisationCompliance | null> {
+export async function complianceForOrganisation(
+  pool: Pool,
+  scope: OrganisationScope,
+  organisationId: string,
+  today: string,
+): Promise<OrganisationCompliance | null> {
   const org = await findOrganisation(pool, scope, { id: organisationId });
   if (!org) return null;
   const on = asOf(today, londonToday());
@@ -169,11 +215,20 @@ function hold(pool: Pool, organisationId: string, key: string, result: Organisat
 
 /** How many people of the organisation have kept rows, and the newest stamp among them. */
 async function keptVersion(pool: Pool, organisationId: string): Promise<string> {
-  const { rows } = await pool.query<{ n: number; top: number | null }>('select count(*)::int as n, max(stamp) as top from kept_compliance where organisation_id = $1', [organisationId]);
+  const { rows } = await pool.query<{ n: number; top: number | null }>(
+    'select count(*)::int as n, max(stamp) as top from kept_compliance where organisation_id = $1',
+    [organisationId],
+  );
   return `${rows[0].n}:${rows[0].top ?? 0}`;
 }
 
-async function workOut(pool: Pool, org: OrganisationSettings, today: string, on: AsOf, framework: FrameworkData & { id: string | null }): Promise<OrganisationCompliance> {
+async function workOut(
+  pool: Pool,
+  org: OrganisationSettings,
+  today: string,
+  on: AsOf,
+  framework: FrameworkData & { id: string | null },
+): Promise<OrganisationCompliance> {
   const [lineageOf, staff, evidence] = await Promise.all([
     loadLineages(pool),
     loadStaffOn(pool, org.id, on),
@@ -282,7 +337,9 @@ export async function countsForOrganisations(pool: Pool, day: string): Promise<M
   const worker = async () => {
     while (next < again.length) {
       const id = again[next++];
-      const counts = on.current ? (await complianceForOrganisation(pool, { kind: 'all' }, id, day))?.counts : (await countsOnDays(pool, { kind: 'all' }, id, [day]))?.get(day);
+      const counts = on.current
+        ? (await complianceForOrganisation(pool, { kind: 'all' }, id, day))?.counts
+        : (await countsOnDays(pool, { kind: 'all' }, id, [day]))?.get(day);
       if (counts) out.set(id, counts);
     }
   };
@@ -296,7 +353,12 @@ export async function countsForOrganisations(pool: Pool, day: string): Promise<M
  * only when something is recorded with an earlier date, and then the kept
  * day is dropped: migration 002); today is read as above.
  */
-export async function countsOnDays(pool: Pool, scope: OrganisationScope, organisationId: string, days: string[]): Promise<Map<string, OrganisationCompliance['counts']> | null> {
+export async function countsOnDays(
+  pool: Pool,
+  scope: OrganisationScope,
+  organisationId: string,
+  days: string[],
+): Promise<Map<string, OrganisationCompliance['counts']> | null> {
   const org = await findOrganisation(pool, scope, { id: organisationId });
   if (!org) return null;
   const today = londonToday();

@@ -28,7 +28,14 @@ export async function loadPublishedFramework(pool: Pool): Promise<FrameworkData 
     ]);
     content = {
       groups: groups.rows.map((g) => ({ number: g.number, includesGroups: g.includes_groups ?? [] })),
-      competencies: competencies.rows.map((c) => ({ id: c.id, lineage: c.lineage, groupNumber: c.group_number, number: c.number, text: c.text, retired: c.retired })),
+      competencies: competencies.rows.map((c) => ({
+        id: c.id,
+        lineage: c.lineage,
+        groupNumber: c.group_number,
+        number: c.number,
+        text: c.text,
+        retired: c.retired,
+      })),
     };
     publishedContent.set(id, content);
   }
@@ -148,7 +155,10 @@ function sortByName<T extends { name: string; id: string }>(rows: T[]): T[] {
 /** Current evidence of the people named, packed as in current_evidence.items, by staff id. */
 export async function loadCurrentItems(pool: Pool, staffIds: string[]): Promise<Map<string, string>> {
   if (!staffIds.length) return new Map();
-  const { rows } = await pool.query<{ staffId: string; items: string }>('select staff_id as "staffId", items from current_evidence_items where staff_id = any($1::uuid[])', [staffIds]);
+  const { rows } = await pool.query<{ staffId: string; items: string }>(
+    'select staff_id as "staffId", items from current_evidence_items where staff_id = any($1::uuid[])',
+    [staffIds],
+  );
   return new Map(rows.map((x) => [x.staffId, x.items]));
 }
 
@@ -159,7 +169,10 @@ export async function findStaff(pool: Pool, scope: OrganisationScope, staffId: s
 
 /** A person's group at the end of a past day (see GROUP_ON). */
 export async function groupOn(pool: Pool, staffId: string, on: AsOf): Promise<number | null> {
-  const { rows } = await pool.query<{ groupNumber: number | null }>(`select ${GROUP_ON} from staff_members s ${GROUP_HISTORY} where s.id = $1`, [staffId, on.end]);
+  const { rows } = await pool.query<{ groupNumber: number | null }>(`select ${GROUP_ON} from staff_members s ${GROUP_HISTORY} where s.id = $1`, [
+    staffId,
+    on.end,
+  ]);
   return rows[0]?.groupNumber ?? null;
 }
 
@@ -189,7 +202,11 @@ export function unpackEvidence(items: string | null | undefined, lineageOf: Map<
  * withdrawal recorded later does not change the past, and evidence achieved
  * after the day is left out.
  */
-export async function loadEvidenceOn(pool: Pool, by: { organisationId: string } | { staffId: string }, on: AsOf): Promise<(EvidenceItem & { staffId: string })[]> {
+export async function loadEvidenceOn(
+  pool: Pool,
+  by: { organisationId: string } | { staffId: string },
+  on: AsOf,
+): Promise<(EvidenceItem & { staffId: string })[]> {
   const filter = 'organisationId' in by ? 'e.staff_id in (select id from staff_members where organisation_id = $1)' : 'e.staff_id = $1';
   const counted = on.current
     ? 'e.replaced_at is null and not e.withdrawn'

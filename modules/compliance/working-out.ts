@@ -38,7 +38,8 @@ export interface WorkingOut {
  * for earlier that has not started yet, so a run of imports is one piece of work.
  */
 export async function queueWorkingOut(db: Db, reason: string, organisationIds: string[] | 'all'): Promise<void> {
-  const ids = organisationIds === 'all' ? (await db.query<{ id: string }>('select id from member_organisations order by name')).rows.map((r) => r.id) : organisationIds;
+  const ids =
+    organisationIds === 'all' ? (await db.query<{ id: string }>('select id from member_organisations order by name')).rows.map((r) => r.id) : organisationIds;
   if (!ids.length) return;
   const { rowCount } = await db.query(
     `update compliance_working_out
@@ -50,8 +51,28 @@ export async function queueWorkingOut(db: Db, reason: string, organisationIds: s
   if (!rowCount) await db.query('insert into compliance_working_out (reason, organisation_ids) values ($1, $2::uuid[])', [reason, ids]);
 }
 
-function fromRow(r: { id: string; reason: string; total: number; done: number; failed: number; failures: WorkingOut['failures']; requested_at: Date; started_at: Date | null; finished_at: Date | null }): WorkingOut {
-  return { id: String(r.id), reason: r.reason, total: r.total, done: r.done, failed: r.failed, failures: r.failures, requestedAt: r.requested_at, startedAt: r.started_at, finishedAt: r.finished_at };
+function fromRow(r: {
+  id: string;
+  reason: string;
+  total: number;
+  done: number;
+  failed: number;
+  failures: WorkingOut['failures'];
+  requested_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}): WorkingOut {
+  return {
+    id: String(r.id),
+    reason: r.reason,
+    total: r.total,
+    done: r.done,
+    failed: r.failed,
+    failures: r.failures,
+    requestedAt: r.requested_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
 }
 
 const COLUMNS = 'id, reason, cardinality(organisation_ids) as total, done, failed, failures, requested_at, started_at, finished_at';
@@ -60,14 +81,20 @@ const COLUMNS = 'id, reason, cardinality(organisation_ids) as total, done, faile
 export async function workingOutProgress(db: Db): Promise<{ unfinished: WorkingOut[]; lastFinished: WorkingOut | null }> {
   const { rows } = await db.query(`select ${COLUMNS} from compliance_working_out where finished_at is null order by id`);
   if (rows.length) return { unfinished: rows.map(fromRow), lastFinished: null };
-  const { rows: last } = await db.query(`select ${COLUMNS} from compliance_working_out where finished_at is not null order by finished_at desc, id desc limit 1`);
+  const { rows: last } = await db.query(
+    `select ${COLUMNS} from compliance_working_out where finished_at is not null order by finished_at desc, id desc limit 1`,
+  );
   return { unfinished: [], lastFinished: last[0] ? fromRow(last[0]) : null };
 }
 
 /** The banner's figures: all work not finished yet, as one ("Working out figures: 37 of 100 organisations"). */
 export function workingOutBanner(unfinished: WorkingOut[]): { done: number; total: number; reason: string } | undefined {
   if (!unfinished.length) return undefined;
-  return { done: unfinished.reduce((n, w) => n + w.done, 0), total: unfinished.reduce((n, w) => n + w.total, 0), reason: unfinished.map((w) => w.reason).join(' and ') };
+  return {
+    done: unfinished.reduce((n, w) => n + w.done, 0),
+    total: unfinished.reduce((n, w) => n + w.total, 0),
+    reason: unfinished.map((w) => w.reason).join(' and '),
+  };
 }
 
 /**

@@ -17,7 +17,8 @@ export async function seedDemoRecognition(ctx: ModuleContext): Promise<void> {
     organisationId: org[0].id,
     title: DEMO_TITLE,
     description: 'A half-day course the council runs for its housing officers.',
-    learningOutcomes: 'Recognise the signs of domestic abuse at a tenancy visit\nAsk about abuse safely and privately\nRefer to the local specialist service and record it',
+    learningOutcomes:
+      'Recognise the signs of domestic abuse at a tenancy visit\nAsk about abuse safely and privately\nRefer to the local specialist service and record it',
     delivery: 'face-to-face',
     mappings: [
       { lineage: competencies[0].lineage, justification: 'Case studies from tenancy visits; officers practise spotting the signs.' },

@@ -10,7 +10,16 @@ import { publishedCompetencies } from '../courses/api';
 import { seedDemoRecognition } from './demo';
 import { DELIVERY_MODES, type FieldError, submissionForm, validateCompletion, validateReview, validateSubmission, type SubmissionForm } from './rules';
 import { TRAINING_STANDARDS } from './standards';
-import { completions, findInHouseCourse, listInHouseCourses, mappings, organisationStaff, recordInHouseCompletions, reviewInHouseCourse, submitInHouseCourse } from './store';
+import {
+  completions,
+  findInHouseCourse,
+  listInHouseCourses,
+  mappings,
+  organisationStaff,
+  recordInHouseCompletions,
+  reviewInHouseCourse,
+  submitInHouseCourse,
+} from './store';
 
 /** Who sees an in-house course and records its completions: the organisation's leads and its own trainers (a trainer grant names an organisation); administrators for all. */
 function completionScope(c: Caller): OrganisationScope {
@@ -44,7 +53,13 @@ export default defineModule({
     }
 
     async function competencyChoices() {
-      return (await publishedCompetencies(pool)).map((c) => ({ lineage: c.lineage, groupNumber: c.groupNumber, number: c.number, text: c.text, label: `Group ${c.groupNumber}, competency ${c.number}` }));
+      return (await publishedCompetencies(pool)).map((c) => ({
+        lineage: c.lineage,
+        groupNumber: c.groupNumber,
+        number: c.number,
+        text: c.text,
+        label: `Group ${c.groupNumber}, competency ${c.number}`,
+      }));
     }
 
     async function renderForm(req: express.Request, res: express.Response, form: Partial<SubmissionForm>, errors: FieldError[] = []) {
@@ -58,7 +73,13 @@ export default defineModule({
         groups: [...new Set(competencies.map((c) => c.groupNumber))].map((n) => ({
           number: n,
           competencies: competencies
-            .map((c, i) => ({ ...c, index: i, checked: form.lineages?.includes(c.lineage), why: form.justifications?.[c.lineage] ?? '', error: errors.find((e) => e.href === `#why-${i}`)?.text }))
+            .map((c, i) => ({
+              ...c,
+              index: i,
+              checked: form.lineages?.includes(c.lineage),
+              why: form.justifications?.[c.lineage] ?? '',
+              error: errors.find((e) => e.href === `#why-${i}`)?.text,
+            }))
             .filter((c) => c.groupNumber === n),
         })),
         standards: TRAINING_STANDARDS,
@@ -84,7 +105,10 @@ export default defineModule({
     router.post('/in-house-courses/new', allow(can.proposeInHouseCourses), async (req, res) => {
       const c = caller(req);
       const competencies = await competencyChoices();
-      const form = submissionForm(req.body ?? {}, competencies.map((x) => x.lineage));
+      const form = submissionForm(
+        req.body ?? {},
+        competencies.map((x) => x.lineage),
+      );
       const organisations = await organisationsFor(c);
       const { errors, value } = validateSubmission(form, { organisationIds: organisations.map((o) => o.id), competencies });
       if (!value) return renderForm(req, res, form, errors);
@@ -93,20 +117,38 @@ export default defineModule({
       res.redirect(`/in-house-courses/${id}`);
     });
 
-    async function renderCourse(req: express.Request, res: express.Response, extra: { errors?: FieldError[]; review?: Record<string, unknown>; completion?: Record<string, unknown> } = {}) {
+    async function renderCourse(
+      req: express.Request,
+      res: express.Response,
+      extra: { errors?: FieldError[]; review?: Record<string, unknown>; completion?: Record<string, unknown> } = {},
+    ) {
       const c = caller(req);
       const course = await findInHouseCourse(pool, completionScope(c), String(req.params.id));
       if (!course) throw new NotFoundError('course');
       const canRecord = course.recognition === 'approved' && scopeIncludes(completionScope(c), course.organisationId);
-      const [mapped, done, staff] = await Promise.all([mappings(pool, course.id), completions(pool, course.id), canRecord ? organisationStaff(pool, course.organisationId) : Promise.resolve([])]);
+      const [mapped, done, staff] = await Promise.all([
+        mappings(pool, course.id),
+        completions(pool, course.id),
+        canRecord ? organisationStaff(pool, course.organisationId) : Promise.resolve([]),
+      ]);
       const review = extra.review ?? {};
-      const chosen = new Set(Array.isArray(extra.completion?.staffId) ? (extra.completion.staffId as string[]) : typeof extra.completion?.staffId === 'string' ? [extra.completion.staffId] : []);
+      const chosen = new Set(
+        Array.isArray(extra.completion?.staffId)
+          ? (extra.completion.staffId as string[])
+          : typeof extra.completion?.staffId === 'string'
+            ? [extra.completion.staffId]
+            : [],
+      );
       res.status(extra.errors?.length ? 400 : 200).render(ctx.view('course'), {
         title: course.title,
         course: { ...course, statusText: STATUS_TEXT[course.recognition], outcomes: course.learningOutcomes.split(/\r?\n/).filter((l) => l.trim()) },
         deliveryText: DELIVERY_MODES.find((d) => d.value === course.delivery)?.text,
         mapped,
-        standards: TRAINING_STANDARDS.map((s) => ({ ...s, met: course.standardsMet.includes(s.id), checked: Array.isArray(review.standard) ? (review.standard as string[]).includes(s.id) : review.standard === s.id })),
+        standards: TRAINING_STANDARDS.map((s) => ({
+          ...s,
+          met: course.standardsMet.includes(s.id),
+          checked: Array.isArray(review.standard) ? (review.standard as string[]).includes(s.id) : review.standard === s.id,
+        })),
         canReview: may(c, can.manageCourses) && course.recognition === 'submitted',
         reviewed: course.recognition !== 'submitted',
         review,
@@ -124,10 +166,16 @@ export default defineModule({
       const course = await findInHouseCourse(pool, { kind: 'all' }, String(req.params.id));
       if (!course) throw new NotFoundError('course');
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const { errors, value } = validateReview(body, TRAINING_STANDARDS.map((s) => s.id));
+      const { errors, value } = validateReview(
+        body,
+        TRAINING_STANDARDS.map((s) => s.id),
+      );
       if (!value) return renderCourse(req, res, { errors, review: body });
       await reviewInHouseCourse(ctx.database, course.id, value, caller(req).userId);
-      req.session.flash = value.decision === 'approved' ? 'Course recognised: completions the organisation records now count as evidence' : 'Course not recognised: the organisation can see your comments';
+      req.session.flash =
+        value.decision === 'approved'
+          ? 'Course recognised: completions the organisation records now count as evidence'
+          : 'Course not recognised: the organisation can see your comments';
       res.redirect(`/in-house-courses/${course.id}`);
     });
 
@@ -139,7 +187,11 @@ export default defineModule({
       const body = (req.body ?? {}) as Record<string, unknown>;
       const staff = await organisationStaff(pool, course.organisationId);
       const today = DateTime.now().setZone('Europe/London').toISODate()!;
-      const { errors, value } = validateCompletion(body, staff.map((s) => s.id), today);
+      const { errors, value } = validateCompletion(
+        body,
+        staff.map((s) => s.id),
+        today,
+      );
       if (!value) return renderCourse(req, res, { errors, completion: body });
       const result = await recordInHouseCompletions(ctx.database, ctx.events, scope, { courseId: course.id, ...value, recordedBy: c.userId });
       req.session.flash = `${plural(result.recorded, 'completion')} recorded as evidence${result.alreadyRecorded ? ` (${result.alreadyRecorded} already recorded for that day)` : ''}`;
@@ -149,4 +201,3 @@ export default defineModule({
     return router;
   },
 });
-

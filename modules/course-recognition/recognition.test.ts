@@ -40,7 +40,10 @@ describe('in-house training recognised against the training standards, its compl
     const page = await lead.get('/in-house-courses/new');
     expect(page.status).to.equal(200);
     expect(page.text).to.contain(TRAINING_STANDARDS[1].text);
-    const g2 = competencies.map((c, i) => ({ ...c, i })).filter((c) => c.groupNumber === 2).slice(0, 2);
+    const g2 = competencies
+      .map((c, i) => ({ ...c, i }))
+      .filter((c) => c.groupNumber === 2)
+      .slice(0, 2);
     const pool = server.product.database.pool;
     const council = (await pool.query(`select id from organisations where slug = 'vale-county-council'`)).rows[0].id;
     expect(page.text).to.contain(`<option value="${council}" selected>`);
@@ -54,17 +57,24 @@ describe('in-house training recognised against the training standards, its compl
     };
     const missing = await lead.postForm('/in-house-courses/new', fields);
     expect(missing.status).to.equal(400);
-    expect(await missing.text()).to.contain(`Explain how the course meets Group 2, competency ${g2[1].number}`).and.contain('Council housing officers');
+    expect(await missing.text())
+      .to.contain(`Explain how the course meets Group 2, competency ${g2[1].number}`)
+      .and.contain('Council housing officers');
     expect((await pool.query(`select count(*)::int as n from courses where title like 'Council housing officers%'`)).rows[0].n).to.equal(0);
 
-    const saved = await lead.postForm('/in-house-courses/new', { ...fields, [`why-${g2[1].i}`]: 'Covers the referral pathway to Vale Domestic Abuse Service.' });
+    const saved = await lead.postForm('/in-house-courses/new', {
+      ...fields,
+      [`why-${g2[1].i}`]: 'Covers the referral pathway to Vale Domestic Abuse Service.',
+    });
     expect(saved.status).to.equal(302);
     courseId = saved.headers.get('location')!.split('/').pop()!;
     const shown = await lead.get(`/in-house-courses/${courseId}`);
     expect(shown.text).to.contain('Awaiting review').and.contain('Refer to the local specialist service').and.contain('Role play of a routine enquiry');
     // It is the organisation's own course, not part of the partnership catalogue.
     expect((await lead.get('/courses')).text).to.not.contain('Council housing officers');
-    expect((await pool.query(`select count(*)::int as n from audit_log where action = 'in-house-course.submitted' and subject_id = $1`, [courseId])).rows[0].n).to.equal(1);
+    expect(
+      (await pool.query(`select count(*)::int as n from audit_log where action = 'in-house-course.submitted' and subject_id = $1`, [courseId])).rows[0].n,
+    ).to.equal(1);
     // Another organisation's lead cannot see it.
     const other = await addUser(server, 'org-lead', { organisationSlug: 'vale-police' });
     const otherLead = new TestAgent(server.url);
@@ -84,17 +94,30 @@ describe('in-house training recognised against the training standards, its compl
     // Before approval, completions do not count.
     await lead.get(`/in-house-courses/${courseId}`);
     expect((await lead.postForm(`/in-house-courses/${courseId}/completions`, { completedOn: '2026-01-05', staffId: 'x' })).status).to.equal(400);
-    const ok = await admin.postForm(`/in-house-courses/${courseId}/review`, { decision: 'approved', standard: TRAINING_STANDARDS.map((s) => s.id), comments: 'Clear outcomes.' });
+    const ok = await admin.postForm(`/in-house-courses/${courseId}/review`, {
+      decision: 'approved',
+      standard: TRAINING_STANDARDS.map((s) => s.id),
+      comments: 'Clear outcomes.',
+    });
     expect(ok.status).to.equal(302);
-    expect((await lead.get(`/in-house-courses/${courseId}`)).text).to.contain('Recognised').and.contain('Clear outcomes.').and.contain('Record people who completed it');
+    expect((await lead.get(`/in-house-courses/${courseId}`)).text)
+      .to.contain('Recognised')
+      .and.contain('Clear outcomes.')
+      .and.contain('Record people who completed it');
     const pool = server.product.database.pool;
-    expect((await pool.query(`select count(*)::int as n from audit_log where action = 'in-house-course.approved' and subject_id = $1`, [courseId])).rows[0].n).to.equal(1);
+    expect(
+      (await pool.query(`select count(*)::int as n from audit_log where action = 'in-house-course.approved' and subject_id = $1`, [courseId])).rows[0].n,
+    ).to.equal(1);
   });
 
   it('completions the lead records become evidence for the mapped competencies, once', async () => {
     const pool = server.product.database.pool;
     const council = (await pool.query(`select id from organisations where slug = 'vale-county-council'`)).rows[0].id;
-    const people = (await pool.query<{ id: string; name: string }>('select id, name from staff where organisation_id = $1 and leaving_date is null order by name limit 2', [council])).rows;
+    const people = (
+      await pool.query<{ id: string; name: string }>('select id, name from staff where organisation_id = $1 and leaving_date is null order by name limit 2', [
+        council,
+      ])
+    ).rows;
     const outsider = (await pool.query<{ id: string }>('select id from staff where organisation_id <> $1 limit 1', [council])).rows[0];
     const page = await lead.get(`/in-house-courses/${courseId}`);
     expect(page.text).to.contain(people[0].name).and.not.contain(`value="${outsider.id}"`);
@@ -102,7 +125,10 @@ describe('in-house training recognised against the training standards, its compl
     expect(future.status).to.equal(400);
     expect(await future.text()).to.contain('The date they completed the course must be today or in the past');
     await lead.get(`/in-house-courses/${courseId}`);
-    expect((await lead.postForm(`/in-house-courses/${courseId}/completions`, { completedOn: '2026-01-05', staffId: [...people.map((p) => p.id), outsider.id] })).status).to.equal(302);
+    expect(
+      (await lead.postForm(`/in-house-courses/${courseId}/completions`, { completedOn: '2026-01-05', staffId: [...people.map((p) => p.id), outsider.id] }))
+        .status,
+    ).to.equal(302);
     const evidence = async () =>
       (
         await pool.query<{ staff_id: string; lineage: string; achieved_on: string }>(
@@ -111,7 +137,9 @@ describe('in-house training recognised against the training standards, its compl
         )
       ).rows;
     const first = await evidence();
-    const mapped = (await pool.query('select competency_lineage from course_recognition_mappings where course_id = $1', [courseId])).rows.map((r) => r.competency_lineage).sort();
+    const mapped = (await pool.query('select competency_lineage from course_recognition_mappings where course_id = $1', [courseId])).rows
+      .map((r) => r.competency_lineage)
+      .sort();
     expect(first).to.have.length(people.length * mapped.length);
     expect(new Set(first.map((e) => e.staff_id))).to.deep.equal(new Set(people.map((p) => p.id)));
     expect([...new Set(first.map((e) => e.lineage))].sort()).to.deep.equal(mapped);

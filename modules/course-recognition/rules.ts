@@ -106,7 +106,10 @@ export function validateReview(body: Record<string, unknown>, standardIds: reado
   const standardsMet = list(body.standard).filter(isStandardId);
   if (decision !== 'approved' && decision !== 'rejected') errors.push({ text: 'Select whether to approve or reject the course', href: '#decision' });
   if (decision === 'approved' && standardsMet.length < standardIds.length) {
-    errors.push({ text: 'A course can be approved only when it meets every training standard: tick each one it meets, or reject it with comments', href: '#standards' });
+    errors.push({
+      text: 'A course can be approved only when it meets every training standard: tick each one it meets, or reject it with comments',
+      href: '#standards',
+    });
   }
   if (decision === 'rejected' && !comments) errors.push({ text: 'Enter comments saying what the organisation needs to change', href: '#comments' });
   if (comments.length > 5000) errors.push({ text: 'Keep the comments to 5,000 characters or fewer', href: '#comments' });
@@ -115,7 +118,11 @@ export function validateReview(body: Record<string, unknown>, standardIds: reado
 }
 
 /** The day people completed the course: a real date, not in the future, within the last five years. */
-export function validateCompletion(body: Record<string, unknown>, staffIds: string[], today: string): { errors: FieldError[]; value?: { staffIds: string[]; completedOn: string } } {
+export function validateCompletion(
+  body: Record<string, unknown>,
+  staffIds: string[],
+  today: string,
+): { errors: FieldError[]; value?: { staffIds: string[]; completedOn: string } } {
   const errors: FieldError[] = [];
   const chosen = [...new Set(list(body.staffId))].filter((id) => staffIds.includes(id));
   const fiveYearsAgo = DateTime.fromISO(today).minus({ years: 5 }).toISODate() as string;

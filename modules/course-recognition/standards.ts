@@ -8,7 +8,10 @@
  */
 export const TRAINING_STANDARDS = [
   { id: 'level-per-role', text: 'Is clear about the level of competency it trains to and the roles it is for (mapped to the LDF staff groups)' },
-  { id: 'recognise-and-ask', text: 'Trains staff to recognise the indicators of domestic violence and abuse and to ask relevant questions to help people disclose (NICE recommendation 6)' },
+  {
+    id: 'recognise-and-ask',
+    text: 'Trains staff to recognise the indicators of domestic violence and abuse and to ask relevant questions to help people disclose (NICE recommendation 6)',
+  },
   { id: 'children', text: 'Covers how domestic abuse affects children and young people' },
   { id: 'local-services', text: 'Covers the services, policies and procedures of relevant local agencies, and how to refer' },
   { id: 'information-sharing', text: 'Covers the safe sharing of domestic abuse-related information (consent, confidentiality, safeguarding)' },

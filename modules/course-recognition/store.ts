@@ -54,7 +54,10 @@ export async function findInHouseCourse(db: Queryable, scope: OrganisationScope,
   return rows[0] && scopeIncludes(scope, rows[0].organisationId) ? rows[0] : null;
 }
 
-export async function mappings(db: Queryable, courseId: string): Promise<{ lineage: string; justification: string; groupNumber: number | null; number: number | null; text: string | null }[]> {
+export async function mappings(
+  db: Queryable,
+  courseId: string,
+): Promise<{ lineage: string; justification: string; groupNumber: number | null; number: number | null; text: string | null }[]> {
   const { rows } = await db.query<{ lineage: string; justification: string; groupNumber: number | null; number: number | null; text: string | null }>(
     `select m.competency_lineage as lineage, m.justification, c.group_number as "groupNumber", c.number, c.text
        from course_recognition_mappings m
@@ -94,7 +97,11 @@ export async function submitInHouseCourse(db: Database, input: Submission & { su
       input.submittedBy,
     ]);
     for (const m of input.mappings) {
-      await client.query('insert into course_recognition_mappings (course_id, competency_lineage, justification) values ($1, $2, $3)', [courseId, m.lineage, m.justification]);
+      await client.query('insert into course_recognition_mappings (course_id, competency_lineage, justification) values ($1, $2, $3)', [
+        courseId,
+        m.lineage,
+        m.justification,
+      ]);
     }
     await audit(client, {
       actorUserId: input.submittedBy,
@@ -156,7 +163,8 @@ export async function recordInHouseCompletions(
     let recorded = 0;
     for (const staffId of input.staffIds) {
       const { rows: staff } = await client.query<{ organisation_id: string }>('select organisation_id from staff_members where id = $1', [staffId]);
-      if (staff[0]?.organisation_id !== course.organisation_id) throw new HttpError(400, 'Only the organisation’s own staff can be recorded as completing its in-house course.');
+      if (staff[0]?.organisation_id !== course.organisation_id)
+        throw new HttpError(400, 'Only the organisation’s own staff can be recorded as completing its in-house course.');
       const { rows: inserted } = await client.query<{ id: string }>(
         `insert into in_house_completions (course_id, staff_id, completed_on, recorded_by) values ($1, $2, $3, $4) on conflict do nothing returning id`,
         [input.courseId, staffId, input.completedOn, input.recordedBy],

@@ -23,10 +23,23 @@ describe(`course catalogue (${TEST_DB})`, () => {
     expect(form.text).to.contain('value="g3c1"');
     const awarenessId = (await server.product.database.pool.query(`select id from courses where slug = 'domestic-abuse-awareness'`)).rows[0].id;
 
-    const bad = await admin.postForm('/courses/new', { title: '', slug: 'Not A Slug', audience: 'professionals', delivery: 'elearning', passMark: '150', competencies: ['g3c1', 'made-up'] });
+    const bad = await admin.postForm('/courses/new', {
+      title: '',
+      slug: 'Not A Slug',
+      audience: 'professionals',
+      delivery: 'elearning',
+      passMark: '150',
+      competencies: ['g3c1', 'made-up'],
+    });
     expect(bad.status).to.equal(400);
     const badText = await bad.text();
-    for (const message of ['Enter a title', 'lower-case letters', 'Pass mark must be a whole number from 0 to 100', 'Select competencies from the published framework']) expect(badText).to.contain(message);
+    for (const message of [
+      'Enter a title',
+      'lower-case letters',
+      'Pass mark must be a whole number from 0 to 100',
+      'Select competencies from the published framework',
+    ])
+      expect(badText).to.contain(message);
     expect(badText).to.contain('govuk-error-summary');
 
     const ok = await admin.postForm('/courses/new', {

@@ -6,7 +6,8 @@ export const DEMO_AWARENESS_SLUG = 'domestic-abuse-awareness';
 /** The demo's face-to-face course, which the training-sessions module runs sessions of. */
 export const DEMO_RESPONDING_SLUG = 'responding-to-domestic-abuse';
 
-const CONTENT_WARNING = 'This course talks about domestic abuse. If it affects you, support is available: see “Get help with domestic abuse” at the foot of every page.';
+const CONTENT_WARNING =
+  'This course talks about domestic abuse. If it affects you, support is available: see “Get help with domestic abuse” at the foot of every page.';
 
 /**
  * The demo catalogue: the Group 1 awareness e-learning, and the Group 2
@@ -51,5 +52,8 @@ export async function seedDemoCourses(ctx: ModuleContext): Promise<void> {
         prerequisiteIds: [],
       }),
     ));
-  await pool.query('insert into course_prerequisites (course_id, prerequisite_course_id) values ($1, $2) on conflict do nothing', [responding[0].id, awarenessId]);
+  await pool.query('insert into course_prerequisites (course_id, prerequisite_course_id) values ($1, $2) on conflict do nothing', [
+    responding[0].id,
+    awarenessId,
+  ]);
 }

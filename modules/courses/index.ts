@@ -46,7 +46,11 @@ export default defineModule({
     async function known() {
       const competencies = await store.publishedCompetencies(pool);
       const courses = await store.listCourses(pool, { includeUnpublished: true });
-      return { lineages: new Set(competencies.map((c) => c.lineage)), courseIds: new Set(courses.map((c) => c.id)), groups: new Set(competencies.map((c) => c.groupNumber)) };
+      return {
+        lineages: new Set(competencies.map((c) => c.lineage)),
+        courseIds: new Set(courses.map((c) => c.id)),
+        groups: new Set(competencies.map((c) => c.groupNumber)),
+      };
     }
 
     router.get('/courses', allow(), async (req, res) => {
@@ -125,7 +129,12 @@ export default defineModule({
     router.get('/courses/:slug/edit', allow(can.manageCourses), async (req, res) => {
       const course = await store.courseBySlug(pool, String(req.params.slug));
       if (!course) throw new NotFoundError('course');
-      res.render(ctx.view('form'), { title: `Edit ${course.title}`, action: `/courses/${course.slug}/edit`, isNew: false, ...(await formContext(course, course.id)) });
+      res.render(ctx.view('form'), {
+        title: `Edit ${course.title}`,
+        action: `/courses/${course.slug}/edit`,
+        isNew: false,
+        ...(await formContext(course, course.id)),
+      });
     });
 
     router.post('/courses/:slug/edit', allow(can.manageCourses), async (req, res) => {

@@ -108,7 +108,19 @@ export async function createCourse(client: PoolClient, input: CourseInput): Prom
   const { rows } = await client.query<{ id: string }>(
     `insert into courses (slug, title, description, audience, delivery, group_numbers, pass_mark, validity_months, content_warning, status, finished_attempt)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id`,
-    [input.slug, input.title, input.description, input.audience, input.delivery, input.groupNumbers, input.passMark, input.validityMonths, input.contentWarning, input.status, input.finishedAttempt],
+    [
+      input.slug,
+      input.title,
+      input.description,
+      input.audience,
+      input.delivery,
+      input.groupNumbers,
+      input.passMark,
+      input.validityMonths,
+      input.contentWarning,
+      input.status,
+      input.finishedAttempt,
+    ],
   );
   await writeLinks(client, rows[0].id, input);
   return rows[0].id;
@@ -118,14 +130,31 @@ export async function updateCourse(client: PoolClient, id: string, input: Course
   await client.query(
     `update courses set slug = $2, title = $3, description = $4, audience = $5, delivery = $6, group_numbers = $7, pass_mark = $8,
             validity_months = $9, content_warning = $10, status = $11, finished_attempt = $12, updated_at = now() where id = $1`,
-    [id, input.slug, input.title, input.description, input.audience, input.delivery, input.groupNumbers, input.passMark, input.validityMonths, input.contentWarning, input.status, input.finishedAttempt],
+    [
+      id,
+      input.slug,
+      input.title,
+      input.description,
+      input.audience,
+      input.delivery,
+      input.groupNumbers,
+      input.passMark,
+      input.validityMonths,
+      input.contentWarning,
+      input.status,
+      input.finishedAttempt,
+    ],
   );
   await writeLinks(client, id, input);
 }
 
 /** Whether a course needs the learner's evaluation before its certificate, and when the follow-up question goes (the evaluation module's settings). */
 export async function setEvaluationSettings(db: Queryable, courseId: string, settings: { requiresEvaluation: boolean; followUpWeeks: number }): Promise<void> {
-  await db.query('update courses set requires_evaluation = $2, evaluation_follow_up_weeks = $3, updated_at = now() where id = $1', [courseId, settings.requiresEvaluation, settings.followUpWeeks]);
+  await db.query('update courses set requires_evaluation = $2, evaluation_follow_up_weeks = $3, updated_at = now() where id = $1', [
+    courseId,
+    settings.requiresEvaluation,
+    settings.followUpWeeks,
+  ]);
 }
 
 /**
@@ -136,7 +165,15 @@ export async function setEvaluationSettings(db: Queryable, courseId: string, set
  */
 export async function createInHouseCourse(
   client: PoolClient,
-  input: { baseSlug: string; title: string; description: string; delivery: string; groupNumbers: number[]; organisationId: string; competencyLineages: string[] },
+  input: {
+    baseSlug: string;
+    title: string;
+    description: string;
+    delivery: string;
+    groupNumbers: number[];
+    organisationId: string;
+    competencyLineages: string[];
+  },
 ): Promise<string> {
   const { rows: taken } = await client.query<{ slug: string }>(`select slug from courses where slug = $1 or slug like $1 || '-%'`, [input.baseSlug]);
   const used = new Set(taken.map((t) => t.slug));

@@ -33,7 +33,10 @@ function optionalWhole(form: Form, name: string, min: number, max: number, label
  * Reads the course form. Competencies must come from the published framework
  * (`knownLineages`) and prerequisites from existing courses (`knownCourseIds`).
  */
-export function parseCourseForm(form: Form, known: { lineages: Set<string>; courseIds: Set<string>; groups?: Set<number> }): { input: CourseInput; errors: FieldError[] } {
+export function parseCourseForm(
+  form: Form,
+  known: { lineages: Set<string>; courseIds: Set<string>; groups?: Set<number> },
+): { input: CourseInput; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const title = str(form, 'title');
   if (!title) errors.push({ text: 'Enter a title', href: '#title' });
@@ -47,7 +50,8 @@ export function parseCourseForm(form: Form, known: { lineages: Set<string>; cour
   const delivery = str(form, 'delivery');
   if (!['elearning', 'face-to-face', 'blended'].includes(delivery)) errors.push({ text: 'Select how the course is delivered', href: '#delivery' });
   const groups = many(form, 'groups').map(Number);
-  if (groups.some((g) => (known.groups ? !known.groups.has(g) : !Number.isInteger(g) || g < 1 || g > MAX_GROUPS))) errors.push({ text: 'Select groups from the framework', href: '#groups' });
+  if (groups.some((g) => (known.groups ? !known.groups.has(g) : !Number.isInteger(g) || g < 1 || g > MAX_GROUPS)))
+    errors.push({ text: 'Select groups from the framework', href: '#groups' });
   const passMark = optionalWhole(form, 'passMark', 0, 100, 'Pass mark', errors);
   const validityMonths = optionalWhole(form, 'validityMonths', 1, 240, 'Valid for', errors);
   const lineages = many(form, 'competencies');
@@ -57,7 +61,8 @@ export function parseCourseForm(form: Form, known: { lineages: Set<string>; cour
   const status = str(form, 'status') || 'published';
   if (!['draft', 'published', 'retired'].includes(status)) errors.push({ text: 'Select a status', href: '#status' });
   const finishedAttempt = str(form, 'finishedAttempt') || 'review-or-retake';
-  if (!['review-only', 'review-or-retake'].includes(finishedAttempt)) errors.push({ text: 'Select what learners may do after finishing', href: '#finishedAttempt' });
+  if (!['review-only', 'review-or-retake'].includes(finishedAttempt))
+    errors.push({ text: 'Select what learners may do after finishing', href: '#finishedAttempt' });
   const contentWarning = str(form, 'contentWarning');
   if (contentWarning.length > 1000) errors.push({ text: 'Content warning must be 1000 characters or fewer', href: '#contentWarning' });
   const description = str(form, 'description');

@@ -34,7 +34,10 @@ describe('Open Badges credential of a certificate', () => {
     expect(validityOf(certificate)).to.deep.equal({ validFrom: '2026-03-01T00:00:00Z', validUntil: '2029-03-01T23:59:59Z' });
     expect(validityOf({ ...certificate, expiresOn: null })).to.deep.equal({ validFrom: '2026-03-01T00:00:00Z' });
     // British Summer Time: the day starts and ends an hour earlier in UTC.
-    expect(validityOf({ issuedOn: '2026-07-01', expiresOn: '2029-07-01' })).to.deep.equal({ validFrom: '2026-06-30T23:00:00Z', validUntil: '2029-07-01T22:59:59Z' });
+    expect(validityOf({ issuedOn: '2026-07-01', expiresOn: '2029-07-01' })).to.deep.equal({
+      validFrom: '2026-06-30T23:00:00Z',
+      validUntil: '2029-07-01T22:59:59Z',
+    });
   });
 
   it('names the person, the achievement and each competency it evidences, and where its status is published', () => {
@@ -42,7 +45,10 @@ describe('Open Badges credential of a certificate', () => {
     const credential = openBadgeCredential(certificate, 'https://training.example.org/', { listNumber: 2, listIndex: 4711 }) as Record<string, any>;
     expect(credential.issuer.id).to.equal('https://training.example.org/credentials/issuer');
     expect(credential.credentialSubject.identifier[0].identityHash).to.equal('Sam Taylor');
-    expect(credential.credentialSubject.achievement.alignment.map((a: { targetName: string }) => a.targetName)).to.deep.equal(['Group 1 competency 1', 'Group 2 competency 3']);
+    expect(credential.credentialSubject.achievement.alignment.map((a: { targetName: string }) => a.targetName)).to.deep.equal([
+      'Group 1 competency 1',
+      'Group 2 competency 3',
+    ]);
     expect(credential.credentialStatus).to.deep.equal({
       id: 'https://training.example.org/credentials/status/2#4711',
       type: 'BitstringStatusListEntry',

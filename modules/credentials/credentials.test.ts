@@ -101,7 +101,9 @@ describe('certificates as Open Badges 3.0 credentials', function () {
     verifier = independentVerifier(publicUrl, server.url);
     const { rows } = await pool().query<{ id: string }>(`select id from staff where email = 'learner@valecounty.example'`);
     learnerStaffId = rows[0].id;
-    const course = await pool().query<{ id: string }>(`insert into courses (slug, title, delivery) values ('badge-course', 'Responding to domestic abuse', 'elearning') returning id`);
+    const course = await pool().query<{ id: string }>(
+      `insert into courses (slug, title, delivery) values ('badge-course', 'Responding to domestic abuse', 'elearning') returning id`,
+    );
     courseId = course.rows[0].id;
     await pool().query(
       `insert into course_competencies (course_id, competency_lineage)
@@ -111,7 +113,14 @@ describe('certificates as Open Badges 3.0 credentials', function () {
     let ref = 0;
     for (const achievedOn of ['2021-03-01', todayInLondon()]) {
       await server.product.database.transaction((client) =>
-        recordCourseCompletion(client, server.product.events, { staffId: learnerStaffId, courseId, achievedOn, source: 'elearning', sourceRef: `badge-${++ref}`, recordedBy: null }),
+        recordCourseCompletion(client, server.product.events, {
+          staffId: learnerStaffId,
+          courseId,
+          achievedOn,
+          source: 'elearning',
+          sourceRef: `badge-${++ref}`,
+          recordedBy: null,
+        }),
       );
     }
     learner = new TestAgent(server.url);
@@ -150,7 +159,9 @@ describe('certificates as Open Badges 3.0 credentials', function () {
     const credential = await download(cert.id);
     expect(credential['@context']).to.deep.equal(['https://www.w3.org/ns/credentials/v2', 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json']);
     expect(credential.type).to.deep.equal(['VerifiableCredential', 'OpenBadgeCredential']);
-    expect({ validFrom: credential.validFrom, validUntil: credential.validUntil }).to.deep.equal(validityOf({ issuedOn: cert.issued_on, expiresOn: cert.expires_on }));
+    expect({ validFrom: credential.validFrom, validUntil: credential.validUntil }).to.deep.equal(
+      validityOf({ issuedOn: cert.issued_on, expiresOn: cert.expires_on }),
+    );
     expect(credential.proof).to.include({ type: 'DataIntegrityProof', cryptosuite: 'eddsa-rdfc-2022', proofPurpose: 'assertionMethod' });
     const { achievement, identifier } = credential.credentialSubject;
     expect(identifier[0]).to.include({ identityType: 'name', identityHash: 'Sam Taylor', hashed: false });

@@ -25,7 +25,8 @@ const MESSAGES: Record<Exclude<UploadOutcome, 'valid'>, string> = {
   'not-json': 'The file is not a digital certificate: it is not a JSON file. Choose the .json file the person gave you.',
   'not-credential': 'The file is JSON but not a digital certificate (an Open Badges credential with a signature).',
   'other-issuer': 'This credential was not issued by this partnership, so it cannot be checked here. Check it with the organisation that issued it.',
-  'signature-invalid': 'The signature does not match: the credential has been changed since the partnership issued it, or was not signed by the partnership. Do not rely on it.',
+  'signature-invalid':
+    'The signature does not match: the credential has been changed since the partnership issued it, or was not signed by the partnership. Do not rely on it.',
   expired: 'This credential has expired.',
   revoked: 'This credential has been revoked or replaced by a newer certificate. Do not rely on it.',
 };
@@ -135,11 +136,17 @@ export default defineModule({
       const render = (status: number, extra: Record<string, unknown>) =>
         res.status(status).render(ctx.view('verify-credential'), { title: 'Check a digital certificate', ...extra });
       const problem = (text: string) => render(400, { fileError: text, errors: [{ text, href: '#credential' }] });
-      if (upload.tooLarge) return problem(`The file must be smaller than ${MAX_CREDENTIAL_BYTES / 1024} KB. A digital certificate from this partnership is much smaller.`);
-      if (!upload.file) return problem(upload.unreadable ? 'The upload could not be read. Choose the file again.' : 'Choose the digital certificate file (.json) to check');
+      if (upload.tooLarge)
+        return problem(`The file must be smaller than ${MAX_CREDENTIAL_BYTES / 1024} KB. A digital certificate from this partnership is much smaller.`);
+      if (!upload.file)
+        return problem(upload.unreadable ? 'The upload could not be read. Choose the file again.' : 'Choose the digital certificate file (.json) to check');
       const checked = await verifier().checkUploadedCredential(upload.file.bytes, published());
       if (PROBLEMS.includes(checked.outcome)) return problem(MESSAGES[checked.outcome as keyof typeof MESSAGES]);
-      render(200, { result: checked, valid: checked.outcome === 'valid', message: checked.outcome === 'valid' ? 'This credential is valid.' : MESSAGES[checked.outcome as keyof typeof MESSAGES] });
+      render(200, {
+        result: checked,
+        valid: checked.outcome === 'valid',
+        message: checked.outcome === 'valid' ? 'This credential is valid.' : MESSAGES[checked.outcome as keyof typeof MESSAGES],
+      });
     });
 
     return router;

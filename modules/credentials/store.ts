@@ -52,10 +52,11 @@ export async function ensureStatusEntry(db: Queryable, certificateId: string, ra
     );
     const listNumber = !rows[0] ? 1 : Number(rows[0].used) >= LIST_FILL ? rows[0].list_number + 1 : rows[0].list_number;
     // A place already taken, or a second download of the same certificate at the same moment, inserts nothing: try again.
-    await db.query(
-      `insert into credential_status_entries (list_number, list_index, certificate_id) values ($1, $2, $3) on conflict do nothing`,
-      [listNumber, random(LIST_LENGTH), certificateId],
-    );
+    await db.query(`insert into credential_status_entries (list_number, list_index, certificate_id) values ($1, $2, $3) on conflict do nothing`, [
+      listNumber,
+      random(LIST_LENGTH),
+      certificateId,
+    ]);
   }
   throw new Error('Could not find a free place in the credential status list');
 }

@@ -8,7 +8,12 @@ declare module '@digitalbazaar/vc' {
     documentLoader: unknown;
     checkStatus?: (options: { credential: object; documentLoader: unknown; suite: unknown }) => Promise<{ verified: boolean; error?: Error }>;
     now?: Date;
-  }): Promise<{ verified: boolean; error?: Error & { errors?: Error[] }; results?: { verified: boolean; error?: Error }[]; statusResult?: { verified: boolean; error?: Error } }>;
+  }): Promise<{
+    verified: boolean;
+    error?: Error & { errors?: Error[] };
+    results?: { verified: boolean; error?: Error }[];
+    statusResult?: { verified: boolean; error?: Error };
+  }>;
 }
 declare module '@digitalbazaar/data-integrity' {
   export class DataIntegrityProof {

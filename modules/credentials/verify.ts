@@ -33,7 +33,8 @@ function loaderFor(published: Published): DocumentLoader {
     let document: Record<string, unknown> | undefined;
     if (at === urls.issuer) document = await published.issuer();
     else if (at.startsWith(keyPrefix) && /^[0-9a-f-]{36}$/i.test(at.slice(keyPrefix.length))) document = await published.key(at.slice(keyPrefix.length));
-    else if (at.startsWith(listPrefix) && /^[1-9][0-9]{0,8}$/.test(at.slice(listPrefix.length))) document = await published.statusList(Number(at.slice(listPrefix.length)));
+    else if (at.startsWith(listPrefix) && /^[1-9][0-9]{0,8}$/.test(at.slice(listPrefix.length)))
+      document = await published.statusList(Number(at.slice(listPrefix.length)));
     if (!document) throw new Error(`${url} is not a document this service publishes`);
     return { contextUrl: null, documentUrl: url, document };
   };
@@ -51,7 +52,12 @@ export async function checkUploadedCredential(content: Buffer, published: Publis
   } catch {
     return { outcome: 'not-json' };
   }
-  if (!isObject(credential) || !asArray(credential.type).includes('VerifiableCredential') || !isObject(credential.proof) || !isObject(credential.credentialSubject)) {
+  if (
+    !isObject(credential) ||
+    !asArray(credential.type).includes('VerifiableCredential') ||
+    !isObject(credential.proof) ||
+    !isObject(credential.credentialSubject)
+  ) {
     return { outcome: 'not-credential' };
   }
   const issuer = isObject(credential.issuer) ? credential.issuer.id : credential.issuer;

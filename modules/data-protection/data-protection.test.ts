@@ -37,7 +37,10 @@ describe(`data protection: subject access and leavers’ details (${TEST_DB})`, 
     expect(data.records.staff_group_history.length).to.be.greaterThan(0);
     expect(data.records.user_roles.map((r: { role: string }) => r.role)).to.include('learner');
     expect(text).to.not.match(/password_hash|\$argon2/);
-    const { rows } = await server.product.database.pool.query(`select detail from audit_log where action = 'data-protection.subject-access-exported' and subject_id = $1`, [samStaffId]);
+    const { rows } = await server.product.database.pool.query(
+      `select detail from audit_log where action = 'data-protection.subject-access-exported' and subject_id = $1`,
+      [samStaffId],
+    );
     expect(rows.map((r) => r.detail.format)).to.deep.equal(['json']);
   });
 
@@ -77,7 +80,10 @@ describe(`data protection: subject access and leavers’ details (${TEST_DB})`, 
     );
     const officer = officers[0];
     const account = await addUser(server, 'learner', { email: 'leaver@valepolice.example' });
-    await pool.query(`update staff set leaving_date = current_date - interval '7 years', email = 'leaver@valepolice.example', staff_number = 'P-1234', user_id = $2 where id = $1`, [officer.id, account.id]);
+    await pool.query(
+      `update staff set leaving_date = current_date - interval '7 years', email = 'leaver@valepolice.example', staff_number = 'P-1234', user_id = $2 where id = $1`,
+      [officer.id, account.id],
+    );
     await pool.query(`update evidence set note = 'Discussed the case of the officer''s neighbour' where staff_id = $1`, [officer.id]);
     const { rows: certs } = await pool.query<{ code: string }>('select code from certificates where staff_id = $1 limit 1', [officer.id]);
 
@@ -108,7 +114,9 @@ describe(`data protection: subject access and leavers’ details (${TEST_DB})`, 
     const signIn = new TestAgent(server.url);
     await signIn.get('/sign-in');
     expect((await signIn.postForm('/sign-in', { email: 'leaver@valepolice.example', password: 'correct horse battery staple' })).status).to.not.equal(302);
-    const { rows: logged } = await pool.query(`select actor_user_id, detail from audit_log where action = 'data-protection.anonymised' and subject_id = $1`, [officer.id]);
+    const { rows: logged } = await pool.query(`select actor_user_id, detail from audit_log where action = 'data-protection.anonymised' and subject_id = $1`, [
+      officer.id,
+    ]);
     expect(logged).to.have.length(1);
     expect(logged[0].detail.retentionMonths).to.equal(72);
     expect(JSON.stringify(logged)).to.not.contain(officer.name);

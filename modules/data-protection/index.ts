@@ -61,14 +61,30 @@ export default defineModule({
       if (!data) throw new NotFoundError('member of staff');
       return { me, data };
     }
-    const fileName = (name: string, ext: string) => `subject-access-${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'person'}.${ext}`;
+    const fileName = (name: string, ext: string) =>
+      `subject-access-${
+        name
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-|-$/g, '') || 'person'
+      }.${ext}`;
     const logExport = (me: { userId: string }, data: { person: { staffId: string } }, format: string, req: Request) =>
-      audit(pool, { actorUserId: me.userId, action: 'data-protection.subject-access-exported', subjectType: 'staff', subjectId: data.person.staffId, detail: { format }, ip: req.ip });
+      audit(pool, {
+        actorUserId: me.userId,
+        action: 'data-protection.subject-access-exported',
+        subjectType: 'staff',
+        subjectId: data.person.staffId,
+        detail: { format },
+        ip: req.ip,
+      });
 
     router.get('/admin/people/:id/subject-access.json', allow(can.manageStaff), async (req, res) => {
       const { me, data } = await exportFor(req);
       await logExport(me, data, 'json', req);
-      res.attachment(fileName(data.person.name, 'json')).type('application/json').send(JSON.stringify(data, null, 2));
+      res
+        .attachment(fileName(data.person.name, 'json'))
+        .type('application/json')
+        .send(JSON.stringify(data, null, 2));
     });
 
     router.get('/admin/people/:id/subject-access.pdf', allow(can.manageStaff), async (req, res) => {

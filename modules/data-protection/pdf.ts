@@ -25,7 +25,10 @@ export function renderSubjectAccessPdf(data: SubjectAccess, partnershipName: str
   };
 
   doc.font('bold').fontSize(18).text(`Information held about ${data.person.name}`);
-  doc.font('body').fontSize(10).text(`${data.person.organisation}. Prepared by ${partnershipName} on ${data.generatedAt.slice(0, 10)} in answer to a subject access request.`);
+  doc
+    .font('body')
+    .fontSize(10)
+    .text(`${data.person.organisation}. Prepared by ${partnershipName} on ${data.generatedAt.slice(0, 10)} in answer to a subject access request.`);
   heading('Staff record');
   row(data.staffRecord);
   section('Sign-in account', data.account ? [data.account] : []);

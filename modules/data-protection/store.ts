@@ -44,7 +44,11 @@ async function columnsByTable(db: Queryable): Promise<Map<string, { name: string
 function selectList(columns: { name: string; type: string }[]): string {
   return columns
     .filter((c) => !SECRET_COLUMNS.has(c.name))
-    .map((c) => (c.type === 'bytea' ? `case when "${c.name}" is null then null else '(file of ' || octet_length("${c.name}") || ' bytes)' end as "${c.name}"` : `"${c.name}"`))
+    .map((c) =>
+      c.type === 'bytea'
+        ? `case when "${c.name}" is null then null else '(file of ' || octet_length("${c.name}") || ' bytes)' end as "${c.name}"`
+        : `"${c.name}"`,
+    )
     .join(', ');
 }
 
@@ -86,9 +90,10 @@ export async function subjectAccess(pool: Pool, scope: OrganisationScope, staffI
     if (rows.length) records[table] = rows;
   }
   const attemptIds = (records.scorm_attempts ?? []).map((a) => a.id);
-  const { rows: scormState } = attemptIds.length && tables.has('scorm_sco_states')
-    ? await pool.query('select * from scorm_sco_states where attempt_id = any($1::uuid[])', [attemptIds])
-    : { rows: [] as Row[] };
+  const { rows: scormState } =
+    attemptIds.length && tables.has('scorm_sco_states')
+      ? await pool.query('select * from scorm_sco_states where attempt_id = any($1::uuid[])', [attemptIds])
+      : { rows: [] as Row[] };
   const addresses = [staff.email, ...(userId ? accounts.map((a) => a.email) : [])].filter((a): a is string => typeof a === 'string' && a !== '');
   const { rows: emails } = addresses.length
     ? await pool.query(
@@ -172,14 +177,17 @@ export async function anonymiseLeaver(client: PoolClient, staffId: string, actor
   let accountErased: string | null = null;
   if (staff.user_id) {
     // The account goes too, unless the person still works for another organisation in the partnership.
-    const { rows: current } = await client.query('select 1 from staff where user_id = $1 and (leaving_date is null or leaving_date > current_date)', [staff.user_id]);
+    const { rows: current } = await client.query('select 1 from staff where user_id = $1 and (leaving_date is null or leaving_date > current_date)', [
+      staff.user_id,
+    ]);
     if (!current.length) {
       const { rows: account } = await client.query<{ email: string }>('select email from users where id = $1', [staff.user_id]);
       addresses.push(account[0]?.email ?? null);
-      await client.query(
-        `update users set email = $2, display_name = $3, password_hash = null, disabled = true, locked_until = null where id = $1`,
-        [staff.user_id, `erased-${staff.user_id}@invalid`, ANONYMOUS_NAME],
-      );
+      await client.query(`update users set email = $2, display_name = $3, password_hash = null, disabled = true, locked_until = null where id = $1`, [
+        staff.user_id,
+        `erased-${staff.user_id}@invalid`,
+        ANONYMOUS_NAME,
+      ]);
       await client.query('delete from user_roles where user_id = $1', [staff.user_id]);
       await client.query('delete from api_tokens where user_id = $1', [staff.user_id]);
       accountErased = staff.user_id;
@@ -188,7 +196,10 @@ export async function anonymiseLeaver(client: PoolClient, staffId: string, actor
   }
   const known = addresses.filter((a): a is string => !!a).map((a) => a.toLowerCase());
   if (known.length) {
-    await client.query(`update outbound_messages set to_address = 'erased', subject = 'Message to a former member of staff', text_body = '', html_body = null where lower(to_address) = any($1::text[])`, [known]);
+    await client.query(
+      `update outbound_messages set to_address = 'erased', subject = 'Message to a former member of staff', text_body = '', html_body = null where lower(to_address) = any($1::text[])`,
+      [known],
+    );
   }
   await forgetRemindersOf(client, staffId, accountErased);
   await forgetInvitationsAndResets(client, known, accountErased);

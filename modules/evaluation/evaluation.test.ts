@@ -8,7 +8,16 @@ import { saveRating } from './store';
 function playerData(html: string): { commitUrl: string; scos: { identifier: string }[] } {
   const m = html.match(/data-player="([^"]+)"/);
   if (!m) throw new Error('no player on the page');
-  return JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+  return JSON.parse(
+    m[1]
+      .replace(/&quot;/g, '"')
+      .replace(/&#x27;/g, "'")
+      .replace(/&#x3D;/g, '=')
+      .replace(/&#x60;/g, '`')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&'),
+  );
 }
 
 const COURSE = 'domestic-abuse-awareness';
@@ -48,7 +57,9 @@ describe('evaluation before the certificate: confidence before and after, a foll
     const bad = await admin.postForm(`/courses/${COURSE}/evaluation/settings`, { requiresEvaluation: 'yes', followUpWeeks: '0' });
     expect(bad.status).to.equal(400);
     expect(await bad.text()).to.contain('Enter the weeks before the follow-up question, from 1 to 52');
-    expect((await server.product.database.pool.query('select requires_evaluation from courses where id = $1', [courseId])).rows[0].requires_evaluation).to.equal(false);
+    expect(
+      (await server.product.database.pool.query('select requires_evaluation from courses where id = $1', [courseId])).rows[0].requires_evaluation,
+    ).to.equal(false);
     expect((await admin.postForm(`/courses/${COURSE}/evaluation/settings`, { requiresEvaluation: 'yes', followUpWeeks: '6' })).status).to.equal(302);
     expect((await learner.get(`/courses/${COURSE}`)).text).to.contain('rate your confidence before you start');
   });
@@ -71,11 +82,20 @@ describe('evaluation before the certificate: confidence before and after, a foll
     const page = await learner.get(`/courses/${COURSE}/play`);
     expect(page.status).to.equal(200);
     const { commitUrl, scos } = playerData(page.text);
-    const res = await learner.postJson(commitUrl, { sco: scos[0].identifier, sequence: 1, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100' } });
+    const res = await learner.postJson(commitUrl, {
+      sco: scos[0].identifier,
+      sequence: 1,
+      sessionId: 's1',
+      cmi: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100' },
+    });
     expect(res.status).to.equal(200);
     const pool = server.product.database.pool;
-    expect((await pool.query('select count(*)::int as n from evidence where staff_id = $1 and course_id = $2', [staffId, courseId])).rows[0].n).to.be.greaterThan(0);
-    const certificates = async () => (await pool.query(`select count(*)::int as n from certificates where staff_id = $1 and kind = 'course' and course_id = $2`, [staffId, courseId])).rows[0].n;
+    expect(
+      (await pool.query('select count(*)::int as n from evidence where staff_id = $1 and course_id = $2', [staffId, courseId])).rows[0].n,
+    ).to.be.greaterThan(0);
+    const certificates = async () =>
+      (await pool.query(`select count(*)::int as n from certificates where staff_id = $1 and kind = 'course' and course_id = $2`, [staffId, courseId])).rows[0]
+        .n;
     expect(await certificates()).to.equal(0);
 
     const after = await learner.get(`/courses/${COURSE}/evaluation`);
@@ -113,12 +133,26 @@ describe('evaluation before the certificate: confidence before and after, a foll
 
   it('shows the board the average change in confidence per competency, without names, hiding competencies rated by too few', async () => {
     const pool = server.product.database.pool;
-    const lineages: string[] = (await pool.query('select competency_lineage from course_competencies where course_id = $1 order by competency_lineage', [courseId])).rows.map((r) => r.competency_lineage);
-    const others = (await pool.query<{ id: string; name: string }>('select id, name from staff where id <> $1 and user_id is null order by name limit 4', [staffId])).rows;
+    const lineages: string[] = (
+      await pool.query('select competency_lineage from course_competencies where course_id = $1 order by competency_lineage', [courseId])
+    ).rows.map((r) => r.competency_lineage);
+    const others = (
+      await pool.query<{ id: string; name: string }>('select id, name from staff where id <> $1 and user_id is null order by name limit 4', [staffId])
+    ).rows;
     // Four more people rate the first competency 1 then 4; only the learner has rated the others, so those stay hidden.
     for (const p of others) {
-      for (const [stage, confidence] of [['before', 1], ['after', 4]] as const) {
-        await saveRating(server.product.database, server.product.events, { staffId: p.id, courseId, stage, completedOn: stage === 'after' ? '2026-01-10' : null, followUpWeeks: 6, ratings: new Map([[lineages[0], confidence]]) });
+      for (const [stage, confidence] of [
+        ['before', 1],
+        ['after', 4],
+      ] as const) {
+        await saveRating(server.product.database, server.product.events, {
+          staffId: p.id,
+          courseId,
+          stage,
+          completedOn: stage === 'after' ? '2026-01-10' : null,
+          followUpWeeks: 6,
+          ratings: new Map([[lineages[0], confidence]]),
+        });
       }
     }
     const board = new TestAgent(server.url);

@@ -100,7 +100,12 @@ export default defineModule({
       return { course, staffId, competencies, state, stage };
     }
 
-    const render = (res: express.Response, page: Awaited<ReturnType<typeof load>>, form: Record<string, string> = {}, errors: { text: string; href: string }[] = []) =>
+    const render = (
+      res: express.Response,
+      page: Awaited<ReturnType<typeof load>>,
+      form: Record<string, string> = {},
+      errors: { text: string; href: string }[] = [],
+    ) =>
       res.status(errors.length ? 400 : 200).render(ctx.view('rate'), {
         title: `${page.stage === 'after' ? 'Your confidence now' : page.stage === 'before' ? 'Your confidence before you start' : 'Your confidence ratings'}`,
         ...page,
@@ -142,17 +147,25 @@ export default defineModule({
         [String(req.params.slug)],
       );
       if (!rows[0]) throw new NotFoundError('course');
-      res.render(ctx.view('settings'), { title: 'Evaluation settings', course: rows[0], form: { requiresEvaluation: rows[0].requiresEvaluation ? 'yes' : 'no', followUpWeeks: String(rows[0].followUpWeeks) } });
+      res.render(ctx.view('settings'), {
+        title: 'Evaluation settings',
+        course: rows[0],
+        form: { requiresEvaluation: rows[0].requiresEvaluation ? 'yes' : 'no', followUpWeeks: String(rows[0].followUpWeeks) },
+      });
     });
 
     router.post('/courses/:slug/evaluation/settings', allow(can.manageCourses), async (req, res) => {
-      const { rows } = await pool.query<{ id: string; slug: string; title: string }>('select id, slug, title from course_catalogue where slug = $1', [String(req.params.slug)]);
+      const { rows } = await pool.query<{ id: string; slug: string; title: string }>('select id, slug, title from course_catalogue where slug = $1', [
+        String(req.params.slug),
+      ]);
       if (!rows[0]) throw new NotFoundError('course');
       const form = { requiresEvaluation: String(req.body?.requiresEvaluation ?? ''), followUpWeeks: String(req.body?.followUpWeeks ?? '').trim() };
       const errors: { text: string; href: string }[] = [];
-      if (!['yes', 'no'].includes(form.requiresEvaluation)) errors.push({ text: 'Select whether this course requires evaluation', href: '#requiresEvaluation' });
+      if (!['yes', 'no'].includes(form.requiresEvaluation))
+        errors.push({ text: 'Select whether this course requires evaluation', href: '#requiresEvaluation' });
       const weeks = Number(form.followUpWeeks);
-      if (!/^\d+$/.test(form.followUpWeeks) || weeks < 1 || weeks > 52) errors.push({ text: 'Enter the weeks before the follow-up question, from 1 to 52', href: '#followUpWeeks' });
+      if (!/^\d+$/.test(form.followUpWeeks) || weeks < 1 || weeks > 52)
+        errors.push({ text: 'Enter the weeks before the follow-up question, from 1 to 52', href: '#followUpWeeks' });
       if (errors.length) return res.status(400).render(ctx.view('settings'), { title: 'Error: Evaluation settings', course: rows[0], form, errors });
       await setEvaluationSettings(pool, rows[0].id, { requiresEvaluation: form.requiresEvaluation === 'yes', followUpWeeks: weeks });
       req.session.flash = 'Evaluation settings saved';
@@ -171,7 +184,12 @@ export default defineModule({
       if (!followUp) throw new NotFoundError('question');
       const parsed = parseFollowUp(req.body ?? {});
       if (!parsed.answer) {
-        return res.status(400).render(ctx.view('follow-up'), { title: 'Error: How has the training changed your practice?', followUp, answer: String(req.body?.answer ?? ''), errors: parsed.errors });
+        return res.status(400).render(ctx.view('follow-up'), {
+          title: 'Error: How has the training changed your practice?',
+          followUp,
+          answer: String(req.body?.answer ?? ''),
+          errors: parsed.errors,
+        });
       }
       await saveFollowUp(pool, followUp.id, c.staffIds, parsed.answer);
       req.session.flash = 'Thank you for your answer';
@@ -179,7 +197,12 @@ export default defineModule({
     });
 
     router.get('/board/evaluation', allow(can.viewBoard), async (_req, res) => {
-      const [pairs, labels, threshold, followUps] = await Promise.all([ratingPairs(pool), competencyLabels(pool), suppressionThreshold(pool, ctx.config.boardSuppressionThreshold), followUpCounts(pool)]);
+      const [pairs, labels, threshold, followUps] = await Promise.all([
+        ratingPairs(pool),
+        competencyLabels(pool),
+        suppressionThreshold(pool, ctx.config.boardSuppressionThreshold),
+        followUpCounts(pool),
+      ]);
       const rows = confidenceChange(pairs, threshold)
         .map((r) => ({ ...r, competency: labels.get(r.lineage), peopleShown: publishedCount(r.people, threshold) }))
         .filter((r) => r.competency)

@@ -17,7 +17,10 @@ export const CONFIDENCE_LEVELS = [
  * Reads one 1-5 rating per competency from fields c-0, c-1 ... (in the order
  * the form listed the competencies). Every competency needs a rating.
  */
-export function parseRatings(body: Record<string, unknown>, competencies: { lineage: string; label: string }[]): { errors: FieldError[]; ratings?: Map<string, number>; form: Record<string, string> } {
+export function parseRatings(
+  body: Record<string, unknown>,
+  competencies: { lineage: string; label: string }[],
+): { errors: FieldError[]; ratings?: Map<string, number>; form: Record<string, string> } {
   const errors: FieldError[] = [];
   const ratings = new Map<string, number>();
   const form: Record<string, string> = {};
@@ -66,6 +69,12 @@ export function confidenceChange(pairs: RatingPair[], threshold: number): Compet
     const people = new Set(list.map((p) => p.staffId)).size;
     if (people < threshold) return { lineage, people, averageBefore: null, averageAfter: null, averageChange: null };
     const avg = (f: (p: RatingPair) => number) => list.reduce((a, p) => a + f(p), 0) / list.length;
-    return { lineage, people, averageBefore: round(avg((p) => p.before)), averageAfter: round(avg((p) => p.after)), averageChange: round(avg((p) => p.after - p.before)) };
+    return {
+      lineage,
+      people,
+      averageBefore: round(avg((p) => p.before)),
+      averageAfter: round(avg((p) => p.after)),
+      averageChange: round(avg((p) => p.after - p.before)),
+    };
   });
 }

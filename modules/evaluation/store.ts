@@ -120,7 +120,10 @@ export async function saveFollowUp(db: Queryable, id: string, staffIds: string[]
 }
 
 /** Follow-ups due by `today` and not yet sent, with where to send them. */
-export async function dueFollowUps(db: Queryable, today: string): Promise<{ id: string; email: string | null; name: string; organisationId: string; courseTitle: string }[]> {
+export async function dueFollowUps(
+  db: Queryable,
+  today: string,
+): Promise<{ id: string; email: string | null; name: string; organisationId: string; courseTitle: string }[]> {
   const { rows } = await db.query<{ id: string; email: string | null; name: string; organisationId: string; courseTitle: string }>(
     `select e.id, s.email, s.name, s.organisation_id as "organisationId", c.title as "courseTitle"
        from course_evaluations e join staff_members s on s.id = e.staff_id join course_catalogue c on c.id = e.course_id

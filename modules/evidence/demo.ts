@@ -83,7 +83,9 @@ export async function seedDemoEvidence(ctx: ModuleContext): Promise<void> {
     ),
   ]);
   if (done.length || !people.length) return;
-  const plans = people.map((p) => planFor({ staffId: p.id, staffNumber: p.staffNumber, daysIn: p.daysIn, intoQuarter: p.intoQuarter, behind: BEHIND[p.slug] ?? 1 })).filter((p) => p.ago !== null);
+  const plans = people
+    .map((p) => planFor({ staffId: p.id, staffNumber: p.staffNumber, daysIn: p.daysIn, intoQuarter: p.intoQuarter, behind: BEHIND[p.slug] ?? 1 }))
+    .filter((p) => p.ago !== null);
   if (!plans.length) return;
   await bulkLoad(ctx.database, async (client, triggersOff) => {
     // One row per competency each person's group needs: their own group's and those of the groups it builds on.

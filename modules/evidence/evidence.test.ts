@@ -19,7 +19,9 @@ describe('evidence: sign-off, documents, corrections with history', () => {
     await pool.query(`delete from evidence where source_ref like 'demo:%'`);
     learnerStaffId = (await pool.query(`select id from staff where email = 'learner@valecounty.example'`)).rows[0].id;
     colleagueId = (
-      await pool.query(`select s.id from staff s join organisations o on o.id = s.organisation_id where o.slug = 'vale-county-council' and s.group_number = 1 and s.user_id is null limit 1`)
+      await pool.query(
+        `select s.id from staff s join organisations o on o.id = s.organisation_id where o.slug = 'vale-county-council' and s.group_number = 1 and s.user_id is null limit 1`,
+      )
     ).rows[0].id;
     lead = new TestAgent(server.url);
     await lead.signIn('lead@valecounty.example', DEMO_PASSWORD);
@@ -30,11 +32,19 @@ describe('evidence: sign-off, documents, corrections with history', () => {
     const form = await lead.get(`/staff/${colleagueId}/evidence/sign-off`);
     expect(form.status).to.equal(200);
     const competencyId = form.text.match(/name="competencyIds" type="checkbox" value="([0-9a-f-]+)"/)![1];
-    const example = form.text.match(/<option value="([^"]+)" >Group 1/)![1].replace(/&#x27;/g, "'").replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x3D;/g, '=');
+    const example = form.text
+      .match(/<option value="([^"]+)" >Group 1/)![1]
+      .replace(/&#x27;/g, "'")
+      .replace(/&amp;/g, '&')
+      .replace(/&quot;/g, '"')
+      .replace(/&#x3D;/g, '=');
     const invalid = await lead.postForm(`/staff/${colleagueId}/evidence/sign-off`, { competencyIds: competencyId, achievedOn: '2999-01-01', note: '' });
     expect(invalid.status).to.equal(400);
     const text = await invalid.text();
-    expect(text).to.contain('Select how you saw the competency').and.contain('The date it was achieved must be today or in the past').and.contain('Select the evidence example');
+    expect(text)
+      .to.contain('Select how you saw the competency')
+      .and.contain('The date it was achieved must be today or in the past')
+      .and.contain('Select the evidence example');
     const ok = await lead.postForm(`/staff/${colleagueId}/evidence/sign-off`, {
       signOffKind: 'observed-practice',
       competencyIds: competencyId,
@@ -54,21 +64,34 @@ describe('evidence: sign-off, documents, corrections with history', () => {
   it('corrections and withdrawals are new entries naming the one they replace; the page keeps the history', async () => {
     const original = (await pool.query(`select id from evidence where staff_id = $1`, [colleagueId])).rows[0].id;
     await lead.get(`/staff/${colleagueId}/evidence/${original}/change`);
-    expect((await lead.postForm(`/staff/${colleagueId}/evidence/${original}/change`, { action: 'correct', achievedOn: '2026-01-16', reason: '' })).status).to.equal(400);
-    expect((await lead.postForm(`/staff/${colleagueId}/evidence/${original}/change`, { action: 'correct', achievedOn: '2026-01-16', reason: 'Typed the wrong day' })).status).to.equal(302);
+    expect(
+      (await lead.postForm(`/staff/${colleagueId}/evidence/${original}/change`, { action: 'correct', achievedOn: '2026-01-16', reason: '' })).status,
+    ).to.equal(400);
+    expect(
+      (await lead.postForm(`/staff/${colleagueId}/evidence/${original}/change`, { action: 'correct', achievedOn: '2026-01-16', reason: 'Typed the wrong day' }))
+        .status,
+    ).to.equal(302);
     const corrected = (await pool.query(`select id, achieved_on, change_reason from evidence where replaces_id = $1`, [original])).rows[0];
     expect(corrected.achieved_on).to.equal('2026-01-16');
     let status = 0;
-    await changeEvidence(server.product.database, { kind: 'all' }, { evidenceId: original, reason: 'again', withdraw: true, by: (await addUser(server, 'partnership-admin')).id }).catch(
-      (e) => (status = e.status),
-    );
+    await changeEvidence(
+      server.product.database,
+      { kind: 'all' },
+      { evidenceId: original, reason: 'again', withdraw: true, by: (await addUser(server, 'partnership-admin')).id },
+    ).catch((e) => (status = e.status));
     expect(status).to.equal(409); // only the latest version can change
     await lead.get(`/staff/${colleagueId}/evidence/${corrected.id}/change`);
-    expect((await lead.postForm(`/staff/${colleagueId}/evidence/${corrected.id}/change`, { action: 'withdraw', reason: 'Recorded against the wrong person' })).status).to.equal(302);
+    expect(
+      (await lead.postForm(`/staff/${colleagueId}/evidence/${corrected.id}/change`, { action: 'withdraw', reason: 'Recorded against the wrong person' }))
+        .status,
+    ).to.equal(302);
     const { rows } = await pool.query(`select id from evidence where staff_id = $1`, [colleagueId]);
     expect(rows).to.have.length(3);
     const page = await lead.get(`/staff/${colleagueId}/evidence`);
-    expect(page.text).to.contain('No evidence recorded yet').and.contain('Show history (3 earlier or withdrawn entries)').and.contain('Recorded against the wrong person');
+    expect(page.text)
+      .to.contain('No evidence recorded yet')
+      .and.contain('Show history (3 earlier or withdrawn entries)')
+      .and.contain('Recorded against the wrong person');
     const api = await lead.getJson(`/api/v1/staff/${colleagueId}/compliance`);
     expect(api.body.competencies.every((c: { met: boolean }) => !c.met)).to.equal(true);
   });

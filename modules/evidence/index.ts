@@ -7,7 +7,17 @@ import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule, type ModuleContext } from '../../server/module';
 import { londonToday } from '../../server/london';
 import { seedDemoEvidence } from './demo';
-import { achievedDay, documentType, MAX_DOCUMENT_BYTES, type RecordForm, recordFormFrom, SIGN_OFF_KINDS, validateChange, validateRecord, validateVerify } from './rules';
+import {
+  achievedDay,
+  documentType,
+  MAX_DOCUMENT_BYTES,
+  type RecordForm,
+  recordFormFrom,
+  SIGN_OFF_KINDS,
+  validateChange,
+  validateRecord,
+  validateVerify,
+} from './rules';
 import { signOffScope, viewScope } from './scopes';
 import {
   changeEvidence,
@@ -25,7 +35,14 @@ function list(value: unknown): string[] {
   return (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).map(String);
 }
 
-async function renderRecord(ctx: ModuleContext, req: Request, res: Response, kind: RecordForm['kind'], form: Partial<RecordForm>, errors: { text: string; href: string }[] = []) {
+async function renderRecord(
+  ctx: ModuleContext,
+  req: Request,
+  res: Response,
+  kind: RecordForm['kind'],
+  form: Partial<RecordForm>,
+  errors: { text: string; href: string }[] = [],
+) {
   const c = caller(req);
   const person = await findStaffInScope(ctx.database.pool, kind === 'sign-off' ? signOffScope(c) : managedScope(c), String(req.params.id));
   if (!person) throw new NotFoundError('member of staff');
@@ -39,7 +56,12 @@ async function renderRecord(ctx: ModuleContext, req: Request, res: Response, kin
     isSignOff: kind === 'sign-off',
     form: { competencyIds: [], ...form },
     errors,
-    signOffKinds: Object.entries(SIGN_OFF_KINDS).map(([value, text], i) => ({ value, text, id: i ? `signOffKind-${i}` : 'signOffKind', checked: form.signOffKind === value })),
+    signOffKinds: Object.entries(SIGN_OFF_KINDS).map(([value, text], i) => ({
+      value,
+      text,
+      id: i ? `signOffKind-${i}` : 'signOffKind',
+      checked: form.signOffKind === value,
+    })),
     competencies: choices.competencies.filter((c) => c.ownGroup || person.groupNumber == null),
     examples: choices.examples.filter((x) => person.groupNumber == null || x.groupNumber <= person.groupNumber),
     today: londonToday(),
@@ -142,7 +164,15 @@ export default defineModule({
       if (errors.length || !file || !contentType) {
         return res.status(400).render(ctx.view('upload'), { title: 'Error: Upload a training document', person, form: fields, errors });
       }
-      await saveDocument(pool, scope, { staffId, title: fields.title.slice(0, 300), filename: file.filename.slice(0, 200), contentType, content: file.content, achievedOn: null, uploadedBy: c.userId });
+      await saveDocument(pool, scope, {
+        staffId,
+        title: fields.title.slice(0, 300),
+        filename: file.filename.slice(0, 200),
+        contentType,
+        content: file.content,
+        achievedOn: null,
+        uploadedBy: c.userId,
+      });
       req.session.flash = 'Document uploaded. A lead will check it and record it as evidence.';
       res.redirect(`/staff/${staffId}/evidence`);
     });
@@ -167,10 +197,20 @@ export default defineModule({
       const form = { competencyIds: list(req.body?.competencyIds), achievedOn: dateValueFrom(req.body ?? {}, 'achievedOn') };
       const choices = await frameworkChoices(pool, person.groupNumber);
       const today = londonToday();
-      const errors = validateVerify(form, choices.competencies.map((x) => x.id), today);
+      const errors = validateVerify(
+        form,
+        choices.competencies.map((x) => x.id),
+        today,
+      );
       if (errors.length) throw new HttpError(400, `${errors.map((e) => e.text).join('. ')}.`);
       const achievedOn = achievedDay(form.achievedOn, '', today).value as string;
-      await verifyDocument(ctx.database, ctx.events, scope, { staffId, documentId: String(req.params.documentId), competencyIds: form.competencyIds, achievedOn, by: c.userId });
+      await verifyDocument(ctx.database, ctx.events, scope, {
+        staffId,
+        documentId: String(req.params.documentId),
+        competencyIds: form.competencyIds,
+        achievedOn,
+        by: c.userId,
+      });
       req.session.flash = 'Document verified and recorded as evidence';
       res.redirect(`/staff/${staffId}/evidence`);
     });

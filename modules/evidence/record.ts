@@ -81,6 +81,9 @@ export async function withdrawSharedEvidence(
 
 /** A leaver's evidence without what was written about them or uploaded for them (data protection): the entries themselves stay, so counts do not change. */
 export async function forgetEvidenceDetails(client: PoolClient, staffId: string): Promise<void> {
-  await client.query(`update evidence set note = null, change_reason = case when change_reason is null then null else 'Removed: former member of staff' end where staff_id = $1`, [staffId]);
+  await client.query(
+    `update evidence set note = null, change_reason = case when change_reason is null then null else 'Removed: former member of staff' end where staff_id = $1`,
+    [staffId],
+  );
   await client.query('delete from evidence_documents where staff_id = $1', [staffId]);
 }

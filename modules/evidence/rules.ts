@@ -59,13 +59,20 @@ export function recordFormFrom(kind: RecordForm['kind'], body: Record<string, un
 /** Sign-off needs how it was seen, the evidence example it meets and a note; prior learning needs a description. */
 export function validateRecord(form: RecordForm, known: { competencyIds: string[]; examples: string[] }, today: string): FieldError[] {
   const errors: FieldError[] = [];
-  if (form.kind === 'sign-off' && !Object.hasOwn(SIGN_OFF_KINDS, form.signOffKind)) errors.push({ text: 'Select how you saw the competency', href: '#signOffKind' });
+  if (form.kind === 'sign-off' && !Object.hasOwn(SIGN_OFF_KINDS, form.signOffKind))
+    errors.push({ text: 'Select how you saw the competency', href: '#signOffKind' });
   if (!form.competencyIds.length) errors.push({ text: 'Select at least one competency', href: '#competencyIds' });
-  else if (form.competencyIds.some((id) => !known.competencyIds.includes(id))) errors.push({ text: 'Select competencies from the list', href: '#competencyIds' });
+  else if (form.competencyIds.some((id) => !known.competencyIds.includes(id)))
+    errors.push({ text: 'Select competencies from the list', href: '#competencyIds' });
   const day = achievedDay(form.achievedOn, 'the date it was achieved', today);
   if (day.error) errors.push(day.error);
-  if (form.kind === 'sign-off' && !known.examples.includes(form.evidenceExample)) errors.push({ text: 'Select the evidence example this meets', href: '#evidenceExample' });
-  if (!form.note) errors.push({ text: form.kind === 'sign-off' ? 'Enter a note of what you saw or discussed' : 'Describe the prior learning and where it took place', href: '#note' });
+  if (form.kind === 'sign-off' && !known.examples.includes(form.evidenceExample))
+    errors.push({ text: 'Select the evidence example this meets', href: '#evidenceExample' });
+  if (!form.note)
+    errors.push({
+      text: form.kind === 'sign-off' ? 'Enter a note of what you saw or discussed' : 'Describe the prior learning and where it took place',
+      href: '#note',
+    });
   else if (form.note.length > 2000) errors.push({ text: 'The note must be 2000 characters or fewer', href: '#note' });
   return errors;
 }
@@ -81,9 +88,15 @@ export function validateChange(form: { action: string; reason: string; achievedO
   return errors;
 }
 
-export function validateVerify(form: { competencyIds: string[]; achievedOn: DateValue }, known: string[], today: string, name = 'verify-achievedOn'): FieldError[] {
+export function validateVerify(
+  form: { competencyIds: string[]; achievedOn: DateValue },
+  known: string[],
+  today: string,
+  name = 'verify-achievedOn',
+): FieldError[] {
   const errors: FieldError[] = [];
-  if (!form.competencyIds.length || form.competencyIds.some((id) => !known.includes(id))) errors.push({ text: 'Select the competencies this document evidences', href: '#verify-competencyIds' });
+  if (!form.competencyIds.length || form.competencyIds.some((id) => !known.includes(id)))
+    errors.push({ text: 'Select the competencies this document evidences', href: '#verify-competencyIds' });
   const day = achievedDay(form.achievedOn, 'the date of the training', today, name);
   if (day.error) errors.push(day.error);
   return errors;

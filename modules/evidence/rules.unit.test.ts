@@ -16,13 +16,23 @@ describe('evidence rules', () => {
     const known = { competencyIds: ['c1', 'c2'], examples: ['Reflective account of a case'] };
     const empty = validateRecord(recordFormFrom('sign-off', {}), known, '2026-11-23').map((e) => e.href);
     expect(empty).to.deep.equal(['#signOffKind', '#competencyIds', '#achievedOn-day', '#evidenceExample', '#note']);
-    const good = recordFormFrom('sign-off', { signOffKind: 'supervision', competencyIds: ['c1', 'c2'], achievedOn: '2026-11-23', evidenceExample: 'Reflective account of a case', note: ' Seen ' });
+    const good = recordFormFrom('sign-off', {
+      signOffKind: 'supervision',
+      competencyIds: ['c1', 'c2'],
+      achievedOn: '2026-11-23',
+      evidenceExample: 'Reflective account of a case',
+      note: ' Seen ',
+    });
     expect(validateRecord(good, known, '2026-11-23')).to.deep.equal([]);
-    expect(validateRecord({ ...good, achievedOn: '2026-11-24' }, known, '2026-11-23').map((e) => e.text)).to.deep.equal(['The date it was achieved must be today or in the past']);
+    expect(validateRecord({ ...good, achievedOn: '2026-11-24' }, known, '2026-11-23').map((e) => e.text)).to.deep.equal([
+      'The date it was achieved must be today or in the past',
+    ]);
     // The GOV.UK date input: three boxes, what is missing named, what was typed kept.
     const typed = recordFormFrom('sign-off', { ...good, achievedOn: undefined, 'achievedOn-day': '14', 'achievedOn-month': '', 'achievedOn-year': '2026' });
     expect(typed.achievedOn).to.deep.equal({ day: '14', month: '', year: '2026' });
-    expect(validateRecord(typed, known, '2026-11-23')).to.deep.equal([{ text: 'The date it was achieved must include a month', href: '#achievedOn-month', parts: ['month'] }]);
+    expect(validateRecord(typed, known, '2026-11-23')).to.deep.equal([
+      { text: 'The date it was achieved must include a month', href: '#achievedOn-month', parts: ['month'] },
+    ]);
     expect(validateRecord({ ...good, competencyIds: ['elsewhere'] }, known, '2026-11-23').map((e) => e.href)).to.deep.equal(['#competencyIds']);
     // Prior learning has no sign-off kind or evidence example.
     const prior = recordFormFrom('prior-learning', { competencyIds: 'c1', achievedOn: '2025-02-28', note: 'Council e-learning 2025' });
@@ -31,7 +41,10 @@ describe('evidence rules', () => {
 
   it('a change needs a reason; a correction needs a valid date', () => {
     expect(validateChange({ action: 'withdraw', reason: 'Wrong person', achievedOn: '' }, '2026-11-23')).to.deep.equal([]);
-    expect(validateChange({ action: 'correct', reason: '', achievedOn: '2026-02-30' }, '2026-11-23').map((e) => e.text)).to.deep.equal(['The corrected date must be a real date', 'Enter the reason for the change']);
+    expect(validateChange({ action: 'correct', reason: '', achievedOn: '2026-02-30' }, '2026-11-23').map((e) => e.text)).to.deep.equal([
+      'The corrected date must be a real date',
+      'Enter the reason for the change',
+    ]);
     expect(validateChange({ action: '', reason: 'x', achievedOn: '' }, '2026-11-23').map((e) => e.href)).to.deep.equal(['#action']);
   });
 });

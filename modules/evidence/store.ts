@@ -103,7 +103,18 @@ export async function recordEvidence(db: Database, events: EventBus, scope: Orga
       const { rows } = await client.query<{ id: string }>(
         `insert into evidence (staff_id, competency_id, achieved_on, source, source_ref, evidence_example, note, recorded_by, verified_by, verified_at, sign_off_kind)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, case when $9::uuid is null then null else now() end, $10) returning id`,
-        [input.staffId, competencyId, input.achievedOn, input.source, input.sourceRef ?? null, input.evidenceExample ?? null, input.note ?? null, input.recordedBy, input.verifiedBy, input.signOffKind ?? null],
+        [
+          input.staffId,
+          competencyId,
+          input.achievedOn,
+          input.source,
+          input.sourceRef ?? null,
+          input.evidenceExample ?? null,
+          input.note ?? null,
+          input.recordedBy,
+          input.verifiedBy,
+          input.signOffKind ?? null,
+        ],
       );
       ids.push(rows[0].id);
     }
@@ -183,7 +194,12 @@ export async function listDocuments(pool: Pool, scope: OrganisationScope, staffI
   return rows;
 }
 
-export async function readDocument(pool: Pool, scope: OrganisationScope, staffId: string, documentId: string): Promise<{ filename: string; contentType: string; content: Buffer } | null> {
+export async function readDocument(
+  pool: Pool,
+  scope: OrganisationScope,
+  staffId: string,
+  documentId: string,
+): Promise<{ filename: string; contentType: string; content: Buffer } | null> {
   if (!(await findStaffInScope(pool, scope, staffId))) return null;
   const { rows } = await pool.query<{ filename: string; contentType: string; content: Buffer }>(
     `select filename, content_type as "contentType", content from evidence_documents where id::text = $1 and staff_id = $2`,
@@ -199,10 +215,10 @@ export async function verifyDocument(
   scope: OrganisationScope,
   input: { staffId: string; documentId: string; competencyIds: string[]; achievedOn: string; by: string },
 ): Promise<string[]> {
-  const { rows } = await db.pool.query<{ title: string; verified_at: Date | null }>('select title, verified_at from evidence_documents where id::text = $1 and staff_id::text = $2', [
-    input.documentId,
-    input.staffId,
-  ]);
+  const { rows } = await db.pool.query<{ title: string; verified_at: Date | null }>(
+    'select title, verified_at from evidence_documents where id::text = $1 and staff_id::text = $2',
+    [input.documentId, input.staffId],
+  );
   if (!rows[0] || !(await findStaffInScope(db.pool, scope, input.staffId))) throw new HttpError(404, 'We could not find that document.');
   if (rows[0].verified_at) throw new HttpError(409, 'This document has already been verified.');
   const ids = await recordEvidence(db, events, scope, {
@@ -215,7 +231,11 @@ export async function verifyDocument(
     recordedBy: input.by,
     verifiedBy: input.by,
   });
-  await db.pool.query('update evidence_documents set verified_by = $2, verified_at = now(), achieved_on = $3 where id = $1', [input.documentId, input.by, input.achievedOn]);
+  await db.pool.query('update evidence_documents set verified_by = $2, verified_at = now(), achieved_on = $3 where id = $1', [
+    input.documentId,
+    input.by,
+    input.achievedOn,
+  ]);
   return ids;
 }
 

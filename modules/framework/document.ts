@@ -86,9 +86,7 @@ export function validateFrameworkDocument(value: unknown): DocumentProblem[] {
   const validate = schemaValidator();
   if (!validate(value)) {
     const seen = new Set<string>();
-    return (validate.errors ?? [])
-      .map((e) => schemaProblem(e, value))
-      .filter((p) => !seen.has(p.text) && seen.add(p.text));
+    return (validate.errors ?? []).map((e) => schemaProblem(e, value)).filter((p) => !seen.has(p.text) && seen.add(p.text));
   }
   return ruleProblems(value as FrameworkDocument);
 }
@@ -129,7 +127,7 @@ const FIELD_WORDS: Record<string, string> = {
 };
 
 function ordinal(n: number): string {
-  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
   return `${n}${suffix}`;
 }
 
@@ -245,7 +243,8 @@ function ruleProblems(doc: FrameworkDocument): DocumentProblem[] {
     });
     const competencyNumbers = new Set<number>();
     g.competencies.forEach((c, j) => {
-      if (competencyNumbers.has(c.number)) add(['groups', i, 'competencies', j, 'number'], `Group ${g.number} has more than one competency numbered ${c.number}`);
+      if (competencyNumbers.has(c.number))
+        add(['groups', i, 'competencies', j, 'number'], `Group ${g.number} has more than one competency numbered ${c.number}`);
       competencyNumbers.add(c.number);
     });
   });
@@ -301,7 +300,9 @@ export function inclusionCycle(groups: Pick<DocumentGroup, 'number' | 'includesG
 }
 
 /** A framework version as a document: competencies in force only, each with its key so evidence follows it into the next version. */
-export function documentOfFramework(framework: Pick<Framework, 'name' | 'groups'> & { sourceNote?: string | null; introduction?: string | null }): FrameworkDocument {
+export function documentOfFramework(
+  framework: Pick<Framework, 'name' | 'groups'> & { sourceNote?: string | null; introduction?: string | null },
+): FrameworkDocument {
   return {
     name: framework.name,
     ...(framework.sourceNote ? { sourceNote: framework.sourceNote } : {}),

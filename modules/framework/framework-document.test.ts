@@ -35,7 +35,10 @@ describe('framework documents: export, import and any number of groups', () => {
   /** The error summary's items, as a person reads them. */
   const summary = (html: string) =>
     [...(html.match(/govuk-error-summary__list">([\s\S]*?)<\/ul>/)?.[1] ?? '').matchAll(/<a [^>]*>([^<]*)<\/a>/g)].map((m) =>
-      m[1].replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
+      m[1]
+        .replace(/&#x27;/g, "'")
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&'),
     );
 
   before(async () => {
@@ -68,7 +71,10 @@ describe('framework documents: export, import and any number of groups', () => {
     const cases: [string | Buffer, string[]][] = [
       ['{"name": "Ours", "groups": [', ['The file is not a JSON document: Unexpected end of JSON input']],
       [Buffer.alloc(5 * 1024 * 1024, 32), ['The file must be 2 MB or smaller']],
-      [JSON.stringify(thirteen), ['The framework has 13 groups; a framework can have at most 12 (groups)', 'The number of group 13 must be 12 or less (groups[12].number)']],
+      [
+        JSON.stringify(thirteen),
+        ['The framework has 13 groups; a framework can have at most 12 (groups)', 'The number of group 13 must be 12 or less (groups[12].number)'],
+      ],
       [
         JSON.stringify(broken),
         [
@@ -96,13 +102,17 @@ describe('framework documents: export, import and any number of groups', () => {
     expect(preview.text).to.include('Set the organisation’s strategy on VAWDASV.');
     expect(preview.text).not.to.include('Groups this version does not have');
     // A second import would overwrite the draft: refused.
-    expect(summary((await upload(JSON.stringify(threeLevelFramework()))).text)).to.deep.equal(['There is already a draft. Publish or discard it before importing a framework']);
+    expect(summary((await upload(JSON.stringify(threeLevelFramework()))).text)).to.deep.equal([
+      'There is already a draft. Publish or discard it before importing a framework',
+    ]);
 
     // The editor keeps the draft's inclusions free of circles too.
     await admin.get('/admin/framework/draft/groups/1/edit');
     const circle = await admin.postForm('/admin/framework/draft/groups/1/edit', { name: 'Group 1', level: 'Awareness', includesGroups: ['6'] });
     expect(circle.status).to.equal(400);
-    expect(summary(await circle.text())).to.deep.equal(['Groups would include each other in a circle: group 1 includes group 6, which includes group 5, which includes group 1']);
+    expect(summary(await circle.text())).to.deep.equal([
+      'Groups would include each other in a circle: group 1 includes group 6, which includes group 5, which includes group 1',
+    ]);
 
     expect((await admin.postForm('/admin/framework/draft/publish', {})).status).to.equal(302);
     expect(await versions()).to.deep.equal([
@@ -134,9 +144,16 @@ describe('framework documents: export, import and any number of groups', () => {
     const settings = await lead.get('/admin/organisations/vale-county-council/settings');
     expect(settings.text).to.include('Group 6 (Strategic leadership)');
     const months = Object.fromEntries([1, 2, 3, 4, 5, 6].map((g) => [`refresher${g}`, String(12 + g)]));
-    const saved = await lead.postForm('/admin/organisations/vale-county-council/settings', { ...months, inductionDays: '90', dueSoonDays: '60', usesRcnIntercollegiate: 'no' });
+    const saved = await lead.postForm('/admin/organisations/vale-county-council/settings', {
+      ...months,
+      inductionDays: '90',
+      dueSoonDays: '60',
+      usesRcnIntercollegiate: 'no',
+    });
     expect(saved.status).to.equal(302);
-    const [{ refresher_months }] = await sql<{ refresher_months: Record<string, number> }>(`select refresher_months from organisations where slug = 'vale-county-council'`);
+    const [{ refresher_months }] = await sql<{ refresher_months: Record<string, number> }>(
+      `select refresher_months from organisations where slug = 'vale-county-council'`,
+    );
     expect(refresher_months['6']).to.equal(18);
     // The board's figures and charts have a row for each group.
     const figures = await refreshFigures(server.product.database.pool, londonToday());

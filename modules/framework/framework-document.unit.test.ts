@@ -4,7 +4,15 @@ import { Ajv2020 } from 'ajv/dist/2020';
 import { expect } from 'chai';
 import { sixGroupFramework, threeLevelFramework } from '../../test/support/frameworks';
 import { requirementsFor as engineRequirements } from '../compliance/api';
-import { type FrameworkDocument, documentOfFramework, MAX_DOCUMENT_BYTES, parseFrameworkDocument, SCHEMA_FILE, SOMERSET_FILE, validateFrameworkDocument } from './document';
+import {
+  type FrameworkDocument,
+  documentOfFramework,
+  MAX_DOCUMENT_BYTES,
+  parseFrameworkDocument,
+  SCHEMA_FILE,
+  SOMERSET_FILE,
+  validateFrameworkDocument,
+} from './document';
 import { type Framework, groupsIncluded, groupsRequiring, requirementsFor } from './model';
 
 const PUBLISHED_SCHEMA = path.resolve(__dirname, '../../docs/framework.schema.json');
@@ -29,7 +37,14 @@ function asFramework(doc: FrameworkDocument): Framework {
       description: g.description ?? '',
       includesGroups: g.includesGroups ?? [],
       exampleRoles: g.exampleRoles ?? [],
-      competencies: g.competencies.map((c) => ({ id: `${g.number}.${c.number}`, groupNumber: g.number, number: c.number, text: c.text, lineage: `${g.number}.${c.number}`, retired: false })),
+      competencies: g.competencies.map((c) => ({
+        id: `${g.number}.${c.number}`,
+        groupNumber: g.number,
+        number: c.number,
+        text: c.text,
+        lineage: `${g.number}.${c.number}`,
+        retired: false,
+      })),
       evidenceExamples: (g.evidenceExamples ?? []).map((e) => ({ heading: e.heading ?? null, text: e.text })),
       learningOpportunities: g.learningOpportunities ?? [],
     })),
@@ -74,20 +89,114 @@ describe('framework documents', () => {
         schemaAccepts: false,
         problem: 'The framework has 13 groups; a framework can have at most 12 (groups)',
       },
-      { doc: (() => { const d = copy(base); delete (d.groups[2] as Partial<typeof d.groups[2]>).level; return d; })(), schemaAccepts: false, problem: 'Group 3 has no level (groups[2].level)' },
-      { doc: (() => { const d = copy(base); d.groups[1].competencies[2].text = '   '; return d; })(), schemaAccepts: false, problem: 'The text of competency 3 of group 2 must not be empty (groups[1].competencies[2].text)' },
-      { doc: (() => { const d = copy(base); d.groups[0].number = 13; return d; })(), schemaAccepts: false, problem: 'The number of group 13 must be 12 or less (groups[0].number)' },
-      { doc: (() => { const d = copy(base); (d.groups[4] as unknown as Record<string, unknown>).colour = 'red'; return d; })(), schemaAccepts: false, problem: 'Group 5 has a field “colour” that framework documents do not have (groups[4].colour)' },
-      { doc: (() => { const d = copy(base); d.groups[0].learningOpportunities![0].kind = 'webinar' as 'theme'; return d; })(), schemaAccepts: false, problem: 'The kind of the 1st opportunity for learning of group 1 must be one of: delivery, theme, resource (groups[0].learningOpportunities[0].kind)' },
-      { doc: (() => { const d = copy(base); d.groups[3].includesGroups = [3, 3]; return d; })(), schemaAccepts: false, problem: 'The list of groups it includes of group 4 names the same group twice (groups[3].includesGroups)' },
-      // What a JSON Schema cannot say: the schema accepts these, the product refuses them.
-      { doc: (() => { const d = copy(base); d.groups[1].includesGroups = [1, 2]; return d; })(), schemaAccepts: true, problem: 'Group 2 includes itself (groups[1].includesGroups[1])' },
-      { doc: (() => { const d = copy(base); d.groups[0].includesGroups = [4]; return d; })(), schemaAccepts: true, problem: 'Groups include each other in a circle: group 1 includes group 4, which includes group 3, which includes group 2, which includes group 1 (groups[0].includesGroups)' },
-      { doc: (() => { const d = copy(base); d.groups[4].includesGroups = [7]; return d; })(), schemaAccepts: true, problem: 'Group 5 includes group 7, which is not in the framework (groups[4].includesGroups[0])' },
-      { doc: (() => { const d = copy(base); d.groups[1].competencies[2].number = 1; return d; })(), schemaAccepts: true, problem: 'Group 2 has more than one competency numbered 1 (groups[1].competencies[2].number)' },
-      { doc: (() => { const d = copy(base); d.groups[5].number = 5; return d; })(), schemaAccepts: true, problem: 'Group number 5 is used by more than one group (groups[5].number)' },
       {
-        doc: (() => { const d = copy(base); d.groups[0].competencies[0].key = 'k1'; d.groups[3].competencies[1].key = 'k1'; return d; })(),
+        doc: (() => {
+          const d = copy(base);
+          delete (d.groups[2] as Partial<(typeof d.groups)[2]>).level;
+          return d;
+        })(),
+        schemaAccepts: false,
+        problem: 'Group 3 has no level (groups[2].level)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[1].competencies[2].text = '   ';
+          return d;
+        })(),
+        schemaAccepts: false,
+        problem: 'The text of competency 3 of group 2 must not be empty (groups[1].competencies[2].text)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[0].number = 13;
+          return d;
+        })(),
+        schemaAccepts: false,
+        problem: 'The number of group 13 must be 12 or less (groups[0].number)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          (d.groups[4] as unknown as Record<string, unknown>).colour = 'red';
+          return d;
+        })(),
+        schemaAccepts: false,
+        problem: 'Group 5 has a field “colour” that framework documents do not have (groups[4].colour)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[0].learningOpportunities![0].kind = 'webinar' as 'theme';
+          return d;
+        })(),
+        schemaAccepts: false,
+        problem: 'The kind of the 1st opportunity for learning of group 1 must be one of: delivery, theme, resource (groups[0].learningOpportunities[0].kind)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[3].includesGroups = [3, 3];
+          return d;
+        })(),
+        schemaAccepts: false,
+        problem: 'The list of groups it includes of group 4 names the same group twice (groups[3].includesGroups)',
+      },
+      // What a JSON Schema cannot say: the schema accepts these, the product refuses them.
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[1].includesGroups = [1, 2];
+          return d;
+        })(),
+        schemaAccepts: true,
+        problem: 'Group 2 includes itself (groups[1].includesGroups[1])',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[0].includesGroups = [4];
+          return d;
+        })(),
+        schemaAccepts: true,
+        problem:
+          'Groups include each other in a circle: group 1 includes group 4, which includes group 3, which includes group 2, which includes group 1 (groups[0].includesGroups)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[4].includesGroups = [7];
+          return d;
+        })(),
+        schemaAccepts: true,
+        problem: 'Group 5 includes group 7, which is not in the framework (groups[4].includesGroups[0])',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[1].competencies[2].number = 1;
+          return d;
+        })(),
+        schemaAccepts: true,
+        problem: 'Group 2 has more than one competency numbered 1 (groups[1].competencies[2].number)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[5].number = 5;
+          return d;
+        })(),
+        schemaAccepts: true,
+        problem: 'Group number 5 is used by more than one group (groups[5].number)',
+      },
+      {
+        doc: (() => {
+          const d = copy(base);
+          d.groups[0].competencies[0].key = 'k1';
+          d.groups[3].competencies[1].key = 'k1';
+          return d;
+        })(),
         schemaAccepts: true,
         problem: 'Competency 2 of group 4 has the key “k1”, which competency 1 of group 1 already has (groups[3].competencies[1].key)',
       },
@@ -123,7 +232,12 @@ describe('framework documents', () => {
   it('works out what each group of a six-group framework requires, through the groups it includes', () => {
     const six = asFramework(sixGroupFramework());
     expect(six.groups.map((g) => groupsIncluded(six, g.number))).to.deep.equal([[1], [1, 2], [1, 2, 3], [1, 2, 3, 4], [1, 5], [1, 5, 6]]);
-    expect(requirementsFor(six, 4).map((r) => [r.group.number, r.competencies.length])).to.deep.equal([[1, 2], [2, 3], [3, 2], [4, 3]]);
+    expect(requirementsFor(six, 4).map((r) => [r.group.number, r.competencies.length])).to.deep.equal([
+      [1, 2],
+      [2, 3],
+      [3, 2],
+      [4, 3],
+    ]);
     expect(groupsRequiring(six, 1)).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expect(groupsRequiring(six, 5)).to.deep.equal([5, 6]);
     const data = { groups: six.groups, competencies: six.groups.flatMap((g) => g.competencies) };

@@ -23,7 +23,16 @@ describe('the framework: pages, API and new versions', () => {
     const body = await res.json();
     expect(body.version).to.equal(1);
     expect(body.groups.map((g: { competencies: unknown[] }) => g.competencies.length)).to.deep.equal([6, 5, 4, 6]);
-    expect(body.groups[2]).to.include.keys('number', 'name', 'level', 'includesGroups', 'competencies', 'evidenceExamples', 'learningOpportunities', 'exampleRoles');
+    expect(body.groups[2]).to.include.keys(
+      'number',
+      'name',
+      'level',
+      'includesGroups',
+      'competencies',
+      'evidenceExamples',
+      'learningOpportunities',
+      'exampleRoles',
+    );
     expect(body.groups[2].includesGroups).to.deep.equal([1, 2]);
     expect(body.groups[0].competencies[0]).to.have.keys('id', 'number', 'text');
     expect((await fetch(`${server.url}/api/v1/framework`)).status).to.equal(401);
@@ -57,15 +66,19 @@ describe('the framework: pages, API and new versions', () => {
     let page = await admin.get('/admin/framework');
     expect(page.text).to.include('Draft version 2');
     const draft = async (group: number, number: number) =>
-      (await sql<{ id: string; text: string; lineage: string }>(
-        `select c.id, c.text, c.lineage from competencies c join frameworks f on f.id = c.framework_id where f.status = 'draft' and c.group_number = $1 and c.number = $2 and not c.retired`,
-        [group, number],
-      ))[0];
+      (
+        await sql<{ id: string; text: string; lineage: string }>(
+          `select c.id, c.text, c.lineage from competencies c join frameworks f on f.id = c.framework_id where f.status = 'draft' and c.group_number = $1 and c.number = $2 and not c.retired`,
+          [group, number],
+        )
+      )[0];
 
     const first = await draft(1, 1);
     const empty = await admin.postForm(`/admin/framework/draft/competencies/${first.id}/edit`, { text: '  ' });
     expect(empty.status).to.equal(400);
-    expect(await empty.text()).to.include('There is a problem').and.include('Enter the competency');
+    expect(await empty.text())
+      .to.include('There is a problem')
+      .and.include('Enter the competency');
     await admin.postForm(`/admin/framework/draft/competencies/${first.id}/edit`, { text: 'Know what domestic abuse, sexual abuse and sexual violence are.' });
     await admin.postForm('/admin/framework/draft/groups/1/competencies/new', { text: 'Respond proportionately to disclosures of sexual abuse.' });
     const sixth = await draft(1, 6);
@@ -77,11 +90,22 @@ describe('the framework: pages, API and new versions', () => {
     const groupForm = await admin.get('/admin/framework/draft/groups/3/edit');
     const textarea = (name: string) => {
       const m = groupForm.text.match(new RegExp(`name="${name}"[^>]*>([\\s\\S]*?)</textarea>`));
-      return (m?.[1] ?? '').replace(/&#x27;/g, "'").replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+      return (m?.[1] ?? '')
+        .replace(/&#x27;/g, "'")
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"');
     };
     await admin.postForm('/admin/framework/draft/groups/3/edit', {
-      name: 'Staff Group 3', level: 'Decision Makers', includesGroups: ['1', '2'], summary: textarea('summary'), description: textarea('description'), exampleRoles: textarea('exampleRoles'),
-      evidenceExamples: textarea('evidenceExamples'), delivery: textarea('delivery'), theme: `${textarea('theme')}\nSexual abuse`, resource: textarea('resource'),
+      name: 'Staff Group 3',
+      level: 'Decision Makers',
+      includesGroups: ['1', '2'],
+      summary: textarea('summary'),
+      description: textarea('description'),
+      exampleRoles: textarea('exampleRoles'),
+      evidenceExamples: textarea('evidenceExamples'),
+      delivery: textarea('delivery'),
+      theme: `${textarea('theme')}\nSexual abuse`,
+      resource: textarea('resource'),
     });
 
     page = await admin.get('/admin/framework/draft/publish');

@@ -6,7 +6,12 @@ import {
   evidenceExamplesToText,
   type Framework,
   frameworkChanges,
-  opportunitiesFromText, frameworkToJson, requirementsFor, staffAffected, type StaffGroup } from './model';
+  opportunitiesFromText,
+  frameworkToJson,
+  requirementsFor,
+  staffAffected,
+  type StaffGroup,
+} from './model';
 import { SOMERSET_LDF, seedLineage } from './somerset-ldf';
 
 const SEED = path.resolve(__dirname, '../../../shared/seeds/000_ceb22d058006a53e.txt');
@@ -36,7 +41,14 @@ function asFramework(): Framework {
       (g): StaffGroup => ({
         ...g,
         evidenceExamples: g.evidenceExamples.map((e) => ({ heading: 'heading' in e ? (e.heading ?? null) : null, text: e.text })),
-        competencies: g.competencies.map((text, i) => ({ id: `c${g.number}.${i + 1}`, groupNumber: g.number, number: i + 1, text, lineage: seedLineage(g.number, i + 1), retired: false })),
+        competencies: g.competencies.map((text, i) => ({
+          id: `c${g.number}.${i + 1}`,
+          groupNumber: g.number,
+          number: i + 1,
+          text,
+          lineage: seedLineage(g.number, i + 1),
+          retired: false,
+        })),
       }),
     ),
   };
@@ -124,7 +136,13 @@ describe('frameworkChanges', () => {
       f.groups[0].competencies[0].text = 'Know what domestic abuse, including sexual abuse, and sexual violence is.';
     });
     const [g1] = frameworkChanges(asFramework(), after);
-    expect(g1.reworded).to.deep.equal([{ number: 1, before: 'Know what domestic abuse and sexual violence is.', after: 'Know what domestic abuse, including sexual abuse, and sexual violence is.' }]);
+    expect(g1.reworded).to.deep.equal([
+      {
+        number: 1,
+        before: 'Know what domestic abuse and sexual violence is.',
+        after: 'Know what domestic abuse, including sexual abuse, and sexual violence is.',
+      },
+    ]);
     expect(g1.added).to.deep.equal([]);
     expect(g1.retired).to.deep.equal([]);
   });
@@ -132,7 +150,14 @@ describe('frameworkChanges', () => {
   it('reports added and retired competencies and which groups of staff they reach', () => {
     const after = edited((f) => {
       f.groups[0].competencies[5].retired = true;
-      f.groups[0].competencies.push({ id: 'new', groupNumber: 1, number: 7, text: 'Respond proportionately to sexual abuse.', lineage: 'g1-new', retired: false });
+      f.groups[0].competencies.push({
+        id: 'new',
+        groupNumber: 1,
+        number: 7,
+        text: 'Respond proportionately to sexual abuse.',
+        lineage: 'g1-new',
+        retired: false,
+      });
       f.groups[3].name = 'Staff Group 4 (leaders)';
     });
     const changes = frameworkChanges(asFramework(), after);
@@ -161,8 +186,14 @@ describe('editing evidence examples and learning opportunities as text', () => {
   it('gives back every Somerset group unchanged when the administrator saves without changing anything', () => {
     for (const g of asFramework().groups) {
       expect(evidenceExamplesFromText(evidenceExamplesToText(g.evidenceExamples))).to.deep.equal(g.evidenceExamples);
-      const byKind = (kind: string) => g.learningOpportunities.filter((o) => o.kind === kind).map((o) => o.text).join('\n');
-      expect(opportunitiesFromText({ delivery: byKind('delivery'), theme: byKind('theme'), resource: byKind('resource') })).to.deep.equal(g.learningOpportunities);
+      const byKind = (kind: string) =>
+        g.learningOpportunities
+          .filter((o) => o.kind === kind)
+          .map((o) => o.text)
+          .join('\n');
+      expect(opportunitiesFromText({ delivery: byKind('delivery'), theme: byKind('theme'), resource: byKind('resource') })).to.deep.equal(
+        g.learningOpportunities,
+      );
     }
   });
 

@@ -13,7 +13,13 @@ import {
   OPPORTUNITY_KINDS,
   opportunitiesFromText,
   type Framework,
-  frameworkChanges, frameworkToJson, groupsIncluded, hasCompetencyChanges, requirementsFor, staffAffected } from './model';
+  frameworkChanges,
+  frameworkToJson,
+  groupsIncluded,
+  hasCompetencyChanges,
+  requirementsFor,
+  staffAffected,
+} from './model';
 import * as store from './store';
 
 const MAX_TEXT = 1000;
@@ -26,7 +32,9 @@ function groupNumberParam(req: Request): number {
 }
 
 function competencyText(value: unknown): { text: string; error?: string } {
-  const text = String(value ?? '').replace(/\s+/g, ' ').trim();
+  const text = String(value ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (!text) return { text, error: 'Enter the competency' };
   if (text.length > MAX_TEXT) return { text, error: `The competency must be ${MAX_TEXT} characters or fewer` };
   return { text };
@@ -93,7 +101,10 @@ function pageRoutes(ctx: ModuleContext) {
       title: 'Manage the framework',
       stylesheets: [STYLESHEET],
       versions,
-      draft: draft && { ...draft, groups: draft.groups.map((g) => ({ ...g, active: activeCompetencies(g), retired: g.competencies.filter((c) => c.retired) })) },
+      draft: draft && {
+        ...draft,
+        groups: draft.groups.map((g) => ({ ...g, active: activeCompetencies(g), retired: g.competencies.filter((c) => c.retired) })),
+      },
     });
   });
 
@@ -111,7 +122,12 @@ function pageRoutes(ctx: ModuleContext) {
 
   router.get('/admin/framework/draft/groups/:number/competencies/new', allow(can.administerPartnership), async (req, res) => {
     const n = groupNumberParam(req);
-    res.render(ctx.view('admin-competency'), { title: `Add a competency to ${await draftGroupName(n)}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n });
+    res.render(ctx.view('admin-competency'), {
+      title: `Add a competency to ${await draftGroupName(n)}`,
+      backLink: '/admin/framework',
+      action: req.originalUrl,
+      groupNumber: n,
+    });
   });
 
   router.post('/admin/framework/draft/groups/:number/competencies/new', allow(can.administerPartnership), async (req, res) => {
@@ -119,7 +135,12 @@ function pageRoutes(ctx: ModuleContext) {
     const { text, error } = competencyText(req.body.text);
     if (error) {
       return res.status(400).render(ctx.view('admin-competency'), {
-        title: `Add a competency to ${await draftGroupName(n)}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: n, text, errors: [{ text: error, href: '#text' }],
+        title: `Add a competency to ${await draftGroupName(n)}`,
+        backLink: '/admin/framework',
+        action: req.originalUrl,
+        groupNumber: n,
+        text,
+        errors: [{ text: error, href: '#text' }],
       });
     }
     await ctx.database.transaction((client) => store.addCompetency(client, n, text));
@@ -130,7 +151,12 @@ function pageRoutes(ctx: ModuleContext) {
   router.get('/admin/framework/draft/competencies/:id/edit', allow(can.administerPartnership), async (req, res) => {
     const c = await store.findDraftCompetency(pool, String(req.params.id));
     res.render(ctx.view('admin-competency'), {
-      title: `Reword competency ${c.groupNumber}.${c.number}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: c.groupNumber, text: c.text, editing: true,
+      title: `Reword competency ${c.groupNumber}.${c.number}`,
+      backLink: '/admin/framework',
+      action: req.originalUrl,
+      groupNumber: c.groupNumber,
+      text: c.text,
+      editing: true,
     });
   });
 
@@ -139,7 +165,12 @@ function pageRoutes(ctx: ModuleContext) {
     const { text, error } = competencyText(req.body.text);
     if (error) {
       return res.status(400).render(ctx.view('admin-competency'), {
-        title: `Reword competency ${c.groupNumber}.${c.number}`, backLink: '/admin/framework', action: req.originalUrl, groupNumber: c.groupNumber, text, editing: true,
+        title: `Reword competency ${c.groupNumber}.${c.number}`,
+        backLink: '/admin/framework',
+        action: req.originalUrl,
+        groupNumber: c.groupNumber,
+        text,
+        editing: true,
         errors: [{ text: error, href: '#text' }],
       });
     }
@@ -166,7 +197,13 @@ function pageRoutes(ctx: ModuleContext) {
     const group = draft?.groups.find((g) => g.number === n);
     if (!group) throw new HttpError(404, 'We could not find that staff group in the draft.');
     const opportunities = Object.fromEntries(
-      OPPORTUNITY_KINDS.map((kind) => [kind, group.learningOpportunities.filter((o) => o.kind === kind).map((o) => o.text).join('\n')]),
+      OPPORTUNITY_KINDS.map((kind) => [
+        kind,
+        group.learningOpportunities
+          .filter((o) => o.kind === kind)
+          .map((o) => o.text)
+          .join('\n'),
+      ]),
     );
     res.render(ctx.view('admin-group'), {
       title: `Edit ${group.name}`,
@@ -192,28 +229,41 @@ function pageRoutes(ctx: ModuleContext) {
       level: field('level'),
       summary: field('summary'),
       description: field('description'),
-      exampleRoles: field('exampleRoles').split(/\r?\n/).map((r) => r.trim()).filter(Boolean),
+      exampleRoles: field('exampleRoles')
+        .split(/\r?\n/)
+        .map((r) => r.trim())
+        .filter(Boolean),
       evidenceExamples: evidenceExamplesFromText(field('evidenceExamples')),
       learningOpportunities: opportunitiesFromText({ delivery: field('delivery'), theme: field('theme'), resource: field('resource') }),
     };
     const errors: { text: string; href: string }[] = [];
     if (!texts.name) errors.push({ text: 'Enter the group name', href: '#name' });
     if (!texts.level) errors.push({ text: 'Enter the level, for example Awareness', href: '#level' });
-    for (const [k, label] of [['name', 'name'], ['level', 'level']] as const) {
+    for (const [k, label] of [
+      ['name', 'name'],
+      ['level', 'level'],
+    ] as const) {
       if (texts[k].length > 200) errors.push({ text: `The ${label} must be 200 characters or fewer`, href: `#${k}` });
     }
     if (texts.summary.length > 4000) errors.push({ text: 'The summary must be 4000 characters or fewer', href: '#summary' });
     if (texts.description.length > 4000) errors.push({ text: 'The description must be 4000 characters or fewer', href: '#description' });
-    if (texts.evidenceExamples.some((e) => e.text.length > MAX_TEXT)) errors.push({ text: `Each example of evidence must be ${MAX_TEXT} characters or fewer`, href: '#evidenceExamples' });
-    if (texts.learningOpportunities.some((o) => o.text.length > MAX_TEXT)) errors.push({ text: `Each opportunity for learning must be ${MAX_TEXT} characters or fewer`, href: '#delivery' });
+    if (texts.evidenceExamples.some((e) => e.text.length > MAX_TEXT))
+      errors.push({ text: `Each example of evidence must be ${MAX_TEXT} characters or fewer`, href: '#evidenceExamples' });
+    if (texts.learningOpportunities.some((o) => o.text.length > MAX_TEXT))
+      errors.push({ text: `Each opportunity for learning must be ${MAX_TEXT} characters or fewer`, href: '#delivery' });
     if (chosen.length !== includesGroups.length) errors.push({ text: 'Choose groups of the draft other than this one', href: '#includesGroups' });
     const cycle = inclusionCycle(draft.groups.map((g) => (g.number === n ? { ...g, includesGroups } : g)));
     if (cycle) errors.push({ text: `Groups would include each other in a circle: ${circleWords(cycle)}`, href: '#includesGroups' });
     if (errors.length) {
       return res.status(400).render(ctx.view('admin-group'), {
-        title: `Edit ${draft.groups.find((g) => g.number === n)!.name}`, backLink: '/admin/framework', group: { number: n, ...texts }, exampleRoles: field('exampleRoles'), errors,
+        title: `Edit ${draft.groups.find((g) => g.number === n)!.name}`,
+        backLink: '/admin/framework',
+        group: { number: n, ...texts },
+        exampleRoles: field('exampleRoles'),
+        errors,
         otherGroups: otherGroupChoices(draft, n, includesGroups),
-        evidenceExamples: field('evidenceExamples'), opportunities: { delivery: field('delivery'), theme: field('theme'), resource: field('resource') },
+        evidenceExamples: field('evidenceExamples'),
+        opportunities: { delivery: field('delivery'), theme: field('theme'), resource: field('resource') },
       });
     }
     await ctx.database.transaction((client) => store.updateGroupTexts(client, n, texts));
@@ -227,7 +277,9 @@ function pageRoutes(ctx: ModuleContext) {
     const framework = row && (await store.loadFramework(pool, row.id));
     if (!framework) throw new HttpError(404, 'We could not find that version of the framework.');
     res.attachment(`framework-version-${framework.version}.json`);
-    res.type('application/json').send(`${JSON.stringify({ $schema: '/modules/framework/framework.schema.json', ...documentOfFramework(framework) }, null, 2)}\n`);
+    res
+      .type('application/json')
+      .send(`${JSON.stringify({ $schema: '/modules/framework/framework.schema.json', ...documentOfFramework(framework) }, null, 2)}\n`);
   });
 
   const importPage = (extra: Record<string, unknown> = {}) => ({
@@ -244,7 +296,13 @@ function pageRoutes(ctx: ModuleContext) {
 
   router.post('/admin/framework/import', allow(can.administerPartnership), async (req, res) => {
     const fail = (problems: DocumentProblem[]) =>
-      res.status(400).render(ctx.view('admin-import'), importPage({ errors: problemSummary(problems), fileError: problems.length === 1 ? problems[0].text : `The file has ${problems.length} problems, listed above` }));
+      res.status(400).render(
+        ctx.view('admin-import'),
+        importPage({
+          errors: problemSummary(problems),
+          fileError: problems.length === 1 ? problems[0].text : `The file has ${problems.length} problems, listed above`,
+        }),
+      );
     if (!req.is('multipart/form-data')) return fail([{ path: '', text: 'Select a framework document (a .json file)' }]);
     const { fields, file, tooLarge, unreadable } = await readOneFileUpload(req, { maxBytes: MAX_DOCUMENT_BYTES, maxFields: 5 });
     if (unreadable) throw new HttpError(400, 'The upload could not be read. Choose the file again.');

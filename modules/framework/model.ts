@@ -215,7 +215,12 @@ export function opportunitiesFromText(byKind: Record<(typeof OPPORTUNITY_KINDS)[
   return OPPORTUNITY_KINDS.flatMap((kind) =>
     byKind[kind]
       .split(/\r?\n/)
-      .map((l) => l.replace(/\s+/g, ' ').trim().replace(/^[·•\-*]\s*/, ''))
+      .map((l) =>
+        l
+          .replace(/\s+/g, ' ')
+          .trim()
+          .replace(/^[·•\-*]\s*/, ''),
+      )
       .filter(Boolean)
       .map((text) => ({ kind, text })),
   );

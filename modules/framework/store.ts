@@ -258,13 +258,21 @@ export async function updateGroupTexts(client: PoolClient, groupNumber: number, 
   await client.query('delete from evidence_examples where framework_id = $1 and group_number = $2', [draft, groupNumber]);
   for (const [i, e] of texts.evidenceExamples.entries()) {
     await client.query('insert into evidence_examples (framework_id, group_number, position, heading, text) values ($1, $2, $3, $4, $5)', [
-      draft, groupNumber, i + 1, e.heading, e.text,
+      draft,
+      groupNumber,
+      i + 1,
+      e.heading,
+      e.text,
     ]);
   }
   await client.query('delete from learning_opportunities where framework_id = $1 and group_number = $2', [draft, groupNumber]);
   for (const [i, o] of texts.learningOpportunities.entries()) {
     await client.query('insert into learning_opportunities (framework_id, group_number, position, kind, text) values ($1, $2, $3, $4, $5)', [
-      draft, groupNumber, i + 1, o.kind, o.text,
+      draft,
+      groupNumber,
+      i + 1,
+      o.kind,
+      o.text,
     ]);
   }
 }
@@ -289,7 +297,13 @@ export async function publishDraft(client: PoolClient, userId: string, detail: R
     "update frameworks set status = 'published', published_at = now(), published_by = $2 where id = $1 returning id, version",
     [draft, userId],
   );
-  await audit(client, { actorUserId: userId, action: 'framework.published', subjectType: 'framework', subjectId: draft, detail: { ...detail, version: rows[0].version, supersedes: previous ?? null } });
+  await audit(client, {
+    actorUserId: userId,
+    action: 'framework.published',
+    subjectType: 'framework',
+    subjectId: draft,
+    detail: { ...detail, version: rows[0].version, supersedes: previous ?? null },
+  });
   return rows[0];
 }
 
@@ -331,17 +345,29 @@ export async function insertFrameworkDocument(
     for (const c of group.competencies) {
       const lineage = c.key ?? before.find((b) => spaced(b.text) === spaced(c.text))?.lineage ?? `g${group.number}-${randomUUID().slice(0, 8)}`;
       await client.query('insert into competencies (framework_id, group_number, number, text, lineage) values ($1, $2, $3, $4, $5)', [
-        frameworkId, group.number, c.number, spaced(c.text), lineage,
+        frameworkId,
+        group.number,
+        c.number,
+        spaced(c.text),
+        lineage,
       ]);
     }
     for (const [i, e] of (group.evidenceExamples ?? []).entries()) {
       await client.query('insert into evidence_examples (framework_id, group_number, position, heading, text) values ($1, $2, $3, $4, $5)', [
-        frameworkId, group.number, i + 1, e.heading ?? null, e.text,
+        frameworkId,
+        group.number,
+        i + 1,
+        e.heading ?? null,
+        e.text,
       ]);
     }
     for (const [i, o] of (group.learningOpportunities ?? []).entries()) {
       await client.query('insert into learning_opportunities (framework_id, group_number, position, kind, text) values ($1, $2, $3, $4, $5)', [
-        frameworkId, group.number, i + 1, o.kind, o.text,
+        frameworkId,
+        group.number,
+        i + 1,
+        o.kind,
+        o.text,
       ]);
     }
   }
@@ -355,7 +381,12 @@ export async function insertFrameworkDocument(
  * transaction: a client runs one query at a time) gives the lineage of
  * competencies the document names without a key.
  */
-export async function importDraft(client: PoolClient, userId: string, doc: FrameworkDocument, published: Framework | undefined): Promise<{ id: string; version: number }> {
+export async function importDraft(
+  client: PoolClient,
+  userId: string,
+  doc: FrameworkDocument,
+  published: Framework | undefined,
+): Promise<{ id: string; version: number }> {
   await client.query(`select pg_advisory_xact_lock(hashtext('framework: draft'))`);
   if (await frameworkIdWithStatus(client, 'draft')) throw new HttpError(409, 'There is already a draft. Publish or discard it before importing a framework.');
   const publishedId = await frameworkIdWithStatus(client, 'published');
@@ -363,6 +394,12 @@ export async function importDraft(client: PoolClient, userId: string, doc: Frame
   const { rows } = await client.query<{ v: number }>('select coalesce(max(version), 0) + 1 as v from frameworks');
   const version = rows[0].v;
   const id = await insertFrameworkDocument(client, doc, { status: 'draft', version, basedOn: publishedId ?? null, userId, previous: published });
-  await audit(client, { actorUserId: userId, action: 'framework.imported', subjectType: 'framework', subjectId: id, detail: { version, groups: doc.groups.length } });
+  await audit(client, {
+    actorUserId: userId,
+    action: 'framework.imported',
+    subjectType: 'framework',
+    subjectId: id,
+    detail: { version, groups: doc.groups.length },
+  });
   return { id, version };
 }

@@ -59,12 +59,23 @@ function pageRoutes(ctx: ModuleContext) {
     if (!errors.length && (await store.slugTaken(values.slug))) errors.push({ text: 'Another organisation already uses that short name', href: '#slug' });
     if (errors.length) {
       return detailsForm(res.status(400), {
-        title: 'Add an organisation', action: '/admin/organisations/new', errors, values: { ...req.body, inArea: req.body.inArea === 'yes' ? true : req.body.inArea === 'no' ? false : undefined },
+        title: 'Add an organisation',
+        action: '/admin/organisations/new',
+        errors,
+        values: { ...req.body, inArea: req.body.inArea === 'yes' ? true : req.body.inArea === 'no' ? false : undefined },
       });
     }
     const org = await ctx.database.transaction(async (client) => {
       const created = await createOrganisationStore(client).create(values);
-      await audit(client, { actorUserId: caller(req).userId, action: 'organisation.created', organisationId: created.id, subjectType: 'organisation', subjectId: created.id, detail: { ...values }, ip: req.ip });
+      await audit(client, {
+        actorUserId: caller(req).userId,
+        action: 'organisation.created',
+        organisationId: created.id,
+        subjectType: 'organisation',
+        subjectId: created.id,
+        detail: { ...values },
+        ip: req.ip,
+      });
       return created;
     });
     req.session.flash = `${org.name} added`;
@@ -88,25 +99,37 @@ function pageRoutes(ctx: ModuleContext) {
   router.get('/admin/organisations/:slug/edit', allow(can.administerPartnership), async (req, res) => {
     const org = await managed(req);
     detailsForm(res, {
-      title: `Change ${org.name}`, action: req.originalUrl, backLink: `/admin/organisations/${org.slug}`, values: { ...org, emailDomains: org.emailDomains.join(', ') },
+      title: `Change ${org.name}`,
+      action: req.originalUrl,
+      backLink: `/admin/organisations/${org.slug}`,
+      values: { ...org, emailDomains: org.emailDomains.join(', ') },
     });
   });
 
   router.post('/admin/organisations/:slug/edit', allow(can.administerPartnership), async (req, res) => {
     const org = await managed(req);
     const { values, errors } = validateDetails(req.body);
-    if (!errors.length && (await store.slugTaken(values.slug, org.id))) errors.push({ text: 'Another organisation already uses that short name', href: '#slug' });
+    if (!errors.length && (await store.slugTaken(values.slug, org.id)))
+      errors.push({ text: 'Another organisation already uses that short name', href: '#slug' });
     if (errors.length) {
       return detailsForm(res.status(400), {
-        title: `Change ${org.name}`, action: req.originalUrl, backLink: `/admin/organisations/${org.slug}`, errors,
+        title: `Change ${org.name}`,
+        action: req.originalUrl,
+        backLink: `/admin/organisations/${org.slug}`,
+        errors,
         values: { ...req.body, inArea: req.body.inArea === 'yes' ? true : req.body.inArea === 'no' ? false : undefined },
       });
     }
     await ctx.database.transaction(async (client) => {
       await createOrganisationStore(client).updateDetails(org.id, values);
       await audit(client, {
-        actorUserId: caller(req).userId, action: 'organisation.updated', organisationId: org.id, subjectType: 'organisation', subjectId: org.id,
-        detail: { before: { name: org.name, slug: org.slug, sector: org.sector, inArea: org.inArea, emailDomains: org.emailDomains }, after: values }, ip: req.ip,
+        actorUserId: caller(req).userId,
+        action: 'organisation.updated',
+        organisationId: org.id,
+        subjectType: 'organisation',
+        subjectId: org.id,
+        detail: { before: { name: org.name, slug: org.slug, sector: org.sector, inArea: org.inArea, emailDomains: org.emailDomains }, after: values },
+        ip: req.ip,
       });
     });
     req.session.flash = `${values.name} updated`;
@@ -131,7 +154,9 @@ function pageRoutes(ctx: ModuleContext) {
     await settingsForm(res, org, {
       values: {
         ...Object.fromEntries(groups.map((g) => [`refresher${g.number}`, refresherMonthsFor(org.refresherMonths, g.number)])),
-        inductionDays: org.inductionDays, dueSoonDays: org.dueSoonDays, usesRcnIntercollegiate: org.usesRcnIntercollegiate ? 'yes' : 'no',
+        inductionDays: org.inductionDays,
+        dueSoonDays: org.dueSoonDays,
+        usesRcnIntercollegiate: org.usesRcnIntercollegiate ? 'yes' : 'no',
       },
     });
   });
@@ -145,9 +170,18 @@ function pageRoutes(ctx: ModuleContext) {
     await ctx.database.transaction(async (client) => {
       await createOrganisationStore(client).updateSettings(org.id, values);
       await audit(client, {
-        actorUserId: caller(req).userId, action: 'organisation.settings-changed', organisationId: org.id, subjectType: 'organisation', subjectId: org.id,
+        actorUserId: caller(req).userId,
+        action: 'organisation.settings-changed',
+        organisationId: org.id,
+        subjectType: 'organisation',
+        subjectId: org.id,
         detail: {
-          before: { refresherMonths: org.refresherMonths, inductionDays: org.inductionDays, dueSoonDays: org.dueSoonDays, usesRcnIntercollegiate: org.usesRcnIntercollegiate },
+          before: {
+            refresherMonths: org.refresherMonths,
+            inductionDays: org.inductionDays,
+            dueSoonDays: org.dueSoonDays,
+            usesRcnIntercollegiate: org.usesRcnIntercollegiate,
+          },
           after: values,
         },
         ip: req.ip,
@@ -166,11 +200,26 @@ function pageRoutes(ctx: ModuleContext) {
     const org = await managed(req);
     const { values, entered, errors } = validateLicence(req.body);
     if (errors.length) {
-      return res.status(400).render(ctx.view('licence-form'), { title: `Add a licence for ${org.name}`, backLink: `/admin/organisations/${org.slug}`, org, values: req.body, entered, errors });
+      return res.status(400).render(ctx.view('licence-form'), {
+        title: `Add a licence for ${org.name}`,
+        backLink: `/admin/organisations/${org.slug}`,
+        org,
+        values: req.body,
+        entered,
+        errors,
+      });
     }
     await ctx.database.transaction(async (client) => {
       const id = await createOrganisationStore(client).addLicence(org.id, values);
-      await audit(client, { actorUserId: caller(req).userId, action: 'organisation.licence-added', organisationId: org.id, subjectType: 'licence', subjectId: id, detail: values, ip: req.ip });
+      await audit(client, {
+        actorUserId: caller(req).userId,
+        action: 'organisation.licence-added',
+        organisationId: org.id,
+        subjectType: 'licence',
+        subjectId: id,
+        detail: values,
+        ip: req.ip,
+      });
     });
     req.session.flash = `Licence added for ${org.name}`;
     res.redirect(`/admin/organisations/${org.slug}`);

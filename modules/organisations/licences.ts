@@ -10,10 +10,7 @@ export interface Licence {
   seats: number;
 }
 
-export type LicenceStatus =
-  | { status: 'active'; licence: Licence }
-  | { status: 'lapsed'; licence: Licence }
-  | { status: 'none'; upcoming?: Licence };
+export type LicenceStatus = { status: 'active'; licence: Licence } | { status: 'lapsed'; licence: Licence } | { status: 'none'; upcoming?: Licence };
 
 /**
  * Whether an out-of-area organisation holds a licence on `today` ('YYYY-MM-DD'):
@@ -62,7 +59,13 @@ export async function canLaunchElearning(
   const status = licenceStatus(await licencesOf(pool, organisationId), day);
   if (status.status === 'active') return { allowed: true };
   if (status.status === 'lapsed') {
-    return { allowed: false, reason: `${org.name}'s licence for the e-learning ended on ${status.licence.endsOn}. Your records are kept; ask your organisation's lead to renew the licence.` };
+    return {
+      allowed: false,
+      reason: `${org.name}'s licence for the e-learning ended on ${status.licence.endsOn}. Your records are kept; ask your organisation's lead to renew the licence.`,
+    };
   }
-  return { allowed: false, reason: `${org.name} works outside the partnership's area and does not hold a licence for the e-learning. Ask your organisation's lead.` };
+  return {
+    allowed: false,
+    reason: `${org.name} works outside the partnership's area and does not hold a licence for the e-learning. Ask your organisation's lead.`,
+  };
 }

@@ -9,7 +9,15 @@ describe('organisations: settings, licences and who may change them', () => {
   let lead: TestAgent;
   const sql = async <T = Record<string, unknown>>(text: string, params: unknown[] = []) => (await server.product.database.pool.query(text, params)).rows as T[];
   const orgId = async (slug: string) => (await sql<{ id: string }>('select id from organisations where slug = $1', [slug]))[0].id;
-  const settings = { refresher1: '36', refresher2: '24', refresher3: '12', refresher4: '36', inductionDays: '60', dueSoonDays: '30', usesRcnIntercollegiate: 'no' };
+  const settings = {
+    refresher1: '36',
+    refresher2: '24',
+    refresher3: '12',
+    refresher4: '36',
+    inductionDays: '60',
+    dueSoonDays: '30',
+    usesRcnIntercollegiate: 'no',
+  };
 
   before(async () => {
     server = await startTestServer({ demo: true });
@@ -26,9 +34,21 @@ describe('organisations: settings, licences and who may change them', () => {
     expect(bad.status).to.equal(400);
     const html = await bad.text();
     expect(html).to.include('There is a problem').and.include('href="#name"').and.include('govuk-error-message');
-    const taken = await admin.postForm('/admin/organisations/new', { name: 'Another police', slug: 'vale-police', sector: 'police', inArea: 'yes', emailDomains: '' });
+    const taken = await admin.postForm('/admin/organisations/new', {
+      name: 'Another police',
+      slug: 'vale-police',
+      sector: 'police',
+      inArea: 'yes',
+      emailDomains: '',
+    });
     expect(await taken.text()).to.include('Another organisation already uses that short name');
-    const ok = await admin.postForm('/admin/organisations/new', { name: 'Eastvale College', slug: 'eastvale-college', sector: 'education', inArea: 'no', emailDomains: 'eastvale.ac.uk' });
+    const ok = await admin.postForm('/admin/organisations/new', {
+      name: 'Eastvale College',
+      slug: 'eastvale-college',
+      sector: 'education',
+      inArea: 'no',
+      emailDomains: 'eastvale.ac.uk',
+    });
     expect(ok.status).to.equal(302);
     expect(ok.headers.get('location')).to.equal('/admin/organisations/eastvale-college');
     const page = await admin.get('/admin/organisations/eastvale-college');
@@ -72,7 +92,10 @@ describe('organisations: settings, licences and who may change them', () => {
   it('stops new e-learning when an out-of-area licence lapses, keeps records, and shows seats used', async () => {
     const northshire = await orgId('northshire-council');
     expect(await canLaunchElearning(server.product.database.pool, await orgId('vale-police'), '2000-01-01')).to.deep.equal({ allowed: true });
-    const [{ ends_on: endsOn }] = await sql<{ ends_on: string }>(`select to_char(ends_on, 'YYYY-MM-DD') as ends_on from organisation_licences where organisation_id = $1`, [northshire]);
+    const [{ ends_on: endsOn }] = await sql<{ ends_on: string }>(
+      `select to_char(ends_on, 'YYYY-MM-DD') as ends_on from organisation_licences where organisation_id = $1`,
+      [northshire],
+    );
     expect((await canLaunchElearning(server.product.database.pool, northshire, endsOn)).allowed).to.equal(true);
     const dayAfter = new Date(`${endsOn}T12:00:00Z`);
     dayAfter.setUTCDate(dayAfter.getUTCDate() + 1);
@@ -81,22 +104,34 @@ describe('organisations: settings, licences and who may change them', () => {
     expect(lapsed.reason).to.include('licence for the e-learning ended').and.include('records are kept');
 
     const person = await addUser(server, 'learner', { email: 'reader@northshire.example' });
-    await sql(`insert into staff (organisation_id, user_id, name, email, job_title, group_number) values ($1, $2, 'Nia Reader', 'reader@northshire.example', 'Admin officer', 1)`, [
-      northshire,
-      person.id,
-    ]);
+    await sql(
+      `insert into staff (organisation_id, user_id, name, email, job_title, group_number) values ($1, $2, 'Nia Reader', 'reader@northshire.example', 'Admin officer', 1)`,
+      [northshire, person.id],
+    );
     const page = await admin.get('/admin/organisations/northshire-council');
     expect(page.text).to.include('Active');
     expect(page.text).to.match(/Seats used: <strong>1<\/strong> of 50/);
 
     await admin.get('/admin/organisations/northshire-council/licences/new');
     const bad = await admin.postForm('/admin/organisations/northshire-council/licences/new', {
-      'startsOn-day': '1', 'startsOn-month': '1', 'startsOn-year': '2031', 'endsOn-day': '31', 'endsOn-month': '12', 'endsOn-year': '2030', seats: '10',
+      'startsOn-day': '1',
+      'startsOn-month': '1',
+      'startsOn-year': '2031',
+      'endsOn-day': '31',
+      'endsOn-month': '12',
+      'endsOn-year': '2030',
+      seats: '10',
     });
     expect(bad.status).to.equal(400);
     expect(await bad.text()).to.include('The end date must be the same as or after the start date');
     const ok = await admin.postForm('/admin/organisations/northshire-council/licences/new', {
-      'startsOn-day': '1', 'startsOn-month': '1', 'startsOn-year': '2031', 'endsOn-day': '31', 'endsOn-month': '12', 'endsOn-year': '2031', seats: '10',
+      'startsOn-day': '1',
+      'startsOn-month': '1',
+      'startsOn-year': '2031',
+      'endsOn-day': '31',
+      'endsOn-month': '12',
+      'endsOn-year': '2031',
+      seats: '10',
     });
     expect(ok.status).to.equal(302);
     expect((await canLaunchElearning(server.product.database.pool, northshire, new Date('2031-06-30T23:30:00Z'))).allowed).to.equal(true);

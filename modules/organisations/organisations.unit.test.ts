@@ -36,9 +36,21 @@ describe('licenceStatus', () => {
 
 describe('organisation form validation', () => {
   it('accepts a complete organisation and tidies its email domains', () => {
-    const { values, errors } = validateDetails({ name: ' Vale  Homes ', slug: 'Vale-Homes', sector: 'housing', inArea: 'no', emailDomains: '@valehomes.example, valehomes.org.uk valehomes.example' });
+    const { values, errors } = validateDetails({
+      name: ' Vale  Homes ',
+      slug: 'Vale-Homes',
+      sector: 'housing',
+      inArea: 'no',
+      emailDomains: '@valehomes.example, valehomes.org.uk valehomes.example',
+    });
     expect(errors).to.deep.equal([]);
-    expect(values).to.deep.equal({ name: 'Vale Homes', slug: 'vale-homes', sector: 'housing', inArea: false, emailDomains: ['valehomes.example', 'valehomes.org.uk'] });
+    expect(values).to.deep.equal({
+      name: 'Vale Homes',
+      slug: 'vale-homes',
+      sector: 'housing',
+      inArea: false,
+      emailDomains: ['valehomes.example', 'valehomes.org.uk'],
+    });
   });
 
   it('names every missing or wrong field, linked to the field', () => {
@@ -50,10 +62,21 @@ describe('organisation form validation', () => {
 
   it('keeps refresher intervals, induction and due-soon windows within sensible bounds', () => {
     const groups = [1, 2, 3, 4].map((number) => ({ number, name: `Staff Group ${number}` }));
-    const good = { refresher1: '36', refresher2: '24', refresher3: '12', refresher4: '36', inductionDays: '90', dueSoonDays: '60', usesRcnIntercollegiate: 'no' };
+    const good = {
+      refresher1: '36',
+      refresher2: '24',
+      refresher3: '12',
+      refresher4: '36',
+      inductionDays: '90',
+      dueSoonDays: '60',
+      usesRcnIntercollegiate: 'no',
+    };
     expect(validateSettings(good, groups).errors).to.deep.equal([]);
     expect(validateSettings(good, groups).values.refresherMonths).to.deep.equal({ 1: 36, 2: 24, 3: 12, 4: 36 });
-    const { errors } = validateSettings({ ...good, refresher2: '0', refresher3: 'twelve', inductionDays: '731', dueSoonDays: '', usesRcnIntercollegiate: '' }, groups);
+    const { errors } = validateSettings(
+      { ...good, refresher2: '0', refresher3: 'twelve', inductionDays: '731', dueSoonDays: '', usesRcnIntercollegiate: '' },
+      groups,
+    );
     expect(errors.map((e) => e.text)).to.deep.equal([
       'The refresher interval for Staff Group 2 in months must be between 1 and 120',
       'The refresher interval for Staff Group 3 in months must be a whole number',
@@ -64,9 +87,19 @@ describe('organisation form validation', () => {
   });
 
   it('rejects a licence that ends before it starts, or on a date that does not exist', () => {
-    const base = { 'startsOn-day': '1', 'startsOn-month': '4', 'startsOn-year': '2027', 'endsOn-day': '31', 'endsOn-month': '3', 'endsOn-year': '2028', seats: '40' };
+    const base = {
+      'startsOn-day': '1',
+      'startsOn-month': '4',
+      'startsOn-year': '2027',
+      'endsOn-day': '31',
+      'endsOn-month': '3',
+      'endsOn-year': '2028',
+      seats: '40',
+    };
     expect(validateLicence(base)).to.deep.include({ values: { startsOn: '2027-04-01', endsOn: '2028-03-31', seats: 40 }, errors: [] });
-    expect(validateLicence({ ...base, 'endsOn-year': '2026' }).errors.map((e) => e.text)).to.deep.equal(['The end date must be the same as or after the start date']);
+    expect(validateLicence({ ...base, 'endsOn-year': '2026' }).errors.map((e) => e.text)).to.deep.equal([
+      'The end date must be the same as or after the start date',
+    ]);
     expect(validateLicence({ ...base, 'startsOn-day': '31', 'startsOn-month': '2' }).errors.map((e) => e.href)).to.deep.equal(['#startsOn-day']);
   });
 });

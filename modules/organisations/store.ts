@@ -107,10 +107,14 @@ export function createOrganisationStore(db: Pool | PoolClient) {
       return toOrganisation(rows[0]);
     },
     async updateDetails(id: string, input: { slug: string; name: string; sector: Sector; inArea: boolean; emailDomains: string[] }): Promise<void> {
-      await db.query(
-        'update organisations set slug = $2, name = $3, sector = $4, in_area = $5, email_domains = $6, updated_at = now() where id = $1',
-        [id, input.slug, input.name, input.sector, input.inArea, input.emailDomains],
-      );
+      await db.query('update organisations set slug = $2, name = $3, sector = $4, in_area = $5, email_domains = $6, updated_at = now() where id = $1', [
+        id,
+        input.slug,
+        input.name,
+        input.sector,
+        input.inArea,
+        input.emailDomains,
+      ]);
     },
     async updateSettings(
       id: string,

@@ -86,7 +86,8 @@ export function validateSettings(body: Body, groups: readonly { number: number; 
   const inductionDays = wholeNumber(body, 'inductionDays', 'the induction period in days', 0, 730, errors);
   const dueSoonDays = wholeNumber(body, 'dueSoonDays', 'how many days before it is due training shows as due soon', 0, 365, errors);
   const rcn = str(body, 'usesRcnIntercollegiate');
-  if (rcn !== 'yes' && rcn !== 'no') errors.push({ text: 'Select whether the organisation’s health staff work to the RCN intercollegiate documents', href: '#usesRcnIntercollegiate' });
+  if (rcn !== 'yes' && rcn !== 'no')
+    errors.push({ text: 'Select whether the organisation’s health staff work to the RCN intercollegiate documents', href: '#usesRcnIntercollegiate' });
   return {
     values: {
       refresherMonths,
@@ -98,13 +99,18 @@ export function validateSettings(body: Body, groups: readonly { number: number; 
   };
 }
 
-export function validateLicence(body: Body): { values: { startsOn: string; endsOn: string; seats: number }; entered: { startsOn: DateParts; endsOn: DateParts }; errors: FieldError[] } {
+export function validateLicence(body: Body): {
+  values: { startsOn: string; endsOn: string; seats: number };
+  entered: { startsOn: DateParts; endsOn: DateParts };
+  errors: FieldError[];
+} {
   const errors: FieldError[] = [];
   const start = readDateInput(body, 'startsOn', 'the start date');
   const end = readDateInput(body, 'endsOn', 'the end date');
   if (start.error) errors.push(start.error);
   if (end.error) errors.push(end.error);
-  if (start.value && end.value && end.value < start.value) errors.push({ text: 'The end date must be the same as or after the start date', href: '#endsOn-day' });
+  if (start.value && end.value && end.value < start.value)
+    errors.push({ text: 'The end date must be the same as or after the start date', href: '#endsOn-day' });
   const seats = wholeNumber(body, 'seats', 'the number of seats', 1, 100000, errors);
   return { values: { startsOn: start.value ?? '', endsOn: end.value ?? '', seats }, entered: { startsOn: start.entered, endsOn: end.entered }, errors };
 }

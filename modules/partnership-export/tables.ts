@@ -15,7 +15,21 @@ import { ident, listTables } from '../../server/db/tables';
 // partnership's data, and a new installation makes its own keys (the IdPs then read its new metadata).
 // credential_keys likewise holds the private key that signs Open Badges credentials: anyone holding it could
 // forge certificates. A move that must keep credentials already handed out verifiable goes by backup and restore.
-const NOT_EXPORTED = new Set(['saml_sp_keys', 'credential_keys', 'schema_migrations', 'sessions', 'password_reset_tokens', 'registration_requests', 'sign_in_failures', 'saml_request_cache', 'saml_sessions', 'kept_compliance', 'kept_compliance_days', 'kept_compliance_day_marks', 'compliance_working_out']);
+const NOT_EXPORTED = new Set([
+  'saml_sp_keys',
+  'credential_keys',
+  'schema_migrations',
+  'sessions',
+  'password_reset_tokens',
+  'registration_requests',
+  'sign_in_failures',
+  'saml_request_cache',
+  'saml_sessions',
+  'kept_compliance',
+  'kept_compliance_days',
+  'kept_compliance_day_marks',
+  'compliance_working_out',
+]);
 const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
 
 /** What each entity is, in the users' words, for the export's README. */
@@ -43,7 +57,8 @@ export const ENTITY_NOTES: Record<string, string> = {
   evidence: 'Competency evidence. Corrections and withdrawals are new rows naming the row they replace (replaces_id).',
   evidence_documents: 'Documents uploaded as evidence of external training (content is the file, hex encoded).',
   certificates: 'Certificates issued, with their verification codes, revocations and reissues.',
-  credential_status_entries: 'Each certificate’s place in the published revocation lists of its Open Badges credential (certificate_id empty once the certificate was deleted: the place stays revoked).',
+  credential_status_entries:
+    'Each certificate’s place in the published revocation lists of its Open Badges credential (certificate_id empty once the certificate was deleted: the place stays revoked).',
   training_sessions: 'Face-to-face training sessions.',
   training_session_organisations: 'Which organisations a session is open to.',
   session_bookings: 'Bookings and attendance for face-to-face sessions.',
@@ -66,7 +81,8 @@ export const ENTITY_NOTES: Record<string, string> = {
   saml_identity_providers: 'Each organisation’s single sign-on settings.',
   saml_used_assertions: 'SAML assertions already used (so none is accepted twice).',
   sso_identities: 'Which single sign-on identity (identity provider and NameID or stable id) belongs to which account.',
-  saml_last_responses: 'The last response each organisation’s identity provider sent (NameID and attributes, never signatures), for checking the attribute names.',
+  saml_last_responses:
+    'The last response each organisation’s identity provider sent (NameID and attributes, never signatures), for checking the attribute names.',
   passport_transfers: 'Training passport: sharing a person’s training record with a new organisation, and their consent.',
 };
 
@@ -135,7 +151,9 @@ export async function partnershipTables(db: Queryable): Promise<TableInfo[]> {
       const self = refs.filter((f) => f.table === t && f.target === t);
       const orderable = self.filter((f) => f.columns.length === 1);
       table.selfReferences = orderable.map((f) => ({ column: f.columns[0], target: f.targetColumns[0] }));
-      const late = refs.filter((f) => f.table === t && ((f.target === t && f.columns.length > 1) || (f.target !== t && remaining.has(f.target)))).flatMap((f) => f.columns);
+      const late = refs
+        .filter((f) => f.table === t && ((f.target === t && f.columns.length > 1) || (f.target !== t && remaining.has(f.target))))
+        .flatMap((f) => f.columns);
       table.lateColumns = [...new Set(late)];
       ordered.push(table);
       remaining.delete(t);

@@ -66,10 +66,13 @@ export async function exportPartnership(database: Database, dir: string, now = n
       const { rows } = await client.query<{ j: string }>(`select row_to_json(t)::text as j from ${ident(table.name)} t order by ${order}`);
       const json = rows.length ? `[\n${rows.map((r) => r.j).join(',\n')}\n]\n` : '[]\n';
       const names = table.columns.map((c) => c.name);
-      const csv = toCsv(names, rows.map((r) => {
-        const row = JSON.parse(r.j) as Record<string, unknown>;
-        return names.map((n) => csvValue(row[n]));
-      }));
+      const csv = toCsv(
+        names,
+        rows.map((r) => {
+          const row = JSON.parse(r.j) as Record<string, unknown>;
+          return names.map((n) => csvValue(row[n]));
+        }),
+      );
       const files = { json: `${table.name}.json`, csv: `${table.name}.csv` };
       writePrivateFile(path.join(dir, files.json), json);
       writePrivateFile(path.join(dir, files.csv), csv);
@@ -138,7 +141,8 @@ function readExport(dir: string): { manifest: Manifest; rows: Map<string, string
   } catch {
     throw new ExportError(`${manifestFile} is not valid JSON: the export has been changed or damaged.`);
   }
-  if (manifest.format !== FORMAT || !Array.isArray(manifest.tables)) throw new ExportError(`${manifestFile} is not the manifest of an export made by this product.`);
+  if (manifest.format !== FORMAT || !Array.isArray(manifest.tables))
+    throw new ExportError(`${manifestFile} is not the manifest of an export made by this product.`);
   if (manifest.formatVersion !== FORMAT_VERSION) {
     throw new ExportError(`This export is format version ${manifest.formatVersion}; this version of the product reads format version ${FORMAT_VERSION} only.`);
   }
@@ -147,7 +151,8 @@ function readExport(dir: string): { manifest: Manifest; rows: Map<string, string
     const file = path.join(dir, path.basename(t.files?.json ?? ''));
     if (!fs.existsSync(file)) throw new ExportError(`${t.files?.json} is missing from the export.`);
     const text = fs.readFileSync(file, 'utf8');
-    if (sha256(text) !== t.sha256?.json) throw new ExportError(`${t.files.json} has been changed or damaged since the export (its checksum does not match manifest.json). Nothing was imported.`);
+    if (sha256(text) !== t.sha256?.json)
+      throw new ExportError(`${t.files.json} has been changed or damaged since the export (its checksum does not match manifest.json). Nothing was imported.`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -162,7 +167,11 @@ function readExport(dir: string): { manifest: Manifest; rows: Map<string, string
 }
 
 function sameColumns(a: { name: string; type: string }[], b: { name: string; type: string }[]): boolean {
-  const key = (cols: { name: string; type: string }[]) => cols.map((c) => `${c.name}:${c.type}`).sort().join(',');
+  const key = (cols: { name: string; type: string }[]) =>
+    cols
+      .map((c) => `${c.name}:${c.type}`)
+      .sort()
+      .join(',');
   return key(a) === key(b);
 }
 
@@ -175,7 +184,10 @@ export async function importPartnership(database: Database, dir: string): Promis
   return database.transaction(async (client) => {
     for (const t of PEOPLE_TABLES) {
       const { rows: found } = await client.query(`select 1 from ${ident(t)} limit 1`);
-      if (found.length) throw new ExportError(`This database already holds a partnership (the ${t} table has rows). Import only into a new, empty installation. Nothing was imported.`);
+      if (found.length)
+        throw new ExportError(
+          `This database already holds a partnership (the ${t} table has rows). Import only into a new, empty installation. Nothing was imported.`,
+        );
     }
     const tables = await partnershipTables(client);
     const here = new Map(tables.map((t) => [t.name, t]));
@@ -183,7 +195,9 @@ export async function importPartnership(database: Database, dir: string): Promis
       const mine = here.get(t.name);
       if (!mine) throw new ExportError(`The export has a table "${t.name}" that this version of the product does not have. Nothing was imported.`);
       if (!sameColumns(mine.columns, t.columns)) {
-        throw new ExportError(`The export's ${t.name} table has different columns from this version of the product's; import it into the version that exported it. Nothing was imported.`);
+        throw new ExportError(
+          `The export's ${t.name} table has different columns from this version of the product's; import it into the version that exported it. Nothing was imported.`,
+        );
       }
     }
     // The framework and defaults loaded on first start make way for the partnership's own.
@@ -239,7 +253,8 @@ async function loadTable(client: PoolClient, table: TableInfo, data: string[]): 
     if (!table.primaryKey.length) throw new ExportError(`The ${table.name} table refers to rows that load after it, but has no key; it cannot be imported.`);
     const set = fill.map((c) => `${ident(c)} = r.${ident(c)}`).join(', ');
     const match = table.primaryKey.map((k) => `t.${ident(k)} = r.${ident(k)}`).join(' and ');
-    for (const batch of batches) await client.query(`update ${name} t set ${set} from json_populate_recordset(null::${name}, $1::json) r where ${match}`, [batch]);
+    for (const batch of batches)
+      await client.query(`update ${name} t set ${set} from json_populate_recordset(null::${name}, $1::json) r where ${match}`, [batch]);
   }
   for (const c of table.serialColumns) {
     await client.query(`select setval(pg_get_serial_sequence($1, $2), greatest((select max(${ident(c)}) from ${name}), 1))`, [table.name, c]);

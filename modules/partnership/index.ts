@@ -22,12 +22,11 @@ export default defineModule({
         for (const name of ['name', 'area', 'logo'] as const) {
           if (values[name] === '') throw new PartnershipSettingsError(`--${name} needs a value.`);
         }
-        const supportLinks = (values['support-link'] ?? [])
-          .map((spec) => {
-            const [name, url, description] = spec.split('|').map((p) => p.trim());
-            if (!name || !url) throw new PartnershipSettingsError(`A support link is "Name|https://url|Description"; got "${spec}".`);
-            return { name, url, ...(description ? { description } : {}) };
-          });
+        const supportLinks = (values['support-link'] ?? []).map((spec) => {
+          const [name, url, description] = spec.split('|').map((p) => p.trim());
+          if (!name || !url) throw new PartnershipSettingsError(`A support link is "Name|https://url|Description"; got "${spec}".`);
+          return { name, url, ...(description ? { description } : {}) };
+        });
         await setPartnership(ctx.database.pool, {
           name: values.name,
           areaName: values.area,

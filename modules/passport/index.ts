@@ -13,7 +13,12 @@ const STATUS_LABEL: Record<TransferStatus, string> = {
   declined: 'Kept private',
   withdrawn: 'Sharing stopped',
 };
-const STATUS_TAG: Record<TransferStatus, string> = { pending: 'govuk-tag--yellow', shared: 'govuk-tag--green', declined: 'govuk-tag--grey', withdrawn: 'govuk-tag--grey' };
+const STATUS_TAG: Record<TransferStatus, string> = {
+  pending: 'govuk-tag--yellow',
+  shared: 'govuk-tag--green',
+  declined: 'govuk-tag--grey',
+  withdrawn: 'govuk-tag--grey',
+};
 const DECISIONS: Decision[] = ['share', 'decline', 'withdraw'];
 const DONE: Record<Decision, string> = {
   share: 'Your training record is now shared',
@@ -59,7 +64,14 @@ export default defineModule({
         order by s.staff_number limit 1`,
     );
     if (rows[0]) {
-      await addRecordElsewhere(pool, { fromStaffId: rows[0].id, organisationId: rows[0].organisationId, team: 'Helpline volunteers', staffNumber: 'PASSPORT-DEMO', startedDaysAgo: 20, isVolunteer: true });
+      await addRecordElsewhere(pool, {
+        fromStaffId: rows[0].id,
+        organisationId: rows[0].organisationId,
+        team: 'Helpline volunteers',
+        staffNumber: 'PASSPORT-DEMO',
+        startedDaysAgo: 20,
+        isVolunteer: true,
+      });
     }
   },
   routes(ctx) {
@@ -106,7 +118,11 @@ export default defineModule({
         transfers.map(async (t) => {
           // Where the person worked before is theirs to share too.
           if (t.status !== 'shared') return { ...t, fromOrganisation: '', statusLabel: STATUS_LABEL[t.status], statusTag: STATUS_TAG[t.status] };
-          const [shared, record, compliance] = await Promise.all([sharedEvidenceIds(pool, t), shareableRecord(pool, t.fromStaffId), complianceForStaff(pool, scope, t.toStaffId, today)]);
+          const [shared, record, compliance] = await Promise.all([
+            sharedEvidenceIds(pool, t),
+            shareableRecord(pool, t.fromStaffId),
+            complianceForStaff(pool, scope, t.toStaffId, today),
+          ]);
           const counting = new Set((compliance?.competencies ?? []).flatMap((c) => c.evidenceIds));
           const { rows } = await pool.query<{ id: string; groupNumber: number; number: number; text: string; achievedOn: string }>(
             `select e.id, c.group_number as "groupNumber", c.number, c.text, e.achieved_on as "achievedOn"
@@ -123,7 +139,12 @@ export default defineModule({
           };
         }),
       );
-      res.render(ctx.view('passport-organisation'), { title: `Training passports received: ${org.name}`, organisation: org, transfers: items, several: organisations.length > 1 });
+      res.render(ctx.view('passport-organisation'), {
+        title: `Training passports received: ${org.name}`,
+        organisation: org,
+        transfers: items,
+        several: organisations.length > 1,
+      });
     });
     return router;
   },

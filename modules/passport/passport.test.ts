@@ -31,7 +31,10 @@ describe(`training passport matches accounts, never a typed address (${TEST_DB})
 
   it('shows a lead who imports someone’s address nothing about records elsewhere', async () => {
     // The police lead adds a "new starter" with the council officer's address, to probe.
-    await sql(`insert into staff (organisation_id, name, email, job_title) select id, 'Probe Starter', $1, 'Police officer' from organisations where slug = 'vale-police'`, [person.email]);
+    await sql(
+      `insert into staff (organisation_id, name, email, job_title) select id, 'Probe Starter', $1, 'Police officer' from organisations where slug = 'vale-police'`,
+      [person.email],
+    );
     const page = await policeLead.get('/training-passports?org=vale-police');
     expect(page.status).to.equal(200);
     expect(page.text).to.not.include('Probe Starter');
@@ -53,7 +56,10 @@ describe(`training passport matches accounts, never a typed address (${TEST_DB})
     expect(await sql(`select 1 from passport_transfers where from_staff_id = $1`, [person.staffId])).to.have.length(0);
 
     // Even with a transfer that exists, a decision for someone else's record is refused and nothing is logged in their name.
-    await sql(`insert into passport_transfers (from_staff_id, to_staff_id) select $1, id from staff where email = $2 and name = 'Probe Starter'`, [person.staffId, person.email]);
+    await sql(`insert into passport_transfers (from_staff_id, to_staff_id) select $1, id from staff where email = $2 and name = 'Probe Starter'`, [
+      person.staffId,
+      person.email,
+    ]);
     const [transfer] = await sql<{ id: string }>(`select id from passport_transfers where from_staff_id = $1`, [person.staffId]);
     await agent.get('/passport');
     expect((await agent.postForm('/passport', { transferId: transfer.id, decision: 'share' })).status).to.equal(404);
@@ -65,7 +71,10 @@ describe(`training passport matches accounts, never a typed address (${TEST_DB})
     const proven = await agent.get('/passport');
     expect(proven.text).to.include('Share your training record from Vale County Council with Vale Constabulary?');
     expect((await agent.postForm('/passport', { transferId: transfer.id, decision: 'share' })).status).to.equal(302);
-    const logged = await sql<{ actor: string }>(`select actor_user_id as actor from audit_log where action = 'passport.shared' and detail->>'transferId' = $1`, [transfer.id]);
+    const logged = await sql<{ actor: string }>(
+      `select actor_user_id as actor from audit_log where action = 'passport.shared' and detail->>'transferId' = $1`,
+      [transfer.id],
+    );
     expect(logged).to.deep.equal([{ actor: stranger.id }]);
     // Only now does the police lead see it.
     expect((await policeLead.get('/training-passports?org=vale-police')).text).to.include('Probe Starter, from Vale County Council');

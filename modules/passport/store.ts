@@ -98,7 +98,10 @@ export async function transfersInto(pool: Pool, scope: OrganisationScope, organi
 }
 
 /** What the earlier record holds that would be shared: current evidence and certificates. */
-export async function shareableRecord(pool: Pool, fromStaffId: string): Promise<{ evidence: (EvidenceEntry & { sourceName: string })[]; certificates: SharedCertificate[] }> {
+export async function shareableRecord(
+  pool: Pool,
+  fromStaffId: string,
+): Promise<{ evidence: (EvidenceEntry & { sourceName: string })[]; certificates: SharedCertificate[] }> {
   const [entries, certificates] = await Promise.all([
     listEvidence(pool, { kind: 'all' }, fromStaffId),
     pool.query<SharedCertificate>(

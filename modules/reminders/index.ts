@@ -64,9 +64,14 @@ const scanCommand: CliCommand = {
     }
     const store = createReminderStore(ctx.database.pool);
     if (org && !(await store.organisations({ kind: 'all' }, org)).length) throw usage(`No organisation with the slug "${org}".`);
-    const result = await runScan({ pool: ctx.database.pool, mailer: ctx.mailer, config: ctx.config, logger: ctx.logger }, { now, organisationSlug: org, force: true });
+    const result = await runScan(
+      { pool: ctx.database.pool, mailer: ctx.mailer, config: ctx.config, logger: ctx.logger },
+      { now, organisationSlug: org, force: true },
+    );
     const fresh = result.queued.filter((q) => q.isNew);
-    console.log(`Scanned ${result.scanned.length} organisation(s) for ${londonDay(now ?? new Date())}. Queued ${fresh.length} new message(s); ${result.queued.length - fresh.length} already queued earlier.`);
+    console.log(
+      `Scanned ${result.scanned.length} organisation(s) for ${londonDay(now ?? new Date())}. Queued ${fresh.length} new message(s); ${result.queued.length - fresh.length} already queued earlier.`,
+    );
     for (const q of fresh) console.log(`  ${q.organisation}  ${q.kind.padEnd(13)} ${q.to.padEnd(36)} ${q.key}`);
     if (result.skippedNoEmail) console.log(`${result.skippedNoEmail} reminder(s) not queued: no email address on the staff record.`);
     console.log(ctx.mailer.delivers ? `Sent ${result.delivered} message(s).` : 'SMTP_URL is not set: messages wait in the outbox (/admin/outbox).');
@@ -138,7 +143,8 @@ export default defineModule({
     });
     router.post('/reminders/unsubscribe', async (req, res) => {
       const body = req.body as Record<string, string>;
-      if (!body.u || !body.o || !checkUnsubscribeToken(ctx.config.sessionSecret, body.u, body.o, body.t ?? '')) throw new HttpError(404, 'This unsubscribe link is not valid.');
+      if (!body.u || !body.o || !checkUnsubscribeToken(ctx.config.sessionSecret, body.u, body.o, body.t ?? ''))
+        throw new HttpError(404, 'This unsubscribe link is not valid.');
       await store.unsubscribe(body.u, body.o);
       await audit(pool, { actorUserId: body.u, action: 'reminders.digest-unsubscribed', organisationId: body.o });
       res.render(ctx.view('unsubscribe'), { title: 'Stop the training digest', done: true });
@@ -185,8 +191,10 @@ export default defineModule({
       });
     });
 
-    const policyPage = (res: express.Response, o: { title: string; action: string; form: object; errors?: object[]; caption: string; isOrganisation: boolean; ownPolicy?: boolean }) =>
-      res.status(o.errors?.length ? 400 : 200).render(ctx.view('reminders-policy'), o);
+    const policyPage = (
+      res: express.Response,
+      o: { title: string; action: string; form: object; errors?: object[]; caption: string; isOrganisation: boolean; ownPolicy?: boolean },
+    ) => res.status(o.errors?.length ? 400 : 200).render(ctx.view('reminders-policy'), o);
 
     router.get('/reminders/:slug/policy', allow(can.manageStaff), async (req, res) => {
       const org = await orgInScope(req);
@@ -211,10 +219,23 @@ export default defineModule({
       }
       const parsed = policyFromForm(body);
       if (!parsed.policy) {
-        return policyPage(res, { title: 'Reminder policy', caption: org.name, action: `/reminders/${org.slug}/policy`, form: parsed.form, errors: parsed.errors, isOrganisation: true });
+        return policyPage(res, {
+          title: 'Reminder policy',
+          caption: org.name,
+          action: `/reminders/${org.slug}/policy`,
+          form: parsed.form,
+          errors: parsed.errors,
+          isOrganisation: true,
+        });
       }
       await store.saveOrganisationPolicy(managedScope(c), org.id, parsed.policy);
-      await audit(pool, { actorUserId: c.userId, action: 'reminders.policy-changed', organisationId: org.id, detail: parsed.policy as unknown as Record<string, unknown>, ip: req.ip });
+      await audit(pool, {
+        actorUserId: c.userId,
+        action: 'reminders.policy-changed',
+        organisationId: org.id,
+        detail: parsed.policy as unknown as Record<string, unknown>,
+        ip: req.ip,
+      });
       req.session.flash = 'Reminder policy saved.';
       res.redirect(`/reminders/${org.slug}`);
     });
@@ -231,11 +252,23 @@ export default defineModule({
     router.post('/admin/reminder-defaults', allow(can.administerPartnership), async (req, res) => {
       const parsed = policyFromForm(req.body as Record<string, unknown>);
       if (!parsed.policy) {
-        return policyPage(res, { title: 'Default reminder policy', caption: 'Partnership defaults', action: '/admin/reminder-defaults', form: parsed.form, errors: parsed.errors, isOrganisation: false });
+        return policyPage(res, {
+          title: 'Default reminder policy',
+          caption: 'Partnership defaults',
+          action: '/admin/reminder-defaults',
+          form: parsed.form,
+          errors: parsed.errors,
+          isOrganisation: false,
+        });
       }
       const c = caller(req);
       await store.saveDefaults(parsed.policy, c.userId);
-      await audit(pool, { actorUserId: c.userId, action: 'reminders.defaults-changed', detail: parsed.policy as unknown as Record<string, unknown>, ip: req.ip });
+      await audit(pool, {
+        actorUserId: c.userId,
+        action: 'reminders.defaults-changed',
+        detail: parsed.policy as unknown as Record<string, unknown>,
+        ip: req.ip,
+      });
       req.session.flash = 'Default reminder policy saved.';
       res.redirect('/reminders');
     });
@@ -254,9 +287,11 @@ export default defineModule({
     router.get('/admin/outbox/:id', allow(can.administerPartnership), async (req, res) => {
       const message = await store.outboxMessage(String(req.params.id));
       if (!message) throw new NotFoundError('message');
-      res.render(ctx.view('outbox-message'), { title: message.subject, message: { ...message, lines: withoutSecretLinks(String(message.text)).split('\n'), statusLabel: STATUS_LABEL[message.status] } });
+      res.render(ctx.view('outbox-message'), {
+        title: message.subject,
+        message: { ...message, lines: withoutSecretLinks(String(message.text)).split('\n'), statusLabel: STATUS_LABEL[message.status] },
+      });
     });
     return router;
   },
 });
-

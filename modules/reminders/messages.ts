@@ -82,7 +82,9 @@ export function composeReminder(opts: {
     paragraphs = [`Your domestic abuse training stops counting on ${longDate(due.dueDate!)}. Please refresh it before then:`];
     summary = `Refresher due ${due.dueDate} (${due.step.replace('before-', '')} days before)`;
   } else {
-    paragraphs = [due.dueDate ? `Your domestic abuse training was due on ${longDate(due.dueDate)} and needs doing now:` : 'Your domestic abuse training needs doing now:'];
+    paragraphs = [
+      due.dueDate ? `Your domestic abuse training was due on ${longDate(due.dueDate)} and needs doing now:` : 'Your domestic abuse training needs doing now:',
+    ];
     summary = `Training overdue${due.dueDate ? ` since ${due.dueDate}` : ''} (${due.step})`;
   }
   const subject = due.kind === 'welcome' ? `Welcome to training with ${opts.partnership}` : `Training reminder from ${opts.partnership}`;
@@ -103,7 +105,9 @@ export function composeEscalation(opts: {
   const { due, publicUrl } = opts;
   const { text, html } = render(
     `Dear ${opts.leadName},`,
-    [`${opts.staffName}'s domestic abuse training has been overdue since ${due.dueDate ? longDate(due.dueDate) : 'their induction ended'} and they have been reminded. Please follow it up:`],
+    [
+      `${opts.staffName}'s domestic abuse training has been overdue since ${due.dueDate ? longDate(due.dueDate) : 'their induction ended'} and they have been reminded. Please follow it up:`,
+    ],
     opts.competencies.map(label),
     [
       { text: `${opts.staffName}'s training record`, url: `${publicUrl}/staff/${due.staffId}/evidence` },
@@ -111,7 +115,12 @@ export function composeEscalation(opts: {
     ],
     [`${opts.partnership}`],
   );
-  return { subject: `Staff training follow-up from ${opts.partnership}`, text, html, summary: `Escalated to lead: overdue since ${due.dueDate ?? 'induction'}` };
+  return {
+    subject: `Staff training follow-up from ${opts.partnership}`,
+    text,
+    html,
+    summary: `Escalated to lead: overdue since ${due.dueDate ?? 'induction'}`,
+  };
 }
 
 export function unsubscribeToken(secret: string, userId: string, organisationId: string): string {

@@ -28,7 +28,8 @@ export const ReminderPolicySchema = z
     quietPeriods: z.array(z.object({ from: day, to: day })).max(20),
   })
   .superRefine((p, ctx) => {
-    if (p.digest.frequency === 'weekly' && p.digest.day > 7) ctx.addIssue({ code: 'custom', path: ['digest', 'day'], message: 'A weekly digest day is 1 (Monday) to 7 (Sunday)' });
+    if (p.digest.frequency === 'weekly' && p.digest.day > 7)
+      ctx.addIssue({ code: 'custom', path: ['digest', 'day'], message: 'A weekly digest day is 1 (Monday) to 7 (Sunday)' });
     p.quietPeriods.forEach((q, i) => {
       if (q.to < q.from) ctx.addIssue({ code: 'custom', path: ['quietPeriods', i], message: 'A quiet period must end on or after the day it starts' });
     });
@@ -128,10 +129,20 @@ export function policyFromForm(body: Record<string, unknown>): { policy?: Remind
     }
     return Number(v);
   };
-  const steps = form.steps === '' ? [] : form.steps.split(/[\s,]+/).filter(Boolean).map((x) => (/^\d+$/.test(x) ? Number(x) : Number.NaN));
-  if (steps.some((n) => Number.isNaN(n))) errors.push({ text: 'Days before expiry must be whole numbers separated by commas, for example 60, 30, 7', href: '#steps' });
+  const steps =
+    form.steps === ''
+      ? []
+      : form.steps
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((x) => (/^\d+$/.test(x) ? Number(x) : Number.NaN));
+  if (steps.some((n) => Number.isNaN(n)))
+    errors.push({ text: 'Days before expiry must be whole numbers separated by commas, for example 60, 30, 7', href: '#steps' });
   const quiet: { from: string; to: string }[] = [];
-  for (const line of form.quietPeriods.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+  for (const line of form.quietPeriods
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const m = line.match(/^(\d{4}-\d{2}-\d{2})\s*(?:to|-|–)\s*(\d{4}-\d{2}-\d{2})$/);
     if (!m) {
       errors.push({ text: `Write each quiet period as YYYY-MM-DD to YYYY-MM-DD ("${line}" is not)`, href: '#quietPeriods' });

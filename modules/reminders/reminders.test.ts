@@ -56,7 +56,10 @@ describe('refresher reminders: scans, outbox and email', function () {
     );
     const achieved = addMonths(expires, -Number(rows[0].months ?? 36));
     for (const c of person.competencies) {
-      await pool.query(`insert into evidence (staff_id, competency_id, achieved_on, source, source_ref) values ($1, $2, $3, 'external-document', 'reminder-test')`, [id, c.competencyId, achieved]);
+      await pool.query(
+        `insert into evidence (staff_id, competency_id, achieved_on, source, source_ref) values ($1, $2, $3, 'external-document', 'reminder-test')`,
+        [id, c.competencyId, achieved],
+      );
     }
   }
 
@@ -103,7 +106,11 @@ describe('refresher reminders: scans, outbox and email', function () {
   it('two servers scanning one database at once queue no duplicates', async () => {
     const second = new pg.Pool({ connectionString: server.product.database.url, max: 4, types: PRODUCT_TYPES });
     try {
-      const other: ScanDeps = { pool: second, mailer: createMailer({ mailFrom: 'x@test.example' }, second, createLogger({ env: 'test', logLevel: 'silent' })), config: server.product.config };
+      const other: ScanDeps = {
+        pool: second,
+        mailer: createMailer({ mailFrom: 'x@test.example' }, second, createLogger({ env: 'test', logLevel: 'silent' })),
+        config: server.product.config,
+      };
       const now = morning(today);
       const [a, b] = await Promise.all([
         runScan(outboxOnly, { now, organisationSlug: 'vale-womens-aid', force: true }),
@@ -157,7 +164,10 @@ describe('refresher reminders: scans, outbox and email', function () {
     const addresses = received.flatMap((r) => r.to);
     expect(addresses.sort()).to.deep.equal(all.map((r) => r.to_address).sort());
     // Every reminder row points at its message, including the three queued before the crash.
-    const { rows: unlinked } = await pool.query(`select 1 from reminders r join organisations o on o.id = r.organisation_id where o.slug = $1 and r.message_id is null`, [org]);
+    const { rows: unlinked } = await pool.query(
+      `select 1 from reminders r join organisations o on o.id = r.organisation_id where o.slug = $1 and r.message_id is null`,
+      [org],
+    );
     expect(unlinked).to.have.length(0);
 
     // And again: nothing new is sent.
@@ -169,7 +179,10 @@ describe('refresher reminders: scans, outbox and email', function () {
   it('emails staff a neutral subject with links to their training, and leads a digest they can stop', async () => {
     const org = 'vale-homes';
     const lead = await addUser(server, 'org-lead', { organisationSlug: org, email: 'lead@valehomes.example', name: 'Lee Lead' });
-    await pool.query(`update organisations set reminder_policy = $1 where slug = $2`, [JSON.stringify({ digest: { frequency: 'weekly', day: 1, time: '08:00' } }), org]);
+    await pool.query(`update organisations set reminder_policy = $1 where slug = $2`, [
+      JSON.stringify({ digest: { frequency: 'weekly', day: 1, time: '08:00' } }),
+      org,
+    ]);
     received.length = 0;
     await runScan(deps, { now: morning(today), organisationSlug: org, force: true });
     await server.product.mailer.deliverQueued(1000);
@@ -254,7 +267,16 @@ describe('refresher reminders: scans, outbox and email', function () {
     expect((await lead.get('/admin/outbox')).status).to.equal(403);
 
     await lead.get('/reminders/vale-county-council/policy');
-    const fields = { steps: '60, 30, 7', overdueRepeatDays: '14', escalateAfterDays: '', digestFrequency: 'monthly', digestDay: '31', digestTime: '08:00', scanTime: '07:00', quietPeriods: '' };
+    const fields = {
+      steps: '60, 30, 7',
+      overdueRepeatDays: '14',
+      escalateAfterDays: '',
+      digestFrequency: 'monthly',
+      digestDay: '31',
+      digestTime: '08:00',
+      scanTime: '07:00',
+      quietPeriods: '',
+    };
     const bad = await lead.postForm('/reminders/vale-county-council/policy', fields);
     expect(bad.status).to.equal(400);
     const text = await bad.text();
@@ -262,7 +284,9 @@ describe('refresher reminders: scans, outbox and email', function () {
     expect(text).to.include('href="#digestDay"');
     const good = await lead.postForm('/reminders/vale-county-council/policy', { ...fields, digestDay: '1', quietPeriods: '2026-12-24 to 2027-01-02' });
     expect(good.status).to.equal(302);
-    const { rows } = await pool.query<{ reminder_policy: { overdueRepeatDays: number; quietPeriods: unknown[] } }>(`select reminder_policy from organisations where slug = 'vale-county-council'`);
+    const { rows } = await pool.query<{ reminder_policy: { overdueRepeatDays: number; quietPeriods: unknown[] } }>(
+      `select reminder_policy from organisations where slug = 'vale-county-council'`,
+    );
     expect(rows[0].reminder_policy.overdueRepeatDays).to.equal(14);
     expect(rows[0].reminder_policy.quietPeriods).to.deep.equal([{ from: '2026-12-24', to: '2027-01-02' }]);
 
@@ -273,7 +297,9 @@ describe('refresher reminders: scans, outbox and email', function () {
     expect((await admin.postForm('/admin/reminder-defaults', { ...fields, steps: '90, 30', digestDay: '1' })).status).to.equal(302);
     const councilPage = await admin.get('/reminders/vale-homes');
     expect(councilPage.text).to.include('90, 30 days before');
-    const { rows: one } = await pool.query<{ id: string; to_address: string }>(`select id, to_address from outbound_messages where to_address = 'learner@valecounty.example' limit 1`);
+    const { rows: one } = await pool.query<{ id: string; to_address: string }>(
+      `select id, to_address from outbound_messages where to_address = 'learner@valecounty.example' limit 1`,
+    );
     const message = await admin.get(`/admin/outbox/${one[0].id}`);
     expect(message.text).to.include('Dear Sam Taylor,');
     expect(message.text).to.include('/my-training');

@@ -95,7 +95,15 @@ export function remindersDue(people: ReminderPerson[], policy: ReminderPolicy, n
     if (SKIPPED.has(p.status)) continue;
     const inductionEnd = p.startDate ? addDays(p.startDate, p.inductionDays ?? 0) : null;
     if (p.startDate && inductionEnd && p.startDate <= today && today <= inductionEnd) {
-      out.push({ staffId: p.staffId, kind: 'welcome', lineage: 'all', lineages: p.competencies.map((c) => c.lineage).sort(), dueDate: inductionEnd, step: 'welcome', key: welcomeKey(p.staffId) });
+      out.push({
+        staffId: p.staffId,
+        kind: 'welcome',
+        lineage: 'all',
+        lineages: p.competencies.map((c) => c.lineage).sort(),
+        dueDate: inductionEnd,
+        step: 'welcome',
+        key: welcomeKey(p.staffId),
+      });
     }
     const before: { lineage: string; dueDate: string; step: string }[] = [];
     const overdue: { lineage: string; dueDate: string | null; step: string }[] = [];

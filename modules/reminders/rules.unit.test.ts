@@ -58,7 +58,13 @@ describe('remindersDue', () => {
   });
 
   it('welcomes a new starter once inside their induction, and no one who has left', () => {
-    const starter: ReminderPerson = { staffId: 'n1', status: 'in-induction', competencies: [{ lineage: 'a', met: false, expires: null }], startDate: '2027-01-10', inductionDays: 90 };
+    const starter: ReminderPerson = {
+      staffId: 'n1',
+      status: 'in-induction',
+      competencies: [{ lineage: 'a', met: false, expires: null }],
+      startDate: '2027-01-10',
+      inductionDays: 90,
+    };
     const due = remindersDue([starter], policy, at('2027-01-10'));
     expect(due.map((d) => d.key)).to.deep.equal(['welcome:n1']);
     expect(due[0].dueDate).to.equal('2027-04-10');
@@ -107,11 +113,38 @@ describe('reminder policy', () => {
   });
 
   it('explains form mistakes next to the field', () => {
-    const { errors } = policyFromForm({ steps: '60, soon', overdueRepeatDays: '30', escalateAfterDays: '', digestFrequency: 'weekly', digestDay: '9', digestTime: '8am', scanTime: '07:00', quietPeriods: '2026-12-24 to 2026-12-20' });
+    const { errors } = policyFromForm({
+      steps: '60, soon',
+      overdueRepeatDays: '30',
+      escalateAfterDays: '',
+      digestFrequency: 'weekly',
+      digestDay: '9',
+      digestTime: '8am',
+      scanTime: '07:00',
+      quietPeriods: '2026-12-24 to 2026-12-20',
+    });
     expect(errors.map((e) => e.href)).to.include('#steps');
-    const second = policyFromForm({ steps: '60', overdueRepeatDays: '30', escalateAfterDays: '', digestFrequency: 'weekly', digestDay: '9', digestTime: '8am', scanTime: '07:00', quietPeriods: '2026-12-24 to 2026-12-20' });
+    const second = policyFromForm({
+      steps: '60',
+      overdueRepeatDays: '30',
+      escalateAfterDays: '',
+      digestFrequency: 'weekly',
+      digestDay: '9',
+      digestTime: '8am',
+      scanTime: '07:00',
+      quietPeriods: '2026-12-24 to 2026-12-20',
+    });
     expect(second.errors.map((e) => e.href).sort()).to.deep.equal(['#digestDay', '#digestTime', '#quietPeriods']);
-    const ok = policyFromForm({ steps: '7,60 30', overdueRepeatDays: '30', escalateAfterDays: '', digestFrequency: 'monthly', digestDay: '1', digestTime: '08:00', scanTime: '07:00', quietPeriods: '2026-12-24 to 2027-01-02' });
+    const ok = policyFromForm({
+      steps: '7,60 30',
+      overdueRepeatDays: '30',
+      escalateAfterDays: '',
+      digestFrequency: 'monthly',
+      digestDay: '1',
+      digestTime: '08:00',
+      scanTime: '07:00',
+      quietPeriods: '2026-12-24 to 2027-01-02',
+    });
     expect(ok.policy?.stepsBeforeExpiry).to.deep.equal([60, 30, 7]);
     expect(ok.policy?.escalateAfterDays).to.equal(null);
   });

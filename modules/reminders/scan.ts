@@ -50,7 +50,10 @@ export interface ScanResult {
  * Queueing goes through the outbox's unique dedupe key, so re-runs, a crash
  * half-way and two instances scanning at once never queue a message twice.
  */
-export async function runScan(deps: ScanDeps, options: { now?: Date; organisationSlug?: string; force?: boolean; deliver?: boolean } = {}): Promise<ScanResult> {
+export async function runScan(
+  deps: ScanDeps,
+  options: { now?: Date; organisationSlug?: string; force?: boolean; deliver?: boolean } = {},
+): Promise<ScanResult> {
   const now = options.now ?? new Date();
   const { pool, mailer, config } = deps;
   const store = createReminderStore(pool);
@@ -72,7 +75,10 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
     // Checked on every tick of the job, so only do the work while a lead still lacks this period's digest.
     if (digestDay && !(await store.anyMissing(leads.filter((l) => !l.unsubscribed).map((l) => digestKey(l.userId))))) digestDay = null;
     if (!remindersNow && !digestDay) continue;
-    const [compliance, contacts] = await Promise.all([compliancePromise ?? complianceForOrganisation(pool, { kind: 'all' }, org.id, today), contactsPromise ?? store.staffContacts(org.id)]);
+    const [compliance, contacts] = await Promise.all([
+      compliancePromise ?? complianceForOrganisation(pool, { kind: 'all' }, org.id, today),
+      contactsPromise ?? store.staffContacts(org.id),
+    ]);
     if (!compliance) continue;
     let done = new Set<string>();
     const pending: QueueLine[] = [];
@@ -84,8 +90,26 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
     const flush = async () => {
       const lines = pending.splice(0);
       if (!lines.length) return;
-      const message = (l: QueueLine) => ({ to: l.to, subject: l.message.subject, text: l.message.text, html: l.message.html, category: l.category, organisationId: org.id, dedupeKey: l.key });
-      const record = (l: QueueLine) => ({ key: l.key, organisationId: org.id, staffId: l.staffId, kind: l.kind, lineage: l.lineage, dueDate: l.dueDate, step: l.step, recipient: l.to, summary: l.message.summary });
+      const message = (l: QueueLine) => ({
+        to: l.to,
+        subject: l.message.subject,
+        text: l.message.text,
+        html: l.message.html,
+        category: l.category,
+        organisationId: org.id,
+        dedupeKey: l.key,
+      });
+      const record = (l: QueueLine) => ({
+        key: l.key,
+        organisationId: org.id,
+        staffId: l.staffId,
+        kind: l.kind,
+        lineage: l.lineage,
+        dueDate: l.dueDate,
+        step: l.step,
+        recipient: l.to,
+        summary: l.message.summary,
+      });
       if (mailer.queueMany) {
         const ids = await mailer.queueMany(lines.map(message));
         await store.recordMany(lines.map(record));
@@ -113,8 +137,26 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
         const competencies: Competency[] = person.competencies.filter((c) => d.lineages.includes(c.lineage));
         if (d.kind === 'escalation') {
           for (const lead of leads) {
-            const message = composeEscalation({ due: d, leadName: lead.name, staffName: person.name, organisationSlug: org.slug, partnership, publicUrl: config.publicUrl, competencies });
-            await queue({ key: `${d.key}:lead:${lead.userId}`, to: lead.email, kind: 'escalation', staffId: d.staffId, lineage: d.lineage, dueDate: d.dueDate, step: d.step, message, category: 'reminder-escalation' });
+            const message = composeEscalation({
+              due: d,
+              leadName: lead.name,
+              staffName: person.name,
+              organisationSlug: org.slug,
+              partnership,
+              publicUrl: config.publicUrl,
+              competencies,
+            });
+            await queue({
+              key: `${d.key}:lead:${lead.userId}`,
+              to: lead.email,
+              kind: 'escalation',
+              staffId: d.staffId,
+              lineage: d.lineage,
+              dueDate: d.dueDate,
+              step: d.step,
+              message,
+              category: 'reminder-escalation',
+            });
             count++;
           }
           continue;
@@ -125,7 +167,17 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
         }
         const courseList = [...new Map(d.lineages.flatMap((l) => courses.get(l) ?? []).map((c) => [c.slug, c])).values()];
         const message = composeReminder({ due: d, name: person.name, partnership, publicUrl: config.publicUrl, competencies, courses: courseList });
-        await queue({ key: d.key, to: contact.email, kind: d.kind, staffId: d.staffId, lineage: d.lineage, dueDate: d.dueDate, step: d.step, message, category: d.kind === 'welcome' ? 'welcome' : 'reminder' });
+        await queue({
+          key: d.key,
+          to: contact.email,
+          kind: d.kind,
+          staffId: d.staffId,
+          lineage: d.lineage,
+          dueDate: d.dueDate,
+          step: d.step,
+          message,
+          category: d.kind === 'welcome' ? 'welcome' : 'reminder',
+        });
         count++;
       }
       await flush();
@@ -147,12 +199,25 @@ export async function runScan(deps: ScanDeps, options: { now?: Date; organisatio
           unsubscribeUrl: unsubscribeUrl(config.publicUrl, config.sessionSecret, lead.userId, org.id),
           periodDay: digestDay,
         });
-        await queue({ key: digestKey(lead.userId), to: lead.email, kind: 'digest', staffId: null, lineage: null, dueDate: null, step: digestDay, message, category: 'digest' });
+        await queue({
+          key: digestKey(lead.userId),
+          to: lead.email,
+          kind: 'digest',
+          staffId: null,
+          lineage: null,
+          dueDate: null,
+          step: digestDay,
+          message,
+          category: 'digest',
+        });
       }
       await flush();
     }
   }
   if (options.deliver !== false && mailer.delivers) result.delivered = await mailer.deliverQueued();
-  deps.logger?.info({ organisations: result.scanned.length, queued: result.queued.filter((q) => q.isNew).length, delivered: result.delivered }, 'reminder scan');
+  deps.logger?.info(
+    { organisations: result.scanned.length, queued: result.queued.filter((q) => q.isNew).length, delivered: result.delivered },
+    'reminder scan',
+  );
   return result;
 }

@@ -56,7 +56,13 @@ export default defineModule({
       const exitProblem = exitUrlProblem(exitUrl);
       const errors = [...parsed.errors, ...(exitProblem ? [{ text: exitProblem, href: '#exitUrl' }] : [])];
       if (!row || errors.length) {
-        res.status(400).render(ctx.view('support-settings'), { title: 'Support and quick exit', national: NATIONAL_SUPPORT, noPartnership: !row, errors, values: { supportLinks, exitUrl } });
+        res.status(400).render(ctx.view('support-settings'), {
+          title: 'Support and quick exit',
+          national: NATIONAL_SUPPORT,
+          noPartnership: !row,
+          errors,
+          values: { supportLinks, exitUrl },
+        });
         return;
       }
       await setPartnership(pool, { supportLinks: parsed.links });

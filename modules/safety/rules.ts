@@ -21,8 +21,10 @@ export function parseSupportLinks(text: string): { links: SupportLink[]; errors:
       const [name, url, ...rest] = line.split('|').map((p) => p.trim());
       const description = rest.join(' | ').trim();
       if (!name || !url) errors.push({ text: `Line ${i + 1}: give a name and a web address, separated by "|"`, href: '#supportLinks' });
-      else if (!/^https?:\/\/[^\s|]+$/.test(url)) errors.push({ text: `Line ${i + 1}: "${url}" is not a web address (it must start with https://)`, href: '#supportLinks' });
-      else if (name.length > 200 || description.length > 300) errors.push({ text: `Line ${i + 1}: keep the name under 200 and the description under 300 characters`, href: '#supportLinks' });
+      else if (!/^https?:\/\/[^\s|]+$/.test(url))
+        errors.push({ text: `Line ${i + 1}: "${url}" is not a web address (it must start with https://)`, href: '#supportLinks' });
+      else if (name.length > 200 || description.length > 300)
+        errors.push({ text: `Line ${i + 1}: keep the name under 200 and the description under 300 characters`, href: '#supportLinks' });
       else links.push({ name, url, ...(description ? { description } : {}) });
     });
   if (links.length > 20) errors.push({ text: 'List at most 20 local services', href: '#supportLinks' });

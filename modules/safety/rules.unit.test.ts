@@ -6,7 +6,10 @@ describe('safety rules', () => {
   it('reads one local support service a line and names every line it cannot read', () => {
     const { links, errors } = parseSupportLinks('Vale IDVA service | https://vale.example/idva | 01234 567890\n\nNo address here\nBad | ftp://x');
     expect(links).to.deep.equal([{ name: 'Vale IDVA service', url: 'https://vale.example/idva', description: '01234 567890' }]);
-    expect(errors.map((e) => e.text)).to.deep.equal(['Line 3: give a name and a web address, separated by "|"', 'Line 4: "ftp://x" is not a web address (it must start with https://)']);
+    expect(errors.map((e) => e.text)).to.deep.equal([
+      'Line 3: give a name and a web address, separated by "|"',
+      'Line 4: "ftp://x" is not a web address (it must start with https://)',
+    ]);
     expect(parseSupportLinks(formatSupportLinks(links)).links).to.deep.equal(links);
   });
 

@@ -6,8 +6,7 @@ export type Cmi = Record<string, string>;
 type Check = (value: string) => string | null;
 
 /** A length check that also says its limit, so the player can refuse an over-long value at SetValue. */
-const maxLength = (n: number): Check & { max: number } =>
-  Object.assign((v: string) => (v.length > n ? `is longer than ${n} characters` : null), { max: n });
+const maxLength = (n: number): Check & { max: number } => Object.assign((v: string) => (v.length > n ? `is longer than ${n} characters` : null), { max: n });
 const vocab =
   (...words: string[]): Check =>
   (v) =>
@@ -47,7 +46,8 @@ const WRITABLE_12: [RegExp, Check][] = [
   [/^cmi\.interactions\.\d+\.(objectives\.\d+\.id|correct_responses\.\d+\.pattern)$/, maxLength(4096)],
 ];
 /** Elements the LMS sets; a client may echo them back, they are ignored. */
-const READ_ONLY_12 = /^cmi\.(core\.(student_id|student_name|credit|entry|total_time|lesson_mode)|launch_data|comments_from_lms|student_data\..+|.*\._children|.*\._count)$/;
+const READ_ONLY_12 =
+  /^cmi\.(core\.(student_id|student_name|credit|entry|total_time|lesson_mode)|launch_data|comments_from_lms|student_data\..+|.*\._children|.*\._count)$/;
 
 const WRITABLE_2004: [RegExp, Check][] = [
   [/^cmi\.location$/, maxLength(1000)],
@@ -164,7 +164,9 @@ export function settleAtFinish(
  */
 export function lengthLimits(version: ScormVersion): [string, number][] {
   const writable = version === '1.2' ? WRITABLE_12 : WRITABLE_2004;
-  return writable.filter(([, check]) => typeof (check as Partial<{ max: number }>).max === 'number').map(([re, check]) => [re.source, (check as unknown as { max: number }).max]);
+  return writable
+    .filter(([, check]) => typeof (check as Partial<{ max: number }>).max === 'number')
+    .map(([re, check]) => [re.source, (check as unknown as { max: number }).max]);
 }
 
 export interface ScoOutcome {
@@ -209,7 +211,11 @@ export function outcomeOf(version: ScormVersion, cmi: Cmi, passMark: number | nu
   if (success === 'failed') status = 'failed';
   // Completion and success are apart in 2004: completed but failed is not finished, whatever the pass mark.
   const finished =
-    success === 'failed' ? false : threshold === null ? completed || success === 'passed' : completed && (success === 'passed' || (score !== null && score >= threshold));
+    success === 'failed'
+      ? false
+      : threshold === null
+        ? completed || success === 'passed'
+        : completed && (success === 'passed' || (score !== null && score >= threshold));
   return { status, score: score === null ? null : Math.round(score * 100) / 100, finished };
 }
 
@@ -250,7 +256,8 @@ export function formatTimespan12(seconds: number): string {
 export function startingCmi(version: ScormVersion, saved: Cmi, learner: { id: string; name: string }, totalSeconds: number, mastery: number | null): Cmi {
   const resumed = Object.keys(saved).length > 0;
   if (version === '1.2') {
-    const suspended = saved['cmi.core.exit'] === 'suspend' || (resumed && saved['cmi.core.lesson_status'] !== 'completed' && saved['cmi.core.lesson_status'] !== 'passed');
+    const suspended =
+      saved['cmi.core.exit'] === 'suspend' || (resumed && saved['cmi.core.lesson_status'] !== 'completed' && saved['cmi.core.lesson_status'] !== 'passed');
     const out: Cmi = { ...saved };
     delete out['cmi.core.exit'];
     delete out['cmi.core.session_time'];

@@ -11,7 +11,12 @@ describe('SCORM run-time data rules', () => {
   });
 
   it('drops read-only elements a client echoes back and keeps what a SCO may set', () => {
-    const cmi = validateCommit('2004-4', { 'cmi.learner_id': 'someone-else', 'cmi.location': '7', 'cmi.completion_status': 'incomplete', 'cmi.interactions': {} });
+    const cmi = validateCommit('2004-4', {
+      'cmi.learner_id': 'someone-else',
+      'cmi.location': '7',
+      'cmi.completion_status': 'incomplete',
+      'cmi.interactions': {},
+    });
     expect(cmi).to.deep.equal({ 'cmi.location': '7', 'cmi.completion_status': 'incomplete' });
   });
 
@@ -22,14 +27,26 @@ describe('SCORM run-time data rules', () => {
   });
 
   it('decides pass or fail from the mastery score in SCORM 1.2, whatever status the SCO set', () => {
-    expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'completed', 'cmi.core.score.raw': '80' }, null, 0.75)).to.deep.equal({ status: 'passed', score: 80, finished: true });
-    expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '60' }, null, 0.75)).to.deep.equal({ status: 'failed', score: 60, finished: false });
+    expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'completed', 'cmi.core.score.raw': '80' }, null, 0.75)).to.deep.equal({
+      status: 'passed',
+      score: 80,
+      finished: true,
+    });
+    expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '60' }, null, 0.75)).to.deep.equal({
+      status: 'failed',
+      score: 60,
+      finished: false,
+    });
     expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'completed' }, null, null).finished).to.equal(true);
     expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'completed' }, 70, null).finished).to.equal(false);
   });
 
   it('needs completion and success in SCORM 2004 when there is a pass mark', () => {
-    expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.9' }, 70, null)).to.deep.equal({ status: 'passed', score: 90, finished: true });
+    expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.9' }, 70, null)).to.deep.equal({
+      status: 'passed',
+      score: 90,
+      finished: true,
+    });
     expect(outcomeOf('2004-3', { 'cmi.completion_status': 'incomplete', 'cmi.success_status': 'passed' }, 70, null).finished).to.equal(false);
     expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' }, 70, null).status).to.equal('failed');
   });
@@ -45,9 +62,14 @@ describe('SCORM run-time data rules', () => {
     const silent = { 'cmi.completion_status': 'unknown', 'cmi.location': '3' };
     expect(settleAtFinish('2004-4', silent)).to.deep.equal({ 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.location': '3' });
     // What the SCO did report is kept: a failed quiz stays failed, an incomplete one incomplete.
-    expect(settleAtFinish('2004-4', { 'cmi.completion_status': 'incomplete', 'cmi.success_status': 'failed' })).to.deep.equal({ 'cmi.completion_status': 'incomplete', 'cmi.success_status': 'failed' });
+    expect(settleAtFinish('2004-4', { 'cmi.completion_status': 'incomplete', 'cmi.success_status': 'failed' })).to.deep.equal({
+      'cmi.completion_status': 'incomplete',
+      'cmi.success_status': 'failed',
+    });
     expect(settleAtFinish('2004-3', silent, 'normal', { completionSetByContent: true, objectiveSetByContent: true })).to.deep.equal(silent);
-    expect(settleAtFinish('2004-3', { 'cmi.completion_status': 'completed' }, 'normal', { objectiveSetByContent: true })).to.deep.equal({ 'cmi.completion_status': 'completed' });
+    expect(settleAtFinish('2004-3', { 'cmi.completion_status': 'completed' }, 'normal', { objectiveSetByContent: true })).to.deep.equal({
+      'cmi.completion_status': 'completed',
+    });
   });
 
   it('reads SCORM 1.2 time spans and 2004 durations', () => {
@@ -59,7 +81,13 @@ describe('SCORM run-time data rules', () => {
 
   it('starts a suspended attempt with entry resume and its saved location', () => {
     const cmi = startingCmi('2004-3', { 'cmi.location': '4', 'cmi.exit': 'suspend' }, { id: 'u1', name: 'Sam' }, 90, 0.8);
-    expect(cmi).to.include({ 'cmi.location': '4', 'cmi.entry': 'resume', 'cmi.learner_id': 'u1', 'cmi.scaled_passing_score': '0.8', 'cmi.total_time': 'PT90S' });
+    expect(cmi).to.include({
+      'cmi.location': '4',
+      'cmi.entry': 'resume',
+      'cmi.learner_id': 'u1',
+      'cmi.scaled_passing_score': '0.8',
+      'cmi.total_time': 'PT90S',
+    });
     expect(cmi).to.not.have.property('cmi.exit');
   });
 });

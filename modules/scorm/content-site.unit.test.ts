@@ -31,6 +31,8 @@ describe('SCORM content capabilities and origin', () => {
   it('serves content from content.localhost on the same port by default, or from CONTENT_URL', () => {
     expect(contentHostname({})).to.equal('content.localhost');
     expect(contentOriginFor({}, 'http', '127.0.0.1:3000')).to.equal('http://content.localhost:3000');
-    expect(contentOriginFor({ contentUrl: 'https://elearning-content.example.net' }, 'https', 'training.example.org.uk')).to.equal('https://elearning-content.example.net');
+    expect(contentOriginFor({ contentUrl: 'https://elearning-content.example.net' }, 'https', 'training.example.org.uk')).to.equal(
+      'https://elearning-content.example.net',
+    );
   });
 });

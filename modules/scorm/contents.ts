@@ -43,7 +43,8 @@ export function prerequisitesMet(expression: string | undefined, statusOf: (iden
   const peek = () => tokens[i];
   const next = () => tokens[i++];
   const done = (status: ItemStatus) => status === 'passed' || status === 'completed';
-  const wordStatus = (word: string | undefined): ItemStatus | undefined => (word === undefined ? undefined : STATUS_WORDS[word.replace(/"/g, '').trim().toLowerCase()]);
+  const wordStatus = (word: string | undefined): ItemStatus | undefined =>
+    word === undefined ? undefined : STATUS_WORDS[word.replace(/"/g, '').trim().toLowerCase()];
 
   function primary(): boolean {
     const t = next();
@@ -128,7 +129,14 @@ export function contentsRows(manifest: ParsedManifest, statusOf: (identifier: st
   else
     for (const s of manifest.scos)
       if (s.visible !== false)
-        rows.push({ identifier: s.identifier, title: s.title, depth: s.depth, sco: s.identifier, status: statusOf(s.identifier), available: prerequisitesMet(s.prerequisites, statusOf) });
+        rows.push({
+          identifier: s.identifier,
+          title: s.title,
+          depth: s.depth,
+          sco: s.identifier,
+          status: statusOf(s.identifier),
+          available: prerequisitesMet(s.prerequisites, statusOf),
+        });
   return rows;
 }
 

@@ -74,8 +74,13 @@ describe('SCORM contents list, prerequisites and results', () => {
 
   it('never counts a failed result as finished, with or without a pass mark', () => {
     // SCORM 2004: completed and failed are apart.
-    expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' }, null, null)).to.include({ status: 'failed', finished: false });
-    expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed', 'cmi.score.scaled': '0.9' }, 50, null)).to.include({ finished: false });
+    expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' }, null, null)).to.include({
+      status: 'failed',
+      finished: false,
+    });
+    expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed', 'cmi.score.scaled': '0.9' }, 50, null)).to.include({
+      finished: false,
+    });
     expect(outcomeOf('2004-3', { 'cmi.completion_status': 'completed', 'cmi.success_status': 'unknown' }, null, null)).to.include({ finished: true });
     expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'failed', 'cmi.core.score.raw': '90' }, null, null)).to.include({ status: 'failed', finished: false });
     expect(outcomeOf('1.2', { 'cmi.core.lesson_status': 'failed', 'cmi.core.score.raw': '90' }, 50, null)).to.include({ finished: false });

@@ -12,7 +12,9 @@ const DEMO_PACKAGE_IDENTIFIER = 'org.example.vale-partnership.domestic-abuse-awa
 /** The project's own awareness module, imported into the demo catalogue's awareness course (the courses module's seedDemo makes it). Safe to run twice. */
 export async function seedDemoScorm(ctx: ModuleContext): Promise<void> {
   const pool = ctx.database.pool;
-  const { rows: pkg } = await pool.query('select 1 from scorm_packages p join scorm_package_versions v on v.package_id = p.id where p.identifier = $1', [DEMO_PACKAGE_IDENTIFIER]);
+  const { rows: pkg } = await pool.query('select 1 from scorm_packages p join scorm_package_versions v on v.package_id = p.id where p.identifier = $1', [
+    DEMO_PACKAGE_IDENTIFIER,
+  ]);
   if (pkg.length) return;
   const zip = shippedPackageZip(DEMO_PACKAGE);
   try {

@@ -209,7 +209,17 @@ describe(`hostile SCORM content in Chromium (${TEST_DB})`, function () {
     expect(found.cookie).to.equal('');
     expect(found.ownOriginAdminPage).to.match(/^404 /);
     // Every way to the product, the outside, the top window or another attempt was closed.
-    for (const name of ['productAdminPage', 'productApi', 'roleChange', 'passport', 'otherAttemptCommit', 'exfiltrateFetch', 'topDom', 'topCookie', 'playerApi']) {
+    for (const name of [
+      'productAdminPage',
+      'productApi',
+      'roleChange',
+      'passport',
+      'otherAttemptCommit',
+      'exfiltrateFetch',
+      'topDom',
+      'topCookie',
+      'playerApi',
+    ]) {
       expect(found[name], name).to.match(/^blocked: /);
     }
     expect(found.exfiltrateImage).to.equal('error');
@@ -238,7 +248,9 @@ describe(`hostile SCORM content in Chromium (${TEST_DB})`, function () {
     const page = await signedIn('admin@vale-partnership.example');
     const run = await play(page);
     expectNothingReached(run, page);
-    expect((await sql<{ status: string }>(`select status from courses where slug = $1`, [courseSlug]))[0].status, 'a draft, seen only in preview').to.equal('draft');
+    expect((await sql<{ status: string }>(`select status from courses where slug = $1`, [courseSlug]))[0].status, 'a draft, seen only in preview').to.equal(
+      'draft',
+    );
     await page.context().close();
   });
 

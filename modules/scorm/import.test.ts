@@ -39,7 +39,6 @@ async function makeZip(dir: string, entries: Entry[]): Promise<string> {
   return file;
 }
 
-
 describe(`SCORM import (${TEST_DB})`, () => {
   let server: TestServer;
   let tmp: string;
@@ -102,7 +101,13 @@ describe(`SCORM import (${TEST_DB})`, () => {
   });
 
   it('refuses a manifest whose launch address holds a bad percent-encoding, with a clear message', async () => {
-    await expectRefused(await makeZip(tmp, [{ name: 'imsmanifest.xml', content: MANIFEST_12('page%zz.html') }, { name: 'page%zz.html', content: 'x' }]), /launch address of "Page" \(page%zz\.html\) has a "%" that is not followed by two hexadecimal digits/);
+    await expectRefused(
+      await makeZip(tmp, [
+        { name: 'imsmanifest.xml', content: MANIFEST_12('page%zz.html') },
+        { name: 'page%zz.html', content: 'x' },
+      ]),
+      /launch address of "Page" \(page%zz\.html\) has a "%" that is not followed by two hexadecimal digits/,
+    );
   });
 
   it('refuses badscorm.zip: the manifest is not at the root', async () => {
@@ -115,7 +120,13 @@ describe(`SCORM import (${TEST_DB})`, () => {
 
   it('refuses broken XML and a launch file missing from the package', async () => {
     await expectRefused(await makeZip(tmp, [{ name: 'imsmanifest.xml', content: '<manifest><broken></manifest>' }]), /not well-formed XML/);
-    await expectRefused(await makeZip(tmp, [{ name: 'imsmanifest.xml', content: MANIFEST_12('missing.html') }, { name: 'other.html', content: 'x' }]), /launch file of "Page" \(missing\.html\) is not in the package/);
+    await expectRefused(
+      await makeZip(tmp, [
+        { name: 'imsmanifest.xml', content: MANIFEST_12('missing.html') },
+        { name: 'other.html', content: 'x' },
+      ]),
+      /launch file of "Page" \(missing\.html\) is not in the package/,
+    );
   });
 
   it('refuses XXE and billion-laughs manifests before parsing', async () => {
@@ -139,14 +150,25 @@ describe(`SCORM import (${TEST_DB})`, () => {
     const ok = { name: 'imsmanifest.xml', content: MANIFEST_12() };
     const media = Buffer.alloc(2.5 * 1024 * 1024 + 123);
     for (let i = 0; i < media.length; i += 4093) media[i] = i % 251;
-    const file = rawZip(tmp, [ok, { name: 'index.html', content: '<p>hi</p>' }, { name: 'media/clip.mp4', content: media }, { name: 'empty.txt', content: '' }]);
+    const file = rawZip(tmp, [
+      ok,
+      { name: 'index.html', content: '<p>hi</p>' },
+      { name: 'media/clip.mp4', content: media },
+      { name: 'empty.txt', content: '' },
+    ]);
     const result = await importPackage(deps(), file);
     const dir = path.join(server.product.config.scormDir, 'content');
-    const stored = fs.readdirSync(dir).map((d) => path.join(dir, d, 'media', 'clip.mp4')).find((f) => fs.existsSync(f) && fs.statSync(f).size === media.length);
+    const stored = fs
+      .readdirSync(dir)
+      .map((d) => path.join(dir, d, 'media', 'clip.mp4'))
+      .find((f) => fs.existsSync(f) && fs.statSync(f).size === media.length);
     expect(stored, `imported ${result.packageVersionId}`).to.be.a('string');
     expect(fs.readFileSync(stored!).equals(media)).to.equal(true);
     // A stored entry whose sizes disagree (it claims more than it holds) is refused and leaves nothing behind.
-    await expectRefused(rawZip(tmp, [ok, { name: 'index.html', content: '<p>hi</p>' }, { name: 'media/lie.mp4', content: media.subarray(0, 1000), claimedSize: 5000 }]), /not the size the zip says/);
+    await expectRefused(
+      rawZip(tmp, [ok, { name: 'index.html', content: '<p>hi</p>' }, { name: 'media/lie.mp4', content: media.subarray(0, 1000), claimedSize: 5000 }]),
+      /not the size the zip says/,
+    );
   });
 
   it('refuses packages over the size or file-count limits (zip bombs)', async () => {
@@ -169,7 +191,9 @@ describe(`SCORM import (${TEST_DB})`, () => {
     } finally {
       console.log = log;
     }
-    expect(printed.join('\n')).to.match(/Imported "Golf Explained - Run-time Basic Calls" \(SCORM 1\.2, 1 SCO\) as version 2 of com\.scorm\.golfsamples\.runtime\.basicruntime\.12/);
+    expect(printed.join('\n')).to.match(
+      /Imported "Golf Explained - Run-time Basic Calls" \(SCORM 1\.2, 1 SCO\) as version 2 of com\.scorm\.golfsamples\.runtime\.basicruntime\.12/,
+    );
     const refused = await command.run(ctx, [path.join(FIXTURES, 'badscorm.zip')]).catch((err: Error) => err);
     expect(refused).to.be.instanceOf(Error);
     expect((refused as Error).name).to.equal('UsageError');

@@ -44,9 +44,12 @@ function refusedForYauzl(err: Error): PackageRefused {
   if (err instanceof PackageRefused) return err;
   const m = err.message;
   if (/invalid relative path|absolute path|invalid characters in fileName/i.test(m)) {
-    return new PackageRefused(`The package contains a file path that is absolute, climbs out of the package folder or uses backslashes (${m}). It was refused.`);
+    return new PackageRefused(
+      `The package contains a file path that is absolute, climbs out of the package folder or uses backslashes (${m}). It was refused.`,
+    );
   }
-  if (/too many bytes|too few bytes|too large|size mismatch/i.test(m)) return new PackageRefused(`A file in the package is not the size the zip says it is (${m}). It was refused.`);
+  if (/too many bytes|too few bytes|too large|size mismatch/i.test(m))
+    return new PackageRefused(`A file in the package is not the size the zip says it is (${m}). It was refused.`);
   return new PackageRefused('The zip file is damaged and could not be read. Export the SCORM package again and upload the new file.');
 }
 
@@ -69,7 +72,8 @@ async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits, manifestName =
       const reason = unsafePathReason(name);
       if (reason) return fail(new PackageRefused(`The package contains a file path that ${reason} ("${name}"). It was refused.`));
       const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
-      if (mode === 0o120000) return fail(new PackageRefused(`The package contains a link ("${name}"). Links are not allowed in e-learning packages, so it was refused.`));
+      if (mode === 0o120000)
+        return fail(new PackageRefused(`The package contains a link ("${name}"). Links are not allowed in e-learning packages, so it was refused.`));
       const isDirectory = name.endsWith('/');
       if (!isDirectory) {
         declared += entry.uncompressedSize;
@@ -77,7 +81,11 @@ async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits, manifestName =
           return fail(new PackageRefused(`The package has more than ${limits.maxFiles} files, the most this service accepts. It was refused.`));
         }
         if (declared > limits.maxBytes) {
-          return fail(new PackageRefused(`The package unpacks to more than ${Math.round(limits.maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`));
+          return fail(
+            new PackageRefused(
+              `The package unpacks to more than ${Math.round(limits.maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`,
+            ),
+          );
         }
       }
       if (name === manifestName) manifestEntry = entry;
@@ -92,7 +100,9 @@ async function listEntries(zip: yauzl.ZipFile, limits: ZipLimits, manifestName =
 }
 
 function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<NodeJS.ReadableStream> {
-  return new Promise((resolve, reject) => zip.openReadStream(entry, (err, stream) => (err || !stream ? reject(refusedForYauzl(err ?? new Error('no stream'))) : resolve(stream))));
+  return new Promise((resolve, reject) =>
+    zip.openReadStream(entry, (err, stream) => (err || !stream ? reject(refusedForYauzl(err ?? new Error('no stream'))) : resolve(stream))),
+  );
 }
 
 async function readManifest(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<string> {
@@ -106,7 +116,9 @@ async function readManifest(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<str
     if (size > MAX_MANIFEST_BYTES) throw new PackageRefused(tooLarge);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
 }
 
 /** Counts real bytes as they are written, so a zip that lies about its sizes is stopped. */
@@ -114,7 +126,8 @@ function byteLimiter(counter: { bytes: number }, maxBytes: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       counter.bytes += chunk.length;
-      if (counter.bytes > maxBytes) done(new PackageRefused(`The package unpacks to more than ${Math.round(maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`));
+      if (counter.bytes > maxBytes)
+        done(new PackageRefused(`The package unpacks to more than ${Math.round(maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`));
       else done(null, chunk);
     },
   });
@@ -122,7 +135,9 @@ function byteLimiter(counter: { bytes: number }, maxBytes: number): Transform {
 
 function dataStart(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<number> {
   return new Promise((resolve, reject) =>
-    zip.readLocalFileHeader(entry, { minimal: true }, (err: Error | null, header: { fileDataStart: number }) => (err ? reject(refusedForYauzl(err)) : resolve(header.fileDataStart))),
+    zip.readLocalFileHeader(entry, { minimal: true }, (err: Error | null, header: { fileDataStart: number }) =>
+      err ? reject(refusedForYauzl(err)) : resolve(header.fileDataStart),
+    ),
   );
 }
 
@@ -137,7 +152,15 @@ const COPY_BUFFER_BYTES = 1024 * 1024;
  * collector, and a 200 MB package would take the process well over 150 MB
  * before it ran.
  */
-async function copyStored(source: fs.promises.FileHandle, from: number, size: number, target: string, buffer: Buffer, counter: { bytes: number }, maxBytes: number): Promise<void> {
+async function copyStored(
+  source: fs.promises.FileHandle,
+  from: number,
+  size: number,
+  target: string,
+  buffer: Buffer,
+  counter: { bytes: number },
+  maxBytes: number,
+): Promise<void> {
   const out = await fs.promises.open(target, 'wx');
   try {
     let done = 0;
@@ -146,7 +169,8 @@ async function copyStored(source: fs.promises.FileHandle, from: number, size: nu
       const { bytesRead } = await source.read(buffer, 0, want, from + done);
       if (bytesRead <= 0) throw new PackageRefused('A file in the package is not the size the zip says it is (the zip ends early). It was refused.');
       counter.bytes += bytesRead;
-      if (counter.bytes > maxBytes) throw new PackageRefused(`The package unpacks to more than ${Math.round(maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`);
+      if (counter.bytes > maxBytes)
+        throw new PackageRefused(`The package unpacks to more than ${Math.round(maxBytes / 1024 / 1024)} MB, the most this service accepts. It was refused.`);
       let written = 0;
       while (written < bytesRead) written += (await out.write(buffer, written, bytesRead - written)).bytesWritten;
       done += bytesRead;
@@ -169,7 +193,14 @@ async function extractAll(zip: yauzl.ZipFile, file: string, into: string, maxByt
   return counter.bytes;
 }
 
-async function extractEntries(zip: yauzl.ZipFile, root: string, counter: { bytes: number }, maxBytes: number, source: fs.promises.FileHandle, buffer: Buffer): Promise<void> {
+async function extractEntries(
+  zip: yauzl.ZipFile,
+  root: string,
+  counter: { bytes: number },
+  maxBytes: number,
+  source: fs.promises.FileHandle,
+  buffer: Buffer,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     let failed = false;
     const fail = (err: Error) => {
@@ -186,13 +217,15 @@ async function extractEntries(zip: yauzl.ZipFile, root: string, counter: { bytes
       try {
         const target = path.resolve(root, entry.fileName);
         // Belt and braces: the name was checked already; the resolved path must still be inside.
-        if (target !== root && !target.startsWith(root + path.sep)) throw new PackageRefused(`The package contains a file path that climbs out of the package folder ("${entry.fileName}"). It was refused.`);
+        if (target !== root && !target.startsWith(root + path.sep))
+          throw new PackageRefused(`The package contains a file path that climbs out of the package folder ("${entry.fileName}"). It was refused.`);
         if (entry.fileName.endsWith('/')) {
           fs.mkdirSync(target, { recursive: true });
         } else {
           fs.mkdirSync(path.dirname(target), { recursive: true });
           if (entry.compressionMethod === 0 && !entry.isEncrypted()) {
-            if (entry.compressedSize !== entry.uncompressedSize) throw new PackageRefused(`A file in the package is not the size the zip says it is ("${entry.fileName}"). It was refused.`);
+            if (entry.compressedSize !== entry.uncompressedSize)
+              throw new PackageRefused(`A file in the package is not the size the zip says it is ("${entry.fileName}"). It was refused.`);
             await copyStored(source, await dataStart(zip, entry), entry.uncompressedSize, target, buffer, counter, maxBytes);
           } else {
             const stream = await openEntry(zip, entry);
@@ -261,7 +294,8 @@ export async function inspectPackage(file: string, limits: ZipLimits): Promise<C
   const manifest = parseManifest(manifestXml);
   for (const sco of manifest.scos) {
     const launch = normalise(sco.launchFile);
-    if (/^[a-z][a-z0-9+.-]*:/i.test(sco.launchFile)) throw new PackageRefused(`"${sco.title}" launches an outside address (${sco.launchFile}); only content inside the package can be played.`);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(sco.launchFile))
+      throw new PackageRefused(`"${sco.title}" launches an outside address (${sco.launchFile}); only content inside the package can be played.`);
     if (unsafePathReason(sco.launchFile) || !files.has(launch)) {
       throw new PackageRefused(`The launch file of "${sco.title}" (${sco.launchFile}) is not in the package.`);
     }

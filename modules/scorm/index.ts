@@ -110,16 +110,40 @@ async function answerCommit(
   const base = typeof b.base === 'number' && Number.isSafeInteger(b.base) && b.base >= 0 ? b.base : null;
   const final = typeof b.final === 'boolean' ? b.final : undefined;
   try {
-    const result = await commitAttempt(ctx, userId, attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final, terminated: b.terminated === true }, notFound);
+    const result = await commitAttempt(
+      ctx,
+      userId,
+      attemptId,
+      { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final, terminated: b.terminated === true },
+      notFound,
+    );
     countCommit(ctx, result.accepted ? 'stored' : result.reason === 'behind' ? 'behind' : 'stale');
     if (!result.accepted && result.reason === 'behind') {
       // Another page of this attempt stored progress this page has not seen: say so rather than overwrite it or drop this quietly.
-      const message = 'This course is open in another tab or window, which has saved progress this page has not seen. Reload this page to carry on from the latest progress.';
-      sendJson(res, 409, { result: 'false', errorCode: 101, stored: false, reason: 'behind', revision: result.revision, error: { status: 409, message }, ...renewal });
+      const message =
+        'This course is open in another tab or window, which has saved progress this page has not seen. Reload this page to carry on from the latest progress.';
+      sendJson(res, 409, {
+        result: 'false',
+        errorCode: 101,
+        stored: false,
+        reason: 'behind',
+        revision: result.revision,
+        error: { status: 409, message },
+        ...renewal,
+      });
     } else if (!result.accepted) sendJson(res, 200, { result: 'true', errorCode: 0, stored: false, reason: 'stale', revision: result.revision, ...renewal });
     else {
       const { outcome, revision, problems, items, locked } = result;
-      sendJson(res, 200, { result: 'true', errorCode: 0, stored: true, ...outcome, revision, ...(problems.length ? { problems } : {}), ...(items ? { items, locked } : {}), ...renewal });
+      sendJson(res, 200, {
+        result: 'true',
+        errorCode: 0,
+        stored: true,
+        ...outcome,
+        revision,
+        ...(problems.length ? { problems } : {}),
+        ...(items ? { items, locked } : {}),
+        ...renewal,
+      });
     }
     return true;
   } catch (err) {
@@ -198,7 +222,13 @@ export default defineModule({
       if (!owner) return 404;
       const sessionId = typeof b.sessionId === 'string' && /^[\w-]{1,64}$/.test(b.sessionId) ? b.sessionId : 'default';
       try {
-        const result = await commitAttempt(ctx, owner, cap.attemptId, { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final: true, terminated: b.terminated === true }, () => new NotFoundError('attempt'));
+        const result = await commitAttempt(
+          ctx,
+          owner,
+          cap.attemptId,
+          { sco: b.sco, sequence: b.sequence, sessionId, cmi: b.cmi, base, final: true, terminated: b.terminated === true },
+          () => new NotFoundError('attempt'),
+        );
         countCommit(ctx, result.accepted ? 'stored' : result.reason === 'behind' ? 'behind' : 'stale');
         return result.accepted ? 204 : 409;
       } catch (err) {
@@ -260,15 +290,20 @@ export default defineModule({
 
     /** Whether this person may take this course now; a reason page when not. */
     async function launchRefusal(c: Caller, course: Course): Promise<{ heading: string; message: string } | null> {
-      if (course.status !== 'published' && !may(c, can.manageCourses)) return { heading: 'This course is not available yet', message: 'It has not been published.' };
+      if (course.status !== 'published' && !may(c, can.manageCourses))
+        return { heading: 'This course is not available yet', message: 'It has not been published.' };
       if (course.audience !== 'public' && isPublicMember(c)) {
-        return { heading: 'This course is for professionals', message: 'It is open to staff of the partnership’s member organisations. Choose one of the courses open to the public instead.' };
+        return {
+          heading: 'This course is for professionals',
+          message: 'It is open to staff of the partnership’s member organisations. Choose one of the courses open to the public instead.',
+        };
       }
       const licence = await checkElearningLicence(pool, c.staffOrganisationIds);
       if (!licence.allowed) {
         return {
           heading: 'Your organisation’s e-learning licence has lapsed',
-          message: licence.reason ?? 'Your organisation’s licence to use this e-learning has ended. Ask your organisational lead to renew it with the partnership.',
+          message:
+            licence.reason ?? 'Your organisation’s licence to use this e-learning has ended. Ask your organisational lead to renew it with the partnership.',
         };
       }
       const unmet = await store.unmetPrerequisites(pool, course.id, c.userId);
@@ -317,7 +352,15 @@ export default defineModule({
           if (version.scormVersion === '1.2') Object.assign(cmi, { 'cmi.core.lesson_mode': 'review', 'cmi.core.credit': 'no-credit' });
           else Object.assign(cmi, { 'cmi.mode': 'review', 'cmi.credit': 'no-credit' });
         }
-        return { identifier: s.identifier, title: s.title, depth: s.depth, url: contentUrl(s.identifier, s.launch, `${course.title}: ${s.title}`), cmi, revision: state?.revision ?? 0, hidden: s.visible === false };
+        return {
+          identifier: s.identifier,
+          title: s.title,
+          depth: s.depth,
+          url: contentUrl(s.identifier, s.launch, `${course.title}: ${s.title}`),
+          cmi,
+          revision: state?.revision ?? 0,
+          hidden: s.visible === false,
+        };
       });
       const statusOf = (identifier: string): ItemStatus => {
         const sco = version.manifest.scos.find((s) => s.identifier === identifier);
@@ -390,7 +433,11 @@ export default defineModule({
     router.get('/courses/:slug/report', allow(can.viewCourseReports), async (req, res) => {
       const c = caller(req);
       const course = await loadCourse(String(req.params.slug));
-      const rows = (await store.courseReport(pool, course.id, trainingScope(c))).map((r) => ({ ...r, statusLabel: statusLabel(r.status), time: formatSeconds(r.timeSeconds) }));
+      const rows = (await store.courseReport(pool, course.id, trainingScope(c))).map((r) => ({
+        ...r,
+        statusLabel: statusLabel(r.status),
+        time: formatSeconds(r.timeSeconds),
+      }));
       res.render(ctx.view('report'), {
         title: `Report: ${course.title}`,
         course,
@@ -412,12 +459,22 @@ export default defineModule({
       delete req.session.scormPending;
     };
     const imported = async (req: Request, c: Caller, result: Awaited<ReturnType<typeof importPackage>>) => {
-      await audit(pool, { actorUserId: c.userId, action: 'scorm.imported', subjectType: 'scorm_package_version', subjectId: result.packageVersionId, detail: { identifier: result.manifest.identifier, version: result.version } }).catch(() => {});
+      await audit(pool, {
+        actorUserId: c.userId,
+        action: 'scorm.imported',
+        subjectType: 'scorm_package_version',
+        subjectId: result.packageVersionId,
+        detail: { identifier: result.manifest.identifier, version: result.version },
+      }).catch(() => {});
       req.session.flash = `Imported “${result.manifest.title}” (SCORM ${result.manifest.scormVersion}) as version ${result.version} of “${result.courseSlug}”.`;
     };
 
     router.get('/scorm/packages', allow(can.manageCourses), async (_req, res) => {
-      res.render(ctx.view('packages'), { title: 'E-learning packages', versions: await store.listVersions(pool), maxMb: Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024) });
+      res.render(ctx.view('packages'), {
+        title: 'E-learning packages',
+        versions: await store.listVersions(pool),
+        maxMb: Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024),
+      });
     });
 
     // Streamed upload: busboy writes the zip to a temporary file, never holding it in memory.
@@ -439,7 +496,8 @@ export default defineModule({
         const { fields, gotFile, tooLarge } = await receiveUpload(req, tempFile, ctx.config.scormMaxUploadBytes, 'Choose a SCORM zip file to upload.');
         checkUploadToken(req, fields);
         if (!gotFile || !fs.existsSync(tempFile) || fs.statSync(tempFile).size === 0) return await fail(400, 'Choose a SCORM zip file to upload.');
-        if (tooLarge) return await fail(413, `The file is larger than ${Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024)} MB, the most this service accepts.`);
+        if (tooLarge)
+          return await fail(413, `The file is larger than ${Math.round(ctx.config.scormMaxUploadBytes / 1024 / 1024)} MB, the most this service accepts.`);
         const courseSlug = fields.course?.trim() || undefined;
         const result = await importPackage(ctx, tempFile, { courseSlug, sharedIdentifier: 'ask', importedBy: c.userId });
         await imported(req, c, result);
@@ -453,7 +511,12 @@ export default defineModule({
           const token = randomBytes(16).toString('hex');
           fs.mkdirSync(pendingDir, { recursive: true });
           fs.copyFileSync(tempFile, path.join(pendingDir, `${token}.zip`));
-          req.session.scormPending = { token, identifier: err.identifier, title: err.title, courses: err.courses.map((k) => ({ slug: k.slug, title: k.title })) };
+          req.session.scormPending = {
+            token,
+            identifier: err.identifier,
+            title: err.title,
+            courses: err.courses.map((k) => ({ slug: k.slug, title: k.title })),
+          };
           const redirect = '/scorm/packages/confirm';
           if (asksForJson(req)) return res.json({ redirect });
           return res.redirect(redirect);
@@ -481,7 +544,12 @@ export default defineModule({
       const courseSlug = choice.startsWith('course:') ? choice.slice('course:'.length) : undefined;
       if (choice !== 'new' && !pending.courses.some((k) => k.slug === courseSlug)) {
         const choiceError = 'Select the course this package is for, or a new course';
-        return res.status(400).render(ctx.view('confirm-package'), { title: `Error: Which course is “${pending.title}” for?`, pending, choiceError, errors: [{ text: choiceError, href: '#choice' }] });
+        return res.status(400).render(ctx.view('confirm-package'), {
+          title: `Error: Which course is “${pending.title}” for?`,
+          pending,
+          choiceError,
+          errors: [{ text: choiceError, href: '#choice' }],
+        });
       }
       const file = path.join(pendingDir, `${pending.token}.zip`);
       try {
@@ -530,7 +598,8 @@ export default defineModule({
       const errors: { text: string; href: string }[] = [];
       if (!name) errors.push({ text: 'Enter your name', href: '#name' });
       else if (name.length > 200) errors.push({ text: 'Name must be 200 characters or fewer', href: '#name' });
-      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email) || email.length > 320) errors.push({ text: 'Enter an email address in the correct format, like name@example.com', href: '#email' });
+      if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email) || email.length > 320)
+        errors.push({ text: 'Enter an email address in the correct format, like name@example.com', href: '#email' });
       const problem = passwordProblem(password, email);
       if (problem) errors.push({ text: problem, href: '#password' });
       if (errors.length) return res.status(400).render(ctx.view('register'), { title: 'Register for public e-learning', errors, name, email });
@@ -599,4 +668,3 @@ export default defineModule({
 });
 
 export { formatSeconds, statusLabel };
-

@@ -1,5 +1,13 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { type ChildActivitySet, type Consideration, DEFAULT_SEQUENCING, type RollupAction, type RollupConditionName, type RollupRule, type Sequencing } from './rollup';
+import {
+  type ChildActivitySet,
+  type Consideration,
+  DEFAULT_SEQUENCING,
+  type RollupAction,
+  type RollupConditionName,
+  type RollupRule,
+  type Sequencing,
+} from './rollup';
 
 export type ScormVersion = '1.2' | '2004-2' | '2004-3' | '2004-4';
 
@@ -101,7 +109,9 @@ export function detectVersion(manifest: Node, rawXml: string): ScormVersion {
   if (/4th/i.test(schemaVersion)) return '2004-4';
   if (/adlcp_rootv1p2/i.test(rawXml)) return '1.2';
   if (/adlcp_v1p3/i.test(rawXml)) return /adlnav_v1p3/i.test(rawXml) && /sequencingCollection|adlseq:objectives/i.test(rawXml) ? '2004-4' : '2004-3';
-  throw new PackageRefused('The manifest does not say which SCORM version it is (no schemaversion and no SCORM namespace). Only SCORM 1.2 and SCORM 2004 packages can be imported.');
+  throw new PackageRefused(
+    'The manifest does not say which SCORM version it is (no schemaversion and no SCORM namespace). Only SCORM 1.2 and SCORM 2004 packages can be imported.',
+  );
 }
 
 /** Joins xml:base values and an href the way the content packaging spec does. */
@@ -236,13 +246,17 @@ export function launchFileOf(launch: string, title: string): string {
   try {
     return decodeURIComponent(launch.split(/[?#]/)[0]);
   } catch {
-    throw new PackageRefused(`The launch address of "${title}" (${launch.slice(0, 200)}) has a "%" that is not followed by two hexadecimal digits, so the file it names cannot be found.`);
+    throw new PackageRefused(
+      `The launch address of "${title}" (${launch.slice(0, 200)}) has a "%" that is not followed by two hexadecimal digits, so the file it names cannot be found.`,
+    );
   }
 }
 
 export function parseManifest(xml: string): ParsedManifest {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
-    throw new PackageRefused('The manifest contains a DOCTYPE or ENTITY declaration. SCORM manifests do not need these and they can be used to attack the server, so the package was refused.');
+    throw new PackageRefused(
+      'The manifest contains a DOCTYPE or ENTITY declaration. SCORM manifests do not need these and they can be used to attack the server, so the package was refused.',
+    );
   }
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
@@ -284,7 +298,8 @@ export function parseManifest(xml: string): ParsedManifest {
 
   const scos: ManifestSco[] = [];
   const collection = new Map<string, Node>();
-  for (const c of list(child(manifest, 'sequencingCollection'))) for (const seq of list(child(c, 'sequencing'))) if (attr(seq, 'ID')) collection.set(attr(seq, 'ID') as string, seq);
+  for (const c of list(child(manifest, 'sequencingCollection')))
+    for (const seq of list(child(c, 'sequencing'))) if (attr(seq, 'ID')) collection.set(attr(seq, 'ID') as string, seq);
   const sequencingOf = (node: Node) => (scormVersion === '1.2' ? undefined : readSequencing(node, collection));
   const walk = (items: Node[], depth: number): ManifestItem[] =>
     items.map((item) => {
@@ -335,12 +350,26 @@ export function parseManifest(xml: string): ParsedManifest {
   orgNodes.sort((a, b) => Number(attr(b, 'identifier') === defaultOrg) - Number(attr(a, 'identifier') === defaultOrg));
   const organisations = orgNodes.slice(0, 1).map((o) => {
     const sequencing = sequencingOf(o);
-    return { identifier: attr(o, 'identifier') ?? '', title: text(child(o, 'title')), items: walk(list(child(o, 'item')), 0), ...(sequencing ? { sequencing } : {}) };
+    return {
+      identifier: attr(o, 'identifier') ?? '',
+      title: text(child(o, 'title')),
+      items: walk(list(child(o, 'item')), 0),
+      ...(sequencing ? { sequencing } : {}),
+    };
   });
   if (scos.length === 0) {
     // A package without organisations may still launch its first SCO resource.
     const first = resources.find((r) => r.kind === 'sco' && r.href);
-    if (first?.href) scos.push({ identifier: first.identifier, title: first.identifier, launch: first.href, launchFile: launchFileOf(first.href, first.identifier), kind: 'sco', masteryScore: null, depth: 0 });
+    if (first?.href)
+      scos.push({
+        identifier: first.identifier,
+        title: first.identifier,
+        launch: first.href,
+        launchFile: launchFileOf(first.href, first.identifier),
+        kind: 'sco',
+        masteryScore: null,
+        depth: 0,
+      });
   }
   if (scos.length === 0) throw new PackageRefused('The manifest names nothing to launch: no item points to a resource with an href.');
   const title = organisations[0]?.title || scos[0].title;

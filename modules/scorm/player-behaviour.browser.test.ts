@@ -18,7 +18,13 @@ const LEARNER = 'learner@valecounty.example';
 const ADMIN = 'admin@vale-partnership.example';
 const PASSWORD = 'demo-learning-2026';
 
-type Api12 = { LMSSetValue(k: string, v: string): string; LMSGetValue(k: string): string; LMSCommit(s: string): string; LMSFinish(s: string): string; LMSGetLastError(): string };
+type Api12 = {
+  LMSSetValue(k: string, v: string): string;
+  LMSGetValue(k: string): string;
+  LMSCommit(s: string): string;
+  LMSFinish(s: string): string;
+  LMSGetLastError(): string;
+};
 type Api2004 = { SetValue(k: string, v: string): string; Terminate(s: string): string };
 
 /**
@@ -55,7 +61,8 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await importPackage({ config: server.product.config, database: server.product.database }, zip, { courseSlug: slug });
   }
 
-  const build = (identifier: string, version: '1.2' | '2004', items: (TestSco | TestSection)[], title = identifier) => buildScormPackage(dir, { identifier, title, version, items });
+  const build = (identifier: string, version: '1.2' | '2004', items: (TestSco | TestSection)[], title = identifier) =>
+    buildScormPackage(dir, { identifier, title, version, items });
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scorm-built-'));
@@ -63,7 +70,13 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await addCourse(
       'mini-12',
       build('mini-12', '1.2', [
-        { heading: 'Part one', children: [{ id: 'intro', title: 'Introduction' }, { id: 'notes', title: 'Speaker notes', hidden: true }] },
+        {
+          heading: 'Part one',
+          children: [
+            { id: 'intro', title: 'Introduction' },
+            { id: 'notes', title: 'Speaker notes', hidden: true },
+          ],
+        },
         { id: 'practice', title: 'Practice' },
         { id: 'summary', title: 'Summary', prerequisites: 'intro & practice' },
       ]),
@@ -172,7 +185,10 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     }, 'the attempt to finish once every SCO is done');
     expect(attempt.status).to.equal('completed');
     expect(attempt.time_seconds, 'time measured by the player').to.be.greaterThan(0);
-    const lessonStatus = await sql<{ s: string }>("select cmi->>'cmi.core.lesson_status' as s from scorm_sco_states where attempt_id = $1 and sco_identifier = 'intro'", [attempt.id]);
+    const lessonStatus = await sql<{ s: string }>(
+      "select cmi->>'cmi.core.lesson_status' as s from scorm_sco_states where attempt_id = $1 and sco_identifier = 'intro'",
+      [attempt.id],
+    );
     expect(lessonStatus[0].s, 'LMSFinish on "not attempted" records "completed"').to.equal('completed');
     const evidence = await sql<{ n: number }>('select count(*)::int as n from evidence where source_ref = $1', [attempt.id]);
     expect(evidence[0].n).to.be.greaterThan(0);
@@ -200,7 +216,9 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await page.waitForFunction(() => document.getElementById('scorm-status')?.textContent === 'Not passed');
     expect(await page.getAttribute('#scorm-status', 'class')).to.contain('govuk-tag--orange');
     expect(await page.isVisible('#scorm-result-failed'), 'the result and a retake are shown above the content').to.equal(true);
-    expect(await page.textContent('#scorm-result-failed')).to.contain('You have not passed').and.contain('Start a new attempt');
+    expect(await page.textContent('#scorm-result-failed'))
+      .to.contain('You have not passed')
+      .and.contain('Start a new attempt');
     const attempt = await waitFor(async () => {
       const a = await latestAttempt('quiz-12');
       return a?.status === 'failed' ? a : undefined;
@@ -215,7 +233,9 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await page.goto(`${server.url}/my-learning`);
     const tag = page.locator('tr', { hasText: 'Built (quiz-12)' }).locator('.govuk-tag');
     expect(await tag.textContent()).to.equal('Not passed');
-    expect(await tag.getAttribute('class')).to.contain('govuk-tag--orange').and.not.contain('green');
+    expect(await tag.getAttribute('class'))
+      .to.contain('govuk-tag--orange')
+      .and.not.contain('green');
 
     await page.goto(`${server.url}/courses/quiz-12/play`);
     await Promise.all([page.waitForURL(`${server.url}/courses/quiz-12/play`), page.click('button:has-text("Start a new attempt")')]);
@@ -287,7 +307,8 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     expect(await set(secondFrame, 'second tab')).to.equal('true');
     await second.close({ runBeforeUnload: true });
     const attempt = await latestAttempt('tabs-12');
-    const location = async () => (await sql<{ loc: string }>("select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1", [attempt.id]))[0]?.loc;
+    const location = async () =>
+      (await sql<{ loc: string }>("select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1", [attempt.id]))[0]?.loc;
     await waitFor(async () => (await location()) === 'second tab', 'the second tab to be stored');
 
     // The first tab loaded before the second tab's progress: its commit would overwrite it.
@@ -315,10 +336,14 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     // The player page has gone by the time the SCO finishes: only the content frame's beacon can say so.
     await page.close({ runBeforeUnload: true });
     // The beacon leaves after the page has gone; on a loaded machine it can take a while to arrive.
-    const attempt = await waitFor(async () => {
-      const a = await latestAttempt('unload-12');
-      return a?.completed_at ? a : undefined;
-    }, 'the SCO to be settled by its last words', 45_000);
+    const attempt = await waitFor(
+      async () => {
+        const a = await latestAttempt('unload-12');
+        return a?.completed_at ? a : undefined;
+      },
+      'the SCO to be settled by its last words',
+      45_000,
+    );
     expect(attempt.status).to.equal('completed');
     const lessonStatus = await sql<{ s: string }>("select cmi->>'cmi.core.lesson_status' as s from scorm_sco_states where attempt_id = $1", [attempt.id]);
     expect(lessonStatus[0].s, 'LMSFinish on "not attempted" records "completed"').to.equal('completed');
@@ -356,7 +381,12 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     const context = await signedIn(ADMIN);
     const page = await context.newPage();
     const versionsOf = async (slug: string) =>
-      (await sql<{ n: number }>('select count(*)::int as n from scorm_package_versions v join scorm_packages p on p.id = v.package_id join courses c on c.id = p.course_id where c.slug = $1', [slug]))[0].n;
+      (
+        await sql<{ n: number }>(
+          'select count(*)::int as n from scorm_package_versions v join scorm_packages p on p.id = v.package_id join courses c on c.id = p.course_id where c.slug = $1',
+          [slug],
+        )
+      )[0].n;
     const other = build('shared-id', '1.2', [{ id: 'b', title: 'B' }], 'Another supplier');
     const upload = async () => {
       await page.goto(`${server.url}/scorm/packages`);
@@ -372,9 +402,14 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     expect(await page.textContent('.govuk-error-summary')).to.contain('Select the course this package is for');
 
     await page.check('#choice-new');
-    await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/courses/') && !u.pathname.endsWith('/shared-a')), page.click('button:has-text("Import package")')]);
+    await Promise.all([
+      page.waitForURL((u) => u.pathname.startsWith('/courses/') && !u.pathname.endsWith('/shared-a')),
+      page.click('button:has-text("Import package")'),
+    ]);
     expect(await versionsOf('shared-a')).to.equal(1);
-    const created = await sql<{ slug: string }>("select c.slug from courses c join scorm_packages p on p.course_id = c.id where p.identifier = 'shared-id' and c.slug <> 'shared-a'");
+    const created = await sql<{ slug: string }>(
+      "select c.slug from courses c join scorm_packages p on p.course_id = c.id where p.identifier = 'shared-id' and c.slug <> 'shared-a'",
+    );
     expect(created).to.have.length(1);
     expect(await versionsOf(created[0].slug)).to.equal(1);
 
@@ -386,7 +421,7 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await context.close();
   });
 
-  it('completes and passes a multi-SCO 2004 course as its manifest\'s rollup says: two of three SCOs, and a weighted score', async function () {
+  it("completes and passes a multi-SCO 2004 course as its manifest's rollup says: two of three SCOs, and a weighted score", async function () {
     // The rollup is pure and its commits are covered on both databases in scorm.test.ts: once is enough here.
     if (!runsOnThisPass('postgres')) this.skip();
     const completedRule = (set: string) =>
@@ -399,7 +434,11 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
         version: '2004',
         items: [
           { id: 'a', title: 'Part a' },
-          { id: 'b', title: 'Part b', sequencing: '<imsss:sequencing><imsss:deliveryControls completionSetByContent="true" objectiveSetByContent="true"/></imsss:sequencing>' },
+          {
+            id: 'b',
+            title: 'Part b',
+            sequencing: '<imsss:sequencing><imsss:deliveryControls completionSetByContent="true" objectiveSetByContent="true"/></imsss:sequencing>',
+          },
           { id: 'c', title: 'Part c' },
         ],
         sequencing: `<imsss:sequencing><imsss:rollupRules>${completedRule('atLeastCount')}</imsss:rollupRules></imsss:sequencing>`,
@@ -488,7 +527,9 @@ describe(`SCORM player with packages built for the purpose (${TEST_DB})`, functi
     await frame.click('#butNext');
     const attempt = await latestAttempt('golf-fixture');
     await waitFor(async () => {
-      const rows = await sql<{ loc: string | null }>("select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1", [attempt.id]);
+      const rows = await sql<{ loc: string | null }>("select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1", [
+        attempt.id,
+      ]);
       return rows[0]?.loc ? rows[0] : undefined;
     }, 'the golf example to commit its place');
     await context.close();

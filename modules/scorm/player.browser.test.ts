@@ -102,13 +102,18 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     const last = await frame.evaluate(() => (window as unknown as { pageArray: string[] }).pageArray.length - 1);
     while ((await currentPageIndex(frame)) < last) await frame.click('#butNext');
     const quiz = frame.childFrames()[0];
-    await quiz.waitForFunction(() => typeof (window as unknown as { SubmitAnswers?: unknown }).SubmitAnswers === 'function' && (window as unknown as { test: { Questions: unknown[] } }).test.Questions.length > 0);
+    await quiz.waitForFunction(
+      () =>
+        typeof (window as unknown as { SubmitAnswers?: unknown }).SubmitAnswers === 'function' &&
+        (window as unknown as { test: { Questions: unknown[] } }).test.Questions.length > 0,
+    );
     await quiz.evaluate(() => {
       type Q = { Id: string; Type: string; Answers: string[]; CorrectAnswer: unknown };
       const w = window as unknown as { test: { Questions: Q[] }; SubmitAnswers(): void };
       for (const q of w.test.Questions) {
         if (q.Type === 'choice') (document.getElementById(`question_${q.Id}_${q.Answers.indexOf(String(q.CorrectAnswer))}`) as HTMLInputElement).checked = true;
-        else if (q.Type === 'true-false') (document.getElementById(`question_${q.Id}_${q.CorrectAnswer ? 'True' : 'False'}`) as HTMLInputElement).checked = true;
+        else if (q.Type === 'true-false')
+          (document.getElementById(`question_${q.Id}_${q.CorrectAnswer ? 'True' : 'False'}`) as HTMLInputElement).checked = true;
         else (document.getElementById(`question_${q.Id}_Text`) as HTMLInputElement).value = String(q.CorrectAnswer);
       }
       w.SubmitAnswers();
@@ -143,7 +148,9 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     // The result and the next step are on screen, above the content frame, without scrolling down to them.
     const result = page.locator('#scorm-result-finished');
     await result.waitFor({ state: 'visible' });
-    expect(await result.textContent()).to.contain('You have passed Golf (golf-12)').and.contain('Your certificate is ready');
+    expect(await result.textContent())
+      .to.contain('You have passed Golf (golf-12)')
+      .and.contain('Your certificate is ready');
     expect(await result.locator('a[href="/my-certificates"]').count()).to.equal(1);
     expect(await result.locator('a[href="/my-training"]').count()).to.equal(1);
     const box = (await result.boundingBox())!;
@@ -174,7 +181,9 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     await page.goto(`${server.url}/courses/golf-2004/play`);
     frame = await launchFrame(page);
     expect(await currentPageIndex(frame)).to.equal(4);
-    expect(await frame.evaluate(() => (window.parent as unknown as { API_1484_11: { GetValue(n: string): string } }).API_1484_11.GetValue('cmi.entry'))).to.equal('resume');
+    expect(
+      await frame.evaluate(() => (window.parent as unknown as { API_1484_11: { GetValue(n: string): string } }).API_1484_11.GetValue('cmi.entry')),
+    ).to.equal('resume');
     await finishGolf(frame);
     // Its Exit button sends adl.nav.request exitAll: the player returns to the course page.
     await page.waitForURL(`${server.url}/courses/golf-2004`);
@@ -253,7 +262,9 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     await page.waitForFunction(() => (window as unknown as { API?: { isInitialized(): boolean } }).API?.isInitialized());
     const attemptId = await page.evaluate(() => JSON.parse(document.getElementById('scorm-player')!.getAttribute('data-player')!).attemptId as string);
     const cookie = (await context.cookies()).find((c) => c.name === 'dal.sid')!;
-    const sid = decodeURIComponent(cookie.value).replace(/^s:/, '').replace(/\.[^.]*$/, '');
+    const sid = decodeURIComponent(cookie.value)
+      .replace(/^s:/, '')
+      .replace(/\.[^.]*$/, '');
     expect((await sql('delete from sessions where sid = $1 returning sid', [sid])).length, 'the session ended').to.equal(1);
 
     // Data the demo module resumes from: it rewrites its own suspend data as it starts again.
@@ -268,7 +279,9 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     await signIn();
     await page.goto(`${server.url}/courses/domestic-abuse-awareness/play`);
     const stored = await waitFor(async () => {
-      const rows = await sql<{ location: string | null }>("select cmi->>'cmi.core.lesson_location' as location from scorm_sco_states where attempt_id = $1", [attemptId]);
+      const rows = await sql<{ location: string | null }>("select cmi->>'cmi.core.lesson_location' as location from scorm_sco_states where attempt_id = $1", [
+        attemptId,
+      ]);
       return rows[0]?.location === '3' ? rows[0].location : undefined;
     }, 'the kept data to reach the server');
     expect(stored).to.equal('3');
@@ -276,7 +289,9 @@ describe(`SCORM player in Chromium (${TEST_DB})`, function () {
     await page.waitForFunction(() => Object.keys(localStorage).filter((k) => k.startsWith('scorm-unsent:')).length === 0);
     // The module starts again where the kept data left it.
     await page.waitForFunction(() => (window as unknown as { API?: { isInitialized(): boolean } }).API?.isInitialized());
-    expect(await page.evaluate(() => (window as unknown as { API: { LMSGetValue(k: string): string } }).API.LMSGetValue('cmi.core.lesson_location'))).to.equal('3');
+    expect(await page.evaluate(() => (window as unknown as { API: { LMSGetValue(k: string): string } }).API.LMSGetValue('cmi.core.lesson_location'))).to.equal(
+      '3',
+    );
     await context.close();
   });
 

@@ -103,12 +103,14 @@ describe(`public self-registration proves the address first (${TEST_DB})`, funct
   it('sends at most a few emails to one address, and stops one network address after many registrations', async () => {
     received.length = 0;
     const agent = new TestAgent(server.url);
-    for (let i = 0; i < 5; i++) expect((await register(agent, { name: 'Flood', email: 'lead@valecounty.example', password: 'flooding the inbox 2026' })).status).to.equal(200);
+    for (let i = 0; i < 5; i++)
+      expect((await register(agent, { name: 'Flood', email: 'lead@valecounty.example', password: 'flooding the inbox 2026' })).status).to.equal(200);
     expect((await mailTo('lead@valecounty.example')).length).to.equal(3);
 
     let status = 0;
     let text = '';
-    for (let i = 0; i <= REGISTRATIONS_PER_IP_PER_HOUR && status !== 429; i++) ({ status, text } = await register(agent, { name: '', email: 'x', password: '' }));
+    for (let i = 0; i <= REGISTRATIONS_PER_IP_PER_HOUR && status !== 429; i++)
+      ({ status, text } = await register(agent, { name: '', email: 'x', password: '' }));
     expect(status).to.equal(429);
     expect(text).to.contain('govuk-error-summary').and.to.contain('Too many registrations');
   });

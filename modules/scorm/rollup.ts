@@ -269,12 +269,20 @@ function weightedMean(children: Child[], value: (state: TrackingState) => number
 
 /** Measure Rollup Process (RB.1.1a): the children's measures weighted by objectiveMeasureWeight. */
 export function measureRollup(children: Child[]): number | undefined {
-  return weightedMean(children, (s) => s.measure, (q) => q.objectiveMeasureWeight);
+  return weightedMean(
+    children,
+    (s) => s.measure,
+    (q) => q.objectiveMeasureWeight,
+  );
 }
 
 /** Completion Measure Rollup (4th edition, RB.1.1b): the children's progress measures weighted by progressWeight. */
 export function progressRollup(children: Child[]): number | undefined {
-  return weightedMean(children, (s) => s.progress, (q) => q.progressWeight);
+  return weightedMean(
+    children,
+    (s) => s.progress,
+    (q) => q.progressWeight,
+  );
 }
 
 /**

@@ -12,8 +12,17 @@ const leaf = (id: string, cmi: Cmi, sequencing: Partial<Sequencing> = {}): Activ
   const seq = { ...DEFAULT_SEQUENCING, ...sequencing };
   return { id, sequencing: seq, children: [], state: leafState(cmi, seq) };
 };
-const cluster = (children: Activity[], sequencing: Partial<Sequencing> = {}): Activity => ({ id: 'root', sequencing: { ...DEFAULT_SEQUENCING, ...sequencing }, children });
-const rule = (action: RollupRule['action'], set: RollupRule['childActivitySet'], conditions: [RollupRule['conditions'][number]['condition'], boolean?][], extra: Partial<RollupRule> = {}): RollupRule => ({
+const cluster = (children: Activity[], sequencing: Partial<Sequencing> = {}): Activity => ({
+  id: 'root',
+  sequencing: { ...DEFAULT_SEQUENCING, ...sequencing },
+  children,
+});
+const rule = (
+  action: RollupRule['action'],
+  set: RollupRule['childActivitySet'],
+  conditions: [RollupRule['conditions'][number]['condition'], boolean?][],
+  extra: Partial<RollupRule> = {},
+): RollupRule => ({
   action,
   childActivitySet: set,
   minimumCount: 0,
@@ -81,11 +90,16 @@ describe('SCORM 2004 rollup', () => {
     expect(rollup(cluster([leaf('a', passed), leaf('b', failed, { rollupObjectiveSatisfied: false })]))).to.include({ satisfied: true });
     expect(rollup(cluster([leaf('a', passed), leaf('b', started, { rollupProgressCompletion: false })]))).to.include({ completed: true });
     // ifAttempted: a child never opened does not hold completion back.
-    expect(rollup(cluster([leaf('a', done), leaf('b', {}, { requiredForCompleted: 'ifAttempted', requiredForIncomplete: 'ifAttempted' })])).completed).to.equal(true);
+    expect(rollup(cluster([leaf('a', done), leaf('b', {}, { requiredForCompleted: 'ifAttempted', requiredForIncomplete: 'ifAttempted' })])).completed).to.equal(
+      true,
+    );
     expect(rollup(cluster([leaf('a', done), leaf('b', started, { requiredForCompleted: 'ifAttempted' })])).completed).to.equal(false);
     // ifNotSuspended: a suspended child does not count towards "not satisfied".
     const suspended = { ...failed, 'cmi.exit': 'suspend' };
-    expect(rollup(cluster([leaf('a', passed), leaf('b', suspended, { requiredForNotSatisfied: 'ifNotSuspended', requiredForSatisfied: 'ifNotSuspended' })])).satisfied).to.equal(true);
+    expect(
+      rollup(cluster([leaf('a', passed), leaf('b', suspended, { requiredForNotSatisfied: 'ifNotSuspended', requiredForSatisfied: 'ifNotSuspended' })]))
+        .satisfied,
+    ).to.equal(true);
     expect(rollup(cluster([leaf('a', passed), leaf('b', failed, { requiredForNotSatisfied: 'ifNotSuspended' })])).satisfied).to.equal(false);
     // ifNotSkipped: nothing is skipped here, so the child counts.
     expect(rollup(cluster([leaf('a', done), leaf('b', started, { requiredForCompleted: 'ifNotSkipped' })])).completed).to.equal(false);
@@ -118,8 +132,7 @@ describe('SCORM 2004 rollup', () => {
     const moduleItem = manifest.organisations[0].items[0];
     expect(moduleItem.sequencing).to.include({ completedByMeasure: true, minProgressMeasure: 0.6 });
     expect(moduleItem.children[1].sequencing).to.include({ completedByMeasure: false, progressWeight: 0.5 });
-    const completion = (a: string, b: string) =>
-      courseResult(activityTree(manifest, (id) => progress(id === 'a' ? a : b))).cmi['cmi.completion_status'];
+    const completion = (a: string, b: string) => courseResult(activityTree(manifest, (id) => progress(id === 'a' ? a : b))).cmi['cmi.completion_status'];
     // (0.5 × 1 + 1 × 0.5) / 1.5 ≈ 0.67 ≥ 0.6; (0.2 + 0.5) / 1.5 ≈ 0.47 < 0.6
     expect(completion('0.5', '1')).to.equal('completed');
     expect(completion('0.2', '1')).to.not.equal('completed');
@@ -150,7 +163,9 @@ describe('SCORM 2004 rollup', () => {
   <imsss:sequencingCollection><imsss:sequencing ID="weighted"><imsss:rollupRules objectiveMeasureWeight="0.25"/></imsss:sequencing></imsss:sequencingCollection>
 </manifest>`);
     const moduleItem = manifest.organisations[0].items[0];
-    expect(moduleItem.sequencing?.rules).to.deep.equal([rule('notSatisfied', 'atLeastCount', [['satisfied', true]], { minimumCount: 1, conditionCombination: 'all' })]);
+    expect(moduleItem.sequencing?.rules).to.deep.equal([
+      rule('notSatisfied', 'atLeastCount', [['satisfied', true]], { minimumCount: 1, conditionCombination: 'all' }),
+    ]);
     expect(moduleItem.children.map((c) => c.sequencing?.objectiveMeasureWeight)).to.deep.equal([0.25, 0.75]);
     expect(moduleItem.children[1].sequencing?.requiredForCompleted).to.equal('ifAttempted');
     expect(manifest.organisations[0].sequencing).to.include({ satisfiedByMeasure: true, minNormalizedMeasure: 0.6 });
@@ -173,7 +188,13 @@ describe('SCORM 2004 rollup', () => {
   </organization></organizations>
   <resources><resource identifier="r" type="webcontent" adlcp:scormType="sco" href="a.html"><file href="a.html"/></resource></resources>
 </manifest>`);
-    expect(courseResult(activityTree(plain, (id) => (id === 'intro' ? done : failed))).cmi).to.deep.equal({ 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' });
-    expect(courseResult(activityTree(plain, (id) => (id === 'intro' ? done : passed))).cmi).to.deep.equal({ 'cmi.completion_status': 'completed', 'cmi.success_status': 'unknown' });
+    expect(courseResult(activityTree(plain, (id) => (id === 'intro' ? done : failed))).cmi).to.deep.equal({
+      'cmi.completion_status': 'completed',
+      'cmi.success_status': 'failed',
+    });
+    expect(courseResult(activityTree(plain, (id) => (id === 'intro' ? done : passed))).cmi).to.deep.equal({
+      'cmi.completion_status': 'completed',
+      'cmi.success_status': 'unknown',
+    });
   });
 });

@@ -15,10 +15,22 @@ const FIXTURES = path.resolve(__dirname, '../../../shared/scorm-fixtures');
 const DEMO_PASSWORD = 'demo-learning-2026';
 const SCO = 'awareness_sco';
 
-function playerData(html: string): { attemptId: string; commitUrl: string; commitToken?: string; scos: { identifier: string; url: string; cmi: Record<string, string> }[] } {
+function playerData(html: string): {
+  attemptId: string;
+  commitUrl: string;
+  commitToken?: string;
+  scos: { identifier: string; url: string; cmi: Record<string, string> }[];
+} {
   const m = html.match(/data-player="([^"]+)"/);
   if (!m) throw new Error('no player on the page');
-  const json = m[1].replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const json = m[1]
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&#x3D;/g, '=')
+    .replace(/&#x60;/g, '`')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   return JSON.parse(json);
 }
 
@@ -101,7 +113,10 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       expect(content.headers['content-type']).to.match(/^text\/html/);
       expect(content.headers['set-cookie']).to.equal(undefined);
       const policy = String(content.headers['content-security-policy']);
-      expect(policy).to.contain("'unsafe-inline'").and.contain("connect-src 'self'").and.contain('sandbox allow-scripts allow-same-origin allow-forms allow-modals');
+      expect(policy)
+        .to.contain("'unsafe-inline'")
+        .and.contain("connect-src 'self'")
+        .and.contain('sandbox allow-scripts allow-same-origin allow-forms allow-modals');
       expect(policy).to.not.contain('allow-top-navigation').and.not.contain('allow-popups');
     }
     const base = file.replace(/index\.html$/, '');
@@ -112,14 +127,28 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     // A forged capability, and another version's files under this one's signature, are not found.
     const [versionId, attempt, origin, expires, mac] = run.pathname.split('/')[3].split('.');
     expect((await contentRequest(server, file.replace(mac, `${mac.slice(0, -2)}AA`))).status).to.equal(404);
-    expect((await contentRequest(server, file.replace(`${versionId}.${attempt}.${origin}.${expires}`, `${versionId}.${attempt}.${origin}.${Number(expires) + 86_400}`))).status).to.equal(404);
+    expect(
+      (
+        await contentRequest(
+          server,
+          file.replace(`${versionId}.${attempt}.${origin}.${expires}`, `${versionId}.${attempt}.${origin}.${Number(expires) + 86_400}`),
+        )
+      ).status,
+    ).to.equal(404);
     // The product's pages are not served on the content origin, and package files not on the product's.
-    expect((await contentRequest(server, `http://content.localhost:${port}/my-learning`, { headers: { cookie: `dal.sid=${'x'.repeat(20)}` } })).status).to.equal(404);
+    expect(
+      (await contentRequest(server, `http://content.localhost:${port}/my-learning`, { headers: { cookie: `dal.sid=${'x'.repeat(20)}` } })).status,
+    ).to.equal(404);
     expect((await learner.request('GET', new URL(file).pathname)).status).to.equal(404);
   });
 
   it('stores commits, ignores a stale one that arrives late, and resumes from the stored data', async () => {
-    let res = await commit(learner, 10, { 'cmi.core.lesson_location': '3', 'cmi.core.lesson_status': 'incomplete', 'cmi.suspend_data': '{"page":3}', 'cmi.core.exit': 'suspend' });
+    let res = await commit(learner, 10, {
+      'cmi.core.lesson_location': '3',
+      'cmi.core.lesson_status': 'incomplete',
+      'cmi.suspend_data': '{"page":3}',
+      'cmi.core.exit': 'suspend',
+    });
     expect(res.status).to.equal(200);
     expect(await res.json()).to.include({ stored: true, status: 'incomplete' });
     res = await commit(learner, 5, { 'cmi.core.lesson_location': '1' });
@@ -130,7 +159,12 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
   });
 
   it('leaves out values of the wrong type or size for SCORM 1.2 and unknown elements, naming them, and stores every other value', async () => {
-    const bad: Record<string, string>[] = [{ 'cmi.suspend_data': 'x'.repeat(4097) }, { 'cmi.core.lesson_status': 'done' }, { 'cmi.core.score.raw': 'ninety' }, { 'cmi.core.not_an_element': '1' }];
+    const bad: Record<string, string>[] = [
+      { 'cmi.suspend_data': 'x'.repeat(4097) },
+      { 'cmi.core.lesson_status': 'done' },
+      { 'cmi.core.score.raw': 'ninety' },
+      { 'cmi.core.not_an_element': '1' },
+    ];
     let sequence = 11;
     for (const cmi of bad) {
       sequence += 1;
@@ -156,14 +190,21 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     await agent.get('/courses');
     const res = await commit(agent, 999_999, { 'cmi.core.lesson_location': '4' });
     expect(res.status).to.equal(404);
-    const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1`, [attemptId]);
+    const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1`, [
+      attemptId,
+    ]);
     expect(rows[0].loc).to.equal('3');
   });
 
   it('accepts the page-close beacon (form body with _csrf) and records evidence once the module is passed', async () => {
     await learner.get('/my-learning');
     const res = await learner.postForm(commitUrl, {
-      payload: JSON.stringify({ sco: SCO, sequence: 20, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100', 'cmi.core.score.max': '100', 'cmi.core.session_time': '0000:05:00' } }),
+      payload: JSON.stringify({
+        sco: SCO,
+        sequence: 20,
+        sessionId: 's1',
+        cmi: { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '100', 'cmi.core.score.max': '100', 'cmi.core.session_time': '0000:05:00' },
+      }),
     });
     expect(res.status).to.equal(200);
     expect(await res.json()).to.include({ stored: true, status: 'passed', finished: true });
@@ -178,7 +219,12 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
 
   it('refuses every commit to the finished attempt: the commit token it had, and the session while reviewing', async () => {
     const stored = async () =>
-      (await server.product.database.pool.query(`select a.status, a.score, s.cmi->>'cmi.core.lesson_status' as lesson from scorm_attempts a join scorm_sco_states s on s.attempt_id = a.id where a.id = $1`, [attemptId])).rows[0];
+      (
+        await server.product.database.pool.query(
+          `select a.status, a.score, s.cmi->>'cmi.core.lesson_status' as lesson from scorm_attempts a join scorm_sco_states s on s.attempt_id = a.id where a.id = $1`,
+          [attemptId],
+        )
+      ).rows[0];
     const before = await stored();
     expect(before).to.include({ status: 'passed', lesson: 'passed' });
     // The same token after passing: passed → failed, score 3.
@@ -188,16 +234,22 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       body: JSON.stringify({ sco: SCO, sequence: 30, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'failed', 'cmi.core.score.raw': '3' } }),
     });
     expect(byToken.status).to.equal(409);
-    expect(await byToken.json()).to.include({ result: 'false', stored: false, reason: 'finished' }).and.not.have.property('commitToken');
+    expect(await byToken.json())
+      .to.include({ result: 'false', stored: false, reason: 'finished' })
+      .and.not.have.property('commitToken');
     // Reviewing: the session-signed commit the review page could send, → passed 77, gets no fresh token.
     const review = await learner.get('/courses/domestic-abuse-awareness/play');
     expect(review.text).to.contain('Reviewing your finished attempt');
     expect(playerData(review.text).commitToken, 'a review is given no commit token').to.equal(undefined);
     const bySession = await commit(learner, 31, { 'cmi.core.lesson_status': 'passed', 'cmi.core.score.raw': '77' });
     expect(bySession.status).to.equal(409);
-    expect(await bySession.json()).to.include({ reason: 'finished' }).and.not.have.property('commitToken');
+    expect(await bySession.json())
+      .to.include({ reason: 'finished' })
+      .and.not.have.property('commitToken');
     // The page-close beacon too.
-    const beacon = await learner.postForm(commitUrl, { payload: JSON.stringify({ sco: SCO, sequence: 32, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'failed' } }) });
+    const beacon = await learner.postForm(commitUrl, {
+      payload: JSON.stringify({ sco: SCO, sequence: 32, sessionId: 's1', cmi: { 'cmi.core.lesson_status': 'failed' } }),
+    });
     expect(beacon.status).to.equal(409);
     expect(await stored()).to.deep.equal(before);
     const { rows } = await server.product.database.pool.query(`select count(*)::int as n from evidence where source_ref = $1`, [attemptId]);
@@ -236,7 +288,9 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       `insert into staff (organisation_id, user_id, name, email, job_title, group_number) select id, $1, 'Out Of Area', $2, 'Admin officer', 1 from organisations where slug = 'northshire-council'`,
       [user.id, user.email],
     );
-    await pool.query(`update organisation_licences set starts_on = current_date - 400, ends_on = current_date - 35 where organisation_id = (select id from organisations where slug = 'northshire-council')`);
+    await pool.query(
+      `update organisation_licences set starts_on = current_date - 400, ends_on = current_date - 35 where organisation_id = (select id from organisations where slug = 'northshire-council')`,
+    );
     const agent = new TestAgent(server.url);
     await agent.signIn(user.email);
     const page = await agent.get('/courses/domestic-abuse-awareness/play');
@@ -270,10 +324,16 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     const badText = await bad.text();
     expect(badText).to.contain('govuk-error-summary');
     expect(badText).to.contain('Enter your name');
-    const res = await visitor.postForm('/public-learning/register', { name: 'Jo Public', email: 'jo.public@example.org', password: 'a long public password 2026' });
+    const res = await visitor.postForm('/public-learning/register', {
+      name: 'Jo Public',
+      email: 'jo.public@example.org',
+      password: 'a long public password 2026',
+    });
     expect(res.status).to.equal(200);
     // Nothing exists until the emailed link is opened (registration.test.ts tries this as an attacker would).
-    const { rows: mail } = await server.product.database.pool.query<{ text_body: string }>(`select text_body from outbound_messages where to_address = 'jo.public@example.org'`);
+    const { rows: mail } = await server.product.database.pool.query<{ text_body: string }>(
+      `select text_body from outbound_messages where to_address = 'jo.public@example.org'`,
+    );
     const link = mail[0].text_body.match(/https?:\/\/\S+(\/public-learning\/confirm\/[\w-]+)/)![1];
     await visitor.request('GET', link);
     await visitor.get('/public-learning/confirm');
@@ -311,9 +371,21 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     const { commitUrl: url, attemptId: attempt } = playerData(page.text);
     await learner.postJson(url, { sco: 'intro', sequence: 1, sessionId: 'f', cmi: { 'cmi.completion_status': 'completed' } });
     // Still running: a "passed" on the way does not finish the attempt.
-    let res = await learner.postJson(url, { sco: 'quiz', sequence: 2, sessionId: 'f', final: false, cmi: { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed' } });
+    let res = await learner.postJson(url, {
+      sco: 'quiz',
+      sequence: 2,
+      sessionId: 'f',
+      final: false,
+      cmi: { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed' },
+    });
     expect(await res.json()).to.include({ finished: false });
-    res = await learner.postJson(url, { sco: 'quiz', sequence: 3, sessionId: 'f', final: true, cmi: { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' } });
+    res = await learner.postJson(url, {
+      sco: 'quiz',
+      sequence: 3,
+      sessionId: 'f',
+      final: true,
+      cmi: { 'cmi.completion_status': 'completed', 'cmi.success_status': 'failed' },
+    });
     expect(await res.json()).to.include({ status: 'failed', finished: false });
     const evidence = await server.product.database.pool.query('select 1 from evidence where source_ref = $1', [attempt]);
     expect(evidence.rowCount).to.equal(0);
@@ -410,10 +482,13 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     const send = (sequence: number, cmi: Record<string, string>, sessionId = 'a') => sam.postJson(url, { sco: SCO, sequence, sessionId, cmi });
     const row = async () =>
       (
-        await server.product.database.pool.query<{ status: string; score: number | null; time_seconds: number; completed_at: Date | null; evidence_recorded_at: Date | null }>(
-          'select status, score, time_seconds, completed_at, evidence_recorded_at from scorm_attempts where id = $1',
-          [attempt],
-        )
+        await server.product.database.pool.query<{
+          status: string;
+          score: number | null;
+          time_seconds: number;
+          completed_at: Date | null;
+          evidence_recorded_at: Date | null;
+        }>('select status, score, time_seconds, completed_at, evidence_recorded_at from scorm_attempts where id = $1', [attempt])
       ).rows[0];
 
     it('stores commits without a transaction from the first one after the player opens, sums the time, refuses a stale one, and resumes', async () => {
@@ -422,7 +497,12 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       const before = transactions;
       let res = await send(1, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.session_time': '0000:01:00' });
       expect(await res.json()).to.include({ stored: true, status: 'incomplete', finished: false });
-      res = await send(2, { 'cmi.core.lesson_location': '5', 'cmi.suspend_data': '{"page":5}', 'cmi.core.exit': 'suspend', 'cmi.core.session_time': '0000:02:00' });
+      res = await send(2, {
+        'cmi.core.lesson_location': '5',
+        'cmi.suspend_data': '{"page":5}',
+        'cmi.core.exit': 'suspend',
+        'cmi.core.session_time': '0000:02:00',
+      });
       expect(await res.json()).to.include({ stored: true, status: 'incomplete', finished: false });
       res = await send(3, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.score.raw': '40', 'cmi.core.session_time': '0000:00:30' }, 'b');
       expect(await res.json()).to.include({ stored: true, status: 'incomplete', score: 40, finished: false });
@@ -432,7 +512,12 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       res = await send(2, { 'cmi.core.lesson_location': '1' });
       expect(await res.json()).to.include({ stored: false, reason: 'stale' });
       const { scos } = playerData((await sam.get('/courses/domestic-abuse-awareness/play')).text);
-      expect(scos[0].cmi).to.include({ 'cmi.core.lesson_location': '5', 'cmi.suspend_data': '{"page":5}', 'cmi.core.entry': 'resume', 'cmi.core.total_time': '0000:02:30' });
+      expect(scos[0].cmi).to.include({
+        'cmi.core.lesson_location': '5',
+        'cmi.suspend_data': '{"page":5}',
+        'cmi.core.entry': 'resume',
+        'cmi.core.total_time': '0000:02:30',
+      });
       expect(await row()).to.include({ time_seconds: 150 });
     });
 
@@ -462,7 +547,10 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
         score: null,
       });
       expect(written).to.equal(undefined);
-      const { rows } = await server.product.database.pool.query(`select cmi->>'cmi.core.lesson_location' as loc, last_sequence::int as seq from scorm_sco_states where attempt_id = $1`, [attempt]);
+      const { rows } = await server.product.database.pool.query(
+        `select cmi->>'cmi.core.lesson_location' as loc, last_sequence::int as seq from scorm_sco_states where attempt_id = $1`,
+        [attempt],
+      );
       expect(rows[0]).to.deep.equal({ loc: '5', seq: 3 });
     });
 
@@ -491,12 +579,18 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
     });
 
     it('tracks a SCORM 2004 package in one statement until it is finished', async () => {
-      const result = await importPackage({ config: server.product.config, database: server.product.database }, path.join(FIXTURES, 'RuntimeBasicCalls_SCORM20043rdEdition.zip'));
+      const result = await importPackage(
+        { config: server.product.config, database: server.product.database },
+        path.join(FIXTURES, 'RuntimeBasicCalls_SCORM20043rdEdition.zip'),
+      );
       await server.product.database.pool.query(`update courses set status = 'published', pass_mark = 80 where id = $1`, [result.courseId]);
       const player = playerData((await sam.get(`/courses/${result.courseSlug}/play`)).text);
       const sco = player.scos[0].identifier;
       const post = (sequence: number, cmi: Record<string, string>) => sam.postJson(player.commitUrl, { sco, sequence, sessionId: 'g', cmi });
-      expect(await (await post(1, { 'cmi.completion_status': 'incomplete', 'cmi.session_time': 'PT30S' })).json()).to.include({ stored: true, status: 'incomplete' });
+      expect(await (await post(1, { 'cmi.completion_status': 'incomplete', 'cmi.session_time': 'PT30S' })).json()).to.include({
+        stored: true,
+        status: 'incomplete',
+      });
       const before = transactions;
       expect(await (await post(2, { 'cmi.completion_status': 'completed', 'cmi.score.scaled': '0.7', 'cmi.session_time': 'PT1M' })).json()).to.include({
         stored: true,
@@ -507,7 +601,9 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       expect(transactions).to.equal(before);
       const done = await (await post(3, { 'cmi.score.scaled': '0.9', 'cmi.session_time': 'PT2M' })).json();
       expect(done).to.include({ stored: true, status: 'completed', score: 90, finished: true });
-      const { rows } = await server.product.database.pool.query('select time_seconds, completed_at is not null as done from scorm_attempts where id = $1', [player.attemptId]);
+      const { rows } = await server.product.database.pool.query('select time_seconds, completed_at is not null as done from scorm_attempts where id = $1', [
+        player.attemptId,
+      ]);
       expect(rows[0]).to.deep.equal({ time_seconds: 120, done: true });
     });
 
@@ -516,7 +612,11 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       const result = await importTwoPartPackage(server, 'test.multi.scores', 'Two scored parts', ['p1', 'p2']);
       const player = playerData((await sam.get(`/courses/${result.courseSlug}/play`)).text);
       const post = (sco: string, sequence: number, cmi: Record<string, string>) => sam.postJson(player.commitUrl, { sco, sequence, sessionId: 'm', cmi });
-      expect(await (await post('p1', 1, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.8', 'cmi.session_time': 'PT60S' })).json()).to.include({
+      expect(
+        await (
+          await post('p1', 1, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.8', 'cmi.session_time': 'PT60S' })
+        ).json(),
+      ).to.include({
         status: 'incomplete',
         score: 40,
         finished: false,
@@ -526,8 +626,15 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
         score: 60,
         finished: false,
       });
-      expect(await (await post('p2', 3, { 'cmi.success_status': 'failed', 'cmi.session_time': 'PT30S' })).json()).to.include({ status: 'failed', finished: false });
-      expect(await (await post('p2', 4, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.6', 'cmi.session_time': 'PT30S' })).json()).to.include({ status: 'passed', score: 70, finished: true });
+      expect(await (await post('p2', 3, { 'cmi.success_status': 'failed', 'cmi.session_time': 'PT30S' })).json()).to.include({
+        status: 'failed',
+        finished: false,
+      });
+      expect(
+        await (
+          await post('p2', 4, { 'cmi.completion_status': 'completed', 'cmi.success_status': 'passed', 'cmi.score.scaled': '0.6', 'cmi.session_time': 'PT30S' })
+        ).json(),
+      ).to.include({ status: 'passed', score: 70, finished: true });
       const { rows } = await server.product.database.pool.query('select time_seconds from scorm_attempts where id = $1', [player.attemptId]);
       expect(rows[0].time_seconds).to.equal(90);
     });
@@ -561,15 +668,28 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       sequence += 1;
       const init = {
         body: JSON.stringify({ sco: SCO, sequence, sessionId: 't', cmi }),
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-commit-token': commitToken, ...(via ? { 'x-csrf-token': via.csrfToken ?? '' } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'x-commit-token': commitToken,
+          ...(via ? { 'x-csrf-token': via.csrfToken ?? '' } : {}),
+        },
       };
       return via ? via.request('POST', to, init) : fetch(new URL(to, server.url), { method: 'POST', ...init });
     };
     const storedLocation = async () =>
-      (await server.product.database.pool.query<{ loc: string }>(`select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1`, [attempt])).rows[0]?.loc;
+      (
+        await server.product.database.pool.query<{ loc: string }>(
+          `select cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = $1`,
+          [attempt],
+        )
+      ).rows[0]?.loc;
 
     it('stores a commit that carries only the token: no session cookie, no CSRF token', async () => {
-      for (const [page, time] of [['2', '0000:00:30'], ['3', '0000:01:00']]) {
+      for (const [page, time] of [
+        ['2', '0000:00:30'],
+        ['3', '0000:01:00'],
+      ]) {
         const res = await withToken(token, { 'cmi.core.lesson_status': 'incomplete', 'cmi.core.lesson_location': page, 'cmi.core.session_time': time });
         expect(res.status).to.equal(200);
         expect(await res.json()).to.include({ stored: true, status: 'incomplete', finished: false });
@@ -580,7 +700,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       expect(scos[0].cmi).to.include({ 'cmi.core.lesson_location': '3', 'cmi.core.total_time': '0000:01:00' });
     });
 
-    it("ignores a forged or expired token, and one for another attempt: without the session, nothing is stored", async () => {
+    it('ignores a forged or expired token, and one for another attempt: without the session, nothing is stored', async () => {
       const [a, u, e, mac] = token.split('.');
       const expired = commitTokens(server.product.config.sessionSecret, 60_000).issue(attempt, userId, Date.now() - 120_000);
       const other = await addUser(server, 'learner');
@@ -591,13 +711,7 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
         [other.id, attempt],
       );
       const othersToken = commitTokens(server.product.config.sessionSecret, 60_000).issue(rows[0].id, other.id);
-      const refused = [
-        `${a}.${u}.${Number(e) + 86_400}.${mac}`,
-        `${a}.${other.id}.${e}.${mac}`,
-        expired,
-        othersToken,
-        `${rows[0].id}.${u}.${e}.${mac}`,
-      ];
+      const refused = [`${a}.${u}.${Number(e) + 86_400}.${mac}`, `${a}.${other.id}.${e}.${mac}`, expired, othersToken, `${rows[0].id}.${u}.${e}.${mac}`];
       for (const t of refused) {
         const res = await withToken(t, { 'cmi.core.lesson_location': '99' });
         expect(res.status, t).to.be.oneOf([401, 403]);

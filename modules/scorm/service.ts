@@ -41,7 +41,9 @@ export class SharedIdentifier extends Error {
     readonly title: string,
     readonly courses: { id: string; slug: string; title: string }[],
   ) {
-    super(`A package with the identifier "${identifier}" is already the content of ${courses.map((c) => `"${c.title}"`).join(', ')}. Say whether this is a new version of it or a new course.`);
+    super(
+      `A package with the identifier "${identifier}" is already the content of ${courses.map((c) => `"${c.title}"`).join(', ')}. Say whether this is a new version of it or a new course.`,
+    );
     this.name = 'SharedIdentifier';
   }
 }
@@ -77,7 +79,9 @@ export async function importPackage(
         if (known.length && options.sharedIdentifier === 'ask') throw new SharedIdentifier(manifest.identifier, manifest.title, known);
         if (known.length === 1) course = known[0];
         else if (known.length > 1) {
-          throw new UsageError(`More than one course plays a package with the identifier "${manifest.identifier}" (${known.map((k) => k.slug).join(', ')}): say which with --course SLUG.`);
+          throw new UsageError(
+            `More than one course plays a package with the identifier "${manifest.identifier}" (${known.map((k) => k.slug).join(', ')}): say which with --course SLUG.`,
+          );
         }
       }
       course ??= await createDraftElearningCourse(client, manifest.title);
@@ -159,7 +163,9 @@ export { londonToday };
 
 /** The elements of a SCO's data its outcome (outcomeOf) depends on. */
 function outcomeElements(version: ScormVersion): string[] {
-  return version === '1.2' ? ['cmi.core.lesson_status', 'cmi.core.score.raw', 'cmi.core.score.max', 'cmi.core.score.min'] : ['cmi.completion_status', 'cmi.success_status', 'cmi.score.scaled'];
+  return version === '1.2'
+    ? ['cmi.core.lesson_status', 'cmi.core.score.raw', 'cmi.core.score.max', 'cmi.core.score.min']
+    : ['cmi.completion_status', 'cmi.success_status', 'cmi.score.scaled'];
 }
 
 function pick(cmi: Cmi, names: string[]): Cmi {
@@ -196,11 +202,23 @@ function attemptOutcome(
   }
   // Items the manifest hides cannot be opened from the contents list: they do not hold the attempt back.
   const launchable = version.manifest.scos.filter((s) => s.kind === 'sco' && s.visible !== false && s.rollup !== false);
-  const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) => outcomeOf(version.scormVersion, cmiOf(s.identifier), passMark, s.masteryScore));
+  const outcomes = (launchable.length ? launchable : version.manifest.scos).map((s) =>
+    outcomeOf(version.scormVersion, cmiOf(s.identifier), passMark, s.masteryScore),
+  );
   const finished = outcomes.every((o) => o.finished);
   const scores = outcomes.map((o) => o.score).filter((s): s is number => s !== null);
   const status =
-    outcomes.length === 1 ? outcomes[0].status : finished ? (outcomes.some((o) => o.status === 'passed') ? 'passed' : 'completed') : outcomes.some((o) => o.status === 'failed') ? 'failed' : outcomes.some((o) => o.status !== 'not attempted') ? 'incomplete' : 'not attempted';
+    outcomes.length === 1
+      ? outcomes[0].status
+      : finished
+        ? outcomes.some((o) => o.status === 'passed')
+          ? 'passed'
+          : 'completed'
+        : outcomes.some((o) => o.status === 'failed')
+          ? 'failed'
+          : outcomes.some((o) => o.status !== 'not attempted')
+            ? 'incomplete'
+            : 'not attempted';
   return { status, score: scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 100) / 100 : null, finished };
 }
 
@@ -240,7 +258,11 @@ export function rememberOpenedAttempt(
   version: { scormVersion: ScormVersion; manifest: { scos: { identifier: string }[] } },
   states: { scoIdentifier: string; cmi: Cmi }[],
 ): void {
-  remember(database, attempt.id, asKnown(attempt, passMark, version, (sco) => states.find((st) => st.scoIdentifier === sco)?.cmi ?? {}));
+  remember(
+    database,
+    attempt.id,
+    asKnown(attempt, passMark, version, (sco) => states.find((st) => st.scoIdentifier === sco)?.cmi ?? {}),
+  );
 }
 
 /** What a process keeps of an attempt: for a one-SCO package, the outcome elements of the stored data. */
@@ -296,22 +318,26 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
     if (Object.hasOwn(stored, name)) expected[name] = stored[name];
     else absent.push(name);
   }
-  const written = await store.commitInOneStatement(database.pool, {
-    attemptId,
-    userId,
-    packageVersionId: known.packageVersionId,
-    passMark: known.passMark,
-    sco: input.sco,
-    sequence: input.sequence,
-    base: input.base ?? null,
-    cmi,
-    sessionId: input.sessionId,
-    sessionSeconds: secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']),
-    expected,
-    absent,
-    status: outcome.status,
-    score: outcome.score,
-  }, { prepared: database.kind === 'postgres' });
+  const written = await store.commitInOneStatement(
+    database.pool,
+    {
+      attemptId,
+      userId,
+      packageVersionId: known.packageVersionId,
+      passMark: known.passMark,
+      sco: input.sco,
+      sequence: input.sequence,
+      base: input.base ?? null,
+      cmi,
+      sessionId: input.sessionId,
+      sessionSeconds: secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']),
+      expected,
+      absent,
+      status: outcome.status,
+      score: outcome.score,
+    },
+    { prepared: database.kind === 'postgres' },
+  );
   if (written === undefined) return undefined;
   known.outcomeCmi = merged;
   return { accepted: true, outcome: { status: outcome.status, score: outcome.score, finished: false }, evidenceIds: [], revision: written, problems };

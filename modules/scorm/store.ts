@@ -55,7 +55,11 @@ export async function coursesWithIdentifier(db: Queryable, identifier: string): 
  * not yet linked to any), created when there is none, locked for adding a
  * version; with the number the next version takes.
  */
-export async function lockPackage(client: PoolClient, identifier: string, courseId: string | null): Promise<{ id: string; courseId: string | null; nextVersion: number }> {
+export async function lockPackage(
+  client: PoolClient,
+  identifier: string,
+  courseId: string | null,
+): Promise<{ id: string; courseId: string | null; nextVersion: number }> {
   // Two imports of one identifier wait for each other here, so neither creates a second package.
   await client.query('select pg_advisory_xact_lock(hashtext($1))', [`scorm-package:${identifier}`]);
   let { rows } = await client.query<{ id: string; courseId: string | null }>(
@@ -63,9 +67,14 @@ export async function lockPackage(client: PoolClient, identifier: string, course
     [identifier, courseId],
   );
   if (!rows[0]) {
-    ({ rows } = await client.query<{ id: string; courseId: string | null }>('insert into scorm_packages (identifier, course_id) values ($1, $2) returning id, course_id as "courseId"', [identifier, courseId]));
+    ({ rows } = await client.query<{ id: string; courseId: string | null }>(
+      'insert into scorm_packages (identifier, course_id) values ($1, $2) returning id, course_id as "courseId"',
+      [identifier, courseId],
+    ));
   }
-  const { rows: v } = await client.query<{ n: number }>('select coalesce(max(version), 0) + 1 as n from scorm_package_versions where package_id = $1', [rows[0].id]);
+  const { rows: v } = await client.query<{ n: number }>('select coalesce(max(version), 0) + 1 as n from scorm_package_versions where package_id = $1', [
+    rows[0].id,
+  ]);
   return { ...rows[0], nextVersion: v[0].n };
 }
 
@@ -76,7 +85,16 @@ export async function insertVersion(
   const { rows } = await client.query<{ id: string }>(
     `insert into scorm_package_versions (package_id, version, scorm_version, title, manifest, file_count, total_bytes, imported_by)
      values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
-    [input.packageId, input.version, input.manifest.scormVersion, input.manifest.title, JSON.stringify(input.manifest), input.fileCount, input.totalBytes, input.importedBy],
+    [
+      input.packageId,
+      input.version,
+      input.manifest.scormVersion,
+      input.manifest.title,
+      JSON.stringify(input.manifest),
+      input.fileCount,
+      input.totalBytes,
+      input.importedBy,
+    ],
   );
   return rows[0].id;
 }
@@ -87,7 +105,10 @@ export async function linkPackageToCourse(db: Queryable, packageId: string, cour
 
 export async function getVersion(db: Queryable, id: string): Promise<PackageVersion | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const { rows } = await db.query<PackageVersion>(`select ${VERSION_COLUMNS} from scorm_package_versions v join scorm_packages p on p.id = v.package_id where v.id = $1`, [id]);
+  const { rows } = await db.query<PackageVersion>(
+    `select ${VERSION_COLUMNS} from scorm_package_versions v join scorm_packages p on p.id = v.package_id where v.id = $1`,
+    [id],
+  );
   return rows[0];
 }
 
@@ -129,7 +150,10 @@ export async function listVersions(db: Queryable): Promise<(PackageVersion & { c
   return rows as (PackageVersion & { courseTitle: string | null; courseSlug: string | null })[];
 }
 
-export async function createAttempt(db: Queryable, input: { userId: string; staffId: string | null; courseId: string; packageVersionId: string }): Promise<Attempt> {
+export async function createAttempt(
+  db: Queryable,
+  input: { userId: string; staffId: string | null; courseId: string; packageVersionId: string },
+): Promise<Attempt> {
   const { rows } = await db.query<Attempt>(
     `insert into scorm_attempts as a (user_id, staff_id, course_id, package_version_id) values ($1, $2, $3, $4) returning ${ATTEMPT_COLUMNS}`,
     [input.userId, input.staffId, input.courseId, input.packageVersionId],
@@ -138,7 +162,10 @@ export async function createAttempt(db: Queryable, input: { userId: string; staf
 }
 
 export async function latestAttempt(db: Queryable, userId: string, courseId: string): Promise<Attempt | undefined> {
-  const { rows } = await db.query<Attempt>(`select ${ATTEMPT_COLUMNS} from scorm_attempts a where a.user_id = $1 and a.course_id = $2 order by a.started_at desc limit 1`, [userId, courseId]);
+  const { rows } = await db.query<Attempt>(
+    `select ${ATTEMPT_COLUMNS} from scorm_attempts a where a.user_id = $1 and a.course_id = $2 order by a.started_at desc limit 1`,
+    [userId, courseId],
+  );
   return rows[0];
 }
 
@@ -232,7 +259,8 @@ export async function saveScoState(
   );
   const mine = rows.find((r) => r.scoIdentifier === sco);
   const strip = ({ saved: _saved, pageSequence: _p, ...state }: ScoState & { saved: boolean; pageSequence: number | null }) => state;
-  if (!mine?.saved) return { saved: false, reason: mine?.pageSequence != null && mine.pageSequence >= sequence ? 'stale' : 'behind', revision: mine?.revision ?? 0 };
+  if (!mine?.saved)
+    return { saved: false, reason: mine?.pageSequence != null && mine.pageSequence >= sequence ? 'stale' : 'behind', revision: mine?.revision ?? 0 };
   return { saved: true, states: rows.map(strip), revision: mine.revision };
 }
 

@@ -92,11 +92,17 @@ export function receivedAttributes(assertion: unknown): ReceivedAttribute[] {
   const root = (assertion as { Assertion?: XmlNode } | undefined)?.Assertion;
   if (!root) return [];
   const out: ReceivedAttribute[] = [];
-  const statements = Object.entries(root).filter(([k]) => /(^|:)AttributeStatement$/.test(k)).flatMap(([, v]) => (Array.isArray(v) ? v : []));
+  const statements = Object.entries(root)
+    .filter(([k]) => /(^|:)AttributeStatement$/.test(k))
+    .flatMap(([, v]) => (Array.isArray(v) ? v : []));
   for (const st of statements as XmlNode[]) {
-    const attrs = Object.entries(st).filter(([k]) => /(^|:)Attribute$/.test(k)).flatMap(([, v]) => (Array.isArray(v) ? v : []));
+    const attrs = Object.entries(st)
+      .filter(([k]) => /(^|:)Attribute$/.test(k))
+      .flatMap(([, v]) => (Array.isArray(v) ? v : []));
     for (const a of attrs as XmlNode[]) {
-      const values = Object.entries(a).filter(([k]) => /(^|:)AttributeValue$/.test(k)).flatMap(([, v]) => (Array.isArray(v) ? v : []));
+      const values = Object.entries(a)
+        .filter(([k]) => /(^|:)AttributeValue$/.test(k))
+        .flatMap(([, v]) => (Array.isArray(v) ? v : []));
       out.push({ name: a.$?.Name ?? '', friendlyName: a.$?.FriendlyName ?? '', values: values.map(valueText).filter(Boolean) });
     }
   }

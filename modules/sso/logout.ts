@@ -115,9 +115,19 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore): Router {
     await endLocalSession(req);
     await pool.query('delete from saml_sessions where session_id = $1', [sessionId]);
     if (!provider) return res.redirect('/signed-out');
-    void audit(pool, { actorUserId: userId, action: 'sign-out', organisationId: provider.organisationId, detail: { method: 'saml', throughIdp: Boolean(provider.idpLogoutUrl) }, ip: req.ip });
+    void audit(pool, {
+      actorUserId: userId,
+      action: 'sign-out',
+      organisationId: provider.organisationId,
+      detail: { method: 'saml', throughIdp: Boolean(provider.idpLogoutUrl) },
+      ip: req.ip,
+    });
     if (!provider.idpLogoutUrl) return res.redirect(`/auth/saml/${slug}/signed-out`);
-    const url = await (await samlForLogout(provider, publicUrl, pool)).getLogoutUrlAsync(saml as unknown as Profile, `/auth/saml/${slug}/signed-out?everywhere=1`, {});
+    const url = await (await samlForLogout(provider, publicUrl, pool)).getLogoutUrlAsync(
+      saml as unknown as Profile,
+      `/auth/saml/${slug}/signed-out?everywhere=1`,
+      {},
+    );
     // A page that moves on to the IdP, not a redirect: this answers the sign-out form, and the CSP's form-action 'self' would stop it there.
     res.render(ctx.view('continue'), {
       title: `Signing you out of ${provider.organisationName}`,
@@ -156,7 +166,12 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore): Router {
     const refused = async (reason: string) => {
       ctx.logger.warn({ organisation: provider.slug, reason }, 'SAML logout message refused');
       await audit(pool, { action: 'sign-out.refused', organisationId: provider.organisationId, detail: { method: 'saml', reason }, ip: req.ip });
-      res.status(400).render(ctx.view('signed-out'), { title: 'We could not sign you out', refused: true, organisationName: provider.organisationName, slug: provider.slug });
+      res.status(400).render(ctx.view('signed-out'), {
+        title: 'We could not sign you out',
+        refused: true,
+        organisationName: provider.organisationName,
+        slug: provider.slug,
+      });
     };
     if (!isRequest && typeof container.SAMLResponse !== 'string') return refused('no SAMLRequest or SAMLResponse');
     if (weakSigAlg(container.SigAlg)) return refused(`SHA-1 signature (${container.SigAlg}) on a logout message`);
@@ -176,7 +191,11 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore): Router {
     }
     if (!isRequest) {
       // The IdP has ended its session after ours: say so.
-      return res.redirect(safeReturnTo(container.RelayState)?.startsWith(`/auth/saml/${provider.slug}/signed-out`) ? (container.RelayState as string) : `/auth/saml/${provider.slug}/signed-out?everywhere=1`);
+      return res.redirect(
+        safeReturnTo(container.RelayState)?.startsWith(`/auth/saml/${provider.slug}/signed-out`)
+          ? (container.RelayState as string)
+          : `/auth/saml/${provider.slug}/signed-out?everywhere=1`,
+      );
     }
     if (!profile?.nameID) return refused('LogoutRequest without a NameID');
     // Signed is not enough: one meant for another service of the same IdP, or one replayed later, is refused too.
@@ -184,7 +203,8 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore): Router {
     const destination = root.match(/\sDestination="([^"]*)"/)?.[1];
     if (destination && destination !== sloUrl(publicUrl, provider.slug)) return refused(`LogoutRequest for ${destination}, not this service`);
     const issued = Date.parse(root.match(/\sIssueInstant="([^"]*)"/)?.[1] ?? '');
-    if (!Number.isFinite(issued) || Math.abs(Date.now() - issued) > LOGOUT_REQUEST_MAX_AGE_MS) return refused('LogoutRequest issued too long ago (or at no stated time)');
+    if (!Number.isFinite(issued) || Math.abs(Date.now() - issued) > LOGOUT_REQUEST_MAX_AGE_MS)
+      return refused('LogoutRequest issued too long ago (or at no stated time)');
     const id = (profile as Profile & { ID?: string }).ID ?? '';
     if (!(await store.claimAssertion(`logout:${id}`, provider.organisationId, new Date(issued + 2 * LOGOUT_REQUEST_MAX_AGE_MS)))) {
       return refused(`LogoutRequest ${id} was already used (replay)`);
@@ -196,7 +216,12 @@ export function logoutRoutes(ctx: ModuleContext, store: SsoStore): Router {
       [provider.organisationId, profile.nameID, sessionIndex ?? null],
     );
     if (rows.length) await pool.query('delete from sessions where sid = any($1)', [rows.map((r) => r.session_id)]);
-    await audit(pool, { action: 'sign-out', organisationId: provider.organisationId, detail: { method: 'saml', idpInitiated: true, sessionsEnded: rows.length }, ip: req.ip });
+    await audit(pool, {
+      action: 'sign-out',
+      organisationId: provider.organisationId,
+      detail: { method: 'saml', idpInitiated: true, sessionsEnded: rows.length },
+      ip: req.ip,
+    });
     if (req.session && rows.some((r) => r.session_id === req.sessionID)) await endLocalSession(req);
     if (!provider.idpLogoutUrl) return res.redirect(`/auth/saml/${provider.slug}/signed-out?everywhere=1`);
     const url = await saml.getLogoutResponseUrlAsync(profile, typeof container.RelayState === 'string' ? container.RelayState : '', {}, true);

@@ -40,7 +40,9 @@ const parser = new XMLParser({
 function children(node: unknown, name: string): Node[] {
   if (!node || typeof node !== 'object') return [];
   const value = (node as Node)[name];
-  return Array.isArray(value) ? (value.filter((v) => v && typeof v === 'object') as Node[]).concat(value.filter((v) => typeof v === 'string').map((t) => ({ '#text': t }))) : [];
+  return Array.isArray(value)
+    ? (value.filter((v) => v && typeof v === 'object') as Node[]).concat(value.filter((v) => typeof v === 'string').map((t) => ({ '#text': t })))
+    : [];
 }
 
 function text(node: Node): string {
@@ -63,15 +65,24 @@ export function looksLikeMetadata(value: string): boolean {
  * identity provider is accepted. Never fetches anything the document points to.
  */
 export function parseIdpMetadata(xml: string, entityId?: string): IdpMetadata {
-  if (Buffer.byteLength(xml) > METADATA_MAX_BYTES) throw new MetadataError('The metadata is larger than 2 MB. Use the metadata of this one identity provider, not a federation’s list.');
+  if (Buffer.byteLength(xml) > METADATA_MAX_BYTES)
+    throw new MetadataError('The metadata is larger than 2 MB. Use the metadata of this one identity provider, not a federation’s list.');
   // Metadata never needs a document type; refusing it rules out entity expansion and external entities.
-  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new MetadataError('The metadata contains a document type declaration (<!DOCTYPE>), which SAML metadata never needs. Download it again from the identity provider.');
-  if (!looksLikeMetadata(xml)) throw new MetadataError('This is not SAML metadata: it has no <EntityDescriptor>. Check you copied the identity provider’s federation metadata XML.');
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml))
+    throw new MetadataError(
+      'The metadata contains a document type declaration (<!DOCTYPE>), which SAML metadata never needs. Download it again from the identity provider.',
+    );
+  if (!looksLikeMetadata(xml))
+    throw new MetadataError('This is not SAML metadata: it has no <EntityDescriptor>. Check you copied the identity provider’s federation metadata XML.');
   let doc: Node;
   try {
     doc = parser.parse(xml, true) as Node;
   } catch (err) {
-    throw new MetadataError(`The metadata is not well-formed XML (${String((err as Error).message).split('\n')[0].slice(0, 200)}).`);
+    throw new MetadataError(
+      `The metadata is not well-formed XML (${String((err as Error).message)
+        .split('\n')[0]
+        .slice(0, 200)}).`,
+    );
   }
   const entities: Node[] = [];
   const collect = (n: Node) => {
@@ -80,12 +91,17 @@ export function parseIdpMetadata(xml: string, entityId?: string): IdpMetadata {
   };
   collect(doc);
   const idps = entities.filter((e) => children(e, 'IDPSSODescriptor').length > 0);
-  if (idps.length === 0) throw new MetadataError('The metadata describes no identity provider (no <IDPSSODescriptor>). It may be the metadata of a service provider: use the identity provider’s.');
+  if (idps.length === 0)
+    throw new MetadataError(
+      'The metadata describes no identity provider (no <IDPSSODescriptor>). It may be the metadata of a service provider: use the identity provider’s.',
+    );
   let entity: Node | undefined;
   if (entityId) entity = idps.find((e) => attr(e, 'entityID') === entityId);
   if (!entity && idps.length === 1 && !entityId) entity = idps[0];
   if (!entity && idps.length === 1 && entityId) {
-    throw new MetadataError(`The metadata is for ${attr(idps[0], 'entityID')}, not the identity provider entity ID entered (${entityId}). Clear the entity ID to take the one in the metadata.`);
+    throw new MetadataError(
+      `The metadata is for ${attr(idps[0], 'entityID')}, not the identity provider entity ID entered (${entityId}). Clear the entity ID to take the one in the metadata.`,
+    );
   }
   if (!entity) throw new MetadataError(`The metadata lists ${idps.length} identity providers. Enter the entity ID of the one to use.`);
 
@@ -94,7 +110,8 @@ export function parseIdpMetadata(xml: string, entityId?: string): IdpMetadata {
   const idp = children(entity, 'IDPSSODescriptor').find((d) => attr(d, 'protocolSupportEnumeration').includes('urn:oasis:names:tc:SAML:2.0:protocol'));
   if (!idp) throw new MetadataError('The identity provider does not support SAML 2.0 (its protocolSupportEnumeration does not list it).');
 
-  const endpoint = (name: string, binding: string) => children(idp, name).find((s) => attr(s, 'Binding') === binding && /^https?:\/\//.test(attr(s, 'Location')));
+  const endpoint = (name: string, binding: string) =>
+    children(idp, name).find((s) => attr(s, 'Binding') === binding && /^https?:\/\//.test(attr(s, 'Location')));
   const signingCertificates: string[] = [];
   for (const key of children(idp, 'KeyDescriptor')) {
     const use = attr(key, 'use');
@@ -114,7 +131,10 @@ export function parseIdpMetadata(xml: string, entityId?: string): IdpMetadata {
       }
     }
   }
-  if (signingCertificates.length === 0) throw new MetadataError('The metadata has no signing certificate (<KeyDescriptor use="signing">), so no response from this identity provider could be checked.');
+  if (signingCertificates.length === 0)
+    throw new MetadataError(
+      'The metadata has no signing certificate (<KeyDescriptor use="signing">), so no response from this identity provider could be checked.',
+    );
   return {
     entityId: id,
     ssoRedirectUrl: attr(endpoint('SingleSignOnService', BINDING_REDIRECT) ?? {}, 'Location') || null,
@@ -163,7 +183,8 @@ export async function fetchMetadata(url: string, production: boolean, timeoutMs 
       let size = 0;
       for await (const chunk of res.body ?? []) {
         size += (chunk as Uint8Array).byteLength;
-        if (size > METADATA_MAX_BYTES) throw new MetadataError('The metadata at that URL is larger than 2 MB. Use the metadata of this one identity provider, not a federation’s list.');
+        if (size > METADATA_MAX_BYTES)
+          throw new MetadataError('The metadata at that URL is larger than 2 MB. Use the metadata of this one identity provider, not a federation’s list.');
         chunks.push(Buffer.from(chunk as Uint8Array));
       }
       return Buffer.concat(chunks).toString('utf8');

@@ -35,14 +35,23 @@ export function emailWithinDomains(email: string, domains: string[]): boolean {
 export async function whyNotLinkable(client: PoolClient, userId: string, email: string, identity: SsoIdentity): Promise<string | null> {
   if (!emailWithinDomains(email, identity.emailDomains)) return `the account's email ${email} is outside the organisation's email domains`;
   const user = await client.query<{ has_password: boolean }>('select password_hash is not null as has_password from users where id = $1', [userId]);
-  if (user.rows[0]?.has_password) return 'the account has a password (it was not made by this organisation\'s single sign-on)';
-  const roles = await client.query<{ role: string; organisation_id: string | null }>('select role, organisation_id from user_roles where user_id = $1', [userId]);
+  if (user.rows[0]?.has_password) return "the account has a password (it was not made by this organisation's single sign-on)";
+  const roles = await client.query<{ role: string; organisation_id: string | null }>('select role, organisation_id from user_roles where user_id = $1', [
+    userId,
+  ]);
   const beyond = roles.rows.filter(
-    (r) => !((r.role === 'learner' && (r.organisation_id === null || r.organisation_id === identity.organisationId)) || (r.role === 'trainer' && r.organisation_id === identity.organisationId)),
+    (r) =>
+      !(
+        (r.role === 'learner' && (r.organisation_id === null || r.organisation_id === identity.organisationId)) ||
+        (r.role === 'trainer' && r.organisation_id === identity.organisationId)
+      ),
   );
   if (beyond.length) return `the account holds ${beyond.map((r) => r.role + (r.organisation_id ? ` (organisation ${r.organisation_id})` : '')).join(', ')}`;
-  const other = await client.query<{ subject: string }>('select subject from sso_identities where user_id = $1 and organisation_id = $2 limit 1', [userId, identity.organisationId]);
-  if (other.rows[0]) return 'the account is already linked to another identity at this organisation\'s IdP';
+  const other = await client.query<{ subject: string }>('select subject from sso_identities where user_id = $1 and organisation_id = $2 limit 1', [
+    userId,
+    identity.organisationId,
+  ]);
+  if (other.rows[0]) return "the account is already linked to another identity at this organisation's IdP";
   return null;
 }
 
@@ -74,7 +83,11 @@ export async function provisionFromSso(
   if (!userId) {
     // First sign-in: the email must be the organisation's own, whoever it belongs to.
     if (!emailWithinDomains(email, identity.emailDomains)) {
-      return { ok: false, reason: 'email-outside-domains', detail: `email ${email} is outside the organisation's email domains (${identity.emailDomains.join(', ') || 'none'})` };
+      return {
+        ok: false,
+        reason: 'email-outside-domains',
+        detail: `email ${email} is outside the organisation's email domains (${identity.emailDomains.join(', ') || 'none'})`,
+      };
     }
     const existing = await client.query<{ id: string; disabled: boolean }>('select id, disabled from users where lower(email) = $1 for update', [email]);
     if (existing.rows[0]) {

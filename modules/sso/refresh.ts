@@ -13,7 +13,11 @@ export const METADATA_REFRESH_EVERY = '6 hours';
  * never changes this way: metadata for another entity is refused and what is
  * in use is kept, with the reason shown on the settings page.
  */
-export async function refreshProviderMetadata(ctx: ModuleContext, store: SsoStore, provider: IdentityProvider): Promise<{ changed: boolean; problem?: string }> {
+export async function refreshProviderMetadata(
+  ctx: ModuleContext,
+  store: SsoStore,
+  provider: IdentityProvider,
+): Promise<{ changed: boolean; problem?: string }> {
   if (!provider.metadataUrl) return { changed: false };
   const production = ctx.config.env === 'production';
   let md: ReturnType<typeof parseIdpMetadata>;
@@ -37,7 +41,13 @@ export async function refreshProviderMetadata(ctx: ModuleContext, store: SsoStor
       organisationId: provider.organisationId,
       subjectType: 'organisation',
       subjectId: provider.organisationId,
-      detail: { metadataUrl: provider.metadataUrl, idpEntryPoint, idpLogoutUrl: md.sloRedirectUrl, certificateFingerprints: after, previousCertificateFingerprints: before },
+      detail: {
+        metadataUrl: provider.metadataUrl,
+        idpEntryPoint,
+        idpLogoutUrl: md.sloRedirectUrl,
+        certificateFingerprints: after,
+        previousCertificateFingerprints: before,
+      },
     });
   }
   return { changed };

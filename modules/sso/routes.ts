@@ -11,7 +11,16 @@ import { createOrganisationStore } from '../organisations/api';
 import { readOneFileUpload } from '../../server/upload';
 import { ATTRIBUTE_PRESETS, PRESET_NAMES, presetFor, type ReceivedAttribute, receivedAttributes } from './attributes';
 import { logoutRoutes, rememberSamlSession, sloUrl } from './logout';
-import { fetchMetadata, type IdpMetadata, looksLikeMetadata, METADATA_MAX_BYTES, MetadataError, metadataUrlProblem, parseIdpMetadata, postBindingHint } from './metadata';
+import {
+  fetchMetadata,
+  type IdpMetadata,
+  looksLikeMetadata,
+  METADATA_MAX_BYTES,
+  MetadataError,
+  metadataUrlProblem,
+  parseIdpMetadata,
+  postBindingHint,
+} from './metadata';
 import { emailWithinDomains, provisionFromSso } from './provision';
 import {
   acsUrl,
@@ -125,7 +134,9 @@ export function ssoRoutes(ctx: ModuleContext): Router {
 
   /** Keeps the response for the administrators' "last response" page; a failure to keep it never stops a sign-in. */
   async function recordLast(provider: IdentityProvider, last: LastResponseInput): Promise<void> {
-    await store.recordLastResponse(provider.organisationId, last).catch((err: Error) => ctx.logger.error({ err: err.message }, 'could not keep the last SAML response'));
+    await store
+      .recordLastResponse(provider.organisationId, last)
+      .catch((err: Error) => ctx.logger.error({ err: err.message }, 'could not keep the last SAML response'));
   }
 
   // Service provider metadata for the organisation's IT team; public by design.
@@ -162,8 +173,9 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       if (block) metadata = metadata.replace(block, `${block}${block.replace(/(<ds:X509Certificate>)[^<]*(<\/ds:X509Certificate>)/, `$1${body}$2`)}`);
     }
     // node-saml lists the logout service for HTTP-POST only; it answers HTTP-Redirect too, the binding most IdPs use for logout.
-    metadata = metadata.replace(/<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST" Location="([^"]+)"\/>/, (post, location: string) =>
-      `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${location}"/>${post}`,
+    metadata = metadata.replace(
+      /<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2\.0:bindings:HTTP-POST" Location="([^"]+)"\/>/,
+      (post, location: string) => `<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${location}"/>${post}`,
     );
     res.type('application/samlmetadata+xml').send(metadata);
   });
@@ -187,7 +199,10 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const provider = await store.forSlug(String(req.params.slug));
     if (!provider?.enabled) return refuse(req, res, provider, { reason: 'single sign-on is not enabled for this organisation', message: GENERIC_REFUSAL });
     if (provider.emailDomains.length === 0) {
-      return refuse(req, res, provider, { reason: 'the organisation has no email domains, so nobody can be signed in through its IdP', message: CONTACT_LEAD(provider) });
+      return refuse(req, res, provider, {
+        reason: 'the organisation has no email domains, so nobody can be signed in through its IdP',
+        message: CONTACT_LEAD(provider),
+      });
     }
     const body = (req.body ?? {}) as Record<string, string>;
     if (typeof body.SAMLResponse !== 'string') return refuse(req, res, provider, { reason: 'no SAMLResponse in the POST', message: GENERIC_REFUSAL });
@@ -233,7 +248,13 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     // Nothing from an unverified response is kept (the audit log says why it was refused); from here on it is verified.
     const seen: Seen = { nameId: profile.nameID, nameIdFormat: profile.nameIDFormat, attributes: receivedAttributes(profile.getAssertion?.()) };
     // An encrypted assertion's own signature could be read only now.
-    if (shape.encrypted && (await encryptedAssertionUsesSha1(body.SAMLResponse, keys.filter((k): k is string => Boolean(k))))) {
+    if (
+      shape.encrypted &&
+      (await encryptedAssertionUsesSha1(
+        body.SAMLResponse,
+        keys.filter((k): k is string => Boolean(k)),
+      ))
+    ) {
       return refuse(req, res, provider, { reason: SHA1_REFUSAL.reason, message: messageFor(SHA1_REFUSAL, provider) }, seen);
     }
     const misaddressed = checkAddressing(profile, shape, provider, acs);
@@ -244,24 +265,47 @@ export function ssoRoutes(ctx: ModuleContext): Router {
       return refuse(req, res, provider, { reason: `assertion ${identity.id} was already used (replay)`, message: GENERIC_REFUSAL });
     }
     const subject = subjectOf(profile, provider);
-    if ('problem' in subject) return refuse(req, res, provider, { reason: subject.problem, message: messageFor({ reason: subject.problem, kind: 'configuration' }, provider) }, seen);
+    if ('problem' in subject)
+      return refuse(req, res, provider, { reason: subject.problem, message: messageFor({ reason: subject.problem, kind: 'configuration' }, provider) }, seen);
     const person = personFromProfile(profile as unknown as Record<string, unknown>, provider.attributes, seen.attributes);
     if ('problem' in person) {
-      return refuse(req, res, provider, {
-        reason: person.problem,
-        message: `Your organisation’s account did not tell us your email address, so we cannot sign you in. This is not something you can fix: contact your IT team and tell them the sign-in to this training service did not include your email address (the “${provider.attributes.email}” attribute).`,
-      }, seen);
+      return refuse(
+        req,
+        res,
+        provider,
+        {
+          reason: person.problem,
+          message: `Your organisation’s account did not tell us your email address, so we cannot sign you in. This is not something you can fix: contact your IT team and tell them the sign-in to this training service did not include your email address (the “${provider.attributes.email}” attribute).`,
+        },
+        seen,
+      );
     }
     // An organisation's IdP speaks for its own people only: it cannot sign someone in as an address of another organisation.
     if (!emailDomainAllowed(person.email, provider.emailDomains)) {
-      return refuse(req, res, provider, {
-        reason: `email ${person.email} is outside the organisation's email domains (${provider.emailDomains.join(', ')})`,
-        message: `Your organisation’s account gave us the email address ${person.email}, which is not one of ${provider.organisationName}’s addresses, so we have not signed you in. Contact your organisational lead.`,
-      }, seen);
+      return refuse(
+        req,
+        res,
+        provider,
+        {
+          reason: `email ${person.email} is outside the organisation's email domains (${provider.emailDomains.join(', ')})`,
+          message: `Your organisation’s account gave us the email address ${person.email}, which is not one of ${provider.organisationName}’s addresses, so we have not signed you in. Contact your organisational lead.`,
+        },
+        seen,
+      );
     }
 
     const result = await ctx.database.transaction((client) =>
-      provisionFromSso(client, { organisationId: provider.organisationId, idpEntityId: provider.idpEntityId, subject: subject.subject, source: subject.source, emailDomains: provider.emailDomains }, person),
+      provisionFromSso(
+        client,
+        {
+          organisationId: provider.organisationId,
+          idpEntityId: provider.idpEntityId,
+          subject: subject.subject,
+          source: subject.source,
+          emailDomains: provider.emailDomains,
+        },
+        person,
+      ),
     );
     if (!result.ok) {
       const message =
@@ -296,7 +340,7 @@ export function ssoRoutes(ctx: ModuleContext): Router {
   // "Enter your work email": finds the organisation from the email's domain.
   router.get('/auth/sso/find', async (req, res) => {
     const email = typeof req.query.email === 'string' ? req.query.email.trim() : '';
-    const domain = email.includes('@') ? email.split('@').pop() ?? '' : '';
+    const domain = email.includes('@') ? (email.split('@').pop() ?? '') : '';
     const slug = domain ? await store.enabledForEmailDomain(domain) : undefined;
     const returnTo = safeReturnTo(req.query.returnTo);
     if (slug) {
@@ -410,7 +454,8 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const source = upload.file ? 'file' : pasted ? 'paste' : url ? 'url' : undefined;
     const href = source === 'file' ? '#metadataFile' : source === 'paste' ? '#metadataXml' : '#metadataImportUrl';
     const importForm = { metadataImportUrl: url, metadataXml: pasted };
-    const fail = (text: string) => res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), importForm, errors: [{ text, href }] });
+    const fail = (text: string) =>
+      res.status(400).render(ctx.view('admin-edit'), { ...editModel(org, form, before, publicUrl), importForm, errors: [{ text, href }] });
     if (!source) return fail('Enter the metadata URL, choose a metadata file or paste the metadata XML');
     let md: IdpMetadata;
     try {
@@ -441,13 +486,22 @@ export function ssoRoutes(ctx: ModuleContext): Router {
     const last = provider ? await store.lastResponse(provider.organisationId) : undefined;
     const names = provider?.attributes;
     const usedFor = (a: ReceivedAttribute) =>
-      names ? ATTRIBUTE_FIELDS.filter((f) => names[f.key] && (names[f.key] === a.name || names[f.key].toLowerCase() === a.friendlyName.toLowerCase())).map((f) => f.label.toLowerCase()) : [];
+      names
+        ? ATTRIBUTE_FIELDS.filter((f) => names[f.key] && (names[f.key] === a.name || names[f.key].toLowerCase() === a.friendlyName.toLowerCase())).map((f) =>
+            f.label.toLowerCase(),
+          )
+        : [];
     res.render(ctx.view('last-response'), {
       title: `Last response from ${org.name}’s identity provider`,
       stylesheets: ['/modules/sso/sso.css'],
       organisation: org,
       last: last && { ...last, attributes: last.attributes.map((a) => ({ ...a, usedFor: usedFor(a).join(', ') })) },
-      missing: names && last ? ATTRIBUTE_FIELDS.filter((f) => names[f.key] && !last.attributes.some((a) => a.name === names[f.key] || a.friendlyName.toLowerCase() === names[f.key].toLowerCase())).map((f) => ({ label: f.label, name: names[f.key] })) : [],
+      missing:
+        names && last
+          ? ATTRIBUTE_FIELDS.filter(
+              (f) => names[f.key] && !last.attributes.some((a) => a.name === names[f.key] || a.friendlyName.toLowerCase() === names[f.key].toLowerCase()),
+            ).map((f) => ({ label: f.label, name: names[f.key] }))
+          : [],
     });
   });
 
@@ -549,7 +603,10 @@ export function formFromBody(body: Record<string, unknown>): ProviderForm {
   const s = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
   const preset = (PRESET_NAMES as readonly string[]).includes(s('preset')) ? s('preset') : 'custom';
   // A preset's names are used as they are; the fields are for "custom".
-  const attributes = preset !== 'custom' ? { ...ATTRIBUTE_PRESETS[preset].attributes } : (Object.fromEntries(ATTRIBUTE_FIELDS.map((f) => [f.key, s(`attr_${f.key}`)])) as unknown as AttributeNames);
+  const attributes =
+    preset !== 'custom'
+      ? { ...ATTRIBUTE_PRESETS[preset].attributes }
+      : (Object.fromEntries(ATTRIBUTE_FIELDS.map((f) => [f.key, s(`attr_${f.key}`)])) as unknown as AttributeNames);
   const signing = s('signingRequired') as SigningRequired;
   return {
     enabled: body.enabled === 'yes',
@@ -600,7 +657,11 @@ function httpsProblem(value: string): 'missing' | 'bad' | undefined {
  * pasted into the certificate box is read as metadata (its signing
  * certificates, and the entity ID and URLs where those are blank).
  */
-export function validateProviderForm(form: ProviderForm, emailDomains: string[], production = false): { input?: ProviderInput; errors: { text: string; href: string }[] } {
+export function validateProviderForm(
+  form: ProviderForm,
+  emailDomains: string[],
+  production = false,
+): { input?: ProviderInput; errors: { text: string; href: string }[] } {
   const errors: { text: string; href: string }[] = [];
   // Without domains every address would be the organisation's: its IdP could then speak for anyone.
   if (form.enabled && emailDomains.length === 0) {
@@ -628,23 +689,29 @@ export function validateProviderForm(form: ProviderForm, emailDomains: string[],
       href: '#idpEntryPoint',
     });
   }
-  if (form.idpLogoutUrl && httpsProblem(form.idpLogoutUrl)) errors.push({ text: 'The single logout URL must be a full https:// address, or left blank', href: '#idpLogoutUrl' });
+  if (form.idpLogoutUrl && httpsProblem(form.idpLogoutUrl))
+    errors.push({ text: 'The single logout URL must be a full https:// address, or left blank', href: '#idpLogoutUrl' });
   if (form.metadataUrl) {
     const problem = metadataUrlProblem(form.metadataUrl, production);
     if (problem) errors.push({ text: problem, href: '#metadataUrl' });
   }
   if (!form.idpEntityId) errors.push({ text: 'Enter the identity provider’s entity ID (issuer)', href: '#idpEntityId' });
   const certs = splitCertificates(form.certificates);
-  if (certs.length === 0 && !errors.some((e) => e.href === '#certificates')) errors.push({ text: 'Paste the identity provider’s signing certificate, or its metadata', href: '#certificates' });
+  if (certs.length === 0 && !errors.some((e) => e.href === '#certificates'))
+    errors.push({ text: 'Paste the identity provider’s signing certificate, or its metadata', href: '#certificates' });
   for (const c of certs) {
     try {
       new X509Certificate(toPem(c));
     } catch {
-      errors.push({ text: 'A signing certificate could not be read: paste it in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----, or paste the identity provider’s metadata XML', href: '#certificates' });
+      errors.push({
+        text: 'A signing certificate could not be read: paste it in PEM form, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----, or paste the identity provider’s metadata XML',
+        href: '#certificates',
+      });
       break;
     }
   }
-  if (form.spEntityId && !/^(https?:\/\/|urn:)\S+$/.test(form.spEntityId)) errors.push({ text: 'The service provider entity ID must be a URL or a URN', href: '#spEntityId' });
+  if (form.spEntityId && !/^(https?:\/\/|urn:)\S+$/.test(form.spEntityId))
+    errors.push({ text: 'The service provider entity ID must be a URL or a URN', href: '#spEntityId' });
   // Only the email address is needed to sign someone in; the rest fill in their staff record when sent.
   if (!form.attributes.email) errors.push({ text: 'Enter the attribute name for the email address', href: '#attr_email' });
   if (errors.length) return { errors };
@@ -675,7 +742,12 @@ function certificateSummaries(certs: string[]) {
   return certs.map((c) => {
     try {
       const x = new X509Certificate(toPem(c));
-      return { subject: x.subject.replace(/\n/g, ', '), validTo: new Date(x.validTo), expired: new Date(x.validTo) < new Date(), fingerprint: x.fingerprint256 };
+      return {
+        subject: x.subject.replace(/\n/g, ', '),
+        validTo: new Date(x.validTo),
+        expired: new Date(x.validTo) < new Date(),
+        fingerprint: x.fingerprint256,
+      };
     } catch {
       return { subject: 'unreadable certificate', validTo: undefined, expired: false, fingerprint: '' };
     }
@@ -683,7 +755,11 @@ function certificateSummaries(certs: string[]) {
 }
 
 const SIGNING_CHOICES: { value: SigningRequired; label: string; hint: string }[] = [
-  { value: 'either', label: 'The response or the assertion (recommended)', hint: 'Works with what Entra ID, ADFS, Shibboleth and Google Workspace send by default.' },
+  {
+    value: 'either',
+    label: 'The response or the assertion (recommended)',
+    hint: 'Works with what Entra ID, ADFS, Shibboleth and Google Workspace send by default.',
+  },
   { value: 'assertion', label: 'The assertion', hint: 'Entra ID and ADFS sign the assertion by default.' },
   { value: 'response', label: 'The response', hint: 'Shibboleth signs the response by default.' },
   { value: 'both', label: 'Both the response and the assertion', hint: 'Only if the IdP is set to sign both.' },
@@ -696,7 +772,12 @@ function editModel(org: { slug: string; name: string }, form: ProviderForm, prov
     stylesheets: ['/modules/sso/sso.css'],
     organisation: org,
     form,
-    attributeFields: ATTRIBUTE_FIELDS.map((f) => ({ ...f, id: `attr_${f.key}`, value: form.attributes[f.key], hint: f.key === 'email' ? undefined : 'Optional' })),
+    attributeFields: ATTRIBUTE_FIELDS.map((f) => ({
+      ...f,
+      id: `attr_${f.key}`,
+      value: form.attributes[f.key],
+      hint: f.key === 'email' ? undefined : 'Optional',
+    })),
     presets: [
       ...Object.entries(ATTRIBUTE_PRESETS).map(([value, p]) => ({
         value,
@@ -715,5 +796,3 @@ function editModel(org: { slug: string; name: string }, form: ProviderForm, prov
     metadataProblem: provider?.metadataProblem,
   };
 }
-
-

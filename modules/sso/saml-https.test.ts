@@ -21,7 +21,11 @@ describe('SAML sign-in is bound to the browser that started it (login CSRF)', fu
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'saml-https-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'k'), '-out', path.join(tmp, 'c'), '-days', '2', '-subj', '/CN=idp'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'k'), '-out', path.join(tmp, 'c'), '-days', '2', '-subj', '/CN=idp'],
+      { stdio: 'ignore' },
+    );
     const key = fs.readFileSync(path.join(tmp, 'k'), 'utf8');
     const cert = fs.readFileSync(path.join(tmp, 'c'), 'utf8');
     server = await startTestServer({ demo: true, config: { publicUrl: 'https://training.vale.example', secureCookies: true } });
@@ -35,7 +39,12 @@ describe('SAML sign-in is bound to the browser that started it (login CSRF)', fu
         cert,
         key,
         getPostURL: (_a: string, _d: unknown, _r: unknown, cb: (err: Error | null, url: string) => void) => cb(null, `${server.url}/auth/saml/${SLUG}/acs`),
-        getUserFromRequest: () => ({ id: 'x', emails: [{ value: 'csrf.victim@valecounty.example' }], displayName: 'Victim', name: { givenName: 'V', familyName: 'W' } }),
+        getUserFromRequest: () => ({
+          id: 'x',
+          emails: [{ value: 'csrf.victim@valecounty.example' }],
+          displayName: 'Victim',
+          name: { givenName: 'V', familyName: 'W' },
+        }),
       })(req, res, next),
     );
     await new Promise<void>((resolve) => {

@@ -95,7 +95,15 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
   /** Someone new each time (a response's assertion is used once, and staff records are checked by email). */
   function someone(extra: Partial<PersonClaims> = {}): PersonClaims {
     serial++;
-    return { email: `person.${serial}@valecounty.example`, givenName: 'Pat', surname: `Person${serial}`, jobTitle: 'Housing Officer', team: 'Housing Options', staffNumber: `VC-B${serial}`, ...extra };
+    return {
+      email: `person.${serial}@valecounty.example`,
+      givenName: 'Pat',
+      surname: `Person${serial}`,
+      jobTitle: 'Housing Officer',
+      team: 'Housing Options',
+      staffNumber: `VC-B${serial}`,
+      ...extra,
+    };
   }
 
   /**
@@ -148,7 +156,14 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
   }
 
   describe('set up by the administrator from the IdP’s metadata', () => {
-    const person: PersonClaims = { email: 'rowan.oid@valecounty.example', givenName: 'Rowan', surname: 'Oid', jobTitle: 'Housing Officer', team: 'Homelessness', staffNumber: 'VC-77' };
+    const person: PersonClaims = {
+      email: 'rowan.oid@valecounty.example',
+      givenName: 'Rowan',
+      surname: 'Oid',
+      jobTitle: 'Housing Officer',
+      team: 'Homelessness',
+      staffNumber: 'VC-77',
+    };
 
     it('imports pysaml2’s metadata from its URL and signs in with FriendlyName matching, by the work-email route to a deep link', async () => {
       await adminPage.goto(`${server.url}/admin/sso/${SLUG}`);
@@ -160,7 +175,15 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
       expect(await adminPage.inputValue('#metadataUrl')).to.equal(idp.metadataUrl);
       // Friendly names instead of the preset's urn:oid: names: a Shibboleth attribute is found by either.
       await adminPage.check('#preset-custom');
-      for (const [field, name] of Object.entries({ email: 'mail', givenName: 'givenName', surname: 'sn', displayName: '', jobTitle: 'title', team: 'ou', staffNumber: 'employeeNumber' })) {
+      for (const [field, name] of Object.entries({
+        email: 'mail',
+        givenName: 'givenName',
+        surname: 'sn',
+        displayName: '',
+        jobTitle: 'title',
+        team: 'ou',
+        staffNumber: 'employeeNumber',
+      })) {
         await adminPage.fill(`#attr_${field}`, name);
       }
       await adminPage.check('#enabled');
@@ -203,7 +226,10 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
 
     it('tells the person to contact their IT team when the IdP sends no email, and the administrator which attribute was missing', async () => {
       const { email: _email, ...noEmail } = person;
-      await expectRefused({ attributes: attributesFor({ ...noEmail, email: '' }, 'oid'), nameId: { value: 'rowan-7f3a', format: NAMEID_PERSISTENT } }, 'contact your IT team');
+      await expectRefused(
+        { attributes: attributesFor({ ...noEmail, email: '' }, 'oid'), nameId: { value: 'rowan-7f3a', format: NAMEID_PERSISTENT } },
+        'contact your IT team',
+      );
       await adminPage.goto(`${server.url}/admin/sso/${SLUG}/last-response`);
       const text = (await adminPage.textContent('main')) ?? '';
       expect(text).to.contain('Refused');
@@ -228,7 +254,10 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
       const big = await admin.request('POST', url, { body: form });
       expect(big.status).to.equal(400);
       expect(await big.text()).to.contain('larger than 2 MB');
-      const notMultipart = await admin.request('POST', url, { body: 'metadataXml=x', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': token } });
+      const notMultipart = await admin.request('POST', url, {
+        body: 'metadataXml=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-csrf-token': token },
+      });
       expect(notMultipart.status).to.equal(400);
     });
   });
@@ -243,7 +272,12 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
         await context.close();
         const request = await idp.lastRequest();
         expect(request?.acs).to.equal(acs);
-        expect(await staffRecord(claims.email), preset).to.deep.equal({ name: `Pat ${claims.surname}`, job_title: 'Housing Officer', team: `Team ${preset}`, staff_number: claims.staffNumber });
+        expect(await staffRecord(claims.email), preset).to.deep.equal({
+          name: `Pat ${claims.surname}`,
+          job_title: 'Housing Officer',
+          team: `Team ${preset}`,
+          staff_number: claims.staffNumber,
+        });
       }
     });
   });
@@ -277,7 +311,8 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
 
     it('accepts a signed response with an unsigned assertion (Shibboleth’s default) or a signed assertion alone when set to either', async () => {
       await configure({ signingRequired: 'either' });
-      for (const mode of [RESPONSE_ONLY, ASSERTION_ONLY]) await signsIn({ ...mode, attributes: attributesFor(someone(), 'oid') }, '/framework', JSON.stringify(mode));
+      for (const mode of [RESPONSE_ONLY, ASSERTION_ONLY])
+        await signsIn({ ...mode, attributes: attributesFor(someone(), 'oid') }, '/framework', JSON.stringify(mode));
     });
 
     it('requires what the organisation set (the response, the assertion or both), and tells the person precisely what was signed', async () => {
@@ -290,16 +325,25 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
       await signsIn({ ...ASSERTION_ONLY, attributes: attributesFor(someone(), 'oid') });
 
       await configure({ signingRequired: 'both' });
-      await expectRefused({ ...RESPONSE_ONLY, attributes: attributesFor(someone(), 'oid') }, refusedFor('the response only', 'both the response and the assertion'));
+      await expectRefused(
+        { ...RESPONSE_ONLY, attributes: attributesFor(someone(), 'oid') },
+        refusedFor('the response only', 'both the response and the assertion'),
+      );
       await signsIn({ attributes: attributesFor(someone(), 'oid') });
     });
 
     it('refuses SHA-1 signatures with a message that says so', async () => {
       await configure();
-      await expectRefused({ algorithm: 'sha1', attributes: attributesFor(someone(), 'oid') }, 'the response is signed with SHA-1, which is no longer safe: set the identity provider to sign with SHA-256');
+      await expectRefused(
+        { algorithm: 'sha1', attributes: attributesFor(someone(), 'oid') },
+        'the response is signed with SHA-1, which is no longer safe: set the identity provider to sign with SHA-256',
+      );
       // Inside an encrypted assertion, with the response unsigned: found once decrypted.
       const [ours] = (await spMetadata()).encryption;
-      await expectRefused({ algorithm: 'sha1', signResponse: false, encryptTo: ours, attributes: attributesFor(someone(), 'oid') }, 'signed with SHA-1, which is no longer safe');
+      await expectRefused(
+        { algorithm: 'sha1', signResponse: false, encryptTo: ours, attributes: attributesFor(someone(), 'oid') },
+        'signed with SHA-1, which is no longer safe',
+      );
     });
   });
 
@@ -310,7 +354,10 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
       expect(current).to.contain('BEGIN CERTIFICATE');
       await signsIn({ encryptTo: current, attributes: attributesFor(someone(), 'oid') });
       // Encrypted to a key this service never had: the person is told it is a set-up problem, not to try again.
-      await expectRefused({ encryptTo: idp.nextKeys.cert, attributes: attributesFor(someone(), 'oid') }, "the encrypted assertion could not be decrypted with this service's keys");
+      await expectRefused(
+        { encryptTo: idp.nextKeys.cert, attributes: attributesFor(someone(), 'oid') },
+        "the encrypted assertion could not be decrypted with this service's keys",
+      );
 
       // saml:key:prepare: both keys published; an IdP that took up the new one is accepted at once.
       await prepareNextSpKey(server.product.database.pool);
@@ -330,7 +377,11 @@ describe('SAML single sign-on against pysaml2 in Chromium', function () {
       await configure({ idpLogoutUrl: idp.sloUrl });
       const claims = someone();
       const { signing } = await spMetadata();
-      const { context, page } = await expectSignedIn({ attributes: attributesFor(claims, 'oid'), spSigningCert: signing, spSloUrl: `${server.url}/auth/saml/${SLUG}/slo` });
+      const { context, page } = await expectSignedIn({
+        attributes: attributesFor(claims, 'oid'),
+        spSigningCert: signing,
+        spSloUrl: `${server.url}/auth/saml/${SLUG}/slo`,
+      });
       await page.click('button:has-text("Sign out")');
       await page.waitForURL((u) => u.pathname === `/auth/saml/${SLUG}/signed-out`);
       expect(await page.textContent('main')).to.contain('You have signed out of the training and of your Vale County Council account');

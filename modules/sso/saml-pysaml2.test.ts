@@ -43,7 +43,14 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
   let idp: Pysaml2Idp;
   let admin: TestAgent;
   let acs: string;
-  const person: PersonClaims = { email: 'py.person@valecounty.example', givenName: 'Pat', surname: 'Young', jobTitle: 'Housing Officer', team: 'Housing Options', staffNumber: 'VC-991' };
+  const person: PersonClaims = {
+    email: 'py.person@valecounty.example',
+    givenName: 'Pat',
+    surname: 'Young',
+    jobTitle: 'Housing Officer',
+    team: 'Housing Options',
+    staffNumber: 'VC-991',
+  };
 
   async function configure(slug: string, fields: Record<string, string> = {}): Promise<Response> {
     await admin.get(`/admin/sso/${slug}`);
@@ -100,7 +107,9 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
   }
 
   async function lastRefusal(): Promise<string> {
-    const { rows } = await server.product.database.pool.query<{ detail: { reason: string } }>(`select detail from audit_log where action = 'sign-in.refused' order by id desc limit 1`);
+    const { rows } = await server.product.database.pool.query<{ detail: { reason: string } }>(
+      `select detail from audit_log where action = 'sign-in.refused' order by id desc limit 1`,
+    );
     return rows[0]?.detail.reason ?? '';
   }
 
@@ -136,7 +145,9 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const res = await configure('northshire-council');
       expect(res.status).to.equal(400);
       expect(await res.text()).to.contain('Add the organisation’s email domains');
-      const { rows } = await pool.query(`select 1 from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = 'northshire-council'`);
+      const { rows } = await pool.query(
+        `select 1 from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = 'northshire-council'`,
+      );
       expect(rows).to.have.length(0);
     });
 
@@ -144,12 +155,19 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const pool = server.product.database.pool;
       const adminEmail = 'admin@vale-partnership.example';
       // Outside the organisation's domains: refused outright.
-      await expectRefused(await signIn({ attributes: attributesFor({ ...person, email: adminEmail }, 'entra') }), /outside the organisation's email domains/, /Contact your organisational lead/);
+      await expectRefused(
+        await signIn({ attributes: attributesFor({ ...person, email: adminEmail }, 'entra') }),
+        /outside the organisation's email domains/,
+        /Contact your organisational lead/,
+      );
       // Even an organisation that lists the administrator's domain cannot take the account: it has a password and an admin role.
       await pool.query(`update organisations set email_domains = email_domains || '{vale-partnership.example}' where slug = $1`, [SLUG]);
       try {
         await expectRefused(
-          await signIn({ attributes: attributesFor({ ...person, email: adminEmail }, 'entra'), nameId: { value: 'attacker-chosen-id', format: NAMEID_PERSISTENT } }),
+          await signIn({
+            attributes: attributesFor({ ...person, email: adminEmail }, 'entra'),
+            nameId: { value: 'attacker-chosen-id', format: NAMEID_PERSISTENT },
+          }),
           /account-not-linkable: .*has a password|account-not-linkable: .*partnership-admin/,
           /Contact your organisational lead/,
         );
@@ -166,8 +184,16 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const pool = server.product.database.pool;
       const email = 'rowan.real@valecounty.example';
       // What /public-learning/register made for anyone who typed the address: a password account with the learner role.
-      const strangerId = await createUser(pool, { email, name: 'Stranger', password: 'stranger chose this password 2026', roles: [{ role: 'learner', organisationId: null }] });
-      const r = await signIn({ attributes: attributesFor({ ...person, email, givenName: 'Rowan', surname: 'Real' }, 'entra'), nameId: { value: 'rowan-object-id', format: NAMEID_PERSISTENT } });
+      const strangerId = await createUser(pool, {
+        email,
+        name: 'Stranger',
+        password: 'stranger chose this password 2026',
+        roles: [{ role: 'learner', organisationId: null }],
+      });
+      const r = await signIn({
+        attributes: attributesFor({ ...person, email, givenName: 'Rowan', surname: 'Real' }, 'entra'),
+        nameId: { value: 'rowan-object-id', format: NAMEID_PERSISTENT },
+      });
       await expectRefused(r, /account-not-linkable: .*has a password/, /Contact your organisational lead/);
       const { rows } = await pool.query(`select 1 from sso_identities where user_id = $1`, [strangerId]);
       expect(rows).to.have.length(0);
@@ -182,11 +208,16 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const claims = { ...person, email: 'casey.link@valecounty.example', givenName: 'Casey', surname: 'Link', staffNumber: 'VC-1' };
       const first = await signIn({ attributes: attributesFor(claims, 'entra'), nameId: { value: 'casey-oid', format: NAMEID_PERSISTENT } });
       expect(first.res.status, first.text.slice(0, 300)).to.equal(302);
-      const { rows: links } = await pool.query<{ user_id: string; subject_source: string }>(`select user_id, subject_source from sso_identities where subject = 'casey-oid'`);
+      const { rows: links } = await pool.query<{ user_id: string; subject_source: string }>(
+        `select user_id, subject_source from sso_identities where subject = 'casey-oid'`,
+      );
       expect(links).to.have.length(1);
       expect(links[0].subject_source).to.equal('nameid');
       // The IdP renames the person's mailbox: the same NameID still reaches the same account.
-      const renamed = await signIn({ attributes: attributesFor({ ...claims, email: 'casey.renamed@valecounty.example' }, 'entra'), nameId: { value: 'casey-oid', format: NAMEID_PERSISTENT } });
+      const renamed = await signIn({
+        attributes: attributesFor({ ...claims, email: 'casey.renamed@valecounty.example' }, 'entra'),
+        nameId: { value: 'casey-oid', format: NAMEID_PERSISTENT },
+      });
       expect(renamed.res.status).to.equal(302);
       const again = await pool.query(`select user_id from sso_identities where subject = 'casey-oid'`);
       expect(again.rows).to.deep.equal([{ user_id: links[0].user_id }]);
@@ -202,7 +233,10 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const pool = server.product.database.pool;
       const email = 'dana.invited@valecounty.example';
       const id = await createUser(pool, { email, name: 'Dana', roles: [{ role: 'learner', organisationId: null }] });
-      const r = await signIn({ attributes: attributesFor({ ...person, email, staffNumber: 'VC-2' }, 'entra'), nameId: { value: 'dana-oid', format: NAMEID_PERSISTENT } });
+      const r = await signIn({
+        attributes: attributesFor({ ...person, email, staffNumber: 'VC-2' }, 'entra'),
+        nameId: { value: 'dana-oid', format: NAMEID_PERSISTENT },
+      });
       expect(r.res.status, r.text.slice(0, 300)).to.equal(302);
       const { rows } = await pool.query(`select user_id from sso_identities where subject = 'dana-oid'`);
       expect(rows).to.deep.equal([{ user_id: id }]);
@@ -211,7 +245,10 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const { rows: org } = await pool.query<{ id: string }>('select id from organisations where slug = $1', [SLUG]);
       await createUser(pool, { email: leadEmail, name: 'Lee', roles: [{ role: 'org-lead', organisationId: org[0].id }] });
       await expectRefused(
-        await signIn({ attributes: attributesFor({ ...person, email: leadEmail, staffNumber: 'VC-3' }, 'entra'), nameId: { value: 'lee-oid', format: NAMEID_PERSISTENT } }),
+        await signIn({
+          attributes: attributesFor({ ...person, email: leadEmail, staffNumber: 'VC-3' }, 'entra'),
+          nameId: { value: 'lee-oid', format: NAMEID_PERSISTENT },
+        }),
         /account-not-linkable: .*org-lead/,
       );
     });
@@ -221,7 +258,9 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       expect(first.res.status, await lastRefusal()).to.equal(302);
       const second = await signIn({ attributes: attributesFor({ ...person, email: 'number.two@valecounty.example', staffNumber: 'VC-DUP' }, 'entra') });
       expect(second.res.status, second.text.slice(0, 200)).to.equal(302);
-      const { rows } = await server.product.database.pool.query(`select lower(email) as email, staff_number from staff where lower(email) like 'number.%' order by email`);
+      const { rows } = await server.product.database.pool.query(
+        `select lower(email) as email, staff_number from staff where lower(email) like 'number.%' order by email`,
+      );
       expect(rows).to.deep.equal([
         { email: 'number.one@valecounty.example', staff_number: 'VC-DUP' },
         { email: 'number.two@valecounty.example', staff_number: null },
@@ -244,15 +283,24 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
     const claims = () => attributesFor({ ...person, email: 'forge.target@valecounty.example' }, 'entra');
 
     it('refuses a response whose Issuer is not the organisation’s IdP', async () => {
-      await expectRefused(await signIn({ attributes: claims(), issuer: 'https://sts.windows.net/another-tenant/' }), /Issuer is "https:\/\/sts.windows.net\/another-tenant\/", not the organisation's identity provider/);
+      await expectRefused(
+        await signIn({ attributes: claims(), issuer: 'https://sts.windows.net/another-tenant/' }),
+        /Issuer is "https:\/\/sts.windows.net\/another-tenant\/", not the organisation's identity provider/,
+      );
     });
 
     it('refuses a response whose Destination is another organisation’s ACS', async () => {
-      await expectRefused(await signIn({ attributes: claims(), destination: `${server.url}/auth/saml/${OTHER}/acs` }), /Destination is .*vale-nhs-trust\/acs.*, not this organisation's ACS URL/);
+      await expectRefused(
+        await signIn({ attributes: claims(), destination: `${server.url}/auth/saml/${OTHER}/acs` }),
+        /Destination is .*vale-nhs-trust\/acs.*, not this organisation's ACS URL/,
+      );
     });
 
     it('refuses an assertion whose SubjectConfirmation Recipient is another service', async () => {
-      await expectRefused(await signIn({ attributes: claims(), recipient: 'https://another-service.example/acs' }), /Recipient is "https:\/\/another-service.example\/acs"/);
+      await expectRefused(
+        await signIn({ attributes: claims(), recipient: 'https://another-service.example/acs' }),
+        /Recipient is "https:\/\/another-service.example\/acs"/,
+      );
     });
 
     it('refuses a response to a sign-in another organisation started', async () => {
@@ -271,7 +319,11 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const agent = new TestAgent(server.url);
       await idp.setMode({ attributes: claims() });
       const res = await post(agent, await idp.unsolicited(acs, `${server.url}/auth/saml/${SLUG}/metadata`, '/privacy'));
-      await expectRefused({ res, text: await res.text(), agent }, /IdP-initiated sign-in is switched off/, /has not switched on signing in from its own portal/);
+      await expectRefused(
+        { res, text: await res.text(), agent },
+        /IdP-initiated sign-in is switched off/,
+        /has not switched on signing in from its own portal/,
+      );
     });
   });
 
@@ -289,14 +341,22 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       const again = await post(replayer, form);
       await expectRefused({ res: again, text: await again.text(), agent: replayer }, /already used \(replay\)/);
       // A solicited response is still bound to this organisation's own request.
-      const solicited = await signIn({ attributes: attributesFor({ ...person, email: 'tile.user@valecounty.example' }, 'entra'), inResponseTo: '_never-started' });
+      const solicited = await signIn({
+        attributes: attributesFor({ ...person, email: 'tile.user@valecounty.example' }, 'entra'),
+        inResponseTo: '_never-started',
+      });
       await expectRefused(solicited, /did not start/);
     });
   });
 
   describe('single logout to an IdP that requires signed LogoutRequests (as ADFS and Shibboleth do)', () => {
     const pemOf = (body: string) => `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
-    const htmlDecoded = (s: string) => s.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=').replace(/&#x27;/g, "'").replace(/&quot;/g, '"');
+    const htmlDecoded = (s: string) =>
+      s
+        .replace(/&amp;/g, '&')
+        .replace(/&#x3D;/g, '=')
+        .replace(/&#x27;/g, "'")
+        .replace(/&quot;/g, '"');
 
     it('signs its LogoutRequest with SHA-256 by the certificate in its metadata, and ends both sessions on the IdP’s signed LogoutResponse', async () => {
       expect((await configure(SLUG, { idpLogoutUrl: idp.sloUrl })).status).to.equal(302);
@@ -362,10 +422,17 @@ describe('SAML single sign-on against the pysaml2 identity provider (HTTP client
       await idp.setMode({ publishNext: true });
       const pool = server.product.database.pool;
       await runModuleJobNow(server, 'sso', 'sso:refresh-metadata', async () => {
-        const { rows } = await pool.query<{ n: number }>(`select cardinality(idp_certificates) as n from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`, [SLUG]);
+        const { rows } = await pool.query<{ n: number }>(
+          `select cardinality(idp_certificates) as n from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`,
+          [SLUG],
+        );
         return rows[0].n === 2;
       });
-      const r = await signIn({ publishNext: true, signWithNext: true, attributes: attributesFor({ ...person, email: 'rolled.over@valecounty.example', staffNumber: 'VC-RO' }, 'entra') });
+      const r = await signIn({
+        publishNext: true,
+        signWithNext: true,
+        attributes: attributesFor({ ...person, email: 'rolled.over@valecounty.example', staffNumber: 'VC-RO' }, 'entra'),
+      });
       expect(r.res.status, await lastRefusal()).to.equal(302);
     });
   });

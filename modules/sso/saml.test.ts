@@ -63,7 +63,8 @@ describe('SAML single sign-on against the samlp identity provider', function () 
         key: signing.key,
         lifetimeInSeconds: mode.lifetimeInSeconds,
         audience: mode.audience,
-        getPostURL: (_aud: string, _dom: unknown, _req: unknown, cb: (err: Error | null, url: string) => void) => cb(null, `${server.url}/auth/saml/${SLUG}/acs`),
+        getPostURL: (_aud: string, _dom: unknown, _req: unknown, cb: (err: Error | null, url: string) => void) =>
+          cb(null, `${server.url}/auth/saml/${SLUG}/acs`),
         getUserFromRequest: () => ({
           id: `oid-${person.email}`,
           emails: [{ value: person.email }],

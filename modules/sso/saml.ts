@@ -181,7 +181,13 @@ export function precheck(shape: ResponseShape, provider: IdentityProvider): Prob
   }
   const needResponse = provider.signingRequired === 'response' || provider.signingRequired === 'both';
   const needAssertion = provider.signingRequired === 'assertion' || provider.signingRequired === 'both';
-  const signed = shape.responseSigned ? (shape.assertionSigned ? 'both the response and the assertion' : 'the response only') : shape.assertionSigned ? 'the assertion only' : 'neither the response nor the assertion';
+  const signed = shape.responseSigned
+    ? shape.assertionSigned
+      ? 'both the response and the assertion'
+      : 'the response only'
+    : shape.assertionSigned
+      ? 'the assertion only'
+      : 'neither the response nor the assertion';
   const setting = `this organisation is set to require ${SIGNING_WORDS[provider.signingRequired]} to be signed`;
   if (needResponse && !shape.responseSigned) return { reason: `the identity provider signed ${signed}, but ${setting}`, kind: 'configuration' };
   if (needAssertion && shape.assertionSigned === false) return { reason: `the identity provider signed ${signed}, but ${setting}`, kind: 'configuration' };
@@ -192,7 +198,10 @@ export function precheck(shape: ResponseShape, provider: IdentityProvider): Prob
 /** node-saml's terse errors, said so an administrator knows what to change. */
 export function explainValidationError(message: string, shape: ResponseShape, provider: IdentityProvider): Problem {
   if (message === 'Invalid document signature') {
-    return { reason: "the response's signature does not verify with any of the organisation's IdP certificates (wrong certificate, or the response was changed)", kind: 'forged' };
+    return {
+      reason: "the response's signature does not verify with any of the organisation's IdP certificates (wrong certificate, or the response was changed)",
+      kind: 'forged',
+    };
   }
   if (/^Invalid signature/.test(message)) {
     return {
@@ -201,15 +210,24 @@ export function explainValidationError(message: string, shape: ResponseShape, pr
     };
   }
   if (message === 'InResponseTo is not valid' || message === 'SubjectInResponseTo is not valid') {
-    return { reason: `the response answers request ${shape.inResponseTo ?? '(none)'}, which ${provider.organisationName} did not start, has expired or was already answered`, kind: 'forged' };
+    return {
+      reason: `the response answers request ${shape.inResponseTo ?? '(none)'}, which ${provider.organisationName} did not start, has expired or was already answered`,
+      kind: 'forged',
+    };
   }
   if (message === 'InResponseTo is missing from response') {
-    return { reason: 'the response answers no sign-in request (an IdP-initiated sign-in), and IdP-initiated sign-in is switched off for this organisation', kind: 'idp-initiated-off' };
+    return {
+      reason: 'the response answers no sign-in request (an IdP-initiated sign-in), and IdP-initiated sign-in is switched off for this organisation',
+      kind: 'idp-initiated-off',
+    };
   }
   if (/expired|NotOnOrAfter|NotBefore|SubjectConfirmation/i.test(message)) return { reason: message, kind: 'expired' };
   // OpenSSL says only "oaep decoding error" when the assertion's key was encrypted to a certificate that is not ours.
   if (/decrypt|EncryptedAssertion/i.test(message) || (shape.encrypted && /oaep|padding|rsa routines/i.test(message))) {
-    return { reason: `the encrypted assertion could not be decrypted with this service's keys: the IdP may hold an old copy of our metadata (${message})`, kind: 'configuration' };
+    return {
+      reason: `the encrypted assertion could not be decrypted with this service's keys: the IdP may hold an old copy of our metadata (${message})`,
+      kind: 'configuration',
+    };
   }
   return { reason: message, kind: 'forged' };
 }
@@ -236,7 +254,10 @@ export function checkAddressing(profile: Profile, shape: ResponseShape, provider
     return { reason: `the response's Issuer is "${shape.issuer}", not the organisation's identity provider "${provider.idpEntityId}"`, kind: 'forged' };
   }
   if (shape.destination !== acs) {
-    return { reason: `the response's Destination is ${shape.destination ? `"${shape.destination}"` : 'missing'}, not this organisation's ACS URL "${acs}"`, kind: 'forged' };
+    return {
+      reason: `the response's Destination is ${shape.destination ? `"${shape.destination}"` : 'missing'}, not this organisation's ACS URL "${acs}"`,
+      kind: 'forged',
+    };
   }
   const bearer = child(child(assertion, 'Subject')[0], 'SubjectConfirmation').filter((c) => attr(c, 'Method') === 'urn:oasis:names:tc:SAML:2.0:cm:bearer');
   const recipients = bearer.flatMap((c) => child(c, 'SubjectConfirmationData').map((d) => attr(d, 'Recipient')));
@@ -252,7 +273,10 @@ export function checkAddressing(profile: Profile, shape: ResponseShape, provider
 /** The subject the organisation's IdP asserts: a stable id attribute when configured, else the NameID. */
 export function subjectOf(profile: Profile, provider: IdentityProvider): { subject: string; source: string } | { problem: string } {
   if (provider.subjectAttribute) {
-    const value = first((profile.attributes as Record<string, unknown> | undefined)?.[provider.subjectAttribute] ?? (profile as Record<string, unknown>)[provider.subjectAttribute]);
+    const value = first(
+      (profile.attributes as Record<string, unknown> | undefined)?.[provider.subjectAttribute] ??
+        (profile as Record<string, unknown>)[provider.subjectAttribute],
+    );
     if (!value) return { problem: `no stable id in attribute "${provider.subjectAttribute}"` };
     return { subject: value, source: provider.subjectAttribute };
   }
@@ -260,7 +284,9 @@ export function subjectOf(profile: Profile, provider: IdentityProvider): { subje
   if (!nameId) return { problem: 'the assertion has no NameID' };
   // A transient NameID changes at every sign-in: nothing could be recognised by it later.
   if (profile.nameIDFormat === 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient') {
-    return { problem: 'the NameID is transient (new at each sign-in): set the IdP to send a persistent NameID or an email NameID, or name a stable id attribute' };
+    return {
+      problem: 'the NameID is transient (new at each sign-in): set the IdP to send a persistent NameID or an email NameID, or name a stable id attribute',
+    };
   }
   return { subject: nameId, source: 'nameid' };
 }
@@ -286,13 +312,19 @@ function first(value: unknown): string {
 }
 
 /** The person an assertion describes, read through the organisation's attribute names (each matched to an attribute's Name or FriendlyName). */
-export function personFromProfile(profile: Record<string, unknown>, names: IdentityProvider['attributes'], received: ReceivedAttribute[] = []): SsoPerson | { problem: string } {
+export function personFromProfile(
+  profile: Record<string, unknown>,
+  names: IdentityProvider['attributes'],
+  received: ReceivedAttribute[] = [],
+): SsoPerson | { problem: string } {
   const attrs = { ...(profile.attributes as Record<string, unknown> | undefined), ...profile };
   const get = (name: string) => (name ? first(attrs[name]) || attributeValue(received, name) : '');
   const email = (get(names.email) || (first(profile.nameID).includes('@') ? first(profile.nameID) : '')).toLowerCase();
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
     const sent = received.map((a) => a.name + (a.friendlyName ? ` (${a.friendlyName})` : ''));
-    return { problem: `no email address in attribute "${names.email}"; the response had ${sent.length ? `only ${sent.join(', ')}` : 'no attributes'} and a NameID that is not an email address` };
+    return {
+      problem: `no email address in attribute "${names.email}"; the response had ${sent.length ? `only ${sent.join(', ')}` : 'no attributes'} and a NameID that is not an email address`,
+    };
   }
   const given = get(names.givenName);
   const surname = get(names.surname);

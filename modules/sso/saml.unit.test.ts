@@ -9,12 +9,19 @@ const NAMES = { email: 'mail', givenName: 'given', surname: 'sn', displayName: '
 
 describe('reading a person from a verified assertion', () => {
   it('uses the organisation’s attribute names and lower-cases the email', () => {
-    const person = personFromProfile({ mail: 'Sam.Jones@ValeCounty.example', given: 'Sam', sn: 'Jones', title: ['Housing Officer'], dept: 'Housing', empid: 'E1' }, NAMES);
+    const person = personFromProfile(
+      { mail: 'Sam.Jones@ValeCounty.example', given: 'Sam', sn: 'Jones', title: ['Housing Officer'], dept: 'Housing', empid: 'E1' },
+      NAMES,
+    );
     expect(person).to.deep.equal({ email: 'sam.jones@valecounty.example', name: 'Sam Jones', jobTitle: 'Housing Officer', team: 'Housing', staffNumber: 'E1' });
   });
 
   it('prefers the display name, falls back to an email-shaped NameID, and refuses a person with no email', () => {
-    expect(personFromProfile({ nameID: 'sam@vale.example', display: 'Sam J' }, NAMES)).to.include({ email: 'sam@vale.example', name: 'Sam J', staffNumber: null });
+    expect(personFromProfile({ nameID: 'sam@vale.example', display: 'Sam J' }, NAMES)).to.include({
+      email: 'sam@vale.example',
+      name: 'Sam J',
+      staffNumber: null,
+    });
     expect(personFromProfile({ nameID: 'opaque-id-123' }, NAMES)).to.have.property('problem');
   });
 
@@ -56,13 +63,23 @@ describe('SAML response checks before any cryptography', () => {
 
   it('reads which parts are signed, the Destination and the Issuer', () => {
     const shape = responseShape(response({ responseSig: sig() }));
-    expect(shape).to.include({ isResponse: true, responseSigned: true, assertionSigned: false, encrypted: false, inResponseTo: '_q', destination: 'https://sp/acs', issuer: 'urn:idp', sha1: false });
+    expect(shape).to.include({
+      isResponse: true,
+      responseSigned: true,
+      assertionSigned: false,
+      encrypted: false,
+      inResponseTo: '_q',
+      destination: 'https://sp/acs',
+      issuer: 'urn:idp',
+      sha1: false,
+    });
   });
 
   it('refuses SHA-1 whichever part it signs', () => {
     expect(usesSha1('<ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/>')).to.equal(true);
     // RSA-OAEP's digest in an encrypted key (Entra ID's and ADFS's default) is no signature.
-    const oaep = '<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod></xenc:EncryptedKey>';
+    const oaep =
+      '<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod></xenc:EncryptedKey>';
     expect(usesSha1(`${oaep}<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>`)).to.equal(false);
     expect(precheck(responseShape(response({ assertionSig: sig('http://www.w3.org/2000/09/xmldsig#rsa-sha1') })), provider())?.reason).to.match(/SHA-1/);
   });

@@ -68,7 +68,10 @@ export function generateSpKey(commonName: string, validDays = 3650): { privateKe
   );
   const signature = createSign('sha256').update(tbs).sign(privateKey);
   const cert = seq(tbs, SHA256_WITH_RSA, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  const pem = `-----BEGIN CERTIFICATE-----\n${cert.toString('base64').match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const pem = `-----BEGIN CERTIFICATE-----\n${cert
+    .toString('base64')
+    .match(/.{1,64}/g)
+    ?.join('\n')}\n-----END CERTIFICATE-----\n`;
   // Fails loudly here rather than in an IdP's metadata import.
   new X509Certificate(pem);
   return { privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), certificate: pem };

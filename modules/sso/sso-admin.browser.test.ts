@@ -81,7 +81,9 @@ describe('single sign-on administration and sign-in experience in Chromium (saml
   function metadataXml(): string {
     const keys = published.map(
       (k) => `<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>
-${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
+${bare(k.cert)
+  .match(/.{1,64}/g)
+  ?.join('\n')}
 </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
     );
     return `<?xml version="1.0" encoding="UTF-8"?>
@@ -125,35 +127,43 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     app.get('/metadata', (_req, res) => {
       res.type('application/samlmetadata+xml').send(metadataXml());
     });
-    const signIn = (extra: Record<string, unknown>): RequestHandler => (req, res, next) => {
-      sessionCounter++;
-      const acs = `${server.url}/auth/saml/${SLUG}/acs`;
-      samlp.auth({
-        issuer: IDP_ENTITY,
-        cert: signWith.cert,
-        key: signWith.key,
-        sessionIndex: `_session-${sessionCounter}`,
-        // As real IdPs do: the response and its subject confirmation are addressed to the ACS.
-        destination: acs,
-        recipient: acs,
-        signResponse: signing.response,
-        signAssertion: signing.assertion,
-        signatureAlgorithm: signing.sha1 ? 'rsa-sha1' : 'rsa-sha256',
-        digestAlgorithm: signing.sha1 ? 'sha1' : 'sha256',
-        ...(signing.encryptTo && { encryptionCert: signing.encryptTo, encryptionPublicKey: new X509Certificate(signing.encryptTo).publicKey.export({ type: 'spki', format: 'pem' }) }),
-        getPostURL: (_a: string, _d: unknown, _r: unknown, cb: (err: Error | null, url: string) => void) => cb(null, acs),
-        getUserFromRequest: () => person,
-        profileMapper: (user: Person) => ({
-          getNameIdentifier: () => ({ nameIdentifier: `opaque-${user.staffNumber}`, nameIdentifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }),
-          getClaims: () => {
-            const claims: Record<string, string> = {};
-            for (const k of Object.keys(names) as (keyof Person)[]) if (names[k] && (k !== 'email' || sendEmail)) claims[names[k]] = user[k];
-            return claims;
-          },
-        }),
-        ...extra,
-      })(req, res, next);
-    };
+    const signIn =
+      (extra: Record<string, unknown>): RequestHandler =>
+      (req, res, next) => {
+        sessionCounter++;
+        const acs = `${server.url}/auth/saml/${SLUG}/acs`;
+        samlp.auth({
+          issuer: IDP_ENTITY,
+          cert: signWith.cert,
+          key: signWith.key,
+          sessionIndex: `_session-${sessionCounter}`,
+          // As real IdPs do: the response and its subject confirmation are addressed to the ACS.
+          destination: acs,
+          recipient: acs,
+          signResponse: signing.response,
+          signAssertion: signing.assertion,
+          signatureAlgorithm: signing.sha1 ? 'rsa-sha1' : 'rsa-sha256',
+          digestAlgorithm: signing.sha1 ? 'sha1' : 'sha256',
+          ...(signing.encryptTo && {
+            encryptionCert: signing.encryptTo,
+            encryptionPublicKey: new X509Certificate(signing.encryptTo).publicKey.export({ type: 'spki', format: 'pem' }),
+          }),
+          getPostURL: (_a: string, _d: unknown, _r: unknown, cb: (err: Error | null, url: string) => void) => cb(null, acs),
+          getUserFromRequest: () => person,
+          profileMapper: (user: Person) => ({
+            getNameIdentifier: () => ({
+              nameIdentifier: `opaque-${user.staffNumber}`,
+              nameIdentifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+            }),
+            getClaims: () => {
+              const claims: Record<string, string> = {};
+              for (const k of Object.keys(names) as (keyof Person)[]) if (names[k] && (k !== 'email' || sendEmail)) claims[names[k]] = user[k];
+              return claims;
+            },
+          }),
+          ...extra,
+        })(req, res, next);
+      };
     app.get('/saml', signIn({}));
     // An "app tile" at the IdP's portal: an unsolicited response, to our entity ID, taking the page to open from ?RelayState=.
     app.get('/tile', signIn({ audience: `${server.url}/auth/saml/${SLUG}/metadata` }));
@@ -193,7 +203,14 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     postOnly = false;
     // samlp's default: the assertion signed, the response not (as Entra ID and ADFS send).
     signing = { response: false, assertion: true, sha1: false };
-    person = { email: 'jo.khan@valecounty.example', given: 'Jo', surname: 'Khan', jobTitle: 'Housing Officer', team: 'Housing Options', staffNumber: 'VC-1001' };
+    person = {
+      email: 'jo.khan@valecounty.example',
+      given: 'Jo',
+      surname: 'Khan',
+      jobTitle: 'Housing Officer',
+      team: 'Housing Options',
+      staffNumber: 'VC-1001',
+    };
   });
 
   async function signInWithPassword(page: Page, email: string, password: string) {
@@ -236,7 +253,10 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
   }
 
   async function lastAudit(action: string): Promise<Record<string, unknown>> {
-    const { rows } = await (await pool()).query<{ detail: Record<string, unknown> }>(`select detail from audit_log where action = $1 order by id desc limit 1`, [action]);
+    const { rows } = await (await pool()).query<{ detail: Record<string, unknown> }>(
+      `select detail from audit_log where action = $1 order by id desc limit 1`,
+      [action],
+    );
     return rows[0]?.detail ?? {};
   }
 
@@ -266,7 +286,13 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
       `select p.enabled, p.idp_entity_id, p.metadata_url, p.idp_logout_url, p.attr_email from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`,
       [SLUG],
     );
-    expect(rows[0]).to.include({ enabled: true, idp_entity_id: IDP_ENTITY, metadata_url: `${idpBase}/metadata`, idp_logout_url: `${idpBase}/slo`, attr_email: 'urn:oid:0.9.2342.19200300.100.1.3' });
+    expect(rows[0]).to.include({
+      enabled: true,
+      idp_entity_id: IDP_ENTITY,
+      metadata_url: `${idpBase}/metadata`,
+      idp_logout_url: `${idpBase}/slo`,
+      attr_email: 'urn:oid:0.9.2342.19200300.100.1.3',
+    });
   });
 
   it('signs in with each attribute preset, reading name, job title, team and staff number', async () => {
@@ -274,12 +300,27 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     for (const [i, preset] of presets.entries()) {
       await choosePreset(preset);
       usePreset(preset);
-      person = { email: `preset.${preset}@valecounty.example`, given: 'Ali', surname: `Preset${i}`, jobTitle: 'Housing Officer', team: `Team ${preset}`, staffNumber: `VC-P${i}` };
+      person = {
+        email: `preset.${preset}@valecounty.example`,
+        given: 'Ali',
+        surname: `Preset${i}`,
+        jobTitle: 'Housing Officer',
+        team: `Team ${preset}`,
+        staffNumber: `VC-P${i}`,
+      };
       const { context, page } = await signInThroughIdp('/framework');
       expect(new URL(page.url()).pathname, preset).to.equal('/framework');
       await context.close();
-      const { rows } = await (await pool()).query(`select name, job_title, team, staff_number, group_number from staff where lower(email) = $1`, [person.email]);
-      expect(rows[0], preset).to.include({ name: `Ali Preset${i}`, job_title: 'Housing Officer', team: `Team ${preset}`, staff_number: `VC-P${i}`, group_number: 2 });
+      const { rows } = await (await pool()).query(`select name, job_title, team, staff_number, group_number from staff where lower(email) = $1`, [
+        person.email,
+      ]);
+      expect(rows[0], preset).to.include({
+        name: `Ali Preset${i}`,
+        job_title: 'Housing Officer',
+        team: `Team ${preset}`,
+        staff_number: `VC-P${i}`,
+        group_number: 2,
+      });
     }
   });
 
@@ -359,7 +400,11 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     await arrivesAt('response only, either');
     await setting('both');
     signing = { response: false, assertion: true, sha1: false };
-    await arrivesAt('assertion only, both', refused, 'the identity provider signed the assertion only, but this organisation is set to require both the response and the assertion to be signed');
+    await arrivesAt(
+      'assertion only, both',
+      refused,
+      'the identity provider signed the assertion only, but this organisation is set to require both the response and the assertion to be signed',
+    );
     signing = { response: true, assertion: true, sha1: false };
     await arrivesAt('both, both');
     await setting('either');
@@ -368,7 +413,12 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     // Encrypted to the certificate the service's metadata publishes for encryption.
     const metadata = await (await fetch(`${server.url}/auth/saml/${SLUG}/metadata`)).text();
     const body = metadata.match(/<KeyDescriptor use="encryption">[\s\S]*?<ds:X509Certificate>([^<]+)</)?.[1]?.replace(/\s/g, '') ?? '';
-    signing = { response: false, assertion: true, sha1: false, encryptTo: `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n` };
+    signing = {
+      response: false,
+      assertion: true,
+      sha1: false,
+      encryptTo: `-----BEGIN CERTIFICATE-----\n${body.match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`,
+    };
     await arrivesAt('encrypted');
     // From the IdP's portal, with IdP-initiated sign-in switched on above.
     const context = await browser.newContext();
@@ -383,7 +433,10 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     await adminPage.fill('#certificates', metadataXml());
     await adminPage.fill('#metadataUrl', '');
     await saveSettings();
-    const saved = await (await pool()).query(`select idp_certificates, metadata_url from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`, [SLUG]);
+    const saved = await (await pool()).query(
+      `select idp_certificates, metadata_url from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`,
+      [SLUG],
+    );
     expect(saved.rows[0].idp_certificates.map(bare)).to.deep.equal([bare(oldKeys.cert)]);
     expect(saved.rows[0].metadata_url).to.equal(null);
 
@@ -410,7 +463,10 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     expect(before, 'the new certificate is not trusted before the refresh').to.not.equal('/framework');
 
     await runModuleJobNow(server, 'sso', 'sso:refresh-metadata', async () => {
-      const { rows } = await db.query<{ idp_certificates: string[] }>(`select idp_certificates from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`, [SLUG]);
+      const { rows } = await db.query<{ idp_certificates: string[] }>(
+        `select idp_certificates from saml_identity_providers p join organisations o on o.id = p.organisation_id where o.slug = $1`,
+        [SLUG],
+      );
       return rows[0].idp_certificates.length === 2;
     });
     expect((await lastAudit('sso.metadata-refreshed')).certificateFingerprints).to.have.length(2);
@@ -422,7 +478,9 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
   it('signs out through the IdP’s single logout, and ends the session for an IdP-initiated LogoutRequest only when it is signed', async () => {
     // SP-initiated: Sign out here, then at the IdP, then back to a page that says both are done.
     const { context, page } = await signInThroughIdp('/framework');
-    const { rows: [{ count }] } = await (await pool()).query<{ count: string }>('select count(*) from saml_sessions');
+    const {
+      rows: [{ count }],
+    } = await (await pool()).query<{ count: string }>('select count(*) from saml_sessions');
     expect(Number(count)).to.be.greaterThan(0);
     await page.click('button:has-text("Sign out")');
     await page.waitForURL((u) => u.pathname === `/auth/saml/${SLUG}/signed-out`);
@@ -437,7 +495,15 @@ ${bare(k.cert).match(/.{1,64}/g)?.join('\n')}
     const signedIn = await signInThroughIdp('/framework');
     // Addressed to the service's published logout URL (PUBLIC_URL), sent to where the test server listens.
     const toUs = (url: string) => url.replace(server.product.config.publicUrl, server.url);
-    const forged = new URL(toUs(await idpSide(server.product.config.publicUrl).getLogoutUrlAsync({ nameID: 'opaque-VC-1001', nameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } as Profile, '', {})));
+    const forged = new URL(
+      toUs(
+        await idpSide(server.product.config.publicUrl).getLogoutUrlAsync(
+          { nameID: 'opaque-VC-1001', nameIDFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' } as Profile,
+          '',
+          {},
+        ),
+      ),
+    );
     // Attack 1: the same request without its signature.
     const unsigned = new URL(forged);
     unsigned.searchParams.delete('Signature');

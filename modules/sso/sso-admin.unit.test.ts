@@ -14,11 +14,19 @@ import { personFromProfile } from './saml';
 const { parseXml2JsFromString } = require('@node-saml/node-saml/lib/xml') as { parseXml2JsFromString(xml: string): Promise<unknown> };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sso-unit-'));
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'k'), '-out', path.join(tmp, 'c'), '-days', '2', '-subj', '/CN=unit'], { stdio: 'ignore' });
-const CERT = fs.readFileSync(path.join(tmp, 'c'), 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+execFileSync(
+  'openssl',
+  ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'k'), '-out', path.join(tmp, 'c'), '-days', '2', '-subj', '/CN=unit'],
+  { stdio: 'ignore' },
+);
+const CERT = fs
+  .readFileSync(path.join(tmp, 'c'), 'utf8')
+  .replace(/-----[^-]+-----/g, '')
+  .replace(/\s+/g, '');
 fs.rmSync(tmp, { recursive: true, force: true });
 
-const key = (use?: string) => `<KeyDescriptor${use ? ` use="${use}"` : ''}><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${CERT}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></KeyDescriptor>`;
+const key = (use?: string) =>
+  `<KeyDescriptor${use ? ` use="${use}"` : ''}><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>${CERT}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></KeyDescriptor>`;
 const idp = (entityId: string, inner: string) =>
   `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${entityId}"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">${inner}</IDPSSODescriptor></EntityDescriptor>`;
 const REDIRECT = '<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/>';
@@ -38,9 +46,17 @@ const DOMAINS = ['idp.example'];
 describe('reading identity provider metadata', () => {
   it('takes the entity ID, the HTTP-Redirect sign-in and logout URLs and the signing certificates, not the encryption one', () => {
     const md = parseIdpMetadata(
-      idp('https://idp.example/idp/shibboleth', `${key('signing')}${key('encryption')}<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/slo"/>${POST}${REDIRECT}`),
+      idp(
+        'https://idp.example/idp/shibboleth',
+        `${key('signing')}${key('encryption')}<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/slo"/>${POST}${REDIRECT}`,
+      ),
     );
-    expect(md).to.deep.include({ entityId: 'https://idp.example/idp/shibboleth', ssoRedirectUrl: 'https://idp.example/sso', sloRedirectUrl: 'https://idp.example/slo', signingCertificates: [CERT] });
+    expect(md).to.deep.include({
+      entityId: 'https://idp.example/idp/shibboleth',
+      ssoRedirectUrl: 'https://idp.example/sso',
+      sloRedirectUrl: 'https://idp.example/slo',
+      signingCertificates: [CERT],
+    });
   });
 
   it('keeps an HTTP-POST-only endpoint aside to explain it, and knows Shibboleth’s POST URL from its Redirect twin', () => {
@@ -59,7 +75,10 @@ describe('reading identity provider metadata', () => {
   });
 
   it('refuses a document type (entity expansion, external entities), non-metadata, SP metadata and metadata without a certificate, each with a reason', () => {
-    expect(() => parseIdpMetadata(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${idp('urn:a', '&e;')}`)).to.throw(MetadataError, /DOCTYPE/);
+    expect(() => parseIdpMetadata(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${idp('urn:a', '&e;')}`)).to.throw(
+      MetadataError,
+      /DOCTYPE/,
+    );
     expect(() => parseIdpMetadata('-----BEGIN CERTIFICATE-----')).to.throw(MetadataError, /not SAML metadata/);
     expect(() => parseIdpMetadata('<EntityDescriptor entityID="x"><SPSSODescriptor/></EntityDescriptor>')).to.throw(MetadataError, /no identity provider/);
     expect(() => parseIdpMetadata(idp('urn:a', REDIRECT))).to.throw(MetadataError, /no signing certificate/);
@@ -123,8 +142,17 @@ describe('attribute presets and names', () => {
     expect(attributeValue(received, 'urn:oid:2.5.4.12')).to.equal('Housing Officer');
     expect(attributeValue(received, 'MAIL')).to.equal('Sam@Vale.example');
     const byFriendly = { email: 'mail', givenName: 'givenName', surname: '', displayName: '', jobTitle: 'title', team: '', staffNumber: '' };
-    expect(personFromProfile({ nameID: 'opaque' }, byFriendly, received)).to.deep.equal({ email: 'sam@vale.example', name: 'Sam', jobTitle: 'Housing Officer', team: '', staffNumber: null });
-    expect(personFromProfile({ nameID: 'opaque' }, ATTRIBUTE_PRESETS.shibboleth.attributes, received)).to.include({ email: 'sam@vale.example', jobTitle: 'Housing Officer' });
+    expect(personFromProfile({ nameID: 'opaque' }, byFriendly, received)).to.deep.equal({
+      email: 'sam@vale.example',
+      name: 'Sam',
+      jobTitle: 'Housing Officer',
+      team: '',
+      staffNumber: null,
+    });
+    expect(personFromProfile({ nameID: 'opaque' }, ATTRIBUTE_PRESETS.shibboleth.attributes, received)).to.include({
+      email: 'sam@vale.example',
+      jobTitle: 'Housing Officer',
+    });
   });
 
   it('names the missing email attribute and what was sent instead', async () => {
@@ -149,7 +177,10 @@ describe('attribute presets and names', () => {
     expect(errors).to.deep.equal([]);
     expect(input).to.include({ idpEntityId: 'urn:pasted', idpEntryPoint: 'https://idp.example/sso' });
     expect(input?.idpCertificates).to.have.length(1);
-    const post = validateProviderForm(formFromBody({ preset: 'entra', idpEntityId: 'urn:x', certificates: CERT, idpEntryPoint: 'https://idp.example/idp/profile/SAML2/POST/SSO' }), DOMAINS);
+    const post = validateProviderForm(
+      formFromBody({ preset: 'entra', idpEntityId: 'urn:x', certificates: CERT, idpEntryPoint: 'https://idp.example/idp/profile/SAML2/POST/SSO' }),
+      DOMAINS,
+    );
     expect(post.errors[0].text).to.match(/HTTP-POST endpoint[\s\S]*\/SAML2\/Redirect\/SSO/);
     const postOnly = validateProviderForm(formFromBody({ preset: 'entra', certificates: idp('urn:p', key() + POST) }), DOMAINS);
     expect(postOnly.errors[0].text).to.match(/only by HTTP-POST/);

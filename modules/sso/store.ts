@@ -153,9 +153,24 @@ export function createSsoStore(pool: Pool) {
            attr_display_name = excluded.attr_display_name, attr_job_title = excluded.attr_job_title, attr_team = excluded.attr_team,
            attr_staff_number = excluded.attr_staff_number, signing_required = excluded.signing_required,
            allow_idp_initiated = excluded.allow_idp_initiated, attr_subject = excluded.attr_subject, updated_at = now()`,
-        [organisationId, input.enabled, input.idpEntryPoint, input.idpEntityId, input.idpCertificates, input.spEntityId,
-          a.email, a.givenName, a.surname, a.displayName, a.jobTitle, a.team, a.staffNumber,
-          input.signingRequired ?? 'either', input.allowIdpInitiated ?? false, input.subjectAttribute ?? ''],
+        [
+          organisationId,
+          input.enabled,
+          input.idpEntryPoint,
+          input.idpEntityId,
+          input.idpCertificates,
+          input.spEntityId,
+          a.email,
+          a.givenName,
+          a.surname,
+          a.displayName,
+          a.jobTitle,
+          a.team,
+          a.staffNumber,
+          input.signingRequired ?? 'either',
+          input.allowIdpInitiated ?? false,
+          input.subjectAttribute ?? '',
+        ],
       );
       // Saving by hand starts the metadata schedule afresh (or stops it when the URL is cleared).
       await pool.query(
@@ -170,7 +185,10 @@ export function createSsoStore(pool: Pool) {
       return rows.map(toProvider);
     },
     /** A scheduled refresh's result: new certificates and endpoints, or why it failed (keeping what is in use). */
-    async refreshedFromMetadata(organisationId: string, result: { idpEntryPoint: string; idpCertificates: string[]; idpLogoutUrl: string | null } | { problem: string }): Promise<void> {
+    async refreshedFromMetadata(
+      organisationId: string,
+      result: { idpEntryPoint: string; idpCertificates: string[]; idpLogoutUrl: string | null } | { problem: string },
+    ): Promise<void> {
       if ('problem' in result) {
         await pool.query('update saml_identity_providers set metadata_problem = $2 where organisation_id = $1', [organisationId, result.problem]);
         return;
@@ -191,12 +209,18 @@ export function createSsoStore(pool: Pool) {
       );
     },
     async lastResponse(organisationId: string): Promise<LastResponse | undefined> {
-      const { rows } = await pool.query<{ received_at: Date; outcome: string; problem: string | null; name_id: string | null; name_id_format: string | null; attributes: ReceivedAttribute[] }>(
-        'select received_at, outcome, problem, name_id, name_id_format, attributes from saml_last_responses where organisation_id = $1',
-        [organisationId],
-      );
+      const { rows } = await pool.query<{
+        received_at: Date;
+        outcome: string;
+        problem: string | null;
+        name_id: string | null;
+        name_id_format: string | null;
+        attributes: ReceivedAttribute[];
+      }>('select received_at, outcome, problem, name_id, name_id_format, attributes from saml_last_responses where organisation_id = $1', [organisationId]);
       const r = rows[0];
-      return r && { receivedAt: r.received_at, outcome: r.outcome, problem: r.problem, nameId: r.name_id, nameIdFormat: r.name_id_format, attributes: r.attributes };
+      return (
+        r && { receivedAt: r.received_at, outcome: r.outcome, problem: r.problem, nameId: r.name_id, nameIdFormat: r.name_id_format, attributes: r.attributes }
+      );
     },
     /**
      * Remembers an assertion id until it expires. False when it was already

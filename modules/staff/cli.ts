@@ -19,7 +19,10 @@ function usageError(message: string): UsageError {
 export function describePlan(plan: ImportPlan): string[] {
   const lines: string[] = [];
   lines.push(`To add: ${plan.create.length}`);
-  for (const c of plan.create) lines.push(`  row ${c.row}: ${c.fields.name}${c.fields.jobTitle ? `, ${c.fields.jobTitle}` : ''} (${c.group ? `Group ${c.group.group}` : 'no group: job title not mapped'})`);
+  for (const c of plan.create)
+    lines.push(
+      `  row ${c.row}: ${c.fields.name}${c.fields.jobTitle ? `, ${c.fields.jobTitle}` : ''} (${c.group ? `Group ${c.group.group}` : 'no group: job title not mapped'})`,
+    );
   lines.push(`To update: ${plan.update.length}`);
   for (const u of plan.update) {
     const parts = u.changes.map((ch) => `${fieldLabel(ch.field)} ${JSON.stringify(ch.from ?? '')} -> ${JSON.stringify(ch.to ?? '')}`);
@@ -29,7 +32,8 @@ export function describePlan(plan: ImportPlan): string[] {
   lines.push(`To mark as leavers: ${plan.leavers.length}`);
   for (const l of plan.leavers) lines.push(`  ${l.name} (leaving date ${l.leavingDate})`);
   lines.push(`Unchanged: ${plan.unchanged}`);
-  if (plan.unmappedTitles.length) lines.push(`Job titles with no group mapping (map them on the "Unmapped job titles" page): ${plan.unmappedTitles.join(', ')}`);
+  if (plan.unmappedTitles.length)
+    lines.push(`Job titles with no group mapping (map them on the "Unmapped job titles" page): ${plan.unmappedTitles.join(', ')}`);
   if (plan.errors.length) {
     lines.push(`Rows with problems: ${plan.errors.length}`);
     for (const e of plan.errors) lines.push(`  row ${e.row}: ${e.reason}`);
@@ -72,7 +76,10 @@ export async function runStaffImport(ctx: ModuleContext, args: string[], print: 
   const plan = await store.planUpload(scope, organisation.id, parsed, { fullList, today });
   print(`Import of ${path.basename(file)} for ${organisation.name}${fullList ? ' (full list: staff not in the file become leavers)' : ''}`);
   for (const line of describePlan(plan)) print(line);
-  if (plan.errors.length) throw new Error(`Nothing was imported: correct the ${plan.errors.length} row${plan.errors.length === 1 ? '' : 's'} with problems and run the command again.`);
+  if (plan.errors.length)
+    throw new Error(
+      `Nothing was imported: correct the ${plan.errors.length} row${plan.errors.length === 1 ? '' : 's'} with problems and run the command again.`,
+    );
   if (!yes) {
     print('Nothing has been written. To apply this import, run the same command with --yes.');
     return;

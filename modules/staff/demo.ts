@@ -67,7 +67,13 @@ const WORKFORCES: Record<string, { size: number; roles: Role[] }> = {
   },
   'vale-probation': {
     size: 74,
-    roles: [...SUPPORT, ['Probation practitioner', 'Offender management', 20], ['Probation officer', 'Courts team', 10], ['Team manager', 'Offender management', 3], ...LEADERSHIP],
+    roles: [
+      ...SUPPORT,
+      ['Probation practitioner', 'Offender management', 20],
+      ['Probation officer', 'Courts team', 10],
+      ['Team manager', 'Offender management', 3],
+      ...LEADERSHIP,
+    ],
   },
   'vale-homes': {
     size: 92,
@@ -95,7 +101,13 @@ const WORKFORCES: Record<string, { size: number; roles: Role[] }> = {
   },
   'northshire-council': {
     size: 64,
-    roles: [...SUPPORT, ['Call centre adviser', 'Customer contact', 8], ['Housing officer', 'Housing options', 12], ['Social worker', 'Adult social care', 10], ...LEADERSHIP],
+    roles: [
+      ...SUPPORT,
+      ['Call centre adviser', 'Customer contact', 8],
+      ['Housing officer', 'Housing options', 12],
+      ['Social worker', 'Adult social care', 10],
+      ...LEADERSHIP,
+    ],
   },
   // So small that every count the board could show of it is 1 or 2: all withheld.
   'vale-advocacy-service': {
@@ -121,12 +133,82 @@ const UNMAPPED_AT_COUNCIL = [
 
 // Plainly made up: each person is one given name and one family name from these lists.
 const GIVEN = [
-  'Alex', 'Bea', 'Chris', 'Dana', 'Eli', 'Fatima', 'George', 'Hana', 'Imran', 'Jo', 'Kai', 'Lena', 'Mo', 'Nia', 'Owen', 'Pat', 'Quinn', 'Rosa', 'Sunil', 'Tess',
-  'Umar', 'Vicky', 'Wes', 'Yasmin', 'Zac', 'Amira', 'Ben', 'Cerys', 'Dev', 'Erin', 'Finn', 'Gita', 'Harvey', 'Isla', 'Jamal', 'Kerry', 'Luca', 'Maya', 'Noor', 'Ollie',
+  'Alex',
+  'Bea',
+  'Chris',
+  'Dana',
+  'Eli',
+  'Fatima',
+  'George',
+  'Hana',
+  'Imran',
+  'Jo',
+  'Kai',
+  'Lena',
+  'Mo',
+  'Nia',
+  'Owen',
+  'Pat',
+  'Quinn',
+  'Rosa',
+  'Sunil',
+  'Tess',
+  'Umar',
+  'Vicky',
+  'Wes',
+  'Yasmin',
+  'Zac',
+  'Amira',
+  'Ben',
+  'Cerys',
+  'Dev',
+  'Erin',
+  'Finn',
+  'Gita',
+  'Harvey',
+  'Isla',
+  'Jamal',
+  'Kerry',
+  'Luca',
+  'Maya',
+  'Noor',
+  'Ollie',
 ];
 const FAMILY = [
-  'Evans', 'Khan', 'Morgan', 'Patel', 'Jones', 'Williams', 'Brown', 'Nowak', 'Ali', 'Clarke', 'Reid', 'Singh', 'Ahmed', 'Baker', 'Carter', 'Davies', 'Edwards', 'Fisher',
-  'Green', 'Hall', 'Iqbal', 'Jackson', 'Kowalski', 'Lewis', 'Mensah', 'Norris', "O'Neill", 'Price', 'Rahman', 'Shaw', 'Thomas', 'Usman', 'Walsh', 'Young',
+  'Evans',
+  'Khan',
+  'Morgan',
+  'Patel',
+  'Jones',
+  'Williams',
+  'Brown',
+  'Nowak',
+  'Ali',
+  'Clarke',
+  'Reid',
+  'Singh',
+  'Ahmed',
+  'Baker',
+  'Carter',
+  'Davies',
+  'Edwards',
+  'Fisher',
+  'Green',
+  'Hall',
+  'Iqbal',
+  'Jackson',
+  'Kowalski',
+  'Lewis',
+  'Mensah',
+  'Norris',
+  "O'Neill",
+  'Price',
+  'Rahman',
+  'Shaw',
+  'Thomas',
+  'Usman',
+  'Walsh',
+  'Young',
 ];
 
 /** Spreads `size` people over the roles by their shares, every role at least one person. */
@@ -181,10 +263,33 @@ export async function seedDemoStaff(ctx: ModuleContext): Promise<void> {
   const council = orgs.find((o) => o.slug === 'vale-county-council');
   if (council) {
     for (const [i, p] of UNMAPPED_AT_COUNCIL.entries()) {
-      rows.push([council.id, p.name, `${p.name.toLowerCase().replace(/[^a-z]+/g, '.')}@valecounty.example`, p.jobTitle, p.team, `D9000${i + 1}`, 60 + i * 45, false, null, null]);
+      rows.push([
+        council.id,
+        p.name,
+        `${p.name.toLowerCase().replace(/[^a-z]+/g, '.')}@valecounty.example`,
+        p.jobTitle,
+        p.team,
+        `D9000${i + 1}`,
+        60 + i * 45,
+        false,
+        null,
+        null,
+      ]);
     }
     // The demo learner is a housing officer at the council (Group 2).
-    if (learner[0]) rows.push([council.id, 'Sam Taylor', 'learner@valecounty.example', 'Housing officer', 'Frontline services', 'D99999', 400, false, learner[0].id, groupOf('Housing officer')]);
+    if (learner[0])
+      rows.push([
+        council.id,
+        'Sam Taylor',
+        'learner@valecounty.example',
+        'Housing officer',
+        'Frontline services',
+        'D99999',
+        400,
+        false,
+        learner[0].id,
+        groupOf('Housing officer'),
+      ]);
   }
   if (!rows.length) return;
   const columns = rows[0].length;
@@ -219,4 +324,3 @@ export async function seedDemoStaff(ctx: ModuleContext): Promise<void> {
     );
   });
 }
-

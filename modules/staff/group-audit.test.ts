@@ -19,7 +19,13 @@ describe(`group changes in the audit log (${TEST_DB})`, function () {
     );
     const { rows: leads } = await pool.query<{ id: string }>(`select id from users where email = 'lead@valecounty.example'`);
     await server.product.database.transaction((client) =>
-      changeGroup(client, server.product.events, { staffId: people[0].id, group: 3, source: 'lead-override', reason: 'Became the safeguarding lead', changedBy: leads[0].id }),
+      changeGroup(client, server.product.events, {
+        staffId: people[0].id,
+        group: 3,
+        source: 'lead-override',
+        reason: 'Became the safeguarding lead',
+        changedBy: leads[0].id,
+      }),
     );
     const { rows } = await pool.query<{ actor_user_id: string; detail: Record<string, unknown> }>(
       `select actor_user_id, detail from audit_log where action = 'staff.group-changed' and subject_id = $1`,

@@ -47,9 +47,23 @@ export class ImportFileError extends Error {
 }
 
 const HEADER_ALIASES: Record<string, Column> = {
-  name: 'name', full_name: 'name', email: 'email', email_address: 'email', job_title: 'job_title', title: 'job_title', role: 'job_title',
-  team: 'team', staff_number: 'staff_number', staff_no: 'staff_number', employee_number: 'staff_number', start_date: 'start_date',
-  leaving_date: 'leaving_date', leave_date: 'leaving_date', volunteer: 'volunteer', organisation: 'organisation', organization: 'organisation',
+  name: 'name',
+  full_name: 'name',
+  email: 'email',
+  email_address: 'email',
+  job_title: 'job_title',
+  title: 'job_title',
+  role: 'job_title',
+  team: 'team',
+  staff_number: 'staff_number',
+  staff_no: 'staff_number',
+  employee_number: 'staff_number',
+  start_date: 'start_date',
+  leaving_date: 'leaving_date',
+  leave_date: 'leaving_date',
+  volunteer: 'volunteer',
+  organisation: 'organisation',
+  organization: 'organisation',
 };
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -73,9 +87,7 @@ function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new ImportFileError(
-      'The file is not in UTF-8. In Excel choose File > Save As and the type "CSV UTF-8 (Comma delimited)", then upload that file.',
-    );
+    throw new ImportFileError('The file is not in UTF-8. In Excel choose File > Save As and the type "CSV UTF-8 (Comma delimited)", then upload that file.');
   }
 }
 
@@ -84,7 +96,11 @@ function decodeUtf8(bytes: Uint8Array): string {
  * (encoding, no header, no name column) throw ImportFileError; problems with
  * a row are returned with its row number.
  */
-export function parseStaffCsv(bytes: Uint8Array, organisation: { slug: string; name: string }, knownOrganisations: { slug: string; name: string }[]): ParsedImport {
+export function parseStaffCsv(
+  bytes: Uint8Array,
+  organisation: { slug: string; name: string },
+  knownOrganisations: { slug: string; name: string }[],
+): ParsedImport {
   const text = decodeUtf8(bytes);
   if (!text.trim()) throw new ImportFileError('The file is empty.');
   let records: { record: string[]; info: { lines: number } }[];
@@ -94,7 +110,15 @@ export function parseStaffCsv(bytes: Uint8Array, organisation: { slug: string; n
     throw new ImportFileError(`The file could not be read as CSV: ${(err as Error).message}`);
   }
   const [header, ...data] = records;
-  const columns: (Column | undefined)[] = header.record.map((h) => HEADER_ALIASES[h.toLowerCase().replace(/[^a-z]+/g, '_').replace(/^_|_$/g, '')]);
+  const columns: (Column | undefined)[] = header.record.map(
+    (h) =>
+      HEADER_ALIASES[
+        h
+          .toLowerCase()
+          .replace(/[^a-z]+/g, '_')
+          .replace(/^_|_$/g, '')
+      ],
+  );
   if (!columns.includes('name')) throw new ImportFileError(`The first row must name the columns, including "name". Columns: ${IMPORT_COLUMNS.join(', ')}.`);
   const present = IMPORT_COLUMNS.filter((c) => columns.includes(c));
 
@@ -214,7 +238,14 @@ export interface ImportPlan {
 }
 
 const FIELD_LABELS: Record<keyof StaffFields, string> = {
-  name: 'name', email: 'email', jobTitle: 'job title', team: 'team', staffNumber: 'staff number', startDate: 'start date', leavingDate: 'leaving date', isVolunteer: 'volunteer',
+  name: 'name',
+  email: 'email',
+  jobTitle: 'job title',
+  team: 'team',
+  staffNumber: 'staff number',
+  startDate: 'start date',
+  leavingDate: 'leaving date',
+  isVolunteer: 'volunteer',
 };
 export const fieldLabel = (f: keyof StaffFields) => FIELD_LABELS[f];
 
@@ -253,7 +284,10 @@ export function planImport(
     if (row.email) {
       const holder = byEmail.get(row.email.toLowerCase());
       if (holder && holder !== match) {
-        plan.errors.push({ row: row.row, reason: `The email ${row.email} belongs to ${holder.name}${holder.staffNumber ? ` (staff number ${holder.staffNumber})` : ''}.` });
+        plan.errors.push({
+          row: row.row,
+          reason: `The email ${row.email} belongs to ${holder.name}${holder.staffNumber ? ` (staff number ${holder.staffNumber})` : ''}.`,
+        });
         continue;
       }
     }

@@ -5,10 +5,29 @@ import { jobTitleKey } from './mapping';
 const council = { slug: 'vale-county-council', name: 'Vale County Council' };
 const known = [council, { slug: 'vale-police', name: 'Vale Constabulary' }];
 const csv = (text: string) => new TextEncoder().encode(text);
-const mappings = { partnership: [{ key: jobTitleKey('Housing officer'), group: 2 }, { key: jobTitleKey('Director'), group: 4 }], organisation: [] };
+const mappings = {
+  partnership: [
+    { key: jobTitleKey('Housing officer'), group: 2 },
+    { key: jobTitleKey('Director'), group: 4 },
+  ],
+  organisation: [],
+};
 
 function existing(overrides: Partial<ExistingStaff>): ExistingStaff {
-  return { id: 'a', name: 'Ann Lee', email: 'ann@vc.example', jobTitle: 'Housing officer', team: '', staffNumber: 'S1', startDate: null, leavingDate: null, isVolunteer: false, groupNumber: 2, groupSource: 'partnership-mapping', ...overrides };
+  return {
+    id: 'a',
+    name: 'Ann Lee',
+    email: 'ann@vc.example',
+    jobTitle: 'Housing officer',
+    team: '',
+    staffNumber: 'S1',
+    startDate: null,
+    leavingDate: null,
+    isVolunteer: false,
+    groupNumber: 2,
+    groupSource: 'partnership-mapping',
+    ...overrides,
+  };
 }
 
 describe('staff CSV import: reading the file', () => {
@@ -42,7 +61,13 @@ describe('staff CSV import: reading the file', () => {
   });
 
   it('rejects a file saved in Windows-1252 rather than UTF-8, saying how to fix it', () => {
-    const bytes = Buffer.concat([Buffer.from('name,email\nJos'), Buffer.from([0xe9]), Buffer.from(' Garc'), Buffer.from([0xed]), Buffer.from('a,jose@vc.example\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('name,email\nJos'),
+      Buffer.from([0xe9]),
+      Buffer.from(' Garc'),
+      Buffer.from([0xed]),
+      Buffer.from('a,jose@vc.example\n'),
+    ]);
     expect(() => parseStaffCsv(bytes, council, known)).to.throw(ImportFileError, /CSV UTF-8/);
   });
 
@@ -92,7 +117,11 @@ describe('staff CSV import: the plan', () => {
 
   it('marks current staff missing from a full list as leavers, and nobody otherwise', () => {
     const parsed = parseStaffCsv(csv('name,staff_number\nAnn Lee,S1\n'), council, known);
-    const staff = [existing({}), existing({ id: 'b', name: 'Bo Yu', email: null, staffNumber: 'S2' }), existing({ id: 'c', name: 'Old Hand', email: null, staffNumber: 'S3', leavingDate: '2020-01-01' })];
+    const staff = [
+      existing({}),
+      existing({ id: 'b', name: 'Bo Yu', email: null, staffNumber: 'S2' }),
+      existing({ id: 'c', name: 'Old Hand', email: null, staffNumber: 'S3', leavingDate: '2020-01-01' }),
+    ];
     expect(planImport(parsed, staff, mappings, { fullList: true, today }).leavers).to.deep.equal([{ staffId: 'b', name: 'Bo Yu', leavingDate: today }]);
     expect(planImport(parsed, staff, mappings, { fullList: false, today }).leavers).to.deep.equal([]);
   });
@@ -102,7 +131,10 @@ describe('staff CSV import: the plan', () => {
     const plan = planImport(parsed, [existing({ staffNumber: null })], mappings, { fullList: false, today });
     expect(plan.errors).to.have.length(0);
     expect(plan.update[0].changes).to.deep.include({ field: 'staffNumber', from: null, to: 'S9' });
-    const clash = planImport(parsed, [existing({}), existing({ id: 'z', name: 'Zed', email: 'z@vc.example', staffNumber: 'S9' })], mappings, { fullList: false, today });
+    const clash = planImport(parsed, [existing({}), existing({ id: 'z', name: 'Zed', email: 'z@vc.example', staffNumber: 'S9' })], mappings, {
+      fullList: false,
+      today,
+    });
     expect(clash.errors[0].reason).to.match(/belongs to Ann Lee/);
   });
 });

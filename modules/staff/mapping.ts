@@ -18,7 +18,24 @@ export interface JobRoleMapping {
 export type GroupDecision = { group: number; source: 'organisation-mapping' | 'partnership-mapping' } | { unmapped: true };
 
 /** Words whose trailing 's' is not a plural; left alone when singularising. */
-const NOT_PLURAL = new Set(['police', 'business', 'services', 'analysis', 'ss', 'is', 'us', 'news', 'sales', 'affairs', 'relations', 'operations', 'communications', 'resources', 'statistics', 'finances']);
+const NOT_PLURAL = new Set([
+  'police',
+  'business',
+  'services',
+  'analysis',
+  'ss',
+  'is',
+  'us',
+  'news',
+  'sales',
+  'affairs',
+  'relations',
+  'operations',
+  'communications',
+  'resources',
+  'statistics',
+  'finances',
+]);
 
 function singular(word: string): string {
   if (word.length <= 3 || NOT_PLURAL.has(word) || word.endsWith('ss') || word.endsWith('us') || word.endsWith('is')) return word;
@@ -43,7 +60,11 @@ export function jobTitleKey(title: string): string {
 }
 
 /** The organisation's own mapping wins; then the partnership default; otherwise unmapped. */
-export function groupForJobTitle(title: string, partnershipMappings: readonly JobRoleMapping[], organisationMappings: readonly JobRoleMapping[]): GroupDecision {
+export function groupForJobTitle(
+  title: string,
+  partnershipMappings: readonly JobRoleMapping[],
+  organisationMappings: readonly JobRoleMapping[],
+): GroupDecision {
   const key = jobTitleKey(title);
   if (!key) return { unmapped: true };
   const own = organisationMappings.find((m) => m.key === key);
@@ -60,23 +81,68 @@ export function groupForJobTitle(title: string, partnershipMappings: readonly Jo
  */
 export const DEFAULT_JOB_TITLES: Record<number, string[]> = {
   1: [
-    'Admin staff', 'Admin officer', 'Admin assistant', 'Administrator', 'Administrative assistant', 'Administrative officer',
-    'HR staff', 'HR adviser', 'HR advisor', 'HR officer', 'Human resources officer', 'Human resources adviser',
-    'Call centre staff', 'Call centre adviser', 'Call centre advisor', 'Call centre operator', 'Customer services adviser',
-    'Health and safety lead', 'Health and safety officer', 'Health and safety adviser', 'Support staff',
+    'Admin staff',
+    'Admin officer',
+    'Admin assistant',
+    'Administrator',
+    'Administrative assistant',
+    'Administrative officer',
+    'HR staff',
+    'HR adviser',
+    'HR advisor',
+    'HR officer',
+    'Human resources officer',
+    'Human resources adviser',
+    'Call centre staff',
+    'Call centre adviser',
+    'Call centre advisor',
+    'Call centre operator',
+    'Customer services adviser',
+    'Health and safety lead',
+    'Health and safety officer',
+    'Health and safety adviser',
+    'Support staff',
   ],
   2: [
-    'Social care worker', 'Social worker', 'Housing officer', 'Police', 'Police officer', 'Police constable', 'Constable',
-    'Police sergeant', 'Sergeant', 'Probation', 'Probation officer', 'Probation practitioner', 'Substance misuse worker',
-    'Frontline manager', 'Service manager', 'Team manager',
+    'Social care worker',
+    'Social worker',
+    'Housing officer',
+    'Police',
+    'Police officer',
+    'Police constable',
+    'Constable',
+    'Police sergeant',
+    'Sergeant',
+    'Probation',
+    'Probation officer',
+    'Probation practitioner',
+    'Substance misuse worker',
+    'Frontline manager',
+    'Service manager',
+    'Team manager',
   ],
   3: [
-    'Safeguarding lead', 'Safeguarding adult lead', 'Safeguarding adults lead', 'Safeguarding children lead', 'Designated safeguarding lead',
-    'Board member', 'Domestic abuse board member', 'Senior manager (safeguarding)', 'Senior manager accountable for safeguarding', 'Head of safeguarding',
+    'Safeguarding lead',
+    'Safeguarding adult lead',
+    'Safeguarding adults lead',
+    'Safeguarding children lead',
+    'Designated safeguarding lead',
+    'Board member',
+    'Domestic abuse board member',
+    'Senior manager (safeguarding)',
+    'Senior manager accountable for safeguarding',
+    'Head of safeguarding',
   ],
   4: [
-    'Chief executive', 'Chief executive officer', 'CEO', 'Director', 'Executive director', 'Non-executive director',
-    'Elected member', 'Councillor', 'Trustee',
+    'Chief executive',
+    'Chief executive officer',
+    'CEO',
+    'Director',
+    'Executive director',
+    'Non-executive director',
+    'Elected member',
+    'Councillor',
+    'Trustee',
   ],
 };
 
@@ -85,7 +151,9 @@ export const DEFAULT_JOB_TITLES: Record<number, string[]> = {
  * published framework, then DEFAULT_JOB_TITLES. A title already taken by an
  * earlier entry keeps its first group (no title maps to two groups).
  */
-export function defaultMappings(frameworkGroups: readonly { number: number; exampleRoles: readonly string[] }[]): { jobTitle: string; key: string; group: number }[] {
+export function defaultMappings(
+  frameworkGroups: readonly { number: number; exampleRoles: readonly string[] }[],
+): { jobTitle: string; key: string; group: number }[] {
   const out = new Map<string, { jobTitle: string; key: string; group: number }>();
   const add = (jobTitle: string, group: number) => {
     const key = jobTitleKey(jobTitle);

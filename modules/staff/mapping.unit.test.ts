@@ -20,11 +20,26 @@ describe('job title mapping', () => {
 
   it('puts the issue’s example roles in their groups by default', () => {
     const expected: [string, number][] = [
-      ['Admin staff', 1], ['HR adviser', 1], ['Call centre staff', 1], ['Health and safety leads', 1],
-      ['Social care worker', 2], ['Housing officer', 2], ['Police constable', 2], ['Police sergeant', 2], ['Probation officer', 2],
-      ['Substance misuse worker', 2], ['Frontline manager', 2], ['Service manager', 2],
-      ['Safeguarding lead', 3], ['Board member', 3], ['Senior manager accountable for safeguarding', 3],
-      ['Chief executive', 4], ['Director', 4], ['Elected members', 4], ['Councillor', 4], ['Trustees', 4],
+      ['Admin staff', 1],
+      ['HR adviser', 1],
+      ['Call centre staff', 1],
+      ['Health and safety leads', 1],
+      ['Social care worker', 2],
+      ['Housing officer', 2],
+      ['Police constable', 2],
+      ['Police sergeant', 2],
+      ['Probation officer', 2],
+      ['Substance misuse worker', 2],
+      ['Frontline manager', 2],
+      ['Service manager', 2],
+      ['Safeguarding lead', 3],
+      ['Board member', 3],
+      ['Senior manager accountable for safeguarding', 3],
+      ['Chief executive', 4],
+      ['Director', 4],
+      ['Elected members', 4],
+      ['Councillor', 4],
+      ['Trustees', 4],
     ];
     for (const [title, group] of expected) expect(groupOf(title), title).to.equal(group);
   });

@@ -60,7 +60,10 @@ function planRows(plan: ImportPlan) {
       staffId: u.staffId,
       name: u.name,
       changes: [
-        ...u.changes.map((ch) => `${fieldLabel(ch.field)}: ${ch.from === null || ch.from === '' || ch.from === undefined ? '(blank)' : String(ch.from)} to ${ch.to === null || ch.to === '' ? '(blank)' : String(ch.to)}`),
+        ...u.changes.map(
+          (ch) =>
+            `${fieldLabel(ch.field)}: ${ch.from === null || ch.from === '' || ch.from === undefined ? '(blank)' : String(ch.from)} to ${ch.to === null || ch.to === '' ? '(blank)' : String(ch.to)}`,
+        ),
         ...(u.group ? [`group: Group ${u.group.group} (from job title)`] : []),
       ],
     })),
@@ -171,7 +174,12 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       });
     }
     const changed = await store.mapOrganisationTitle(scope, chosen.id, jobTitle, group, userId);
-    await redirectWithFlash(req, res, `"${jobTitle}" is now Group ${group} in ${chosen.name}. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`, `/staff/unmapped-roles?org=${chosen.slug}`);
+    await redirectWithFlash(
+      req,
+      res,
+      `"${jobTitle}" is now Group ${group} in ${chosen.name}. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`,
+      `/staff/unmapped-roles?org=${chosen.slug}`,
+    );
   });
 
   const importPage = (organisation: Organisation | undefined, choices: Organisation[], extra: Record<string, unknown> = {}) => ({
@@ -198,7 +206,15 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     const fullList = fields.fullList === 'yes';
     const fail = (text: string, href = '#file') => {
       res.status(400);
-      res.render(ctx.view('staff-import'), importPage(chosen, choices, { errors: [{ text, href }], fileError: href === '#file' ? text : undefined, orgError: href === '#org' ? text : undefined, fullList }));
+      res.render(
+        ctx.view('staff-import'),
+        importPage(chosen, choices, {
+          errors: [{ text, href }],
+          fileError: href === '#file' ? text : undefined,
+          orgError: href === '#org' ? text : undefined,
+          fullList,
+        }),
+      );
     };
     if (!chosen) return fail('Select the organisation whose staff the file lists', '#org');
     if (!file || file.bytes.length === 0) return fail('Select a CSV file');
@@ -248,7 +264,12 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       throw err instanceof ImportNotApplicable ? new HttpError(409, err.message) : err;
     });
     const slug = (await organisations.byId(batch.organisation_id))?.slug;
-    await redirectWithFlash(req, res, `Import applied: ${plan.create.length} added, ${plan.update.length} updated, ${plan.leavers.length} marked as leavers.`, `/staff?org=${slug}`);
+    await redirectWithFlash(
+      req,
+      res,
+      `Import applied: ${plan.create.length} added, ${plan.update.length} updated, ${plan.leavers.length} marked as leavers.`,
+      `/staff?org=${slug}`,
+    );
   });
 
   async function personPage(req: Request, extra: Record<string, unknown> = {}) {
@@ -260,7 +281,7 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
     return {
       title: person.name,
       person,
-      sourceName: person.groupSource ? SOURCE_NAMES[person.groupSource] ?? person.groupSource : undefined,
+      sourceName: person.groupSource ? (SOURCE_NAMES[person.groupSource] ?? person.groupSource) : undefined,
       overridden: person.groupSource === 'lead-override',
       history: history.map((h) => ({ ...h, sourceName: SOURCE_NAMES[h.source] ?? h.source })),
       groups: groupOptions(await store.frameworkGroups(), (extra.chosenGroup as number | undefined) ?? person.groupNumber),
@@ -291,7 +312,13 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       res.status(400);
       return res.render(
         ctx.view('staff-person'),
-        await personPage(req, { errors, groupError: errors.find((e) => e.href === '#group')?.text, reasonError: errors.find((e) => e.href === '#reason')?.text, reason, chosenGroup: group }),
+        await personPage(req, {
+          errors,
+          groupError: errors.find((e) => e.href === '#group')?.text,
+          reasonError: errors.find((e) => e.href === '#reason')?.text,
+          reason,
+          chosenGroup: group,
+        }),
       );
     }
     await store.overrideGroup(scope, person.id, group!, reason, caller(req).userId);
@@ -339,7 +366,12 @@ export function staffRoutes(ctx: ModuleContext): express.Router {
       );
     }
     const changed = await store.setPartnershipMapping(jobTitle, group!, userId);
-    await redirectWithFlash(req, res, `"${jobTitle}" is Group ${group} by default. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`, '/admin/job-roles');
+    await redirectWithFlash(
+      req,
+      res,
+      `"${jobTitle}" is Group ${group} by default. ${changed} ${changed === 1 ? 'person' : 'people'} moved.`,
+      '/admin/job-roles',
+    );
   });
 
   return router;

@@ -63,10 +63,11 @@ export async function provisionStaffRecord(
        values ($1, $2, $3, $4, $5, $6, $7, current_date, $8, $9) returning id`,
       [organisationId, userId, person.name, email, person.jobTitle, person.team, numberTaken ? null : person.staffNumber, group, decision?.source ?? null],
     );
-    await client.query(
-      `insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason) values ($1, $2, null, 'sso', $3)`,
-      [rows[0].id, group, `first sign-in with single sign-on as "${person.jobTitle}"`],
-    );
+    await client.query(`insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason) values ($1, $2, null, 'sso', $3)`, [
+      rows[0].id,
+      group,
+      `first sign-in with single sign-on as "${person.jobTitle}"`,
+    ]);
     return { staffId: rows[0].id, created: true };
   }
 
@@ -79,10 +80,12 @@ export async function provisionStaffRecord(
     if (mapped !== row.group_number) {
       group = mapped;
       source = decision?.source ?? null;
-      await client.query(
-        `insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason) values ($1, $2, $3, 'sso', $4)`,
-        [row.id, group, row.group_number, `job title changed from "${row.job_title}" to "${person.jobTitle}"`],
-      );
+      await client.query(`insert into staff_group_history (staff_id, group_number, previous_group_number, source, reason) values ($1, $2, $3, 'sso', $4)`, [
+        row.id,
+        group,
+        row.group_number,
+        `job title changed from "${row.job_title}" to "${person.jobTitle}"`,
+      ]);
     }
   }
   await client.query(

@@ -51,7 +51,10 @@ describe('staff import journey in a browser', function () {
     await accessible();
 
     const file = path.join(dir, 'hr.csv');
-    fs.writeFileSync(file, 'name,email,job_title,staff_number,start_date\nOla Nowak,ola.nowak@valecounty.example,Housing officer,B1,01/09/2025\nPip Rees,pip.rees@valecounty.example,Outreach lead,B2,\n');
+    fs.writeFileSync(
+      file,
+      'name,email,job_title,staff_number,start_date\nOla Nowak,ola.nowak@valecounty.example,Housing officer,B1,01/09/2025\nPip Rees,pip.rees@valecounty.example,Outreach lead,B2,\n',
+    );
     await page.setInputFiles('#file', file);
     await page.click('button:has-text("Check the file")');
     await page.waitForSelector('text=To add (2)');

@@ -38,21 +38,27 @@ describe('staff records, groups and CSV import', function () {
   after(() => server?.close());
 
   it('maps demo staff from their job titles, keeps the demo learner in Group 2 and lists unmapped titles for the lead', async () => {
-    const [learner] = await q<{ group_number: number; group_source: string }>(`select group_number, group_source from staff where email = 'learner@valecounty.example'`);
+    const [learner] = await q<{ group_number: number; group_source: string }>(
+      `select group_number, group_source from staff where email = 'learner@valecounty.example'`,
+    );
     expect(learner).to.deep.equal({ group_number: 2, group_source: 'partnership-mapping' });
     const list = await lead.get('/staff');
     expect(list.status).to.equal(200);
     expect(list.text).to.contain('Sam Taylor').and.to.contain('3 job titles have no staff group');
     const unmapped = await lead.get('/staff/unmapped-roles');
     expect(unmapped.text).to.contain('Community connector').and.to.contain('Family navigator');
-    const [history] = await q<{ n: number }>(`select count(*)::int as n from staff_group_history h join staff s on s.id = h.staff_id where s.email = 'learner@valecounty.example'`);
+    const [history] = await q<{ n: number }>(
+      `select count(*)::int as n from staff_group_history h join staff s on s.id = h.staff_id where s.email = 'learner@valecounty.example'`,
+    );
     expect(history.n).to.be.greaterThan(0);
   });
 
   it('maps an unknown title for the organisation only, moving its holders with history', async () => {
     const res = await lead.postForm('/staff/unmapped-roles', { org: 'vale-county-council', jobTitle: 'Community connector', group: '2' });
     expect(res.status).to.equal(302);
-    const [rowan] = await q<{ id: string; group_number: number; group_source: string }>(`select id, group_number, group_source from staff where name = 'Rowan Hughes'`);
+    const [rowan] = await q<{ id: string; group_number: number; group_source: string }>(
+      `select id, group_number, group_source from staff where name = 'Rowan Hughes'`,
+    );
     expect(rowan).to.include({ group_number: 2, group_source: 'organisation-mapping' });
     const page = await lead.get(`/staff/${rowan.id}`);
     expect(page.text).to.contain('Community connector').and.to.contain('mapped to Group 2').and.to.contain('Organisation job title mapping');
@@ -104,7 +110,8 @@ describe('staff records, groups and CSV import', function () {
 
   it('imports from the browser: preview writes nothing, confirm applies, the same file again changes nothing', async () => {
     const before = await staffCount();
-    const file = 'name,email,job_title,team,staff_number,start_date,leaving_date,volunteer\n' +
+    const file =
+      'name,email,job_title,team,staff_number,start_date,leaving_date,volunteer\n' +
       'Ada Brook,ada.brook@valecounty.example,Housing officer,Housing,HR001,01/04/2025,,no\n' +
       'Ben Cho,ben.cho@valecounty.example,Councillor,Members,HR002,2022-05-01,,no\n' +
       'Cara Dunn,cara.dunn@valecounty.example,Play worker,Early help,HR003,,,yes\n';
@@ -124,7 +131,10 @@ describe('staff records, groups and CSV import', function () {
 
     const again = await upload(lead, file);
     const againPreview = await lead.get(again.headers.get('location')!);
-    expect(againPreview.text).to.contain('This same file was imported on').and.to.contain('Importing this file would change nothing').and.not.to.contain('Confirm and import');
+    expect(againPreview.text)
+      .to.contain('This same file was imported on')
+      .and.to.contain('Importing this file would change nothing')
+      .and.not.to.contain('Confirm and import');
     expect(await staffCount()).to.equal(before + 3);
   });
 
@@ -151,7 +161,9 @@ describe('staff records, groups and CSV import', function () {
     const failed = await upload(lead, '');
     expect(failed.status).to.equal(400);
     expect(new URL(failed.url).search).to.equal('');
-    expect(await failed.text()).to.contain('<a href="#file">Select a CSV file</a>').and.not.to.contain('_csrf=');
+    expect(await failed.text())
+      .to.contain('<a href="#file">Select a CSV file</a>')
+      .and.not.to.contain('_csrf=');
     expect((await lead.get('/staff/import')).text).to.contain('action="/staff/import"');
     // An attacker's page posts the lead's browser a file: without the token, with a wrong one, or with it only in the address.
     const batches = async () => (await q<{ n: number }>('select count(*)::int as n from staff_import_batches'))[0].n;
@@ -218,9 +230,14 @@ describe('staff records, groups and CSV import', function () {
     const list = await homesLead.get('/staff');
     expect(list.text).not.to.contain(leaver.name);
     expect((await homesLead.get('/staff?leavers=yes')).text).to.contain(leaver.name);
-    const [row] = await q<{ id: string; leaving_date: string }>(`select id, to_char(leaving_date, 'YYYY-MM-DD') as leaving_date from staff where staff_number = $1`, [leaver.staff_number]);
+    const [row] = await q<{ id: string; leaving_date: string }>(
+      `select id, to_char(leaving_date, 'YYYY-MM-DD') as leaving_date from staff where staff_number = $1`,
+      [leaver.staff_number],
+    );
     expect(row.leaving_date).to.match(/^\d{4}-\d{2}-\d{2}$/);
-    expect((await homesLead.get(`/staff/${row.id}`)).text).to.contain('has left').and.to.contain('Group history');
+    expect((await homesLead.get(`/staff/${row.id}`)).text)
+      .to.contain('has left')
+      .and.to.contain('Group history');
   });
 
   it('imports from the command line: a preview without --yes writes nothing; --yes applies; errors exit non-zero', async () => {
@@ -236,8 +253,15 @@ describe('staff records, groups and CSV import', function () {
     await runStaffImport(ctx, ['--org', 'vale-probation', file, '--yes'], () => {});
     expect(await staffCount('vale-probation')).to.equal(before + 1);
 
-    const usage = async (args: string[]) => runStaffImport(ctx, args, () => {}).then(() => undefined, (e: Error) => e);
-    expect(await usage(['--org', 'no-such-org', file])).to.include({ name: 'UsageError' }).and.to.have.property('message').that.contains('No organisation with the slug "no-such-org"');
+    const usage = async (args: string[]) =>
+      runStaffImport(ctx, args, () => {}).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(await usage(['--org', 'no-such-org', file]))
+      .to.include({ name: 'UsageError' })
+      .and.to.have.property('message')
+      .that.contains('No organisation with the slug "no-such-org"');
     expect((await usage(['--org', 'vale-probation', path.join(dir, 'missing.csv')]))?.message).to.contain('There is no file at');
     fs.writeFileSync(file, 'name,email\n,bad\n');
     expect((await usage(['--org', 'vale-probation', file, '--yes']))?.message).to.contain('Nothing was imported');

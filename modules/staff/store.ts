@@ -110,7 +110,10 @@ export async function changeGroup(
   events: EventBus,
   change: { staffId: string; group: number | null; source: GroupSource; reason: string | null; changedBy: string | null },
 ): Promise<boolean> {
-  const { rows } = await client.query<{ group_number: number | null; group_source: string | null }>('select group_number, group_source from staff where id = $1 for update', [change.staffId]);
+  const { rows } = await client.query<{ group_number: number | null; group_source: string | null }>(
+    'select group_number, group_source from staff where id = $1 for update',
+    [change.staffId],
+  );
   if (!rows[0]) throw new NotFoundError('person');
   const from = rows[0].group_number;
   if (from === change.group && rows[0].group_source === change.source) return false;
@@ -130,7 +133,10 @@ export async function changeGroup(
  * the account, or, without one, a record is started for the lead to complete.
  * In the caller's transaction.
  */
-export async function linkOrStartStaffRecord(client: PoolClient, person: { organisationId: string; email: string; name: string; userId: string }): Promise<void> {
+export async function linkOrStartStaffRecord(
+  client: PoolClient,
+  person: { organisationId: string; email: string; name: string; userId: string },
+): Promise<void> {
   const linked = await client.query(
     `update staff set user_id = $3, updated_at = now() where organisation_id = $1 and lower(email) = $2 and user_id is null returning id`,
     [person.organisationId, person.email, person.userId],
@@ -202,7 +208,9 @@ export function createStaffStore(database: Database, events: EventBus) {
       }
       if (filter.search) {
         params.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-        where.push(`(s.name ilike $${params.length} or s.email ilike $${params.length} or s.job_title ilike $${params.length} or s.staff_number ilike $${params.length})`);
+        where.push(
+          `(s.name ilike $${params.length} or s.email ilike $${params.length} or s.job_title ilike $${params.length} or s.staff_number ilike $${params.length})`,
+        );
       }
       if (!filter.includeLeavers) where.push(currentStaffCondition('s'));
       const { rows } = await pool.query<StaffRow>(
@@ -216,29 +224,56 @@ export function createStaffStore(database: Database, events: EventBus) {
     async get(scope: OrganisationScope, id: string): Promise<StaffMember | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
       const cond = scopeCondition(scope, 's.organisation_id', 2);
-      const { rows } = await pool.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.id = $1 and ${cond.sql}`, [id, ...cond.params]);
+      const { rows } = await pool.query<StaffRow>(
+        `select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.id = $1 and ${cond.sql}`,
+        [id, ...cond.params],
+      );
       return rows[0] ? toStaff(rows[0]) : undefined;
     },
 
     async history(scope: OrganisationScope, staffId: string): Promise<GroupChange[]> {
       const cond = scopeCondition(scope, 's.organisation_id', 2);
-      const { rows } = await pool.query<{ group_number: number | null; previous_group_number: number | null; source: string; reason: string | null; changed_by_name: string | null; changed_at: Date }>(
+      const { rows } = await pool.query<{
+        group_number: number | null;
+        previous_group_number: number | null;
+        source: string;
+        reason: string | null;
+        changed_by_name: string | null;
+        changed_at: Date;
+      }>(
         `select h.group_number, h.previous_group_number, h.source, h.reason, u.display_name as changed_by_name, h.changed_at
          from staff_group_history h join staff s on s.id = h.staff_id left join users u on u.id = h.changed_by
          where h.staff_id = $1 and ${cond.sql} order by h.changed_at desc, h.id desc`,
         [staffId, ...cond.params],
       );
-      return rows.map((r) => ({ groupNumber: r.group_number, previousGroupNumber: r.previous_group_number, source: r.source, reason: r.reason, changedByName: r.changed_by_name, changedAt: r.changed_at }));
+      return rows.map((r) => ({
+        groupNumber: r.group_number,
+        previousGroupNumber: r.previous_group_number,
+        source: r.source,
+        reason: r.reason,
+        changedByName: r.changed_by_name,
+        changedAt: r.changed_at,
+      }));
     },
 
     /** An organisational lead puts one person in a group, with a reason; mappings no longer move them. */
     async overrideGroup(scope: OrganisationScope, staffId: string, group: number, reason: string, changedBy: string): Promise<void> {
       await database.transaction(async (client) => {
         const cond = scopeCondition(scope, 'organisation_id', 2);
-        const { rows } = await client.query<{ organisation_id: string }>(`select organisation_id from staff where id = $1 and ${cond.sql}`, [staffId, ...cond.params]);
+        const { rows } = await client.query<{ organisation_id: string }>(`select organisation_id from staff where id = $1 and ${cond.sql}`, [
+          staffId,
+          ...cond.params,
+        ]);
         if (!rows[0]) throw new NotFoundError('person');
         await changeGroup(client, events, { staffId, group, source: 'lead-override', reason, changedBy });
-        await audit(client, { actorUserId: changedBy, action: 'staff.group-override', organisationId: rows[0].organisation_id, subjectType: 'staff', subjectId: staffId, detail: { group, reason } });
+        await audit(client, {
+          actorUserId: changedBy,
+          action: 'staff.group-override',
+          organisationId: rows[0].organisation_id,
+          subjectType: 'staff',
+          subjectId: staffId,
+          detail: { group, reason },
+        });
       });
     },
 
@@ -253,7 +288,14 @@ export function createStaffStore(database: Database, events: EventBus) {
         if (!rows[0]) throw new NotFoundError('person');
         const m = await mappings(client, rows[0].organisation_id);
         const d = groupForJobTitle(rows[0].job_title, m.partnership, m.organisation);
-        if ('unmapped' in d) await changeGroup(client, events, { staffId, group: null, source: 'organisation-mapping', reason: 'Override removed; job title not mapped', changedBy });
+        if ('unmapped' in d)
+          await changeGroup(client, events, {
+            staffId,
+            group: null,
+            source: 'organisation-mapping',
+            reason: 'Override removed; job title not mapped',
+            changedBy,
+          });
         else await changeGroup(client, events, { staffId, group: d.group, source: d.source, reason: 'Override removed; group from job title', changedBy });
       });
     },
@@ -300,7 +342,12 @@ export function createStaffStore(database: Database, events: EventBus) {
           [organisationId, key, jobTitle, group, userId],
         );
         await audit(client, { actorUserId: userId, action: 'staff.job-role-mapped', organisationId, detail: { jobTitle, group } });
-        return reapplyMappings(client, { kind: 'organisations', organisationIds: [organisationId] }, userId, `Job title "${jobTitle}" mapped to Group ${group}`);
+        return reapplyMappings(
+          client,
+          { kind: 'organisations', organisationIds: [organisationId] },
+          userId,
+          `Job title "${jobTitle}" mapped to Group ${group}`,
+        );
       });
     },
 
@@ -349,7 +396,9 @@ export function createStaffStore(database: Database, events: EventBus) {
         `select g.number, g.example_roles from framework_staff_groups g join framework_versions f on f.id = g.framework_id where f.status = 'published' order by g.number`,
       );
       // Never a mapping to a group the published framework does not have.
-      const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles }))).filter((d) => groups.some((g) => g.number === d.group));
+      const defaults = defaultMappings(groups.map((g) => ({ number: g.number, exampleRoles: g.example_roles }))).filter((d) =>
+        groups.some((g) => g.number === d.group),
+      );
       await database.transaction(async (client) => {
         for (const d of defaults) {
           await client.query(
@@ -394,7 +443,8 @@ export function createStaffStore(database: Database, events: EventBus) {
         const m = cache.get(r.organisation_id)!;
         const decision = groupForJobTitle(r.job_title, m.partnership, m.organisation);
         const reason = `Group ${r.group_number} is not in framework version ${published.version}`;
-        if ('unmapped' in decision) await changeGroup(client, events, { staffId: r.id, group: null, source: 'partnership-mapping', reason, changedBy: published.publishedBy });
+        if ('unmapped' in decision)
+          await changeGroup(client, events, { staffId: r.id, group: null, source: 'partnership-mapping', reason, changedBy: published.publishedBy });
         else await changeGroup(client, events, { staffId: r.id, group: decision.group, source: decision.source, reason, changedBy: published.publishedBy });
       }
       if (removed.rowCount || rows.length) {
@@ -412,12 +462,20 @@ export function createStaffStore(database: Database, events: EventBus) {
 
     /** Everyone in the organisation, leavers too, as an import compares them. */
     async existingForImport(db: Queryable, organisationId: string): Promise<ExistingStaff[]> {
-      const { rows } = await db.query<StaffRow>(`select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.organisation_id = $1`, [organisationId]);
+      const { rows } = await db.query<StaffRow>(
+        `select ${STAFF_COLUMNS} from staff s join member_organisations o on o.id = s.organisation_id where s.organisation_id = $1`,
+        [organisationId],
+      );
       return rows.map(toStaff);
     },
 
     /** What an upload would change, without keeping it. */
-    async planUpload(scope: OrganisationScope, organisationId: string, parsed: ParsedImport, options: { fullList: boolean; today: string }): Promise<ImportPlan> {
+    async planUpload(
+      scope: OrganisationScope,
+      organisationId: string,
+      parsed: ParsedImport,
+      options: { fullList: boolean; today: string },
+    ): Promise<ImportPlan> {
       assertInScope(scope, organisationId);
       return planImport(parsed, await this.existingForImport(pool, organisationId), await mappings(pool, organisationId), options);
     },
@@ -428,7 +486,10 @@ export function createStaffStore(database: Database, events: EventBus) {
       input: { organisationId: string; fileName: string; fileHash: string; fullList: boolean; parsed: ParsedImport; userId: string | null; today: string },
     ): Promise<{ batchId: string; plan: ImportPlan }> {
       assertInScope(scope, input.organisationId);
-      const plan = planImport(input.parsed, await this.existingForImport(pool, input.organisationId), await mappings(pool, input.organisationId), { fullList: input.fullList, today: input.today });
+      const plan = planImport(input.parsed, await this.existingForImport(pool, input.organisationId), await mappings(pool, input.organisationId), {
+        fullList: input.fullList,
+        today: input.today,
+      });
       const { rows } = await pool.query<{ id: string }>(
         `insert into staff_import_batches (organisation_id, file_name, file_hash, full_list, parsed, created_by) values ($1, $2, $3, $4, $5, $6) returning id`,
         [input.organisationId, input.fileName, input.fileHash, input.fullList, JSON.stringify(input.parsed), input.userId],
@@ -440,7 +501,17 @@ export function createStaffStore(database: Database, events: EventBus) {
       if (!/^[0-9a-f-]{36}$/i.test(batchId)) return undefined;
       const cond = scopeCondition(scope, 'b.organisation_id', 2);
       const { rows } = await pool.query<{
-        id: string; organisation_id: string; organisation_name: string; file_name: string; file_hash: string; full_list: boolean; parsed: ParsedImport; status: string; summary: ImportPlan | null; created_at: Date; applied_at: Date | null;
+        id: string;
+        organisation_id: string;
+        organisation_name: string;
+        file_name: string;
+        file_hash: string;
+        full_list: boolean;
+        parsed: ParsedImport;
+        status: string;
+        summary: ImportPlan | null;
+        created_at: Date;
+        applied_at: Date | null;
       }>(
         `select b.id, b.organisation_id, o.name as organisation_name, b.file_name, b.file_hash, b.full_list, b.parsed, b.status, b.summary, b.created_at, b.applied_at
          from staff_import_batches b join member_organisations o on o.id = b.organisation_id where b.id = $1 and ${cond.sql}`,
@@ -464,7 +535,10 @@ export function createStaffStore(database: Database, events: EventBus) {
     async planBatch(scope: OrganisationScope, batchId: string, today: string): Promise<ImportPlan> {
       const batch = await this.getBatch(scope, batchId);
       if (!batch) throw new NotFoundError('import');
-      return planImport(batch.parsed, await this.existingForImport(pool, batch.organisation_id), await mappings(pool, batch.organisation_id), { fullList: batch.full_list, today });
+      return planImport(batch.parsed, await this.existingForImport(pool, batch.organisation_id), await mappings(pool, batch.organisation_id), {
+        fullList: batch.full_list,
+        today,
+      });
     },
 
     /**
@@ -481,8 +555,14 @@ export function createStaffStore(database: Database, events: EventBus) {
         const batch = rows[0];
         if (!batch) throw new NotFoundError('import');
         if (batch.status !== 'previewed') throw new ImportNotApplicable('This import has already been applied. Upload the file again to import it again.');
-        const plan = planImport(batch.parsed, await this.existingForImport(client, batch.organisation_id), await mappings(client, batch.organisation_id), { fullList: batch.full_list, today });
-        if (plan.errors.length) throw new ImportNotApplicable(`The file has ${plan.errors.length} row${plan.errors.length === 1 ? '' : 's'} with problems. Correct them and upload the file again.`);
+        const plan = planImport(batch.parsed, await this.existingForImport(client, batch.organisation_id), await mappings(client, batch.organisation_id), {
+          fullList: batch.full_list,
+          today,
+        });
+        if (plan.errors.length)
+          throw new ImportNotApplicable(
+            `The file has ${plan.errors.length} row${plan.errors.length === 1 ? '' : 's'} with problems. Correct them and upload the file again.`,
+          );
         const reason = `CSV import${batch.file_name ? ` of ${batch.file_name}` : ''}`;
         for (const c of plan.create) {
           const f = c.fields;
@@ -494,7 +574,14 @@ export function createStaffStore(database: Database, events: EventBus) {
           if (c.group) await changeGroup(client, events, { staffId: created[0].id, group: c.group.group, source: c.group.source, reason, changedBy: userId });
         }
         const COLUMN: Record<keyof StaffFields, string> = {
-          name: 'name', email: 'email', jobTitle: 'job_title', team: 'team', staffNumber: 'staff_number', startDate: 'start_date', leavingDate: 'leaving_date', isVolunteer: 'is_volunteer',
+          name: 'name',
+          email: 'email',
+          jobTitle: 'job_title',
+          team: 'team',
+          staffNumber: 'staff_number',
+          startDate: 'start_date',
+          leavingDate: 'leaving_date',
+          isVolunteer: 'is_volunteer',
         };
         for (const u of plan.update) {
           if (u.changes.length) {
@@ -507,8 +594,19 @@ export function createStaffStore(database: Database, events: EventBus) {
           await client.query('update staff set leaving_date = $2, updated_at = now() where id = $1', [l.staffId, l.leavingDate]);
         }
         const summary = { create: plan.create.length, update: plan.update.length, leavers: plan.leavers.length, unchanged: plan.unchanged };
-        await client.query(`update staff_import_batches set status = 'applied', applied_by = $2, applied_at = now(), summary = $3 where id = $1`, [batchId, userId, JSON.stringify(summary)]);
-        await audit(client, { actorUserId: userId, action: 'staff.import', organisationId: batch.organisation_id, subjectType: 'staff_import', subjectId: batchId, detail: summary });
+        await client.query(`update staff_import_batches set status = 'applied', applied_by = $2, applied_at = now(), summary = $3 where id = $1`, [
+          batchId,
+          userId,
+          JSON.stringify(summary),
+        ]);
+        await audit(client, {
+          actorUserId: userId,
+          action: 'staff.import',
+          organisationId: batch.organisation_id,
+          subjectType: 'staff_import',
+          subjectId: batchId,
+          detail: summary,
+        });
         const changed = summary.create + summary.update + summary.leavers;
         if (changed) await events.emit('staff.imported', { client, organisationId: batch.organisation_id, changed });
         return plan;

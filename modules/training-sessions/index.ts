@@ -7,7 +7,20 @@ import { seedDemoSessions } from './demo';
 import { sendOffers, runPlacesJob } from './messages';
 import { placesRoutes } from './places-routes';
 import { chargeNotice, formatPence, formFrom, registerOpen, SESSION_LIMITS, type SessionForm, validateSession } from './rules';
-import { answerOffer, bookingTerms, bookPlace, cancelBooking, createSession, findSession, listBookings, listCourses, listSessions, markRegister, sessionFigures, sessionsRunBy } from './store';
+import {
+  answerOffer,
+  bookingTerms,
+  bookPlace,
+  cancelBooking,
+  createSession,
+  findSession,
+  listBookings,
+  listCourses,
+  listSessions,
+  markRegister,
+  sessionFigures,
+  sessionsRunBy,
+} from './store';
 import { SECTORS } from '../organisations/api';
 
 // Sector names as the organisations module shows them.
@@ -22,7 +35,9 @@ async function formOptions(ctx: ModuleContext) {
   const pool = ctx.database.pool;
   const [courses, trainers, organisations] = await Promise.all([
     listCourses(pool),
-    pool.query<{ id: string; name: string }>(`select distinct u.id, u.display_name as name from users u join user_roles r on r.user_id = u.id where r.role = 'trainer' and not u.disabled order by name`),
+    pool.query<{ id: string; name: string }>(
+      `select distinct u.id, u.display_name as name from users u join user_roles r on r.user_id = u.id where r.role = 'trainer' and not u.disabled order by name`,
+    ),
     createOrganisationStore(pool).list(),
   ]);
   return { courses, trainers: trainers.rows, organisations: organisations.map(({ id, name }) => ({ id, name })) };
@@ -184,14 +199,18 @@ export default defineModule({
       const staffId = typeof req.body?.staffId === 'string' && req.body.staffId ? req.body.staffId : c.staffIds[0];
       if (!staffId) throw new HttpError(409, 'We have no staff record for you, so you cannot book. Ask your organisation lead to add you.');
       const result = await bookPlace(db, scopeForStaff(c, staffId, managedScope), { sessionId, staffId, bookedBy: c.userId });
-      req.session.flash = result.status === 'booked' ? 'Place booked' : 'The session is full: you are on the waiting list and will be given a place if one comes free';
+      req.session.flash =
+        result.status === 'booked' ? 'Place booked' : 'The session is full: you are on the waiting list and will be given a place if one comes free';
       res.redirect(back(req, sessionId));
     });
 
     router.post('/training-sessions/:id/bookings/:bookingId/cancel', allow(), async (req, res) => {
       const c = caller(req);
       const bookingId = String(req.params.bookingId);
-      const { rows } = await pool.query<{ staff_id: string }>('select staff_id from session_bookings where id::text = $1 and session_id::text = $2', [bookingId, String(req.params.id)]);
+      const { rows } = await pool.query<{ staff_id: string }>('select staff_id from session_bookings where id::text = $1 and session_id::text = $2', [
+        bookingId,
+        String(req.params.id),
+      ]);
       if (!rows[0]) throw new NotFoundError('booking');
       const { offers } = await cancelBooking(db, scopeForStaff(c, rows[0].staff_id, trainingScope), { bookingId, cancelledBy: c.userId });
       await sendOffers(mail, offers);
@@ -202,7 +221,10 @@ export default defineModule({
     router.post('/training-sessions/:id/bookings/:bookingId/accept', allow(), async (req, res) => {
       const c = caller(req);
       const bookingId = String(req.params.bookingId);
-      const { rows } = await pool.query<{ staff_id: string }>('select staff_id from session_bookings where id::text = $1 and session_id::text = $2', [bookingId, String(req.params.id)]);
+      const { rows } = await pool.query<{ staff_id: string }>('select staff_id from session_bookings where id::text = $1 and session_id::text = $2', [
+        bookingId,
+        String(req.params.id),
+      ]);
       if (!rows[0]) throw new NotFoundError('booking');
       await answerOffer(db, { bookingId, scope: scopeForStaff(c, rows[0].staff_id, managedScope), accept: true });
       req.session.flash = 'Place accepted';

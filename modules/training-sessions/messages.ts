@@ -64,7 +64,14 @@ export interface PlaceMailDeps {
 /** Emails each offer; one message per offer (the dedupe key names the booking and when it was offered). */
 export async function sendOffers(deps: PlaceMailDeps, offers: PlaceOffer[]): Promise<number> {
   if (!offers.length) return 0;
-  const byId = new Map((await placeMessages(deps.pool, offers.map((o) => o.bookingId))).map((m) => [m.bookingId, m]));
+  const byId = new Map(
+    (
+      await placeMessages(
+        deps.pool,
+        offers.map((o) => o.bookingId),
+      )
+    ).map((m) => [m.bookingId, m]),
+  );
   let queued = 0;
   for (const offer of offers) {
     const m = byId.get(offer.bookingId);

@@ -24,7 +24,12 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
 
   router.get('/admin/booking-terms', allow(can.administerPartnership), async (_req, res) => {
     const t = await bookingTerms(pool);
-    await termsPage(res, { reminderDays: String(t.reminderDays), offerHours: String(t.offerHours), lateCancellationDays: String(t.lateCancellationDays), chargeNoShows: t.chargeNoShows ? 'yes' : 'no' });
+    await termsPage(res, {
+      reminderDays: String(t.reminderDays),
+      offerHours: String(t.offerHours),
+      lateCancellationDays: String(t.lateCancellationDays),
+      chargeNoShows: t.chargeNoShows ? 'yes' : 'no',
+    });
   });
 
   router.post('/admin/booking-terms', allow(can.administerPartnership), async (req, res) => {
@@ -47,7 +52,13 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
     const [places, terms] = await Promise.all([placesInPeriod(pool, managedScope(caller(req)), period), bookingTerms(pool)]);
     const rows = places.map((p) => {
       const charge = placeCharge(p, { startsAt: p.startsAt, chargePence: p.chargePence, cancelledAt: p.sessionCancelledAt }, terms);
-      return { ...p, noShow: p.status === 'booked' && p.attended === false && !p.sessionCancelledAt, charge, chargeText: charge ? formatPence(charge.pence) : '', reasonText: charge ? CHARGE_REASONS[charge.reason] : '' };
+      return {
+        ...p,
+        noShow: p.status === 'booked' && p.attended === false && !p.sessionCancelledAt,
+        charge,
+        chargeText: charge ? formatPence(charge.pence) : '',
+        reasonText: charge ? CHARGE_REASONS[charge.reason] : '',
+      };
     });
     return { period, rows, terms };
   }
@@ -69,7 +80,10 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
       title: 'Places not attended',
       period,
       errors: period.errors,
-      organisations: [...organisations.values()].map((o) => ({ ...o, rate: o.attended + o.noShows ? Math.round((100 * o.noShows) / (o.attended + o.noShows)) : 0 })),
+      organisations: [...organisations.values()].map((o) => ({
+        ...o,
+        rate: o.attended + o.noShows ? Math.round((100 * o.noShows) / (o.attended + o.noShows)) : 0,
+      })),
     });
   });
 
@@ -88,7 +102,15 @@ export function placesRoutes(ctx: ModuleContext): express.Router {
         res,
         `training-charges-${period.fromDay}-to-${period.toDay}.csv`,
         ['organisation', 'session_date', 'course', 'person', 'reason', 'charge_pence', 'charge'],
-        charged.map((r) => [r.organisationName, DateTime.fromJSDate(r.startsAt).setZone('Europe/London').toISODate(), r.courseTitle, r.staffName, r.reasonText, r.charge!.pence, formatPence(r.charge!.pence)]),
+        charged.map((r) => [
+          r.organisationName,
+          DateTime.fromJSDate(r.startsAt).setZone('Europe/London').toISODate(),
+          r.courseTitle,
+          r.staffName,
+          r.reasonText,
+          r.charge!.pence,
+          formatPence(r.charge!.pence),
+        ]),
       );
     }
     res.status(period.errors.length ? 400 : 200).render(ctx.view('charges'), {

@@ -52,7 +52,22 @@ export function validateSession(
   form: SessionForm,
   known: { courseIds: string[]; trainerIds: string[]; organisationIds: string[] },
   now: Date,
-): { errors: FieldError[]; value?: { courseId: string; startsAt: Date; endsAt: Date; venue: string | null; onlineUrl: string | null; capacity: number; trainerUserId: string | null; multiAgency: boolean; organisationIds: string[]; notes: string; chargePence: number | null } } {
+): {
+  errors: FieldError[];
+  value?: {
+    courseId: string;
+    startsAt: Date;
+    endsAt: Date;
+    venue: string | null;
+    onlineUrl: string | null;
+    capacity: number;
+    trainerUserId: string | null;
+    multiAgency: boolean;
+    organisationIds: string[];
+    notes: string;
+    chargePence: number | null;
+  };
+} {
   const errors: FieldError[] = [];
   if (!known.courseIds.includes(form.courseId)) errors.push({ text: 'Select the course', href: '#courseId' });
   const day = checkDateValue(form.date, 'date', 'the date of the session');
@@ -64,19 +79,24 @@ export function validateSession(
   if (startTime.error) errors.push(startTime.error);
   if (endTime.error) errors.push(endTime.error);
   // A trainer records a session that ran earlier today after the event (its register opens at its start), never one from an earlier day.
-  if (!day.error && !startTime.error && start < DateTime.fromJSDate(now).setZone('Europe/London').startOf('day')) errors.push({ text: 'The session must be today or later', href: '#date-day' });
-  else if (!day.error && !startTime.error && !endTime.error && end <= start) errors.push({ text: 'The end time must be after the start time', href: '#endTime' });
+  if (!day.error && !startTime.error && start < DateTime.fromJSDate(now).setZone('Europe/London').startOf('day'))
+    errors.push({ text: 'The session must be today or later', href: '#date-day' });
+  else if (!day.error && !startTime.error && !endTime.error && end <= start)
+    errors.push({ text: 'The end time must be after the start time', href: '#endTime' });
   if (!form.venue && !form.onlineUrl) errors.push({ text: 'Enter a venue or an online link', href: '#venue' });
   else if (form.venue.length > SESSION_LIMITS.venue) errors.push({ text: `The venue must be ${SESSION_LIMITS.venue} characters or fewer`, href: '#venue' });
   if (form.onlineUrl && !/^https:\/\/\S+$/.test(form.onlineUrl)) errors.push({ text: 'Enter the online link as a full https:// address', href: '#onlineUrl' });
-  else if (form.onlineUrl.length > SESSION_LIMITS.onlineUrl) errors.push({ text: `The online link must be ${SESSION_LIMITS.onlineUrl} characters or fewer`, href: '#onlineUrl' });
+  else if (form.onlineUrl.length > SESSION_LIMITS.onlineUrl)
+    errors.push({ text: `The online link must be ${SESSION_LIMITS.onlineUrl} characters or fewer`, href: '#onlineUrl' });
   if (form.notes.length > SESSION_LIMITS.notes) errors.push({ text: `The notes must be ${SESSION_LIMITS.notes} characters or fewer`, href: '#notes' });
   const capacity = Number(form.capacity);
   if (!/^\d+$/.test(form.capacity) || capacity < 1 || capacity > 1000) errors.push({ text: 'Enter the number of places, from 1 to 1000', href: '#capacity' });
   if (form.trainerUserId && !known.trainerIds.includes(form.trainerUserId)) errors.push({ text: 'Select a trainer from the list', href: '#trainerUserId' });
-  if (form.organisationIds.some((id) => !known.organisationIds.includes(id))) errors.push({ text: 'Select organisations from the list', href: '#organisationIds' });
+  if (form.organisationIds.some((id) => !known.organisationIds.includes(id)))
+    errors.push({ text: 'Select organisations from the list', href: '#organisationIds' });
   const chargePence = parsePounds(form.chargePounds ?? '');
-  if (chargePence === undefined) errors.push({ text: 'Enter the price per place in pounds, for example 45 or 45.50, or leave it empty for a free session', href: '#chargePounds' });
+  if (chargePence === undefined)
+    errors.push({ text: 'Enter the price per place in pounds, for example 45 or 45.50, or leave it empty for a free session', href: '#chargePounds' });
   if (errors.length || chargePence === undefined) return { errors };
   return {
     errors,
@@ -166,7 +186,10 @@ export interface TermsForm {
   chargeNoShows: string;
 }
 
-export function validateTerms(form: TermsForm): { errors: FieldError[]; value?: { reminderDays: number; offerHours: number; lateCancellationDays: number; chargeNoShows: boolean } } {
+export function validateTerms(form: TermsForm): {
+  errors: FieldError[];
+  value?: { reminderDays: number; offerHours: number; lateCancellationDays: number; chargeNoShows: boolean };
+} {
   const errors: FieldError[] = [];
   const whole = (v: string, min: number, max: number) => (/^\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max ? Number(v) : undefined);
   const reminderDays = whole(form.reminderDays, 1, 60);
@@ -174,12 +197,12 @@ export function validateTerms(form: TermsForm): { errors: FieldError[]; value?: 
   const lateCancellationDays = whole(form.lateCancellationDays, 0, 90);
   if (reminderDays === undefined) errors.push({ text: 'Enter the days before a session to send the reminder, from 1 to 60', href: '#reminderDays' });
   if (offerHours === undefined) errors.push({ text: 'Enter how many hours a freed place is held, from 1 to 336 (two weeks)', href: '#offerHours' });
-  if (lateCancellationDays === undefined) errors.push({ text: 'Enter the days before a session after which a cancellation is charged, from 0 to 90', href: '#lateCancellationDays' });
+  if (lateCancellationDays === undefined)
+    errors.push({ text: 'Enter the days before a session after which a cancellation is charged, from 0 to 90', href: '#lateCancellationDays' });
   if (!['yes', 'no'].includes(form.chargeNoShows)) errors.push({ text: 'Select whether places not attended are charged', href: '#chargeNoShows' });
   if (errors.length || reminderDays === undefined || offerHours === undefined || lateCancellationDays === undefined) return { errors };
   return { errors, value: { reminderDays, offerHours, lateCancellationDays, chargeNoShows: form.chargeNoShows === 'yes' } };
 }
-
 
 /**
  * The report period from ?from=YYYY-MM-DD&to=YYYY-MM-DD (both days included,
@@ -206,7 +229,15 @@ export function reportPeriod(
     errors.push({ text: 'The start date must be the same as or before the end date', href: '#from-day' });
     from = to;
   }
-  return { from: from.toJSDate(), to: to.plus({ days: 1 }).toJSDate(), fromDay: from.toISODate()!, toDay: to.toISODate()!, fromShown: start.shown, toShown: end.shown, errors };
+  return {
+    from: from.toJSDate(),
+    to: to.plus({ days: 1 }).toJSDate(),
+    fromDay: from.toISODate()!,
+    toDay: to.toISODate()!,
+    fromShown: start.shown,
+    toShown: end.shown,
+    errors,
+  };
 }
 
 /** The register opens when the session starts: from then the trainer marks who came, and evidence is recorded for them. */

@@ -17,21 +17,38 @@ describe('training session form', () => {
 
   it('explains each mistake against its field', () => {
     const { errors, value } = validateSession(
-      formFrom({ courseId: 'other', date: '2027-03-29', startTime: '09:30', endTime: '09:00', capacity: '0', onlineUrl: 'http://insecure', trainerUserId: 'nobody', organisationIds: 'org-z' }),
+      formFrom({
+        courseId: 'other',
+        date: '2027-03-29',
+        startTime: '09:30',
+        endTime: '09:00',
+        capacity: '0',
+        onlineUrl: 'http://insecure',
+        trainerUserId: 'nobody',
+        organisationIds: 'org-z',
+      }),
       known,
       now,
     );
     expect(value).to.equal(undefined);
     expect(errors.map((e) => e.href)).to.deep.equal(['#courseId', '#endTime', '#onlineUrl', '#capacity', '#trainerUserId', '#organisationIds']);
-    expect(validateSession(formFrom({ ...base, date: '2026-11-01' }), known, now).errors.map((e) => e.text)).to.deep.equal(['The session must be today or later']);
+    expect(validateSession(formFrom({ ...base, date: '2026-11-01' }), known, now).errors.map((e) => e.text)).to.deep.equal([
+      'The session must be today or later',
+    ]);
     expect(validateSession(formFrom({ ...base, venue: '' }), known, now).errors.map((e) => e.href)).to.deep.equal(['#venue']);
-    expect(validateSession(formFrom({ ...base, venue: '', onlineUrl: 'https://meet.example/x', organisationIds: ['org-a'] }), known, now).value?.organisationIds).to.deep.equal(['org-a']);
+    expect(
+      validateSession(formFrom({ ...base, venue: '', onlineUrl: 'https://meet.example/x', organisationIds: ['org-a'] }), known, now).value?.organisationIds,
+    ).to.deep.equal(['org-a']);
   });
 
   it('reads the GOV.UK date input and times as people write them, and keeps free text within its limits', () => {
     const boxes = { ...base, date: undefined, 'date-day': '29', 'date-month': '3', 'date-year': '2027', startTime: '9:30am', endTime: '4pm' };
     expect(validateSession(formFrom(boxes), known, now).value?.endsAt.toISOString()).to.equal('2027-03-29T15:00:00.000Z');
-    const { errors } = validateSession(formFrom({ ...boxes, 'date-month': '', startTime: '25:00', endTime: '', venue: 'x'.repeat(201), notes: 'y'.repeat(2001) }), known, now);
+    const { errors } = validateSession(
+      formFrom({ ...boxes, 'date-month': '', startTime: '25:00', endTime: '', venue: 'x'.repeat(201), notes: 'y'.repeat(2001) }),
+      known,
+      now,
+    );
     expect(errors.map((e) => [e.href, e.text])).to.deep.equal([
       ['#date-month', 'The date of the session must include a month'],
       ['#startTime', 'The start time must be a real time, for example 9:30am or 2pm'],
@@ -77,7 +94,8 @@ describe('booking terms and charges per place', () => {
     expect(placeCharge(cancelled('2027-03-10T12:00:00Z'), session, terms)).to.deep.equal({ reason: 'late-cancellation', pence: 4500 });
     expect(placeCharge(cancelled('2027-03-01T12:00:00Z'), session, terms)).to.equal(null);
     expect(placeCharge(cancelled('2027-03-10T12:00:00Z'), session, { ...terms, lateCancellationDays: 0 })).to.equal(null);
-    for (const reason of ['substituted', 'left-waiting-list', 'declined', 'offer-lapsed']) expect(placeCharge(cancelled('2027-03-14T12:00:00Z', reason), session, terms), reason).to.equal(null);
+    for (const reason of ['substituted', 'left-waiting-list', 'declined', 'offer-lapsed'])
+      expect(placeCharge(cancelled('2027-03-14T12:00:00Z', reason), session, terms), reason).to.equal(null);
     expect(placeCharge(place({ attended: true }), { ...session, chargePence: null }, terms), 'free session').to.equal(null);
     expect(placeCharge(place({ attended: true }), { ...session, cancelledAt: new Date() }, terms), 'cancelled session').to.equal(null);
   });

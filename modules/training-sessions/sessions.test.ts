@@ -71,7 +71,9 @@ describe('face-to-face training sessions', function () {
     const results = await Promise.all(staff.slice(0, 6).map((s) => bookPlace(server.product.database, all, { sessionId, staffId: s.id, bookedBy: null })));
     expect(results.filter((r) => r.status === 'booked')).to.have.length(3);
     expect(results.filter((r) => r.status === 'waiting')).to.have.length(3);
-    const { rows } = await server.product.database.pool.query(`select count(*) as n from session_bookings where session_id = $1 and status = 'booked'`, [sessionId]);
+    const { rows } = await server.product.database.pool.query(`select count(*) as n from session_bookings where session_id = $1 and status = 'booked'`, [
+      sessionId,
+    ]);
     expect(rows[0].n).to.equal(3);
   });
 
@@ -131,7 +133,14 @@ describe('face-to-face training sessions', function () {
     await bookPlace(server.product.database, all, { sessionId, staffId: person.id, bookedBy: null }).catch((e) => (message = e.message));
     expect(message).to.match(/Complete Awareness \(test course\)/);
     await server.product.database.transaction(async (client) => {
-      await recordCourseCompletion(client, server.product.events, { staffId: person.id, courseId: awarenessId, achievedOn: '2026-01-10', source: 'elearning', sourceRef: 'attempt-1', recordedBy: null });
+      await recordCourseCompletion(client, server.product.events, {
+        staffId: person.id,
+        courseId: awarenessId,
+        achievedOn: '2026-01-10',
+        source: 'elearning',
+        sourceRef: 'attempt-1',
+        recordedBy: null,
+      });
     });
     try {
       expect((await bookPlace(server.product.database, all, { sessionId, staffId: person.id, bookedBy: null })).status).to.equal('booked');
@@ -185,7 +194,15 @@ describe('face-to-face training sessions', function () {
     expect(invalid.status).to.equal(400);
     const text = await invalid.text();
     expect(text).to.contain('govuk-error-summary').and.contain('The end time must be after the start time').and.contain('Enter a venue or an online link');
-    const created = await agent.postForm('/training-sessions', { courseId, date: '2099-07-01', startTime: '09:30', endTime: '16:00', venue: 'Civic Centre', capacity: '12', multiAgency: 'yes' });
+    const created = await agent.postForm('/training-sessions', {
+      courseId,
+      date: '2099-07-01',
+      startTime: '09:30',
+      endTime: '16:00',
+      venue: 'Civic Centre',
+      capacity: '12',
+      multiAgency: 'yes',
+    });
     expect(created.status).to.equal(302);
     const id = created.headers.get('location')!.split('/').pop();
     const { rows } = await server.product.database.pool.query('select starts_at from training_sessions where id = $1', [id]);
@@ -219,16 +236,34 @@ describe('face-to-face training sessions', function () {
     // Recorded after it ran, earlier today (London time).
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
     await agent.get('/training-sessions/new');
-    const created = await agent.postForm('/training-sessions', { courseId, date: today, startTime: '00:00', endTime: '23:59', venue: 'Civic Centre', capacity: '12', trainerUserId: trainer.id, multiAgency: 'yes' });
+    const created = await agent.postForm('/training-sessions', {
+      courseId,
+      date: today,
+      startTime: '00:00',
+      endTime: '23:59',
+      venue: 'Civic Centre',
+      capacity: '12',
+      trainerUserId: trainer.id,
+      multiAgency: 'yes',
+    });
     expect(created.status, 'a session from earlier today is accepted').to.equal(302);
-    const yesterday = await agent.postForm('/training-sessions', { courseId, date: '2020-01-01', startTime: '09:30', endTime: '16:00', venue: 'Civic Centre', capacity: '12' });
+    const yesterday = await agent.postForm('/training-sessions', {
+      courseId,
+      date: '2020-01-01',
+      startTime: '09:30',
+      endTime: '16:00',
+      venue: 'Civic Centre',
+      capacity: '12',
+    });
     expect(await yesterday.text()).to.contain('The session must be today or later');
 
     const mine = await agent.get('/my-sessions');
     expect(mine.status).to.equal(200);
     const recent = mine.text.slice(mine.text.indexOf('data-recent'), mine.text.indexOf('Upcoming'));
     expect(recent).to.contain(`/training-sessions/${later}/register`).and.contain('Register taken').and.contain('1 person booked');
-    expect(recent).to.contain(`${created.headers.get('location')}/register`).and.contain('Register not taken');
+    expect(recent)
+      .to.contain(`${created.headers.get('location')}/register`)
+      .and.contain('Register not taken');
     expect((await agent.get(`/training-sessions/${later}/register`)).text).to.contain('You took the register on');
   });
 
@@ -311,7 +346,9 @@ describe('face-to-face training sessions', function () {
       expect(page.text).to.contain('held for you until').and.contain(c.name);
       expect((await anonymous.postForm(cLink, { answer: 'accept' })).status).to.equal(302);
       expect((await anonymous.get(cLink)).text).to.contain('You have a place');
-      const { rows } = await db.pool.query(`select staff_id, status, cancel_reason from session_bookings where session_id = $1 order by booked_at`, [sessionId]);
+      const { rows } = await db.pool.query(`select staff_id, status, cancel_reason from session_bookings where session_id = $1 order by booked_at`, [
+        sessionId,
+      ]);
       expect(rows.map((r) => [r.staff_id, r.status, r.cancel_reason])).to.deep.equal([
         [a.id, 'cancelled', 'cancelled'],
         [b.id, 'cancelled', 'offer-lapsed'],
@@ -350,15 +387,17 @@ describe('face-to-face training sessions', function () {
       expect(refused.status).to.equal(400);
       expect(await refused.text()).to.contain('Select the colleague who will take the place');
       expect((await lead.postForm(`/training-sessions/${sessionId}/bookings/${booked.bookingId}/substitute`, { staffId: b.id })).status).to.equal(302);
-      const { rows } = await db.pool.query(`select staff_id, status, cancel_reason from session_bookings where session_id = $1 and staff_id = any($2::uuid[]) order by booked_at, status`, [
-        sessionId,
-        [a.id, b.id],
-      ]);
+      const { rows } = await db.pool.query(
+        `select staff_id, status, cancel_reason from session_bookings where session_id = $1 and staff_id = any($2::uuid[]) order by booked_at, status`,
+        [sessionId, [a.id, b.id]],
+      );
       expect(rows.map((r) => [r.staff_id, r.status, r.cancel_reason])).to.have.deep.members([
         [a.id, 'cancelled', 'substituted'],
         [b.id, 'booked', null],
       ]);
-      const audit = await db.pool.query(`select detail from audit_log where action = 'training-session.substituted' and detail->>'sessionId' = $1`, [sessionId]);
+      const audit = await db.pool.query(`select detail from audit_log where action = 'training-session.substituted' and detail->>'sessionId' = $1`, [
+        sessionId,
+      ]);
       expect(audit.rows[0].detail).to.include({ replacedStaffId: a.id, staffId: b.id });
     });
 
@@ -368,7 +407,8 @@ describe('face-to-face training sessions', function () {
       const sessionId = await newSession(10, 10, 4500);
       const [attends, noShow, lateCancel, earlyCancel, substituted, colleague] = people;
       const ids: Record<string, string> = {};
-      for (const p of [attends, noShow, lateCancel, earlyCancel, substituted, outsider]) ids[p.id] = (await bookPlace(db, all, { sessionId, staffId: p.id, bookedBy: null })).bookingId;
+      for (const p of [attends, noShow, lateCancel, earlyCancel, substituted, outsider])
+        ids[p.id] = (await bookPlace(db, all, { sessionId, staffId: p.id, bookedBy: null })).bookingId;
 
       const admin = new TestAgent(server.url);
       await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
@@ -409,7 +449,9 @@ describe('face-to-face training sessions', function () {
       expect(bad.status).to.equal(400);
       expect(await bad.text()).to.contain('Enter the days before a session to send the reminder, from 1 to 60');
       expect((await pool.query('select charge_no_shows from session_booking_terms')).rows[0].charge_no_shows).to.equal(true);
-      expect((await admin.postForm('/admin/booking-terms', { reminderDays: '3', offerHours: '48', lateCancellationDays: '0', chargeNoShows: 'no' })).status).to.equal(302);
+      expect(
+        (await admin.postForm('/admin/booking-terms', { reminderDays: '3', offerHours: '48', lateCancellationDays: '0', chargeNoShows: 'no' })).status,
+      ).to.equal(302);
       const after = await (await admin.request('GET', '/training-sessions/charges?format=csv')).text();
       expect(after).to.contain(attends.name).and.not.contain(noShow.name).and.not.contain(lateCancel.name);
       await admin.get('/admin/booking-terms');

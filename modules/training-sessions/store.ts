@@ -67,7 +67,20 @@ export async function createSession(db: Database, input: SessionInput): Promise<
     const { rows } = await client.query<{ id: string }>(
       `insert into training_sessions (course_id, starts_at, ends_at, venue, online_url, capacity, trainer_user_id, multi_agency, open_to_all, notes, created_by, charge_pence)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id`,
-      [input.courseId, input.startsAt, input.endsAt, input.venue, input.onlineUrl, input.capacity, input.trainerUserId, input.multiAgency, input.organisationIds.length === 0, input.notes ?? '', input.createdBy, input.chargePence ?? null],
+      [
+        input.courseId,
+        input.startsAt,
+        input.endsAt,
+        input.venue,
+        input.onlineUrl,
+        input.capacity,
+        input.trainerUserId,
+        input.multiAgency,
+        input.organisationIds.length === 0,
+        input.notes ?? '',
+        input.createdBy,
+        input.chargePence ?? null,
+      ],
     );
     for (const orgId of input.organisationIds) {
       await client.query('insert into training_session_organisations (session_id, organisation_id) values ($1, $2)', [rows[0].id, orgId]);
@@ -84,7 +97,10 @@ export async function listSessions(pool: Pool, options: { from: Date }): Promise
 
 /** Sessions one trainer runs, from a day on (their "My sessions"). */
 export async function sessionsRunBy(pool: Pool, trainerUserId: string, options: { from: Date }): Promise<TrainingSession[]> {
-  const { rows } = await pool.query<TrainingSession>(`${SESSION_SELECT} where ts.trainer_user_id = $1 and ts.starts_at >= $2 order by ts.starts_at limit 500`, [trainerUserId, options.from]);
+  const { rows } = await pool.query<TrainingSession>(`${SESSION_SELECT} where ts.trainer_user_id = $1 and ts.starts_at >= $2 order by ts.starts_at limit 500`, [
+    trainerUserId,
+    options.from,
+  ]);
   return rows;
 }
 
@@ -159,23 +175,41 @@ export interface BookingResult {
  * The session row is locked for the transaction, so two people booking the
  * last place at once cannot both get it: capacity is never exceeded.
  */
-export async function bookPlace(db: Database, scope: OrganisationScope, input: { sessionId: string; staffId: string; bookedBy: string | null; now?: Date }): Promise<BookingResult> {
+export async function bookPlace(
+  db: Database,
+  scope: OrganisationScope,
+  input: { sessionId: string; staffId: string; bookedBy: string | null; now?: Date },
+): Promise<BookingResult> {
   return db.transaction(async (client) => {
-    const { rows: sessions } = await client.query<{ id: string; course_id: string; capacity: number; starts_at: Date; cancelled_at: Date | null; open_to_all: boolean }>(
-      'select id, course_id, capacity, starts_at, cancelled_at, open_to_all from training_sessions where id::text = $1 for update',
-      [input.sessionId],
-    );
+    const { rows: sessions } = await client.query<{
+      id: string;
+      course_id: string;
+      capacity: number;
+      starts_at: Date;
+      cancelled_at: Date | null;
+      open_to_all: boolean;
+    }>('select id, course_id, capacity, starts_at, cancelled_at, open_to_all from training_sessions where id::text = $1 for update', [input.sessionId]);
     const session = sessions[0];
     if (!session) throw new HttpError(404, 'We could not find that session.');
-    const { rows: staff } = await client.query<{ organisation_id: string; leaving_date: string | null }>('select organisation_id, leaving_date from staff_members where id::text = $1', [input.staffId]);
+    const { rows: staff } = await client.query<{ organisation_id: string; leaving_date: string | null }>(
+      'select organisation_id, leaving_date from staff_members where id::text = $1',
+      [input.staffId],
+    );
     if (!staff[0] || !scopeIncludes(scope, staff[0].organisation_id)) throw new HttpError(404, 'We could not find that member of staff.');
     if (session.cancelled_at) throw new HttpError(409, 'This session has been cancelled.');
     if (session.starts_at <= (input.now ?? new Date())) throw new HttpError(409, 'This session has already started, so it can no longer be booked.');
     if (!session.open_to_all) {
-      const { rows } = await client.query('select 1 from training_session_organisations where session_id = $1 and organisation_id = $2', [session.id, staff[0].organisation_id]);
+      const { rows } = await client.query('select 1 from training_session_organisations where session_id = $1 and organisation_id = $2', [
+        session.id,
+        staff[0].organisation_id,
+      ]);
       if (!rows.length) throw new HttpError(409, 'This session is not open to your organisation.');
     }
-    const existing = await client.query('select 1 from session_bookings where session_id = $1 and staff_id = $2 and status <> $3', [session.id, input.staffId, 'cancelled']);
+    const existing = await client.query('select 1 from session_bookings where session_id = $1 and staff_id = $2 and status <> $3', [
+      session.id,
+      input.staffId,
+      'cancelled',
+    ]);
     if (existing.rows.length) throw new HttpError(409, 'Already booked on this session (or on its waiting list).');
     const missing = await missingPrerequisites(client, input.staffId, session.course_id);
     if (missing.length) throw new HttpError(409, `Complete ${missing.join(' and ')} before booking this course.`);
@@ -199,7 +233,11 @@ export async function bookPlace(db: Database, scope: OrganisationScope, input: {
  * longest-waiting person, in the same transaction (they accept by a link in
  * an email); the caller sends the offers once this has committed.
  */
-export async function cancelBooking(db: Database, scope: OrganisationScope, input: { bookingId: string; cancelledBy: string | null; now?: Date }): Promise<{ offers: PlaceOffer[] }> {
+export async function cancelBooking(
+  db: Database,
+  scope: OrganisationScope,
+  input: { bookingId: string; cancelledBy: string | null; now?: Date },
+): Promise<{ offers: PlaceOffer[] }> {
   return db.transaction(async (client) => {
     const { rows: found } = await client.query<{ session_id: string; organisation_id: string }>(
       'select b.session_id, s.organisation_id from session_bookings b join staff_members s on s.id = b.staff_id where b.id::text = $1',
@@ -209,12 +247,10 @@ export async function cancelBooking(db: Database, scope: OrganisationScope, inpu
     await client.query('select id from training_sessions where id = $1 for update', [found[0].session_id]);
     const { rows } = await client.query<{ status: string }>('select status from session_bookings where id = $1', [input.bookingId]);
     if (rows[0].status === 'cancelled') return { offers: [] };
-    await client.query(`update session_bookings set status = 'cancelled', cancelled_at = $3, cancelled_by = $2, cancel_reason = $4, offer_token_hash = null where id = $1`, [
-      input.bookingId,
-      input.cancelledBy,
-      input.now ?? new Date(),
-      rows[0].status === 'booked' ? 'cancelled' : 'left-waiting-list',
-    ]);
+    await client.query(
+      `update session_bookings set status = 'cancelled', cancelled_at = $3, cancelled_by = $2, cancel_reason = $4, offer_token_hash = null where id = $1`,
+      [input.bookingId, input.cancelledBy, input.now ?? new Date(), rows[0].status === 'booked' ? 'cancelled' : 'left-waiting-list'],
+    );
     return { offers: await offerFreedPlaces(client, found[0].session_id, input.now ?? new Date()) };
   });
 }
@@ -224,24 +260,45 @@ export async function cancelBooking(db: Database, scope: OrganisationScope, inpu
  * course's competencies (source 'face-to-face', ref session:<id>), dated the
  * session day in London. Re-marking is safe: evidence is recorded once.
  */
-export async function markRegister(db: Database, events: EventBus, input: { sessionId: string; attendedStaffIds: string[]; markedBy: string | null; now?: Date }): Promise<{ attended: number; evidenceIds: string[] }> {
+export async function markRegister(
+  db: Database,
+  events: EventBus,
+  input: { sessionId: string; attendedStaffIds: string[]; markedBy: string | null; now?: Date },
+): Promise<{ attended: number; evidenceIds: string[] }> {
   return db.transaction(async (client) => {
-    const { rows } = await client.query<{ id: string; course_id: string; starts_at: Date }>('select id, course_id, starts_at from training_sessions where id::text = $1 for update', [input.sessionId]);
+    const { rows } = await client.query<{ id: string; course_id: string; starts_at: Date }>(
+      'select id, course_id, starts_at from training_sessions where id::text = $1 for update',
+      [input.sessionId],
+    );
     const session = rows[0];
     if (!session) throw new HttpError(404, 'We could not find that session.');
     if (session.starts_at > (input.now ?? new Date())) throw new HttpError(409, 'The register can be marked once the session has started.');
-    const { rows: bookings } = await client.query<{ staff_id: string }>(`select staff_id from session_bookings where session_id = $1 and status = 'booked'`, [session.id]);
+    const { rows: bookings } = await client.query<{ staff_id: string }>(`select staff_id from session_bookings where session_id = $1 and status = 'booked'`, [
+      session.id,
+    ]);
     const attended = new Set(input.attendedStaffIds);
     const achievedOn = DateTime.fromJSDate(session.starts_at).setZone('Europe/London').toISODate()!;
     const evidenceIds: string[] = [];
     let count = 0;
     for (const b of bookings) {
       const was = attended.has(b.staff_id);
-      await client.query('update session_bookings set attended = $3, attendance_marked_at = now() where session_id = $1 and staff_id = $2 and status = $4', [session.id, b.staff_id, was, 'booked']);
+      await client.query('update session_bookings set attended = $3, attendance_marked_at = now() where session_id = $1 and staff_id = $2 and status = $4', [
+        session.id,
+        b.staff_id,
+        was,
+        'booked',
+      ]);
       if (!was) continue;
       count++;
       evidenceIds.push(
-        ...(await recordCourseCompletion(client, events, { staffId: b.staff_id, courseId: session.course_id, achievedOn, source: 'face-to-face', sourceRef: `session:${session.id}`, recordedBy: input.markedBy })),
+        ...(await recordCourseCompletion(client, events, {
+          staffId: b.staff_id,
+          courseId: session.course_id,
+          achievedOn,
+          source: 'face-to-face',
+          sourceRef: `session:${session.id}`,
+          recordedBy: input.markedBy,
+        })),
       );
     }
     await client.query('update training_sessions set register_marked_at = now(), register_marked_by = $2 where id = $1', [session.id, input.markedBy]);
@@ -250,7 +307,10 @@ export async function markRegister(db: Database, events: EventBus, input: { sess
 }
 
 /** How many organisations and sectors a session brought together (attendees once the register is marked, else bookings). */
-export async function sessionFigures(pool: Pool, sessionId: string): Promise<{ people: number; organisations: number; sectors: { sector: string; people: number }[] }> {
+export async function sessionFigures(
+  pool: Pool,
+  sessionId: string,
+): Promise<{ people: number; organisations: number; sectors: { sector: string; people: number }[] }> {
   const { rows } = await pool.query<{ sector: string; people: number; organisations: number }>(
     `with counted as (
        select s.organisation_id, o.sector from session_bookings b
@@ -270,7 +330,9 @@ export async function sessionFigures(pool: Pool, sessionId: string): Promise<{ p
 
 /** The courses sessions can be created for. */
 export async function listCourses(pool: Pool): Promise<{ id: string; title: string; delivery: string }[]> {
-  const { rows } = await pool.query<{ id: string; title: string; delivery: string }>(`select id, title, delivery from course_catalogue where status = 'published' order by title`);
+  const { rows } = await pool.query<{ id: string; title: string; delivery: string }>(
+    `select id, title, delivery from course_catalogue where status = 'published' order by title`,
+  );
   return rows;
 }
 
@@ -346,7 +408,12 @@ export async function offerFreedPlaces(client: PoolClient, sessionId: string, no
   const offers: PlaceOffer[] = [];
   for (const b of next) {
     const token = randomBytes(24).toString('base64url');
-    await client.query('update session_bookings set offer_token_hash = $2, offered_at = $3, offer_expires_at = $4 where id = $1', [b.id, offerTokenHash(token), now, expiresAt]);
+    await client.query('update session_bookings set offer_token_hash = $2, offered_at = $3, offer_expires_at = $4 where id = $1', [
+      b.id,
+      offerTokenHash(token),
+      now,
+      expiresAt,
+    ]);
     offers.push({ bookingId: b.id, staffId: b.staff_id, sessionId, token, expiresAt });
   }
   return offers;
@@ -387,10 +454,21 @@ export async function answerOffer(
   const match = 'token' in input ? { sql: 'b.offer_token_hash = $1', value: offerTokenHash(input.token) } : { sql: 'b.id::text = $1', value: input.bookingId };
   const now = input.now ?? new Date();
   return db.transaction(async (client) => {
-    const { rows: found } = await client.query<{ session_id: string }>(`select b.session_id from session_bookings b where ${match.sql} and b.offered_at is not null`, [match.value]);
+    const { rows: found } = await client.query<{ session_id: string }>(
+      `select b.session_id from session_bookings b where ${match.sql} and b.offered_at is not null`,
+      [match.value],
+    );
     if (!found[0]) throw new HttpError(404, 'This link is not valid. The place may have been offered by a newer email: check your inbox.');
     await client.query('select id from training_sessions where id = $1 for update', [found[0].session_id]);
-    const { rows } = await client.query<{ id: string; status: string; offer_expires_at: Date; starts_at: Date; cancelled_at: Date | null; staff_id: string; organisation_id: string }>(
+    const { rows } = await client.query<{
+      id: string;
+      status: string;
+      offer_expires_at: Date;
+      starts_at: Date;
+      cancelled_at: Date | null;
+      staff_id: string;
+      organisation_id: string;
+    }>(
       `select b.id, b.status, b.offer_expires_at, ts.starts_at, ts.cancelled_at, b.staff_id, s.organisation_id
          from session_bookings b join training_sessions ts on ts.id = b.session_id join staff_members s on s.id = b.staff_id where ${match.sql}`,
       [match.value],
@@ -504,15 +582,24 @@ export async function substituteColleague(
     if (booking.status !== 'booked') throw new HttpError(409, 'Only a confirmed place can be passed to a colleague; this booking is not one.');
     if (session.cancelled_at) throw new HttpError(409, 'This session has been cancelled.');
     if (session.starts_at <= (input.now ?? new Date())) throw new HttpError(409, 'This session has already started.');
-    const { rows: colleague } = await client.query<{ organisation_id: string; leaving_date: string | null }>('select organisation_id, leaving_date from staff_members where id::text = $1', [input.staffId]);
+    const { rows: colleague } = await client.query<{ organisation_id: string; leaving_date: string | null }>(
+      'select organisation_id, leaving_date from staff_members where id::text = $1',
+      [input.staffId],
+    );
     if (!colleague[0] || colleague[0].organisation_id !== booking.organisation_id) {
       throw new HttpError(400, 'Choose a colleague from the same organisation as the person booked.');
     }
-    const already = await client.query(`select 1 from session_bookings where session_id = $1 and staff_id = $2 and status <> 'cancelled'`, [session.id, input.staffId]);
+    const already = await client.query(`select 1 from session_bookings where session_id = $1 and staff_id = $2 and status <> 'cancelled'`, [
+      session.id,
+      input.staffId,
+    ]);
     if (already.rows.length) throw new HttpError(409, 'That colleague is already booked on this session (or on its waiting list).');
     const missing = await missingPrerequisites(client, input.staffId, session.course_id);
     if (missing.length) throw new HttpError(409, `That colleague needs to complete ${missing.join(' and ')} before taking this course.`);
-    await client.query(`update session_bookings set status = 'cancelled', cancelled_at = now(), cancelled_by = $2, cancel_reason = 'substituted' where id = $1`, [booking.id, input.by]);
+    await client.query(
+      `update session_bookings set status = 'cancelled', cancelled_at = now(), cancelled_by = $2, cancel_reason = 'substituted' where id = $1`,
+      [booking.id, input.by],
+    );
     const { rows } = await client.query<{ id: string }>(
       `insert into session_bookings (session_id, staff_id, status, booked_by, booked_at, substitutes_id) values ($1, $2, 'booked', $3, $4, $5) returning id`,
       [session.id, input.staffId, input.by, booking.booked_at, booking.id],

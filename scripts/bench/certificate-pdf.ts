@@ -98,7 +98,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       (i) => helveticaPdf(`Certificate ${rows[i % rows.length].code}`),
     ]);
     const ratio = round(product.rate / floor.rate, 3);
-    ctx.log(`certificates ${product.rate.toFixed(1)}/s (${Math.round(product.bytes / 1024)} KB each); minimal pdfkit, same fonts and page ${floor.rate.toFixed(1)}/s; ratio ${ratio}; load average ${load.join(', ')}`);
+    ctx.log(
+      `certificates ${product.rate.toFixed(1)}/s (${Math.round(product.bytes / 1024)} KB each); minimal pdfkit, same fonts and page ${floor.rate.toFixed(1)}/s; ratio ${ratio}; load average ${load.join(', ')}`,
+    );
     return {
       id: 'certificate-pdf',
       title: 'Certificate PDFs per second on one core',

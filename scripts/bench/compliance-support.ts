@@ -150,7 +150,9 @@ async function generate(pool: pg.Pool, staff: number, orgs: number, log: (m: str
   const { rows } = await pool.query<{ organisations: number; staff: number; evidence: number }>(
     'select (select count(*) from organisations)::int as organisations, (select count(*) from staff)::int as staff, (select count(*) from evidence)::int as evidence',
   );
-  log(`generated ${rows[0].organisations} organisations, ${rows[0].staff} staff, ${rows[0].evidence} evidence rows in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `generated ${rows[0].organisations} organisations, ${rows[0].staff} staff, ${rows[0].evidence} evidence rows in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { ...rows[0], seed: 0 };
 }
 

@@ -90,11 +90,23 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   );
   const largest = orgs[0];
   const typical = [...orgs].sort((a, b) => Math.abs(a.staff - TYPICAL_STAFF) - Math.abs(b.staff - TYPICAL_STAFF))[0];
-  const board = (await pool.query<{ email: string }>(`select u.email from user_roles r join users u on u.id = r.user_id where r.role = 'board-member' order by u.email limit 1`)).rows[0].email;
+  const board = (
+    await pool.query<{ email: string }>(
+      `select u.email from user_roles r join users u on u.id = r.user_id where r.role = 'board-member' order by u.email limit 1`,
+    )
+  ).rows[0].email;
 
   const config = benchConfig(ctx.databaseUrl);
   const server = await startServerProcess(
-    { DATABASE_URL: ctx.databaseUrl, SESSION_SECRET: config.sessionSecret, SCORM_DIR: BENCH_SCORM_DIR, JOBS: 'false', DEMO_DATA: 'false', TRUST_PROXY: 'true', LOG_LEVEL: 'warn' },
+    {
+      DATABASE_URL: ctx.databaseUrl,
+      SESSION_SECRET: config.sessionSecret,
+      SCORM_DIR: BENCH_SCORM_DIR,
+      JOBS: 'false',
+      DEMO_DATA: 'false',
+      TRUST_PROXY: 'true',
+      LOG_LEVEL: 'warn',
+    },
     120_000,
   );
   const floorPort = await freePort();
@@ -156,7 +168,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const bf = await measure(floorClient, '/floor/board', '', 'figures', warm, times);
     ctx.log(`board: median ${b.median} ms, p95 ${b.p95} ms; floor median ${bf.median} ms, p95 ${bf.p95} ms`);
     const loadAfter = os.loadavg().map((n) => round(n, 2));
-    const load = `Load average (1, 5, 15 min) ${loadBefore.join(', ')} at the start and ${loadAfter.join(', ')} at the end, on ${os.cpus().length} cores${loadBefore[0] > 1.5 || loadAfter[0] > 1.5 ? ': other work shared the machine, so absolute times are above an idle machine\'s' : ''}.`;
+    const load = `Load average (1, 5, 15 min) ${loadBefore.join(', ')} at the start and ${loadAfter.join(', ')} at the end, on ${os.cpus().length} cores${loadBefore[0] > 1.5 || loadAfter[0] > 1.5 ? ": other work shared the machine, so absolute times are above an idle machine's" : ''}.`;
 
     results.push({
       id: 'dashboard-organisation',

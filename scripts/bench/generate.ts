@@ -155,7 +155,11 @@ class Random {
     return xs[Math.floor(this.next() * xs.length)];
   }
   uuid(): string {
-    const h = (n: number) => Math.floor(this.next() * 2 ** 32).toString(16).padStart(8, '0').slice(0, n);
+    const h = (n: number) =>
+      Math.floor(this.next() * 2 ** 32)
+        .toString(16)
+        .padStart(8, '0')
+        .slice(0, n);
     const a = h(8);
     const b = h(8);
     const c = h(8);
@@ -277,7 +281,22 @@ class CopyWriter {
 
 // ---------------------------------------------------------------- the partnership
 
-const PLACES = ['Vale', 'Northmoor', 'Eastbrook', 'Westholme', 'Southcombe', 'Kingsbridge', 'Ashford', 'Millbrook', 'Fairhaven', 'Oakridge', 'Stonebury', 'Riverside', 'Hillcrest', 'Marshfield'];
+const PLACES = [
+  'Vale',
+  'Northmoor',
+  'Eastbrook',
+  'Westholme',
+  'Southcombe',
+  'Kingsbridge',
+  'Ashford',
+  'Millbrook',
+  'Fairhaven',
+  'Oakridge',
+  'Stonebury',
+  'Riverside',
+  'Hillcrest',
+  'Marshfield',
+];
 const SECTOR_NAMES: Record<string, string[]> = {
   'local-authority': ['County Council', 'District Council', 'City Council', 'Borough Council'],
   health: ['NHS Foundation Trust', 'Integrated Care Board', 'Community Health Services', 'GP Federation'],
@@ -288,16 +307,140 @@ const SECTOR_NAMES: Record<string, string[]> = {
   voluntary: ["Women's Aid", 'Domestic Abuse Service', 'Family Support', 'Refuge Network', 'Citizens Advice'],
   other: ['Fire and Rescue Service', 'Job Centre Partnership', 'Ambulance Service'],
 };
-const SECTOR_CYCLE = ['local-authority', 'health', 'police', 'probation', 'housing', 'voluntary', 'health', 'local-authority', 'voluntary', 'education', 'housing', 'other', 'voluntary', 'health'];
-const FIRST = ['Amelia', 'Olivia', 'Isla', 'Ava', 'Mia', 'Ivy', 'Lily', 'Grace', 'Sophia', 'Freya', 'Noah', 'Oliver', 'George', 'Arthur', 'Leo', 'Harry', 'Oscar', 'Jack', 'Charlie', 'Jacob', 'Priya', 'Aisha', 'Fatima', 'Mohammed', 'Yusuf', 'Zofia', 'Jakub', 'Chloe', 'Sam', 'Alex', 'Jordan', 'Ruth', 'Sian', 'Rhys', 'Niamh', 'Callum', 'Ellie', 'Kiran', 'Tomasz', 'Hannah'];
-const LAST = ['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies', 'Patel', 'Robinson', 'Wright', 'Thompson', 'Evans', 'Walker', 'White', 'Roberts', 'Green', 'Hall', 'Wood', 'Jackson', 'Clarke', 'Khan', 'Ahmed', 'Hughes', 'Edwards', 'Nowak', "O'Brien", 'Singh', 'Lewis', 'Morris', 'Cooper', 'Baker', 'Harris', 'Ward', 'King'];
+const SECTOR_CYCLE = [
+  'local-authority',
+  'health',
+  'police',
+  'probation',
+  'housing',
+  'voluntary',
+  'health',
+  'local-authority',
+  'voluntary',
+  'education',
+  'housing',
+  'other',
+  'voluntary',
+  'health',
+];
+const FIRST = [
+  'Amelia',
+  'Olivia',
+  'Isla',
+  'Ava',
+  'Mia',
+  'Ivy',
+  'Lily',
+  'Grace',
+  'Sophia',
+  'Freya',
+  'Noah',
+  'Oliver',
+  'George',
+  'Arthur',
+  'Leo',
+  'Harry',
+  'Oscar',
+  'Jack',
+  'Charlie',
+  'Jacob',
+  'Priya',
+  'Aisha',
+  'Fatima',
+  'Mohammed',
+  'Yusuf',
+  'Zofia',
+  'Jakub',
+  'Chloe',
+  'Sam',
+  'Alex',
+  'Jordan',
+  'Ruth',
+  'Sian',
+  'Rhys',
+  'Niamh',
+  'Callum',
+  'Ellie',
+  'Kiran',
+  'Tomasz',
+  'Hannah',
+];
+const LAST = [
+  'Smith',
+  'Jones',
+  'Taylor',
+  'Brown',
+  'Williams',
+  'Wilson',
+  'Johnson',
+  'Davies',
+  'Patel',
+  'Robinson',
+  'Wright',
+  'Thompson',
+  'Evans',
+  'Walker',
+  'White',
+  'Roberts',
+  'Green',
+  'Hall',
+  'Wood',
+  'Jackson',
+  'Clarke',
+  'Khan',
+  'Ahmed',
+  'Hughes',
+  'Edwards',
+  'Nowak',
+  "O'Brien",
+  'Singh',
+  'Lewis',
+  'Morris',
+  'Cooper',
+  'Baker',
+  'Harris',
+  'Ward',
+  'King',
+];
 const TITLES: Record<number, string[]> = {
-  1: ['Receptionist', 'Administrator', 'Customer Services Adviser', 'Healthcare Assistant', 'Housing Officer', 'Teaching Assistant', 'Police Community Support Officer', 'Volunteer'],
+  1: [
+    'Receptionist',
+    'Administrator',
+    'Customer Services Adviser',
+    'Healthcare Assistant',
+    'Housing Officer',
+    'Teaching Assistant',
+    'Police Community Support Officer',
+    'Volunteer',
+  ],
   2: ['Social Worker', 'Staff Nurse', 'Health Visitor', 'Police Constable', 'Probation Officer', 'Family Support Worker', 'Tenancy Sustainment Officer', 'GP'],
-  3: ['Independent Domestic Violence Adviser', 'Domestic Abuse Specialist Practitioner', 'Safeguarding Lead', 'Public Protection Detective', 'MARAC Coordinator'],
+  3: [
+    'Independent Domestic Violence Adviser',
+    'Domestic Abuse Specialist Practitioner',
+    'Safeguarding Lead',
+    'Public Protection Detective',
+    'MARAC Coordinator',
+  ],
   4: ['Head of Service', 'Director of Nursing', 'Superintendent', 'Strategic Commissioner', 'Chief Executive'],
 };
-const TEAMS = ['Front door', 'Adult social care', "Children's services", 'Emergency department', 'Community nursing', 'Response', 'Neighbourhood', 'Offender management', 'Tenancy', 'Outreach', 'Refuge', 'Safeguarding', 'Leadership', 'Mental health', 'Maternity', 'Schools'];
+const TEAMS = [
+  'Front door',
+  'Adult social care',
+  "Children's services",
+  'Emergency department',
+  'Community nursing',
+  'Response',
+  'Neighbourhood',
+  'Offender management',
+  'Tenancy',
+  'Outreach',
+  'Refuge',
+  'Safeguarding',
+  'Leadership',
+  'Mental health',
+  'Maternity',
+  'Schools',
+];
 
 interface Block {
   /** The staff group whose competencies the learning covers. */
@@ -377,7 +520,6 @@ function parseArgs(argv: string[]): GenerateOptions {
   }
   return options;
 }
-
 
 /**
  * Staff per organisation from each one's share, summing to `staff`, none under ten.
@@ -508,8 +650,17 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
       if (def.pkg !== undefined) {
         const imp = imported[def.pkg];
         id = imp.courseId;
-        await pool.query(`update courses set slug = $2, title = $3, status = 'published', group_numbers = $4, validity_months = 36 where id = $1`, [id, def.slug, def.title, [def.group]]);
-        version = { id: imp.packageVersionId, sco: imp.manifest.scos.find((s) => s.kind === 'sco')?.identifier ?? imp.manifest.scos[0].identifier, scormVersion: imp.manifest.scormVersion };
+        await pool.query(`update courses set slug = $2, title = $3, status = 'published', group_numbers = $4, validity_months = 36 where id = $1`, [
+          id,
+          def.slug,
+          def.title,
+          [def.group],
+        ]);
+        version = {
+          id: imp.packageVersionId,
+          sco: imp.manifest.scos.find((s) => s.kind === 'sco')?.identifier ?? imp.manifest.scos[0].identifier,
+          scormVersion: imp.manifest.scormVersion,
+        };
       } else {
         const { rows } = await pool.query<{ id: string }>(
           `insert into courses (slug, title, delivery, group_numbers, validity_months, status) values ($1, $2, $3, $4, 36, 'published') returning id`,
@@ -517,11 +668,24 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
         );
         id = rows[0].id;
       }
-      for (const l of blocks.get(def.group)?.lineages ?? []) await pool.query('insert into course_competencies (course_id, competency_lineage) values ($1, $2)', [id, l.lineage]);
-      courses.push({ id, slug: def.slug, title: def.title, group: def.group, delivery: def.delivery, packageVersionId: version?.id, scoIdentifier: version?.sco, scormVersion: version?.scormVersion });
+      for (const l of blocks.get(def.group)?.lineages ?? [])
+        await pool.query('insert into course_competencies (course_id, competency_lineage) values ($1, $2)', [id, l.lineage]);
+      courses.push({
+        id,
+        slug: def.slug,
+        title: def.title,
+        group: def.group,
+        delivery: def.delivery,
+        packageVersionId: version?.id,
+        scoIdentifier: version?.sco,
+        scormVersion: version?.scormVersion,
+      });
     }
     const prerequisite = courses.find((c) => c.group === 1 && c.delivery === 'elearning')!;
-    await pool.query('insert into course_prerequisites (course_id, prerequisite_course_id) values ($1, $2)', [courses.find((c) => c.group === 2)!.id, prerequisite.id]);
+    await pool.query('insert into course_prerequisites (course_id, prerequisite_course_id) values ($1, $2)', [
+      courses.find((c) => c.group === 2)!.id,
+      prerequisite.id,
+    ]);
     const elearningOf = (g: number) => courses.find((c) => c.group === g && c.delivery === 'elearning');
     const classroomOf = (g: number) => courses.find((c) => c.group === g && c.delivery === 'face-to-face')!;
 
@@ -529,13 +693,20 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
     const orgCount = options.organisations;
     const weights = Array.from({ length: orgCount }, (_, i) => 1 / (i + 1) ** 0.8);
     const total = weights.reduce((a, b) => a + b, 0);
-    const sizes = organisationSizes(weights.map((w) => w / total), options.staff, options.largest);
+    const sizes = organisationSizes(
+      weights.map((w) => w / total),
+      options.staff,
+      options.largest,
+    );
     const orgs = sizes.map((size, i) => {
       const sector = SECTOR_CYCLE[i % SECTOR_CYCLE.length];
       const place = PLACES[i % PLACES.length];
       const suffix = i < PLACES.length ? '' : ` ${Math.floor(i / PLACES.length) + 1}`;
       const name = `${place} ${rnd.pick(SECTOR_NAMES[sector])}${suffix}`;
-      const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}-${i + 1}`;
+      const slug = `${name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '')}-${i + 1}`;
       const outOfArea = i >= orgCount - Math.max(1, Math.round(orgCount * 0.08));
       return {
         id: rnd.uuid(),
@@ -553,7 +724,18 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
 
     // Secondary indexes of the big tables are dropped for the load and built again
     // afterwards, which is several times faster than maintaining them row by row.
-    const bigTables = ['users', 'user_roles', 'staff', 'staff_group_history', 'evidence', 'scorm_attempts', 'scorm_sco_states', 'session_bookings', 'certificates', 'training_sessions'];
+    const bigTables = [
+      'users',
+      'user_roles',
+      'staff',
+      'staff_group_history',
+      'evidence',
+      'scorm_attempts',
+      'scorm_sco_states',
+      'session_bookings',
+      'certificates',
+      'training_sessions',
+    ];
     const { rows: indexes } = await pool.query<{ name: string; def: string }>(
       `select i.indexname as name, i.indexdef as def from pg_indexes i
         where i.schemaname = 'public' and i.tablename = any($1)
@@ -584,7 +766,9 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
       return id;
     };
     const admins = [0, 1].map((i) => staffUsers('partnership-admin', `admin${i + 1}@vale-partnership.example`, `Partnership Administrator ${i + 1}`, null));
-    const trainers = Array.from({ length: 40 }, (_, i) => staffUsers('trainer', `trainer${i + 1}@vale-partnership.example`, `${rnd.pick(FIRST)} ${rnd.pick(LAST)}`, null));
+    const trainers = Array.from({ length: 40 }, (_, i) =>
+      staffUsers('trainer', `trainer${i + 1}@vale-partnership.example`, `${rnd.pick(FIRST)} ${rnd.pick(LAST)}`, null),
+    );
     for (let i = 0; i < 5; i++) staffUsers('board-member', `board${i + 1}@vale-partnership.example`, `Board Member ${i + 1}`, null);
     const leadsOf = orgs.map((o) => [1, 2].map((k) => staffUsers('org-lead', `lead${k}@${o.domain}`, `${rnd.pick(FIRST)} ${rnd.pick(LAST)}`, o.id)));
 
@@ -628,7 +812,8 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
         const profile = rnd.next();
         if (newStarter) {
           // half have done their Group 1 awareness already
-          if (rnd.chance(0.5) && needed.includes(1)) person.events.push({ group: 1, day: weekday(asOf - rnd.int(0, asOf - person.start!)), latest: true, skip: -1 });
+          if (rnd.chance(0.5) && needed.includes(1))
+            person.events.push({ group: 1, day: weekday(asOf - rnd.int(0, asOf - person.start!)), latest: true, skip: -1 });
         } else if (profile >= 0.04) {
           const lateBlock = rnd.pick(needed);
           for (const g of needed) {
@@ -668,16 +853,78 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
       p.events = p.events.filter((e) => e.latest || rnd.chance(keepPrevious));
       for (const e of p.events) eventCount.set(e.group, (eventCount.get(e.group) ?? 0) + 1);
     }
-    log(`planned ${people.length} staff (${latestRows} latest evidence rows, keeping ${(keepPrevious * 100).toFixed(0)}% of ${previousCandidates} earlier ones)`);
+    log(
+      `planned ${people.length} staff (${latestRows} latest evidence rows, keeping ${(keepPrevious * 100).toFixed(0)}% of ${previousCandidates} earlier ones)`,
+    );
 
     // ---- pass 2: stream every table
-    const wStaff = await open('staff', ['id', 'organisation_id', 'user_id', 'name', 'email', 'job_title', 'team', 'staff_number', 'start_date', 'leaving_date', 'is_volunteer', 'group_number', 'group_source', 'created_at']);
+    const wStaff = await open('staff', [
+      'id',
+      'organisation_id',
+      'user_id',
+      'name',
+      'email',
+      'job_title',
+      'team',
+      'staff_number',
+      'start_date',
+      'leaving_date',
+      'is_volunteer',
+      'group_number',
+      'group_source',
+      'created_at',
+    ]);
     const wHistory = await open('staff_group_history', ['staff_id', 'group_number', 'previous_group_number', 'source', 'reason', 'changed_by', 'changed_at']);
-    const wEvidence = await open('evidence', ['id', 'staff_id', 'competency_id', 'achieved_on', 'source', 'source_ref', 'course_id', 'recorded_by', 'verified_by', 'verified_at', 'replaces_id', 'withdrawn', 'change_reason', 'recorded_at', 'sign_off_kind']);
-    const wAttempt = await open('scorm_attempts', ['id', 'user_id', 'staff_id', 'course_id', 'package_version_id', 'status', 'score', 'time_seconds', 'started_at', 'updated_at', 'completed_at', 'evidence_recorded_at']);
+    const wEvidence = await open('evidence', [
+      'id',
+      'staff_id',
+      'competency_id',
+      'achieved_on',
+      'source',
+      'source_ref',
+      'course_id',
+      'recorded_by',
+      'verified_by',
+      'verified_at',
+      'replaces_id',
+      'withdrawn',
+      'change_reason',
+      'recorded_at',
+      'sign_off_kind',
+    ]);
+    const wAttempt = await open('scorm_attempts', [
+      'id',
+      'user_id',
+      'staff_id',
+      'course_id',
+      'package_version_id',
+      'status',
+      'score',
+      'time_seconds',
+      'started_at',
+      'updated_at',
+      'completed_at',
+      'evidence_recorded_at',
+    ]);
     const wSco = await open('scorm_sco_states', ['attempt_id', 'sco_identifier', 'cmi', 'last_sequence', 'session_seconds', 'updated_at']);
     const wBooking = await open('session_bookings', ['id', 'session_id', 'staff_id', 'status', 'booked_by', 'booked_at', 'attended', 'attendance_marked_at']);
-    const wCert = await open('certificates', ['id', 'code', 'kind', 'staff_id', 'organisation_id', 'course_id', 'group_number', 'achievement_key', 'achievement', 'person_name', 'organisation_name', 'partnership_name', 'issued_on', 'expires_on', 'issued_by']);
+    const wCert = await open('certificates', [
+      'id',
+      'code',
+      'kind',
+      'staff_id',
+      'organisation_id',
+      'course_id',
+      'group_number',
+      'achievement_key',
+      'achievement',
+      'person_name',
+      'organisation_name',
+      'partnership_name',
+      'issued_on',
+      'expires_on',
+      'issued_by',
+    ]);
     const everyWriter = () => Object.values(writers).filter((w) => !['organisations', 'organisation_licences'].includes(w.table));
 
     // Face-to-face sessions: about 24 people each, several a day at busy times, made as first needed.
@@ -704,8 +951,24 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
       const m = String(Math.floor((seconds % 3600) / 60)).padStart(2, '0');
       const s = String(seconds % 60).padStart(2, '0');
       return course.scormVersion === '1.2'
-        ? { 'cmi.core.lesson_status': passed ? 'passed' : 'incomplete', 'cmi.core.score.raw': String(score), 'cmi.core.score.max': '100', 'cmi.core.score.min': '0', 'cmi.core.lesson_location': passed ? 'assessment' : 'page-3', 'cmi.core.session_time': `${h}:${m}:${s}`, 'cmi.suspend_data': passed ? '' : 'p=3;q=0,1,1' }
-        : { 'cmi.completion_status': passed ? 'completed' : 'incomplete', 'cmi.success_status': passed ? 'passed' : 'unknown', 'cmi.score.scaled': String(score / 100), 'cmi.score.raw': String(score), 'cmi.location': passed ? 'assessment' : 'page-3', 'cmi.session_time': t, 'cmi.suspend_data': passed ? '' : 'p=3;q=0,1,1' };
+        ? {
+            'cmi.core.lesson_status': passed ? 'passed' : 'incomplete',
+            'cmi.core.score.raw': String(score),
+            'cmi.core.score.max': '100',
+            'cmi.core.score.min': '0',
+            'cmi.core.lesson_location': passed ? 'assessment' : 'page-3',
+            'cmi.core.session_time': `${h}:${m}:${s}`,
+            'cmi.suspend_data': passed ? '' : 'p=3;q=0,1,1',
+          }
+        : {
+            'cmi.completion_status': passed ? 'completed' : 'incomplete',
+            'cmi.success_status': passed ? 'passed' : 'unknown',
+            'cmi.score.scaled': String(score / 100),
+            'cmi.score.raw': String(score),
+            'cmi.location': passed ? 'assessment' : 'page-3',
+            'cmi.session_time': t,
+            'cmi.suspend_data': passed ? '' : 'p=3;q=0,1,1',
+          };
     };
 
     let flushEvery = 0;
@@ -720,13 +983,36 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
         wUser.row([p.userId, p.email, p.name, passwordHash, created]);
         wRole.row([p.userId, 'learner', null]);
       }
-      wStaff.row([p.id, o.id, p.userId, p.name, p.email, title, rnd.pick(TEAMS), `S${String(p.index).padStart(7, '0')}`, p.start === null ? null : dayString(p.start), p.leaving === null ? null : dayString(p.leaving), title === 'Volunteer', group, group === null ? null : 'import', created]);
+      wStaff.row([
+        p.id,
+        o.id,
+        p.userId,
+        p.name,
+        p.email,
+        title,
+        rnd.pick(TEAMS),
+        `S${String(p.index).padStart(7, '0')}`,
+        p.start === null ? null : dayString(p.start),
+        p.leaving === null ? null : dayString(p.leaving),
+        title === 'Volunteer',
+        group,
+        group === null ? null : 'import',
+        created,
+      ]);
       if (group !== null) {
         const joined = `${dayString(Math.max(p.start ?? asOf - 400, asOf - 6 * 365))} 08:00:00+00`;
         if (group > 1 && rnd.chance(0.05)) {
           // promoted or moved into a role needing more: first mapped a group lower, then changed by a lead
           wHistory.row([p.id, group - 1, null, 'import', 'Imported from the staff list', null, joined]);
-          wHistory.row([p.id, group, group - 1, 'lead-override', 'Moved into a role with more contact with victims', leads[0], `${dayString(asOf - rnd.int(30, 700))} 10:00:00+00`]);
+          wHistory.row([
+            p.id,
+            group,
+            group - 1,
+            'lead-override',
+            'Moved into a role with more contact with victims',
+            leads[0],
+            `${dayString(asOf - rnd.int(30, 700))} 10:00:00+00`,
+          ]);
         } else wHistory.row([p.id, group, null, 'import', 'Imported from the staff list', null, joined]);
       }
 
@@ -749,8 +1035,28 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
           const seconds = rnd.int(900, 4500);
           const begun = `${dayString(e.day - rnd.int(0, 6))} 10:${String(rnd.int(10, 59))}:00+00`;
           const finished = `${day} 14:${String(rnd.int(10, 59))}:00+00`;
-          wAttempt.row([attemptId, p.userId, p.id, online.id, online.packageVersionId, online.scormVersion === '1.2' ? 'passed' : 'passed', score, seconds, begun, finished, finished, finished]);
-          wSco.row([attemptId, online.scoIdentifier, JSON.stringify(cmiFor(online, true, score, seconds)), rnd.int(20, 120), JSON.stringify({ [`s${rnd.int(1, 99999)}`]: seconds }), finished]);
+          wAttempt.row([
+            attemptId,
+            p.userId,
+            p.id,
+            online.id,
+            online.packageVersionId,
+            online.scormVersion === '1.2' ? 'passed' : 'passed',
+            score,
+            seconds,
+            begun,
+            finished,
+            finished,
+            finished,
+          ]);
+          wSco.row([
+            attemptId,
+            online.scoIdentifier,
+            JSON.stringify(cmiFor(online, true, score, seconds)),
+            rnd.int(20, 120),
+            JSON.stringify({ [`s${rnd.int(1, 99999)}`]: seconds }),
+            finished,
+          ]);
         } else if (signOff) {
           source = 'sign-off';
         } else if (prior) {
@@ -767,18 +1073,82 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
         for (const [li, l] of block.lineages.entries()) {
           if (li === e.skip) continue;
           const id = rnd.uuid();
-          wEvidence.row([id, p.id, l.id, day, source, sourceRef, course?.id ?? null, recorder, source === 'sign-off' ? leads[1] : null, source === 'sign-off' ? recordedAt : null, null, false, null, recordedAt, source === 'sign-off' ? 'supervision' : null]);
+          wEvidence.row([
+            id,
+            p.id,
+            l.id,
+            day,
+            source,
+            sourceRef,
+            course?.id ?? null,
+            recorder,
+            source === 'sign-off' ? leads[1] : null,
+            source === 'sign-off' ? recordedAt : null,
+            null,
+            false,
+            null,
+            recordedAt,
+            source === 'sign-off' ? 'supervision' : null,
+          ]);
           const c = rnd.next();
           if (c < 0.01) {
             // a correction: the date was entered wrongly and a lead fixed it a few days later
             const fixed = e.day - rnd.int(1, 5);
-            wEvidence.row([rnd.uuid(), p.id, l.id, dayString(fixed), source, sourceRef, course?.id ?? null, leads[0], null, null, id, false, 'Date corrected from the register', `${dayString(e.day + rnd.int(1, 10))} 12:00:00+00`, source === 'sign-off' ? 'supervision' : null]);
+            wEvidence.row([
+              rnd.uuid(),
+              p.id,
+              l.id,
+              dayString(fixed),
+              source,
+              sourceRef,
+              course?.id ?? null,
+              leads[0],
+              null,
+              null,
+              id,
+              false,
+              'Date corrected from the register',
+              `${dayString(e.day + rnd.int(1, 10))} 12:00:00+00`,
+              source === 'sign-off' ? 'supervision' : null,
+            ]);
           } else if (c < 0.013) {
-            wEvidence.row([rnd.uuid(), p.id, l.id, day, source, sourceRef, course?.id ?? null, leads[0], null, null, id, true, 'Recorded against the wrong person', `${dayString(e.day + rnd.int(1, 20))} 12:00:00+00`, source === 'sign-off' ? 'supervision' : null]);
+            wEvidence.row([
+              rnd.uuid(),
+              p.id,
+              l.id,
+              day,
+              source,
+              sourceRef,
+              course?.id ?? null,
+              leads[0],
+              null,
+              null,
+              id,
+              true,
+              'Recorded against the wrong person',
+              `${dayString(e.day + rnd.int(1, 20))} 12:00:00+00`,
+              source === 'sign-off' ? 'supervision' : null,
+            ]);
           }
         }
         if (course && (source === 'elearning' || source === 'face-to-face')) {
-          wCert.row([rnd.uuid(), rnd.code(), 'course', p.id, o.id, course.id, p.group, `course:${course.id}:${day}`, course.title, p.name, o.name, partnershipName, day, dayString(addMonthsDay(e.day, 36)), null]);
+          wCert.row([
+            rnd.uuid(),
+            rnd.code(),
+            'course',
+            p.id,
+            o.id,
+            course.id,
+            p.group,
+            `course:${course.id}:${day}`,
+            course.title,
+            p.name,
+            o.name,
+            partnershipName,
+            day,
+            dayString(addMonthsDay(e.day, 36)),
+            null,
+          ]);
         }
       }
       if (p.futureBooking && group !== null) {
@@ -798,12 +1168,38 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
     }
     for (const w of [wStaff, wHistory, wEvidence, wAttempt, wSco, wBooking, wCert, wUser, wRole]) await w.end();
 
-    const wSession = await open('training_sessions', ['id', 'course_id', 'starts_at', 'ends_at', 'venue', 'capacity', 'trainer_user_id', 'multi_agency', 'register_marked_at', 'register_marked_by', 'created_by', 'created_at']);
+    const wSession = await open('training_sessions', [
+      'id',
+      'course_id',
+      'starts_at',
+      'ends_at',
+      'venue',
+      'capacity',
+      'trainer_user_id',
+      'multi_agency',
+      'register_marked_at',
+      'register_marked_by',
+      'created_by',
+      'created_at',
+    ]);
     let si = 0;
     for (const s of sessions.values()) {
       const day = dayString(s.day);
       const trainer = trainers[si++ % trainers.length];
-      wSession.row([s.id, s.course.id, `${day} 09:30:00+00`, `${day} 16:00:00+00`, `${PLACES[s.slot % PLACES.length]} Community Hall`, Math.max(30, s.attendees + 6), trainer, true, s.future ? null : `${day} 17:00:00+00`, s.future ? null : trainer, admins[0], `${dayString(s.day - 60)} 09:00:00+00`]);
+      wSession.row([
+        s.id,
+        s.course.id,
+        `${day} 09:30:00+00`,
+        `${day} 16:00:00+00`,
+        `${PLACES[s.slot % PLACES.length]} Community Hall`,
+        Math.max(30, s.attendees + 6),
+        trainer,
+        true,
+        s.future ? null : `${day} 17:00:00+00`,
+        s.future ? null : trainer,
+        admins[0],
+        `${dayString(s.day - 60)} 09:00:00+00`,
+      ]);
       await wSession.flush();
     }
     await wSession.end();
@@ -811,7 +1207,9 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
     log(`loaded in ${((performance.now() - started) / 1000).toFixed(1)} s; building ${indexes.length} indexes`);
     await Promise.all(indexes.map((ix) => pool.query(ix.def)));
     // Derived tables that triggers keep up to date (off during COPY) are rebuilt the way their migrations provide.
-    const { rows: rebuilds } = await pool.query<{ name: string }>(`select proname as name from pg_proc where proname like 'rebuild\\_%' and pronargs = 0 and pronamespace = 'public'::regnamespace`);
+    const { rows: rebuilds } = await pool.query<{ name: string }>(
+      `select proname as name from pg_proc where proname like 'rebuild\\_%' and pronargs = 0 and pronamespace = 'public'::regnamespace`,
+    );
     for (const r of rebuilds) await pool.query(`select ${r.name}()`);
     // Group changes go to the audit log (the trigger that normally does it was off during COPY).
     await pool.query(`insert into audit_log (at, actor_user_id, action, organisation_id, subject_type, subject_id, detail)
@@ -846,7 +1244,9 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
     // Plausibility: what the compliance engine makes of the largest and a few other organisations.
     for (const o of [orgs[0], orgs[Math.floor(orgCount / 3)], orgs[orgCount - 1]]) {
       const result = await complianceForOrganisation(pool, { kind: 'all' }, o.id, options.asOf);
-      const counts = Object.entries(result?.counts.byStatus ?? {}).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${((n / (result?.counts.total ?? 1)) * 100).toFixed(0)}%`);
+      const counts = Object.entries(result?.counts.byStatus ?? {})
+        .filter(([, n]) => n > 0)
+        .map(([s, n]) => `${s} ${((n / (result?.counts.total ?? 1)) * 100).toFixed(0)}%`);
       log(`${o.slug} (${o.size} staff): ${counts.join(', ')}`);
     }
     return record;

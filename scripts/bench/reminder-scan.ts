@@ -43,7 +43,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         const [compliance, contacts] = await Promise.all([complianceForOrganisation(pool, { kind: 'all' }, org.id, day), store.staffContacts(org.id)]);
         if (!compliance) continue;
         people += compliance.people.length;
-        const reminderPeople = compliance.people.map((p) => ({ ...p, startDate: contacts.get(p.staffId)?.startDate ?? null, inductionDays: org.inductionDays }));
+        const reminderPeople = compliance.people.map((p) => ({
+          ...p,
+          startDate: contacts.get(p.staffId)?.startDate ?? null,
+          inductionDays: org.inductionDays,
+        }));
         due += remindersDue(reminderPeople, effectivePolicy(defaults, org.policy), at).length;
       }
       return { due, people, seconds: (performance.now() - started) / 1000 };
@@ -53,7 +57,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     // again only the people whose status the calendar or a change has moved on.
     await pool.query(`update kept_compliance set stamp = nextval('compliance_stamp')`);
     const cold = await find(data.asOf, now);
-    ctx.log(`nothing kept: found ${cold.due} reminders due for ${cold.people} current staff in ${organisations.length} organisations in ${cold.seconds.toFixed(1)} s`);
+    ctx.log(
+      `nothing kept: found ${cold.due} reminders due for ${cold.people} current staff in ${organisations.length} organisations in ${cold.seconds.toFixed(1)} s`,
+    );
     // As in board-coverage: the step above rewrote every row; compact the table to a real partnership's size.
     await pool.query('vacuum (full, analyze) kept_compliance');
     const nextDay = DateTime.fromISO(data.asOf).plus({ days: 1 }).toISODate()!;
@@ -72,7 +78,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     ];
     const notes = [
       '"Find" runs, for every organisation, the compliance computation and the reminder rules the daily job uses (modules/reminders/rules.ts), without writing reminders.',
-      'The target figure is the daily case: the scan of the data set\'s day runs first (with every kept compliance result made stale, as after a bulk load; reported on its own), then the next day\'s scan is timed. Kept results are used only while they hold (see modules/compliance/kept.ts), so the next day works out again just the people whose status that day could change.',
+      "The target figure is the daily case: the scan of the data set's day runs first (with every kept compliance result made stale, as after a bulk load; reported on its own), then the next day's scan is timed. Kept results are used only while they hold (see modules/compliance/kept.ts), so the next day works out again just the people whose status that day could change.",
     ];
     const mailer = createMailer(config, pool, createLogger({ env: 'production', logLevel: 'warn' }));
     // Queueing writes each message on its own (two statements per message), so the

@@ -50,7 +50,15 @@ export function cookieFrom(res: { headers: Record<string, string | string[] | un
 }
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&#39;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&#39;/g, "'")
+    .replace(/&#x3D;/g, '=')
+    .replace(/&#x60;/g, '`')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /**
@@ -62,7 +70,10 @@ export async function mintSession(pool: pg.Pool, secret: string, email: string):
   const sid = randomBytes(24).toString('base64url');
   const { rows } = await pool.query<{ id: string }>('select id from users where lower(email) = lower($1)', [email]);
   const expires = new Date(Date.now() + 60 * 60 * 1000);
-  const sess = { cookie: { originalMaxAge: 3_600_000, expires: expires.toISOString(), secure: false, httpOnly: true, path: '/', sameSite: 'lax' }, passport: { user: rows[0].id } };
+  const sess = {
+    cookie: { originalMaxAge: 3_600_000, expires: expires.toISOString(), secure: false, httpOnly: true, path: '/', sameSite: 'lax' },
+    passport: { user: rows[0].id },
+  };
   await pool.query('insert into sessions (sid, sess, expire) values ($1, $2, $3)', [sid, JSON.stringify(sess), expires]);
   const signature = createHmac('sha256', secret).update(sid).digest('base64').replace(/=+$/, '');
   return `dal.sid=${encodeURIComponent(`s:${sid}.${signature}`)}`;
@@ -90,7 +101,14 @@ async function signIn(baseUrl: string, email: string, password: string, i: numbe
     cookie = cookieFrom(res, cookie);
     const attr = /data-player="([^"]+)"/.exec(res.body)?.[1];
     if (res.status !== 200 || !attr) throw new Error(`the player for ${email} answered ${res.status}`);
-    return JSON.parse(unescapeHtml(attr)) as { attemptId: string; csrfToken: string; commitToken: string; sessionId: string; review: boolean; scos: { identifier: string }[] };
+    return JSON.parse(unescapeHtml(attr)) as {
+      attemptId: string;
+      csrfToken: string;
+      commitToken: string;
+      sessionId: string;
+      review: boolean;
+      scos: { identifier: string }[];
+    };
   };
   let player = await play();
   if (player.review) {
@@ -102,7 +120,16 @@ async function signIn(baseUrl: string, email: string, password: string, i: numbe
     cookie = cookieFrom(again, cookie);
     player = await play();
   }
-  return { client, cookie, csrf: player.csrfToken, commitToken: player.commitToken, attemptId: player.attemptId, sco: player.scos[0].identifier, sessionId: player.sessionId, sequence: Date.now() };
+  return {
+    client,
+    cookie,
+    csrf: player.csrfToken,
+    commitToken: player.commitToken,
+    attemptId: player.attemptId,
+    sco: player.scos[0].identifier,
+    sessionId: player.sessionId,
+    sequence: Date.now(),
+  };
 }
 
 function commitBody(l: Learner): string {
@@ -123,7 +150,10 @@ function commitBody(l: Learner): string {
 
 function startFloor(databaseUrl: string, port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/floor-server.ts'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port) } });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/floor-server.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port) },
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -151,7 +181,15 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
 
   const config = benchConfig(ctx.databaseUrl);
   const server = await startServerProcess(
-    { DATABASE_URL: ctx.databaseUrl, SESSION_SECRET: config.sessionSecret, SCORM_DIR: BENCH_SCORM_DIR, JOBS: 'false', DEMO_DATA: 'false', TRUST_PROXY: 'true', LOG_LEVEL: 'warn' },
+    {
+      DATABASE_URL: ctx.databaseUrl,
+      SESSION_SECRET: config.sessionSecret,
+      SCORM_DIR: BENCH_SCORM_DIR,
+      JOBS: 'false',
+      DEMO_DATA: 'false',
+      TRUST_PROXY: 'true',
+      LOG_LEVEL: 'warn',
+    },
     120_000,
   );
   const floorPort = await freePort();
@@ -169,7 +207,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const formSeconds = (Date.now() - signInStarted) / 1000;
     for (let i = throughForm; i < people.length; i += 16) {
       const batch = people.slice(i, i + 16);
-      learners.push(...(await Promise.all(batch.map(async (p, k) => signIn(server.url, p.email, password, i + k, await mintSession(pool, config.sessionSecret, p.email))))));
+      learners.push(
+        ...(await Promise.all(batch.map(async (p, k) => signIn(server.url, p.email, password, i + k, await mintSession(pool, config.sessionSecret, p.email))))),
+      );
     }
     // Opening the player resumes an unfinished attempt, so a learner may commit to the attempt an
     // earlier run left behind: start above anything stored, or its commits are refused as stale.
@@ -179,13 +219,21 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     );
     const lastStored = new Map(stored.map((r) => [r.attemptId, Number(r.last)]));
     for (const l of learners) l.sequence = Math.max(l.sequence, (lastStored.get(l.attemptId) ?? 0) + 1);
-    ctx.log(`${throughForm} learners signed in through the form in ${formSeconds.toFixed(1)} s; ${learners.length - throughForm} more with sessions as the form leaves them`);
+    ctx.log(
+      `${throughForm} learners signed in through the form in ${formSeconds.toFixed(1)} s; ${learners.length - throughForm} more with sessions as the form leaves them`,
+    );
 
     const product = (w: number) => {
       const l = learners[w];
       return l.client
         .request('POST', `/scorm/attempts/${l.attemptId}/commit`, {
-          headers: { cookie: l.cookie, 'x-csrf-token': l.csrf, 'x-commit-token': l.commitToken, 'content-type': 'application/json', accept: 'application/json' },
+          headers: {
+            cookie: l.cookie,
+            'x-csrf-token': l.csrf,
+            'x-commit-token': l.commitToken,
+            'content-type': 'application/json',
+            accept: 'application/json',
+          },
           body: commitBody(l),
         })
         .then((r) => {
@@ -216,13 +264,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       clearInterval(sampler);
       if (n === 200) rssAt200 = { peak, end: memoryOf(server.child.pid!).rssMb };
       const f = await pacedLoad(n, INTERVAL_MS, pacedMs, bare);
-      ctx.log(`paced ${n} learners: product ${p.perSecond}/s p50 ${p.p50} p99 ${p.p99} ms (${p.errors} errors); floor ${f.perSecond}/s p50 ${f.p50} p99 ${f.p99} ms`);
+      ctx.log(
+        `paced ${n} learners: product ${p.perSecond}/s p50 ${p.p50} p99 ${p.p99} ms (${p.errors} errors); floor ${f.perSecond}/s p50 ${f.p50} p99 ${f.p99} ms`,
+      );
       if (p.firstError) ctx.log(`first product error: ${p.firstError}`);
       paced.push({ learners: n, product: p, floor: f, peakRssMb: peak });
     }
     const satProduct = await saturatedLoad(saturatedConnections, saturatedMs, product);
     const satFloor = await saturatedLoad(saturatedConnections, saturatedMs, bare);
-    ctx.log(`saturated (${saturatedConnections} connections): product ${satProduct.perSecond}/s p50 ${satProduct.p50} p99 ${satProduct.p99}; floor ${satFloor.perSecond}/s p50 ${satFloor.p50} p99 ${satFloor.p99}`);
+    ctx.log(
+      `saturated (${saturatedConnections} connections): product ${satProduct.perSecond}/s p50 ${satProduct.p50} p99 ${satProduct.p99}; floor ${satFloor.perSecond}/s p50 ${satFloor.p50} p99 ${satFloor.p99}`,
+    );
 
     const at200 = paced.find((p) => p.learners === 200)!;
     const ratio = round(satProduct.perSecond / satFloor.perSecond, 2);

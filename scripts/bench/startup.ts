@@ -141,7 +141,13 @@ async function once(via: string, databaseUrl: string | undefined): Promise<Run> 
     const again = await start(via, env);
     const embeddedRssMb = await idleRssMb(again.child);
     await stop(again.child);
-    const run: Run = { firstStartMs: first.ms, firstStartCpuSeconds: first.cpuSeconds, restartMs: again.ms, restartCpuSeconds: again.cpuSeconds, embeddedRssMb };
+    const run: Run = {
+      firstStartMs: first.ms,
+      firstStartCpuSeconds: first.cpuSeconds,
+      restartMs: again.ms,
+      restartCpuSeconds: again.cpuSeconds,
+      embeddedRssMb,
+    };
     if (databaseUrl) {
       const name = `bench_startup_${randomBytes(4).toString('hex')}`;
       const admin = new pg.Client({ connectionString: databaseUrl });

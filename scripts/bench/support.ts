@@ -15,7 +15,10 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export function median(xs: number[]): number {
-  return percentile([...xs].sort((a, b) => a - b), 50);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export const round = (n: number, places = 1) => Math.round(n * 10 ** places) / 10 ** places;
@@ -39,7 +42,14 @@ export function httpClient(baseUrl: string, connections = 1): Client {
     request(method, path, options = {}) {
       return new Promise((resolve, reject) => {
         const req = http.request(
-          { host: url.hostname, port: url.port, method, path, agent, headers: { ...(options.body ? { 'content-length': Buffer.byteLength(options.body) } : {}), ...options.headers } },
+          {
+            host: url.hostname,
+            port: url.port,
+            method,
+            path,
+            agent,
+            headers: { ...(options.body ? { 'content-length': Buffer.byteLength(options.body) } : {}), ...options.headers },
+          },
           (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));

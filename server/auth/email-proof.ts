@@ -24,10 +24,7 @@ export const REGISTRATION_LINK_HOURS = 24;
 /** Registration emails to one address in an hour, whatever the answer: a mailbox is not a target. */
 export const REGISTRATIONS_PER_ADDRESS_PER_HOUR = 3;
 
-export type RegistrationStart =
-  | { kind: 'new'; token: string }
-  | { kind: 'existing' }
-  | { kind: 'too-many' };
+export type RegistrationStart = { kind: 'new'; token: string } | { kind: 'existing' } | { kind: 'too-many' };
 
 /**
  * Starts a self-registration. Nothing is created: a new address gets a link

@@ -24,7 +24,8 @@ import {
 import { audit, callerForToken, findUserByEmail, hashPassword, loadCaller, normaliseEmail, verifyPassword } from './users';
 
 /** The one answer to every refused password sign-in: wrong password, unknown address, or over a limit alike. */
-export const SIGN_IN_REFUSED = 'Enter a correct email address and password. After several wrong passwords, this browser must wait 15 minutes, or you can reset your password.';
+export const SIGN_IN_REFUSED =
+  'Enter a correct email address and password. After several wrong passwords, this browser must wait 15 minutes, or you can reset your password.';
 
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
@@ -33,7 +34,6 @@ export function cookieValue(header: string | undefined, name: string): string | 
   }
   return undefined;
 }
-
 
 /** How often a busy session's stored expiry is pushed forward. */
 export const SESSION_TOUCH_EVERY_MS = 60 * 1000;
@@ -114,8 +114,15 @@ export function installAuthentication(app: Express, database: Database, logger: 
           const counts = await recordFailure(database.pool, address, ip);
           if (startsThrottle(counts)) {
             // Shown to administrators, who can lift it; passwords from browsers that signed in before still work meanwhile.
-            if (counts.fromAnywhere >= FAILURES_PER_ADDRESS) await database.pool.query(`update users set locked_until = now() + make_interval(mins => $2) where id = $1`, [user.id, FAILURE_WINDOW_MINUTES]);
-            await audit(database.pool, { action: 'sign-in.throttled', subjectType: 'user', subjectId: user.id, detail: { ...counts, minutes: FAILURE_WINDOW_MINUTES }, ip });
+            if (counts.fromAnywhere >= FAILURES_PER_ADDRESS)
+              await database.pool.query(`update users set locked_until = now() + make_interval(mins => $2) where id = $1`, [user.id, FAILURE_WINDOW_MINUTES]);
+            await audit(database.pool, {
+              action: 'sign-in.throttled',
+              subjectType: 'user',
+              subjectId: user.id,
+              detail: { ...counts, minutes: FAILURE_WINDOW_MINUTES },
+              ip,
+            });
           }
           return done(null, false);
         }
@@ -161,7 +168,12 @@ export function installAuthentication(app: Express, database: Database, logger: 
  * The sign-in page and form. `signInChoices` lists the organisations whose
  * staff sign in with their own identity provider (FeatureModule.signInChoices).
  */
-export function signInRoutes(database: Database, config: Config, authenticator: passport.Authenticator, signInChoices: () => Promise<{ slug: string; name: string }[]>): Router {
+export function signInRoutes(
+  database: Database,
+  config: Config,
+  authenticator: passport.Authenticator,
+  signInChoices: () => Promise<{ slug: string; name: string }[]>,
+): Router {
   const router = express.Router();
   // Failures only: a training room or council office behind one address signs in all morning.
   const limiter = rateLimit({
@@ -198,7 +210,9 @@ export function signInRoutes(database: Database, config: Config, authenticator: 
       if (err) return next(err);
       if (!user) {
         void audit(database.pool, { action: 'sign-in.failed', detail: { email: body.email?.trim().toLowerCase() }, ip: req.ip });
-        return res.status(401).render('pages/sign-in', { title: 'Sign in', errors: [{ text: SIGN_IN_REFUSED, href: '#email' }], email: body.email, ssoOrganisations: sso });
+        return res
+          .status(401)
+          .render('pages/sign-in', { title: 'Sign in', errors: [{ text: SIGN_IN_REFUSED, href: '#email' }], email: body.email, ssoOrganisations: sso });
       }
       // passport regenerates the session here, so a session id fixed before sign-in is useless.
       req.login(user, (loginErr) => {

@@ -91,9 +91,7 @@ export async function loadCaller(db: Queryable, userId: string, via: Caller['via
   );
   const user = rows[0];
   if (!user || user.disabled) return undefined;
-  const roleGrants: RoleGrant[] = user.grants
-    .filter((g) => isRole(g.role))
-    .map((g) => ({ role: g.role as Role, organisationId: g.organisation_id }));
+  const roleGrants: RoleGrant[] = user.grants.filter((g) => isRole(g.role)).map((g) => ({ role: g.role as Role, organisationId: g.organisation_id }));
   // Every member of staff is a learner, whether or not the role was granted explicitly.
   if (user.staff.length > 0 && !roleGrants.some((g) => g.role === 'learner')) roleGrants.push({ role: 'learner', organisationId: null });
   return {
@@ -178,10 +176,18 @@ export interface ApiTokenRow {
 
 /** A user's tokens, newest first (never the token itself: only its hash is kept). */
 export async function listApiTokens(db: Queryable, userId: string): Promise<ApiTokenRow[]> {
-  const { rows } = await db.query<{ id: string; label: string; scope: TokenScope; created_at: Date; expires_at: Date; last_used_at: Date | null; revoked_at: Date | null; revoked_reason: string | null }>(
-    `select id, label, scope, created_at, expires_at, last_used_at, revoked_at, revoked_reason from api_tokens where user_id = $1 order by created_at desc`,
-    [userId],
-  );
+  const { rows } = await db.query<{
+    id: string;
+    label: string;
+    scope: TokenScope;
+    created_at: Date;
+    expires_at: Date;
+    last_used_at: Date | null;
+    revoked_at: Date | null;
+    revoked_reason: string | null;
+  }>(`select id, label, scope, created_at, expires_at, last_used_at, revoked_at, revoked_reason from api_tokens where user_id = $1 order by created_at desc`, [
+    userId,
+  ]);
   const now = new Date();
   return rows.map((r) => ({
     id: r.id,
@@ -208,10 +214,23 @@ export async function revokeApiTokens(db: Queryable, userId: string, reason: str
 
 export async function audit(
   db: Queryable,
-  entry: { actorUserId?: string | null; action: string; organisationId?: string | null; subjectType?: string; subjectId?: string; detail?: Record<string, unknown>; ip?: string },
+  entry: {
+    actorUserId?: string | null;
+    action: string;
+    organisationId?: string | null;
+    subjectType?: string;
+    subjectId?: string;
+    detail?: Record<string, unknown>;
+    ip?: string;
+  },
 ): Promise<void> {
-  await db.query(
-    'insert into audit_log (actor_user_id, action, organisation_id, subject_type, subject_id, detail, ip) values ($1, $2, $3, $4, $5, $6, $7)',
-    [entry.actorUserId ?? null, entry.action, entry.organisationId ?? null, entry.subjectType ?? null, entry.subjectId ?? null, JSON.stringify(entry.detail ?? {}), entry.ip ?? null],
-  );
+  await db.query('insert into audit_log (actor_user_id, action, organisation_id, subject_type, subject_id, detail, ip) values ($1, $2, $3, $4, $5, $6, $7)', [
+    entry.actorUserId ?? null,
+    entry.action,
+    entry.organisationId ?? null,
+    entry.subjectType ?? null,
+    entry.subjectId ?? null,
+    JSON.stringify(entry.detail ?? {}),
+    entry.ip ?? null,
+  ]);
 }

@@ -313,7 +313,9 @@ const SEQUENCE_ENDS = new Set([0x53, 0x51, 0x58, 0x00]);
 function keepProtocolSequencesTogether(server: PGLiteSocketServer, db: PGlite): void {
   const problems = patchedInternalsProblems(server, db);
   if (problems.length) {
-    throw new Error(`This version of @electric-sql/pglite-socket or @electric-sql/pglite has changed what server/db/embedded.ts patches (${problems.join('; ')}); install the versions package.json names.`);
+    throw new Error(
+      `This version of @electric-sql/pglite-socket or @electric-sql/pglite has changed what server/db/embedded.ts patches (${problems.join('; ')}); install the versions package.json names.`,
+    );
   }
   const internals = (server as unknown as { queryQueue: QueryQueueInternals }).queryQueue;
   const queue = internals;

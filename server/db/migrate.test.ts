@@ -17,7 +17,8 @@ const MODULES_THAT_TOOK_TABLES_FROM_THE_CORE = ['organisations', 'partnership'];
 async function schemaOf(pool: Pool): Promise<Record<string, string[]>> {
   const lines = async (sql: string) => (await pool.query<{ line: string }>(sql)).rows.map((r) => r.line);
   return {
-    columns: await lines(`select table_name || '.' || column_name || ' ' || data_type || ' ' || udt_name || ' null=' || is_nullable || ' default=' || coalesce(column_default, '') as line
+    columns:
+      await lines(`select table_name || '.' || column_name || ' ' || data_type || ' ' || udt_name || ' null=' || is_nullable || ' default=' || coalesce(column_default, '') as line
       from information_schema.columns where table_schema = current_schema() order by table_name, ordinal_position`),
     constraints: await lines(`select conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) as line
       from pg_constraint where connamespace = current_schema()::regnamespace order by 1`),
@@ -26,7 +27,9 @@ async function schemaOf(pool: Pool): Promise<Record<string, string[]>> {
       where not t.tgisinternal and c.relnamespace = current_schema()::regnamespace order by 1`),
     functions: await lines(`select pg_get_functiondef(oid) as line from pg_proc where pronamespace = current_schema()::regnamespace order by proname, 1`),
     views: await lines(`select viewname || ' ' || definition as line from pg_views where schemaname = current_schema() order by viewname`),
-    sequences: await lines(`select sequence_name || ' ' || data_type as line from information_schema.sequences where sequence_schema = current_schema() order by 1`),
+    sequences: await lines(
+      `select sequence_name || ' ' || data_type as line from information_schema.sequences where sequence_schema = current_schema() order by 1`,
+    ),
   };
 }
 
@@ -55,9 +58,12 @@ describe('tables made by the module that owns them', () => {
 
       expect(await schemaOf(older.database.pool)).to.deep.equal(await schemaOf(fresh.database.pool));
       // A backup restores only onto a database that recorded the same migrations.
-      const recorded = async (pool: Pool) => (await pool.query<{ key: string }>(`select module || '/' || name as key from schema_migrations order by 1`)).rows.map((r) => r.key);
+      const recorded = async (pool: Pool) =>
+        (await pool.query<{ key: string }>(`select module || '/' || name as key from schema_migrations order by 1`)).rows.map((r) => r.key);
       expect(await recorded(older.database.pool)).to.deep.equal(await recorded(fresh.database.pool));
-      const { rows } = await older.database.pool.query('select (select name from organisations) as organisation, (select name from partnership) as partnership');
+      const { rows } = await older.database.pool.query(
+        'select (select name from organisations) as organisation, (select name from partnership) as partnership',
+      );
       expect(rows[0]).to.deep.equal({ organisation: 'Kept Council', partnership: 'Kept Partnership' });
     } finally {
       await fresh.drop();

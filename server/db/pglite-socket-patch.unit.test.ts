@@ -30,12 +30,24 @@ describe("pglite-socket's patched internals", () => {
   it('still have the shape the patch relies on', () => {
     const server = new PGLiteSocketServer({ db: PGlite.prototype as PGlite, path: '/nonexistent/socket' });
     const problems = patchedInternalsProblems(server, PGlite.prototype);
-    expect(problems, `pglite-socket ${installedVersion('@electric-sql/pglite-socket')} changed what keepProtocolSequencesTogether in server/db/embedded.ts patches; review it before upgrading`).to.deep.equal([]);
+    expect(
+      problems,
+      `pglite-socket ${installedVersion('@electric-sql/pglite-socket')} changed what keepProtocolSequencesTogether in server/db/embedded.ts patches; review it before upgrading`,
+    ).to.deep.equal([]);
   });
 
   it('queue each message as the patch reads it (handler, bytes, callbacks)', async () => {
     const server = new PGLiteSocketServer({ db: PGlite.prototype as PGlite, path: '/nonexistent/socket' });
-    const queue = (server as unknown as { queryQueue: { queue: Record<string, unknown>[]; processing: boolean; enqueue(id: number, m: Uint8Array, onData: () => void): Promise<number>; clearQueueForHandler(id: number): void } }).queryQueue;
+    const queue = (
+      server as unknown as {
+        queryQueue: {
+          queue: Record<string, unknown>[];
+          processing: boolean;
+          enqueue(id: number, m: Uint8Array, onData: () => void): Promise<number>;
+          clearQueueForHandler(id: number): void;
+        };
+      }
+    ).queryQueue;
     // Held as if another message were running, so this one stays queued to be looked at.
     queue.processing = true;
     const message = new Uint8Array([0x53, 0, 0, 0, 4]);
@@ -43,9 +55,10 @@ describe("pglite-socket's patched internals", () => {
     const item = queue.queue[0];
     expect(item?.handlerId, 'queued messages no longer carry handlerId').to.equal(7);
     expect(item?.message, 'queued messages no longer carry the raw message').to.equal(message);
-    for (const callback of ['resolve', 'reject', 'onData']) expect(typeof item?.[callback], `queued messages no longer carry ${callback}()`).to.equal('function');
+    for (const callback of ['resolve', 'reject', 'onData'])
+      expect(typeof item?.[callback], `queued messages no longer carry ${callback}()`).to.equal('function');
     queue.clearQueueForHandler(7);
-    expect(queue.queue, 'clearQueueForHandler() no longer removes a handler\'s messages').to.deep.equal([]);
+    expect(queue.queue, "clearQueueForHandler() no longer removes a handler's messages").to.deep.equal([]);
     expect(await settled).to.be.instanceOf(Error);
   });
 });

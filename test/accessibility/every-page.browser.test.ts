@@ -87,7 +87,9 @@ async function sidewaysProblems(page: Page): Promise<string[]> {
     const out: string[] = [];
     const over = document.documentElement.scrollWidth - window.innerWidth;
     if (over > 0) {
-      const culprit = [...document.querySelectorAll('body *')].find((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !el.closest('.app-table-wrap'));
+      const culprit = [...document.querySelectorAll('body *')].find(
+        (el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !el.closest('.app-table-wrap'),
+      );
       out.push(`scrolls sideways by ${over} px${culprit ? ` (${culprit.tagName.toLowerCase()}.${[...culprit.classList].join('.')})` : ''}`);
     }
     for (const box of document.querySelectorAll('.app-table-wrap')) {
@@ -101,7 +103,12 @@ async function sidewaysProblems(page: Page): Promise<string[]> {
 /** Pages worth a browser: HTML pages, not files, feeds, API answers or another site's sign-in. */
 function isPage(route: string): boolean {
   const [method, p] = route.split(' ');
-  return method === 'GET' && !/^\/(api|scorm\/content|scorm\/vendor|auth\/saml|health)/.test(p.slice(0, 40)) && !/\.(pdf|zip|json|csv)$/.test(p) && !ACCESS[route]?.unknownIds;
+  return (
+    method === 'GET' &&
+    !/^\/(api|scorm\/content|scorm\/vendor|auth\/saml|health)/.test(p.slice(0, 40)) &&
+    !/\.(pdf|zip|json|csv)$/.test(p) &&
+    !ACCESS[route]?.unknownIds
+  );
 }
 
 describe(`every page, as every role: WCAG 2.2 AA, 400% zoom, keyboard, and no stored script (${TEST_DB})`, function () {
@@ -144,7 +151,11 @@ describe(`every page, as every role: WCAG 2.2 AA, 400% zoom, keyboard, and no st
     const commit = await learner.postJson(`/scorm/attempts/${fixture.own.attemptId}/commit`, {
       sco: rows[0].manifest.scos[0].identifier,
       sequence: 1,
-      cmi: { 'cmi.core.lesson_location': `p1 ${HOSTILE('location')}`.slice(0, 255), 'cmi.suspend_data': HOSTILE('suspend'), 'cmi.core.lesson_status': 'incomplete' },
+      cmi: {
+        'cmi.core.lesson_location': `p1 ${HOSTILE('location')}`.slice(0, 255),
+        'cmi.suspend_data': HOSTILE('suspend'),
+        'cmi.core.lesson_status': 'incomplete',
+      },
     });
     expect(commit.status, await commit.text()).to.equal(200);
 
@@ -213,7 +224,9 @@ describe(`every page, as every role: WCAG 2.2 AA, 400% zoom, keyboard, and no st
       const page = pages[who];
       await page.setViewportSize({ width: 1280, height: 800 });
       await page.goto(`${server.url}/`);
-      const tops = await page.$$eval('.govuk-service-navigation__item', (items) => items.map((i) => `${(i as HTMLElement).offsetTop} ${i.textContent?.trim()}`));
+      const tops = await page.$$eval('.govuk-service-navigation__item', (items) =>
+        items.map((i) => `${(i as HTMLElement).offsetTop} ${i.textContent?.trim()}`),
+      );
       if (new Set(tops.map((t) => t.split(' ')[0])).size > 1) rows.push(`${who}: ${tops.join(', ')}`);
       await page.setViewportSize({ width: PHONE_WIDTHS[0], height: 640 });
     }
@@ -316,8 +329,9 @@ describe(`every page, as every role: WCAG 2.2 AA, 400% zoom, keyboard, and no st
     const page = pages['org-lead'];
     await page.goto(`${server.url}/staff/${fixture.own.staffId}/evidence/sign-off`);
     // One Tab stop per control, and one per group of radios.
-    const controls = await page.$$eval('main form:not([method=get]) :is(input:not([type=hidden]), select, textarea, button)', (els) =>
-      new Set(els.map((el, i) => ((el as HTMLInputElement).type === 'radio' ? `radio:${(el as HTMLInputElement).name}` : String(i)))).size,
+    const controls = await page.$$eval(
+      'main form:not([method=get]) :is(input:not([type=hidden]), select, textarea, button)',
+      (els) => new Set(els.map((el, i) => ((el as HTMLInputElement).type === 'radio' ? `radio:${(el as HTMLInputElement).name}` : String(i)))).size,
     );
     const seen = new Set<string>();
     let last: { reached: boolean; visible: boolean; steps: string[] } = { reached: false, visible: true, steps: [] };

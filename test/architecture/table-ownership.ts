@@ -31,9 +31,13 @@ function migrationDirs(): { owner: string; dir: string }[] {
 /** Every table, view and function the migrations create, by name, with the module that creates it. */
 export function sqlOwners(): Map<string, SqlObject> {
   const owners = new Map<string, SqlObject>();
-  const created = /\bcreate\s+(?:or\s+replace\s+)?(?:(?:unlogged\s+)?(table)|(?:materialized\s+)?(view)|(function))\s+(?:if\s+not\s+exists\s+)?(?:public\.)?([a-z_][a-z0-9_]*)/gi;
+  const created =
+    /\bcreate\s+(?:or\s+replace\s+)?(?:(?:unlogged\s+)?(table)|(?:materialized\s+)?(view)|(function))\s+(?:if\s+not\s+exists\s+)?(?:public\.)?([a-z_][a-z0-9_]*)/gi;
   for (const { owner, dir } of migrationDirs()) {
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const file of fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()) {
       const sql = fs.readFileSync(path.join(dir, file), 'utf8').replace(/--.*$/gm, '');
       for (const m of sql.matchAll(created)) {
         const name = m[4].toLowerCase();
@@ -117,7 +121,12 @@ export function stringsOf(code: string): string[] {
       i++;
       templates.push({ parts: [], current: '', braces: -1 });
       readTemplate();
-    } else if (c === '/' && (lastSignificant === '' || '(,=:[!&|?{};+-*%<>~^'.includes(lastSignificant) || /\b(return|typeof|case|of|in)$/.test(code.slice(Math.max(0, i - 8), i).trimEnd()))) {
+    } else if (
+      c === '/' &&
+      (lastSignificant === '' ||
+        '(,=:[!&|?{};+-*%<>~^'.includes(lastSignificant) ||
+        /\b(return|typeof|case|of|in)$/.test(code.slice(Math.max(0, i - 8), i).trimEnd()))
+    ) {
       // A regular expression literal: skipped whole, so a quote inside it starts nothing.
       let inClass = false;
       for (i++; i < code.length; i++) {

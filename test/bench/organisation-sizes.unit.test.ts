@@ -26,7 +26,11 @@ describe('bench data set: staff per organisation', () => {
   });
 
   it('spreads the rounding so the total is exact for awkward numbers', () => {
-    for (const [count, staff, largest] of [[7, 1_003, 200], [50, 12_345, 700], [3, 30, 10]]) {
+    for (const [count, staff, largest] of [
+      [7, 1_003, 200],
+      [50, 12_345, 700],
+      [3, 30, 10],
+    ]) {
       const sizes = organisationSizes(shares(count), staff, largest);
       expect(sizes.reduce((a, b) => a + b, 0)).to.equal(staff);
       expect(Math.max(...sizes)).to.be.at.most(largest);

@@ -69,7 +69,11 @@ function sh(script: string, timeoutMs: number): Promise<void> {
 /** A Debian base from Debian's mirror, shaped like debian:*-slim (no manuals, docs or locales). */
 async function ensureBase(): Promise<void> {
   if ((await podman(['image', 'exists', BASE_IMAGE])).code === 0) return;
-  const mirrors = [`deb http://deb.debian.org/debian ${RELEASE} main`, `deb http://deb.debian.org/debian ${RELEASE}-updates main`, `deb http://deb.debian.org/debian-security ${RELEASE}-security main`];
+  const mirrors = [
+    `deb http://deb.debian.org/debian ${RELEASE} main`,
+    `deb http://deb.debian.org/debian ${RELEASE}-updates main`,
+    `deb http://deb.debian.org/debian-security ${RELEASE}-security main`,
+  ];
   const excludes = ['/usr/share/man/*', '/usr/share/doc/*', '/usr/share/info/*', '/usr/share/locale/*', '/usr/share/lintian/*'];
   const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   await sh(
@@ -98,7 +102,8 @@ async function startContainer(name: string, runArgs: string[], port: number): Pr
   await waitFor(
     async () => {
       const state = await podman(['inspect', '--format', '{{.State.Status}}', name]);
-      if (state.stdout.trim() === 'exited') throw new Error(`the container exited:\n${(await podman(['logs', name])).stderr}${(await podman(['logs', name])).stdout}`);
+      if (state.stdout.trim() === 'exited')
+        throw new Error(`the container exited:\n${(await podman(['logs', name])).stderr}${(await podman(['logs', name])).stdout}`);
       return fetch(`${url}/health`).then(
         (r) => r.status === 200,
         () => false,
@@ -140,7 +145,18 @@ describe('the container image (podman)', function () {
     const t1 = Date.now();
     // Docker's image format: the OCI format has no HEALTHCHECK.
     await sh(
-      ['podman', ...PODMAN_OPTIONS, 'build', '--format=docker', '--network=host', ...LIMITS, ...caSecret(), `--build-arg=BASE_IMAGE=${BASE_IMAGE}`, `--tag=${IMAGE}`, '.'].join(' '),
+      [
+        'podman',
+        ...PODMAN_OPTIONS,
+        'build',
+        '--format=docker',
+        '--network=host',
+        ...LIMITS,
+        ...caSecret(),
+        `--build-arg=BASE_IMAGE=${BASE_IMAGE}`,
+        `--tag=${IMAGE}`,
+        '.',
+      ].join(' '),
       40 * 60_000,
     );
     const size = Number(await mustPodman(['image', 'inspect', '--format', '{{.Size}}', IMAGE]));
@@ -174,7 +190,13 @@ describe('the container image (podman)', function () {
     });
 
     it('holds production dependencies only, and its data directory is private', async () => {
-      const check = await podman(['exec', name, 'node', '-e', "for (const m of ['typescript', 'tsx', 'mocha', '@biomejs/biome']) { try { require.resolve(m); console.log(m); } catch {} }"]);
+      const check = await podman([
+        'exec',
+        name,
+        'node',
+        '-e',
+        "for (const m of ['typescript', 'tsx', 'mocha', '@biomejs/biome']) { try { require.resolve(m); console.log(m); } catch {} }",
+      ]);
       expect(check.code, check.stderr).to.equal(0);
       expect(check.stdout.trim(), 'development packages in the image').to.equal('');
       const dataDir = await mustPodman(['exec', name, 'stat', '-c', '%a %U', '/data']);
@@ -245,7 +267,19 @@ describe('the container image (podman)', function () {
       // The machine's PostgreSQL listens on loopback, so the container shares the host's network.
       const running = await startContainer(
         name,
-        ['--network=host', '--env', `PORT=${port}`, '--env', 'HOST=127.0.0.1', '--env', `DATABASE_URL=${url}`, '--env', `SESSION_SECRET=${randomBytes(32).toString('hex')}`, '--env', 'DEMO_DATA=true'],
+        [
+          '--network=host',
+          '--env',
+          `PORT=${port}`,
+          '--env',
+          'HOST=127.0.0.1',
+          '--env',
+          `DATABASE_URL=${url}`,
+          '--env',
+          `SESSION_SECRET=${randomBytes(32).toString('hex')}`,
+          '--env',
+          'DEMO_DATA=true',
+        ],
         port,
       );
       report(`first start on PostgreSQL with demo data: /health after ${running.healthyAfterMs} ms`);
@@ -264,9 +298,14 @@ describe('the container image (podman)', function () {
     /** podman-compose with compose.yaml and the variables an operator's .env would hold. */
     function compose(args: string[], timeoutMs = 300_000): Promise<string> {
       return new Promise((resolve, reject) => {
-        execFile('podman-compose', ['-f', 'compose.yaml', '-p', project, ...args], { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-          err ? reject(new Error(`podman-compose ${args.join(' ')} failed:\n${stderr.slice(-3000)}${stdout.slice(-3000)}`)) : resolve(stdout + stderr);
-        });
+        execFile(
+          'podman-compose',
+          ['-f', 'compose.yaml', '-p', project, ...args],
+          { cwd: ROOT, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+          (err, stdout, stderr) => {
+            err ? reject(new Error(`podman-compose ${args.join(' ')} failed:\n${stderr.slice(-3000)}${stdout.slice(-3000)}`)) : resolve(stdout + stderr);
+          },
+        );
       });
     }
 
@@ -290,7 +329,17 @@ describe('the container image (podman)', function () {
       if ((await new Promise<number>((resolve) => execFile('podman-compose', ['version'], (err) => resolve(err ? 1 : 0)))) !== 0) this.skip(); // apt-get install podman-compose
       const t0 = Date.now();
       await sh(
-        ['podman', ...PODMAN_OPTIONS, 'build', '--format=docker', '--network=host', ...LIMITS, `--build-arg=BASE_IMAGE=${BASE_IMAGE}`, `--tag=${POSTGRES_IMAGE}`, 'test/container/postgres'].join(' '),
+        [
+          'podman',
+          ...PODMAN_OPTIONS,
+          'build',
+          '--format=docker',
+          '--network=host',
+          ...LIMITS,
+          `--build-arg=BASE_IMAGE=${BASE_IMAGE}`,
+          `--tag=${POSTGRES_IMAGE}`,
+          'test/container/postgres',
+        ].join(' '),
         20 * 60_000,
       );
       report(`PostgreSQL stand-in ${POSTGRES_IMAGE} built in ${Math.round((Date.now() - t0) / 1000)} s`);
@@ -333,7 +382,17 @@ describe('the container image (podman)', function () {
       report(`compose up to both healthchecks passing: ${Date.now() - t0} ms (the healthchecks' wait ${healthyMs} ms)`);
       expect((await fetch(`${url}/health`)).status).to.equal(200);
       expect(await signInAsDemoAdmin(url)).to.match(/Signed in as/);
-      const { stdout } = await podman(['exec', container('db'), 'psql', '-U', 'lms', '-d', 'lms', '-Atc', "select count(*) from information_schema.tables where table_schema = 'public'"]);
+      const { stdout } = await podman([
+        'exec',
+        container('db'),
+        'psql',
+        '-U',
+        'lms',
+        '-d',
+        'lms',
+        '-Atc',
+        "select count(*) from information_schema.tables where table_schema = 'public'",
+      ]);
       expect(Number(stdout.trim()), 'tables in the db service').to.be.above(0);
     });
 

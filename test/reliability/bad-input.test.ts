@@ -60,7 +60,9 @@ describe(`bad input corpus (${TEST_DB})`, function () {
       { name: 'big.bin', content: Buffer.alloc(4 * 1024 * 1024), deflate: true, claimedSize: 100 },
     ]);
     expect(fs.statSync(bomb).size).to.be.below(20_000);
-    const err = await importPackage({ config: { ...server.product.config, scormMaxUploadBytes: 1024 * 1024 }, database: server.product.database }, bomb).catch((e: Error) => e);
+    const err = await importPackage({ config: { ...server.product.config, scormMaxUploadBytes: 1024 * 1024 }, database: server.product.database }, bomb).catch(
+      (e: Error) => e,
+    );
     expect((err as Error).name).to.equal('PackageRefused');
     expect((err as Error).message).to.match(/not the size the zip says|unpacks to more than 1 MB/);
     expect(changedTables(before, await snapshot())).to.deep.equal([]);
@@ -140,7 +142,15 @@ describe(`bad input corpus (${TEST_DB})`, function () {
       expect(deep.status).to.be.oneOf([400, 413]);
       expect((await deep.json()).error.message).to.be.a('string').and.not.empty;
 
-      for (const shape of ['[]', '"text"', '42', 'null', '{"sco": 1, "sequence": "3", "cmi": []}', '{"sco": "i1", "sequence": -1, "cmi": {}}', '{"sco": "i1", "sequence": 1e300, "cmi": {}}']) {
+      for (const shape of [
+        '[]',
+        '"text"',
+        '42',
+        'null',
+        '{"sco": 1, "sequence": "3", "cmi": []}',
+        '{"sco": "i1", "sequence": -1, "cmi": {}}',
+        '{"sco": "i1", "sequence": 1e300, "cmi": {}}',
+      ]) {
         const res = await post(shape);
         expect(res.status, shape).to.be.oneOf([400, 422]);
         expect((await res.json()).error.message, shape).to.be.a('string').and.not.empty;
@@ -171,7 +181,9 @@ describe(`bad input corpus (${TEST_DB})`, function () {
     // Excel's "Unicode Text" and some exports are UTF-16 with a byte order mark.
     const utf16 = await upload('staff.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]));
     expect(utf16.status).to.equal(400);
-    expect(utf16.text).to.match(/govuk-error-summary/).and.match(/UTF-8/);
+    expect(utf16.text)
+      .to.match(/govuk-error-summary/)
+      .and.match(/UTF-8/);
 
     // A spreadsheet saved as .xlsx (a zip) and renamed .csv.
     const xlsx = await upload('staff.csv', Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(2000, 7)]));
@@ -187,7 +199,25 @@ describe(`bad input corpus (${TEST_DB})`, function () {
 
   it('SAML: refuses garbage, XXE and entity-expansion responses and oversized posts with the sign-in refusal, creating no one', async () => {
     // An organisation with single sign-on switched on (its IdP's certificate only has to be real PEM).
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(tmp, 'idp.key'), '-out', path.join(tmp, 'idp.crt'), '-days', '2', '-subj', '/CN=corpus-idp'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(tmp, 'idp.key'),
+        '-out',
+        path.join(tmp, 'idp.crt'),
+        '-days',
+        '2',
+        '-subj',
+        '/CN=corpus-idp',
+      ],
+      { stdio: 'ignore' },
+    );
     // Single sign-on cannot be switched on for an organisation without email domains.
     await server.product.database.pool.query(`update organisations set email_domains = '{corpus.example}' where slug = 'corpus-council'`);
     await admin.get('/admin/sso/corpus-council');
@@ -216,8 +246,12 @@ describe(`bad input corpus (${TEST_DB})`, function () {
       'not base64': '%%% not base64 %%%',
       'not XML': b64('hello, this is not XML'),
       empty: '',
-      'external entity (XXE)': b64(`<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:Response ${samlp} ID="_x">&x;</samlp:Response>`),
-      'entity expansion': b64(`<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><samlp:Response ${samlp} ID="_l">&d;</samlp:Response>`),
+      'external entity (XXE)': b64(
+        `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:Response ${samlp} ID="_x">&x;</samlp:Response>`,
+      ),
+      'entity expansion': b64(
+        `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><samlp:Response ${samlp} ID="_l">&d;</samlp:Response>`,
+      ),
       'unsigned assertion for a made-up person': b64(unsigned),
     };
     for (const [what, SAMLResponse] of Object.entries(responses)) {

@@ -17,7 +17,10 @@ const DEMO_PASSWORD = 'demo-learning-2026';
 const IMPORT_ROWS = 400;
 
 /** A CLI command as its own process, so it can be killed with the server as a power cut would. */
-function startCli(args: string[], env: Record<string, string>): { child: ChildProcess; output(): string; done: Promise<{ code: number | null; output: string }> } {
+function startCli(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; output(): string; done: Promise<{ code: number | null; output: string }> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -93,7 +96,10 @@ describe(`crash safety: SIGKILL mid-work, then restart (${TEST_DB})`, function (
     const csv = path.join(dataDir, 'staff.csv');
     fs.writeFileSync(
       csv,
-      ['name,email,job_title,staff_number', ...Array.from({ length: IMPORT_ROWS }, (_, i) => `Crash Test ${i},crash.${i}@valecounty.example,Housing Officer,CRASH-${i}`)].join('\n'),
+      [
+        'name,email,job_title,staff_number',
+        ...Array.from({ length: IMPORT_ROWS }, (_, i) => `Crash Test ${i},crash.${i}@valecounty.example,Housing Officer,CRASH-${i}`),
+      ].join('\n'),
     );
     const cliEnv = { ...env, JOBS: 'false' };
     const cli = [
@@ -175,9 +181,7 @@ describe(`crash safety: SIGKILL mid-work, then restart (${TEST_DB})`, function (
     const reminders = (await sql.query<{ n: number }>('select count(*)::int as n from reminders')).rows[0].n;
     const certificates = (await sql.query<{ n: number }>('select count(*)::int as n from certificates')).rows[0].n;
     expect(reminders, 'the demo has people due reminders').to.be.greaterThan(0);
-    const doubled = await sql.query(
-      `select staff_id, kind, achievement_key from certificates where replaces_id is null group by 1, 2, 3 having count(*) > 1`,
-    );
+    const doubled = await sql.query(`select staff_id, kind, achievement_key from certificates where replaces_id is null group by 1, 2, 3 having count(*) > 1`);
     expect(doubled.rows, 'no achievement has two certificates').to.deep.equal([]);
     // Each reminder has its one email (the outbox key is the reminder's key) and each reminder email its record.
     const unmatched = await sql.query(
@@ -212,7 +216,9 @@ describe(`crash safety: SIGKILL mid-work, then restart (${TEST_DB})`, function (
     // The running server carries on with the restored data.
     const admin = new TestAgent(server!.url);
     await admin.signIn('admin@vale-partnership.example', DEMO_PASSWORD);
-    expect((await admin.get('/admin/organisations')).text).to.contain('Vale County Council').and.not.contain('Added after the backup');
+    expect((await admin.get('/admin/organisations')).text)
+      .to.contain('Vale County Council')
+      .and.not.contain('Added after the backup');
   });
 
   it('refuses a file that is not a backup, or a damaged one, and changes nothing', async () => {

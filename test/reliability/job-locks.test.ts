@@ -53,10 +53,14 @@ describe('job locks left by a database outage', () => {
     await db?.drop();
   });
 
-  const look = () => repository.getNextJobToRun('reminders: scan', new Date(Date.now() + 1000), new Date(Date.now() - 600_000), undefined, { lastModifiedBy: INSTANCE });
+  const look = () =>
+    repository.getNextJobToRun('reminders: scan', new Date(Date.now() + 1000), new Date(Date.now() - 600_000), undefined, { lastModifiedBy: INSTANCE });
 
   it('runs the job that was due during the outage once, when two looks for due jobs race', async () => {
-    const saved = await repository.saveJob({ name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters, {});
+    const saved = await repository.saveJob(
+      { name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters,
+      {},
+    );
     const taken = await look();
     expect(taken?._id, 'the job is taken before the outage').to.equal(saved._id);
 
@@ -82,14 +86,17 @@ describe('job locks left by a database outage', () => {
   });
 
   it('keeps a lock taken after the outage began', async () => {
-    const saved = await repository.saveJob({ name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters, {});
+    const saved = await repository.saveJob(
+      { name: 'reminders: scan', nextRunAt: new Date(Date.now() - 1000), priority: 0, data: {}, type: 'normal' } as unknown as JobParameters,
+      {},
+    );
     // Stranded by a failed record now...
     down = true;
     await repository.saveJobState({ _id: saved._id, name: 'reminders: scan', lastRunAt: new Date() } as JobParameters, {}).catch(() => undefined);
     down = false;
     // ...then taken again afresh (a notification's lock, say) before the next look.
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await db.database.pool.query('update agenda_jobs set locked_at = now() + interval \'1 second\', last_modified_by = $2 where id = $1', [saved._id, INSTANCE]);
+    await db.database.pool.query("update agenda_jobs set locked_at = now() + interval '1 second', last_modified_by = $2 where id = $1", [saved._id, INSTANCE]);
     holdSecondRelease = undefined;
     expect(await look(), 'a lock newer than the outage is left alone').to.equal(undefined);
   });

@@ -46,7 +46,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 describe(`database outage, background jobs on (${TEST_DB})`, function () {
   this.timeout(300_000);
-  const unavailable = TEST_DB === 'postgres' ? privatePostgresUnavailable() : 'runs on the PostgreSQL pass: the embedded database lives inside the server process, so it cannot stop while the server runs';
+  const unavailable =
+    TEST_DB === 'postgres'
+      ? privatePostgresUnavailable()
+      : 'runs on the PostgreSQL pass: the embedded database lives inside the server process, so it cannot stop while the server runs';
   if (unavailable) {
     it.skip(`is skipped: ${unavailable}`);
     return;
@@ -69,7 +72,12 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
     const config = testConfig({ databaseUrl: cluster.url, scormDir });
     const prepared = await prepare(config, { logger: createLogger({ env: 'test', logLevel: 'silent' }), role: 'test' });
     try {
-      await createUser(prepared.database.pool, { email: LEARNER, name: 'Outage Learner', password: PASSWORD, roles: [{ role: 'partnership-admin', organisationId: null }] });
+      await createUser(prepared.database.pool, {
+        email: LEARNER,
+        name: 'Outage Learner',
+        password: PASSWORD,
+        roles: [{ role: 'partnership-admin', organisationId: null }],
+      });
       courseSlug = (await importPackage(prepared, path.join(FIXTURES, 'singlescobasic.zip'))).courseSlug;
     } finally {
       await prepared.database.close();
@@ -136,11 +144,22 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
   async function notifiedJobSendsEmail(label: string): Promise<void> {
     await waitFor('the job queue to listen again', () => listenerPid());
     const subject = `After the outage: ${label}`;
-    await admin.query(`insert into outbound_messages (to_address, subject, text_body, status) values ('someone@valecounty.example', $1, 'x', 'queued')`, [subject]);
-    const { rows } = await admin.query<{ id: string }>(`update agenda_jobs set next_run_at = now(), locked_at = null where name = 'outbox: deliver' returning id`);
+    await admin.query(`insert into outbound_messages (to_address, subject, text_body, status) values ('someone@valecounty.example', $1, 'x', 'queued')`, [
+      subject,
+    ]);
+    const { rows } = await admin.query<{ id: string }>(
+      `update agenda_jobs set next_run_at = now(), locked_at = null where name = 'outbox: deliver' returning id`,
+    );
     await admin.query('select pg_notify($1, $2)', [
       'agenda:jobs',
-      JSON.stringify({ jobId: rows[0].id, jobName: 'outbox: deliver', nextRunAt: new Date().toISOString(), priority: 0, timestamp: new Date().toISOString(), source: 'outage test' }),
+      JSON.stringify({
+        jobId: rows[0].id,
+        jobName: 'outbox: deliver',
+        nextRunAt: new Date().toISOString(),
+        priority: 0,
+        timestamp: new Date().toISOString(),
+        source: 'outage test',
+      }),
     ]);
     await waitFor(`the email "${subject}"`, async () => smtp.received.some((m) => m.subject === subject), 15_000);
     await sleep(500);
@@ -202,13 +221,25 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
   });
 
   it('runs a reminder scan that fell due during the outage once, afterwards', async () => {
-    const scans = () => server.output().split('\n').filter((l) => l.includes('"msg":"reminder scan"')).length;
+    const scans = () =>
+      server
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"reminder scan"')).length;
     // The scan falls due two seconds from now; the notification makes the queue take it
     // at once and wait for its time, which comes while the database is away.
-    const { rows } = await admin.query<{ id: string }>(`update agenda_jobs set next_run_at = now() + interval '2 seconds', locked_at = null where name = 'reminders: scan' returning id`);
+    const { rows } = await admin.query<{ id: string }>(
+      `update agenda_jobs set next_run_at = now() + interval '2 seconds', locked_at = null where name = 'reminders: scan' returning id`,
+    );
     await admin.query('select pg_notify($1, $2)', [
       'agenda:jobs',
-      JSON.stringify({ jobId: rows[0].id, jobName: 'reminders: scan', nextRunAt: new Date(Date.now() + 2000).toISOString(), priority: 0, timestamp: new Date().toISOString() }),
+      JSON.stringify({
+        jobId: rows[0].id,
+        jobName: 'reminders: scan',
+        nextRunAt: new Date(Date.now() + 2000).toISOString(),
+        priority: 0,
+        timestamp: new Date().toISOString(),
+      }),
     ]);
     await sleep(300);
     const before = scans();
@@ -226,7 +257,11 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
     await waitFor('the reminder scan to run', async () => scans() > before, 120_000);
     await sleep(1000);
     expect(scans(), 'the scan ran once').to.equal(before + 1);
-    const job = (await admin.query<{ locked_at: Date | null; last_finished_at: Date; next_run_at: Date }>(`select locked_at, last_finished_at, next_run_at from agenda_jobs where name = 'reminders: scan'`)).rows[0];
+    const job = (
+      await admin.query<{ locked_at: Date | null; last_finished_at: Date; next_run_at: Date }>(
+        `select locked_at, last_finished_at, next_run_at from agenda_jobs where name = 'reminders: scan'`,
+      )
+    ).rows[0];
     expect(job.locked_at, 'and let go of its lock').to.equal(null);
     expect(job.last_finished_at.getTime()).to.be.greaterThan(outageStarted.getTime());
     expect(job.next_run_at.getTime(), 'and is next due on its own schedule').to.be.greaterThan(Date.now() + 60_000);
@@ -252,7 +287,8 @@ describe(`database outage, background jobs on (${TEST_DB})`, function () {
       await page.waitForFunction(() => (window as unknown as { API?: { isInitialized(): boolean } }).API?.isInitialized());
       const attemptId = await page.evaluate(() => JSON.parse(document.getElementById('scorm-player')!.getAttribute('data-player')!).attemptId as string);
       const stored = async () =>
-        (await admin.query<{ data: string | null }>("select cmi->>'cmi.suspend_data' as data from scorm_sco_states where attempt_id = $1", [attemptId])).rows[0]?.data;
+        (await admin.query<{ data: string | null }>("select cmi->>'cmi.suspend_data' as data from scorm_sco_states where attempt_id = $1", [attemptId])).rows[0]
+          ?.data;
 
       cluster.stop('immediate');
       try {

@@ -32,12 +32,21 @@ describe(`200 slow requests at once (${TEST_DB})`, function () {
   before(async () => {
     testDb = await createTestDatabase();
     // The product opens its own pool with the limits, as it does from the environment.
-    const config = testConfig({ databaseUrl: testDb.databaseUrl ?? testDb.database.url, statementTimeoutSeconds: STATEMENT_TIMEOUT_SECONDS, databasePoolWaitSeconds: POOL_WAIT_SECONDS });
+    const config = testConfig({
+      databaseUrl: testDb.databaseUrl ?? testDb.database.url,
+      statementTimeoutSeconds: STATEMENT_TIMEOUT_SECONDS,
+      databasePoolWaitSeconds: POOL_WAIT_SECONDS,
+    });
     product = await startProduct(config, { logger: createLogger({ env: 'test', logLevel: 'silent' }), role: 'test' });
     // As under NODE_ENV=production: templates compiled once, not read and compiled again for
     // each of the 200 answers, which on a test machine takes longer than the limits themselves.
     product.app.enable('view cache');
-    await createUser(product.database.pool, { email: EMAIL, name: 'Busy Admin', password: PASSWORD, roles: [{ role: 'partnership-admin', organisationId: null }] });
+    await createUser(product.database.pool, {
+      email: EMAIL,
+      name: 'Busy Admin',
+      password: PASSWORD,
+      roles: [{ role: 'partnership-admin', organisationId: null }],
+    });
   });
   after(async () => {
     await holder?.end().catch(() => {});
@@ -77,7 +86,10 @@ describe(`200 slow requests at once (${TEST_DB})`, function () {
     );
     const slowest = Math.max(...answers.map((a) => a.ms));
     const statuses = [...new Set(answers.map((a) => a.status))].sort();
-    expect(statuses.every((s) => s === 200 || s === 503), `statuses ${statuses.join(', ')}`).to.equal(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 503),
+      `statuses ${statuses.join(', ')}`,
+    ).to.equal(true);
     expect(answers.filter((a) => a.status === 503).length, 'the lock is still held, so most cannot be served').to.be.greaterThan(150);
     expect(answers.find((a) => a.status === 503)?.text).to.contain('Sorry, the service is unavailable');
     // A statement, then the driver's own limit (five seconds later), then the wait for a

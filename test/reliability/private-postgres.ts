@@ -50,7 +50,9 @@ export interface PrivatePostgresOptions {
 /** Runs one of PostgreSQL's programs as the cluster's owner (the postgres user when the test runs as root). */
 function runner(bin: string, asRoot: boolean) {
   return (tool: string, args: string[]) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, tool), ...args], { stdio: 'pipe' }) : execFileSync(path.join(bin, tool), args, { stdio: 'pipe' });
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, tool), ...args], { stdio: 'pipe' })
+      : execFileSync(path.join(bin, tool), args, { stdio: 'pipe' });
 }
 
 /** A folder for a cluster, owned by whoever runs its server. */

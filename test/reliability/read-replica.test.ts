@@ -72,7 +72,11 @@ describe(`read replica: board and report reads from the replica, writes to the p
     onStandby = new pg.Pool({ connectionString: standby.url, max: 2 });
     // The last test stops the standby under the test's own idle connections too.
     onStandby.on('error', () => {});
-    await waitFor(async () => (await onPrimary.query(`select 1 from pg_stat_replication where state = 'streaming'`)).rowCount === 1, 'the standby to stream from the primary', 60_000);
+    await waitFor(
+      async () => (await onPrimary.query(`select 1 from pg_stat_replication where state = 'streaming'`)).rowCount === 1,
+      'the standby to stream from the primary',
+      60_000,
+    );
     scormDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-replica-scorm-'));
     const config = testConfig({ databaseUrl: primary.url, databaseReplicaUrl: standby.url, scormDir, demoData: true, logLevel: 'info' });
     // Warnings and above, as an operator's log would show them.
@@ -124,19 +128,27 @@ describe(`read replica: board and report reads from the replica, writes to the p
       await onStandby.query('select pg_wal_replay_resume()');
     }
 
-    const after = await waitFor(async () => {
-      const now = await boardReads();
-      return now.computedAt !== before.computedAt && now.reportRow !== before.reportRow ? now : undefined;
-    }, 'the board to catch up with the primary', 60_000);
+    const after = await waitFor(
+      async () => {
+        const now = await boardReads();
+        return now.computedAt !== before.computedAt && now.reportRow !== before.reportRow ? now : undefined;
+      },
+      'the board to catch up with the primary',
+      60_000,
+    );
     expect(after.computedAt).to.equal(await primaryHolds());
     expect(after.declared).to.be.greaterThan(before.declared);
   });
 
   it('sends no write to the replica: the product’s connections there are the replica pool’s alone, and the replica refuses writes', async () => {
     const names = async (pool: pg.Pool) =>
-      (await pool.query<{ application_name: string }>(`select distinct application_name from pg_stat_activity where application_name like 'da-training%'`)).rows.map((r) => r.application_name);
+      (
+        await pool.query<{ application_name: string }>(`select distinct application_name from pg_stat_activity where application_name like 'da-training%'`)
+      ).rows.map((r) => r.application_name);
     expect(await names(onStandby)).to.deep.equal([REPLICA_APPLICATION_NAME]);
-    expect(await names(onPrimary)).to.include(APPLICATION_NAME).and.not.include(REPLICA_APPLICATION_NAME);
+    expect(await names(onPrimary))
+      .to.include(APPLICATION_NAME)
+      .and.not.include(REPLICA_APPLICATION_NAME);
     const refused = await onStandby.query('insert into board_settings (id) values (1)').then(
       () => null,
       (err: { code?: string }) => err.code,

@@ -26,7 +26,8 @@ describe(`email while the mail server is away (${TEST_DB})`, function () {
   });
 
   const mailer = () => server.product.mailer;
-  const queue = (key: string) => mailer().queue({ to: `${key}@valecounty.example`, subject: `Training reminder ${key}`, text: 'Your refresher is due.', dedupeKey: `smtp-outage:${key}` });
+  const queue = (key: string) =>
+    mailer().queue({ to: `${key}@valecounty.example`, subject: `Training reminder ${key}`, text: 'Your refresher is due.', dedupeKey: `smtp-outage:${key}` });
   /** What the outbox job would find on its next run, without waiting for the retry times. */
   const dueNow = () => pool.query(`update outbound_messages set next_attempt_at = now() where status = 'queued'`);
   const rows = async (keys: string[]) =>

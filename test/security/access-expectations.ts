@@ -31,7 +31,13 @@ export interface RouteRule {
 }
 
 const everyone = (grant: Grant = 'any'): RouteRule['roles'] => ({ anonymous: grant, ...signedIn(grant) });
-const signedIn = (grant: Grant = 'any'): RouteRule['roles'] => ({ learner: grant, trainer: grant, 'org-lead': grant, 'partnership-admin': grant, 'board-member': grant });
+const signedIn = (grant: Grant = 'any'): RouteRule['roles'] => ({
+  learner: grant,
+  trainer: grant,
+  'org-lead': grant,
+  'partnership-admin': grant,
+  'board-member': grant,
+});
 const ADMIN: RouteRule['roles'] = { 'partnership-admin': 'any' };
 const LEADS: RouteRule['roles'] = { 'org-lead': 'own', 'partnership-admin': 'any' };
 const BOARD: RouteRule['roles'] = { 'board-member': 'any', 'partnership-admin': 'any' };
@@ -51,7 +57,10 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /health': open('load balancers check it'),
   'GET /health/live': open('orchestrators check it (says only that the process is up)'),
   'GET /health/ready': open('load balancers check it (says only whether the database answers and is migrated)'),
-  'GET /metrics': { roles: {}, checkedElsewhere: 'test/observability.test.ts: a bearer token (METRICS_TOKEN), not a role, lets Prometheus in; 404 while metrics are off' },
+  'GET /metrics': {
+    roles: {},
+    checkedElsewhere: 'test/observability.test.ts: a bearer token (METRICS_TOKEN), not a role, lets Prometheus in; 404 while metrics are off',
+  },
   'GET /sign-in': open('signing in'),
   'POST /sign-in': open('signing in'),
   'POST /sign-out': open('signing out', { skipAllowed: 'it would sign the role out for the rest of the matrix' }),
@@ -109,7 +118,11 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /courses/:slug': anyoneSignedIn,
   'GET /courses/:slug/play': anyoneSignedIn,
   'POST /courses/:slug/attempts': anyoneSignedIn,
-  'GET /courses/:slug/result': { roles: signedIn(), unknownIds: true, note: 'the caller’s own result of a cmi5 course; not found for a course without a cmi5 package' },
+  'GET /courses/:slug/result': {
+    roles: signedIn(),
+    unknownIds: true,
+    note: 'the caller’s own result of a cmi5 course; not found for a course without a cmi5 package',
+  },
   'GET /scorm/vendor/scorm-again.min.js': anyoneSignedIn,
   'GET /my-learning': anyoneSignedIn,
   'GET /my-training': anyoneSignedIn,
@@ -129,7 +142,11 @@ export const ACCESS: Record<string, RouteRule> = {
   'GET /my-certificates/:id.pdf': { roles: { learner: 'own' } },
   'GET /my-certificates/:id/open-badge.json': { roles: { learner: 'own' } },
   'POST /scorm/attempts/:id/commit': { roles: { learner: 'own' }, note: 'only the person taking the attempt may write to it' },
-  'POST /training-sessions/:id/bookings/:bookingId/accept': { roles: { learner: 'own' }, unknownIds: true, note: 'accepting an offered place; the demo has no offer' },
+  'POST /training-sessions/:id/bookings/:bookingId/accept': {
+    roles: { learner: 'own' },
+    unknownIds: true,
+    note: 'accepting an offered place; the demo has no offer',
+  },
   'POST /training-sessions/:id/bookings/:bookingId/cancel': { roles: { learner: 'own', 'org-lead': 'own', trainer: 'any', 'partnership-admin': 'any' } },
   'GET /staff/:id/evidence': { roles: { ...SELF_AND_LEADS, trainer: 'any' } },
   'GET /staff/:id/evidence/upload': { roles: SELF_AND_LEADS },
@@ -143,7 +160,10 @@ export const ACCESS: Record<string, RouteRule> = {
   'POST /training-sessions/:id/register': { roles: TRAINERS },
   'GET /training-sessions/:id/register': { roles: TRAINERS },
   'GET /my-sessions': { roles: TRAINERS },
-  'GET /courses/:slug/report': { roles: { trainer: 'any', 'org-lead': 'any', 'partnership-admin': 'any' }, note: 'a lead sees their own staff only (checked in the matrix suite)' },
+  'GET /courses/:slug/report': {
+    roles: { trainer: 'any', 'org-lead': 'any', 'partnership-admin': 'any' },
+    note: 'a lead sees their own staff only (checked in the matrix suite)',
+  },
   'GET /staff/:id/evidence/sign-off': { roles: { ...LEADS, trainer: 'any' } },
   'POST /staff/:id/evidence/sign-off': { roles: { ...LEADS, trainer: 'any' } },
 

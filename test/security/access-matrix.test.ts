@@ -44,7 +44,12 @@ describe(`access matrix: every route × every role × own and other organisation
     let sequence = 0;
     for (const method of ['GET', 'POST']) {
       for (const route of routes.filter((r) => r.startsWith(`${method} `) && ACCESS[r])) {
-        const variants: [Outcome['ids'], Ids][] = routeParams(route).length ? [['own', own], ['other', other]] : [['none', own]];
+        const variants: [Outcome['ids'], Ids][] = routeParams(route).length
+          ? [
+              ['own', own],
+              ['other', other],
+            ]
+          : [['none', own]];
         for (const who of WHO) {
           const rule = ACCESS[route];
           for (const [label, ids] of variants) {
@@ -56,7 +61,8 @@ describe(`access matrix: every route × every role × own and other organisation
               const agent = agents[who];
               // A form any POST route can read: empty fields, plus a well-formed SCORM commit for the attempt routes.
               const commit = JSON.stringify({ sco: shared.scoId, sequence: ++sequence, cmi: {} });
-              const res = method === 'GET' ? await agent.request('GET', url, { headers: { accept: 'text/html' } }) : await agent.postForm(url, { payload: commit });
+              const res =
+                method === 'GET' ? await agent.request('GET', url, { headers: { accept: 'text/html' } }) : await agent.postForm(url, { payload: commit });
               await res.arrayBuffer();
               outcomes.push({
                 route,
@@ -82,7 +88,10 @@ describe(`access matrix: every route × every role × own and other organisation
 
   it('has an entry in test/security/access-expectations.ts for every route', () => {
     const missing = routes.filter((r) => !ACCESS[r]);
-    expect(missing, `add these routes to ACCESS in test/security/access-expectations.ts, saying which roles may use them:\n${missing.join('\n')}\n`).to.deep.equal([]);
+    expect(
+      missing,
+      `add these routes to ACCESS in test/security/access-expectations.ts, saying which roles may use them:\n${missing.join('\n')}\n`,
+    ).to.deep.equal([]);
     const stale = Object.keys(ACCESS).filter((r) => !routes.includes(r));
     expect(stale, 'entries for routes the app no longer has').to.deep.equal([]);
   });
@@ -95,8 +104,12 @@ describe(`access matrix: every route × every role × own and other organisation
       const expected = grant === 'any' || (grant === 'own' && o.ids !== 'other') ? 'allowed' : 'refused';
       const barred = o.status === 401 || o.status === 403 || (o.status >= 300 && o.status < 400 && o.location.startsWith('/sign-in'));
       const notFound = o.status === 404 || o.status === 410;
-      const ok = o.status >= 500 ? false : rule.checkedElsewhere ? true : expected === 'allowed' ? !barred && (!notFound || !!rule.unknownIds) : barred || notFound;
-      if (!ok) wrong.push(`${o.who} with ${o.ids} ids: ${o.route.split(' ')[0]} ${o.url} answered ${o.status}${o.location ? ` → ${o.location}` : ''}, expected ${expected}`);
+      const ok =
+        o.status >= 500 ? false : rule.checkedElsewhere ? true : expected === 'allowed' ? !barred && (!notFound || !!rule.unknownIds) : barred || notFound;
+      if (!ok)
+        wrong.push(
+          `${o.who} with ${o.ids} ids: ${o.route.split(' ')[0]} ${o.url} answered ${o.status}${o.location ? ` → ${o.location}` : ''}, expected ${expected}`,
+        );
     }
     expect(wrong, wrong.join('\n')).to.deep.equal([]);
     expect(outcomes.length).to.be.greaterThan(400);
@@ -104,7 +117,14 @@ describe(`access matrix: every route × every role × own and other organisation
 
   it('sends a strict Content-Security-Policy with every response; the SCORM player frames only the content origin', () => {
     const weak: string[] = [];
-    const directives = (csp: string) => new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...values]) => [name, values]));
+    const directives = (csp: string) =>
+      new Map(
+        csp
+          .split(';')
+          .map((d) => d.trim().split(/\s+/))
+          .filter((d) => d[0])
+          .map(([name, ...values]) => [name, values]),
+      );
     for (const o of outcomes) {
       const d = directives(o.csp);
       const problems: string[] = [];
@@ -122,16 +142,22 @@ describe(`access matrix: every route × every role × own and other organisation
         const contentOrigin = player && name === 'frame-src' && values.length === 1 && values[0] === `http://content.localhost:${new URL(server.url).port}`;
         if (!contentOrigin && values.some((v) => v === '*' || /^(https?:|\*\.)/.test(v))) problems.push(`${name} allows other sites`);
       }
-      if (player && d.get('frame-src')?.join(' ') !== `http://content.localhost:${new URL(server.url).port}`) problems.push('the player frames more than the content origin');
+      if (player && d.get('frame-src')?.join(' ') !== `http://content.localhost:${new URL(server.url).port}`)
+        problems.push('the player frames more than the content origin');
       if (o.nosniff !== 'nosniff') problems.push('no X-Content-Type-Options: nosniff');
       if (problems.length) weak.push(`${o.who}: ${o.url} (${o.status}): ${problems.join('; ')}`);
     }
     expect(weak, weak.join('\n')).to.deep.equal([]);
-    expect(outcomes.some((o) => o.route === 'GET /courses/:slug/play' && o.status === 200), 'the SCORM player was in the sweep').to.equal(true);
+    expect(
+      outcomes.some((o) => o.route === 'GET /courses/:slug/play' && o.status === 200),
+      'the SCORM player was in the sweep',
+    ).to.equal(true);
   });
 
   it('sets cookies only as HttpOnly and SameSite', () => {
-    const loose = outcomes.flatMap((o) => o.cookies.filter((c) => !/;\s*HttpOnly/i.test(c) || !/;\s*SameSite=(Lax|Strict)/i.test(c)).map((c) => `${o.url}: ${c.split(';')[0].split('=')[0]}`));
+    const loose = outcomes.flatMap((o) =>
+      o.cookies.filter((c) => !/;\s*HttpOnly/i.test(c) || !/;\s*SameSite=(Lax|Strict)/i.test(c)).map((c) => `${o.url}: ${c.split(';')[0].split('=')[0]}`),
+    );
     expect(loose).to.deep.equal([]);
     expect(outcomes.some((o) => o.cookies.length)).to.equal(true);
   });
@@ -145,7 +171,10 @@ describe(`access matrix: every route × every role × own and other organisation
         posts.map(async (route) => {
           const [method] = route.split(' ');
           const url = fill(route, own, shared);
-          const res = await agents[who].request(method, url, { body: new URLSearchParams({ name: 'x' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+          const res = await agents[who].request(method, url, {
+            body: new URLSearchParams({ name: 'x' }),
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          });
           const text = await res.text();
           const refused = res.status === 403 && text.includes('This form has expired or was not sent from this service');
           if (exempt.some((re) => re.test(url))) {
@@ -178,7 +207,13 @@ describe(`access matrix: every route × every role × own and other organisation
 
   it('lets the lead reach their own organisation’s people, so the refusals are about scope', async () => {
     const lead = agents['org-lead'];
-    for (const url of [`/staff/${own.staffId}`, `/staff/${own.staffId}/evidence`, '/compliance/vale-county-council', '/admin/organisations/vale-county-council', '/reminders/vale-county-council']) {
+    for (const url of [
+      `/staff/${own.staffId}`,
+      `/staff/${own.staffId}/evidence`,
+      '/compliance/vale-county-council',
+      '/admin/organisations/vale-county-council',
+      '/reminders/vale-county-council',
+    ]) {
       expect((await lead.get(url)).status, url).to.equal(200);
     }
     expect((await lead.getJson('/api/v1/organisations/vale-county-council/compliance')).status).to.equal(200);

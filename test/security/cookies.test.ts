@@ -25,11 +25,17 @@ describe(`cookies behind HTTPS (${TEST_DB})`, function () {
     });
     expect(res.status).to.equal(302);
     const cookie = [...page.headers.getSetCookie(), ...res.headers.getSetCookie()].find((c) => c.startsWith('dal.sid='));
-    expect(cookie).to.match(/;\s*Secure/i).and.match(/;\s*HttpOnly/i).and.match(/;\s*SameSite=Lax/i);
+    expect(cookie)
+      .to.match(/;\s*Secure/i)
+      .and.match(/;\s*HttpOnly/i)
+      .and.match(/;\s*SameSite=Lax/i);
     // The anonymous form's CSRF cookie and the known-browser cookie set at sign-in are no weaker.
     for (const name of ['dal.csrf=', 'dal.known=']) {
       const other = [...page.headers.getSetCookie(), ...res.headers.getSetCookie()].find((c) => c.startsWith(name));
-      expect(other, name).to.match(/;\s*Secure/i).and.match(/;\s*HttpOnly/i).and.match(/;\s*SameSite=Lax/i);
+      expect(other, name)
+        .to.match(/;\s*Secure/i)
+        .and.match(/;\s*HttpOnly/i)
+        .and.match(/;\s*SameSite=Lax/i);
     }
     expect(page.headers.get('strict-transport-security')).to.match(/max-age=\d+/);
     expect(page.headers.get('content-security-policy')).to.contain('upgrade-insecure-requests');

@@ -77,7 +77,10 @@ describe('CSV downloads and formula injection', () => {
   it('covers every CSV download the product has', () => {
     const known = Object.keys(CSV_DOWNLOADS(last.id));
     const csvRoutes = routeTable(server.product.app).filter((r) => r.startsWith('GET ') && r.endsWith('.csv'));
-    expect(csvRoutes.filter((r) => !known.includes(r)), 'routes named .csv missing from CSV_DOWNLOADS').to.deep.equal([]);
+    expect(
+      csvRoutes.filter((r) => !known.includes(r)),
+      'routes named .csv missing from CSV_DOWNLOADS',
+    ).to.deep.equal([]);
     for (const route of known) expect(routeTable(server.product.app), route).to.include(route);
     // Each download is one sendCsv call in a route handler; a new one is a route to add above.
     const calls = sourceFiles(path.join(ROOT, 'modules')).reduce((n, f) => n + (fs.readFileSync(f, 'utf8').match(/\bsendCsv\(/g) ?? []).length, 0);

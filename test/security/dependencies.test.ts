@@ -67,7 +67,11 @@ describe('dependencies', () => {
     }
     if (!report.vulnerabilities) {
       // The advisory database could not be reached (no network, or a registry mirror without the audit endpoint): skipped, with the reason.
-      console.log(`      npm audit could not reach the advisory database (${String(report.message ?? report.statusCode ?? 'no answer').replace(/https?:\/\/\S+/g, 'the registry').slice(0, 120)}): skipped`);
+      console.log(
+        `      npm audit could not reach the advisory database (${String(report.message ?? report.statusCode ?? 'no answer')
+          .replace(/https?:\/\/\S+/g, 'the registry')
+          .slice(0, 120)}): skipped`,
+      );
       this.skip();
     }
     const serious = Object.entries(report.vulnerabilities ?? {})

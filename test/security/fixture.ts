@@ -94,7 +94,10 @@ export async function demoFixture(server: TestServer): Promise<DemoFixture> {
   await officerAgent.signIn(officer.email);
 
   const versionId = (await one('select id from scorm_package_versions order by imported_at limit 1'))!;
-  const { rows: manifest } = await pool.query<{ manifest: { scos?: { launch?: string; identifier?: string }[] } }>('select manifest from scorm_package_versions where id = $1', [versionId]);
+  const { rows: manifest } = await pool.query<{ manifest: { scos?: { launch?: string; identifier?: string }[] } }>(
+    'select manifest from scorm_package_versions where id = $1',
+    [versionId],
+  );
   const shared: Shared = {
     sessionId: (await one(`select id from training_sessions where starts_at > now() order by starts_at limit 1`))!,
     versionId,

@@ -49,7 +49,12 @@ const HOSTILE_CONSTANTS = [
 const hostileString = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...HOSTILE_CONSTANTS) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
-  { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\u0007', '%zz', '\uDFFF'), fc.string({ maxLength: 10 })).map((p) => p.join('')) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\u0007', '%zz', '\uDFFF'), fc.string({ maxLength: 10 }))
+      .map((p) => p.join('')),
+  },
 );
 
 /** Forms on a page: where they post, how, and the names of their fields. */
@@ -152,7 +157,18 @@ describe(`hostile input never gets a 5xx: every form and parameter the access ma
       ['%zz in a path parameter', () => agents['partnership-admin'].request('GET', '/admin/users/%zz')],
       ['%zz in a static path', () => anonymous.request('GET', '/assets/%zz')],
       ['sort=__proto__', () => agents['org-lead'].request('GET', `/compliance/${own.slug}/staff?sort=__proto__`)],
-      ['__proto__ as a field name', () => anonymous.postForm('/sign-in', Object.fromEntries([['__proto__', 'x'], ['email', 'a@b.example'], ['password', 'x']]))],
+      [
+        '__proto__ as a field name',
+        () =>
+          anonymous.postForm(
+            '/sign-in',
+            Object.fromEntries([
+              ['__proto__', 'x'],
+              ['email', 'a@b.example'],
+              ['password', 'x'],
+            ]),
+          ),
+      ],
       ['constructor as a JSON key', () => agents.learner.postJson('/sign-in', { constructor: { prototype: { x: 1 } } })],
     ];
     for (const [label, attack] of cases) {
@@ -167,46 +183,51 @@ describe(`hostile input never gets a 5xx: every form and parameter the access ma
   });
 
   it('every form field and query parameter, filled with generated hostile strings, never gets a 5xx', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...targets),
-        hostileString,
-        fc.nat(),
-        fc.constantFrom('value', 'name', 'repeat'),
-        async (target, hostile, pick, how) => {
-          const names = target.fields.length ? target.fields : ['q'];
-          const field = names[pick % names.length];
-          const values: [string, string][] = names.filter((n) => n !== field).map((n) => [n, 'x']);
-          if (how === 'value') values.push([field, hostile]);
-          else if (how === 'name') values.push([hostile, 'x'], [field, 'x']);
-          else values.push([field, hostile], [field, 'second']);
-          const status = await send(target, values);
-          if (status >= 500) failures.push(`${status} ${target.who} ${target.method} ${target.action} ${how} ${field}=${JSON.stringify(hostile).slice(0, 80)}`);
-          return status < 500;
-        },
-      ),
-      // Each target a few times over: enough to reach every form, short enough for CI.
-      { numRuns: Math.max(150, targets.length * 2), seed: Number(process.env.HOSTILE_SEED) || undefined, endOnFailure: false },
-    ).catch((err) => {
-      throw new Error(`${failures.join('\n')}\n${err}`);
-    });
+    await fc
+      .assert(
+        fc.asyncProperty(
+          fc.constantFrom(...targets),
+          hostileString,
+          fc.nat(),
+          fc.constantFrom('value', 'name', 'repeat'),
+          async (target, hostile, pick, how) => {
+            const names = target.fields.length ? target.fields : ['q'];
+            const field = names[pick % names.length];
+            const values: [string, string][] = names.filter((n) => n !== field).map((n) => [n, 'x']);
+            if (how === 'value') values.push([field, hostile]);
+            else if (how === 'name') values.push([hostile, 'x'], [field, 'x']);
+            else values.push([field, hostile], [field, 'second']);
+            const status = await send(target, values);
+            if (status >= 500)
+              failures.push(`${status} ${target.who} ${target.method} ${target.action} ${how} ${field}=${JSON.stringify(hostile).slice(0, 80)}`);
+            return status < 500;
+          },
+        ),
+        // Each target a few times over: enough to reach every form, short enough for CI.
+        { numRuns: Math.max(150, targets.length * 2), seed: Number(process.env.HOSTILE_SEED) || undefined, endOnFailure: false },
+      )
+      .catch((err) => {
+        throw new Error(`${failures.join('\n')}\n${err}`);
+      });
   });
 
   it('every path parameter, filled with generated hostile strings, never gets a 5xx', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...pathRoutes), hostileString, fc.boolean(), async ({ who, route }, hostile, raw) => {
-        const url = fill(route, own, shared);
-        const param = routeParams(route)[0];
-        const filled = fill(route.replace(new RegExp(`[:*]${param}\\b`), '__HOSTILE__'), own, shared);
-        const value = raw ? hostile.replace(/[/?#\s]/g, '') || '%zz' : encodeURIComponent(hostile.replace(/[\uD800-\uDFFF]/g, '%zz'));
-        const res = await agents[who].request('GET', filled.replace('__HOSTILE__', value), { headers: { accept: 'text/html' } });
-        await res.arrayBuffer();
-        if (res.status >= 500) failures.push(`${res.status} ${who} GET ${url} ${param}=${JSON.stringify(hostile)}`);
-        return res.status < 500;
-      }),
-      { numRuns: Math.max(100, pathRoutes.length * 2), endOnFailure: false },
-    ).catch((err) => {
-      throw new Error(`${failures.join('\n')}\n${err}`);
-    });
+    await fc
+      .assert(
+        fc.asyncProperty(fc.constantFrom(...pathRoutes), hostileString, fc.boolean(), async ({ who, route }, hostile, raw) => {
+          const url = fill(route, own, shared);
+          const param = routeParams(route)[0];
+          const filled = fill(route.replace(new RegExp(`[:*]${param}\\b`), '__HOSTILE__'), own, shared);
+          const value = raw ? hostile.replace(/[/?#\s]/g, '') || '%zz' : encodeURIComponent(hostile.replace(/[\uD800-\uDFFF]/g, '%zz'));
+          const res = await agents[who].request('GET', filled.replace('__HOSTILE__', value), { headers: { accept: 'text/html' } });
+          await res.arrayBuffer();
+          if (res.status >= 500) failures.push(`${res.status} ${who} GET ${url} ${param}=${JSON.stringify(hostile)}`);
+          return res.status < 500;
+        }),
+        { numRuns: Math.max(100, pathRoutes.length * 2), endOnFailure: false },
+      )
+      .catch((err) => {
+        throw new Error(`${failures.join('\n')}\n${err}`);
+      });
   });
 });

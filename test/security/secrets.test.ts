@@ -24,7 +24,10 @@ describe(`secrets stay out of logs, the outbox and the address bar; anonymous vi
   after(async () => server?.close());
 
   async function linkSentTo(email: string, path: string): Promise<string> {
-    const { rows } = await pool().query<{ text_body: string }>('select text_body from outbound_messages where to_address = $1 order by created_at desc limit 1', [email]);
+    const { rows } = await pool().query<{ text_body: string }>(
+      'select text_body from outbound_messages where to_address = $1 order by created_at desc limit 1',
+      [email],
+    );
     const m = rows[0]?.text_body.match(new RegExp(`https?://[^\\s]+(${path}/[\\w-]+)`));
     if (!m) throw new Error(`no ${path} link emailed to ${email}`);
     return m[1];
@@ -47,7 +50,9 @@ describe(`secrets stay out of logs, the outbox and the address bar; anonymous vi
 
     await admin.get('/invitations/new');
     const { rows: org } = await pool().query<{ id: string }>(`select id from organisations where slug = 'vale-county-council'`);
-    expect((await admin.postForm('/invitations/new', { name: 'Lou Logs', email: 'lou.logs@valecounty.example', role: 'learner', organisationId: org[0].id })).status).to.equal(302);
+    expect(
+      (await admin.postForm('/invitations/new', { name: 'Lou Logs', email: 'lou.logs@valecounty.example', role: 'learner', organisationId: org[0].id })).status,
+    ).to.equal(302);
     const invitationLink = await linkSentTo('lou.logs@valecounty.example', '/invitations');
     const invitee = new TestAgent(server.url);
     expect((await invitee.request('GET', invitationLink)).headers.get('location')).to.equal('/invitations/accept');
@@ -59,7 +64,12 @@ describe(`secrets stay out of logs, the outbox and the address bar; anonymous vi
     await (await fetch(`${server.url}/api/v1/organisations`, { headers: { authorization: `Bearer ${bearer}` } })).arrayBuffer();
     await (await fetch(`${server.url}/api/v1/organisations?access_token=${bearer}`)).arrayBuffer();
     const samlResponse = Buffer.from('<samlp:Response>secret-assertion-in-logs</samlp:Response>').toString('base64');
-    await (await fetch(`${server.url}/auth/saml/vale-county-council/acs?SAMLResponse=${encodeURIComponent(samlResponse)}`, { method: 'POST', body: new URLSearchParams({ SAMLResponse: samlResponse }) })).arrayBuffer();
+    await (
+      await fetch(`${server.url}/auth/saml/vale-county-council/acs?SAMLResponse=${encodeURIComponent(samlResponse)}`, {
+        method: 'POST',
+        body: new URLSearchParams({ SAMLResponse: samlResponse }),
+      })
+    ).arrayBuffer();
 
     const log = lines.join('');
     // The requests were logged, with their secrets taken out.
@@ -90,7 +100,10 @@ describe(`secrets stay out of logs, the outbox and the address bar; anonymous vi
     await visitor.postForm('/password-reset', { email: DEMO_EMAILS['board-member'] });
     const link = await linkSentTo(DEMO_EMAILS['board-member'], '/password-reset');
     const token = link.split('/').pop() ?? '';
-    const { rows } = await pool().query<{ id: string }>(`select id from outbound_messages where to_address = $1 and subject = 'Reset your password' order by created_at desc limit 1`, [DEMO_EMAILS['board-member']]);
+    const { rows } = await pool().query<{ id: string }>(
+      `select id from outbound_messages where to_address = $1 and subject = 'Reset your password' order by created_at desc limit 1`,
+      [DEMO_EMAILS['board-member']],
+    );
     const list = await admin.get('/admin/outbox');
     expect(list.status).to.equal(200);
     expect(list.text).to.not.contain(token);
@@ -104,7 +117,18 @@ describe(`secrets stay out of logs, the outbox and the address bar; anonymous vi
   it('stores no session row for anonymous page views, and anonymous forms still work with their CSRF token', async () => {
     const count = async () => (await pool().query<{ n: number }>('select count(*)::int as n from sessions')).rows[0].n;
     const before = await count();
-    const pages = ['/privacy', '/sign-in', '/', '/password-reset', '/accessibility', '/support', '/public-learning/register', '/verify', '/signed-out', '/no-such-page'];
+    const pages = [
+      '/privacy',
+      '/sign-in',
+      '/',
+      '/password-reset',
+      '/accessibility',
+      '/support',
+      '/public-learning/register',
+      '/verify',
+      '/signed-out',
+      '/no-such-page',
+    ];
     const returning = new TestAgent(server.url);
     for (let i = 0; i < 200; i += 10) {
       await Promise.all(
@@ -123,9 +147,17 @@ describe(`secrets stay out of logs, the outbox and the address bar; anonymous vi
     const visitor = new TestAgent(server.url);
     await visitor.get('/password-reset');
     expect((await visitor.postForm('/password-reset', { email: 'someone@example.org' })).status).to.equal(200);
-    const forged = await fetch(`${server.url}/password-reset`, { method: 'POST', body: new URLSearchParams({ email: 'someone@example.org' }), redirect: 'manual' });
+    const forged = await fetch(`${server.url}/password-reset`, {
+      method: 'POST',
+      body: new URLSearchParams({ email: 'someone@example.org' }),
+      redirect: 'manual',
+    });
     expect(forged.status).to.equal(403);
-    const stolen = await fetch(`${server.url}/password-reset`, { method: 'POST', body: new URLSearchParams({ email: 'someone@example.org', _csrf: visitor.csrfToken ?? '' }), redirect: 'manual' });
+    const stolen = await fetch(`${server.url}/password-reset`, {
+      method: 'POST',
+      body: new URLSearchParams({ email: 'someone@example.org', _csrf: visitor.csrfToken ?? '' }),
+      redirect: 'manual',
+    });
     expect(stolen.status, 'a token without its cookie').to.equal(403);
     expect(await count(), 'session rows after anonymous forms that need none').to.equal(before);
     const signingIn = new TestAgent(server.url);

@@ -34,14 +34,27 @@ describe('forged uploads', () => {
         url: '/admin/framework/import',
         table: 'frameworks',
         fields: {},
-        file: ['document', 'f.json', JSON.stringify({ name: 'Forged', groups: [{ number: 1, name: 'G', level: 'L', competencies: [{ number: 1, text: 'T' }] }] })],
+        file: [
+          'document',
+          'f.json',
+          JSON.stringify({ name: 'Forged', groups: [{ number: 1, name: 'G', level: 'L', competencies: [{ number: 1, text: 'T' }] }] }),
+        ],
       },
       { url: '/cmi5/packages', table: 'cmi5_package_versions', fields: {}, file: ['package', 'cmi5.xml', '<courseStructure/>'] },
-      { url: '/admin/sso/vale-county-council/import', table: 'saml_identity_providers', fields: { metadataXml: '<EntityDescriptor entityID="urn:evil"/>' }, file: ['metadataFile', 'm.xml', ''] },
+      {
+        url: '/admin/sso/vale-county-council/import',
+        table: 'saml_identity_providers',
+        fields: { metadataXml: '<EntityDescriptor entityID="urn:evil"/>' },
+        file: ['metadataFile', 'm.xml', ''],
+      },
     ];
     for (const u of uploads) {
       const before = await count(u.table);
-      for (const attempt of [{ token: undefined, query: '' }, { token: 'forged-token-forged-token-forged', query: '' }, { token: undefined, query: `?_csrf=${encodeURIComponent(admin.csrfToken ?? '')}` }]) {
+      for (const attempt of [
+        { token: undefined, query: '' },
+        { token: 'forged-token-forged-token-forged', query: '' },
+        { token: undefined, query: `?_csrf=${encodeURIComponent(admin.csrfToken ?? '')}` },
+      ]) {
         const form = new FormData();
         if (attempt.token) form.append('_csrf', attempt.token);
         for (const [k, v] of Object.entries(u.fields)) form.append(k, v);

@@ -86,7 +86,12 @@ export function fromApi(body: ApiBody): PublishedDay {
       entity,
       group,
       figures,
-      percents: { compliant: num(r.compliantPercent), dueSoon: num(r.dueSoonPercent), overdue: num(r.overduePercent), compliantOfDeclared: num(r.compliantOfDeclaredPercent) },
+      percents: {
+        compliant: num(r.compliantPercent),
+        dueSoon: num(r.dueSoonPercent),
+        overdue: num(r.overduePercent),
+        compliantOfDeclared: num(r.compliantOfDeclaredPercent),
+      },
       declared: withheld.has('declaredHeadcount') ? '[c]' : r.declaredHeadcount,
     });
   };
@@ -114,7 +119,14 @@ export function addCsv(day: PublishedDay, csv: string, names: { sector: Map<stri
   const col = (name: string) => header.indexOf(name);
   for (const cells of lines.slice(1)) {
     const level = cells[0];
-    const entity = level === 'partnership' ? 'all' : level === 'sector' ? `sector:${names.sector.get(cells[1])}` : level === 'organisation' ? `org:${names.org.get(cells[1])}` : null;
+    const entity =
+      level === 'partnership'
+        ? 'all'
+        : level === 'sector'
+          ? `sector:${names.sector.get(cells[1])}`
+          : level === 'organisation'
+            ? `org:${names.org.get(cells[1])}`
+            : null;
     if (!entity || entity.endsWith(':undefined')) continue;
     const cell = (name: string) => {
       const v = cells[col(name)];
@@ -213,7 +225,12 @@ export async function attack(day: PublishedDay): Promise<{ ranges: WithheldRange
 
   // The finest cells: true count x and what it was published as p (p = x when nothing is rounded).
   const groups = day.groups;
-  const orgsOf = (entity: string) => (entity === 'all' ? day.orgs : entity.startsWith('sector:') ? day.orgs.filter((o) => `sector:${o.sector}` === entity) : day.orgs.filter((o) => `org:${o.slug}` === entity));
+  const orgsOf = (entity: string) =>
+    entity === 'all'
+      ? day.orgs
+      : entity.startsWith('sector:')
+        ? day.orgs.filter((o) => `sector:${o.sector}` === entity)
+        : day.orgs.filter((o) => `org:${o.slug}` === entity);
   const cell = new Map<string, { x: string; p: Expr }>();
   for (const o of day.orgs) {
     for (const g of groups) {
@@ -286,7 +303,11 @@ export async function attack(day: PublishedDay): Promise<{ ranges: WithheldRange
     }
     // Percentages, each to its rounding: 100 * part within (p +- 0.5) of the whole.
     const onSystem = published(r.entity, r.group, 'onSystem');
-    for (const [key, measure] of [['compliant', 'compliant'], ['dueSoon', 'dueSoon'], ['overdue', 'overdue']] as const) {
+    for (const [key, measure] of [
+      ['compliant', 'compliant'],
+      ['dueSoon', 'dueSoon'],
+      ['overdue', 'overdue'],
+    ] as const) {
       const pc = r.percents[key];
       if (typeof pc !== 'number') continue;
       const part = scale(published(r.entity, r.group, measure), 100);
@@ -364,7 +385,18 @@ export async function attack(day: PublishedDay): Promise<{ ranges: WithheldRange
   }
 
   const model = (sense: 'Minimize' | 'Maximize', objective: Expr) =>
-    [sense, ` obj: ${text(objective)}`, 'Subject To', ...lines, 'Bounds', ...bounds, 'Generals', ` ${generals.join(' ')}`, ...(binaries.length ? ['Binaries', ` ${binaries.join(' ')}`] : []), 'End'].join('\n');
+    [
+      sense,
+      ` obj: ${text(objective)}`,
+      'Subject To',
+      ...lines,
+      'Bounds',
+      ...bounds,
+      'Generals',
+      ` ${generals.join(' ')}`,
+      ...(binaries.length ? ['Binaries', ` ${binaries.join(' ')}`] : []),
+      'End',
+    ].join('\n');
   // One solution of the model gives every figure a value; a figure is pinned when no other
   // solution gives it a different one. Each solution found clears every figure it moves, so
   // only figures no solution has moved yet need their own maximum and minimum.

@@ -44,7 +44,13 @@ export const AU_HTML = `<!doctype html>
 <body><h1>Test AU</h1><script>window.au = new Cmi5();</script></body></html>`;
 
 /** A cmi5 zip: cmi5.xml at the top and one AU page with the client beside it. */
-export function cmi5Zip(dir: string, courseId: string, title: string, aus: TestAu[], extraEntries: { name: string; content: string | Buffer; mode?: number; claimedSize?: number; deflate?: boolean }[] = []): string {
+export function cmi5Zip(
+  dir: string,
+  courseId: string,
+  title: string,
+  aus: TestAu[],
+  extraEntries: { name: string; content: string | Buffer; mode?: number; claimedSize?: number; deflate?: boolean }[] = [],
+): string {
   return rawZip(dir, [
     { name: 'cmi5.xml', content: cmi5Xml(courseId, title, aus) },
     { name: 'au/index.html', content: AU_HTML },
@@ -76,5 +82,7 @@ export async function addCmi5Course(server: TestServer, dir: string, slug: strin
       prerequisiteIds: [],
     }),
   );
-  await importCmi5({ config: server.product.config, database: server.product.database }, cmi5Zip(dir, `https://example.org/courses/${slug}`, title, aus), { courseSlug: slug });
+  await importCmi5({ config: server.product.config, database: server.product.database }, cmi5Zip(dir, `https://example.org/courses/${slug}`, title, aus), {
+    courseSlug: slug,
+  });
 }

@@ -13,11 +13,21 @@ export interface ContentAnswer {
  * A request to the content origin (content.localhost, which browsers resolve
  * to this machine and Node does not): sent to the server with that Host.
  */
-export function contentRequest(server: TestServer, url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<ContentAnswer> {
+export function contentRequest(
+  server: TestServer,
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<ContentAnswer> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port: new URL(server.url).port, path: u.pathname + u.search, method: init.method ?? 'GET', headers: { host: u.host, ...init.headers } },
+      {
+        host: '127.0.0.1',
+        port: new URL(server.url).port,
+        path: u.pathname + u.search,
+        method: init.method ?? 'GET',
+        headers: { host: u.host, ...init.headers },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

@@ -114,7 +114,12 @@ export function attributesFor(person: PersonClaims, style: AttributeStyle = 'ent
   for (const [key, value] of Object.entries(person) as [keyof PersonClaims, string | undefined][]) {
     if (!value) continue;
     const n = NAMES[style][key];
-    out.push({ name: n.name, friendlyName: n.friendly, nameFormat: style === 'friendly' || style === 'google' ? NAME_FORMAT_BASIC : NAME_FORMAT_URI, values: [value] });
+    out.push({
+      name: n.name,
+      friendlyName: n.friendly,
+      nameFormat: style === 'friendly' || style === 'google' ? NAME_FORMAT_BASIC : NAME_FORMAT_URI,
+      values: [value],
+    });
   }
   return out;
 }

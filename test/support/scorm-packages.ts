@@ -50,7 +50,13 @@ function itemXml(sco: TestSco, version: '1.2' | '2004'): string {
  */
 export function buildScormPackage(
   dir: string,
-  options: { identifier: string; title: string; version: '1.2' | '2004'; items: (TestSco | TestSection)[]; /** SCORM 2004: the organisation's imsss:sequencing (the course's rollup). */ sequencing?: string },
+  options: {
+    identifier: string;
+    title: string;
+    version: '1.2' | '2004';
+    items: (TestSco | TestSection)[] /** SCORM 2004: the organisation's imsss:sequencing (the course's rollup). */;
+    sequencing?: string;
+  },
 ): string {
   const { version } = options;
   const scos: TestSco[] = [];
@@ -65,7 +71,9 @@ export function buildScormPackage(
     })
     .join('\n');
   const scormType = version === '1.2' ? 'adlcp:scormtype' : 'adlcp:scormType';
-  const resources = scos.map((s) => `<resource identifier="res-${s.id}" type="webcontent" ${scormType}="sco" href="${s.id}.html"><file href="${s.id}.html"/></resource>`).join('\n');
+  const resources = scos
+    .map((s) => `<resource identifier="res-${s.id}" type="webcontent" ${scormType}="sco" href="${s.id}.html"><file href="${s.id}.html"/></resource>`)
+    .join('\n');
   const head =
     version === '1.2'
       ? `<manifest identifier="${xml(options.identifier)}" version="1" xmlns="http://www.imsproject.org/xsd/imscp_rootv1p1p2" xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_rootv1p2">
@@ -82,5 +90,8 @@ ${version === '2004' ? (options.sequencing ?? '') : ''}
 ${resources}
   </resources>
 </manifest>`;
-  return rawZip(dir, [{ name: 'imsmanifest.xml', content: manifest }, ...scos.map((s) => ({ name: `${s.id}.html`, content: scoHtml(s.title, version, s.finishOnUnload) }))]);
+  return rawZip(dir, [
+    { name: 'imsmanifest.xml', content: manifest },
+    ...scos.map((s) => ({ name: `${s.id}.html`, content: scoHtml(s.title, version, s.finishOnUnload) })),
+  ]);
 }

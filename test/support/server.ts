@@ -47,7 +47,10 @@ export function seededDemo(): Promise<DemoTemplate> {
     const emptyPgliteDump = await testDb.database.dump?.();
     await seedDemoPartnership(product);
     // The demo accounts share one hash of the demo password: the template keeps a cheap one.
-    await product.database.pool.query(`update users set password_hash = $1 where password_hash = (select password_hash from users where email = 'admin@vale-partnership.example')`, [await cheapPasswordHash(DEMO_PASSWORD)]);
+    await product.database.pool.query(
+      `update users set password_hash = $1 where password_hash = (select password_hash from users where email = 'admin@vale-partnership.example')`,
+      [await cheapPasswordHash(DEMO_PASSWORD)],
+    );
     const pgliteDump = await testDb.database.dump?.();
     await product.stop();
     let postgresName: string | undefined;
@@ -136,7 +139,11 @@ export function cheapPasswordHash(password: string): Promise<string> {
   return hash;
 }
 
-export async function addUser(server: TestServer, role: Role, options: { email?: string; organisationSlug?: string; name?: string; emailProven?: boolean } = {}): Promise<{ id: string; email: string }> {
+export async function addUser(
+  server: TestServer,
+  role: Role,
+  options: { email?: string; organisationSlug?: string; name?: string; emailProven?: boolean } = {},
+): Promise<{ id: string; email: string }> {
   const pool = server.product.database.pool;
   let organisationId: string | null = null;
   if (options.organisationSlug) {
@@ -144,7 +151,13 @@ export async function addUser(server: TestServer, role: Role, options: { email?:
     organisationId = rows[0]?.id ?? null;
   }
   const email = options.email ?? `${role}.${Math.random().toString(36).slice(2, 8)}@test.example`;
-  const id = await createUser(pool, { email, name: options.name ?? `Test ${role}`, passwordHash: await cheapPasswordHash(TEST_PASSWORD), roles: [{ role, organisationId }], emailProven: options.emailProven ?? true });
+  const id = await createUser(pool, {
+    email,
+    name: options.name ?? `Test ${role}`,
+    passwordHash: await cheapPasswordHash(TEST_PASSWORD),
+    roles: [{ role, organisationId }],
+    emailProven: options.emailProven ?? true,
+  });
   return { id, email };
 }
 

@@ -36,13 +36,19 @@
       escapes += 1;
       clearTimeout(escapeTimer);
       if (escapes >= 2) leave();
-      else escapeTimer = setTimeout(() => { escapes = 0; }, 2000);
+      else
+        escapeTimer = setTimeout(() => {
+          escapes = 0;
+        }, 2000);
     } else if (event.key === 'Shift') {
       escapes = 0;
       shifts += 1;
       clearTimeout(shiftTimer);
       if (shifts >= 3) leave();
-      else shiftTimer = setTimeout(() => { shifts = 0; }, 5000);
+      else
+        shiftTimer = setTimeout(() => {
+          shifts = 0;
+        }, 5000);
     } else {
       escapes = 0;
       shifts = 0;

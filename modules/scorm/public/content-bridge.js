@@ -141,7 +141,9 @@
       const seconds = Math.max(0, Math.round((Date.now() - launched) / 1000));
       const pad = (n, w) => String(n).padStart(w, '0');
       cmi[timeName] =
-        version === '1.2' ? pad(Math.floor(seconds / 3600), 4) + ':' + pad(Math.floor((seconds % 3600) / 60), 2) + ':' + pad(seconds % 60, 2) : 'PT' + seconds + 'S';
+        version === '1.2'
+          ? pad(Math.floor(seconds / 3600), 4) + ':' + pad(Math.floor((seconds % 3600) / 60), 2) + ':' + pad(seconds % 60, 2)
+          : 'PT' + seconds + 'S';
     }
     // terminated: the SCO called LMSFinish/Terminate as it closed, so a 1.2 status it left "not attempted" is settled.
     const words = { sco: sco, sequence: sequence, sessionId: sessionId, base: revision, final: true, terminated: terminated, cmi: cmi };

@@ -105,7 +105,10 @@
         tellRevision(state);
       }
       noticeSaved();
-      if (answer?.problems?.length) notice('Some of what the module sent could not be saved, as it was not valid SCORM data: ' + answer.problems.join('; ') + '. Everything else was saved.');
+      if (answer?.problems?.length)
+        notice(
+          'Some of what the module sent could not be saved, as it was not valid SCORM data: ' + answer.problems.join('; ') + '. Everything else was saved.',
+        );
       showStatus(answer);
       showMarks(answer);
     } else if (answer?.reason === 'behind') {
@@ -113,7 +116,9 @@
     } else if (status === 0) {
       notice('Your progress could not be sent just now. It is kept in this browser and will be sent again when the connection is back.');
     } else {
-      notice('Your progress was not saved' + (answer?.error?.message ? ': ' + answer.error.message : '.') + ' It is kept in this browser and will be sent again.');
+      notice(
+        'Your progress was not saved' + (answer?.error?.message ? ': ' + answer.error.message : '.') + ' It is kept in this browser and will be sent again.',
+      );
     }
   }
 
@@ -190,7 +195,10 @@
       .then((res) => {
         // Stored (or superseded): the copy kept in this browser for the beacon's sake is not needed.
         if (res.ok) forgetUnsent(again);
-        return res.json().then((answer) => readAnswer(state, res.status, answer), () => {});
+        return res.json().then(
+          (answer) => readAnswer(state, res.status, answer),
+          () => {},
+        );
       })
       .catch(() => {})
       .then(() => {
@@ -376,8 +384,23 @@
   // The bridge: calls from the content frame, and only from it, on the content
   // origin, and only the SCORM API's own methods. Answers go to that origin only.
   const BRIDGED = [
-    'LMSInitialize', 'LMSFinish', 'LMSGetValue', 'LMSSetValue', 'LMSCommit', 'LMSGetLastError', 'LMSGetErrorString', 'LMSGetDiagnostic',
-    'Initialize', 'Terminate', 'GetValue', 'SetValue', 'Commit', 'GetLastError', 'GetErrorString', 'GetDiagnostic', 'getFlattenedCMI',
+    'LMSInitialize',
+    'LMSFinish',
+    'LMSGetValue',
+    'LMSSetValue',
+    'LMSCommit',
+    'LMSGetLastError',
+    'LMSGetErrorString',
+    'LMSGetDiagnostic',
+    'Initialize',
+    'Terminate',
+    'GetValue',
+    'SetValue',
+    'Commit',
+    'GetLastError',
+    'GetErrorString',
+    'GetDiagnostic',
+    'getFlattenedCMI',
   ];
   window.addEventListener('message', (event) => {
     if (event.origin !== data.contentOrigin || event.source !== frame.contentWindow) return;

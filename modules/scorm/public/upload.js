@@ -17,7 +17,8 @@
       summary = document.createElement('div');
       summary.className = 'govuk-error-summary';
       summary.tabIndex = -1;
-      summary.innerHTML = '<div role="alert"><h2 class="govuk-error-summary__title">There is a problem</h2><div class="govuk-error-summary__body"><ul class="govuk-list govuk-error-summary__list"><li><a href="#package"></a></li></ul></div></div>';
+      summary.innerHTML =
+        '<div role="alert"><h2 class="govuk-error-summary__title">There is a problem</h2><div class="govuk-error-summary__body"><ul class="govuk-list govuk-error-summary__list"><li><a href="#package"></a></li></ul></div></div>';
       const main = document.getElementById('main-content');
       main.insertBefore(summary, main.firstChild);
     }
@@ -62,7 +63,7 @@
       if (xhr.status >= 200 && xhr.status < 300 && body?.redirect) {
         window.location.assign(body.redirect);
       } else {
-        showError((body?.error?.message) || 'The upload failed. Try again.');
+        showError(body?.error?.message || 'The upload failed. Try again.');
       }
     });
     xhr.addEventListener('error', () => {
