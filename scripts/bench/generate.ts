@@ -1205,7 +1205,12 @@ export async function generate(options: GenerateOptions): Promise<DataSetRecord>
     await wSession.end();
 
     log(`loaded in ${((performance.now() - started) / 1000).toFixed(1)} s; building ${indexes.length} indexes`);
-    await Promise.all(indexes.map((ix) => pool.query(ix.def)));
+    // Two at a time, one per core: all at once would wait on the pool (and on each other) past its timeout at national scale.
+    const waiting = [...indexes];
+    const builder = async () => {
+      for (let ix = waiting.shift(); ix; ix = waiting.shift()) await pool.query(ix.def);
+    };
+    await Promise.all([builder(), builder()]);
     // Derived tables that triggers keep up to date (off during COPY) are rebuilt the way their migrations provide.
     const { rows: rebuilds } = await pool.query<{ name: string }>(
       `select proname as name from pg_proc where proname like 'rebuild\\_%' and pronargs = 0 and pronamespace = 'public'::regnamespace`,
