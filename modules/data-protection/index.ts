@@ -103,7 +103,7 @@ export default defineModule({
       const { rows: people } = q
         ? await pool.query<{ id: string; name: string; email: string | null; organisationName: string; leavingDate: string | null }>(
             `select s.id, s.name, s.email, o.name as "organisationName", to_char(s.leaving_date, 'YYYY-MM-DD') as "leavingDate"
-               from staff s join member_organisations o on o.id = s.organisation_id
+               from staff_members s join member_organisations o on o.id = s.organisation_id
               where s.name ilike $1 or s.email ilike $1 or s.staff_number = $2 order by s.name limit 50`,
             [`%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`, q],
           )

@@ -6,8 +6,8 @@ import { renameCertificatesOf } from '../certificates/api';
 import { forgetCmi5Documents } from '../cmi5/api';
 import { forgetEvidenceDetails } from '../evidence/api';
 import { forgetRemindersOf } from '../reminders/api';
-import { forgetScormState } from '../scorm/api';
-import { anonymiseStaffRecord } from '../staff/api';
+import { forgetScormState, scormStateOf } from '../scorm/api';
+import { anonymiseStaffRecord, staffRecordOf } from '../staff/api';
 import { ANONYMOUS_NAME, leftOnOrBefore, retentionInForce } from './rules';
 
 type Queryable = Pool | PoolClient;
@@ -60,11 +60,7 @@ function selectList(columns: { name: string; type: string }[]): string {
  * tied to the person's account.
  */
 export async function subjectAccess(pool: Pool, scope: OrganisationScope, staffId: string): Promise<SubjectAccess | null> {
-  const { rows: found } = await pool.query<Row & { organisation_id: string; user_id: string | null; email: string | null; organisation: string }>(
-    `select s.*, o.name as organisation from staff s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
-    [staffId],
-  );
-  const staff = found[0];
+  const staff = await staffRecordOf(pool, staffId);
   if (!staff || !scopeIncludes(scope, staff.organisation_id)) return null;
   const tables = await columnsByTable(pool);
   const userId = scope.kind === 'all' ? staff.user_id : null;
@@ -89,11 +85,7 @@ export async function subjectAccess(pool: Pool, scope: OrganisationScope, staffI
     const { rows } = await pool.query(`select ${selectList(columns)} from "${table}" where ${where.join(' or ')}`, params);
     if (rows.length) records[table] = rows;
   }
-  const attemptIds = (records.scorm_attempts ?? []).map((a) => a.id);
-  const { rows: scormState } =
-    attemptIds.length && tables.has('scorm_sco_states')
-      ? await pool.query('select * from scorm_sco_states where attempt_id = any($1::uuid[])', [attemptIds])
-      : { rows: [] as Row[] };
+  const scormState = await scormStateOf(pool, staffId);
   const addresses = [staff.email, ...(userId ? accounts.map((a) => a.email) : [])].filter((a): a is string => typeof a === 'string' && a !== '');
   const { rows: emails } = addresses.length
     ? await pool.query(
@@ -128,13 +120,18 @@ export interface DueLeaver {
 
 /** `configured`: LEAVER_RETENTION_MONTHS from the configuration. */
 export async function retentionMonths(pool: Queryable, configured: number | undefined): Promise<{ months: number; partnershipMonths: number | null }> {
-  const { rows } = await pool.query<{ leaver_retention_months: number | null }>('select leaver_retention_months from partnership where id = 1');
-  const partnershipMonths = rows[0]?.leaver_retention_months ?? null;
+  const { rows } = await pool.query<{ months: number | null }>('select months from leaver_retention where id = 1');
+  const partnershipMonths = rows[0]?.months ?? null;
   return { months: retentionInForce(partnershipMonths, configured), partnershipMonths };
 }
 
 export async function setRetentionMonths(pool: Pool, months: number | null, actorUserId: string): Promise<void> {
-  const { rowCount } = await pool.query('update partnership set leaver_retention_months = $1 where id = 1', [months]);
+  // Only once the partnership is named, as its other settings.
+  const { rowCount } = await pool.query(
+    `insert into leaver_retention (id, months) select 1, $1 from partnership_profile where id = 1
+       on conflict (id) do update set months = excluded.months`,
+    [months],
+  );
   if (!rowCount) throw new Error('Set the partnership’s name first (npm run cli -- partnership:set).');
   await audit(pool, { actorUserId, action: 'data-protection.retention-set', subjectType: 'partnership', detail: { months } });
 }
@@ -144,7 +141,7 @@ export async function dueLeavers(pool: Queryable, scope: OrganisationScope, toda
   const cond = scopeCondition(scope, 's.organisation_id', 2);
   const { rows } = await pool.query<DueLeaver>(
     `select s.id, s.name, o.name as "organisationName", to_char(s.leaving_date, 'YYYY-MM-DD') as "leavingDate"
-       from staff s join member_organisations o on o.id = s.organisation_id
+       from staff_members s join member_organisations o on o.id = s.organisation_id
       where s.leaving_date is not null and s.leaving_date <= $1::date and s.anonymised_at is null and ${cond.sql}
       order by s.leaving_date, s.id`,
     [leftOnOrBefore(today, months), ...cond.params],
@@ -161,7 +158,7 @@ export async function dueLeavers(pool: Queryable, scope: OrganisationScope, toda
  */
 export async function anonymiseLeaver(client: PoolClient, staffId: string, actorUserId: string | null, months: number): Promise<boolean> {
   const { rows } = await client.query<{ id: string; organisation_id: string; user_id: string | null; email: string | null; leaving_date: string }>(
-    `select id, organisation_id, user_id, email, to_char(leaving_date, 'YYYY-MM-DD') as leaving_date from staff
+    `select id, organisation_id, user_id, email, to_char(leaving_date, 'YYYY-MM-DD') as leaving_date from staff_members
       where id = $1 and leaving_date is not null and anonymised_at is null for update`,
     [staffId],
   );
@@ -177,7 +174,7 @@ export async function anonymiseLeaver(client: PoolClient, staffId: string, actor
   let accountErased: string | null = null;
   if (staff.user_id) {
     // The account goes too, unless the person still works for another organisation in the partnership.
-    const { rows: current } = await client.query('select 1 from staff where user_id = $1 and (leaving_date is null or leaving_date > current_date)', [
+    const { rows: current } = await client.query('select 1 from staff_members where user_id = $1 and (leaving_date is null or leaving_date > current_date)', [
       staff.user_id,
     ]);
     if (!current.length) {

@@ -35,6 +35,8 @@ const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
 /** What each entity is, in the users' words, for the export's README. */
 export const ENTITY_NOTES: Record<string, string> = {
   partnership: "The partnership's name, area, support links and certificate logo.",
+  quick_exit: 'Where the quick exit takes a learner: an ordinary site that says nothing about abuse.',
+  leaver_retention: 'How many months leavers’ personal details are kept after they leave (empty: the LEAVER_RETENTION_MONTHS setting, else 6 years).',
   organisations: 'Member organisations: councils, NHS trusts, police, charities ... and their refresher settings.',
   organisation_licences: 'Which organisations may use which licensed e-learning.',
   users: 'Everyone who can sign in. password_hash is an argon2 hash (never the password); keep this file safe.',

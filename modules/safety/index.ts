@@ -14,9 +14,9 @@ import { exitUrlProblem, formatSupportLinks, parseSupportLinks } from './rules';
 export default defineModule({
   name: 'safety',
   dependsOn: ['partnership'],
-  // Where the quick exit goes is this module's column on the partnership's row (migrations/001_exit_url.sql).
+  // Where the quick exit goes is this module's own table (migrations/002_quick_exit_table.sql).
   async siteSettings(ctx) {
-    const { rows } = await ctx.database.pool.query<{ exit_url: string }>('select exit_url from partnership where id = 1');
+    const { rows } = await ctx.database.pool.query<{ exit_url: string }>('select exit_url from quick_exit where id = 1');
     return rows[0] ? { exitUrl: rows[0].exit_url } : {};
   },
   nav: [
@@ -32,8 +32,8 @@ export default defineModule({
     const router = express.Router();
     const pool = ctx.database.pool;
     const current = async () => {
-      const { rows } = await pool.query<{ support_links: { name: string; url: string; description?: string }[]; exit_url: string }>(
-        'select support_links, exit_url from partnership where id = 1',
+      const { rows } = await pool.query<{ support_links: { name: string; url: string; description?: string }[]; exit_url: string | null }>(
+        'select p.support_links, q.exit_url from partnership_profile p left join quick_exit q on q.id = 1 where p.id = 1',
       );
       return rows[0];
     };
@@ -66,7 +66,7 @@ export default defineModule({
         return;
       }
       await setPartnership(pool, { supportLinks: parsed.links });
-      await pool.query('update partnership set exit_url = $1, updated_at = now() where id = 1', [exitUrl]);
+      await pool.query('insert into quick_exit (id, exit_url) values (1, $1) on conflict (id) do update set exit_url = excluded.exit_url', [exitUrl]);
       await audit(pool, { actorUserId: caller(req).userId, action: 'partnership.support-changed', detail: { localServices: parsed.links.length, exitUrl } });
       (req.app.locals.partnershipCache as { forget(): void }).forget();
       req.session.flash = 'Support services and quick exit saved';

@@ -10,5 +10,5 @@ export {
 } from './content-site';
 export { extractPackage, normalise, readPackageZip, unsafePathReason } from './importer';
 export { PackageRefused } from './manifest';
-export { forgetScormState } from './store';
+export { forgetScormState, scormStateOf } from './store';
 export { receiveUpload } from './upload';

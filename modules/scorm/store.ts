@@ -414,6 +414,12 @@ export async function unmetPrerequisites(db: Queryable, courseId: string, userId
   return rows;
 }
 
+/** What e-learning saved in each of one person's attempts (answers, progress, their name as the package saw it), for a subject access request. */
+export async function scormStateOf(db: Queryable, staffId: string): Promise<Record<string, unknown>[]> {
+  const { rows } = await db.query('select * from scorm_sco_states where attempt_id in (select id from scorm_attempts where staff_id = $1)', [staffId]);
+  return rows;
+}
+
 /** What e-learning saved for a leaver (answers, progress, their name as the package saw it) gone (data protection); their attempts and scores stay. */
 export async function forgetScormState(client: PoolClient, staffId: string): Promise<void> {
   await client.query(`update scorm_sco_states set cmi = '{}' where attempt_id in (select id from scorm_attempts where staff_id = $1)`, [staffId]);

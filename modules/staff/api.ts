@@ -2,4 +2,4 @@
 export { runStaffImport } from './cli';
 export { defaultMappings, groupForJobTitle } from './mapping';
 export { type GroupLookup, mappedGroup, provisionStaffRecord } from './sign-in-record';
-export { addRecordElsewhere, anonymiseStaffRecord, linkOrStartStaffRecord } from './store';
+export { addRecordElsewhere, anonymiseStaffRecord, linkOrStartStaffRecord, staffRecordOf } from './store';

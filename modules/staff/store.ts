@@ -624,6 +624,26 @@ export class ImportNotApplicable extends Error {
 
 export type StaffStore = ReturnType<typeof createStaffStore>;
 
+export type StaffRecordHeld = Record<string, unknown> & {
+  organisation_id: string;
+  user_id: string | null;
+  email: string | null;
+  name: string;
+  organisation: string;
+};
+
+/**
+ * Everything this module holds on one staff record, every column, with its
+ * organisation's name (a subject access request shows the person all of it).
+ */
+export async function staffRecordOf(db: Pool | PoolClient, staffId: string): Promise<StaffRecordHeld | null> {
+  const { rows } = await db.query<StaffRecordHeld>(
+    `select s.*, o.name as organisation from staff s join member_organisations o on o.id = s.organisation_id where s.id::text = $1`,
+    [staffId],
+  );
+  return rows[0] ?? null;
+}
+
 /**
  * A leaver's record with their personal details gone (data protection): the
  * record stays in its organisation, group and leaving date, so every count is

@@ -85,7 +85,7 @@ export async function loadCaller(db: Queryable, userId: string, via: Caller['via
             coalesce((select json_agg(json_build_object('role', r.role, 'organisation_id', r.organisation_id))
                         from user_roles r where r.user_id = u.id), '[]'::json) as grants,
             coalesce((select json_agg(json_build_object('id', s.id, 'organisation_id', s.organisation_id))
-                        from staff s where s.user_id = u.id and (s.leaving_date is null or s.leaving_date > current_date)), '[]'::json) as staff
+                        from staff_members s where s.user_id = u.id and (s.leaving_date is null or s.leaving_date > current_date)), '[]'::json) as staff
        from users u where u.id = $1`,
     [userId],
   );

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Pool } from 'pg';
@@ -68,6 +69,46 @@ describe('tables made by the module that owns them', () => {
     } finally {
       await fresh.drop();
       await older.drop();
+    }
+  });
+
+  it('moves the quick exit address and the leavers’ retention period off the partnership’s row into the safety and data-protection modules’ tables, keeping an installation’s choices', async () => {
+    const sources = migrationSources(loadModules());
+    const moves = ['safety/002_quick_exit_table.sql', 'data-protection/002_leaver_retention_table.sql'];
+    // Each module's migrations as they were before the move: the same files, less the one that moves its setting.
+    const before = fs.mkdtempSync(path.join(os.tmpdir(), 'lms-migrations-'));
+    const sourcesThen = sources.map((s) => {
+      const leftOut = moves.filter((m) => m.startsWith(`${s.module}/`)).map((m) => m.slice(s.module.length + 1));
+      if (!leftOut.length) return s;
+      const dir = path.join(before, s.module);
+      fs.mkdirSync(dir);
+      for (const f of fs.readdirSync(s.dir).filter((f) => f.endsWith('.sql') && !leftOut.includes(f))) fs.copyFileSync(path.join(s.dir, f), path.join(dir, f));
+      return { module: s.module, dir };
+    });
+    const fresh = await createTestDatabase();
+    const older = await createTestDatabase();
+    try {
+      await runMigrations(fresh.database.pool, sources, logger);
+      await runMigrations(older.database.pool, sourcesThen, logger);
+      await older.database.pool.query(
+        `insert into partnership (name, area_name, exit_url, leaver_retention_months) values ('Kept Partnership', 'Kept', 'https://news.example/local', 84)`,
+      );
+      expect(await runMigrations(older.database.pool, sources, logger)).to.equal(moves.length);
+
+      expect(await schemaOf(older.database.pool)).to.deep.equal(await schemaOf(fresh.database.pool));
+      const { rows } = await older.database.pool.query(
+        'select (select exit_url from quick_exit) as "exitUrl", (select months from leaver_retention) as months, (select name from partnership) as partnership',
+      );
+      expect(rows[0]).to.deep.equal({ exitUrl: 'https://news.example/local', months: 84, partnership: 'Kept Partnership' });
+      // A new installation starts with the quick exit's usual address and the retention period from the configuration.
+      const { rows: defaults } = await fresh.database.pool.query(
+        'select (select exit_url from quick_exit) as "exitUrl", (select months from leaver_retention) as months',
+      );
+      expect(defaults[0]).to.deep.equal({ exitUrl: 'https://www.bbc.co.uk/weather', months: null });
+    } finally {
+      await fresh.drop();
+      await older.drop();
+      fs.rmSync(before, { recursive: true, force: true });
     }
   });
 

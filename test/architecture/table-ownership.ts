@@ -209,7 +209,7 @@ export function crossOwnerReferences(owners = sqlOwners()): SqlReference[] {
   return [...found.values()].sort((a, b) => describe(a).localeCompare(describe(b)));
 }
 
-/** One line per reference, as the list of those still to remove holds them. */
+/** One line per reference: where, how, what and whose. */
 export function describe(r: SqlReference): string {
   return `${r.file} ${r.how} ${r.name} (${r.owner})`;
 }
