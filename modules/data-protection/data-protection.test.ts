@@ -37,11 +37,31 @@ describe(`data protection: subject access and leavers’ details (${TEST_DB})`, 
     expect(data.records.staff_group_history.length).to.be.greaterThan(0);
     expect(data.records.user_roles.map((r: { role: string }) => r.role)).to.include('learner');
     expect(text).to.not.match(/password_hash|\$argon2/);
+    // Every column of the staff record.
+    expect(data.staffRecord).to.have.property('anonymised_at', null);
     const { rows } = await server.product.database.pool.query(
       `select detail from audit_log where action = 'data-protection.subject-access-exported' and subject_id = $1`,
       [samStaffId],
     );
     expect(rows.map((r) => r.detail.format)).to.deep.equal(['json']);
+  });
+
+  it('includes what e-learning saved in each of the person’s attempts', async () => {
+    const pool = server.product.database.pool;
+    // Sam part-way through the demo e-learning: an attempt with the bookmark the package saved.
+    const { rows: attempts } = await pool.query<{ id: string }>(
+      `insert into scorm_attempts (user_id, staff_id, course_id, package_version_id, status)
+       select s.user_id, s.id, p.course_id, v.id, 'incomplete' from staff s, scorm_package_versions v join scorm_packages p on p.id = v.package_id
+        where s.id = $1 and p.course_id is not null order by v.imported_at limit 1 returning id`,
+      [samStaffId],
+    );
+    expect(attempts, 'the demo has e-learning').to.have.length(1);
+    await pool.query(`insert into scorm_sco_states (attempt_id, sco_identifier, cmi) values ($1, 'sco-1', '{"cmi.core.lesson_location": "page-3"}')`, [
+      attempts[0].id,
+    ]);
+    const data = await (await admin.request('GET', `/admin/people/${samStaffId}/subject-access.json`)).json();
+    expect(data.scormState).to.have.length(1);
+    expect(data.scormState[0]).to.deep.include({ attempt_id: attempts[0].id, sco_identifier: 'sco-1', cmi: { 'cmi.core.lesson_location': 'page-3' } });
   });
 
   it('exports the same as a readable PDF, to the person’s own lead too', async () => {
