@@ -1,4 +1,4 @@
-// What the SCORM module offers other e-learning modules (cmi5): safe package import, the content origin and its policies, uploads.
+// What the SCORM module offers other modules: safe package import, the content origin and its policies, uploads (to cmi5); a person's saved e-learning, shown or forgotten (to data protection).
 export {
   capabilities,
   type CapabilitySigner,
