@@ -9,6 +9,7 @@ import { forgetRemindersOf } from '../reminders/api';
 import { forgetScormState, scormStateOf } from '../scorm/api';
 import { anonymiseStaffRecord, staffRecordOf } from '../staff/api';
 import { ANONYMOUS_NAME, leftOnOrBefore, retentionInForce } from './rules';
+import { listTables } from '../../server/db/tables';
 
 type Queryable = Pool | PoolClient;
 type Row = Record<string, unknown>;
@@ -30,15 +31,9 @@ export interface SubjectAccess {
   audit: Row[];
 }
 
+/** Every table's columns, from the one listing backup and the partnership export also read (server/db/tables.ts). */
 async function columnsByTable(db: Queryable): Promise<Map<string, { name: string; type: string }[]>> {
-  const { rows } = await db.query<{ table_name: string; column_name: string; data_type: string }>(
-    `select c.table_name, c.column_name, c.data_type from information_schema.columns c
-       join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name and t.table_type = 'BASE TABLE'
-      where c.table_schema = current_schema() order by c.table_name, c.ordinal_position`,
-  );
-  const out = new Map<string, { name: string; type: string }[]>();
-  for (const r of rows) out.set(r.table_name, [...(out.get(r.table_name) ?? []), { name: r.column_name, type: r.data_type }]);
-  return out;
+  return new Map((await listTables(db)).map((t) => [t.name, t.columns.map(({ name, type }) => ({ name, type }))]));
 }
 
 function selectList(columns: { name: string; type: string }[]): string {
