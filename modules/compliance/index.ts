@@ -2,17 +2,7 @@ import express from 'express';
 import { allow, caller, can, managedScope, may, type OrganisationScope } from '../../server/access';
 import { HttpError, NotFoundError } from '../../server/errors';
 import { defineModule } from '../../server/module';
-import {
-  complianceForOrganisation,
-  complianceForStaff,
-  countsOnDays,
-  londonToday,
-  STATUS_NAMES,
-  STATUSES,
-  type PersonCompliance,
-  workOutOrganisation,
-} from './service';
-import { lastQuarters } from './self-assessment';
+import { complianceForOrganisation, complianceForStaff, londonToday, STATUS_NAMES, STATUSES, type PersonCompliance } from './service';
 import { keptResultsAfterDemoLoad } from './kept';
 import { findOrganisation, listOrganisations } from './store';
 import { trainingPlanFor } from './next-steps';
@@ -49,7 +39,7 @@ import {
 import { personEvidencePage } from './person-evidence';
 import { sendCsv } from '../../server/csv';
 import type { ComplianceStatus } from './engine';
-import { organisationName, queueWorkingOut, workingOutBanner, workingOutProgress, workOutQueued } from './working-out';
+import { organisationName, queueWorkingOut, workingOutBanner, workingOutProgress, workOutAfterBulkLoad, workOutQueued } from './working-out';
 
 /** The background job that works out every affected organisation's figures after a bulk load (working-out.ts). */
 export const WORKING_OUT_JOB = 'compliance: work out figures after a bulk load';
@@ -162,16 +152,7 @@ export default defineModule({
         const today = londonToday();
         const result = await workOutQueued(
           pool,
-          async (id) => {
-            await workOutOrganisation(pool, id, today);
-            // The self-assessment's past quarter ends too: a new framework version leaves none of them kept.
-            await countsOnDays(
-              pool,
-              { kind: 'all' },
-              id,
-              lastQuarters(today).map((q) => q.end),
-            );
-          },
+          (id) => workOutAfterBulkLoad(pool, id, today),
           () => job.touch(),
         );
         if (result.organisations || result.failed) ctx.logger.info({ ...result, ms: Date.now() - started }, 'figures worked out after a bulk load');

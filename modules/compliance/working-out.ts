@@ -11,6 +11,8 @@
  * out on demand as before (and kept, so the job then finds little left to do).
  */
 import type { Pool, PoolClient } from 'pg';
+import { lastQuarters } from './self-assessment';
+import { countsOnDays, workOutOrganisation } from './service';
 
 type Db = Pool | PoolClient;
 
@@ -95,6 +97,21 @@ export function workingOutBanner(unfinished: WorkingOut[]): { done: number; tota
     total: unfinished.reduce((n, w) => n + w.total, 0),
     reason: unfinished.map((w) => w.reason).join(' and '),
   };
+}
+
+/**
+ * What the job does for one organisation: its people's results for today,
+ * and the self-assessment's past quarter ends (a new framework version leaves
+ * none of them kept), so the lead's first view of either reads kept results.
+ */
+export async function workOutAfterBulkLoad(pool: Pool, organisationId: string, today: string): Promise<void> {
+  await workOutOrganisation(pool, organisationId, today);
+  await countsOnDays(
+    pool,
+    { kind: 'all' },
+    organisationId,
+    lastQuarters(today).map((q) => q.end),
+  );
 }
 
 /**

@@ -24,6 +24,7 @@ import express from 'express';
 import pg from 'pg';
 import { PRODUCT_TYPES } from '../../server/db';
 import { londonToday } from '../../modules/compliance/service';
+import { workOutAfterBulkLoad } from '../../modules/compliance/working-out';
 import { freePort, startServerProcess } from '../../test/support/process';
 import { FLOOR_SQL as ORGANISATION_FLOOR_SQL } from './compliance-organisation';
 import { BENCH_SCORM_DIR, benchConfig } from './generate';
@@ -39,6 +40,7 @@ interface Timing {
   p95: number;
   max: number;
   n: number;
+  sorted: number[];
 }
 
 /** `times` sequential GETs after `warm` unmeasured ones; every answer must be 200 and contain `expect`. */
@@ -52,7 +54,7 @@ async function measure(client: Client, path: string, cookie: string, expect: str
     if (i >= warm) ms.push(took);
   }
   const sorted = ms.sort((a, b) => a - b);
-  return { median: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted[sorted.length - 1]), n: sorted.length };
+  return { median: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), max: round(sorted[sorted.length - 1]), n: sorted.length, sorted };
 }
 
 /** The floor routes: one SQL statement each, answered as JSON. */
@@ -127,21 +129,50 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     ] as const) {
       const cookie = await mintSession(pool, config.sessionSecret, (await lead(org.id)) ?? '');
       const base = `/compliance/${org.slug}`;
-      // Nothing kept for this organisation yet, as after a bulk load: the first request of each page works everything out and keeps it.
-      await pool.query(`update kept_compliance set stamp = nextval('compliance_stamp') where organisation_id = $1`, [org.id]);
-      await pool.query('delete from kept_compliance_days where organisation_id = $1', [org.id]);
-      for (const [page, path, expect] of [
+      const pages = [
         ['dashboard', base, 'govuk-table'],
         ['staff list', `${base}/staff`, 'govuk-table'],
         ['self-assessment', `${base}/self-assessment`, '<h1'],
-      ] as const) {
-        const [first] = [await measure(client, path, cookie, expect, 0, 1)];
+      ] as const;
+      // As after a bulk load: nothing kept for this organisation holds any more.
+      const bulkLoad = async () => {
+        await pool.query(`update kept_compliance set stamp = nextval('compliance_stamp') where organisation_id = $1`, [org.id]);
+        await pool.query('delete from kept_compliance_days where organisation_id = $1', [org.id]);
+      };
+      // Opened before the background work reached it: the first request of each page works everything out (issue 9's case).
+      await bulkLoad();
+      const onDemand = new Map<string, number>();
+      for (const [page, path, expect] of pages) onDemand.set(page, (await measure(client, path, cookie, expect, 0, 1)).max);
+      // The product's case (issue 26): the bulk load queues the organisation and the background job works it out
+      // before anyone looks; the lead's first view then reads what was kept (what the server held has been
+      // overtaken by the new stamps, so it reads the kept rows from the database).
+      await bulkLoad();
+      const jobStarted = performance.now();
+      await workOutAfterBulkLoad(pool, org.id, londonToday());
+      const jobMs = round(performance.now() - jobStarted);
+      ctx.log(`${which} (${org.slug}): the background work for it took ${jobMs} ms`);
+      leadFigures.push({ label: `${which} organisation: background work after a bulk load (the job, not a page)`, value: jobMs, unit: 'ms' });
+      for (const [page, path, expect] of pages) {
+        const first = await measure(client, path, cookie, expect, 0, 1);
         const t = await measure(client, path, cookie, expect, warm, times);
-        ctx.log(`${which} (${org.slug}, ${org.staff} staff) ${page}: first ${first.max} ms, then median ${t.median} ms, p95 ${t.p95} ms`);
-        leadFigures.push({ label: `${which} organisation, ${page}: first request (nothing kept yet)`, value: first.max, unit: 'ms' });
-        leadFigures.push({ label: `${which} organisation (${org.staff.toLocaleString('en-GB')} staff), ${path}: median`, value: t.median, unit: 'ms' });
+        const all = [...t.sorted, first.max].sort((a, b) => a - b);
+        const withFirst = round(percentile(all, 50));
+        ctx.log(
+          `${which} (${org.slug}, ${org.staff} staff) ${page}: first view ${first.max} ms (${onDemand.get(page)} ms if opened before the background work), then median ${t.median} ms, p95 ${t.p95} ms`,
+        );
+        leadFigures.push({ label: `${which} organisation, ${page}: first view after the background work`, value: first.max, unit: 'ms' });
+        leadFigures.push({
+          label: `${which} organisation, ${page}: first view opened before the background work reached it`,
+          value: onDemand.get(page) ?? 0,
+          unit: 'ms',
+        });
+        leadFigures.push({
+          label: `${which} organisation (${org.staff.toLocaleString('en-GB')} staff), ${path}: median, first view included`,
+          value: withFirst,
+          unit: 'ms',
+        });
         leadFigures.push({ label: `${which} organisation, ${page}: p95`, value: t.p95, unit: 'ms' });
-        if (t.median >= TARGET_MS) leadMet = false;
+        if (withFirst >= TARGET_MS || first.max >= TARGET_MS) leadMet = false;
         if (page === 'dashboard') {
           const f = await measure(floorClient, `/floor/compliance/${org.id}`, '', 'total', warm, times);
           ctx.log(`${which} floor: median ${f.median} ms, p95 ${f.p95} ms`);
@@ -152,7 +183,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
       }
     }
     leadNotes.push(
-      `Real HTTP GETs to the real server (its own process, JOBS off) on the generated data set, one keep-alive connection, sequential; for each organisation its kept compliance results are made stale first, then per page one first request (reported on its own: it works the organisation out and keeps the results, and for the self-assessment the four past quarter ends), ${warm} unmeasured warm-up requests and ${times} measured. Signed in as an org-lead of the organisation with a session row as the sign-in form leaves it. Typical organisation: ${typical.slug} (${typical.staff} staff rows, the org with a lead nearest ${TYPICAL_STAFF}); largest: ${largest.slug} (${largest.staff} staff rows).`,
+      `Real HTTP GETs to the real server (its own process, JOBS off) on the generated data set, one keep-alive connection, sequential; for each organisation its kept compliance results are made stale first (as after a bulk load) and each page requested once with nothing worked out (reported, not the target: a page opened before the background work reaches its organisation); then made stale again, the background job's work for that organisation run (modules/compliance/working-out.ts, timed on its own), and per page the first view (reading what the job kept), ${warm} unmeasured warm-up requests and ${times} measured. Signed in as an org-lead of the organisation with a session row as the sign-in form leaves it. Typical organisation: ${typical.slug} (${typical.staff} staff rows, the org with a lead nearest ${TYPICAL_STAFF}); largest: ${largest.slug} (${largest.staff} staff rows).`,
       'Floor: a bare Express route in the benchmark process running the hand-written aggregate of scripts/bench/compliance-organisation.ts (compliant and total for the organisation) and answering JSON: no session, no template, no per-person statuses.',
     );
 
@@ -173,7 +204,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     results.push({
       id: 'dashboard-organisation',
       title: "Organisational lead's dashboard over HTTP (/compliance/<slug>, /staff, /self-assessment)",
-      target: `median under ${TARGET_MS} ms for each page (issue 9)`,
+      target: `median under ${TARGET_MS} ms for each page, first view included, and the first view after a bulk load's background work under ${TARGET_MS} ms (issues 9 and 26)`,
       met: leadMet,
       figures: leadFigures,
       ratios,

@@ -102,11 +102,13 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       { label: 'the same scan again the same day (all already queued)', value: round(secondSeconds, 2), unit: 's' },
     );
     await pool.query('truncate reminders, reminder_scan_runs; delete from outbound_messages');
+    // Issue 9 set 10 s for 200,000 staff; issue 26 set 30 s for a national roll-out of 1,000,000.
+    const limit = people <= 250_000 ? 10 : 30;
     return {
       id: 'reminder-scan',
       title: 'Reminder scan of the whole partnership',
-      target: 'find everyone due in under 10 s',
-      met: findSeconds < 10,
+      target: `find everyone due, a day after the last scan, in under 10 s at 200,000 staff and 30 s at 1,000,000 (issues 9 and 26; this data set: ${limit} s)`,
+      met: findSeconds < limit,
       figures,
       notes,
     };
