@@ -43,10 +43,17 @@ interface Learner {
   sequence: number;
 }
 
+/** The cookies a browser would send next: `current` with whatever the answer set (the session, and the CSRF cookie the sign-in form sets). */
 export function cookieFrom(res: { headers: Record<string, string | string[] | undefined> }, current: string): string {
   const set = res.headers['set-cookie'];
-  const found = (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(';')[0]).find((c) => c.startsWith('dal.sid='));
-  return found ?? current;
+  const jar = new Map(
+    current
+      .split('; ')
+      .filter(Boolean)
+      .map((c) => [c.slice(0, c.indexOf('=')), c] as const),
+  );
+  for (const c of (Array.isArray(set) ? set : set ? [set] : []).map((x) => x.split(';')[0])) jar.set(c.slice(0, c.indexOf('=')), c);
+  return [...jar.values()].join('; ');
 }
 
 function unescapeHtml(s: string): string {
@@ -93,7 +100,7 @@ async function signIn(baseUrl: string, email: string, password: string, i: numbe
       headers: { ...ip, cookie, 'content-type': 'application/x-www-form-urlencoded' },
       body: form({ email, password, _csrf: token }),
     });
-    if (signedIn.status !== 302) throw new Error(`sign-in of ${email} answered ${signedIn.status}`);
+    if (signedIn.status !== 302) throw new Error(`sign-in of ${email} answered ${signedIn.status}: ${signedIn.body.slice(0, 300)}`);
     cookie = cookieFrom(signedIn, cookie);
   }
   const play = async () => {
@@ -173,7 +180,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const { rows: people } = await pool.query<{ email: string }>(
     `select u.email from staff s join users u on u.id = s.user_id
       where s.group_number in (1, 2) and s.leaving_date is null order by s.staff_number limit $1`,
-    [Math.max(...levels)],
+    // A few more than needed: someone who finished the course and may only review it gets no commit token, and is left out.
+    [Math.max(...levels) + 50],
   );
   await pool.query('create table if not exists bench_floor_sco_states (like scorm_sco_states including defaults including indexes)');
   await pool.query('truncate bench_floor_sco_states');
@@ -211,6 +219,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
         ...(await Promise.all(batch.map(async (p, k) => signIn(server.url, p.email, password, i + k, await mintSession(pool, config.sessionSecret, p.email))))),
       );
     }
+    const reviewOnly = learners.filter((l) => !l.commitToken);
+    for (const l of reviewOnly) l.client.close();
+    learners.splice(0, learners.length, ...learners.filter((l) => l.commitToken).slice(0, Math.max(...levels)));
+    if (learners.length < Math.max(...levels)) throw new Error(`only ${learners.length} learners could open a fresh attempt`);
     // Opening the player resumes an unfinished attempt, so a learner may commit to the attempt an
     // earlier run left behind: start above anything stored, or its commits are refused as stale.
     const { rows: stored } = await pool.query<{ attemptId: string; last: string }>(
@@ -220,7 +232,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult[]> {
     const lastStored = new Map(stored.map((r) => [r.attemptId, Number(r.last)]));
     for (const l of learners) l.sequence = Math.max(l.sequence, (lastStored.get(l.attemptId) ?? 0) + 1);
     ctx.log(
-      `${throughForm} learners signed in through the form in ${formSeconds.toFixed(1)} s; ${learners.length - throughForm} more with sessions as the form leaves them`,
+      `${throughForm} learners signed in through the form in ${formSeconds.toFixed(1)} s; the rest with sessions as the form leaves them; ${reviewOnly.length} left out (the course only reviewable for them), ${learners.length} commit`,
     );
 
     const product = (w: number) => {
