@@ -554,6 +554,92 @@ describe(`SCORM tracking over HTTP (${TEST_DB})`, () => {
       expect(rows[0]).to.deep.equal({ loc: '5', seq: 3 });
     });
 
+    it('writes the commits of learners committing at once together, each stored on its own terms', async () => {
+      const database = server.product.database;
+      const learners = await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const user = await addUser(server, 'learner');
+          await database.pool.query(
+            `insert into staff (organisation_id, user_id, name, email, job_title, group_number) select id, $1, $2, $3, 'Housing officer', 1 from organisations where slug = 'vale-homes'`,
+            [user.id, `Busy Learner ${i}`, user.email],
+          );
+          const agent = new TestAgent(server.url);
+          await agent.signIn(user.email);
+          const { attemptId, commitUrl } = playerData((await agent.get('/courses/domestic-abuse-awareness/play')).text);
+          return { agent, attemptId, commitUrl, i };
+        }),
+      );
+      // Count the commits each statement carried, as PostgreSQL receives them.
+      const sizes: number[] = [];
+      const query = database.pool.query;
+      database.pool.query = ((config: unknown, values?: unknown) => {
+        const text = typeof config === 'object' && config && 'text' in config ? String((config as { text: string }).text) : String(config);
+        if (text.includes('into scorm_sco_states as s') && text.includes('unnest(')) sizes.push(((config as { values: unknown[][] }).values ?? [])[0].length);
+        return (query as (c: unknown, v?: unknown) => unknown).call(database.pool, config, values);
+      }) as typeof query;
+      const before = transactions;
+      try {
+        for (let round = 1; round <= 3; round++) {
+          const answers = await Promise.all(
+            learners.map((l) =>
+              l.agent.postJson(l.commitUrl, {
+                sco: SCO,
+                sequence: round,
+                sessionId: 's',
+                cmi: { 'cmi.core.lesson_location': `${l.i}-${round}`, 'cmi.core.session_time': '0000:00:10' }, // the session's time so far: the last one counts
+              }),
+            ),
+          );
+          for (const a of answers) expect(await a.json()).to.include({ stored: true, finished: false });
+        }
+        expect(transactions, 'none of these commits needed a transaction').to.equal(before);
+        // A late copy of round 2 from each learner: refused as stale, whatever it was written with.
+        const late = await Promise.all(
+          learners.map((l) => l.agent.postJson(l.commitUrl, { sco: SCO, sequence: 2, sessionId: 's', cmi: { 'cmi.core.lesson_location': 'late' } })),
+        );
+        for (const a of late) expect(await a.json()).to.include({ stored: false, reason: 'stale' });
+      } finally {
+        database.pool.query = query;
+      }
+      expect(Math.max(...sizes), 'commits that arrived together went in one statement').to.be.greaterThan(1);
+      const { rows } = await database.pool.query<{ attempt_id: string; loc: string; seq: number; time_seconds: number }>(
+        `select s.attempt_id, s.cmi->>'cmi.core.lesson_location' as loc, s.last_sequence::int as seq, a.time_seconds::int as time_seconds
+           from scorm_sco_states s join scorm_attempts a on a.id = s.attempt_id where s.attempt_id = any($1::uuid[])`,
+        [learners.map((l) => l.attemptId)],
+      );
+      expect(rows).to.have.length(learners.length);
+      for (const l of learners) expect(rows.find((r) => r.attempt_id === l.attemptId)).to.include({ loc: `${l.i}-3`, seq: 3, time_seconds: 10 });
+
+      // In one statement beside a genuine commit, a commit from someone else to that attempt writes nothing.
+      const [first, second] = learners;
+      const known = knownAttempt(database, first.attemptId)!;
+      const commit = (attemptId: string, userId: string, location: string) => ({
+        attemptId,
+        userId,
+        packageVersionId: known.packageVersionId,
+        passMark: known.passMark,
+        sco: SCO,
+        sequence: 10,
+        cmi: { 'cmi.core.lesson_location': location },
+        sessionId: 's',
+        sessionSeconds: 0,
+        expected: {},
+        absent: [],
+        status: 'incomplete' as const,
+        score: null,
+      });
+      const written = await store.commitManyInOneStatement(database.pool, [
+        commit(first.attemptId, knownAttempt(database, first.attemptId)!.userId, 'genuine'),
+        commit(second.attemptId, samId, 'forged'),
+      ]);
+      expect([...written.keys()]).to.deep.equal([first.attemptId]);
+      const { rows: after } = await database.pool.query<{ attempt_id: string; loc: string }>(
+        `select attempt_id, cmi->>'cmi.core.lesson_location' as loc from scorm_sco_states where attempt_id = any($1::uuid[])`,
+        [[first.attemptId, second.attemptId]],
+      );
+      expect(Object.fromEntries(after.map((r) => [r.attempt_id, r.loc]))).to.deep.equal({ [first.attemptId]: 'genuine', [second.attemptId]: '1-3' });
+    });
+
     it('works the outcome out from what is stored when another process changed it since', async () => {
       // As if another server process had stored a score this one has not seen.
       await server.product.database.pool.query(`update scorm_sco_states set cmi = cmi || '{"cmi.core.score.raw": "50"}' where attempt_id = $1`, [attempt]);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { cachePerProduct, keptBy } from '../../server/cache';
+import { cachePerProduct, keptBy, keptPerProduct } from '../../server/cache';
 import type { Config } from '../../server/config';
 import type { Database } from '../../server/db';
 import { UsageError } from '../../server/errors';
@@ -13,6 +13,7 @@ import { extractPackage, inspectPackage } from './importer';
 import type { ParsedManifest, ScormVersion } from './manifest';
 import { activityTree, courseResult } from './rollup';
 import * as store from './store';
+import { CommitBatcher } from './commit-batch';
 import { createDraftElearningCourse, slugify } from '../courses/api';
 
 export interface ImportResult {
@@ -288,6 +289,25 @@ export function knownAttempt(database: Database, attemptId: string): Readonly<Kn
 }
 
 /**
+ * Everyday commits waiting for those being written go together (commit-batch.ts).
+ * A few statements at once leave the pool's other connections to pages and jobs.
+ */
+const COMMIT_BATCHERS = keptPerProduct('SCORM commit group', () => new Map<Database, CommitBatcher<store.OneStatementCommit>>());
+function batcherFor(database: Database): CommitBatcher<store.OneStatementCommit> {
+  const batchers = keptBy(database.pool, COMMIT_BATCHERS);
+  let batcher = batchers.get(database);
+  if (!batcher) {
+    batcher = new CommitBatcher(
+      (rows) => store.commitManyInOneStatement(database.pool, rows, { prepared: database.kind === 'postgres' }),
+      (row) => row.attemptId,
+      { inFlight: 4, largest: 100 },
+    );
+    batchers.set(database, batcher);
+  }
+  return batcher;
+}
+
+/**
  * The common commit, one that does not finish the attempt of a one-SCO
  * package, in one database statement (store.commitInOneStatement). Undefined
  * whenever it does not apply or the statement refuses: the caller then takes
@@ -318,26 +338,22 @@ async function commitInOneStatement(database: Database, userId: string, attemptI
     if (Object.hasOwn(stored, name)) expected[name] = stored[name];
     else absent.push(name);
   }
-  const written = await store.commitInOneStatement(
-    database.pool,
-    {
-      attemptId,
-      userId,
-      packageVersionId: known.packageVersionId,
-      passMark: known.passMark,
-      sco: input.sco,
-      sequence: input.sequence,
-      base: input.base ?? null,
-      cmi,
-      sessionId: input.sessionId,
-      sessionSeconds: secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']),
-      expected,
-      absent,
-      status: outcome.status,
-      score: outcome.score,
-    },
-    { prepared: database.kind === 'postgres' },
-  );
+  const written = await batcherFor(database).submit({
+    attemptId,
+    userId,
+    packageVersionId: known.packageVersionId,
+    passMark: known.passMark,
+    sco: input.sco,
+    sequence: input.sequence,
+    base: input.base ?? null,
+    cmi,
+    sessionId: input.sessionId,
+    sessionSeconds: secondsOf(cmi['cmi.core.session_time'] ?? cmi['cmi.session_time']),
+    expected,
+    absent,
+    status: outcome.status,
+    score: outcome.score,
+  });
   if (written === undefined) return undefined;
   known.outcomeCmi = merged;
   return { accepted: true, outcome: { status: outcome.status, score: outcome.score, finished: false }, evidenceIds: [], revision: written, problems };

@@ -278,6 +278,25 @@ export async function updateAttemptOutcome(
   return rows[0];
 }
 
+/** One everyday commit, as commitInOneStatement writes it. */
+export interface OneStatementCommit {
+  attemptId: string;
+  userId: string;
+  packageVersionId: string;
+  passMark: number | null;
+  sco: string;
+  sequence: number;
+  /** The revision the page last saw; null when the caller does not say. */
+  base?: number | null;
+  cmi: Cmi;
+  sessionId: string;
+  sessionSeconds: number;
+  expected: Cmi;
+  absent: string[];
+  status: Attempt['status'];
+  score: number | null;
+}
+
 /**
  * The common commit to an attempt on a package of one SCO, in one statement,
  * no transaction round trips: locks the attempt (it must be this user's, on
@@ -293,70 +312,78 @@ export async function updateAttemptOutcome(
  * pass mark or stored outcome): the caller then takes the transactional path,
  * which says which.
  */
-export async function commitInOneStatement(
+export async function commitInOneStatement(db: Queryable, input: OneStatementCommit, options: { prepared?: boolean } = {}): Promise<number | undefined> {
+  return (await commitManyInOneStatement(db, [input], options)).get(input.attemptId);
+}
+
+/**
+ * Several commits, each to a different attempt, in one statement (the group
+ * commit of commit-batch.ts): each row is written or not on exactly the terms
+ * a commit on its own would be. Returns the revision of each row written, by
+ * attempt id.
+ */
+export async function commitManyInOneStatement(
   db: Queryable,
-  input: {
-    attemptId: string;
-    userId: string;
-    packageVersionId: string;
-    passMark: number | null;
-    sco: string;
-    sequence: number;
-    /** The revision the page last saw; null when the caller does not say. */
-    base?: number | null;
-    cmi: Cmi;
-    sessionId: string;
-    sessionSeconds: number;
-    expected: Cmi;
-    absent: string[];
-    status: Attempt['status'];
-    score: number | null;
-  },
+  inputs: OneStatementCommit[],
   options: { prepared?: boolean } = {},
-): Promise<number | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(input.attemptId)) return undefined;
-  const { rows } = await db.query<{ revision: string }>({
+): Promise<Map<string, number>> {
+  const rows = inputs.filter((i) => /^[0-9a-f-]{36}$/i.test(i.attemptId));
+  if (!rows.length) return new Map();
+  const column = <V>(f: (i: OneStatementCommit) => V) => rows.map(f);
+  const { rows: written } = await db.query<{ attemptId: string; revision: string }>({
     // Prepared once per connection on PostgreSQL, so each commit skips planning this statement
     // (about as costly as running it). Not on PGlite, whose connections share one session.
     ...(options.prepared ? { name: 'scorm-commit-in-one-statement' } : {}),
-    text: `with att as (
-       select a.id from scorm_attempts a join course_catalogue c on c.id = a.course_id join users u on u.id = a.user_id and not u.disabled
-        where a.id = $1 and a.user_id = $2 and a.package_version_id = $3 and a.completed_at is null
-          and c.pass_mark is not distinct from $4::numeric
+    text: `with input as (
+       select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::numeric[], $5::text[], $6::jsonb[], $7::bigint[], $8::text[], $9::int[],
+                            $10::jsonb[], $11::jsonb[], $12::text[], $13::numeric[], $14::bigint[])
+         as i(attempt_id, user_id, package_version_id, pass_mark, sco, cmi, sequence, session_id, session_seconds, expected, absent, status, score, base)),
+     att as (
+       select i.* from input i join scorm_attempts a on a.id = i.attempt_id
+         join course_catalogue c on c.id = a.course_id join users u on u.id = a.user_id and not u.disabled
+        where a.user_id = i.user_id and a.package_version_id = i.package_version_id and a.completed_at is null
+          and c.pass_mark is not distinct from i.pass_mark
+        -- The same order in every statement, so two statements never wait for each other's attempts.
+        order by a.id
         for update of a),
      saved as (
        insert into scorm_sco_states as s (attempt_id, sco_identifier, cmi, last_sequence, session_seconds, revision, last_session, session_sequences)
-       select att.id, $5, $6::jsonb, $7, jsonb_build_object($8::text, $9::int), 1, $8, jsonb_build_object($8::text, $7::bigint) from att
+       select att.attempt_id, att.sco, att.cmi, att.sequence, jsonb_build_object(att.session_id, att.session_seconds), 1, att.session_id,
+              jsonb_build_object(att.session_id, att.sequence)
+         from att
         -- A state it expects stored elements in must be there already.
-        where $10::jsonb = '{}'::jsonb or exists (select 1 from scorm_sco_states where attempt_id = $1 and sco_identifier = $5)
+        where att.expected = '{}'::jsonb or exists (select 1 from scorm_sco_states x where x.attempt_id = att.attempt_id and x.sco_identifier = att.sco)
        on conflict (attempt_id, sco_identifier) do update
          set cmi = s.cmi || excluded.cmi, last_sequence = excluded.last_sequence,
              session_seconds = s.session_seconds || excluded.session_seconds, updated_at = now(),
              ${STORED_SET}
-         where ${STORE_WHEN('excluded.last_session', 'excluded.last_sequence', '$14::bigint')} and s.cmi @> $10::jsonb and not (s.cmi ?| $11::text[])
+         where ${STORE_WHEN('excluded.last_session', 'excluded.last_sequence', '(select b.base from att b where b.attempt_id = excluded.attempt_id)')}
+           and s.cmi @> (select b.expected from att b where b.attempt_id = excluded.attempt_id)
+           and not (s.cmi ?| array(select jsonb_array_elements_text(b.absent) from att b where b.attempt_id = excluded.attempt_id))
        returning attempt_id, session_seconds, revision)
-     update scorm_attempts a set status = $12, score = $13, updated_at = now(),
+     update scorm_attempts a set status = att.status, score = att.score, updated_at = now(),
             time_seconds = (select coalesce(sum(e.value::numeric), 0) from jsonb_each_text(saved.session_seconds) e)
-       from saved where a.id = saved.attempt_id
-     returning saved.revision`,
+       from saved join att on att.attempt_id = saved.attempt_id
+      where a.id = saved.attempt_id
+     returning saved.attempt_id as "attemptId", saved.revision`,
     values: [
-      input.attemptId,
-      input.userId,
-      input.packageVersionId,
-      input.passMark,
-      input.sco,
-      JSON.stringify(input.cmi),
-      input.sequence,
-      input.sessionId,
-      input.sessionSeconds,
-      JSON.stringify(input.expected),
-      input.absent,
-      input.status,
-      input.score,
-      input.base ?? null,
+      column((i) => i.attemptId),
+      column((i) => i.userId),
+      column((i) => i.packageVersionId),
+      column((i) => i.passMark),
+      column((i) => i.sco),
+      column((i) => JSON.stringify(i.cmi)),
+      column((i) => i.sequence),
+      column((i) => i.sessionId),
+      column((i) => i.sessionSeconds),
+      column((i) => JSON.stringify(i.expected)),
+      column((i) => JSON.stringify(i.absent)),
+      column((i) => i.status),
+      column((i) => i.score),
+      column((i) => i.base ?? null),
     ],
   });
-  return rows.length === 1 ? Number(rows[0].revision) : undefined;
+  return new Map(written.map((r) => [r.attemptId, Number(r.revision)]));
 }
 
 export async function markEvidenceRecorded(client: PoolClient, attemptId: string): Promise<void> {
