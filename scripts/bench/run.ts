@@ -19,7 +19,7 @@ import { PRODUCT_TYPES } from '../../server/db';
 import { readFlags } from '../../server/cli-args';
 import { UsageError } from '../../server/errors';
 import { prepare } from '../../server/runtime';
-import { benchConfig, type DataSetRecord, DEFAULT_BENCH_URL, readDataSet } from './generate';
+import { benchConfig, type DataSetRecord, DEFAULT_BENCH_URL, NATIONAL, readDataSet } from './generate';
 import type { BenchContext, Benchmark, BenchResult } from './types';
 
 /** Each benchmark file and the result ids it produces. Files that do not (yet) export `run` are skipped. */
@@ -94,6 +94,11 @@ async function machine(pool: pg.Pool): Promise<Machine> {
 
 const fmt = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-GB') : n.toLocaleString('en-GB', { maximumFractionDigits: 3 }));
 
+/** The data set `--national` makes (the largest organisation capped, as a national roll-out's employers are). */
+function isNational(d: DataSetRecord): boolean {
+  return d.organisations === NATIONAL.organisations && d.staff === NATIONAL.staff && d.largestOrganisation.staff <= NATIONAL.largest;
+}
+
 export function markdown(report: Report): string {
   const { machine: m, dataSet: d } = report;
   const lines: string[] = [];
@@ -104,7 +109,7 @@ export function markdown(report: Report): string {
     'Reproduce:',
     '',
     '```sh',
-    `npm run bench:generate -- --seed ${d.seed}   # the data set below, into PostgreSQL database lms_bench`,
+    `npm run bench:generate -- ${isNational(d) ? '--national ' : ''}--seed ${d.seed}   # the data set below, into PostgreSQL database lms_bench`,
     'npm run bench:run                          # every benchmark; writes this file and benchmarks.json',
     '```',
     '',
