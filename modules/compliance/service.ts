@@ -168,21 +168,15 @@ export async function complianceForOrganisation(
 }
 
 /**
- * Works out and keeps today's results of everyone in the organisation whose
- * kept result is missing or no longer holds, as the organisation's first
- * page view would (the background work after a bulk load: working-out.ts),
- * and holds them as that view would: a server that runs its own jobs (the
- * default) then answers the lead's first view from memory, and any other
- * reads what was kept. False when the organisation no longer exists.
+ * Works out, keeps and holds today's results of everyone in the organisation
+ * whose kept result is missing or no longer holds: the organisation's first
+ * page view's own work, done by the background job after a bulk load
+ * (working-out.ts). A server that runs its own jobs (the default) then
+ * answers the lead's first view from memory; any other reads what was kept.
+ * False when the organisation no longer exists.
  */
 export async function workOutOrganisation(pool: Pool, organisationId: string, today: string): Promise<boolean> {
-  const org = await findOrganisation(pool, { kind: 'all' }, { id: organisationId });
-  if (!org) return false;
-  // Read before the results, as complianceForOrganisation does, so a change committed meanwhile is not held as worked out.
-  const [framework, version] = await Promise.all([loadPublishedFramework(pool), keptVersion(pool, org.id)]);
-  const result = await workOut(pool, org, today, asOf(today, today), framework);
-  if (today === londonToday()) hold(pool, org.id, `${today} ${framework.id} ${version}`, result);
-  return true;
+  return (await complianceForOrganisation(pool, { kind: 'all' }, organisationId, today)) !== null;
 }
 
 /**

@@ -292,19 +292,15 @@ export function knownAttempt(database: Database, attemptId: string): Readonly<Kn
  * Everyday commits waiting for those being written go together (commit-batch.ts).
  * A few statements at once leave the pool's other connections to pages and jobs.
  */
-const COMMIT_BATCHERS = keptPerProduct('SCORM commit group', () => new Map<Database, CommitBatcher<store.OneStatementCommit>>());
+const COMMIT_GROUP = keptPerProduct('SCORM commit group', () => ({}) as { batcher?: CommitBatcher<store.OneStatementCommit> });
 function batcherFor(database: Database): CommitBatcher<store.OneStatementCommit> {
-  const batchers = keptBy(database.pool, COMMIT_BATCHERS);
-  let batcher = batchers.get(database);
-  if (!batcher) {
-    batcher = new CommitBatcher(
-      (rows) => store.commitManyInOneStatement(database.pool, rows, { prepared: database.kind === 'postgres' }),
-      (row) => row.attemptId,
-      { inFlight: 4, largest: 100 },
-    );
-    batchers.set(database, batcher);
-  }
-  return batcher;
+  const group = keptBy(database.pool, COMMIT_GROUP);
+  group.batcher ??= new CommitBatcher(
+    (rows) => store.commitManyInOneStatement(database.pool, rows, { prepared: database.kind === 'postgres' }),
+    (row) => row.attemptId,
+    { inFlight: 4, largest: 100 },
+  );
+  return group.batcher;
 }
 
 /**
