@@ -162,7 +162,11 @@ export function createApp({ config, database, logger, modules, contextFor, metri
     const redirect = res.redirect.bind(res) as (...args: unknown[]) => void;
     res.redirect = ((...args: unknown[]) => {
       if (!req.session) return redirect(...args);
-      req.session.save((err) => (err ? next(err) : redirect(...args)));
+      req.session.save((err) => {
+        if (err) return next(err);
+        savedForGood(req.session);
+        redirect(...args);
+      });
     }) as typeof res.redirect;
     next();
   });
@@ -264,4 +268,30 @@ export function createApp({ config, database, logger, modules, contextFor, metri
   };
   app.use(errorHandler);
   return app;
+}
+
+/**
+ * After a session id changes (signing in regenerates it), express-session
+ * writes the session again as the response ends, once the headers are out.
+ * The browser is by then following the redirect, and that late copy can land
+ * after the next page has added to the session (its form token), wiping that
+ * out: the person's first form is refused as expired. The session was just
+ * saved, so while it is unchanged it is not written again.
+ */
+function savedForGood(session: NonNullable<express.Request['session']>): void {
+  const unchanged = (s: object) => JSON.stringify({ ...s, cookie: undefined });
+  const saved = unchanged(session);
+  const save = session.save;
+  Object.defineProperty(session, 'save', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value(this: typeof session, callback?: (err?: unknown) => void) {
+      if (unchanged(this) === saved) {
+        callback?.();
+        return this;
+      }
+      return save.call(this, callback);
+    },
+  });
 }
