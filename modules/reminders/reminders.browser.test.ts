@@ -50,7 +50,8 @@ describe(`reminder pages in a browser (${TEST_DB})`, function () {
     expect(await page.textContent('h1')).to.equal('Outbox');
     await expectAccessible(page);
     // The second table (each table now sits in its own scrolling box, so nth-of-type no longer tells them apart).
-    await page.locator('table').nth(1).locator('tbody tr:first-child a').click();
+    // The message opens in a new page: read it once it has loaded, not the outbox while it is being left.
+    await Promise.all([page.waitForURL(/\/admin\/outbox\/[^/]+$/), page.locator('table').nth(1).locator('tbody tr:first-child a').click()]);
     expect(await page.textContent('body')).to.contain('Dear ');
     await expectAccessible(page);
     await page.goto(`${server.url}/reminders`);
