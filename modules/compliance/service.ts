@@ -16,7 +16,7 @@ import {
   resultHoldsUntil,
 } from './engine';
 import { refresherMonthsFor } from '../organisations/api';
-import { countKept, keepDay, keepResults, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
+import { countKept, type HeldSince, keepDay, keepResults, keptSnapshot, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
 import {
   type AsOf,
   asOf,
@@ -154,16 +154,16 @@ export async function complianceForOrganisation(
   const org = await findOrganisation(pool, scope, { id: organisationId });
   if (!org) return null;
   const on = asOf(today, londonToday());
-  if (!on.current) return workOut(pool, org, today, on, await loadPublishedFramework(pool));
-  // Read before the results, so a change committed in between makes the next request work them out again.
-  const [framework, version] = await Promise.all([loadPublishedFramework(pool), keptVersion(pool, org.id)]);
-  const key = `${today} ${framework.id} ${version}`;
+  if (!on.current) return (await workOut(pool, org, today, on, await loadPublishedFramework(pool))).result;
   const held = keptBy(pool, HELD_RESULTS).get(org.id);
-  if (held?.key === key) {
+  // Taken before the results are read, so a change committed in between makes the next request read them again.
+  const [framework, now] = await Promise.all([loadPublishedFramework(pool), keptSnapshot(pool, org.id, held?.since ?? null)]);
+  const key = `${today} ${framework.id} ${now.table}`;
+  if (held?.key === key && now.holds) {
     return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people: [...held.people], counts: structuredClone(held.counts) };
   }
-  const result = await workOut(pool, org, today, on, framework);
-  hold(pool, org.id, key, result);
+  const { result, written } = await workOut(pool, org, today, on, framework);
+  hold(pool, org.id, { key, since: { snapshot: now.snapshot, written }, people: result.people, counts: result.counts });
   return { ...result, people: [...result.people], counts: structuredClone(result.counts) };
 }
 
@@ -181,15 +181,18 @@ export async function workOutOrganisation(pool: Pool, organisationId: string, to
 
 /**
  * Whole-organisation results for the current day held in memory by each
- * product, by organisation id, with the day, framework and kept_compliance
- * stamps they were read at (every change to anything a result shows moves a
- * stamp on: this module's migrations). A request checks them with one small
- * query and skips reading 24,000 rows when nothing has changed. Bounded by
- * the number of people held; each server process holds its own, and the
- * check makes that safe with several.
+ * product, by organisation id, with the day and framework they were worked
+ * out for and the snapshot they were read at. Every change to anything a
+ * result shows writes the organisation's kept results (this module's
+ * migrations), which leaves a mark that snapshot cannot see (kept.ts
+ * keptSnapshot). A request checks them with one small query and skips
+ * reading the organisation's people when nothing has changed. Bounded by the
+ * number of people held; each server process holds its own, and the check
+ * makes that safe with several.
  */
 interface HeldResult {
   key: string;
+  since: HeldSince;
   people: PersonCompliance[];
   counts: OrganisationCompliance['counts'];
 }
@@ -202,22 +205,13 @@ export function releaseHeldResults(pool: Pool): void {
   keptBy(pool, HELD_RESULTS).clear();
 }
 
-function hold(pool: Pool, organisationId: string, key: string, result: OrganisationCompliance): void {
+function hold(pool: Pool, organisationId: string, held: HeldResult): void {
   // Shared by every request that reads them: frozen, so a caller that changed one would fail loudly rather than change the next answer.
-  for (const p of result.people) {
+  for (const p of held.people) {
     Object.freeze(p.competencies);
     Object.freeze(p);
   }
-  keptBy(pool, HELD_RESULTS).set(organisationId, { key, people: result.people, counts: result.counts });
-}
-
-/** How many people of the organisation have kept rows, and the newest stamp among them. */
-async function keptVersion(pool: Pool, organisationId: string): Promise<string> {
-  const { rows } = await pool.query<{ n: number; top: number | null }>(
-    'select count(*)::int as n, max(stamp) as top from kept_compliance where organisation_id = $1',
-    [organisationId],
-  );
-  return `${rows[0].n}:${rows[0].top ?? 0}`;
+  keptBy(pool, HELD_RESULTS).set(organisationId, held);
 }
 
 async function workOut(
@@ -226,10 +220,10 @@ async function workOut(
   today: string,
   on: AsOf,
   framework: FrameworkData & { id: string | null },
-): Promise<OrganisationCompliance> {
+): Promise<{ result: OrganisationCompliance; written: string[] }> {
   const [lineageOf, staff, evidence] = await Promise.all([
     loadLineages(pool),
-    loadStaffOn(pool, org.id, on),
+    loadStaffOn(pool, org.id, on, framework.id),
     on.current ? null : loadEvidenceOn(pool, { organisationId: org.id }, on),
   ]);
   const calendar = dayCalendarForRun();
@@ -243,14 +237,16 @@ async function workOut(
     return computed;
   };
   let people: PersonCompliance[];
+  // The transactions that wrote this organisation's kept results from what was read here.
+  const written: string[] = [];
   if (on.current) {
     people = new Array(staff.length);
     const again: number[] = [];
     const noRequirements: ComplianceStatus[] = ['left', 'unmapped', 'not-applicable'];
     staff.forEach((p, i) => {
       const k = p.kept;
-      // Kept for this person's group, dates and evidence as read (the same statement), and holding today.
-      if (k?.status && k.fresh && k.frameworkId === framework.id) {
+      // Kept for this person's group, dates and evidence as read (the same statement) and this framework, and holding today.
+      if (k?.status && k.fresh) {
         const competencies = noRequirements.includes(k.status) ? [] : unpackCompetencies(k.competencies ?? '', requirementsOf(p.groupNumber));
         if (competencies) {
           people[i] = withPerson(p, { status: k.status, nextExpiry: k.nextExpiry, competencies });
@@ -271,9 +267,10 @@ async function workOut(
         toKeep.push({ staffId: p.id, stamp: p.kept?.stamp ?? null, result, freshUntil: resultHoldsUntil(input, result, calendar) });
         people[i] = withPerson(p, { ...result, competencies: result.competencies.map((c) => ({ ...c, evidenceIds: [] })) });
       }
-      await keepResults(pool, org.id, today, framework.id, toKeep);
+      written.push(...(await keepResults(pool, org.id, today, framework.id, toKeep)));
     }
-    await settleOutOfPost(pool, org.id, on.end, today, framework.id);
+    const settled = await settleOutOfPost(pool, org.id, on.end, today, framework.id);
+    if (settled) written.push(settled);
   } else {
     const byStaff = new Map<string, EvidenceItem[]>();
     for (const e of evidence ?? []) {
@@ -286,7 +283,7 @@ async function workOut(
       return { ...person, competencies: person.competencies.map((c) => ({ ...c, evidenceIds: [] })) };
     });
   }
-  return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people, counts: countPeople(people) };
+  return { result: { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people, counts: countPeople(people) }, written };
 }
 
 /** Headcount by status, and by group and status. */
@@ -304,9 +301,11 @@ export function countPeople(people: { groupNumber: number | null; status: Compli
 
 /**
  * Every organisation's counts (as complianceForOrganisation's) on the day,
- * by organisation id: the board's figures. For the current day this is one
- * aggregate over the kept results; only an organisation with someone whose
- * kept result is missing or no longer holds is worked out (and kept) again.
+ * by organisation id: the board's figures. For the current day these are
+ * each organisation's tally of its kept results (counted again only where
+ * they were written since: kept.ts countKept); only an organisation with
+ * someone whose kept result is missing or no longer holds is worked out
+ * (and kept) again.
  * A past day is worked out per organisation, and kept (countsOnDays).
  */
 export async function countsForOrganisations(pool: Pool, day: string): Promise<Map<string, OrganisationCompliance['counts']>> {
@@ -315,11 +314,17 @@ export async function countsForOrganisations(pool: Pool, day: string): Promise<M
   const out = new Map<string, OrganisationCompliance['counts']>();
   const again: string[] = [];
   if (on.current) {
-    const { counts, stale } = await countKept(pool, on.end, on.date, framework.id);
+    const { counts, stale } = await countKept(
+      pool,
+      orgs.map((o) => o.id),
+      on.end,
+      on.date,
+      framework.id,
+    );
     for (const o of orgs) out.set(o.id, countPeople([]));
     for (const r of counts) {
       const c = out.get(r.organisationId);
-      if (!c || stale.has(r.organisationId)) continue; // worked out below; or an organisation added since the list was read, left for next time
+      if (!c || stale.has(r.organisationId)) continue; // worked out below
       const g = r.groupNumber == null ? 'unmapped' : String(r.groupNumber);
       c.total += r.n;
       c.byStatus[r.status] += r.n;

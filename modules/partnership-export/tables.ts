@@ -28,6 +28,8 @@ const NOT_EXPORTED = new Set([
   'kept_compliance',
   'kept_compliance_days',
   'kept_compliance_day_marks',
+  'kept_compliance_tallies',
+  'kept_compliance_marks',
   'compliance_working_out',
 ]);
 const NOT_EXPORTED_PREFIXES = ['agenda', 'pgboss', 'job'];
