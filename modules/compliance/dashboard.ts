@@ -27,6 +27,17 @@ export function toLeadPeople(
   details: Map<string, { team: string; startDate: string | null }>,
   inductionDays: number,
 ): LeadPerson[] {
+  // Many people share a start date: each induction end is worked out once (date arithmetic per person was a
+  // large part of a big organisation's page).
+  const inductionEndOf = new Map<string, string>();
+  const inductionEnds = (start: string) => {
+    let end = inductionEndOf.get(start);
+    if (end === undefined) {
+      end = addDays(start, inductionDays);
+      inductionEndOf.set(start, end);
+    }
+    return end;
+  };
   return people.map((p) => {
     const d = details.get(p.staffId);
     return {
@@ -37,7 +48,7 @@ export function toLeadPeople(
       groupNumber: p.groupNumber,
       status: p.status,
       nextExpiry: p.nextExpiry,
-      inductionEnds: d?.startDate ? addDays(d.startDate, inductionDays) : null,
+      inductionEnds: d?.startDate ? inductionEnds(d.startDate) : null,
       competencies: p.competencies,
     };
   });
@@ -318,17 +329,21 @@ export function chaseNeeds(item: ChaseItem): string {
 export function chaseList(people: LeadPerson[], today: string, days = 7): ChaseItem[] {
   const limit = addDays(today, days);
   const items: ChaseItem[] = [];
+  // Plain loops: this runs over everyone in the organisation on every dashboard view, and most people need no chasing.
   for (const p of people) {
-    const unmet = p.competencies.filter((c) => !c.met);
     if (p.status === 'overdue') {
-      const lapsed = unmet.map((c) => c.expires).filter((d): d is string => d != null);
-      const dated = [...lapsed, ...(p.inductionEnds && p.inductionEnds < today ? [p.inductionEnds] : [])].sort();
-      items.push({ person: p, reason: 'overdue', due: dated[0] ?? null, needs: unmet });
+      const unmet = p.competencies.filter((c) => !c.met);
+      // The earliest of the lapsed competencies' expiry days and an induction that has ended.
+      let due = p.inductionEnds && p.inductionEnds < today ? p.inductionEnds : null;
+      for (const c of unmet) if (c.expires != null && (due == null || c.expires < due)) due = c.expires;
+      items.push({ person: p, reason: 'overdue', due, needs: unmet });
     } else if (p.status === 'in-induction' && p.inductionEnds && p.inductionEnds <= limit) {
-      items.push({ person: p, reason: 'induction-ending', due: p.inductionEnds, needs: unmet });
+      items.push({ person: p, reason: 'induction-ending', due: p.inductionEnds, needs: p.competencies.filter((c) => !c.met) });
     } else if (p.status === 'compliant' || p.status === 'due-soon') {
-      const expiring = p.competencies.filter((c) => c.met && c.expires != null && c.expires <= limit);
-      if (expiring.length) items.push({ person: p, reason: 'expiring', due: expiring.map((c) => c.expires!).sort()[0], needs: expiring });
+      let due: string | null = null;
+      for (const c of p.competencies) if (c.met && c.expires != null && c.expires <= limit && (due == null || c.expires < due)) due = c.expires;
+      if (due != null)
+        items.push({ person: p, reason: 'expiring', due, needs: p.competencies.filter((c) => c.met && c.expires != null && c.expires <= limit) });
     }
   }
   return items.sort(
