@@ -76,6 +76,14 @@ export function packCompetencies(competencies: CompetencyResult[]): string {
 }
 
 /**
+ * The evidence ids of every organisation-wide result: none, shared rather
+ * than an empty list per competency of every person (a large organisation
+ * has hundreds of thousands), and frozen, so a caller that added to it
+ * would fail loudly.
+ */
+export const NO_EVIDENCE_IDS: string[] = Object.freeze([]) as unknown as string[];
+
+/**
  * The per-competency results back from packCompetencies, against the same
  * requirements (the group and framework are part of what keeps a row
  * fresh). Evidence ids are not kept: organisation-wide results carry none.
@@ -96,7 +104,7 @@ export function unpackCompetencies(packed: string, requirements: Requirement[]):
       groupNumber: r.groupNumber,
       text: r.text,
       met: status === 'met' || status === 'due-soon',
-      evidenceIds: [],
+      evidenceIds: NO_EVIDENCE_IDS,
       expires: day === NO_DAY ? null : day,
       status,
     };

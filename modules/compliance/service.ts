@@ -16,7 +16,18 @@ import {
   resultHoldsUntil,
 } from './engine';
 import { refresherMonthsFor } from '../organisations/api';
-import { countKept, type HeldSince, keepDay, keepResults, keptSnapshot, loadKeptDays, type ResultToKeep, settleOutOfPost, unpackCompetencies } from './kept';
+import {
+  countKept,
+  type HeldSince,
+  NO_EVIDENCE_IDS,
+  keepDay,
+  keepResults,
+  keptSnapshot,
+  loadKeptDays,
+  type ResultToKeep,
+  settleOutOfPost,
+  unpackCompetencies,
+} from './kept';
 import {
   type AsOf,
   asOf,
@@ -221,10 +232,12 @@ async function workOut(
   on: AsOf,
   framework: FrameworkData & { id: string | null },
 ): Promise<{ result: OrganisationCompliance; written: string[] }> {
-  const [lineageOf, staff, evidence] = await Promise.all([
+  const [lineageOf, staff, evidence, settled] = await Promise.all([
     loadLineages(pool),
     loadStaffOn(pool, org.id, on, framework.id),
     on.current ? null : loadEvidenceOn(pool, { organisationId: org.id }, on),
+    // Beside the read rather than after it: it writes only people out of post, whom the read leaves out.
+    on.current ? settleOutOfPost(pool, org.id, on.end, today, framework.id) : null,
   ]);
   const calendar = dayCalendarForRun();
   // The requirements of each group are worked out once, not once per person.
@@ -265,11 +278,10 @@ async function workOut(
         const input = inputFor(p, org, framework, unpackEvidence(items.get(p.id), lineageOf), today, requirementsOf(p.groupNumber));
         const result = computeCompliance(input, calendar);
         toKeep.push({ staffId: p.id, stamp: p.kept?.stamp ?? null, result, freshUntil: resultHoldsUntil(input, result, calendar) });
-        people[i] = withPerson(p, { ...result, competencies: result.competencies.map((c) => ({ ...c, evidenceIds: [] })) });
+        people[i] = withPerson(p, { ...result, competencies: result.competencies.map((c) => ({ ...c, evidenceIds: NO_EVIDENCE_IDS })) });
       }
       written.push(...(await keepResults(pool, org.id, today, framework.id, toKeep)));
     }
-    const settled = await settleOutOfPost(pool, org.id, on.end, today, framework.id);
     if (settled) written.push(settled);
   } else {
     const byStaff = new Map<string, EvidenceItem[]>();
