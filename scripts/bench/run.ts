@@ -42,6 +42,8 @@ interface Machine {
   ramGiB: number;
   node: string;
   postgres: string;
+  /** The settings that most change the figures: shared_buffers and whether autovacuum runs (older reports lack it). */
+  postgresSettings?: string;
   os: string;
   loadAverageAtStart: number[];
 }
@@ -74,7 +76,10 @@ function parseArgs(argv: string[]) {
 }
 
 async function machine(pool: pg.Pool): Promise<Machine> {
-  const { rows } = await pool.query<{ v: string }>(`select current_setting('server_version') as v`);
+  const { rows } = await pool.query<{ v: string; settings: string }>(
+    `select current_setting('server_version') as v,
+            'shared_buffers ' || current_setting('shared_buffers') || ', autovacuum ' || current_setting('autovacuum') as settings`,
+  );
   let osName = `${os.type()} ${os.release()}`;
   try {
     osName = /PRETTY_NAME="([^"]+)"/.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1] ?? osName;
@@ -87,6 +92,7 @@ async function machine(pool: pg.Pool): Promise<Machine> {
     ramGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     postgres: rows[0].v,
+    postgresSettings: rows[0].settings,
     os: osName,
     loadAverageAtStart: os.loadavg().map((n) => Math.round(n * 100) / 100),
   };
@@ -121,7 +127,7 @@ export function markdown(report: Report): string {
     `| Memory | ${m.ramGiB} GiB |`,
     `| Operating system | ${m.os} |`,
     `| Node.js | ${m.node} |`,
-    `| PostgreSQL | ${m.postgres} |`,
+    `| PostgreSQL | ${m.postgres}${m.postgresSettings ? ` (${m.postgresSettings})` : ''} |`,
   );
   lines.push(`| Load average when the run began | ${m.loadAverageAtStart.join(', ')} |`, `| Date | ${report.date} |`, '');
   if (m.loadAverageAtStart[0] > m.cores) {
