@@ -294,7 +294,8 @@ export async function countKept(
 ): Promise<{ counts: KeptCount[]; stale: Set<string> }> {
   const held = await validTallies(pool, organisationIds, day, frameworkId);
   const tallies = [...held];
-  const again = organisationIds.filter((id) => !held.some((t) => t.organisationId === id));
+  const counted = new Set(held.map((t) => t.organisationId));
+  const again = organisationIds.filter((id) => !counted.has(id));
   if (again.length) tallies.push(...(await countAgain(pool, again, end, day, frameworkId)));
   const counts: KeptCount[] = [];
   for (const t of tallies) for (const [groupNumber, status, n] of t.counts) counts.push({ organisationId: t.organisationId, groupNumber, status, n });
