@@ -3,7 +3,8 @@ import type { Pool } from 'pg';
 import { TEST_DB } from '../../test/support/database';
 import { addUser, startTestServer, TestAgent, type TestServer } from '../../test/support/server';
 import { addDays, type CompetencyResult } from './engine';
-import { complianceForOrganisation, complianceForStaff, countsForOrganisations, londonToday } from './service';
+import { complianceForOrganisation, complianceForStaff, complianceOfPeopleWanted, countsForOrganisations, londonToday, releaseHeldResults } from './service';
+import { isWanted, type PeopleWanted } from './store';
 
 const DEMO_PASSWORD = 'demo-learning-2026';
 
@@ -84,6 +85,39 @@ describe('compliance service and API', () => {
       expect(one.status).to.equal(p.status);
       expect(withoutEvidenceIds(one.competencies)).to.deep.equal(p.competencies);
     }
+  });
+
+  it("reads only the people a caller wants (the reminder scan's), with what the whole organisation says of them, kept or not", async () => {
+    const orgId = (await pool.query<{ id: string }>(`select id from organisations where slug = 'bulk-test'`)).rows[0].id;
+    const whole = (await complianceForOrganisation(pool, { kind: 'all' }, orgId, today))!;
+    const wanted: PeopleWanted = { statuses: ['overdue'], expiringBy: addDays(today, 60), startedFrom: addDays(today, -30) };
+    const expected = whole.people.filter((p) => isWanted(wanted, p));
+    expect(expected.length).to.be.within(1, whole.people.length - 20);
+    // From memory, from what was kept, and with some people's kept results no longer holding (worked out again).
+    expect(await complianceOfPeopleWanted(pool, { kind: 'all' }, orgId, today, wanted)).to.deep.equal(expected);
+    releaseHeldResults(pool);
+    expect(await complianceOfPeopleWanted(pool, { kind: 'all' }, orgId, today, wanted)).to.deep.equal(expected);
+    await pool.query(
+      `update kept_compliance set stamp = nextval('compliance_stamp') where staff_id in (select id from staff where organisation_id = $1 and name like '%3')`,
+      [orgId],
+    );
+    expect(await complianceOfPeopleWanted(pool, { kind: 'all' }, orgId, today, wanted)).to.deep.equal(expected);
+    // Someone not wanted by their kept result who is wanted once worked out again: their evidence is withdrawn.
+    const lapsed = whole.people.filter((p) => p.status === 'compliant' && !isWanted(wanted, p) && p.startDate! < addDays(today, -200)).slice(0, 3);
+    expect(lapsed).to.have.length(3);
+    await pool.query(`delete from evidence where staff_id = any($1::uuid[])`, [lapsed.map((p) => p.staffId)]);
+    const some = (await complianceOfPeopleWanted(pool, { kind: 'all' }, orgId, today, wanted))!;
+    expect(some.filter((p) => lapsed.some((l) => l.staffId === p.staffId)).map((p) => p.status)).to.deep.equal(['overdue', 'overdue', 'overdue']);
+    expect(some).to.have.length(expected.length + 3);
+    const { rows } = await pool.query<{ n: number }>(
+      'select count(*)::int as n from kept_compliance where organisation_id = $1 and computed_stamp is distinct from stamp',
+      [orgId],
+    );
+    expect(rows[0].n).to.equal(0); // everyone worked out again was kept, wanted or not
+    expect(await complianceOfPeopleWanted(pool, { kind: 'all' }, orgId, addDays(today, -400), wanted)).to.deep.equal(
+      (await complianceForOrganisation(pool, { kind: 'all' }, orgId, addDays(today, -400)))!.people.filter((p) => isWanted(wanted, p)),
+    );
+    expect(await complianceOfPeopleWanted(pool, { kind: 'organisations', organisationIds: [police.id] }, orgId, today, wanted)).to.equal(null);
   });
 
   it('keeps results between requests, and never answers from one that no longer holds', async () => {

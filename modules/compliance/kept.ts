@@ -43,7 +43,12 @@ function holds(day: string, framework?: string): string {
  * `s` (joined on k.staff_id = s.id) with the day as $3 and the framework as
  * $4, in the order keptAt reads them.
  */
-export const KEPT_COLUMNS = `k.stamp, coalesce(${holds('$3')} and k.framework_id is not distinct from $4::uuid, false), k.status, k.next_expiry, k.competencies`;
+export const KEPT_COLUMNS = `k.stamp, ${keptHolds('$3', '$4')}, k.status, k.next_expiry, k.competencies`;
+
+/** Whether a kept result `k` (perhaps missing, from an outer join) holds on the day, worked out with the framework: never null. */
+export function keptHolds(day: string, framework: string): string {
+  return `coalesce(${holds(day)} and k.framework_id is not distinct from ${framework}::uuid, false)`;
+}
 
 /** The kept result in a row read in array mode with KEPT_COLUMNS from column `at` on. */
 export function keptAt(row: unknown[], at: number): KeptRow {

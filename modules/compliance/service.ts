@@ -34,12 +34,14 @@ import {
   findOrganisation,
   findStaff,
   groupOn,
+  isWanted,
   loadCurrentItems,
   loadEvidenceOn,
   loadLineages,
   loadPublishedFramework,
   loadStaffOn,
   type OrganisationSettings,
+  type PeopleWanted,
   type StaffRow,
   unpackEvidence,
 } from './store';
@@ -179,6 +181,35 @@ export async function complianceForOrganisation(
 }
 
 /**
+ * Today's results (as complianceForOrganisation's) of only the people
+ * `wanted` asks for, in name order: what the daily reminder scan needs, which
+ * reminds only people overdue, with something expiring soon, or new. The
+ * rest are not read at all, unless their kept result no longer holds: then
+ * they are worked out again and kept, as a whole-organisation read would,
+ * and answered only if they turn out to be wanted. From memory when the
+ * server holds the whole organisation's results and they still hold.
+ */
+export async function complianceOfPeopleWanted(
+  pool: Pool,
+  scope: OrganisationScope,
+  organisationId: string,
+  today: string,
+  wanted: PeopleWanted,
+): Promise<PersonCompliance[] | null> {
+  const org = await findOrganisation(pool, scope, { id: organisationId });
+  if (!org) return null;
+  const on = asOf(today, londonToday());
+  const framework = await loadPublishedFramework(pool);
+  const held = on.current ? keptBy(pool, HELD_RESULTS).get(org.id) : undefined;
+  if (held?.key.startsWith(`${today} ${framework.id} `)) {
+    const now = await keptSnapshot(pool, org.id, held.since);
+    if (held.key === `${today} ${framework.id} ${now.table}` && now.holds) return held.people.filter((p) => isWanted(wanted, p));
+  }
+  const { result } = await workOut(pool, org, today, on, framework, wanted);
+  return result.people.filter((p) => isWanted(wanted, p));
+}
+
+/**
  * Works out, keeps and holds today's results of everyone in the organisation
  * whose kept result is missing or no longer holds: the organisation's first
  * page view's own work, done by the background job after a bulk load
@@ -231,10 +262,10 @@ async function workOut(
   today: string,
   on: AsOf,
   framework: FrameworkData & { id: string | null },
+  wanted?: PeopleWanted,
 ): Promise<{ result: OrganisationCompliance; written: string[] }> {
-  const [lineageOf, staff, evidence, settled] = await Promise.all([
-    loadLineages(pool),
-    loadStaffOn(pool, org.id, on, framework.id),
+  const [staff, evidence, settled] = await Promise.all([
+    loadStaffOn(pool, org.id, on, framework.id, wanted),
     on.current ? null : loadEvidenceOn(pool, { organisationId: org.id }, on),
     // Beside the read rather than after it: it writes only people out of post, whom the read leaves out.
     on.current ? settleOutOfPost(pool, org.id, on.end, today, framework.id) : null,
@@ -271,7 +302,10 @@ async function workOut(
     if (again.length) {
       // Read after the stamps: evidence recorded since moved the stamp on, so what is worked out here from older evidence is not kept.
       const measured = !outsideFramework(org);
-      const items = await loadCurrentItems(pool, measured ? again.filter((i) => staff[i].groupNumber != null).map((i) => staff[i].id) : []);
+      const [items, lineageOf] = await Promise.all([
+        loadCurrentItems(pool, measured ? again.filter((i) => staff[i].groupNumber != null).map((i) => staff[i].id) : []),
+        loadLineages(pool),
+      ]);
       const toKeep: ResultToKeep[] = [];
       for (const i of again) {
         const p = staff[i];

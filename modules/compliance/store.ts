@@ -2,8 +2,8 @@ import { DateTime } from 'luxon';
 import type { Pool } from 'pg';
 import { type OrganisationScope, scopeIncludes } from '../../server/access';
 import { cachePerProduct, keptBy } from '../../server/cache';
-import type { EvidenceItem, FrameworkData } from './engine';
-import { inPostSql, KEPT_COLUMNS, type KeptRow, keptAt } from './kept';
+import type { ComplianceStatus, EvidenceItem, FrameworkData } from './engine';
+import { inPostSql, KEPT_COLUMNS, type KeptRow, keptAt, keptHolds } from './kept';
 
 // A framework version's groups and competencies never change once published
 // (only a draft is edited; publishing makes a new version), so each product
@@ -131,15 +131,38 @@ const GROUP_HISTORY = `
  */
 export type StaffOnDay = StaffRow & { kept?: KeptRow | null };
 
-export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf, frameworkId: string | null): Promise<StaffOnDay[]> {
+/**
+ * Some of an organisation's people, by what their result says: anyone whose
+ * status is one of `statuses`, whose next expiry (the earliest day something
+ * they meet stops counting) is on or before `expiringBy`, or who started on
+ * or after `startedFrom`.
+ */
+export interface PeopleWanted {
+  statuses: ComplianceStatus[];
+  expiringBy: string | null;
+  startedFrom: string | null;
+}
+
+export function isWanted(wanted: PeopleWanted, p: { status: ComplianceStatus; nextExpiry: string | null; startDate: string | null }): boolean {
+  return (
+    wanted.statuses.includes(p.status) ||
+    (wanted.expiringBy != null && p.nextExpiry != null && p.nextExpiry <= wanted.expiringBy) ||
+    (wanted.startedFrom != null && p.startDate != null && p.startDate >= wanted.startedFrom)
+  );
+}
+
+export async function loadStaffOn(pool: Pool, organisationId: string, on: AsOf, frameworkId: string | null, wanted?: PeopleWanted): Promise<StaffOnDay[]> {
   const inPost = `s.organisation_id = $1 and ${inPostSql('s', '$2', '$3')}`;
   if (on.current) {
+    // With `wanted`, only the people it asks for by their kept result, and anyone whose kept result does not
+    // hold (what it will say once worked out again is not known yet): the caller filters those afterwards.
+    const only = wanted ? ` and (not ${keptHolds('$3', '$4')} or k.status = any($5::text[]) or k.next_expiry <= $6::date or s.start_date >= $7::date)` : '';
     // Read as arrays, without the organisation on every row: for a large organisation, making the rows
     // in Node costs more than the statement, and most of it is per column.
     const { rows } = await pool.query<unknown[]>({
       text: `select s.id, s.name, s.job_title, s.team, s.group_number, s.start_date, s.leaving_date, ${KEPT_COLUMNS}
-               from staff_members s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}`,
-      values: [organisationId, on.end, on.date, frameworkId],
+               from staff_members s left join kept_compliance k on k.staff_id = s.id and k.organisation_id = $1 where ${inPost}${only}`,
+      values: [organisationId, on.end, on.date, frameworkId, ...(wanted ? [wanted.statuses, wanted.expiringBy, wanted.startedFrom] : [])],
       rowMode: 'array',
     });
     const staff: StaffOnDay[] = new Array(rows.length);
