@@ -72,7 +72,7 @@ const scanCommand: CliCommand = {
     console.log(
       `Scanned ${result.scanned.length} organisation(s) for ${londonDay(now ?? new Date())}. Queued ${fresh.length} new message(s); ${result.queued.length - fresh.length} already queued earlier.`,
     );
-    for (const q of fresh) console.log(`  ${q.organisation}  ${q.kind.padEnd(13)} ${q.to.padEnd(36)} ${q.key}`);
+    for (const q of fresh) console.log(`  ${q.organisation}  ${q.kind.padEnd(13)} ${(q.to ?? '').padEnd(36)} ${q.key}`);
     if (result.skippedNoEmail) console.log(`${result.skippedNoEmail} reminder(s) not queued: no email address on the staff record.`);
     console.log(ctx.mailer.delivers ? `Sent ${result.delivered} message(s).` : 'SMTP_URL is not set: messages wait in the outbox (/admin/outbox).');
   },

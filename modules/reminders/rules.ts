@@ -35,9 +35,13 @@ export interface ReminderDue {
 
 export const londonDay = (now: Date): string => londonToday(now);
 
+/** Days since 1970-01-01 of a YYYY-MM-DD day. */
+function dayNumber(day: string): number {
+  return Math.round(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10))) / 86_400_000);
+}
+
 export function daysBetween(from: string, to: string): number {
-  const [a, b] = [from, to].map((d) => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10))));
-  return Math.round((b - a) / 86_400_000);
+  return dayNumber(to) - dayNumber(from);
 }
 
 export function inQuietPeriod(policy: Pick<ReminderPolicy, 'quietPeriods'>, day: string): boolean {
@@ -75,6 +79,13 @@ function grouped(staffId: string, kind: ReminderKind, items: { lineage: string; 
   });
 }
 
+/** The list with the item added, made on the first item. */
+function withItem<T>(list: T[] | null, item: T): T[] {
+  if (!list) return [item];
+  list.push(item);
+  return list;
+}
+
 /**
  * The reminders due at `now`. Each scan asks for the *current* step only (the
  * smallest step the days left have reached), so a missed scan or a quiet
@@ -90,7 +101,12 @@ export function remindersDue(people: ReminderPerson[], policy: ReminderPolicy, n
   const today = londonDay(now);
   if (inQuietPeriod(policy, today)) return [];
   const steps = [...policy.stepsBeforeExpiry].sort((a, b) => a - b);
+  const todayNumber = dayNumber(today);
   const out: ReminderDue[] = [];
+  // The daily scan runs this over every person it reads: the lists are made only for someone who has something due.
+  const add = (staffId: string, kind: ReminderKind, items: { lineage: string; dueDate: string | null; step: string }[] | null) => {
+    if (items) for (const r of grouped(staffId, kind, items)) out.push(r);
+  };
   for (const p of people) {
     if (SKIPPED.has(p.status)) continue;
     const inductionEnd = p.startDate ? addDays(p.startDate, p.inductionDays ?? 0) : null;
@@ -105,28 +121,53 @@ export function remindersDue(people: ReminderPerson[], policy: ReminderPolicy, n
         key: welcomeKey(p.staffId),
       });
     }
-    const before: { lineage: string; dueDate: string; step: string }[] = [];
-    const overdue: { lineage: string; dueDate: string | null; step: string }[] = [];
-    const escalate: { lineage: string; dueDate: string | null; step: string }[] = [];
+    let before: { lineage: string; dueDate: string; step: string }[] | null = null;
+    let overdue: { lineage: string; dueDate: string | null; step: string }[] | null = null;
+    let escalate: { lineage: string; dueDate: string | null; step: string }[] | null = null;
     for (const c of p.competencies) {
       if (c.met && c.expires) {
-        const left = daysBetween(today, c.expires);
+        const left = dayNumber(c.expires) - todayNumber;
         const step = steps.find((s) => left <= s);
-        if (step !== undefined) before.push({ lineage: c.lineage, dueDate: c.expires, step: `before-${step}` });
+        if (step !== undefined) before = withItem(before, { lineage: c.lineage, dueDate: c.expires, step: `before-${step}` });
       } else if (!c.met && p.status === 'overdue') {
         const dueDate = c.expires ?? inductionEnd;
         if (!dueDate) {
-          overdue.push({ lineage: c.lineage, dueDate: null, step: 'overdue-0' });
+          overdue = withItem(overdue, { lineage: c.lineage, dueDate: null, step: 'overdue-0' });
           continue;
         }
-        const late = Math.max(0, daysBetween(dueDate, today));
-        overdue.push({ lineage: c.lineage, dueDate, step: `overdue-${Math.floor(late / policy.overdueRepeatDays)}` });
-        if (policy.escalateAfterDays != null && late >= policy.escalateAfterDays) escalate.push({ lineage: c.lineage, dueDate, step: 'escalated' });
+        const late = Math.max(0, todayNumber - dayNumber(dueDate));
+        overdue = withItem(overdue, { lineage: c.lineage, dueDate, step: `overdue-${Math.floor(late / policy.overdueRepeatDays)}` });
+        if (policy.escalateAfterDays != null && late >= policy.escalateAfterDays)
+          escalate = withItem(escalate, { lineage: c.lineage, dueDate, step: 'escalated' });
       }
     }
-    out.push(...grouped(p.staffId, 'before-expiry', before), ...grouped(p.staffId, 'overdue', overdue), ...grouped(p.staffId, 'escalation', escalate));
+    add(p.staffId, 'before-expiry', before);
+    add(p.staffId, 'overdue', overdue);
+    add(p.staffId, 'escalation', escalate);
   }
   return out;
+}
+
+/**
+ * Which people remindersDue could answer anything for on `today`, as the
+ * compliance module selects people (PeopleWanted): the overdue (overdue
+ * reminders and escalation), anyone whose next expiry falls within the
+ * largest before-expiry step (a before-expiry reminder needs something they
+ * meet to stop counting that soon; the next expiry is the earliest such day),
+ * and anyone who started within the induction period (welcome). The daily
+ * scan reads only these people rather than the whole organisation; the
+ * rules themselves still decide.
+ */
+export function peopleWhoCouldBeReminded(
+  policy: Pick<ReminderPolicy, 'stepsBeforeExpiry'>,
+  inductionDays: number,
+  today: string,
+): { statuses: ['overdue']; expiringBy: string | null; startedFrom: string } {
+  return {
+    statuses: ['overdue'],
+    expiringBy: policy.stepsBeforeExpiry.length ? addDays(today, Math.max(...policy.stepsBeforeExpiry)) : null,
+    startedFrom: addDays(today, -inductionDays),
+  };
 }
 
 export interface UpcomingReminder {

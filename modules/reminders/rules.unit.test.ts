@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { addDays } from '../compliance/api';
+import { addDays, addMonths, computeCompliance, isWanted } from '../compliance/api';
 import { DEFAULT_POLICY, effectivePolicy, policyFromForm, type ReminderPolicy } from './policy';
-import { digestDue, nextScanAt, type ReminderPerson, remindersDue, scanDue } from './rules';
+import { digestDue, nextScanAt, peopleWhoCouldBeReminded, type ReminderPerson, remindersDue, scanDue } from './rules';
 
 const policy: ReminderPolicy = { ...DEFAULT_POLICY, stepsBeforeExpiry: [60, 30, 7], overdueRepeatDays: 30, escalateAfterDays: 14, quietPeriods: [] };
 const at = (day: string, time = '09:00') => new Date(`${day}T${time}:00Z`);
@@ -147,5 +147,63 @@ describe('reminder policy', () => {
     });
     expect(ok.policy?.stepsBeforeExpiry).to.deep.equal([60, 30, 7]);
     expect(ok.policy?.escalateAfterDays).to.equal(null);
+  });
+});
+
+describe('peopleWhoCouldBeReminded', () => {
+  const requirements = ['a', 'b', 'c'].map((lineage, i) => ({ lineage, competencyId: lineage, groupNumber: 1, number: i + 1, text: lineage }));
+  const day = (base: string, offset: number) => addDays(base, offset);
+
+  it('leaves out only people the reminder rules would not remind, for people as the compliance engine works them out', () => {
+    // The daily scan reads only these people: leaving out anyone remindersDue would remind would lose their reminder.
+    // Evidence by the day it stops counting, mostly near today, so the edges of each step and of the induction period come up.
+    const evidence = fc.array(fc.record({ lineage: fc.constantFrom('a', 'b', 'c'), expiresIn: fc.integer({ min: -60, max: 120 }) }), { maxLength: 5 });
+    const someone = fc.record({
+      evidence,
+      started: fc.option(fc.integer({ min: -10, max: 130 })),
+      leftAgo: fc.option(fc.integer({ min: -30, max: 30 })),
+      grouped: fc.boolean(),
+      needs: fc.integer({ min: 1, max: 3 }),
+      refresherMonths: fc.constantFrom(12, 24, 36),
+      dueSoonDays: fc.constantFrom(0, 30, 90),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(someone, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.subarray([90, 60, 30, 14, 7, 1]),
+        fc.option(fc.integer({ min: 0, max: 60 })),
+        (staff, inductionDays, steps, escalateAfterDays) => {
+          const today = '2027-03-15';
+          const p = { ...policy, stepsBeforeExpiry: steps, escalateAfterDays };
+          const people = staff.map((s, i) => {
+            const startDate = s.started == null ? null : day(today, -s.started);
+            const result = computeCompliance({
+              groupNumber: s.grouped ? 1 : null,
+              requirements: s.grouped ? requirements.slice(0, s.needs) : [],
+              evidence: s.evidence.map((e, j) => ({ id: `e${j}`, lineage: e.lineage, achievedOn: addMonths(day(today, e.expiresIn), -s.refresherMonths) })),
+              refresherMonths: s.refresherMonths,
+              dueSoonDays: s.dueSoonDays,
+              inductionDays,
+              startDate,
+              leavingDate: s.leftAgo == null ? null : day(today, -s.leftAgo),
+              today,
+              outsideFramework: false,
+            });
+            return { ...result, staffId: `s${i}`, startDate, inductionDays };
+          });
+          const wanted = peopleWhoCouldBeReminded(p, inductionDays, today);
+          const everyone = remindersDue(people, p, at(today));
+          expect(
+            remindersDue(
+              people.filter((x) => isWanted(wanted, x)),
+              p,
+              at(today),
+            ),
+          ).to.deep.equal(everyone);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

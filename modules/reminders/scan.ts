@@ -2,11 +2,11 @@ import type { Pool } from 'pg';
 import type { Config } from '../../server/config';
 import type { Logger } from '../../server/logger';
 import type { Mailer } from '../../server/mail';
-import { complianceForOrganisation, STATUS_NAMES, STATUSES } from '../compliance/api';
+import { complianceForOrganisation, complianceOfPeopleWanted, type PersonCompliance, STATUS_NAMES, STATUSES } from '../compliance/api';
 import { type Competency, composeDigest, composeEscalation, composeReminder, unsubscribeUrl } from './messages';
-import { effectivePolicy } from './policy';
-import { digestDue, londonDay, remindersDue, scanDue } from './rules';
-import { createReminderStore } from './store';
+import { effectivePolicy, type ReminderPolicy } from './policy';
+import { digestDue, londonDay, peopleWhoCouldBeReminded, type ReminderDue, remindersDue, scanDue } from './rules';
+import { createReminderStore, type OrganisationForScan } from './store';
 
 export interface ScanDeps {
   pool: Pool;
@@ -18,7 +18,8 @@ export interface ScanDeps {
 export interface QueuedLine {
   organisation: string;
   key: string;
-  to: string;
+  /** The address, for a message this run wrote (one queued earlier is not looked up again). */
+  to?: string;
   kind: string;
   /** False when the key was already queued by an earlier run (nothing new was written). */
   isNew: boolean;
@@ -36,11 +37,44 @@ interface QueueLine {
   category: string;
 }
 
+/** A line before its message is written: written only if its key has not been queued already (most, on a day after the last scan). */
+type LineToQueue = Omit<QueueLine, 'message'> & { compose: () => QueueLine['message'] };
+
 export interface ScanResult {
   scanned: string[];
   queued: QueuedLine[];
   skippedNoEmail: number;
   delivered: number;
+}
+
+export interface RemindersFound {
+  due: ReminderDue[];
+  /** The results of the people read, by staff id: everyone due is among them. */
+  people: Map<string, PersonCompliance>;
+}
+
+/**
+ * Who in the organisation needs which reminder at `now`: the scan's finding,
+ * before anything is written. Reads only the people the rules could remind
+ * (rules.ts peopleWhoCouldBeReminded), unless the caller has already read
+ * everyone's results; null when the organisation no longer exists.
+ */
+export async function findRemindersDue(
+  pool: Pool,
+  org: OrganisationForScan,
+  policy: ReminderPolicy,
+  now: Date,
+  everyone?: PersonCompliance[],
+): Promise<RemindersFound | null> {
+  const today = londonDay(now);
+  const people = everyone ?? (await complianceOfPeopleWanted(pool, { kind: 'all' }, org.id, today, peopleWhoCouldBeReminded(policy, org.inductionDays, today)));
+  if (!people) return null;
+  const due = remindersDue(
+    people.map((p) => ({ ...p, inductionDays: org.inductionDays })),
+    policy,
+    now,
+  );
+  return { due, people: new Map(people.map((p) => [p.staffId, p])) };
 }
 
 /**
@@ -61,30 +95,25 @@ export async function runScan(
   const { defaults, partnership } = await store.settings();
   const result: ScanResult = { scanned: [], queued: [], skippedNoEmail: 0, delivered: 0 };
 
-  for (const org of await store.organisations({ kind: 'all' }, options.organisationSlug)) {
+  const scanOrganisation = async (org: OrganisationForScan) => {
     const policy = effectivePolicy(defaults, org.policy);
     const remindersNow = options.force || scanDue(policy, now, org.lastScanOn);
-    // Started together: the embedded database answers one at a time, but the round trips overlap.
-    const compliancePromise = remindersNow ? complianceForOrganisation(pool, { kind: 'all' }, org.id, today) : null;
-    const contactsPromise = remindersNow ? store.staffContacts(org.id) : null;
-    compliancePromise?.catch(() => {});
-    contactsPromise?.catch(() => {});
     const leads = await store.leads(org.id);
     let digestDay = digestDue(policy, now);
     const digestKey = (userId: string) => `digest:${org.id}:${userId}:${digestDay}`;
     // Checked on every tick of the job, so only do the work while a lead still lacks this period's digest.
     if (digestDay && !(await store.anyMissing(leads.filter((l) => !l.unsubscribed).map((l) => digestKey(l.userId))))) digestDay = null;
-    if (!remindersNow && !digestDay) continue;
-    const [compliance, contacts] = await Promise.all([
-      compliancePromise ?? complianceForOrganisation(pool, { kind: 'all' }, org.id, today),
-      contactsPromise ?? store.staffContacts(org.id),
-    ]);
-    if (!compliance) continue;
+    if (!remindersNow && !digestDay) return;
+    // A digest counts the whole organisation; reminders alone need only the people who could be reminded.
+    const compliance = digestDay ? await complianceForOrganisation(pool, { kind: 'all' }, org.id, today) : null;
+    if (digestDay && !compliance) return;
+    const found = remindersNow ? await findRemindersDue(pool, org, policy, now, compliance?.people) : null;
+    if (remindersNow && !found) return;
     let done = new Set<string>();
     const pending: QueueLine[] = [];
-    const queue = async (line: QueueLine) => {
-      if (done.has(line.key)) result.queued.push({ organisation: org.slug, key: line.key, to: line.to, kind: line.kind, isNew: false });
-      else pending.push(line);
+    const queue = (line: LineToQueue) => {
+      if (done.has(line.key)) result.queued.push({ organisation: org.slug, key: line.key, kind: line.kind, isNew: false });
+      else pending.push({ ...line, message: line.compose() });
     };
     // Each organisation's messages go to the outbox, then to the reminder records, a statement per thousand.
     const flush = async () => {
@@ -123,30 +152,26 @@ export async function runScan(
       }
     };
 
-    if (remindersNow) {
+    if (found) {
       result.scanned.push(org.slug);
-      const people = compliance.people.map((p) => ({ ...p, startDate: contacts.get(p.staffId)?.startDate ?? null, inductionDays: org.inductionDays }));
-      const byStaff = new Map(compliance.people.map((p) => [p.staffId, p]));
-      const due = remindersDue(people, policy, now);
-      done = await store.alreadyDone(due.flatMap((d) => (d.kind === 'escalation' ? leads.map((l) => `${d.key}:lead:${l.userId}`) : [d.key])));
-      const courses = await store.coursesFor([...new Set(due.filter((d) => d.kind !== 'escalation' && !done.has(d.key)).flatMap((d) => d.lineages))]);
+      const { due, people: byStaff } = found;
+      const keys = due.flatMap((d) => (d.kind === 'escalation' ? leads.map((l) => `${d.key}:lead:${l.userId}`) : [d.key]));
+      // Most of today's keys were due, and queued, at the last scan: only the rest are looked up.
+      const known = await store.doneAtLastScan(org.id);
+      done = new Set([...keys.filter((k) => known.has(k)), ...(await store.alreadyDone(keys.filter((k) => !known.has(k))))]);
+      // Only a message not queued before is written, so only its person's address and courses are needed.
+      const fresh = due.filter((d) => d.kind !== 'escalation' && !done.has(d.key));
+      const [courses, contacts] = await Promise.all([
+        store.coursesFor([...new Set(fresh.flatMap((d) => d.lineages))]),
+        store.staffContacts(org.id, [...new Set(fresh.map((d) => d.staffId))]),
+      ]);
       let count = 0;
       for (const d of due) {
         const person = byStaff.get(d.staffId)!;
-        const contact = contacts.get(d.staffId);
-        const competencies: Competency[] = person.competencies.filter((c) => d.lineages.includes(c.lineage));
+        const competencies = (): Competency[] => person.competencies.filter((c) => d.lineages.includes(c.lineage));
         if (d.kind === 'escalation') {
           for (const lead of leads) {
-            const message = composeEscalation({
-              due: d,
-              leadName: lead.name,
-              staffName: person.name,
-              organisationSlug: org.slug,
-              partnership,
-              publicUrl: config.publicUrl,
-              competencies,
-            });
-            await queue({
+            queue({
               key: `${d.key}:lead:${lead.userId}`,
               to: lead.email,
               kind: 'escalation',
@@ -154,66 +179,98 @@ export async function runScan(
               lineage: d.lineage,
               dueDate: d.dueDate,
               step: d.step,
-              message,
+              compose: () =>
+                composeEscalation({
+                  due: d,
+                  leadName: lead.name,
+                  staffName: person.name,
+                  organisationSlug: org.slug,
+                  partnership,
+                  publicUrl: config.publicUrl,
+                  competencies: competencies(),
+                }),
               category: 'reminder-escalation',
             });
             count++;
           }
           continue;
         }
-        if (!contact?.email) {
+        if (done.has(d.key)) {
+          result.queued.push({ organisation: org.slug, key: d.key, kind: d.kind, isNew: false });
+          count++;
+          continue;
+        }
+        const to = contacts.get(d.staffId)?.email;
+        if (!to) {
           result.skippedNoEmail++;
           continue;
         }
-        const courseList = [...new Map(d.lineages.flatMap((l) => courses.get(l) ?? []).map((c) => [c.slug, c])).values()];
-        const message = composeReminder({ due: d, name: person.name, partnership, publicUrl: config.publicUrl, competencies, courses: courseList });
-        await queue({
+        const courseList = () => [...new Map(d.lineages.flatMap((l) => courses.get(l) ?? []).map((c) => [c.slug, c])).values()];
+        queue({
           key: d.key,
-          to: contact.email,
+          to,
           kind: d.kind,
           staffId: d.staffId,
           lineage: d.lineage,
           dueDate: d.dueDate,
           step: d.step,
-          message,
+          compose: () =>
+            composeReminder({ due: d, name: person.name, partnership, publicUrl: config.publicUrl, competencies: competencies(), courses: courseList() }),
           category: d.kind === 'welcome' ? 'welcome' : 'reminder',
         });
         count++;
       }
+      const written = pending.map((l) => l.key);
       await flush();
-      await store.markScanned(org.id, today, count);
+      // Queued now (or by another scan at the same moment: the outbox kept one), or before.
+      for (const k of written) done.add(k);
+      await store.markScanned(
+        org.id,
+        today,
+        count,
+        keys.filter((k) => done.has(k)),
+      );
     }
 
-    if (digestDay) {
+    if (digestDay && compliance) {
       const overdue = compliance.people.filter((p) => p.status === 'overdue').map((p) => p.name);
       const counts = STATUSES.map((s) => ({ name: STATUS_NAMES[s], count: compliance.counts.byStatus[s] ?? 0 }));
       for (const lead of leads.filter((l) => !l.unsubscribed)) {
-        const message = composeDigest({
-          leadName: lead.name,
-          organisationName: org.name,
-          organisationSlug: org.slug,
-          partnership,
-          publicUrl: config.publicUrl,
-          counts,
-          overdue,
-          unsubscribeUrl: unsubscribeUrl(config.publicUrl, config.sessionSecret, lead.userId, org.id),
-          periodDay: digestDay,
-        });
-        await queue({
+        const periodDay = digestDay;
+        queue({
           key: digestKey(lead.userId),
           to: lead.email,
           kind: 'digest',
           staffId: null,
           lineage: null,
           dueDate: null,
-          step: digestDay,
-          message,
+          step: periodDay,
+          compose: () =>
+            composeDigest({
+              leadName: lead.name,
+              organisationName: org.name,
+              organisationSlug: org.slug,
+              partnership,
+              publicUrl: config.publicUrl,
+              counts,
+              overdue,
+              unsubscribeUrl: unsubscribeUrl(config.publicUrl, config.sessionSecret, lead.userId, org.id),
+              periodDay,
+            }),
           category: 'digest',
         });
       }
       await flush();
     }
-  }
+  };
+  // Two organisations at a time: each is mostly waiting on the database, so while one's statements run
+  // the other's results are worked through; more would only queue for the same two cores.
+  const organisations = await store.organisations({ kind: 'all' }, options.organisationSlug);
+  let next = 0;
+  const worker = async () => {
+    while (next < organisations.length) await scanOrganisation(organisations[next++]);
+  };
+  await Promise.all([worker(), worker()]);
   if (options.deliver !== false && mailer.delivers) result.delivered = await mailer.deliverQueued();
   deps.logger?.info(
     { organisations: result.scanned.length, queued: result.queued.filter((q) => q.isNew).length, delivered: result.delivered },

@@ -79,13 +79,17 @@ export function createReminderStore(pool: Pool) {
       );
       return rows;
     },
-    async staffContacts(organisationId: string): Promise<Map<string, StaffContact>> {
-      const { rows } = await pool.query<StaffContact>(
-        `select s.id, s.name, coalesce(s.email, u.email) as email, s.start_date as "startDate"
-           from staff_members s left join users u on u.id = s.user_id and not u.disabled
-          where s.organisation_id = $1`,
-        [organisationId],
-      );
+    /** The organisation's staff's contact details, by staff id: everyone's, or only those of the staff ids given. */
+    async staffContacts(organisationId: string, staffIds?: string[]): Promise<Map<string, StaffContact>> {
+      const columns = `s.id, s.name, coalesce(s.email, u.email) as email, s.start_date as "startDate"`;
+      const users = 'left join users u on u.id = s.user_id and not u.disabled';
+      // Some: looked up by id, rather than every row of the organisation tested against the list.
+      const { rows } = staffIds
+        ? await pool.query<StaffContact>(
+            `select ${columns} from unnest($2::uuid[]) i(id) join staff_members s on s.id = i.id ${users} where s.organisation_id = $1`,
+            [organisationId, staffIds],
+          )
+        : await pool.query<StaffContact>(`select ${columns} from staff_members s ${users} where s.organisation_id = $1`, [organisationId]);
       return new Map(rows.map((r) => [r.id, r]));
     },
     async leads(organisationId: string): Promise<Lead[]> {
@@ -148,6 +152,7 @@ export function createReminderStore(pool: Pool) {
       }
     },
     /** Keys already queued and recorded as reminders: a daily scan skips them without writing. */
+    /** Which of these keys have been queued already. */
     async alreadyDone(keys: string[]): Promise<Set<string>> {
       if (!keys.length) return new Set();
       const { rows } = await pool.query<{ key: string }>(
@@ -162,11 +167,19 @@ export function createReminderStore(pool: Pool) {
       const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from outbound_messages where dedupe_key = any($1::text[])', [keys]);
       return (rows[0]?.n ?? 0) < keys.length;
     },
-    async markScanned(organisationId: string, day: string, queued: number): Promise<void> {
+    /** The keys of the reminders that were due and queued at the organisation's last scan (migration 002). */
+    async doneAtLastScan(organisationId: string): Promise<Set<string>> {
+      const { rows } = await pool.query<{ keys: string | null }>('select done_keys as keys from reminder_scan_runs where organisation_id = $1', [
+        organisationId,
+      ]);
+      return new Set(rows[0]?.keys ? rows[0].keys.split('\n') : []);
+    },
+    async markScanned(organisationId: string, day: string, queued: number, doneKeys: string[]): Promise<void> {
       await pool.query(
-        `insert into reminder_scan_runs (organisation_id, last_scan_on, last_scan_at, queued) values ($1, $2, now(), $3)
-         on conflict (organisation_id) do update set last_scan_on = greatest(reminder_scan_runs.last_scan_on, excluded.last_scan_on), last_scan_at = now(), queued = excluded.queued`,
-        [organisationId, day, queued],
+        `insert into reminder_scan_runs (organisation_id, last_scan_on, last_scan_at, queued, done_keys) values ($1, $2, now(), $3, $4)
+         on conflict (organisation_id) do update set last_scan_on = greatest(reminder_scan_runs.last_scan_on, excluded.last_scan_on), last_scan_at = now(),
+                queued = excluded.queued, done_keys = excluded.done_keys`,
+        [organisationId, day, queued, doneKeys.join('\n')],
       );
     },
     async forStaff(staffIds: string[]) {
