@@ -78,7 +78,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       { label: 'find everyone due, the same day again', value: round(sameDay.seconds, 2), unit: 's' },
     ];
     const notes = [
-      '"Find" runs, for every organisation, what the daily job runs before it writes anything (modules/reminders/scan.ts findRemindersDue): today\'s results of the people the reminder rules could remind (overdue, something expiring within the largest before-expiry step, or started within the induction period), working out again anyone whose kept result no longer holds, the reminder rules, and the contact details of everyone due.',
+      '"Find" runs, for every organisation, what the daily job runs before it writes anything (modules/reminders/scan.ts findRemindersDue): today\'s results of the people the reminder rules could remind (overdue, something expiring within the largest before-expiry step, or started within the induction period), working out again anyone whose kept result no longer holds, and the reminder rules. Addresses are looked up afterwards, and only for messages not queued before (part of the whole daily job below).',
       "The target figure is the daily case: the scan of the data set's day runs first (with every kept compliance result made stale, as after a bulk load; reported on its own), then the next day's scan is timed. Kept results are used only while they hold (see modules/compliance/kept.ts), so the next day works out again just the people whose status that day could change.",
     ];
     // The whole daily job as `reminders:scan` runs it, over the whole partnership: on the data set's day,
