@@ -78,6 +78,9 @@ const scanCommand: CliCommand = {
   },
 };
 
+/** How many of the coming reminders the organisation's reminders page lists. */
+const UPCOMING_SHOWN = 200;
+
 export default defineModule({
   name: 'reminders',
   dependsOn: ['compliance', 'staff', 'courses', 'organisations', 'partnership'],
@@ -169,16 +172,18 @@ export default defineModule({
       const policy = effectivePolicy(await store.defaults(), org.policy);
       const today = londonDay(now);
       const compliance = await complianceForOrganisation(pool, scope, org.id, today);
-      const contacts = await store.staffContacts(org.id);
       const names = new Map(compliance?.people.map((p) => [p.staffId, p.name]) ?? []);
-      const upcoming = compliance
+      const soon = compliance
         ? upcomingReminders(
-            compliance.people.map((p) => ({ ...p, startDate: contacts.get(p.staffId)?.startDate ?? null, inductionDays: org.inductionDays })),
+            compliance.people.map((p) => ({ ...p, inductionDays: org.inductionDays })),
             policy,
             today,
             60,
-          ).map((u) => ({ ...u, stepLabel: stepLabel(u.step), name: names.get(u.staffId), email: contacts.get(u.staffId)?.email }))
+          ).slice(0, UPCOMING_SHOWN)
         : [];
+      // Addresses of the people shown only, not of the whole organisation.
+      const contacts = await store.staffContacts(org.id, [...new Set(soon.map((u) => u.staffId))]);
+      const upcoming = soon.map((u) => ({ ...u, stepLabel: stepLabel(u.step), name: names.get(u.staffId), email: contacts.get(u.staffId)?.email }));
       res.render(ctx.view('reminders-organisation'), {
         title: `Reminders: ${org.name}`,
         organisation: org,
@@ -186,7 +191,7 @@ export default defineModule({
         ownPolicy: Object.keys(partialPolicy(org.policy)).length > 0,
         nextScan: nextScanAt(policy, now, org.lastScanOn),
         nextDigest: nextDigestAt(policy, now),
-        upcoming: upcoming.slice(0, 200),
+        upcoming,
         sent: (await store.forOrganisation(scope, org.id)).map((r) => ({ ...r, statusLabel: STATUS_LABEL[r.status] ?? 'Not recorded' })),
       });
     });
