@@ -79,7 +79,7 @@ export const ENTITY_NOTES: Record<string, string> = {
   cmi5_documents: 'xAPI state and profile documents cmi5 AUs saved (so a learner resumes where they were).',
   reminder_defaults: 'The partnership’s default reminder policy.',
   reminders: 'Reminders sent, one per person, requirement, due date and step.',
-  reminder_scan_runs: 'When each organisation’s reminder scan last ran.',
+  reminder_scan_runs: 'When each organisation’s reminder scan last ran, and which of the reminders then due were already queued.',
   reminder_digest_unsubscribes: 'Leads who stopped a digest email.',
   outbound_messages: 'Emails queued and sent.',
   saml_identity_providers: 'Each organisation’s single sign-on settings.',

@@ -266,11 +266,21 @@ export async function runScan(
   // Two organisations at a time: each is mostly waiting on the database, so while one's statements run
   // the other's results are worked through; more would only queue for the same two cores.
   const organisations = await store.organisations({ kind: 'all' }, options.organisationSlug);
+  // As one at a time did, an organisation that fails stops the scan (the next run carries on where
+  // it was), and the scan answers only once the other organisation under way has finished.
   let next = 0;
+  const failed: { error: unknown }[] = [];
   const worker = async () => {
-    while (next < organisations.length) await scanOrganisation(organisations[next++]);
+    while (!failed.length && next < organisations.length) {
+      try {
+        await scanOrganisation(organisations[next++]);
+      } catch (error) {
+        failed.push({ error });
+      }
+    }
   };
   await Promise.all([worker(), worker()]);
+  if (failed.length) throw failed[0].error;
   if (options.deliver !== false && mailer.delivers) result.delivered = await mailer.deliverQueued();
   deps.logger?.info(
     { organisations: result.scanned.length, queued: result.queued.filter((q) => q.isNew).length, delivered: result.delivered },
