@@ -1,5 +1,5 @@
-/** Polls `fn` every 200 ms until it gives something truthy, or fails naming `what` after `ms`. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
+/** Polls `fn` every 200 ms until it gives something truthy, or fails naming `what` after `ms` (long enough for a browser test on a loaded 2-core CI machine, where both database passes run at once). */
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 30_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await fn();
