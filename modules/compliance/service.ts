@@ -171,7 +171,7 @@ export async function complianceForOrganisation(
   const held = keptBy(pool, HELD_RESULTS).get(org.id);
   // Taken before the results are read, so a change committed in between makes the next request read them again.
   const [framework, now] = await Promise.all([loadPublishedFramework(pool), keptSnapshot(pool, org.id, held?.since ?? null)]);
-  const key = `${today} ${framework.id} ${now.table}`;
+  const key = heldKey(today, framework.id, now.table);
   if (held?.key === key && now.holds) {
     return { organisation: { id: org.id, slug: org.slug, name: org.name }, today, people: [...held.people], counts: structuredClone(held.counts) };
   }
@@ -201,9 +201,9 @@ export async function complianceOfPeopleWanted(
   const on = asOf(today, londonToday());
   const framework = await loadPublishedFramework(pool);
   const held = on.current ? keptBy(pool, HELD_RESULTS).get(org.id) : undefined;
-  if (held?.key.startsWith(`${today} ${framework.id} `)) {
+  if (held?.key.startsWith(heldKey(today, framework.id, ''))) {
     const now = await keptSnapshot(pool, org.id, held.since);
-    if (held.key === `${today} ${framework.id} ${now.table}` && now.holds) return held.people.filter((p) => isWanted(wanted, p));
+    if (held.key === heldKey(today, framework.id, now.table) && now.holds) return held.people.filter((p) => isWanted(wanted, p));
   }
   const { result } = await workOut(pool, org, today, on, framework, wanted);
   return result.people.filter((p) => isWanted(wanted, p));
@@ -232,6 +232,11 @@ export async function workOutOrganisation(pool: Pool, organisationId: string, to
  * number of people held; each server process holds its own, and the check
  * makes that safe with several.
  */
+/** What held results were worked out for: the day, the framework, and the storage of the kept results (a restore changes it). */
+function heldKey(today: string, frameworkId: string | null, table: number | ''): string {
+  return `${today} ${frameworkId} ${table}`;
+}
+
 interface HeldResult {
   key: string;
   since: HeldSince;
